@@ -1,0 +1,146 @@
+"""Paragraphs to chunks: whole paragraphs, short ones merged, long ones split at sentences.
+
+Every chunk is a character span of its file, so its text is verbatim and its line and paragraph
+ranges follow from the span.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass
+
+from rag.config import ChunkSettings
+from rag.corpus import Document, Paragraph
+
+TITLE_MAX_WORDS = 20
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: file (relative path), paragraph and line ranges, verbatim text."""
+
+    id: str
+    file: str
+    first_paragraph: int
+    last_paragraph: int
+    start_line: int
+    end_line: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets within text[start:end]."""
+    end = len(text) if end is None else end
+    spans = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        spans.append((cursor, match.end(1)))
+        cursor = match.end()
+    if cursor < end:
+        spans.append((cursor, end))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _is_lead_in(text: str) -> bool:
+    """A title, byline or "X said:" line: short and not ending a sentence."""
+    return _word_count(text) <= TITLE_MAX_WORDS and not _ENDS_SENTENCE.search(text)
+
+
+def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Paragraph]]:
+    """Merge short paragraphs and lead-ins into the next one (the last into the previous)."""
+    groups: list[list[Paragraph]] = []
+    pending: list[Paragraph] = []
+    for paragraph in document.paragraphs:
+        pending.append(paragraph)
+        text = document.paragraph_text(paragraph)
+        words = sum(_word_count(document.paragraph_text(p)) for p in pending)
+        if words >= min_words and not _is_lead_in(text):
+            groups.append(pending)
+            pending = []
+    if pending:
+        if groups:
+            groups[-1].extend(pending)
+        else:
+            groups.append(pending)
+    return groups
+
+
+def _pack_sentences(
+    text: str, sentences: list[tuple[int, int]], max_words: int, overlap: int
+) -> list[tuple[int, int]]:
+    """Greedy runs of whole sentences under max_words, neighbours sharing `overlap` sentences."""
+    pieces: list[tuple[int, int]] = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        words = _word_count(text[sentences[first][0] : sentences[first][1]])
+        while last + 1 < len(sentences):
+            more = _word_count(text[sentences[last + 1][0] : sentences[last + 1][1]])
+            if words + more > max_words:
+                break
+            words += more
+            last += 1
+        pieces.append((sentences[first][0], sentences[last][1]))
+        if last + 1 >= len(sentences):
+            break
+        first = max(first + 1, last + 1 - overlap)
+    return pieces
+
+
+class _LineIndex:
+    """Maps character offsets of one document to 1-based line numbers."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self._starts, offset)
+
+
+def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
+    """Chunks of one document, in reading order."""
+    lines = _LineIndex(document.text)
+    chunks = []
+    for group in _group_short_paragraphs(document, settings.min_words):
+        start, end = group[0].start, group[-1].end
+        if _word_count(document.span(start, end)) <= settings.max_words:
+            spans = [(start, end)]
+        else:
+            sentences = [s for p in group for s in sentence_spans(document.text, p.start, p.end)]
+            spans = _pack_sentences(
+                document.text, sentences, settings.max_words, settings.overlap_sentences
+            )
+        for piece, (a, b) in enumerate(spans, start=1):
+            inside = [p for p in group if p.start < b and a < p.end]
+            first, last = inside[0].number, inside[-1].number
+            label = f"p{first}" if first == last else f"p{first}-{last}"
+            if len(spans) > 1:
+                label += f".{piece}"
+            chunks.append(
+                Chunk(
+                    id=f"{document.path}#{label}",
+                    file=document.path,
+                    first_paragraph=first,
+                    last_paragraph=last,
+                    start_line=lines.line_of(a),
+                    end_line=lines.line_of(b - 1),
+                    start=a,
+                    end=b,
+                    text=document.span(a, b),
+                )
+            )
+    return chunks

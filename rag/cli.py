@@ -1,0 +1,217 @@
+"""The `rag` command: parse arguments, call the library, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from rag import config
+from rag.errors import RagError
+
+app = typer.Typer(
+    help="Ask questions about a folder of documents; answers cite the paragraphs they come from. "
+    "Runs offline with local models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+IndexOption = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index directory [env RAG_INDEX; default .rag]", show_default=False),
+]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="GGUF model file [env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B]", show_default=False),
+]
+KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve [default 4]", show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
+ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) [env RAG_ABSTAIN_THRESHOLD]", show_default=False),
+]
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str) -> typer.Exit:
+    _stderr().print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def handles_errors(command: F) -> F:
+    """Turn library errors into one line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RagError as error:
+            raise fail(str(error)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(
+    index: Path | None = None,
+    model: Path | None = None,
+    k: int | None = None,
+    threshold: float | None = None,
+) -> config.Settings:
+    settings = config.Settings()
+    changes: dict[str, Any] = {}
+    if index is not None:
+        changes["index_dir"] = index
+    if model is not None:
+        changes["model_path"] = model
+    if k is not None:
+        changes["top_k"] = k
+    if threshold is not None:
+        changes["abstain_threshold"] = threshold
+    return dataclasses.replace(settings, **changes)
+
+
+def check_mode(mode: str) -> str:
+    from rag.retrieval import MODES
+
+    if mode not in MODES:
+        raise typer.BadParameter(f"must be one of {', '.join(MODES)}", param_hint="--mode")
+    return mode
+
+
+def open_engine(settings: config.Settings) -> Any:
+    from rag.pipeline import Engine
+
+    return Engine.open(settings)
+
+
+@app.command()
+@handles_errors
+def index(
+    corpus: Annotated[Path, typer.Argument(help="Folder of .txt and .md files")] = config.DEFAULT_CORPUS,
+    index: IndexOption = None,
+) -> None:
+    """Build or refresh the index of a folder (unchanged passages are not embedded again)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rag.embedding import MiniLMEmbedder
+    from rag.indexing import build_index
+
+    settings = settings_for(index)
+    err = _stderr()
+    with Progress(
+        TextColumn("embedding"), BarColumn(), TextColumn("{task.completed}/{task.total} passages"),
+        TimeRemainingColumn(), console=err, transient=True,
+    ) as progress:
+
+        def on_embedding(total: int) -> Callable[[int], None]:
+            task = progress.add_task("embed", total=total)
+            return lambda done: progress.advance(task, done)
+
+        report = build_index(corpus, settings.index_dir, MiniLMEmbedder(), settings.chunking, on_embedding)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    typer.echo(
+        f"Indexed {report.files} files, {report.chunks} passages "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
+    )
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: KOption = None,
+    mode: ModeOption = "hybrid",
+    json_output: JsonOption = False,
+    index: IndexOption = None,
+) -> None:
+    """Show the best-matching passages with their scores (no language model needed)."""
+    from rag.render import hits_text
+
+    engine = open_engine(settings_for(index, k=k))
+    hits = engine.search(query, k, check_mode(mode))  # type: ignore[arg-type]
+    if json_output:
+        from rag.pipeline import hit_passage
+
+        typer.echo(json.dumps([dataclasses.asdict(hit_passage(h)) for h in hits], ensure_ascii=False))
+    else:
+        typer.echo(hits_text(hits))
+
+
+@app.command()
+@handles_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question")],
+    k: KOption = None,
+    mode: ModeOption = "hybrid",
+    json_output: JsonOption = False,
+    threshold: ThresholdOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer a question from the documents, citing file and paragraph, or say they do not answer it."""
+    from rag.render import answer_json, answer_text
+
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    engine = open_engine(settings_for(index, model, k, threshold))
+    stream = sys.stdout.isatty() and not json_output
+    printer = _StreamPrinter() if stream else None
+    answer = engine.ask(question, k=k, mode=check_mode(mode), on_token=printer)  # type: ignore[arg-type]
+    if json_output:
+        typer.echo(answer_json(answer))
+    elif printer is not None:
+        printer.finish(answer)
+    else:
+        typer.echo(answer_text(answer))
+
+
+class _StreamPrinter:
+    """Shows the answer as it is generated, then the checked version's sources."""
+
+    def __init__(self) -> None:
+        self.printed = False
+
+    def __call__(self, piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+        self.printed = True
+
+    def finish(self, answer: Any) -> None:
+        from rag.render import sources_text
+
+        if self.printed:
+            sys.stdout.write("\n")
+        if answer.abstained:
+            prefix = "Withdrawn, not supported by the passages. " if self.printed else ""
+            typer.echo(f"{prefix}{answer.answer}")
+            return
+        unsupported = [c.text for c in answer.claims if not c.supported]
+        for claim in unsupported:
+            typer.echo(f"[unsupported] {claim}")
+        typer.echo("\n" + sources_text(answer))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The errors the library raises; the CLI turns each into one line on stderr and exit code 1."""
+
+
+class RagError(Exception):
+    """A problem the user can fix; the message names the thing and the fix."""
+
+
+class CorpusError(RagError):
+    """The folder of documents is missing, empty or unreadable."""
+
+
+class IndexNotFoundError(RagError):
+    """No usable index exists where one was expected."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another embedding model, settings or format."""
+
+
+class ModelError(RagError):
+    """A model file is missing, corrupt or cannot be loaded."""
+
+
+class InputError(RagError):
+    """A question file or gold file cannot be read."""

@@ -1,0 +1,195 @@
+"""Running the local GGUF model: greedy decoding with prefix reuse, streaming and first-token odds.
+
+The decoding loop is ours rather than `create_completion`'s so that one pass gives everything the
+pipeline needs: the probability that the reply opens with the cannot-answer sentinel (read from the
+logits of the last prompt position, without `logits_all`, which would slow every prompt), the
+log-probability of each generated token, streamed text, and timings split into prompt and generation.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.errors import ModelError
+from rag.weights import check_model_file
+
+CONTEXT_TOKENS = 4096
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One reply and what it cost."""
+
+    text: str
+    probe_probability: float
+    mean_logprob: float
+    prompt_tokens: int
+    evaluated_tokens: int
+    completion_tokens: int
+    prompt_seconds: float
+    generation_seconds: float
+
+
+class Generator(Protocol):
+    """Anything that continues a prompt greedily; tests use a scripted fake."""
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        probe: Sequence[str] = (),
+        suppress_probe: bool = False,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Generation: ...
+
+
+class LlamaGenerator:
+    """A llama.cpp model kept warm in memory; consecutive prompts reuse their common prefix."""
+
+    def __init__(self, model_path: Path, *, threads: int, context_tokens: int = CONTEXT_TOKENS) -> None:
+        check_model_file(model_path)
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise ModelError("llama-cpp-python is not installed; run `make setup`") from error
+        try:
+            with _quiet_stderr():
+                self._llm = Llama(
+                    model_path=str(model_path),
+                    n_ctx=context_tokens,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=512,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"cannot load model {model_path} ({error}); is it a GGUF file?") from error
+        self._end_tokens = {self._llm.token_eos(), *self._special_ids("<|im_end|>", "<|endoftext|>")}
+
+    def _special_ids(self, *pieces: str) -> list[int]:
+        ids = []
+        for piece in pieces:
+            tokens = self._llm.tokenize(piece.encode(), add_bos=False, special=True)
+            if len(tokens) == 1:
+                ids.append(tokens[0])
+        return ids
+
+    def tokens(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        probe: Sequence[str] = (),
+        suppress_probe: bool = False,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Generation:
+        """Greedy continuation of prompt; `probe` strings get their first-token probability summed.
+
+        With suppress_probe the reply may not open with a probe string: the model's best other
+        reply is generated, and the caller decides with the probability it was given.
+        """
+        import numpy as np
+
+        tokens = self.tokens(prompt)
+        if len(tokens) + max_tokens > self._llm.n_ctx():
+            raise ModelError(
+                f"the prompt has {len(tokens)} tokens, too many for the model's context; use a smaller --k"
+            )
+        started = time.perf_counter()
+        evaluated = self._evaluate_prompt(tokens)
+        prompt_seconds = time.perf_counter() - started
+        logits = self._last_logits()
+        log_probs = _log_softmax(logits)
+        probe_ids = {self.tokens(p)[0] for p in probe if p}
+        probe_probability = float(sum(math.exp(log_probs[i]) for i in probe_ids))
+        if suppress_probe:
+            logits[list(probe_ids)] = -np.inf
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pieces: list[str] = []
+        token_logprobs: list[float] = []
+        started = time.perf_counter()
+        try:
+            for _ in range(max_tokens):
+                token = int(np.argmax(logits))
+                if token in self._end_tokens:
+                    break
+                token_logprobs.append(float(log_probs[token]))
+                piece = decoder.decode(self._llm.detokenize([token], special=False))
+                pieces.append(piece)
+                if on_token and piece:
+                    on_token(piece)
+                self._llm.eval([token])
+                logits = self._last_logits()
+                log_probs = _log_softmax(logits)
+        finally:
+            generation_seconds = time.perf_counter() - started
+        text = "".join(pieces) + decoder.decode(b"", final=True)
+        return Generation(
+            text=text,
+            probe_probability=probe_probability,
+            mean_logprob=sum(token_logprobs) / len(token_logprobs) if token_logprobs else 0.0,
+            prompt_tokens=len(tokens),
+            evaluated_tokens=evaluated,
+            completion_tokens=len(token_logprobs),
+            prompt_seconds=prompt_seconds,
+            generation_seconds=generation_seconds,
+        )
+
+    def _evaluate_prompt(self, tokens: list[int]) -> int:
+        """Evaluate only what differs from the tokens already in the KV cache; return that count."""
+        cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(tokens) - 1)
+        self._llm.n_tokens = common
+        self._llm.eval(tokens[common:])
+        return len(tokens) - common
+
+    def _last_logits(self) -> Any:
+        import numpy as np
+
+        pointer = self._llm._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),)).astype(np.float32)
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+def _log_softmax(logits: Any) -> Any:
+    import numpy as np
+
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+@contextlib.contextmanager
+def _quiet_stderr():  # type: ignore[no-untyped-def]
+    """llama.cpp prints its load log from C; keep it off the user's terminal."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

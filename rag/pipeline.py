@@ -1,0 +1,248 @@
+"""The library API: open an index once, then search and answer as often as needed.
+
+    engine = Engine.open(Settings())
+    answer = engine.ask("Where did Kerry and Lavrov meet?")
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.citations import ClaimSupport, attribute, best_paragraph, best_sentence, distinctive_terms, paragraph_spans
+from rag.config import Settings
+from rag.embedding import Embedder, MiniLMEmbedder
+from rag.generation import Generation, Generator, LlamaGenerator
+from rag.prompting import ABSTENTION, NOT_FOUND, PromptPassage, build_prompt, parse_reply, select_passages
+from rag.retrieval import Hit, Mode, Retriever
+from rag.store import StoredIndex, check_compatible, load_index
+
+MAX_ANSWER_TOKENS = 80
+CONTEXT_WORD_BUDGET = 260
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive."""
+
+    file: str
+    paragraph: int
+    lines: tuple[int, int]
+    text: str
+    score: float
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of the answer and the citations (indexes into Answer.citations) behind it."""
+
+    text: str
+    supported: bool
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Passage]
+    claims: list[Claim]
+    retrieved: list[Passage]
+    timings: dict[str, float]
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+# Logistic weights for P(answerable) over the signals, fitted on bench/data/calibration.jsonl by
+# bench/calibrate.py (our own questions, never the dev set).
+DECISION_WEIGHTS = {
+    "model_refusal": -4.0,
+    "question_coverage": 4.0,
+    "answer_support": 3.0,
+    "top_dense": 2.0,
+}
+DECISION_BIAS = -3.0
+
+
+def answerable_probability(signals: dict[str, float]) -> float:
+    z = DECISION_BIAS + sum(w * signals.get(name, 0.0) for name, w in DECISION_WEIGHTS.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def hit_passage(hit: Hit) -> Passage:
+    chunk = hit.chunk
+    return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4))
+
+
+class Engine:
+    """A warm index, embedder and (lazily) generator; every question pays only for its own work."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: StoredIndex,
+        embedder: Embedder,
+        generator_factory: Callable[[], Generator] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = Retriever(index, embedder)
+        self._generator_factory = generator_factory or (
+            lambda: LlamaGenerator(settings.model_path, threads=settings.threads)
+        )
+        self._generator: Generator | None = None
+        self.load_timings: dict[str, float] = {}
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generator_factory: Callable[[], Generator] | None = None,
+    ) -> Engine:
+        """Load the index at settings.index_dir and check it matches the embedder and chunking.
+
+        Raises:
+            IndexNotFoundError, IndexMismatchError, ModelError
+        """
+        started = time.perf_counter()
+        index = load_index(settings.index_dir)
+        index_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        embedder = embedder or MiniLMEmbedder()
+        embedder_seconds = time.perf_counter() - started
+        check_compatible(index.manifest, embedder.name, settings.chunking)
+        engine = cls(settings, index, embedder, generator_factory)
+        engine.load_timings = {"index_load": index_seconds, "embedder_load": embedder_seconds}
+        return engine
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            started = time.perf_counter()
+            self._generator = self._generator_factory()
+            self.load_timings["llm_load"] = time.perf_counter() - started
+        return self._generator
+
+    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        return self.retriever.search(query, k or self.settings.top_k, mode)
+
+    def retrieve(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Answer:
+        """Retrieval only: an Answer with `retrieved` filled and no generated text."""
+        started = time.perf_counter()
+        hits = self.search(question, k, mode)
+        seconds = time.perf_counter() - started
+        return Answer(question, "", False, 0.0, [], [], [hit_passage(h) for h in hits], {"retrieval": seconds})
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        search_query: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer from the retrieved passages only, with checked citations, or abstain.
+
+        Args:
+            search_query: what to retrieve with, when it differs from the question (follow-ups).
+            on_token: receives the answer text as it is generated.
+        """
+        started = time.perf_counter()
+        hits = self.search(search_query or question, k, mode)
+        retrieval_seconds = time.perf_counter() - started
+        passages = select_passages(question, hits, CONTEXT_WORD_BUDGET)
+        generation = self.generator.generate(
+            build_prompt(question, passages),
+            max_tokens=MAX_ANSWER_TOKENS,
+            probe=[NOT_FOUND],
+            suppress_probe=True,
+            on_token=on_token,
+        )
+        text, cited, declined = parse_reply(generation.text)
+        supports = attribute(text, question, passages, cited) if not declined else []
+        signals = _signals(question, passages, generation, supports, declined)
+        confidence = answerable_probability(signals)
+        abstained = declined or confidence < self.settings.abstain_threshold or not any(
+            s.passages for s in supports
+        )
+        timings = {
+            "retrieval": retrieval_seconds,
+            "prompt": generation.prompt_seconds,
+            "generation": generation.generation_seconds,
+            "total": time.perf_counter() - started,
+            "prompt_tokens": generation.prompt_tokens,
+            "evaluated_tokens": generation.evaluated_tokens,
+            "completion_tokens": generation.completion_tokens,
+        }
+        retrieved = [hit_passage(h) for h in hits]
+        if abstained:
+            return Answer(question, ABSTENTION, True, round(confidence, 4), [], [], retrieved, timings, signals)
+        citations, claims = self._cite(supports)
+        return Answer(question, text, False, round(confidence, 4), citations, claims, retrieved, timings, signals)
+
+    def _cite(self, supports: list[ClaimSupport]) -> tuple[list[Passage], list[Claim]]:
+        """Paragraph-level citations with verbatim quotes, shared between claims."""
+        citations: list[Passage] = []
+        claims = []
+        for support in supports:
+            indexes = []
+            for passage in support.passages:
+                citation = self._paragraph_citation(passage, support.claim)
+                key = (citation.file, citation.paragraph)
+                existing = [i for i, c in enumerate(citations) if (c.file, c.paragraph) == key]
+                if not existing:
+                    citations.append(citation)
+                    existing = [len(citations) - 1]
+                indexes.append(existing[0])
+            claims.append(Claim(support.claim, bool(support.passages), tuple(indexes)))
+        return citations, claims
+
+    def _paragraph_citation(self, passage: PromptPassage, claim: str) -> Passage:
+        chunk = passage.hit.chunk
+        pieces = paragraph_spans(self.index.paragraphs.get(chunk.file, []), chunk.start, chunk.end)
+        if not pieces:
+            return hit_passage(passage.hit)
+        texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
+        number = best_paragraph(texts, claim)
+        paragraph = next(p for p, _, _ in pieces if p.number == number)
+        text = texts[number]
+        return Passage(
+            chunk.file,
+            number,
+            (paragraph.start_line, paragraph.end_line),
+            text,
+            round(passage.hit.score, 4),
+            best_sentence(text, claim),
+        )
+
+
+def _signals(
+    question: str,
+    passages: list[PromptPassage],
+    generation: Generation,
+    supports: list[ClaimSupport],
+    declined: bool,
+) -> dict[str, float]:
+    """The evidence the abstention decision weighs, each in [0, 1]."""
+    question_terms = distinctive_terms(question)
+    seen = set().union(*(distinctive_terms(p.hit.chunk.text) for p in passages)) if passages else set()
+    coverage = len(question_terms & seen) / len(question_terms) if question_terms else 0.0
+    support = min((s.support for s in supports), default=0.0) if not declined else 0.0
+    return {
+        "model_refusal": round(generation.probe_probability, 4),
+        "question_coverage": round(coverage, 4),
+        "answer_support": round(support, 4),
+        "top_dense": round(max((p.hit.dense for p in passages), default=0.0), 4),
+    }
+
+
+def default_engine(index_dir: Path | None = None) -> Engine:
+    settings = Settings() if index_dir is None else Settings(index_dir=index_dir)
+    return Engine.open(settings)

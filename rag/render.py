@@ -1,0 +1,65 @@
+"""Turning library results into terminal text and JSON. Pure functions: the CLI does the printing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from rag.pipeline import Answer, Passage
+from rag.retrieval import Hit
+
+
+def location(passage: Passage) -> str:
+    start, end = passage.lines
+    lines = f"line {start}" if start == end else f"lines {start}–{end}"
+    return f"{passage.file} ¶{passage.paragraph} ({lines})"
+
+
+def answer_json(answer: Answer, **extra: Any) -> str:
+    return json.dumps({**extra, **dataclasses.asdict(answer)}, ensure_ascii=False)
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer, unsupported sentences flagged, then its sources with verbatim quotes."""
+    if answer.abstained:
+        return answer.answer
+    sentences = []
+    for claim in answer.claims:
+        marks = "".join(f"[{i + 1}]" for i in claim.citations)
+        sentences.append(f"{claim.text} {marks}" if claim.supported else f"{claim.text} [unsupported]")
+    return " ".join(sentences) + "\n\n" + sources_text(answer)
+
+
+def sources_text(answer: Answer) -> str:
+    lines = ["Sources:"]
+    for number, citation in enumerate(answer.citations, start=1):
+        lines.append(f"  [{number}] {location(citation)}")
+        if citation.quote:
+            lines.append(f"      “{citation.quote}”")
+    return "\n".join(lines)
+
+
+def full_sources_text(answer: Answer) -> str:
+    """Every cited paragraph in full, for /sources in chat."""
+    if not answer.citations:
+        return "The last answer has no sources."
+    blocks = [f"[{n}] {location(c)}\n{c.text}" for n, c in enumerate(answer.citations, start=1)]
+    return "\n\n".join(blocks)
+
+
+def hits_text(hits: list[Hit]) -> str:
+    rows = []
+    for rank, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        span = f"¶{chunk.first_paragraph}" + (
+            f"–{chunk.last_paragraph}" if chunk.last_paragraph != chunk.first_paragraph else ""
+        )
+        lines = f"lines {chunk.start_line}–{chunk.end_line}"
+        preview = " ".join(chunk.text.split())
+        preview = preview[:200] + ("…" if len(preview) > 200 else "")
+        rows.append(
+            f"{rank}. {chunk.file} {span} ({lines})  score {hit.score:.3f} "
+            f"(dense {hit.dense:.3f}, keyword {hit.keyword:.2f})\n   {preview}"
+        )
+    return "\n".join(rows) if rows else "No passages found."

@@ -1,0 +1,76 @@
+"""Deterministic fakes behind the embedder and generator interfaces, and a pinned index directory."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.generation import Generation
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+class FakeEmbedder:
+    """Bag of hashed words: texts sharing words get similar vectors."""
+
+    name = "fake-embedder"
+    dimension = 64
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if progress:
+            progress(len(texts))
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+class ScriptedGenerator:
+    """Replies from a script: a function of the prompt, or the same text every time."""
+
+    def __init__(self, reply: str | Callable[[str], str], refusal_probability: float = 0.05) -> None:
+        self.reply = reply
+        self.refusal_probability = refusal_probability
+        self.prompts: list[str] = []
+
+    def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
+                 on_token: Callable[[str], None] | None = None) -> Generation:
+        self.prompts.append(prompt)
+        text = self.reply(prompt) if callable(self.reply) else self.reply
+        if on_token:
+            for word in text.split(" "):
+                on_token(word + " ")
+        return Generation(text, self.refusal_probability, -0.1, len(prompt) // 4, len(prompt) // 4,
+                          len(text.split()), 0.01, 0.01)
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own index directory, whatever the environment says."""
+    index_dir = tmp_path / "index"
+    monkeypatch.setenv("RAG_INDEX", str(index_dir))
+    monkeypatch.delenv("RAG_MODEL", raising=False)
+    monkeypatch.delenv("RAG_ABSTAIN_THRESHOLD", raising=False)
+    return index_dir
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch) -> ScriptedGenerator:
+    """Route the library's real model classes to the fakes; returns the generator to script."""
+    generator = ScriptedGenerator("They spoke for more than nine hours in Geneva [1].")
+    monkeypatch.setattr("rag.embedding.MiniLMEmbedder", FakeEmbedder)
+    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", FakeEmbedder)
+    monkeypatch.setattr("rag.pipeline.LlamaGenerator", lambda *a, **k: generator)
+    return generator

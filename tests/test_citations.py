@@ -1,0 +1,51 @@
+import pytest
+
+from rag.chunking import Chunk
+from rag.citations import attribute, best_sentence
+from rag.prompting import PromptPassage, parse_reply
+from rag.retrieval import Hit
+
+
+@pytest.mark.parametrize(
+    ("reply", "answer", "cited", "declined"),
+    [
+        ("Geneva [2].", "Geneva.", [2], False),
+        ("Kerry said it [1, 3] and more [3]", "Kerry said it and more", [1, 3], False),
+        ("NOT FOUND", "", [], True),
+        ("  ", "", [], True),
+        ("No marks at all.", "No marks at all.", [], False),
+    ],
+)
+def test_parse_reply(reply: str, answer: str, cited: list[int], declined: bool) -> None:
+    assert parse_reply(reply) == (answer, cited, declined)
+
+
+def passage(number: int, text: str) -> PromptPassage:
+    chunk = Chunk(f"f{number}.txt#p1", f"f{number}.txt", 1, 1, 1, 1, 0, len(text), text)
+    return PromptPassage(number, Hit(chunk, 1.0, 0.5, 1.0), text)
+
+
+PASSAGES = [
+    passage(1, "Kerry and Lavrov met in Moscow on Thursday."),
+    passage(2, "The talks in Geneva lasted more than nine hours."),
+]
+
+
+def test_the_supporting_passage_wins_over_the_models_habit_of_citing_1() -> None:
+    [support] = attribute("The talks lasted nine hours.", "How long were the talks?", PASSAGES, cited=[1])
+    assert [p.number for p in support.passages] == [2]
+
+
+def test_invented_passage_numbers_are_ignored() -> None:
+    [support] = attribute("They met in Moscow.", "Where did they meet?", PASSAGES, cited=[7])
+    assert [p.number for p in support.passages] == [1]
+
+
+def test_a_sentence_without_support_has_no_citation() -> None:
+    claims = attribute("They met in Moscow. Putin later flew to Beijing with Xi Jinping.", "Where?", PASSAGES, [1])
+    assert [bool(c.passages) for c in claims] == [True, False]
+
+
+def test_quote_is_a_verbatim_sentence() -> None:
+    text = "First sentence here. The talks lasted nine hours in Geneva. Last one."
+    assert best_sentence(text, "nine hours") == "The talks lasted nine hours in Geneva."

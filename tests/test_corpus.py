@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from rag.corpus import read_corpus, split_paragraphs
+from rag.errors import CorpusError
+
+
+def texts(text: str) -> list[tuple[int, int, int, str]]:
+    return [(p.number, p.start_line, p.end_line, text[p.start : p.end]) for p in split_paragraphs(text)]
+
+
+def test_one_paragraph_per_long_line() -> None:
+    long_a, long_b = "A" * 120 + ".", "B" * 150 + "."
+    text = f"Title\n\n{long_a}\n{long_b}\n\nshort last line\n"
+    assert texts(text) == [(1, 1, 1, "Title"), (2, 3, 3, long_a), (3, 4, 4, long_b), (4, 6, 6, "short last line")]
+
+
+def test_hard_wrapped_paragraphs_are_joined_by_blank_lines() -> None:
+    text = "First line of one\nparagraph goes on.\n\n  Second paragraph\nalso wrapped.\n"
+    assert texts(text) == [
+        (1, 1, 2, "First line of one\nparagraph goes on."),
+        (2, 4, 5, "Second paragraph\nalso wrapped."),
+    ]
+
+
+def test_markdown_headings_and_list_items_start_paragraphs() -> None:
+    text = "# Heading\nIntro text\n- item one\n- item two\n"
+    assert [t[3] for t in texts(text)] == ["# Heading", "Intro text", "- item one", "- item two"]
+
+
+def test_crlf_text_stays_verbatim() -> None:
+    text = "one\r\ntwo\r\n\r\nthree\r\n"
+    assert [t[3] for t in texts(text)] == ["one\r\ntwo", "three"]
+
+
+def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Hello there.\n", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02abc")
+    (tmp_path / "latin.md").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.txt").write_text("not read")
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["good.txt", "latin.md"]
+    assert corpus.documents[1].text == "café au lait"
+    assert sorted(corpus.warnings) == [
+        "decoded latin.md as Latin-1: it is not valid UTF-8",
+        "skipped binary.txt: binary file",
+        "skipped empty.txt: empty file",
+    ]
+
+
+def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        read_corpus(tmp_path / "nope")
+    with pytest.raises(CorpusError, match="no readable .txt or .md files"):
+        read_corpus(tmp_path)
+
+
+def test_seed_paragraphs_match_their_lines() -> None:
+    corpus = read_corpus(Path(__file__).resolve().parent.parent / "seeds")
+    assert len(corpus.documents) == 5
+    for document in corpus.documents:
+        lines = document.text.split("\n")
+        for p in document.paragraphs:
+            assert document.paragraph_text(p) == "\n".join(lines[p.start_line - 1 : p.end_line]).strip()
