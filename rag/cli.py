@@ -183,6 +183,165 @@ def ask(
         typer.echo(answer_text(answer))
 
 
+@app.command()
+@handles_errors
+def batch(
+    questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (resumes if it exists) instead of stdout")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or md")] = "jsonl",
+    retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only fill `retrieved`; no language model")] = False,
+    k: KOption = None,
+    mode: ModeOption = "hybrid",
+    threshold: ThresholdOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rag.batch import FORMATS, AnswerWriter, answered_keys, pending, read_questions
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+    questions, warnings = read_questions(questions_file)
+    err = _stderr()
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False)
+    done = answered_keys(output, fmt) if output else set()
+    todo = list(pending(questions, done))
+    if done:
+        err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
+    engine = open_engine(settings_for(index, model, k, threshold))
+    check_mode(mode)
+    new_file = output is None or not output.exists() or output.stat().st_size == 0
+    stream = open(output, "a", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        writer = AnswerWriter(stream, fmt, new_file=new_file)
+        with Progress(
+            TextColumn("answering" if not retrieve_only else "retrieving"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), console=err, transient=True, disable=not todo,
+        ) as progress:
+            task = progress.add_task("batch", total=len(todo))
+            for item in todo:
+                if retrieve_only:
+                    answer = engine.retrieve(item.question, k, mode)  # type: ignore[arg-type]
+                else:
+                    answer = engine.ask(item.question, k=k, mode=mode)  # type: ignore[arg-type]
+                writer.write(item, answer)
+                progress.advance(task)
+    finally:
+        if output:
+            stream.close()
+    if output:
+        err.print(f"{len(todo)} answered, {len(questions) - len(todo)} skipped → {output}", markup=False)
+
+
+@app.command()
+@handles_errors
+def chat(
+    k: KOption = None,
+    threshold: ThresholdOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Interactive questions and answers with the models kept loaded; /help lists the commands."""
+    from rag.repl import HELP, ChatSession
+
+    settings = settings_for(index, model, k, threshold)
+    engine = open_engine(settings)
+
+    def reindex() -> Any:
+        from rag.embedding import MiniLMEmbedder
+        from rag.indexing import build_index
+
+        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, MiniLMEmbedder(), settings.chunking)
+        return open_engine(settings)
+
+    session = ChatSession(engine, write=_write_out, reindex=reindex)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    read = _terminal_reader() if interactive else _plain_reader()
+    typer.echo(f"rag chat: {len(engine.index.chunks)} passages from {engine.index.manifest.corpus_root}. "
+               "Type /help for commands, /quit to leave.")
+    while True:
+        try:
+            line = read()
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            continue
+        if not session.handle(line, stream=interactive):
+            break
+
+
+def _write_out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _plain_reader() -> Callable[[], str]:
+    def read() -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    return read
+
+
+def _terminal_reader() -> Callable[[], str]:
+    """prompt_toolkit line editing with a history file that persists between sessions."""
+    import os
+
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "rag"
+    state.mkdir(parents=True, exist_ok=True)
+    prompt = PromptSession(history=FileHistory(str(state / "history")))
+    return lambda: prompt.prompt("? ")
+
+
+@app.command(name="eval")
+@handles_errors
+def evaluate(
+    gold_file: Annotated[Path, typer.Argument(help="Gold JSONL: id, type, question, must_include, evidence")],
+    json_output: JsonOption = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write each answer as JSONL here")] = None,
+    k: KOption = None,
+    mode: ModeOption = "hybrid",
+    threshold: ThresholdOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer a gold file and report answer, abstention, citation and retrieval quality per question type."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rag.evaluation import evaluate as run_evaluation
+    from rag.evaluation import read_gold
+    from rag.render import answer_json, scores_table
+
+    gold = read_gold(gold_file)
+    engine = open_engine(settings_for(index, model, k, threshold))
+    check_mode(mode)
+    sink = open(output, "w", encoding="utf-8") if output else None
+    try:
+        with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=_stderr(), transient=True) as progress:
+            task = progress.add_task("eval", total=len(gold))
+
+            def on_answer(question: Any, answer: Any) -> None:
+                if sink:
+                    sink.write(answer_json(answer, id=question.id) + "\n")
+                    sink.flush()
+                progress.advance(task)
+
+            results = run_evaluation(gold, lambda q: engine.ask(q, k=k, mode=mode), on_answer)  # type: ignore[arg-type]
+    finally:
+        if sink:
+            sink.close()
+    typer.echo(json.dumps(results, indent=2) if json_output else scores_table(results))
+
+
 class _StreamPrinter:
     """Shows the answer as it is generated, then the checked version's sources."""
 

@@ -56,6 +56,7 @@ class Answer:
     retrieved: list[Passage]
     timings: dict[str, float]
     signals: dict[str, float] = field(default_factory=dict)
+    withheld: str | None = None
 
 
 # Logistic weights for P(answerable) over the signals, fitted on bench/data/calibration.jsonl by
@@ -167,7 +168,7 @@ class Engine:
         )
         text, cited, declined = parse_reply(generation.text)
         supports = attribute(text, question, passages, cited) if not declined else []
-        signals = _signals(question, passages, generation, supports, declined)
+        signals = _signals(question, text, passages, generation, supports, declined)
         confidence = answerable_probability(signals)
         abstained = declined or confidence < self.settings.abstain_threshold or not any(
             s.passages for s in supports
@@ -183,7 +184,9 @@ class Engine:
         }
         retrieved = [hit_passage(h) for h in hits]
         if abstained:
-            return Answer(question, ABSTENTION, True, round(confidence, 4), [], [], retrieved, timings, signals)
+            return Answer(
+                question, ABSTENTION, True, round(confidence, 4), [], [], retrieved, timings, signals, text or None
+            )
         citations, claims = self._cite(supports)
         return Answer(question, text, False, round(confidence, 4), citations, claims, retrieved, timings, signals)
 
@@ -225,20 +228,36 @@ class Engine:
 
 def _signals(
     question: str,
+    answer: str,
     passages: list[PromptPassage],
     generation: Generation,
     supports: list[ClaimSupport],
     declined: bool,
 ) -> dict[str, float]:
-    """The evidence the abstention decision weighs, each in [0, 1]."""
+    """The evidence the abstention decision weighs, each in [0, 1].
+
+    model_refusal: the model's probability of opening with the cannot-answer sentinel.
+    question_coverage: share of the question's key terms found anywhere in the passages.
+    question_in_one: the same, within the single best passage.
+    answer_support: the weakest answer sentence's share of key terms found in its cited passages.
+    joint_support: share of question and answer key terms found together in one passage; an
+        answer taken from the passages usually sits beside the question's own words.
+    top_dense: the best passage's cosine similarity to the question.
+    """
     question_terms = distinctive_terms(question)
-    seen = set().union(*(distinctive_terms(p.hit.chunk.text) for p in passages)) if passages else set()
-    coverage = len(question_terms & seen) / len(question_terms) if question_terms else 0.0
-    support = min((s.support for s in supports), default=0.0) if not declined else 0.0
+    answer_terms = distinctive_terms(answer) if not declined else set()
+    passage_terms = [distinctive_terms(p.hit.chunk.text) for p in passages]
+
+    def share(wanted: set[str], found: set[str]) -> float:
+        return len(wanted & found) / len(wanted) if wanted else 0.0
+
+    both = question_terms | answer_terms
     return {
         "model_refusal": round(generation.probe_probability, 4),
-        "question_coverage": round(coverage, 4),
-        "answer_support": round(support, 4),
+        "question_coverage": round(share(question_terms, set().union(*passage_terms)), 4),
+        "question_in_one": round(max((share(question_terms, t) for t in passage_terms), default=0.0), 4),
+        "answer_support": round(min((s.support for s in supports), default=0.0), 4),
+        "joint_support": round(max((share(both, t) for t in passage_terms), default=0.0), 4),
         "top_dense": round(max((p.hit.dense for p in passages), default=0.0), 4),
     }
 

@@ -87,7 +87,7 @@ def build_prompt(question: str, passages: list[PromptPassage]) -> str:
 def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     """(answer without citation marks, cited passage numbers, whether the model declined)."""
     text = reply.strip()
-    if text.upper().startswith(NOT_FOUND) or not text:
+    if NOT_FOUND in text.upper() or not text:
         return "", [], True
     numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in mark.split(",")]
     answer = _CITATION_MARK.sub("", text).strip()

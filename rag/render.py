@@ -63,3 +63,29 @@ def hits_text(hits: list[Hit]) -> str:
             f"(dense {hit.dense:.3f}, keyword {hit.keyword:.2f})\n   {preview}"
         )
     return "\n".join(rows) if rows else "No passages found."
+
+
+SCORE_COLUMNS = [
+    ("answerable", "ans", "{}"),
+    ("unanswerable", "unans", "{}"),
+    ("answer_accuracy", "acc%", "{}"),
+    ("false_abstention", "falseAbst%", "{}"),
+    ("abstention_accuracy", "abstain%", "{}"),
+    ("citation_precision", "citP%", "{}"),
+    ("citation_recall", "citR%", "{}"),
+    ("hit@1", "Hit@1%", "{}"),
+    ("hit@5", "Hit@5%", "{}"),
+    ("mrr", "MRR", "{}"),
+]
+
+
+def scores_table(results: dict[str, dict[str, float | int | None]]) -> str:
+    """A plain-text table of `rag eval` results, one row per question type."""
+    header = f"{'type':<14}" + "".join(f"{title:>11}" for _, title, _ in SCORE_COLUMNS)
+    rows = [header, "-" * len(header)]
+    for name, rates in results.items():
+        cells = "".join(
+            f"{'–' if rates.get(key) is None else fmt.format(rates[key]):>11}" for key, _, fmt in SCORE_COLUMNS
+        )
+        rows.append(f"{name:<14}{cells}")
+    return "\n".join(rows)

@@ -1,0 +1,151 @@
+"""`rag eval`: answer a gold file and measure answers, abstentions, citations and retrieval.
+
+Gold file: JSONL, one question a line:
+    {"id", "type", "question", "answer", "must_include": [[alias, ...], ...],
+     "evidence": [{"file", "line", "quote"}, ...]}
+A question with type "unanswerable" (or no evidence) should be abstained on. An answer is right
+when, for every group of must_include, one alias appears in it as whole words (case, accents and
+punctuation ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import InputError
+from rag.pipeline import Answer, Passage
+
+HIT_KS = (1, 3, 5)
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    type: str
+    question: str
+    must_include: list[list[str]]
+    evidence: list[tuple[str, int]]
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable" and bool(self.evidence or self.must_include)
+
+
+@dataclass
+class Scores:
+    """Counts for one group of questions; the rates are derived from them."""
+
+    answerable: int = 0
+    correct: int = 0
+    false_abstentions: int = 0
+    unanswerable: int = 0
+    correct_abstentions: int = 0
+    citations: int = 0
+    correct_citations: int = 0
+    evidence_recall_sum: float = 0.0
+    hits: dict[int, int] = field(default_factory=lambda: {k: 0 for k in HIT_KS})
+    reciprocal_rank_sum: float = 0.0
+
+    def rates(self) -> dict[str, float | int | None]:
+        def rate(part: float, whole: int) -> float | None:
+            return round(100 * part / whole, 1) if whole else None
+
+        return {
+            "answerable": self.answerable,
+            "unanswerable": self.unanswerable,
+            "answer_accuracy": rate(self.correct, self.answerable),
+            "false_abstention": rate(self.false_abstentions, self.answerable),
+            "abstention_accuracy": rate(self.correct_abstentions, self.unanswerable),
+            "citation_precision": rate(self.correct_citations, self.citations),
+            "citation_recall": rate(self.evidence_recall_sum, self.answerable),
+            **{f"hit@{k}": rate(v, self.answerable) for k, v in self.hits.items()},
+            "mrr": round(self.reciprocal_rank_sum / self.answerable, 3) if self.answerable else None,
+        }
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def contains_alias(answer: str, alias: str) -> bool:
+    wanted = normalise(alias)
+    return bool(wanted) and re.search(rf"(?<!\w){re.escape(wanted)}(?:s|es)?(?!\w)", normalise(answer)) is not None
+
+
+def answer_is_correct(gold: GoldQuestion, answer: str) -> bool:
+    return bool(answer.strip()) and all(any(contains_alias(answer, a) for a in group) for group in gold.must_include)
+
+
+def read_gold(path: Path) -> list[GoldQuestion]:
+    """Raises: InputError naming the file and line of a malformed entry."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read gold file {path} ({error}); pass a JSONL file") from None
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(
+                GoldQuestion(
+                    id=str(row.get("id", f"line-{number}")),
+                    type=str(row.get("type", "unanswerable" if not row.get("evidence") else "factoid")),
+                    question=str(row["question"]),
+                    must_include=[list(map(str, g)) for g in row.get("must_include", [])],
+                    evidence=[(str(e["file"]), int(e["line"])) for e in row.get("evidence", [])],
+                )
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise InputError(f"{path.name}:{number}: not a gold entry ({error}); see the README for the format") from None
+    if not questions:
+        raise InputError(f"gold file {path} has no questions")
+    return questions
+
+
+def covers(passage: Passage, evidence: tuple[str, int]) -> bool:
+    file, line = evidence
+    return Path(passage.file).name == Path(file).name and passage.lines[0] <= line <= passage.lines[1]
+
+
+def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
+    if not gold.answerable:
+        scores.unanswerable += 1
+        scores.correct_abstentions += int(answer.abstained)
+        return
+    scores.answerable += 1
+    scores.correct += int(not answer.abstained and answer_is_correct(gold, answer.answer))
+    scores.false_abstentions += int(answer.abstained)
+    scores.citations += len(answer.citations)
+    scores.correct_citations += sum(any(covers(c, e) for e in gold.evidence) for c in answer.citations)
+    if gold.evidence:
+        found = {e for e in gold.evidence if any(covers(c, e) for c in answer.citations)}
+        scores.evidence_recall_sum += len(found) / len(set(gold.evidence))
+    rank = next((i for i, p in enumerate(answer.retrieved, 1) if any(covers(p, e) for e in gold.evidence)), None)
+    if rank is not None:
+        scores.reciprocal_rank_sum += 1 / rank
+        for k in HIT_KS:
+            scores.hits[k] += int(rank <= k)
+
+
+def evaluate(
+    gold: list[GoldQuestion], ask: Callable[[str], Answer], on_answer: Callable[[GoldQuestion, Answer], None] | None = None
+) -> dict[str, dict[str, float | int | None]]:
+    """Scores overall ("all") and per question type."""
+    groups: dict[str, Scores] = defaultdict(Scores)
+    for question in gold:
+        answer = ask(question.question)
+        score_one(groups["all"], question, answer)
+        score_one(groups[question.type], question, answer)
+        if on_answer:
+            on_answer(question, answer)
+    return {name: scores.rates() for name, scores in sorted(groups.items(), key=lambda kv: kv[0] != "all")}

@@ -1,0 +1,135 @@
+"""`rag chat`: one warm engine, question after question, with commands and follow-ups.
+
+The session is I/O-agnostic: it reads lines from a callable and writes through another, so the
+CLI can use prompt_toolkit on a terminal and plain stdin under tests or pipes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.pipeline import Answer, Engine
+from rag.render import answer_text, full_sources_text, location, sources_text
+
+HELP = """Ask a question, or use a command:
+  /sources      show the full paragraphs cited by the last answer
+  /open N       show source N of the last answer with the lines around it
+  /k N          retrieve N passages per question (now {k})
+  /reindex      rebuild the index from its folder and reload it
+  /help         this text
+  /quit         leave (Ctrl-D also works; Ctrl-C stops an answer)"""
+
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|it|they|them|that|this|those|these|his|her|its|their)\b",
+    re.IGNORECASE,
+)
+CONTEXT_LINES = 2
+
+
+def is_follow_up(question: str) -> bool:
+    """Short questions leaning on pronouns or opening with "and"/"what about" refer to the last turn."""
+    return len(question.split()) <= 14 and bool(_FOLLOW_UP.search(question))
+
+
+@dataclass
+class ChatSession:
+    engine: Engine
+    write: Callable[[str], None]
+    reindex: Callable[[], Engine] | None = None
+    k: int = 0
+    last: Answer | None = None
+    history: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.k = self.k or self.engine.settings.top_k
+
+    def handle(self, line: str, stream: bool = True) -> bool:
+        """Act on one input line; False means the user asked to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self._command(line)
+        self._ask(line, stream)
+        return True
+
+    def _ask(self, question: str, stream: bool) -> None:
+        search_query = question
+        prompt_question = question
+        if self.history and is_follow_up(question):
+            previous = self.history[-1]
+            search_query = f"{previous} {question}"
+            prompt_question = f"{question} (This follows the question: {previous})"
+        streamed: list[str] = []
+
+        def on_token(piece: str) -> None:
+            streamed.append(piece)
+            self.write(piece)
+
+        try:
+            answer = self.engine.ask(
+                prompt_question, k=self.k, search_query=search_query, on_token=on_token if stream else None
+            )
+        except KeyboardInterrupt:
+            self.write("\n(stopped)\n")
+            return
+        answer = dataclasses.replace(answer, question=question)
+        self.history.append(question)
+        self.last = answer
+        if streamed:
+            self.write("\n")
+            if answer.abstained:
+                self.write(f"Withdrawn, not supported by the passages. {answer.answer}\n")
+            else:
+                self.write("\n" + sources_text(answer) + "\n")
+        else:
+            self.write(answer_text(answer) + "\n")
+
+    def _command(self, line: str) -> bool:
+        name, _, argument = line.partition(" ")
+        argument = argument.strip()
+        if name in ("/quit", "/exit", "/q"):
+            return False
+        if name == "/help":
+            self.write(HELP.format(k=self.k) + "\n")
+        elif name == "/sources":
+            self.write((full_sources_text(self.last) if self.last else "No answer yet.") + "\n")
+        elif name == "/k":
+            if argument.isdigit() and 1 <= int(argument) <= 50:
+                self.k = int(argument)
+                self.write(f"Retrieving {self.k} passages per question.\n")
+            else:
+                self.write("Usage: /k N, with N from 1 to 50\n")
+        elif name == "/open":
+            self.write(self._open(argument) + "\n")
+        elif name == "/reindex":
+            if self.reindex is None:
+                self.write("Reindexing is not available here.\n")
+            else:
+                self.engine = self.reindex()
+                self.write(f"Reindexed: {len(self.engine.index.chunks)} passages.\n")
+        else:
+            self.write(f"Unknown command {name}; type /help\n")
+        return True
+
+    def _open(self, argument: str) -> str:
+        if not self.last or not self.last.citations:
+            return "The last answer has no sources to open."
+        if not argument.isdigit() or not 1 <= int(argument) <= len(self.last.citations):
+            return f"Usage: /open N, with N from 1 to {len(self.last.citations)}"
+        citation = self.last.citations[int(argument) - 1]
+        path = Path(self.engine.index.manifest.corpus_root) / citation.file
+        try:
+            lines = path.read_text(encoding="utf-8").split("\n")
+        except OSError:
+            return f"{path} cannot be read any more; run /reindex"
+        start, end = citation.lines
+        first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
+        body = [
+            f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
+        ]
+        return location(citation) + "\n" + "\n".join(body)

@@ -1,0 +1,92 @@
+"""The CLI through typer's CliRunner, with the fake models behind the real interfaces."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEEDS, ScriptedGenerator
+from rag.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def indexed(fake_models: ScriptedGenerator) -> ScriptedGenerator:
+    result = runner.invoke(app, ["index", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 5 files" in result.output
+    return fake_models
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from rag.cli import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0; "
+        "heavy = {'torch', 'sentence_transformers', 'faiss', 'llama_cpp', 'numpy'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_ask_prints_answer_and_sources(indexed: ScriptedGenerator) -> None:
+    result = runner.invoke(app, ["ask", "How long did Kerry and Lavrov talk in Geneva?"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("They spoke for more than nine hours in Geneva. [1]")
+    assert "000_8d13b83e7b516537.txt ¶2 (line 3)" in result.output
+    assert "Kerry and Lavrov spoke for more than nine hours in Geneva" in result.output
+
+
+def test_ask_json_has_the_documented_shape(indexed: ScriptedGenerator) -> None:
+    result = runner.invoke(app, ["ask", "How long did Kerry and Lavrov talk in Geneva?", "--json"])
+    answer = json.loads(result.output)
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings"} <= set(answer)
+    citation = answer["citations"][0]
+    assert (citation["file"], citation["paragraph"], citation["lines"]) == ("000_8d13b83e7b516537.txt", 2, [3, 3])
+    assert citation["text"] in (SEEDS / citation["file"]).read_text(encoding="utf-8")
+    assert answer["abstained"] is False and len(answer["retrieved"]) == 4
+
+
+def test_declined_answer_abstains_without_citations(indexed: ScriptedGenerator) -> None:
+    indexed.reply = "NOT FOUND"
+    result = runner.invoke(app, ["ask", "Who is the mayor of Aleppo?", "--json"])
+    answer = json.loads(result.output)
+    assert answer["abstained"] is True and answer["citations"] == []
+    assert answer["answer"] == "The documents do not answer this."
+
+
+def test_search_shows_ranked_passages(indexed: ScriptedGenerator) -> None:
+    result = runner.invoke(app, ["search", "nine hours Geneva", "--k", "2"])
+    assert result.exit_code == 0
+    assert result.output.startswith("1. 000_8d13b83e7b516537.txt ¶1–2 (lines 1–3)")
+    assert "\n2. " in result.output and "\n3. " not in result.output
+
+
+def test_ask_without_index_is_one_clear_line(fake_models: ScriptedGenerator, isolated_index: Path) -> None:
+    result = runner.invoke(app, ["ask", "anything"])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: no index at {isolated_index}; build one with `rag index DIR`"
+
+
+def test_index_of_missing_folder_fails_cleanly(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["index", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "does not exist; pass a folder of .txt or .md files" in result.output
+
+
+def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
+    assert runner.invoke(app, ["ask", "q", "--mode", "magic"]).exit_code == 2
+    assert runner.invoke(app, ["ask", "  "]).exit_code == 2
+
+
+def test_missing_model_file_says_how_to_fix(indexed: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rag.generation import LlamaGenerator
+
+    monkeypatch.setattr("rag.pipeline.LlamaGenerator", LlamaGenerator)
+    result = runner.invoke(app, ["ask", "q", "--model", str(tmp_path / "none.gguf")])
+    assert result.exit_code == 1
+    assert "model file" in result.output and "not found; run `make setup`" in result.output

@@ -1,0 +1,49 @@
+"""End to end with the real MiniLM embedder and the real GGUF model on seeds/ (slow: ~30 s)."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS
+from rag.config import Settings
+from rag.embedding import MiniLMEmbedder
+from rag.indexing import build_index
+from rag.pipeline import Engine
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    settings = Settings(index_dir=tmp_path_factory.mktemp("e2e") / "index")
+    embedder = MiniLMEmbedder()
+    build_index(SEEDS, settings.index_dir, embedder, settings.chunking)
+    return Engine.open(settings, embedder)
+
+
+def test_answers_with_a_correct_verbatim_citation(engine: Engine) -> None:
+    answer = engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    assert not answer.abstained
+    assert "nine hours" in answer.answer.lower()
+    citation = answer.citations[0]
+    assert (citation.file, citation.lines) == ("000_8d13b83e7b516537.txt", (3, 3))
+    assert citation.text in (SEEDS / citation.file).read_text(encoding="utf-8")
+    assert citation.quote and citation.quote in citation.text
+
+
+def test_abstains_when_the_documents_do_not_answer(engine: Engine) -> None:
+    answer = engine.ask("What is the boiling point of mercury in kelvin?")
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == "The documents do not answer this."
+
+
+def test_hybrid_search_ranks_the_evidence_first(engine: Engine) -> None:
+    hits = engine.search("Which newspaper said Al Nusra was one of the most effective anti-Assad forces?", 3)
+    assert hits[0].chunk.file == "002_4e5ac2a29323691a.txt" and hits[0].chunk.start_line <= 22 <= hits[0].chunk.end_line
+
+
+def test_streamed_tokens_make_up_the_reply(engine: Engine) -> None:
+    pieces: list[str] = []
+    answer = engine.ask("Where were the rebels of Darayya sent?", on_token=pieces.append)
+    assert pieces and "Idlib" in "".join(pieces)
+    assert not answer.abstained

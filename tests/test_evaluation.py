@@ -1,0 +1,29 @@
+from rag.evaluation import GoldQuestion, answer_is_correct, evaluate
+from rag.pipeline import Answer, Passage
+
+GOLD = [
+    GoldQuestion("1", "factoid", "Where?", [["Geneva"]], [("a.txt", 3)]),
+    GoldQuestion("2", "unanswerable", "Who?", [], []),
+]
+
+
+def passage(line: int) -> Passage:
+    return Passage("a.txt", 1, (line, line), "text", 1.0)
+
+
+def test_aliases_match_whole_words_ignoring_case_and_punctuation() -> None:
+    assert answer_is_correct(GOLD[0], "In GENEVA.")
+    assert not answer_is_correct(GOLD[0], "In Genevan hotels")
+
+
+def test_scores_answers_abstentions_citations_and_retrieval() -> None:
+    answers = {
+        "Where?": Answer("Where?", "Geneva", False, 0.9, [passage(3), passage(9)], [], [passage(9), passage(3)], {}),
+        "Who?": Answer("Who?", "The documents do not answer this.", True, 0.1, [], [], [], {}),
+    }
+    results = evaluate(GOLD, answers.__getitem__)
+    overall = results["all"]
+    assert overall["answer_accuracy"] == 100.0 and overall["abstention_accuracy"] == 100.0
+    assert overall["citation_precision"] == 50.0 and overall["citation_recall"] == 100.0
+    assert (overall["hit@1"], overall["hit@3"], overall["mrr"]) == (0.0, 100.0, 0.5)
+    assert set(results) == {"all", "factoid", "unanswerable"}
