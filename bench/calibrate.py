@@ -23,7 +23,10 @@ from rag.config import Settings  # noqa: E402
 from rag.evaluation import answer_is_correct, read_gold  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
-FEATURES = ["model_refusal", "question_coverage", "question_in_one", "answer_support", "joint_support", "top_dense"]
+FEATURES = [
+    "model_refusal", "question_coverage", "question_in_one", "answer_support", "joint_support", "top_dense",
+    "answer_confidence", "weakest_token",
+]
 
 
 def collect(gold_path: Path, rows_path: Path) -> list[dict]:

@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "scifact"
 RESULTS = ROOT / "bench" / "results"
 PASSAGES_PER_QUERY = 30
+TAG = f"words{os.environ.get('RAG_CHUNK_WORDS', 'default')}-overlap{os.environ.get('RAG_CHUNK_OVERLAP', 'default')}"
+INDEX = WORK / f"index-{TAG}"
 
 
 def write_corpus(data: Path, folder: Path) -> int:
@@ -58,7 +60,7 @@ def read_qrels(data: Path) -> dict[str, dict[str, int]]:
 
 
 def rag(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_INDEX": str(WORK / "index")}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_INDEX": str(INDEX)}
     return subprocess.run([str(ROOT / ".venv" / "bin" / "rag"), *args], env=env, check=True,
                           capture_output=True, text=True)
 
@@ -96,7 +98,7 @@ def raw_encode_seconds() -> tuple[float, int]:
     from rag.embedding import MiniLMEmbedder
     from rag.store import load_index
 
-    texts = [c.text for c in load_index(WORK / "index").chunks]
+    texts = [c.text for c in load_index(INDEX).chunks]
     model = MiniLMEmbedder()._model
     started = time.perf_counter()
     model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
@@ -115,12 +117,12 @@ def main() -> None:
     queries_file = WORK / "queries.jsonl"
     write_queries(args.data, queries_file)
     qrels = read_qrels(args.data)
-    report: dict[str, object] = {"documents": documents, "queries": len(qrels)}
+    report: dict[str, object] = {"documents": documents, "queries": len(qrels), "chunking": TAG}
 
     if not args.skip_index:
         import shutil
 
-        shutil.rmtree(WORK / "index", ignore_errors=True)
+        shutil.rmtree(INDEX, ignore_errors=True)
         started = time.perf_counter()
         output = rag("index", str(corpus)).stdout.strip()
         index_seconds = time.perf_counter() - started
@@ -137,7 +139,7 @@ def main() -> None:
         print(json.dumps(report["index"], indent=2), flush=True)
 
     for mode in args.modes.split(","):
-        predictions = WORK / f"retrieved-{mode}.jsonl"
+        predictions = WORK / f"retrieved-{TAG}-{mode}.jsonl"
         predictions.unlink(missing_ok=True)
         started = time.perf_counter()
         rag("batch", str(queries_file), "--retrieve-only", "--k", str(PASSAGES_PER_QUERY), "--mode", mode,
@@ -147,7 +149,7 @@ def main() -> None:
         print(mode, report[mode], flush=True)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "scifact.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"scifact-{TAG}.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

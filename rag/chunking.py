@@ -15,6 +15,7 @@ from rag.config import ChunkSettings
 from rag.corpus import Document, Paragraph
 
 TITLE_MAX_WORDS = 20
+FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
@@ -61,14 +62,16 @@ def _is_lead_in(text: str) -> bool:
 
 
 def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Paragraph]]:
-    """Merge short paragraphs and lead-ins into the next one (the last into the previous)."""
+    """Merge short paragraphs, lead-ins and a title-like first paragraph into the next one
+    (the last into the previous)."""
     groups: list[list[Paragraph]] = []
     pending: list[Paragraph] = []
     for paragraph in document.paragraphs:
         pending.append(paragraph)
         text = document.paragraph_text(paragraph)
         words = sum(_word_count(document.paragraph_text(p)) for p in pending)
-        if words >= min_words and not _is_lead_in(text):
+        is_title = paragraph.number == 1 and _word_count(text) <= FIRST_TITLE_MAX_WORDS
+        if words >= min_words and not _is_lead_in(text) and not is_title:
             groups.append(pending)
             pending = []
     if pending:

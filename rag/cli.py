@@ -175,6 +175,7 @@ def ask(
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
     answer = engine.ask(question, k=k, mode=check_mode(mode), on_token=printer)  # type: ignore[arg-type]
+    answer = dataclasses.replace(answer, timings={**engine.load_timings, **answer.timings})
     if json_output:
         typer.echo(answer_json(answer))
     elif printer is not None:

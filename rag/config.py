@@ -60,7 +60,13 @@ class Settings:
         default_factory=lambda: _env_int("RAG_THREADS", os.cpu_count() or 1),
         metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS"},
     )
-    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    chunking: ChunkSettings = field(
+        default_factory=lambda: ChunkSettings(
+            max_words=_env_int("RAG_CHUNK_WORDS", ChunkSettings.max_words),
+            overlap_sentences=_env_int("RAG_CHUNK_OVERLAP", ChunkSettings.overlap_sentences),
+        ),
+        metadata={"help": "chunk size in words and overlap in sentences", "env": "RAG_CHUNK_WORDS, RAG_CHUNK_OVERLAP"},
+    )
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -31,6 +31,7 @@ class Generation:
     text: str
     probe_probability: float
     mean_logprob: float
+    min_logprob: float
     prompt_tokens: int
     evaluated_tokens: int
     completion_tokens: int
@@ -141,6 +142,7 @@ class LlamaGenerator:
             text=text,
             probe_probability=probe_probability,
             mean_logprob=sum(token_logprobs) / len(token_logprobs) if token_logprobs else 0.0,
+            min_logprob=min(token_logprobs, default=0.0),
             prompt_tokens=len(tokens),
             evaluated_tokens=evaluated,
             completion_tokens=len(token_logprobs),

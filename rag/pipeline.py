@@ -243,6 +243,8 @@ def _signals(
     joint_support: share of question and answer key terms found together in one passage; an
         answer taken from the passages usually sits beside the question's own words.
     top_dense: the best passage's cosine similarity to the question.
+    answer_confidence: the geometric mean of the generated tokens' probabilities.
+    weakest_token: the probability of the least likely generated token.
     """
     question_terms = distinctive_terms(question)
     answer_terms = distinctive_terms(answer) if not declined else set()
@@ -259,6 +261,8 @@ def _signals(
         "answer_support": round(min((s.support for s in supports), default=0.0), 4),
         "joint_support": round(max((share(both, t) for t in passage_terms), default=0.0), 4),
         "top_dense": round(max((p.hit.dense for p in passages), default=0.0), 4),
+        "answer_confidence": round(math.exp(generation.mean_logprob), 4),
+        "weakest_token": round(math.exp(generation.min_logprob), 4),
     }
 
 

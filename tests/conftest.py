@@ -52,7 +52,7 @@ class ScriptedGenerator:
         if on_token:
             for word in text.split(" "):
                 on_token(word + " ")
-        return Generation(text, self.refusal_probability, -0.1, len(prompt) // 4, len(prompt) // 4,
+        return Generation(text, self.refusal_probability, -0.1, -0.5, len(prompt) // 4, len(prompt) // 4,
                           len(text.split()), 0.01, 0.01)
 
 

@@ -22,7 +22,7 @@ def test_build_then_load_round_trip(isolated_index: Path) -> None:
 def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("Alpha paragraph about cats and dogs living together.\n\nBeta paragraph about birds and fish living apart.\n")
+    (corpus / "a.txt").write_text("A Title\n\nAlpha paragraph about cats and dogs living together.\n\nBeta paragraph about birds and fish living apart.\n")
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     (corpus / "b.txt").write_text("Gamma paragraph about lizards and snakes living in deserts.\n")
     report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())

@@ -1,0 +1,120 @@
+"""Speed of the warm path and of one cold `rag ask`, and the tool's overhead over raw llama.cpp.
+
+Warm: one Engine answers every question of a gold file; per question we record retrieval,
+prompt processing and generation seconds and prompt tokens. Then the very same prompts go through
+`llama_cpp.Llama` directly (same model, threads and context, greedy, same number of new tokens)
+in this process, and the ratio of total seconds is the tool's overhead.
+Cold: `rag ask --json` five times as a user runs it, split into imports, loading and answering.
+
+    .venv/bin/python bench/speed.py [--gold ../shared/eval/dev.jsonl] [--cold 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = ROOT / "bench" / "work"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 3), "p90": round(percentile(values, 0.9), 3)}
+
+
+def warm(gold: Path) -> dict:
+    from rag.config import Settings
+    from rag.embedding import MiniLMEmbedder
+    from rag.evaluation import read_gold
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+    from rag.prompting import build_prompt, select_passages
+    from rag import pipeline
+
+    settings = Settings(index_dir=WORK / "seeds-index")
+    embedder = MiniLMEmbedder()
+    build_index(ROOT / "seeds", settings.index_dir, embedder, settings.chunking)
+    engine = Engine.open(settings, embedder)
+    questions = [g.question for g in read_gold(gold)]
+    engine.ask(questions[0])  # load the model and fill the KV cache with the instructions
+    rows, prompts = [], []
+    for question in questions:
+        answer = engine.ask(question)
+        rows.append(answer.timings)
+        hits = engine.search(question)
+        prompts.append((build_prompt(question, select_passages(question, hits, pipeline.CONTEXT_WORD_BUDGET)),
+                        int(answer.timings["completion_tokens"])))
+    engine.generator.close()  # type: ignore[attr-defined]
+
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
+                n_threads_batch=settings.threads, n_batch=512, verbose=False)
+    llm(prompts[0][0], max_tokens=1, temperature=0.0)
+    raw = []
+    for prompt, new_tokens in prompts:
+        started = time.perf_counter()
+        llm(prompt, max_tokens=max(1, new_tokens), temperature=0.0, top_k=1)
+        raw.append(time.perf_counter() - started)
+    tool_total = sum(r["total"] for r in rows)
+    llm_only = sum(r["prompt"] + r["generation"] for r in rows)
+    return {
+        "questions": len(rows),
+        "seconds_per_question": summary([r["total"] for r in rows]),
+        "retrieval": summary([r["retrieval"] for r in rows]),
+        "prompt_processing": summary([r["prompt"] for r in rows]),
+        "generation": summary([r["generation"] for r in rows]),
+        "prompt_tokens": summary([r["prompt_tokens"] for r in rows]),
+        "evaluated_prompt_tokens": summary([r["evaluated_tokens"] for r in rows]),
+        "completion_tokens": summary([r["completion_tokens"] for r in rows]),
+        "raw_llama_seconds_per_question": summary(raw),
+        "overhead_ratio_total": round(tool_total / sum(raw), 3),
+        "overhead_ratio_llm_calls": round(llm_only / sum(raw), 3),
+    }
+
+
+def cold(runs: int, question: str) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_INDEX": str(WORK / "seeds-index")}
+    walls, splits = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "rag"), "ask", question, "--json"],
+                                env=env, capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - started)
+        splits.append(json.loads(result.stdout)["timings"])
+    loads = ["index_load", "embedder_load", "llm_load", "retrieval", "prompt", "generation"]
+    median_split = {key: round(statistics.median(s.get(key, 0.0) for s in splits), 2) for key in loads}
+    median_wall = statistics.median(walls)
+    accounted = sum(median_split.values())
+    return {"runs": runs, "wall_seconds_median": round(median_wall, 2),
+            "split_median": {"imports_and_start": round(median_wall - accounted, 2), **median_split}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gold", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--cold", type=int, default=5)
+    args = parser.parse_args()
+    report = {"warm": warm(args.gold)}
+    print(json.dumps(report["warm"], indent=2), flush=True)
+    if args.cold:
+        report["cold"] = cold(args.cold, "How long did Kerry and Lavrov talk in Geneva?")
+        print(json.dumps(report["cold"], indent=2))
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "results" / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
