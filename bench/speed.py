@@ -41,7 +41,6 @@ def warm(gold: Path) -> dict:
     from rag.indexing import build_index
     from rag.pipeline import Engine
     from rag.prompting import build_prompt, select_passages
-    from rag import pipeline
 
     settings = Settings(index_dir=WORK / "seeds-index")
     embedder = MiniLMEmbedder()
@@ -54,7 +53,7 @@ def warm(gold: Path) -> dict:
         answer = engine.ask(question)
         rows.append(answer.timings)
         hits = engine.search(question)
-        prompts.append((build_prompt(question, select_passages(question, hits, pipeline.CONTEXT_WORD_BUDGET)),
+        prompts.append((build_prompt(question, select_passages(question, hits, settings.context_words)),
                         int(answer.timings["completion_tokens"])))
     engine.generator.close()  # type: ignore[attr-defined]
 

@@ -52,12 +52,16 @@ class Settings:
         default_factory=lambda: _env_int("RAG_TOP_K", 4),
         metadata={"help": "passages given to the model", "env": "RAG_TOP_K"},
     )
+    context_words: int = field(
+        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 260),
+        metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS"},
+    )
     abstain_threshold: float = field(
         default_factory=lambda: _env_float("RAG_ABSTAIN_THRESHOLD", 0.5),
         metadata={"help": "answer only when P(answerable) reaches this", "env": "RAG_ABSTAIN_THRESHOLD"},
     )
     threads: int = field(
-        default_factory=lambda: _env_int("RAG_THREADS", os.cpu_count() or 1),
+        default_factory=lambda: _env_int("RAG_THREADS", len(os.sched_getaffinity(0)) or 1),
         metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS"},
     )
     chunking: ChunkSettings = field(

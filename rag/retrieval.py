@@ -18,6 +18,8 @@ MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 CANDIDATES = 100
 DENSE_WEIGHT = 0.5
 DUPLICATE_COSINE = 0.95
+FEEDBACK_WEIGHT = 0.0
+FEEDBACK_PASSAGES = 3
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,12 @@ class Retriever:
         count = len(self.index.chunks)
         if not count or k <= 0:
             return []
-        dense = self._dense_scores(query) if mode != "keyword" else np.zeros(count, np.float32)
+        query_vector = self.embedder.embed_query(query) if mode != "keyword" else None
+        dense = self._vectors @ query_vector if query_vector is not None else np.zeros(count, np.float32)
         keyword = self.index.keyword.scores(query) if mode != "dense" else np.zeros(count, np.float32)
         fused = fuse(dense, keyword, mode)
+        if mode == "hybrid" and FEEDBACK_WEIGHT > 0:
+            fused = fuse(self._with_feedback(query_vector, fused), keyword, mode)
         order = np.argsort(-fused, kind="stable")[: max(CANDIDATES, k)]
         kept = self._distinct(order, k)
         return [
@@ -59,9 +64,14 @@ class Retriever:
             for i in kept
         ]
 
-    def _dense_scores(self, query: str) -> np.ndarray:
-        vector = self.embedder.embed_query(query)
-        return self._vectors @ vector
+    def _with_feedback(self, query_vector: np.ndarray, fused: np.ndarray) -> np.ndarray:
+        """Dense scores for the query moved towards its best first-pass passages (Rocchio)."""
+        import numpy as np
+
+        top = np.argsort(-fused)[:FEEDBACK_PASSAGES]
+        moved = query_vector + FEEDBACK_WEIGHT * self._vectors[top].mean(axis=0)
+        moved /= np.linalg.norm(moved) or 1.0
+        return self._vectors @ moved
 
     def _distinct(self, order: np.ndarray, k: int) -> list[int]:
         """Skip chunks that repeat a better one, word for word or nearly so."""
@@ -80,7 +90,7 @@ class Retriever:
         return kept
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
+def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float | None = None) -> np.ndarray:
     """One score per chunk: cosine, BM25, or a convex mix of both scaled to [0, 1].
 
     Dense cosines are scaled between the best candidate and the CANDIDATES-th one, BM25 scores
@@ -92,6 +102,8 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float
         return dense
     if mode == "keyword":
         return keyword
+    if dense_weight is None:
+        dense_weight = DENSE_WEIGHT
     return dense_weight * _scaled(dense) + (1 - dense_weight) * _scaled(keyword)
 
 

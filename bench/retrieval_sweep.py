@@ -1,0 +1,59 @@
+"""Fusion settings swept on an index that bench/scifact.py built: dense weight, pseudo-relevance
+feedback, and how a document is scored from its passages. Retrieval only, one process.
+
+    RAG_CHUNK_WORDS=400 .venv/bin/python bench/retrieval_sweep.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import scifact  # noqa: E402
+
+from rag import retrieval  # noqa: E402
+from rag.embedding import MiniLMEmbedder  # noqa: E402
+from rag.retrieval import Retriever  # noqa: E402
+from rag.store import load_index  # noqa: E402
+
+
+def run(retriever: Retriever, queries: dict[str, str], qrels: dict, mode: str) -> dict[str, float]:
+    ranking = {}
+    for qid, text in queries.items():
+        docs: list[str] = []
+        for hit in retriever.search(text, scifact.PASSAGES_PER_QUERY, mode):  # type: ignore[arg-type]
+            doc = Path(hit.chunk.file).stem
+            if doc not in docs:
+                docs.append(doc)
+        ranking[qid] = docs[:10]
+    return scifact.score(ranking, qrels)
+
+
+def main() -> None:
+    data = ROOT.parent / "shared" / "bench" / "scifact"
+    queries = {}
+    for line in (data / "queries_test.jsonl").open():
+        row = json.loads(line)
+        queries[row["_id"]] = row["text"]
+    qrels = scifact.read_qrels(data)
+    retriever = Retriever(load_index(scifact.INDEX), MiniLMEmbedder())
+    results = []
+    for feedback in (0.0, 0.5, 1.0):
+        retrieval.FEEDBACK_WEIGHT = feedback
+        print("dense", feedback, run(retriever, queries, qrels, "dense"), flush=True)
+        for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
+            retrieval.DENSE_WEIGHT = weight
+            row = {"feedback": feedback, "dense_weight": weight, **run(retriever, queries, qrels, "hybrid")}
+            results.append(row)
+            print(row, flush=True)
+    out = ROOT / "bench" / "results" / f"retrieval-sweep-{scifact.TAG}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
