@@ -1,7 +1,7 @@
 """Prompt-size experiments: passages per question (k) and words of passage text, measured on our
 calibration questions (never the dev set) for answer accuracy, abstention and seconds per question.
 
-    .venv/bin/python bench/experiments.py --configs 4:200,4:260,5:340
+    .venv/bin/python bench/experiments.py --configs 4:200,4:260,6:340
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rag.evaluation import read_gold, score_one, Scores  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, default=ROOT / "bench" / "data" / "calibration.jsonl")
-    parser.add_argument("--configs", default="4:200,4:260,5:340")
+    parser.add_argument("--configs", default="4:200,4:260,6:340")
     args = parser.parse_args()
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index

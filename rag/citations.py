@@ -102,8 +102,21 @@ def best_sentence(text: str, claim: str, max_chars: int = 240) -> str:
     sentence = text[a:b].strip()
     if len(sentence) <= max_chars:
         return sentence
-    cut = sentence[:max_chars]
-    return re.sub(r"\s+\S*$", "", cut) or cut
+    return _best_window(sentence, claim_terms, max_chars)
+
+
+def _best_window(sentence: str, claim_terms: set[str], max_chars: int) -> str:
+    """The run of whole words, at most max_chars long, holding the most claim terms."""
+    starts = [0] + [m.end() for m in re.finditer(r"\s+", sentence)]
+    best, best_count = sentence[:max_chars], -1
+    for start in starts:
+        window = sentence[start : start + max_chars]
+        if start + max_chars < len(sentence):
+            window = re.sub(r"\s+\S*$", "", window) or window
+        count = len(claim_terms & distinctive_terms(window))
+        if count > best_count:
+            best, best_count = window.strip(), count
+    return best
 
 
 def paragraph_spans(paragraphs: list[Paragraph], start: int, end: int) -> list[tuple[Paragraph, int, int]]:

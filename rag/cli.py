@@ -117,7 +117,7 @@ def index(
     err = _stderr()
     with Progress(
         TextColumn("embedding"), BarColumn(), TextColumn("{task.completed}/{task.total} passages"),
-        TimeRemainingColumn(), console=err, transient=True,
+        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
     ) as progress:
 
         def on_embedding(total: int) -> Callable[[int], None]:
@@ -220,7 +220,7 @@ def batch(
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with Progress(
             TextColumn("answering" if not retrieve_only else "retrieving"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=err, transient=True, disable=not todo,
+            TimeRemainingColumn(), console=err, transient=True, disable=not todo or not err.is_terminal,
         ) as progress:
             task = progress.add_task("batch", total=len(todo))
             for item in todo:
@@ -326,8 +326,9 @@ def evaluate(
     check_mode(mode)
     sink = open(output, "w", encoding="utf-8") if output else None
     try:
+        err = _stderr()
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=_stderr(), transient=True) as progress:
+                      console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("eval", total=len(gold))
 
             def on_answer(question: Any, answer: Any) -> None:

@@ -53,7 +53,7 @@ class Settings:
         metadata={"help": "passages given to the model", "env": "RAG_TOP_K"},
     )
     context_words: int = field(
-        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 260),
+        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 200),
         metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS"},
     )
     abstain_threshold: float = field(

@@ -10,10 +10,12 @@ from rag.pipeline import Answer, Passage
 from rag.retrieval import Hit
 
 
+def _lines(start: int, end: int) -> str:
+    return f"line {start}" if start == end else f"lines {start}–{end}"
+
+
 def location(passage: Passage) -> str:
-    start, end = passage.lines
-    lines = f"line {start}" if start == end else f"lines {start}–{end}"
-    return f"{passage.file} ¶{passage.paragraph} ({lines})"
+    return f"{passage.file} ¶{passage.paragraph} ({_lines(*passage.lines)})"
 
 
 def answer_json(answer: Answer, **extra: Any) -> str:
@@ -31,12 +33,18 @@ def answer_text(answer: Answer) -> str:
     return " ".join(sentences) + "\n\n" + sources_text(answer)
 
 
+def _starts_sentence(text: str) -> bool:
+    return text[:1].isupper() or text[:1] in "\"“‘(["
+
+
 def sources_text(answer: Answer) -> str:
     lines = ["Sources:"]
     for number, citation in enumerate(answer.citations, start=1):
         lines.append(f"  [{number}] {location(citation)}")
         if citation.quote:
-            lines.append(f"      “{citation.quote}”")
+            lead = "" if citation.text.startswith(citation.quote) or _starts_sentence(citation.quote) else "…"
+            tail = "" if citation.quote[-1] in ".!?\"”'" else "…"
+            lines.append(f"      “{lead}{citation.quote}{tail}”")
     return "\n".join(lines)
 
 
@@ -55,7 +63,7 @@ def hits_text(hits: list[Hit]) -> str:
         span = f"¶{chunk.first_paragraph}" + (
             f"–{chunk.last_paragraph}" if chunk.last_paragraph != chunk.first_paragraph else ""
         )
-        lines = f"lines {chunk.start_line}–{chunk.end_line}"
+        lines = _lines(chunk.start_line, chunk.end_line)
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")
         rows.append(

@@ -16,10 +16,8 @@ if TYPE_CHECKING:
 Mode = Literal["dense", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 CANDIDATES = 100
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
-FEEDBACK_WEIGHT = 0.0
-FEEDBACK_PASSAGES = 3
 
 
 @dataclass(frozen=True)
@@ -55,23 +53,12 @@ class Retriever:
         dense = self._vectors @ query_vector if query_vector is not None else np.zeros(count, np.float32)
         keyword = self.index.keyword.scores(query) if mode != "dense" else np.zeros(count, np.float32)
         fused = fuse(dense, keyword, mode)
-        if mode == "hybrid" and FEEDBACK_WEIGHT > 0:
-            fused = fuse(self._with_feedback(query_vector, fused), keyword, mode)
         order = np.argsort(-fused, kind="stable")[: max(CANDIDATES, k)]
         kept = self._distinct(order, k)
         return [
             Hit(self.index.chunks[i], float(fused[i]), float(dense[i]), float(keyword[i]))
             for i in kept
         ]
-
-    def _with_feedback(self, query_vector: np.ndarray, fused: np.ndarray) -> np.ndarray:
-        """Dense scores for the query moved towards its best first-pass passages (Rocchio)."""
-        import numpy as np
-
-        top = np.argsort(-fused)[:FEEDBACK_PASSAGES]
-        moved = query_vector + FEEDBACK_WEIGHT * self._vectors[top].mean(axis=0)
-        moved /= np.linalg.norm(moved) or 1.0
-        return self._vectors @ moved
 
     def _distinct(self, order: np.ndarray, k: int) -> list[int]:
         """Skip chunks that repeat a better one, word for word or nearly so."""
