@@ -48,6 +48,17 @@ def _stderr() -> Any:
     return Console(stderr=True, highlight=False)
 
 
+def _progress(label: str, *, counts: str = "{task.completed}/{task.total}", enabled: bool = True) -> Any:
+    """A transient progress bar with ETA on stderr, shown only on a terminal."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    err = _stderr()
+    return Progress(
+        TextColumn(label), BarColumn(), TextColumn(counts), TimeRemainingColumn(),
+        console=err, transient=True, disable=not (enabled and err.is_terminal),
+    )
+
+
 def fail(message: str) -> typer.Exit:
     _stderr().print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
     return typer.Exit(code=1)
@@ -108,17 +119,12 @@ def index(
     index: IndexOption = None,
 ) -> None:
     """Build or refresh the index of a folder (unchanged passages are not embedded again)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
 
     settings = settings_for(index)
     err = _stderr()
-    with Progress(
-        TextColumn("embedding"), BarColumn(), TextColumn("{task.completed}/{task.total} passages"),
-        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
-    ) as progress:
+    with _progress("embedding", counts="{task.completed}/{task.total} passages") as progress:
 
         def on_embedding(total: int) -> Callable[[int], None]:
             task = progress.add_task("embed", total=total)
@@ -198,8 +204,6 @@ def batch(
     model: ModelOption = None,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from rag.batch import FORMATS, AnswerWriter, answered_keys, pending, read_questions
 
     if fmt not in FORMATS:
@@ -218,10 +222,7 @@ def batch(
     stream = open(output, "a", encoding="utf-8", newline="") if output else sys.stdout
     try:
         writer = AnswerWriter(stream, fmt, new_file=new_file)
-        with Progress(
-            TextColumn("answering" if not retrieve_only else "retrieving"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=err, transient=True, disable=not todo or not err.is_terminal,
-        ) as progress:
+        with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
             task = progress.add_task("batch", total=len(todo))
             for item in todo:
                 if retrieve_only:
@@ -315,8 +316,6 @@ def evaluate(
     model: ModelOption = None,
 ) -> None:
     """Answer a gold file and report answer, abstention, citation and retrieval quality per question type."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from rag.evaluation import evaluate as run_evaluation
     from rag.evaluation import read_gold
     from rag.render import answer_json, scores_table
@@ -326,9 +325,7 @@ def evaluate(
     check_mode(mode)
     sink = open(output, "w", encoding="utf-8") if output else None
     try:
-        err = _stderr()
-        with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as progress:
+        with _progress("evaluating") as progress:
             task = progress.add_task("eval", total=len(gold))
 
             def on_answer(question: Any, answer: Any) -> None:

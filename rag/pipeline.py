@@ -156,6 +156,9 @@ class Engine:
     ) -> Answer:
         """Answer from the retrieved passages only, with checked citations, or abstain.
 
+        An answer whose first (core) sentence has no supporting passage is rewritten to its
+        supported sentences, or withdrawn when none is supported.
+
         Args:
             search_query: what to retrieve with, when it differs from the question (follow-ups).
             on_token: receives the answer text as it is generated.
@@ -192,6 +195,9 @@ class Engine:
             return Answer(
                 question, ABSTENTION, True, round(confidence, 4), [], [], retrieved, timings, signals, text or None
             )
+        if not supports[0].passages:
+            supports = [s for s in supports if s.passages]
+            text = " ".join(s.claim for s in supports)
         citations, claims = self._cite(supports)
         return Answer(question, text, False, round(confidence, 4), citations, claims, retrieved, timings, signals)
 

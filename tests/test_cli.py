@@ -90,3 +90,16 @@ def test_missing_model_file_says_how_to_fix(indexed: ScriptedGenerator, monkeypa
     result = runner.invoke(app, ["ask", "q", "--model", str(tmp_path / "none.gguf")])
     assert result.exit_code == 1
     assert "model file" in result.output and "not found; run `make setup`" in result.output
+
+
+def test_unsupported_core_claim_is_rewritten_to_supported_sentences(indexed: ScriptedGenerator) -> None:
+    indexed.reply = "Putin flew to Beijing with Xi Jinping. They spoke for more than nine hours in Geneva [1]."
+    answer = json.loads(runner.invoke(app, ["ask", "How long did they talk in Geneva?", "--json", "--threshold", "0"]).output)
+    assert answer["answer"] == "They spoke for more than nine hours in Geneva."
+    assert [c["supported"] for c in answer["claims"]] == [True]
+
+
+def test_unsupported_later_claim_is_flagged(indexed: ScriptedGenerator) -> None:
+    indexed.reply = "They spoke for more than nine hours in Geneva [1]. Putin flew to Beijing with Xi Jinping."
+    result = runner.invoke(app, ["ask", "How long did they talk in Geneva?", "--threshold", "0"])
+    assert "Putin flew to Beijing with Xi Jinping. [unsupported]" in result.output
