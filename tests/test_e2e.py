@@ -9,6 +9,7 @@ from rag.config import Settings
 from rag.embedding import MiniLMEmbedder
 from rag.indexing import build_index
 from rag.pipeline import Engine
+from rag.text import terms
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 def test_answers_with_a_correct_verbatim_citation(engine: Engine) -> None:
     answer = engine.ask("How long did Kerry and Lavrov talk in Geneva?")
     assert not answer.abstained
-    assert "nine hours" in answer.answer.lower()
+    assert {"9", "hour"} <= set(terms(answer.answer))
     citation = answer.citations[0]
     assert (citation.file, citation.lines) == ("000_8d13b83e7b516537.txt", (3, 3))
     assert citation.text in (SEEDS / citation.file).read_text(encoding="utf-8")
@@ -44,6 +45,6 @@ def test_hybrid_search_ranks_the_evidence_first(engine: Engine) -> None:
 
 def test_streamed_tokens_make_up_the_reply(engine: Engine) -> None:
     pieces: list[str] = []
-    answer = engine.ask("Where were the rebels of Darayya sent?", on_token=pieces.append)
-    assert pieces and "Idlib" in "".join(pieces)
-    assert not answer.abstained
+    answer = engine.ask("In which city did Kerry and Lavrov talk for nine hours?", on_token=pieces.append)
+    assert len(pieces) > 1 and "Geneva" in "".join(pieces)
+    assert not answer.abstained and "Geneva" in answer.answer
