@@ -31,7 +31,7 @@ def _env_int(name: str, default: int) -> int:
 class ChunkSettings:
     """How paragraphs become chunks; stored in the manifest so a mismatch forces a rebuild."""
 
-    max_words: int = field(default=120, metadata={"help": "split longer paragraphs at sentences"})
+    max_words: int = field(default=400, metadata={"help": "split longer paragraphs at sentences"})
     min_words: int = field(default=8, metadata={"help": "merge shorter paragraphs into a neighbour"})
     overlap_sentences: int = field(default=1, metadata={"help": "sentences shared by split pieces"})
 

@@ -23,6 +23,7 @@ SYSTEM = (
     f"{NOT_FOUND}"
 )
 
+MIN_PASSAGE_WORDS = 15
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -45,16 +46,20 @@ def chat(system: str, user: str) -> str:
 
 
 def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[PromptPassage]:
-    """Passages in rank order; one that does not fit is cut to its sentences richest in question terms."""
+    """Passages in rank order within word_budget. A passage longer than its share (half the
+    budget, so that at least two passages fit) or than what remains is cut to its sentences
+    richest in question terms."""
     wanted = set(terms(question))
     chosen: list[PromptPassage] = []
     remaining = word_budget
+    share = max(word_budget // 2, MIN_PASSAGE_WORDS)
     for hit in hits:
-        if remaining < 15:
+        if remaining < MIN_PASSAGE_WORDS:
             break
         text = hit.chunk.text
-        if len(text.split()) > remaining:
-            text = _best_sentences(text, wanted, remaining)
+        limit = min(share, remaining)
+        if len(text.split()) > limit:
+            text = _best_sentences(text, wanted, limit)
         if not text:
             continue
         chosen.append(PromptPassage(len(chosen) + 1, hit, text))
@@ -76,6 +81,8 @@ def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
         if used + words <= budget:
             keep.append(i)
             used += words
+    if not keep and ranked:
+        return " ".join(text[spans[ranked[0]][0] : spans[ranked[0]][1]].split()[:budget])
     return " ".join(text[spans[i][0] : spans[i][1]].strip() for i in sorted(keep))
 
 

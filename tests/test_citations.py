@@ -49,3 +49,15 @@ def test_a_sentence_without_support_has_no_citation() -> None:
 def test_quote_is_a_verbatim_sentence() -> None:
     text = "First sentence here. The talks lasted nine hours in Geneva. Last one."
     assert best_sentence(text, "nine hours") == "The talks lasted nine hours in Geneva."
+
+
+def test_long_passages_are_cut_to_the_sentences_about_the_question() -> None:
+    from rag.prompting import select_passages
+
+    filler = " ".join(f"Filler sentence number {i} about nothing much." for i in range(20))
+    long_text = filler + " The talks in Geneva lasted nine hours."
+    chunk = Chunk("a.txt#p1", "a.txt", 1, 1, 1, 1, 0, len(long_text), long_text)
+    passages = select_passages("How long did the talks in Geneva last?", [Hit(chunk, 1.0, 0.5, 1.0)] * 3, 40)
+    assert len(passages) == 2
+    assert "The talks in Geneva lasted nine hours." in passages[0].text
+    assert len(passages[0].text.split()) <= 20
