@@ -25,7 +25,7 @@ from rag.evaluation import answer_is_correct, read_gold  # noqa: E402
 WORK = ROOT / "bench" / "work"
 FEATURES = [
     "model_refusal", "question_coverage", "question_in_one", "answer_support", "joint_support", "top_dense",
-    "answer_confidence", "weakest_token",
+    "answer_confidence", "weakest_token", "self_check",
 ]
 
 

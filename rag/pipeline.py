@@ -16,7 +16,15 @@ from rag.citations import ClaimSupport, attribute, best_paragraph, best_sentence
 from rag.config import Settings
 from rag.embedding import Embedder, MiniLMEmbedder
 from rag.generation import Generation, Generator, LlamaGenerator
-from rag.prompting import ABSTENTION, NOT_FOUND, PromptPassage, build_prompt, parse_reply, select_passages
+from rag.prompting import (
+    ABSTENTION,
+    NOT_FOUND,
+    PromptPassage,
+    build_prompt,
+    check_turn,
+    parse_reply,
+    select_passages,
+)
 from rag.retrieval import Hit, Mode, Retriever
 from rag.store import StoredIndex, check_compatible, load_index
 
@@ -173,6 +181,7 @@ class Engine:
             probe=[NOT_FOUND],
             suppress_probe=True,
             on_token=on_token,
+            check=check_turn(),
         )
         text, cited, declined = parse_reply(generation.text)
         supports = attribute(text, question, passages, cited) if not declined else []
@@ -185,6 +194,7 @@ class Engine:
             "retrieval": retrieval_seconds,
             "prompt": generation.prompt_seconds,
             "generation": generation.generation_seconds,
+            "check": generation.check_seconds,
             "total": time.perf_counter() - started,
             "prompt_tokens": generation.prompt_tokens,
             "evaluated_tokens": generation.evaluated_tokens,
@@ -256,6 +266,7 @@ def _signals(
     top_dense: the best passage's cosine similarity to the question.
     answer_confidence: the geometric mean of the generated tokens' probabilities.
     weakest_token: the probability of the least likely generated token.
+    self_check: the model's P(yes) when asked, after its reply, whether the passages state it.
     """
     question_terms = distinctive_terms(question)
     answer_terms = distinctive_terms(answer) if not declined else set()
@@ -274,6 +285,7 @@ def _signals(
         "top_dense": round(max((p.hit.dense for p in passages), default=0.0), 4),
         "answer_confidence": round(math.exp(generation.mean_logprob), 4),
         "weakest_token": round(math.exp(generation.min_logprob), 4),
+        "self_check": round(generation.check_probability, 4),
     }
 
 

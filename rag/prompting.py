@@ -24,6 +24,7 @@ SYSTEM = (
 )
 
 MIN_PASSAGE_WORDS = 15
+CHECK_QUESTION = "Is your answer stated in the passages? Reply yes or no."
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -84,6 +85,11 @@ def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
     if not keep and ranked:
         return " ".join(text[spans[ranked[0]][0] : spans[ranked[0]][1]].split()[:budget])
     return " ".join(text[spans[i][0] : spans[i][1]].strip() for i in sorted(keep))
+
+
+def check_turn() -> tuple[str, str, str]:
+    """The follow-up turn that asks the model to judge its own reply, and the two answers."""
+    return (f"<|im_end|>\n<|im_start|>user\n{CHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n", "yes", "no")
 
 
 def build_prompt(question: str, passages: list[PromptPassage]) -> str:

@@ -46,14 +46,14 @@ class ScriptedGenerator:
         self.prompts: list[str] = []
 
     def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
-                 on_token: Callable[[str], None] | None = None) -> Generation:
+                 on_token: Callable[[str], None] | None = None, check: tuple[str, str, str] | None = None) -> Generation:
         self.prompts.append(prompt)
         text = self.reply(prompt) if callable(self.reply) else self.reply
         if on_token:
             for word in text.split(" "):
                 on_token(word + " ")
         return Generation(text, self.refusal_probability, -0.1, -0.5, len(prompt) // 4, len(prompt) // 4,
-                          len(text.split()), 0.01, 0.01)
+                          len(text.split()), 0.01, 0.01, 0.9)
 
 
 @pytest.fixture(autouse=True)
