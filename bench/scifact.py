@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "scifact"
 RESULTS = ROOT / "bench" / "results"
 PASSAGES_PER_QUERY = 30
-TAG = f"words{os.environ.get('RAG_CHUNK_WORDS', 'default')}-overlap{os.environ.get('RAG_CHUNK_OVERLAP', 'default')}"
+TAG = f"words{os.environ.get('RAG_CHUNK_WORDS', '400')}"
 INDEX = WORK / f"index-{TAG}"
 
 
