@@ -151,8 +151,9 @@ def search(
     """Show the best-matching passages with their scores (no language model needed)."""
     from rag.render import hits_text
 
+    check_mode(mode)
     engine = open_engine(settings_for(index, k=k))
-    hits = engine.search(query, k, check_mode(mode))  # type: ignore[arg-type]
+    hits = engine.search(query, k, mode)  # type: ignore[arg-type]
     if json_output:
         from rag.pipeline import hit_passage
 
@@ -177,10 +178,11 @@ def ask(
 
     if not question.strip():
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    check_mode(mode)
     engine = open_engine(settings_for(index, model, k, threshold))
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
-    answer = engine.ask(question, k=k, mode=check_mode(mode), on_token=printer)  # type: ignore[arg-type]
+    answer = engine.ask(question, k=k, mode=mode, on_token=printer)  # type: ignore[arg-type]
     answer = dataclasses.replace(answer, timings={**engine.load_timings, **answer.timings})
     if json_output:
         typer.echo(answer_json(answer))
@@ -216,8 +218,8 @@ def batch(
     todo = list(pending(questions, done))
     if done:
         err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
-    engine = open_engine(settings_for(index, model, k, threshold))
     check_mode(mode)
+    engine = open_engine(settings_for(index, model, k, threshold))
     new_file = output is None or not output.exists() or output.stat().st_size == 0
     stream = open(output, "a", encoding="utf-8", newline="") if output else sys.stdout
     try:
@@ -320,9 +322,9 @@ def evaluate(
     from rag.evaluation import read_gold
     from rag.render import answer_json, scores_table
 
+    check_mode(mode)
     gold = read_gold(gold_file)
     engine = open_engine(settings_for(index, model, k, threshold))
-    check_mode(mode)
     sink = open(output, "w", encoding="utf-8") if output else None
     try:
         with _progress("evaluating") as progress:
