@@ -11,7 +11,6 @@ correct abstention at each threshold. Paste the printed weights into rag/pipelin
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path

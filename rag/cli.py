@@ -249,7 +249,7 @@ def chat(
     model: ModelOption = None,
 ) -> None:
     """Interactive questions and answers with the models kept loaded; /help lists the commands."""
-    from rag.repl import HELP, ChatSession
+    from rag.repl import ChatSession
 
     settings = settings_for(index, model, k, threshold)
     engine = open_engine(settings)

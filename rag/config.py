@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CORPUS = Path("seeds")
@@ -71,12 +71,3 @@ class Settings:
         ),
         metadata={"help": "chunk size in words and overlap in sentences", "env": "RAG_CHUNK_WORDS, RAG_CHUNK_OVERLAP"},
     )
-
-
-def describe() -> list[tuple[str, str, str]]:
-    """(setting, environment variable, description) rows for the README and `rag --help`."""
-    return [
-        (f.name, f.metadata.get("env", ""), f.metadata.get("help", ""))
-        for f in fields(Settings)
-        if f.metadata.get("env")
-    ]

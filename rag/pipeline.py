@@ -10,7 +10,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rag.citations import ClaimSupport, attribute, best_paragraph, best_sentence, distinctive_terms, paragraph_spans
 from rag.config import Settings
@@ -288,8 +287,3 @@ def _signals(
         "weakest_token": round(math.exp(generation.min_logprob), 4),
         "self_check": round(generation.check_probability, 4),
     }
-
-
-def default_engine(index_dir: Path | None = None) -> Engine:
-    settings = Settings() if index_dir is None else Settings(index_dir=index_dir)
-    return Engine.open(settings)

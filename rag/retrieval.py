@@ -83,7 +83,6 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float
     Dense cosines are scaled between the best candidate and the CANDIDATES-th one, BM25 scores
     by the best one, so neither scale dominates the mix.
     """
-    import numpy as np
 
     if mode == "dense":
         return dense

@@ -1,6 +1,5 @@
 """End to end with the real MiniLM embedder and the real GGUF model on seeds/ (slow: ~30 s)."""
 
-from pathlib import Path
 
 import pytest
 
