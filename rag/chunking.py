@@ -56,7 +56,7 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
-def _is_lead_in(text: str) -> bool:
+def is_lead_in(text: str) -> bool:
     """A title, byline or "X said:" line: short and not ending a sentence."""
     return _word_count(text) <= TITLE_MAX_WORDS and not _ENDS_SENTENCE.search(text)
 
@@ -71,7 +71,7 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         text = document.paragraph_text(paragraph)
         words = sum(_word_count(document.paragraph_text(p)) for p in pending)
         is_title = paragraph.number == 1 and _word_count(text) <= FIRST_TITLE_MAX_WORDS
-        if words >= min_words and not _is_lead_in(text) and not is_title:
+        if words >= min_words and not is_lead_in(text) and not is_title:
             groups.append(pending)
             pending = []
     if pending:

@@ -14,6 +14,7 @@ from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
+ONE_PASSAGE_ENOUGH = 0.8  # a claim this well covered by one passage gets no second citation
 QUESTION_WEIGHT = 0.3
 CITED_BONUS = 0.1
 
@@ -75,7 +76,7 @@ def _support(
     best = max(passages, key=rank)
     chosen = [best]
     uncovered = claim_terms - passage_terms[best.number]
-    if len(uncovered) >= SECOND_PASSAGE_MIN_TERMS:
+    if len(uncovered) >= SECOND_PASSAGE_MIN_TERMS and coverage(claim_terms, best.number) < ONE_PASSAGE_ENOUGH:
         others = [p for p in passages if p is not best]
         if others:
             second = max(others, key=lambda p: len(uncovered & passage_terms[p.number]))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rag.chunking import is_lead_in
 from rag.citations import ClaimSupport, attribute, best_paragraph, best_sentence, distinctive_terms, paragraph_spans
 from rag.config import Settings
 from rag.embedding import Embedder, MiniLMEmbedder
@@ -229,18 +230,24 @@ class Engine:
         return citations, claims
 
     def _paragraph_citation(self, passage: PromptPassage, claim: str) -> Passage:
+        """The chunk's paragraph that best supports the claim; a lead-in ("X told reporters:")
+        is cited together with the paragraph it introduces."""
         chunk = passage.hit.chunk
         pieces = paragraph_spans(self.index.paragraphs.get(chunk.file, []), chunk.start, chunk.end)
         if not pieces:
             return hit_passage(passage.hit)
         texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
         number = best_paragraph(texts, claim)
-        paragraph = next(p for p, _, _ in pieces if p.number == number)
-        text = texts[number]
+        position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
+        first, start, end = pieces[position]
+        if is_lead_in(texts[number]) and position + 1 < len(pieces):
+            _, _, end = pieces[position + 1]
+        last = next(p for p, _, b in pieces if b == end)
+        text = chunk.text[start - chunk.start : end - chunk.start]
         return Passage(
             chunk.file,
             number,
-            (paragraph.start_line, paragraph.end_line),
+            (first.start_line, last.end_line),
             text,
             round(passage.hit.score, 4),
             best_sentence(text, claim),

@@ -61,3 +61,15 @@ def test_long_passages_are_cut_to_the_sentences_about_the_question() -> None:
     assert len(passages) == 2
     assert "The talks in Geneva lasted nine hours." in passages[0].text
     assert len(passages[0].text.split()) <= 20
+
+
+def test_a_second_passage_is_cited_only_when_one_is_not_enough() -> None:
+    passages = [
+        passage(1, "Putin hoped for progress in the talks with Kerry in Moscow."),
+        passage(2, "Vladimir Putin and John Kerry met in Moscow."),
+        passage(3, "The talks also covered Aleppo and the Castello road."),
+    ]
+    [well_covered] = attribute("Putin hoped for progress in the Moscow talks.", "What did Putin hope?", passages, [1])
+    assert [p.number for p in well_covered.passages] == [1]
+    [spread] = attribute("Putin hoped for progress; the talks covered Aleppo and the Castello road.", "What?", passages, [1])
+    assert sorted(p.number for p in spread.passages) == [1, 3]

@@ -103,3 +103,11 @@ def test_unsupported_later_claim_is_flagged(indexed: ScriptedGenerator) -> None:
     indexed.reply = "They spoke for more than nine hours in Geneva [1]. Putin flew to Beijing with Xi Jinping."
     result = runner.invoke(app, ["ask", "How long did they talk in Geneva?", "--threshold", "0"])
     assert "Putin flew to Beijing with Xi Jinping. [unsupported]" in result.output
+
+
+def test_a_lead_in_is_cited_with_the_paragraph_it_introduces(indexed: ScriptedGenerator) -> None:
+    indexed.reply = "The Secretary of State told reporters they do not want a deal for the sake of the deal [1]."
+    answer = json.loads(runner.invoke(app, ["ask", "What deal does the US not want?", "--json", "--threshold", "0"]).output)
+    citation = answer["citations"][0]
+    assert (citation["file"], citation["paragraph"], citation["lines"]) == ("000_8d13b83e7b516537.txt", 3, [5, 7])
+    assert citation["text"].startswith("The Secretary of State told reporters:\n\nWe don’t want to have a deal")
