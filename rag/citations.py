@@ -5,7 +5,9 @@ support it, invented passage numbers are ignored, and quotes are cut verbatim fr
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.chunking import sentence_spans
 from rag.corpus import Paragraph
@@ -32,8 +34,10 @@ def split_claims(answer: str) -> list[str]:
     return [answer[a:b].strip() for a, b in sentence_spans(answer)] or ([answer] if answer else [])
 
 
-def distinctive_terms(text: str) -> set[str]:
-    return {t for t in terms(text) if is_distinctive(t)}
+@lru_cache(maxsize=4096)
+def distinctive_terms(text: str) -> frozenset[str]:
+    """Cached: the same passages are read by attribution, citation and abstention signals."""
+    return frozenset(t for t in terms(text) if is_distinctive(t))
 
 
 def attribute(
@@ -51,10 +55,10 @@ def attribute(
 
 def _support(
     claim: str,
-    claim_terms: set[str],
-    question_terms: set[str],
+    claim_terms: AbstractSet[str],
+    question_terms: AbstractSet[str],
     passages: list[PromptPassage],
-    passage_terms: dict[int, set[str]],
+    passage_terms: dict[int, AbstractSet[str]],
     cited: list[int],
 ) -> ClaimSupport:
     if not passages:
@@ -63,7 +67,7 @@ def _support(
         valid = [p for p in passages if p.number in cited] or passages[:1]
         return ClaimSupport(claim, (valid[0],), 1.0)
 
-    def coverage(terms_: set[str], number: int) -> float:
+    def coverage(terms_: AbstractSet[str], number: int) -> float:
         return len(terms_ & passage_terms[number]) / len(terms_) if terms_ else 0.0
 
     def rank(p: PromptPassage) -> float:
@@ -106,7 +110,7 @@ def best_sentence(text: str, claim: str, max_chars: int = 240) -> str:
     return _best_window(sentence, claim_terms, max_chars)
 
 
-def _best_window(sentence: str, claim_terms: set[str], max_chars: int) -> str:
+def _best_window(sentence: str, claim_terms: AbstractSet[str], max_chars: int) -> str:
     """The run of whole words, at most max_chars long, holding the most claim terms."""
     starts = [0] + [m.end() for m in re.finditer(r"\s+", sentence)]
     best, best_count = sentence[:max_chars], -1

@@ -355,18 +355,10 @@ class _StreamPrinter:
         self.printed = True
 
     def finish(self, answer: Any) -> None:
-        from rag.render import sources_text
+        from rag.render import after_stream_text
 
-        if self.printed:
-            sys.stdout.write("\n")
-        if answer.abstained:
-            prefix = "Withdrawn, not supported by the passages. " if self.printed else ""
-            typer.echo(f"{prefix}{answer.answer}")
-            return
-        unsupported = [c.text for c in answer.claims if not c.supported]
-        for claim in unsupported:
-            typer.echo(f"[unsupported] {claim}")
-        typer.echo("\n" + sources_text(answer))
+        sys.stdout.write(after_stream_text(answer, self.printed))
+        sys.stdout.flush()
 
 
 def main() -> None:

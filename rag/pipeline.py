@@ -9,10 +9,18 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from rag.chunking import is_lead_in
-from rag.citations import ClaimSupport, attribute, best_paragraph, best_sentence, distinctive_terms, paragraph_spans
+from rag.citations import (
+    ClaimSupport,
+    attribute,
+    best_paragraph,
+    best_sentence,
+    distinctive_terms,
+    paragraph_spans,
+)
 from rag.config import Settings
 from rag.embedding import Embedder, MiniLMEmbedder
 from rag.generation import Generation, Generator, LlamaGenerator
@@ -279,7 +287,7 @@ def _signals(
     answer_terms = distinctive_terms(answer) if not declined else set()
     passage_terms = [distinctive_terms(p.hit.chunk.text) for p in passages]
 
-    def share(wanted: set[str], found: set[str]) -> float:
+    def share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
         return len(wanted & found) / len(wanted) if wanted else 0.0
 
     both = question_terms | answer_terms

@@ -48,6 +48,16 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def after_stream_text(answer: Answer, streamed: bool) -> str:
+    """What follows an answer streamed token by token: the verdict on it, then its sources."""
+    if not streamed:
+        return answer_text(answer) + "\n"
+    if answer.abstained:
+        return f"\nWithdrawn, not supported by the passages. {answer.answer}\n"
+    flags = "".join(f"\n[unsupported] {c.text}" for c in answer.claims if not c.supported)
+    return f"{flags}\n\n{sources_text(answer)}\n"
+
+
 def full_sources_text(answer: Answer) -> str:
     """Every cited paragraph in full, for /sources in chat."""
     if not answer.citations:

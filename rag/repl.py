@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.pipeline import Answer, Engine
-from rag.render import answer_text, full_sources_text, location, sources_text
+from rag.render import after_stream_text, full_sources_text, location
 
 HELP = """Ask a question, or use a command:
   /sources      show the full paragraphs cited by the last answer
@@ -80,14 +80,7 @@ class ChatSession:
         answer = dataclasses.replace(answer, question=question)
         self.history.append(question)
         self.last = answer
-        if streamed:
-            self.write("\n")
-            if answer.abstained:
-                self.write(f"Withdrawn, not supported by the passages. {answer.answer}\n")
-            else:
-                self.write("\n" + sources_text(answer) + "\n")
-        else:
-            self.write(answer_text(answer) + "\n")
+        self.write(after_stream_text(answer, bool(streamed)))
 
     def _command(self, line: str) -> bool:
         name, _, argument = line.partition(" ")
