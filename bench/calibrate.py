@@ -1,11 +1,16 @@
-"""Choose the abstention rule on data: fit P(answerable) from the pipeline's signals.
+"""Fit the abstention decision on data and write it to rag/data/abstention.json.
 
-Runs our own calibration questions (bench/data/calibration.jsonl: answerable and unanswerable
-questions over seeds/, written for this purpose and never the dev set) with abstention off,
-fits an L2-regularised logistic regression (C=3) on the signals, and reports answer accuracy and
-correct abstention at each threshold. Paste the printed weights into rag/pipeline.py.
+Reads answers recorded by bench/answers.py (every signal, the draft, and whether the draft was
+right). The label is "the draft is a right answer": an unanswerable question, or a wrong draft,
+should be abstained on. An L2-regularised logistic regression is fitted on the `fit` split (its
+strength chosen by 5-fold cross-validation there), then the threshold is chosen on the `tune`
+split: the one that maximises, averaged over corpora, the mean of answerable accuracy and
+abstention accuracy. The `test` split is never read here.
 
-    .venv/bin/python bench/calibrate.py [--gold bench/data/calibration.jsonl] [--reuse]
+    .venv/bin/python bench/calibrate.py bench/results/answers-TAG.jsonl [--signals a,b,c]
+
+Also prints each signal's AUC, per corpus, for telling answerable from unanswerable questions and
+right from wrong drafts, so that every signal is seen on both kinds of unanswerable question.
 """
 
 from __future__ import annotations
@@ -15,100 +20,147 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.config import Settings  # noqa: E402
-from rag.evaluation import answer_is_correct, read_gold  # noqa: E402
+from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE  # noqa: E402
 
-WORK = ROOT / "bench" / "work"
-# All nine signals. Leave-one-out preferred a compact five-signal subset by a few points, but that
-# subset leaned on token probabilities so hard that it abstained on "How long did Kerry and Lavrov
-# talk in Geneva?" (answer "9 hours"); the nine together, more regularised (C=3), do not.
-FEATURES = [
-    "model_refusal", "question_coverage", "question_in_one", "answer_support", "joint_support", "top_dense",
-    "answer_confidence", "weakest_token", "self_check",
-]
+STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
-def collect(gold_path: Path, rows_path: Path) -> list[dict]:
-    from rag.embedding import MiniLMEmbedder
-    from rag.indexing import build_index
-    from rag.pipeline import Engine
-
-    settings = Settings(index_dir=WORK / "seeds-index", abstain_threshold=0.0)
-    embedder = MiniLMEmbedder()
-    build_index(ROOT / "seeds", settings.index_dir, embedder, settings.chunking)
-    engine = Engine.open(settings, embedder)
-    rows = []
-    with rows_path.open("w") as out:
-        for gold in read_gold(gold_path):
-            answer = engine.ask(gold.question)
-            draft = answer.withheld or answer.answer
-            row = {
-                "id": gold.id,
-                "answerable": gold.answerable,
-                "correct": gold.answerable and answer_is_correct(gold, draft) and bool(answer.withheld or not answer.abstained),
-                "declined": answer.abstained and answer.withheld is None,
-                "signals": answer.signals,
-                "draft": draft,
-                "seconds": answer.timings["total"],
-            }
-            rows.append(row)
-            out.write(json.dumps(row) + "\n")
-            print(row["id"], row["answerable"], row["correct"], row["signals"], draft[:60], flush=True)
-    return rows
+def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    """Probability that a random positive outscores a random negative (ties count half)."""
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    if not len(positive) or not len(negative):
+        return None
+    greater = (positive[:, None] > negative[None, :]).mean()
+    ties = (positive[:, None] == negative[None, :]).mean()
+    return float(greater + ties / 2)
 
 
-def fit(rows: list[dict]) -> tuple[dict[str, float], float]:
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
+def fit_logistic(x: np.ndarray, y: np.ndarray, strength: float, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method on the L2-penalised log-likelihood (C = strength, bias unpenalised)."""
+    rows, columns = x.shape
+    design = np.hstack([x, np.ones((rows, 1))])
+    weights = np.zeros(columns + 1)
+    penalty = np.eye(columns + 1) / strength
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ weights))
+        gradient = design.T @ (p - y) + penalty @ weights
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(columns + 1)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return weights[:-1], float(weights[-1])
 
-    x = np.array([[r["signals"][f] for f in FEATURES] for r in rows])
-    y = np.array([int(r["answerable"]) for r in rows])
-    model = LogisticRegression(C=3.0, max_iter=1000).fit(x, y)
-    return dict(zip(FEATURES, (round(float(w), 3) for w in model.coef_[0]))), round(float(model.intercept_[0]), 3)
+
+def log_loss(x: np.ndarray, y: np.ndarray, weights: np.ndarray, bias: float) -> float:
+    p = np.clip(1 / (1 + np.exp(-(x @ weights + bias))), 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-def sweep(rows: list[dict], weights: dict[str, float], bias: float) -> list[dict]:
-    import math
+def choose_strength(x: np.ndarray, y: np.ndarray, folds: int = 5) -> float:
+    order = np.random.default_rng(0).permutation(len(y))
+    losses = {}
+    for strength in STRENGTHS:
+        total = 0.0
+        for fold in range(folds):
+            held = order[fold::folds]
+            kept = np.setdiff1d(order, held)
+            weights, bias = fit_logistic(x[kept], y[kept], strength)
+            total += log_loss(x[held], y[held], weights, bias) * len(held)
+        losses[strength] = total / len(y)
+    return min(losses, key=losses.__getitem__)
 
-    table = []
-    for threshold in [i / 20 for i in range(1, 20)]:
-        answered_right = abstained_right = 0
-        for r in rows:
-            z = bias + sum(w * r["signals"][f] for f, w in weights.items())
-            answers = not r["declined"] and 1 / (1 + math.exp(-z)) >= threshold
-            if r["answerable"]:
-                answered_right += int(answers and r["correct"])
-            else:
-                abstained_right += int(not answers)
-        answerable = sum(r["answerable"] for r in rows)
-        table.append({
-            "threshold": threshold,
-            "answer_accuracy": round(100 * answered_right / answerable, 1),
-            "correct_abstention": round(100 * abstained_right / (len(rows) - answerable), 1),
-        })
-    return table
+
+def outcome_rates(records: list[dict], probabilities: np.ndarray, threshold: float) -> dict[str, dict[str, float]]:
+    """Per corpus: share of answerable questions answered right, and of unanswerable abstained on."""
+    rates: dict[str, dict[str, float]] = {}
+    for name in sorted({r["set"] for r in records}):
+        picked = [(r, p) for r, p in zip(records, probabilities) if r["set"] == name]
+        answerable = [(r, p) for r, p in picked if r["answerable"]]
+        unanswerable = [(r, p) for r, p in picked if not r["answerable"]]
+        rates[name] = {
+            "answered_right": float(np.mean([answers(r, p, threshold) and final_right(r) for r, p in answerable]))
+            if answerable else float("nan"),
+            "abstained": float(np.mean([not answers(r, p, threshold) for r, p in unanswerable]))
+            if unanswerable else float("nan"),
+        }
+    return rates
+
+
+def answers(record: dict, probability: float, threshold: float) -> bool:
+    """Whether the tool would answer: a draft exists, some sentence is supported, P reaches t."""
+    return bool(record["draft"]) and record["signals"]["claims_supported"] > 0 and probability >= threshold
+
+
+def final_right(record: dict) -> bool:
+    """The answer shown when answering: the run's final text if it answered, else its draft."""
+    return record["final_correct"] if not record["abstained"] else record["draft_correct"]
+
+
+def objective(rates: dict[str, dict[str, float]]) -> float:
+    values = [np.nanmean([r["answered_right"], r["abstained"]]) for r in rates.values()]
+    return float(np.mean(values))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gold", type=Path, default=ROOT / "bench" / "data" / "calibration.jsonl")
-    parser.add_argument("--reuse", action="store_true", help="refit on the rows of the last run")
+    parser.add_argument("records", type=Path, nargs="+")
+    parser.add_argument("--signals", default=",".join(SIGNALS))
+    parser.add_argument("--output", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    rows_path = WORK / "calibration-rows.jsonl"
-    rows = [json.loads(l) for l in rows_path.open()] if args.reuse else collect(args.gold, rows_path)
-    weights, bias = fit(rows)
-    table = sweep(rows, weights, bias)
-    for line in table:
-        print(line)
-    print("DECISION_WEIGHTS =", json.dumps(weights), "\nDECISION_BIAS =", bias)
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "calibration.json").write_text(
-        json.dumps({"weights": weights, "bias": bias, "sweep": table}, indent=2) + "\n"
-    )
+    names = args.signals.split(",")
+    records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
+    fit = [r for r in records if r["split"] == "fit"]
+    tune = [r for r in records if r["split"] == "tune"]
+
+    def matrix(rows: list[dict]) -> np.ndarray:
+        return np.array([[r["signals"].get(n, 0.0) for n in names] for r in rows], dtype=float)
+
+    def labels(rows: list[dict]) -> np.ndarray:
+        return np.array([int(bool(r["draft_correct"])) for r in rows], dtype=float)
+
+    print("signal AUC on fit+tune: answerable vs unanswerable | right vs wrong draft, per corpus")
+    both = fit + tune
+    for name in names:
+        cells = []
+        for corpus in sorted({r["set"] for r in both}):
+            rows = [r for r in both if r["set"] == corpus]
+            values = np.array([r["signals"].get(name, 0.0) for r in rows])
+            a = auc(values, np.array([int(r["answerable"]) for r in rows]))
+            b = auc(values, np.array([int(bool(r["draft_correct"])) for r in rows]))
+            cells.append(f"{corpus} {a if a is None else round(a, 2)}|{b if b is None else round(b, 2)}")
+        print(f"  {name:<18} " + "  ".join(cells))
+
+    x, y = matrix(fit), labels(fit)
+    strength = choose_strength(x, y)
+    weights, bias = fit_logistic(x, y, strength)
+    tune_p = 1 / (1 + np.exp(-(matrix(tune) @ weights + bias)))
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scored = [(objective(outcome_rates(tune, tune_p, t)), -abs(t - 0.5), t) for t in grid]
+    best, _, threshold = max(scored)
+    fit_p = 1 / (1 + np.exp(-(x @ weights + bias)))
+    result = {
+        "about": "P(answerable) = logistic(bias + sum(weights[s] * signal s)); answer when it reaches "
+        "threshold. Written by bench/calibrate.py; do not edit by hand.",
+        "weights": {n: round(float(w), 4) for n, w in zip(names, weights)},
+        "bias": round(bias, 4),
+        "threshold": float(threshold),
+        "signals": {n: SIGNAL_HELP[n] for n in names},
+        "fitted_on": {"files": [str(p.relative_to(ROOT)) if p.is_absolute() else str(p) for p in args.records],
+                      "fit_questions": len(fit), "tune_questions": len(tune), "l2_strength_C": strength},
+        "fit_rates": outcome_rates(fit, fit_p, threshold),
+        "tune_rates": outcome_rates(tune, tune_p, threshold),
+        "tune_objective": round(best, 4),
+    }
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: result[k] for k in ("weights", "bias", "threshold", "fit_rates", "tune_rates")}, indent=2))
+    print(f"C={strength}; written to {args.output}")
 
 
 if __name__ == "__main__":

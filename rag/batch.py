@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rag.errors import InputError
-from rag.pipeline import Answer
+from rag.results import Answer
 
 FORMATS = ("jsonl", "csv", "md")
 CSV_FIELDS = ["id", "question", "answer", "abstained", "confidence", "sources"]

@@ -1,5 +1,9 @@
-"""Checking what the model cited: each answer sentence is matched to the passage(s) whose words
-support it, invented passage numbers are ignored, and quotes are cut verbatim from the file text.
+"""Everything about citations: which passage supports each answer sentence, which paragraph of it
+is cited, and the verbatim quote shown beside it.
+
+The model's own passage numbers are a hint, not the truth: each answer sentence is matched to the
+passage(s) whose words support it, numbers that point at no passage are ignored, and quotes are cut
+verbatim from the file text.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.chunking import sentence_spans
+from rag.chunking import is_lead_in, sentence_spans
 from rag.corpus import Paragraph
 from rag.prompting import PromptPassage
+from rag.results import Claim, Passage
 from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
@@ -19,6 +24,7 @@ SECOND_PASSAGE_MIN_TERMS = 2
 ONE_PASSAGE_ENOUGH = 0.8  # a claim this well covered by one passage gets no second citation
 QUESTION_WEIGHT = 0.3
 CITED_BONUS = 0.1
+QUOTE_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -40,17 +46,22 @@ def distinctive_terms(text: str) -> frozenset[str]:
     return frozenset(t for t in terms(text) if is_distinctive(t))
 
 
+def passage_terms(passage: PromptPassage) -> frozenset[str]:
+    """A passage's terms, with its file name's: the model sees the file, and may name it."""
+    chunk = passage.hit.chunk
+    return distinctive_terms(chunk.text) | distinctive_terms(chunk.file)
+
+
 def attribute(
     answer: str, question: str, passages: list[PromptPassage], cited: list[int]
 ) -> list[ClaimSupport]:
     """Support for each sentence of the answer, from the passages the model was given."""
-    passage_terms = {p.number: distinctive_terms(p.hit.chunk.text) for p in passages}
+    terms_of = {p.number: passage_terms(p) for p in passages}
     question_terms = distinctive_terms(question)
-    results = []
-    for claim in split_claims(answer):
-        claim_terms = distinctive_terms(claim)
-        results.append(_support(claim, claim_terms, question_terms, passages, passage_terms, cited))
-    return results
+    return [
+        _support(claim, distinctive_terms(claim), question_terms, passages, terms_of, cited)
+        for claim in split_claims(answer)
+    ]
 
 
 def _support(
@@ -58,7 +69,7 @@ def _support(
     claim_terms: AbstractSet[str],
     question_terms: AbstractSet[str],
     passages: list[PromptPassage],
-    passage_terms: dict[int, AbstractSet[str]],
+    terms_of: dict[int, AbstractSet[str]],
     cited: list[int],
 ) -> ClaimSupport:
     if not passages:
@@ -67,8 +78,8 @@ def _support(
         valid = [p for p in passages if p.number in cited] or passages[:1]
         return ClaimSupport(claim, (valid[0],), 1.0)
 
-    def coverage(terms_: AbstractSet[str], number: int) -> float:
-        return len(terms_ & passage_terms[number]) / len(terms_) if terms_ else 0.0
+    def coverage(wanted: AbstractSet[str], number: int) -> float:
+        return len(wanted & terms_of[number]) / len(wanted) if wanted else 0.0
 
     def rank(p: PromptPassage) -> float:
         return (
@@ -79,18 +90,60 @@ def _support(
 
     best = max(passages, key=rank)
     chosen = [best]
-    uncovered = claim_terms - passage_terms[best.number]
+    uncovered = claim_terms - terms_of[best.number]
     if len(uncovered) >= SECOND_PASSAGE_MIN_TERMS and coverage(claim_terms, best.number) < ONE_PASSAGE_ENOUGH:
         others = [p for p in passages if p is not best]
         if others:
-            second = max(others, key=lambda p: len(uncovered & passage_terms[p.number]))
-            if len(uncovered & passage_terms[second.number]) * 2 >= len(uncovered):
+            second = max(others, key=lambda p: len(uncovered & terms_of[p.number]))
+            if len(uncovered & terms_of[second.number]) * 2 >= len(uncovered):
                 chosen.append(second)
-    covered = set().union(*(passage_terms[p.number] for p in chosen)) & claim_terms
+    covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
     support = len(covered) / len(claim_terms)
     if support < SUPPORTED:
         return ClaimSupport(claim, (), support)
     return ClaimSupport(claim, tuple(chosen), support)
+
+
+def cite(
+    supports: list[ClaimSupport], paragraphs_of: dict[str, list[Paragraph]]
+) -> tuple[list[Passage], list[Claim]]:
+    """Paragraph-level citations with verbatim quotes, numbered in order of first use and shared
+    between claims; each claim points at its own citations."""
+    citations: list[Passage] = []
+    claims = []
+    for support in supports:
+        indexes: list[int] = []
+        for passage in support.passages:
+            citation = paragraph_citation(passage, support.claim, paragraphs_of.get(passage.hit.chunk.file, []))
+            key = (citation.file, citation.paragraph)
+            position = next((i for i, c in enumerate(citations) if (c.file, c.paragraph) == key), None)
+            if position is None:
+                citations.append(citation)
+                position = len(citations) - 1
+            if position not in indexes:
+                indexes.append(position)
+        claims.append(Claim(support.claim, bool(support.passages), tuple(indexes)))
+    return citations, claims
+
+
+def paragraph_citation(passage: PromptPassage, claim: str, paragraphs: list[Paragraph]) -> Passage:
+    """The chunk's paragraph that best supports the claim; a lead-in ("X told reporters:") is
+    cited together with the paragraph it introduces."""
+    chunk = passage.hit.chunk
+    score = round(passage.hit.score, 4)
+    pieces = paragraph_spans(paragraphs, chunk.start, chunk.end)
+    if not pieces:
+        return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
+                       best_sentence(chunk.text, claim))
+    texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
+    number = best_paragraph(texts, claim)
+    position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
+    first, start, end = pieces[position]
+    if is_lead_in(texts[number]) and position + 1 < len(pieces):
+        _, _, end = pieces[position + 1]
+    last = next(p for p, _, b in pieces if b == end)
+    text = chunk.text[start - chunk.start : end - chunk.start]
+    return Passage(chunk.file, number, (first.start_line, last.end_line), text, score, best_sentence(text, claim))
 
 
 def best_paragraph(text_of: dict[int, str], claim: str) -> int:
@@ -99,7 +152,7 @@ def best_paragraph(text_of: dict[int, str], claim: str) -> int:
     return max(text_of, key=lambda n: (len(claim_terms & distinctive_terms(text_of[n])), len(text_of[n])))
 
 
-def best_sentence(text: str, claim: str, max_chars: int = 240) -> str:
+def best_sentence(text: str, claim: str, max_chars: int = QUOTE_CHARS) -> str:
     """The verbatim sentence of text sharing most words with the claim, cut at max_chars."""
     claim_terms = distinctive_terms(claim)
     spans = sentence_spans(text) or [(0, len(text))]

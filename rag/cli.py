@@ -344,20 +344,24 @@ def evaluate(
 
 
 class _StreamPrinter:
-    """Shows the answer as it is generated, then the checked version's sources."""
+    """Shows the draft as it is generated, dim, then replaces it with the checked answer."""
 
     def __init__(self) -> None:
-        self.printed = False
+        self.streamed = ""
 
     def __call__(self, piece: str) -> None:
-        sys.stdout.write(piece)
+        from rag.render import pending_piece
+
+        sys.stdout.write(pending_piece(piece, not self.streamed))
         sys.stdout.flush()
-        self.printed = True
+        self.streamed += piece
 
     def finish(self, answer: Any) -> None:
+        import shutil
+
         from rag.render import after_stream_text
 
-        sys.stdout.write(after_stream_text(answer, self.printed))
+        sys.stdout.write(after_stream_text(answer, self.streamed, shutil.get_terminal_size().columns))
         sys.stdout.flush()
 
 

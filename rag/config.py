@@ -17,7 +17,7 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_float(name: str, default: float | None) -> float | None:
     value = os.environ.get(name)
     return float(value) if value else default
 
@@ -56,9 +56,12 @@ class Settings:
         default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 200),
         metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS"},
     )
-    abstain_threshold: float = field(
-        default_factory=lambda: _env_float("RAG_ABSTAIN_THRESHOLD", 0.5),
-        metadata={"help": "answer only when P(answerable) reaches this", "env": "RAG_ABSTAIN_THRESHOLD"},
+    abstain_threshold: float | None = field(
+        default_factory=lambda: _env_float("RAG_ABSTAIN_THRESHOLD", None),
+        metadata={
+            "help": "answer only when P(answerable) reaches this (default: the fitted threshold)",
+            "env": "RAG_ABSTAIN_THRESHOLD",
+        },
     )
     threads: int = field(
         default_factory=lambda: _env_int("RAG_THREADS", len(os.sched_getaffinity(0)) or 1),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.pipeline import Answer, Passage
+from rag.results import Answer, Passage
 
 HIT_KS = (1, 3, 5)
 
@@ -43,6 +43,7 @@ class Scores:
 
     answerable: int = 0
     correct: int = 0
+    draft_correct: int = 0
     false_abstentions: int = 0
     unanswerable: int = 0
     correct_abstentions: int = 0
@@ -60,6 +61,7 @@ class Scores:
             "answerable": self.answerable,
             "unanswerable": self.unanswerable,
             "answer_accuracy": rate(self.correct, self.answerable),
+            "draft_accuracy": rate(self.draft_correct, self.answerable),
             "false_abstention": rate(self.false_abstentions, self.answerable),
             "abstention_accuracy": rate(self.correct_abstentions, self.unanswerable),
             "citation_precision": rate(self.correct_citations, self.citations),
@@ -124,6 +126,7 @@ def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
         return
     scores.answerable += 1
     scores.correct += int(not answer.abstained and answer_is_correct(gold, answer.answer))
+    scores.draft_correct += int(answer_is_correct(gold, answer.draft or ""))
     scores.false_abstentions += int(answer.abstained)
     scores.citations += len(answer.citations)
     scores.correct_citations += sum(any(covers(c, e) for e in gold.evidence) for c in answer.citations)

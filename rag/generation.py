@@ -37,8 +37,6 @@ class Generation:
     completion_tokens: int
     prompt_seconds: float
     generation_seconds: float
-    check_probability: float = 0.0
-    check_seconds: float = 0.0
 
 
 class Generator(Protocol):
@@ -52,8 +50,11 @@ class Generator(Protocol):
         probe: Sequence[str] = (),
         suppress_probe: bool = False,
         on_token: Callable[[str], None] | None = None,
-        check: tuple[str, str, str] | None = None,
     ) -> Generation: ...
+
+    def yes_probability(self, prompt: str) -> float:
+        """P(yes) / (P(yes) + P(no)) for the token that follows prompt."""
+        ...
 
 
 class LlamaGenerator:
@@ -98,15 +99,11 @@ class LlamaGenerator:
         probe: Sequence[str] = (),
         suppress_probe: bool = False,
         on_token: Callable[[str], None] | None = None,
-        check: tuple[str, str, str] | None = None,
     ) -> Generation:
         """Greedy continuation of prompt; `probe` strings get their first-token probability summed.
 
         With suppress_probe the reply may not open with a probe string: the model's best other
         reply is generated, and the caller decides with the probability it was given.
-        With check = (follow-up text, yes, no), the follow-up is appended after the reply (so the
-        passages already in the KV cache cost nothing again) and P(yes) / (P(yes) + P(no)) of the
-        next token is returned as check_probability.
         """
         import numpy as np
 
@@ -145,9 +142,6 @@ class LlamaGenerator:
         finally:
             generation_seconds = time.perf_counter() - started
         text = "".join(pieces) + decoder.decode(b"", final=True)
-        started = time.perf_counter()
-        check_probability = self._check(*check) if check else 0.0
-        check_seconds = time.perf_counter() - started
         return Generation(
             text=text,
             probe_probability=probe_probability,
@@ -158,22 +152,25 @@ class LlamaGenerator:
             completion_tokens=len(token_logprobs),
             prompt_seconds=prompt_seconds,
             generation_seconds=generation_seconds,
-            check_probability=check_probability,
-            check_seconds=check_seconds,
         )
 
-    def _check(self, follow_up: str, yes: str, no: str) -> float:
-        """P(yes) against P(no) for the first token after the follow-up."""
+    def yes_probability(self, prompt: str) -> float:
+        """P(yes) against P(no) for the token after prompt. Only the part of prompt that differs
+        from the KV cache is evaluated, so a question asked after the passages costs its own
+        tokens only. A prompt too long for the context gives the neutral 0.5."""
         import numpy as np
 
-        self._llm.eval(self.tokens(follow_up))
+        tokens = self.tokens(prompt)
+        if len(tokens) + 1 > self._llm.n_ctx():
+            return 0.5
+        self._evaluate_prompt(tokens)
         log_probs = _log_softmax(self._last_logits())
 
         def probability(word: str) -> float:
             ids = {self.tokens(variant)[0] for variant in (word, word.capitalize(), " " + word)}
             return float(sum(np.exp(log_probs[i]) for i in ids))
 
-        p_yes, p_no = probability(yes), probability(no)
+        p_yes, p_no = probability("yes"), probability("no")
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
     def _evaluate_prompt(self, tokens: list[int]) -> int:

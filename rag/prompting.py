@@ -1,6 +1,9 @@
-"""The prompt: fixed instructions first (evaluated once, then reused from the KV cache), then the
-numbered passages and the question. Passages are trimmed to whole sentences within a word budget,
-because every prompt token costs time on a laptop CPU.
+"""The prompt: fixed instructions and worked examples first (evaluated once, then reused from the
+KV cache), then the numbered passages, each labelled with its file, and the question.
+
+Passages are trimmed to whole sentences within a word budget, because every prompt token costs
+time on a laptop CPU; the sentences kept are those closest to the question, and a passage's
+opening sentence stays so that what it is about is not lost.
 """
 
 from __future__ import annotations
@@ -15,17 +18,49 @@ from rag.text import terms
 NOT_FOUND = "NOT FOUND"
 ABSTENTION = "The documents do not answer this."
 
-SYSTEM = (
+INSTRUCTIONS = (
     "You answer questions using only the numbered passages the user gives you, never your own "
-    "knowledge. Reply with a short, complete answer in the words of the passages, in one or two "
-    "sentences, and put the number of the passage it comes from in brackets after it, like: "
-    "Adam Smith wrote it [2]. If the passages do not contain the answer, reply exactly: "
-    f"{NOT_FOUND}"
+    "knowledge. Each passage starts with its number and the file it comes from. Reply with one short "
+    "sentence in the words of the passages that answers exactly what is asked, and put the number of "
+    "the passage it comes from in brackets after it, like: The terminal cost 14 million euros [1]. "
+    "When the answer needs two passages, take each part from its own passage and cite both. When "
+    "asked which files say something, name the files. A passage that uses the question's words but "
+    f"does not state what is asked does not answer it. If the passages do not state the answer, "
+    f"reply exactly: {NOT_FOUND}"
 )
 
-MIN_PASSAGE_WORDS = 15
+# Worked examples, fixed for every question so they stay in the KV cache. Invented text, so that
+# nothing here overlaps any corpus the tool is evaluated on.
+EXAMPLES = (
+    (
+        "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of "
+        "construction. It cost 14 million euros, paid mostly by the regional government.\n\n"
+        "[2] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.",
+        "How much did it cost to build the place where the boats now dock?",
+        "The new ferry terminal cost 14 million euros [1].",
+    ),
+    (
+        "[1] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.\n\n"
+        "[2] (harbour-report.txt) The library next to the harbour will host a ferry history exhibition.\n\n"
+        "[3] (budget-2020.txt) The ferry terminal's running costs are paid by the port authority.",
+        "Which files mention the library, and what does each say about it?",
+        "council-minutes.txt says the library stays open on Sundays [1], and harbour-report.txt says "
+        "it will host a ferry history exhibition [2].",
+    ),
+    (
+        "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of "
+        "construction.\n\n"
+        "[2] (council-minutes.txt) The mayor thanked the engineers who designed the ferry terminal.",
+        "Who was the chief engineer of the ferry terminal?",
+        NOT_FOUND,
+    ),
+)
+
+PRECHECK_QUESTION = "Do the passages state the answer to this question? Reply yes or no."
 CHECK_QUESTION = "Is your answer stated in the passages? Reply yes or no."
-_CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+MIN_PASSAGE_WORDS = 15
+_CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
+_MARK_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -37,13 +72,48 @@ class PromptPassage:
     text: str
 
 
-def chat(system: str, user: str) -> str:
-    """Qwen's ChatML template, ending where the assistant starts to speak."""
-    return (
-        f"<|im_start|>system\n{system}<|im_end|>\n"
-        f"<|im_start|>user\n{user}<|im_end|>\n"
-        "<|im_start|>assistant\n"
+def _turn(role: str, text: str) -> str:
+    return f"<|im_start|>{role}\n{text}<|im_end|>\n"
+
+
+def _user_message(question: str, body: str) -> str:
+    return f"Passages:\n{body}\n\nQuestion: {question.strip()}"
+
+
+def system_prefix() -> str:
+    """Instructions and worked examples in Qwen's ChatML template: the same for every question."""
+    shots = "".join(
+        _turn("user", _user_message(question, passages)) + _turn("assistant", reply)
+        for passages, question, reply in EXAMPLES
     )
+    return _turn("system", INSTRUCTIONS) + shots
+
+
+def passage_body(passages: list[PromptPassage]) -> str:
+    return "\n\n".join(f"[{p.number}] ({p.hit.chunk.file}) {' '.join(p.text.split())}" for p in passages)
+
+
+def question_prefix(question: str, passages: list[PromptPassage]) -> str:
+    """Everything up to the end of the question: shared by the pre-check and the answer prompt."""
+    return system_prefix() + f"<|im_start|>user\n{_user_message(question, passage_body(passages))}"
+
+
+def build_prompt(question: str, passages: list[PromptPassage]) -> str:
+    """The prompt that asks for the answer, ending where the assistant starts to speak."""
+    return question_prefix(question, passages) + "<|im_end|>\n<|im_start|>assistant\n"
+
+
+def precheck_prompt(question: str, passages: list[PromptPassage]) -> str:
+    """Before answering, ask whether the passages state the answer; shares the answer prompt's prefix."""
+    return (
+        question_prefix(question, passages)
+        + f"\n\n{PRECHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def check_prompt(answer_prompt: str, reply: str) -> str:
+    """After the reply, ask whether it is stated in the passages (the passages stay in the KV cache)."""
+    return answer_prompt + reply + "<|im_end|>\n" + _turn("user", CHECK_QUESTION) + "<|im_start|>assistant\n"
 
 
 def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[PromptPassage]:
@@ -87,22 +157,17 @@ def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
     return " ".join(text[spans[i][0] : spans[i][1]].strip() for i in sorted(keep))
 
 
-def check_turn() -> tuple[str, str, str]:
-    """The follow-up turn that asks the model to judge its own reply, and the two answers."""
-    return (f"<|im_end|>\n<|im_start|>user\n{CHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n", "yes", "no")
-
-
-def build_prompt(question: str, passages: list[PromptPassage]) -> str:
-    body = "\n\n".join(f"[{p.number}] {' '.join(p.text.split())}" for p in passages)
-    return chat(SYSTEM, f"Passages:\n{body}\n\nQuestion: {question.strip()}")
+def is_refusal(reply: str) -> bool:
+    """Only a reply that opens with the sentinel declines; "not found" inside an answer is text."""
+    return not reply.strip() or reply.strip().upper().startswith(NOT_FOUND)
 
 
 def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     """(answer without citation marks, cited passage numbers, whether the model declined)."""
     text = reply.strip()
-    if NOT_FOUND in text.upper() or not text:
+    if is_refusal(text):
         return "", [], True
-    numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in mark.split(",")]
+    numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
     answer = _CITATION_MARK.sub("", text).strip()
     answer = re.sub(r"\s+([.,;:!?])", r"\1", answer)
     return answer, list(dict.fromkeys(numbers)), False

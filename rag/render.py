@@ -6,7 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
-from rag.pipeline import Answer, Passage
+from rag.results import Answer, Passage
 from rag.retrieval import Hit
 
 
@@ -48,14 +48,29 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def after_stream_text(answer: Answer, streamed: bool) -> str:
-    """What follows an answer streamed token by token: the verdict on it, then its sources."""
-    if not streamed:
-        return answer_text(answer) + "\n"
-    if answer.abstained:
-        return f"\nWithdrawn, not supported by the passages. {answer.answer}\n"
-    flags = "".join(f"\n[unsupported] {c.text}" for c in answer.claims if not c.supported)
-    return f"{flags}\n\n{sources_text(answer)}\n"
+DIM, RESET = "\x1b[2m", "\x1b[0m"
+
+
+def pending_piece(piece: str, first: bool) -> str:
+    """A streamed piece of a draft, shown dim: it is pending until the checks have passed."""
+    return (DIM if first else "") + piece
+
+
+def erase(streamed: str, width: int) -> str:
+    """Terminal codes that move back over streamed text (wrapped at width) and clear it."""
+    rows = sum(max(1, -(-len(line) // max(width, 1))) for line in streamed.split("\n"))
+    up = f"\x1b[{rows - 1}F" if rows > 1 else "\r"
+    return RESET + up + "\x1b[J"
+
+
+def after_stream_text(answer: Answer, streamed: str, width: int = 80) -> str:
+    """What replaces a streamed draft: the checked answer with its sources, or the abstention.
+
+    The draft was shown as pending; it is erased and the checked answer printed in its place, so
+    a withdrawn draft, an unsupported first sentence or the model's own passage numbers never
+    stay on screen.
+    """
+    return (erase(streamed, width) if streamed else "") + answer_text(answer) + "\n"
 
 
 def full_sources_text(answer: Answer) -> str:
@@ -87,6 +102,7 @@ SCORE_COLUMNS = [
     ("answerable", "ans", "{}"),
     ("unanswerable", "unans", "{}"),
     ("answer_accuracy", "acc%", "{}"),
+    ("draft_accuracy", "draft%", "{}"),
     ("false_abstention", "falseAbst%", "{}"),
     ("abstention_accuracy", "abstain%", "{}"),
     ("citation_precision", "citP%", "{}"),

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.pipeline import Answer, Engine
-from rag.render import after_stream_text, full_sources_text, location
+from rag.pipeline import Engine
+from rag.results import Answer
+from rag.render import RESET, after_stream_text, full_sources_text, location, pending_piece
 
 HELP = """Ask a question, or use a command:
   /sources      show the full paragraphs cited by the last answer
@@ -67,20 +69,20 @@ class ChatSession:
         streamed: list[str] = []
 
         def on_token(piece: str) -> None:
+            self.write(pending_piece(piece, not streamed))
             streamed.append(piece)
-            self.write(piece)
 
         try:
             answer = self.engine.ask(
                 prompt_question, k=self.k, search_query=search_query, on_token=on_token if stream else None
             )
         except KeyboardInterrupt:
-            self.write("\n(stopped)\n")
+            self.write(RESET + "\n(stopped)\n")
             return
         answer = dataclasses.replace(answer, question=question)
         self.history.append(question)
         self.last = answer
-        self.write(after_stream_text(answer, bool(streamed)))
+        self.write(after_stream_text(answer, "".join(streamed), shutil.get_terminal_size().columns))
 
     def _command(self, line: str) -> bool:
         name, _, argument = line.partition(" ")

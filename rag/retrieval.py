@@ -18,6 +18,8 @@ MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 CANDIDATES = 100
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
+ADAPTIVE_MAX_DENSE_WEIGHT = 0.85
+FULL_COVERAGE = 0.6
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,23 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
     if top <= floor:
         return np.zeros_like(scores) if top <= 0 else scores / top
     return np.clip((scores - floor) / (top - floor), 0.0, None)
+
+
+def keyword_coverage(question: str, best_text: str) -> float:
+    """Share of the question's distinctive terms found in the best keyword passage: low for
+    questions reworded away from the passage's wording, whose BM25 ranking is mostly noise."""
+    from rag.citations import distinctive_terms
+
+    wanted = distinctive_terms(question)
+    return len(wanted & distinctive_terms(best_text)) / len(wanted) if wanted else 0.0
+
+
+def fuse_adaptive(dense: np.ndarray, keyword: np.ndarray, question: str, texts: list[str]) -> np.ndarray:
+    """The convex mix, leaning on dense similarity as the keyword evidence thins out."""
+    import numpy as np
+
+    if not len(keyword) or float(keyword.max()) <= 0:
+        return dense
+    coverage = keyword_coverage(question, texts[int(np.argmax(keyword))])
+    weight = DENSE_WEIGHT + (ADAPTIVE_MAX_DENSE_WEIGHT - DENSE_WEIGHT) * max(0.0, 1 - coverage / FULL_COVERAGE)
+    return fuse(dense, keyword, "hybrid", weight)

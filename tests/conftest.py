@@ -40,20 +40,25 @@ class FakeEmbedder:
 class ScriptedGenerator:
     """Replies from a script: a function of the prompt, or the same text every time."""
 
-    def __init__(self, reply: str | Callable[[str], str], refusal_probability: float = 0.05) -> None:
+    def __init__(self, reply: str | Callable[[str], str], refusal_probability: float = 0.05,
+                 yes: float = 0.9) -> None:
         self.reply = reply
         self.refusal_probability = refusal_probability
+        self.yes = yes
         self.prompts: list[str] = []
 
     def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
-                 on_token: Callable[[str], None] | None = None, check: tuple[str, str, str] | None = None) -> Generation:
+                 on_token: Callable[[str], None] | None = None) -> Generation:
         self.prompts.append(prompt)
         text = self.reply(prompt) if callable(self.reply) else self.reply
         if on_token:
             for word in text.split(" "):
                 on_token(word + " ")
         return Generation(text, self.refusal_probability, -0.1, -0.5, len(prompt) // 4, len(prompt) // 4,
-                          len(text.split()), 0.01, 0.01, 0.9)
+                          len(text.split()), 0.01, 0.01)
+
+    def yes_probability(self, prompt: str) -> float:
+        return self.yes
 
 
 @pytest.fixture(autouse=True)

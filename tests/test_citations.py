@@ -14,6 +14,9 @@ from rag.retrieval import Hit
         ("NOT FOUND", "", [], True),
         ("  ", "", [], True),
         ("No marks at all.", "No marks at all.", [], False),
+        ("The convoy was not found by the monitors [2].", "The convoy was not found by the monitors.", [2], False),
+        ("Not found: the passages do not say.", "", [], True),
+        ("A did it [1][3], then B [2].", "A did it, then B.", [1, 3, 2], False),
     ],
 )
 def test_parse_reply(reply: str, answer: str, cited: list[int], declined: bool) -> None:
@@ -73,3 +76,22 @@ def test_a_second_passage_is_cited_only_when_one_is_not_enough() -> None:
     assert [p.number for p in well_covered.passages] == [1]
     [spread] = attribute("Putin hoped for progress; the talks covered Aleppo and the Castello road.", "What?", passages, [1])
     assert sorted(p.number for p in spread.passages) == [1, 3]
+
+
+def test_an_answer_naming_files_is_supported_by_those_files() -> None:
+    passages = [passage(1, "The library opens on Sundays."), passage(2, "The ferry costs two euros.")]
+    [support] = attribute("f1.txt mentions the library.", "Which file mentions the library?", passages, [1])
+    assert [p.number for p in support.passages] == [1]
+
+
+def test_claims_cite_their_own_passages_and_share_numbers() -> None:
+    from rag.citations import attribute, cite
+
+    passages = [passage(1, "Kerry and Lavrov met in Moscow on Thursday."),
+                passage(2, "The talks in Geneva lasted more than nine hours.")]
+    supports = attribute("They met in Moscow. The Geneva talks lasted nine hours. They met on Thursday in Moscow.",
+                         "?", passages, [1, 2])
+    citations, claims = cite(supports, {})
+    assert [c.file for c in citations] == ["f1.txt", "f2.txt"]
+    assert [c.citations for c in claims] == [(0,), (1,), (0,)]
+    assert all(c.quote and c.quote in c.text for c in citations)

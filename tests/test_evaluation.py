@@ -1,5 +1,5 @@
 from rag.evaluation import GoldQuestion, answer_is_correct, evaluate
-from rag.pipeline import Answer, Passage
+from rag.results import Answer, Passage
 
 GOLD = [
     GoldQuestion("1", "factoid", "Where?", [["Geneva"]], [("a.txt", 3)]),

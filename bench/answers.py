@@ -1,0 +1,155 @@
+"""Answer quality on our own question sets, per corpus, per split and per question type.
+
+    .venv/bin/python bench/answers.py [--sets seeds,licenses,abstracts] [--splits fit,tune]
+                                      [--tag NAME] [--limit N]
+
+Each question set is split by a hash of its id, once and for all: half to fit the abstention
+weights (`fit`), a fifth to choose the threshold (`tune`) and the rest held out (`test`), which
+nothing is fitted or tuned on. The calibration set of the previous round is all `fit`; the shared
+dev set is reported on its own. The models load once; every answer, with its draft and signals,
+is written to bench/results/answers-TAG.jsonl (what bench/calibrate.py fits on), and the table of
+draft accuracy (before the decision), final accuracy, abstention, citations and Hit@5 per corpus
+and type to bench/results/answers-TAG.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from rag.evaluation import GoldQuestion, Scores, answer_is_correct, read_gold, score_one  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+SETS = {
+    # name: (corpus folder, gold file, fixed split or None to split by id)
+    "calibration": (ROOT / "seeds", DATA / "calibration.jsonl", "fit"),
+    "seeds": (ROOT / "seeds", DATA / "seeds-eval.jsonl", None),
+    "licenses": (ROOT / "bench" / "corpora" / "licenses", DATA / "licenses-eval.jsonl", None),
+    "abstracts": (ROOT / "bench" / "corpora" / "abstracts", DATA / "abstracts-eval.jsonl", None),
+    "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
+}
+
+
+def split_of(set_name: str, question_id: str) -> str:
+    """fit (50 %), tune (20 %) or test (30 %), fixed by the id's hash."""
+    fixed = SETS[set_name][2]
+    if fixed:
+        return fixed
+    bucket = int(hashlib.sha256(f"{set_name}:{question_id}".encode()).hexdigest(), 16) % 10
+    return "fit" if bucket < 5 else "tune" if bucket < 7 else "test"
+
+
+def engine_for(corpus: Path, embedder, generator):  # type: ignore[no-untyped-def]
+    from rag.config import Settings
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+
+    settings = Settings(index_dir=ROOT / "bench" / "work" / f"index-{corpus.name}")
+    build_index(corpus, settings.index_dir, embedder, settings.chunking)
+    return Engine.open(settings, embedder, lambda: generator)
+
+
+def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) -> list[dict]:
+    from rag.config import Settings
+    from rag.embedding import MiniLMEmbedder
+    from rag.generation import LlamaGenerator
+
+    embedder = MiniLMEmbedder()
+    settings = Settings()
+    generator = LlamaGenerator(settings.model_path, threads=settings.threads)
+    records = []
+    with open(out, "w", encoding="utf-8") as sink:
+        for name in set_names:
+            corpus, gold_file, _ = SETS[name]
+            engine = engine_for(corpus, embedder, generator)
+            gold = [q for q in read_gold(gold_file) if split_of(name, q.id) in splits][:limit]
+            for number, question in enumerate(gold, 1):
+                answer = engine.ask(question.question)
+                draft = getattr(answer, "draft", None)
+                if not hasattr(answer, "draft"):  # an earlier version of rag, run for comparison
+                    draft = answer.withheld if answer.abstained else answer.answer
+                record = {
+                    "set": name,
+                    "split": split_of(name, question.id),
+                    "id": question.id,
+                    "type": question.type,
+                    "answerable": question.answerable,
+                    "draft_correct": question.answerable and answer_is_correct(question, draft or ""),
+                    "final_correct": (not answer.abstained) and question.answerable
+                    and answer_is_correct(question, answer.answer),
+                    **dataclasses.asdict(answer),
+                    "draft": draft,
+                }
+                records.append(record)
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+                print(f"{name} {number}/{len(gold)} {question.id} {answer.timings['total']:.1f}s", file=sys.stderr)
+    generator.close()
+    return records
+
+
+def table(records: list[dict], golds: dict[tuple[str, str], GoldQuestion]) -> str:
+    """Per set and type: draft and final accuracy, abstention, citations, Hit@5."""
+    from rag.render import scores_table
+    from rag.results import Answer, Claim, Passage
+
+    def answer_of(record: dict) -> Answer:
+        fields = {f.name for f in dataclasses.fields(Answer)}
+        data = {k: v for k, v in record.items() if k in fields}
+        data["citations"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["citations"]]
+        data["retrieved"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["retrieved"]]
+        data["claims"] = [Claim(**{**c, "citations": tuple(c["citations"])}) for c in data["claims"]]
+        return Answer(**data)
+
+    blocks = []
+    for name in dict.fromkeys(r["set"] for r in records):
+        groups: dict[str, Scores] = {}
+        for record in (r for r in records if r["set"] == name):
+            gold = golds[(name, record["id"])]
+            answer = answer_of(record)
+            for group in ("all", record["type"]):
+                score_one(groups.setdefault(group, Scores()), gold, answer)
+        results = {g: s.rates() for g, s in sorted(groups.items(), key=lambda kv: kv[0] != "all")}
+        seconds = [r["timings"]["total"] for r in records if r["set"] == name]
+        blocks.append(f"== {name} (median {statistics.median(seconds):.2f} s a question)\n{scores_table(results)}")
+    return "\n\n".join(blocks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="calibration,seeds,licenses,abstracts")
+    parser.add_argument("--splits", default="fit,tune")
+    parser.add_argument("--tag", default="run")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--rescore", action="store_true", help="only rebuild the table from the JSONL")
+    args = parser.parse_args()
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    out = results / f"answers-{args.tag}.jsonl"
+    set_names = args.sets.split(",")
+    started = time.perf_counter()
+    if args.rescore:
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    else:
+        records = run(set_names, set(args.splits.split(",")), args.limit, out)
+    golds = {(name, q.id): q for name in set_names for q in read_gold(SETS[name][1])}
+    text = table(records, golds)
+    (results / f"answers-{args.tag}.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"{len(records)} questions in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

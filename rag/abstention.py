@@ -1,0 +1,174 @@
+"""Whether to answer: the evidence for and against a draft, weighed into one P(answerable).
+
+Every signal is a number in [0, 1] computed per question. The weights, bias and default threshold
+are fitted by `bench/calibrate.py` and read from `rag/data/abstention.json`; nothing fitted lives
+in this file. Signals that only reward a passage sharing the question's words are weak against
+questions written to share those words without being answered, so the model's own judgements
+(before and after drafting) and whether the answer is of the kind the question asks for carry the
+decision alongside the lexical ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.citations import ClaimSupport, distinctive_terms, passage_terms
+from rag.prompting import PromptPassage
+
+WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
+
+SIGNALS = (
+    "model_refusal",
+    "precheck",
+    "self_check",
+    "question_coverage",
+    "question_in_one",
+    "answer_support",
+    "joint_support",
+    "top_dense",
+    "answer_confidence",
+    "weakest_token",
+    "answer_type",
+    "answer_novelty",
+    "claims_supported",
+)
+SIGNAL_HELP = {
+    "model_refusal": "the model's probability of opening its reply with the cannot-answer sentinel",
+    "precheck": "the model's P(yes), before drafting, that the passages state the answer",
+    "self_check": "the model's P(yes), after drafting, that its answer is stated in the passages",
+    "question_coverage": "share of the question's key terms found anywhere in the passages",
+    "question_in_one": "the same, within the single best passage",
+    "answer_support": "the weakest answer sentence's share of key terms found in its cited passages",
+    "joint_support": "share of question and answer key terms found together in one passage",
+    "top_dense": "the best passage's cosine similarity to the question",
+    "answer_confidence": "geometric mean of the generated tokens' probabilities",
+    "weakest_token": "probability of the least likely generated token",
+    "answer_type": "1 when the answer has the kind of content the question asks for (a number for "
+    "'how many', a date for 'when'), 0 when it lacks it, 0.5 when the question does not say",
+    "answer_novelty": "share of the answer's key terms that are not in the question",
+    "claims_supported": "share of the answer's sentences that some passage supports",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the signals are computed from, gathered by the pipeline for one question."""
+
+    question: str
+    answer: str
+    passages: list[PromptPassage]
+    supports: list[ClaimSupport]
+    refusal_probability: float
+    precheck: float
+    self_check: float
+    mean_logprob: float
+    min_logprob: float
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted logistic model over named signals, and the threshold chosen for it."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def probability(self, signals: dict[str, float]) -> float:
+        z = self.bias + sum(w * signals.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def fitted_model(path: Path = WEIGHTS_FILE) -> Model:
+    """The model written by bench/calibrate.py."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Model(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+
+def signals(evidence: Evidence) -> dict[str, float]:
+    """Every signal in SIGNALS, each in [0, 1], rounded for readable JSON."""
+    question_terms = distinctive_terms(evidence.question)
+    answer_terms = distinctive_terms(evidence.answer)
+    terms_by_passage = [passage_terms(p) for p in evidence.passages]
+    both = question_terms | answer_terms
+    values = {
+        "model_refusal": evidence.refusal_probability,
+        "precheck": evidence.precheck,
+        "self_check": evidence.self_check,
+        "question_coverage": _share(question_terms, set().union(*terms_by_passage)),
+        "question_in_one": max((_share(question_terms, t) for t in terms_by_passage), default=0.0),
+        "answer_support": min((s.support for s in evidence.supports), default=0.0),
+        "joint_support": max((_share(both, t) for t in terms_by_passage), default=0.0),
+        "top_dense": max((p.hit.dense for p in evidence.passages), default=0.0),
+        "answer_confidence": math.exp(evidence.mean_logprob),
+        "weakest_token": math.exp(evidence.min_logprob),
+        "answer_type": answer_type_match(evidence.question, evidence.answer),
+        "answer_novelty": _share(answer_terms, answer_terms - question_terms),
+        "claims_supported": (
+            sum(bool(s.passages) for s in evidence.supports) / len(evidence.supports) if evidence.supports else 0.0
+        ),
+    }
+    return {name: round(float(values[name]), 4) for name in SIGNALS}
+
+
+def _share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
+    return len(wanted & found) / len(wanted) if wanted else 0.0
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    "sixty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|several|half"
+)
+_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_HAS_DATE = re.compile(
+    rf"\b(\d{{3,4}}|{_MONTHS}|{_DAYS}|today|yesterday|tomorrow|week|weekend|month|year|morning|"
+    rf"evening|night|century|decade|spring|summer|autumn|fall|winter|ago|later|before|after|"
+    rf"during|since|until)\b",
+    re.IGNORECASE,
+)
+_EXPECTS_NUMBER = re.compile(
+    r"^\s*(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
+    r"share|amount|fraction|ratio|sum|size|age|dose))\b",
+    re.IGNORECASE,
+)
+_EXPECTS_DATE = re.compile(
+    r"^\s*(when|what (year|month|day|date|time|week|decade|century)|in (what|which) "
+    r"(year|month|decade|century)|on (what|which) (day|date))\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type_match(question: str, answer: str) -> float:
+    """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown."""
+    if _EXPECTS_DATE.search(question):
+        return 1.0 if _HAS_DATE.search(answer) else 0.0
+    if _EXPECTS_NUMBER.search(question):
+        return 1.0 if _HAS_NUMBER.search(answer) else 0.0
+    return 0.5
+
+
+@dataclass(frozen=True)
+class Decision:
+    """P(answerable) for a draft and whether it falls below the threshold."""
+
+    probability: float
+    abstain: bool
+
+
+def decide(values: dict[str, float], threshold: float | None = None, declined: bool = False) -> Decision:
+    """Weigh the signals; a reply that declined, or a draft no passage supports, is abstained on."""
+    model = fitted_model()
+    probability = model.probability(values)
+    limit = model.threshold if threshold is None else threshold
+    return Decision(round(probability, 4), declined or probability < limit)

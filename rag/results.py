@@ -1,0 +1,47 @@
+"""What the library returns for a question: the answer, its claims and the passages behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive."""
+
+    file: str
+    paragraph: int
+    lines: tuple[int, int]
+    text: str
+    score: float
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of the answer and the citations (indexes into Answer.citations) behind it."""
+
+    text: str
+    supported: bool
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with checked citations, or an abstention with the withheld draft.
+
+    `draft` is the model's reply before any check (citation marks removed), kept so that the
+    quality of drafts and of the decision can be measured apart.
+    """
+
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Passage]
+    claims: list[Claim]
+    retrieved: list[Passage]
+    timings: dict[str, float]
+    signals: dict[str, float] = field(default_factory=dict)
+    withheld: str | None = None
+    draft: str | None = None

@@ -1,0 +1,63 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.abstention import SIGNALS, Evidence, Model, answer_type_match, decide, fitted_model, signals
+from rag.chunking import Chunk
+from rag.citations import attribute
+from rag.prompting import PromptPassage, build_prompt, precheck_prompt
+from rag.retrieval import Hit
+
+
+def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
+    chunk = Chunk(f"f{number}.txt#p1", f"f{number}.txt", 1, 1, 1, 1, 0, len(text), text)
+    return PromptPassage(number, Hit(chunk, 1.0, dense, 1.0), text)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        ("How many hours did they talk?", "more than nine hours", 1.0),
+        ("How many hours did they talk?", "in Geneva", 0.0),
+        ("When did the siege end?", "in August 2016", 1.0),
+        ("In what year was it signed?", "by the council", 0.0),
+        ("What percentage of patients improved?", "42 %", 1.0),
+        ("Who met Lavrov?", "Kerry", 0.5),
+    ],
+)
+def test_answer_type(question: str, answer: str, expected: float) -> None:
+    assert answer_type_match(question, answer) == expected
+
+
+def test_every_signal_is_computed_and_bounded() -> None:
+    passages = [passage(1, "Kerry and Lavrov talked for nine hours in Geneva.")]
+    question, answer = "How long did Kerry and Lavrov talk?", "Nine hours in Geneva"
+    values = signals(Evidence(question, answer, passages, attribute(answer, question, passages, [1]),
+                              0.1, 0.8, 0.9, -0.2, -1.0))
+    assert set(values) == set(SIGNALS)
+    assert all(0.0 <= v <= 1.0 for v in values.values())
+    assert values["answer_type"] == 1.0 and values["claims_supported"] == 1.0 and values["precheck"] == 0.8
+
+
+def test_the_fitted_model_is_a_data_file_naming_known_signals() -> None:
+    data = json.loads((Path(__file__).parent.parent / "rag" / "data" / "abstention.json").read_text())
+    assert set(data["weights"]) <= set(SIGNALS) and 0.0 < data["threshold"] < 1.0
+    assert fitted_model().weights == data["weights"]
+
+
+def test_decision_follows_the_threshold_and_declines() -> None:
+    model = Model({"precheck": 4.0}, -2.0, 0.5)
+    assert model.probability({"precheck": 1.0}) > 0.5 > model.probability({"precheck": 0.0})
+    high = {name: 1.0 for name in SIGNALS} | {"model_refusal": 0.0}
+    assert decide(high, threshold=0.0).abstain is False
+    assert decide(high, threshold=1.0).abstain is True
+    assert decide(high, threshold=0.0, declined=True).abstain is True
+
+
+def test_the_precheck_shares_the_answer_prompts_prefix() -> None:
+    passages = [passage(1, "Kerry and Lavrov talked for nine hours in Geneva.")]
+    answer_prompt = build_prompt("How long?", passages)
+    check = precheck_prompt("How long?", passages)
+    shared = len(answer_prompt) - len("<|im_end|>\n<|im_start|>assistant\n")
+    assert check[:shared] == answer_prompt[:shared] and "f1.txt" in answer_prompt
