@@ -49,11 +49,11 @@ class Settings:
         metadata={"help": "the GGUF model file", "env": "RAG_MODEL"},
     )
     top_k: int = field(
-        default_factory=lambda: _env_int("RAG_TOP_K", 4),
+        default_factory=lambda: _env_int("RAG_TOP_K", 6),
         metadata={"help": "passages given to the model", "env": "RAG_TOP_K"},
     )
     context_words: int = field(
-        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 200),
+        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 240),
         metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS"},
     )
     abstain_threshold: float | None = field(

@@ -59,6 +59,7 @@ EXAMPLES = (
 PRECHECK_QUESTION = "Do the passages state the answer to this question? Reply yes or no."
 CHECK_QUESTION = "Is your answer stated in the passages? Reply yes or no."
 MIN_PASSAGE_WORDS = 15
+PASSAGES_AT_LEAST = 3
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
 _MARK_NUMBER = re.compile(r"\d+")
 
@@ -117,13 +118,13 @@ def check_prompt(answer_prompt: str, reply: str) -> str:
 
 
 def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[PromptPassage]:
-    """Passages in rank order within word_budget. A passage longer than its share (half the
-    budget, so that at least two passages fit) or than what remains is cut to its sentences
-    richest in question terms."""
+    """Passages in rank order within word_budget. A passage longer than its share (a third of the
+    budget, so that at least three passages fit: answers drawing on two passages need both) or
+    than what remains is cut to its sentences richest in question terms."""
     wanted = set(terms(question))
     chosen: list[PromptPassage] = []
     remaining = word_budget
-    share = max(word_budget // 2, MIN_PASSAGE_WORDS)
+    share = max(word_budget // PASSAGES_AT_LEAST, MIN_PASSAGE_WORDS)
     for hit in hits:
         if remaining < MIN_PASSAGE_WORDS:
             break

@@ -48,7 +48,7 @@ def test_ask_json_has_the_documented_shape(indexed: ScriptedGenerator) -> None:
     citation = answer["citations"][0]
     assert (citation["file"], citation["paragraph"], citation["lines"]) == ("000_8d13b83e7b516537.txt", 2, [3, 3])
     assert citation["text"] in (SEEDS / citation["file"]).read_text(encoding="utf-8")
-    assert answer["abstained"] is False and len(answer["retrieved"]) == 4
+    assert answer["abstained"] is False and len(answer["retrieved"]) == 6
 
 
 def test_declined_answer_abstains_without_citations(indexed: ScriptedGenerator) -> None:
