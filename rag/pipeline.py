@@ -41,7 +41,11 @@ MAX_ANSWER_TOKENS = 80
 
 @dataclass(frozen=True)
 class Passage:
-    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive."""
+    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive.
+
+    For PDF, HTML and DOCX, `text` and `lines` refer to the extracted text; a reader finds the
+    passage by `page` and `page_paragraph` (PDF) or `paragraph`, and `heading`.
+    """
 
     file: str
     paragraph: int
@@ -49,6 +53,10 @@ class Passage:
     text: str
     score: float
     quote: str | None = None
+    format: str = "text"
+    page: int | None = None
+    page_paragraph: int | None = None
+    heading: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,10 @@ def answerable_probability(signals: dict[str, float]) -> float:
 
 def hit_passage(hit: Hit) -> Passage:
     chunk = hit.chunk
-    return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4))
+    return Passage(
+        chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4),
+        format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
+    )
 
 
 class Engine:
@@ -259,6 +270,10 @@ class Engine:
             text,
             round(passage.hit.score, 4),
             best_sentence(text, claim),
+            chunk.format,
+            first.page,
+            first.page_paragraph,
+            first.heading,
         )
 
 
