@@ -134,7 +134,7 @@ def index(
 
         report = build_index(corpus, settings.index_dir, MiniLMEmbedder(), settings.chunking, on_embedding)
     for warning in report.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)
     if listing:
         typer.echo(listing)

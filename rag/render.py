@@ -72,13 +72,19 @@ def document_text(document: Document) -> str:
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
     """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
     if verbose or len(passages) <= FILES_LISTED:
-        return "\n".join(f"  {file}  [{fmt}]  {count} passages" for file, (fmt, count) in passages.items())
+        return "\n".join(f"  {file}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
     totals: dict[str, list[int]] = {}
     for fmt, count in passages.values():
         total = totals.setdefault(fmt, [0, 0])
         total[0] += 1
         total[1] += count
-    return "  " + " · ".join(f"{fmt}: {files} files, {count} passages" for fmt, (files, count) in sorted(totals.items()))
+    return "  " + " · ".join(
+        f"{fmt}: {_count(files, 'file')}, {_count(count, 'passage')}" for fmt, (files, count) in sorted(totals.items())
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def answer_json(answer: Answer, **extra: Any) -> str:

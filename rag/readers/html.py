@@ -1,7 +1,6 @@
 """HTML with trafilatura: the main text of a page, without menus, scripts, sidebars or footers.
 
-trafilatura is the maintained reference for boilerplate removal (it leads the published
-main-text extraction benchmarks) and keeps structure: headings, paragraphs, list items and table
+trafilatura is a maintained, widely used main-text extractor, and it keeps structure: headings, paragraphs, list items and table
 rows come back as XML elements, so each becomes a block and headings label what follows them.
 A page trafilatura finds no main text in falls back to all its visible text, one block a line.
 """
