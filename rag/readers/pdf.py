@@ -47,9 +47,12 @@ def read_pdf(path: Path, name: str) -> ReadResult:
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damage is reported as one warning instead
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
