@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.pipeline import Answer, Engine
 from rag.corpus import read_document
-from rag.pipeline import Passage
+from rag.pipeline import Answer, Engine, Passage
 from rag.render import LINE_FORMATS, after_stream_text, full_sources_text, location, paragraph_context
 
 HELP = """Ask a question, or use a command:
@@ -120,7 +119,7 @@ class ChatSession:
         root = Path(self.engine.index.manifest.corpus_root)
         path = root / citation.file
         if citation.format not in LINE_FORMATS:
-            return _open_extracted(root, path, citation)
+            return _open_extracted(root, path, citation, self.engine.index.manifest.files.get(citation.file))
         try:
             lines = path.read_text(encoding="utf-8").split("\n")
         except OSError:
@@ -133,9 +132,11 @@ class ChatSession:
         return location(citation) + "\n" + "\n".join(body)
 
 
-def _open_extracted(root: Path, path: Path, citation: Passage) -> str:
+def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None) -> str:
     """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
     document = read_document(root, path)[0] if path.is_file() else None
     if document is None or citation.paragraph > len(document.paragraphs):
         return f"{path} cannot be read any more; run /reindex"
+    if document.sha256 != indexed_sha256:
+        return f"{path} changed since it was indexed; run /reindex"
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)

@@ -170,3 +170,14 @@ def test_extract_prints_what_is_indexed_with_locations(folder: Path) -> None:
     result = runner.invoke(app, ["extract", str(folder / "report.pdf")])
     assert result.exit_code == 0, result.output
     assert "p.2 ¶3 | The dredging contract went to Marlow Dredging for 3.2 million pounds." in result.output
+
+
+def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pdf(folder / "report.pdf")
+    assert runner.invoke(app, ["index", str(folder)]).exit_code == 0
+    fake_models.reply = "The new crane lifts 42 tonnes, twice the load of the old crane [1]."
+    write_html(folder / "report.pdf")  # replaced after indexing
+    result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
+    assert "report.pdf changed since it was indexed; run /reindex" in result.output
