@@ -1,7 +1,8 @@
 """Paragraphs to chunks: whole paragraphs, short ones merged, long ones split at sentences.
 
-Every chunk is a character span of its file, so its text is verbatim and its line and paragraph
-ranges follow from the span.
+Every chunk is a character span of its document's text (the file itself, or the extracted text
+of a PDF, HTML or DOCX file), so its text is verbatim and its line and paragraph ranges follow
+from the span; page and heading come from its first paragraph.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z
 
 @dataclass(frozen=True)
 class Chunk:
-    """A retrievable passage: file (relative path), paragraph and line ranges, verbatim text."""
+    """A retrievable passage: file (relative path), paragraph and line ranges, verbatim text.
+
+    format: the document's format ("text", "markdown", "pdf", "html", "docx"); page,
+    page_paragraph and heading locate the chunk's first paragraph where a format has them.
+    """
 
     id: str
     file: str
@@ -33,6 +38,10 @@ class Chunk:
     start: int
     end: int
     text: str
+    format: str = "text"
+    page: int | None = None
+    page_paragraph: int | None = None
+    heading: str | None = None
 
     @property
     def text_hash(self) -> str:
@@ -144,6 +153,10 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     start=a,
                     end=b,
                     text=document.span(a, b),
+                    format=document.format,
+                    page=inside[0].page,
+                    page_paragraph=inside[0].page_paragraph,
+                    heading=inside[0].heading,
                 )
             )
     return chunks

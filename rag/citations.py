@@ -134,7 +134,8 @@ def paragraph_citation(passage: PromptPassage, claim: str, paragraphs: list[Para
     pieces = paragraph_spans(paragraphs, chunk.start, chunk.end)
     if not pieces:
         return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
-                       best_sentence(chunk.text, claim))
+                       best_sentence(chunk.text, claim), chunk.format, chunk.page, chunk.page_paragraph,
+                       chunk.heading)
     texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
     number = best_paragraph(texts, claim)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
@@ -143,7 +144,10 @@ def paragraph_citation(passage: PromptPassage, claim: str, paragraphs: list[Para
         _, _, end = pieces[position + 1]
     last = next(p for p, _, b in pieces if b == end)
     text = chunk.text[start - chunk.start : end - chunk.start]
-    return Passage(chunk.file, number, (first.start_line, last.end_line), text, score, best_sentence(text, claim))
+    return Passage(
+        chunk.file, number, (first.start_line, last.end_line), text, score, best_sentence(text, claim),
+        chunk.format, first.page, first.page_paragraph, first.heading,
+    )
 
 
 def best_paragraph(text_of: dict[int, str], claim: str) -> int:

@@ -115,12 +115,14 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command()
 @handles_errors
 def index(
-    corpus: Annotated[Path, typer.Argument(help="Folder of .txt and .md files")] = config.DEFAULT_CORPUS,
+    corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .pdf, .html and .docx files")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
 ) -> None:
     """Build or refresh the index of a folder (unchanged passages are not embedded again)."""
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
+    from rag.render import files_text
 
     settings = settings_for(index)
     err = _stderr()
@@ -132,11 +134,32 @@ def index(
 
         report = build_index(corpus, settings.index_dir, MiniLMEmbedder(), settings.chunking, on_embedding)
     for warning in report.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    listing = files_text(report.passages, verbose)
+    if listing:
+        typer.echo(listing)
     typer.echo(
         f"Indexed {report.files} files, {report.chunks} passages "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
     )
+
+
+@app.command()
+@handles_errors
+def extract(
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md or .txt file", exists=True, dir_okay=False)],
+) -> None:
+    """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
+    from rag.corpus import read_document
+    from rag.render import document_text
+
+    document, warnings = read_document(file.parent, file)
+    err = _stderr()
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False)
+    if document is None:
+        raise fail(f"no text read from {file}")
+    typer.echo(document_text(document))
 
 
 @app.command()

@@ -6,18 +6,28 @@ The paragraph rule (also in the README):
     one paragraph (a Markdown heading or list item inside it starts a new one).
   * A block with any longer line is "one paragraph per line" text: every line is a paragraph.
 Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclusive.
+
+Other formats go through rag/readers: a Markdown file's blocks are spans of the file itself; a
+PDF, HTML or DOCX file's text is its extracted blocks joined by blank lines (one paragraph each),
+so spans and quotes are verbatim in that extracted text, and each paragraph keeps its page and
+heading for citations.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import readers
 from rag.errors import CorpusError
+from rag.readers.base import decode_text
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = tuple(readers.SUFFIXES)
+FORMATS_HINT = "documents (.txt, .md, .pdf, .html, .docx)"
+BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
 
@@ -31,16 +41,24 @@ class Paragraph:
     end_line: int
     start: int
     end: int
+    page: int | None = None
+    page_paragraph: int | None = None
+    heading: str | None = None
 
 
 @dataclass(frozen=True)
 class Document:
-    """One decoded file of the corpus; `path` is relative to the corpus root, with '/'."""
+    """One decoded file of the corpus; `path` is relative to the corpus root, with '/'.
+
+    `text` is the file itself for text and Markdown, the extracted text for PDF, HTML and DOCX;
+    `sha256` is always of the file's raw bytes.
+    """
 
     path: str
     text: str
     sha256: str
     paragraphs: tuple[Paragraph, ...]
+    format: str = "text"
 
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -127,23 +145,8 @@ def _leading_space(text: str, span: tuple[int, int]) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _decode(data: bytes, name: str, warnings: list[str]) -> str | None:
-    if b"\x00" in data[:8192]:
-        warnings.append(f"skipped {name}: binary file")
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        warnings.append(f"decoded {name} as Latin-1: it is not valid UTF-8")
-        text = data.decode("latin-1")
-    if not text.strip():
-        warnings.append(f"skipped {name}: empty file")
-        return None
-    return text
-
-
 def iter_files(root: Path) -> list[Path]:
-    """Text files under root, sorted, skipping hidden files and folders (such as the index)."""
+    """Document files under root, sorted, skipping hidden files and folders (such as the index)."""
     return sorted(
         path
         for path in root.rglob("*")
@@ -153,28 +156,76 @@ def iter_files(root: Path) -> list[Path]:
     )
 
 
+def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:
+    """A document whose paragraphs are the reader's blocks, numbered in order and per page."""
+    if result.source is not None:
+        text = result.source
+        spans = [b.span or (0, 0) for b in result.blocks]
+    else:
+        text = BLOCK_SEPARATOR.join(b.text for b in result.blocks)
+        spans, position = [], 0
+        for block in result.blocks:
+            spans.append((position, position + len(block.text)))
+            position += len(block.text) + len(BLOCK_SEPARATOR)
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    on_page: dict[int | None, int] = {}
+    paragraphs = []
+    for block, (start, end) in zip(result.blocks, spans):
+        on_page[block.page] = on_page.get(block.page, 0) + 1
+        paragraphs.append(
+            Paragraph(
+                len(paragraphs) + 1,
+                bisect.bisect_right(line_starts, start),
+                bisect.bisect_right(line_starts, max(start, end - 1)),
+                start,
+                end,
+                block.page,
+                on_page[block.page] if block.page is not None else None,
+                block.heading,
+            )
+        )
+    return Document(name, text, digest, tuple(paragraphs), result.format)
+
+
+def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
+    """One file as a Document (None when it is skipped) and the warnings about it."""
+    name = path.relative_to(root).as_posix()
+    warnings: list[str] = []
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [f"skipped {name}: {error.strerror}"]
+    digest = hashlib.sha256(data).hexdigest()
+    fmt = readers.detect(path, data[: readers.SNIFF_BYTES])
+    if fmt == "text":
+        text = decode_text(data, name, warnings)
+        if text is None:
+            return None, warnings
+        return Document(name, text, digest, split_paragraphs(text)), warnings
+    result = readers.read(path, fmt, name)
+    warnings.extend(result.warnings)
+    if not result.blocks:
+        if not result.warnings:
+            warnings.append(f"skipped {name}: no text found")
+        return None, warnings
+    return _from_blocks(name, digest, result), warnings
+
+
 def read_corpus(root: Path) -> Corpus:
-    """Read every .txt and .md file under root.
+    """Read every document under root (text, Markdown, PDF, HTML, DOCX).
 
     Raises:
-        CorpusError: root is not a folder, or it holds no readable text file.
+        CorpusError: root is not a folder, or it holds no readable document.
     """
     if not root.is_dir():
-        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of .txt or .md files")
+        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
     warnings: list[str] = []
     documents = []
     for path in iter_files(root):
-        name = path.relative_to(root).as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            warnings.append(f"skipped {name}: {error.strerror}")
-            continue
-        text = _decode(data, name, warnings)
-        if text is None:
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        documents.append(Document(name, text, digest, split_paragraphs(text)))
+        document, notes = read_document(root, path)
+        warnings.extend(notes)
+        if document is not None:
+            documents.append(document)
     if not documents:
-        raise CorpusError(f"no readable .txt or .md files in {root}; add some or pass another folder")
+        raise CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder")
     return Corpus(root, tuple(documents), tuple(warnings))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunking import Chunk, chunk_document
 from rag.config import ChunkSettings
-from rag.corpus import read_corpus
+from rag.corpus import Corpus, read_corpus
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.keyword import KeywordIndex
@@ -31,6 +32,7 @@ class IndexReport:
     seconds: float
     embed_seconds: float
     warnings: tuple[str, ...]
+    passages: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # file -> (format, count)
 
 
 def build_index(
@@ -77,7 +79,13 @@ def build_index(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         warnings=corpus.warnings,
+        passages=_passages_per_file(corpus, chunks),
     )
+
+
+def _passages_per_file(corpus: Corpus, chunks: list[Chunk]) -> dict[str, tuple[str, int]]:
+    counts = Counter(c.file for c in chunks)
+    return {d.path: (d.format, counts[d.path]) for d in corpus.documents}
 
 
 def _previous_vectors(index_dir: Path, model: str, chunking: ChunkSettings) -> dict:

@@ -34,7 +34,10 @@ MAX_ANSWER_TOKENS = 80
 
 def hit_passage(hit: Hit) -> Passage:
     chunk = hit.chunk
-    return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4))
+    return Passage(
+        chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4),
+        format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
+    )
 
 
 class Engine:

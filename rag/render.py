@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from rag.corpus import Document, Paragraph
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
 
@@ -14,8 +15,76 @@ def _lines(start: int, end: int) -> str:
     return f"line {start}" if start == end else f"lines {start}–{end}"
 
 
+HEADING_WIDTH = 60
+LINE_FORMATS = ("text", "markdown")
+
+
+def _under(heading: str | None) -> str:
+    if not heading:
+        return ""
+    short = heading if len(heading) <= HEADING_WIDTH else heading[: HEADING_WIDTH - 1].rstrip() + "…"
+    return f'under "{short}"'
+
+
+def _where(
+    file: str, fmt: str, paragraphs: str, lines: tuple[int, int],
+    page: int | None, page_paragraph: int | None, heading: str | None,
+) -> str:
+    """Where a reader finds a passage: lines in a text file, page and paragraph in a PDF,
+    paragraph and heading in HTML and DOCX (line numbers of extracted text mean nothing there)."""
+    if fmt in LINE_FORMATS:
+        details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
+        return f"{file} ¶{paragraphs} ({details})"
+    where = f"p.{page} ¶{page_paragraph}" if page is not None else f"¶{paragraphs}"
+    under = _under(heading)
+    return f"{file} {where}" + (f" ({under})" if under else "")
+
+
 def location(passage: Passage) -> str:
-    return f"{passage.file} ¶{passage.paragraph} ({_lines(*passage.lines)})"
+    return _where(
+        passage.file, passage.format, str(passage.paragraph), passage.lines,
+        passage.page, passage.page_paragraph, passage.heading,
+    )
+
+
+FILES_LISTED = 20
+
+
+def _paragraph_label(paragraph: Paragraph) -> str:
+    return f"p.{paragraph.page} ¶{paragraph.page_paragraph}" if paragraph.page is not None else f"¶{paragraph.number}"
+
+
+def paragraph_context(document: Document, number: int, around: int) -> str:
+    """Paragraph `number` of a document with `around` paragraphs each side, each labelled with
+    its page and paragraph, the cited one marked with '>'."""
+    rows = []
+    for paragraph in document.paragraphs[max(0, number - 1 - around) : number + around]:
+        mark = ">" if paragraph.number == number else " "
+        rows.append(f"{mark} {_paragraph_label(paragraph):>9} | {document.paragraph_text(paragraph)}")
+    return "\n".join(rows)
+
+
+def document_text(document: Document) -> str:
+    """Every paragraph as rag reads it, labelled with its location, for `rag extract`."""
+    return "\n".join(f"{_paragraph_label(p)} | {document.paragraph_text(p)}" for p in document.paragraphs)
+
+
+def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
+    """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
+    if verbose or len(passages) <= FILES_LISTED:
+        return "\n".join(f"  {file}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
+    totals: dict[str, list[int]] = {}
+    for fmt, count in passages.values():
+        total = totals.setdefault(fmt, [0, 0])
+        total[0] += 1
+        total[1] += count
+    return "  " + " · ".join(
+        f"{fmt}: {_count(files, 'file')}, {_count(count, 'passage')}" for fmt, (files, count) in sorted(totals.items())
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def answer_json(answer: Answer, **extra: Any) -> str:
@@ -85,14 +154,17 @@ def hits_text(hits: list[Hit]) -> str:
     rows = []
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        span = f"¶{chunk.first_paragraph}" + (
+        span = f"{chunk.first_paragraph}" + (
             f"–{chunk.last_paragraph}" if chunk.last_paragraph != chunk.first_paragraph else ""
         )
-        lines = _lines(chunk.start_line, chunk.end_line)
+        where = _where(
+            chunk.file, chunk.format, span, (chunk.start_line, chunk.end_line),
+            chunk.page, chunk.page_paragraph, chunk.heading,
+        )
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")
         rows.append(
-            f"{rank}. {chunk.file} {span} ({lines})  score {hit.score:.3f} "
+            f"{rank}. {where}  score {hit.score:.3f} "
             f"(dense {hit.dense:.3f}, keyword {hit.keyword:.2f})\n   {preview}"
         )
     return "\n".join(rows) if rows else "No passages found."

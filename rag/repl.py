@@ -13,9 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.corpus import read_document
 from rag.pipeline import Engine
-from rag.results import Answer
-from rag.render import RESET, after_stream_text, full_sources_text, location, pending_piece
+from rag.render import (
+    LINE_FORMATS,
+    RESET,
+    after_stream_text,
+    full_sources_text,
+    location,
+    paragraph_context,
+    pending_piece,
+)
+from rag.results import Answer, Passage
 
 HELP = """Ask a question, or use a command:
   /sources      show the full paragraphs cited by the last answer
@@ -117,7 +126,10 @@ class ChatSession:
         if not argument.isdigit() or not 1 <= int(argument) <= len(self.last.citations):
             return f"Usage: /open N, with N from 1 to {len(self.last.citations)}"
         citation = self.last.citations[int(argument) - 1]
-        path = Path(self.engine.index.manifest.corpus_root) / citation.file
+        root = Path(self.engine.index.manifest.corpus_root)
+        path = root / citation.file
+        if citation.format not in LINE_FORMATS:
+            return _open_extracted(root, path, citation, self.engine.index.manifest.files.get(citation.file))
         try:
             lines = path.read_text(encoding="utf-8").split("\n")
         except OSError:
@@ -128,3 +140,13 @@ class ChatSession:
             f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
         ]
         return location(citation) + "\n" + "\n".join(body)
+
+
+def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None) -> str:
+    """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
+    document = read_document(root, path)[0] if path.is_file() else None
+    if document is None or citation.paragraph > len(document.paragraphs):
+        return f"{path} cannot be read any more; run /reindex"
+    if document.sha256 != indexed_sha256:
+        return f"{path} changed since it was indexed; run /reindex"
+    return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Passage:
-    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive."""
+    """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive.
+
+    For PDF, HTML and DOCX, `text` and `lines` refer to the extracted text; a reader finds the
+    passage by `page` and `page_paragraph` (PDF) or `paragraph`, and `heading`.
+    """
 
     file: str
     paragraph: int
@@ -15,6 +19,10 @@ class Passage:
     text: str
     score: float
     quote: str | None = None
+    format: str = "text"
+    page: int | None = None
+    page_paragraph: int | None = None
+    heading: str | None = None
 
 
 @dataclass(frozen=True)

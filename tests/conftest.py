@@ -79,3 +79,16 @@ def fake_models(monkeypatch: pytest.MonkeyPatch) -> ScriptedGenerator:
     monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", FakeEmbedder)
     monkeypatch.setattr("rag.pipeline.LlamaGenerator", lambda *a, **k: generator)
     return generator
+
+
+def real_engine(corpus: Path, index_dir: Path):  # type: ignore[no-untyped-def]
+    """An Engine over `corpus` with the real MiniLM embedder and GGUF model (e2e tests only)."""
+    from rag.config import Settings
+    from rag.embedding import MiniLMEmbedder
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+
+    settings = Settings(index_dir=index_dir)
+    embedder = MiniLMEmbedder()
+    build_index(corpus, settings.index_dir, embedder, settings.chunking)
+    return Engine.open(settings, embedder)

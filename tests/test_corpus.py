@@ -39,7 +39,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02abc")
     (tmp_path / "latin.md").write_bytes("caf\xe9 au lait".encode("latin-1"))
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF")
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "x.txt").write_text("not read")
     corpus = read_corpus(tmp_path)
@@ -48,6 +48,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
     assert sorted(corpus.warnings) == [
         "decoded latin.md as Latin-1: it is not valid UTF-8",
         "skipped binary.txt: binary file",
+        "skipped broken.pdf: broken PDF (PdfStreamError: Stream has ended unexpectedly)",
         "skipped empty.txt: empty file",
     ]
 
@@ -55,7 +56,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         read_corpus(tmp_path / "nope")
-    with pytest.raises(CorpusError, match="no readable .txt or .md files"):
+    with pytest.raises(CorpusError, match=r"no readable documents \(.txt, .md, .pdf, .html, .docx\)"):
         read_corpus(tmp_path)
 
 

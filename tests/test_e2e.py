@@ -3,10 +3,7 @@
 
 import pytest
 
-from conftest import SEEDS
-from rag.config import Settings
-from rag.embedding import MiniLMEmbedder
-from rag.indexing import build_index
+from conftest import SEEDS, real_engine
 from rag.pipeline import Engine
 from rag.text import terms
 
@@ -15,10 +12,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("e2e") / "index")
-    embedder = MiniLMEmbedder()
-    build_index(SEEDS, settings.index_dir, embedder, settings.chunking)
-    return Engine.open(settings, embedder)
+    return real_engine(SEEDS, tmp_path_factory.mktemp("e2e") / "index")
 
 
 def test_answers_with_a_correct_verbatim_citation(engine: Engine) -> None:

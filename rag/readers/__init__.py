@@ -1,0 +1,89 @@
+"""One interface over every document format: a file in, its text blocks with locations out.
+
+    result = read(Path("report.pdf"))
+    for block in result.blocks:
+        block.text, block.page, block.heading, block.kind
+
+The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`,
+a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still
+read by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
+Each reader imports its library only when called, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from rag.readers.base import Block, ReadResult, Unreadable
+
+__all__ = ["Block", "ReadResult", "Unreadable", "SUFFIXES", "detect", "read"]
+
+SUFFIXES: dict[str, str] = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".docx": "docx",
+}
+SNIFF_BYTES = 1024
+
+
+def detect(path: Path, head: bytes) -> str:
+    """The format of a file from its first bytes, falling back to its extension."""
+    if b"%PDF-" in head[:SNIFF_BYTES]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") and _is_docx(path):
+        return "docx"
+    start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return SUFFIXES.get(path.suffix.lower(), "text")
+
+
+def _is_docx(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def read(path: Path, fmt: str | None = None, name: str | None = None) -> ReadResult:
+    """Text blocks of a PDF, HTML, DOCX or Markdown file, in reading order.
+
+    Args:
+        fmt: the format, when already detected; otherwise sniffed from the file.
+        name: how warnings name the file (default: its file name).
+
+    Returns:
+        The blocks and warnings; a file that cannot be read at all (encrypted, broken) gives
+        no blocks and one warning saying why, so the rest of a folder is still indexed.
+    """
+    name = name or path.name
+    if fmt is None:
+        with open(path, "rb") as handle:
+            fmt = detect(path, handle.read(SNIFF_BYTES))
+    try:
+        if fmt == "pdf":
+            from rag.readers.pdf import read_pdf
+
+            return read_pdf(path, name)
+        if fmt == "html":
+            from rag.readers.html import read_html
+
+            return read_html(path, name)
+        if fmt == "docx":
+            from rag.readers.docx import read_docx
+
+            return read_docx(path, name)
+        if fmt == "markdown":
+            from rag.readers.markdown import read_markdown
+
+            return read_markdown(path, name)
+    except Unreadable as error:
+        return ReadResult(fmt, (), (f"skipped {name}: {error}",))
+    raise ValueError(f"no reader for format {fmt!r}")

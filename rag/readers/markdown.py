@@ -1,0 +1,94 @@
+"""Markdown with markdown-it-py: blocks are exact spans of the file, so quotes stay verbatim.
+
+markdown-it-py is the CommonMark parser rich already depends on; its tokens carry the line range
+of every block. Headings, paragraphs and list items each become a block (a list item's marker
+stays in its text), and a fenced or indented code block, a table or an HTML block is kept whole
+as one block. A paragraph with a line longer than the plain-text wrap width is "one paragraph
+per line" text, as in rag/corpus.py's rule for .txt files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.readers.base import Block, ReadResult, Unreadable, decode_text
+
+_WHOLE = {"fence": "code", "code_block": "code", "html_block": "paragraph", "table_open": "table_row"}
+
+
+def read_markdown(path: Path, name: str) -> ReadResult:
+    """Blocks with spans into the decoded file.
+
+    Raises:
+        Unreadable: the file cannot be read.
+    """
+    from markdown_it import MarkdownIt
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from error
+    warnings: list[str] = []
+    text = decode_text(data, name, warnings)
+    if text is None:
+        return ReadResult("markdown", (), tuple(warnings))
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    lines = _line_offsets(text)
+    blocks: list[Block] = []
+    heading: str | None = None
+    in_item = 0
+    for index, token in enumerate(tokens):
+        if token.type == "list_item_open":
+            in_item += 1
+        elif token.type == "list_item_close":
+            in_item -= 1
+        if token.map is None:
+            continue
+        if token.type == "heading_open":
+            heading = tokens[index + 1].content.strip() or heading
+            blocks.append(_span_block(text, lines, token.map, heading, "heading"))
+        elif token.type == "paragraph_open":
+            kind = "list_item" if in_item else "paragraph"
+            blocks.extend(_paragraph_blocks(text, lines, token.map, heading, kind))
+        elif token.type in _WHOLE:
+            blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type]))
+    blocks = [b for b in blocks if b.span and b.span[0] < b.span[1]]
+    return ReadResult("markdown", tuple(blocks), tuple(warnings), source=text)
+
+
+def _line_offsets(text: str) -> list[int]:
+    """Start offset of every line, plus one past the end."""
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    starts.append(len(text) + 1)
+    return starts
+
+
+def _span(text: str, lines: list[int], first: int, last: int) -> tuple[int, int]:
+    """Offsets of lines [first, last), without leading and trailing whitespace."""
+    start = lines[first]
+    end = min(lines[min(last, len(lines) - 1)] - 1, len(text))
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _span_block(text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str) -> Block:
+    start, end = _span(text, lines, lines_map[0], lines_map[1])
+    return Block(text[start:end], None, heading, kind, (start, end))
+
+
+def _paragraph_blocks(
+    text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str
+) -> list[Block]:
+    from rag.corpus import WRAP_WIDTH
+
+    first, last = lines_map
+    widths = [lines[i + 1] - lines[i] - 1 for i in range(first, last)]
+    if last - first > 1 and max(widths) > WRAP_WIDTH:
+        return [_span_block(text, lines, [i, i + 1], heading, kind) for i in range(first, last)]
+    return [_span_block(text, lines, lines_map, heading, kind)]

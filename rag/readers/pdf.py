@@ -1,0 +1,221 @@
+"""PDF with pypdf: lines with their positions, grouped into paragraphs by vertical gaps.
+
+pypdf is pure Python, fast, maintained and decrypts RC4/AES files opened with an empty password.
+Its text visitor gives each piece of text with its position, so paragraph breaks come from
+the layout (a gap larger than the usual line spacing, a jump up to a new column, a change of
+font size) rather than from guessing. Then:
+  * running headers and footers (the same top or bottom line on at least half the pages, digits
+    ignored) and bare page numbers are dropped;
+  * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
+  * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
+  * a page with no text at all (a scan) is reported in one warning naming the pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.readers.base import Block, ReadResult, Unreadable, one_line
+
+PARAGRAPH_GAP = 1.4  # a gap this many times the usual line spacing starts a new paragraph
+HEADING_SIZE = 1.15  # a line this many times the body font size is a heading
+HEADING_MAX_WORDS = 14
+EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers
+_PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
+_BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
+_HYPHEN_END = re.compile(r"[^\W\d_]-$")
+
+
+@dataclass
+class _Line:
+    text: str
+    y: float
+    size: float
+
+
+def read_pdf(path: Path, name: str) -> ReadResult:
+    """Paragraph blocks of every page, page numbers 1-based.
+
+    Raises:
+        Unreadable: the file is encrypted with a password, or pypdf cannot parse it.
+    """
+    pages = [_page_lines(page) for page in _open(path).pages]
+    return _blocks(pages, name)
+
+
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damage is reported as one warning instead
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise Unreadable("encrypted PDF; save a copy without a password and index that")
+        len(reader.pages)
+    except Unreadable:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as error:
+        raise Unreadable(f"broken PDF ({type(error).__name__}: {error})") from error
+    except Exception as error:  # pypdf signals a malformed file with many exception types
+        if type(error).__name__ == "DependencyError":
+            raise Unreadable(f"encrypted PDF that needs the cryptography package ({error})") from error
+        raise Unreadable(f"broken PDF ({type(error).__name__}: {error})") from error
+    return reader
+
+
+def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
+    """The page's lines in content order, each with the baseline height and font size."""
+    lines: list[_Line] = []
+    current: list[str] = []
+    position: list[float] = []  # y and size of the current line's first visible piece
+
+    def flush() -> None:
+        text = "".join(current).strip()
+        if text:
+            lines.append(_Line(text, position[0], position[1]))
+        current.clear()
+        position.clear()
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        parts = text.split("\n")
+        for index, part in enumerate(parts):
+            if index:
+                flush()
+            if part.strip() and not position:
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                scale = abs(tm[3] * cm[3]) or 1.0
+                position.extend((y, size * scale))
+            current.append(part)
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except Exception:  # one damaged page content stream must not lose the other pages
+        return lines
+    flush()
+    return lines
+
+
+def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
+    if not pages:
+        raise Unreadable("the PDF has no pages")
+    blank = [number for number, lines in enumerate(pages, start=1) if not lines]
+    warnings = []
+    if len(blank) == len(pages):
+        raise Unreadable("no text layer on any page (a scan?); run OCR on it first")
+    if blank:
+        warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
+                        f"{_ranges(blank)} (scanned?); those pages are not indexed")
+    running = _running_lines(pages)
+    body_size = _body_size(pages)
+    spacing = _line_spacing(pages)
+    blocks: list[Block] = []
+    heading: str | None = None
+    for number, lines in enumerate(pages, start=1):
+        kept = [line for i, line in enumerate(lines) if not _is_furniture(lines, i, running)]
+        for group in _paragraphs(kept, body_size, spacing):
+            text = _join(group)
+            if not text:
+                continue
+            is_heading = (
+                group[0].size >= body_size * HEADING_SIZE and len(text.split()) <= HEADING_MAX_WORDS
+            )
+            if is_heading:
+                heading = text
+            blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
+    return ReadResult("pdf", tuple(blocks), tuple(warnings))
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\d+", "#", one_line(text).lower())
+
+
+def _edges(lines: list[_Line]) -> list[int]:
+    indexes = list(range(len(lines)))
+    return sorted(set(indexes[:EDGE_LINES] + indexes[-EDGE_LINES:]))
+
+
+def _running_lines(pages: list[list[_Line]]) -> set[str]:
+    """Top and bottom lines repeated on at least half the pages with text (and at least two)."""
+    with_text = [lines for lines in pages if lines]
+    counts = Counter(key for lines in with_text for key in {_key(lines[i].text) for i in _edges(lines)})
+    needed = max(2, (len(with_text) + 1) // 2)
+    return {key for key, count in counts.items() if count >= needed}
+
+
+def _is_furniture(lines: list[_Line], index: int, running: set[str]) -> bool:
+    if index not in _edges(lines):
+        return False
+    text = lines[index].text
+    return _key(text) in running or bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def _body_size(pages: list[list[_Line]]) -> float:
+    sizes = Counter(round(line.size, 1) for lines in pages for line in lines)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _line_spacing(pages: list[list[_Line]]) -> float:
+    """The document's usual distance between consecutive lines of a paragraph: the most
+    common gap, since body lines outnumber paragraph breaks."""
+    gaps = Counter(
+        round(lines[i - 1].y - lines[i].y)
+        for lines in pages
+        for i in range(1, len(lines))
+        if lines[i - 1].y > lines[i].y
+    )
+    return float(gaps.most_common(1)[0][0]) if gaps else 0.0
+
+
+def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
+    """Lines grouped into paragraphs by gap, upward jumps, font size and list bullets."""
+    gaps = [lines[i - 1].y - lines[i].y for i in range(1, len(lines))]
+    groups: list[list[_Line]] = []
+    for i, line in enumerate(lines):
+        if i == 0:
+            groups.append([line])
+            continue
+        previous = lines[i - 1]
+        gap = gaps[i - 1]
+        new = (
+            gap <= 0
+            or gap > spacing * PARAGRAPH_GAP
+            or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
+            or bool(_BULLET.match(line.text))
+        )
+        if new:
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    return groups
+
+
+def _join(lines: list[_Line]) -> str:
+    """One paragraph's lines as one line of text, hyphen-broken words joined."""
+    text = ""
+    for line in lines:
+        piece = one_line(line.text)
+        if _HYPHEN_END.search(text) and piece[:1].islower():
+            text = text[:-1] + piece
+        else:
+            text = f"{text} {piece}" if text else piece
+    return text
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> "1-3, 7"."""
+    parts = []
+    start = previous = numbers[0]
+    for number in numbers[1:] + [None]:  # type: ignore[list-item]
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ", ".join(parts)

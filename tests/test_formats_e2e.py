@@ -1,0 +1,44 @@
+"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text) with the real models."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import real_engine
+from documents import write_folder
+from rag.pipeline import Engine
+from rag.render import location
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = write_folder(tmp_path_factory.mktemp("mixed") / "docs")
+    return real_engine(folder, tmp_path_factory.mktemp("mixed-index") / "index")
+
+
+def test_answer_on_page_two_of_a_pdf_cites_page_two(engine: Engine) -> None:
+    answer = engine.ask("Which company won the dredging contract?")
+    assert not answer.abstained, answer
+    assert "Marlow" in answer.answer
+    citation = answer.citations[0]
+    assert (citation.file, citation.page, citation.page_paragraph) == ("report.pdf", 2, 3)
+    assert location(citation).startswith("report.pdf p.2 ¶3")
+    assert citation.quote and citation.quote in citation.text
+
+
+@pytest.mark.parametrize(
+    ("question", "word", "file", "where"),
+    [
+        ("Where do the granite blocks for the breakwater come from?", "Penryn", "memo.docx", "memo.docx ¶4"),
+        ("Until which month are the breakwater repairs expected to take?", "October", "news.html", "news.html ¶3"),
+    ],
+)
+def test_answers_from_docx_and_html_cite_the_paragraph(
+    engine: Engine, question: str, word: str, file: str, where: str
+) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer
+    assert word in answer.answer
+    assert location(answer.citations[0]).startswith(where)

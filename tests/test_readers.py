@@ -1,0 +1,183 @@
+"""The format readers on small real files the tests write themselves (tests/documents.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ScriptedGenerator
+from documents import (
+    HEADER,
+    MARKDOWN,
+    write_docx,
+    write_encrypted_pdf,
+    write_folder,
+    write_html,
+    write_markdown,
+    write_pdf,
+)
+from rag import readers
+from rag.chunking import chunk_document
+from rag.cli import app
+from rag.config import ChunkSettings
+from rag.corpus import read_corpus, read_document
+from rag.results import Passage
+from rag.render import location
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_folder(tmp_path_factory.mktemp("formats") / "docs")
+
+
+def texts(result: readers.ReadResult) -> list[str]:
+    return [block.text for block in result.blocks]
+
+
+def test_pdf_keeps_paragraphs_and_pages_and_drops_running_headers_and_page_numbers(folder: Path) -> None:
+    result = readers.read(folder / "report.pdf")
+    assert [(b.page, b.kind) for b in result.blocks] == [
+        (1, "heading"), (1, "paragraph"), (1, "paragraph"), (2, "heading"), (2, "paragraph"), (2, "paragraph"),
+    ]
+    body = "\n".join(texts(result))
+    assert HEADER not in body
+    assert not any(text.strip().isdigit() for text in texts(result))
+    assert "the chief engineer told the board." in body  # "engi-" + "neer" joined
+    assert result.blocks[4].text.startswith("The new container crane") and result.blocks[4].heading == "Equipment"
+
+
+def test_pdf_page_without_text_layer_is_one_warning(folder: Path) -> None:
+    result = readers.read(folder / "report.pdf")
+    assert result.warnings == ("report.pdf: no text layer on page 3 (scanned?); those pages are not indexed",)
+
+
+def test_encrypted_and_broken_pdfs_are_skipped_and_the_rest_indexed(tmp_path: Path, folder: Path) -> None:
+    write_encrypted_pdf(folder / "report.pdf", tmp_path / "locked.pdf")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<")
+    (tmp_path / "notes.txt").write_text("Still indexed.\n", encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["notes.txt"]
+    assert "skipped locked.pdf: encrypted PDF; save a copy without a password and index that" in corpus.warnings
+    assert any(w.startswith("skipped broken.pdf: broken PDF") for w in corpus.warnings)
+
+
+def test_html_main_text_without_navigation_scripts_or_footer(tmp_path: Path) -> None:
+    result = readers.read(write_html(tmp_path / "news.html"))
+    body = "\n".join(texts(result))
+    for boilerplate in ("Home", "About us", "newsletter", "tracking", "console.log", "Copyright"):
+        assert boilerplate not in body
+    assert ("Crane delivery", "heading") in [(b.text, b.kind) for b in result.blocks]
+    crane = next(b for b in result.blocks if "42 tonnes" in b.text)
+    assert crane.heading == "Crane delivery"
+    assert "Year | Tonnage handled" in texts(result)
+    assert ("It unloaded its first ship in under six hours.", "list_item") in [(b.text, b.kind) for b in result.blocks]
+
+
+def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
+    result = readers.read(write_docx(tmp_path / "memo.docx"))
+    assert texts(result) == [
+        "Memo on harbour works",
+        "This memo summarises the works planned for the coming year.",
+        "Breakwater",
+        "The northern breakwater will be rebuilt with granite blocks from Penryn.",
+        "Divers start the survey in April.",
+        "Budget",
+        "Item | Cost",
+        "Breakwater | 2.4 million",
+        "Crane | 5.1 million",
+        "The board approved the budget on 3 May.",
+    ]
+    assert [b.kind for b in result.blocks][:5] == ["heading", "paragraph", "heading", "paragraph", "list_item"]
+    assert result.blocks[7].heading == "Budget"
+
+
+def test_markdown_blocks_are_verbatim_spans_with_code_kept_whole(tmp_path: Path) -> None:
+    result = readers.read(write_markdown(tmp_path / "handbook.md"))
+    assert result.source == MARKDOWN
+    for block in result.blocks:
+        assert block.span and MARKDOWN[block.span[0] : block.span[1]] == block.text
+    code = next(b for b in result.blocks if b.kind == "code")
+    assert code.text == "```python\ndef fee(length_m):\n\n    return 3 * length_m\n```"
+    assert [b.kind for b in result.blocks] == ["heading", "paragraph", "heading", "list_item", "list_item", "code", "paragraph"]
+    assert code.heading == "Mooring"
+
+
+def test_content_sniffing_beats_a_wrong_extension(tmp_path: Path, folder: Path) -> None:
+    misnamed = tmp_path / "report.txt"
+    misnamed.write_bytes((folder / "report.pdf").read_bytes())
+    document, _ = read_document(tmp_path, misnamed)
+    assert document is not None and document.format == "pdf"
+    html = tmp_path / "saved.txt"
+    html.write_text("<!DOCTYPE html><html><body><p>Hello from a page saved as text.</p></body></html>")
+    assert readers.detect(html, html.read_bytes()) == "html"
+    assert readers.detect(folder / "memo.docx", (folder / "memo.docx").read_bytes()[:1024]) == "docx"
+
+
+def test_extracted_text_is_blocks_joined_and_chunks_carry_page_and_heading(folder: Path) -> None:
+    document, _ = read_document(folder, folder / "report.pdf")
+    assert document is not None
+    result = readers.read(folder / "report.pdf")
+    assert document.text == "\n\n".join(texts(result))
+    assert document.sha256 and document.format == "pdf"
+    chunks = chunk_document(document, ChunkSettings())
+    crane = next(c for c in chunks if "42 tonnes" in c.text)
+    assert crane.text in document.text and (crane.format, crane.page) == ("pdf", 2)
+
+
+@pytest.mark.parametrize(
+    ("passage", "expected"),
+    [
+        (Passage("report.pdf", 5, (9, 9), "x", 1.0, format="pdf", page=12, page_paragraph=3), "report.pdf p.12 ¶3"),
+        (Passage("page.html", 7, (13, 13), "x", 1.0, format="html", heading="Crane delivery"),
+         'page.html ¶7 (under "Crane delivery")'),
+        (Passage("memo.docx", 14, (27, 27), "x", 1.0, format="docx"), "memo.docx ¶14"),
+        (Passage("a.txt", 2, (3, 5), "x", 1.0), "a.txt ¶2 (lines 3–5)"),
+        (Passage("b.md", 4, (8, 8), "x", 1.0, format="markdown", heading="Mooring"), 'b.md ¶4 (line 8, under "Mooring")'),
+    ],
+)
+def test_citation_locations_per_format(passage: Passage, expected: str) -> None:
+    assert location(passage) == expected
+
+
+def test_index_lists_files_with_passages_and_warnings(fake_models: ScriptedGenerator, folder: Path) -> None:
+    result = runner.invoke(app, ["index", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "warning: report.pdf: no text layer on page 3" in result.output
+    for line in ("report.pdf  [pdf]", "news.html  [html]", "memo.docx  [docx]", "handbook.md  [markdown]", "notes.txt  [text]"):
+        assert line in result.output
+    assert "Indexed 5 files" in result.output
+
+
+def test_search_json_and_chat_open_show_pdf_pages(fake_models: ScriptedGenerator, folder: Path) -> None:
+    assert runner.invoke(app, ["index", str(folder)]).exit_code == 0
+    found = json.loads(runner.invoke(app, ["search", "twice the load of the old crane", "--json", "-k", "1"]).output)
+    assert (found[0]["file"], found[0]["page"], found[0]["format"]) == ("report.pdf", 2, "pdf")
+    fake_models.reply = "The new crane lifts 42 tonnes, twice the load of the old crane [1]."
+    result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "report.pdf p.2 ¶2" in result.output
+    shown = [line.split() for line in result.output.splitlines() if " | " in line]
+    assert [">", "p.2", "¶2", "|", "The", "new", "container"] in [row[:7] for row in shown]
+    assert ["p.2", "¶1", "|", "Equipment"] in shown
+
+
+def test_extract_prints_what_is_indexed_with_locations(folder: Path) -> None:
+    result = runner.invoke(app, ["extract", str(folder / "report.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "p.2 ¶3 | The dredging contract went to Marlow Dredging for 3.2 million pounds." in result.output
+
+
+def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pdf(folder / "report.pdf")
+    assert runner.invoke(app, ["index", str(folder)]).exit_code == 0
+    fake_models.reply = "The new crane lifts 42 tonnes, twice the load of the old crane [1]."
+    write_html(folder / "report.pdf")  # replaced after indexing
+    result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
+    assert "report.pdf changed since it was indexed; run /reindex" in result.output
