@@ -10,6 +10,7 @@ Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclus
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from rag.errors import CorpusError
 
 SUFFIXES = (".txt", ".md")
 WRAP_WIDTH = 100
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
 
 
@@ -127,15 +129,28 @@ def _leading_space(text: str, span: tuple[int, int]) -> int:
     return len(line) - len(line.lstrip())
 
 
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """The text and the encoding used: the one its byte order mark names, else UTF-8, else
+    Latin-1 (which decodes anything, so a stray byte never loses a file)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
 def _decode(data: bytes, name: str, warnings: list[str]) -> str | None:
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         warnings.append(f"skipped {name}: binary file")
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    text, encoding = decode_bytes(data)
+    if encoding == "latin-1":
         warnings.append(f"decoded {name} as Latin-1: it is not valid UTF-8")
-        text = data.decode("latin-1")
     if not text.strip():
         warnings.append(f"skipped {name}: empty file")
         return None
