@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.chunking import is_lead_in
 from rag.citations import (
@@ -24,6 +24,7 @@ from rag.citations import (
 from rag.config import Settings
 from rag.embedding import Embedder, MiniLMEmbedder
 from rag.generation import Generation, Generator, LlamaGenerator
+from rag.injection import without_orders
 from rag.prompting import (
     ABSTENTION,
     NOT_FOUND,
@@ -183,7 +184,10 @@ class Engine:
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
-        passages = select_passages(question, hits, self.settings.context_words)
+        passages = [
+            replace(p, text=without_orders(p.text))
+            for p in select_passages(question, hits, self.settings.context_words)
+        ]
         generation = self.generator.generate(
             build_prompt(question, passages),
             max_tokens=MAX_ANSWER_TOKENS,

@@ -8,6 +8,7 @@ loads instead of failing half-way through the prompt.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from rag.errors import InputError
@@ -17,10 +18,14 @@ from rag.errors import InputError
 MAX_QUESTION_CHARS = 2000
 # Invisible characters that reorder or hide text (bidi overrides, byte order mark).
 _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+# The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
+# read as special tokens and end the user's turn early.
+_SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
 
 
 def clean_question(text: str) -> str:
-    """Control characters become spaces, invalid bytes U+FFFD, whitespace runs one space."""
+    """Control characters and special-token markers become spaces, invalid bytes U+FFFD,
+    whitespace runs one space."""
     kept = []
     for character in text:
         category = unicodedata.category(character)
@@ -30,7 +35,7 @@ def clean_question(text: str) -> str:
             kept.append("\ufffd")
         else:
             kept.append(character)
-    return " ".join("".join(kept).split())
+    return " ".join(_SPECIAL_TOKEN.sub(" ", "".join(kept)).split())
 
 
 def check_question(text: str) -> str:
