@@ -116,6 +116,9 @@ def test_offline_index_ask_batch_chat_and_a_hostile_document(no_network: list[ob
     result = runner.invoke(app, ["chat"], input=question + "\n/quit\n")
     assert result.exit_code == 0, result.output
     assert "Sources:" in result.output and "moon" not in result.output.lower()
+
+    result = runner.invoke(app, ["doctor"])  # the real model, packages and a real index: healthy
+    assert result.exit_code == 0, result.output
     assert no_network == []
 
 
