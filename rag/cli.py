@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
 
 IndexOption = Annotated[
     Path | None,
@@ -73,6 +74,9 @@ def handles_errors(command: F) -> F:
             return command(*args, **kwargs)
         except RagError as error:
             raise fail(str(error)) from None
+        except OSError as error:  # a path the checks above did not foresee: still one line
+            where = f" {error.filename}" if error.filename else ""
+            raise fail(f"cannot use{where} ({error.strerror or error}); check that it exists and is writable") from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
 
@@ -96,6 +100,17 @@ def settings_for(
     if threshold is not None:
         changes["abstain_threshold"] = threshold
     return dataclasses.replace(settings, **changes)
+
+
+def question_argument(text: str, hint: str) -> str:
+    """The cleaned question; an empty or overlong one is a usage error (exit 2)."""
+    from rag.errors import InputError
+    from rag.questions import check_question
+
+    try:
+        return check_question(text)
+    except InputError as error:
+        raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
 def check_mode(mode: str) -> str:
@@ -124,7 +139,10 @@ def index(
     from rag.indexing import build_index
     from rag.render import files_text
 
+    from rag.writable import ensure_writable_dir
+
     settings = settings_for(index)
+    ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
     err = _stderr()
     with _progress("embedding", counts="{task.completed}/{task.total} passages") as progress:
 
@@ -174,6 +192,7 @@ def search(
     """Show the best-matching passages with their scores (no language model needed)."""
     from rag.render import hits_text
 
+    query = question_argument(query, "QUERY")
     check_mode(mode)
     engine = open_engine(settings_for(index, k=k))
     hits = engine.search(query, k, mode)  # type: ignore[arg-type]
@@ -199,8 +218,7 @@ def ask(
     """Answer a question from the documents, citing file and paragraph, or say they do not answer it."""
     from rag.render import answer_json, answer_text
 
-    if not question.strip():
-        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    question = question_argument(question, "QUESTION")
     check_mode(mode)
     engine = open_engine(settings_for(index, model, k, threshold))
     stream = sys.stdout.isatty() and not json_output
@@ -229,23 +247,24 @@ def batch(
     model: ModelOption = None,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rag.batch import FORMATS, AnswerWriter, answered_keys, pending, read_questions
+    from rag.batch import FORMATS, AnswerWriter, answered_keys, open_output, pending, read_questions
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+    check_mode(mode)
     questions, warnings = read_questions(questions_file)
     err = _stderr()
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False)
-    done = answered_keys(output, fmt) if output else set()
-    todo = list(pending(questions, done))
-    if done:
-        err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
-    check_mode(mode)
-    engine = open_engine(settings_for(index, model, k, threshold))
-    new_file = output is None or not output.exists() or output.stat().st_size == 0
-    stream = open(output, "a", encoding="utf-8", newline="") if output else sys.stdout
+    stream, new_file, cut = open_output(output, fmt) if output else (sys.stdout, True, None)
     try:
+        if cut:
+            err.print(f"warning: {cut}", markup=False)
+        done = answered_keys(output, fmt) if output else set()
+        todo = list(pending(questions, done))
+        if done:
+            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
+        engine = open_engine(settings_for(index, model, k, threshold))
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
             task = progress.add_task("batch", total=len(todo))
@@ -280,7 +299,9 @@ def chat(
     def reindex() -> Any:
         from rag.embedding import MiniLMEmbedder
         from rag.indexing import build_index
+        from rag.writable import ensure_writable_dir
 
+        ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
         build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, MiniLMEmbedder(), settings.chunking)
         return open_engine(settings)
 
@@ -316,15 +337,17 @@ def _plain_reader() -> Callable[[], str]:
 
 
 def _terminal_reader() -> Callable[[], str]:
-    """prompt_toolkit line editing with a history file that persists between sessions."""
-    import os
-
+    """prompt_toolkit line editing with a history file that persists between sessions, when its
+    folder is writable (otherwise one warning and an in-memory history)."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
 
-    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "rag"
-    state.mkdir(parents=True, exist_ok=True)
-    prompt = PromptSession(history=FileHistory(str(state / "history")))
+    from rag.writable import chat_history_path
+
+    path, warning = chat_history_path()
+    if warning:
+        _stderr().print(f"warning: {warning}", markup=False)
+    prompt = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
     return lambda: prompt.prompt("? ")
 
 
@@ -364,6 +387,25 @@ def evaluate(
         if sink:
             sink.close()
     typer.echo(json.dumps(results, indent=2) if json_output else scores_table(results))
+
+
+@app.command()
+def doctor(
+    json_output: JsonOption = False,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Check Python, packages, model, llama.cpp, index, server and disk; each problem names its fix."""
+    from rag.doctor import healthy, run_checks
+
+    checks = run_checks(lambda: settings_for(index, model))
+    if json_output:
+        typer.echo(json.dumps({"healthy": healthy(checks), "checks": [dataclasses.asdict(c) for c in checks]}, ensure_ascii=False))
+    else:
+        for check in checks:
+            fix = f" → {check.fix}" if check.fix and not check.ok else ""
+            typer.echo(f"{'ok' if check.ok else 'FAIL':4} {check.name}: {check.detail}{fix}")
+    raise typer.Exit(0 if healthy(checks) else 1)
 
 
 class _StreamPrinter:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.errors import SettingsError
 
 DEFAULT_CORPUS = Path("seeds")
 DEFAULT_INDEX_DIR = Path(".rag")
@@ -18,22 +21,60 @@ def _env_path(name: str, default: Path) -> Path:
 
 
 def _env_float(name: str, default: float | None) -> float | None:
-    value = os.environ.get(name)
-    return float(value) if value else default
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        example = 0.5 if default is None else default
+        raise SettingsError(f"{name}={value!r} is not a number; set it to a number such as {example} or unset it") from None
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number; set it to one such as {default} or unset it") from None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on; macOS has no sched_getaffinity."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _check_ranges(settings: object) -> None:
+    """Every numeric setting within its `range` metadata, else a SettingsError naming its variable."""
+    for spec in dataclasses.fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, spec.name)
+        if value is None:
+            continue
+        low, high = spec.metadata.get("range", (None, None))
+        if (low is not None and not value >= low) or (high is not None and not value <= high):  # NaN fails too
+            env = spec.metadata.get("env", "")
+            from_env = bool(env and os.environ.get(env, "").strip())
+            name = f"{env}={os.environ[env].strip()}" if from_env else f"{spec.name}={value}"
+            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            fix = f"set it to a value {bounds}" + (" or unset it" if from_env else "")
+            raise SettingsError(f"{name} is out of range; {fix}")
 
 
 @dataclass(frozen=True)
 class ChunkSettings:
     """How paragraphs become chunks; stored in the manifest so a mismatch forces a rebuild."""
 
-    max_words: int = field(default=400, metadata={"help": "split longer paragraphs at sentences"})
-    min_words: int = field(default=8, metadata={"help": "merge shorter paragraphs into a neighbour"})
-    overlap_sentences: int = field(default=1, metadata={"help": "sentences shared by split pieces"})
+    max_words: int = field(
+        default=400, metadata={"help": "split longer paragraphs at sentences", "env": "RAG_CHUNK_WORDS", "range": (1, None)}
+    )
+    min_words: int = field(default=8, metadata={"help": "merge shorter paragraphs into a neighbour", "range": (0, None)})
+    overlap_sentences: int = field(
+        default=1, metadata={"help": "sentences shared by split pieces", "env": "RAG_CHUNK_OVERLAP", "range": (0, None)}
+    )
+
+    def __post_init__(self) -> None:
+        _check_ranges(self)
 
 
 @dataclass(frozen=True)
@@ -50,22 +91,23 @@ class Settings:
     )
     top_k: int = field(
         default_factory=lambda: _env_int("RAG_TOP_K", 6),
-        metadata={"help": "passages given to the model", "env": "RAG_TOP_K"},
+        metadata={"help": "passages given to the model", "env": "RAG_TOP_K", "range": (1, 50)},
     )
     context_words: int = field(
         default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 240),
-        metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS"},
+        metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS", "range": (1, None)},
     )
     abstain_threshold: float | None = field(
         default_factory=lambda: _env_float("RAG_ABSTAIN_THRESHOLD", None),
         metadata={
             "help": "answer only when P(answerable) reaches this (default: the fitted threshold)",
             "env": "RAG_ABSTAIN_THRESHOLD",
+            "range": (0.0, 1.0),
         },
     )
     threads: int = field(
-        default_factory=lambda: _env_int("RAG_THREADS", len(os.sched_getaffinity(0)) or 1),
-        metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS"},
+        default_factory=lambda: _env_int("RAG_THREADS", available_cpus()),
+        metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS", "range": (1, 256)},
     )
     chunking: ChunkSettings = field(
         default_factory=lambda: ChunkSettings(
@@ -74,3 +116,6 @@ class Settings:
         ),
         metadata={"help": "chunk size in words and overlap in sentences", "env": "RAG_CHUNK_WORDS, RAG_CHUNK_OVERLAP"},
     )
+
+    def __post_init__(self) -> None:
+        _check_ranges(self)

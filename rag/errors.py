@@ -23,3 +23,11 @@ class ModelError(RagError):
 
 class InputError(RagError):
     """A question file or gold file cannot be read."""
+
+
+class SettingsError(RagError):
+    """An environment variable or setting has a value the tool cannot use."""
+
+
+class OutputError(RagError):
+    """A file or folder the tool must write to cannot be written."""

@@ -13,7 +13,7 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +22,14 @@ from rag.errors import ModelError
 from rag.weights import check_model_file
 
 CONTEXT_TOKENS = 4096
+# The decoding loop reads llama-cpp-python internals; this is the version they were checked against
+# (pinned in pyproject.toml, where a test keeps the two equal).
+LLAMA_CPP_VERSION = "0.3.36"
+LLAMA_ATTRIBUTES = ("n_tokens", "input_ids", "metadata", "_ctx")
+LLAMA_CONTEXT_METHODS = ("get_logits_ith", "kv_cache_seq_rm")
+# The prompt is written in ChatML; a model whose template uses other markers would read it as noise.
+CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
+NEUTRAL_CHECK = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,14 @@ class LlamaGenerator:
                 )
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {model_path} ({error}); is it a GGUF file?") from error
+        try:
+            check_llama_api(self._llm)
+            problem = chat_template_problem(self._llm.metadata)
+            if problem:
+                raise ModelError(f"{model_path} {problem}; pass a ChatML chat model (such as Qwen2.5 Instruct) with --model")
+        except ModelError:
+            self._llm.close()
+            raise
         self._end_tokens = {self._llm.token_eos(), *self._special_ids("<|im_end|>", "<|endoftext|>")}
 
     def _special_ids(self, *pieces: str) -> list[int]:
@@ -162,7 +178,7 @@ class LlamaGenerator:
 
         tokens = self.tokens(prompt)
         if len(tokens) + 1 > self._llm.n_ctx():
-            return 0.5
+            return NEUTRAL_CHECK
         self._evaluate_prompt(tokens)
         log_probs = _log_softmax(self._last_logits())
 
@@ -182,6 +198,8 @@ class LlamaGenerator:
                 break
             common += 1
         common = min(common, len(tokens) - 1)
+        if common and not self._llm._ctx.kv_cache_seq_rm(-1, common, -1):
+            common = 0  # this model's cache cannot drop a suffix: start again from nothing
         self._llm.n_tokens = common
         self._llm.eval(tokens[common:])
         return len(tokens) - common
@@ -194,6 +212,38 @@ class LlamaGenerator:
 
     def close(self) -> None:
         self._llm.close()
+
+
+def check_llama_api(llm: Any) -> None:
+    """Fail clearly, not with an AttributeError mid-answer, when llama-cpp-python lacks what we use.
+
+    Raises:
+        ModelError: an attribute or method this module reads is missing.
+    """
+    missing = [name for name in LLAMA_ATTRIBUTES if not hasattr(llm, name)]
+    context = getattr(llm, "_ctx", None)
+    missing += [f"_ctx.{name}" for name in LLAMA_CONTEXT_METHODS if context is not None and not hasattr(context, name)]
+    if missing:
+        try:
+            from importlib.metadata import version
+
+            installed = version("llama-cpp-python")
+        except Exception:  # noqa: BLE001 - only for the message
+            installed = "unknown"
+        raise ModelError(
+            f"llama-cpp-python {installed} lacks {', '.join(missing)}, which rag's decoding uses; "
+            f"install the tested version: pip install llama-cpp-python=={LLAMA_CPP_VERSION}"
+        )
+
+
+def chat_template_problem(metadata: Mapping[str, str]) -> str | None:
+    """Why a GGUF cannot take the ChatML prompt rag writes, from the template it declares; None if it can."""
+    template = metadata.get("tokenizer.chat_template")
+    if not template:
+        return "declares no chat template, so it is not a chat model"
+    if not all(marker in template for marker in CHATML_MARKERS):
+        return "uses a chat template other than ChatML (<|im_start|> … <|im_end|>), which is how rag writes its prompt"
+    return None
 
 
 def _log_softmax(logits: Any) -> Any:

@@ -58,5 +58,5 @@ class KeywordIndex:
         count = json.loads((folder / "count.json").read_text())
         if not count:
             return cls(None, 0)
-        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, allow_pickle=False)
         return cls(retriever, count)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from rag import abstention
 from rag.citations import attribute, cite
 from rag.config import Settings
 from rag.embedding import Embedder, MiniLMEmbedder
 from rag.generation import Generator, LlamaGenerator
+from rag.injection import without_orders
 from rag.prompting import (
     ABSTENTION,
     NOT_FOUND,
@@ -122,7 +124,10 @@ class Engine:
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
-        passages = select_passages(question, hits, self.settings.context_words)
+        passages = [
+            replace(p, text=without_orders(p.text))
+            for p in select_passages(question, hits, self.settings.context_words)
+        ]
         generator = self.generator
         started = time.perf_counter()
         precheck = generator.yes_probability(precheck_prompt(question, passages))

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.corpus import read_document
+from rag.errors import RagError
 from rag.pipeline import Engine
+from rag.questions import check_question
+from rag.readers.base import decode_bytes
 from rag.render import (
     LINE_FORMATS,
     RESET,
@@ -59,13 +62,17 @@ class ChatSession:
         self.k = self.k or self.engine.settings.top_k
 
     def handle(self, line: str, stream: bool = True) -> bool:
-        """Act on one input line; False means the user asked to leave."""
+        """Act on one input line; False means the user asked to leave. A library error is shown
+        as one line and the session carries on."""
         line = line.strip()
         if not line:
             return True
-        if line.startswith("/"):
-            return self._command(line)
-        self._ask(line, stream)
+        try:
+            if line.startswith("/"):
+                return self._command(line)
+            self._ask(check_question(line), stream)
+        except RagError as error:
+            self.write(f"error: {error}\n")
         return True
 
     def _ask(self, question: str, stream: bool) -> None:
@@ -130,11 +137,13 @@ class ChatSession:
         path = root / citation.file
         if citation.format not in LINE_FORMATS:
             return _open_extracted(root, path, citation, self.engine.index.manifest.files.get(citation.file))
+        start, end = citation.lines
         try:
-            lines = path.read_text(encoding="utf-8").split("\n")
+            lines = decode_bytes(path.read_bytes())[0].split("\n")
         except OSError:
             return f"{path} cannot be read any more; run /reindex"
-        start, end = citation.lines
+        if end > len(lines):
+            return f"{path} has changed since it was indexed; run /reindex"
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [
             f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)

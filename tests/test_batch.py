@@ -55,3 +55,88 @@ def test_unknown_question_file_type_is_an_error(fake_models: ScriptedGenerator, 
     result = runner.invoke(app, ["batch", str(tmp_path / "q.xlsx")])
     assert result.exit_code == 1
     assert "unknown question file type '.xlsx'; use .txt, .jsonl or .csv" in result.output
+
+
+def test_torn_last_record_is_cut_in_every_format() -> None:
+    from rag.batch import complete_length
+
+    jsonl = b'{"id": "a"}\n{"id": "b"}\n{"id": "c", "ans'
+    assert complete_length(jsonl, "jsonl") == jsonl.index(b'{"id": "c"')
+    assert complete_length(jsonl[: jsonl.index(b'{"id": "c"')], "jsonl") == jsonl.index(b'{"id": "c"')
+    md = "# Answers\n\n## Q1?\n\nA1\n\n<!-- id: a -->\n\n## Q2?\n\nA2 é".encode()
+    assert md[: complete_length(md, "md")].decode().endswith("<!-- id: a -->\n")
+    assert complete_length(b"# Answers\n\n## Q1?\n", "md") == len(b"# Answers\n")
+    header = "id,question,answer,abstained,confidence,sources\r\n"
+    row = 'a,Q1?,"two\nlines",false,0.9,f.txt ¶1\r\n'
+    torn = 'b,Q2?,"half an ans'
+    data = (header + row + torn).encode()
+    assert complete_length(data, "csv") == len((header + row).encode())
+    assert complete_length((header + row + "b,Q2?,A,false,0.9,f.txt").encode(), "csv") == len((header + row).encode())
+
+
+def test_unwritable_output_is_one_clear_line(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    import os
+
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions = tmp_path / "q.txt"
+    questions.write_text("How long in Geneva?\n")
+    result = runner.invoke(app, ["batch", str(questions), "-o", str(tmp_path / "missing" / "a.jsonl")])
+    assert result.exit_code == 1
+    assert result.output == f"error: folder {tmp_path / 'missing'} does not exist; create it or pass another -o path\n"
+    result = runner.invoke(app, ["batch", str(questions), "-o", str(tmp_path)])
+    assert result.exit_code == 1 and result.output == f"error: {tmp_path} is a folder; pass a file path to -o\n"
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        result = runner.invoke(app, ["batch", str(questions), "-o", str(locked / "a.jsonl")])
+        assert result.exit_code == 1
+        assert result.output == f"error: cannot write {locked / 'a.jsonl'} (Permission denied); pass a writable -o path\n"
+    assert fake_models.prompts == []
+
+
+def test_markdown_output_resumes(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions = tmp_path / "q.txt"
+    questions.write_text("How long in Geneva?\nWhere did they meet?\n")
+    out = tmp_path / "a.md"
+    assert runner.invoke(app, ["batch", str(questions), "-o", str(out), "--format", "md"]).exit_code == 0
+    text = out.read_text()
+    out.write_text(text + "\n## A third?\n\nhalf")  # a record torn by a kill
+    result = runner.invoke(app, ["batch", str(questions), "-o", str(out), "--format", "md"])
+    assert result.exit_code == 0 and "cut a half-written answer" in result.output
+    assert out.read_text() == text and len(fake_models.prompts) == 2
+
+
+def test_batch_killed_part_way_answers_each_question_exactly_once(fake_models: ScriptedGenerator, tmp_path: Path, isolated_index: Path) -> None:
+    """A real process killed with SIGKILL mid-run, then the same command again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    fake_cli = Path(__file__).resolve().parent / "fake_cli.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "RAG_INDEX": str(isolated_index)}
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0  # the same fakes, in-process
+    questions = tmp_path / "q.jsonl"
+    ids = [f"q{i}" for i in range(12)]
+    questions.write_text("".join(json.dumps({"id": i, "question": f"How long in Geneva, take {i}?"}) + "\n" for i in ids))
+    out = tmp_path / "answers.jsonl"
+    command = [sys.executable, str(fake_cli), "batch", str(questions), "-o", str(out)]
+    process = subprocess.Popen(command, env={**env, "FAKE_DELAY": "0.2"}, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 3):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = out.read_text().count("\n")
+    assert 3 <= before < len(ids)
+    with open(out, "a", encoding="utf-8") as handle:  # as if the kill had landed mid-write
+        handle.write('{"id": "q11", "answer": "They spo')
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "cut a half-written answer" in rerun.stderr
+    assert f"resuming: {before} of {len(ids)} already answered" in rerun.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+    assert all(r["answer"] for r in rows)

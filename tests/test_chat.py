@@ -25,3 +25,56 @@ def test_follow_up_detection() -> None:
     assert is_follow_up("And what did Lavrov say about that?")
     assert is_follow_up("Why did he do it?")
     assert not is_follow_up("Where did Kerry and Lavrov meet in July 2016?")
+
+
+def _seed_copy(tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    return corpus
+
+
+def test_open_reads_a_latin1_source_and_reports_a_vanished_one(fake_models: ScriptedGenerator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    corpus = _seed_copy(tmp_path)
+    source = corpus / "000_8d13b83e7b516537.txt"
+    source.write_bytes(source.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    question = "How long did Kerry and Lavrov talk in Geneva?\n"
+    result = runner.invoke(app, ["chat"], input=question + "/open 1\n")
+    assert result.exit_code == 0, result.output
+    assert ">     3 | Following his latest talks" in result.output
+    source.unlink()
+    result = runner.invoke(app, ["chat"], input=question + "/open 1\n/k 3\n")
+    assert result.exit_code == 0, result.output
+    assert f"{source} cannot be read any more; run /reindex" in result.output
+    assert "Retrieving 3 passages per question." in result.output
+
+
+def test_library_errors_inside_chat_are_one_line_and_the_session_goes_on(fake_models: ScriptedGenerator, isolated_index) -> None:  # type: ignore[no-untyped-def]
+    from rag.store import write_lock
+
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    script = "/reindex\n" + "Why? " * 1000 + "\n\x00\x01\nHow long did Kerry and Lavrov talk in Geneva?\n"
+    with write_lock(isolated_index):  # another process is writing the index
+        result = runner.invoke(app, ["chat"], input=script)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f"error: another `rag index` is writing {isolated_index}; wait for it to finish" in lines
+    assert any(line.startswith("error: the question is 4999 characters long") and line.endswith("ask a shorter question") for line in lines)
+    assert "error: the question is empty; type a question" in lines
+    assert "They spoke for more than nine hours in Geneva. [1]" in result.output
+    assert len(fake_models.prompts) == 1
+
+
+def test_unwritable_history_folder_means_no_history_and_one_warning(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rag.writable import chat_history_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert chat_history_path() == (tmp_path / "state" / "rag" / "history", None)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    path, warning = chat_history_path()
+    assert path is None
+    assert warning == f"cannot write to {blocker / 'rag'} (Not a directory); set XDG_STATE_HOME to a writable folder; this session keeps no history"

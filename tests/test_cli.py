@@ -111,3 +111,18 @@ def test_a_lead_in_is_cited_with_the_paragraph_it_introduces(indexed: ScriptedGe
     citation = answer["citations"][0]
     assert (citation["file"], citation["paragraph"], citation["lines"]) == ("000_8d13b83e7b516537.txt", 3, [5, 7])
     assert citation["text"].startswith("The Secretary of State told reporters:\n\nWe don’t want to have a deal")
+
+
+def test_unwritable_index_directory_is_one_clear_line(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    import os
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["index", str(SEEDS), "--index", str(blocker / "index")])
+    assert result.exit_code == 1
+    assert result.output == f"error: cannot write to {blocker / 'index'} (Not a directory); pass a writable folder with --index or RAG_INDEX\n"
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        result = runner.invoke(app, ["index", str(SEEDS), "--index", str(locked)])
+        assert result.output == f"error: cannot write to {locked} (Permission denied); pass a writable folder with --index or RAG_INDEX\n"

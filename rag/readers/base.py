@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 BLOCK_KINDS = ("paragraph", "heading", "list_item", "table_row", "code")
@@ -44,17 +45,32 @@ def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """The text and the encoding used: the one its byte order mark names, else UTF-8, else
+    Latin-1 (which decodes anything, so a stray byte never loses a file)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
 
 def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
-    """UTF-8 (Latin-1 as a fallback, with a warning); None with a warning for binary or empty."""
-    if b"\x00" in data[:8192]:
+    """Decoded text (Latin-1 as a fallback, with a warning); None with a warning for binary or empty."""
+    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         warnings.append(f"skipped {name}: binary file")
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    text, encoding = decode_bytes(data)
+    if encoding == "latin-1":
         warnings.append(f"decoded {name} as Latin-1: it is not valid UTF-8")
-        text = data.decode("latin-1")
     if not text.strip():
         warnings.append(f"skipped {name}: empty file")
         return None

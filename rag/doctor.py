@@ -1,0 +1,243 @@
+"""`rag doctor`: check the installation, the model, the index and the machine, one finding each.
+
+Every check returns a `Check` with what was found and, when something is wrong, the command or
+setting that fixes it. Checks never raise: a failure to check is itself a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag import config
+from rag.errors import RagError
+
+MIN_FREE_BYTES = 500 * 1024 * 1024  # an index of a large corpus, and room for temporary files
+REQUIRED_PYTHON = (3, 11)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: `ok` False means the tool will not work (or not well) until `fix` is done."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
+    """All checks, in the order a user would fix them."""
+    checks = [check_python(), *check_packages()]
+    try:
+        settings = settings_factory()
+    except RagError as error:
+        checks.append(Check("settings", False, str(error), "fix or unset the environment variable"))
+        return checks
+    checks.append(Check("settings", True, "environment variables valid"))
+    checks += [
+        check_model(settings.model_path),
+        check_chat_template(settings.model_path),
+        check_llama(settings.threads),
+        check_index(settings),
+        check_server(settings.index_dir),
+        check_disk(settings.index_dir),
+    ]
+    return checks
+
+
+def healthy(checks: list[Check]) -> bool:
+    return all(c.ok for c in checks)
+
+
+def check_python() -> Check:
+    found = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] == REQUIRED_PYTHON:
+        return Check("python", True, found)
+    wanted = ".".join(map(str, REQUIRED_PYTHON))
+    return Check("python", False, f"{found}, but rag needs {wanted}", f"run rag with Python {wanted} (`make setup` builds .venv)")
+
+
+def pinned_requirements() -> list[str]:
+    """The dependencies declared in pyproject.toml (or in the installed package's metadata)."""
+    pyproject = config.PROJECT_ROOT / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        return [r for r in requires("rag") or [] if "extra ==" not in r]
+    except PackageNotFoundError:
+        return []
+
+
+def check_packages() -> list[Check]:
+    """Each declared dependency installed at a version its specifier allows."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    checks = []
+    for line in pinned_requirements():
+        requirement = Requirement(line)
+        name = f"package {requirement.name}"
+        fix = f"run `make setup` (or pip install '{requirement}')"
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            checks.append(Check(name, False, "not installed", fix))
+            continue
+        local = installed.split("+")[0]  # torch's "+cpu"
+        if requirement.specifier and not requirement.specifier.contains(local, prereleases=True):
+            checks.append(Check(name, False, f"{installed} installed, {requirement.specifier} required", fix))
+        else:
+            checks.append(Check(name, True, installed))
+    return checks
+
+
+def check_model(path: Path) -> Check:
+    """Present, a GGUF, and for the default model the right size and sha256."""
+    from rag.weights import check_model_file
+
+    try:
+        check_model_file(path)
+    except RagError as error:
+        return Check("model file", False, str(error), "run `make setup`, or set RAG_MODEL to a GGUF file")
+    size = path.stat().st_size / 1e9
+    verified = "size and sha256 verified" if path.resolve() == config.DEFAULT_MODEL_PATH.resolve() else "not the default model, sha256 not checked"
+    return Check("model file", True, f"{path} ({size:.2f} GB, {verified})")
+
+
+def check_chat_template(path: Path) -> Check:
+    """The GGUF declares a ChatML template (read from its vocabulary only, without the weights)."""
+    from rag.generation import chat_template_problem
+
+    if not path.is_file():
+        return Check("chat template", False, "no model file to read", "see `model file` above")
+    try:
+        metadata = gguf_metadata(path)
+    except (RagError, ValueError, RuntimeError, OSError) as error:
+        return Check("chat template", False, f"cannot read {path} ({error})", "run `make setup`, or set RAG_MODEL to a GGUF file")
+    problem = chat_template_problem(metadata)
+    if problem:
+        return Check("chat template", False, f"{path.name} {problem}", "set RAG_MODEL to a ChatML chat model (such as Qwen2.5 Instruct)")
+    return Check("chat template", True, f"ChatML ({metadata.get('general.name', path.name)})")
+
+
+def gguf_metadata(path: Path) -> dict[str, str]:
+    """The key-value metadata of a GGUF, loading its vocabulary but not its weights."""
+    from rag.generation import _quiet_stderr
+
+    try:
+        from llama_cpp import Llama
+    except ImportError as error:
+        raise RagError("llama-cpp-python is not installed; run `make setup`") from error
+    with _quiet_stderr():
+        llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    try:
+        return dict(llm.metadata)
+    finally:
+        llm.close()
+
+
+def check_llama(threads: int) -> Check:
+    """The llama.cpp build's CPU features, and whether the thread count fits the CPUs available."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return Check("llama.cpp", False, "llama-cpp-python is not installed", "run `make setup`")
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    # "CPU : SSE3 = 1 | AVX = 1 | ..." (a backend name may prefix the first feature)
+    features = [part.split("=")[0].split(":")[-1].strip() for part in info.split("|") if part.strip().endswith("= 1")]
+    cpus = config.available_cpus()
+    detail = f"{llama_cpp.__version__}, CPU features {' '.join(features) or 'none reported'}; {threads} threads on {cpus} CPUs"
+    if threads > cpus:
+        return Check("llama.cpp", False, detail, f"set RAG_THREADS to at most {cpus}: more threads than CPUs slow generation down")
+    return Check("llama.cpp", True, detail)
+
+
+def check_index(settings: config.Settings) -> Check:
+    """The index is present, of the format this rag reads, built with its embedding model and
+    chunk settings, and current with the folder it was built from."""
+    import dataclasses
+
+    from rag.embedding import DEFAULT_EMBEDDING_MODEL
+    from rag.store import FORMAT_VERSION, read_manifest
+
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except RagError as error:
+        return Check("index", False, str(error), "run `rag index DIR`")
+    rebuild = f"run `rag index {manifest.corpus_root} --index {settings.index_dir}`"
+    if manifest.format_version != FORMAT_VERSION:
+        return Check("index", False, f"format {manifest.format_version}, this rag reads {FORMAT_VERSION}", rebuild)
+    if manifest.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        return Check("index", False, f"built with {manifest.embedding_model}, not {DEFAULT_EMBEDDING_MODEL}", rebuild)
+    if manifest.chunking != dataclasses.asdict(settings.chunking):
+        return Check("index", False, f"built with chunk settings {manifest.chunking}", rebuild + " (or restore RAG_CHUNK_WORDS / RAG_CHUNK_OVERLAP)")
+    changes = corpus_changes(Path(manifest.corpus_root), manifest.files)
+    if changes:
+        return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)
+    return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(manifest.files)} files in {manifest.corpus_root}, up to date")
+
+
+def corpus_changes(root: Path, indexed: dict[str, str]) -> str:
+    """A summary of files added, changed or removed since indexing ('' when none)."""
+    from rag.corpus import iter_files
+
+    if not root.is_dir():
+        return "the folder is gone"
+    current, skipped = {}, set()
+    for path in iter_files(root):
+        name = path.relative_to(root).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            skipped.add(name)
+            continue
+        current[name] = hashlib.sha256(data).hexdigest()
+        if not data.strip() or (b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
+            skipped.add(name)  # empty or binary: the indexer skips it too
+    added = [name for name in current if name not in indexed and name not in skipped]
+    removed = [name for name in indexed if name not in current and name not in skipped]
+    changed = [name for name in indexed if name in current and current[name] != indexed[name]]
+    parts = [f"{len(found)} file{'s' if len(found) != 1 else ''} {what}" for found, what in
+             ((added, "added"), (changed, "changed"), (removed, "removed")) if found]
+    return ", ".join(parts)
+
+
+def check_server(index_dir: Path) -> Check:
+    """A warm server answers on a socket in the index folder; none running is fine."""
+    sockets = sorted(index_dir.glob("*.sock")) if index_dir.is_dir() else []
+    if not sockets:
+        return Check("server", True, "not running")
+    for path in sockets:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(1.0)
+            try:
+                client.connect(str(path))
+            except OSError:
+                continue
+            return Check("server", True, f"running on {path}")
+    return Check("server", True, f"not running (stale socket {sockets[0]} is replaced on the next start)")
+
+
+def check_disk(index_dir: Path) -> Check:
+    folder = index_dir.resolve()
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    detail = f"{free / 1e9:.1f} GB free at {folder}"
+    if free < MIN_FREE_BYTES:
+        return Check("disk", False, detail, f"free at least {MIN_FREE_BYTES // 2**20} MB, or set RAG_INDEX to another disk")
+    if not os.access(folder, os.W_OK):
+        return Check("disk", False, f"{folder} is not writable", "set RAG_INDEX to a writable folder")
+    return Check("disk", True, detail)

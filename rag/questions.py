@@ -1,0 +1,55 @@
+"""What counts as a question: control characters cleaned, empty and overlong questions refused.
+
+Every entry point (ask, search, batch, chat) passes the user's text through `check_question`, so
+a question pasted with terminal escapes, stray NULs or invalid bytes reaches retrieval and the
+prompt as plain text, and one far longer than the model's context is refused before any model
+loads instead of failing half-way through the prompt.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rag.errors import InputError
+
+# The prompt holds the question, the passages (RAG_CONTEXT_WORDS words) and the reply within the
+# model's 4096-token context; 2000 characters are about 500 tokens, far above any real question.
+MAX_QUESTION_CHARS = 2000
+# Invisible characters that reorder or hide text (bidi overrides, byte order mark).
+_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+# The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
+# read as special tokens and end the user's turn early.
+_SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
+
+
+def clean_question(text: str) -> str:
+    """Control characters and special-token markers become spaces, invalid bytes U+FFFD,
+    whitespace runs one space."""
+    kept = []
+    for character in text:
+        category = unicodedata.category(character)
+        if category == "Cc" or character in _INVISIBLE:
+            kept.append(" ")
+        elif category == "Cs":  # undecodable bytes from the command line (surrogate escapes)
+            kept.append("\ufffd")
+        else:
+            kept.append(character)
+    return " ".join(_SPECIAL_TOKEN.sub(" ", "".join(kept)).split())
+
+
+def check_question(text: str) -> str:
+    """The cleaned question.
+
+    Raises:
+        InputError: it is empty once cleaned, or longer than MAX_QUESTION_CHARS.
+    """
+    question = clean_question(text)
+    if not question:
+        raise InputError("the question is empty; type a question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is {len(question)} characters long, more than the {MAX_QUESTION_CHARS} "
+            "the model's context leaves room for; ask a shorter question"
+        )
+    return question

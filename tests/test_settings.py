@@ -1,0 +1,56 @@
+"""Bad environment values end in one line naming the variable and the fix, exit code 1."""
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ScriptedGenerator
+from rag import config
+from rag.cli import app
+from rag.errors import SettingsError
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RAG_TOP_K", "abc", "RAG_TOP_K='abc' is not a whole number; set it to one such as 6 or unset it"),
+        ("RAG_TOP_K", "0", "RAG_TOP_K=0 is out of range; set it to a value from 1 to 50 or unset it"),
+        ("RAG_THREADS", "-3", "RAG_THREADS=-3 is out of range; set it to a value from 1 to 256 or unset it"),
+        ("RAG_ABSTAIN_THRESHOLD", "2", "RAG_ABSTAIN_THRESHOLD=2 is out of range; set it to a value from 0.0 to 1.0 or unset it"),
+        ("RAG_ABSTAIN_THRESHOLD", "nan", "RAG_ABSTAIN_THRESHOLD=nan is out of range; set it to a value from 0.0 to 1.0 or unset it"),
+        ("RAG_ABSTAIN_THRESHOLD", "half", "RAG_ABSTAIN_THRESHOLD='half' is not a number; set it to a number such as 0.5 or unset it"),
+        ("RAG_CONTEXT_WORDS", "-1", "RAG_CONTEXT_WORDS=-1 is out of range; set it to a value of at least 1 or unset it"),
+        ("RAG_CHUNK_WORDS", "many", "RAG_CHUNK_WORDS='many' is not a whole number; set it to one such as 400 or unset it"),
+        ("RAG_CHUNK_OVERLAP", "-2", "RAG_CHUNK_OVERLAP=-2 is out of range; set it to a value of at least 0 or unset it"),
+    ],
+)
+def test_bad_environment_value_is_one_line_naming_it(
+    fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    for command in (["search", "Geneva"], ["ask", "Geneva?"], ["index", "seeds"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, result.output
+        assert result.output == f"error: {message}\n"
+        assert isinstance(result.exception, SystemExit)  # not a traceback
+
+
+def test_blank_environment_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "  ")
+    assert config.Settings().top_k == 6
+
+
+def test_settings_made_in_code_are_checked_too() -> None:
+    with pytest.raises(SettingsError, match="top_k=0 is out of range; set it to a value from 1 to 50$"):
+        config.Settings(top_k=0)
+
+
+def test_cpu_count_without_sched_getaffinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS has no os.sched_getaffinity."""
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.delenv("RAG_THREADS", raising=False)
+    assert config.available_cpus() == (os.cpu_count() or 1)
+    assert config.Settings().threads == config.available_cpus()
