@@ -117,10 +117,12 @@ def open_engine(settings: config.Settings) -> Any:
 def index(
     corpus: Annotated[Path, typer.Argument(help="Folder of .txt and .md files")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
 ) -> None:
-    """Build or refresh the index of a folder (unchanged passages are not embedded again)."""
+    """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
+    from rag.render import index_report_text
 
     settings = settings_for(index)
     err = _stderr()
@@ -130,13 +132,24 @@ def index(
             task = progress.add_task("embed", total=total)
             return lambda done: progress.advance(task, done)
 
-        report = build_index(corpus, settings.index_dir, MiniLMEmbedder(), settings.chunking, on_embedding)
+        report = build_index(corpus, settings.index_dir, MiniLMEmbedder, settings.chunking, on_embedding,
+                             dry_run=dry_run)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False)
-    typer.echo(
-        f"Indexed {report.files} files, {report.chunks} passages "
-        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
-    )
+    typer.echo(index_report_text(report))
+
+
+def notice_if_stale(engine: Any) -> None:
+    """One line on stderr when the indexed folder changed since the index was built."""
+    from rag.indexing import folder_changes
+
+    changes = folder_changes(engine.index)
+    if changes is not None and changes.any:
+        _stderr().print(
+            f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
+            f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}`",
+            markup=False, soft_wrap=True,
+        )
 
 
 @app.command()
@@ -153,6 +166,7 @@ def search(
 
     check_mode(mode)
     engine = open_engine(settings_for(index, k=k))
+    notice_if_stale(engine)
     hits = engine.search(query, k, mode)  # type: ignore[arg-type]
     if json_output:
         from rag.pipeline import hit_passage
@@ -180,6 +194,7 @@ def ask(
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     check_mode(mode)
     engine = open_engine(settings_for(index, model, k, threshold))
+    notice_if_stale(engine)
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
     answer = engine.ask(question, k=k, mode=mode, on_token=printer)  # type: ignore[arg-type]
@@ -253,18 +268,18 @@ def chat(
 
     settings = settings_for(index, model, k, threshold)
     engine = open_engine(settings)
+    notice_if_stale(engine)
 
     def reindex() -> Any:
-        from rag.embedding import MiniLMEmbedder
         from rag.indexing import build_index
 
-        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, MiniLMEmbedder(), settings.chunking)
+        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, engine.retriever.embedder, settings.chunking)
         return open_engine(settings)
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     read = _terminal_reader() if interactive else _plain_reader()
-    typer.echo(f"rag chat: {len(engine.index.chunks)} passages from {engine.index.manifest.corpus_root}. "
+    typer.echo(f"rag chat: {engine.index.count} passages from {engine.index.manifest.corpus_root}. "
                "Type /help for commands, /quit to leave.")
     while True:
         try:

@@ -153,28 +153,40 @@ def iter_files(root: Path) -> list[Path]:
     )
 
 
+def read_document(root: Path, path: Path, warnings: list[str]) -> Document | None:
+    """One file of the corpus, or None (with a warning) when it is unreadable, binary or empty."""
+    name = path.relative_to(root).as_posix()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        warnings.append(f"skipped {name}: {error.strerror}")
+        return None
+    text = _decode(data, name, warnings)
+    if text is None:
+        return None
+    return Document(name, text, hashlib.sha256(data).hexdigest(), split_paragraphs(text))
+
+
+def check_corpus_root(root: Path) -> None:
+    """Raises:
+        CorpusError: root is not a folder."""
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of .txt or .md files")
+
+
+def no_documents_error(root: Path) -> CorpusError:
+    return CorpusError(f"no readable .txt or .md files in {root}; add some or pass another folder")
+
+
 def read_corpus(root: Path) -> Corpus:
     """Read every .txt and .md file under root.
 
     Raises:
         CorpusError: root is not a folder, or it holds no readable text file.
     """
-    if not root.is_dir():
-        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of .txt or .md files")
+    check_corpus_root(root)
     warnings: list[str] = []
-    documents = []
-    for path in iter_files(root):
-        name = path.relative_to(root).as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            warnings.append(f"skipped {name}: {error.strerror}")
-            continue
-        text = _decode(data, name, warnings)
-        if text is None:
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        documents.append(Document(name, text, digest, split_paragraphs(text)))
+    documents = [d for d in (read_document(root, p, warnings) for p in iter_files(root)) if d is not None]
     if not documents:
-        raise CorpusError(f"no readable .txt or .md files in {root}; add some or pass another folder")
+        raise no_documents_error(root)
     return Corpus(root, tuple(documents), tuple(warnings))

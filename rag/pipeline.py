@@ -34,7 +34,7 @@ from rag.prompting import (
     select_passages,
 )
 from rag.retrieval import Hit, Mode, Retriever
-from rag.store import StoredIndex, check_compatible, load_index
+from rag.store import IndexStore, check_compatible, open_index
 
 MAX_ANSWER_TOKENS = 80
 
@@ -108,7 +108,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        index: StoredIndex,
+        index: IndexStore,
         embedder: Embedder,
         generator_factory: Callable[[], Generator] | None = None,
     ) -> None:
@@ -134,7 +134,7 @@ class Engine:
             IndexNotFoundError, IndexMismatchError, ModelError
         """
         started = time.perf_counter()
-        index = load_index(settings.index_dir)
+        index = open_index(settings.index_dir)
         index_seconds = time.perf_counter() - started
         started = time.perf_counter()
         embedder = embedder or MiniLMEmbedder()
@@ -241,7 +241,7 @@ class Engine:
         """The chunk's paragraph that best supports the claim; a lead-in ("X told reporters:")
         is cited together with the paragraph it introduces."""
         chunk = passage.hit.chunk
-        pieces = paragraph_spans(self.index.paragraphs.get(chunk.file, []), chunk.start, chunk.end)
+        pieces = paragraph_spans(self.index.paragraphs(chunk.file), chunk.start, chunk.end)
         if not pieces:
             return hit_passage(passage.hit)
         texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}

@@ -104,7 +104,7 @@ class ChatSession:
                 self.write("Reindexing is not available here.\n")
             else:
                 self.engine = self.reindex()
-                self.write(f"Reindexed: {len(self.engine.index.chunks)} passages.\n")
+                self.write(f"Reindexed: {self.engine.index.count} passages.\n")
         else:
             self.write(f"Unknown command {name}; type /help\n")
         return True

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, FakeEmbedder
-from rag import store
+from rag import faiss_store
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.indexing import build_index
@@ -13,10 +13,16 @@ from rag.store import check_compatible, load_index, read_manifest
 def test_build_then_load_round_trip(isolated_index: Path) -> None:
     report = build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
     index = load_index(isolated_index)
-    assert report.files == 5 and report.chunks == len(index.chunks) == index.dense.ntotal
-    assert set(index.manifest.files) == {p.name for p in SEEDS.glob("*.txt")}
+    assert report.files == 5 and report.chunks == index.count == index.manifest.chunk_count
+    assert set(index.files()) == {p.name for p in SEEDS.glob("*.txt")}
     assert index.manifest.embedding_model == "fake-embedder"
-    assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in index.chunks)
+    assert index.manifest.dense == {"type": "flat", "factory": "Flat"}
+    chunks = index.chunks(range(index.count))
+    assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in chunks)
+    assert [c.id for c in index.chunks([3, 1])] == [chunks[3].id, chunks[1].id]
+    first = chunks[0]
+    assert index.paragraphs(first.file)[0].number == 1
+    assert index.vectors([0]).tolist() == FakeEmbedder().embed_passages([first.text]).tolist()
 
 
 def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path) -> None:
@@ -36,11 +42,12 @@ def test_interrupted_write_leaves_previous_index_live(isolated_index: Path, monk
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_fsync_tree", crash)
+    monkeypatch.setattr(faiss_store, "_fsync_tree", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(max_words=50))
     assert read_manifest(isolated_index) == before
-    assert len(load_index(isolated_index).chunks) == before.chunk_count
+    assert load_index(isolated_index).count == before.chunk_count
+    assert not list(isolated_index.glob("*.partial"))
 
 
 def test_index_from_other_model_or_settings_is_refused(isolated_index: Path) -> None:
