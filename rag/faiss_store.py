@@ -261,9 +261,8 @@ class SqliteVectorCache:
     def __init__(self, path: Path, dimension: int, *, writable: bool = False) -> None:
         self.dimension = dimension
         if writable:
-            self._db = sqlite3.connect(path, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # a rollback journal, not WAL: read-only openers then leave no -wal/-shm files behind
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
             self._db.commit()
         else:
