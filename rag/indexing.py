@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag import store
-from rag.chunking import Chunk, chunk_document
+from rag.chunking import chunk_document
 from rag.config import ChunkSettings
 from rag.corpus import (
     Document,
@@ -73,7 +73,7 @@ class _Scan:
 
     kept: dict[str, FileState] = field(default_factory=dict)
     touched: dict[str, FileState] = field(default_factory=dict)
-    documents: list[tuple[Document, FileState]] = field(default_factory=list)
+    new_files: int = 0
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -123,26 +123,35 @@ def build_index(
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started)
     with store.write_lock(index_dir):
         previous = _reusable_files(index_dir, embedder.name, chunking, root)
-        scan = _scan(corpus_dir, previous or {}, chunking)
-        files = len(scan.kept) + len(scan.documents)
-        if not files:
-            raise no_documents_error(corpus_dir)
-        if previous is not None and not (scan.added or scan.changed or scan.removed):
-            store.update_file_states(index_dir, scan.touched)
-            count = store.read_manifest(index_dir).chunk_count
-            return _report(index_dir, scan, files, count, 0, started, 0.0)
-        writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
-                                   dimension=embedder.dimension)
+        writer: store.IndexWriter | None = None
+
+        def add(document: Document, state: FileState) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
+                                           dimension=embedder.dimension)
+            writer.add_document(document, chunk_document(document, chunking), state)
+
         try:
+            scan = _scan(corpus_dir, previous or {}, add)
+            files = len(scan.kept) + scan.new_files
+            if not files:
+                raise no_documents_error(corpus_dir)
+            if previous is not None and not (scan.added or scan.changed or scan.removed):
+                store.update_file_states(index_dir, scan.touched)
+                count = store.read_manifest(index_dir).chunk_count
+                return _report(index_dir, scan, files, count, 0, started, 0.0)
+            if writer is None:
+                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
+                                           dimension=embedder.dimension)
             writer.keep_files(scan.kept)
-            for document, state in scan.documents:
-                writer.add_document(document, chunk_document(document, chunking), state)
             embed_started = time.perf_counter()
             embedded = _embed_missing(writer, embedder, on_embedding)
             embed_seconds = time.perf_counter() - embed_started
             manifest = writer.commit(_manifest(embedder, chunking, root, files))
         except BaseException:
-            writer.abort()
+            if writer is not None:
+                writer.abort()
             raise
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds)
 
@@ -192,8 +201,9 @@ def _reusable_files(index_dir: Path, model: str, chunking: ChunkSettings, root: 
         return None
 
 
-def _scan(corpus_dir: Path, previous: dict[str, FileState], chunking: ChunkSettings) -> _Scan:
-    """Compare the folder with the index: stat every file, read only those whose stat changed."""
+def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callable[[Document, FileState], None]) -> _Scan:
+    """Compare the folder with the index: stat every file, read only those whose stat changed,
+    and hand each added or changed document to on_document at once (one file in memory at a time)."""
     scan = _Scan()
     seen = set()
     for path in iter_files(corpus_dir):
@@ -217,7 +227,8 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], chunking: ChunkSetti
         if old is not None and old.sha256 == document.sha256:
             scan.kept[name] = scan.touched[name] = state
         else:
-            scan.documents.append((document, state))
+            on_document(document, state)
+            scan.new_files += 1
             (scan.changed if old is not None else scan.added).append(name)
     scan.removed += sorted(set(previous) - seen)
     return scan
@@ -248,12 +259,19 @@ def _dry_run(
     """What build_index would do, computed without writing or loading a model."""
     root = str(corpus_dir.resolve())
     previous = _reusable_files(index_dir, embedder.name, chunking, root)
-    scan = _scan(corpus_dir, previous or {}, chunking)
-    chunks: list[Chunk] = [c for d, _ in scan.documents for c in chunk_document(d, chunking)]
-    hashes = list(dict.fromkeys(c.text_hash for c in chunks))
-    to_embed = len(_uncached(index_dir, embedder, hashes))
-    files = len(scan.kept) + len(scan.documents)
-    return _report(index_dir, scan, files, len(chunks), to_embed, started, 0.0, dry_run=True)
+    hashes: dict[str, None] = {}
+    chunks = 0
+
+    def count(document: Document, state: FileState) -> None:
+        nonlocal chunks
+        pieces = chunk_document(document, chunking)
+        chunks += len(pieces)
+        hashes.update((c.text_hash, None) for c in pieces)
+
+    scan = _scan(corpus_dir, previous or {}, count)
+    to_embed = len(_uncached(index_dir, embedder, list(hashes)))
+    files = len(scan.kept) + scan.new_files
+    return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
 
 
 def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: list[str]) -> list[str]:
