@@ -2,7 +2,8 @@
 
     nice -n 10 .venv/bin/python bench/scale.py --passages 100000
 
-Everything is written under a fresh temporary folder, removed at the end (--keep leaves it).
+Everything is written under a fresh temporary folder, removed at the end (--keep leaves it); the
+MiniLM vectors of the base sentences are kept in the system temporary folder for the next run.
 The last line printed is one JSON object (also written to bench/results/scale-<N>.json).
 
 The corpus is as hard as a real one, without embedding a million passages on a laptop:
@@ -44,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 DATA = next((p / "shared" / "bench" / "scifact" for p in (ROOT.parent, ROOT.parent.parent)
              if (p / "shared" / "bench" / "scifact").is_dir()), ROOT.parent / "shared" / "bench" / "scifact")
 RESULTS = ROOT / "bench" / "results"
-BASE_SENTENCES = 6000
+BASE_SENTENCES = 4000
 PER_FILE = 1000
 NOISE = 0.03  # per dimension; a passage's noise vector has norm ~0.6 against a mean of norm ~0.7-0.9
 WARMUP = 20
@@ -115,12 +116,22 @@ def write_corpus(folder: Path, passages: int, sentences: list[str]) -> None:
 
 
 def embed_real(sentences: list[str], queries: list[str]):  # type: ignore[no-untyped-def]
-    """MiniLM vectors of the base sentences and the queries; passages/s on real recombined passages."""
+    """MiniLM vectors of the base sentences and the queries (kept in the system's temporary folder
+    between runs: they do not depend on --passages), and passages/s on real recombined passages."""
+    import numpy as np
+
     from rag.embedding import MiniLMEmbedder
 
+    key = hashlib.sha256("\n".join(sentences + queries).encode()).hexdigest()[:16]
+    cached = Path(tempfile.gettempdir()) / f"rag-scale-minilm-{key}.npz"
     model = MiniLMEmbedder()
-    base = model.embed_passages(sentences)
-    query_vectors = model.embed_passages(queries)
+    if cached.is_file():
+        saved = np.load(cached)
+        base, query_vectors = saved["base"], saved["queries"]
+    else:
+        base = model.embed_passages(sentences)
+        query_vectors = model.embed_passages(queries)
+        np.savez(cached, base=base, queries=query_vectors)
     sample = [passage_text(random.Random(3), sentences) for _ in range(256)]
     started = time.perf_counter()
     model.embed_passages(sample)

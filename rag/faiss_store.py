@@ -125,10 +125,17 @@ def read_manifest(index_dir: Path) -> Manifest:
         ) from error
 
 
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI opening path read-only, whatever characters the path holds."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise sqlite3.OperationalError(f"{path.name} is missing")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
 
 
 def vector_cache_path(index_dir: Path, model: str) -> Path:
@@ -259,6 +266,7 @@ class SqliteVectorCache:
     """Embeddings keyed by chunk-text hash in one SQLite file per embedding model."""
 
     def __init__(self, path: Path, dimension: int, *, writable: bool = False) -> None:
+        self.path = path
         self.dimension = dimension
         if writable:
             # a rollback journal, not WAL: read-only openers then leave no -wal/-shm files behind
@@ -309,7 +317,7 @@ class SqliteVectorCache:
 
     def prune(self, meta_path: Path) -> None:
         """Drop vectors no chunk of the given generation uses."""
-        self._db.execute("ATTACH DATABASE ? AS live", (f"file:{meta_path}?mode=ro",))
+        self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(meta_path),))
         self._db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM live.chunks)")
         self._db.commit()
         self._db.execute("DETACH DATABASE live")
@@ -341,7 +349,7 @@ class FaissWriter:
         self._live = live is not None and (live / "meta.sqlite").is_file()
         if self._live:
             assert live is not None
-            self._db.execute("ATTACH DATABASE ? AS live", (f"file:{live / 'meta.sqlite'}?mode=ro",))
+            self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(live / "meta.sqlite"),))
 
     def keep_files(self, states: dict[str, FileState]) -> None:
         """Copy the chunks and paragraphs of unchanged files from the live generation, renumbering
@@ -385,7 +393,7 @@ class FaissWriter:
     def new_hashes(self) -> list[str]:
         """Distinct text hashes of this generation's chunks that have no cached vector yet."""
         self._db.commit()
-        self._db.execute("ATTACH DATABASE ? AS cache", (f"file:{self._cache_path()}?mode=ro",))
+        self._db.execute("ATTACH DATABASE ? AS cache", (read_only_uri(self.vectors.path),))
         try:
             keys = [
                 k
@@ -406,10 +414,6 @@ class FaissWriter:
             marks = ",".join("?" * len(batch))
             found.update(self._db.execute(f"SELECT hash, text FROM chunks WHERE hash IN ({marks})", batch))
         return [found[k] for k in keys]
-
-    def _cache_path(self) -> Path:
-        (path,) = [row[2] for row in self.vectors._db.execute("PRAGMA database_list") if row[1] == "main"]
-        return Path(path)
 
     def commit(self, manifest: Manifest) -> Manifest:
         """Build the dense and keyword indexes, then make this generation live atomically.

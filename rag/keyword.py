@@ -127,7 +127,9 @@ class KeywordIndex:
         meta = json.loads((folder / "meta.json").read_text())
         if not (folder / "terms.sqlite").is_file():
             raise OSError("keyword/terms.sqlite is missing")
-        vocabulary = sqlite3.connect(f"file:{folder / 'terms.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        from rag.faiss_store import read_only_uri
+
+        vocabulary = sqlite3.connect(read_only_uri(folder / "terms.sqlite"), uri=True, check_same_thread=False)
         arrays = [_load_array(folder / name) for name in ("indptr.npy", "docs.npy", "scores.npy")]
         return cls(*arrays, vocabulary, int(meta["count"]))
 
