@@ -79,8 +79,6 @@ def retrieval_variants(retrieval, question, dense, keyword, chunks):  # type: ig
         "mix0.5": retrieval.fuse(dense, keyword, "hybrid", 0.5),
         "mix0.7": retrieval.fuse(dense, keyword, "hybrid", 0.7),
     }
-    if hasattr(retrieval, "fuse_adaptive"):
-        variants["adaptive"] = retrieval.fuse_adaptive(dense, keyword, question, [c.text for c in chunks])
     ranks_d = np.empty(len(dense)); ranks_d[np.argsort(-dense)] = np.arange(len(dense))
     ranks_k = np.empty(len(keyword)); ranks_k[np.argsort(-keyword)] = np.arange(len(keyword))
     variants["rrf"] = 1 / (60 + ranks_d) + 1 / (60 + ranks_k)

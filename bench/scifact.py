@@ -96,9 +96,10 @@ def raw_encode_seconds() -> tuple[float, int]:
     """SentenceTransformer.encode of the indexed passages' texts, nothing else, for the overhead ratio."""
     sys.path.insert(0, str(ROOT))
     from rag.embedding import MiniLMEmbedder
-    from rag.store import load_index
+    from rag.store import open_index
 
-    texts = [c.text for c in load_index(INDEX).chunks]
+    index = open_index(INDEX)
+    texts = [c.text for c in index.chunks(range(index.count))]
     model = MiniLMEmbedder()._model
     started = time.perf_counter()
     model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)

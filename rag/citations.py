@@ -9,6 +9,7 @@ verbatim from the file text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -105,7 +106,7 @@ def _support(
 
 
 def cite(
-    supports: list[ClaimSupport], paragraphs_of: dict[str, list[Paragraph]]
+    supports: list[ClaimSupport], paragraphs_of: Callable[[str], list[Paragraph]]
 ) -> tuple[list[Passage], list[Claim]]:
     """Paragraph-level citations with verbatim quotes, numbered in order of first use and shared
     between claims; each claim points at its own citations."""
@@ -114,7 +115,7 @@ def cite(
     for support in supports:
         indexes: list[int] = []
         for passage in support.passages:
-            citation = paragraph_citation(passage, support.claim, paragraphs_of.get(passage.hit.chunk.file, []))
+            citation = paragraph_citation(passage, support.claim, paragraphs_of(passage.hit.chunk.file))
             key = (citation.file, citation.paragraph)
             position = next((i for i, c in enumerate(citations) if (c.file, c.paragraph) == key), None)
             if position is None:

@@ -133,12 +133,12 @@ def index(
     corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .pdf, .html and .docx files")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
 ) -> None:
-    """Build or refresh the index of a folder (unchanged passages are not embedded again)."""
+    """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
-    from rag.render import files_text
-
+    from rag.render import files_text, index_report_text
     from rag.writable import ensure_writable_dir
 
     settings = settings_for(index)
@@ -150,16 +150,27 @@ def index(
             task = progress.add_task("embed", total=total)
             return lambda done: progress.advance(task, done)
 
-        report = build_index(corpus, settings.index_dir, MiniLMEmbedder(), settings.chunking, on_embedding)
+        report = build_index(corpus, settings.index_dir, MiniLMEmbedder, settings.chunking, on_embedding,
+                             dry_run=dry_run)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)
     if listing:
         typer.echo(listing)
-    typer.echo(
-        f"Indexed {report.files} files, {report.chunks} passages "
-        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
-    )
+    typer.echo(index_report_text(report))
+
+
+def notice_if_stale(engine: Any) -> None:
+    """One line on stderr when the indexed folder changed since the index was built."""
+    from rag.indexing import folder_changes
+
+    changes = folder_changes(engine.index)
+    if changes is not None and changes.any:
+        _stderr().print(
+            f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
+            f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}`",
+            markup=False, soft_wrap=True,
+        )
 
 
 @app.command()
@@ -195,6 +206,7 @@ def search(
     query = question_argument(query, "QUERY")
     check_mode(mode)
     engine = open_engine(settings_for(index, k=k))
+    notice_if_stale(engine)
     hits = engine.search(query, k, mode)  # type: ignore[arg-type]
     if json_output:
         from rag.pipeline import hit_passage
@@ -221,6 +233,7 @@ def ask(
     question = question_argument(question, "QUESTION")
     check_mode(mode)
     engine = open_engine(settings_for(index, model, k, threshold))
+    notice_if_stale(engine)
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
     answer = engine.ask(question, k=k, mode=mode, on_token=printer)  # type: ignore[arg-type]
@@ -295,20 +308,20 @@ def chat(
 
     settings = settings_for(index, model, k, threshold)
     engine = open_engine(settings)
+    notice_if_stale(engine)
 
     def reindex() -> Any:
-        from rag.embedding import MiniLMEmbedder
         from rag.indexing import build_index
         from rag.writable import ensure_writable_dir
 
         ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
-        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, MiniLMEmbedder(), settings.chunking)
+        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, engine.retriever.embedder, settings.chunking)
         return open_engine(settings)
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     read = _terminal_reader() if interactive else _plain_reader()
-    typer.echo(f"rag chat: {len(engine.index.chunks)} passages from {engine.index.manifest.corpus_root}. "
+    typer.echo(f"rag chat: {engine.index.count} passages from {engine.index.manifest.corpus_root}. "
                "Type /help for commands, /quit to leave.")
     while True:
         try:

@@ -211,14 +211,24 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
     return _from_blocks(name, digest, result), warnings
 
 
+def check_corpus_root(root: Path) -> None:
+    """Raises:
+        CorpusError: root is not a folder."""
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
+
+
+def no_documents_error(root: Path) -> CorpusError:
+    return CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder")
+
+
 def read_corpus(root: Path) -> Corpus:
     """Read every document under root (text, Markdown, PDF, HTML, DOCX).
 
     Raises:
         CorpusError: root is not a folder, or it holds no readable document.
     """
-    if not root.is_dir():
-        raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
+    check_corpus_root(root)
     warnings: list[str] = []
     documents = []
     for path in iter_files(root):
@@ -227,5 +237,5 @@ def read_corpus(root: Path) -> Corpus:
         if document is not None:
             documents.append(document)
     if not documents:
-        raise CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder")
+        raise no_documents_error(root)
     return Corpus(root, tuple(documents), tuple(warnings))

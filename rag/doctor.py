@@ -170,7 +170,7 @@ def check_index(settings: config.Settings) -> Check:
     import dataclasses
 
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
-    from rag.store import FORMAT_VERSION, read_manifest
+    from rag.store import FORMAT_VERSION, live_files, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir)
@@ -183,10 +183,11 @@ def check_index(settings: config.Settings) -> Check:
         return Check("index", False, f"built with {manifest.embedding_model}, not {DEFAULT_EMBEDDING_MODEL}", rebuild)
     if manifest.chunking != dataclasses.asdict(settings.chunking):
         return Check("index", False, f"built with chunk settings {manifest.chunking}", rebuild + " (or restore RAG_CHUNK_WORDS / RAG_CHUNK_OVERLAP)")
-    changes = corpus_changes(Path(manifest.corpus_root), manifest.files)
+    indexed = {path: state.sha256 for path, state in live_files(settings.index_dir).items()}
+    changes = corpus_changes(Path(manifest.corpus_root), indexed)
     if changes:
         return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)
-    return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(manifest.files)} files in {manifest.corpus_root}, up to date")
+    return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(indexed)} files in {manifest.corpus_root}, up to date")
 
 
 def corpus_changes(root: Path, indexed: dict[str, str]) -> str:

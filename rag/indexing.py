@@ -1,28 +1,53 @@
-"""Building the index from a corpus folder, reusing vectors of chunks whose text is unchanged."""
+"""Building the index incrementally: only changed files are read, only new chunk texts embedded.
+
+A file is unchanged when its size and mtime match the index (nothing is read), or, failing that,
+when its sha256 does. Changed and added files are re-chunked; a chunk whose text hash already has
+a cached vector is not embedded again. Embedding runs in batches of EMBED_BATCH chunks, each
+committed to the vector cache at once, so memory stays bounded and a killed run resumes from the
+batches it finished. When nothing changed, no model is loaded and nothing is written.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from rag.chunking import Chunk, chunk_document
+from rag import store
+from rag.chunking import chunk_document
 from rag.config import ChunkSettings
-from rag.corpus import Corpus, read_corpus
+from rag.corpus import (
+    Document,
+    check_corpus_root,
+    iter_files,
+    no_documents_error,
+    read_document,
+)
 from rag.embedding import Embedder
-from rag.errors import RagError
-from rag.keyword import KeywordIndex
-from rag.store import FORMAT_VERSION, Manifest, load_index, save_index, write_lock
+from rag.errors import IndexMismatchError, RagError
+from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest
 
 ProgressStart = Callable[[int], Callable[[int], None]]
+EMBED_BATCH = 2048
+
+
+class EmbedderFactory(Protocol):
+    """Makes the embedder only when something must be embedded (an Embedder class is one)."""
+
+    name: str
+    dimension: int
+
+    def __call__(self) -> Embedder: ...
 
 
 @dataclass(frozen=True)
 class IndexReport:
-    """What `rag index` did, for the user and for benchmarks."""
+    """What `rag index` did, for the user and for benchmarks. With dry_run, what it would do:
+    `chunks` are those of added and changed files, `embedded` those of them not cached."""
 
     index_dir: str
     files: int
@@ -32,85 +57,257 @@ class IndexReport:
     seconds: float
     embed_seconds: float
     warnings: tuple[str, ...]
-    passages: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # file -> (format, count)
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    dry_run: bool = False
+    passages: dict[str, tuple[str, int]] = field(default_factory=dict)  # file read this run -> (format, count)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+@dataclass
+class _Scan:
+    """The corpus folder compared with the live index."""
+
+    kept: dict[str, FileState] = field(default_factory=dict)
+    touched: dict[str, FileState] = field(default_factory=dict)
+    new_files: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FolderChanges:
+    """How the indexed folder differs from the index, judged by size and mtime only."""
+
+    corpus_root: str
+    changed: int
+    added: int
+    removed: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.changed or self.added or self.removed)
 
 
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
-    embedder: Embedder,
+    embedder: Embedder | EmbedderFactory,
     chunking: ChunkSettings,
     on_embedding: ProgressStart | None = None,
+    *,
+    dry_run: bool = False,
 ) -> IndexReport:
-    """Read, chunk, embed and save; the previous index stays live until the new one is complete.
+    """Bring the index up to date with the folder; the previous index stays live until the new
+    one is complete, and an unchanged folder costs a stat of each file.
 
     Args:
+        embedder: an Embedder, or a factory with the model's `name` and `dimension`, called only
+            when there is something to embed.
         on_embedding: called with the number of chunks to embed; returns a per-batch callback.
+        dry_run: report what would be added, changed, removed and embedded; write nothing.
+
+    Raises:
+        CorpusError: the folder is missing or has no readable file.
+        RagError: another `rag index` holds the index.
     """
     started = time.perf_counter()
-    corpus = read_corpus(corpus_dir)
-    chunks = [c for d in corpus.documents for c in chunk_document(d, chunking)]
-    with write_lock(index_dir):
-        previous = _previous_vectors(index_dir, embedder.name, chunking)
-        missing = [c for c in chunks if c.text_hash not in previous]
-        embed_started = time.perf_counter()
-        fresh = _embed(embedder, missing, on_embedding)
-        embed_seconds = time.perf_counter() - embed_started
-        vectors = _assemble(chunks, previous | fresh, embedder.dimension)
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            embedding_model=embedder.name,
-            dimension=embedder.dimension,
-            chunking=dataclasses.asdict(chunking),
-            corpus_root=str(corpus_dir.resolve()),
-            files={d.path: d.sha256 for d in corpus.documents},
-            chunk_count=len(chunks),
-            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        )
-        keyword = KeywordIndex.build([c.text for c in chunks])
-        paragraphs = {d.path: list(d.paragraphs) for d in corpus.documents}
-        save_index(index_dir, manifest, chunks, paragraphs, vectors, keyword)
-    return IndexReport(
-        index_dir=str(index_dir),
-        files=len(corpus.documents),
-        chunks=len(chunks),
-        embedded=len(missing),
-        reused=len(chunks) - len(missing),
-        seconds=time.perf_counter() - started,
-        embed_seconds=embed_seconds,
-        warnings=corpus.warnings,
-        passages=_passages_per_file(corpus, chunks),
+    check_corpus_root(corpus_dir)
+    root = str(corpus_dir.resolve())
+    if dry_run:
+        return _dry_run(corpus_dir, index_dir, embedder, chunking, started)
+    with store.write_lock(index_dir):
+        previous = _reusable_files(index_dir, embedder.name, chunking, root)
+        writer: store.IndexWriter | None = None
+        passages: dict[str, tuple[str, int]] = {}
+
+        def add(document: Document, state: FileState) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
+                                           dimension=embedder.dimension)
+            chunks = chunk_document(document, chunking)
+            passages[document.path] = (document.format, len(chunks))
+            writer.add_document(document, chunks, state)
+
+        try:
+            scan = _scan(corpus_dir, previous or {}, add)
+            files = len(scan.kept) + scan.new_files
+            if not files:
+                raise no_documents_error(corpus_dir)
+            if previous is not None and not (scan.added or scan.changed or scan.removed):
+                store.update_file_states(index_dir, scan.touched)
+                count = store.read_manifest(index_dir).chunk_count
+                return _report(index_dir, scan, files, count, 0, started, 0.0)
+            if writer is None:
+                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
+                                           dimension=embedder.dimension)
+            writer.keep_files(scan.kept)
+            embed_started = time.perf_counter()
+            embedded = _embed_missing(writer, embedder, on_embedding)
+            embed_seconds = time.perf_counter() - embed_started
+            manifest = writer.commit(_manifest(embedder, chunking, root, files))
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+    return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
+
+
+def _manifest(embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, root: str, files: int) -> Manifest:
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        embedding_model=embedder.name,
+        dimension=embedder.dimension,
+        chunking=dataclasses.asdict(chunking),
+        corpus_root=root,
+        chunk_count=0,
+        file_count=files,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
 
 
-def _passages_per_file(corpus: Corpus, chunks: list[Chunk]) -> dict[str, tuple[str, int]]:
-    counts = Counter(c.file for c in chunks)
-    return {d.path: (d.format, counts[d.path]) for d in corpus.documents}
+def _report(
+    index_dir: Path, scan: _Scan, files: int, chunks: int, embedded: int, started: float, embed_seconds: float,
+    *, dry_run: bool = False, passages: dict[str, tuple[str, int]] | None = None,
+) -> IndexReport:
+    return IndexReport(
+        index_dir=str(index_dir),
+        files=files,
+        chunks=chunks,
+        embedded=embedded,
+        reused=max(chunks - embedded, 0),
+        seconds=time.perf_counter() - started,
+        embed_seconds=embed_seconds,
+        warnings=tuple(scan.warnings),
+        added=tuple(scan.added),
+        changed=tuple(scan.changed),
+        removed=tuple(scan.removed),
+        dry_run=dry_run,
+        passages=passages or {},
+    )
 
 
-def _previous_vectors(index_dir: Path, model: str, chunking: ChunkSettings) -> dict:
-    """Vectors of the live index by chunk-text hash, when it was built the same way."""
+def _reusable_files(index_dir: Path, model: str, chunking: ChunkSettings, root: str) -> dict[str, FileState] | None:
+    """The live index's files when it was built the same way from the same folder, else None."""
     try:
-        index = load_index(index_dir)
-    except RagError:
-        return {}
-    if index.manifest.embedding_model != model or index.manifest.chunking != dataclasses.asdict(chunking):
-        return {}
-    vectors = index.vectors()
-    return {chunk.text_hash: vectors[i] for i, chunk in enumerate(index.chunks)}
+        manifest = store.read_manifest(index_dir)
+        store.check_compatible(manifest, model, chunking)
+        if manifest.corpus_root != root:
+            return None
+        return store.live_files(index_dir)
+    except (RagError, IndexMismatchError):
+        return None
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], on_embedding: ProgressStart | None) -> dict:
-    if not chunks:
-        return {}
-    progress = on_embedding(len(chunks)) if on_embedding else None
-    vectors = embedder.embed_passages([c.text for c in chunks], progress)
-    return {chunk.text_hash: vectors[i] for i, chunk in enumerate(chunks)}
+def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callable[[Document, FileState], None]) -> _Scan:
+    """Compare the folder with the index: stat every file, read only those whose stat changed,
+    and hand each added or changed document to on_document at once (one file in memory at a time)."""
+    scan = _Scan()
+    seen = set()
+    for path in iter_files(corpus_dir):
+        name = path.relative_to(corpus_dir).as_posix()
+        seen.add(name)
+        try:
+            stat = path.stat()
+        except OSError as error:
+            scan.warnings.append(f"skipped {name}: {error.strerror}")
+            continue
+        old = previous.get(name)
+        if old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            scan.kept[name] = old
+            continue
+        document, notes = read_document(corpus_dir, path)
+        scan.warnings.extend(notes)
+        if document is None:
+            if old is not None:
+                scan.removed.append(name)
+            continue
+        state = FileState(document.sha256, stat.st_size, stat.st_mtime_ns)
+        if old is not None and old.sha256 == document.sha256:
+            scan.kept[name] = scan.touched[name] = state
+        else:
+            on_document(document, state)
+            scan.new_files += 1
+            (scan.changed if old is not None else scan.added).append(name)
+    scan.removed += sorted(set(previous) - seen)
+    return scan
 
 
-def _assemble(chunks: list[Chunk], by_hash: dict, dimension: int):  # type: ignore[no-untyped-def]
-    import numpy as np
+def _embed_missing(writer: store.IndexWriter, embedder: Embedder | EmbedderFactory, on_embedding: ProgressStart | None) -> int:
+    """Embed every chunk text with no cached vector, EMBED_BATCH at a time, each batch committed."""
+    missing = writer.new_hashes()
+    if not missing:
+        return 0
+    model = _instance(embedder)
+    progress = on_embedding(len(missing)) if on_embedding else None
+    for begin in range(0, len(missing), EMBED_BATCH):
+        hashes = missing[begin : begin + EMBED_BATCH]
+        writer.vectors.put(hashes, model.embed_passages(writer.texts(hashes), progress))
+    return len(missing)
 
-    if not chunks:
-        return np.zeros((0, dimension), dtype=np.float32)
-    return np.stack([by_hash[c.text_hash] for c in chunks]).astype(np.float32)
+
+def _instance(embedder: Embedder | EmbedderFactory) -> Embedder:
+    if isinstance(embedder, type) or not hasattr(embedder, "embed_passages"):
+        return embedder()  # type: ignore[operator,call-arg]
+    return embedder  # type: ignore[return-value]
+
+
+def _dry_run(
+    corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float
+) -> IndexReport:
+    """What build_index would do, computed without writing or loading a model."""
+    root = str(corpus_dir.resolve())
+    previous = _reusable_files(index_dir, embedder.name, chunking, root)
+    hashes: dict[str, None] = {}
+    chunks = 0
+
+    def count(document: Document, state: FileState) -> None:
+        nonlocal chunks
+        pieces = chunk_document(document, chunking)
+        chunks += len(pieces)
+        hashes.update((c.text_hash, None) for c in pieces)
+
+    scan = _scan(corpus_dir, previous or {}, count)
+    to_embed = len(_uncached(index_dir, embedder, list(hashes)))
+    files = len(scan.kept) + scan.new_files
+    return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
+
+
+def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: list[str]) -> list[str]:
+    cache = store.open_vector_cache(index_dir, embedder.name, embedder.dimension)
+    try:
+        return cache.missing(hashes)
+    finally:
+        cache.close()
+
+
+def folder_changes(index: IndexStore) -> FolderChanges | None:
+    """Whether the indexed folder changed since the index was built: a stat of each file against
+    the index's sizes and mtimes (no reading, no hashing). None when the folder is gone."""
+    root = Path(index.manifest.corpus_root)
+    if not root.is_dir():
+        return None
+    indexed = index.files()
+    changed = added = 0
+    seen = set()
+    for path in iter_files(root):
+        name = path.relative_to(root).as_posix()
+        seen.add(name)
+        state = indexed.get(name)
+        if state is None:
+            added += 1
+            continue
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        if (stat.st_size, stat.st_mtime_ns) != (state.size, state.mtime_ns):
+            changed += 1
+    return FolderChanges(str(root), changed, added, len(set(indexed) - seen))

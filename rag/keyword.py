@@ -1,10 +1,24 @@
-"""BM25 keyword search over chunks, through bm25s (sparse matrices, saved without pickle)."""
+"""BM25 keyword search over chunks: eager scores in a term-major sparse matrix, memory-mapped.
+
+Same scoring as bm25s's "lucene" variant (the previous implementation): for a term t of a chunk d,
+    idf(t) * tf / (tf + K1 * (1 - B + B * len(d) / avg_len)),  idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+computed once at build time. Unlike bm25s, the build streams batches of texts (a million chunks
+never sit in memory as token lists), the saved arrays are opened memory-mapped, the vocabulary is
+looked up by row in SQLite, and a query reads only its terms' postings: no step per query touches
+every chunk.
+
+Files in the index folder: meta.json (count, K1, B), indptr.npy, docs.npy, scores.npy, terms.sqlite.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from array import array
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rag.text import terms
 
@@ -16,47 +30,115 @@ B = 0.75
 
 
 class KeywordIndex:
-    """BM25 scores of every chunk for a query, and the IDF of its terms."""
+    """Postings of every term (chunk rows and their BM25 scores), and the term ids."""
 
-    def __init__(self, retriever: Any, document_count: int) -> None:
-        self._retriever = retriever
+    def __init__(
+        self,
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        scores: np.ndarray,
+        vocabulary: dict[str, int] | sqlite3.Connection,
+        document_count: int,
+    ) -> None:
+        self._indptr = indptr
+        self._docs = docs
+        self._scores = scores
+        self._vocabulary = vocabulary
         self.document_count = document_count
 
     @classmethod
     def build(cls, texts: list[str]) -> KeywordIndex:
-        import bm25s
+        return cls.build_batches([texts], len(texts))
 
-        retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
-        tokenized = [terms(text) or [""] for text in texts]
-        if texts:
-            retriever.index(tokenized, show_progress=False)
-        return cls(retriever, len(texts))
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk, in index order (zeros where no term matches)."""
+    @classmethod
+    def build_batches(cls, batches: Iterable[list[str]], count: int | None = None) -> KeywordIndex:
+        """Tokenise batch by batch into compact arrays, then score every (term, chunk) pair."""
         import numpy as np
 
-        query_terms = [t for t in terms(query) if t in self._vocabulary]
-        if not query_terms or not self.document_count:
-            return np.zeros(self.document_count, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(query_terms), dtype=np.float32)
+        vocabulary: dict[str, int] = {}
+        term_ids, doc_ids, frequencies, lengths = array("i"), array("i"), array("f"), array("f")
+        doc = 0
+        for batch in batches:
+            for text in batch:
+                words = terms(text)
+                lengths.append(len(words))
+                for term, tf in Counter(words).items():
+                    term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
+                    doc_ids.append(doc)
+                    frequencies.append(tf)
+                doc += 1
+        tids = np.frombuffer(term_ids, dtype=np.int32)
+        docs = np.frombuffer(doc_ids, dtype=np.int32)
+        tf = np.frombuffer(frequencies, dtype=np.float32)
+        length = np.frombuffer(lengths, dtype=np.float32)
+        df = np.bincount(tids, minlength=len(vocabulary)).astype(np.float64)
+        idf = np.log(1.0 + (doc - df + 0.5) / (df + 0.5))
+        average = float(length.mean()) if doc and length.sum() else 1.0
+        scores = (idf[tids] * tf / (tf + K1 * (1 - B + B * length[docs] / average))).astype(np.float32)
+        order = np.argsort(tids, kind="stable")
+        indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(df.astype(np.int64), out=indptr[1:])
+        return cls(indptr, docs[order].copy(), scores[order], vocabulary, doc)
 
-    @property
-    def _vocabulary(self) -> dict[str, int]:
-        return getattr(self._retriever, "vocab_dict", None) or {}
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The k best chunk rows for a query, (row, score), best first; only rows sharing a term."""
+        import numpy as np
+
+        ids = [i for i in (self._term_id(t) for t in terms(query)) if i is not None]
+        if not ids or k <= 0:
+            return []
+        docs = np.concatenate([self._docs[self._indptr[i] : self._indptr[i + 1]] for i in ids])
+        scores = np.concatenate([self._scores[self._indptr[i] : self._indptr[i + 1]] for i in ids])
+        if len(ids) > 1:
+            docs, inverse = np.unique(docs, return_inverse=True)
+            scores = np.bincount(inverse, weights=scores).astype(np.float32)
+        if len(docs) > k:
+            keep = np.argpartition(-scores, k - 1)[:k]
+            docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((docs, -scores))
+        return [(int(docs[i]), float(scores[i])) for i in order]
+
+    def _term_id(self, term: str) -> int | None:
+        if isinstance(self._vocabulary, dict):
+            return self._vocabulary.get(term)
+        row = self._vocabulary.execute("SELECT id FROM terms WHERE term = ?", (term,)).fetchone()
+        return row[0] if row else None
 
     def save(self, folder: Path) -> None:
+        import numpy as np
+
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "count.json").write_text(json.dumps(self.document_count))
-        if self.document_count:
-            self._retriever.save(str(folder), show_progress=False)
+        np.save(folder / "indptr.npy", self._indptr)
+        np.save(folder / "docs.npy", self._docs)
+        np.save(folder / "scores.npy", self._scores)
+        vocabulary = self._vocabulary
+        assert isinstance(vocabulary, dict), "only a freshly built index is saved"
+        with sqlite3.connect(folder / "terms.sqlite") as db:
+            db.execute("CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID")
+            db.executemany("INSERT INTO terms VALUES (?, ?)", vocabulary.items())
+        db.close()
+        (folder / "meta.json").write_text(json.dumps({"count": self.document_count, "k1": K1, "b": B}))
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
-        import bm25s
+        """Open a saved index memory-mapped: the cost does not grow with the corpus."""
+        import numpy as np
 
-        count = json.loads((folder / "count.json").read_text())
-        if not count:
-            return cls(None, 0)
-        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, allow_pickle=False)
-        return cls(retriever, count)
+        meta = json.loads((folder / "meta.json").read_text())
+        if not (folder / "terms.sqlite").is_file():
+            raise OSError("keyword/terms.sqlite is missing")
+        from rag.faiss_store import read_only_uri
+
+        vocabulary = sqlite3.connect(read_only_uri(folder / "terms.sqlite"), uri=True, check_same_thread=False)
+        arrays = [_load_array(folder / name) for name in ("indptr.npy", "docs.npy", "scores.npy")]
+        return cls(*arrays, vocabulary, int(meta["count"]))
+
+
+def _load_array(path: Path) -> np.ndarray:
+    """Memory-mapped, except an empty array (which cannot be mapped)."""
+    import numpy as np
+
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError:
+        return np.load(path, allow_pickle=False)

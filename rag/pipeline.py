@@ -27,7 +27,7 @@ from rag.prompting import (
 )
 from rag.results import Answer, Claim, Passage
 from rag.retrieval import Hit, Mode, Retriever
-from rag.store import StoredIndex, check_compatible, load_index
+from rag.store import IndexStore, check_compatible, open_index
 
 __all__ = ["Answer", "Claim", "Engine", "Passage", "hit_passage"]
 
@@ -48,7 +48,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        index: StoredIndex,
+        index: IndexStore,
         embedder: Embedder,
         generator_factory: Callable[[], Generator] | None = None,
     ) -> None:
@@ -74,7 +74,7 @@ class Engine:
             IndexNotFoundError, IndexMismatchError, ModelError
         """
         started = time.perf_counter()
-        index = load_index(settings.index_dir)
+        index = open_index(settings.index_dir)
         index_seconds = time.perf_counter() - started
         started = time.perf_counter()
         embedder = embedder or MiniLMEmbedder()

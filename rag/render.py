@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rag.corpus import Document, Paragraph
+from rag.indexing import IndexReport
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
 
@@ -195,3 +196,25 @@ def scores_table(results: dict[str, dict[str, float | int | None]]) -> str:
         )
         rows.append(f"{name:<14}{cells}")
     return "\n".join(rows)
+
+
+def index_report_text(report: IndexReport) -> str:
+    """What `rag index` did, or with --dry-run would do, file by file."""
+    changes = [f"  {kind} {name}" for kind, names in (("added", report.added), ("changed", report.changed),
+               ("removed", report.removed)) for name in names]
+    if report.dry_run:
+        if report.up_to_date:
+            return f"Up to date: {report.files} files; nothing would be embedded (dry run, nothing written)."
+        return "\n".join([
+            f"Would index {report.files} files: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed (dry run, nothing written)",
+            *changes,
+            f"{report.chunks} passages from added and changed files, {report.embedded} of them to embed",
+        ])
+    summary = (
+        f"Indexed {report.files} files, {report.chunks} passages "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
+    )
+    if report.up_to_date:
+        return summary + "; nothing changed"
+    return summary + f"; files: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"

@@ -28,6 +28,7 @@ from rag.render import (
     pending_piece,
 )
 from rag.results import Answer, Passage
+from rag.store import IndexStore
 
 HELP = """Ask a question, or use a command:
   /sources      show the full paragraphs cited by the last answer
@@ -122,7 +123,7 @@ class ChatSession:
                 self.write("Reindexing is not available here.\n")
             else:
                 self.engine = self.reindex()
-                self.write(f"Reindexed: {len(self.engine.index.chunks)} passages.\n")
+                self.write(f"Reindexed: {self.engine.index.count} passages.\n")
         else:
             self.write(f"Unknown command {name}; type /help\n")
         return True
@@ -136,7 +137,7 @@ class ChatSession:
         root = Path(self.engine.index.manifest.corpus_root)
         path = root / citation.file
         if citation.format not in LINE_FORMATS:
-            return _open_extracted(root, path, citation, self.engine.index.manifest.files.get(citation.file))
+            return _open_extracted(root, path, citation, _indexed_sha256(self.engine.index, citation.file))
         start, end = citation.lines
         try:
             lines = decode_bytes(path.read_bytes())[0].split("\n")
@@ -149,6 +150,11 @@ class ChatSession:
             f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
         ]
         return location(citation) + "\n" + "\n".join(body)
+
+
+def _indexed_sha256(index: IndexStore, file: str) -> str | None:
+    state = index.files().get(file)
+    return state.sha256 if state else None
 
 
 def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None) -> str:

@@ -1,4 +1,9 @@
-"""Dense, keyword and hybrid search over a loaded index, with near-duplicates removed."""
+"""Dense, keyword and hybrid search over an index store, with near-duplicates removed.
+
+Each retriever returns its own top POOL candidates (FAISS for dense, the BM25 postings for
+keywords); fusion scores the union of the two lists only, and the duplicate check reads the
+vectors of the candidates it examines. No step per query is linear in the corpus size.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,17 @@ from typing import TYPE_CHECKING, Literal
 
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.store import StoredIndex
+from rag.store import IndexStore, Scored
 
 if TYPE_CHECKING:
     import numpy as np
 
 Mode = Literal["dense", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
-CANDIDATES = 100
+CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
+POOL = 200  # candidates taken from each retriever
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
-ADAPTIVE_MAX_DENSE_WEIGHT = 0.85
-FULL_COVERAGE = 0.6
 
 
 @dataclass(frozen=True)
@@ -37,55 +41,85 @@ def _normalised(text: str) -> str:
 
 
 class Retriever:
-    """Search one loaded index with one embedder."""
+    """Search one index store with one embedder."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder) -> None:
+    def __init__(self, index: IndexStore, embedder: Embedder) -> None:
         self.index = index
         self.embedder = embedder
-        self._vectors = index.vectors()
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """The k best distinct chunks for a query, best first."""
         import numpy as np
 
-        count = len(self.index.chunks)
-        if not count or k <= 0:
+        if not self.index.count or k <= 0:
             return []
+        pool = max(POOL, k)
         query_vector = self.embedder.embed_query(query) if mode != "keyword" else None
-        dense = self._vectors @ query_vector if query_vector is not None else np.zeros(count, np.float32)
-        keyword = self.index.keyword.scores(query) if mode != "dense" else np.zeros(count, np.float32)
+        dense_list = self.index.dense_search(query_vector, pool) if query_vector is not None else []
+        keyword_list = self.index.keyword_search(query, pool) if mode != "dense" else []
+        rows, dense, keyword = candidate_scores(dense_list, keyword_list, pool, self.index.count)
         fused = fuse(dense, keyword, mode)
-        order = np.argsort(-fused, kind="stable")[: max(CANDIDATES, k)]
-        kept = self._distinct(order, k)
-        return [
-            Hit(self.index.chunks[i], float(fused[i]), float(dense[i]), float(keyword[i]))
-            for i in kept
-        ]
+        order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
+        position = {int(r): i for i, r in enumerate(rows)}
+        hits = []
+        for row, chunk, vector in self._distinct([int(rows[i]) for i in order], k):
+            i = position[row]
+            # the true cosine, also for a chunk only the keyword list found
+            cosine = float(vector @ query_vector) if query_vector is not None else float(dense[i])
+            hits.append(Hit(chunk, float(fused[i]), cosine, float(keyword[i])))
+        return hits
 
-    def _distinct(self, order: np.ndarray, k: int) -> list[int]:
-        """Skip chunks that repeat a better one, word for word or nearly so."""
-        kept: list[int] = []
+    def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Chunk, np.ndarray]]:
+        """Skip chunks that repeat a better one, word for word or nearly so.
+
+        Reads chunks and vectors in small batches, only as far down the ranking as needed."""
+        kept: list[tuple[int, Chunk, np.ndarray]] = []
         seen_texts: set[str] = set()
-        for i in order:
-            text = _normalised(self.index.chunks[i].text)
-            if text in seen_texts:
-                continue
-            if kept and float((self._vectors[kept] @ self._vectors[i]).max()) > DUPLICATE_COSINE:
-                continue
-            seen_texts.add(text)
-            kept.append(int(i))
-            if len(kept) == k:
-                break
+        batch = max(2 * k, 8)
+        for begin in range(0, len(rows), batch):
+            block = rows[begin : begin + batch]
+            for row, chunk, vector in zip(block, self.index.chunks(block), self.index.vectors(block), strict=True):
+                text = _normalised(chunk.text)
+                if text in seen_texts:
+                    continue
+                if kept and max(float(v @ vector) for _, _, v in kept) > DUPLICATE_COSINE:
+                    continue
+                seen_texts.add(text)
+                kept.append((row, chunk, vector))
+                if len(kept) == k:
+                    return kept
         return kept
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float | None = None) -> np.ndarray:
-    """One score per chunk: cosine, BM25, or a convex mix of both scaled to [0, 1].
+def candidate_scores(
+    dense: list[Scored], keyword: list[Scored], pool: int, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of both candidate lists as aligned arrays: rows, dense scores, keyword scores.
 
-    Dense cosines are scaled between the best candidate and the CANDIDATES-th one, BM25 scores
-    by the best one, so neither scale dominates the mix.
+    A row missing from a list gets that list's floor: its lowest score when the list is full
+    (anything not listed scores at most that), else the score of an unlisted chunk (0 for BM25,
+    which lists every chunk sharing a term; the list's lowest for dense).
     """
+    import numpy as np
 
+    rows = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in keyword]))
+    dense_floor = min((s for _, s in dense), default=0.0)
+    keyword_floor = min((s for _, s in keyword), default=0.0) if len(keyword) >= min(pool, count) else 0.0
+    dense_by_row, keyword_by_row = dict(dense), dict(keyword)
+    return (
+        np.asarray(rows, dtype=np.int64),
+        np.asarray([dense_by_row.get(r, dense_floor) for r in rows], dtype=np.float32),
+        np.asarray([keyword_by_row.get(r, keyword_floor) for r in rows], dtype=np.float32),
+    )
+
+
+def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float | None = None) -> np.ndarray:
+    """One score per candidate: cosine, BM25, or a convex mix of both scaled to [0, 1].
+
+    Each score array covers the union of the candidate lists. Dense cosines and BM25 scores are
+    each scaled between the best candidate and the CANDIDATES-th one (clipped at 0), so neither
+    scale dominates the mix.
+    """
     if mode == "dense":
         return dense
     if mode == "keyword":
@@ -101,28 +135,9 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
     if not len(scores):
         return scores
     top = float(scores.max())
-    floor = float(np.partition(scores, -min(CANDIDATES, len(scores)))[-min(CANDIDATES, len(scores))])
-    floor = min(floor, top)
+    rank = min(CANDIDATES, len(scores))
+    floor = min(float(np.partition(scores, -rank)[-rank]), top)
     if top <= floor:
         return np.zeros_like(scores) if top <= 0 else scores / top
     return np.clip((scores - floor) / (top - floor), 0.0, None)
 
-
-def keyword_coverage(question: str, best_text: str) -> float:
-    """Share of the question's distinctive terms found in the best keyword passage: low for
-    questions reworded away from the passage's wording, whose BM25 ranking is mostly noise."""
-    from rag.citations import distinctive_terms
-
-    wanted = distinctive_terms(question)
-    return len(wanted & distinctive_terms(best_text)) / len(wanted) if wanted else 0.0
-
-
-def fuse_adaptive(dense: np.ndarray, keyword: np.ndarray, question: str, texts: list[str]) -> np.ndarray:
-    """The convex mix, leaning on dense similarity as the keyword evidence thins out."""
-    import numpy as np
-
-    if not len(keyword) or float(keyword.max()) <= 0:
-        return dense
-    coverage = keyword_coverage(question, texts[int(np.argmax(keyword))])
-    weight = DENSE_WEIGHT + (ADAPTIVE_MAX_DENSE_WEIGHT - DENSE_WEIGHT) * max(0.0, 1 - coverage / FULL_COVERAGE)
-    return fuse(dense, keyword, "hybrid", weight)

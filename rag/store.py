@@ -1,74 +1,145 @@
-"""The index on disk: generations swapped in atomically, JSON metadata, a manifest that is checked.
+"""The index store: what retrieval, indexing and the pipeline may ask of an index, and nothing more.
 
-Layout of an index directory:
-    CURRENT              the name of the live generation, replaced atomically
-    gen-*/manifest.json  format version, embedding model, dimension, chunking, file hashes
-    gen-*/chunks.json    the chunks (file, paragraph and line ranges, offsets, text)
-    gen-*/paragraphs.json  every paragraph's number, line range and offsets, by file
-    gen-*/dense.faiss    normalised embeddings in an inner-product index
-    gen-*/keyword/       the BM25 index
-A new index is written into a fresh generation and only then named in CURRENT, so an interrupted
-`rag index` leaves the previous index untouched.
+Two small protocols hide where the index lives. The default implementation is FAISS + SQLite on
+local disk (rag/faiss_store.py); another backend (a Milvus store, say) implements the same two
+protocols and nothing else in rag/ has to change.
+
+`IndexStore` (reading; every method is safe to call for each question):
+    manifest                  the `Manifest` of the live index (model, chunking, dense index type)
+    count                     number of chunks; chunk rows are the integers 0 .. count-1
+    dense_search(vector, k)   best k rows by inner product with a normalised query vector, as
+                              (row, score) pairs, best first; never a scan of every vector in Python
+    keyword_search(query, k)  best k rows by BM25 (only rows sharing a term), (row, score), best first
+    chunks(rows)              the `Chunk` of each row, in the order asked
+    vectors(rows)             the embedding of each row (a len(rows) x dimension float32 array);
+                              used for near-duplicate checks among candidates only
+    paragraphs(file)          every `Paragraph` of one file, in order (for paragraph citations)
+    files()                   path -> `FileState` (sha256, size, mtime_ns) of every indexed file
+    close()                   release files and connections
+
+`IndexWriter` (building; one writer per index directory, see `write_lock`):
+    keep_files(states)        carry the chunks and paragraphs of unchanged files (path -> current
+                              `FileState`) over from the live index without reading or embedding
+                              them again
+    add_document(doc, chunks, state)   a new or changed file, chunked
+    new_hashes()              text hashes of this generation's chunks with no cached vector yet
+    texts(hashes)             the chunk text of each hash (what to embed)
+    vectors                   the `VectorCache`: embeddings by chunk-text hash, kept between runs,
+                              written batch by batch, so a killed run resumes and an unchanged
+                              chunk is never embedded twice
+    commit(manifest)          build the dense and keyword indexes and make the result live in one
+                              atomic step; until then readers see the previous index
+    abort()                   drop the unfinished work (the cached vectors stay)
+
+Functions here choose the default implementation: `open_index`, `read_manifest`, `live_files`,
+`open_vector_cache`,
+`begin_write`, `write_lock`, `update_file_states`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
-import os
-import shutil
-import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from rag.chunking import Chunk
 from rag.config import ChunkSettings
-from rag.corpus import Paragraph
-from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
-from rag.keyword import KeywordIndex
+from rag.corpus import Document, Paragraph
+from rag.errors import IndexMismatchError, RagError
 
 if TYPE_CHECKING:
-    import faiss
     import numpy as np
 
-FORMAT_VERSION = 1
-CURRENT = "CURRENT"
+FORMAT_VERSION = 2
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What decides whether a file changed: size and mtime first, the content hash second."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
 
 
 @dataclass(frozen=True)
 class Manifest:
+    """The live index's description. `dense` names the FAISS index type and its search parameters
+    (e.g. {"type": "hnsw", "M": 32, "efSearch": 96}) so a reader knows how to open and tune it."""
+
     format_version: int
     embedding_model: str
     dimension: int
     chunking: dict[str, int]
     corpus_root: str
-    files: dict[str, str]
     chunk_count: int
+    file_count: int
     created: str
+    dense: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class StoredIndex:
-    """A loaded index: what retrieval needs, all in memory."""
+Scored = tuple[int, float]
 
-    path: Path
+
+class VectorCache(Protocol):
+    """Embeddings by chunk-text hash, persisted as soon as they are written."""
+
+    def missing(self, hashes: Sequence[str]) -> list[str]: ...
+
+    def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None: ...
+
+    def get(self, hashes: Sequence[str]) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+class IndexStore(Protocol):
+    """Read access to one built index (see the module docstring)."""
+
     manifest: Manifest
-    chunks: list[Chunk]
-    paragraphs: dict[str, list[Paragraph]]
-    dense: faiss.Index
-    keyword: KeywordIndex
 
-    def vectors(self) -> np.ndarray:
-        return self.dense.reconstruct_n(0, self.dense.ntotal)
+    @property
+    def count(self) -> int: ...
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[Scored]: ...
+
+    def keyword_search(self, query: str, k: int) -> list[Scored]: ...
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]: ...
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray: ...
+
+    def paragraphs(self, file: str) -> list[Paragraph]: ...
+
+    def files(self) -> dict[str, FileState]: ...
+
+    def close(self) -> None: ...
 
 
-def _rebuild_hint(manifest: Manifest) -> str:
-    return f"rebuild it with `rag index {manifest.corpus_root}`"
+class IndexWriter(Protocol):
+    """One new generation of an index being written (see the module docstring)."""
+
+    vectors: VectorCache
+
+    def keep_files(self, states: dict[str, FileState]) -> None: ...
+
+    def add_document(self, document: Document, chunks: Sequence[Chunk], state: FileState) -> None: ...
+
+    def new_hashes(self) -> list[str]: ...
+
+    def texts(self, hashes: Sequence[str]) -> list[str]: ...
+
+    def commit(self, manifest: Manifest) -> Manifest: ...
+
+    def abort(self) -> None: ...
+
+
+def rebuild_hint(corpus_root: str) -> str:
+    return f"rebuild it with `rag index {corpus_root}`"
 
 
 def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSettings) -> None:
@@ -80,79 +151,90 @@ def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSe
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index has format {manifest.format_version}, this rag reads {FORMAT_VERSION}; "
-            + _rebuild_hint(manifest)
+            + rebuild_hint(manifest.corpus_root)
         )
     if manifest.embedding_model != embedding_model:
         raise IndexMismatchError(
             f"the index was built with {manifest.embedding_model}, not {embedding_model}; "
-            + _rebuild_hint(manifest)
+            + rebuild_hint(manifest.corpus_root)
         )
     if manifest.chunking != dataclasses.asdict(chunking):
         raise IndexMismatchError(
             f"the index was built with chunk settings {manifest.chunking}; "
-            + _rebuild_hint(manifest)
+            + rebuild_hint(manifest.corpus_root)
         )
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    generation = index_dir / name
-    return generation if generation.is_dir() else None
-
-
 def read_manifest(index_dir: Path) -> Manifest:
-    """The live generation's manifest.
+    """The live index's manifest, without opening anything else.
+
+    Raises:
+        IndexNotFoundError: there is no index at index_dir, or it is unreadable.
+        IndexMismatchError: the index has another format version.
+    """
+    from rag import faiss_store
+
+    return faiss_store.read_manifest(index_dir)
+
+
+def open_index(index_dir: Path) -> IndexStore:
+    """Open the live index for reading (memory-mapped where the index type allows).
+
+    Raises:
+        IndexNotFoundError: there is no index, or its files are damaged.
+        IndexMismatchError: the index has another format version.
+    """
+    from rag import faiss_store
+
+    return faiss_store.FaissStore.open(index_dir)
+
+
+load_index = open_index
+
+
+def begin_write(index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> IndexWriter:
+    """Start a new generation; hold `write_lock(index_dir)` around its whole life.
+
+    Args:
+        reuse_live: whether keep_files may copy from the live index (same model and chunking).
+    """
+    from rag import faiss_store
+
+    return faiss_store.FaissWriter(index_dir, reuse_live=reuse_live, model=model, dimension=dimension)
+
+
+def open_vector_cache(index_dir: Path, model: str, dimension: int) -> VectorCache:
+    """The cached embeddings of one model, read-only (empty when there are none)."""
+    from rag import faiss_store
+
+    return faiss_store.SqliteVectorCache(faiss_store.vector_cache_path(index_dir, model), dimension)
+
+
+def live_files(index_dir: Path) -> dict[str, FileState]:
+    """path -> FileState of the live index, read without opening the dense or keyword index.
 
     Raises:
         IndexNotFoundError: there is no index at index_dir.
     """
-    generation = current_generation(index_dir)
-    if generation is None:
-        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR`")
-    try:
-        data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        return Manifest(**data)
-    except (OSError, ValueError, TypeError) as error:
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); rebuild it with `rag index DIR`"
-        ) from error
+    from rag import faiss_store
+
+    return faiss_store.live_files(index_dir)
 
 
-def load_index(index_dir: Path) -> StoredIndex:
-    """Load the live generation into memory.
+def update_file_states(index_dir: Path, states: dict[str, FileState]) -> None:
+    """Record new size/mtime for files whose content hash did not change (atomic, in place)."""
+    from rag import faiss_store
 
-    Raises:
-        IndexNotFoundError: there is no index, or its files are damaged.
-    """
-    import faiss
-
-    manifest = read_manifest(index_dir)
-    generation = current_generation(index_dir)
-    assert generation is not None
-    try:
-        rows = json.loads((generation / "chunks.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**row) for row in rows]
-        by_file = json.loads((generation / "paragraphs.json").read_text(encoding="utf-8"))
-        paragraphs = {f: [Paragraph(*row) for row in rows] for f, rows in by_file.items()}
-        dense = faiss.read_index(str(generation / "dense.faiss"))
-        keyword = KeywordIndex.load(generation / "keyword")
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
-        ) from error
-    if dense.ntotal != len(chunks):
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is inconsistent; rebuild it with `rag index DIR`"
-        )
-    return StoredIndex(index_dir, manifest, chunks, paragraphs, dense, keyword)
+    faiss_store.update_file_states(index_dir, states)
 
 
 @contextmanager
 def write_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index directory."""
+    """One writer at a time per index directory; readers never wait.
+
+    Raises:
+        RagError: another process holds the lock.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as handle:
         try:
@@ -162,55 +244,3 @@ def write_lock(index_dir: Path) -> Iterator[None]:
                 f"another `rag index` is writing {index_dir}; wait for it to finish"
             ) from error
         yield
-
-
-def save_index(
-    index_dir: Path,
-    manifest: Manifest,
-    chunks: list[Chunk],
-    paragraphs: dict[str, list[Paragraph]],
-    vectors: np.ndarray,
-    keyword: KeywordIndex,
-) -> Path:
-    """Write a new generation, then make it live in one atomic rename. Returns its folder."""
-    import faiss
-
-    generation = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    partial = generation.with_name(generation.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    dense = faiss.IndexFlatIP(manifest.dimension)
-    if len(vectors):
-        dense.add(vectors)
-    faiss.write_index(dense, str(partial / "dense.faiss"))
-    keyword.save(partial / "keyword")
-    _write_json(partial / "chunks.json", [dataclasses.asdict(c) for c in chunks])
-    _write_json(
-        partial / "paragraphs.json",
-        {f: [dataclasses.astuple(p) for p in ps] for f, ps in paragraphs.items()},
-    )
-    _write_json(partial / "manifest.json", dataclasses.asdict(manifest))
-    _fsync_tree(partial)
-    partial.rename(generation)
-    pointer = index_dir / (CURRENT + ".tmp")
-    pointer.write_text(generation.name + "\n", encoding="utf-8")
-    os.replace(pointer, index_dir / CURRENT)
-    _remove_old_generations(index_dir, keep=generation.name)
-    return generation
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-
-
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    for path in index_dir.glob("gen-*"):
-        if path.name != keep and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)

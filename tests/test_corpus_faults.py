@@ -98,6 +98,7 @@ def test_file_vanishing_while_indexing_is_skipped(fake_models: ScriptedGenerator
         return files
 
     monkeypatch.setattr(rag.corpus, "iter_files", list_then_delete)
+    monkeypatch.setattr("rag.indexing.iter_files", list_then_delete)
     result = runner.invoke(app, ["index", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "warning: skipped goes.txt: No such file or directory" in result.output

@@ -40,3 +40,42 @@ def test_duplicates_do_not_crowd_results(tmp_path: Path, isolated_index: Path) -
 def test_numbers_written_as_words_match_digits() -> None:
     assert terms("nine hours") == terms("9 hours") == ["9", "hour"]
     assert terms("470,000 people") == ["470000", "peopl"]
+
+
+def test_hybrid_over_candidates_equals_fusion_over_every_chunk(isolated_index: Path) -> None:
+    """Fusing the two top-candidate lists ranks like the full-corpus formula it replaced."""
+    import numpy as np
+
+    from rag.retrieval import _scaled
+
+    retriever = retriever_for(SEEDS, isolated_index)
+    index = retriever.index
+    vectors = index.vectors(range(index.count))
+    for question in ["How many hours did Kerry and Lavrov speak in Geneva?", "Darayya surrender siege",
+                     "What did Putin hope for?"]:
+        dense = vectors @ FakeEmbedder().embed_query(question)
+        keyword = np.zeros(index.count, np.float32)
+        for row, score in index.keyword_search(question, index.count):
+            keyword[row] = score
+        full = 0.5 * _scaled(dense) + 0.5 * _scaled(keyword)
+        expected = [index.chunks([int(r)])[0].id for r in np.argsort(-full, kind="stable")[:4]]
+        assert [h.chunk.id for h in retriever.search(question, 4, "hybrid")] == expected
+
+
+def test_search_reads_only_candidate_rows(isolated_index: Path) -> None:
+    class Spy:
+        def __init__(self, inner: object) -> None:
+            self.inner, self.asked = inner, []
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def vectors(self, rows):  # type: ignore[no-untyped-def]
+            self.asked.append(len(rows))
+            return self.inner.vectors(rows)  # type: ignore[attr-defined]
+
+    retriever = retriever_for(SEEDS, isolated_index)
+    spy = Spy(retriever.index)
+    retriever.index = spy  # type: ignore[assignment]
+    hits = retriever.search("Kerry Lavrov Geneva", 3)
+    assert len(hits) == 3 and sum(spy.asked) <= 16 < retriever.index.count

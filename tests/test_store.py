@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, FakeEmbedder
-from rag import store
+from rag import faiss_store
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.indexing import build_index
@@ -13,10 +13,16 @@ from rag.store import check_compatible, load_index, read_manifest
 def test_build_then_load_round_trip(isolated_index: Path) -> None:
     report = build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
     index = load_index(isolated_index)
-    assert report.files == 5 and report.chunks == len(index.chunks) == index.dense.ntotal
-    assert set(index.manifest.files) == {p.name for p in SEEDS.glob("*.txt")}
+    assert report.files == 5 and report.chunks == index.count == index.manifest.chunk_count
+    assert set(index.files()) == {p.name for p in SEEDS.glob("*.txt")}
     assert index.manifest.embedding_model == "fake-embedder"
-    assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in index.chunks)
+    assert index.manifest.dense == {"type": "flat", "factory": "Flat"}
+    chunks = index.chunks(range(index.count))
+    assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in chunks)
+    assert [c.id for c in index.chunks([3, 1])] == [chunks[3].id, chunks[1].id]
+    first = chunks[0]
+    assert index.paragraphs(first.file)[0].number == 1
+    assert index.vectors([0]).tolist() == FakeEmbedder().embed_passages([first.text]).tolist()
 
 
 def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path) -> None:
@@ -36,11 +42,12 @@ def test_interrupted_write_leaves_previous_index_live(isolated_index: Path, monk
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_fsync_tree", crash)
+    monkeypatch.setattr(faiss_store, "_fsync_tree", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(max_words=50))
     assert read_manifest(isolated_index) == before
-    assert len(load_index(isolated_index).chunks) == before.chunk_count
+    assert load_index(isolated_index).count == before.chunk_count
+    assert not list(isolated_index.glob("*.partial"))
 
 
 def test_index_from_other_model_or_settings_is_refused(isolated_index: Path) -> None:
@@ -55,3 +62,48 @@ def test_index_from_other_model_or_settings_is_refused(isolated_index: Path) -> 
 def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match=r"no index at .*; build one with `rag index DIR`"):
         load_index(tmp_path / "none")
+
+
+def test_old_format_index_is_refused_with_the_rebuild_command(isolated_index: Path) -> None:
+    generation = isolated_index / "gen-old"
+    generation.mkdir(parents=True)
+    (generation / "manifest.json").write_text('{"format_version": 1, "corpus_root": "/data/docs", "files": {}}')
+    (isolated_index / "CURRENT").write_text("gen-old\n")
+    with pytest.raises(IndexMismatchError, match=r"format 1, this rag reads 2; rebuild it with `rag index /data/docs`"):
+        load_index(isolated_index)
+
+
+def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    index = load_index(isolated_index)
+    assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 128}
+    vector = index.vectors([5])[0]
+    assert index.dense_search(vector, 3)[0][0] == 5
+
+
+def test_keyword_scores_match_bm25s_lucene() -> None:
+    import bm25s
+    import numpy as np
+
+    from rag.keyword import KeywordIndex
+    from rag.text import terms
+
+    texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    reference = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    reference.index([terms(t) for t in texts], show_progress=False)
+    query = "How many hours did Kerry and Lavrov speak in Geneva?"
+    expected = reference.get_scores([t for t in terms(query) if t in reference.vocab_dict])
+    top = KeywordIndex.build(texts).top(query, 10)
+    assert [r for r, _ in top] == list(np.argsort(-expected, kind="stable")[:10])
+    assert np.allclose([s for _, s in top], np.sort(expected)[::-1][:10], rtol=1e-5)
+
+
+def test_keyword_index_round_trips_memory_mapped(tmp_path: Path) -> None:
+    from rag.keyword import KeywordIndex
+
+    built = KeywordIndex.build(["cats and dogs", "dogs only", "birds"])
+    built.save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw")
+    assert loaded.top("dogs", 5) == built.top("dogs", 5) and [r for r, _ in loaded.top("dogs", 5)] == [1, 0]
+    assert loaded.top("fish", 5) == [] and loaded.document_count == 3

@@ -1,0 +1,319 @@
+"""How the index behaves at 10k, 100k and 1M passages: build, disk, memory, open time, latency, recall.
+
+    nice -n 10 .venv/bin/python bench/scale.py --passages 100000
+
+Everything is written under a fresh temporary folder, removed at the end (--keep leaves it); the
+MiniLM vectors of the base sentences are kept in the system temporary folder for the next run.
+The last line printed is one JSON object (also written to bench/results/scale-<N>.json).
+
+The corpus is as hard as a real one, without embedding a million passages on a laptop:
+  * base: BASE_SENTENCES real sentences from SciFact abstracts, embedded with the real MiniLM;
+  * passages: 3-6 of those sentences recombined (text for BM25 is real prose), each passage's
+    vector the normalised mean of its sentences' real embeddings plus Gaussian noise (NOISE per
+    dimension, seeded by the text): the geometry of real embeddings, neither well-separated
+    clusters (on which any approximate index looks perfect) nor uniform noise;
+  * queries: the 300 real SciFact test claims, embedded with MiniLM, searched as text for BM25.
+The passages go through the real `rag index` library path (files on disk, chunking, SQLite rows,
+the vector cache, FAISS, BM25) with a deterministic embedder that computes the vector above from
+the text. Embedding throughput of the real model on real passages is measured separately.
+
+Figures: build_s (build_index wall time), disk_mb (the whole index folder), peak_rss_mb (the
+building process), open_s (open_index in a fresh process), index_rss_mb (that process's resident
+memory after opening and running every query, minus its size before opening), dense_p50/p99_ms
+(IndexStore.dense_search top 10), retriever_dense_p50_ms (Retriever.search mode dense, k 10:
+candidates, duplicate check, rows read), hybrid_p50/p99_ms (Retriever.search hybrid, k 10),
+recall_at_10 (dense_search top 10 against exact inner-product search over all vectors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = next((p / "shared" / "bench" / "scifact" for p in (ROOT.parent, ROOT.parent.parent)
+             if (p / "shared" / "bench" / "scifact").is_dir()), ROOT.parent / "shared" / "bench" / "scifact")
+RESULTS = ROOT / "bench" / "results"
+BASE_SENTENCES = 4000
+PER_FILE = 1000
+NOISE = 0.03  # per dimension; a passage's noise vector has norm ~0.6 against a mean of norm ~0.7-0.9
+WARMUP = 20
+
+
+def base_sentences(data: Path, count: int) -> list[str]:
+    """Real sentences from SciFact abstracts, 8-60 words, in a fixed random order."""
+    from rag.chunking import sentence_spans
+
+    sentences = []
+    for line in (data / "corpus.jsonl").open(encoding="utf-8"):
+        text = json.loads(line)["text"]
+        for a, b in sentence_spans(text):
+            sentence = " ".join(text[a:b].split())
+            if 8 <= len(sentence.split()) <= 60 and sentence.endswith(".") and sentence[0].isupper():
+                sentences.append(sentence)
+    random.Random(7).shuffle(sentences)
+    return list(dict.fromkeys(sentences))[:count]
+
+
+class SyntheticEmbedder:
+    """Passage vector = normalised(mean of its sentences' real embeddings + noise seeded by the text)."""
+
+    name = "scale-bench-minilm-noise"
+    dimension = 384
+
+    def __init__(self, sentences: list[str], vectors, queries: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+        self.row = {s: i for i, s in enumerate(sentences)}
+        self.base = vectors
+        self.queries = queries
+
+    def passage_vector(self, text: str):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        from rag.chunking import sentence_spans
+
+        rows = [self.row[text[a:b]] for a, b in sentence_spans(text)]
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        vector = self.base[rows].mean(axis=0) + np.random.default_rng(seed).normal(0, NOISE, self.dimension)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        out = np.stack([self.passage_vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        if progress:
+            progress(len(texts))
+        return out
+
+    def embed_query(self, text: str):  # type: ignore[no-untyped-def]
+        return self.queries[text]
+
+
+def passage_text(rng: random.Random, sentences: list[str]) -> str:
+    """3-6 real sentences, at least 40 words (so the chunker keeps one passage per paragraph)."""
+    chosen: list[str] = []
+    while len(chosen) < 3 or (sum(len(s.split()) for s in chosen) < 40 and len(chosen) < 6):
+        chosen.append(sentences[rng.randrange(len(sentences))])
+    return " ".join(chosen)
+
+
+def write_corpus(folder: Path, passages: int, sentences: list[str]) -> None:
+    rng = random.Random(11)
+    folder.mkdir(parents=True)
+    for first in range(0, passages, PER_FILE):
+        texts = [passage_text(rng, sentences) for _ in range(min(PER_FILE, passages - first))]
+        (folder / f"doc{first // PER_FILE:05d}.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+
+
+def embed_real(sentences: list[str], queries: list[str]):  # type: ignore[no-untyped-def]
+    """MiniLM vectors of the base sentences and the queries (kept in the system's temporary folder
+    between runs: they do not depend on --passages), and passages/s on real recombined passages."""
+    import numpy as np
+
+    from rag.embedding import MiniLMEmbedder
+
+    key = hashlib.sha256("\n".join(sentences + queries).encode()).hexdigest()[:16]
+    cached = Path(tempfile.gettempdir()) / f"rag-scale-minilm-{key}.npz"
+    model = MiniLMEmbedder()
+    if cached.is_file():
+        saved = np.load(cached)
+        base, query_vectors = saved["base"], saved["queries"]
+    else:
+        base = model.embed_passages(sentences)
+        query_vectors = model.embed_passages(queries)
+        np.savez(cached, base=base, queries=query_vectors)
+    sample = [passage_text(random.Random(3), sentences) for _ in range(256)]
+    started = time.perf_counter()
+    model.embed_passages(sample)
+    throughput = len(sample) / (time.perf_counter() - started)
+    return base, query_vectors, throughput
+
+
+def exact_top10(index_dir: Path, query_vectors) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    """Ground truth: exact inner-product top 10 over every row's vector, read batch by batch."""
+    import sqlite3
+
+    import faiss
+    import numpy as np
+
+    from rag.faiss_store import current_generation, vector_cache_path
+
+    generation = current_generation(index_dir)
+    assert generation is not None
+    db = sqlite3.connect(generation / "meta.sqlite")
+    db.execute("ATTACH DATABASE ? AS cache", (str(vector_cache_path(index_dir, SyntheticEmbedder.name)),))
+    best_scores = np.full((len(query_vectors), 10), -np.inf, dtype=np.float32)
+    best_rows = np.full((len(query_vectors), 10), -1, dtype=np.int64)
+    step = 50_000
+    (count,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+    for begin in range(0, count, step):
+        blobs = db.execute(
+            "SELECT v.vector FROM chunks c JOIN cache.vectors v ON v.hash = c.hash "
+            "WHERE c.row >= ? AND c.row < ? ORDER BY c.row", (begin, begin + step)).fetchall()
+        block = np.frombuffer(b"".join(b for (b,) in blobs), dtype=np.float32).reshape(-1, 384)
+        scores, rows = faiss.knn(query_vectors, block, min(10, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+        merged_scores = np.concatenate([best_scores, scores], axis=1)
+        merged_rows = np.concatenate([best_rows, rows + begin], axis=1)
+        order = np.argsort(-merged_scores, axis=1)[:, :10]
+        best_scores = np.take_along_axis(merged_scores, order, axis=1)
+        best_rows = np.take_along_axis(merged_rows, order, axis=1)
+    db.close()
+    return best_rows.tolist()
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(index_dir: Path, queries_file: Path) -> dict[str, float]:
+    """Run in a fresh process: open time, resident memory of the open index, latencies, recall."""
+    import numpy as np
+
+    import faiss  # noqa: F401  (imported before the baseline, as any search process would)
+    from rag.retrieval import Retriever
+    from rag.store import open_index
+
+    data = json.loads(queries_file.read_text())
+    texts = data["texts"]
+    vectors = np.asarray(data["vectors"], dtype=np.float32)
+    truth = data["truth"]
+    baseline = rss_mb()
+    started = time.perf_counter()
+    store = open_index(index_dir)
+    open_s = time.perf_counter() - started
+
+    class Precomputed:
+        name, dimension = SyntheticEmbedder.name, 384
+
+        def embed_query(self, text: str):  # type: ignore[no-untyped-def]
+            return vectors[texts.index(text)]
+
+    retriever = Retriever(store, Precomputed())  # type: ignore[arg-type]
+
+    def timed(call) -> list[float]:  # type: ignore[no-untyped-def]
+        for i in range(WARMUP):
+            call(i)
+        times = []
+        for i in range(len(texts)):
+            started = time.perf_counter()
+            call(i)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    dense = timed(lambda i: store.dense_search(vectors[i], 10))
+    found = [[r for r, _ in store.dense_search(vectors[i], 10)] for i in range(len(texts))]
+    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
+    retriever_dense = timed(lambda i: retriever.search(texts[i], 10, "dense"))
+    hybrid = timed(lambda i: retriever.search(texts[i], 10, "hybrid"))
+    keyword = timed(lambda i: store.keyword_search(texts[i], 200))
+    return {
+        "open_s": round(open_s, 3),
+        "index_rss_mb": round(rss_mb() - baseline, 1),
+        "dense_p50_ms": round(float(np.percentile(dense, 50)), 2),
+        "dense_p99_ms": round(float(np.percentile(dense, 99)), 2),
+        "retriever_dense_p50_ms": round(float(np.percentile(retriever_dense, 50)), 2),
+        "keyword_top200_p50_ms": round(float(np.percentile(keyword, 50)), 2),
+        "hybrid_p50_ms": round(float(np.percentile(hybrid, 50)), 2),
+        "hybrid_p99_ms": round(float(np.percentile(hybrid, 99)), 2),
+        "recall_at_10": round(recall, 4),
+        "dense_index": store.manifest.dense,
+    }
+
+
+def du_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--passages", type=int, default=10_000)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--keep", action="store_true", help="leave the temporary folder")
+    parser.add_argument("--reindex", action=argparse.BooleanOptionalAction, default=None,
+                        help="also time re-indexing with one paragraph changed (default: up to 100k)")
+    parser.add_argument("--measure", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(*args.measure)))
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    work = Path(tempfile.mkdtemp(prefix="rag-scale-"))
+    try:
+        report = run(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scale-{args.passages}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report))
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    import numpy as np
+
+    from rag.config import ChunkSettings
+    from rag.indexing import build_index
+
+    sentences = base_sentences(args.data, BASE_SENTENCES)
+    claims = [json.loads(line)["text"] for line in (args.data / "queries_test.jsonl").open(encoding="utf-8")]
+    started = time.perf_counter()
+    base, query_vectors, throughput = embed_real(sentences, claims)
+    print(f"embedded {len(sentences)} sentences and {len(claims)} queries in {time.perf_counter() - started:.0f}s; "
+          f"MiniLM {throughput:.1f} passages/s", file=sys.stderr, flush=True)
+    embedder = SyntheticEmbedder(sentences, base, dict(zip(claims, query_vectors, strict=True)))
+    corpus, index_dir = work / "corpus", work / "index"
+    write_corpus(corpus, args.passages, sentences)
+    started = time.perf_counter()
+    report = build_index(corpus, index_dir, embedder, ChunkSettings())
+    build_s = time.perf_counter() - started
+    print(f"built {report.chunks} passages in {build_s:.0f}s", file=sys.stderr, flush=True)
+    result: dict[str, object] = {
+        "passages": report.chunks,
+        "build_s": round(build_s, 1),
+        "build_embed_s": round(report.embed_seconds, 1),
+        "disk_mb": du_mb(index_dir),
+        "vector_cache_mb": round(sum(p.stat().st_size for p in index_dir.glob("vectors-*")) / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "minilm_passages_per_s": round(throughput, 1),
+    }
+    started = time.perf_counter()
+    unchanged = build_index(corpus, index_dir, embedder, ChunkSettings())
+    result["reindex_unchanged_s"] = round(time.perf_counter() - started, 3)
+    assert unchanged.embedded == 0 and unchanged.up_to_date
+    if args.reindex or (args.reindex is None and args.passages <= 100_000):
+        first = corpus / "doc00000.txt"
+        paragraphs = first.read_text(encoding="utf-8").split("\n\n")
+        paragraphs[0] = passage_text(random.Random(99), sentences)
+        first.write_text("\n\n".join(paragraphs), encoding="utf-8")
+        started = time.perf_counter()
+        changed = build_index(corpus, index_dir, embedder, ChunkSettings())
+        result["reindex_one_change_s"] = round(time.perf_counter() - started, 1)
+        result["reindex_one_change_embedded"] = changed.embedded
+    queries_file = work / "queries.json"
+    truth = exact_top10(index_dir, np.asarray(query_vectors, dtype=np.float32))
+    queries_file.write_text(json.dumps({"texts": claims, "vectors": np.asarray(query_vectors).tolist(), "truth": truth}))
+    measured = subprocess.run(
+        [sys.executable, __file__, "--measure", str(index_dir), str(queries_file)],
+        check=True, capture_output=True, text=True,
+    )
+    result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
+    return result
+
+
+if __name__ == "__main__":
+    main()

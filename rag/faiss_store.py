@@ -1,0 +1,555 @@
+"""The default index store: FAISS for dense search, SQLite for rows, bm25s for keywords.
+
+Layout of an index directory:
+    CURRENT                 the name of the live generation, replaced atomically
+    vectors-<model>.sqlite  embeddings by chunk-text hash, shared by all generations (the work
+                            area: batches are committed as they are embedded, so a killed run
+                            resumes; entries no live chunk uses are pruned after each commit)
+    gen-*/manifest.json     format, embedding model, chunking, counts, dense index type and params
+    gen-*/meta.sqlite       tables chunks (row = FAISS id), paragraphs, files (hash, size, mtime)
+    gen-*/dense.faiss       the FAISS index: exact inner product for small corpora, HNSW over
+                            8-bit scalar-quantised vectors above DENSE_EXACT_MAX chunks
+    gen-*/keyword/          the BM25 index (bm25s format, memory-mapped when opened)
+A new generation is written beside the live one and only then named in CURRENT. Unchanged files'
+rows are copied inside SQLite and their vectors come from the cache, so nothing is re-read or
+re-embedded; when nothing changed, no generation is written at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.chunking import Chunk
+from rag.corpus import Document, Paragraph
+from rag.errors import IndexMismatchError, IndexNotFoundError
+from rag.keyword import KeywordIndex
+from rag.store import FORMAT_VERSION, FileState, Manifest, Scored, rebuild_hint
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+CURRENT = "CURRENT"
+DENSE_EXACT_MAX = 20_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 128
+TRAIN_SAMPLE = 65_536
+ROW_BATCH = 4096
+_CHUNK_COLUMNS = (
+    "id, file, first_paragraph, last_paragraph, start_line, end_line, start, end_, text, "
+    "format, page, page_paragraph, heading"
+)
+_PARAGRAPH_COLUMNS = "number, start_line, end_line, start, end_, page, page_paragraph, heading"
+
+SCHEMA = """
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL, file TEXT NOT NULL,
+    first_paragraph INTEGER, last_paragraph INTEGER, start_line INTEGER, end_line INTEGER,
+    start INTEGER, end_ INTEGER, text TEXT NOT NULL, format TEXT NOT NULL, page INTEGER,
+    page_paragraph INTEGER, heading TEXT, hash INTEGER NOT NULL);
+CREATE INDEX chunks_file ON chunks(file);
+CREATE TABLE paragraphs (
+    file TEXT NOT NULL, number INTEGER NOT NULL, start_line INTEGER, end_line INTEGER,
+    start INTEGER, end_ INTEGER, page INTEGER, page_paragraph INTEGER, heading TEXT,
+    PRIMARY KEY (file, number)) WITHOUT ROWID;
+CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime_ns INTEGER) WITHOUT ROWID;
+"""
+
+
+def hash_key(text_hash: str) -> int:
+    """A chunk's 16-hex-digit text hash as a signed 64-bit SQLite integer key."""
+    return int(text_hash, 16) - (1 << 63)
+
+
+def dense_spec(count: int) -> dict[str, Any]:
+    """The FAISS index for a corpus of `count` chunks: exact when small, HNSW (SQ8) above.
+
+    Exact search is about 60 ms per query at 1M x 384 on one core; HNSW with 8-bit codes keeps
+    the index near 0.6 GB at 1M and finds the exact top 10 at efSearch 128 (bench/scale.py).
+    """
+    if count <= DENSE_EXACT_MAX:
+        return {"type": "flat", "factory": "Flat"}
+    return {
+        "type": "hnsw",
+        "factory": f"HNSW{HNSW_M},SQ8",
+        "M": HNSW_M,
+        "efConstruction": HNSW_EF_CONSTRUCTION,
+        "efSearch": HNSW_EF_SEARCH,
+    }
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    generation = index_dir / name
+    return generation if name and generation.is_dir() else None
+
+
+def _live(index_dir: Path) -> Path:
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR`")
+    return generation
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """See rag.store.read_manifest."""
+    generation = _live(index_dir)
+    try:
+        data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexNotFoundError(
+            f"the index at {index_dir} is unreadable ({error}); rebuild it with `rag index DIR`"
+        ) from error
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        root = data.get("corpus_root", "DIR") if isinstance(data, dict) else "DIR"
+        raise IndexMismatchError(
+            f"the index has format {version}, this rag reads {FORMAT_VERSION}; " + rebuild_hint(root)
+        )
+    try:
+        return Manifest(**data)
+    except TypeError as error:
+        raise IndexNotFoundError(
+            f"the index at {index_dir} is unreadable ({error}); rebuild it with `rag index DIR`"
+        ) from error
+
+
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI opening path read-only, whatever characters the path holds."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise sqlite3.OperationalError(f"{path.name} is missing")
+    return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+
+
+def vector_cache_path(index_dir: Path, model: str) -> Path:
+    return index_dir / f"vectors-{re.sub(r'[^A-Za-z0-9_.-]+', '_', model)}.sqlite"
+
+
+class FaissStore:
+    """The live generation, opened for reading: FAISS memory-mapped where its type allows,
+    SQLite rows read on demand, the BM25 matrices memory-mapped."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        meta: sqlite3.Connection,
+        dense: faiss.Index,
+        keyword: KeywordIndex,
+        vectors: SqliteVectorCache,
+        path: Path,
+    ) -> None:
+        self.manifest = manifest
+        self.path = path
+        self._meta = meta
+        self._dense = dense
+        self._keyword = keyword
+        self._vectors = vectors
+
+    @classmethod
+    def open(cls, index_dir: Path) -> FaissStore:
+        """See rag.store.open_index."""
+        manifest = read_manifest(index_dir)
+        generation = _live(index_dir)
+        try:
+            meta = _connect_read_only(generation / "meta.sqlite")
+            (count,) = meta.execute("SELECT COUNT(*) FROM chunks").fetchone()
+            dense = _read_dense(generation / "dense.faiss")
+            keyword = KeywordIndex.load(generation / "keyword")
+            vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
+        except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
+            raise IndexNotFoundError(
+                f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
+            ) from error
+        if not dense.ntotal == count == manifest.chunk_count == keyword.document_count:
+            raise IndexNotFoundError(
+                f"the index at {index_dir} is inconsistent; rebuild it with `rag index DIR`"
+            )
+        return cls(manifest, meta, dense, keyword, vectors, generation)
+
+    @property
+    def count(self) -> int:
+        return self.manifest.chunk_count
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[Scored]:
+        import faiss
+        import numpy as np
+
+        k = min(k, self.count)
+        if k <= 0:
+            return []
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        params = None
+        if self.manifest.dense.get("type") == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(int(self.manifest.dense["efSearch"]), k))
+        scores, rows = self._dense.search(query, k, params=params)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def keyword_search(self, query: str, k: int) -> list[Scored]:
+        return self._keyword.top(query, k)
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        found = {}
+        for batch in _batches(list(rows), 900):
+            marks = ",".join("?" * len(batch))
+            for row, *values in self._meta.execute(
+                f"SELECT row, {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})", batch
+            ):
+                found[row] = Chunk(*values)
+        return [found[int(r)] for r in rows]
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        keys = {}
+        for batch in _batches(list(rows), 900):
+            marks = ",".join("?" * len(batch))
+            keys.update(self._meta.execute(f"SELECT row, hash FROM chunks WHERE row IN ({marks})", batch))
+        return self._vectors.get_keys([keys[int(r)] for r in rows])
+
+    def paragraphs(self, file: str) -> list[Paragraph]:
+        return [
+            Paragraph(*row)
+            for row in self._meta.execute(
+                f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE file = ? ORDER BY number",
+                (file,),
+            )
+        ]
+
+    def files(self) -> dict[str, FileState]:
+        return {
+            path: FileState(sha, size, mtime)
+            for path, sha, size, mtime in self._meta.execute("SELECT path, sha256, size, mtime_ns FROM files")
+        }
+
+    def close(self) -> None:
+        self._meta.close()
+        self._vectors.close()
+
+
+def _read_dense(path: Path) -> faiss.Index:
+    """Memory-map the index file when this FAISS build can, else read it."""
+    import faiss
+
+    if not path.is_file():
+        raise OSError(f"{path.name} is missing")
+    flag = getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+    try:
+        return faiss.read_index(str(path), flag)
+    except RuntimeError:
+        return faiss.read_index(str(path))
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for begin in range(0, len(items), size):
+        yield items[begin : begin + size]
+
+
+# --- the vector cache -------------------------------------------------------------------------
+
+
+class SqliteVectorCache:
+    """Embeddings keyed by chunk-text hash in one SQLite file per embedding model."""
+
+    def __init__(self, path: Path, dimension: int, *, writable: bool = False) -> None:
+        self.path = path
+        self.dimension = dimension
+        if writable:
+            # a rollback journal, not WAL: read-only openers then leave no -wal/-shm files behind
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
+            self._db.commit()
+        else:
+            self._db = _connect_read_only(path) if path.is_file() else sqlite3.connect(":memory:")
+            if not path.is_file():
+                self._db.execute("CREATE TABLE vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
+
+    def missing(self, hashes: Sequence[str]) -> list[str]:
+        by_key = {hash_key(h): h for h in hashes}
+        present: set[int] = set()
+        for batch in _batches(list(by_key), 900):
+            marks = ",".join("?" * len(batch))
+            present.update(k for (k,) in self._db.execute(f"SELECT hash FROM vectors WHERE hash IN ({marks})", batch))
+        return [h for k, h in by_key.items() if k not in present]
+
+    def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one batch and commit it, so it survives a killed run."""
+        import numpy as np
+
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors(hash, vector) VALUES (?, ?)",
+            [(hash_key(h), rows[i].tobytes()) for i, h in enumerate(hashes)],
+        )
+        self._db.commit()
+
+    def get(self, hashes: Sequence[str]) -> np.ndarray:
+        return self.get_keys([hash_key(h) for h in hashes])
+
+    def get_keys(self, keys: Sequence[int]) -> np.ndarray:
+        """Vectors in the order asked; a zero row for a key not cached."""
+        import numpy as np
+
+        found: dict[int, bytes] = {}
+        for batch in _batches(list(set(keys)), 900):
+            marks = ",".join("?" * len(batch))
+            found.update(self._db.execute(f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", batch))
+        out = np.zeros((len(keys), self.dimension), dtype=np.float32)
+        for i, key in enumerate(keys):
+            blob = found.get(key)
+            if blob is not None:
+                out[i] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def prune(self, meta_path: Path) -> None:
+        """Drop vectors no chunk of the given generation uses."""
+        self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(meta_path),))
+        self._db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM live.chunks)")
+        self._db.commit()
+        self._db.execute("DETACH DATABASE live")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+class FaissWriter:
+    """A new generation in a `.partial` folder, made live by `commit` (see rag.store)."""
+
+    def __init__(self, index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> None:
+        self.index_dir = index_dir
+        self.dimension = dimension
+        self.name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.partial = index_dir / (self.name + ".partial")
+        _remove_partials(index_dir)
+        self.partial.mkdir(parents=True)
+        self.vectors = SqliteVectorCache(vector_cache_path(index_dir, model), dimension, writable=True)
+        self._db = sqlite3.connect(self.partial / "meta.sqlite", check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.executescript(SCHEMA)
+        self._rows = 0
+        live = current_generation(index_dir) if reuse_live else None
+        self._live = live is not None and (live / "meta.sqlite").is_file()
+        if self._live:
+            assert live is not None
+            self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(live / "meta.sqlite"),))
+
+    def keep_files(self, states: dict[str, FileState]) -> None:
+        """Copy the chunks and paragraphs of unchanged files from the live generation, renumbering
+        chunk rows; the files' states are the ones given (a touched file keeps its rows)."""
+        if not states:
+            return
+        if not self._live:
+            raise IndexNotFoundError("no live index to keep files from; run `rag index DIR` again")
+        db = self._db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (path TEXT PRIMARY KEY)")
+        db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(p,) for p in states])
+        db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?)", [(p, *dataclasses.astuple(s)) for p, s in states.items()]
+        )
+        db.execute(
+            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, hash) "
+            f"SELECT ? + ROW_NUMBER() OVER (ORDER BY c.row) - 1, {_prefixed('c.')}, c.hash "
+            "FROM live.chunks c JOIN keep k ON c.file = k.path",
+            (self._rows,),
+        )
+        db.execute("INSERT INTO paragraphs SELECT p.* FROM live.paragraphs p JOIN keep k ON p.file = k.path")
+        db.execute("DELETE FROM keep")
+        (self._rows,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+
+    def add_document(self, document: Document, chunks: Sequence[Chunk], state: FileState) -> None:
+        db = self._db
+        db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (document.path, *dataclasses.astuple(state)))
+        db.executemany(
+            "INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(document.path, *dataclasses.astuple(p)) for p in document.paragraphs],
+        )
+        db.executemany(
+            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, hash) VALUES ({', '.join('?' * 15)})",
+            [
+                (self._rows + i, *dataclasses.astuple(c), hash_key(c.text_hash))
+                for i, c in enumerate(chunks)
+            ],
+        )
+        self._rows += len(chunks)
+
+    def new_hashes(self) -> list[str]:
+        """Distinct text hashes of this generation's chunks that have no cached vector yet."""
+        self._db.commit()
+        self._db.execute("ATTACH DATABASE ? AS cache", (read_only_uri(self.vectors.path),))
+        try:
+            keys = [
+                k
+                for (k,) in self._db.execute(
+                    "SELECT DISTINCT c.hash FROM chunks c LEFT JOIN cache.vectors v ON v.hash = c.hash "
+                    "WHERE v.hash IS NULL"
+                )
+            ]
+        finally:
+            self._db.execute("DETACH DATABASE cache")
+        return [format(k + (1 << 63), "016x") for k in keys]
+
+    def texts(self, hashes: Sequence[str]) -> list[str]:
+        """One chunk text per hash, in the order asked."""
+        found: dict[int, str] = {}
+        keys = [hash_key(h) for h in hashes]
+        for batch in _batches(keys, 900):
+            marks = ",".join("?" * len(batch))
+            found.update(self._db.execute(f"SELECT hash, text FROM chunks WHERE hash IN ({marks})", batch))
+        return [found[k] for k in keys]
+
+    def commit(self, manifest: Manifest) -> Manifest:
+        """Build the dense and keyword indexes, then make this generation live atomically.
+
+        Returns:
+            the manifest as written, with the chunk count and dense index parameters filled in.
+        """
+        self._db.commit()
+        (count,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        spec = dense_spec(count)
+        manifest = dataclasses.replace(manifest, chunk_count=count, dense=spec)
+        dense = self._build_dense(spec, count)
+        import faiss
+
+        faiss.write_index(dense, str(self.partial / "dense.faiss"))
+        del dense
+        keyword = KeywordIndex.build_batches(self._text_batches(), count)
+        keyword.save(self.partial / "keyword")
+        del keyword
+        (self.partial / "manifest.json").write_text(
+            json.dumps(dataclasses.asdict(manifest), ensure_ascii=False), encoding="utf-8"
+        )
+        self._db.close()
+        _fsync_tree(self.partial)
+        generation = self.index_dir / self.name
+        self.partial.rename(generation)
+        pointer = self.index_dir / (CURRENT + ".tmp")
+        pointer.write_text(generation.name + "\n", encoding="utf-8")
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.index_dir / CURRENT)
+        _remove_old_generations(self.index_dir, keep=generation.name)
+        self.vectors.prune(generation / "meta.sqlite")
+        self.vectors.close()
+        return manifest
+
+    def abort(self) -> None:
+        try:
+            self._db.close()
+            self.vectors.close()
+        finally:
+            shutil.rmtree(self.partial, ignore_errors=True)
+
+    def _hash_batches(self, first: int = 0, last: int | None = None) -> Iterator[list[int]]:
+        last = self._rows if last is None else last
+        for begin in range(first, last, ROW_BATCH):
+            yield [
+                k
+                for (k,) in self._db.execute(
+                    "SELECT hash FROM chunks WHERE row >= ? AND row < ? ORDER BY row",
+                    (begin, min(begin + ROW_BATCH, last)),
+                )
+            ]
+
+    def _text_batches(self) -> Iterator[list[str]]:
+        for begin in range(0, self._rows, ROW_BATCH):
+            yield [
+                t
+                for (t,) in self._db.execute(
+                    "SELECT text FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (begin, begin + ROW_BATCH)
+                )
+            ]
+
+    def _build_dense(self, spec: dict[str, Any], count: int) -> faiss.Index:
+        """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice)."""
+        import faiss
+        import numpy as np
+
+        index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
+        if spec["type"] == "hnsw":
+            faiss.downcast_index(index).hnsw.efConstruction = spec["efConstruction"]
+            step = max(1, count // TRAIN_SAMPLE)
+            sample_rows = list(range(0, count, step))[:TRAIN_SAMPLE]
+            keys = []
+            for batch in _batches(sample_rows, 900):
+                marks = ",".join("?" * len(batch))
+                keys += [k for (k,) in self._db.execute(f"SELECT hash FROM chunks WHERE row IN ({marks})", batch)]
+            index.train(self.vectors.get_keys(keys))
+        for keys in self._hash_batches():
+            vectors = self.vectors.get_keys(keys)
+            if not np.all(vectors.any(axis=1)):
+                raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
+            index.add(vectors)
+        return index
+
+
+def _prefixed(prefix: str) -> str:
+    return ", ".join(prefix + c.strip() for c in _CHUNK_COLUMNS.split(","))
+
+
+def live_files(index_dir: Path) -> dict[str, FileState]:
+    """See rag.store.live_files."""
+    try:
+        db = _connect_read_only(_live(index_dir) / "meta.sqlite")
+        try:
+            rows = db.execute("SELECT path, sha256, size, mtime_ns FROM files").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        raise IndexNotFoundError(
+            f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
+        ) from error
+    return {path: FileState(sha, size, mtime) for path, sha, size, mtime in rows}
+
+
+def update_file_states(index_dir: Path, states: dict[str, FileState]) -> None:
+    """See rag.store.update_file_states."""
+    if not states:
+        return
+    with sqlite3.connect(_live(index_dir) / "meta.sqlite") as db:
+        db.executemany(
+            "UPDATE files SET sha256 = ?, size = ?, mtime_ns = ? WHERE path = ?",
+            [(*dataclasses.astuple(s), path) for path, s in states.items()],
+        )
+    db.close()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _remove_partials(index_dir: Path) -> None:
+    for path in index_dir.glob("gen-*.partial"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for path in index_dir.glob("gen-*"):
+        if path.name != keep and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)

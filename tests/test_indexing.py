@@ -1,0 +1,212 @@
+"""Incremental, batched and resumable indexing, with the fake embedder."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from rag import indexing
+from rag.cli import app
+from rag.config import ChunkSettings
+from rag.indexing import build_index, folder_changes
+from rag.store import live_files, open_index, read_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANGED_FILE = "000_8d13b83e7b516537.txt"
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting the passages it embeds."""
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.embedded += list(texts)
+        return super().embed_passages(texts, progress)
+
+
+class NeverLoaded:
+    """A factory with the fake model's name that fails if anything asks it to embed."""
+
+    name = FakeEmbedder.name
+    dimension = FakeEmbedder.dimension
+
+    def __call__(self) -> FakeEmbedder:
+        raise AssertionError("the embedder was loaded")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolated_index: Path) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    before = sorted(p.name for p in isolated_index.iterdir())
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        from test_indexing import NeverLoaded
+        from rag.config import ChunkSettings
+        from rag.indexing import build_index
+        report = build_index(Path({str(corpus)!r}), Path({str(isolated_index)!r}), NeverLoaded(), ChunkSettings())
+        assert report.up_to_date and report.embedded == 0 and report.chunks > 0, report
+        print(sorted({{'torch', 'sentence_transformers', 'faiss'}} & set(sys.modules)))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert sorted(p.name for p in isolated_index.iterdir()) == before
+
+
+def test_one_changed_paragraph_embeds_one_chunk(corpus: Path, isolated_index: Path) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    path = corpus / CHANGED_FILE
+    path.write_text(path.read_text(encoding="utf-8").replace("nine hours", "ten hours"), encoding="utf-8")
+    embedder = CountingEmbedder()
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    assert report.changed == (CHANGED_FILE,) and report.added == report.removed == ()
+    assert report.embedded == 1 and len(embedder.embedded) == 1 and "ten hours" in embedder.embedded[0]
+    index = open_index(isolated_index)
+    texts = [c.text for c in index.chunks(range(index.count))]
+    assert any("ten hours" in t for t in texts) and not any("nine hours" in t for t in texts)
+
+
+def test_touched_file_is_hashed_once_and_not_embedded(corpus: Path, isolated_index: Path) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    os.utime(corpus / CHANGED_FILE, ns=(1_000_000_000, 1_000_000_000))
+    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings())
+    assert report.up_to_date
+    assert live_files(isolated_index)[CHANGED_FILE].mtime_ns == 1_000_000_000
+
+
+def test_deleted_and_added_files(corpus: Path, isolated_index: Path) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    (corpus / CHANGED_FILE).unlink()
+    (corpus / "new.md").write_text("# New\n\nA brand new paragraph about the Geneva ceasefire arrangement.\n")
+    embedder = CountingEmbedder()
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    assert (report.added, report.removed) == (("new.md",), (CHANGED_FILE,))
+    assert report.embedded == 1
+    index = open_index(isolated_index)
+    files = {c.file for c in index.chunks(range(index.count))}
+    assert CHANGED_FILE not in files and "new.md" in files and set(index.files()) == files
+    assert index.paragraphs(CHANGED_FILE) == []
+
+
+def test_dry_run_lists_changes_and_writes_nothing(corpus: Path, isolated_index: Path) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    manifest = read_manifest(isolated_index)
+    path = corpus / CHANGED_FILE
+    path.write_text(path.read_text(encoding="utf-8").replace("nine hours", "ten hours"), encoding="utf-8")
+    (corpus / "001_f826f06c135a9a1b.txt").unlink()
+    (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
+    before = sorted(str(p) for p in isolated_index.rglob("*"))
+    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), dry_run=True)
+    assert report.dry_run and (report.added, report.changed, report.removed) == (
+        ("new.txt",), (CHANGED_FILE,), ("001_f826f06c135a9a1b.txt",))
+    assert report.embedded == 2 and report.chunks > 2
+    assert sorted(str(p) for p in isolated_index.rglob("*")) == before
+    assert read_manifest(isolated_index) == manifest
+
+
+def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["index", str(corpus)])
+    assert result.exit_code == 0 and "(0 embedded, 80 reused)" in result.output and "nothing changed" in result.output
+    (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
+    result = runner.invoke(app, ["index", str(corpus), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 changed, 0 removed (dry run, nothing written)" in result.output
+    assert "  added new.txt" in result.output and "1 passages from added and changed files, 1 of them to embed" in result.output
+
+
+def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    index = open_index(isolated_index)
+    assert folder_changes(index) == indexing.FolderChanges(str(corpus.resolve()), 0, 0, 0)
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert "changed since it was indexed" not in result.output
+    (corpus / "new.txt").write_text("Another new paragraph.\n")
+    (corpus / CHANGED_FILE).write_text("Replaced.\n")
+    assert folder_changes(index) == indexing.FolderChanges(str(corpus.resolve()), 1, 1, 0)
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 0
+    assert f"note: {corpus.resolve()} changed since it was indexed (1 changed, 1 added, 0 removed files); " \
+           f"run `rag index {corpus.resolve()}`" in result.output
+
+
+KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+from rag import indexing
+from rag.config import ChunkSettings
+
+indexing.EMBED_BATCH = 10
+
+class DiesMidway(FakeEmbedder):
+    calls = 0
+    def embed_passages(self, texts, progress=None):
+        DiesMidway.calls += 1
+        if DiesMidway.calls == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().embed_passages(texts, progress)
+
+indexing.build_index(Path({corpus!r}), Path({index!r}), DiesMidway(), ChunkSettings())
+"""
+
+
+def test_killed_run_keeps_previous_index_and_resumes(corpus: Path, isolated_index: Path, tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "a.txt").write_text("One small file, indexed first, long enough to be its own passage.\n")
+    build_index(small, isolated_index, FakeEmbedder(), ChunkSettings())
+    before = read_manifest(isolated_index)
+    script = KILLED_RUN.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(isolated_index))
+    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    assert read_manifest(isolated_index) == before
+    assert open_index(isolated_index).count == 1
+    embedder = CountingEmbedder()
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    assert report.chunks == 80
+    assert report.embedded == len(embedder.embedded) == 80 - 30  # three batches of 10 survived the kill
+    assert not list(isolated_index.glob("*.partial"))
+
+
+def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_index: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexing, "EMBED_BATCH", 16)
+    sizes: list[int] = []
+
+    class Recording(FakeEmbedder):
+        def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+            sizes.append(len(texts))
+            return super().embed_passages(texts, progress)
+
+    totals: list[int] = []
+    done: list[int] = []
+
+    def on_embedding(total: int):  # type: ignore[no-untyped-def]
+        totals.append(total)
+        return done.append
+
+    build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding)
+    assert totals == [80] and sum(done) == 80 and max(sizes) == 16 and sum(sizes) == 80
