@@ -8,7 +8,14 @@ at llama.cpp's own measured decoding speed (raw greedy decoding may stop at once
 goes on to draft an answer it then judges). The ratio of total seconds is the tool's overhead.
 Cold: `rag ask --json` five times as a user runs it, split into imports, loading and answering.
 
+One-shot (`--mode oneshot`): `rag ask` as a user runs it, one process per question, through the
+warm background server: the first call starts the server (cold), the next ones find it loaded;
+wall times against `rag ask --no-server` (everything loaded per call), warm seconds per question
+of `rag batch` (models loaded once, in-process), and raw llama.cpp on the very same prompts from a
+fresh cache (as the server evaluates them). Writes bench/results/speed-oneshot.json.
+
     .venv/bin/python bench/speed.py [--gold ../shared/eval/dev.jsonl] [--cold 5]
+    .venv/bin/python bench/speed.py --mode oneshot [--calls 10] [--no-server-calls 3]
 """
 
 from __future__ import annotations
@@ -52,16 +59,15 @@ def raw_seconds_per_token(llm, prompt: str) -> float:  # type: ignore[no-untyped
 
 def warm(gold: Path) -> dict:
     from rag.config import Settings
-    from rag.embedding import MiniLMEmbedder
     from rag.evaluation import read_gold
     from rag.indexing import build_index
-    from rag.pipeline import Engine
+    from rag.models import make_embedder, open_engine
     from rag.prompting import SYSTEM, build_prompt, chat, select_passages
 
     settings = Settings(index_dir=WORK / "seeds-index")
-    embedder = MiniLMEmbedder()
+    embedder = make_embedder(settings)
     build_index(ROOT / "seeds", settings.index_dir, embedder, settings.chunking)
-    engine = Engine.open(settings, embedder)
+    engine = open_engine(settings, embedder)
     questions = [g.question for g in read_gold(gold)]
     engine.ask(questions[0])  # load the model and fill the KV cache with the instructions
     rows, prompts = [], []
@@ -121,11 +127,93 @@ def cold(runs: int, question: str) -> dict:
             "split_median": {"imports_and_start": round(median_wall - accounted, 2), **median_split}}
 
 
+def rag_command(*args: str, env: dict[str, str]) -> tuple[float, str]:
+    """Wall seconds and stdout of one `python -m rag ...` run of this checkout."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "rag", *args], env=env, capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, result.stdout
+
+
+def oneshot(gold: Path, calls: int, no_server_calls: int) -> dict:
+    """`rag ask` one process per question: through the server (first call cold) and without it."""
+    from rag.config import Settings
+    from rag.evaluation import read_gold
+    from rag.indexing import build_index
+    from rag.models import make_embedder, open_engine
+    from rag.prompting import build_prompt, select_passages
+
+    settings = Settings(index_dir=WORK / "seeds-index")
+    embedder = make_embedder(settings)
+    build_index(ROOT / "seeds", settings.index_dir, embedder, settings.chunking)
+    questions = [g.question for g in read_gold(gold)]
+    asked = [questions[i % len(questions)] for i in range(calls)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RAG_INDEX": str(settings.index_dir),
+           "PYTHONPATH": str(ROOT)}
+    env.pop("RAG_NO_SERVER", None)
+    rag_command("server", "stop", env=env)
+
+    walls, timings = [], []
+    for question in asked:
+        wall, out = rag_command("ask", question, "--json", env=env)
+        walls.append(wall)
+        timings.append(json.loads(out)["timings"])
+    _, status = rag_command("server", "status", env=env)
+    rag_command("server", "stop", env=env)
+    local = [rag_command("ask", q, "--json", "--no-server", env=env)[0] for q in asked[:no_server_calls]]
+
+    batch_file = WORK / "oneshot-questions.txt"
+    batch_file.write_text("\n".join(asked) + "\n", encoding="utf-8")
+    _, out = rag_command("batch", str(batch_file), "--format", "jsonl", env=env)
+    batch = [json.loads(line)["timings"] for line in out.splitlines()]
+
+    engine = open_engine(settings, embedder)
+    prompts = []
+    for question, row in zip(asked, timings):
+        hits = engine.search(question)
+        prompts.append((build_prompt(question, select_passages(question, hits, settings.context_words)),
+                        int(row["completion_tokens"])))
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
+                n_threads_batch=settings.threads, n_batch=512, verbose=False)
+    per_token = raw_seconds_per_token(llm, prompts[0][0])
+    raw = []
+    for prompt, new_tokens in prompts:
+        llm.reset()  # a fresh cache, as the server evaluates every prompt
+        started = time.perf_counter()
+        llm(prompt, max_tokens=1, temperature=0.0, top_k=1)
+        raw.append(time.perf_counter() - started + max(0, new_tokens - 1) * per_token)
+    later = walls[1:]
+    return {
+        "calls": calls,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "first_call_wall_s": round(walls[0], 2),
+        "later_calls_wall_s": summary(later),
+        "later_calls_answer_s": summary([t["total"] for t in timings[1:]]),
+        "later_calls_client_overhead_s": summary([w - t["total"] for w, t in zip(later, timings[1:])]),
+        "no_server_wall_s": summary(local),
+        "batch_warm_s_per_question": summary([t["total"] for t in batch]),
+        "raw_llama_s_per_question": summary(raw),
+        "server_later_answer_over_raw": round(sum(t["total"] for t in timings[1:]) / sum(raw[1:]), 3),
+        "server_status": status.strip().splitlines(),
+        "walls": [round(w, 2) for w in walls],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--mode", choices=("warm", "oneshot"), default="warm")
+    parser.add_argument("--calls", type=int, default=10, help="oneshot: rag ask calls through the server")
+    parser.add_argument("--no-server-calls", type=int, default=3, help="oneshot: rag ask --no-server calls")
     args = parser.parse_args()
+    if args.mode == "oneshot":
+        result = oneshot(args.gold, args.calls, args.no_server_calls)
+        print(json.dumps(result, indent=2))
+        (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+        (ROOT / "bench" / "results" / "speed-oneshot.json").write_text(json.dumps(result, indent=2) + "\n")
+        return
     report = {"warm": warm(args.gold)}
     print(json.dumps(report["warm"], indent=2), flush=True)
     if args.cold:

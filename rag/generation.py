@@ -210,6 +210,11 @@ class LlamaGenerator:
         pointer = self._llm._ctx.get_logits_ith(-1)
         return np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),)).astype(np.float32)
 
+    def forget(self) -> None:
+        """Drop the cached prompt, so the next one is evaluated exactly as by a freshly loaded model
+        (llama.cpp's numbers depend slightly on how a prompt is split into batches)."""
+        self._llm.n_tokens = 0
+
     def close(self) -> None:
         self._llm.close()
 

@@ -288,13 +288,12 @@ def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: lis
         cache.close()
 
 
-def folder_changes(index: IndexStore) -> FolderChanges | None:
+def folder_changes(corpus_root: str, indexed: dict[str, FileState]) -> FolderChanges | None:
     """Whether the indexed folder changed since the index was built: a stat of each file against
     the index's sizes and mtimes (no reading, no hashing). None when the folder is gone."""
-    root = Path(index.manifest.corpus_root)
+    root = Path(corpus_root)
     if not root.is_dir():
         return None
-    indexed = index.files()
     changed = added = 0
     seen = set()
     for path in iter_files(root):

@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag import abstention
+from rag import abstention, models
 from rag.citations import attribute, cite
 from rag.config import Settings
-from rag.embedding import Embedder, MiniLMEmbedder
-from rag.generation import Generator, LlamaGenerator
+from rag.embedding import Embedder
+from rag.generation import Generator
 from rag.injection import without_orders
 from rag.prompting import (
     ABSTENTION,
@@ -55,9 +55,7 @@ class Engine:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index, embedder)
-        self._generator_factory = generator_factory or (
-            lambda: LlamaGenerator(settings.model_path, threads=settings.threads)
-        )
+        self._generator_factory = generator_factory or models.generator_factory(settings)
         self._generator: Generator | None = None
         self.load_timings: dict[str, float] = {}
 
@@ -77,7 +75,7 @@ class Engine:
         index = open_index(settings.index_dir)
         index_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        embedder = embedder or MiniLMEmbedder()
+        embedder = embedder or models.make_embedder(settings)
         embedder_seconds = time.perf_counter() - started
         check_compatible(index.manifest, embedder.name, settings.chunking)
         engine = cls(settings, index, embedder, generator_factory)

@@ -218,3 +218,23 @@ def index_report_text(report: IndexReport) -> str:
     if report.up_to_date:
         return summary + "; nothing changed"
     return summary + f"; files: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def server_status_text(status: Any, index_dir: Any) -> str:
+    """`rag server status`: a ServerStatus (rag/channel.py) in three lines, or that none runs."""
+    if status is None:
+        return f"No server running for {index_dir}."
+    llm = "loaded" if status.llm_loaded else "not loaded yet"
+    return (
+        f"Server pid {status.pid}, up {_duration(status.uptime_seconds)}, {status.requests} requests, "
+        f"stops after {_duration(status.idle_seconds_left)} more idle\n"
+        f"index  {status.index} ({status.passages} passages)\n"
+        f"model  {status.model} ({llm})\n"
+        f"memory {status.rss_mb:.0f} MB resident, {status.peak_rss_mb:.0f} MB peak"
+    )

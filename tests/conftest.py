@@ -63,9 +63,11 @@ class ScriptedGenerator:
 
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own index directory, whatever the environment says."""
+    """Every test gets its own index directory, whatever the environment says, and answers in-process
+    (tests of the background server opt in by deleting RAG_NO_SERVER)."""
     index_dir = tmp_path / "index"
     monkeypatch.setenv("RAG_INDEX", str(index_dir))
+    monkeypatch.setenv("RAG_NO_SERVER", "1")
     monkeypatch.delenv("RAG_MODEL", raising=False)
     monkeypatch.delenv("RAG_ABSTAIN_THRESHOLD", raising=False)
     return index_dir
@@ -76,8 +78,7 @@ def fake_models(monkeypatch: pytest.MonkeyPatch) -> ScriptedGenerator:
     """Route the library's real model classes to the fakes; returns the generator to script."""
     generator = ScriptedGenerator("They spoke for more than nine hours in Geneva [1].")
     monkeypatch.setattr("rag.embedding.MiniLMEmbedder", FakeEmbedder)
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", FakeEmbedder)
-    monkeypatch.setattr("rag.pipeline.LlamaGenerator", lambda *a, **k: generator)
+    monkeypatch.setattr("rag.generation.LlamaGenerator", lambda *a, **k: generator)
     return generator
 
 

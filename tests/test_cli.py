@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from conftest import SEEDS, ScriptedGenerator
 from rag.cli import app
+from rag.generation import LlamaGenerator
 
 runner = CliRunner()
 
@@ -84,9 +85,7 @@ def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
 
 
 def test_missing_model_file_says_how_to_fix(indexed: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from rag.generation import LlamaGenerator
-
-    monkeypatch.setattr("rag.pipeline.LlamaGenerator", LlamaGenerator)
+    monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGenerator)
     result = runner.invoke(app, ["ask", "q", "--model", str(tmp_path / "none.gguf")])
     assert result.exit_code == 1
     assert "model file" in result.output and "not found; run `make setup`" in result.output

@@ -138,12 +138,12 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
     index = open_index(isolated_index)
-    assert folder_changes(index) == indexing.FolderChanges(str(corpus.resolve()), 0, 0, 0)
+    assert folder_changes(index.manifest.corpus_root, index.files()) == indexing.FolderChanges(str(corpus.resolve()), 0, 0, 0)
     result = runner.invoke(app, ["search", "Geneva"])
     assert "changed since it was indexed" not in result.output
     (corpus / "new.txt").write_text("Another new paragraph.\n")
     (corpus / CHANGED_FILE).write_text("Replaced.\n")
-    assert folder_changes(index) == indexing.FolderChanges(str(corpus.resolve()), 1, 1, 0)
+    assert folder_changes(index.manifest.corpus_root, index.files()) == indexing.FolderChanges(str(corpus.resolve()), 1, 1, 0)
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 0
     assert f"note: {corpus.resolve()} changed since it was indexed (1 changed, 1 added, 0 removed files); " \

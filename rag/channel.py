@@ -1,0 +1,208 @@
+"""What the background server and its clients share: where the socket lives, who may use it,
+how messages are framed, and how a client tells that a running server is the one it needs.
+
+Everything sits in INDEX/.server/, a 0700 folder owned by the user: `sock` (the 0600 Unix socket),
+`lock` (held by the live server, so there is never a second one) and `server.log`. Messages are
+one JSON object per line. Nothing here listens on a network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import socket
+import stat
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+
+PROTOCOL = 1
+DEFAULT_IDLE_SECONDS = 600.0
+FOLDER = ".server"
+SOCKET = "sock"
+LOCK = "lock"
+LOG = "server.log"
+_MAX_SOCKET_PATH = 100  # AF_UNIX allows 107 bytes; longer paths go through /proc/self/fd
+_IGNORED = {FOLDER, ".lock"}
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What `rag server status` shows."""
+
+    pid: int
+    uptime_seconds: float
+    idle_seconds_left: float
+    index: str
+    passages: int
+    model: str
+    llm_loaded: bool
+    rss_mb: float
+    peak_rss_mb: float
+    requests: int
+
+
+class ChannelError(OSError):
+    """The server folder or socket cannot be trusted or reached."""
+
+
+def folder(index_dir: Path) -> Path:
+    return index_dir / FOLDER
+
+
+def idle_seconds() -> float:
+    """RAG_SERVER_IDLE, else the default of ten minutes."""
+    value = os.environ.get("RAG_SERVER_IDLE")
+    return float(value) if value else DEFAULT_IDLE_SECONDS
+
+
+def private_folder(index_dir: Path) -> Path:
+    """INDEX/.server, created 0700 if missing.
+
+    Raises:
+        ChannelError: it is a symlink or belongs to another user.
+    """
+    path = folder(index_dir)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    check_private(path)
+    os.chmod(path, 0o700)
+    return path
+
+
+def check_private(path: Path) -> None:
+    """Raises: ChannelError unless path is a real folder owned by this user."""
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise ChannelError(f"{path} is not a folder owned by this user")
+
+
+@contextlib.contextmanager
+def address(path: Path) -> Iterator[str]:
+    """A name for bind/connect: the path itself, or /proc/self/fd/N/NAME when it is too long."""
+    if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
+        yield str(path)
+        return
+    descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{descriptor}/{path.name}"
+    finally:
+        os.close(descriptor)
+
+
+def peer(connection: socket.socket) -> tuple[int, int]:
+    """(pid, uid) of the process at the other end, from the kernel (SO_PEERCRED)."""
+    raw = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid, uid, _gid = struct.unpack("3i", raw)
+    return pid, uid
+
+
+def connect(index_dir: Path) -> socket.socket:
+    """A connection to the server of index_dir, checked to be run by this user.
+
+    Raises:
+        OSError: no server listens there, or it cannot be trusted.
+    """
+    path = folder(index_dir)
+    check_private(path)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        with address(path / SOCKET) as name:
+            connection.connect(name)
+        if peer(connection)[1] != os.getuid():
+            raise ChannelError(f"the server at {path} runs as another user")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def send(connection: socket.socket, message: dict[str, Any]) -> None:
+    connection.sendall((json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def messages(connection: socket.socket) -> Iterator[dict[str, Any]]:
+    """Each JSON line received until the other side closes.
+
+    Raises:
+        ValueError: a line is not a JSON object.
+    """
+    with connection.makefile("rb") as stream:
+        for line in stream:
+            message = json.loads(line)
+            if not isinstance(message, dict):
+                raise ValueError("not a JSON object")
+            yield message
+
+
+def closed(connection: socket.socket) -> bool:
+    """Whether the other side has hung up (it sends nothing more after its request)."""
+    import select
+
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def fingerprint(settings: Settings) -> dict[str, Any]:
+    """The settings that decide what a server has loaded; a request with others needs another."""
+    return {
+        "index_dir": str(settings.index_dir.resolve()),
+        "model_path": str(settings.model_path.resolve()),
+        "threads": settings.threads,
+        "chunking": dataclasses.asdict(settings.chunking),
+    }
+
+
+def build() -> str:
+    """Changes whenever the installed rag code does, so a server never outlives an upgrade."""
+    digest = hashlib.sha256(str(PROTOCOL).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        info = path.stat()
+        digest.update(f"{path.name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return digest.hexdigest()[:16]
+
+
+def index_signature(index_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and times of the index's files two levels deep: a rebuild changes it.
+
+    Covers a new generation named in CURRENT as well as files rewritten in place.
+    """
+    entries = []
+    for top in _entries(index_dir):
+        entries.append(top)
+        if top[0].endswith("/"):
+            entries.extend(_entries(index_dir / top[0], prefix=top[0]))
+    return tuple(entries)
+
+
+def _entries(directory: Path, prefix: str = "") -> list[tuple[str, int, int]]:
+    try:
+        scanned = list(os.scandir(directory))
+    except OSError:
+        return []
+    rows = []
+    for entry in scanned:
+        if entry.name in _IGNORED:
+            continue
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            slash = "/" if entry.is_dir(follow_symlinks=False) else ""
+            rows.append((prefix + entry.name + slash, info.st_size if not slash else 0, info.st_mtime_ns))
+    return sorted(rows)
+
+
+def has_index(index_dir: Path) -> bool:
+    """Whether anything but the server's own files is in index_dir (the loader says if it is usable)."""
+    return bool(_entries(index_dir))

@@ -1,0 +1,286 @@
+"""`rag ask` and `rag search` through the warm background server, or in this process.
+
+The first call starts the server for the index (detached, its own session, output to
+INDEX/.server/server.log) and waits for its socket; later calls find the models loaded. Whatever
+goes wrong with the server (none yet, killed, socket file left behind, older code, other model
+settings) the call starts a new one or answers in-process: the server is an optimisation, never
+a reason to fail. Results are the same dataclasses either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag import channel, wire
+from rag.config import Settings
+from rag.errors import IndexNotFoundError, RagError
+
+if TYPE_CHECKING:
+    from rag.pipeline import Answer
+    from rag.retrieval import Hit
+
+START_SECONDS = 20.0  # for the socket to appear; loading happens after, while the client waits
+STOP_SECONDS = 10.0
+
+
+class Unavailable(Exception):
+    """The server cannot serve this call; the caller answers in-process instead."""
+
+
+def enabled(no_server: bool = False) -> bool:
+    """Whether to use the server: not with --no-server or RAG_NO_SERVER=1."""
+    return not no_server and os.environ.get("RAG_NO_SERVER", "").lower() not in ("1", "true", "yes")
+
+
+def ask(
+    settings: Settings,
+    question: str,
+    *,
+    k: int | None = None,
+    mode: str = "hybrid",
+    on_token: Callable[[str], None] | None = None,
+    use_server: bool = True,
+) -> Answer:
+    """One checked answer, from the warm server when possible; timings include any model loading.
+
+    Raises:
+        RagError: as Engine.open and Engine.ask.
+    """
+    from rag.pipeline import Answer
+
+    if use_server:
+        request = {"command": "ask", "question": question, "k": k, "mode": mode, "stream": on_token is not None}
+        try:
+            return wire.from_dict(Answer, call(settings, request, on_token)["answer"])
+        except Unavailable:
+            pass
+    from rag.models import open_engine
+
+    engine = open_engine(settings)
+    answer = engine.ask(question, k=k, mode=mode, on_token=on_token)  # type: ignore[arg-type]
+    return dataclasses.replace(answer, timings={**engine.load_timings, **answer.timings})
+
+
+def search(settings: Settings, query: str, *, k: int | None = None, mode: str = "hybrid", use_server: bool = True) -> list[Hit]:
+    """The k best passages, from the warm server when possible (it never loads the LLM for this).
+
+    Raises:
+        RagError: as Engine.open.
+    """
+    from rag.retrieval import Hit
+
+    if use_server:
+        try:
+            reply = call(settings, {"command": "search", "query": query, "k": k, "mode": mode})
+            return [wire.from_dict(Hit, hit) for hit in reply["hits"]]
+        except Unavailable:
+            pass
+    from rag.models import open_engine
+
+    return open_engine(settings).search(query, k, mode)  # type: ignore[arg-type]
+
+
+def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Send one request to the index's server (starting or replacing it as needed); its last reply.
+
+    Raises:
+        Unavailable: no server could serve it; answer in-process.
+        RagError: the server answered with an error the in-process path would give too.
+    """
+    if not channel.has_index(settings.index_dir):
+        raise Unavailable("no index: the in-process path says so")
+    request = {
+        **request,
+        "protocol": channel.PROTOCOL,
+        "build": channel.build(),
+        "fingerprint": channel.fingerprint(settings),
+        "settings": wire.to_dict(settings),
+    }
+    for _attempt in range(2):
+        connection = _connect_or_start(settings, preload_generator=request["command"] == "ask")
+        pid = _peer_pid(connection)
+        try:
+            reply = _exchange(connection, request, on_token)
+        except (OSError, ValueError) as error:
+            if isinstance(error, ValueError):  # speaks something else: an old server
+                _stop(settings.index_dir, pid)
+            continue  # it died or went idle meanwhile: start another
+        finally:
+            connection.close()
+        if "stale" in reply:
+            _stop(settings.index_dir, pid)
+            continue
+        if "error" in reply:
+            if reply.get("during") == "request":
+                raise RagError(reply["error"])
+            raise Unavailable(reply["error"])  # load problems and bugs: in-process reports them its way
+        return reply
+    raise Unavailable("the server did not answer")
+
+
+def _exchange(connection: Any, request: dict[str, Any], on_token: Callable[[str], None] | None) -> dict[str, Any]:
+    """Send the request, pass streamed tokens on, return the final reply.
+
+    Raises:
+        OSError: the connection broke before the final reply.
+        ValueError: the reply is not this protocol.
+    """
+    channel.send(connection, request)
+    for message in channel.messages(connection):
+        if "token" in message:
+            if on_token is not None:
+                on_token(message["token"])
+            continue
+        return message
+    raise ConnectionResetError("the server closed the connection")
+
+
+def _peer_pid(connection: Any) -> int | None:
+    try:
+        return channel.peer(connection)[0]
+    except OSError:
+        return None
+
+
+def _connect_or_start(settings: Settings, *, preload_generator: bool) -> Any:
+    """A connection to a live server, after starting one if none answers.
+
+    Raises:
+        Unavailable: the server folder is not ours, or no server came up in time.
+    """
+    try:
+        return channel.connect(settings.index_dir)
+    except (FileNotFoundError, ConnectionRefusedError):
+        pass  # no server, or a socket file left by a dead one
+    except OSError as error:
+        raise Unavailable(str(error)) from error
+    return _wait_for(settings, start(settings, preload_generator=preload_generator))
+
+
+def _wait_for(settings: Settings, process: subprocess.Popen[bytes]) -> Any:
+    """A connection to the server as soon as it listens (to ours, or to one started alongside).
+
+    Raises:
+        Unavailable: it exited with an error or did not listen within START_SECONDS.
+    """
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            return channel.connect(settings.index_dir)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if process.poll() not in (None, 0):
+                raise Unavailable(f"the server failed to start; see {_log_path(settings)}") from None
+            time.sleep(0.01)
+        except OSError as error:
+            raise Unavailable(str(error)) from error
+    raise Unavailable(f"the server did not start in time; see {_log_path(settings)}")
+
+
+def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
+    """Make sure a server runs for settings.index_dir; its pid.
+
+    Raises:
+        IndexNotFoundError: there is no index to serve.
+        RagError: the server could not be started.
+    """
+    if not channel.has_index(settings.index_dir):
+        raise IndexNotFoundError(f"no index at {settings.index_dir}; build one with `rag index DIR`")
+    try:
+        try:
+            connection = channel.connect(settings.index_dir)
+        except (FileNotFoundError, ConnectionRefusedError):
+            connection = _wait_for(settings, start(settings, idle=idle))
+    except (Unavailable, OSError) as error:
+        raise RagError(f"cannot start the server for {settings.index_dir} ({error})") from None
+    with connection:
+        return _peer_pid(connection) or 0
+
+
+def start(settings: Settings, *, preload_generator: bool = False, idle: float | None = None) -> subprocess.Popen[bytes]:
+    """Launch `python -m rag.server` detached (own session, output to the log), not waiting for it.
+
+    Raises:
+        Unavailable: the server folder cannot be made private.
+    """
+    try:
+        directory = channel.private_folder(settings.index_dir)
+        log = os.open(directory / channel.LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as error:
+        raise Unavailable(str(error)) from error
+    absolute = dataclasses.replace(settings, index_dir=settings.index_dir.resolve(), model_path=settings.model_path.resolve())
+    command = [sys.executable, "-m", "rag.server", "--settings", _json(wire.to_dict(absolute))]
+    if idle is not None:
+        command += ["--idle", str(idle)]
+    if preload_generator:
+        command.append("--preload-generator")
+    package_root = str(Path(__file__).resolve().parent.parent)  # the server runs this very code
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    try:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd="/",
+            start_new_session=True, close_fds=True, env={**os.environ, "PYTHONPATH": path},
+        )
+    finally:
+        os.close(log)
+
+
+def status(index_dir: Path) -> channel.ServerStatus | None:
+    """The running server's status, or None when no server answers for index_dir."""
+    try:
+        connection = channel.connect(index_dir)
+    except OSError:
+        return None
+    with connection:
+        try:
+            reply = _exchange(connection, {"command": "status"}, None)
+        except (OSError, ValueError):
+            return None
+    return wire.from_dict(channel.ServerStatus, reply["status"]) if "status" in reply else None
+
+
+def stop(index_dir: Path) -> int | None:
+    """Stop the server of index_dir and wait until it is gone; its pid, or None if none ran."""
+    try:
+        connection = channel.connect(index_dir)
+    except OSError:
+        return None
+    with connection:
+        pid = _peer_pid(connection)
+    _stop(index_dir, pid)
+    return pid
+
+
+def _stop(index_dir: Path, pid: int | None) -> None:
+    """Ask the server to stop; kill it if it does not go, so a replacement can take its place."""
+    try:
+        with channel.connect(index_dir) as connection:
+            _exchange(connection, {"command": "stop"}, None)
+    except (OSError, ValueError):
+        pass
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            channel.connect(index_dir).close()
+        except OSError:
+            return
+        time.sleep(0.02)
+    if pid and pid != os.getpid():
+        os.kill(pid, signal.SIGKILL)
+
+
+def _log_path(settings: Settings) -> Path:
+    return channel.folder(settings.index_dir) / channel.LOG
+
+
+def _json(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,328 @@
+"""The warm background server over its real Unix socket, with the fake models.
+
+Most tests run the server in a thread of this process; the ones about starting, replacing and
+killing it spawn `python -m rag.server` with fakes (tests/server_fakes.py). A fixture stops every
+server a test started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import socket
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from rag import channel, client, wire
+from rag.cli import app
+from rag.config import Settings
+from rag.indexing import build_index
+from rag.models import open_engine
+from rag.pipeline import Answer
+from rag.server import Server
+
+QUESTION = "How long did Kerry and Lavrov talk in Geneva?"
+REPLY = "They spoke for more than nine hours in Geneva [1]."
+TESTS = Path(__file__).resolve().parent
+
+
+class TimedGenerator(ScriptedGenerator):
+    """Records when each answer starts and ends, taking `seconds` per streamed word."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        super().__init__(REPLY)
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+
+    def generate(self, prompt: str, **options: Any) -> Any:
+        started = time.monotonic()
+        on_token = options.pop("on_token", None)
+
+        def slow(piece: str) -> None:
+            time.sleep(self.seconds)
+            if on_token:
+                on_token(piece)
+
+        result = super().generate(prompt, on_token=slow, **options)
+        self.spans.append((started, time.monotonic()))
+        return result
+
+
+@pytest.fixture
+def settings(isolated_index: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """An indexed seeds/ with the server allowed; any spawned server gets the fake models."""
+    monkeypatch.delenv("RAG_NO_SERVER")
+    monkeypatch.setenv("RAG_SERVER_MODELS", "server_fakes:models")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    current = Settings()
+    build_index(SEEDS, current.index_dir, FakeEmbedder(), current.chunking)
+    yield current
+    client.stop(current.index_dir)
+    assert client.status(current.index_dir) is None
+
+
+@pytest.fixture
+def serve(settings: Settings) -> Iterator[Callable[..., Server]]:
+    """Start a server in a thread of this process; returns the starter."""
+    running: list[tuple[Server, threading.Thread]] = []
+
+    def start(generator: ScriptedGenerator | None = None, **options: Any) -> Server:
+        made = generator or TimedGenerator()
+        server = Server(settings, make_embedder=lambda s: FakeEmbedder(), make_generator=lambda s: made, **options)
+        server.generator_used = made  # type: ignore[attr-defined]
+        thread = threading.Thread(target=server.serve, daemon=True)
+        thread.start()
+        assert server.ready.wait(10)
+        running.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in running:
+        server.stop()
+        thread.join(10)
+
+
+def in_process(settings: Settings, **options: Any) -> Answer:
+    return client.ask(settings, QUESTION, use_server=False, **options)
+
+
+def without_timings(answer: Answer) -> Answer:
+    return dataclasses.replace(answer, timings={})
+
+
+def raw_request(settings: Settings, request: dict[str, Any]) -> list[dict[str, Any]]:
+    with channel.connect(settings.index_dir) as connection:
+        channel.send(connection, request)
+        return list(channel.messages(connection))
+
+
+def test_answers_searches_and_streams_as_in_process(settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator) -> None:
+    server = serve()
+    streamed: list[str] = []
+    answer = client.ask(settings, QUESTION, on_token=streamed.append)
+    assert without_timings(answer) == without_timings(in_process(settings))
+    assert "".join(streamed).split() == REPLY.split()
+    assert {"embedder_load", "index_load", "retrieval", "total"} <= set(answer.timings)
+    assert "embedder_load" not in client.ask(settings, QUESTION).timings  # loading is reported once
+    hits = client.search(settings, "nine hours Geneva", k=3, mode="dense")
+    assert hits == open_engine(settings).search("nine hours Geneva", 3, "dense")
+    assert client.status(settings.index_dir).requests == 3  # type: ignore[union-attr]
+    assert len(server.generator_used.prompts) == 2  # type: ignore[attr-defined]
+
+
+def test_socket_is_owner_only_and_status_and_stop_work(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve(idle=300)
+    folder = channel.folder(settings.index_dir)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(folder / channel.SOCKET).st_mode) == 0o600
+    assert stat.S_ISSOCK(os.stat(folder / channel.SOCKET).st_mode)
+    client.search(settings, "Geneva")
+    status = client.status(settings.index_dir)
+    assert status is not None and status.pid == os.getpid() and status.passages == 80 and status.requests == 1
+    assert 290 < status.idle_seconds_left <= 300 and status.rss_mb > 0
+    assert client.stop(settings.index_dir) == os.getpid()
+    assert client.status(settings.index_dir) is None
+    assert not (folder / channel.SOCKET).exists()
+
+
+def test_search_never_loads_the_language_model(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve()
+    client.search(settings, "Geneva")
+    assert client.status(settings.index_dir).llm_loaded is False  # type: ignore[union-attr]
+    client.ask(settings, QUESTION)
+    assert client.status(settings.index_dir).llm_loaded is True  # type: ignore[union-attr]
+
+
+def test_other_users_are_refused(settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve()
+    server.owner = os.getuid() + 1
+    replies = raw_request(settings, {"command": "status"})
+    assert replies == [{"error": "refused: this server belongs to another user", "during": "peer"}]
+    assert client.ask(settings, QUESTION).answer.startswith("They spoke")  # answered in-process instead
+    monkeypatch.setattr(channel, "peer", lambda connection: (1, os.getuid() + 1))
+    with pytest.raises(channel.ChannelError, match="another user"):
+        channel.connect(settings.index_dir)  # nor does a client talk to another user's server
+
+
+def test_stale_requests_are_told_so(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve()
+    base = {"command": "search", "query": "Geneva", "settings": wire.to_dict(settings),
+            "protocol": channel.PROTOCOL, "build": channel.build(), "fingerprint": channel.fingerprint(settings)}
+    assert "hits" in raw_request(settings, base)[-1]
+    assert "stale" in raw_request(settings, {**base, "protocol": 99})[-1]
+    assert "stale" in raw_request(settings, {**base, "build": "old"})[-1]
+    other = channel.fingerprint(dataclasses.replace(settings, threads=settings.threads + 1))
+    assert "stale" in raw_request(settings, {**base, "fingerprint": other})[-1]
+
+
+def test_two_clients_are_served_one_after_the_other(settings: Settings, serve: Callable[..., Server]) -> None:
+    server = serve(TimedGenerator(seconds=0.05))
+    answers: list[Answer] = []
+    threads = [threading.Thread(target=lambda: answers.append(client.ask(settings, QUESTION))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [a.answer for a in answers] == ["They spoke for more than nine hours in Geneva."] * 2
+    (first_start, first_end), (second_start, _) = sorted(server.generator_used.spans)  # type: ignore[attr-defined]
+    assert second_start >= first_end
+
+
+def test_idle_server_stops_and_removes_its_socket(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve(idle=0.3)
+    client.search(settings, "Geneva")
+    deadline = time.monotonic() + 10
+    while client.status(settings.index_dir) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.status(settings.index_dir) is None
+    assert not (channel.folder(settings.index_dir) / channel.SOCKET).exists()
+
+
+def test_rebuilt_index_is_noticed(settings: Settings, serve: Callable[..., Server], tmp_path: Path) -> None:
+    serve()
+    assert "zeppelin" not in client.search(settings, "zeppelin", k=1)[0].chunk.text
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "airships.txt").write_text("The zeppelin flew over the lake at dawn with forty passengers.\n")
+    build_index(corpus, settings.index_dir, FakeEmbedder(), settings.chunking)
+    assert "zeppelin" in client.search(settings, "zeppelin", k=1)[0].chunk.text
+    assert client.status(settings.index_dir).passages == 1  # type: ignore[union-attr]
+
+
+def test_cli_output_is_the_same_with_and_without_the_server(settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator) -> None:
+    serve()
+    runner = CliRunner()
+    for command in (["ask", QUESTION], ["search", "nine hours Geneva", "--k", "2"], ["search", "Geneva", "--json"]):
+        served = runner.invoke(app, command)
+        local = runner.invoke(app, [*command, "--no-server"])
+        assert (served.exit_code, served.output) == (local.exit_code, local.output) == (0, local.output)
+    served, local = (json.loads(runner.invoke(app, ["ask", QUESTION, "--json", *extra]).output) for extra in ([], ["--no-server"]))
+    assert {**served, "timings": {}} == {**local, "timings": {}}
+    assert client.status(settings.index_dir).requests == 4  # type: ignore[union-attr]
+
+
+# --- spawned servers: python -m rag.server with the fakes
+
+
+def test_first_call_starts_a_detached_server_that_later_calls_reuse(settings: Settings) -> None:
+    first = client.ask(settings, QUESTION)
+    status = client.status(settings.index_dir)
+    assert status is not None and status.pid != os.getpid()
+    assert os.getsid(status.pid) == status.pid  # its own session: a closed terminal does not end it
+    assert client.ask(settings, QUESTION).answer == first.answer == "They spoke for more than nine hours in Geneva."
+    assert client.status(settings.index_dir).pid == status.pid  # type: ignore[union-attr]
+    log = (channel.folder(settings.index_dir) / channel.LOG).read_text()
+    assert f"pid {status.pid} serving" in log
+
+
+def test_socket_file_left_behind_is_replaced(settings: Settings) -> None:
+    folder = channel.private_folder(settings.index_dir)
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(folder / channel.SOCKET))
+    leftover.close()  # the file stays, nobody listens
+    assert client.search(settings, "Geneva", k=1)[0].chunk.file.endswith(".txt")
+    assert client.status(settings.index_dir) is not None
+
+
+def test_killed_server_is_replaced(settings: Settings) -> None:
+    client.search(settings, "Geneva")
+    killed = client.status(settings.index_dir).pid  # type: ignore[union-attr]
+    os.kill(killed, signal.SIGKILL)
+    while _alive(killed):
+        time.sleep(0.05)
+    assert client.ask(settings, QUESTION).answer == "They spoke for more than nine hours in Geneva."
+    assert client.status(settings.index_dir).pid not in (killed, None)  # type: ignore[union-attr]
+
+
+def test_server_for_other_settings_is_replaced(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve()
+    other = dataclasses.replace(settings, threads=settings.threads + 1)
+    assert client.search(other, "Geneva", k=1)
+    status = client.status(settings.index_dir)
+    assert status is not None and status.pid != os.getpid()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)  # our child: reap it
+        return waited == 0
+    except ChildProcessError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def test_a_long_index_path_still_gets_a_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = tmp_path / ("very-long-folder-name-" * 5) / "index"
+    monkeypatch.setenv("RAG_INDEX", str(deep))
+    monkeypatch.delenv("RAG_NO_SERVER")
+    settings = Settings()
+    build_index(SEEDS, deep, FakeEmbedder(), settings.chunking)
+    assert len(str(deep / ".server" / "sock")) > 108
+    server = Server(settings, make_embedder=lambda s: FakeEmbedder(), make_generator=lambda s: TimedGenerator())
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        assert server.ready.wait(10)
+        assert client.search(settings, "Geneva", k=1)
+        assert client.status(deep).requests == 1  # type: ignore[union-attr]
+    finally:
+        server.stop()
+        thread.join(10)
+
+
+def test_answers_cross_the_wire_unchanged(settings: Settings, fake_models: ScriptedGenerator) -> None:
+    answer = in_process(settings)
+    assert answer.citations and answer.claims
+    assert wire.from_dict(Answer, json.loads(json.dumps(wire.to_dict(answer)))) == answer
+    assert wire.from_dict(Settings, json.loads(json.dumps(wire.to_dict(settings)))) == settings
+
+
+def test_a_model_that_cannot_load_is_reported_as_without_the_server(
+    settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.errors import ModelError
+
+    def broken(settings: Settings) -> ScriptedGenerator:
+        raise ModelError("model file /elsewhere/none.gguf not found; run `make setup`")
+
+    server = serve()
+    server._make_generator = broken  # type: ignore[method-assign]
+    monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGeneratorStandIn)
+    result = CliRunner().invoke(app, ["ask", QUESTION])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: model file {settings.model_path} not found; run `make setup`"
+
+
+class LlamaGeneratorStandIn:
+    """What the in-process path loads after the server could not: fails naming the path as given."""
+
+    def __init__(self, model_path: Path, **options: Any) -> None:
+        from rag.errors import ModelError
+
+        raise ModelError(f"model file {model_path} not found; run `make setup`")
+
+
+def test_a_client_that_leaves_stops_its_answer(settings: Settings, serve: Callable[..., Server]) -> None:
+    server = serve(TimedGenerator(seconds=0.2))
+    request = {"command": "ask", "question": QUESTION, "settings": wire.to_dict(settings), "stream": False,
+               "protocol": channel.PROTOCOL, "build": channel.build(), "fingerprint": channel.fingerprint(settings)}
+    with channel.connect(settings.index_dir) as connection:
+        channel.send(connection, request)
+        time.sleep(0.5)
+    started = time.monotonic()
+    assert client.search(settings, "Geneva")  # served as soon as the abandoned answer stopped
+    assert time.monotonic() - started < 1.5
+    assert not server.generator_used.spans  # type: ignore[attr-defined]  # the answer never finished
