@@ -64,6 +64,10 @@ class Generator(Protocol):
         """P(yes) / (P(yes) + P(no)) for the token that follows prompt."""
         ...
 
+    def start_from(self, prefix: str) -> None:
+        """Make the next prompt (which begins with prefix) evaluate as it would after a fresh load."""
+        ...
+
 
 class LlamaGenerator:
     """A llama.cpp model kept warm in memory; consecutive prompts reuse their common prefix."""
@@ -210,10 +214,21 @@ class LlamaGenerator:
         pointer = self._llm._ctx.get_logits_ith(-1)
         return np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),)).astype(np.float32)
 
-    def forget(self) -> None:
-        """Drop the cached prompt, so the next one is evaluated exactly as by a freshly loaded model
-        (llama.cpp's numbers depend slightly on how a prompt is split into batches)."""
+    def start_from(self, prefix: str) -> None:
+        """Cut the KV cache back to exactly prefix, evaluating prefix on its own when absent.
+
+        llama.cpp's numbers depend slightly on how a prompt is split into evaluation batches. Every
+        question starts from the same checkpoint (the fixed instructions and examples), so its
+        answer is the same to the last digit whatever was asked before, in chat, batch, the server
+        or a fresh process, while the prefix is evaluated once per loaded model.
+        """
+        tokens = self.tokens(prefix)
+        cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        if cached[: len(tokens)] == tokens and self._llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1):
+            self._llm.n_tokens = len(tokens)
+            return
         self._llm.n_tokens = 0
+        self._llm.eval(tokens)
 
     def close(self) -> None:
         self._llm.close()

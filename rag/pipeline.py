@@ -24,6 +24,7 @@ from rag.prompting import (
     parse_reply,
     precheck_prompt,
     select_passages,
+    system_prefix,
 )
 from rag.results import Answer, Claim, Passage
 from rag.retrieval import Hit, Mode, Retriever
@@ -128,6 +129,7 @@ class Engine:
         ]
         generator = self.generator
         started = time.perf_counter()
+        generator.start_from(system_prefix())
         precheck = generator.yes_probability(precheck_prompt(question, passages))
         precheck_seconds = time.perf_counter() - started
         prompt = build_prompt(question, passages)

@@ -24,6 +24,7 @@ CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
+PROTECT_BEST = True  # each retriever's best candidate stays in a hybrid top k (see keep_in_first)
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,12 @@ class Retriever:
         rows, dense, keyword = candidate_scores(dense_list, keyword_list, pool, self.index.count)
         fused = fuse(dense, keyword, mode)
         order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
+        ranked = [int(rows[i]) for i in order]
+        if mode == "hybrid" and PROTECT_BEST:
+            ranked = keep_in_first(ranked, [r for r, _ in dense_list[:1]] + [r for r, _ in keyword_list[:1]], k)
         position = {int(r): i for i, r in enumerate(rows)}
         hits = []
-        for row, chunk, vector in self._distinct([int(rows[i]) for i in order], k):
+        for row, chunk, vector in self._distinct(ranked, k):
             i = position[row]
             # the true cosine, also for a chunk only the keyword list found
             cosine = float(vector @ query_vector) if query_vector is not None else float(dense[i])
@@ -89,6 +93,19 @@ class Retriever:
                 if len(kept) == k:
                     return kept
         return kept
+
+
+def keep_in_first(ranked: list[int], protected: list[int], k: int) -> list[int]:
+    """Move each protected row that ranks below k up to the last places within k.
+
+    A question worded unlike its passage has one retriever's best candidate right and the other's
+    scores pulling it down; keeping each retriever's best makes the mix never worse than losing one.
+    """
+    protected = [r for r in dict.fromkeys(protected) if r not in ranked[:k]]
+    if not protected or k <= len(protected):
+        return ranked
+    rest = [r for r in ranked if r not in protected]
+    return rest[: k - len(protected)] + protected + rest[k - len(protected) :]
 
 
 def candidate_scores(

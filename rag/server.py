@@ -211,10 +211,6 @@ class Server:
                 channel.send(connection, {"hits": [wire.to_dict(h) for h in hits]})
                 return
 
-            forget = getattr(self._generator, "forget", None)
-            if forget is not None:
-                forget()  # answer as a fresh `rag ask --no-server` would, to the last digit
-
             def on_token(piece: str) -> None:
                 if request.get("stream"):
                     channel.send(connection, {"token": piece})
@@ -256,7 +252,7 @@ class Server:
             self._unreported["embedder_load"] = time.perf_counter() - started
         engine = open_engine(self.settings, self._embedder, self._generator_now)
         self._unreported["index_load"] = engine.load_timings["index_load"]
-        _log(f"loaded index: {len(engine.index.chunks)} passages" + (" (rebuilt)" if self._engine else ""))
+        _log(f"loaded index: {engine.index.count} passages" + (" (rebuilt)" if self._engine else ""))
         self._engine, self._signature = engine, signature
         return engine
 
@@ -286,7 +282,7 @@ class Server:
             uptime_seconds=round(now - self._started, 1),
             idle_seconds_left=round(max(0.0, idle_left), 1),
             index=self.fingerprint["index_dir"],
-            passages=len(engine.index.chunks) if engine else 0,
+            passages=engine.index.count if engine else 0,
             model=self.fingerprint["model_path"],
             llm_loaded=self._generator is not None,
             rss_mb=rss,

@@ -60,6 +60,9 @@ class ScriptedGenerator:
     def yes_probability(self, prompt: str) -> float:
         return self.yes
 
+    def start_from(self, prefix: str) -> None:
+        self.prefix = prefix
+
 
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

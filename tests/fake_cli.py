@@ -21,8 +21,7 @@ class SlowGenerator(ScriptedGenerator):
 
 generator = SlowGenerator("They spoke for more than nine hours in Geneva [1].")
 rag.embedding.MiniLMEmbedder = FakeEmbedder  # type: ignore[misc]
-rag.pipeline.MiniLMEmbedder = FakeEmbedder  # type: ignore[misc]
-rag.pipeline.LlamaGenerator = lambda *a, **k: generator  # type: ignore[misc]
+rag.generation.LlamaGenerator = lambda *a, **k: generator  # type: ignore[misc]
 
 if __name__ == "__main__":
     from rag.cli import app

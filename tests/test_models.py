@@ -139,7 +139,7 @@ def test_default_model_missing_truncated_or_altered(default_model: Path, tmp_pat
 
 
 def test_a_file_that_is_not_a_gguf_is_one_clear_line(fake_models: ScriptedGenerator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rag.pipeline.LlamaGenerator", LlamaGenerator)
+    monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGenerator)
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
     fake = tmp_path / "model.gguf"
     fake.write_text("<html>not a model</html>")
@@ -154,7 +154,7 @@ def test_index_built_with_another_embedding_model_says_rebuild(fake_models: Scri
     class OtherEmbedder(type(__import__("conftest").FakeEmbedder())):  # type: ignore[misc]
         name = "other-embedder"
 
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", OtherEmbedder)
+    monkeypatch.setattr("rag.embedding.MiniLMEmbedder", OtherEmbedder)
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 1
     assert result.output == f"error: the index was built with fake-embedder, not other-embedder; rebuild it with `rag index {SEEDS}`\n"
