@@ -21,7 +21,7 @@ import scifact  # noqa: E402
 from rag import retrieval  # noqa: E402
 from rag.embedding import MiniLMEmbedder  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
-from rag.store import load_index  # noqa: E402
+from rag.store import open_index  # noqa: E402
 
 
 def run(retriever: Retriever, queries: dict[str, str], qrels: dict, mode: str) -> dict[str, float]:
@@ -43,7 +43,7 @@ def main() -> None:
         row = json.loads(line)
         queries[row["_id"]] = row["text"]
     qrels = scifact.read_qrels(data)
-    retriever = Retriever(load_index(scifact.INDEX), MiniLMEmbedder())
+    retriever = Retriever(open_index(scifact.INDEX), MiniLMEmbedder())
     results = []
     print("dense", run(retriever, queries, qrels, "dense"), flush=True)
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7):

@@ -11,8 +11,8 @@ Cold: `rag ask --json` five times as a user runs it, split into imports, loading
 One-shot (`--mode oneshot`): `rag ask` as a user runs it, one process per question, through the
 warm background server: the first call starts the server (cold), the next ones find it loaded;
 wall times against `rag ask --no-server` (everything loaded per call), warm seconds per question
-of `rag batch` (models loaded once, in-process), and raw llama.cpp on the very same prompts from a
-fresh cache (as the server evaluates them). Writes bench/results/speed-oneshot.json.
+of `rag batch` (models loaded once, in-process), and raw llama.cpp on the very same prompts from
+the cached instructions (as the server evaluates them). Writes bench/results/speed-oneshot.json.
 
     .venv/bin/python bench/speed.py [--gold ../shared/eval/dev.jsonl] [--cold 5]
     .venv/bin/python bench/speed.py --mode oneshot [--calls 10] [--no-server-calls 3]
@@ -32,7 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = ROOT / "bench" / "work"
-SYSTEM_ONLY = ""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -57,12 +56,32 @@ def raw_seconds_per_token(llm, prompt: str) -> float:  # type: ignore[no-untyped
     return (time.perf_counter() - started - one) / 64
 
 
+def raw_from_prefix(model_path: Path, threads: int, prompts: list[tuple[str, int]]) -> list[float]:
+    """Seconds of raw llama.cpp per prompt, each evaluated from the cached instructions and
+    examples (as the tool starts every question) plus the tool's number of generated tokens."""
+    from llama_cpp import Llama
+
+    from rag.prompting import system_prefix
+
+    llm = Llama(model_path=str(model_path), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+                n_batch=512, verbose=False)
+    per_token = raw_seconds_per_token(llm, prompts[0][0])
+    raw = []
+    for prompt, new_tokens in prompts:
+        llm(system_prefix(), max_tokens=1)  # leave only the instructions in the cache, as the tool finds it
+        started = time.perf_counter()
+        llm(prompt, max_tokens=1, temperature=0.0, top_k=1)
+        raw.append(time.perf_counter() - started + max(0, new_tokens - 1) * per_token)
+    llm.close()
+    return raw
+
+
 def warm(gold: Path) -> dict:
     from rag.config import Settings
     from rag.evaluation import read_gold
     from rag.indexing import build_index
     from rag.models import make_embedder, open_engine
-    from rag.prompting import SYSTEM, build_prompt, chat, select_passages
+    from rag.prompting import build_prompt, select_passages
 
     settings = Settings(index_dir=WORK / "seeds-index")
     embedder = make_embedder(settings)
@@ -78,21 +97,7 @@ def warm(gold: Path) -> dict:
         prompts.append((build_prompt(question, select_passages(question, hits, settings.context_words)),
                         int(answer.timings["completion_tokens"])))
     engine.generator.close()  # type: ignore[attr-defined]
-
-    from llama_cpp import Llama
-
-    global SYSTEM_ONLY
-    SYSTEM_ONLY = chat(SYSTEM, "")
-
-    llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
-                n_threads_batch=settings.threads, n_batch=512, verbose=False)
-    per_token = raw_seconds_per_token(llm, prompts[0][0])
-    raw = []
-    for prompt, new_tokens in prompts:
-        llm(SYSTEM_ONLY, max_tokens=1)  # leave only the instructions in the cache, as the tool finds it
-        started = time.perf_counter()
-        llm(prompt, max_tokens=1, temperature=0.0, top_k=1)
-        raw.append(time.perf_counter() - started + max(0, new_tokens - 1) * per_token)
+    raw = raw_from_prefix(settings.model_path, settings.threads, prompts)
     tool_total = sum(r["total"] for r in rows)
     llm_only = sum(r["prompt"] + r["generation"] for r in rows)
     return {
@@ -172,17 +177,7 @@ def oneshot(gold: Path, calls: int, no_server_calls: int) -> dict:
         hits = engine.search(question)
         prompts.append((build_prompt(question, select_passages(question, hits, settings.context_words)),
                         int(row["completion_tokens"])))
-    from llama_cpp import Llama
-
-    llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
-                n_threads_batch=settings.threads, n_batch=512, verbose=False)
-    per_token = raw_seconds_per_token(llm, prompts[0][0])
-    raw = []
-    for prompt, new_tokens in prompts:
-        llm.reset()  # a fresh cache, as the server evaluates every prompt
-        started = time.perf_counter()
-        llm(prompt, max_tokens=1, temperature=0.0, top_k=1)
-        raw.append(time.perf_counter() - started + max(0, new_tokens - 1) * per_token)
+    raw = raw_from_prefix(settings.model_path, settings.threads, prompts)
     later = walls[1:]
     return {
         "calls": calls,

@@ -120,8 +120,11 @@ def read_manifest(index_dir: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         version = data.get("format_version") if isinstance(data, dict) else None
         root = data.get("corpus_root", "DIR") if isinstance(data, dict) else "DIR"
+        newer = isinstance(version, int) and version > FORMAT_VERSION
         raise IndexMismatchError(
-            f"the index has format {version}, this rag reads {FORMAT_VERSION}; " + rebuild_hint(root)
+            f"the index has format {version}, this rag reads {FORMAT_VERSION}; "
+            + ("it was written by a newer rag: upgrade rag, or " if newer else "")
+            + rebuild_hint(root)
         )
     try:
         return Manifest(**data)

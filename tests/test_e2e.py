@@ -41,3 +41,18 @@ def test_streamed_tokens_make_up_the_reply(engine: Engine) -> None:
     answer = engine.ask("In which city did Kerry and Lavrov talk for nine hours?", on_token=pieces.append)
     assert len(pieces) > 1 and "Geneva" in "".join(pieces)
     assert not answer.abstained and "Geneva" in answer.answer
+
+
+def test_abstains_on_a_near_miss_that_shares_the_documents_words(engine: Engine) -> None:
+    answer = engine.ask("Who is Syria's ambassador to the United Nations?")
+    assert answer.abstained and answer.citations == []
+    assert answer.draft is not None  # the withheld draft stays inspectable
+    assert set(answer.signals) >= {"precheck", "self_check", "model_refusal"}
+
+
+def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine: Engine) -> None:
+    question = "What did Lavrov say about the ceasefire?"
+    first = engine.ask(question)
+    engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    again = engine.ask(question)
+    assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)

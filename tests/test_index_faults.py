@@ -1,0 +1,60 @@
+"""A damaged or busy index ends in one line naming the fix, through the CLI, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from rag.config import ChunkSettings
+from rag.faiss_store import current_generation
+from rag.indexing import build_index
+from rag.store import write_lock
+
+FAKE_CLI = Path(__file__).parent / "fake_cli.py"
+
+
+def rag(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(FAKE_CLI), *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def built(isolated_index: Path) -> Path:
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    generation = current_generation(isolated_index)
+    assert generation is not None
+    return generation
+
+
+def one_line_failure(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("part", ["dense", "metadata"])
+def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: str) -> None:
+    damaged = next(p for p in built.iterdir() if (p.suffix == ".faiss") == (part == "dense") and p.suffix in (".faiss", ".sqlite"))
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 3])
+    message = one_line_failure(rag("search", "Geneva"))
+    assert "rag index" in message
+
+
+def test_newer_format_is_refused_with_the_upgrade_named(built: Path) -> None:
+    manifest = built / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 99'))
+    message = one_line_failure(rag("search", "Geneva"))
+    assert "format 99" in message and "newer rag: upgrade rag" in message
+
+
+def test_second_index_run_says_another_is_writing_and_leaves_the_index_whole(
+    built: Path, isolated_index: Path, fake_models: ScriptedGenerator
+) -> None:
+    with write_lock(isolated_index):
+        message = one_line_failure(rag("index", str(SEEDS)))
+    assert "another `rag index` is writing" in message
+    assert current_generation(isolated_index) == built
+    assert rag("search", "Geneva").returncode == 0
