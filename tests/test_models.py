@@ -99,6 +99,19 @@ def test_prompt_prefix_is_reused_only_when_the_cache_tail_was_removed() -> None:
     assert llm.evaluated == [[1, 2, 3, 4, 5]]
 
 
+def test_each_question_starts_from_the_instructions_checkpoint() -> None:
+    llm = FakeLlama([0, 1, 2, 7, 8])  # the instructions (3 tokens) and the end of a previous question
+    generator = generator_with(llm)
+    generator.start_from("a b c")
+    assert (llm.n_tokens, llm.evaluated) == (3, [])  # cut back to the instructions, nothing evaluated
+    generator.start_from("a b c")
+    assert llm.evaluated == []
+    llm = FakeLlama([5, 6])  # a cache that does not hold the instructions
+    generator = generator_with(llm)
+    generator.start_from("a b c")
+    assert (llm.n_tokens, llm.evaluated) == (3, [[0, 1, 2]])  # evaluated alone, as after a fresh load
+
+
 def test_self_check_that_would_overflow_the_context_is_skipped() -> None:
     llm = FakeLlama(list(range(4090)))
     generator = generator_with(llm)
