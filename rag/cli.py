@@ -170,7 +170,8 @@ def notice_if_stale(settings: config.Settings) -> None:
     from rag.store import live_files, read_manifest
 
     try:
-        changes = folder_changes(read_manifest(settings.index_dir).corpus_root, live_files(settings.index_dir))
+        manifest = read_manifest(settings.index_dir, settings.store)
+        changes = folder_changes(manifest.corpus_root, live_files(settings.index_dir, settings.store))
     except RagError:
         return
     if changes is not None and changes.any:
