@@ -53,8 +53,16 @@ def collection_base(index_dir: Path) -> str:
     return name if not name[0].isdigit() else "rag_" + name
 
 
+_OPEN: dict[str, int] = {}
+
+
+def is_lite(uri: str) -> bool:
+    return uri.endswith(".db") and "://" not in uri
+
+
 def connect(uri: str) -> MilvusClient:
-    """A client for uri, with pymilvus's own error logging silenced (errors become RagErrors).
+    """A client for uri, with pymilvus's own error logging silenced (errors become RagErrors);
+    close it with `disconnect`.
 
     Raises:
         RagError: pymilvus is not installed, or Milvus cannot be reached.
@@ -67,9 +75,24 @@ def connect(uri: str) -> MilvusClient:
         raise RagError("pymilvus is not installed; run `pip install pymilvus milvus-lite` or use --store faiss") from None
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
-        return MilvusClient(uri)
+        client = MilvusClient(uri)
     except Exception as error:  # pymilvus raises MilvusException or plain connection errors
-        raise RagError(f"cannot open Milvus at {uri} ({_first_line(error)}); start it or pass another --store") from None
+        busy = " (Milvus Lite lets one process open a file at a time)" if is_lite(uri) else ""
+        raise RagError(f"cannot open Milvus at {uri} ({_first_line(error)}){busy}; "
+                       "start it, wait for the other process, or pass another --store") from None
+    _OPEN[uri] = _OPEN.get(uri, 0) + 1
+    return client
+
+
+def disconnect(client: MilvusClient, uri: str) -> None:
+    """Close a client. The last one of a Milvus Lite file in this process also stops the embedded
+    engine, which holds the file locked, so the next process (a command, a worker) can open it."""
+    client.close()
+    _OPEN[uri] = _OPEN.get(uri, 1) - 1
+    if _OPEN[uri] <= 0 and is_lite(uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
 
 
 def _first_line(error: BaseException) -> str:
@@ -250,8 +273,10 @@ def _read_live(client: MilvusClient, names: Names, where: str) -> tuple[str, Man
 class MilvusStore:
     """rag.store.IndexStore over one generation's collections."""
 
-    def __init__(self, client: MilvusClient, generation: str, manifest: Manifest, vectors: MilvusVectorCache) -> None:
+    def __init__(self, client: MilvusClient, uri: str, generation: str, manifest: Manifest,
+                 vectors: MilvusVectorCache) -> None:
         self.manifest = manifest
+        self.uri = uri
         self._client = client
         self._chunks = f"{generation}_chunks"
         self._paragraphs = f"{generation}_paragraphs"
@@ -263,15 +288,19 @@ class MilvusStore:
         """See rag.store.open_index."""
         names = Names(collection_base(index_dir))
         client = connect(uri)
-        generation, manifest = _read_live(client, names, uri)
         try:
+            generation, manifest = _read_live(client, names, uri)
             for suffix in ("_chunks", "_paragraphs", "_files"):
                 client.load_collection(generation + suffix)
+        except RagError:
+            disconnect(client, uri)
+            raise
         except Exception as error:
+            disconnect(client, uri)
             raise IndexNotFoundError(f"the Milvus index {names.base} at {uri} is damaged ({_first_line(error)}); "
                                      + rebuild_hint(manifest.corpus_root)) from None
         cache = MilvusVectorCache(client, names.vectors(manifest.embedding_model), manifest.dimension)
-        return cls(client, generation, manifest, cache)
+        return cls(client, uri, generation, manifest, cache)
 
     @property
     def count(self) -> int:
@@ -319,7 +348,7 @@ class MilvusStore:
         return _files(self._client, self._files)
 
     def close(self) -> None:
-        self._client.close()
+        disconnect(self._client, self.uri)
 
 
 def _files(client: MilvusClient, collection: str) -> dict[str, FileState]:
@@ -331,11 +360,11 @@ class MilvusVectorCache:
     """rag.store.VectorCache in a Milvus collection keyed by chunk-text hash."""
 
     def __init__(self, client: MilvusClient, collection: str, dimension: int, *, writable: bool = False,
-                 owns_client: bool = False) -> None:
+                 owner_uri: str | None = None) -> None:
         self._client = client
         self.collection = collection
         self.dimension = dimension
-        self._owns_client = owns_client
+        self._owner_uri = owner_uri
         self._exists = client.has_collection(collection)
         if writable and not self._exists:
             _create_vectors(client, collection, dimension)
@@ -381,8 +410,9 @@ class MilvusVectorCache:
             self._client.delete(self.collection, filter=f"hash in {_literal(list(batch))}")
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        """Disconnect when this cache opened its own client."""
+        if self._owner_uri is not None:
+            disconnect(self._client, self._owner_uri)
 
 
 class MilvusWriter:
@@ -395,11 +425,14 @@ class MilvusWriter:
     def __init__(self, uri: str, index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> None:
         self.names = Names(collection_base(index_dir))
         self.dimension = dimension
+        self.uri = uri
         self._client = connect(uri)
         self._live: str | None = None
         if reuse_live:
             try:
                 self._live, _ = _read_live(self._client, self.names, uri)
+                for suffix in ("_chunks", "_paragraphs"):
+                    self._client.load_collection(self._live + suffix)
             except RagError:
                 self._live = None
         self._drop_unfinished()
@@ -470,7 +503,7 @@ class MilvusWriter:
         self._switch(manifest)
         self._drop_old()
         self.vectors.prune({r["hash"] for r in _rows_of(self._client, f"{self.generation}_chunks", "", ["hash"])})
-        self._client.close()
+        disconnect(self._client, self.uri)
         return manifest
 
     def _switch(self, manifest: Manifest) -> None:
@@ -490,7 +523,7 @@ class MilvusWriter:
             for suffix in ("_chunks", "_paragraphs", "_files"):
                 self._client.drop_collection(self.generation + suffix)
         finally:
-            self._client.close()
+            disconnect(self._client, self.uri)
 
     def _insert(self, collection: str, rows: list[dict[str, Any]]) -> None:
         for batch in _batches(rows):
@@ -510,7 +543,7 @@ class MilvusBackend:
         try:
             return _read_live(client, self.names, self.uri)[1]
         finally:
-            client.close()
+            disconnect(client, self.uri)
 
     def open_index(self) -> MilvusStore:
         return MilvusStore.open(self.uri, self.index_dir)
@@ -519,7 +552,7 @@ class MilvusBackend:
         return MilvusWriter(self.uri, self.index_dir, reuse_live=reuse_live, model=model, dimension=dimension)
 
     def open_vector_cache(self, model: str, dimension: int) -> MilvusVectorCache:
-        return MilvusVectorCache(connect(self.uri), self.names.vectors(model), dimension, owns_client=True)
+        return MilvusVectorCache(connect(self.uri), self.names.vectors(model), dimension, owner_uri=self.uri)
 
     def live_files(self) -> dict[str, FileState]:
         client = connect(self.uri)
@@ -528,7 +561,7 @@ class MilvusBackend:
             client.load_collection(f"{generation}_files")
             return _files(client, f"{generation}_files")
         finally:
-            client.close()
+            disconnect(client, self.uri)
 
     def update_file_states(self, states: dict[str, FileState]) -> None:
         """Upsert the touched files' rows of the live generation (their chunks are unchanged)."""
@@ -537,6 +570,7 @@ class MilvusBackend:
         client = connect(self.uri)
         try:
             generation, _ = _read_live(client, self.names, self.uri)
+            client.load_collection(f"{generation}_files")
             client.upsert(f"{generation}_files", [_file_row(p, s) for p, s in states.items()])
         finally:
-            client.close()
+            disconnect(client, self.uri)
