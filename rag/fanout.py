@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rag.results import Answer
 
 DEFAULT_WORKERS = 2
+READY_SECONDS = 300.0  # for every actor to load its models
 IN_FLIGHT = 2  # questions queued on each actor, so none waits for the driver between answers
 EMBED_PIECE = 256  # passages per embedding task
 Models = tuple[Callable[[Settings], "Embedder"] | None, Callable[[Settings], "Generator"] | None]
@@ -129,6 +130,12 @@ class AnswerPool:
     def __init__(self, job: Job, *, workers: int = DEFAULT_WORKERS, cpus: int = 1, models: Models | None = None) -> None:
         import ray
 
+        from rag.config import milvus_uri
+
+        uri = milvus_uri(job.settings.store)
+        if uri is not None and uri.endswith(".db") and workers > 1:
+            raise RagError(f"Milvus Lite ({uri}) opens its file in one process at a time; use --workers 1, "
+                           "a Milvus server (--store milvus:http://HOST:19530) or --store faiss with --ray")
         threads = dataclasses.replace(job.settings, threads=cpus)
         self.job = dataclasses.replace(job, settings=threads)
         self.models = models or default_models()
@@ -143,7 +150,12 @@ class AnswerPool:
     def _check_ready(self, actors: list[Any]) -> None:
         import ray
 
-        for problem in ray.get([a.ready.remote() for a in actors]):
+        try:
+            problems = ray.get([a.ready.remote() for a in actors], timeout=READY_SECONDS)
+        except ray.exceptions.GetTimeoutError:
+            raise RagError(f"Ray workers did not start within {READY_SECONDS:.0f} s; the cluster may lack CPUs "
+                           "for --workers (see `ray status`)") from None
+        for problem in problems:
             if problem:
                 raise RagError(problem)
 
