@@ -1,8 +1,9 @@
+import json
 from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, FakeEmbedder
+from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder
 from rag import faiss_store
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
@@ -133,3 +134,22 @@ def test_keyword_index_round_trips_memory_mapped(tmp_path: Path) -> None:
     loaded = KeywordIndex.load(tmp_path / "kw")
     assert loaded.top("dogs", 5) == built.top("dogs", 5) and [r for r, _ in loaded.top("dogs", 5)] == [1, 0]
     assert loaded.top("fish", 5) == [] and loaded.document_count == 3
+
+
+@NEEDS_MILVUS
+def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["index", str(SEEDS), "--store", "milvus:./rag.db"])
+    assert result.exit_code == 0, result.output
+    assert "80 passages (80 embedded, 0 reused)" in result.output and (tmp_path / "rag.db").exists()
+    monkeypatch.setenv("RAG_STORE", "milvus:./rag.db")
+    result = runner.invoke(app, ["search", "How long did Kerry and Lavrov talk in Geneva?", "--json", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 2
+    result = runner.invoke(app, ["ask", "How long did they talk?", "--store", "faiss"])
+    assert result.exit_code == 1 and "no index at" in result.output
