@@ -162,6 +162,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
         "model_path": str(settings.model_path.resolve()),
         "threads": settings.threads,
         "chunking": dataclasses.asdict(settings.chunking),
+        "store": settings.store,
     }
 
 

@@ -40,6 +40,16 @@ ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dens
 NoServerOption = Annotated[
     bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server [env RAG_NO_SERVER=1]")
 ]
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Where the index lives: faiss, or milvus:URI (milvus:./rag.db, milvus:http://HOST:19530) [env RAG_STORE; default faiss]",
+                 show_default=False, callback=lambda value: check_store(value)),
+]
+RayOption = Annotated[bool, typer.Option("--ray", help="Fan the work out over Ray workers (a local cluster unless --ray-address or RAY_ADDRESS)")]
+RayAddressOption = Annotated[
+    str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Ray cluster to join, e.g. HOST:6379 (implies --ray)", show_default=False)
+]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=1024, help="Ray workers, each with its own models")]
 ThresholdOption = Annotated[
     float | None,
     typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) [env RAG_ABSTAIN_THRESHOLD]", show_default=False),
@@ -86,14 +96,24 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def check_store(value: str | None) -> str | None:
+    """A store the library can open, else a usage error (exit 2)."""
+    if value is not None and config.normalised_store(value) is None:
+        raise typer.BadParameter(f"{value!r} is not a store; {config.STORE_FIX}", param_hint="--store")
+    return value
+
+
 def settings_for(
     index: Path | None = None,
     model: Path | None = None,
     k: int | None = None,
     threshold: float | None = None,
+    store: str | None = None,
 ) -> config.Settings:
     settings = config.Settings()
     changes: dict[str, Any] = {}
+    if store is not None:
+        changes["store"] = store
     if index is not None:
         changes["index_dir"] = index
     if model is not None:
@@ -137,6 +157,10 @@ def index(
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
+    store: StoreOption = None,
+    ray: RayOption = False,
+    ray_address: RayAddressOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.indexing import build_index
@@ -144,8 +168,15 @@ def index(
     from rag.writable import ensure_writable_dir
     from rag.models import LazyEmbedder
 
-    settings = settings_for(index)
+    settings = settings_for(index, store=store)
     ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
+    embedder: Any = LazyEmbedder(settings)
+    if (ray or ray_address) and not dry_run:
+        from rag import fanout
+
+        fanout.start(ray_address, workers)
+        embedder = fanout.RayEmbedder(embedder.name, embedder.dimension, settings, workers=workers,
+                                      cpus=fanout.cpus_per_worker(workers))
     err = _stderr()
     with _progress("embedding", counts="{task.completed}/{task.total} passages") as progress:
 
@@ -153,8 +184,8 @@ def index(
             task = progress.add_task("embed", total=total)
             return lambda done: progress.advance(task, done)
 
-        report = build_index(corpus, settings.index_dir, LazyEmbedder(settings), settings.chunking, on_embedding,
-                             dry_run=dry_run)
+        report = build_index(corpus, settings.index_dir, embedder, settings.chunking, on_embedding,
+                             dry_run=dry_run, store=settings.store)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)
@@ -170,7 +201,8 @@ def notice_if_stale(settings: config.Settings) -> None:
     from rag.store import live_files, read_manifest
 
     try:
-        changes = folder_changes(read_manifest(settings.index_dir).corpus_root, live_files(settings.index_dir))
+        manifest = read_manifest(settings.index_dir, settings.store)
+        changes = folder_changes(manifest.corpus_root, live_files(settings.index_dir, settings.store))
     except RagError:
         return
     if changes is not None and changes.any:
@@ -207,6 +239,7 @@ def search(
     mode: ModeOption = "hybrid",
     json_output: JsonOption = False,
     index: IndexOption = None,
+    store: StoreOption = None,
     no_server: NoServerOption = False,
 ) -> None:
     """Show the best-matching passages with their scores (no language model needed)."""
@@ -215,7 +248,7 @@ def search(
 
     query = question_argument(query, "QUERY")
     check_mode(mode)
-    settings = settings_for(index, k=k)
+    settings = settings_for(index, k=k, store=store)
     notice_if_stale(settings)
     hits = client.search(settings, query, k=k, mode=mode, use_server=client.enabled(no_server))
     if json_output:
@@ -236,6 +269,7 @@ def ask(
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
     no_server: NoServerOption = False,
 ) -> None:
     """Answer a question from the documents, citing file and paragraph, or say they do not answer it."""
@@ -244,7 +278,7 @@ def ask(
 
     question = question_argument(question, "QUESTION")
     check_mode(mode)
-    settings = settings_for(index, model, k, threshold)
+    settings = settings_for(index, model, k, threshold, store)
     notice_if_stale(settings)
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
@@ -269,6 +303,10 @@ def batch(
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
+    ray: RayOption = False,
+    ray_address: RayAddressOption = None,
+    workers: WorkersOption = 2,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
     from rag.batch import FORMATS, AnswerWriter, answered_keys, open_output, pending, read_questions
@@ -288,22 +326,44 @@ def batch(
         todo = list(pending(questions, done))
         if done:
             err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
-        engine = open_engine(settings_for(index, model, k, threshold))
+        settings = settings_for(index, model, k, threshold, store)
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
             task = progress.add_task("batch", total=len(todo))
-            for item in todo:
-                if retrieve_only:
-                    answer = engine.retrieve(item.question, k, mode)  # type: ignore[arg-type]
-                else:
-                    answer = engine.ask(item.question, k=k, mode=mode)  # type: ignore[arg-type]
+
+            def write(item: Any, answer: Any) -> None:
                 writer.write(item, answer)
                 progress.advance(task)
+
+            if (ray or ray_address) and todo:
+                _answer_with_ray(todo, settings, k, mode, retrieve_only, ray_address, workers, write)
+            else:
+                engine = open_engine(settings)
+                for item in todo:
+                    if retrieve_only:
+                        write(item, engine.retrieve(item.question, k, mode))  # type: ignore[arg-type]
+                    else:
+                        write(item, engine.ask(item.question, k=k, mode=mode))  # type: ignore[arg-type]
     finally:
         if output:
             stream.close()
     if output:
         err.print(f"{len(todo)} answered, {len(questions) - len(todo)} skipped → {output}", markup=False)
+
+
+def _answer_with_ray(
+    todo: list[Any], settings: config.Settings, k: int | None, mode: str, retrieve_only: bool,
+    address: str | None, workers: int, write: Callable[[Any, Any], None],
+) -> None:
+    from rag import fanout
+
+    fanout.start(address, workers)
+    pool = fanout.AnswerPool(fanout.Job(settings, k, mode, retrieve_only), workers=workers,
+                             cpus=fanout.cpus_per_worker(workers))
+    try:
+        pool.run(todo, write)
+    finally:
+        pool.close()
 
 
 @app.command()
@@ -313,11 +373,12 @@ def chat(
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Interactive questions and answers with the models kept loaded; /help lists the commands."""
     from rag.repl import ChatSession
 
-    settings = settings_for(index, model, k, threshold)
+    settings = settings_for(index, model, k, threshold, store)
     notice_if_stale(settings)
     engine = open_engine(settings)
 
@@ -329,7 +390,8 @@ def chat(
 
         ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
         embedder = engine.retriever.embedder
-        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking)
+        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
+                    store=settings.store)
         return reopen(settings, embedder, lambda: engine.generator)  # the loaded models carry over
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)

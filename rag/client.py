@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
-from rag.config import Settings
+from rag.config import DEFAULT_STORE, Settings
 from rag.errors import IndexNotFoundError, RagError
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
         Unavailable: no server could serve it; answer in-process.
         RagError: the server answered with an error the in-process path would give too.
     """
-    if not channel.has_index(settings.index_dir):
-        raise Unavailable("no index: the in-process path says so")
+    if settings.store != DEFAULT_STORE or not channel.has_index(settings.index_dir):
+        raise Unavailable("no local index (a Milvus store is opened in-process): the in-process path says so")
     request = {
         **request,
         "protocol": channel.PROTOCOL,

@@ -13,6 +13,9 @@ DEFAULT_CORPUS = Path("seeds")
 DEFAULT_INDEX_DIR = Path(".rag")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+DEFAULT_STORE = "faiss"
+MILVUS = "milvus:"
+STORE_FIX = "use faiss, milvus:FILE.db (Milvus Lite) or milvus:http://HOST:19530"
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -35,6 +38,28 @@ def _env_int(name: str, default: int) -> int:
         return int(value) if value else default
     except ValueError:
         raise SettingsError(f"{name}={value!r} is not a whole number; set it to one such as {default} or unset it") from None
+
+
+def normalised_store(value: str) -> str | None:
+    """The store as the library names it, or None when value names none.
+
+    A Milvus Lite file is made absolute here, so a background process or a Ray worker started
+    elsewhere opens the same file.
+    """
+    value = value.strip()
+    if value == DEFAULT_STORE:
+        return value
+    uri = value.removeprefix(MILVUS).strip() if value.startswith(MILVUS) else ""
+    if "://" in uri:
+        return MILVUS + uri
+    if not uri.endswith(".db") or uri == ".db":
+        return None
+    return MILVUS + str(Path(uri).expanduser().resolve())
+
+
+def milvus_uri(store: str) -> str | None:
+    """The URI a Milvus client takes, when the store is Milvus."""
+    return store.removeprefix(MILVUS) if store.startswith(MILVUS) else None
 
 
 def available_cpus() -> int:
@@ -109,6 +134,10 @@ class Settings:
         default_factory=lambda: _env_int("RAG_THREADS", available_cpus()),
         metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS", "range": (1, 256)},
     )
+    store: str = field(
+        default_factory=lambda: os.environ.get("RAG_STORE", "").strip() or DEFAULT_STORE,
+        metadata={"help": "where the index lives: faiss (files in the index folder) or milvus:URI", "env": "RAG_STORE"},
+    )
     chunking: ChunkSettings = field(
         default_factory=lambda: ChunkSettings(
             max_words=_env_int("RAG_CHUNK_WORDS", ChunkSettings.max_words),
@@ -119,3 +148,14 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_ranges(self)
+        object.__setattr__(self, "store", _checked_store(self.store))
+
+
+def _checked_store(value: str) -> str:
+    """The normalised store, else a SettingsError naming where the bad value came from."""
+    store = normalised_store(value)
+    if store is not None:
+        return store
+    from_env = os.environ.get("RAG_STORE", "").strip() == value.strip()
+    name = f"RAG_STORE={value!r}" if from_env else f"store {value!r}"
+    raise SettingsError(f"{name} is not a store; {STORE_FIX}" + (" or unset it" if from_env else ""))

@@ -173,7 +173,7 @@ def check_index(settings: config.Settings) -> Check:
     from rag.store import FORMAT_VERSION, live_files, read_manifest
 
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
         return Check("index", False, str(error), "run `rag index DIR`")
     rebuild = f"run `rag index {manifest.corpus_root} --index {settings.index_dir}`"
@@ -183,7 +183,7 @@ def check_index(settings: config.Settings) -> Check:
         return Check("index", False, f"built with {manifest.embedding_model}, not {DEFAULT_EMBEDDING_MODEL}", rebuild)
     if manifest.chunking != dataclasses.asdict(settings.chunking):
         return Check("index", False, f"built with chunk settings {manifest.chunking}", rebuild + " (or restore RAG_CHUNK_WORDS / RAG_CHUNK_OVERLAP)")
-    indexed = {path: state.sha256 for path, state in live_files(settings.index_dir).items()}
+    indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     changes = corpus_changes(Path(manifest.corpus_root), indexed)
     if changes:
         return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)

@@ -556,3 +556,28 @@ def _remove_old_generations(index_dir: Path, keep: str) -> None:
     for path in index_dir.glob("gen-*"):
         if path.name != keep and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+
+
+class FaissBackend:
+    """rag.store.Backend for an index directory on local disk."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    def read_manifest(self) -> Manifest:
+        return read_manifest(self.index_dir)
+
+    def open_index(self) -> FaissStore:
+        return FaissStore.open(self.index_dir)
+
+    def begin_write(self, *, reuse_live: bool, model: str, dimension: int) -> FaissWriter:
+        return FaissWriter(self.index_dir, reuse_live=reuse_live, model=model, dimension=dimension)
+
+    def open_vector_cache(self, model: str, dimension: int) -> SqliteVectorCache:
+        return SqliteVectorCache(vector_cache_path(self.index_dir, model), dimension)
+
+    def live_files(self) -> dict[str, FileState]:
+        return live_files(self.index_dir)
+
+    def update_file_states(self, states: dict[str, FileState]) -> None:
+        update_file_states(self.index_dir, states)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rag import store
+from rag import store as stores
 from rag.chunking import chunk_document
-from rag.config import ChunkSettings
+from rag.config import DEFAULT_STORE, ChunkSettings
 from rag.corpus import (
     Document,
     check_corpus_root,
@@ -103,6 +103,7 @@ def build_index(
     on_embedding: ProgressStart | None = None,
     *,
     dry_run: bool = False,
+    store: str = DEFAULT_STORE,
 ) -> IndexReport:
     """Bring the index up to date with the folder; the previous index stays live until the new
     one is complete, and an unchanged folder costs a stat of each file.
@@ -112,26 +113,27 @@ def build_index(
             when there is something to embed.
         on_embedding: called with the number of chunks to embed; returns a per-batch callback.
         dry_run: report what would be added, changed, removed and embedded; write nothing.
+        store: where the index lives ("faiss" or "milvus:URI", see rag.store).
 
     Raises:
         CorpusError: the folder is missing or has no readable file.
         RagError: another `rag index` holds the index.
     """
     started = time.perf_counter()
+    kind = store
     check_corpus_root(corpus_dir)
     root = str(corpus_dir.resolve())
     if dry_run:
-        return _dry_run(corpus_dir, index_dir, embedder, chunking, started)
-    with store.write_lock(index_dir):
-        previous = _reusable_files(index_dir, embedder.name, chunking, root)
-        writer: store.IndexWriter | None = None
+        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
+    with stores.write_lock(index_dir):
+        previous = _reusable_files(index_dir, embedder.name, chunking, root, kind)
+        writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
 
         def add(document: Document, state: FileState) -> None:
             nonlocal writer
             if writer is None:
-                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
-                                           dimension=embedder.dimension)
+                writer = _begin(index_dir, previous is not None, embedder, kind)
             chunks = chunk_document(document, chunking)
             passages[document.path] = (document.format, len(chunks))
             writer.add_document(document, chunks, state)
@@ -142,12 +144,11 @@ def build_index(
             if not files:
                 raise no_documents_error(corpus_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):
-                store.update_file_states(index_dir, scan.touched)
-                count = store.read_manifest(index_dir).chunk_count
+                stores.update_file_states(index_dir, scan.touched, kind)
+                count = stores.read_manifest(index_dir, kind).chunk_count
                 return _report(index_dir, scan, files, count, 0, started, 0.0)
             if writer is None:
-                writer = store.begin_write(index_dir, reuse_live=previous is not None, model=embedder.name,
-                                           dimension=embedder.dimension)
+                writer = _begin(index_dir, previous is not None, embedder, kind)
             writer.keep_files(scan.kept)
             embed_started = time.perf_counter()
             embedded = _embed_missing(writer, embedder, on_embedding)
@@ -158,6 +159,11 @@ def build_index(
                 writer.abort()
             raise
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
+
+
+def _begin(index_dir: Path, reuse_live: bool, embedder: Embedder | EmbedderFactory, kind: str) -> stores.IndexWriter:
+    return stores.begin_write(index_dir, reuse_live=reuse_live, model=embedder.name, dimension=embedder.dimension,
+                             store=kind)
 
 
 def _manifest(embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, root: str, files: int) -> Manifest:
@@ -194,14 +200,16 @@ def _report(
     )
 
 
-def _reusable_files(index_dir: Path, model: str, chunking: ChunkSettings, root: str) -> dict[str, FileState] | None:
+def _reusable_files(
+    index_dir: Path, model: str, chunking: ChunkSettings, root: str, kind: str
+) -> dict[str, FileState] | None:
     """The live index's files when it was built the same way from the same folder, else None."""
     try:
-        manifest = store.read_manifest(index_dir)
-        store.check_compatible(manifest, model, chunking)
+        manifest = stores.read_manifest(index_dir, kind)
+        stores.check_compatible(manifest, model, chunking)
         if manifest.corpus_root != root:
             return None
-        return store.live_files(index_dir)
+        return stores.live_files(index_dir, kind)
     except (RagError, IndexMismatchError):
         return None
 
@@ -240,7 +248,7 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
     return scan
 
 
-def _embed_missing(writer: store.IndexWriter, embedder: Embedder | EmbedderFactory, on_embedding: ProgressStart | None) -> int:
+def _embed_missing(writer: stores.IndexWriter, embedder: Embedder | EmbedderFactory, on_embedding: ProgressStart | None) -> int:
     """Embed every chunk text with no cached vector, EMBED_BATCH at a time, each batch committed."""
     missing = writer.new_hashes()
     if not missing:
@@ -260,11 +268,12 @@ def _instance(embedder: Embedder | EmbedderFactory) -> Embedder:
 
 
 def _dry_run(
-    corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float
+    corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float,
+    kind: str,
 ) -> IndexReport:
     """What build_index would do, computed without writing or loading a model."""
     root = str(corpus_dir.resolve())
-    previous = _reusable_files(index_dir, embedder.name, chunking, root)
+    previous = _reusable_files(index_dir, embedder.name, chunking, root, kind)
     hashes: dict[str, None] = {}
     chunks = 0
 
@@ -275,13 +284,13 @@ def _dry_run(
         hashes.update((c.text_hash, None) for c in pieces)
 
     scan = _scan(corpus_dir, previous or {}, count)
-    to_embed = len(_uncached(index_dir, embedder, list(hashes)))
+    to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
 
 
-def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: list[str]) -> list[str]:
-    cache = store.open_vector_cache(index_dir, embedder.name, embedder.dimension)
+def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: list[str], kind: str) -> list[str]:
+    cache = stores.open_vector_cache(index_dir, embedder.name, embedder.dimension, kind)
     try:
         return cache.missing(hashes)
     finally:

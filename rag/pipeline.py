@@ -73,7 +73,7 @@ class Engine:
             IndexNotFoundError, IndexMismatchError, ModelError
         """
         started = time.perf_counter()
-        index = open_index(settings.index_dir)
+        index = open_index(settings.index_dir, settings.store)
         index_seconds = time.perf_counter() - started
         started = time.perf_counter()
         embedder = embedder or models.make_embedder(settings)

@@ -31,9 +31,10 @@ protocols and nothing else in rag/ has to change.
                               atomic step; until then readers see the previous index
     abort()                   drop the unfinished work (the cached vectors stay)
 
-Functions here choose the default implementation: `open_index`, `read_manifest`, `live_files`,
-`open_vector_cache`,
-`begin_write`, `write_lock`, `update_file_states`.
+Functions here choose the implementation that their `store` argument names ("faiss", the default,
+or "milvus:URI", rag/milvus_store.py): `open_index`, `read_manifest`, `live_files`,
+`open_vector_cache`, `begin_write`, `update_file_states`. `write_lock` is local to the index
+directory for both: one writer per machine and index name.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rag.chunking import Chunk
-from rag.config import ChunkSettings
+from rag.config import DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, RagError
 
@@ -165,67 +166,86 @@ def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSe
         )
 
 
-def read_manifest(index_dir: Path) -> Manifest:
+class Backend(Protocol):
+    """One kind of store at one place: what the selector functions below hand their work to."""
+
+    def read_manifest(self) -> Manifest: ...
+
+    def open_index(self) -> IndexStore: ...
+
+    def begin_write(self, *, reuse_live: bool, model: str, dimension: int) -> IndexWriter: ...
+
+    def open_vector_cache(self, model: str, dimension: int) -> VectorCache: ...
+
+    def live_files(self) -> dict[str, FileState]: ...
+
+    def update_file_states(self, states: dict[str, FileState]) -> None: ...
+
+
+def backend(index_dir: Path, store: str = DEFAULT_STORE) -> Backend:
+    """The implementation that `store` names (see rag.config.normalised_store); its library is
+    imported here, on first use, so `rag --help` never loads FAISS or pymilvus."""
+    uri = milvus_uri(store)
+    if uri is not None:
+        from rag.milvus_store import MilvusBackend
+
+        return MilvusBackend(uri, index_dir)
+    from rag.faiss_store import FaissBackend
+
+    return FaissBackend(index_dir)
+
+
+def read_manifest(index_dir: Path, store: str = DEFAULT_STORE) -> Manifest:
     """The live index's manifest, without opening anything else.
 
     Raises:
         IndexNotFoundError: there is no index at index_dir, or it is unreadable.
         IndexMismatchError: the index has another format version.
     """
-    from rag import faiss_store
-
-    return faiss_store.read_manifest(index_dir)
+    return backend(index_dir, store).read_manifest()
 
 
-def open_index(index_dir: Path) -> IndexStore:
+def open_index(index_dir: Path, store: str = DEFAULT_STORE) -> IndexStore:
     """Open the live index for reading (memory-mapped where the index type allows).
 
     Raises:
         IndexNotFoundError: there is no index, or its files are damaged.
         IndexMismatchError: the index has another format version.
     """
-    from rag import faiss_store
-
-    return faiss_store.FaissStore.open(index_dir)
+    return backend(index_dir, store).open_index()
 
 
 load_index = open_index
 
 
-def begin_write(index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> IndexWriter:
+def begin_write(
+    index_dir: Path, *, reuse_live: bool, model: str, dimension: int, store: str = DEFAULT_STORE
+) -> IndexWriter:
     """Start a new generation; hold `write_lock(index_dir)` around its whole life.
 
     Args:
         reuse_live: whether keep_files may copy from the live index (same model and chunking).
     """
-    from rag import faiss_store
-
-    return faiss_store.FaissWriter(index_dir, reuse_live=reuse_live, model=model, dimension=dimension)
+    return backend(index_dir, store).begin_write(reuse_live=reuse_live, model=model, dimension=dimension)
 
 
-def open_vector_cache(index_dir: Path, model: str, dimension: int) -> VectorCache:
+def open_vector_cache(index_dir: Path, model: str, dimension: int, store: str = DEFAULT_STORE) -> VectorCache:
     """The cached embeddings of one model, read-only (empty when there are none)."""
-    from rag import faiss_store
-
-    return faiss_store.SqliteVectorCache(faiss_store.vector_cache_path(index_dir, model), dimension)
+    return backend(index_dir, store).open_vector_cache(model, dimension)
 
 
-def live_files(index_dir: Path) -> dict[str, FileState]:
+def live_files(index_dir: Path, store: str = DEFAULT_STORE) -> dict[str, FileState]:
     """path -> FileState of the live index, read without opening the dense or keyword index.
 
     Raises:
         IndexNotFoundError: there is no index at index_dir.
     """
-    from rag import faiss_store
-
-    return faiss_store.live_files(index_dir)
+    return backend(index_dir, store).live_files()
 
 
-def update_file_states(index_dir: Path, states: dict[str, FileState]) -> None:
+def update_file_states(index_dir: Path, states: dict[str, FileState], store: str = DEFAULT_STORE) -> None:
     """Record new size/mtime for files whose content hash did not change (atomic, in place)."""
-    from rag import faiss_store
-
-    faiss_store.update_file_states(index_dir, states)
+    backend(index_dir, store).update_file_states(states)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +14,15 @@ import pytest
 from rag.generation import Generation
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+NEEDS_MILVUS = pytest.mark.skipif(not installed("pymilvus", "milvus_lite"),
+                                  reason="pymilvus and milvus-lite are not installed; run pip install -e '.[test]'")
+NEEDS_RAY = pytest.mark.skipif(not installed("ray"), reason="ray is not installed; run pip install -e '.[test]'")
 
 
 class FakeEmbedder:
@@ -96,3 +106,9 @@ def real_engine(corpus: Path, index_dir: Path):  # type: ignore[no-untyped-def]
     embedder = MiniLMEmbedder()
     build_index(corpus, settings.index_dir, embedder, settings.chunking)
     return Engine.open(settings, embedder)
+
+
+@pytest.fixture(params=["faiss", pytest.param("milvus", marks=NEEDS_MILVUS)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store behaviour test runs against FAISS and against a real Milvus Lite file."""
+    return "faiss" if request.param == "faiss" else f"milvus:{tmp_path / 'milvus.db'}"

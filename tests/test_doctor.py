@@ -82,7 +82,7 @@ def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.Monk
     import rag.store
 
     manifest = rag.store.read_manifest(isolated_index)
-    monkeypatch.setattr(rag.store, "read_manifest", lambda path: dataclasses.replace(manifest, format_version=99))
+    monkeypatch.setattr(rag.store, "read_manifest", lambda *args: dataclasses.replace(manifest, format_version=99))
     assert check_index(settings).detail == f"format 99, this rag reads {rag.store.FORMAT_VERSION}"
 
 

@@ -50,9 +50,10 @@ def corpus(tmp_path: Path) -> Path:
     return folder
 
 
-def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolated_index: Path) -> None:
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     before = sorted(p.name for p in isolated_index.iterdir())
+    heavy = ["sentence_transformers", "torch"] + (["faiss"] if store == "faiss" else [])  # milvus-lite uses FAISS
     code = textwrap.dedent(f"""
         import sys
         from pathlib import Path
@@ -60,9 +61,10 @@ def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolat
         from test_indexing import NeverLoaded
         from rag.config import ChunkSettings
         from rag.indexing import build_index
-        report = build_index(Path({str(corpus)!r}), Path({str(isolated_index)!r}), NeverLoaded(), ChunkSettings())
+        report = build_index(Path({str(corpus)!r}), Path({str(isolated_index)!r}), NeverLoaded(), ChunkSettings(),
+                             store={store!r})
         assert report.up_to_date and report.embedded == 0 and report.chunks > 0, report
-        print(sorted({{'torch', 'sentence_transformers', 'faiss'}} & set(sys.modules)))
+        print(sorted(set({heavy!r}) & set(sys.modules)))
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -71,55 +73,55 @@ def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolat
     assert sorted(p.name for p in isolated_index.iterdir()) == before
 
 
-def test_one_changed_paragraph_embeds_one_chunk(corpus: Path, isolated_index: Path) -> None:
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+def test_one_changed_paragraph_embeds_one_chunk(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     path = corpus / CHANGED_FILE
     path.write_text(path.read_text(encoding="utf-8").replace("nine hours", "ten hours"), encoding="utf-8")
     embedder = CountingEmbedder()
-    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
     assert report.changed == (CHANGED_FILE,) and report.added == report.removed == ()
     assert report.embedded == 1 and len(embedder.embedded) == 1 and "ten hours" in embedder.embedded[0]
-    index = open_index(isolated_index)
+    index = open_index(isolated_index, store)
     texts = [c.text for c in index.chunks(range(index.count))]
     assert any("ten hours" in t for t in texts) and not any("nine hours" in t for t in texts)
 
 
-def test_touched_file_is_hashed_once_and_not_embedded(corpus: Path, isolated_index: Path) -> None:
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+def test_touched_file_is_hashed_once_and_not_embedded(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     os.utime(corpus / CHANGED_FILE, ns=(1_000_000_000, 1_000_000_000))
-    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings())
+    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), store=store)
     assert report.up_to_date
-    assert live_files(isolated_index)[CHANGED_FILE].mtime_ns == 1_000_000_000
+    assert live_files(isolated_index, store)[CHANGED_FILE].mtime_ns == 1_000_000_000
 
 
-def test_deleted_and_added_files(corpus: Path, isolated_index: Path) -> None:
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+def test_deleted_and_added_files(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     (corpus / CHANGED_FILE).unlink()
     (corpus / "new.md").write_text("# New\n\nA brand new paragraph about the Geneva ceasefire arrangement.\n")
     embedder = CountingEmbedder()
-    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
     assert (report.added, report.removed) == (("new.md",), (CHANGED_FILE,))
     assert report.embedded == 1
-    index = open_index(isolated_index)
+    index = open_index(isolated_index, store)
     files = {c.file for c in index.chunks(range(index.count))}
     assert CHANGED_FILE not in files and "new.md" in files and set(index.files()) == files
     assert index.paragraphs(CHANGED_FILE) == []
 
 
-def test_dry_run_lists_changes_and_writes_nothing(corpus: Path, isolated_index: Path) -> None:
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
-    manifest = read_manifest(isolated_index)
+def test_dry_run_lists_changes_and_writes_nothing(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    manifest = read_manifest(isolated_index, store)
     path = corpus / CHANGED_FILE
     path.write_text(path.read_text(encoding="utf-8").replace("nine hours", "ten hours"), encoding="utf-8")
     (corpus / "001_f826f06c135a9a1b.txt").unlink()
     (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
     before = sorted(str(p) for p in isolated_index.rglob("*"))
-    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), dry_run=True)
+    report = build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), dry_run=True, store=store)
     assert report.dry_run and (report.added, report.changed, report.removed) == (
         ("new.txt",), (CHANGED_FILE,), ("001_f826f06c135a9a1b.txt",))
     assert report.embedded == 2 and report.chunks > 2
     assert sorted(str(p) for p in isolated_index.rglob("*")) == before
-    assert read_manifest(isolated_index) == manifest
+    assert read_manifest(isolated_index, store) == manifest
 
 
 def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus: Path) -> None:
@@ -168,31 +170,31 @@ class DiesMidway(FakeEmbedder):
             os.kill(os.getpid(), signal.SIGKILL)
         return super().embed_passages(texts, progress)
 
-indexing.build_index(Path({corpus!r}), Path({index!r}), DiesMidway(), ChunkSettings())
+indexing.build_index(Path({corpus!r}), Path({index!r}), DiesMidway(), ChunkSettings(), store={store!r})
 """
 
 
-def test_killed_run_keeps_previous_index_and_resumes(corpus: Path, isolated_index: Path, tmp_path: Path) -> None:
+def test_killed_run_keeps_previous_index_and_resumes(corpus: Path, isolated_index: Path, tmp_path: Path, store: str) -> None:
     small = tmp_path / "small"
     small.mkdir()
     (small / "a.txt").write_text("One small file, indexed first, long enough to be its own passage.\n")
-    build_index(small, isolated_index, FakeEmbedder(), ChunkSettings())
-    before = read_manifest(isolated_index)
-    script = KILLED_RUN.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(isolated_index))
+    build_index(small, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    before = read_manifest(isolated_index, store)
+    script = KILLED_RUN.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(isolated_index), store=store)
     result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True)
     assert result.returncode == -signal.SIGKILL, result.stderr
-    assert read_manifest(isolated_index) == before
-    assert open_index(isolated_index).count == 1
+    assert read_manifest(isolated_index, store) == before
+    assert open_index(isolated_index, store).count == 1
     embedder = CountingEmbedder()
-    report = build_index(corpus, isolated_index, embedder, ChunkSettings())
+    report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
     assert report.chunks == 80
     assert report.embedded == len(embedder.embedded) == 80 - 30  # three batches of 10 survived the kill
     assert not list(isolated_index.glob("*.partial"))
 
 
 def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_index: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch, store: str) -> None:
     monkeypatch.setattr(indexing, "EMBED_BATCH", 16)
     sizes: list[int] = []
 
@@ -208,5 +210,5 @@ def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_
         totals.append(total)
         return done.append
 
-    build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding)
+    build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding, store=store)
     assert totals == [80] and sum(done) == 80 and max(sizes) == 16 and sum(sizes) == 80

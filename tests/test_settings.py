@@ -1,3 +1,4 @@
+from pathlib import Path
 """Bad environment values end in one line naming the variable and the fix, exit code 1."""
 
 import os
@@ -25,6 +26,8 @@ runner = CliRunner()
         ("RAG_CONTEXT_WORDS", "-1", "RAG_CONTEXT_WORDS=-1 is out of range; set it to a value of at least 1 or unset it"),
         ("RAG_CHUNK_WORDS", "many", "RAG_CHUNK_WORDS='many' is not a whole number; set it to one such as 400 or unset it"),
         ("RAG_CHUNK_OVERLAP", "-2", "RAG_CHUNK_OVERLAP=-2 is out of range; set it to a value of at least 0 or unset it"),
+        ("RAG_STORE", "milvus", "RAG_STORE='milvus' is not a store; use faiss, milvus:FILE.db (Milvus Lite) or "
+         "milvus:http://HOST:19530 or unset it"),
     ],
 )
 def test_bad_environment_value_is_one_line_naming_it(
@@ -54,3 +57,14 @@ def test_cpu_count_without_sched_getaffinity(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("RAG_THREADS", raising=False)
     assert config.available_cpus() == (os.cpu_count() or 1)
     assert config.Settings().threads == config.available_cpus()
+
+
+def test_store_setting_is_normalised_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert config.Settings().store == "faiss"
+    assert config.Settings(store="milvus:./rag.db").store == f"milvus:{tmp_path / 'rag.db'}"
+    assert config.Settings(store="milvus:http://db:19530").store == "milvus:http://db:19530"
+    with pytest.raises(SettingsError, match="^store 'milvus:x.txt' is not a store; use faiss, milvus:FILE.db"):
+        config.Settings(store="milvus:x.txt")
+    result = runner.invoke(app, ["search", "Geneva", "--store", "chroma"])
+    assert result.exit_code == 2 and "'chroma' is not a store" in " ".join(result.output.split())

@@ -1,8 +1,9 @@
+import json
 from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, FakeEmbedder
+from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder
 from rag import faiss_store
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
@@ -10,58 +11,84 @@ from rag.indexing import build_index
 from rag.store import check_compatible, load_index, read_manifest
 
 
-def test_build_then_load_round_trip(isolated_index: Path) -> None:
-    report = build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    index = load_index(isolated_index)
+def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
+    report = build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    index = load_index(isolated_index, store)
     assert report.files == 5 and report.chunks == index.count == index.manifest.chunk_count
     assert set(index.files()) == {p.name for p in SEEDS.glob("*.txt")}
     assert index.manifest.embedding_model == "fake-embedder"
-    assert index.manifest.dense == {"type": "flat", "factory": "Flat"}
+    expected = {"type": "flat", "factory": "Flat"} if store == "faiss" else {
+        "type": "milvus", "index": "AUTOINDEX", "metric": "IP", "keyword": "BM25", "collection": "index"}
+    assert index.manifest.dense == expected
     chunks = index.chunks(range(index.count))
     assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in chunks)
     assert [c.id for c in index.chunks([3, 1])] == [chunks[3].id, chunks[1].id]
     first = chunks[0]
     assert index.paragraphs(first.file)[0].number == 1
     assert index.vectors([0]).tolist() == FakeEmbedder().embed_passages([first.text]).tolist()
+    query = "How many hours did Kerry and Lavrov speak in Geneva?"
+    assert index.dense_search(FakeEmbedder().embed_query(first.text), 1)[0][0] == 0
+    keyword = index.keyword_search(query, 5)
+    assert len(keyword) == 5 and "Geneva" in index.chunks([keyword[0][0]])[0].text
+    assert [s for _, s in keyword] == sorted((s for _, s in keyword), reverse=True) and keyword[-1][1] > 0
+    assert index.keyword_search("zzzunknownword", 5) == []
 
 
-def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path) -> None:
+def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path, store: str) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / "a.txt").write_text("A Title\n\nAlpha paragraph about cats and dogs living together.\n\nBeta paragraph about birds and fish living apart.\n")
-    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     (corpus / "b.txt").write_text("Gamma paragraph about lizards and snakes living in deserts.\n")
-    report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     assert (report.embedded, report.reused) == (1, 2)
 
 
-def test_interrupted_write_leaves_previous_index_live(isolated_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    before = read_manifest(isolated_index)
+def test_interrupted_write_leaves_previous_index_live(isolated_index: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     store: str) -> None:
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    before = read_manifest(isolated_index, store)
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(faiss_store, "_fsync_tree", crash)
+    if store == "faiss":
+        monkeypatch.setattr(faiss_store, "_fsync_tree", crash)
+    else:
+        from rag.milvus_store import MilvusWriter
+
+        monkeypatch.setattr(MilvusWriter, "_switch", crash)
     with pytest.raises(KeyboardInterrupt):
-        build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(max_words=50))
-    assert read_manifest(isolated_index) == before
-    assert load_index(isolated_index).count == before.chunk_count
-    assert not list(isolated_index.glob("*.partial"))
+        build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(max_words=50), store=store)
+    assert read_manifest(isolated_index, store) == before
+    assert load_index(isolated_index, store).count == before.chunk_count
+    assert leftovers(isolated_index, store) == []
 
 
-def test_index_from_other_model_or_settings_is_refused(isolated_index: Path) -> None:
-    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    manifest = read_manifest(isolated_index)
+def leftovers(index_dir: Path, store: str) -> list[str]:
+    """Unfinished generations: partial folders, or Milvus collections of no live generation."""
+    if store == "faiss":
+        return [p.name for p in index_dir.glob("*.partial")]
+    from rag.milvus_store import Names, connect, _read_live
+
+    client = connect(store.removeprefix("milvus:"))
+    names = Names("index")
+    live, _ = _read_live(client, names, store)
+    return [c for c in client.list_collections() if names.is_generation(c) and not c.startswith(live + "_")]
+
+
+def test_index_from_other_model_or_settings_is_refused(isolated_index: Path, store: str) -> None:
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    manifest = read_manifest(isolated_index, store)
     with pytest.raises(IndexMismatchError, match="built with fake-embedder, not all-MiniLM-L6-v2; rebuild it with `rag index"):
         check_compatible(manifest, "all-MiniLM-L6-v2", ChunkSettings())
     with pytest.raises(IndexMismatchError, match="chunk settings"):
         check_compatible(manifest, "fake-embedder", ChunkSettings(max_words=10))
 
 
-def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
-    with pytest.raises(IndexNotFoundError, match=r"no index at .*; build one with `rag index DIR`"):
-        load_index(tmp_path / "none")
+def test_missing_index_says_how_to_build_one(tmp_path: Path, store: str) -> None:
+    with pytest.raises(IndexNotFoundError, match=r"no index (at|in Milvus collection none at) .*; build one with `rag index DIR"):
+        load_index(tmp_path / "none", store)
 
 
 def test_old_format_index_is_refused_with_the_rebuild_command(isolated_index: Path) -> None:
@@ -107,3 +134,22 @@ def test_keyword_index_round_trips_memory_mapped(tmp_path: Path) -> None:
     loaded = KeywordIndex.load(tmp_path / "kw")
     assert loaded.top("dogs", 5) == built.top("dogs", 5) and [r for r, _ in loaded.top("dogs", 5)] == [1, 0]
     assert loaded.top("fish", 5) == [] and loaded.document_count == 3
+
+
+@NEEDS_MILVUS
+def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["index", str(SEEDS), "--store", "milvus:./rag.db"])
+    assert result.exit_code == 0, result.output
+    assert "80 passages (80 embedded, 0 reused)" in result.output and (tmp_path / "rag.db").exists()
+    monkeypatch.setenv("RAG_STORE", "milvus:./rag.db")
+    result = runner.invoke(app, ["search", "How long did Kerry and Lavrov talk in Geneva?", "--json", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 2
+    result = runner.invoke(app, ["ask", "How long did they talk?", "--store", "faiss"])
+    assert result.exit_code == 1 and "no index at" in result.output

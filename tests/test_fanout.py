@@ -1,0 +1,118 @@
+"""Ray fan-out on a small local cluster started in-process: exactly-once answers, a killed worker,
+resumed output, parallel embedding. The answering engine is the real one with fake models."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ray_fakes
+from conftest import NEEDS_RAY, SEEDS, FakeEmbedder
+from rag.batch import Question
+from rag.config import ChunkSettings, Settings
+from rag.indexing import build_index
+from rag.store import open_index
+
+pytestmark = NEEDS_RAY
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    """Two CPUs of local Ray for the whole module; workers import the test fakes from tests/."""
+    from rag import fanout
+
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), before) if p)
+    fanout.start(None, 2)
+    yield
+    fanout.stop()
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
+
+
+def questions(count: int) -> list[Question]:
+    return [Question(f"q{i}", f"How long did Kerry and Lavrov talk in Geneva, take {i}?") for i in range(count)]
+
+
+def in_process_answers(settings: Settings, items: list[Question]) -> dict[str, str]:
+    from rag.models import open_engine
+
+    engine = open_engine(settings, FakeEmbedder(), lambda: ray_fakes.make_generator(settings))
+    return {q.id: engine.ask(q.question).answer for q in items}
+
+
+def test_every_question_answered_once_though_a_worker_is_killed(cluster: None, isolated_index: Path) -> None:
+    import ray
+
+    from rag import fanout
+
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    settings = Settings(index_dir=isolated_index)
+    items = questions(16)
+    pool = fanout.AnswerPool(fanout.Job(settings), workers=2, models=ray_fakes.models())
+    written: list[tuple[str, str]] = []
+
+    def on_answer(question: Question, answer: object) -> None:
+        written.append((question.id, answer.answer))  # type: ignore[attr-defined]
+        if len(written) == 3:
+            ray.kill(pool.actors[0])
+
+    try:
+        pool.run(items, on_answer)
+    finally:
+        pool.close()
+    assert pool.replaced >= 1
+    assert sorted(i for i, _ in written) == sorted(q.id for q in items)
+    assert dict(written) == in_process_answers(settings, items)
+
+
+def test_cli_batch_with_ray_resumes_and_matches_one_process(cluster: None, isolated_index: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.cli import app
+
+    monkeypatch.setattr("rag.fanout.default_models", ray_fakes.models)
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    items = questions(8)
+    source = tmp_path / "q.jsonl"
+    source.write_text("".join(json.dumps({"id": q.id, "question": q.question}) + "\n" for q in items))
+    out = tmp_path / "answers.jsonl"
+    out.write_text(json.dumps({"id": "q0", "answer": "kept"}) + "\n" + '{"id": "q1", "answ')
+    result = CliRunner().invoke(app, ["batch", str(source), "-o", str(out), "--ray", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "resuming: 1 of 8 already answered" in result.output and "7 answered, 1 skipped" in result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["id"] for r in rows) == [q.id for q in items]
+    expected = in_process_answers(Settings(index_dir=isolated_index), items)
+    assert all(r["answer"] == (expected[r["id"]] if r["id"] != "q0" else "kept") for r in rows)
+
+
+def test_lite_store_with_two_workers_is_refused(cluster: None, tmp_path: Path) -> None:
+    from rag import fanout
+    from rag.errors import RagError
+
+    settings = Settings(index_dir=tmp_path / "index", store=f"milvus:{tmp_path / 'm.db'}")
+    with pytest.raises(RagError, match=r"Milvus Lite \(.*m\.db\) opens its file in one process at a time; use --workers 1"):
+        fanout.AnswerPool(fanout.Job(settings), workers=2, models=ray_fakes.models())
+
+
+def test_index_with_ray_embeds_the_same_vectors(cluster: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import fanout
+
+    monkeypatch.setattr(fanout, "EMBED_PIECE", 7)  # several pieces per batch, spread over both workers
+    settings = Settings(index_dir=tmp_path / "ray")
+    embedder = fanout.RayEmbedder(FakeEmbedder.name, FakeEmbedder.dimension, settings, workers=2,
+                                  make_embedder=ray_fakes.make_embedder)
+    report = build_index(SEEDS, settings.index_dir, embedder, ChunkSettings())
+    build_index(SEEDS, tmp_path / "local", FakeEmbedder(), ChunkSettings())
+    distributed, local = open_index(settings.index_dir), open_index(tmp_path / "local")
+    rows = list(range(local.count))
+    assert report.embedded == local.count == distributed.count
+    assert distributed.vectors(rows).tolist() == local.vectors(rows).tolist()
