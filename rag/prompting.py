@@ -2,8 +2,8 @@
 KV cache), then the numbered passages, each labelled with its file, and the question.
 
 Passages are trimmed to whole sentences within a word budget, because every prompt token costs
-time on a laptop CPU; the sentences kept are those closest to the question, and a passage's
-opening sentence stays so that what it is about is not lost.
+time on a laptop CPU; the sentences kept are those sharing most terms with the question, the
+shorter first among equals, so that a long opening sentence does not crowd out the one that answers.
 """
 
 from __future__ import annotations
@@ -142,20 +142,21 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
 def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
     """The sentences sharing most terms with the question, in their original order, within budget."""
     spans = sentence_spans(text)
-    ranked = sorted(
+    sentences = [text[start:end] for start, end in spans]
+    ranked = sorted(  # most question terms first; of equals, the shorter (denser) one, then the earlier
         range(len(spans)),
-        key=lambda i: (-len(wanted & set(terms(text[spans[i][0] : spans[i][1]]))), i),
+        key=lambda i: (-len(wanted & set(terms(sentences[i]))), len(sentences[i].split()), i),
     )
     keep: list[int] = []
     used = 0
     for i in ranked:
-        words = len(text[spans[i][0] : spans[i][1]].split())
+        words = len(sentences[i].split())
         if used + words <= budget:
             keep.append(i)
             used += words
     if not keep and ranked:
-        return " ".join(text[spans[ranked[0]][0] : spans[ranked[0]][1]].split()[:budget])
-    return " ".join(text[spans[i][0] : spans[i][1]].strip() for i in sorted(keep))
+        return " ".join(sentences[ranked[0]].split()[:budget])
+    return " ".join(sentences[i].strip() for i in sorted(keep))
 
 
 def is_refusal(reply: str) -> bool:
