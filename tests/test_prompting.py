@@ -11,4 +11,4 @@ def test_a_long_opening_sentence_does_not_crowd_out_the_answer() -> None:
     )
     answer = "The two ministers spoke for nine hours in Geneva."
     kept = _best_sentences(f"{opening} {answer} The weather was fine.", set(terms("How long did the ministers talk in Geneva?")), 20)
-    assert kept == answer
+    assert answer in kept and "Following" not in kept
