@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import math
 import os
 import time
@@ -208,6 +209,10 @@ class LlamaGenerator:
         self._llm.eval(tokens[common:])
         return len(tokens) - common
 
+    @functools.lru_cache(maxsize=1)  # noqa: B019 - one prefix per generator, kept while it lives
+    def _prefix_tokens(self, prefix: str) -> list[int]:
+        return self.tokens(prefix)
+
     def _last_logits(self) -> Any:
         import numpy as np
 
@@ -222,7 +227,7 @@ class LlamaGenerator:
         answer is the same to the last digit whatever was asked before, in chat, batch, the server
         or a fresh process, while the prefix is evaluated once per loaded model.
         """
-        tokens = self.tokens(prefix)
+        tokens = self._prefix_tokens(prefix)
         cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
         if cached[: len(tokens)] == tokens and self._llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1):
             self._llm.n_tokens = len(tokens)

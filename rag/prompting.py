@@ -8,6 +8,7 @@ shorter first among equals, so that a long opening sentence does not crowd out t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ def _user_message(question: str, body: str) -> str:
     return f"Passages:\n{body}\n\nQuestion: {question.strip()}"
 
 
+@functools.cache
 def system_prefix() -> str:
     """Instructions and worked examples in Qwen's ChatML template: the same for every question."""
     shots = "".join(

@@ -24,7 +24,6 @@ CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
-PROTECT_BEST = True  # each retriever's best candidate stays in a hybrid top k (see keep_in_first)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class Retriever:
         fused = fuse(dense, keyword, mode)
         order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
         ranked = [int(rows[i]) for i in order]
-        if mode == "hybrid" and PROTECT_BEST:
+        if mode == "hybrid":
             ranked = keep_in_first(ranked, [r for r, _ in dense_list[:1]] + [r for r, _ in keyword_list[:1]], k)
         position = {int(r): i for i, r in enumerate(rows)}
         hits = []
