@@ -61,6 +61,16 @@ def engine_for(corpus: Path, embedder, generator):  # type: ignore[no-untyped-de
     return Engine.open(settings, embedder, lambda: generator)
 
 
+def answerable_questions(set_names: list[str], splits: set[str], embedder):  # type: ignore[no-untyped-def]
+    """(set name, engine without a language model, question) for each answerable question in splits."""
+    for name in set_names:
+        corpus, gold_file, _ = SETS[name]
+        engine = engine_for(corpus, embedder, None)
+        for question in read_gold(gold_file):
+            if split_of(name, question.id) in splits and question.answerable:
+                yield name, engine, question
+
+
 def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) -> list[dict]:
     from rag.config import Settings
     from rag.embedding import MiniLMEmbedder

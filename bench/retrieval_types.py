@@ -17,9 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from answers import SETS, engine_for, split_of  # noqa: E402
-
-from rag.evaluation import read_gold  # noqa: E402
+from answers import answerable_questions  # noqa: E402
 
 K = 5
 MODES = ("dense", "keyword", "hybrid")
@@ -44,16 +42,11 @@ def main() -> None:
     splits = set(args.splits.split(","))
     embedder = MiniLMEmbedder()
     table: dict[tuple[str, str], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
-    for name in args.sets.split(","):
-        corpus, gold_file, _ = SETS[name]
-        engine = engine_for(corpus, embedder, None)
-        for question in read_gold(gold_file):
-            if split_of(name, question.id) not in splits or not question.answerable:
-                continue
-            for mode in MODES:
-                hits = engine.search(question.question, K, mode)
-                for group in ("all", question.type):
-                    table[(name, group)][mode].append(found(hits, question.evidence))
+    for name, engine, question in answerable_questions(args.sets.split(","), splits, embedder):
+        for mode in MODES:
+            hits = engine.search(question.question, K, mode)
+            for group in ("all", question.type):
+                table[(name, group)][mode].append(found(hits, question.evidence))
     print(f"{'set':<12}{'type':<14}{'n':>4}" + "".join(f"{m:>10}" for m in MODES))
     out = {}
     for (name, group), results in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1] != "all", kv[0][1])):

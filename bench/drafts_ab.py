@@ -1,0 +1,152 @@
+"""Draft accuracy (before any abstention decision) of prompt variants, paired on the same questions.
+
+    .venv/bin/python bench/drafts_ab.py [--sets seeds,licenses,abstracts] [--split fit]
+                                        [--per-set 35] [--variants current,no_examples,...]
+
+Every question is retrieved once; each variant then builds its own prompt from the same hits and
+drafts greedily from its own instructions checkpoint. Reported per corpus and type: share of
+answerable questions whose draft is right, share of those declined, share of unanswerable ones
+declined, prompt tokens and seconds. Runs on the fit split by default, so the tune and test
+splits stay untouched. Records go to bench/results/drafts-TAG.jsonl, the table to drafts-TAG.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from answers import SETS, engine_for, split_of  # noqa: E402
+
+from rag import prompting  # noqa: E402
+from rag.evaluation import answer_is_correct, read_gold  # noqa: E402
+from rag.prompting import PromptPassage, parse_reply, select_passages  # noqa: E402
+
+Variant = Callable[[str, list], tuple[str, str]]  # (question, hits) -> (prefix, prompt)
+
+
+def _prompt(prefix: str, question: str, passages: list[PromptPassage]) -> str:
+    user = prompting._user_message(question, prompting.passage_body(passages))
+    return prefix + f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+
+
+def current(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting.system_prefix()
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
+def no_examples(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting._turn("system", prompting.INSTRUCTIONS)
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
+def best_last(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting.system_prefix()
+    chosen = select_passages(question, hits, 240)
+    reordered = [PromptPassage(i + 1, p.hit, p.text) for i, p in enumerate(reversed(chosen))]
+    return prefix, _prompt(prefix, question, reordered)
+
+
+def wider(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting.system_prefix()
+    return prefix, _prompt(prefix, question, select_passages(question, hits[:4], 360))
+
+
+VARIANTS: dict[str, Variant] = {
+    "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="seeds,licenses,abstracts")
+    parser.add_argument("--split", default="fit")
+    parser.add_argument("--per-set", type=int, default=35, help="answerable questions per set")
+    parser.add_argument("--unanswerable", type=int, default=10, help="unanswerable questions per set")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--tag", default="ab")
+    args = parser.parse_args()
+
+    from rag.config import Settings
+    from rag.embedding import MiniLMEmbedder
+    from rag.generation import LlamaGenerator
+
+    variants = {name: VARIANTS[name] for name in args.variants.split(",")}
+    embedder = MiniLMEmbedder()
+    generator = LlamaGenerator(Settings().model_path, threads=Settings().threads)
+    records = []
+    out = ROOT / "bench" / "results" / f"drafts-{args.tag}.jsonl"
+    with open(out, "w", encoding="utf-8") as sink:
+        for name in args.sets.split(","):
+            corpus, gold_file, _ = SETS[name]
+            engine = engine_for(corpus, embedder, generator)
+            gold = [q for q in read_gold(gold_file) if split_of(name, q.id) == args.split]
+            chosen = [q for q in gold if q.answerable][: args.per_set]
+            chosen += [q for q in gold if not q.answerable][: args.unanswerable]
+            retrieved = [(question, engine.search(question.question)) for question in chosen]
+            for variant, build in variants.items():  # one variant at a time: its checkpoint stays cached
+                for question, hits in retrieved:
+                    prefix, prompt = build(question.question, hits)
+                    started = time.perf_counter()
+                    generator.start_from(prefix)
+                    generation = generator.generate(
+                        prompt, max_tokens=80, probe=[prompting.NOT_FOUND], suppress_probe=True
+                    )
+                    text, _, declined = parse_reply(generation.text)
+                    record = {
+                        "set": name, "id": question.id, "type": question.type, "variant": variant,
+                        "answerable": question.answerable,
+                        "declined": declined or generation.probe_probability > 0.5,
+                        "refusal": round(generation.probe_probability, 4),
+                        "correct": question.answerable and answer_is_correct(question, text),
+                        "reply": generation.text, "prompt_tokens": generation.prompt_tokens,
+                        "seconds": round(time.perf_counter() - started, 2),
+                    }
+                    records.append(record)
+                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    sink.flush()
+                print(f"{name} {variant} done", file=sys.stderr)
+    generator.close()
+    report = table(records, list(variants))
+    (ROOT / "bench" / "results" / f"drafts-{args.tag}.txt").write_text(report, encoding="utf-8")
+    print(report)
+
+
+def table(records: list[dict], variants: list[str]) -> str:
+    """Per set and type: right drafts / declined answerable / declined unanswerable, per variant."""
+    groups: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        for key in ((r["set"], "all"), (r["set"], r["type"]), ("ALL", "all")):
+            groups[key][r["variant"]].append(r)
+    lines = ["set / type: per variant  right% of answerable, declined% of answerable, declined% of unanswerable,"
+             " mean prompt tokens, mean s"]
+    for (set_name, kind), by_variant in sorted(groups.items()):
+        cells = []
+        for variant in variants:
+            rows = by_variant.get(variant, [])
+            answerable = [r for r in rows if r["answerable"]]
+            unanswerable = [r for r in rows if not r["answerable"]]
+            pct = lambda part, whole: f"{100 * len(part) / len(whole):3.0f}" if whole else "  -"  # noqa: E731
+            cells.append(
+                f"{variant} {pct([r for r in answerable if r['correct']], answerable)}"
+                f"/{pct([r for r in answerable if r['declined']], answerable)}"
+                f"/{pct([r for r in unanswerable if r['declined']], unanswerable)}"
+                f" {sum(r['prompt_tokens'] for r in rows) / max(len(rows), 1):4.0f}t"
+                f" {sum(r['seconds'] for r in rows) / max(len(rows), 1):4.1f}s"
+            )
+        lines.append(f"{set_name:10} {kind:13} n={len(by_variant[variants[0]]):3}  " + "  |  ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
