@@ -100,9 +100,23 @@ def _support(
                 chosen.append(second)
     covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
     support = len(covered) / len(claim_terms)
-    if support < SUPPORTED:
-        return ClaimSupport(claim, (), support)
-    return ClaimSupport(claim, tuple(chosen), support)
+    if support >= SUPPORTED:
+        return ClaimSupport(claim, tuple(chosen), support)
+    return ClaimSupport(claim, _supports_what_it_adds(claim_terms - question_terms, passages, terms_of), support)
+
+
+def _supports_what_it_adds(
+    new_terms: AbstractSet[str], passages: list[PromptPassage], terms_of: dict[int, AbstractSet[str]]
+) -> tuple[PromptPassage, ...]:
+    """The passage holding what a claim adds to the question, when the claim echoes its wording.
+
+    An answer to a reworded question repeats the question's words ("the Kremlin leader"), which no
+    passage uses; the terms it adds (the answer itself) must still be found in one passage.
+    """
+    if not new_terms:
+        return ()
+    best = max(passages, key=lambda p: len(new_terms & terms_of[p.number]))
+    return (best,) if len(new_terms & terms_of[best.number]) >= SUPPORTED * len(new_terms) else ()
 
 
 def cite(

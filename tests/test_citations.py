@@ -49,6 +49,14 @@ def test_a_sentence_without_support_has_no_citation() -> None:
     assert [bool(c.passages) for c in claims] == [True, False]
 
 
+def test_an_answer_echoing_a_reworded_question_is_judged_on_what_it_adds() -> None:
+    question = "How long did the two top diplomats confer in the Swiss city?"
+    [support] = attribute("The two top diplomats conferred in the Swiss city for nine hours.", question, PASSAGES, [])
+    assert [p.number for p in support.passages] == [2]
+    [made_up] = attribute("The two top diplomats conferred in the Swiss city for three days.", question, PASSAGES, [])
+    assert made_up.passages == ()
+
+
 def test_quote_is_a_verbatim_sentence() -> None:
     text = "First sentence here. The talks lasted nine hours in Geneva. Last one."
     assert best_sentence(text, "nine hours") == "The talks lasted nine hours in Geneva."
