@@ -6,7 +6,8 @@ Layout of an index directory:
                             area: batches are committed as they are embedded, so a killed run
                             resumes; entries no live chunk uses are pruned after each commit)
     gen-*/manifest.json     format, embedding model, chunking, counts, dense index type and params
-    gen-*/meta.sqlite       tables chunks (row = FAISS id), paragraphs, files (hash, size, mtime)
+    gen-*/meta.sqlite       tables chunks (row = FAISS id; indexed by file and by text hash),
+                            paragraphs, files (hash, size, mtime)
     gen-*/dense.faiss       the FAISS index: exact inner product for small corpora, HNSW over
                             8-bit scalar-quantised vectors above DENSE_EXACT_MAX chunks
     gen-*/keyword/          the BM25 index (bm25s format, memory-mapped when opened)
@@ -400,7 +401,11 @@ class FaissWriter:
         self._rows += len(chunks)
 
     def new_hashes(self) -> list[str]:
-        """Distinct text hashes of this generation's chunks that have no cached vector yet."""
+        """Distinct text hashes of this generation's chunks that have no cached vector yet.
+
+        Indexes chunks by hash first (once all rows are in: one sort, not an index kept up on
+        every insert), so that `texts` finds each hash without scanning the whole table."""
+        self._db.execute("CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash)")
         self._db.commit()
         self._db.execute("ATTACH DATABASE ? AS cache", (read_only_uri(self.vectors.path),))
         try:
