@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,31 @@ def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, m
     assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 128}
     vector = index.vectors([5])[0]
     assert index.dense_search(vector, 3)[0][0] == 5
+
+
+def test_changed_file_carries_the_hnsw_index_over_and_masks_its_old_vectors(
+    tmp_path: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    first = sorted(corpus.glob("*.txt"))[0]
+    old_text = first.read_text(encoding="utf-8")
+    first.write_text(old_text.replace("\n\n", "\n\nZanzibar quokka marmalade.\n\n", 1), encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    index = load_index(isolated_index)
+    assert index.manifest.dense["deleted"] > 0 and (index.path / faiss_store.LABELS).is_file()
+    rows = range(index.count)
+    chunks = index.chunks(rows)
+    for row, vector in zip(rows, index.vectors(rows), strict=True):  # each chunk is found by its own vector
+        found = index.dense_search(vector, 3)
+        assert len(found) == 3 and row in [r for r, _ in found[:3]] and all(0 <= r < index.count for r, _ in found)
+    everything = index.dense_search(index.vectors([0])[0], index.count)  # each live chunk once, no masked one
+    assert sorted(r for r, _ in everything) == list(rows) and any("Zanzibar" in c.text for c in chunks)
+    fresh = tmp_path / "fresh"
+    build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
+    assert [c.text for c in load_index(fresh).chunks(rows)] == [c.text for c in chunks]
 
 
 def test_keyword_scores_match_bm25s_lucene() -> None:
