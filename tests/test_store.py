@@ -105,7 +105,7 @@ def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, m
     monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
     build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
     index = load_index(isolated_index)
-    assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 128}
+    assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 512}
     vector = index.vectors([5])[0]
     assert index.dense_search(vector, 3)[0][0] == 5
 
