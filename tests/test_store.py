@@ -6,10 +6,11 @@ import pytest
 
 from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder
 from rag import faiss_store
+from rag.chunking import Chunk
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.indexing import build_index
-from rag.store import check_compatible, load_index, read_manifest
+from rag.store import IndexStore, check_compatible, load_index, read_manifest
 
 
 def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
@@ -122,17 +123,30 @@ def test_changed_file_carries_the_hnsw_index_over_and_masks_its_old_vectors(
     first.write_text(old_text.replace("\n\n", "\n\nZanzibar quokka marmalade.\n\n", 1), encoding="utf-8")
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     index = load_index(isolated_index)
-    assert index.manifest.dense["deleted"] > 0 and (index.path / faiss_store.LABELS).is_file()
-    rows = range(index.count)
-    chunks = index.chunks(rows)
-    for row, vector in zip(rows, index.vectors(rows), strict=True):  # each chunk is found by its own vector
-        found = index.dense_search(vector, 3)
-        assert len(found) == 3 and row in [r for r, _ in found[:3]] and all(0 <= r < index.count for r, _ in found)
-    everything = index.dense_search(index.vectors([0])[0], index.count)  # each live chunk once, no masked one
-    assert sorted(r for r, _ in everything) == list(rows) and any("Zanzibar" in c.text for c in chunks)
+    deleted = index.manifest.dense["deleted"]
+    assert deleted > 0 and (index.path / faiss_store.LABELS).is_file()
+    _assert_every_chunk_found_once(index)
+    monkeypatch.setattr(faiss_store, "MAX_DELETED", 0.5)
+    first.write_text(old_text.replace("\n\n", "\n\nQuince armadillo.\n\n", 1), encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())  # carried over a second time
+    index = load_index(isolated_index)
+    assert index.manifest.dense["deleted"] > deleted
+    chunks = _assert_every_chunk_found_once(index)
+    assert any("Quince" in c.text for c in chunks) and not any("Zanzibar" in c.text for c in chunks)
     fresh = tmp_path / "fresh"
     build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
-    assert [c.text for c in load_index(fresh).chunks(rows)] == [c.text for c in chunks]
+    assert [c.text for c in load_index(fresh).chunks(range(index.count))] == [c.text for c in chunks]
+
+
+def _assert_every_chunk_found_once(index: IndexStore) -> list[Chunk]:
+    """Each chunk is among the top 3 for its own vector, and a search for all finds each live row once."""
+    rows = range(index.count)
+    for row, vector in zip(rows, index.vectors(rows), strict=True):
+        found = index.dense_search(vector, 3)
+        assert len(found) == 3 and row in [r for r, _ in found] and all(0 <= r < index.count for r, _ in found)
+    everything = index.dense_search(index.vectors([0])[0], index.count)
+    assert sorted(r for r, _ in everything) == list(rows)
+    return index.chunks(rows)
 
 
 def test_keyword_scores_match_bm25s_lucene() -> None:
