@@ -6,10 +6,13 @@ Layout of an index directory:
                             area: batches are committed as they are embedded, so a killed run
                             resumes; entries no live chunk uses are pruned after each commit)
     gen-*/manifest.json     format, embedding model, chunking, counts, dense index type and params
-    gen-*/meta.sqlite       tables chunks (row = FAISS id), paragraphs, files (hash, size, mtime)
+    gen-*/meta.sqlite       tables chunks (row = FAISS id; indexed by file and by text hash),
+                            paragraphs, files (hash, size, mtime)
     gen-*/dense.faiss       the FAISS index: exact inner product for small corpora, HNSW over
                             8-bit scalar-quantised vectors above DENSE_EXACT_MAX chunks
-    gen-*/keyword/          the BM25 index (bm25s format, memory-mapped when opened)
+    gen-*/dense-rows.npy    only when the HNSW index was carried over from the previous generation
+                            (new chunks' vectors added, dropped ones masked): FAISS label -> row
+    gen-*/keyword/          the BM25 index (rag.keyword's arrays, memory-mapped when opened)
 A new generation is written beside the live one and only then named in CURRENT. Unchanged files'
 rows are copied inside SQLite and their vectors come from the cache, so nothing is re-read or
 re-embedded; when nothing changed, no generation is written at all.
@@ -43,9 +46,12 @@ CURRENT = "CURRENT"
 DENSE_EXACT_MAX = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 64
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 512
 TRAIN_SAMPLE = 65_536
+MAX_DELETED = 0.2  # share of an HNSW index's vectors that may be masked before it is rebuilt
+LABELS = "dense-rows.npy"  # FAISS label -> chunk row (-1: masked), when they differ
 ROW_BATCH = 4096
+_SEARCH_ONLY = ("efSearch", "deleted")  # dense spec entries that do not change a built index
 _CHUNK_COLUMNS = (
     "id, file, first_paragraph, last_paragraph, start_line, end_line, start, end_, text, "
     "format, page, page_paragraph, heading"
@@ -76,7 +82,9 @@ def dense_spec(count: int) -> dict[str, Any]:
     """The FAISS index for a corpus of `count` chunks: exact when small, HNSW (SQ8) above.
 
     Exact search is about 60 ms per query at 1M x 384 on one core; HNSW with 8-bit codes keeps
-    the index near 0.6 GB at 1M and finds the exact top 10 at efSearch 128 (bench/scale.py).
+    the index near 0.6 GB at 1M. Its recall@10 against exact search at 100k passages (bench/scale.py,
+    efConstruction 64): 0.93 at efSearch 128, 0.97 at 256, 0.98 at 512 for about 4 ms a query;
+    the 8-bit codes themselves cost little (0.99 searched exhaustively), the graph walk the rest.
     """
     if count <= DENSE_EXACT_MAX:
         return {"type": "flat", "factory": "Flat"}
@@ -163,6 +171,7 @@ class FaissStore:
         keyword: KeywordIndex,
         vectors: SqliteVectorCache,
         path: Path,
+        labels: np.ndarray | None = None,
     ) -> None:
         self.manifest = manifest
         self.path = path
@@ -170,6 +179,8 @@ class FaissStore:
         self._dense = dense
         self._keyword = keyword
         self._vectors = vectors
+        self._labels = labels
+        self._selector = _live_labels_selector(labels) if labels is not None else None
 
     @classmethod
     def open(cls, index_dir: Path) -> FaissStore:
@@ -180,17 +191,21 @@ class FaissStore:
             meta = _connect_read_only(generation / "meta.sqlite")
             (count,) = meta.execute("SELECT COUNT(*) FROM chunks").fetchone()
             dense = _read_dense(generation / "dense.faiss")
+            labels = read_labels(generation)
             keyword = KeywordIndex.load(generation / "keyword")
             vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
             raise IndexNotFoundError(
                 f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
             ) from error
-        if not dense.ntotal == count == manifest.chunk_count == keyword.document_count:
+        dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
+        if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
+            labels is not None and len(labels) != dense.ntotal
+        ):
             raise IndexNotFoundError(
                 f"the index at {index_dir} is inconsistent; rebuild it with `rag index DIR`"
             )
-        return cls(manifest, meta, dense, keyword, vectors, generation)
+        return cls(manifest, meta, dense, keyword, vectors, generation, labels)
 
     @property
     def count(self) -> int:
@@ -207,7 +222,11 @@ class FaissStore:
         params = None
         if self.manifest.dense.get("type") == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(int(self.manifest.dense["efSearch"]), k))
+            if self._selector is not None:
+                params.sel = self._selector
         scores, rows = self._dense.search(query, k, params=params)
+        if self._labels is not None:
+            rows = np.where(rows >= 0, self._labels[np.maximum(rows, 0)], -1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
     def keyword_search(self, query: str, k: int) -> list[Scored]:
@@ -261,6 +280,27 @@ def _read_dense(path: Path) -> faiss.Index:
         return faiss.read_index(str(path), flag)
     except RuntimeError:
         return faiss.read_index(str(path))
+
+
+def read_labels(generation: Path) -> np.ndarray | None:
+    """FAISS label -> chunk row of a generation whose dense index was carried over from an older
+    one (-1 for a masked vector); None when labels are the rows themselves."""
+    import numpy as np
+
+    path = generation / LABELS
+    return np.load(path, mmap_mode="r", allow_pickle=False) if path.is_file() else None
+
+
+def _live_labels_selector(labels: np.ndarray) -> faiss.IDSelector:
+    """A FAISS selector of the labels that still stand for a chunk (the masked ones are skipped
+    during search, so k results are still k chunks)."""
+    import faiss
+    import numpy as np
+
+    bits = np.packbits(np.asarray(labels) >= 0, bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(labels), faiss.swig_ptr(bits))
+    selector.bits_array = bits  # the selector reads the numpy buffer: keep it alive with it
+    return selector
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
@@ -355,10 +395,11 @@ class FaissWriter:
         self._db.executescript(SCHEMA)
         self._rows = 0
         live = current_generation(index_dir) if reuse_live else None
-        self._live = live is not None and (live / "meta.sqlite").is_file()
-        if self._live:
-            assert live is not None
-            self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(live / "meta.sqlite"),))
+        self._live_dir = live if live is not None and (live / "meta.sqlite").is_file() else None
+        self._live = self._live_dir is not None
+        if self._live_dir is not None:
+            self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(self._live_dir / "meta.sqlite"),))
+        self._db.execute("CREATE TEMP TABLE carried (live_row INTEGER PRIMARY KEY, row INTEGER NOT NULL)")
 
     def keep_files(self, states: dict[str, FileState]) -> None:
         """Copy the chunks and paragraphs of unchanged files from the live generation, renumbering
@@ -376,6 +417,11 @@ class FaissWriter:
         db.execute(
             f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, hash) "
             f"SELECT ? + ROW_NUMBER() OVER (ORDER BY c.row) - 1, {_prefixed('c.')}, c.hash "
+            "FROM live.chunks c JOIN keep k ON c.file = k.path",
+            (self._rows,),
+        )
+        db.execute(  # the same numbering: where each carried live row went (see _reuse_dense)
+            "INSERT INTO carried SELECT c.row, ? + ROW_NUMBER() OVER (ORDER BY c.row) - 1 "
             "FROM live.chunks c JOIN keep k ON c.file = k.path",
             (self._rows,),
         )
@@ -400,7 +446,11 @@ class FaissWriter:
         self._rows += len(chunks)
 
     def new_hashes(self) -> list[str]:
-        """Distinct text hashes of this generation's chunks that have no cached vector yet."""
+        """Distinct text hashes of this generation's chunks that have no cached vector yet.
+
+        Indexes chunks by hash first (once all rows are in: one sort, not an index kept up on
+        every insert), so that `texts` finds each hash without scanning the whole table."""
+        self._db.execute("CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash)")
         self._db.commit()
         self._db.execute("ATTACH DATABASE ? AS cache", (read_only_uri(self.vectors.path),))
         try:
@@ -434,10 +484,15 @@ class FaissWriter:
         (count,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         spec = dense_spec(count)
         manifest = dataclasses.replace(manifest, chunk_count=count, dense=spec)
-        dense = self._build_dense(spec, count)
+        dense, labels = self._reuse_dense(spec, count) or (self._build_dense(spec, count), None)
         import faiss
+        import numpy as np
 
         faiss.write_index(dense, str(self.partial / "dense.faiss"))
+        if labels is not None:
+            np.save(self.partial / LABELS, labels)
+            spec["deleted"] = int((labels < 0).sum())
+            manifest = dataclasses.replace(manifest, dense=spec)
         del dense
         keyword = KeywordIndex.build_batches(self._text_batches(), count)
         keyword.save(self.partial / "keyword")
@@ -486,26 +541,76 @@ class FaissWriter:
                 )
             ]
 
+    def _reuse_dense(self, spec: dict[str, Any], count: int) -> tuple[faiss.Index, np.ndarray] | None:
+        """The live HNSW index with the vectors of new rows added and those of dropped rows
+        masked, when it is of the same kind and would mask at most MAX_DELETED of its vectors.
+
+        An HNSW graph cannot drop a vector, and rebuilding it is most of a large re-index (about
+        10 CPU-minutes at 1M chunks); adding a changed file's few vectors costs a read and a write
+        of the index file. Returns None when a fresh build is due (nothing to reuse, another
+        index type, too many masked vectors).
+        """
+        live = self._live_dir
+        if live is None or spec["type"] != "hnsw" or not (live / "dense.faiss").is_file():
+            return None
+        import faiss
+        import numpy as np
+
+        try:
+            old = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if {k: v for k, v in old.get("dense", {}).items() if k not in _SEARCH_ONLY} != {
+            k: v for k, v in spec.items() if k not in _SEARCH_ONLY
+        }:
+            return None
+        new_row = np.full(int(old["chunk_count"]), -1, dtype=np.int64)
+        for begin in range(0, len(new_row), ROW_BATCH * 16):
+            pairs = np.array(self._db.execute(
+                "SELECT live_row, row FROM carried WHERE live_row >= ? AND live_row < ?",
+                (begin, begin + ROW_BATCH * 16)).fetchall(), dtype=np.int64).reshape(-1, 2)
+            new_row[pairs[:, 0]] = pairs[:, 1]
+        old_labels = read_labels(live)
+        if old_labels is None:
+            old_labels = np.arange(len(new_row), dtype=np.int64)
+        labels = np.where(old_labels >= 0, new_row[np.maximum(old_labels, 0)], -1)
+        added = np.setdiff1d(np.arange(count, dtype=np.int64), labels[labels >= 0])
+        if (labels < 0).sum() > MAX_DELETED * (len(labels) + len(added)):
+            return None
+        index = faiss.read_index(str(live / "dense.faiss"))
+        for begin in range(0, len(added), ROW_BATCH):
+            rows = added[begin : begin + ROW_BATCH].tolist()
+            index.add(self._vectors_of_rows(rows))
+        return index, np.concatenate([labels, added])
+
+    def _vectors_of_rows(self, rows: list[int]) -> np.ndarray:
+        """The cached vectors of these rows of this generation, in that order."""
+        keys: dict[int, int] = {}
+        for batch in _batches(rows, 900):
+            marks = ",".join("?" * len(batch))
+            keys.update(self._db.execute(f"SELECT row, hash FROM chunks WHERE row IN ({marks})", batch))
+        return self._cached([keys[r] for r in rows])
+
+    def _cached(self, keys: list[int]) -> np.ndarray:
+        """The cached vectors of these text hashes; every one must be there by now."""
+        import numpy as np
+
+        vectors = self.vectors.get_keys(keys)
+        if not np.all(vectors.any(axis=1)):
+            raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
+        return vectors
+
     def _build_dense(self, spec: dict[str, Any], count: int) -> faiss.Index:
         """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice)."""
         import faiss
-        import numpy as np
 
         index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
         if spec["type"] == "hnsw":
             faiss.downcast_index(index).hnsw.efConstruction = spec["efConstruction"]
             step = max(1, count // TRAIN_SAMPLE)
-            sample_rows = list(range(0, count, step))[:TRAIN_SAMPLE]
-            keys = []
-            for batch in _batches(sample_rows, 900):
-                marks = ",".join("?" * len(batch))
-                keys += [k for (k,) in self._db.execute(f"SELECT hash FROM chunks WHERE row IN ({marks})", batch)]
-            index.train(self.vectors.get_keys(keys))
+            index.train(self._vectors_of_rows(list(range(0, count, step))[:TRAIN_SAMPLE]))
         for keys in self._hash_batches():
-            vectors = self.vectors.get_keys(keys)
-            if not np.all(vectors.any(axis=1)):
-                raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
-            index.add(vectors)
+            index.add(self._cached(keys))
         return index
 
 

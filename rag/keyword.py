@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
 
 K1 = 1.2
 B = 0.75
+SCORE_BATCH = 1 << 22  # (term, chunk) pairs scored at once: bounds the build's float64 temporaries
 
 
 class KeywordIndex:
@@ -52,29 +52,44 @@ class KeywordIndex:
 
     @classmethod
     def build_batches(cls, batches: Iterable[list[str]], count: int | None = None) -> KeywordIndex:
-        """Tokenise batch by batch into compact arrays, then score every (term, chunk) pair."""
+        """Tokenise batch by batch into compact arrays, then score every (term, chunk) pair.
+
+        Each batch's tokens are counted per chunk with one numpy sort (not a Counter per chunk),
+        so the Python work left per token is the tokenizer and one vocabulary lookup."""
         import numpy as np
 
         vocabulary: dict[str, int] = {}
-        term_ids, doc_ids, frequencies, lengths = array("i"), array("i"), array("f"), array("f")
+        term_parts: list[np.ndarray] = []
+        doc_parts: list[np.ndarray] = []
+        tf_parts: list[np.ndarray] = []
+        lengths = array("f")
         doc = 0
         for batch in batches:
+            tokens = array("q")
+            starts = [0]
             for text in batch:
-                words = terms(text)
-                lengths.append(len(words))
-                for term, tf in Counter(words).items():
-                    term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
-                    doc_ids.append(doc)
-                    frequencies.append(tf)
-                doc += 1
-        tids = np.frombuffer(term_ids, dtype=np.int32)
-        docs = np.frombuffer(doc_ids, dtype=np.int32)
-        tf = np.frombuffer(frequencies, dtype=np.float32)
+                ids = [vocabulary.setdefault(t, len(vocabulary)) for t in terms(text)]
+                lengths.append(len(ids))
+                tokens.extend(ids)
+                starts.append(len(tokens))
+            tids, docs, tf = _count_pairs(np.frombuffer(tokens, dtype=np.int64), np.asarray(starts), doc)
+            term_parts.append(tids)
+            doc_parts.append(docs)
+            tf_parts.append(tf)
+            doc += len(batch)
+        tids = np.concatenate(term_parts) if term_parts else np.zeros(0, np.int32)
+        docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
+        tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)
+        del term_parts, doc_parts, tf_parts
         length = np.frombuffer(lengths, dtype=np.float32)
         df = np.bincount(tids, minlength=len(vocabulary)).astype(np.float64)
         idf = np.log(1.0 + (doc - df + 0.5) / (df + 0.5))
         average = float(length.mean()) if doc and length.sum() else 1.0
-        scores = (idf[tids] * tf / (tf + K1 * (1 - B + B * length[docs] / average))).astype(np.float32)
+        scores = np.empty(len(tids), dtype=np.float32)
+        for begin in range(0, len(tids), SCORE_BATCH):  # float64 temporaries for a slice at a time
+            t, d, f = (a[begin : begin + SCORE_BATCH] for a in (tids, docs, tf))
+            scores[begin : begin + SCORE_BATCH] = idf[t] * f / (f + K1 * (1 - B + B * length[d] / average))
+        del tf
         order = np.argsort(tids, kind="stable")
         indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(df.astype(np.int64), out=indptr[1:])
@@ -90,8 +105,7 @@ class KeywordIndex:
         docs = np.concatenate([self._docs[self._indptr[i] : self._indptr[i + 1]] for i in ids])
         scores = np.concatenate([self._scores[self._indptr[i] : self._indptr[i + 1]] for i in ids])
         if len(ids) > 1:
-            docs, inverse = np.unique(docs, return_inverse=True)
-            scores = np.bincount(inverse, weights=scores).astype(np.float32)
+            docs, scores = _sum_by_chunk(docs, scores, self.document_count)
         if len(docs) > k:
             keep = np.argpartition(-scores, k - 1)[:k]
             docs, scores = docs[keep], scores[keep]
@@ -132,6 +146,37 @@ class KeywordIndex:
         vocabulary = sqlite3.connect(read_only_uri(folder / "terms.sqlite"), uri=True, check_same_thread=False)
         arrays = [_load_array(folder / name) for name in ("indptr.npy", "docs.npy", "scores.npy")]
         return cls(*arrays, vocabulary, int(meta["count"]))
+
+
+def _sum_by_chunk(docs: np.ndarray, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct chunk row once, ascending, with the sum of its scores (added in list order).
+
+    Short lists are sorted; once they hold more than a sixteenth of the corpus (common terms in a
+    large corpus: a million postings and more), one pass into a corpus-sized array is cheaper."""
+    import numpy as np
+
+    if len(docs) * 16 < count:
+        docs, inverse = np.unique(docs, return_inverse=True)
+        return docs, np.bincount(inverse, weights=scores).astype(np.float32)
+    totals = np.bincount(docs, weights=scores, minlength=count)
+    present = np.zeros(count, dtype=bool)
+    present[docs] = True
+    rows = np.flatnonzero(present)
+    return rows.astype(docs.dtype), totals[rows].astype(np.float32)
+
+
+def _count_pairs(tokens: np.ndarray, starts: np.ndarray, first_doc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term id, chunk row, term frequency) of each distinct term of each chunk of one batch, by
+    chunk then term id; `tokens` holds the batch's term ids, chunk i's from starts[i] to starts[i+1]."""
+    import numpy as np
+
+    local = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    pairs, frequencies = np.unique((local << 32) | tokens, return_counts=True)
+    return (
+        (pairs & 0xFFFFFFFF).astype(np.int32),
+        ((pairs >> 32) + first_doc).astype(np.int32),
+        frequencies.astype(np.float32),
+    )
 
 
 def _load_array(path: Path) -> np.ndarray:

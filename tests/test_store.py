@@ -1,14 +1,16 @@
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder
 from rag import faiss_store
+from rag.chunking import Chunk
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.indexing import build_index
-from rag.store import check_compatible, load_index, read_manifest
+from rag.store import IndexStore, check_compatible, load_index, read_manifest
 
 
 def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
@@ -104,9 +106,47 @@ def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, m
     monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
     build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
     index = load_index(isolated_index)
-    assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 128}
+    assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 512}
     vector = index.vectors([5])[0]
     assert index.dense_search(vector, 3)[0][0] == 5
+
+
+def test_changed_file_carries_the_hnsw_index_over_and_masks_its_old_vectors(
+    tmp_path: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    first = sorted(corpus.glob("*.txt"))[0]
+    old_text = first.read_text(encoding="utf-8")
+    first.write_text(old_text.replace("\n\n", "\n\nZanzibar quokka marmalade.\n\n", 1), encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    index = load_index(isolated_index)
+    deleted = index.manifest.dense["deleted"]
+    assert deleted > 0 and (index.path / faiss_store.LABELS).is_file()
+    _assert_every_chunk_found_once(index)
+    monkeypatch.setattr(faiss_store, "MAX_DELETED", 0.5)
+    first.write_text(old_text.replace("\n\n", "\n\nQuince armadillo.\n\n", 1), encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())  # carried over a second time
+    index = load_index(isolated_index)
+    assert index.manifest.dense["deleted"] > deleted
+    chunks = _assert_every_chunk_found_once(index)
+    assert any("Quince" in c.text for c in chunks) and not any("Zanzibar" in c.text for c in chunks)
+    fresh = tmp_path / "fresh"
+    build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
+    assert [c.text for c in load_index(fresh).chunks(range(index.count))] == [c.text for c in chunks]
+
+
+def _assert_every_chunk_found_once(index: IndexStore) -> list[Chunk]:
+    """Each chunk is among the top 3 for its own vector, and a search for all finds each live row once."""
+    rows = range(index.count)
+    for row, vector in zip(rows, index.vectors(rows), strict=True):
+        found = index.dense_search(vector, 3)
+        assert len(found) == 3 and row in [r for r, _ in found] and all(0 <= r < index.count for r, _ in found)
+    everything = index.dense_search(index.vectors([0])[0], index.count)
+    assert sorted(r for r, _ in everything) == list(rows)
+    return index.chunks(rows)
 
 
 def test_keyword_scores_match_bm25s_lucene() -> None:
