@@ -1,8 +1,11 @@
 """On a --keep'd bench/scale.py folder: change one paragraph, re-index with this code (timed, wall
-and CPU), recompute the exact top 10, and run bench/scale.py's measure step in a fresh process."""
+and CPU), recompute the exact top 10, and run bench/scale.py's measure step in a fresh process.
+
+    .venv/bin/python bench/results/scale-remeasure.py /tmp/rag-scale-XXXX [SEED]
+"""
 import hashlib, json, os, random, subprocess, sys, tempfile, time
 from pathlib import Path
-ROOT = Path("/work/wt/scale"); sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "bench"))
+ROOT = Path(__file__).resolve().parents[2]; sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "bench"))
 import numpy as np, scale
 from rag.config import ChunkSettings
 from rag.indexing import build_index
