@@ -61,6 +61,17 @@ def engine_for(corpus: Path, embedder, generator):  # type: ignore[no-untyped-de
     return Engine.open(settings, embedder, lambda: generator)
 
 
+def set_arguments(doc: str, **extra: str) -> tuple[list[str], set[str], argparse.Namespace]:
+    """The --sets and --splits every question-set script takes (plus `extra` options with defaults)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--splits", default="fit,tune")
+    parser.add_argument("--sets", default="seeds,licenses,abstracts")
+    for name, default in extra.items():
+        parser.add_argument(f"--{name}", default=default)
+    args = parser.parse_args()
+    return args.sets.split(","), set(args.splits.split(",")), args
+
+
 def answerable_questions(set_names: list[str], splits: set[str], embedder):  # type: ignore[no-untyped-def]
     """(set name, engine without a language model, question) for each answerable question in splits."""
     for name in set_names:

@@ -11,7 +11,6 @@ half of the question's key terms: the questions a conditional rewrite would touc
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from answers import answerable_questions  # noqa: E402
+from answers import answerable_questions, set_arguments  # noqa: E402
 from retrieval_types import found  # noqa: E402
 
 from rag.prompting import NOT_FOUND, system_prefix  # noqa: E402
@@ -51,17 +50,13 @@ def main() -> None:
     from rag.embedding import MiniLMEmbedder
     from rag.generation import LlamaGenerator
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--splits", default="fit,tune")
-    parser.add_argument("--sets", default="seeds,licenses,abstracts")
-    args = parser.parse_args()
-    splits = set(args.splits.split(","))
+    set_names, splits, _ = set_arguments(__doc__)
     embedder = MiniLMEmbedder()
     settings = Settings()
     generator = LlamaGenerator(settings.model_path, threads=settings.threads)
     table: dict[tuple[str, str], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     seconds = []
-    for name, engine, question in answerable_questions(args.sets.split(","), splits, embedder):
+    for name, engine, question in answerable_questions(set_names, splits, embedder):
         generator.start_from(system_prefix())
         started = time.perf_counter()
         sentence = generator.generate(

@@ -9,7 +9,6 @@ three whole, and the trimmed passages the prompt gets at each word budget. No la
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from answers import answerable_questions  # noqa: E402
+from answers import answerable_questions, set_arguments  # noqa: E402
 
 from rag.evaluation import GoldQuestion, contains_alias  # noqa: E402
 from rag.prompting import select_passages  # noqa: E402
@@ -30,15 +29,11 @@ def holds_answer(question: GoldQuestion, text: str) -> bool:
 def main() -> None:
     from rag.embedding import MiniLMEmbedder
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--splits", default="fit,tune")
-    parser.add_argument("--sets", default="seeds,licenses,abstracts")
-    parser.add_argument("--budgets", default="240,360,480")
-    args = parser.parse_args()
-    splits, budgets = set(args.splits.split(",")), [int(b) for b in args.budgets.split(",")]
+    set_names, splits, args = set_arguments(__doc__, budgets="240,360,480")
+    budgets = [int(b) for b in args.budgets.split(",")]
     embedder = MiniLMEmbedder()
     table: dict[tuple[str, str], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
-    for name, engine, question in answerable_questions(args.sets.split(","), splits, embedder):
+    for name, engine, question in answerable_questions(set_names, splits, embedder):
         if not question.must_include:
             continue
         hits = engine.search(question.question, 6, "hybrid")

@@ -8,7 +8,6 @@ Every mode goes through `Engine.search`, exactly as `rag search --mode MODE` doe
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import defaultdict
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from answers import answerable_questions  # noqa: E402
+from answers import answerable_questions, set_arguments  # noqa: E402
 
 K = 5
 MODES = ("dense", "keyword", "hybrid")
@@ -35,14 +34,10 @@ def found(hits, evidence) -> bool:  # type: ignore[no-untyped-def]
 def main() -> None:
     from rag.embedding import MiniLMEmbedder
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--splits", default="fit,tune")
-    parser.add_argument("--sets", default="seeds,licenses,abstracts")
-    args = parser.parse_args()
-    splits = set(args.splits.split(","))
+    set_names, splits, _ = set_arguments(__doc__)
     embedder = MiniLMEmbedder()
     table: dict[tuple[str, str], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
-    for name, engine, question in answerable_questions(args.sets.split(","), splits, embedder):
+    for name, engine, question in answerable_questions(set_names, splits, embedder):
         for mode in MODES:
             hits = engine.search(question.question, K, mode)
             for group in ("all", question.type):
