@@ -292,7 +292,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     write_corpus(corpus, args.passages, sentences)
     load_before = os.getloadavg()[0]
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    report = build_index(corpus, index_dir, embedder, ChunkSettings(), on_embedding=progress_bar)
+    report = build_index(corpus, index_dir, embedder, ChunkSettings(), on_embedding=progress_lines("embedded"),
+                         on_building=progress_lines("indexed (vectors, then BM25)"))
     build_s, build_cpu_s = time.perf_counter() - started, cpu_seconds() - cpu_started
     print(f"built {report.chunks} passages in {build_s:.0f}s ({build_cpu_s:.0f}s CPU)", file=sys.stderr, flush=True)
     result: dict[str, object] = {
@@ -336,17 +337,21 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def progress_bar(total: int):  # type: ignore[no-untyped-def]
-    """Embedding progress on stderr, about every 5 %."""
-    done, step = 0, max(total // 20, 1)
+def progress_lines(verb: str):  # type: ignore[no-untyped-def]
+    """A build_index progress callback printing to stderr about every 5 %."""
 
-    def advance(count: int) -> None:
-        nonlocal done
-        if (done + count) // step != done // step:
-            print(f"embedded {done + count}/{total}", file=sys.stderr, flush=True)
-        done += count
+    def start(total: int):  # type: ignore[no-untyped-def]
+        done, step = 0, max(total // 20, 1)
 
-    return advance
+        def advance(count: int) -> None:
+            nonlocal done
+            if (done + count) // step != done // step:
+                print(f"{verb} {done + count}/{total}", file=sys.stderr, flush=True)
+            done += count
+
+        return advance
+
+    return start
 
 
 if __name__ == "__main__":

@@ -178,14 +178,17 @@ def index(
         embedder = fanout.RayEmbedder(embedder.name, embedder.dimension, settings, workers=workers,
                                       cpus=fanout.cpus_per_worker(workers))
     err = _stderr()
-    with _progress("embedding", counts="{task.completed}/{task.total} passages") as progress:
+    with _progress("indexing", counts="{task.description} {task.completed}/{task.total}") as progress:
 
-        def on_embedding(total: int) -> Callable[[int], None]:
-            task = progress.add_task("embed", total=total)
-            return lambda done: progress.advance(task, done)
+        def stage(name: str) -> Callable[[int], Callable[[int], None]]:
+            def start(total: int) -> Callable[[int], None]:
+                task = progress.add_task(name, total=total)
+                return lambda done: progress.advance(task, done)
 
-        report = build_index(corpus, settings.index_dir, embedder, settings.chunking, on_embedding,
-                             dry_run=dry_run, store=settings.store)
+            return start
+
+        report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
+                             on_building=stage("building search index"), dry_run=dry_run, store=settings.store)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)

@@ -28,7 +28,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,7 @@ from rag.chunking import Chunk
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.keyword import KeywordIndex
-from rag.store import FORMAT_VERSION, FileState, Manifest, Scored, rebuild_hint
+from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, rebuild_hint
 
 if TYPE_CHECKING:
     import faiss
@@ -474,8 +474,10 @@ class FaissWriter:
             found.update(self._db.execute(f"SELECT hash, text FROM chunks WHERE hash IN ({marks})", batch))
         return [found[k] for k in keys]
 
-    def commit(self, manifest: Manifest) -> Manifest:
+    def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:
         """Build the dense and keyword indexes, then make this generation live atomically.
+
+        on_building counts the vectors added to the dense index, then the passages read into BM25.
 
         Returns:
             the manifest as written, with the chunk count and dense index parameters filled in.
@@ -484,7 +486,11 @@ class FaissWriter:
         (count,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         spec = dense_spec(count)
         manifest = dataclasses.replace(manifest, chunk_count=count, dense=spec)
-        dense, labels = self._reuse_dense(spec, count) or (self._build_dense(spec, count), None)
+        reused = self._reuse_dense(spec, count, on_building)
+        advance = on_building(2 * count) if on_building and not reused else None
+        dense, labels = reused or (self._build_dense(spec, count, advance), None)
+        if reused and on_building:
+            advance = on_building(count)
         import faiss
         import numpy as np
 
@@ -494,7 +500,7 @@ class FaissWriter:
             spec["deleted"] = int((labels < 0).sum())
             manifest = dataclasses.replace(manifest, dense=spec)
         del dense
-        keyword = KeywordIndex.build_batches(self._text_batches(), count)
+        keyword = KeywordIndex.build_batches(self._text_batches(advance), count)
         keyword.save(self.partial / "keyword")
         del keyword
         (self.partial / "manifest.json").write_text(
@@ -532,16 +538,21 @@ class FaissWriter:
                 )
             ]
 
-    def _text_batches(self) -> Iterator[list[str]]:
+    def _text_batches(self, advance: Callable[[int], None] | None = None) -> Iterator[list[str]]:
         for begin in range(0, self._rows, ROW_BATCH):
-            yield [
+            texts = [
                 t
                 for (t,) in self._db.execute(
                     "SELECT text FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (begin, begin + ROW_BATCH)
                 )
             ]
+            yield texts
+            if advance:
+                advance(len(texts))
 
-    def _reuse_dense(self, spec: dict[str, Any], count: int) -> tuple[faiss.Index, np.ndarray] | None:
+    def _reuse_dense(
+        self, spec: dict[str, Any], count: int, on_building: ProgressStart | None = None
+    ) -> tuple[faiss.Index, np.ndarray] | None:
         """The live HNSW index with the vectors of new rows added and those of dropped rows
         masked, when it is of the same kind and would mask at most MAX_DELETED of its vectors.
 
@@ -578,9 +589,12 @@ class FaissWriter:
         if (labels < 0).sum() > MAX_DELETED * (len(labels) + len(added)):
             return None
         index = faiss.read_index(str(live / "dense.faiss"))
+        advance = on_building(len(added)) if on_building else None
         for begin in range(0, len(added), ROW_BATCH):
             rows = added[begin : begin + ROW_BATCH].tolist()
             index.add(self._vectors_of_rows(rows))
+            if advance:
+                advance(len(rows))
         return index, np.concatenate([labels, added])
 
     def _vectors_of_rows(self, rows: list[int]) -> np.ndarray:
@@ -600,7 +614,9 @@ class FaissWriter:
             raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
         return vectors
 
-    def _build_dense(self, spec: dict[str, Any], count: int) -> faiss.Index:
+    def _build_dense(
+        self, spec: dict[str, Any], count: int, advance: Callable[[int], None] | None = None
+    ) -> faiss.Index:
         """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice)."""
         import faiss
 
@@ -611,6 +627,8 @@ class FaissWriter:
             index.train(self._vectors_of_rows(list(range(0, count, step))[:TRAIN_SAMPLE]))
         for keys in self._hash_batches():
             index.add(self._cached(keys))
+            if advance:
+                advance(len(keys))
         return index
 
 

@@ -29,9 +29,7 @@ from rag.corpus import (
 )
 from rag.embedding import Embedder
 from rag.errors import IndexMismatchError, RagError
-from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest
-
-ProgressStart = Callable[[int], Callable[[int], None]]
+from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 2048
 
 
@@ -102,6 +100,7 @@ def build_index(
     chunking: ChunkSettings,
     on_embedding: ProgressStart | None = None,
     *,
+    on_building: ProgressStart | None = None,
     dry_run: bool = False,
     store: str = DEFAULT_STORE,
 ) -> IndexReport:
@@ -112,6 +111,8 @@ def build_index(
         embedder: an Embedder, or a factory with the model's `name` and `dimension`, called only
             when there is something to embed.
         on_embedding: called with the number of chunks to embed; returns a per-batch callback.
+        on_building: the same for building the search indexes (vectors, then passages for BM25):
+            at a million passages that step takes minutes.
         dry_run: report what would be added, changed, removed and embedded; write nothing.
         store: where the index lives ("faiss" or "milvus:URI", see rag.store).
 
@@ -153,7 +154,7 @@ def build_index(
             embed_started = time.perf_counter()
             embedded = _embed_missing(writer, embedder, on_embedding)
             embed_seconds = time.perf_counter() - embed_started
-            manifest = writer.commit(_manifest(embedder, chunking, root, files))
+            manifest = writer.commit(_manifest(embedder, chunking, root, files), on_building)
         except BaseException:
             if writer is not None:
                 writer.abort()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from rag.chunking import Chunk
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
-from rag.store import FORMAT_VERSION, FileState, Manifest, Scored, rebuild_hint
+from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, rebuild_hint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -486,12 +486,15 @@ class MilvusWriter:
         by_hash = {c.text_hash: c.text for c in self._staged}
         return [by_hash[h] for h in hashes]
 
-    def commit(self, manifest: Manifest) -> Manifest:
+    def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:
         """Insert the added chunks with their cached vectors, then switch the meta row to this generation.
+
+        on_building counts the chunks inserted.
 
         Returns:
             the manifest as written, with the chunk count and dense index description filled in.
         """
+        advance = on_building(len(self._staged)) if on_building else None
         for batch in _batches(self._staged):
             vectors = self.vectors.get([c.text_hash for c in batch])
             if not vectors.any(axis=1).all():
@@ -499,6 +502,8 @@ class MilvusWriter:
             rows = [_chunk_row(self._rows + i, c, v.tolist()) for i, (c, v) in enumerate(zip(batch, vectors, strict=True))]
             self._insert(f"{self.generation}_chunks", rows)
             self._rows += len(rows)
+            if advance:
+                advance(len(rows))
         manifest = dataclasses.replace(manifest, chunk_count=self._rows, dense={**DENSE, "collection": self.names.base})
         self._switch(manifest)
         self._drop_old()

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,10 @@ from rag.chunking import Chunk
 from rag.config import DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, RagError
+
+# Called with the number of items a long step will process; returns the callback it advances by
+# the items done (the CLI draws a progress bar with ETA from it).
+ProgressStart = Callable[[int], Callable[[int], None]]
 
 if TYPE_CHECKING:
     import numpy as np
@@ -134,7 +138,7 @@ class IndexWriter(Protocol):
 
     def texts(self, hashes: Sequence[str]) -> list[str]: ...
 
-    def commit(self, manifest: Manifest) -> Manifest: ...
+    def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest: ...
 
     def abort(self) -> None: ...
 

@@ -210,5 +210,14 @@ def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_
         totals.append(total)
         return done.append
 
-    build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding, store=store)
+    building: list[tuple[int, list[int]]] = []
+
+    def on_building(total: int):  # type: ignore[no-untyped-def]
+        building.append((total, []))
+        return building[-1][1].append
+
+    build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding, on_building=on_building,
+                store=store)
     assert totals == [80] and sum(done) == 80 and max(sizes) == 16 and sum(sizes) == 80
+    # the search-index step reports its progress too, and reaches its total
+    assert building and all(total >= 80 and sum(steps) == total for total, steps in building)
