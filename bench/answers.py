@@ -58,7 +58,9 @@ def engine_for(corpus: Path, embedder, generator):  # type: ignore[no-untyped-de
 
     settings = Settings(index_dir=ROOT / "bench" / "work" / f"index-{corpus.name}")
     build_index(corpus, settings.index_dir, embedder, settings.chunking)
-    return Engine.open(settings, embedder, lambda: generator)
+    engine = Engine.open(settings, embedder, lambda: generator)
+    engine.all_signals = True  # every signal recorded, for bench/calibrate.py to choose from
+    return engine
 
 
 def set_arguments(doc: str, **extra: str) -> tuple[list[str], set[str], argparse.Namespace]:

@@ -28,9 +28,11 @@ CORPORA = ("seeds", "licenses", "abstracts")
 MODEL_SIGNALS = ["model_refusal", "precheck", "self_check", "answer_confidence", "weakest_token"]
 SIGNAL_SETS = {
     "all": list(SIGNALS),
+    "all but the evidence check": [s for s in SIGNALS if s != "evidence_check"],
     "model's own": MODEL_SIGNALS,
     "model's own + support": MODEL_SIGNALS + ["answer_support", "joint_support", "claims_supported"],
     "pre-check + self-check": ["precheck", "self_check"],
+    "pre-check + evidence check": ["precheck", "evidence_check"],
 }
 GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
 

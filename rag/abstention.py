@@ -3,9 +3,10 @@
 Every signal is a number in [0, 1] computed per question. The weights, bias and default threshold
 are fitted by `bench/calibrate.py` and read from `rag/data/abstention.json`; nothing fitted lives
 in this file. Signals that only reward a passage sharing the question's words are weak against
-questions written to share those words without being answered, so the model's own judgements
-(before and after drafting) and whether the answer is of the kind the question asks for carry the
-decision alongside the lexical ones.
+questions written to share those words without being answered, and weights fitted on many signals
+carry over badly to a corpus the fit never saw; the fitted decision today weighs only the model's
+own judgements of support: before drafting (the pre-check) and on the sentences the draft was
+drawn from, shown alone (the evidence check). The other signals are still computed and recorded.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SIGNALS = (
     "answer_type",
     "answer_novelty",
     "claims_supported",
+    "evidence_check",
 )
 SIGNAL_HELP = {
     "model_refusal": "the model's probability of opening its reply with the cannot-answer sentinel",
@@ -53,6 +55,8 @@ SIGNAL_HELP = {
     "'how many', a date for 'when'), 0 when it lacks it, 0.5 when the question does not say",
     "answer_novelty": "share of the answer's key terms that are not in the question",
     "claims_supported": "share of the answer's sentences that some passage supports",
+    "evidence_check": "the model's P(yes) that the sentences the answer was drawn from, shown alone, "
+    "state the answer to the question (0 when no sentence supports it)",
 }
 
 
@@ -69,6 +73,7 @@ class Evidence:
     self_check: float
     mean_logprob: float
     min_logprob: float
+    evidence_check: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ def signals(evidence: Evidence) -> dict[str, float]:
         "claims_supported": (
             sum(bool(s.passages) for s in evidence.supports) / len(evidence.supports) if evidence.supports else 0.0
         ),
+        "evidence_check": evidence.evidence_check,
     }
     return {name: round(float(values[name]), 4) for name in SIGNALS}
 
@@ -156,6 +162,14 @@ def answer_type_match(question: str, answer: str) -> float:
     if _EXPECTS_NUMBER.search(question):
         return 1.0 if _HAS_NUMBER.search(answer) else 0.0
     return 0.5
+
+
+NOT_ASKED = 0.5  # a yes/no check the fitted decision does not use, so the model is not asked
+
+
+def uses(signal: str) -> bool:
+    """Whether the fitted decision weighs this signal (the model's checks cost a prompt each)."""
+    return fitted_model().weights.get(signal, 0.0) != 0.0
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,22 @@ def _supports_what_it_adds(
     return (best,) if len(new_terms & terms_of[best.number]) >= SUPPORTED * len(new_terms) else ()
 
 
+EVIDENCE_SENTENCES = 3
+EVIDENCE_CHARS = 400
+
+
+def evidence_sentences(supports: list[ClaimSupport]) -> list[tuple[str, str]]:
+    """(file, sentence) the supported answer sentences were drawn from: in each supporting
+    passage, the sentence sharing most words with the claim; distinct, at most three."""
+    found: list[tuple[str, str]] = []
+    for support in supports:
+        for passage in support.passages:
+            pair = (passage.hit.chunk.file, best_sentence(passage.hit.chunk.text, support.claim, EVIDENCE_CHARS))
+            if pair not in found:
+                found.append(pair)
+    return found[:EVIDENCE_SENTENCES]
+
+
 def cite(
     supports: list[ClaimSupport], paragraphs_of: Callable[[str], list[Paragraph]]
 ) -> tuple[list[Passage], list[Claim]]:

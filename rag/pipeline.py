@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag import abstention, models
-from rag.citations import attribute, cite
+from rag.citations import attribute, cite, evidence_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.generation import Generator
@@ -21,6 +21,7 @@ from rag.prompting import (
     NOT_FOUND,
     build_prompt,
     check_prompt,
+    evidence_prompt,
     parse_reply,
     precheck_prompt,
     select_passages,
@@ -59,6 +60,9 @@ class Engine:
         self._generator_factory = generator_factory or models.generator_factory(settings)
         self._generator: Generator | None = None
         self.load_timings: dict[str, float] = {}
+        # The model's checks that the fitted decision does not weigh are skipped (each costs a
+        # prompt); evaluation runs that record data for a refit ask for all of them.
+        self.all_signals = False
 
     @classmethod
     def open(
@@ -137,14 +141,21 @@ class Engine:
             prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
         )
         started = time.perf_counter()
-        self_check = generator.yes_probability(check_prompt(prompt, generation.text))
+        self_check = (
+            generator.yes_probability(check_prompt(prompt, generation.text))
+            if self.all_signals or abstention.uses("self_check") else abstention.NOT_ASKED
+        )
         check_seconds = time.perf_counter() - started
         text, cited, declined = parse_reply(generation.text)
         supports = attribute(text, question, passages, cited) if not declined else []
+        started = time.perf_counter()
+        evidence = evidence_sentences(supports) if self.all_signals or abstention.uses("evidence_check") else []
+        evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
+        evidence_seconds = time.perf_counter() - started
         signals = abstention.signals(
             abstention.Evidence(
                 question, text, passages, supports, generation.probe_probability, precheck, self_check,
-                generation.mean_logprob, generation.min_logprob,
+                generation.mean_logprob, generation.min_logprob, evidence_check,
             )
         )
         unsupported = not any(s.passages for s in supports)
@@ -155,6 +166,7 @@ class Engine:
             "prompt": generation.prompt_seconds,
             "generation": generation.generation_seconds,
             "check": check_seconds,
+            "evidence_check": evidence_seconds,
             "total": time.perf_counter() - started_all,
             "prompt_tokens": generation.prompt_tokens,
             "evaluated_tokens": generation.evaluated_tokens,

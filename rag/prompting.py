@@ -114,6 +114,17 @@ def precheck_prompt(question: str, passages: list[PromptPassage]) -> str:
     )
 
 
+def evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
+    """The pre-check asked again on only the sentences the answer was drawn from, as (file,
+    sentence) pairs: a sentence that shares the question's words without stating what is asked
+    is easier to see for what it is alone than among six passages. Starts from the fixed prefix."""
+    body = "\n\n".join(f"[{n}] ({file}) {' '.join(sentence.split())}" for n, (file, sentence) in enumerate(evidence, 1))
+    return (
+        system_prefix()
+        + f"<|im_start|>user\n{_user_message(question, body)}\n\n{PRECHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
 def check_prompt(answer_prompt: str, reply: str) -> str:
     """After the reply, ask whether it is stated in the passages (the passages stay in the KV cache)."""
     return answer_prompt + reply + "<|im_end|>\n" + _turn("user", CHECK_QUESTION) + "<|im_start|>assistant\n"

@@ -56,6 +56,7 @@ class ScriptedGenerator:
         self.refusal_probability = refusal_probability
         self.yes = yes
         self.prompts: list[str] = []
+        self.checks: list[str] = []
 
     def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
                  on_token: Callable[[str], None] | None = None) -> Generation:
@@ -68,6 +69,7 @@ class ScriptedGenerator:
                           len(text.split()), 0.01, 0.01)
 
     def yes_probability(self, prompt: str) -> float:
+        self.checks.append(prompt)
         return self.yes
 
     def start_from(self, prefix: str) -> None:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FakeEmbedder
 from rag.abstention import SIGNALS, Evidence, Model, answer_type_match, decide, fitted_model, signals
 from rag.chunking import Chunk
 from rag.citations import attribute
@@ -61,3 +62,27 @@ def test_the_precheck_shares_the_answer_prompts_prefix() -> None:
     check = precheck_prompt("How long?", passages)
     shared = len(answer_prompt) - len("<|im_end|>\n<|im_start|>assistant\n")
     assert check[:shared] == answer_prompt[:shared] and "f1.txt" in answer_prompt
+
+
+def test_only_the_checks_the_fitted_decision_weighs_are_asked(fake_models, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    from conftest import SEEDS
+    from rag import abstention
+    from rag.config import Settings
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+    from rag.prompting import CHECK_QUESTION
+
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(SEEDS, settings.index_dir, FakeEmbedder(), settings.chunking)
+    engine = Engine.open(settings, FakeEmbedder())
+    monkeypatch.setattr(abstention, "fitted_model", lambda: Model({"precheck": 4.0, "evidence_check": 3.0}, -3.0, 0.3))
+    answer = engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    asked = fake_models.checks
+    assert len(asked) == 2 and not any(CHECK_QUESTION in p for p in asked)  # pre-check and evidence check
+    assert answer.signals["self_check"] == abstention.NOT_ASKED and answer.signals["evidence_check"] == 0.9
+    shown = asked[1].rsplit("<|im_start|>user", 1)[1]  # the evidence check shows the cited sentence alone
+    assert shown.startswith("\nPassages:\n[1] (") and "nine hours" in shown and "[2]" not in shown
+    engine.all_signals = True  # evaluation runs record every signal for the next fit
+    engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    assert len(asked) == 5 and CHECK_QUESTION in asked[3]

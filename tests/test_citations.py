@@ -1,8 +1,8 @@
 import pytest
 
 from rag.chunking import Chunk
-from rag.citations import attribute, best_sentence
-from rag.prompting import PromptPassage, parse_reply
+from rag.citations import attribute, best_sentence, evidence_sentences
+from rag.prompting import PromptPassage, evidence_prompt, parse_reply, system_prefix
 from rag.retrieval import Hit
 
 
@@ -103,3 +103,16 @@ def test_claims_cite_their_own_passages_and_share_numbers() -> None:
     assert [c.file for c in citations] == ["f1.txt", "f2.txt"]
     assert [c.citations for c in claims] == [(0,), (1,), (0,)]
     assert all(c.quote and c.quote in c.text for c in citations)
+
+
+def test_the_evidence_check_sees_only_the_sentences_each_claim_was_drawn_from() -> None:
+    text = "Lavrov spoke first. The talks in Geneva lasted more than nine hours. Reporters waited outside."
+    passages = [passage(1, text), passage(2, "Kerry and Lavrov met in Moscow on Thursday.")]
+    supports = attribute("The talks lasted nine hours. They met in Moscow.", "How long were the talks?", passages, [1])
+    evidence = evidence_sentences(supports)
+    assert evidence == [("f1.txt", "The talks in Geneva lasted more than nine hours."),
+                        ("f2.txt", "Kerry and Lavrov met in Moscow on Thursday.")]
+    prompt = evidence_prompt("How long were the talks?", evidence)
+    assert prompt.startswith(system_prefix())  # the fixed prefix stays in the KV cache
+    assert "[1] (f1.txt) The talks in Geneva lasted" in prompt and "Reporters waited" not in prompt
+    assert evidence_sentences(attribute("Paris is large.", "Where?", passages, [])) == []

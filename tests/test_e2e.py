@@ -47,7 +47,7 @@ def test_abstains_on_a_near_miss_that_shares_the_documents_words(engine: Engine)
     answer = engine.ask("Who is Syria's ambassador to the United Nations?")
     assert answer.abstained and answer.citations == []
     assert answer.draft is not None  # the withheld draft stays inspectable
-    assert set(answer.signals) >= {"precheck", "self_check", "model_refusal"}
+    assert set(answer.signals) >= {"precheck", "evidence_check", "self_check", "model_refusal"}
 
 
 def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine: Engine) -> None:
