@@ -97,14 +97,15 @@ def fake_models(monkeypatch: pytest.MonkeyPatch) -> ScriptedGenerator:
     return generator
 
 
-def real_engine(corpus: Path, index_dir: Path):  # type: ignore[no-untyped-def]
-    """An Engine over `corpus` with the real MiniLM embedder and GGUF model (e2e tests only)."""
+def real_engine(corpus: Path, index_dir: Path, threshold: float | None = None):  # type: ignore[no-untyped-def]
+    """An Engine over `corpus` with the real MiniLM embedder and GGUF model (e2e tests only);
+    `threshold` overrides the fitted abstention threshold."""
     from rag.config import Settings
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
     from rag.pipeline import Engine
 
-    settings = Settings(index_dir=index_dir)
+    settings = Settings(index_dir=index_dir, abstain_threshold=threshold)
     embedder = MiniLMEmbedder()
     build_index(corpus, settings.index_dir, embedder, settings.chunking)
     return Engine.open(settings, embedder)
