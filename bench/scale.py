@@ -18,7 +18,9 @@ the vector cache, FAISS, BM25) with a deterministic embedder that computes the v
 the text. Embedding throughput of the real model on real passages is measured separately.
 
 Figures: build_s (build_index wall time), disk_mb (the whole index folder), peak_rss_mb (the
-building process), open_s (open_index in a fresh process), index_rss_mb (that process's resident
+building process), open_s (open_index in a fresh process right after the build, while the
+build's writes are still being flushed), open_again_s (the same in a second fresh process: the
+index's files in the page cache, as on a machine that used the index recently), index_rss_mb (that process's resident
 memory after opening and running every query, minus its size before opening), dense_p50/p99_ms
 (IndexStore.dense_search top 10), retriever_dense_p50_ms (Retriever.search mode dense, k 10:
 candidates, duplicate check, rows read), hybrid_p50/p99_ms (Retriever.search hybrid, k 10),
@@ -327,6 +329,11 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         check=True, capture_output=True, text=True,
     )
     result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
+    again = subprocess.run(
+        [sys.executable, __file__, "--measure", str(index_dir), str(queries_file)],
+        check=True, capture_output=True, text=True,
+    )
+    result["open_again_s"] = json.loads(again.stdout.strip().splitlines()[-1])["open_s"]
     result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     return result
 
