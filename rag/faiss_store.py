@@ -477,7 +477,8 @@ class FaissWriter:
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:
         """Build the dense and keyword indexes, then make this generation live atomically.
 
-        on_building counts the vectors added to the dense index, then the passages read into BM25.
+        on_building is started twice: for the vectors added to the dense index, then for the
+        passages read into BM25.
 
         Returns:
             the manifest as written, with the chunk count and dense index parameters filled in.
@@ -486,11 +487,9 @@ class FaissWriter:
         (count,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         spec = dense_spec(count)
         manifest = dataclasses.replace(manifest, chunk_count=count, dense=spec)
-        reused = self._reuse_dense(spec, count, on_building)
-        advance = on_building(2 * count) if on_building and not reused else None
-        dense, labels = reused or (self._build_dense(spec, count, advance), None)
-        if reused and on_building:
-            advance = on_building(count)
+        dense, labels = self._reuse_dense(spec, count, on_building) or (
+            self._build_dense(spec, count, on_building), None
+        )
         import faiss
         import numpy as np
 
@@ -500,7 +499,7 @@ class FaissWriter:
             spec["deleted"] = int((labels < 0).sum())
             manifest = dataclasses.replace(manifest, dense=spec)
         del dense
-        keyword = KeywordIndex.build_batches(self._text_batches(advance), count)
+        keyword = KeywordIndex.build_batches(self._text_batches(on_building(count) if on_building else None), count)
         keyword.save(self.partial / "keyword")
         del keyword
         (self.partial / "manifest.json").write_text(
@@ -571,9 +570,7 @@ class FaissWriter:
             old = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if {k: v for k, v in old.get("dense", {}).items() if k not in _SEARCH_ONLY} != {
-            k: v for k, v in spec.items() if k not in _SEARCH_ONLY
-        }:
+        if _build_parameters(old.get("dense", {})) != _build_parameters(spec):
             return None
         new_row = np.full(int(old["chunk_count"]), -1, dtype=np.int64)
         for begin in range(0, len(new_row), ROW_BATCH * 16):
@@ -614,9 +611,7 @@ class FaissWriter:
             raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
         return vectors
 
-    def _build_dense(
-        self, spec: dict[str, Any], count: int, advance: Callable[[int], None] | None = None
-    ) -> faiss.Index:
+    def _build_dense(self, spec: dict[str, Any], count: int, on_building: ProgressStart | None = None) -> faiss.Index:
         """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice)."""
         import faiss
 
@@ -625,11 +620,17 @@ class FaissWriter:
             faiss.downcast_index(index).hnsw.efConstruction = spec["efConstruction"]
             step = max(1, count // TRAIN_SAMPLE)
             index.train(self._vectors_of_rows(list(range(0, count, step))[:TRAIN_SAMPLE]))
+        advance = on_building(count) if on_building else None
         for keys in self._hash_batches():
             index.add(self._cached(keys))
             if advance:
                 advance(len(keys))
         return index
+
+
+def _build_parameters(spec: dict[str, Any]) -> dict[str, Any]:
+    """A dense spec without the entries that do not change a built index."""
+    return {k: v for k, v in spec.items() if k not in _SEARCH_ONLY}
 
 
 def _prefixed(prefix: str) -> str:

@@ -87,6 +87,10 @@ class Engine:
         engine.load_timings = {"index_load": index_seconds, "embedder_load": embedder_seconds}
         return engine
 
+    def _asks(self, check: str) -> bool:
+        """Whether to spend a prompt on one of the model's yes/no checks."""
+        return self.all_signals or abstention.uses(check)
+
     @property
     def generator(self) -> Generator:
         if self._generator is None:
@@ -143,13 +147,13 @@ class Engine:
         started = time.perf_counter()
         self_check = (
             generator.yes_probability(check_prompt(prompt, generation.text))
-            if self.all_signals or abstention.uses("self_check") else abstention.NOT_ASKED
+            if self._asks("self_check") else abstention.NOT_ASKED
         )
         check_seconds = time.perf_counter() - started
         text, cited, declined = parse_reply(generation.text)
         supports = attribute(text, question, passages, cited) if not declined else []
         started = time.perf_counter()
-        evidence = evidence_sentences(supports) if self.all_signals or abstention.uses("evidence_check") else []
+        evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
         evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
         evidence_seconds = time.perf_counter() - started
         signals = abstention.signals(

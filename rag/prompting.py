@@ -92,13 +92,26 @@ def system_prefix() -> str:
     return _turn("system", INSTRUCTIONS) + shots
 
 
+def _numbered(sources: list[tuple[int, str, str]]) -> str:
+    """(number, file, text) as the model sees a passage: its number, its file, its text on one line."""
+    return "\n\n".join(f"[{n}] ({file}) {' '.join(text.split())}" for n, file, text in sources)
+
+
 def passage_body(passages: list[PromptPassage]) -> str:
-    return "\n\n".join(f"[{p.number}] ({p.hit.chunk.file}) {' '.join(p.text.split())}" for p in passages)
+    return _numbered([(p.number, p.hit.chunk.file, p.text) for p in passages])
+
+
+def _question_turn(question: str, body: str) -> str:
+    return system_prefix() + f"<|im_start|>user\n{_user_message(question, body)}"
+
+
+def _asking_precheck(question_turn: str) -> str:
+    return question_turn + f"\n\n{PRECHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
 
 
 def question_prefix(question: str, passages: list[PromptPassage]) -> str:
     """Everything up to the end of the question: shared by the pre-check and the answer prompt."""
-    return system_prefix() + f"<|im_start|>user\n{_user_message(question, passage_body(passages))}"
+    return _question_turn(question, passage_body(passages))
 
 
 def build_prompt(question: str, passages: list[PromptPassage]) -> str:
@@ -108,21 +121,15 @@ def build_prompt(question: str, passages: list[PromptPassage]) -> str:
 
 def precheck_prompt(question: str, passages: list[PromptPassage]) -> str:
     """Before answering, ask whether the passages state the answer; shares the answer prompt's prefix."""
-    return (
-        question_prefix(question, passages)
-        + f"\n\n{PRECHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
-    )
+    return _asking_precheck(question_prefix(question, passages))
 
 
 def evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     """The pre-check asked again on only the sentences the answer was drawn from, as (file,
     sentence) pairs: a sentence that shares the question's words without stating what is asked
     is easier to see for what it is alone than among six passages. Starts from the fixed prefix."""
-    body = "\n\n".join(f"[{n}] ({file}) {' '.join(sentence.split())}" for n, (file, sentence) in enumerate(evidence, 1))
-    return (
-        system_prefix()
-        + f"<|im_start|>user\n{_user_message(question, body)}\n\n{PRECHECK_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
-    )
+    numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
+    return _asking_precheck(_question_turn(question, _numbered(numbered)))
 
 
 def check_prompt(answer_prompt: str, reply: str) -> str:
