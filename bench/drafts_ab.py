@@ -8,6 +8,10 @@ drafts greedily from its own instructions checkpoint. Reported per corpus and ty
 answerable questions whose draft is right, share of those declined, share of unanswerable ones
 declined, prompt tokens and seconds. Runs on the fit split by default, so the tune and test
 splits stay untouched. Records go to bench/results/drafts-TAG.jsonl, the table to drafts-TAG.txt.
+
+In run ab2 (`--per-set 25 --unanswerable 8 --variants current,top_heavy,global_rarity`) `current`
+gave every passage a third of the budget and ranked sentences by shared terms; `top_heavy` is what
+`select_passages` does since (two thirds for the first passage, the question's rarer terms first).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from answers import SETS, engine_for, split_of  # noqa: E402
 from rag import prompting  # noqa: E402
 from rag.evaluation import answer_is_correct, read_gold  # noqa: E402
 from rag.prompting import PromptPassage, parse_reply, select_passages  # noqa: E402
+from rag.text import terms  # noqa: E402
 
 Variant = Callable[[str, list], tuple[str, str]]  # (question, hits) -> (prefix, prompt)
 
@@ -62,8 +67,34 @@ def wider(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, select_passages(question, hits[:4], 360))
 
 
+def global_rarity(question: str, hits: list) -> tuple[str, str]:
+    """The best sentences of all six passages compete for the budget, a lower rank costing up to
+    30 % of a sentence's score; each passage keeps its chosen sentences in their order."""
+    weights = prompting._term_weights(question, hits)
+    score = lambda sentence: sum(weights.get(t, 0.0) for t in set(terms(sentence)))  # noqa: E731
+    candidates = [
+        (score(s) * (1 - 0.3 * rank / len(hits)), -len(s.split()), rank, i, s)
+        for rank, hit in enumerate(hits)
+        for i, s in enumerate(prompting._sentences(hit.chunk.text))
+    ]
+    candidates.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
+    kept: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    used = 0
+    for _, negative_words, rank, i, sentence in candidates:
+        if used - negative_words <= 240:
+            kept[rank].append((i, sentence))
+            used -= negative_words
+    chosen = [
+        PromptPassage(n, hits[rank], " ".join(s for _, s in sorted(kept[rank])))
+        for n, rank in enumerate(sorted(kept), 1)
+    ]
+    prefix = prompting.system_prefix()
+    return prefix, _prompt(prefix, question, chosen)
+
+
 VARIANTS: dict[str, Variant] = {
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
+    "global_rarity": global_rarity,
 }
 
 

@@ -2,14 +2,17 @@
 KV cache), then the numbered passages, each labelled with its file, and the question.
 
 Passages are trimmed to whole sentences within a word budget, because every prompt token costs
-time on a laptop CPU; the sentences kept are those sharing most terms with the question, the
-shorter first among equals, so that a long opening sentence does not crowd out the one that answers.
+time on a laptop CPU; the best-ranked passage gets the largest share, and the sentences kept are
+those holding most of the question's rarer terms, the shorter first among equals, so that a long
+opening sentence does not crowd out the one that answers.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from rag.chunking import sentence_spans
@@ -60,7 +63,8 @@ EXAMPLES = (
 PRECHECK_QUESTION = "Do the passages state the answer to this question? Reply yes or no."
 CHECK_QUESTION = "Is your answer stated in the passages? Reply yes or no."
 MIN_PASSAGE_WORDS = 15
-PASSAGES_AT_LEAST = 3
+FIRST_PASSAGE_SHARE = 2 / 3
+LATER_PASSAGE_SHARE = 1 / 3
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
 _MARK_NUMBER = re.compile(r"\d+")
 
@@ -138,20 +142,18 @@ def check_prompt(answer_prompt: str, reply: str) -> str:
 
 
 def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[PromptPassage]:
-    """Passages in rank order within word_budget. A passage longer than its share (a third of the
-    budget, so that at least three passages fit: answers drawing on two passages need both) or
-    than what remains is cut to its sentences richest in question terms."""
-    wanted = set(terms(question))
+    """Passages in rank order within word_budget. The first may take two thirds of the budget
+    (it holds the answer most often, and a long passage cut to a third lost it), each later one a
+    third (an answer drawing on two passages needs the second); a passage longer than its share
+    or than what remains is cut to its sentences richest in the question's rarer terms."""
+    weights = _term_weights(question, hits)
     chosen: list[PromptPassage] = []
     remaining = word_budget
-    share = max(word_budget // PASSAGES_AT_LEAST, MIN_PASSAGE_WORDS)
-    for hit in hits:
+    for rank, hit in enumerate(hits):
         if remaining < MIN_PASSAGE_WORDS:
             break
-        text = hit.chunk.text
-        limit = min(share, remaining)
-        if len(text.split()) > limit:
-            text = _best_sentences(text, wanted, limit)
+        share = FIRST_PASSAGE_SHARE if rank == 0 else LATER_PASSAGE_SHARE
+        text = _best_sentences(hit.chunk.text, weights, min(max(int(word_budget * share), MIN_PASSAGE_WORDS), remaining))
         if not text:
             continue
         chosen.append(PromptPassage(len(chosen) + 1, hit, text))
@@ -159,13 +161,28 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
     return chosen
 
 
-def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
-    """The sentences sharing most terms with the question, in their original order, within budget."""
-    spans = sentence_spans(text)
-    sentences = [text[start:end] for start, end in spans]
-    ranked = sorted(  # most question terms first; of equals, the shorter (denser) one, then the earlier
-        range(len(spans)),
-        key=lambda i: (-len(wanted & set(terms(sentences[i]))), len(sentences[i].split()), i),
+def _term_weights(question: str, hits: list[Hit]) -> dict[str, float]:
+    """Each question term weighted by how few of the retrieved sentences hold it: a name that is in
+    every passage ("Kerry") says less about which sentence answers than a term found in one."""
+    wanted = set(terms(question))
+    held = [wanted & set(terms(sentence)) for hit in hits for sentence in _sentences(hit.chunk.text)]
+    counts = Counter(term for found in held for term in found)
+    return {term: math.log(1 + len(held) / max(counts[term], 1)) for term in wanted}
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[start:end].strip() for start, end in sentence_spans(text)]
+
+
+def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
+    """The whole text when it fits, else the sentences with most question-term weight, in their
+    original order, within budget."""
+    if len(text.split()) <= budget:
+        return text
+    sentences = _sentences(text)
+    scores = [sum(weights.get(term, 0.0) for term in set(terms(sentence))) for sentence in sentences]
+    ranked = sorted(  # heaviest first; of equals, the shorter (denser) one, then the earlier
+        range(len(sentences)), key=lambda i: (-scores[i], len(sentences[i].split()), i)
     )
     keep: list[int] = []
     used = 0
@@ -176,7 +193,7 @@ def _best_sentences(text: str, wanted: set[str], budget: int) -> str:
             used += words
     if not keep and ranked:
         return " ".join(sentences[ranked[0]].split()[:budget])
-    return " ".join(sentences[i].strip() for i in sorted(keep))
+    return " ".join(sentences[i] for i in sorted(keep))
 
 
 def is_refusal(reply: str) -> bool:

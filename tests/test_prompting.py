@@ -1,7 +1,12 @@
 """What reaches the model: passages trimmed to the sentences that answer."""
 
-from rag.prompting import _best_sentences
-from rag.text import terms
+from rag.chunking import Chunk
+from rag.prompting import _best_sentences, select_passages
+from rag.retrieval import Hit
+
+
+def _hit(name: str, text: str) -> Hit:
+    return Hit(Chunk(f"{name}#p1", name, 1, 1, 1, 1, 0, len(text), text), 1.0, 0.5, 1.0)
 
 
 def test_a_long_opening_sentence_does_not_crowd_out_the_answer() -> None:
@@ -10,5 +15,22 @@ def test_a_long_opening_sentence_does_not_crowd_out_the_answer() -> None:
         "on the path forward over the long conflict, but offered no details on a resolution of any kind."
     )
     answer = "The two ministers spoke for nine hours in Geneva."
-    kept = _best_sentences(f"{opening} {answer} The weather was fine.", set(terms("How long did the ministers talk in Geneva?")), 20)
+    weights = {"long": 1.0, "minist": 1.0, "talk": 1.0, "geneva": 1.0}
+    kept = _best_sentences(f"{opening} {answer} The weather was fine.", weights, 20)
     assert answer in kept and "Following" not in kept
+
+
+def test_the_first_passage_gets_the_largest_share() -> None:
+    sentences = [f"Sentence {i} about the Geneva talks and their many long sessions." for i in range(12)]
+    text = " ".join(sentences)
+    passages = select_passages("How long were the Geneva talks?", [_hit("a.txt", text), _hit("b.txt", text)], 90)
+    first, second = (len(p.text.split()) for p in passages)
+    assert 40 < first <= 60 and second <= 30
+
+
+def test_a_term_found_in_few_sentences_outweighs_one_found_in_all() -> None:
+    common = [f"Kerry met Lavrov in Geneva, meeting number {i}." for i in range(8)]
+    answer = "The ceasefire began on Monday."
+    passages = [_hit("a.txt", " ".join(common[:4] + [answer])), _hit("b.txt", " ".join(common[4:]))]
+    chosen = select_passages("When did Kerry's ceasefire in Geneva begin?", passages, 24)
+    assert answer in chosen[0].text
