@@ -13,6 +13,9 @@ Layout of an index directory:
     gen-*/dense-rows.npy    only when the HNSW index was carried over from the previous generation
                             (new chunks' vectors added, dropped ones masked): FAISS label -> row
     gen-*/keyword/          the BM25 index (rag.keyword's arrays, memory-mapped when opened)
+    dense-build.checkpoint.faiss, dense-build.checkpoint.json
+                            an HNSW index half built by a run that was stopped, and what it holds
+                            (see _build_dense); deleted by the next commit
 A new generation is written beside the live one and only then named in CURRENT. Unchanged files'
 rows are copied inside SQLite and their vectors come from the cache, so nothing is re-read or
 re-embedded; when nothing changed, no generation is written at all.
@@ -20,7 +23,9 @@ re-embedded; when nothing changed, no generation is written at all.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -28,7 +33,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +56,9 @@ TRAIN_SAMPLE = 65_536
 MAX_DELETED = 0.2  # share of an HNSW index's vectors that may be masked before it is rebuilt
 LABELS = "dense-rows.npy"  # FAISS label -> chunk row (-1: masked), when they differ
 ROW_BATCH = 4096
+CHECKPOINT = "dense-build.checkpoint.faiss"  # beside the generations: a new run removes .partial folders
+CHECKPOINT_SIDECAR = "dense-build.checkpoint.json"
+CHECKPOINT_SECONDS = 120.0  # at most this long of HNSW building lost to a kill; a save costs seconds at 1M
 _SEARCH_ONLY = ("efSearch", "deleted")  # dense spec entries that do not change a built index
 _CHUNK_COLUMNS = (
     "id, file, first_paragraph, last_paragraph, start_line, end_line, start, end_, text, "
@@ -383,6 +391,7 @@ class FaissWriter:
 
     def __init__(self, index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> None:
         self.index_dir = index_dir
+        self.model = model
         self.dimension = dimension
         self.name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.partial = index_dir / (self.name + ".partial")
@@ -509,17 +518,18 @@ class FaissWriter:
         _fsync_tree(self.partial)
         generation = self.index_dir / self.name
         self.partial.rename(generation)
-        pointer = self.index_dir / (CURRENT + ".tmp")
-        pointer.write_text(generation.name + "\n", encoding="utf-8")
-        with open(pointer, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.index_dir / CURRENT)
+        _replace_durably(
+            self.index_dir / CURRENT, lambda pointer: pointer.write_text(generation.name + "\n", encoding="utf-8")
+        )
         _remove_old_generations(self.index_dir, keep=generation.name)
+        _remove_checkpoint(self.index_dir)
         self.vectors.prune(generation / "meta.sqlite")
         self.vectors.close()
         return manifest
 
     def abort(self) -> None:
+        """Drop the generation being written. The vector cache and a dense-index checkpoint stay:
+        this is what an interrupted run (Ctrl-C) ends in, and the next run resumes from them."""
         try:
             self._db.close()
             self.vectors.close()
@@ -596,11 +606,15 @@ class FaissWriter:
 
     def _vectors_of_rows(self, rows: list[int]) -> np.ndarray:
         """The cached vectors of these rows of this generation, in that order."""
+        return self._cached(self._keys_of_rows(rows))
+
+    def _keys_of_rows(self, rows: list[int]) -> list[int]:
+        """The text-hash keys of these rows of this generation, in that order."""
         keys: dict[int, int] = {}
         for batch in _batches(rows, 900):
             marks = ",".join("?" * len(batch))
             keys.update(self._db.execute(f"SELECT row, hash FROM chunks WHERE row IN ({marks})", batch))
-        return self._cached([keys[r] for r in rows])
+        return [keys[r] for r in rows]
 
     def _cached(self, keys: list[int]) -> np.ndarray:
         """The cached vectors of these text hashes; every one must be there by now."""
@@ -612,25 +626,137 @@ class FaissWriter:
         return vectors
 
     def _build_dense(self, spec: dict[str, Any], count: int, on_building: ProgressStart | None = None) -> faiss.Index:
-        """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice)."""
+        """Add the cached vectors in row order, a batch at a time (never all of them in RAM twice).
+
+        Adding to an HNSW graph is most of a large build (about 10 CPU-minutes at 1M chunks), so
+        that step saves a checkpoint every CHECKPOINT_SECONDS and starts from the one a stopped run
+        left when it fits this build (see _resume_hnsw); progress counts the rows still to add.
+        """
         import faiss
 
-        index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
+        about: dict[str, Any] | None = None  # what a checkpoint of this build must match
         if spec["type"] == "hnsw":
-            faiss.downcast_index(index).hnsw.efConstruction = spec["efConstruction"]
-            step = max(1, count // TRAIN_SAMPLE)
-            index.train(self._vectors_of_rows(list(range(0, count, step))[:TRAIN_SAMPLE]))
-        advance = on_building(count) if on_building else None
-        for keys in self._hash_batches():
+            about, index, rows = self._start_hnsw(spec, count)
+        else:
+            index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
+            rows = hashlib.sha256()  # not saved: an exact index is quick to build again
+        advance = on_building(count - index.ntotal) if on_building else None
+        saved = time.monotonic()
+        for keys in self._hash_batches(index.ntotal):
             index.add(self._cached(keys))
+            rows.update(_key_bytes(keys))
+            if about is not None and index.ntotal < count and time.monotonic() - saved >= CHECKPOINT_SECONDS:
+                sidecar = {**about, "ntotal": index.ntotal, "rows": rows.hexdigest()}
+                if not _save_checkpoint(self.index_dir, index, sidecar):
+                    about = None  # none could be written (a full disk?): build on without
+                saved = time.monotonic()
             if advance:
                 advance(len(keys))
         return index
+
+    def _start_hnsw(self, spec: dict[str, Any], count: int) -> tuple[dict[str, Any], faiss.Index, hashlib._Hash]:
+        """What a checkpoint of this build must match, the index to add to (the checkpoint's, or a
+        new one trained on an even sample of the rows) and the digest of the rows it holds."""
+        import faiss
+
+        step = max(1, count // TRAIN_SAMPLE)
+        sample = self._keys_of_rows(list(range(0, count, step))[:TRAIN_SAMPLE])
+        about = {
+            "parameters": _build_parameters(spec),
+            "model": self.model,
+            "dimension": self.dimension,
+            "training": _digest([sample]).hexdigest(),
+        }
+        resumed = self._resume_hnsw(about, count)
+        if resumed is not None:
+            return about, *resumed
+        index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
+        faiss.downcast_index(index).hnsw.efConstruction = spec["efConstruction"]
+        index.train(self._cached(sample))
+        return about, index, hashlib.sha256()
+
+    def _resume_hnsw(self, about: dict[str, Any], count: int) -> tuple[faiss.Index, hashlib._Hash] | None:
+        """The checkpoint's index and the digest of its rows, when a build with the same parameters,
+        model and training sample saved it and its rows are this build's first rows: it then holds
+        the very codes a fresh build would have added by now, in the same order (the graph may
+        differ a little, levels being drawn at random). None when there is none or it does not fit;
+        a damaged checkpoint is one that does not fit, never a failed build.
+        """
+        import faiss
+
+        sidecar = _read_checkpoint_sidecar(self.index_dir)
+        if sidecar is None or {k: sidecar.get(k) for k in about} != about:
+            return None
+        added = sidecar.get("ntotal")
+        if not isinstance(added, int) or not 0 < added <= count:
+            return None
+        rows = _digest(self._hash_batches(0, added))
+        if rows.hexdigest() != sidecar.get("rows"):
+            return None
+        path = self.index_dir / CHECKPOINT
+        try:
+            if path.stat().st_size != sidecar.get("bytes"):
+                return None
+            index = faiss.read_index(str(path))
+        except (OSError, RuntimeError):
+            return None
+        return (index, rows) if index.ntotal == added and index.d == self.dimension else None
 
 
 def _build_parameters(spec: dict[str, Any]) -> dict[str, Any]:
     """A dense spec without the entries that do not change a built index."""
     return {k: v for k, v in spec.items() if k not in _SEARCH_ONLY}
+
+
+def _digest(batches: Iterable[list[int]]) -> hashlib._Hash:
+    """sha256 of text-hash keys in order: what tells a checkpoint's rows from another build's."""
+    digest = hashlib.sha256()
+    for keys in batches:
+        digest.update(_key_bytes(keys))
+    return digest
+
+
+def _key_bytes(keys: list[int]) -> bytes:
+    import numpy as np
+
+    return np.asarray(keys, dtype="<i8").tobytes()
+
+
+def _read_checkpoint_sidecar(index_dir: Path) -> dict[str, Any] | None:
+    """What the dense-index checkpoint holds; None when there is none or it is unreadable."""
+    try:
+        data = json.loads((index_dir / CHECKPOINT_SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _save_checkpoint(index_dir: Path, index: faiss.Index, sidecar: dict[str, Any]) -> bool:
+    """Write a half-built dense index, then what it holds. The old sidecar goes first, so a crash
+    in between leaves an index file that nothing vouches for, never a sidecar describing another
+    file. False when it could not be written (a full disk?): the checkpoint is removed."""
+    import faiss
+
+    path = index_dir / CHECKPOINT
+    try:
+        (index_dir / CHECKPOINT_SIDECAR).unlink(missing_ok=True)
+        _fsync_folder(index_dir)
+        _replace_durably(path, lambda temporary: faiss.write_index(index, str(temporary)))
+        text = json.dumps({**sidecar, "bytes": path.stat().st_size})
+        _replace_durably(index_dir / CHECKPOINT_SIDECAR, lambda temporary: temporary.write_text(text, "utf-8"))
+    except (OSError, RuntimeError):
+        _remove_checkpoint(index_dir)
+        return False
+    return True
+
+
+def _remove_checkpoint(index_dir: Path) -> None:
+    """Delete the checkpoint, its sidecar and any half-written copy; one left behind is harmless
+    (the next build checks it), so failing to delete is not an error."""
+    for name in (CHECKPOINT_SIDECAR, CHECKPOINT):
+        for path in (index_dir / name, index_dir / (name + ".tmp")):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def _prefixed(prefix: str) -> str:
@@ -662,6 +788,25 @@ def update_file_states(index_dir: Path, states: dict[str, FileState]) -> None:
             [(*dataclasses.astuple(s), path) for path, s in states.items()],
         )
     db.close()
+
+
+def _replace_durably(path: Path, write: Callable[[Path], object]) -> None:
+    """Write path through a temporary file that is synced before it is renamed over path (and the
+    folder synced after), so a crash leaves the old file or the new one, whole."""
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -29,7 +29,8 @@ protocols and nothing else in rag/ has to change.
                               chunk is never embedded twice
     commit(manifest)          build the dense and keyword indexes and make the result live in one
                               atomic step; until then readers see the previous index
-    abort()                   drop the unfinished work (the cached vectors stay)
+    abort()                   drop the unfinished work (the cached vectors stay, and so may a
+                              backend's checkpoint of a half-built dense index)
 
 Functions here choose the implementation that their `store` argument names ("faiss", the default,
 or "milvus:URI", rag/milvus_store.py): `open_index`, `read_manifest`, `live_files`,

@@ -1,6 +1,8 @@
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +195,179 @@ def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path
     assert len(json.loads(result.output)) == 2
     result = runner.invoke(app, ["ask", "How long did they talk?", "--store", "faiss"])
     assert result.exit_code == 1 and "no index at" in result.output
+
+
+# --- a stopped HNSW build resumes from its checkpoint ------------------------------------------
+
+CHECKPOINT_FILES = "dense-build.checkpoint.*"
+
+
+class Building:
+    """An on_building callback recording each step's total; with `stop_at`, it raises
+    KeyboardInterrupt (a Ctrl-C) once that many vectors are added."""
+
+    def __init__(self, stop_at: int | None = None) -> None:
+        self.stop_at = stop_at
+        self.totals: list[int] = []
+        self.done = 0
+
+    def __call__(self, total: int) -> Callable[[int], None]:
+        self.totals.append(total)
+        return self.advance
+
+    def advance(self, done: int) -> None:
+        self.done += done
+        if self.stop_at is not None and self.done >= self.stop_at:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture
+def hnsw_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the seeds (80 chunks) built as HNSW, 16 vectors a batch, a checkpoint after each."""
+    monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
+    monkeypatch.setattr(faiss_store, "ROW_BATCH", 16)
+    monkeypatch.setattr(faiss_store, "CHECKPOINT_SECONDS", 0)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    return corpus
+
+
+def stop_building(corpus: Path, index_dir: Path, after: int = 48) -> dict[str, Any]:
+    """Build until `after` vectors are in the HNSW index, then Ctrl-C; returns the checkpoint's sidecar."""
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, index_dir, FakeEmbedder(), ChunkSettings(), on_building=Building(stop_at=after))
+    assert not list(index_dir.glob("*.partial")) and (index_dir / faiss_store.CHECKPOINT).is_file()
+    sidecar: dict[str, Any] = json.loads((index_dir / faiss_store.CHECKPOINT_SIDECAR).read_text())
+    return sidecar
+
+
+def count_added(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches added to any FAISS index made or read from now on."""
+    import faiss
+
+    added: list[int] = []
+
+    def counting(make: Callable[..., Any]) -> Callable[..., Any]:
+        def made(*args: Any, **kwargs: Any) -> Any:
+            index = make(*args, **kwargs)
+            add = index.add
+            index.add = lambda vectors: (added.append(len(vectors)), add(vectors))
+            return index
+
+        return made
+
+    monkeypatch.setattr(faiss, "index_factory", counting(faiss.index_factory))
+    monkeypatch.setattr(faiss, "read_index", counting(faiss.read_index))
+    return added
+
+
+def assert_same_as_fresh_build(corpus: Path, index_dir: Path, fresh: Path) -> None:
+    """The same vectors in the same order as a build from scratch, the same answers, no checkpoint left."""
+    import faiss
+
+    build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
+    built, expected = load_index(index_dir), load_index(fresh)
+    dense = [faiss.read_index(str(i.path / "dense.faiss")) for i in (built, expected)]
+    assert dense[0].ntotal == built.count == expected.count == 80 and built.manifest.dense["type"] == "hnsw"
+    assert (dense[0].reconstruct_n(0, 80) == dense[1].reconstruct_n(0, 80)).all()
+    for query in ("Kerry and Lavrov in Geneva", "airstrikes against Al-Nusra", "the final say on foreign policy"):
+        vector = FakeEmbedder().embed_query(query)
+        found, wanted = built.dense_search(vector, 80), expected.dense_search(vector, 80)
+        assert found[0][1] == wanted[0][1] and sorted(found) == sorted(wanted)  # the order of ties may differ
+    assert not list(index_dir.glob(CHECKPOINT_FILES)) and not list(fresh.glob(CHECKPOINT_FILES))
+
+
+def test_stopped_hnsw_build_continues_from_its_checkpoint(hnsw_corpus: Path, isolated_index: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    sidecar = stop_building(hnsw_corpus, isolated_index)
+    assert sidecar["ntotal"] == 48 and sidecar["model"] == "fake-embedder"
+    added = count_added(monkeypatch)
+    building = Building()
+    build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings(), on_building=building)
+    assert added == [16, 16] and building.totals[0] == 80 - 48
+    assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
+
+
+@pytest.mark.parametrize(("changed", "old", "new", "train_sample", "resumed"), [
+    # rows 9-26, in the checkpoint; the training sample (rows 0 and 40) is the same
+    ("001_f826f06c135a9a1b.txt", "Psychopaths do that", "Sociopaths do that", 2, False),
+    # rows 63-79, after the checkpoint but in the training sample (every row)
+    ("004_72c3ab4a87bf830e.txt", "paved with", "lined with", faiss_store.TRAIN_SAMPLE, False),
+    # rows 63-79 again, outside the training sample: the checkpoint still holds this build's first rows
+    ("004_72c3ab4a87bf830e.txt", "paved with", "lined with", 2, True),
+])
+def test_checkpoint_is_used_only_when_it_holds_this_builds_rows_and_training(
+    hnsw_corpus: Path, isolated_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    changed: str, old: str, new: str, train_sample: int, resumed: bool,
+) -> None:
+    monkeypatch.setattr(faiss_store, "TRAIN_SAMPLE", train_sample)
+    stop_building(hnsw_corpus, isolated_index)
+    path = hnsw_corpus / changed
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    added = count_added(monkeypatch)
+    build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert sum(added) == (80 - 48 if resumed else 80)
+    assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
+
+
+@pytest.mark.parametrize(("damaged", "content"), [
+    (faiss_store.CHECKPOINT, "garbage of the same size"),
+    (faiss_store.CHECKPOINT, "truncated"),
+    (faiss_store.CHECKPOINT_SIDECAR, "garbage of the same size"),
+    (faiss_store.CHECKPOINT_SIDECAR, '{"ntotal": "48"}'),
+])
+def test_damaged_checkpoint_is_ignored(hnsw_corpus: Path, isolated_index: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch, damaged: str, content: str) -> None:
+    stop_building(hnsw_corpus, isolated_index)
+    path = isolated_index / damaged
+    size = path.stat().st_size
+    if content == "garbage of the same size":
+        path.write_bytes((b"not a checkpoint " * size)[:size])
+    elif content == "truncated":
+        path.write_bytes(path.read_bytes()[: size // 2])
+    else:
+        path.write_text(content)
+    added = count_added(monkeypatch)
+    build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert sum(added) == 80
+    assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
+
+
+def test_commit_removes_the_checkpoint(hnsw_corpus: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved: list[int] = []
+    save = faiss_store._save_checkpoint
+
+    def recorded(index_dir: Path, index: Any, sidecar: dict[str, Any]) -> bool:
+        saved.append(sidecar["ntotal"])
+        return save(index_dir, index, sidecar)
+
+    monkeypatch.setattr(faiss_store, "_save_checkpoint", recorded)
+    build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert saved == [16, 32, 48, 64]  # none after the last batch: the commit writes the index next
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and load_index(isolated_index).count == 80
+
+
+def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_build(
+    hnsw_corpus: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faiss_store, "CHECKPOINT_SECONDS", 3600)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings(), on_building=Building(stop_at=48))
+    assert not list(isolated_index.glob(CHECKPOINT_FILES))
+    monkeypatch.setattr(faiss_store, "CHECKPOINT_SECONDS", 0)
+    replace = faiss_store._replace_durably
+    tried: list[str] = []
+
+    def disk_full_for_checkpoints(path: Path, write: Callable[[Path], object]) -> None:
+        if path.name.startswith("dense-build"):
+            tried.append(path.name)
+            write(path.with_name(path.name + ".tmp"))
+            raise OSError(28, "No space left on device")
+        replace(path, write)
+
+    monkeypatch.setattr(faiss_store, "_replace_durably", disk_full_for_checkpoints)
+    build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert tried == [faiss_store.CHECKPOINT]  # tried once, then the build went on without
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and load_index(isolated_index).count == 80
