@@ -26,7 +26,7 @@ $(MODEL): $(VENV)/.installed
 
 demo: setup
 	$(BIN)/rag index seeds
-	$(BIN)/rag ask "How long did Kerry and Lavrov talk in Geneva?"
+	$(BIN)/rag ask "How long had the Syrian conflict lasted when Kerry announced clarity with Russia?"
 	$(BIN)/rag ask "Who is Syria's ambassador to the United Nations?"
 
 test: setup

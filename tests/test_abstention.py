@@ -56,6 +56,15 @@ def test_decision_follows_the_threshold_and_declines() -> None:
     assert decide(high, threshold=0.0, declined=True).abstain is True
 
 
+def test_a_draft_without_what_the_question_asks_for_is_abstained_on() -> None:
+    confident = {name: 1.0 for name in SIGNALS} | {"model_refusal": 0.0}
+    question = "How long did Kerry and Lavrov talk in Geneva?"
+    wrong_kind = confident | {"answer_type": answer_type_match(question, "An agreement was at hand.")}
+    right_kind = confident | {"answer_type": answer_type_match(question, "More than nine hours.")}
+    assert decide(wrong_kind, threshold=0.0).abstain is True
+    assert decide(right_kind, threshold=0.0).abstain is False
+
+
 def test_the_precheck_shares_the_answer_prompts_prefix() -> None:
     passages = [passage(1, "Kerry and Lavrov talked for nine hours in Geneva.")]
     answer_prompt = build_prompt("How long?", passages)

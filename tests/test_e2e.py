@@ -16,9 +16,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 def test_answers_with_a_correct_verbatim_citation(engine: Engine) -> None:
-    answer = engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    answer = engine.ask("How long had the Syrian conflict lasted when Kerry announced clarity with Russia?")
     assert not answer.abstained
-    assert {"9", "hour"} <= set(terms(answer.answer))
+    assert {"5", "year"} <= set(terms(answer.answer))
     citation = answer.citations[0]
     assert (citation.file, citation.lines) == ("000_8d13b83e7b516537.txt", (3, 3))
     assert citation.text in (SEEDS / citation.file).read_text(encoding="utf-8")
