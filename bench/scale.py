@@ -259,6 +259,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the temporary folder")
     parser.add_argument("--reindex", action=argparse.BooleanOptionalAction, default=None,
                         help="also time re-indexing with one paragraph changed (default: up to 100k)")
+    parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS",
+                        help="stop the first build this long into its HNSW step, once a checkpoint is saved "
+                             "(as Ctrl-C would), then time the build that continues from it")
     parser.add_argument("--measure", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -273,7 +276,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"scale-{args.passages}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"scale-{args.passages}{'-resumed' if args.interrupt_after else ''}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report))
 
 
@@ -293,12 +296,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     corpus, index_dir = work / "corpus", work / "index"
     write_corpus(corpus, args.passages, sentences)
     load_before = os.getloadavg()[0]
+    interrupted = interrupted_build(corpus, index_dir, embedder, args.interrupt_after) if args.interrupt_after else {}
     started, cpu_started = time.perf_counter(), cpu_seconds()
     report = build_index(corpus, index_dir, embedder, ChunkSettings(), on_embedding=progress_lines("embedded"),
                          on_building=progress_lines("indexed (vectors, then BM25)"))
     build_s, build_cpu_s = time.perf_counter() - started, cpu_seconds() - cpu_started
     print(f"built {report.chunks} passages in {build_s:.0f}s ({build_cpu_s:.0f}s CPU)", file=sys.stderr, flush=True)
     result: dict[str, object] = {
+        **interrupted,
         "passages": report.chunks,
         "build_s": round(build_s, 1),
         "build_cpu_s": round(build_cpu_s, 1),
@@ -328,6 +333,41 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     result["open_again_s"] = measure_in_fresh_process(index_dir, queries_file)["open_s"]
     result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     return result
+
+
+def interrupted_build(corpus: Path, index_dir: Path, embedder, seconds: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Build until `seconds` into the HNSW step with a checkpoint saved, then stop as Ctrl-C does;
+    returns how far it got. The build timed after it (build_s) is the one that continues."""
+    from rag.config import ChunkSettings
+    from rag.faiss_store import CHECKPOINT_SIDECAR
+    from rag.indexing import build_index
+
+    steps = 0
+
+    def on_building(total: int):  # type: ignore[no-untyped-def]
+        nonlocal steps
+        steps += 1
+        step_started = time.perf_counter()
+
+        def advance(count: int) -> None:
+            checkpoint = index_dir / CHECKPOINT_SIDECAR
+            if steps == 1 and time.perf_counter() - step_started >= seconds and checkpoint.is_file():
+                raise KeyboardInterrupt
+
+        return advance
+
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    try:
+        build_index(corpus, index_dir, embedder, ChunkSettings(), on_embedding=progress_lines("embedded"),
+                    on_building=on_building)
+    except KeyboardInterrupt:
+        saved = json.loads((index_dir / CHECKPOINT_SIDECAR).read_text(encoding="utf-8"))
+        print(f"stopped after {time.perf_counter() - started:.0f}s; checkpoint holds {saved['ntotal']} vectors",
+              file=sys.stderr, flush=True)
+        return {"interrupted_build_s": round(time.perf_counter() - started, 1),
+                "interrupted_build_cpu_s": round(cpu_seconds() - cpu_started, 1),
+                "checkpoint_vectors": saved["ntotal"]}
+    raise SystemExit("the build ended before a checkpoint was saved; use a smaller --interrupt-after")
 
 
 def measure_in_fresh_process(index_dir: Path, queries_file: Path) -> dict[str, object]:
