@@ -635,21 +635,22 @@ class FaissWriter:
         import faiss
 
         about: dict[str, Any] | None = None  # what a checkpoint of this build must match
+        rows = hashlib.sha256()  # the keys added so far, in order: only a checkpoint needs them
         if spec["type"] == "hnsw":
             about, index, rows = self._start_hnsw(spec, count)
-        else:
+        else:  # no checkpoint: an exact index is quick to build again
             index = faiss.index_factory(self.dimension, spec["factory"], faiss.METRIC_INNER_PRODUCT)
-            rows = hashlib.sha256()  # not saved: an exact index is quick to build again
         advance = on_building(count - index.ntotal) if on_building else None
         saved = time.monotonic()
         for keys in self._hash_batches(index.ntotal):
             index.add(self._cached(keys))
-            rows.update(_key_bytes(keys))
-            if about is not None and index.ntotal < count and time.monotonic() - saved >= CHECKPOINT_SECONDS:
-                sidecar = {**about, "ntotal": index.ntotal, "rows": rows.hexdigest()}
-                if not _save_checkpoint(self.index_dir, index, sidecar):
-                    about = None  # none could be written (a full disk?): build on without
-                saved = time.monotonic()
+            if about is not None:
+                rows.update(_key_bytes(keys))
+                if index.ntotal < count and time.monotonic() - saved >= CHECKPOINT_SECONDS:
+                    sidecar = {**about, "ntotal": index.ntotal, "rows": rows.hexdigest()}
+                    if not _save_checkpoint(self.index_dir, index, sidecar):
+                        about = None  # none could be written (a full disk?): build on without
+                    saved = time.monotonic()
             if advance:
                 advance(len(keys))
         return index
