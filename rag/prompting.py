@@ -165,7 +165,7 @@ def _term_weights(question: str, hits: list[Hit]) -> dict[str, float]:
     """Each question term weighted by how few of the retrieved sentences hold it: a name that is in
     every passage ("Kerry") says less about which sentence answers than a term found in one."""
     wanted = set(terms(question))
-    held = [wanted & set(terms(sentence)) for hit in hits for sentence in _sentences(hit.chunk.text)]
+    held = [wanted & _sentence_terms(sentence) for hit in hits for sentence in _sentences(hit.chunk.text)]
     counts = Counter(term for found in held for term in found)
     return {term: math.log(1 + len(held) / max(counts[term], 1)) for term in wanted}
 
@@ -174,13 +174,21 @@ def _sentences(text: str) -> list[str]:
     return [text[start:end].strip() for start, end in sentence_spans(text)]
 
 
+@functools.lru_cache(maxsize=1024)
+def _sentence_terms(sentence: str) -> frozenset[str]:
+    """Cached: the weights read every retrieved sentence, and trimming reads the long ones again."""
+    return frozenset(terms(sentence))
+
+
 def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
     """The whole text when it fits, else the sentences with most question-term weight, in their
     original order, within budget."""
     if len(text.split()) <= budget:
         return text
     sentences = _sentences(text)
-    scores = [sum(weights.get(term, 0.0) for term in set(terms(sentence))) for sentence in sentences]
+    # fsum: a set's order changes with the process's hash seed, and a float sum with its order,
+    # which would break ties between equal sentences differently from one run to the next
+    scores = [math.fsum(weights.get(term, 0.0) for term in _sentence_terms(sentence)) for sentence in sentences]
     ranked = sorted(  # heaviest first; of equals, the shorter (denser) one, then the earlier
         range(len(sentences)), key=lambda i: (-scores[i], len(sentences[i].split()), i)
     )
