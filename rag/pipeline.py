@@ -56,7 +56,7 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.index = index
-        self.retriever = Retriever(index, embedder)
+        self.retriever = Retriever(index, embedder, settings.rerank_pool)
         self._generator_factory = generator_factory or models.generator_factory(settings)
         self._generator: Generator | None = None
         self.load_timings: dict[str, float] = {}

@@ -3,6 +3,11 @@
 Each retriever returns its own top POOL candidates (FAISS for dense, the BM25 postings for
 keywords); fusion scores the union of the two lists only, and the duplicate check reads the
 vectors of the candidates it examines. No step per query is linear in the corpus size.
+
+When the query is worded unlike the passages (its best keyword passage holds under half of its
+terms), hybrid search then re-scores its best `rerank_pool` distinct passages with their single
+best sentence's cosine to the query: a question reworded from one sentence of a long passage is
+close to that sentence but not to the passage's mean vector, which blends everything else it says.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, sentence_spans
 from rag.embedding import Embedder
 from rag.store import IndexStore, Scored
+from rag.text import terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,6 +30,9 @@ CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
+SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
+REWORDED_COVERAGE = 0.5  # below this share of its terms in the best keyword passage
+MIN_SENTENCE_WORDS = 6  # shorter lines (headings, titles) match a question's names, not its ask
 
 
 @dataclass(frozen=True)
@@ -43,9 +52,11 @@ def _normalised(text: str) -> str:
 class Retriever:
     """Search one index store with one embedder."""
 
-    def __init__(self, index: IndexStore, embedder: Embedder) -> None:
+    def __init__(self, index: IndexStore, embedder: Embedder, rerank_pool: int = 0) -> None:
         self.index = index
         self.embedder = embedder
+        self.rerank_pool = rerank_pool
+        self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """The k best distinct chunks for a query, best first."""
@@ -61,16 +72,50 @@ class Retriever:
         fused = fuse(dense, keyword, mode)
         order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
         ranked = [int(rows[i]) for i in order]
-        if mode == "hybrid":
+        rerank = mode == "hybrid" and self.rerank_pool > 0 and self._worded_unlike(query, keyword_list)
+        if mode == "hybrid" and not rerank:
             ranked = keep_in_first(ranked, [r for r, _ in dense_list[:1]] + [r for r, _ in keyword_list[:1]], k)
         position = {int(r): i for i, r in enumerate(rows)}
         hits = []
-        for row, chunk, vector in self._distinct(ranked, k):
+        for row, chunk, vector in self._distinct(ranked, max(k, self.rerank_pool) if rerank else k):
             i = position[row]
             # the true cosine, also for a chunk only the keyword list found
             cosine = float(vector @ query_vector) if query_vector is not None else float(dense[i])
             hits.append(Hit(chunk, float(fused[i]), cosine, float(keyword[i])))
-        return hits
+        if rerank and query_vector is not None:
+            hits = self._by_best_sentence(hits, query_vector)
+        return hits[:k]
+
+    def _worded_unlike(self, query: str, keyword_list: list[Scored]) -> bool:
+        """Whether the best keyword passage holds under half of the query's terms: a reworded
+        question, whose answer the fused passage scores rank worst."""
+        wanted = set(terms(query))
+        if not wanted or not keyword_list:
+            return True
+        best = self.index.chunks([keyword_list[0][0]])[0]
+        return len(wanted & set(terms(best.text))) / len(wanted) < REWORDED_COVERAGE
+
+    def _by_best_sentence(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
+        """Hits ordered by an even mix of their fused score and their best sentence's cosine to the
+        query, each scaled to [0, 1] over these hits; ties keep the fused order."""
+        import numpy as np
+
+        best = np.asarray([float((self._vectors_of(sentence_units(h.chunk.text)) @ query_vector).max())
+                           for h in hits], dtype=np.float32)
+        fused = np.asarray([h.score for h in hits], dtype=np.float32)
+        mixed = (1 - SENTENCE_WEIGHT) * _min_max(fused) + SENTENCE_WEIGHT * _min_max(best)
+        return [hits[i] for i in np.argsort(-mixed, kind="stable")]
+
+    def _vectors_of(self, sentences: list[str]) -> np.ndarray:
+        """Sentence vectors, each embedded once per retriever (chat and the server ask again)."""
+        import numpy as np
+
+        new = [s for s in dict.fromkeys(sentences) if s not in self._sentence_vectors]
+        if new:
+            if len(self._sentence_vectors) > SENTENCE_CACHE:
+                self._sentence_vectors.clear()
+            self._sentence_vectors.update(zip(new, self.embedder.embed_passages(new), strict=True))
+        return np.stack([self._sentence_vectors[s] for s in sentences])
 
     def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Chunk, np.ndarray]]:
         """Skip chunks that repeat a better one, word for word or nearly so.
@@ -92,6 +137,28 @@ class Retriever:
                 if len(kept) == k:
                     return kept
         return kept
+
+
+SENTENCE_CACHE = 50_000
+
+
+def sentence_units(text: str) -> list[str]:
+    """The sentences of a passage that can answer something: split at sentence ends and blank
+    lines, without lines under MIN_SENTENCE_WORDS words (all of them when every line is short)."""
+    sentences = [
+        block[start:end].strip()
+        for block in re.split(r"\n\s*\n", text)
+        for start, end in sentence_spans(block)
+    ]
+    long_enough = [s for s in sentences if len(s.split()) >= MIN_SENTENCE_WORDS]
+    return long_enough or sentences or [text]
+
+
+def _min_max(scores: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    low, high = float(scores.min()), float(scores.max())
+    return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
 
 def keep_in_first(ranked: list[int], protected: list[int], k: int) -> list[int]:

@@ -79,3 +79,51 @@ def test_search_reads_only_candidate_rows(isolated_index: Path) -> None:
     retriever.index = spy  # type: ignore[assignment]
     hits = retriever.search("Kerry Lavrov Geneva", 3)
     assert len(hits) == 3 and sum(spy.asked) <= 16 < retriever.index.count
+
+
+def test_sentence_units_split_blank_lines_and_skip_headings() -> None:
+    from rag.retrieval import sentence_units
+
+    text = "Termination\n\nYour rights end if you break the terms of this licence. They return later."
+    assert sentence_units(text) == ["Your rights end if you break the terms of this licence."]
+    assert sentence_units("Short title\n\nTwo words.") == ["Short title", "Two words."]
+
+
+def test_a_passage_with_one_matching_sentence_moves_up() -> None:
+    """Re-scoring by the best sentence lifts a passage that states the asked fact in one sentence
+    over one that shares scattered words with the question."""
+    from rag.chunking import Chunk
+    from rag.retrieval import Hit
+
+    def hit(text: str, score: float) -> Hit:
+        chunk = Chunk(text[:8], "a.txt", 1, 1, 1, 1, 0, len(text), text)
+        return Hit(chunk, score, 0.0, 0.0)
+
+    question = "Which country fended off an attempted military coup?"
+    scattered = hit("The country held talks. A military parade was attempted in spring. Officials met.", 1.0)
+    stated = hit("Trade grew by a tenth over the year. Turkey fended off an attempted military coup.", 0.8)
+    unrelated = hit("Rain fell on the harbour for most of the week in the north.", 0.0)
+    embedder = FakeEmbedder()
+    retriever = Retriever(None, embedder, rerank_pool=3)  # type: ignore[arg-type]
+    ranked = retriever._by_best_sentence([scattered, stated, unrelated], embedder.embed_query(question))
+    assert [h.chunk.text for h in ranked] == [h.chunk.text for h in (stated, scattered, unrelated)]
+
+
+def test_only_reworded_queries_are_rescored_and_each_sentence_embedded_once(isolated_index: Path) -> None:
+    class Counting(FakeEmbedder):
+        embedded = 0
+
+        def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+            Counting.embedded += len(texts)
+            return super().embed_passages(texts, progress)
+
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    retriever = Retriever(load_index(isolated_index), Counting(), rerank_pool=10)
+    reworded = "Which elite unit lately seized the gunnery post south of the northern metropolis?"
+    first = retriever.search(reworded, 3, "hybrid")
+    embedded = Counting.embedded
+    assert len(first) == 3 and 10 <= embedded
+    assert retriever.search(reworded, 3, "hybrid") == first
+    assert Counting.embedded == embedded
+    retriever.search("How many hours did Kerry and Lavrov speak in Geneva?", 3, "hybrid")
+    assert Counting.embedded == embedded  # worded like its passage: the fused order stands
