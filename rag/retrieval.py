@@ -13,7 +13,7 @@ close to that sentence but not to the passage's mean vector, which blends everyt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from rag.chunking import Chunk, sentence_spans
@@ -97,14 +97,15 @@ class Retriever:
 
     def _by_best_sentence(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
         """Hits ordered by an even mix of their fused score and their best sentence's cosine to the
-        query, each scaled to [0, 1] over these hits; ties keep the fused order."""
+        query, each scaled to [0, 1] over these hits (the mix becomes their score, so what is
+        shown stays in order); ties keep the fused order."""
         import numpy as np
 
         best = np.asarray([float((self._vectors_of(sentence_units(h.chunk.text)) @ query_vector).max())
                            for h in hits], dtype=np.float32)
         fused = np.asarray([h.score for h in hits], dtype=np.float32)
         mixed = (1 - SENTENCE_WEIGHT) * _min_max(fused) + SENTENCE_WEIGHT * _min_max(best)
-        return [hits[i] for i in np.argsort(-mixed, kind="stable")]
+        return [replace(hits[i], score=float(mixed[i])) for i in np.argsort(-mixed, kind="stable")]
 
     def _vectors_of(self, sentences: list[str]) -> np.ndarray:
         """Sentence vectors, each embedded once per retriever (chat and the server ask again)."""
@@ -139,7 +140,7 @@ class Retriever:
         return kept
 
 
-SENTENCE_CACHE = 50_000
+SENTENCE_CACHE = 20_000  # sentence vectors a long-lived server keeps (~30 MB)
 
 
 def sentence_units(text: str) -> list[str]:
