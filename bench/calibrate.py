@@ -95,8 +95,13 @@ def outcome_rates(records: list[dict], probabilities: np.ndarray, threshold: flo
 
 
 def answers(record: dict, probability: float, threshold: float) -> bool:
-    """Whether the tool would answer: a draft exists, some sentence is supported, P reaches t."""
-    return bool(record["draft"]) and record["signals"]["claims_supported"] > 0 and probability >= threshold
+    """Whether the tool would answer: a draft exists, some sentence is supported, it has the kind of
+    content its question asks for (rag.abstention.decide), and P reaches t."""
+    signals = record["signals"]
+    return (
+        bool(record["draft"]) and signals["claims_supported"] > 0 and signals.get("answer_type") != 0.0
+        and probability >= threshold
+    )
 
 
 def final_right(record: dict) -> bool:
