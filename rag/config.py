@@ -126,7 +126,8 @@ class Settings:
     rerank_pool: int = field(
         default_factory=lambda: _env_int("RAG_RERANK_POOL", RERANK_POOL),
         metadata={
-            "help": "hybrid candidates re-scored by their best sentence (0: off; costs ~1 s a search)",
+            "help": "hybrid candidates re-scored by their best sentence when a query is worded unlike "
+            "the passages (0: off)",
             "env": "RAG_RERANK_POOL",
             "range": (0, 200),
         },
