@@ -12,6 +12,9 @@ splits stay untouched. Records go to bench/results/drafts-TAG.jsonl, the table t
 In run ab2 (`--per-set 25 --unanswerable 8 --variants current,top_heavy,global_rarity`) `current`
 gave every passage a third of the budget and ranked sentences by shared terms; `top_heavy` is what
 `select_passages` does since (two thirds for the first passage, the question's rarer terms first).
+In run ab3 (`--types paraphrase --per-set 40 --unanswerable 0`) `wider_if_reworded` gave 360 words
+instead of 240 when no retrieved passage holds half of the question's terms; `select_passages` has
+done so since (REWORDED_BUDGET_FACTOR), so `current` now includes it.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def main() -> None:
     parser.add_argument("--unanswerable", type=int, default=10, help="unanswerable questions per set")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--tag", default="ab")
+    parser.add_argument("--types", default="", help="only these question types (comma-separated)")
     args = parser.parse_args()
 
     from rag.config import Settings
@@ -122,6 +126,8 @@ def main() -> None:
             corpus, gold_file, _ = SETS[name]
             engine = engine_for(corpus, embedder, generator)
             gold = [q for q in read_gold(gold_file) if split_of(name, q.id) == args.split]
+            if args.types:
+                gold = [q for q in gold if q.type in args.types.split(",")]
             chosen = [q for q in gold if q.answerable][: args.per_set]
             chosen += [q for q in gold if not q.answerable][: args.unanswerable]
             retrieved = [(question, engine.search(question.question)) for question in chosen]

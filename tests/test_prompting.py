@@ -34,3 +34,17 @@ def test_a_term_found_in_few_sentences_outweighs_one_found_in_all() -> None:
     passages = [_hit("a.txt", " ".join(common[:4] + [answer])), _hit("b.txt", " ".join(common[4:]))]
     chosen = select_passages("When did Kerry's ceasefire in Geneva begin?", passages, 24)
     assert answer in chosen[0].text
+
+
+def test_a_reworded_question_gets_half_as_many_words_again() -> None:
+    from rag.chunking import Chunk
+    from rag.prompting import select_passages
+    from rag.retrieval import Hit
+
+    def hit(text: str) -> Hit:
+        return Hit(Chunk(text[:8], "a.txt", 1, 1, 1, 1, 0, len(text), text), 1.0, 0.5, 0.5)
+
+    hits = [hit(" ".join(f"Sentence {i} of passage {p} says little of note." for i in range(20))) for p in range(6)]
+    worded_alike = sum(len(p.text.split()) for p in select_passages("What does passage sentence say?", hits, 120))
+    reworded = sum(len(p.text.split()) for p in select_passages("Which harbour opened in spring?", hits, 120))
+    assert worded_alike <= 120 < reworded <= 180
