@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rag.chunking import sentence_spans
-from rag.retrieval import Hit
+from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
 from rag.text import terms
 
 NOT_FOUND = "NOT FOUND"
@@ -172,8 +172,8 @@ def _worded_unlike(question: str, hits: list[Hit]) -> bool:
     """No retrieved passage holds half of the question's terms: a reworded question, whose
     answer sits in a lower-ranked passage more often than a worded-alike question's does."""
     wanted = set(terms(question))
-    best = max((len(wanted & set(terms(hit.chunk.text))) for hit in hits), default=0)
-    return not wanted or best / len(wanted) < 0.5
+    best = max((term_share(wanted, hit.chunk.text) for hit in hits), default=0.0)
+    return not wanted or best < REWORDED_COVERAGE
 
 
 def _term_weights(question: str, hits: list[Hit]) -> dict[str, float]:

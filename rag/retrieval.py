@@ -93,7 +93,7 @@ class Retriever:
         if not wanted or not keyword_list:
             return True
         best = self.index.chunks([keyword_list[0][0]])[0]
-        return len(wanted & set(terms(best.text))) / len(wanted) < REWORDED_COVERAGE
+        return term_share(wanted, best.text) < REWORDED_COVERAGE
 
     def _by_best_sentence(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
         """Hits ordered by an even mix of their fused score and their best sentence's cosine to the
@@ -141,6 +141,11 @@ class Retriever:
 
 
 SENTENCE_CACHE = 20_000  # sentence vectors a long-lived server keeps (~30 MB)
+
+
+def term_share(wanted: set[str], text: str) -> float:
+    """Share of the wanted terms that text holds: under REWORDED_COVERAGE marks a reworded query."""
+    return len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
 
 
 def sentence_units(text: str) -> list[str]:
