@@ -12,7 +12,8 @@ draft is attributed to them, and the model is asked, from the fixed prefix in it
 - responsive: the question and the draft alone, no passages: "Does the reply give what the
   question asks for?", against drafts that copy a passage on the topic without answering.
 
-Writes one line per draft (set, split, id, answerable, draft_correct, the three values) and prints
+Writes one line per draft (set, split, id, answerable, draft_correct, the recorded pre-check and
+evidence check, the three values) and prints
 each check's AUC per corpus, for answerable against unanswerable and right against wrong drafts.
 """
 
@@ -36,15 +37,12 @@ RESPONSIVE = (
     "Question: {question}\n\nReply: {answer}\n\nDoes the reply give exactly what the question asks for, "
     "not just related facts? Reply yes or no."
 )
-
-
-def turn_end() -> str:
-    return "<|im_end|>\n<|im_start|>assistant\n"
+ASSISTANT_OPENS = "<|im_start|>assistant\n"
 
 
 def checks(engine, generator, record: dict) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from rag.citations import attribute, evidence_sentences
-    from rag.prompting import _numbered, _question_turn, evidence_prompt, select_passages, system_prefix
+    from rag.prompting import _numbered, _question_turn, _turn, evidence_prompt, select_passages, system_prefix
 
     question, draft = record["question"], record["draft"]
     hits = engine.search(question)
@@ -56,10 +54,11 @@ def checks(engine, generator, record: dict) -> dict[str, float]:  # type: ignore
         values["evidence_check"] = generator.yes_probability(evidence_prompt(question, evidence))
         numbered = _numbered([(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)])
         values["answer_check"] = generator.yes_probability(
-            _question_turn(question, numbered) + "\n\n" + ANSWER_CHECK.format(answer=draft) + turn_end()
+            _question_turn(question, numbered) + "\n\n" + ANSWER_CHECK.format(answer=draft) + "<|im_end|>\n"
+            + ASSISTANT_OPENS
         )
     values["responsive"] = generator.yes_probability(
-        system_prefix() + "<|im_start|>user\n" + RESPONSIVE.format(question=question, answer=draft) + turn_end()
+        system_prefix() + _turn("user", RESPONSIVE.format(question=question, answer=draft)) + ASSISTANT_OPENS
     )
     return {k: round(v, 4) for k, v in values.items()}
 
