@@ -15,7 +15,7 @@ of `rag batch` (models loaded once, in-process), and raw llama.cpp on the very s
 the cached instructions (as the server evaluates them). Writes bench/results/speed-oneshot.json.
 
     .venv/bin/python bench/speed.py [--gold ../shared/eval/dev.jsonl] [--cold 5]
-    .venv/bin/python bench/speed.py --mode oneshot [--calls 10] [--no-server-calls 3]
+    .venv/bin/python bench/speed.py --mode oneshot [--calls 10] [--no-server-calls 3] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -139,8 +139,10 @@ def rag_command(*args: str, env: dict[str, str]) -> tuple[float, str]:
     return time.perf_counter() - started, result.stdout
 
 
-def oneshot(gold: Path, calls: int, no_server_calls: int) -> dict:
-    """`rag ask` one process per question: through the server (first call cold) and without it."""
+def oneshot(gold: Path, calls: int, no_server_calls: int, repeats: int) -> dict:
+    """`rag ask` one process per question: through the server (first call cold) and without it;
+    then one of those questions asked again `repeats` times (its prompts' states come back from
+    the server's prompt cache)."""
     from rag.config import Settings
     from rag.evaluation import read_gold
     from rag.indexing import build_index
@@ -157,11 +159,13 @@ def oneshot(gold: Path, calls: int, no_server_calls: int) -> dict:
     env.pop("RAG_NO_SERVER", None)
     rag_command("server", "stop", env=env)
 
-    walls, timings = [], []
+    walls, timings, replies = [], [], []
     for question in asked:
         wall, out = rag_command("ask", question, "--json", env=env)
         walls.append(wall)
         timings.append(json.loads(out)["timings"])
+        replies.append(json.loads(out)["answer"])
+    again = [rag_command("ask", asked[-1], "--json", env=env) for _ in range(repeats)]
     _, status = rag_command("server", "status", env=env)
     rag_command("server", "stop", env=env)
     local = [rag_command("ask", q, "--json", "--no-server", env=env)[0] for q in asked[:no_server_calls]]
@@ -186,6 +190,9 @@ def oneshot(gold: Path, calls: int, no_server_calls: int) -> dict:
         "later_calls_wall_s": summary(later),
         "later_calls_answer_s": summary([t["total"] for t in timings[1:]]),
         "later_calls_client_overhead_s": summary([w - t["total"] for w, t in zip(later, timings[1:])]),
+        "same_question_again_wall_s": summary([wall for wall, _ in again]),
+        "same_question_again_answer_s": summary([json.loads(out)["timings"]["total"] for _, out in again]),
+        "same_question_again_same_answer": all(json.loads(out)["answer"] == replies[-1] for _, out in again),
         "no_server_wall_s": summary(local),
         "batch_warm_s_per_question": summary([t["total"] for t in batch]),
         "raw_llama_s_per_question": summary(raw),
@@ -202,9 +209,10 @@ def main() -> None:
     parser.add_argument("--mode", choices=("warm", "oneshot"), default="warm")
     parser.add_argument("--calls", type=int, default=10, help="oneshot: rag ask calls through the server")
     parser.add_argument("--no-server-calls", type=int, default=3, help="oneshot: rag ask --no-server calls")
+    parser.add_argument("--repeats", type=int, default=5, help="oneshot: the last question asked again")
     args = parser.parse_args()
     if args.mode == "oneshot":
-        result = oneshot(args.gold, args.calls, args.no_server_calls)
+        result = oneshot(args.gold, args.calls, args.no_server_calls, args.repeats)
         print(json.dumps(result, indent=2))
         (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
         (ROOT / "bench" / "results" / "speed-oneshot.json").write_text(json.dumps(result, indent=2) + "\n")

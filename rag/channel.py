@@ -163,6 +163,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
         "threads": settings.threads,
         "chunking": dataclasses.asdict(settings.chunking),
         "store": settings.store,
+        "prompt_cache_mb": settings.prompt_cache_mb,
     }
 
 

@@ -148,6 +148,15 @@ class Settings:
         default_factory=lambda: _env_int("RAG_THREADS", available_cpus()),
         metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS", "range": (1, 256)},
     )
+    prompt_cache_mb: int = field(
+        default_factory=lambda: _env_int("RAG_PROMPT_CACHE_MB", 512),
+        metadata={
+            "help": "memory for the model's state after recent prompts, so a question asked again skips "
+            "re-reading its passages (0: off)",
+            "env": "RAG_PROMPT_CACHE_MB",
+            "range": (0, None),
+        },
+    )
     store: str = field(
         default_factory=lambda: os.environ.get("RAG_STORE", "").strip() or DEFAULT_STORE,
         metadata={"help": "where the index lives: faiss (files in the index folder) or milvus:URI", "env": "RAG_STORE"},

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
 import functools
 import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,8 @@ LLAMA_CONTEXT_METHODS = ("get_logits_ith", "kv_cache_seq_rm")
 # The prompt is written in ChatML; a model whose template uses other markers would read it as noise.
 CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
 NEUTRAL_CHECK = 0.5
+# Prompts shorter than this cost less to evaluate again than their saved state costs to keep.
+MIN_SAVED_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,59 @@ class Generator(Protocol):
         ...
 
 
+class PromptStates:
+    """The model's state after recently evaluated prompts, newest last, within a byte budget.
+
+    Reading the passages is most of a question's time on a CPU. A question asked again (a repeated
+    one-shot `rag ask` reaching the warm server, a question repeated in chat or batch) restores the
+    state its prompts left instead of evaluating them again. A budget of 0 keeps nothing.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, tokens: Sequence[int]) -> Any | None:
+        state = self._states.get(tuple(tokens))
+        if state is not None:
+            self._states.move_to_end(tuple(tokens))
+        return state
+
+    def put(self, tokens: Sequence[int], snapshot: Callable[[], Any]) -> None:
+        """Keep snapshot() under tokens, dropping the oldest states to stay in budget. snapshot
+        is called only when the budget is not 0, so a disabled cache costs nothing."""
+        if not self.budget_bytes:
+            return
+        key = tuple(tokens)
+        if key in self._states:
+            self._bytes -= len(self._states.pop(key))
+        state = snapshot()
+        if len(state) > self.budget_bytes:
+            return
+        self._states[key] = state
+        self._bytes += len(state)
+        while self._bytes > self.budget_bytes:
+            _, oldest = self._states.popitem(last=False)
+            self._bytes -= len(oldest)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
 class LlamaGenerator:
     """A llama.cpp model kept warm in memory; consecutive prompts reuse their common prefix."""
 
-    def __init__(self, model_path: Path, *, threads: int, context_tokens: int = CONTEXT_TOKENS) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int,
+        context_tokens: int = CONTEXT_TOKENS,
+        prompt_cache_bytes: int = 0,
+    ) -> None:
         check_model_file(model_path)
+        self._states = PromptStates(prompt_cache_bytes)
         try:
             from llama_cpp import Llama
         except ImportError as error:
@@ -195,19 +247,56 @@ class LlamaGenerator:
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
     def _evaluate_prompt(self, tokens: list[int]) -> int:
-        """Evaluate only what differs from the tokens already in the KV cache; return that count."""
-        cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        """Bring the KV cache to tokens, evaluating only what neither it nor a saved state holds;
+        return the count evaluated.
+
+        All but the last token are evaluated first (and their state saved when the prompt cache is
+        on), then the last token alone, whether the rest was evaluated or restored: the logits a
+        question ends with are the same to the last digit the first time and every time after.
+        """
+        body = tokens[:-1]
+        common = min(self._tokens_in_cache(tokens), len(body))
+        saved = self._states.get(body) if common < len(body) else None
+        if saved is not None:
+            self._restore(body, saved)
+            common = len(body)
+        else:
+            if common and not self._llm._ctx.kv_cache_seq_rm(-1, common, -1):
+                common = 0  # this model's cache cannot drop a suffix: start again from nothing
+            self._llm.n_tokens = common
+            if common < len(body):
+                self._llm.eval(body[common:])
+                if len(body) - common >= MIN_SAVED_TOKENS:
+                    self._states.put(body, self._snapshot)
+        self._llm.eval(tokens[-1:])
+        return len(tokens) - common
+
+    def _tokens_in_cache(self, tokens: list[int]) -> int:
+        """How many leading tokens of tokens the KV cache already holds."""
         common = 0
-        for a, b in zip(cached, tokens):
-            if a != b:
+        for cached, wanted in zip(self._llm.input_ids[: self._llm.n_tokens].tolist(), tokens):
+            if cached != wanted:
                 break
             common += 1
-        common = min(common, len(tokens) - 1)
-        if common and not self._llm._ctx.kv_cache_seq_rm(-1, common, -1):
-            common = 0  # this model's cache cannot drop a suffix: start again from nothing
-        self._llm.n_tokens = common
-        self._llm.eval(tokens[common:])
-        return len(tokens) - common
+        return common
+
+    def _snapshot(self) -> Any:
+        """The context's state (its KV cache) as a buffer; called by PromptStates only when kept."""
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) != size:
+            raise ModelError("llama.cpp could not copy the model's state")
+        return buffer
+
+    def _restore(self, tokens: list[int], buffer: Any) -> None:
+        import llama_cpp
+
+        if llama_cpp.llama_state_set_data(self._llm._ctx.ctx, buffer, len(buffer)) != len(buffer):
+            raise ModelError("llama.cpp could not restore a saved model state")
+        self._llm.input_ids[: len(tokens)] = tokens
+        self._llm.n_tokens = len(tokens)
 
     @functools.lru_cache(maxsize=1)  # noqa: B019 - one prefix per generator, kept while it lives
     def _prefix_tokens(self, prefix: str) -> list[int]:

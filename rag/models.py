@@ -53,7 +53,9 @@ def make_generator(settings: Settings) -> Generator:
     """
     from rag import generation
 
-    return generation.LlamaGenerator(settings.model_path, threads=settings.threads)
+    return generation.LlamaGenerator(
+        settings.model_path, threads=settings.threads, prompt_cache_bytes=settings.prompt_cache_mb * 2**20
+    )
 
 
 def generator_factory(settings: Settings) -> Callable[[], Generator]:

@@ -1,5 +1,6 @@
 """End to end with the real MiniLM embedder and the real GGUF model on seeds/ (slow: ~30 s)."""
 
+from dataclasses import replace
 
 import pytest
 
@@ -54,5 +55,8 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine
     question = "What did Lavrov say about the ceasefire?"
     first = engine.ask(question)
     engine.ask("How long did Kerry and Lavrov talk in Geneva?")
-    again = engine.ask(question)
+    again = engine.ask(question)  # its prompts' states come back from the prompt cache
     assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)
+    no_cache = Engine.open(replace(engine.settings, prompt_cache_mb=0), engine.retriever.embedder)
+    fresh = no_cache.ask(question)
+    assert (fresh.answer, fresh.confidence, fresh.signals) == (first.answer, first.confidence, first.signals)

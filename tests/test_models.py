@@ -15,8 +15,10 @@ from rag.cli import app
 from rag.errors import ModelError
 from rag.generation import (
     LLAMA_CPP_VERSION,
+    MIN_SAVED_TOKENS,
     NEUTRAL_CHECK,
     LlamaGenerator,
+    PromptStates,
     chat_template_problem,
     check_llama_api,
 )
@@ -87,16 +89,42 @@ class FakeLlama:
 def generator_with(llm: FakeLlama) -> LlamaGenerator:
     generator = object.__new__(LlamaGenerator)
     generator._llm = llm  # type: ignore[attr-defined]
+    generator._states = PromptStates(0)  # type: ignore[attr-defined]
     return generator
 
 
 def test_prompt_prefix_is_reused_only_when_the_cache_tail_was_removed() -> None:
     llm = FakeLlama([1, 2, 3, 9])
     assert generator_with(llm)._evaluate_prompt([1, 2, 3, 4, 5]) == 2
-    assert llm.evaluated == [[4, 5]]
+    assert llm.evaluated == [[4], [5]]  # the last token always alone, as after a restored state
     llm = FakeLlama([1, 2, 3, 9], removable=False)
     assert generator_with(llm)._evaluate_prompt([1, 2, 3, 4, 5]) == 5
-    assert llm.evaluated == [[1, 2, 3, 4, 5]]
+    assert llm.evaluated == [[1, 2, 3, 4], [5]]
+
+
+def test_a_repeated_prompt_restores_its_saved_state_and_evaluates_only_its_last_token() -> None:
+    llm = FakeLlama([0, 1, 2])
+    generator = generator_with(llm)
+    generator._states = PromptStates(100)  # type: ignore[attr-defined]
+    generator._snapshot = lambda: bytearray(40)  # type: ignore[method-assign]
+    restored: list[list[int]] = []
+    generator._restore = lambda tokens, state: restored.append(list(tokens))  # type: ignore[method-assign]
+    prompts = [[0, 1, 2, *range(start, start + MIN_SAVED_TOKENS + 1)] for start in (100, 200, 300)]
+    for prompt in prompts:
+        llm.n_tokens = 3  # each question starts from the instructions' checkpoint
+        assert generator._evaluate_prompt(prompt) == len(prompt) - 3
+    assert len(generator._states) == 2  # 3 × 40 bytes: the oldest went to stay within 100
+    llm.n_tokens, llm.evaluated = 3, []
+    assert generator._evaluate_prompt(prompts[2]) == 1
+    assert restored == [prompts[2][:-1]] and llm.evaluated == [prompts[2][-1:]]
+    llm.n_tokens = 3
+    assert generator._evaluate_prompt(prompts[0]) == len(prompts[0]) - 3  # dropped: evaluated again
+
+
+def test_a_prompt_cache_of_zero_bytes_never_copies_the_state() -> None:
+    states = PromptStates(0)
+    states.put([1, 2], lambda: pytest.fail("snapshot taken with the cache off"))
+    assert len(states) == 0 and states.get([1, 2]) is None
 
 
 def test_each_question_starts_from_the_instructions_checkpoint() -> None:
