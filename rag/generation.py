@@ -33,7 +33,7 @@ LLAMA_CONTEXT_METHODS = ("get_logits_ith", "kv_cache_seq_rm")
 # The prompt is written in ChatML; a model whose template uses other markers would read it as noise.
 CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
 NEUTRAL_CHECK = 0.5
-# Prompts shorter than this cost less to evaluate again than their saved state costs to keep.
+# A prompt that adds fewer new tokens than this costs less to evaluate again than to keep.
 MIN_SAVED_TOKENS = 64
 
 
@@ -74,41 +74,57 @@ class Generator(Protocol):
         ...
 
 
+# What a saved state holds: its tokens, and the [start, end) of each evaluation call that computed
+# them (llama.cpp's numbers depend slightly on how tokens were split into calls).
+StateKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
+
+
 class PromptStates:
     """The model's state after recently evaluated prompts, newest last, within a byte budget.
 
     Reading the passages is most of a question's time on a CPU. A question asked again (a repeated
-    one-shot `rag ask` reaching the warm server, a question repeated in chat or batch) restores the
-    state its prompts left instead of evaluating them again. A budget of 0 keeps nothing.
+    one-shot `rag ask` reaching the warm server, a question repeated in one chat or batch) restores
+    the state its prompts left instead of evaluating them again. Each process holds its own, up to
+    the budget, for as long as it runs; a budget of 0 keeps nothing.
     """
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
-        self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self.hits = 0
+        self._states: OrderedDict[StateKey, Any] = OrderedDict()
         self._bytes = 0
 
-    def get(self, tokens: Sequence[int]) -> Any | None:
-        state = self._states.get(tuple(tokens))
+    def get(self, key: StateKey) -> Any | None:
+        """The state saved under key (now the newest), or None."""
+        state = self._states.get(key)
         if state is not None:
-            self._states.move_to_end(tuple(tokens))
+            self._states.move_to_end(key)
+            self.hits += 1
         return state
 
-    def put(self, tokens: Sequence[int], snapshot: Callable[[], Any]) -> None:
-        """Keep snapshot() under tokens, dropping the oldest states to stay in budget. snapshot
-        is called only when the budget is not 0, so a disabled cache costs nothing."""
-        if not self.budget_bytes:
+    def fits(self, size: int) -> bool:
+        """Whether a state of size bytes can be kept at all (checked before copying one)."""
+        return 0 < size <= self.budget_bytes
+
+    def put(self, key: StateKey, state: Any) -> None:
+        """Keep state under key, dropping the oldest states to stay within the budget."""
+        if not self.fits(len(state)):
             return
-        key = tuple(tokens)
-        if key in self._states:
-            self._bytes -= len(self._states.pop(key))
-        state = snapshot()
-        if len(state) > self.budget_bytes:
-            return
+        self.drop(key)
         self._states[key] = state
         self._bytes += len(state)
         while self._bytes > self.budget_bytes:
             _, oldest = self._states.popitem(last=False)
             self._bytes -= len(oldest)
+
+    def drop(self, key: StateKey) -> None:
+        state = self._states.pop(key, None)
+        if state is not None:
+            self._bytes -= len(state)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._states)
@@ -126,7 +142,8 @@ class LlamaGenerator:
         prompt_cache_bytes: int = 0,
     ) -> None:
         check_model_file(model_path)
-        self._states = PromptStates(prompt_cache_bytes)
+        self.prompt_states = PromptStates(prompt_cache_bytes)
+        self._spans: list[tuple[int, int]] = []  # the evaluation calls behind the KV cache's contents
         try:
             from llama_cpp import Llama
         except ImportError as error:
@@ -209,7 +226,7 @@ class LlamaGenerator:
                 pieces.append(piece)
                 if on_token and piece:
                     on_token(piece)
-                self._llm.eval([token])
+                self._eval([token])
                 logits = self._last_logits()
                 log_probs = _log_softmax(logits)
         finally:
@@ -251,25 +268,37 @@ class LlamaGenerator:
         return the count evaluated.
 
         All but the last token are evaluated first (and their state saved when the prompt cache is
-        on), then the last token alone, whether the rest was evaluated or restored: the logits a
-        question ends with are the same to the last digit the first time and every time after.
+        on), then the last token alone, whether the rest was evaluated or restored. A state is
+        restored only when it was computed by the same evaluation calls as this prompt would be,
+        so the logits a prompt ends with are the same to the last digit, restored or not.
         """
         body = tokens[:-1]
         common = min(self._tokens_in_cache(tokens), len(body))
-        saved = self._states.get(body) if common < len(body) else None
-        if saved is not None:
-            self._restore(body, saved)
-            common = len(body)
-        else:
-            if common and not self._llm._ctx.kv_cache_seq_rm(-1, common, -1):
-                common = 0  # this model's cache cannot drop a suffix: start again from nothing
-            self._llm.n_tokens = common
-            if common < len(body):
-                self._llm.eval(body[common:])
-                if len(body) - common >= MIN_SAVED_TOKENS:
-                    self._states.put(body, self._snapshot)
-        self._llm.eval(tokens[-1:])
-        return len(tokens) - common
+        if common and not self._llm._ctx.kv_cache_seq_rm(-1, common, -1):
+            common = 0  # this model's cache cannot drop a suffix: start again from nothing
+        self._cut(common)
+        restored = False
+        if common < len(body):
+            key: StateKey = (tuple(body), (*self._spans, (common, len(body))))
+            restored = self._restore(key)
+            if not restored:
+                common = self._llm.n_tokens  # 0 when a failed restore emptied the cache
+                self._eval(body[common:])
+                if len(body) - common >= MIN_SAVED_TOKENS and key[1][-1][0] == common:
+                    self._save(key)
+        self._eval(tokens[-1:])
+        return 1 if restored else len(tokens) - common
+
+    def _eval(self, tokens: Sequence[int]) -> None:
+        """Evaluate tokens after the cache's contents, recording the call's span."""
+        start = self._llm.n_tokens
+        self._llm.eval(tokens)
+        self._spans.append((start, start + len(tokens)))
+
+    def _cut(self, length: int) -> None:
+        """Keep the first length tokens of the cache (the caller has removed the rest)."""
+        self._llm.n_tokens = length
+        self._spans = [span for span in self._spans if span[0] < length]
 
     def _tokens_in_cache(self, tokens: list[int]) -> int:
         """How many leading tokens of tokens the KV cache already holds."""
@@ -280,23 +309,35 @@ class LlamaGenerator:
             common += 1
         return common
 
-    def _snapshot(self) -> Any:
-        """The context's state (its KV cache) as a buffer; called by PromptStates only when kept."""
+    def _save(self, key: StateKey) -> None:
+        """Copy the context's state (its KV cache) into the prompt cache, when the budget allows."""
         import llama_cpp
 
         size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)
+        if not self.prompt_states.fits(size):
+            return
         buffer = (ctypes.c_uint8 * size)()
-        if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) != size:
-            raise ModelError("llama.cpp could not copy the model's state")
-        return buffer
+        if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) == size:
+            self.prompt_states.put(key, buffer)
 
-    def _restore(self, tokens: list[int], buffer: Any) -> None:
+    def _restore(self, key: StateKey) -> bool:
+        """Load the state saved under key, if any. A state llama.cpp refuses is dropped and the
+        cache emptied (llama.cpp clears it on failure), so the prompt is evaluated from nothing."""
         import llama_cpp
 
+        buffer = self.prompt_states.get(key)
+        if buffer is None:
+            return False
+        tokens, spans = key
         if llama_cpp.llama_state_set_data(self._llm._ctx.ctx, buffer, len(buffer)) != len(buffer):
-            raise ModelError("llama.cpp could not restore a saved model state")
+            self.prompt_states.drop(key)
+            self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            self._cut(0)
+            return False
         self._llm.input_ids[: len(tokens)] = tokens
         self._llm.n_tokens = len(tokens)
+        self._spans = list(spans)
+        return True
 
     @functools.lru_cache(maxsize=1)  # noqa: B019 - one prefix per generator, kept while it lives
     def _prefix_tokens(self, prefix: str) -> list[int]:
@@ -319,10 +360,10 @@ class LlamaGenerator:
         tokens = self._prefix_tokens(prefix)
         cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
         if cached[: len(tokens)] == tokens and self._llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1):
-            self._llm.n_tokens = len(tokens)
+            self._cut(len(tokens))
             return
-        self._llm.n_tokens = 0
-        self._llm.eval(tokens)
+        self._cut(0)
+        self._eval(tokens)
 
     def close(self) -> None:
         self._llm.close()

@@ -55,8 +55,11 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine
     question = "What did Lavrov say about the ceasefire?"
     first = engine.ask(question)
     engine.ask("How long did Kerry and Lavrov talk in Geneva?")
-    again = engine.ask(question)  # its prompts' states come back from the prompt cache
+    restored_before = engine.generator.prompt_states.hits  # type: ignore[attr-defined]
+    again = engine.ask(question)
+    assert engine.generator.prompt_states.hits > restored_before  # type: ignore[attr-defined]
     assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)
     no_cache = Engine.open(replace(engine.settings, prompt_cache_mb=0), engine.retriever.embedder)
     fresh = no_cache.ask(question)
+    no_cache.generator.close()  # type: ignore[attr-defined]
     assert (fresh.answer, fresh.confidence, fresh.signals) == (first.answer, first.confidence, first.signals)

@@ -4,6 +4,7 @@ import inspect
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -68,12 +69,13 @@ class FakeLlama:
     """Just enough of llama_cpp.Llama for the prefix-reuse and self-check bookkeeping."""
 
     def __init__(self, cached: list[int], *, removable: bool = True, n_ctx: int = 4096) -> None:
-        self.input_ids = np.array(cached + [0] * 16, dtype=np.intc)
+        self.input_ids = np.zeros(n_ctx, dtype=np.intc)
+        self.input_ids[: len(cached)] = cached
         self.n_tokens = len(cached)
         self.removable = removable
         self.evaluated: list[list[int]] = []
         self._n_ctx = n_ctx
-        self._ctx = SimpleNamespace(kv_cache_seq_rm=lambda seq, p0, p1: self.removable)
+        self._ctx = SimpleNamespace(kv_cache_seq_rm=lambda seq, p0, p1: self.removable, ctx=None)
 
     def n_ctx(self) -> int:
         return self._n_ctx
@@ -83,13 +85,15 @@ class FakeLlama:
 
     def eval(self, tokens: list[int]) -> None:
         self.evaluated.append(list(tokens))
+        self.input_ids[self.n_tokens : self.n_tokens + len(tokens)] = tokens
         self.n_tokens += len(tokens)
 
 
 def generator_with(llm: FakeLlama) -> LlamaGenerator:
     generator = object.__new__(LlamaGenerator)
     generator._llm = llm  # type: ignore[attr-defined]
-    generator._states = PromptStates(0)  # type: ignore[attr-defined]
+    generator.prompt_states = PromptStates(0)
+    generator._spans = []  # type: ignore[attr-defined]
     return generator
 
 
@@ -102,42 +106,82 @@ def test_prompt_prefix_is_reused_only_when_the_cache_tail_was_removed() -> None:
     assert llm.evaluated == [[1, 2, 3, 4], [5]]
 
 
-def test_a_repeated_prompt_restores_its_saved_state_and_evaluates_only_its_last_token() -> None:
+@pytest.fixture
+def saved_states(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """llama.cpp's state copy and restore, faked: each state is 40 bytes; calls are recorded."""
+    calls: dict[str, Any] = {"copied": [], "restored": [], "refuse_restore": False}
+
+    def copy(ctx: object, buffer: bytearray, size: int) -> int:
+        calls["copied"].append(size)
+        return size
+
+    def restore(ctx: object, buffer: bytearray, size: int) -> int:
+        calls["restored"].append(size)
+        return 0 if calls["refuse_restore"] else size
+
+    monkeypatch.setattr("llama_cpp.llama_state_get_size", lambda ctx: 40)
+    monkeypatch.setattr("llama_cpp.llama_state_get_data", copy)
+    monkeypatch.setattr("llama_cpp.llama_state_set_data", restore)
+    return calls
+
+
+def cached_generator(budget: int) -> tuple[FakeLlama, LlamaGenerator]:
+    """A generator whose cache holds the instructions (3 tokens) as start_from leaves them."""
     llm = FakeLlama([0, 1, 2])
     generator = generator_with(llm)
-    generator._states = PromptStates(100)  # type: ignore[attr-defined]
-    generator._snapshot = lambda: bytearray(40)  # type: ignore[method-assign]
-    restored: list[list[int]] = []
-    generator._restore = lambda tokens, state: restored.append(list(tokens))  # type: ignore[method-assign]
-    prompts = [[0, 1, 2, *range(start, start + MIN_SAVED_TOKENS + 1)] for start in (100, 200, 300)]
+    generator.prompt_states = PromptStates(budget)
+    generator._spans = [(0, 3)]  # type: ignore[attr-defined]
+    return llm, generator
+
+
+def instructions_then(start: int) -> list[int]:
+    return [0, 1, 2, *range(start, start + MIN_SAVED_TOKENS + 1)]
+
+
+def test_a_repeated_prompt_restores_its_saved_state_and_evaluates_only_its_last_token(
+    saved_states: dict[str, Any],
+) -> None:
+    llm, generator = cached_generator(100)
+    prompts = [instructions_then(start) for start in (100, 200, 300)]
     for prompt in prompts:
-        llm.n_tokens = 3  # each question starts from the instructions' checkpoint
-        assert generator._evaluate_prompt(prompt) == len(prompt) - 3
-    assert len(generator._states) == 2  # 3 × 40 bytes: the oldest went to stay within 100
-    llm.n_tokens, llm.evaluated = 3, []
+        generator._evaluate_prompt(prompt)
+        generator._cut(3)  # type: ignore[attr-defined]  # back to the instructions' checkpoint
+    assert len(generator.prompt_states) == 2 and generator.prompt_states.bytes == 80  # the oldest went
+    llm.evaluated = []
     assert generator._evaluate_prompt(prompts[2]) == 1
-    assert restored == [prompts[2][:-1]] and llm.evaluated == [prompts[2][-1:]]
-    llm.n_tokens = 3
+    assert llm.evaluated == [prompts[2][-1:]] and saved_states["restored"] == [40]
+    assert llm.n_tokens == len(prompts[2]) and llm.input_ids[: llm.n_tokens].tolist() == prompts[2]
+    generator._cut(3)  # type: ignore[attr-defined]
     assert generator._evaluate_prompt(prompts[0]) == len(prompts[0]) - 3  # dropped: evaluated again
 
 
-def test_a_prompt_cache_of_zero_bytes_never_copies_the_state() -> None:
-    states = PromptStates(0)
-    states.put([1, 2], lambda: pytest.fail("snapshot taken with the cache off"))
-    assert len(states) == 0 and states.get([1, 2]) is None
+def test_a_state_computed_by_other_evaluation_calls_is_not_restored(saved_states: dict[str, Any]) -> None:
+    llm, generator = cached_generator(100)
+    prompt = instructions_then(100)
+    generator._evaluate_prompt(prompt)
+    generator._cut(5)  # type: ignore[attr-defined]  # the same tokens, but 3 and 4 came from the call before
+    llm.evaluated = []
+    assert generator._evaluate_prompt(prompt) == len(prompt) - 5
+    assert saved_states["restored"] == [] and llm.evaluated == [prompt[5:-1], prompt[-1:]]
 
 
-def test_each_question_starts_from_the_instructions_checkpoint() -> None:
-    llm = FakeLlama([0, 1, 2, 7, 8])  # the instructions (3 tokens) and the end of a previous question
-    generator = generator_with(llm)
-    generator.start_from("a b c")
-    assert (llm.n_tokens, llm.evaluated) == (3, [])  # cut back to the instructions, nothing evaluated
-    generator.start_from("a b c")
-    assert llm.evaluated == []
-    llm = FakeLlama([5, 6])  # a cache that does not hold the instructions
-    generator = generator_with(llm)
-    generator.start_from("a b c")
-    assert (llm.n_tokens, llm.evaluated) == (3, [[0, 1, 2]])  # evaluated alone, as after a fresh load
+def test_a_state_llama_cpp_refuses_is_dropped_and_the_prompt_evaluated_from_nothing(
+    saved_states: dict[str, Any],
+) -> None:
+    llm, generator = cached_generator(100)
+    prompt = instructions_then(100)
+    generator._evaluate_prompt(prompt)
+    generator._cut(3)  # type: ignore[attr-defined]
+    saved_states["refuse_restore"] = True
+    llm.evaluated = []
+    assert generator._evaluate_prompt(prompt) == len(prompt)
+    assert llm.evaluated == [prompt[:-1], prompt[-1:]] and len(generator.prompt_states) == 0
+
+
+def test_a_prompt_cache_of_zero_bytes_never_copies_the_state(saved_states: dict[str, Any]) -> None:
+    llm, generator = cached_generator(0)
+    generator._evaluate_prompt(instructions_then(100))
+    assert saved_states["copied"] == [] and len(generator.prompt_states) == 0
 
 
 def test_self_check_that_would_overflow_the_context_is_skipped() -> None:
