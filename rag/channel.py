@@ -47,6 +47,10 @@ class ServerStatus:
     rss_mb: float
     peak_rss_mb: float
     requests: int
+    cached_prompts: int = 0
+    prompt_cache_mb: float = 0.0
+    prompt_cache_budget_mb: float = 0.0
+    restored_prompts: int = 0
 
 
 class ChannelError(OSError):

@@ -227,7 +227,7 @@ def _duration(seconds: float) -> str:
 
 
 def server_status_text(status: Any, index_dir: Any) -> str:
-    """`rag server status`: a ServerStatus (rag/channel.py) in three lines, or that none runs."""
+    """`rag server status`: a ServerStatus (rag/channel.py) in four or five lines, or that none runs."""
     if status is None:
         return f"No server running for {index_dir}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
@@ -237,4 +237,9 @@ def server_status_text(status: Any, index_dir: Any) -> str:
         f"index  {status.index} ({status.passages} passages)\n"
         f"model  {status.model} ({llm})\n"
         f"memory {status.rss_mb:.0f} MB resident, {status.peak_rss_mb:.0f} MB peak"
+        + (
+            f"\nprompt cache {status.cached_prompts} prompts, {status.prompt_cache_mb:.0f} of "
+            f"{status.prompt_cache_budget_mb:.0f} MB, {status.restored_prompts} restored"
+            if status.prompt_cache_budget_mb else ""
+        )
     )

@@ -277,6 +277,7 @@ class Server:
         now = time.monotonic()
         idle_left = self.idle - (now - self._last_active) if not self._busy else self.idle
         rss, peak = _memory_mb()
+        states = getattr(self._generator, "prompt_states", None)
         return channel.ServerStatus(
             pid=os.getpid(),
             uptime_seconds=round(now - self._started, 1),
@@ -288,6 +289,10 @@ class Server:
             rss_mb=rss,
             peak_rss_mb=peak,
             requests=self._requests,
+            cached_prompts=len(states) if states is not None else 0,
+            prompt_cache_mb=round(states.bytes / 2**20, 1) if states is not None else 0.0,
+            prompt_cache_budget_mb=round(states.budget_bytes / 2**20, 1) if states is not None else 0.0,
+            restored_prompts=states.hits if states is not None else 0,
         )
 
 

@@ -326,3 +326,16 @@ def test_a_client_that_leaves_stops_its_answer(settings: Settings, serve: Callab
     assert client.search(settings, "Geneva")  # served as soon as the abandoned answer stopped
     assert time.monotonic() - started < 1.5
     assert not server.generator_used.spans  # type: ignore[attr-defined]  # the answer never finished
+
+
+def test_status_shows_the_prompt_cache_of_a_loaded_model() -> None:
+    from rag.render import server_status_text
+
+    status = channel.ServerStatus(
+        pid=7, uptime_seconds=65, idle_seconds_left=300, index="/x/.rag", passages=80, model="/m.gguf",
+        llm_loaded=True, rss_mb=2400, peak_rss_mb=2500, requests=4,
+        cached_prompts=3, prompt_cache_mb=75.2, prompt_cache_budget_mb=512, restored_prompts=2,
+    )
+    assert server_status_text(status, "/x/.rag").splitlines()[-1] == "prompt cache 3 prompts, 75 of 512 MB, 2 restored"
+    without = dataclasses.replace(status, prompt_cache_budget_mb=0)
+    assert "prompt cache" not in server_status_text(without, "/x/.rag")
