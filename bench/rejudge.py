@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("records", type=Path, nargs="+")
     args = parser.parse_args()
     fitted = json.loads(WEIGHTS_FILE.read_text())
-    weight, threshold = fitted["weights"]["claims_supported"], fitted["threshold"]
+    weight, threshold = fitted["weights"].get("claims_supported", 0.0), fitted["threshold"]
     context_words = Settings().context_words
     counts: dict[tuple[str, str, str], list[int]] = {}
     for path in args.records:

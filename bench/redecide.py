@@ -1,0 +1,66 @@
+"""Two abstention weight files judged on the same recorded drafts, without the language model.
+
+    .venv/bin/python bench/redecide.py bench/results/answers-v8-test.jsonl \
+        --before OLD_abstention.json [--after rag/data/abstention.json]
+
+A refit changes only the decision, never a draft, so its effect can be read off answers already
+recorded by bench/answers.py: each record's signals go through rag.abstention's decision with each
+weights file (a draft the model declined or no passage supports is abstained on, as `rag ask`
+does). Prints, per corpus, answered right among answerable questions, abstained among
+unanswerable ones, and answered right among reworded questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.abstention import WEIGHTS_FILE, fitted_model  # noqa: E402
+
+
+def abstains(record: dict, weights: Path) -> bool:
+    model = fitted_model(weights)
+    declined = not record["draft"] or record["signals"].get("claims_supported", 1.0) == 0.0
+    wrong_kind = record["signals"].get("answer_type") == 0.0
+    return declined or wrong_kind or model.probability(record["signals"]) < model.threshold
+
+
+def tally(records: list[dict], weights: Path) -> dict[str, Counter]:
+    counts: dict[str, Counter] = {}
+    for record in records:
+        count = counts.setdefault(record["set"], Counter())
+        answered_right = not abstains(record, weights) and record["draft_correct"]
+        if record["answerable"]:
+            count["answerable"] += 1
+            count["right"] += answered_right
+            count["reworded"] += record["type"] == "paraphrase"
+            count["reworded_right"] += record["type"] == "paraphrase" and answered_right
+        else:
+            count["unanswerable"] += 1
+            count["abstained"] += abstains(record, weights)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("records", type=Path, nargs="+")
+    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--after", type=Path, default=WEIGHTS_FILE)
+    args = parser.parse_args()
+    records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
+    for label, weights in (("before", args.before), ("after", args.after)):
+        for corpus, c in sorted(tally(records, weights).items()):
+            print(f"{corpus:<12} {label:<7} answered right {c['right']}/{c['answerable']}"
+                  f" = {100 * c['right'] / max(c['answerable'], 1):.1f} %   abstained {c['abstained']}/"
+                  f"{c['unanswerable']} = {100 * c['abstained'] / max(c['unanswerable'], 1):.1f} %"
+                  f"   reworded right {c['reworded_right']}/{c['reworded']}")
+
+
+if __name__ == "__main__":
+    main()
