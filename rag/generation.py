@@ -17,7 +17,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -79,6 +79,20 @@ class Generator(Protocol):
 StateKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
 
 
+# A reply is replayed only for the same prompt, computed the same way, with the same options.
+ReplyKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...], int, tuple[str, ...], bool]
+MAX_REPLIES = 64
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A generated reply, its streamed pieces, and the key of the state it left."""
+
+    generation: Generation
+    pieces: tuple[str, ...]
+    state_key: StateKey
+
+
 class PromptStates:
     """The model's state after recently evaluated prompts, newest last, within a byte budget.
 
@@ -117,6 +131,9 @@ class PromptStates:
             _, oldest = self._states.popitem(last=False)
             self._bytes -= len(oldest)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._states
+
     def drop(self, key: StateKey) -> None:
         state = self._states.pop(key, None)
         if state is not None:
@@ -144,6 +161,7 @@ class LlamaGenerator:
         check_model_file(model_path)
         self.prompt_states = PromptStates(prompt_cache_bytes)
         self._spans: list[tuple[int, int]] = []  # the evaluation calls behind the KV cache's contents
+        self._replies: OrderedDict[ReplyKey, Reply] = OrderedDict()
         try:
             from llama_cpp import Llama
         except ImportError as error:
@@ -205,6 +223,10 @@ class LlamaGenerator:
         started = time.perf_counter()
         evaluated = self._evaluate_prompt(tokens)
         prompt_seconds = time.perf_counter() - started
+        reply_key: ReplyKey = (tuple(tokens), tuple(self._spans), max_tokens, tuple(probe), suppress_probe)
+        replayed = self._replay(reply_key, on_token)
+        if replayed is not None:
+            return replace(replayed, evaluated_tokens=evaluated, prompt_seconds=prompt_seconds, generation_seconds=0.0)
         logits = self._last_logits()
         log_probs = _log_softmax(logits)
         probe_ids = {self.tokens(p)[0] for p in probe if p}
@@ -232,7 +254,7 @@ class LlamaGenerator:
         finally:
             generation_seconds = time.perf_counter() - started
         text = "".join(pieces) + decoder.decode(b"", final=True)
-        return Generation(
+        generation = Generation(
             text=text,
             probe_probability=probe_probability,
             mean_logprob=sum(token_logprobs) / len(token_logprobs) if token_logprobs else 0.0,
@@ -243,6 +265,38 @@ class LlamaGenerator:
             prompt_seconds=prompt_seconds,
             generation_seconds=generation_seconds,
         )
+        self._keep_reply(reply_key, generation, pieces)
+        return generation
+
+    def _replay(self, key: ReplyKey, on_token: Callable[[str], None] | None) -> Generation | None:
+        """The reply generated before from this very state, with the state it left restored, or None.
+
+        Greedy decoding from the same state gives the same tokens, so a question asked again needs
+        no decoding: its pieces are streamed again at once.
+        """
+        reply = self._replies.get(key)
+        if reply is None:
+            return None
+        if not self._restore(reply.state_key):
+            del self._replies[key]
+            if self._llm.n_tokens == 0:  # llama.cpp refused the state and emptied the cache
+                self._evaluate_prompt(list(key[0]))
+            return None
+        for piece in reply.pieces:
+            if on_token and piece:
+                on_token(piece)
+        return reply.generation
+
+    def _keep_reply(self, key: ReplyKey, generation: Generation, pieces: list[str]) -> None:
+        """Save the state after a reply and remember the reply, when the prompt cache is on."""
+        if not self.prompt_states.budget_bytes:
+            return
+        state_key: StateKey = (tuple(self._llm.input_ids[: self._llm.n_tokens].tolist()), tuple(self._spans))
+        self._save(state_key)
+        if state_key in self.prompt_states:
+            self._replies[key] = Reply(generation, tuple(pieces), state_key)
+            while len(self._replies) > MAX_REPLIES:
+                self._replies.popitem(last=False)
 
     def yes_probability(self, prompt: str) -> float:
         """P(yes) against P(no) for the token after prompt. Only the part of prompt that differs

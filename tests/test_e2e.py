@@ -53,11 +53,15 @@ def test_abstains_on_a_near_miss_that_shares_the_documents_words(engine: Engine)
 
 def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine: Engine) -> None:
     question = "What did Lavrov say about the ceasefire?"
-    first = engine.ask(question)
+    first_stream: list[str] = []
+    first = engine.ask(question, on_token=first_stream.append)
     engine.ask("How long did Kerry and Lavrov talk in Geneva?")
     restored_before = engine.generator.prompt_states.hits  # type: ignore[attr-defined]
-    again = engine.ask(question)
+    again_stream: list[str] = []
+    again = engine.ask(question, on_token=again_stream.append)
+    assert again_stream == first_stream  # streamed again, piece by piece
     assert engine.generator.prompt_states.hits > restored_before  # type: ignore[attr-defined]
+    assert again.timings["generation"] == 0.0  # the reply was replayed, not decoded again
     assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)
     no_cache = Engine.open(replace(engine.settings, prompt_cache_mb=0), engine.retriever.embedder)
     fresh = no_cache.ask(question)
