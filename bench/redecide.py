@@ -21,21 +21,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.abstention import WEIGHTS_FILE, fitted_model  # noqa: E402
+from rag.abstention import WEIGHTS_FILE, decide, fitted_model  # noqa: E402
 
 
 def abstains(record: dict, weights: Path) -> bool:
-    model = fitted_model(weights)
+    """rag.abstention's decision with weights, declining as `rag ask` does."""
     declined = not record["draft"] or record["signals"].get("claims_supported", 1.0) == 0.0
-    wrong_kind = record["signals"].get("answer_type") == 0.0
-    return declined or wrong_kind or model.probability(record["signals"]) < model.threshold
+    return decide(record["signals"], None, declined, fitted_model(weights)).abstain
 
 
 def tally(records: list[dict], weights: Path) -> dict[str, Counter]:
     counts: dict[str, Counter] = {}
     for record in records:
         count = counts.setdefault(record["set"], Counter())
-        answered_right = not abstains(record, weights) and record["draft_correct"]
+        abstained = abstains(record, weights)
+        answered_right = not abstained and record["draft_correct"]
         if record["answerable"]:
             count["answerable"] += 1
             count["right"] += answered_right
@@ -43,7 +43,7 @@ def tally(records: list[dict], weights: Path) -> dict[str, Counter]:
             count["reworded_right"] += record["type"] == "paraphrase" and answered_right
         else:
             count["unanswerable"] += 1
-            count["abstained"] += abstains(record, weights)
+            count["abstained"] += abstained
     return counts
 
 

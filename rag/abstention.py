@@ -180,11 +180,14 @@ class Decision:
     abstain: bool
 
 
-def decide(values: dict[str, float], threshold: float | None = None, declined: bool = False) -> Decision:
+def decide(
+    values: dict[str, float], threshold: float | None = None, declined: bool = False, model: Model | None = None
+) -> Decision:
     """Weigh the signals; a reply that declined, a draft no passage supports, and a draft without
     the kind of content its question's form asks for (no number for "how long", no date for
-    "when": none of the 8 such drafts among the 322 fit+tune answers was right) are abstained on."""
-    model = fitted_model()
+    "when": none of the 8 such drafts among the 322 fit+tune answers was right) are abstained on.
+    `model` is another fitted one, for benchmarks that compare two (default: the shipped file)."""
+    model = model or fitted_model()
     probability = model.probability(values)
     limit = model.threshold if threshold is None else threshold
     wrong_kind = values.get("answer_type") == 0.0

@@ -412,8 +412,12 @@ class LlamaGenerator:
         or a fresh process, while the prefix is evaluated once per loaded model.
         """
         tokens = self._prefix_tokens(prefix)
-        cached = self._llm.input_ids[: self._llm.n_tokens].tolist()
-        if cached[: len(tokens)] == tokens and self._llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1):
+        computed_alone = self._spans[:1] == [(0, len(tokens))]
+        if (
+            computed_alone
+            and self._tokens_in_cache(tokens) == len(tokens)
+            and self._llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
+        ):
             self._cut(len(tokens))
             return
         self._cut(0)

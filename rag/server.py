@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from rag import channel, wire
 from rag.config import Settings
 from rag.errors import RagError
+from rag.generation import PromptStates
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -278,6 +279,8 @@ class Server:
         idle_left = self.idle - (now - self._last_active) if not self._busy else self.idle
         rss, peak = _memory_mb()
         states = getattr(self._generator, "prompt_states", None)
+        if states is None:  # no model loaded yet, or a test's fake
+            states = PromptStates(0)
         return channel.ServerStatus(
             pid=os.getpid(),
             uptime_seconds=round(now - self._started, 1),
@@ -289,10 +292,10 @@ class Server:
             rss_mb=rss,
             peak_rss_mb=peak,
             requests=self._requests,
-            cached_prompts=len(states) if states is not None else 0,
-            prompt_cache_mb=round(states.bytes / 2**20, 1) if states is not None else 0.0,
-            prompt_cache_budget_mb=round(states.budget_bytes / 2**20, 1) if states is not None else 0.0,
-            restored_prompts=states.hits if states is not None else 0,
+            cached_prompts=len(states),
+            prompt_cache_mb=round(states.bytes / 2**20, 1),
+            prompt_cache_budget_mb=round(states.budget_bytes / 2**20, 1),
+            restored_prompts=states.hits,
         )
 
 
