@@ -10,7 +10,20 @@ draft is attributed to them, and the model is asked, from the fixed prefix in it
 - answer_check: the same sentences and question, plus the draft: "Do the passages state that this
   is the answer?", an entailment-style check of this answer rather than of any answer;
 - responsive: the question and the draft alone, no passages: "Does the reply give what the
-  question asks for?", against drafts that copy a passage on the topic without answering.
+  question asks for?", against drafts that copy a passage on the topic without answering;
+- judged_evidence: the pipeline's evidence check asked after a judge's own instructions and six
+  worked yes/no judgements (three near misses that share a question's words but state another
+  fact), instead of after the answering instructions and examples.
+
+`--checks` picks which are computed (each costs a prompt a draft).
+
+Run of 2026-12-03 (`--checks judged_evidence` on answers-v8-fittune and answers-v8-test, results in
+bench/results/judged-*.jsonl): AUC answerable|right-draft on fit+tune, evidence check -> judged:
+seeds 0.70|0.77 -> 0.76|0.81, licences 0.66|0.70 -> 0.72|0.77, abstracts 0.66|0.66 -> 0.63|0.62,
+calibration 0.91|0.91 -> 0.94|0.93. Refitted in its place (bench/calibrate.py, pre-check and the
+judged check) the decision handles 57.25 % of fit+tune questions right against 57.64 % today, and
+58.3 % beside both checks; not adopted. (The held-out test AUCs, read after that choice: seeds
+0.64|0.73 -> 0.85|0.85, licences 0.85|0.68 -> 0.78|0.58, abstracts 0.81|0.93 -> 0.85|0.94.)
 
 Writes one line per draft (set, split, id, answerable, draft_correct, the recorded pre-check and
 evidence check, the three values) and prints
@@ -20,6 +33,7 @@ each check's AUC per corpus, for answerable against unanswerable and right again
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -31,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.answers import SETS, engine_for  # noqa: E402
 from bench.calibrate import auc  # noqa: E402
+from rag import prompting  # noqa: E402
 
 ANSWER_CHECK = "Proposed answer: {answer}\n\nDo the passages state that this is the answer to the question? Reply yes or no."
 RESPONSIVE = (
@@ -39,8 +54,53 @@ RESPONSIVE = (
 )
 ASSISTANT_OPENS = "<|im_start|>assistant\n"
 
+JUDGE_INSTRUCTIONS = (
+    "You check whether numbered sentences state the answer to a question. Reply yes only when they "
+    "state exactly what is asked, in any words. Sentences about the same people, things or numbers "
+    "that state a different fact, or leave out the asked detail, do not answer it: reply no."
+)
 
-def checks(engine, generator, record: dict) -> dict[str, float]:  # type: ignore[no-untyped-def]
+# Worked judgements for the judge, invented like EXAMPLES: three answered in other words than the
+# question's, three near misses that share the question's words but state another fact.
+JUDGEMENTS = (
+    ("[1] (orchard-notes.txt) The cider press was repaired in April and has since produced 900 litres.",
+     "How much cider has come out of the press since it was fixed?", "yes"),
+    ("[1] (orchard-notes.txt) The orchard's 40 apple trees were planted by the founder's grandson in 1962.",
+     "How many pear trees grow in the orchard?", "no"),
+    ("[1] (museum-guide.txt) The new wing, opened by the mayor in 2015, houses the textile collection.",
+     "Who designed the museum's new wing?", "no"),
+    ("[1] (rail-bulletin.txt) From June, trains on the coastal line will run every 20 minutes.",
+     "How frequent will coastal line services be once June comes?", "yes"),
+    ("[1] (rail-bulletin.txt) The coastal line was closed for three weeks after a storm damaged its bridge.",
+     "How much did repairing the coastal line's bridge cost?", "no"),
+    ("[1] (museum-guide.txt) The museum's oldest map was drawn by a monk and shows the river before it "
+     "was straightened.",
+     "Who made the oldest map the museum holds?", "yes"),
+)
+
+@functools.cache
+def judge_prefix() -> str:
+    """The judge's instructions and worked judgements: the same for every draft."""
+    ask = prompting.PRECHECK_QUESTION
+    shots = "".join(
+        prompting._turn("user", f"{prompting._user_message(question, body)}\n\n{ask}")
+        + prompting._turn("assistant", verdict)
+        for body, question, verdict in JUDGEMENTS
+    )
+    return prompting._turn("system", JUDGE_INSTRUCTIONS) + shots
+
+
+def judged_evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
+    """The evidence check asked of the judge rather than of the answering assistant."""
+    numbered = prompting._numbered([(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)])
+    question_turn = f"<|im_start|>user\n{prompting._user_message(question, numbered)}"
+    return judge_prefix() + prompting._asking_precheck(question_turn)
+
+
+CHECKS = ("evidence_check", "answer_check", "responsive", "judged_evidence")
+
+
+def checks(engine, generator, record: dict, wanted: tuple[str, ...]) -> dict[str, float]:  # type: ignore[no-untyped-def]  # noqa: E501
     from rag.citations import attribute, evidence_sentences
     from rag.prompting import _numbered, _question_turn, _turn, evidence_prompt, select_passages, system_prefix
 
@@ -48,18 +108,25 @@ def checks(engine, generator, record: dict) -> dict[str, float]:  # type: ignore
     hits = engine.search(question)
     passages = select_passages(question, hits, engine.settings.context_words)
     evidence = evidence_sentences(attribute(draft, question, passages, []))
-    generator.start_from(system_prefix())
-    values = {"evidence_check": 0.0, "answer_check": 0.0}
-    if evidence:
+    numbered = _numbered([(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)])
+    values = {name: 0.0 for name in wanted}
+    if "evidence_check" in wanted and evidence:
+        generator.start_from(system_prefix())
         values["evidence_check"] = generator.yes_probability(evidence_prompt(question, evidence))
-        numbered = _numbered([(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)])
+    if "answer_check" in wanted and evidence:
+        generator.start_from(system_prefix())
         values["answer_check"] = generator.yes_probability(
             _question_turn(question, numbered) + "\n\n" + ANSWER_CHECK.format(answer=draft) + "<|im_end|>\n"
             + ASSISTANT_OPENS
         )
-    values["responsive"] = generator.yes_probability(
-        system_prefix() + _turn("user", RESPONSIVE.format(question=question, answer=draft)) + ASSISTANT_OPENS
-    )
+    if "responsive" in wanted:
+        generator.start_from(system_prefix())
+        values["responsive"] = generator.yes_probability(
+            system_prefix() + _turn("user", RESPONSIVE.format(question=question, answer=draft)) + ASSISTANT_OPENS
+        )
+    if "judged_evidence" in wanted and evidence:
+        generator.start_from(judge_prefix())
+        values["judged_evidence"] = generator.yes_probability(judged_evidence_prompt(question, evidence))
     return {k: round(v, 4) for k, v in values.items()}
 
 
@@ -68,6 +135,7 @@ def main() -> None:
     parser.add_argument("records", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--sets", default="", help="only these question sets (comma-separated), in this order")
+    parser.add_argument("--checks", default=",".join(CHECKS), help=f"which of {', '.join(CHECKS)} (comma-separated)")
     args = parser.parse_args()
     from rag.config import Settings
     from rag.embedding import MiniLMEmbedder
@@ -91,17 +159,17 @@ def main() -> None:
             row = {k: record[k] for k in ("set", "split", "id", "answerable", "draft_correct")}
             row["recorded_evidence_check"] = record["signals"]["evidence_check"]
             row["precheck"] = record["signals"]["precheck"]
-            row.update(checks(engines[name], generator, record))
+            row.update(checks(engines[name], generator, record, tuple(args.checks.split(","))))
             rows.append(row)
             sink.write(json.dumps(row) + "\n")
             sink.flush()
             print(f"{number}/{len(records)} {name} {record['id']}", file=sys.stderr)
     generator.close()
-    report(rows)
+    report(rows, tuple(args.checks.split(",")))
 
 
-def report(rows: list[dict]) -> None:
-    names = ("precheck", "recorded_evidence_check", "evidence_check", "answer_check", "responsive")
+def report(rows: list[dict], wanted: tuple[str, ...]) -> None:
+    names = ("precheck", "recorded_evidence_check", *wanted)
     for corpus in sorted({r["set"] for r in rows}):
         chosen = [r for r in rows if r["set"] == corpus]
         answerable = np.array([int(r["answerable"]) for r in chosen])
