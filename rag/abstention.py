@@ -52,7 +52,8 @@ SIGNAL_HELP = {
     "answer_confidence": "geometric mean of the generated tokens' probabilities",
     "weakest_token": "probability of the least likely generated token",
     "answer_type": "1 when the answer has the kind of content the question asks for (a number for "
-    "'how many', a date for 'when'), 0 when it lacks it, 0.5 when the question does not say",
+    "'how many', a date for 'when'), 0 when it lacks it or is only file names to a question not about "
+    "files, 0.5 when the question does not say",
     "answer_novelty": "share of the answer's key terms that are not in the question",
     "claims_supported": "share of the answer's sentences that some passage supports",
     "evidence_check": "the model's P(yes) that the sentences the answer was drawn from, shown alone, "
@@ -113,7 +114,9 @@ def signals(evidence: Evidence) -> dict[str, float]:
         "top_dense": max((p.hit.dense for p in evidence.passages), default=0.0),
         "answer_confidence": math.exp(evidence.mean_logprob),
         "weakest_token": math.exp(evidence.min_logprob),
-        "answer_type": answer_type_match(evidence.question, evidence.answer),
+        "answer_type": answer_type_match(
+            evidence.question, evidence.answer, {p.hit.chunk.file for p in evidence.passages}
+        ),
         "answer_novelty": _share(answer_terms, answer_terms - question_terms),
         "claims_supported": (
             sum(bool(s.passages) for s in evidence.supports) / len(evidence.supports) if evidence.supports else 0.0
@@ -155,13 +158,33 @@ _EXPECTS_DATE = re.compile(
 )
 
 
-def answer_type_match(question: str, answer: str) -> float:
-    """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown."""
+# A question about the documents themselves ("which files mention X?") may be answered with names.
+_ASKS_ABOUT_FILES = re.compile(
+    r"\b(files?|documents?|articles?|abstracts?|papers?|reports?|sources?|texts?|pages?|sections?)\b", re.IGNORECASE
+)
+_LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
+
+
+def answer_type_match(question: str, answer: str, files: AbstractSet[str] = frozenset()) -> float:
+    """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown.
+
+    An answer that is nothing but names of files (the model has seen each passage's file, and
+    sometimes names it for "where", "who" or "which") holds no answer unless files were asked for.
+    """
+    if files and not _ASKS_ABOUT_FILES.search(question) and _only_file_names(answer, files):
+        return 0.0
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
     if _EXPECTS_NUMBER.search(question):
         return 1.0 if _HAS_NUMBER.search(answer) else 0.0
     return 0.5
+
+
+def _only_file_names(answer: str, files: AbstractSet[str]) -> bool:
+    rest = answer
+    for name in sorted(files, key=len, reverse=True):
+        rest = rest.replace(name, " ")
+    return rest != answer and not _LEFT_BESIDE_NAMES.sub("", rest)
 
 
 NOT_ASKED = 0.5  # a yes/no check the fitted decision does not use, so the model is not asked
