@@ -16,6 +16,13 @@ the cached instructions (as the server evaluates them). Writes bench/results/spe
 
     .venv/bin/python bench/speed.py [--gold ../shared/eval/dev.jsonl] [--cold 5]
     .venv/bin/python bench/speed.py --mode oneshot [--calls 10] [--no-server-calls 3] [--repeats 5]
+
+Fresh process (`--mode fresh`): `rag ask --no-server` (everything loaded per call, as a first call
+or a `batch`/`chat` start pays) with the instructions' state read from disk (rag.state_files)
+against evaluating them (`RAG_STATE_DIR=off`), alternating call by call on the same questions.
+Writes bench/results/speed-fresh.json.
+
+    .venv/bin/python bench/speed.py --mode fresh [--calls 6]
 """
 
 from __future__ import annotations
@@ -202,17 +209,56 @@ def oneshot(gold: Path, calls: int, no_server_calls: int, repeats: int) -> dict:
     }
 
 
+def fresh(gold: Path, calls: int) -> dict:
+    """`rag ask --no-server` wall and answer seconds with the instructions' state from disk and without."""
+    import tempfile
+
+    from rag.config import Settings
+    from rag.evaluation import read_gold
+    from rag.indexing import build_index
+    from rag.models import make_embedder
+
+    settings = Settings(index_dir=WORK / "seeds-index")
+    build_index(ROOT / "seeds", settings.index_dir, make_embedder(settings), settings.chunking)
+    questions = [g.question for g in read_gold(gold)][:calls]
+    base = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RAG_INDEX": str(settings.index_dir),
+            "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as folder:
+        envs = {"evaluated": {**base, "RAG_STATE_DIR": "off"}, "from_disk": {**base, "RAG_STATE_DIR": folder}}
+        rag_command("ask", questions[0], "--json", "--no-server", env=envs["from_disk"])  # writes the state
+        runs: dict[str, list[tuple[float, dict]]] = {"evaluated": [], "from_disk": []}
+        for question in questions:
+            for label, env in envs.items():
+                wall, out = rag_command("ask", question, "--json", "--no-server", env=env)
+                runs[label].append((wall, json.loads(out)))
+    same = all(a[1]["answer"] == b[1]["answer"] and a[1]["confidence"] == b[1]["confidence"]
+               for a, b in zip(runs["evaluated"], runs["from_disk"]))
+    return {
+        "calls": len(questions),
+        **{f"{label}_wall_s": summary([wall for wall, _ in rows]) for label, rows in runs.items()},
+        **{f"{label}_first_prompt_s": summary([out["timings"]["precheck"] for _, out in rows])
+           for label, rows in runs.items()},
+        "same_answers_and_confidence": same,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--cold", type=int, default=5)
-    parser.add_argument("--mode", choices=("warm", "oneshot"), default="warm")
-    parser.add_argument("--calls", type=int, default=10, help="oneshot: rag ask calls through the server")
+    parser.add_argument("--mode", choices=("warm", "oneshot", "fresh"), default="warm")
+    parser.add_argument("--calls", type=int, default=None,
+                        help="oneshot: rag ask calls through the server (10); fresh: questions (6)")
     parser.add_argument("--no-server-calls", type=int, default=3, help="oneshot: rag ask --no-server calls")
     parser.add_argument("--repeats", type=int, default=5, help="oneshot: the last question asked again")
     args = parser.parse_args()
+    if args.mode == "fresh":
+        result = fresh(args.gold, args.calls or 6)
+        print(json.dumps(result, indent=2))
+        (ROOT / "bench" / "results" / "speed-fresh.json").write_text(json.dumps(result, indent=2) + "\n")
+        return
     if args.mode == "oneshot":
-        result = oneshot(args.gold, args.calls, args.no_server_calls, args.repeats)
+        result = oneshot(args.gold, args.calls or 10, args.no_server_calls, args.repeats)
         print(json.dumps(result, indent=2))
         (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
         (ROOT / "bench" / "results" / "speed-oneshot.json").write_text(json.dumps(result, indent=2) + "\n")

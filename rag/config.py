@@ -28,6 +28,16 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
+def _env_state_dir() -> Path | None:
+    """RAG_STATE_DIR, "off" for none, else the user's cache folder (rag.state_files)."""
+    from rag.state_files import default_folder
+
+    value = os.environ.get("RAG_STATE_DIR", "").strip()
+    if value.lower() == "off":
+        return None
+    return Path(value).expanduser() if value else default_folder()
+
+
 def _env_float(name: str, default: float | None) -> float | None:
     value = os.environ.get(name, "").strip()
     try:
@@ -155,6 +165,14 @@ class Settings:
             "re-reading its passages (0: off)",
             "env": "RAG_PROMPT_CACHE_MB",
             "range": (0, None),
+        },
+    )
+    state_dir: Path | None = field(
+        default_factory=_env_state_dir,
+        metadata={
+            "help": "where the model's state after its fixed instructions is kept, so a fresh process "
+            "skips evaluating them (off: nowhere; default ~/.cache/rag)",
+            "env": "RAG_STATE_DIR",
         },
     )
     store: str = field(

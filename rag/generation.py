@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import ModelError
+from rag.state_files import StateFiles
 from rag.weights import check_model_file
 
 CONTEXT_TOKENS = 4096
+BATCH_TOKENS = 512
 # The decoding loop reads llama-cpp-python internals; this is the version they were checked against
 # (pinned in pyproject.toml, where a test keeps the two equal).
 LLAMA_CPP_VERSION = "0.3.36"
@@ -157,9 +159,11 @@ class LlamaGenerator:
         threads: int,
         context_tokens: int = CONTEXT_TOKENS,
         prompt_cache_bytes: int = 0,
+        state_dir: Path | None = None,
     ) -> None:
         check_model_file(model_path)
         self.prompt_states = PromptStates(prompt_cache_bytes)
+        self.state_files = StateFiles(state_dir, _state_identity(model_path, threads, context_tokens))
         self._spans: list[tuple[int, int]] = []  # the evaluation calls behind the KV cache's contents
         self._replies: OrderedDict[ReplyKey, Reply] = OrderedDict()
         try:
@@ -173,7 +177,7 @@ class LlamaGenerator:
                     n_ctx=context_tokens,
                     n_threads=threads,
                     n_threads_batch=threads,
-                    n_batch=512,
+                    n_batch=BATCH_TOKENS,
                     verbose=False,
                 )
         except (ValueError, RuntimeError) as error:
@@ -367,24 +371,36 @@ class LlamaGenerator:
         """Copy the context's state (its KV cache) into the prompt cache, when the budget allows."""
         import llama_cpp
 
-        size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)
-        if not self.prompt_states.fits(size):
+        if not self.prompt_states.fits(llama_cpp.llama_state_get_size(self._llm._ctx.ctx)):
             return
-        buffer = (ctypes.c_uint8 * size)()
-        if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) == size:
+        buffer = self._snapshot()
+        if buffer is not None:
             self.prompt_states.put(key, buffer)
 
-    def _restore(self, key: StateKey) -> bool:
-        """Load the state saved under key, if any. A state llama.cpp refuses is dropped and the
-        cache emptied (llama.cpp clears it on failure), so the prompt is evaluated from nothing."""
+    def _snapshot(self) -> Any | None:
+        """A copy of the context's state, or None when llama.cpp could not write it whole."""
         import llama_cpp
 
+        size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        return buffer if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) == size else None
+
+    def _restore(self, key: StateKey) -> bool:
+        """Load the state saved under key, if any; a state llama.cpp refuses is dropped."""
         buffer = self.prompt_states.get(key)
         if buffer is None:
             return False
-        tokens, spans = key
-        if llama_cpp.llama_state_set_data(self._llm._ctx.ctx, buffer, len(buffer)) != len(buffer):
+        if not self._load(buffer, *key):
             self.prompt_states.drop(key)
+            return False
+        return True
+
+    def _load(self, buffer: Any, tokens: Sequence[int], spans: Sequence[tuple[int, int]]) -> bool:
+        """Make buffer the context's state, holding tokens computed by spans. When llama.cpp
+        refuses it, it has emptied the cache, so the prompt is evaluated from nothing."""
+        import llama_cpp
+
+        if llama_cpp.llama_state_set_data(self._llm._ctx.ctx, buffer, len(buffer)) != len(buffer):
             self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             self._cut(0)
             return False
@@ -409,7 +425,8 @@ class LlamaGenerator:
         llama.cpp's numbers depend slightly on how a prompt is split into evaluation batches. Every
         question starts from the same checkpoint (the fixed instructions and examples), so its
         answer is the same to the last digit whatever was asked before, in chat, batch, the server
-        or a fresh process, while the prefix is evaluated once per loaded model.
+        or a fresh process, while the prefix is evaluated once per loaded model, or read from the
+        state a process before saved on disk (rag.state_files).
         """
         tokens = self._prefix_tokens(prefix)
         computed_alone = self._spans[:1] == [(0, len(tokens))]
@@ -421,10 +438,31 @@ class LlamaGenerator:
             self._cut(len(tokens))
             return
         self._cut(0)
+        saved = self.state_files.read(tokens)
+        if saved is not None:
+            if self._load((ctypes.c_uint8 * len(saved)).from_buffer_copy(saved), tokens, [(0, len(tokens))]):
+                self.state_files.loaded += 1
+                return
+            self.state_files.discard(tokens)
         self._eval(tokens)
+        if self.state_files.folder is not None:
+            buffer = self._snapshot()
+            if buffer is not None:
+                self.state_files.write(tokens, bytes(buffer))
 
     def close(self) -> None:
         self._llm.close()
+
+
+def _state_identity(model_path: Path, threads: int, context_tokens: int) -> str:
+    """Everything the numbers in a saved state depend on besides its tokens."""
+    from importlib.metadata import version
+
+    stat = model_path.stat()
+    return (
+        f"{model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|llama-cpp-python {version('llama-cpp-python')}"
+        f"|context {context_tokens}|batch {BATCH_TOKENS}|threads {threads}"
+    )
 
 
 def check_llama_api(llm: Any) -> None:

@@ -54,7 +54,10 @@ def make_generator(settings: Settings) -> Generator:
     from rag import generation
 
     return generation.LlamaGenerator(
-        settings.model_path, threads=settings.threads, prompt_cache_bytes=settings.prompt_cache_mb * 2**20
+        settings.model_path,
+        threads=settings.threads,
+        prompt_cache_bytes=settings.prompt_cache_mb * 2**20,
+        state_dir=settings.state_dir,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,6 +16,9 @@ import pytest
 from rag.generation import Generation
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# The model's saved instruction states go to one folder for the whole run (never the user's cache):
+# every real model after the first reads them instead of evaluating the instructions again.
+os.environ["RAG_STATE_DIR"] = tempfile.mkdtemp(prefix="rag-test-states-")
 
 
 def installed(*modules: str) -> bool:

@@ -1,6 +1,7 @@
 """End to end with the real MiniLM embedder and the real GGUF model on seeds/ (slow: ~30 s)."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,23 @@ def test_abstains_on_a_near_miss_that_shares_the_documents_words(engine: Engine)
     assert answer.abstained and answer.citations == []
     assert answer.draft is not None  # the withheld draft stays inspectable
     assert set(answer.signals) >= {"precheck", "evidence_check", "self_check", "model_refusal"}
+
+
+def test_a_fresh_process_reads_the_instructions_state_from_disk_and_answers_the_same(
+    engine: Engine, tmp_path: Path
+) -> None:
+    question = "How long did Kerry and Lavrov talk in Geneva?"
+    settings = replace(engine.settings, state_dir=tmp_path / "states", prompt_cache_mb=0)
+    writer = Engine.open(settings, engine.retriever.embedder)
+    first = writer.ask(question)
+    assert writer.generator.state_files.loaded == 0  # type: ignore[attr-defined]
+    writer.generator.close()  # type: ignore[attr-defined]
+    assert len(list((tmp_path / "states").glob("prefix-*.state"))) == 1
+    reader = Engine.open(settings, engine.retriever.embedder)
+    again = reader.ask(question)
+    assert reader.generator.state_files.loaded == 1  # type: ignore[attr-defined]
+    reader.generator.close()  # type: ignore[attr-defined]
+    assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)
 
 
 def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine: Engine) -> None:

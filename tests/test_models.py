@@ -23,6 +23,7 @@ from rag.generation import (
     chat_template_problem,
     check_llama_api,
 )
+from rag.state_files import KEEP_FILES, StateFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -93,6 +94,7 @@ def generator_with(llm: FakeLlama) -> LlamaGenerator:
     generator = object.__new__(LlamaGenerator)
     generator._llm = llm  # type: ignore[attr-defined]
     generator.prompt_states = PromptStates(0)
+    generator.state_files = StateFiles(None, "")
     generator._spans = []  # type: ignore[attr-defined]
     return generator
 
@@ -182,6 +184,57 @@ def test_a_prompt_cache_of_zero_bytes_never_copies_the_state(saved_states: dict[
     llm, generator = cached_generator(0)
     generator._evaluate_prompt(instructions_then(100))
     assert saved_states["copied"] == [] and len(generator.prompt_states) == 0
+
+
+def fresh_generator(folder: Path | None) -> tuple[FakeLlama, LlamaGenerator]:
+    """A generator as just loaded (empty cache) that keeps instruction states in folder."""
+    llm = FakeLlama([])
+    generator = generator_with(llm)
+    generator.state_files = StateFiles(folder, "model-a|threads 2")
+    return llm, generator
+
+
+def test_a_fresh_process_reads_the_instructions_state_a_process_before_saved(
+    saved_states: dict[str, Any], tmp_path: Path
+) -> None:
+    llm, generator = fresh_generator(tmp_path)
+    generator.start_from("the fixed instructions")
+    assert llm.evaluated == [[0, 1, 2]] and len(list(tmp_path.glob("prefix-*.state"))) == 1
+    llm, generator = fresh_generator(tmp_path)
+    generator.start_from("the fixed instructions")
+    assert llm.evaluated == [] and generator.state_files.loaded == 1 and saved_states["restored"] == [40]
+    assert llm.n_tokens == 3 and llm.input_ids[:3].tolist() == [0, 1, 2]
+    assert generator._spans == [(0, 3)]  # type: ignore[attr-defined]  # as if computed alone
+
+
+def test_a_damaged_or_refused_state_file_is_never_loaded_and_is_replaced(
+    saved_states: dict[str, Any], tmp_path: Path
+) -> None:
+    llm, generator = fresh_generator(tmp_path)
+    generator.start_from("the fixed instructions")
+    (path,) = tmp_path.glob("prefix-*.state")
+    path.write_bytes(path.read_bytes()[:-1] + b"x")
+    llm, generator = fresh_generator(tmp_path)
+    generator.start_from("the fixed instructions")
+    assert llm.evaluated == [[0, 1, 2]] and saved_states["restored"] == []  # failed its checksum
+    saved_states["refuse_restore"] = True
+    llm, generator = fresh_generator(tmp_path)
+    generator.start_from("the fixed instructions")
+    assert llm.evaluated == [[0, 1, 2]] and generator.state_files.loaded == 0
+    assert StateFiles(tmp_path, "model-a|threads 2").read([0, 1, 2]) is not None  # written again
+
+
+def test_state_files_are_kept_per_model_and_threads_and_only_the_newest(tmp_path: Path) -> None:
+    states = StateFiles(tmp_path, "model-a|threads 2")
+    states.write([1, 2], b"state")
+    assert states.read([1, 2]) == b"state" and states.read([1, 3]) is None
+    assert StateFiles(tmp_path, "model-a|threads 4").read([1, 2]) is None
+    for n in range(KEEP_FILES + 3):
+        states.write([n], b"x")
+    assert len(list(tmp_path.glob("prefix-*.state"))) == KEEP_FILES
+    off = StateFiles(None, "model-a")
+    off.write([1], b"x")
+    assert off.read([1]) is None
 
 
 def test_self_check_that_would_overflow_the_context_is_skipped() -> None:
