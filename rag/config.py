@@ -29,13 +29,14 @@ def _env_path(name: str, default: Path) -> Path:
 
 
 def _env_state_dir() -> Path | None:
-    """RAG_STATE_DIR, "off" for none, else the user's cache folder (rag.state_files)."""
+    """RAG_STATE_DIR made absolute (a background server runs from /), "off" for none, else the
+    user's cache folder (rag.state_files)."""
     from rag.state_files import default_folder
 
     value = os.environ.get("RAG_STATE_DIR", "").strip()
     if value.lower() == "off":
         return None
-    return Path(value).expanduser() if value else default_folder()
+    return _env_path("RAG_STATE_DIR", Path()).resolve() if value else default_folder()
 
 
 def _env_float(name: str, default: float | None) -> float | None:

@@ -163,23 +163,20 @@ class LlamaGenerator:
     ) -> None:
         check_model_file(model_path)
         self.prompt_states = PromptStates(prompt_cache_bytes)
-        self.state_files = StateFiles(state_dir, _state_identity(model_path, threads, context_tokens))
         self._spans: list[tuple[int, int]] = []  # the evaluation calls behind the KV cache's contents
         self._replies: OrderedDict[ReplyKey, Reply] = OrderedDict()
         try:
             from llama_cpp import Llama
         except ImportError as error:
             raise ModelError("llama-cpp-python is not installed; run `make setup`") from error
+        # Everything the model's numbers depend on is passed from here, and keys its saved states.
+        parameters = {
+            "n_ctx": context_tokens, "n_threads": threads, "n_threads_batch": threads, "n_batch": BATCH_TOKENS
+        }
+        self.state_files = StateFiles(state_dir, _state_identity(model_path, parameters) if state_dir else "")
         try:
             with _quiet_stderr():
-                self._llm = Llama(
-                    model_path=str(model_path),
-                    n_ctx=context_tokens,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    n_batch=BATCH_TOKENS,
-                    verbose=False,
-                )
+                self._llm = Llama(model_path=str(model_path), verbose=False, **parameters)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {model_path} ({error}); is it a GGUF file?") from error
         try:
@@ -454,14 +451,26 @@ class LlamaGenerator:
         self._llm.close()
 
 
-def _state_identity(model_path: Path, threads: int, context_tokens: int) -> str:
-    """Everything the numbers in a saved state depend on besides its tokens."""
-    from importlib.metadata import version
+def _state_identity(model_path: Path, parameters: Mapping[str, int]) -> str:
+    """Everything the numbers in a saved state depend on besides its tokens: the model file, the
+    load parameters, and the llama.cpp build and the CPU features it uses (its compiled library
+    files and its own system report)."""
+    import json
 
-    stat = model_path.stat()
-    return (
-        f"{model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|llama-cpp-python {version('llama-cpp-python')}"
-        f"|context {context_tokens}|batch {BATCH_TOKENS}|threads {threads}"
+    import llama_cpp
+
+    model = model_path.stat()
+    library = Path(llama_cpp.__file__).parent / "lib"
+    builds = sorted(
+        (path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in library.glob("*") if path.is_file()
+    )
+    return json.dumps(
+        {
+            "model": [str(model_path.resolve()), model.st_size, model.st_mtime_ns],
+            "parameters": dict(parameters),
+            "llama_cpp": [llama_cpp.__version__, builds, llama_cpp.llama_print_system_info().decode(errors="replace")],
+        },
+        sort_keys=True,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # The model's saved instruction states go to one folder for the whole run (never the user's cache):
 # every real model after the first reads them instead of evaluating the instructions again.
 os.environ["RAG_STATE_DIR"] = tempfile.mkdtemp(prefix="rag-test-states-")
+atexit.register(shutil.rmtree, os.environ["RAG_STATE_DIR"], True)
 
 
 def installed(*modules: str) -> bool:

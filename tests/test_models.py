@@ -221,7 +221,33 @@ def test_a_damaged_or_refused_state_file_is_never_loaded_and_is_replaced(
     llm, generator = fresh_generator(tmp_path)
     generator.start_from("the fixed instructions")
     assert llm.evaluated == [[0, 1, 2]] and generator.state_files.loaded == 0
+    assert llm.n_tokens == 3 and generator._spans == [(0, 3)]  # type: ignore[attr-defined]
     assert StateFiles(tmp_path, "model-a|threads 2").read([0, 1, 2]) is not None  # written again
+
+
+def test_a_saved_state_depends_on_the_model_file_and_how_it_is_loaded(tmp_path: Path) -> None:
+    from rag.generation import _state_identity
+
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    two, four = _state_identity(model, {"n_threads": 2}), _state_identity(model, {"n_threads": 4})
+    assert two != four and two == _state_identity(model, {"n_threads": 2})
+    model.write_bytes(b"GGUF again")
+    assert _state_identity(model, {"n_threads": 2}) != two
+
+
+def test_state_files_are_read_only_from_a_private_folder_and_never_through_a_link(tmp_path: Path) -> None:
+    folder = tmp_path / "states"
+    states = StateFiles(folder, "model-a")
+    states.write([1], b"state")
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    folder.chmod(0o777)
+    assert states.read([1]) == b"state" and (folder.stat().st_mode & 0o777) == 0o700  # closed again
+    path = states.path_for([1])
+    assert path is not None
+    path.rename(tmp_path / "elsewhere.state")
+    path.symlink_to(tmp_path / "elsewhere.state")
+    assert states.read([1]) is None
 
 
 def test_state_files_are_kept_per_model_and_threads_and_only_the_newest(tmp_path: Path) -> None:

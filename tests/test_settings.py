@@ -1,7 +1,7 @@
-from pathlib import Path
 """Bad environment values end in one line naming the variable and the fix, exit code 1."""
 
 import os
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -68,3 +68,16 @@ def test_store_setting_is_normalised_and_checked(tmp_path: Path, monkeypatch: py
         config.Settings(store="milvus:x.txt")
     result = runner.invoke(app, ["search", "Geneva", "--store", "chroma"])
     assert result.exit_code == 2 and "'chroma' is not a store" in " ".join(result.output.split())
+
+
+def test_the_state_folder_is_absolute_off_or_the_users_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_STATE_DIR", "states")
+    assert config.Settings().state_dir == tmp_path / "states"  # a server started from / finds the same folder
+    monkeypatch.setenv("RAG_STATE_DIR", "OFF")
+    assert config.Settings().state_dir is None
+    monkeypatch.delenv("RAG_STATE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert config.Settings().state_dir == tmp_path / "cache" / "rag"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec asks
+    assert config.Settings().state_dir == Path.home() / ".cache" / "rag"
