@@ -96,7 +96,9 @@ def _support(
         others = [p for p in passages if p is not best]
         if others:
             second = max(others, key=lambda p: len(uncovered & terms_of[p.number]))
-            if len(uncovered & terms_of[second.number]) * 2 >= len(uncovered):
+            adds = uncovered & terms_of[second.number]
+            # a passage that adds only the question's own words ("Syrian") supports nothing new
+            if len(adds) * 2 >= len(uncovered) and adds - question_terms:
                 chosen.append(second)
     covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
     support = len(covered) / len(claim_terms)

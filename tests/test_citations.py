@@ -86,6 +86,16 @@ def test_a_second_passage_is_cited_only_when_one_is_not_enough() -> None:
     assert sorted(p.number for p in spread.passages) == [1, 3]
 
 
+def test_a_second_passage_sharing_only_the_questions_words_is_not_cited() -> None:
+    passages = [
+        passage(1, "Kerry announced clarity over the 5 1/2-year conflict after talks with Lavrov."),
+        passage(2, "Since this is what happened during the last Syrian ceasefire, nobody was surprised."),
+    ]
+    question = "How long had the Syrian conflict lasted when Kerry announced clarity?"
+    [claim] = attribute("The Syrian conflict lasted 5 1/2 years.", question, passages, [1, 2])
+    assert [p.number for p in claim.passages] == [1]
+
+
 def test_an_answer_naming_files_is_supported_by_those_files() -> None:
     passages = [passage(1, "The library opens on Sundays."), passage(2, "The ferry costs two euros.")]
     [support] = attribute("f1.txt mentions the library.", "Which file mentions the library?", passages, [1])
