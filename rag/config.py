@@ -36,7 +36,7 @@ def _env_state_dir() -> Path | None:
     value = os.environ.get("RAG_STATE_DIR", "").strip()
     if value.lower() == "off":
         return None
-    return _env_path("RAG_STATE_DIR", Path()).resolve() if value else default_folder()
+    return Path(value).expanduser().resolve() if value else default_folder()
 
 
 def _env_float(name: str, default: float | None) -> float | None:

@@ -368,17 +368,17 @@ class LlamaGenerator:
         """Copy the context's state (its KV cache) into the prompt cache, when the budget allows."""
         import llama_cpp
 
-        if not self.prompt_states.fits(llama_cpp.llama_state_get_size(self._llm._ctx.ctx)):
+        size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)  # a dry run of the copy: asked once
+        if not self.prompt_states.fits(size):
             return
-        buffer = self._snapshot()
+        buffer = self._snapshot(size)
         if buffer is not None:
             self.prompt_states.put(key, buffer)
 
-    def _snapshot(self) -> Any | None:
-        """A copy of the context's state, or None when llama.cpp could not write it whole."""
+    def _snapshot(self, size: int) -> Any | None:
+        """A copy of the context's state (size bytes), or None when llama.cpp could not write it whole."""
         import llama_cpp
 
-        size = llama_cpp.llama_state_get_size(self._llm._ctx.ctx)
         buffer = (ctypes.c_uint8 * size)()
         return buffer if llama_cpp.llama_state_get_data(self._llm._ctx.ctx, buffer, size) == size else None
 
@@ -443,7 +443,9 @@ class LlamaGenerator:
             self.state_files.discard(tokens)
         self._eval(tokens)
         if self.state_files.folder is not None:
-            buffer = self._snapshot()
+            import llama_cpp
+
+            buffer = self._snapshot(llama_cpp.llama_state_get_size(self._llm._ctx.ctx))
             if buffer is not None:
                 self.state_files.write(tokens, bytes(buffer))
 
