@@ -15,6 +15,10 @@ gave every passage a third of the budget and ranked sentences by shared terms; `
 In run ab3 (`--types paraphrase --per-set 40 --unanswerable 0`) `wider_if_reworded` gave 360 words
 instead of 240 when no retrieved passage holds half of the question's terms; `select_passages` has
 done so since (REWORDED_BUDGET_FACTOR), so `current` now includes it.
+In run ab4 (`--per-set 20 --unanswerable 6 --variants current,labels_once,labels_if_asked`) a
+passage's file was named only at its file's first passage, or only for a question about files:
+prompt tokens 921 -> 903 / 870 (seeds' hashed names cost ~22 tokens each), seconds 11.6 -> 11.0 /
+10.6, right drafts 68 -> 67 / 65 % (seeds 18 -> 16 of 20 both); not adopted.
 """
 
 from __future__ import annotations
@@ -70,6 +74,43 @@ def wider(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, select_passages(question, hits[:4], 360))
 
 
+def _labelled_once(passages: list[PromptPassage]) -> str:
+    """A file's name at its first passage only: seeds' hashed names cost ~22 tokens each."""
+    seen: set[str] = set()
+    lines = []
+    for p in passages:
+        file = p.hit.chunk.file
+        label = "" if file in seen else f" ({file})"
+        seen.add(file)
+        lines.append(f"[{p.number}]{label} {' '.join(p.text.split())}")
+    return "\n\n".join(lines)
+
+
+def _unlabelled(passages: list[PromptPassage]) -> str:
+    return "\n\n".join(f"[{p.number}] {' '.join(p.text.split())}" for p in passages)
+
+
+def _prompt_with(prefix: str, question: str, body: str) -> str:
+    user = prompting._user_message(question, body)
+    return prefix + f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+
+
+def labels_once(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting.system_prefix()
+    return prefix, _prompt_with(prefix, question, _labelled_once(select_passages(question, hits, 240)))
+
+
+def labels_if_asked(question: str, hits: list) -> tuple[str, str]:
+    """File names only for a question about the files themselves (the abstention rule's test)."""
+    from rag.abstention import _ASKS_ABOUT_FILES
+
+    prefix = prompting.system_prefix()
+    passages = select_passages(question, hits, 240)
+    if _ASKS_ABOUT_FILES.search(question):
+        return prefix, _prompt(prefix, question, passages)
+    return prefix, _prompt_with(prefix, question, _unlabelled(passages))
+
+
 def global_rarity(question: str, hits: list) -> tuple[str, str]:
     """The best sentences of all six passages compete for the budget, a lower rank costing up to
     30 % of a sentence's score; each passage keeps its chosen sentences in their order."""
@@ -98,6 +139,8 @@ def global_rarity(question: str, hits: list) -> tuple[str, str]:
 VARIANTS: dict[str, Variant] = {
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
     "global_rarity": global_rarity,
+    "labels_once": labels_once,
+    "labels_if_asked": labels_if_asked,
 }
 
 
