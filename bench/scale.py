@@ -20,7 +20,8 @@ the text. Embedding throughput of the real model on real passages is measured se
 Figures: build_s (build_index wall time), disk_mb (the whole index folder), peak_rss_mb (the
 building process), open_s (open_index in a fresh process right after the build, while the
 build's writes are still being flushed), open_again_s (the same in a second fresh process: the
-index's files in the page cache, as on a machine that used the index recently), index_rss_mb (that process's resident
+index's files in the page cache, as on a machine that used the index recently), open_cold_s
+(the same after evicting the index's files from the page cache), index_rss_mb (that process's resident
 memory after opening and running every query, minus its size before opening), dense_p50/p99_ms
 (IndexStore.dense_search top 10), retriever_dense_p50_ms (Retriever.search mode dense, k 10:
 candidates, duplicate check, rows read), hybrid_p50/p99_ms (Retriever.search hybrid, k 10),
@@ -263,9 +264,16 @@ def main() -> None:
                         help="stop the first build this long into its HNSW step, once a checkpoint is saved "
                              "(as Ctrl-C would), then time the build that continues from it")
     parser.add_argument("--measure", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-cold", nargs=2, type=Path, metavar=("INDEX", "QUERIES"),
+                        help="measure a kept index (--keep) in a fresh process after evicting its files "
+                             "from the page cache")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(*args.measure)))
+        return
+    if args.measure_cold:
+        evict_from_page_cache(args.measure_cold[0])
+        print(json.dumps(measure_in_fresh_process(*args.measure_cold)))
         return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -331,6 +339,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     queries_file.write_text(json.dumps({"texts": claims, "vectors": np.asarray(query_vectors).tolist(), "truth": truth}))
     result.update(measure_in_fresh_process(index_dir, queries_file))
     result["open_again_s"] = measure_in_fresh_process(index_dir, queries_file)["open_s"]
+    evict_from_page_cache(index_dir)
+    result["open_cold_s"] = measure_in_fresh_process(index_dir, queries_file)["open_s"]
     result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     return result
 
@@ -377,6 +387,18 @@ def measure_in_fresh_process(index_dir: Path, queries_file: Path) -> dict[str, o
         check=True, capture_output=True, text=True,
     )
     return json.loads(measured.stdout.strip().splitlines()[-1])
+
+
+def evict_from_page_cache(folder: Path) -> None:
+    """Drop the folder's files from the page cache (clean pages; no privileges needed), so that
+    the next open reads them from disk, as on a machine that has not used the index lately."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
 
 
 def cpu_seconds() -> float:

@@ -113,6 +113,23 @@ def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, m
     assert index.dense_search(vector, 3)[0][0] == 5
 
 
+def test_hnsw_file_ends_with_the_vector_codes_so_only_its_graph_is_read_ahead(
+    isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+    import numpy as np
+
+    monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    index = load_index(isolated_index)
+    path = index.path / "dense.faiss"
+    code_bytes = faiss_store._code_bytes(index.manifest.dense, index.manifest.dimension, index.count)
+    hnsw = faiss.read_index(str(path))  # kept: its storage is freed with it
+    codes = faiss.vector_to_array(faiss.downcast_index(hnsw.storage).codes)
+    assert code_bytes == codes.size and path.read_bytes()[-code_bytes:] == np.asarray(codes, dtype=np.uint8).tobytes()
+    assert faiss_store._code_bytes({"type": "flat", "factory": "Flat"}, 384, 100) is None
+
+
 def test_changed_file_carries_the_hnsw_index_over_and_masks_its_old_vectors(
     tmp_path: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
