@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag import abstention, models
-from rag.citations import attribute, cite, evidence_sentences
+from rag import abstention, mentions, models
+from rag.citations import ClaimSupport, attribute, cite, evidence_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.generation import Generator
@@ -23,6 +23,7 @@ from rag.prompting import (
     check_prompt,
     evidence_prompt,
     parse_reply,
+    PromptPassage,
     precheck_prompt,
     select_passages,
     system_prefix,
@@ -131,6 +132,11 @@ class Engine:
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
+        phrases = mentions.asked_phrases(question)
+        found = mentions.find_mentions(self.index, phrases) if phrases else []
+        if found:
+            timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started_all}
+            return self._files_mentioning(question, found, hits, timings, on_token)
         passages = [
             replace(p, text=without_orders(p.text))
             for p in select_passages(question, hits, self.settings.context_words)
@@ -187,3 +193,25 @@ class Engine:
         citations, claims = cite(supports, self.index.paragraphs)
         return Answer(question, text, False, decision.probability, citations, claims, retrieved, timings, signals,
                       None, draft)
+
+    def _files_mentioning(
+        self,
+        question: str,
+        found: list[mentions.Mention],
+        hits: list[Hit],
+        timings: dict[str, float],
+        on_token: Callable[[str], None] | None,
+    ) -> Answer:
+        """The answer to "which files mention X?" from the index: one claim per file, cited where
+        the file first holds X. No draft and no decision: the words are there or not."""
+        supports = [
+            ClaimSupport(f"{m.file} mentions {m.phrase}.", (PromptPassage(n, Hit(m.chunk, 1.0, 0.0, 0.0), m.chunk.text),), 1.0)
+            for n, m in enumerate(found, 1)
+        ]
+        citations, claims = cite(supports, self.index.paragraphs)
+        text = " ".join(s.claim for s in supports)
+        if on_token:
+            on_token(text)
+        retrieved = [hit_passage(h) for h in hits]
+        return Answer(question, text, False, 1.0, citations, claims, retrieved, timings, {"files_mentioning": float(len(found))},
+                      None, text)

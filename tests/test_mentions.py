@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from rag.mentions import asked_phrases
+
+
+@pytest.mark.parametrize(
+    ("question", "phrases"),
+    [
+        ("Which articles mention Hezbollah?", ["Hezbollah"]),
+        ("Which articles (files) quote or cite Alexander Mercouris?", ["Alexander Mercouris"]),
+        ("what files refer to the February ceasefire or cessation of hostilities", ["February ceasefire", "cessation of hostilities"]),
+        ("Which of the documents mention the 'intermingling' of rebels with terrorists?", ["intermingling"]),
+        ('Which license files say that new versions will be "similar in spirit to the present version"?',
+         ["similar in spirit to the present version"]),
+        ("Which reports say the talks failed?", []),  # meaning, not words: the model's question
+        ("Which articles mention writers for The Duran who also wrote about the convoy?", []),  # a description
+        ("Which files mention the?", []),
+        ("Where did Kerry and Lavrov meet?", []),
+        ("Which two articles describe the convoy attack, and what does each say?", []),
+    ],
+)
+def test_which_files_questions_name_the_phrase_they_ask_about(question: str, phrases: list[str]) -> None:
+    assert asked_phrases(question) == phrases
+
+
+def _engine(tmp_path: Path, generator: ScriptedGenerator):  # type: ignore[no-untyped-def]
+    from rag.config import Settings
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(SEEDS, settings.index_dir, FakeEmbedder(), settings.chunking)
+    return Engine.open(settings, FakeEmbedder(), generator_factory=lambda: generator)
+
+
+def test_files_mentioning_a_name_are_listed_from_the_index_and_cited_without_the_model(tmp_path: Path) -> None:
+    generator = ScriptedGenerator("004_72c3ab4a87bf830e.txt [1]")
+    engine = _engine(tmp_path, generator)
+    streamed: list[str] = []
+    answer = engine.ask("Which articles (files) mention Hezbollah?", on_token=streamed.append)
+    holding = sorted(p.name for p in SEEDS.glob("*.txt") if "hezbollah" in p.read_text(encoding="utf-8").lower())
+    assert len(holding) >= 2 and not answer.abstained and answer.confidence == 1.0
+    assert [c.file for c in answer.citations] == holding and all("Hezbollah" in c.quote for c in answer.citations)
+    assert [claim.citations for claim in answer.claims] == [(i,) for i in range(len(holding))]
+    assert answer.answer.startswith(f"{holding[0]} mentions Hezbollah.") and streamed == [answer.answer]
+    assert generator.prompts == [] and engine._generator is None  # the model was never loaded
+
+
+def test_a_phrase_no_file_holds_goes_to_the_model(tmp_path: Path) -> None:
+    generator = ScriptedGenerator("They spoke for more than nine hours in Geneva [1].")
+    engine = _engine(tmp_path, generator)
+    engine.ask("Which articles mention Zanzibar?")
+    assert len(generator.prompts) == 1
