@@ -130,6 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.signals.split(",")
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
+    records = [r for r in records if "files_mentioning" not in r["signals"]]  # answered from the index, no model signals
     fit = [r for r in records if r["split"] == "fit"]
     tune = [r for r in records if r["split"] == "tune"]
 

@@ -142,6 +142,7 @@ def main() -> None:
     from rag.generation import LlamaGenerator
 
     records = [json.loads(line) for path in args.records for line in path.open(encoding="utf-8")]
+    records = [r for r in records if "files_mentioning" not in r["signals"]]  # answered from the index, no model signals
     records = [r for r in records if r.get("draft") and r["set"] in SETS]
     if args.sets:
         order = args.sets.split(",")

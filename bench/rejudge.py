@@ -51,7 +51,7 @@ def main() -> None:
     for path in args.records:
         for line in path.read_text().splitlines():
             record = json.loads(line)
-            if not record["draft"] or record["set"] == "calibration":
+            if not record["draft"] or record["set"] == "calibration" or "files_mentioning" in record["signals"]:
                 continue
             recorded = record["signals"]["claims_supported"]
             share = supported_share(record, context_words)

@@ -14,49 +14,71 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, sentence_spans
 from rag.store import IndexStore
 from rag.text import is_distinctive, terms
 
 # Keyword candidates checked for the phrase: BM25 ranks every passage holding its terms, so those
-# holding the phrase come first; a phrase in more passages than this is listed from these only.
-CANDIDATES = 500
+# holding the phrase come first; when this many are checked, the answer says more files may hold it.
+CANDIDATES = 2000
 MAX_PHRASE_WORDS = 6  # longer unquoted subjects are descriptions ("writers for The Duran who ...")
 MAX_QUOTED_WORDS = 16
+MIN_SAID_WORDS = 3  # "which files say 'rebels' are terrorists" asks about a claim, not the word
 
 _FILE_NOUNS = r"(?:files?|documents?|articles?|abstracts?|papers?|reports?|texts?|pages?|sources?|licen[cs]es?)"
-_VERBS = r"(?:mentions?|quotes?|cites?|contains?|refers? to)"
+_VERBS = r"(?:mentions?|quotes?|cites?|refers? to)"
 _WHICH_FILES = re.compile(
-    rf"^\s*(?:which|what)\s+(?:\w+\s+){{0,2}}?{_FILE_NOUNS}(?:\s*\((?:files?|documents?)\))?"
+    rf"^(?:which|what)\s+(?:\w+\s+){{0,2}}?{_FILE_NOUNS}(?:\s*\((?:files?|documents?)\))?"
     rf"(?:\s+(?:in|of)\s+(?:the|this)\s+\w+)?\s+(?P<verb>{_VERBS}(?:\s+or\s+{_VERBS})?|says?)\s+"
-    r"(?P<subject>.+?)\s*\?*\s*$",
+    r"(?P<subject>.+)$",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘]([^'‘’]+)['’](?=\W|$)")
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:either|both|the|a|an)\s+", re.IGNORECASE)
+_NAME_LIKE = re.compile(r"(?<!^)\b[A-Z0-9]|^[A-Z0-9]")
 
 
 @dataclass(frozen=True)
 class Mention:
-    """A file that holds the phrase, and its first passage that does."""
+    """A file that holds the phrase: its best-ranked passage that does, and the sentence there."""
 
     file: str
     chunk: Chunk
     phrase: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """The files holding every asked phrase; `complete` is False when the candidate limit was hit."""
+
+    found: list[Mention]
+    complete: bool
 
 
 def asked_phrases(question: str) -> list[str]:
-    """The phrases a which-files question asks about: its quoted words, else its subject split at
-    "or"; empty when the question is not of that kind or names no short phrase."""
-    match = _WHICH_FILES.match(question)
+    """The phrases a which-files question asks about: its quoted words, else the names its subject
+    lists (split at commas and "or"); empty when the question is not of that kind or asks about
+    anything but words a file may hold verbatim."""
+    match = _WHICH_FILES.match(" ".join(question.split()).rstrip("?!. "))
     if not match:
         return []
     subject = match.group("subject")
     quoted = [a or b for a, b in _QUOTED.findall(subject)]
-    if match.group("verb").lower().startswith("say") and not quoted:
-        return []  # what a file "says" is meaning, not words, unless the words are quoted
-    phrases = quoted or [_ARTICLE.sub("", part).strip(" ,.;:") for part in re.split(r"\s+or\s+", subject)]
-    longest = MAX_QUOTED_WORDS if quoted else MAX_PHRASE_WORDS
+    if match.group("verb").lower().startswith("say"):
+        if len(quoted) != 1 or len(quoted[0].split()) < MIN_SAID_WORDS:
+            return []  # what a file "says" is meaning, not words, unless a phrase of its is quoted
+    if len(quoted) > 1 and re.search(r"\band\b", subject, re.IGNORECASE):
+        return []  # files holding all of several phrases: a question for the model
+    if quoted:
+        phrases = [q.strip() for q in quoted]
+        longest = MAX_QUOTED_WORDS
+    else:
+        parts = re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", subject)
+        phrases = [_LEADING.sub("", _LEADING.sub("", part)).strip(" ,.;:") for part in parts]
+        longest = MAX_PHRASE_WORDS
+        if not all(_NAME_LIKE.search(p) for p in phrases):
+            return []  # "mention the leader", "contain errors": topics, not words
     if not phrases or any(not _is_phrase(p, longest) for p in phrases):
         return []
     return phrases
@@ -66,17 +88,35 @@ def _is_phrase(text: str, longest: int) -> bool:
     return 0 < len(text.split()) <= longest and any(is_distinctive(t) for t in terms(text))
 
 
-def find_mentions(index: IndexStore, phrases: list[str]) -> list[Mention]:
+def find_mentions(index: IndexStore, phrases: list[str]) -> Mentions:
     """Every file holding one of the phrases verbatim (case and spacing aside), by file name, each
-    with the best-ranked passage that holds it."""
+    with the best-ranked passage that holds it; nothing when some phrase is in no passage (the
+    question may use other words than the documents, and a partial list would mislead)."""
     first: dict[str, Mention] = {}
+    complete = True
     for phrase in map(_plain_quotes, phrases):
         pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.IGNORECASE)
         rows = [row for row, _ in index.keyword_search(phrase, CANDIDATES)]
+        complete = complete and len(rows) < CANDIDATES
+        holding = 0
         for chunk in index.chunks(rows):
-            if chunk.file not in first and pattern.search(_plain_quotes(chunk.text)):
-                first[chunk.file] = Mention(chunk.file, chunk, phrase)
-    return [first[file] for file in sorted(first)]
+            found = pattern.search(_plain_quotes(chunk.text))
+            if not found:
+                continue
+            holding += 1
+            if chunk.file not in first:
+                first[chunk.file] = Mention(chunk.file, chunk, phrase, _sentence_at(chunk.text, found.start()))
+        if not holding:
+            return Mentions([], True)
+    return Mentions([first[file] for file in sorted(first)], complete)
+
+
+def _sentence_at(text: str, offset: int) -> str:
+    """The sentence of text around a character offset."""
+    for start, end in sentence_spans(text):
+        if start <= offset < end:
+            return text[start:end].strip()
+    return text.strip()
 
 
 def _plain_quotes(text: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag import abstention, mentions, models
-from rag.citations import ClaimSupport, attribute, cite, evidence_sentences
+from rag.citations import attribute, cite, evidence_sentences, paragraph_citation
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.generation import Generator
@@ -132,9 +132,10 @@ class Engine:
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
-        phrases = mentions.asked_phrases(question)
-        found = mentions.find_mentions(self.index, phrases) if phrases else []
-        if found:
+        # a follow-up's question carries the one before it, whose words are not asked about
+        phrases = mentions.asked_phrases(question) if search_query is None else []
+        found = mentions.find_mentions(self.index, phrases) if phrases else None
+        if found and found.found:
             timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started_all}
             return self._files_mentioning(question, found, hits, timings, on_token)
         passages = [
@@ -197,21 +198,26 @@ class Engine:
     def _files_mentioning(
         self,
         question: str,
-        found: list[mentions.Mention],
+        found: mentions.Mentions,
         hits: list[Hit],
         timings: dict[str, float],
         on_token: Callable[[str], None] | None,
     ) -> Answer:
-        """The answer to "which files mention X?" from the index: one claim per file, cited where
-        the file first holds X. No draft and no decision: the words are there or not."""
-        supports = [
-            ClaimSupport(f"{m.file} mentions {m.phrase}.", (PromptPassage(n, Hit(m.chunk, 1.0, 0.0, 0.0), m.chunk.text),), 1.0)
-            for n, m in enumerate(found, 1)
-        ]
-        citations, claims = cite(supports, self.index.paragraphs)
-        text = " ".join(s.claim for s in supports)
+        """The answer to "which files mention X?" from the index: one claim per file, cited at the
+        paragraph and sentence where the file holds X. No draft and no decision: the words are there
+        or not."""
+        citations: list[Passage] = []
+        claims: list[Claim] = []
+        for number, mention in enumerate(found.found, 1):
+            passage = PromptPassage(number, Hit(mention.chunk, 1.0, 0.0, 0.0), mention.chunk.text)
+            citations.append(paragraph_citation(passage, mention.sentence, self.index.paragraphs(mention.file)))
+            claims.append(Claim(f"{mention.file} mentions {mention.phrase}.", True, (number - 1,)))
+        if not found.complete:
+            claims.append(Claim(f"More files may mention it: only the best {mentions.CANDIDATES} keyword matches "
+                                "were read.", True, ()))
+        text = " ".join(claim.text for claim in claims)
         if on_token:
             on_token(text)
         retrieved = [hit_passage(h) for h in hits]
-        return Answer(question, text, False, 1.0, citations, claims, retrieved, timings, {"files_mentioning": float(len(found))},
-                      None, text)
+        return Answer(question, text, False, 1.0, citations, claims, retrieved, timings,
+                      {"files_mentioning": float(len(found.found))}, None, text)

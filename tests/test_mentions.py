@@ -11,7 +11,13 @@ from rag.mentions import asked_phrases
     [
         ("Which articles mention Hezbollah?", ["Hezbollah"]),
         ("Which articles (files) quote or cite Alexander Mercouris?", ["Alexander Mercouris"]),
-        ("what files refer to the February ceasefire or cessation of hostilities", ["February ceasefire", "cessation of hostilities"]),
+        ("Which documents mention either Hezbollah or Iran?", ["Hezbollah", "Iran"]),
+        ("Which files mention Putin, Assad or Erdogan?", ["Putin", "Assad", "Erdogan"]),
+        ("what files refer to the February ceasefire or cessation of hostilities", []),  # a topic beside a name
+        ("Which articles mention 'rebels' and 'terrorists'?", []),  # files holding both: the model's question
+        ("Which articles say that 'rebels' are terrorists?", []),  # a claim, not the quoted word
+        ("Which pages contain tables?", []),
+        ("Which articles mention the leader?", []),
         ("Which of the documents mention the 'intermingling' of rebels with terrorists?", ["intermingling"]),
         ('Which license files say that new versions will be "similar in spirit to the present version"?',
          ["similar in spirit to the present version"]),
@@ -53,4 +59,15 @@ def test_a_phrase_no_file_holds_goes_to_the_model(tmp_path: Path) -> None:
     generator = ScriptedGenerator("They spoke for more than nine hours in Geneva [1].")
     engine = _engine(tmp_path, generator)
     engine.ask("Which articles mention Zanzibar?")
-    assert len(generator.prompts) == 1
+    engine.ask("Which articles mention Hezbollah or Zanzibar?")  # a partial list would mislead
+    engine.ask("Which articles mention Hezbollah?", search_query="What is Plan B? Which articles mention Hezbollah?")
+    assert len(generator.prompts) == 3  # the last a follow-up, whose question carries the one before
+
+
+def test_a_list_cut_at_the_candidate_limit_says_more_files_may_mention_it(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import mentions
+
+    monkeypatch.setattr(mentions, "CANDIDATES", 3)
+    answer = _engine(tmp_path, ScriptedGenerator("")).ask("Which articles mention Kerry?")
+    assert answer.citations and answer.answer.endswith("only the best 3 keyword matches were read.")
