@@ -133,7 +133,7 @@ class Engine:
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
         # a follow-up's question carries the one before it, whose words are not asked about
-        phrases = mentions.asked_phrases(question) if search_query is None else []
+        phrases = mentions.asked_phrases(question) if search_query in (None, question) else []
         found = mentions.find_mentions(self.index, phrases) if phrases else None
         if found and found.found:
             timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started_all}

@@ -53,6 +53,8 @@ def test_files_mentioning_a_name_are_listed_from_the_index_and_cited_without_the
     assert [claim.citations for claim in answer.claims] == [(i,) for i in range(len(holding))]
     assert answer.answer.startswith(f"{holding[0]} mentions Hezbollah.") and streamed == [answer.answer]
     assert generator.prompts == [] and engine._generator is None  # the model was never loaded
+    question = "Which articles (files) mention Hezbollah?"
+    assert engine.ask(question, search_query=question).answer == answer.answer  # as chat asks a first question
 
 
 def test_a_phrase_no_file_holds_goes_to_the_model(tmp_path: Path) -> None:
