@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE  # noqa: E402
+from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -130,7 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.signals.split(",")
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
-    records = [r for r in records if "files_mentioning" not in r["signals"]]  # answered from the index, no model signals
+    records = [r for r in records if MENTIONS_SIGNAL not in r["signals"]]  # answered from the index, no model signals
     fit = [r for r in records if r["split"] == "fit"]
     tune = [r for r in records if r["split"] == "tune"]
 

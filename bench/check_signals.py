@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from bench.answers import SETS, engine_for  # noqa: E402
 from bench.calibrate import auc  # noqa: E402
 from rag import prompting  # noqa: E402
+from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 ANSWER_CHECK = "Proposed answer: {answer}\n\nDo the passages state that this is the answer to the question? Reply yes or no."
 RESPONSIVE = (
@@ -142,7 +143,7 @@ def main() -> None:
     from rag.generation import LlamaGenerator
 
     records = [json.loads(line) for path in args.records for line in path.open(encoding="utf-8")]
-    records = [r for r in records if "files_mentioning" not in r["signals"]]  # answered from the index, no model signals
+    records = [r for r in records if MENTIONS_SIGNAL not in r["signals"]]  # answered from the index, no model signals
     records = [r for r in records if r.get("draft") and r["set"] in SETS]
     if args.sets:
         order = args.sets.split(",")

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from calibrate import choose_strength, fit_logistic, objective, outcome_rates  # noqa: E402
 
 from rag.abstention import SIGNALS  # noqa: E402
+from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 CORPORA = ("seeds", "licenses", "abstracts")
 MODEL_SIGNALS = ["model_refusal", "precheck", "self_check", "answer_confidence", "weakest_token"]
@@ -61,7 +62,7 @@ def main() -> None:
     parser.add_argument("records", type=Path, nargs="+")
     args = parser.parse_args()
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
-    records = [r for r in records if "files_mentioning" not in r["signals"]]  # answered from the index, no model signals
+    records = [r for r in records if MENTIONS_SIGNAL not in r["signals"]]  # answered from the index, no model signals
     records = [r for r in records if r["split"] in ("fit", "tune")]
     print("left-out corpus: threshold, share handled right (answered right / abstained on unanswerable)")
     for label, names in SIGNAL_SETS.items():

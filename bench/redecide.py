@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.abstention import WEIGHTS_FILE, decide, fitted_model  # noqa: E402
+from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 
 def abstains(record: dict, weights: Path) -> bool:
     """rag.abstention's decision with weights, declining as `rag ask` does."""
-    if "files_mentioning" in record["signals"]:
+    if MENTIONS_SIGNAL in record["signals"]:
         return False  # listed from the index (rag/mentions.py): no draft, no decision
     declined = not record["draft"] or record["signals"].get("claims_supported", 1.0) == 0.0
     return decide(record["signals"], None, declined, fitted_model(weights)).abstain

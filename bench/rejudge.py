@@ -26,6 +26,7 @@ from rag.abstention import WEIGHTS_FILE  # noqa: E402
 from rag.chunking import Chunk  # noqa: E402
 from rag.citations import attribute  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 from rag.prompting import select_passages  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 
@@ -51,7 +52,7 @@ def main() -> None:
     for path in args.records:
         for line in path.read_text().splitlines():
             record = json.loads(line)
-            if not record["draft"] or record["set"] == "calibration" or "files_mentioning" in record["signals"]:
+            if not record["draft"] or record["set"] == "calibration" or MENTIONS_SIGNAL in record["signals"]:
                 continue
             recorded = record["signals"]["claims_supported"]
             share = supported_share(record, context_words)

@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.prompting import PromptPassage
+from rag.text import DOCUMENT_NOUNS
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
 
@@ -160,7 +161,7 @@ _EXPECTS_DATE = re.compile(
 
 # A question about the documents themselves ("which files mention X?", "in which article ...?") may
 # be answered with names; one that only mentions a document ("according to the article") may not.
-_FILE_NOUNS = r"(files?|documents?|articles?|abstracts?|papers?|reports?|sources?|texts?|pages?|sections?|licen[cs]es?)"
+_FILE_NOUNS = rf"({DOCUMENT_NOUNS}|sections?)"
 _ASKS_ABOUT_FILES = re.compile(
     rf"\b(which|what)\s+(\w+\s+){{0,3}}?{_FILE_NOUNS}\b|\bfile ?names?\b", re.IGNORECASE
 )

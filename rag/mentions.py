@@ -16,16 +16,17 @@ from dataclasses import dataclass
 
 from rag.chunking import Chunk, sentence_spans
 from rag.store import IndexStore
-from rag.text import is_distinctive, terms
+from rag.text import DOCUMENT_NOUNS, is_distinctive, terms
 
 # Keyword candidates checked for the phrase: BM25 ranks every passage holding its terms, so those
 # holding the phrase come first; when this many are checked, the answer says more files may hold it.
 CANDIDATES = 2000
 MAX_PHRASE_WORDS = 6  # longer unquoted subjects are descriptions ("writers for The Duran who ...")
 MAX_QUOTED_WORDS = 16
+SIGNAL = "files_mentioning"  # the one signal of an answer from the index: how many files hold it
 MIN_SAID_WORDS = 3  # "which files say 'rebels' are terrorists" asks about a claim, not the word
 
-_FILE_NOUNS = r"(?:files?|documents?|articles?|abstracts?|papers?|reports?|texts?|pages?|sources?|licen[cs]es?)"
+_FILE_NOUNS = rf"(?:{DOCUMENT_NOUNS})"
 _VERBS = r"(?:mentions?|quotes?|cites?|refers? to)"
 _WHICH_FILES = re.compile(
     rf"^(?:which|what)\s+(?:\w+\s+){{0,2}}?{_FILE_NOUNS}(?:\s*\((?:files?|documents?)\))?"

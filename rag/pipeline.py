@@ -22,8 +22,8 @@ from rag.prompting import (
     build_prompt,
     check_prompt,
     evidence_prompt,
-    parse_reply,
     PromptPassage,
+    parse_reply,
     precheck_prompt,
     select_passages,
     system_prefix,
@@ -220,4 +220,4 @@ class Engine:
             on_token(text)
         retrieved = [hit_passage(h) for h in hits]
         return Answer(question, text, False, 1.0, citations, claims, retrieved, timings,
-                      {"files_mentioning": float(len(found.found))}, None, text)
+                      {mentions.SIGNAL: float(len(found.found))}, None, text)

@@ -52,6 +52,11 @@ def words(text: str) -> list[str]:
     return found
 
 
+# What a question calls the documents themselves ("which articles ...", "what files ..."): a regex
+# alternation for the questions about files (rag.abstention, rag.mentions).
+DOCUMENT_NOUNS = r"files?|documents?|articles?|abstracts?|papers?|reports?|sources?|texts?|pages?|licen[cs]es?"
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words: the unit of keyword search and of lexical support."""
     kept = [w for w in words(text) if w not in STOP_WORDS]
