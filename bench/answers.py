@@ -100,21 +100,7 @@ def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) ->
             gold = [q for q in read_gold(gold_file) if split_of(name, q.id) in splits][:limit]
             for number, question in enumerate(gold, 1):
                 answer = engine.ask(question.question)
-                draft = getattr(answer, "draft", None)
-                if not hasattr(answer, "draft"):  # an earlier version of rag, run for comparison
-                    draft = answer.withheld if answer.abstained else answer.answer
-                record = {
-                    "set": name,
-                    "split": split_of(name, question.id),
-                    "id": question.id,
-                    "type": question.type,
-                    "answerable": question.answerable,
-                    "draft_correct": question.answerable and answer_is_correct(question, draft or ""),
-                    "final_correct": (not answer.abstained) and question.answerable
-                    and answer_is_correct(question, answer.answer),
-                    **dataclasses.asdict(answer),
-                    "draft": draft,
-                }
+                record = record_of(name, question, answer)
                 records.append(record)
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 sink.flush()
@@ -123,18 +109,41 @@ def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) ->
     return records
 
 
+def record_of(name: str, question: GoldQuestion, answer) -> dict:  # type: ignore[no-untyped-def]
+    """One answer as a JSONL record: the question's set, split and type, whether the draft and the
+    final answer are right, and the whole Answer."""
+    draft = getattr(answer, "draft", None)
+    if not hasattr(answer, "draft"):  # an earlier version of rag, run for comparison
+        draft = answer.withheld if answer.abstained else answer.answer
+    return {
+        "set": name,
+        "split": split_of(name, question.id),
+        "id": question.id,
+        "type": question.type,
+        "answerable": question.answerable,
+        "draft_correct": question.answerable and answer_is_correct(question, draft or ""),
+        "final_correct": (not answer.abstained) and question.answerable and answer_is_correct(question, answer.answer),
+        **dataclasses.asdict(answer),
+        "draft": draft,
+    }
+
+
+def answer_of(record: dict):  # type: ignore[no-untyped-def]
+    """The Answer a JSONL record was written from."""
+    from rag.results import Answer, Claim, Passage
+
+    fields = {f.name for f in dataclasses.fields(Answer)}
+    data = {k: v for k, v in record.items() if k in fields}
+    data["citations"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["citations"]]
+    data["retrieved"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["retrieved"]]
+    data["claims"] = [Claim(**{**c, "citations": tuple(c["citations"])}) for c in data["claims"]]
+    return Answer(**data)
+
+
 def table(records: list[dict], golds: dict[tuple[str, str], GoldQuestion]) -> str:
     """Per set and type: draft and final accuracy, abstention, citations, Hit@5."""
     from rag.render import scores_table
-    from rag.results import Answer, Claim, Passage
 
-    def answer_of(record: dict) -> Answer:
-        fields = {f.name for f in dataclasses.fields(Answer)}
-        data = {k: v for k, v in record.items() if k in fields}
-        data["citations"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["citations"]]
-        data["retrieved"] = [Passage(**{**c, "lines": tuple(c["lines"])}) for c in data["retrieved"]]
-        data["claims"] = [Claim(**{**c, "citations": tuple(c["citations"])}) for c in data["claims"]]
-        return Answer(**data)
 
     blocks = []
     for name in dict.fromkeys(r["set"] for r in records):
