@@ -159,6 +159,15 @@ _EXPECTS_DATE = re.compile(
 )
 
 
+# "According to the MESOP article, how many ...", "Under the GPLv3, how often ...": a qualifier
+# before the question word (no question word inside it).
+_QUALIFIER = re.compile(
+    r"^\s*(?:(?:according to|under|in|for|per|across|after|before|among|of)\s+"
+    r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)+",
+    re.IGNORECASE,
+)
+
+
 # A question about the documents themselves ("which files mention X?", "in which article ...?") may
 # be answered with names; one that only mentions a document ("according to the article") may not.
 _FILE_NOUNS = rf"({DOCUMENT_NOUNS}|sections?)"
@@ -171,6 +180,9 @@ _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 def answer_type_match(question: str, answer: str, files: AbstractSet[str] = frozenset()) -> float:
     """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown.
 
+    A number is asked for also after a leading qualifier ("Under the GPLv3, how often ..."); a
+    date is not ("Under the licence, when may I ..." asks for a condition as often as a time).
+
     An answer that is nothing but names of files (the model has seen each passage's file, and
     sometimes names it for "where", "who" or "which") holds no answer unless files were asked for.
     """
@@ -178,7 +190,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 0.0
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
-    if _EXPECTS_NUMBER.search(question):
+    if _EXPECTS_NUMBER.search(_QUALIFIER.sub("", question)):
         return 1.0 if _HAS_NUMBER.search(answer) else 0.0
     return 0.5
 

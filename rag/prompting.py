@@ -219,9 +219,30 @@ def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
     return " ".join(sentences[i] for i in sorted(keep))
 
 
+# A reply that puts the sentinel after a subject ("The mayor of Aleppo is NOT FOUND") or says in
+# words that the passages do not hold the answer declines too; "not found" in lower case inside an
+# answer is text ("the convoy was not found by the monitors"). Of the 409 recorded drafts of our
+# three sets (v8 fit, tune and test), the 7 that match answer unanswerable questions (the decision
+# withheld them all; this makes it certain).
+_DECLINES_INSIDE = re.compile(rf"\b{NOT_FOUND}\b")
+_SAYS_PASSAGES_LACK_IT = re.compile(
+    r"\bnot (?:mentioned|stated|specified|given|provided|found|included)\b[^.]{0,30}\b(?:the|any|these) "
+    r"(?:given |provided )?(?:passages?|texts?)\b|\bpassages? (?:do|does) not (?:say|state|specify|mention|give|"
+    r"provide|contain)\b",
+    re.IGNORECASE,
+)
+
+
 def is_refusal(reply: str) -> bool:
-    """Only a reply that opens with the sentinel declines; "not found" inside an answer is text."""
-    return not reply.strip() or reply.strip().upper().startswith(NOT_FOUND)
+    """A reply that opens with the sentinel (any case), holds it in capitals, or says the passages
+    do not state the answer."""
+    text = reply.strip()
+    return (
+        not text
+        or text.upper().startswith(NOT_FOUND)
+        or bool(_DECLINES_INSIDE.search(text))
+        or bool(_SAYS_PASSAGES_LACK_IT.search(text))
+    )
 
 
 def parse_reply(reply: str) -> tuple[str, list[int], bool]:

@@ -25,6 +25,10 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("In what year was it signed?", "by the council", 0.0),
         ("What percentage of patients improved?", "42 %", 1.0),
         ("Who met Lavrov?", "Kerry", 0.5),
+        ("Under the GPLv3, how often may you convey binaries?", "Modified versions must be marked.", 0.0),
+        ("According to the MESOP article, how many talks were held?", "Three rounds.", 1.0),
+        ("Under the licence, when may the package be sold?", "If it is not advertised as yours.", 0.5),
+        ("In what year was it signed, according to the article?", "by the council", 0.0),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:

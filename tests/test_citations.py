@@ -16,6 +16,11 @@ from rag.retrieval import Hit
         ("No marks at all.", "No marks at all.", [], False),
         ("The convoy was not found by the monitors [2].", "The convoy was not found by the monitors.", [2], False),
         ("Not found: the passages do not say.", "", [], True),
+        ("The mayor of Aleppo is NOT FOUND", "", [], True),
+        ("The death toll is not mentioned in any of the passages provided.", "", [], True),
+        ("The passage does not provide information about the incidents.", "", [], True),
+        ("The licence does not provide any warranty [2].", "The licence does not provide any warranty.", [2], False),
+        ("The fee is not specified in section 4 [1].", "The fee is not specified in section 4.", [1], False),
         ("A did it [1][3], then B [2].", "A did it, then B.", [1, 3, 2], False),
     ],
 )
