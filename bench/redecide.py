@@ -8,6 +8,10 @@ recorded by bench/answers.py: each record's signals go through rag.abstention's 
 weights file (a draft the model declined or no passage supports is abstained on, as `rag ask`
 does). Prints, per corpus, answered right among answerable questions, abstained among
 unanswerable ones, and answered right among reworded questions.
+
+With --rules-now, the decision's rules (the kind of answer the question asks for, the forms of a
+reply that declines) are recomputed by this checkout's code instead of read as recorded: run in
+two checkouts with the same weights, it compares a change to the rules on the same drafts.
 """
 
 from __future__ import annotations
@@ -21,23 +25,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.abstention import WEIGHTS_FILE, decide, fitted_model  # noqa: E402
+from rag.abstention import WEIGHTS_FILE, answer_type_match, decide, fitted_model  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
+from rag.prompting import is_refusal  # noqa: E402
 
 
-def abstains(record: dict, weights: Path) -> bool:
+def abstains(record: dict, weights: Path, rules_now: bool = False) -> bool:
     """rag.abstention's decision with weights, declining as `rag ask` does."""
-    if MENTIONS_SIGNAL in record["signals"]:
+    signals = dict(record["signals"])
+    if MENTIONS_SIGNAL in signals:
         return False  # listed from the index (rag/mentions.py): no draft, no decision
-    declined = not record["draft"] or record["signals"].get("claims_supported", 1.0) == 0.0
-    return decide(record["signals"], None, declined, fitted_model(weights)).abstain
+    draft = record["draft"] or ""
+    declined = not draft or signals.get("claims_supported", 1.0) == 0.0
+    if rules_now:
+        signals["answer_type"] = answer_type_match(record["question"], draft, {p["file"] for p in record["retrieved"]})
+        declined = declined or is_refusal(draft)
+    return decide(signals, None, declined, fitted_model(weights)).abstain
 
 
-def tally(records: list[dict], weights: Path) -> dict[str, Counter]:
+def tally(records: list[dict], weights: Path, rules_now: bool = False) -> dict[str, Counter]:
     counts: dict[str, Counter] = {}
     for record in records:
         count = counts.setdefault(record["set"], Counter())
-        abstained = abstains(record, weights)
+        abstained = abstains(record, weights, rules_now)
         answered_right = not abstained and record["draft_correct"]
         if record["answerable"]:
             count["answerable"] += 1
@@ -55,10 +65,11 @@ def main() -> None:
     parser.add_argument("records", type=Path, nargs="+")
     parser.add_argument("--before", type=Path, required=True)
     parser.add_argument("--after", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--rules-now", action="store_true", help="recompute answer_type and refusals with this code")
     args = parser.parse_args()
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
     for label, weights in (("before", args.before), ("after", args.after)):
-        for corpus, c in sorted(tally(records, weights).items()):
+        for corpus, c in sorted(tally(records, weights, args.rules_now).items()):
             print(f"{corpus:<12} {label:<7} answered right {c['right']}/{c['answerable']}"
                   f" = {100 * c['right'] / max(c['answerable'], 1):.1f} %   abstained {c['abstained']}/"
                   f"{c['unanswerable']} = {100 * c['abstained'] / max(c['unanswerable'], 1):.1f} %"
