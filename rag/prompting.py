@@ -227,7 +227,7 @@ def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
 _DECLINES_INSIDE = re.compile(rf"\b{NOT_FOUND}\b")
 _SAYS_PASSAGES_LACK_IT = re.compile(
     r"\bnot (?:mentioned|stated|specified|given|provided|found|included)\b[^.]{0,30}\b(?:the|any|these) "
-    r"(?:given |provided )?(?:passages?|texts?)\b|\bpassages? (?:do|does) not (?:say|state|specify|mention|give|"
+    r"(?:given |provided )?passages?\b|\bpassages? (?:do|does) not (?:say|state|specify|mention|give|"
     r"provide|contain)\b",
     re.IGNORECASE,
 )

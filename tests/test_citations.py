@@ -21,6 +21,8 @@ from rag.retrieval import Hit
         ("The passage does not provide information about the incidents.", "", [], True),
         ("The licence does not provide any warranty [2].", "The licence does not provide any warranty.", [2], False),
         ("The fee is not specified in section 4 [1].", "The fee is not specified in section 4.", [1], False),
+        ("Source is not included in the text of the notice [1].", "Source is not included in the text of the notice.",
+         [1], False),
         ("A did it [1][3], then B [2].", "A did it, then B.", [1, 3, 2], False),
     ],
 )
