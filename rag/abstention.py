@@ -147,23 +147,20 @@ _HAS_DATE = re.compile(
     rf"during|since|until)\b",
     re.IGNORECASE,
 )
+# "According to the MESOP article, how many ...", "Under the GPLv3, how often ...": a qualifier
+# before the question word (no question word inside it) still asks for a number.
+_QUALIFIER = (
+    r"(?:(?:according to|under|in|for|per|across|after|before|among|of)\s+"
+    r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)*"
+)
 _EXPECTS_NUMBER = re.compile(
-    r"^\s*(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
+    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
     r"share|amount|fraction|ratio|sum|size|age|dose))\b",
     re.IGNORECASE,
 )
 _EXPECTS_DATE = re.compile(
     r"^\s*(when|what (year|month|day|date|time|week|decade|century)|in (what|which) "
     r"(year|month|decade|century)|on (what|which) (day|date))\b",
-    re.IGNORECASE,
-)
-
-
-# "According to the MESOP article, how many ...", "Under the GPLv3, how often ...": a qualifier
-# before the question word (no question word inside it).
-_QUALIFIER = re.compile(
-    r"^\s*(?:(?:according to|under|in|for|per|across|after|before|among|of)\s+"
-    r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)+",
     re.IGNORECASE,
 )
 
@@ -190,7 +187,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 0.0
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
-    if _EXPECTS_NUMBER.search(_QUALIFIER.sub("", question)):
+    if _EXPECTS_NUMBER.search(question):
         return 1.0 if _HAS_NUMBER.search(answer) else 0.0
     return 0.5
 

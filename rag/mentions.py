@@ -120,5 +120,8 @@ def _sentence_at(text: str, offset: int) -> str:
     return text.strip()
 
 
+_PLAIN_QUOTES = str.maketrans("‘’“”", "''\"\"")
+
+
 def _plain_quotes(text: str) -> str:
-    return text.translate(str.maketrans("‘’“”", "''\"\""))
+    return text.translate(_PLAIN_QUOTES)
