@@ -22,6 +22,11 @@ prompt tokens 921 -> 903 / 870 (seeds' hashed names cost ~22 tokens each), secon
 In run ab5 (`--per-set 20 --unanswerable 6 --variants current,question_first`) the question also
 came before the passages (in the worked examples too): right drafts 68 -> 55 % (seeds 90 -> 75,
 licences 65 -> 50, abstracts 50 -> 40 %), 70 more prompt tokens; not adopted.
+In run ab6 (`--per-set 20 --unanswerable 6 --variants current,evidence_first`, stopped after the
+seeds set) the reply first copied the sentence stating the answer, then answered ("its sentence
+first", as the issue suggests), judged on the Answer line: right drafts 18 -> 11 of 20; 6 of the 20
+replies were a bare citation ("[1]"), and the sentinel's first-token probability rose (median 0.28
+-> 0.79), which would blind the refusal signal; +3.4 s median for the longer reply. Not adopted.
 """
 
 from __future__ import annotations
@@ -155,12 +160,51 @@ def question_first(question: str, hits: list) -> tuple[str, str]:
     return prefix, prefix + f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
 
+EVIDENCE_INSTRUCTIONS = prompting.INSTRUCTIONS.replace(
+    "Reply with one short sentence in the words of the passages that answers exactly what is asked, "
+    "and put the number of the passage it comes from in brackets after it, like: The terminal cost "
+    "14 million euros [1].",
+    "First copy, after 'Evidence:', the sentence of the passages that states the answer, with its "
+    "passage's number in brackets; then, after 'Answer:', reply with one short sentence in the words "
+    "of that sentence that answers exactly what is asked, citing the same number, like: Answer: The "
+    "terminal cost 14 million euros [1].",
+)
+EVIDENCE_REPLIES = (
+    "Evidence: It cost 14 million euros, paid mostly by the regional government. [1]\n"
+    "Answer: The new ferry terminal cost 14 million euros [1].",
+    "Evidence: Councillors voted 7 to 2 to keep the library open on Sundays. [1] The library next to the "
+    "harbour will host a ferry history exhibition. [2]\n"
+    "Answer: council-minutes.txt says the library stays open on Sundays [1], and harbour-report.txt says "
+    "it will host a ferry history exhibition [2].",
+    prompting.NOT_FOUND,
+)
+
+
+def evidence_first(question: str, hits: list) -> tuple[str, str]:
+    """The reply copies the sentence that states the answer before answering (the issue's 'its
+    sentence first'); only the Answer line is judged."""
+    assert EVIDENCE_INSTRUCTIONS != prompting.INSTRUCTIONS
+    shots = "".join(
+        prompting._turn("user", prompting._user_message(q, passages)) + prompting._turn("assistant", reply)
+        for (passages, q, _), reply in zip(prompting.EXAMPLES, EVIDENCE_REPLIES)
+    )
+    prefix = prompting._turn("system", EVIDENCE_INSTRUCTIONS) + shots
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
+def answer_line(reply: str) -> str:
+    """The part of an evidence-first reply after 'Answer:' (the whole reply when it has none)."""
+    marker = reply.rfind("Answer:")
+    return reply[marker + len("Answer:"):] if marker >= 0 else reply
+
+
 VARIANTS: dict[str, Variant] = {
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
     "global_rarity": global_rarity,
     "labels_once": labels_once,
     "labels_if_asked": labels_if_asked,
     "question_first": question_first,
+    "evidence_first": evidence_first,
 }
 
 
@@ -200,9 +244,11 @@ def main() -> None:
                     started = time.perf_counter()
                     generator.start_from(prefix)
                     generation = generator.generate(
-                        prompt, max_tokens=80, probe=[prompting.NOT_FOUND], suppress_probe=True
+                        prompt, max_tokens=160 if variant == "evidence_first" else 80,
+                        probe=[prompting.NOT_FOUND], suppress_probe=True,
                     )
-                    text, _, declined = parse_reply(generation.text)
+                    reply = answer_line(generation.text) if variant == "evidence_first" else generation.text
+                    text, _, declined = parse_reply(reply)
                     record = {
                         "set": name, "id": question.id, "type": question.type, "variant": variant,
                         "answerable": question.answerable,
