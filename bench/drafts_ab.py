@@ -27,6 +27,11 @@ seeds set) the reply first copied the sentence stating the answer, then answered
 first", as the issue suggests), judged on the Answer line: right drafts 18 -> 11 of 20; 6 of the 20
 replies were a bare citation ("[1]"), and the sentinel's first-token probability rose (median 0.28
 -> 0.79), which would blind the refusal signal; +3.4 s median for the longer reply. Not adopted.
+In run ab7 (`--per-set 14 --unanswerable 12 --variants current,two_near_misses`) a second worked
+near miss (passages naming the museum, a year and the weaving room, asked when the room closed;
+reply NOT FOUND) came before the file-names example: right drafts 74 -> 71 % (abstracts 50 -> 43,
+seeds 93 and licences 79 unchanged), unanswerable ones declined 25 -> 28 % (seeds 6 -> 7 of 12),
+91 more prefix tokens; not adopted.
 """
 
 from __future__ import annotations
@@ -198,6 +203,27 @@ def answer_line(reply: str) -> str:
     return reply[marker + len("Answer:"):] if marker >= 0 else reply
 
 
+NEAR_MISS_EXAMPLE = (
+    "[1] (museum-guide.txt) The city museum was founded in 1887 by a group of textile merchants. Its "
+    "largest room holds a collection of old weaving looms.\n\n"
+    "[2] (visitor-survey.txt) Most visitors said the weaving looms were the highlight of their trip.",
+    "In what year did the city museum close its weaving room?",
+    prompting.NOT_FOUND,
+)
+
+
+def two_near_misses(question: str, hits: list) -> tuple[str, str]:
+    """A second worked near miss (the passages name the museum, a year and the weaving room, but
+    not a closing) before the file-names example, so that the last example stays the same."""
+    examples = (prompting.EXAMPLES[0], NEAR_MISS_EXAMPLE, *prompting.EXAMPLES[1:])
+    shots = "".join(
+        prompting._turn("user", prompting._user_message(q, passages)) + prompting._turn("assistant", reply)
+        for passages, q, reply in examples
+    )
+    prefix = prompting._turn("system", prompting.INSTRUCTIONS) + shots
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
 VARIANTS: dict[str, Variant] = {
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
     "global_rarity": global_rarity,
@@ -205,6 +231,7 @@ VARIANTS: dict[str, Variant] = {
     "labels_if_asked": labels_if_asked,
     "question_first": question_first,
     "evidence_first": evidence_first,
+    "two_near_misses": two_near_misses,
 }
 
 
