@@ -42,7 +42,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +149,19 @@ def global_rarity(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, chosen)
 
 
+def _fixed_prefix(
+    instructions: str = prompting.INSTRUCTIONS,
+    examples: Sequence[tuple[str, str, str]] = prompting.EXAMPLES,
+    message: Callable[[str, str], str] = prompting._user_message,
+) -> str:
+    """A variant's instructions and worked examples, built as prompting.system_prefix builds the tool's."""
+    shots = "".join(
+        prompting._turn("user", message(question, passages)) + prompting._turn("assistant", reply)
+        for passages, question, reply in examples
+    )
+    return prompting._turn("system", instructions) + shots
+
+
 def _question_first_message(question: str, body: str) -> str:
     return f"Question: {question.strip()}\n\n" + prompting._user_message(question, body)
 
@@ -156,11 +169,7 @@ def _question_first_message(question: str, body: str) -> str:
 def question_first(question: str, hits: list) -> tuple[str, str]:
     """The question before the passages as well as after them (so the model reads the passages
     knowing what is asked), in the worked examples too."""
-    shots = "".join(
-        prompting._turn("user", _question_first_message(q, passages)) + prompting._turn("assistant", reply)
-        for passages, q, reply in prompting.EXAMPLES
-    )
-    prefix = prompting._turn("system", prompting.INSTRUCTIONS) + shots
+    prefix = _fixed_prefix(message=_question_first_message)
     user = _question_first_message(question, prompting.passage_body(select_passages(question, hits, 240)))
     return prefix, prefix + f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
@@ -174,6 +183,7 @@ EVIDENCE_INSTRUCTIONS = prompting.INSTRUCTIONS.replace(
     "of that sentence that answers exactly what is asked, citing the same number, like: Answer: The "
     "terminal cost 14 million euros [1].",
 )
+assert EVIDENCE_INSTRUCTIONS != prompting.INSTRUCTIONS, "the instruction it rewrites has changed"
 EVIDENCE_REPLIES = (
     "Evidence: It cost 14 million euros, paid mostly by the regional government. [1]\n"
     "Answer: The new ferry terminal cost 14 million euros [1].",
@@ -188,12 +198,8 @@ EVIDENCE_REPLIES = (
 def evidence_first(question: str, hits: list) -> tuple[str, str]:
     """The reply copies the sentence that states the answer before answering (the issue's 'its
     sentence first'); only the Answer line is judged."""
-    assert EVIDENCE_INSTRUCTIONS != prompting.INSTRUCTIONS
-    shots = "".join(
-        prompting._turn("user", prompting._user_message(q, passages)) + prompting._turn("assistant", reply)
-        for (passages, q, _), reply in zip(prompting.EXAMPLES, EVIDENCE_REPLIES)
-    )
-    prefix = prompting._turn("system", EVIDENCE_INSTRUCTIONS) + shots
+    examples = [(passages, q, reply) for (passages, q, _), reply in zip(prompting.EXAMPLES, EVIDENCE_REPLIES)]
+    prefix = _fixed_prefix(EVIDENCE_INSTRUCTIONS, examples)
     return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
 
 
@@ -215,12 +221,7 @@ NEAR_MISS_EXAMPLE = (
 def two_near_misses(question: str, hits: list) -> tuple[str, str]:
     """A second worked near miss (the passages name the museum, a year and the weaving room, but
     not a closing) before the file-names example, so that the last example stays the same."""
-    examples = (prompting.EXAMPLES[0], NEAR_MISS_EXAMPLE, *prompting.EXAMPLES[1:])
-    shots = "".join(
-        prompting._turn("user", prompting._user_message(q, passages)) + prompting._turn("assistant", reply)
-        for passages, q, reply in examples
-    )
-    prefix = prompting._turn("system", prompting.INSTRUCTIONS) + shots
+    prefix = _fixed_prefix(examples=(prompting.EXAMPLES[0], NEAR_MISS_EXAMPLE, *prompting.EXAMPLES[1:]))
     return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
 
 
@@ -233,6 +234,9 @@ VARIANTS: dict[str, Variant] = {
     "evidence_first": evidence_first,
     "two_near_misses": two_near_misses,
 }
+# Variants whose reply is more than the answer: how to read the answer, and the tokens it may take.
+ANSWER_OF: dict[str, Callable[[str], str]] = {"evidence_first": answer_line}
+MAX_TOKENS = {"evidence_first": 160}
 
 
 def main() -> None:
@@ -271,11 +275,10 @@ def main() -> None:
                     started = time.perf_counter()
                     generator.start_from(prefix)
                     generation = generator.generate(
-                        prompt, max_tokens=160 if variant == "evidence_first" else 80,
+                        prompt, max_tokens=MAX_TOKENS.get(variant, 80),
                         probe=[prompting.NOT_FOUND], suppress_probe=True,
                     )
-                    reply = answer_line(generation.text) if variant == "evidence_first" else generation.text
-                    text, _, declined = parse_reply(reply)
+                    text, _, declined = parse_reply(ANSWER_OF.get(variant, str)(generation.text))
                     record = {
                         "set": name, "id": question.id, "type": question.type, "variant": variant,
                         "answerable": question.answerable,

@@ -44,6 +44,7 @@ def ranks(set_names: list[str], splits: set[str], kind: str, embedder) -> None: 
     from rag.config import Settings
     from rag.prompting import select_passages
 
+    settings = Settings()
     depth = (1, 5, 10, 30)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * (len(depth) + 2))
     for name, engine, question in answerable_questions(set_names, splits, embedder):
@@ -51,7 +52,7 @@ def ranks(set_names: list[str], splits: set[str], kind: str, embedder) -> None: 
             continue
         hits = engine.search(question.question, max(depth))
         rank = next((i for i, hit in enumerate(hits) if found([hit], question.evidence)), len(hits))
-        prompt = select_passages(question.question, hits[: Settings().top_k], Settings().context_words)
+        prompt = select_passages(question.question, hits[: settings.top_k], settings.context_words)
         row = counts[name]
         row[0] += 1
         for i, d in enumerate(depth):
