@@ -52,7 +52,9 @@ def ranks(set_names: list[str], splits: set[str], kind: str, embedder) -> None: 
             continue
         hits = engine.search(question.question, max(depth))
         rank = next((i for i, hit in enumerate(hits) if found([hit], question.evidence)), len(hits))
-        prompt = select_passages(question.question, hits[: settings.top_k], settings.context_words)
+        # the prompt's passages come from their own search of top_k, as `rag ask` makes it: the
+        # keep-in-first rule depends on k, so the first top_k of a deeper search can differ
+        prompt = select_passages(question.question, engine.search(question.question), settings.context_words)
         row = counts[name]
         row[0] += 1
         for i, d in enumerate(depth):
