@@ -153,7 +153,7 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command()
 @handles_errors
 def index(
-    corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .pdf, .html and .docx files")] = config.DEFAULT_CORPUS,
+    corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension)")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
@@ -219,7 +219,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 @app.command()
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md or .txt file", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file", exists=True, dir_okay=False)],
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
     from rag.corpus import read_document

@@ -26,7 +26,7 @@ from rag.errors import CorpusError
 from rag.readers.base import decode_text
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .pdf, .html, .docx)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
@@ -145,15 +145,55 @@ def _leading_space(text: str, span: tuple[int, int]) -> int:
     return len(line) - len(line.lstrip())
 
 
+@dataclass(frozen=True)
+class FolderListing:
+    """The files of a folder rag reads, and how many others it leaves out, by extension."""
+
+    files: list[Path]
+    others: dict[str, int]
+
+    def others_note(self) -> str | None:
+        """One line naming what was left out, so nothing is skipped silently (None when nothing was)."""
+        if not self.others:
+            return None
+        count = sum(self.others.values())
+        kinds = ", ".join(f"{suffix} {n}" for suffix, n in sorted(self.others.items(), key=lambda item: (-item[1], item[0])))
+        return (f"not indexed: {count} file{'s' if count != 1 else ''} of other types ({kinds}); "
+                f"rag reads {FORMATS_HINT}")
+
+
+def list_folder(root: Path) -> FolderListing:
+    """Document files under root, sorted, skipping hidden files and folders (such as the index).
+
+    A file with no extension (README, NOTES) is read as plain text unless its first bytes hold a
+    NUL, as binaries do; files of other extensions are counted, not read.
+    """
+    files: list[Path] = []
+    others: dict[str, int] = {}
+    for path in root.rglob("*"):
+        if any(part.startswith(".") for part in path.relative_to(root).parts) or not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
+            files.append(path)
+        else:
+            label = suffix or "binary without extension"
+            others[label] = others.get(label, 0) + 1
+    return FolderListing(sorted(files), others)
+
+
 def iter_files(root: Path) -> list[Path]:
-    """Document files under root, sorted, skipping hidden files and folders (such as the index)."""
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.suffix.lower() in SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
+    """Document files under root, sorted (see list_folder)."""
+    return list_folder(root).files
+
+
+def _looks_like_text(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(readers.SNIFF_BYTES)
+    except OSError:
+        return False
+    return b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:

@@ -24,6 +24,7 @@ from rag.corpus import (
     Document,
     check_corpus_root,
     iter_files,
+    list_folder,
     no_documents_error,
     read_document,
 )
@@ -220,7 +221,8 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
     and hand each added or changed document to on_document at once (one file in memory at a time)."""
     scan = _Scan()
     seen = set()
-    for path in iter_files(corpus_dir):
+    listing = list_folder(corpus_dir)
+    for path in listing.files:
         name = path.relative_to(corpus_dir).as_posix()
         seen.add(name)
         try:
@@ -246,6 +248,9 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
             scan.new_files += 1
             (scan.changed if old is not None else scan.added).append(name)
     scan.removed += sorted(set(previous) - seen)
+    note = listing.others_note()
+    if note:
+        scan.warnings.append(note)
     return scan
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import read_corpus, split_paragraphs
+from rag.corpus import list_folder, read_corpus, split_paragraphs
 from rag.errors import CorpusError
 
 
@@ -56,7 +56,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         read_corpus(tmp_path / "nope")
-    with pytest.raises(CorpusError, match=r"no readable documents \(.txt, .md, .pdf, .html, .docx\)"):
+    with pytest.raises(CorpusError, match=r"no readable documents \(.txt, .md, .rst, .pdf"):
         read_corpus(tmp_path)
 
 
@@ -67,3 +67,23 @@ def test_seed_paragraphs_match_their_lines() -> None:
         lines = document.text.split("\n")
         for p in document.paragraphs:
             assert document.paragraph_text(p) == "\n".join(lines[p.start_line - 1 : p.end_line]).strip()
+
+
+def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Path) -> None:
+    (tmp_path / "guide.rst").write_text("Install\n=======\n\nRun the installer twice.\n", encoding="utf-8")
+    (tmp_path / "notes.adoc").write_text("The key is in the vault.\n", encoding="utf-8")
+    (tmp_path / "README").write_text("Read me first.\n", encoding="utf-8")
+    (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["README", "guide.rst", "notes.adoc"]
+    assert listing.others == {".png": 2, ".xlsx": 1, "binary without extension": 1}
+    assert listing.others_note() == (
+        "not indexed: 4 files of other types (.png 2, .xlsx 1, binary without extension 1); rag reads documents "
+        "(.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
+    )
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]
+    assert corpus.documents[1].paragraph_text(corpus.documents[1].paragraphs[-1]) == "Run the installer twice."

@@ -19,12 +19,12 @@ GOOD = "Kerry and Lavrov spoke for more than nine hours in Geneva.\n"
 def test_index_of_missing_or_empty_folder(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     result = runner.invoke(app, ["index", str(tmp_path / "nope")])
     assert (result.exit_code, result.output) == (
-        1, f"error: corpus folder {tmp_path / 'nope'} does not exist; pass a folder of documents (.txt, .md, .pdf, .html, .docx)\n")
+        1, f"error: corpus folder {tmp_path / 'nope'} does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)\n")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "zero.txt").write_bytes(b"")
     result = runner.invoke(app, ["index", str(tmp_path / "empty")])
     assert result.exit_code == 1
-    assert result.output.endswith(f"error: no readable documents (.txt, .md, .pdf, .html, .docx) in {tmp_path / 'empty'}; add some or pass another folder\n")
+    assert result.output.endswith(f"error: no readable documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension) in {tmp_path / 'empty'}; add some or pass another folder\n")
 
 
 def test_encodings_and_odd_files(tmp_path: Path) -> None:
@@ -90,15 +90,14 @@ def test_file_vanishing_while_indexing_is_skipped(fake_models: ScriptedGenerator
 
     (tmp_path / "stays.txt").write_text(GOOD)
     (tmp_path / "goes.txt").write_text(GOOD)
-    listed = rag.corpus.iter_files
+    listed = rag.corpus.list_folder
 
-    def list_then_delete(root: Path) -> list[Path]:
-        files = listed(root)
+    def list_then_delete(root: Path) -> rag.corpus.FolderListing:
+        listing = listed(root)
         (root / "goes.txt").unlink()  # deleted between the listing and the read
-        return files
+        return listing
 
-    monkeypatch.setattr(rag.corpus, "iter_files", list_then_delete)
-    monkeypatch.setattr("rag.indexing.iter_files", list_then_delete)
+    monkeypatch.setattr("rag.indexing.list_folder", list_then_delete)
     result = runner.invoke(app, ["index", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "warning: skipped goes.txt: No such file or directory" in result.output

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag import indexing
 from rag.cli import app
-from rag.config import ChunkSettings
+from rag.config import ChunkSettings, Settings
 from rag.indexing import build_index, folder_changes
 from rag.store import live_files, open_index, read_manifest
 
@@ -136,6 +136,15 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     assert "  added new.txt" in result.output and "1 passages from added and changed files, 1 of them to embed" in result.output
 
 
+def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, corpus: Path) -> None:
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (corpus / "NOTES").write_text("The deploy key lives in the vault, under the ops folder.\n")
+    result = CliRunner().invoke(app, ["index", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "warning: not indexed: 1 file of other types (.jpg 1); rag reads documents" in result.output
+    assert "NOTES" in set(open_index(Settings().index_dir).files())
+
+
 def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
@@ -158,7 +167,7 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 from rag import indexing
-from rag.config import ChunkSettings
+from rag.config import ChunkSettings, Settings
 
 indexing.EMBED_BATCH = 10
 

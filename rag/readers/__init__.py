@@ -21,6 +21,12 @@ __all__ = ["Block", "ReadResult", "Unreadable", "SUFFIXES", "detect", "read"]
 
 SUFFIXES: dict[str, str] = {
     ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".adoc": "text",
+    ".asciidoc": "text",
+    ".org": "text",
+    ".tex": "text",
     ".md": "markdown",
     ".markdown": "markdown",
     ".pdf": "pdf",
