@@ -30,11 +30,16 @@ QUOTE_CHARS = 240
 
 @dataclass(frozen=True)
 class ClaimSupport:
-    """One answer sentence and the passages that support it (empty when none does)."""
+    """One answer sentence and the passages that support it (empty when none does).
+
+    `answer_terms` are the claim's terms the question does not hold, what the answer adds: the
+    paragraph and sentence cited must hold them, not merely restate the question.
+    """
 
     claim: str
     passages: tuple[PromptPassage, ...]
     support: float
+    answer_terms: frozenset[str] = frozenset()
 
 
 def split_claims(answer: str) -> list[str]:
@@ -78,6 +83,7 @@ def _support(
     if not claim_terms:
         valid = [p for p in passages if p.number in cited] or passages[:1]
         return ClaimSupport(claim, (valid[0],), 1.0)
+    answer_terms = frozenset(claim_terms - question_terms)
 
     def coverage(wanted: AbstractSet[str], number: int) -> float:
         return len(wanted & terms_of[number]) / len(wanted) if wanted else 0.0
@@ -103,8 +109,8 @@ def _support(
     covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
     support = len(covered) / len(claim_terms)
     if support >= SUPPORTED:
-        return ClaimSupport(claim, tuple(chosen), support)
-    return ClaimSupport(claim, _supports_what_it_adds(claim_terms - question_terms, passages, terms_of), support)
+        return ClaimSupport(claim, tuple(chosen), support, answer_terms)
+    return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms)
 
 
 def _supports_what_it_adds(
@@ -147,7 +153,9 @@ def cite(
     for support in supports:
         indexes: list[int] = []
         for passage in support.passages:
-            citation = paragraph_citation(passage, support.claim, paragraphs_of(passage.hit.chunk.file))
+            citation = paragraph_citation(
+                passage, support.claim, paragraphs_of(passage.hit.chunk.file), support.answer_terms
+            )
             key = (citation.file, citation.paragraph)
             position = next((i for i, c in enumerate(citations) if (c.file, c.paragraph) == key), None)
             if position is None:
@@ -159,18 +167,22 @@ def cite(
     return citations, claims
 
 
-def paragraph_citation(passage: PromptPassage, claim: str, paragraphs: list[Paragraph]) -> Passage:
-    """The chunk's paragraph that best supports the claim; a lead-in ("X told reporters:") is
-    cited together with the paragraph it introduces."""
+def paragraph_citation(
+    passage: PromptPassage, claim: str, paragraphs: list[Paragraph], answer_terms: AbstractSet[str] = frozenset()
+) -> Passage:
+    """The chunk's paragraph that best supports the claim (first holding what it adds to the
+    question, see ClaimSupport); a lead-in ("X told reporters:") is cited together with the
+    paragraph it introduces."""
     chunk = passage.hit.chunk
     score = round(passage.hit.score, 4)
     pieces = paragraph_spans(paragraphs, chunk.start, chunk.end)
     if not pieces:
         return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
-                       best_sentence(chunk.text, claim), chunk.format, chunk.page, chunk.page_paragraph,
+                       best_sentence(chunk.text, claim, answer_terms=answer_terms), chunk.format, chunk.page,
+                       chunk.page_paragraph,
                        chunk.heading)
     texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
-    number = best_paragraph(texts, claim)
+    number = best_paragraph(texts, claim, answer_terms)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
     first, start, end = pieces[position]
     if is_lead_in(texts[number]) and position + 1 < len(pieces):
@@ -178,22 +190,37 @@ def paragraph_citation(passage: PromptPassage, claim: str, paragraphs: list[Para
     last = next(p for p, _, b in pieces if b == end)
     text = chunk.text[start - chunk.start : end - chunk.start]
     return Passage(
-        chunk.file, number, (first.start_line, last.end_line), text, score, best_sentence(text, claim),
+        chunk.file, number, (first.start_line, last.end_line), text, score,
+        best_sentence(text, claim, answer_terms=answer_terms),
         chunk.format, first.page, first.page_paragraph, first.heading,
     )
 
 
-def best_paragraph(text_of: dict[int, str], claim: str) -> int:
-    """Of a chunk's paragraphs (number -> text), the one sharing most words with the claim."""
+def best_paragraph(text_of: dict[int, str], claim: str, answer_terms: AbstractSet[str] = frozenset()) -> int:
+    """Of a chunk's paragraphs (number -> text), the one holding most of answer_terms, then
+    sharing most words with the claim."""
     claim_terms = distinctive_terms(claim)
-    return max(text_of, key=lambda n: (len(claim_terms & distinctive_terms(text_of[n])), len(text_of[n])))
+
+    def key(number: int) -> tuple[int, int, int]:
+        found = distinctive_terms(text_of[number])
+        return len(answer_terms & found), len(claim_terms & found), len(text_of[number])
+
+    return max(text_of, key=key)
 
 
-def best_sentence(text: str, claim: str, max_chars: int = QUOTE_CHARS) -> str:
-    """The verbatim sentence of text sharing most words with the claim, cut at max_chars."""
+def best_sentence(
+    text: str, claim: str, max_chars: int = QUOTE_CHARS, answer_terms: AbstractSet[str] = frozenset()
+) -> str:
+    """The verbatim sentence of text holding most of answer_terms, then sharing most words with
+    the claim, cut at max_chars."""
     claim_terms = distinctive_terms(claim)
     spans = sentence_spans(text) or [(0, len(text))]
-    a, b = max(spans, key=lambda s: len(claim_terms & distinctive_terms(text[s[0] : s[1]])))
+
+    def key(span: tuple[int, int]) -> tuple[int, int]:
+        found = distinctive_terms(text[span[0] : span[1]])
+        return len(answer_terms & found), len(claim_terms & found)
+
+    a, b = max(spans, key=key)
     sentence = text[a:b].strip()
     if len(sentence) <= max_chars:
         return sentence

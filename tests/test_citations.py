@@ -133,3 +133,19 @@ def test_the_evidence_check_sees_only_the_sentences_each_claim_was_drawn_from() 
     assert prompt.startswith(system_prefix())  # the fixed prefix stays in the KV cache
     assert "[1] (f1.txt) The talks in Geneva lasted" in prompt and "Reporters waited" not in prompt
     assert evidence_sentences(attribute("Paris is large.", "Where?", passages, [])) == []
+
+
+def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words() -> None:
+    from rag.citations import cite
+    from rag.corpus import split_paragraphs
+
+    text = ("**Default** - ``8MB``\n\nOnce the S3 commands use multipart operations, the file is divided into\n"
+            "chunks. This option sets the multipart chunk size of the S3 commands.\n")
+    paragraphs = list(split_paragraphs(text))
+    chunk = Chunk("s3.rst#p1", "s3.rst", 1, 2, 1, 4, 0, len(text), text)
+    given = [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)]
+    question = "What is the default multipart chunk size of the S3 commands?"
+    supports = attribute("The default multipart chunk size of the S3 commands is 8MB.", question, given, [1])
+    [citation], _ = cite(supports, lambda file: paragraphs)
+    # the short "**Default**" line is cited with the paragraph it introduces, as any lead-in is
+    assert (citation.paragraph, citation.lines) == (1, (1, 4)) and "8MB" in citation.quote
