@@ -163,6 +163,11 @@ _EXPECTS_DATE = re.compile(
     r"(year|month|decade|century)|on (what|which) (day|date))\b",
     re.IGNORECASE,
 )
+# "When the flag is set, which endpoint ...?": a leading "when" clause before the question itself.
+_WHEN_CLAUSE = re.compile(
+    r"^\s*when\b[^?]*?,\s*(?=(?:\w+\s+){0,2}?(?:what|which|who|whom|whose|where|why|how|is|are|does|do|can|must)\b)",
+    re.IGNORECASE,
+)
 
 
 # A question about the documents themselves ("which files mention X?", "in which article ...?") may
@@ -178,13 +183,15 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown.
 
     A number is asked for also after a leading qualifier ("Under the GPLv3, how often ..."); a
-    date is not ("Under the licence, when may I ..." asks for a condition as often as a time).
+    date is not ("Under the licence, when may I ..." asks for a condition as often as a time), nor
+    by a leading "when" clause before the question itself ("When X is set, which endpoint ...?").
 
     An answer that is nothing but names of files (the model has seen each passage's file, and
     sometimes names it for "where", "who" or "which") holds no answer unless files were asked for.
     """
     if files and not _ASKS_ABOUT_FILES.search(question) and _only_file_names(answer, files):
         return 0.0
+    question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
     if _EXPECTS_NUMBER.search(question):

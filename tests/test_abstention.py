@@ -29,6 +29,11 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("According to the MESOP article, how many talks were held?", "Three rounds.", 1.0),
         ("Under the licence, when may the package be sold?", "If it is not advertised as yours.", 0.5),
         ("In what year was it signed, according to the article?", "by the council", 0.0),
+        ("When python-build is installed with install.sh, into which prefix does it go?", "/usr/local", 0.5),
+        ("When the talks in Geneva ended, what did Kerry say?", "That a deal was near.", 0.5),
+        ("When the talks in Geneva ended, how many hours had they lasted?", "in Geneva", 0.0),
+        ("When, after the talks, did Kerry fly home?", "On Friday", 1.0),
+        ("When did Kerry, after the talks, fly home?", "by plane", 0.0),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
