@@ -33,13 +33,15 @@ class ClaimSupport:
     """One answer sentence and the passages that support it (empty when none does).
 
     `answer_terms` are the claim's terms the question does not hold, what the answer adds: the
-    paragraph and sentence cited must hold them, not merely restate the question.
+    paragraph and sentence cited must hold them, not merely restate the question. Among paragraphs
+    equal on those and on the claim's words, the one holding most `question_terms` is cited.
     """
 
     claim: str
     passages: tuple[PromptPassage, ...]
     support: float
     answer_terms: frozenset[str] = frozenset()
+    question_terms: frozenset[str] = frozenset()
 
 
 def split_claims(answer: str) -> list[str]:
@@ -109,8 +111,9 @@ def _support(
     covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
     support = len(covered) / len(claim_terms)
     if support >= SUPPORTED:
-        return ClaimSupport(claim, tuple(chosen), support, answer_terms)
-    return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms)
+        return ClaimSupport(claim, tuple(chosen), support, answer_terms, frozenset(question_terms))
+    return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms,
+                        frozenset(question_terms))
 
 
 def _supports_what_it_adds(
@@ -154,7 +157,8 @@ def cite(
         indexes: list[int] = []
         for passage in support.passages:
             citation = paragraph_citation(
-                passage, support.claim, paragraphs_of(passage.hit.chunk.file), support.answer_terms
+                passage, support.claim, paragraphs_of(passage.hit.chunk.file), support.answer_terms,
+                support.question_terms,
             )
             key = (citation.file, citation.paragraph)
             position = next((i for i, c in enumerate(citations) if (c.file, c.paragraph) == key), None)
@@ -168,7 +172,11 @@ def cite(
 
 
 def paragraph_citation(
-    passage: PromptPassage, claim: str, paragraphs: list[Paragraph], answer_terms: AbstractSet[str] = frozenset()
+    passage: PromptPassage,
+    claim: str,
+    paragraphs: list[Paragraph],
+    answer_terms: AbstractSet[str] = frozenset(),
+    question_terms: AbstractSet[str] = frozenset(),
 ) -> Passage:
     """The chunk's paragraph that best supports the claim (first holding what it adds to the
     question, see ClaimSupport); a lead-in ("X told reporters:") is cited together with the
@@ -182,7 +190,7 @@ def paragraph_citation(
                        chunk.page_paragraph,
                        chunk.heading)
     texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
-    number = best_paragraph(texts, claim, answer_terms)
+    number = best_paragraph(texts, claim, answer_terms, question_terms)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
     first, start, end = pieces[position]
     if is_lead_in(texts[number]) and position + 1 < len(pieces):
@@ -196,14 +204,19 @@ def paragraph_citation(
     )
 
 
-def best_paragraph(text_of: dict[int, str], claim: str, answer_terms: AbstractSet[str] = frozenset()) -> int:
+def best_paragraph(
+    text_of: dict[int, str],
+    claim: str,
+    answer_terms: AbstractSet[str] = frozenset(),
+    question_terms: AbstractSet[str] = frozenset(),
+) -> int:
     """Of a chunk's paragraphs (number -> text), the one holding most of answer_terms, then
-    sharing most words with the claim."""
+    sharing most words with the claim, then with the question."""
     claim_terms = distinctive_terms(claim)
 
-    def key(number: int) -> tuple[int, int, int]:
+    def key(number: int) -> tuple[int, int, int, int]:
         found = distinctive_terms(text_of[number])
-        return len(answer_terms & found), len(claim_terms & found), len(text_of[number])
+        return len(answer_terms & found), len(claim_terms & found), len(question_terms & found), len(text_of[number])
 
     return max(text_of, key=key)
 
