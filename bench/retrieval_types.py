@@ -87,6 +87,8 @@ def main() -> None:
         out[f"{name}/{group}"] = {"n": n, **cells}
         print(f"{name:<12}{group:<14}{n:>4}" + "".join(f"{cells[m]:>10}" for m in MODES))
     tag = "-".join(sorted(splits))
+    if set_names != ["seeds", "licenses", "abstracts"]:
+        tag += "-" + "-".join(set_names)  # another selection of sets must not overwrite the default file
     (ROOT / "bench" / "results" / f"retrieval-types-{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
