@@ -29,7 +29,7 @@ from rag.prompting import PromptPassage  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
-CORPORA = ("seeds", "licenses", "abstracts", "manuals")
+CORPORA = ("seeds", "licenses", "abstracts", "manuals", "seeds2")
 
 
 def main() -> None:

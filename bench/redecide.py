@@ -7,7 +7,7 @@ A refit changes only the decision, never a draft, so its effect can be read off 
 recorded by bench/answers.py: each record's signals go through rag.abstention's decision with each
 weights file (a draft the model declined or no passage supports is abstained on, as `rag ask`
 does). Prints, per corpus, answered right among answerable questions, abstained among
-unanswerable ones, and answered right among reworded questions.
+unanswerable ones, and answered right among reworded questions (with --by-type, per question type).
 
 With --rules-now, the decision's rules (the kind of answer the question asks for, the forms of a
 reply that declines) are recomputed by this checkout's code instead of read as recorded: run in
@@ -43,10 +43,10 @@ def abstains(record: dict, weights: Path, rules_now: bool = False) -> bool:
     return decide(signals, None, declined, fitted_model(weights)).abstain
 
 
-def tally(records: list[dict], weights: Path, rules_now: bool = False) -> dict[str, Counter]:
+def tally(records: list[dict], weights: Path, rules_now: bool = False, by_type: bool = False) -> dict[str, Counter]:
     counts: dict[str, Counter] = {}
     for record in records:
-        count = counts.setdefault(record["set"], Counter())
+        count = counts.setdefault(f"{record['set']}/{record['type']}" if by_type else record["set"], Counter())
         abstained = abstains(record, weights, rules_now)
         answered_right = not abstained and record["draft_correct"]
         if record["answerable"]:
@@ -66,11 +66,12 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True)
     parser.add_argument("--after", type=Path, default=WEIGHTS_FILE)
     parser.add_argument("--rules-now", action="store_true", help="recompute answer_type and refusals with this code")
+    parser.add_argument("--by-type", action="store_true", help="one line per corpus and question type")
     args = parser.parse_args()
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
     for label, weights in (("before", args.before), ("after", args.after)):
-        for corpus, c in sorted(tally(records, weights, args.rules_now).items()):
-            print(f"{corpus:<12} {label:<7} answered right {c['right']}/{c['answerable']}"
+        for corpus, c in sorted(tally(records, weights, args.rules_now, args.by_type).items()):
+            print(f"{corpus:<24} {label:<7} answered right {c['right']}/{c['answerable']}"
                   f" = {100 * c['right'] / max(c['answerable'], 1):.1f} %   abstained {c['abstained']}/"
                   f"{c['unanswerable']} = {100 * c['abstained'] / max(c['unanswerable'], 1):.1f} %"
                   f"   reworded right {c['reworded_right']}/{c['reworded']}")
