@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rag import readers
 from rag.errors import CorpusError
-from rag.readers.base import decode_text
+from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
 FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
@@ -193,7 +193,7 @@ def _looks_like_text(path: Path) -> bool:
             head = handle.read(readers.SNIFF_BYTES)
     except OSError:
         return False
-    return b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    return not is_binary(head)
 
 
 def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:

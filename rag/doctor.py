@@ -193,6 +193,7 @@ def check_index(settings: config.Settings) -> Check:
 def corpus_changes(root: Path, indexed: dict[str, str]) -> str:
     """A summary of files added, changed or removed since indexing ('' when none)."""
     from rag.corpus import iter_files
+    from rag.readers.base import is_binary
 
     if not root.is_dir():
         return "the folder is gone"
@@ -205,7 +206,7 @@ def corpus_changes(root: Path, indexed: dict[str, str]) -> str:
             skipped.add(name)
             continue
         current[name] = hashlib.sha256(data).hexdigest()
-        if not data.strip() or (b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        if not data.strip() or is_binary(data):
             skipped.add(name)  # empty or binary: the indexer skips it too
     added = [name for name in current if name not in indexed and name not in skipped]
     removed = [name for name in indexed if name not in current and name not in skipped]

@@ -63,9 +63,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
+def is_binary(head: bytes) -> bool:
+    """A NUL in the first 8 KB, as binaries have and UTF-8 text never does (UTF-16 with a BOM aside)."""
+    return b"\x00" in head[:8192] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
     """Decoded text (Latin-1 as a fallback, with a warning); None with a warning for binary or empty."""
-    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if is_binary(data):
         warnings.append(f"skipped {name}: binary file")
         return None
     text, encoding = decode_bytes(data)
