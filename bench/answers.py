@@ -41,6 +41,8 @@ SETS = {
     # written after the decision's last fit, held out whole: a corpus of another kind and more seeds questions
     "manuals": (ROOT / "bench" / "corpora" / "manuals", DATA / "manuals-eval.jsonl", "test"),
     "seeds2": (ROOT / "seeds", DATA / "seeds-heldout2.jsonl", "test"),
+    # technical documentation to fit and tune on (split by id), written 2026-12-04 beside manuals
+    "techdocs": (ROOT / "bench" / "corpora" / "techdocs", DATA / "techdocs-eval.jsonl", None),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
 }
 

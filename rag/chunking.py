@@ -45,7 +45,19 @@ class Chunk:
 
     @property
     def text_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+        """The key of the chunk's vector: it covers the heading, which is embedded with the text."""
+        return hashlib.sha256(embedding_text(self.text, self.heading).encode("utf-8")).hexdigest()[:16]
+
+
+def embedding_text(text: str, heading: str | None) -> str:
+    """What a chunk is embedded as: its section heading first, unless the chunk opens with it.
+
+    A paragraph deep in a section rarely repeats the topic its heading names ("Default - 8MB"
+    under "multipart_chunksize"); a question worded unlike the paragraph often names that topic.
+    """
+    if heading and not text.lstrip().startswith(heading):
+        return f"{heading}\n{text}"
+    return text
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -6,6 +6,8 @@ The paragraph rule (also in the README):
     one paragraph (a Markdown heading or list item inside it starts a new one).
   * A block with any longer line is "one paragraph per line" text: every line is a paragraph.
 Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclusive.
+Each paragraph keeps the nearest heading above it (or its own, when it is one): a line underlined
+with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown) or a "# " line.
 
 Other formats go through rag/readers: a Markdown file's blocks are spans of the file itself; a
 PDF, HTML or DOCX file's text is its extracted blocks joined by blank lines (one paragraph each),
@@ -16,6 +18,7 @@ heading for citations.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -30,6 +33,9 @@ FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text wi
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
+_UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
+_HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
+HEADING_MAX_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,33 @@ def split_paragraphs(text: str) -> tuple[Paragraph, ...]:
             paragraphs.append(
                 Paragraph(len(paragraphs) + 1, first + 1, last + 1, start, end)
             )
-    return tuple(paragraphs)
+    return _with_headings(text, paragraphs)
+
+
+def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, ...]:
+    """Give each paragraph the heading it sits under, so a passage deep in a section still
+    carries the topic its heading names (for the embedding and the citation)."""
+    current = None
+    out = []
+    for paragraph in paragraphs:
+        current = heading_of(text[paragraph.start : paragraph.end]) or current
+        out.append(dataclasses.replace(paragraph, heading=current) if current else paragraph)
+    return tuple(out)
+
+
+def heading_of(paragraph: str) -> str | None:
+    """The title a paragraph opens with: a short line underlined (or over- and underlined) with
+    one repeated punctuation mark, or a "# title" line; None when it opens with none."""
+    lines = paragraph.split("\n")
+    if len(lines) >= 3 and _UNDERLINE.match(lines[0]) and _UNDERLINE.match(lines[2]):
+        lines = lines[1:]
+    title = lines[0].strip()
+    if not title or len(title.split()) > HEADING_MAX_WORDS:
+        return None
+    if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and len(lines[1].strip()) >= 0.6 * len(title):
+        return title
+    match = _HASH_HEADING.match(lines[0])
+    return match.group(1) if match else None
 
 
 def _line(text: str, span: tuple[int, int]) -> str:

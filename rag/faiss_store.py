@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.keyword import KeywordIndex
@@ -503,12 +503,13 @@ class FaissWriter:
         return [format(k + (1 << 63), "016x") for k in keys]
 
     def texts(self, hashes: Sequence[str]) -> list[str]:
-        """One chunk text per hash, in the order asked."""
+        """What to embed for each hash (the chunk's text under its heading), in the order asked."""
         found: dict[int, str] = {}
         keys = [hash_key(h) for h in hashes]
         for batch in _batches(keys, 900):
             marks = ",".join("?" * len(batch))
-            found.update(self._db.execute(f"SELECT hash, text FROM chunks WHERE hash IN ({marks})", batch))
+            rows = self._db.execute(f"SELECT hash, text, heading FROM chunks WHERE hash IN ({marks})", batch)
+            found.update((key, embedding_text(text, heading)) for key, text, heading in rows)
         return [found[k] for k in keys]
 
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:

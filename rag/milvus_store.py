@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, rebuild_hint
@@ -483,7 +483,7 @@ class MilvusWriter:
         return self.vectors.missing([c.text_hash for c in self._staged])
 
     def texts(self, hashes: Sequence[str]) -> list[str]:
-        by_hash = {c.text_hash: c.text for c in self._staged}
+        by_hash = {c.text_hash: embedding_text(c.text, c.heading) for c in self._staged}
         return [by_hash[h] for h in hashes]
 
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:

@@ -23,7 +23,7 @@ protocols and nothing else in rag/ has to change.
                               them again
     add_document(doc, chunks, state)   a new or changed file, chunked
     new_hashes()              text hashes of this generation's chunks with no cached vector yet
-    texts(hashes)             the chunk text of each hash (what to embed)
+    texts(hashes)             what to embed for each hash: the chunk text under its heading
     vectors                   the `VectorCache`: embeddings by chunk-text hash, kept between runs,
                               written batch by batch, so a killed run resumes and an unchanged
                               chunk is never embedded twice
@@ -60,7 +60,7 @@ ProgressStart = Callable[[int], Callable[[int], None]]
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

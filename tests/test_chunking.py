@@ -1,4 +1,6 @@
-from rag.chunking import chunk_document, sentence_spans
+import dataclasses
+
+from rag.chunking import chunk_document, embedding_text, sentence_spans
 from rag.config import ChunkSettings
 from rag.corpus import Document, split_paragraphs
 
@@ -13,6 +15,17 @@ def test_title_merges_into_the_next_paragraph() -> None:
     assert len(chunks) == 1
     assert (chunks[0].first_paragraph, chunks[0].last_paragraph, chunks[0].start_line, chunks[0].end_line) == (1, 2, 1, 3)
     assert chunks[0].id == "doc.txt#p1-2"
+
+
+def test_a_chunk_is_embedded_under_its_heading_unless_it_opens_with_it() -> None:
+    text = "multipart_chunksize\n-------------------\n\n" + "Once the S3 commands split a file, each part has this size. " * 2 + (
+        "\n\n" + "The default value is eight megabytes for every transfer. " * 2 + "\n"
+    )
+    first, second = chunk_document(document(text), ChunkSettings(max_words=30, min_words=8))
+    assert first.heading == second.heading == "multipart_chunksize"
+    assert embedding_text(first.text, first.heading) == first.text
+    assert embedding_text(second.text, second.heading) == "multipart_chunksize\n" + second.text
+    assert second.text_hash != dataclasses.replace(second, heading=None).text_hash  # a new heading is embedded anew
 
 
 def test_long_paragraph_splits_at_sentences_with_overlap() -> None:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import list_folder, read_corpus, split_paragraphs
+from rag.corpus import heading_of, list_folder, read_corpus, split_paragraphs
 from rag.errors import CorpusError
 
 
@@ -27,6 +27,28 @@ def test_hard_wrapped_paragraphs_are_joined_by_blank_lines() -> None:
 def test_markdown_headings_and_list_items_start_paragraphs() -> None:
     text = "# Heading\nIntro text\n- item one\n- item two\n"
     assert [t[3] for t in texts(text)] == ["# Heading", "Intro text", "- item one", "- item two"]
+
+
+def test_plain_text_paragraphs_carry_the_heading_above_them() -> None:
+    text = (
+        "Configuration Values\n====================\n\nThese values are optional.\n\n"
+        "max_queue_size\n--------------\n\n**Default** - ``1000``\n\nMore about queues.\n"
+    )
+    paragraphs = split_paragraphs(text)
+    assert [p.heading for p in paragraphs] == [
+        "Configuration Values", "Configuration Values", "max_queue_size", "max_queue_size", "max_queue_size",
+    ]
+
+
+def test_what_counts_as_a_heading() -> None:
+    assert heading_of("Introduction\n------------") == "Introduction"
+    assert heading_of("=====\nTRIGGERS\n=====") == "TRIGGERS"
+    assert heading_of("## Installing a version ##") == "Installing a version"
+    assert heading_of("Intro\n---\nBody under the title on the next line.") == "Intro"
+    assert heading_of("A long underline shorter than its line of text\n---") is None  # a rule, not a title
+    assert heading_of("#hashtag trending today") is None
+    assert heading_of("An ordinary sentence of text.") is None
+    assert all(p.heading is None for p in split_paragraphs("News title\n\nA story in two paragraphs.\n"))
 
 
 def test_crlf_text_stays_verbatim() -> None:

@@ -10,7 +10,7 @@ from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag.config import ChunkSettings
 from rag.faiss_store import current_generation
 from rag.indexing import build_index
-from rag.store import write_lock
+from rag.store import FORMAT_VERSION, write_lock
 
 FAKE_CLI = Path(__file__).parent / "fake_cli.py"
 
@@ -45,7 +45,8 @@ def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: 
 
 def test_newer_format_is_refused_with_the_upgrade_named(built: Path) -> None:
     manifest = built / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 99'))
+    text = manifest.read_text()
+    manifest.write_text(text.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 99'))
     message = one_line_failure(rag("search", "Geneva"))
     assert "format 99" in message and "newer rag: upgrade rag" in message
 

@@ -86,6 +86,19 @@ def test_one_changed_paragraph_embeds_one_chunk(corpus: Path, isolated_index: Pa
     assert any("ten hours" in t for t in texts) and not any("nine hours" in t for t in texts)
 
 
+def test_a_passage_is_embedded_under_its_section_heading(tmp_path: Path, isolated_index: Path, store: str) -> None:
+    folder = tmp_path / "manual"
+    folder.mkdir()
+    body = "Once a file is split, each part uploaded has this size in bytes or with a suffix."
+    (folder / "s3.rst").write_text(f"multipart_chunksize\n-------------------\n\n{body}\n\nThe default is ``8MB`` a part.\n")
+    embedder = CountingEmbedder()
+    build_index(folder, isolated_index, embedder, ChunkSettings(max_words=30, min_words=2), store=store)
+    assert sorted(embedder.embedded) == [f"multipart_chunksize\n-------------------\n\n{body}",
+                                         "multipart_chunksize\nThe default is ``8MB`` a part."]
+    index = open_index(isolated_index, store)
+    assert [c.heading for c in index.chunks(range(index.count))] == ["multipart_chunksize"] * 2
+
+
 def test_touched_file_is_hashed_once_and_not_embedded(corpus: Path, isolated_index: Path, store: str) -> None:
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
     os.utime(corpus / CHANGED_FILE, ns=(1_000_000_000, 1_000_000_000))
