@@ -32,6 +32,10 @@ near miss (passages naming the museum, a year and the weaving room, asked when t
 reply NOT FOUND) came before the file-names example: right drafts 74 -> 71 % (abstracts 50 -> 43,
 seeds 93 and licences 79 unchanged), unanswerable ones declined 25 -> 28 % (seeds 6 -> 7 of 12),
 91 more prefix tokens; not adopted.
+In run ab8 (`--sets techdocs --split fit|tune --per-set 40 --unanswerable 10 --variants
+current,headed`) each passage's label also named its section heading (`(guide.rst, section
+"Options")`) when its text does not open with it: right drafts fit 68 -> 70 % (25 -> 26 of 37), tune
+57 -> 48 % (12 -> 10 of 21; reworded 6 -> 3 of 12), 37 more prompt tokens; not adopted.
 """
 
 from __future__ import annotations
@@ -225,7 +229,26 @@ def two_near_misses(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
 
 
+def _headed(passages: list[PromptPassage]) -> str:
+    """Each passage labelled with its section heading too, unless its text opens with it."""
+    from rag.chunking import embedding_text
+
+    lines = []
+    for p in passages:
+        chunk = p.hit.chunk
+        shown = embedding_text(p.text, chunk.heading) != p.text
+        label = f'{chunk.file}, section "{chunk.heading}"' if shown else chunk.file
+        lines.append(f"[{p.number}] ({label}) {' '.join(p.text.split())}")
+    return "\n\n".join(lines)
+
+
+def headed(question: str, hits: list) -> tuple[str, str]:
+    prefix = prompting.system_prefix()
+    return prefix, _prompt_with(prefix, question, _headed(select_passages(question, hits, 240)))
+
+
 VARIANTS: dict[str, Variant] = {
+    "headed": headed,
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
     "global_rarity": global_rarity,
     "labels_once": labels_once,
