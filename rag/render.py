@@ -114,7 +114,8 @@ def sources_text(answer: Answer) -> str:
         if citation.quote:
             lead = "" if citation.text.startswith(citation.quote) or _starts_sentence(citation.quote) else "…"
             tail = "" if citation.quote[-1] in ".!?\"”'" else "…"
-            lines.append(f"      “{lead}{citation.quote}{tail}”")
+            # one line: a hard-wrapped source's own breaks and indentation would leave it ragged
+            lines.append(f"      “{lead}{' '.join(citation.quote.split())}{tail}”")
     return "\n".join(lines)
 
 

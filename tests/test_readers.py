@@ -24,8 +24,8 @@ from rag.chunking import chunk_document
 from rag.cli import app
 from rag.config import ChunkSettings
 from rag.corpus import read_corpus, read_document
-from rag.results import Passage
-from rag.render import location
+from rag.results import Answer, Claim, Passage
+from rag.render import location, sources_text
 
 runner = CliRunner()
 
@@ -142,6 +142,17 @@ def test_extracted_text_is_blocks_joined_and_chunks_carry_page_and_heading(folde
 )
 def test_citation_locations_per_format(passage: Passage, expected: str) -> None:
     assert location(passage) == expected
+
+
+def test_a_quote_from_hard_wrapped_text_prints_on_one_line() -> None:
+    text = "If you \nuse the option --num-callers, then traces \n  get longer."
+    passage = Passage("FAQ.txt", 56, (205, 207), text, 1.0, quote=text, heading="4. Questions")
+    answer = Answer("q", "--num-callers", False, 0.9, [passage], [Claim("--num-callers", True, (0,))], [], {})
+    assert sources_text(answer).splitlines() == [
+        "Sources:",
+        '  [1] FAQ.txt ¶56 (lines 205–207, under "4. Questions")',
+        "      “If you use the option --num-callers, then traces get longer.”",
+    ]
 
 
 def test_index_lists_files_with_passages_and_warnings(fake_models: ScriptedGenerator, folder: Path) -> None:
