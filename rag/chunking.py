@@ -2,7 +2,9 @@
 
 Every chunk is a character span of its document's text (the file itself, or the extracted text
 of a PDF, HTML or DOCX file), so its text is verbatim and its line and paragraph ranges follow
-from the span; page and heading come from its first paragraph.
+from the span; page and heading come from its first paragraph. A chunk's heading is its section's:
+the document's own title (a heading that is its first paragraph) is not one, since it would be the
+same for every chunk of the file (a news article's headline, a memo's title).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.corpus import Document, Paragraph
+from rag.corpus import Document, Paragraph, heading_of
 
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
@@ -135,9 +137,22 @@ class _LineIndex:
         return bisect.bisect_right(self._starts, offset)
 
 
+def document_title(document: Document) -> str | None:
+    """The heading that is the document's first paragraph, if any: a title, not a section."""
+    if not document.paragraphs:
+        return None
+    first = document.paragraphs[0]
+    own = document.paragraph_text(first).strip()
+    if first.heading and (own == first.heading or own.lstrip("#").strip() == first.heading
+                          or heading_of(own) == first.heading):
+        return first.heading
+    return None
+
+
 def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     """Chunks of one document, in reading order."""
     lines = _LineIndex(document.text)
+    title = document_title(document)
     chunks = []
     for group in _group_short_paragraphs(document, settings.min_words):
         start, end = group[0].start, group[-1].end
@@ -168,7 +183,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     format=document.format,
                     page=inside[0].page,
                     page_paragraph=inside[0].page_paragraph,
-                    heading=inside[0].heading,
+                    heading=inside[0].heading if inside[0].heading != title else None,
                 )
             )
     return chunks

@@ -18,14 +18,22 @@ def test_title_merges_into_the_next_paragraph() -> None:
 
 
 def test_a_chunk_is_embedded_under_its_heading_unless_it_opens_with_it() -> None:
-    text = "multipart_chunksize\n-------------------\n\n" + "Once the S3 commands split a file, each part has this size. " * 2 + (
-        "\n\n" + "The default value is eight megabytes for every transfer. " * 2 + "\n"
+    text = "S3 configuration\n================\n\nThese values are optional for every S3 transfer command.\n\n" + (
+        "multipart_chunksize\n-------------------\n\n" + "Once the S3 commands split a file, each part has this size. " * 2
+        + "\n\n" + "The default value is eight megabytes for every transfer. " * 2 + "\n"
     )
-    first, second = chunk_document(document(text), ChunkSettings(max_words=30, min_words=8))
+    intro, first, second = chunk_document(document(text), ChunkSettings(max_words=30, min_words=8))
+    assert intro.heading is None  # the document's title is the same for every chunk: not a section
     assert first.heading == second.heading == "multipart_chunksize"
     assert embedding_text(first.text, first.heading) == first.text
     assert embedding_text(second.text, second.heading) == "multipart_chunksize\n" + second.text
     assert second.text_hash != dataclasses.replace(second, heading=None).text_hash  # a new heading is embedded anew
+
+
+def test_a_headline_is_not_embedded_with_every_paragraph_of_its_article() -> None:
+    text = "# Kerry announces clarity with Russia\n\n" + "Kerry and Lavrov spoke for nine hours in Geneva. " * 3 + "\n"
+    chunks = chunk_document(document(text), ChunkSettings(max_words=100, min_words=8))
+    assert [c.heading for c in chunks] == [None]
 
 
 def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
