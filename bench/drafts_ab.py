@@ -36,6 +36,12 @@ In run ab8 (`--sets techdocs --split fit|tune --per-set 40 --unanswerable 10 --v
 current,headed`) each passage's label also named its section heading (`(guide.rst, section
 "Options")`) when its text does not open with it: right drafts fit 68 -> 70 % (25 -> 26 of 37), tune
 57 -> 48 % (12 -> 10 of 21; reworded 6 -> 3 of 12), 37 more prompt tokens; not adopted.
+In run ab9 (`--sets seeds,licenses,abstracts,techdocs --per-set 14 --unanswerable 5 --types
+paraphrase,multi_para,cross_doc,unanswerable --variants current,later_passage,later_and_two_part`,
+stopped after seeds and licences, 38 questions) a worked reworded question answered from the third
+passage while the first shares its words, and then also a two-part question answered from two
+passages, joined the fixed examples: right drafts 12 / 12 / 12 of 28, unanswerable declined 1 / 1
+/ 1 of 10, though 28 of the 38 replies changed; 141 / 276 more prefix tokens. Not adopted.
 """
 
 from __future__ import annotations
@@ -247,7 +253,40 @@ def headed(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt_with(prefix, question, _headed(select_passages(question, hits, 240)))
 
 
+LATER_PASSAGE_EXAMPLE = (
+    "[1] (station-guide.txt) Trains to the airport leave from platform 4 every fifteen minutes. Tickets "
+    "for the airport train are sold at the machines on platform 4.\n\n"
+    "[2] (station-guide.txt) Bicycles may be taken on any train outside the morning and evening rush hours.\n\n"
+    "[3] (timetable-notes.txt) The first service of the day departs at 5:10 and the last at 23:40.",
+    "How late in the evening can I still get to the airport by rail?",
+    "The last service departs at 23:40 [3].",
+)
+TWO_PART_EXAMPLE = (
+    "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of construction.\n\n"
+    "[2] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.\n\n"
+    "[3] (budget-2020.txt) The ferry terminal's running costs are paid by the port authority.",
+    "When did the ferry terminal open, and who pays to run it?",
+    "The ferry terminal opened in March 2019 [1], and its running costs are paid by the port authority [3].",
+)
+
+
+def later_passage(question: str, hits: list) -> tuple[str, str]:
+    """A worked reworded question whose answer is in the third passage, while the first shares
+    most of its words, after the first example."""
+    prefix = _fixed_prefix(examples=(prompting.EXAMPLES[0], LATER_PASSAGE_EXAMPLE, *prompting.EXAMPLES[1:]))
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
+def later_and_two_part(question: str, hits: list) -> tuple[str, str]:
+    """The later-passage example and a two-part question answered from two passages."""
+    examples = (prompting.EXAMPLES[0], LATER_PASSAGE_EXAMPLE, TWO_PART_EXAMPLE, *prompting.EXAMPLES[1:])
+    prefix = _fixed_prefix(examples=examples)
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
 VARIANTS: dict[str, Variant] = {
+    "later_passage": later_passage,
+    "later_and_two_part": later_and_two_part,
     "headed": headed,
     "current": current, "no_examples": no_examples, "best_last": best_last, "wider": wider,
     "global_rarity": global_rarity,

@@ -160,6 +160,7 @@ class LlamaGenerator:
         context_tokens: int = CONTEXT_TOKENS,
         prompt_cache_bytes: int = 0,
         state_dir: Path | None = None,
+        flash_attention: bool = False,
     ) -> None:
         check_model_file(model_path)
         self.prompt_states = PromptStates(prompt_cache_bytes)
@@ -171,7 +172,8 @@ class LlamaGenerator:
             raise ModelError("llama-cpp-python is not installed; run `make setup`") from error
         # Everything the model's numbers depend on is passed from here, and keys its saved states.
         parameters = {
-            "n_ctx": context_tokens, "n_threads": threads, "n_threads_batch": threads, "n_batch": BATCH_TOKENS
+            "n_ctx": context_tokens, "n_threads": threads, "n_threads_batch": threads, "n_batch": BATCH_TOKENS,
+            "flash_attn": flash_attention,
         }
         self.state_files = StateFiles(state_dir, _state_identity(model_path, parameters) if state_dir else "")
         try:
@@ -453,7 +455,7 @@ class LlamaGenerator:
         self._llm.close()
 
 
-def _state_identity(model_path: Path, parameters: Mapping[str, int]) -> str:
+def _state_identity(model_path: Path, parameters: Mapping[str, int | bool]) -> str:
     """Everything the numbers in a saved state depend on besides its tokens: the model file, the
     load parameters, and the llama.cpp build and the CPU features it uses (its compiled library
     files and its own system report)."""
