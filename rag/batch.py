@@ -38,8 +38,17 @@ def read_questions(path: Path) -> tuple[list[Question], list[str]]:
     """Questions from a file, and a warning for each malformed line (which is skipped).
 
     Raises:
-        InputError: the file is missing, unreadable, or of an unknown type.
+        InputError: the file is missing, unreadable, of an unknown type, or holds no question.
     """
+    questions, warnings = _read_questions(path)
+    if not questions:
+        malformed = f"; {len(warnings)} malformed, the first: {warnings[0]}" if warnings else ""
+        raise InputError(f"question file {path} holds no questions{malformed}; write one a line (.txt), "
+                         f"one {{\"question\": ...}} object a line (.jsonl) or id,question rows (.csv)")
+    return questions, warnings
+
+
+def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -200,12 +200,14 @@ def index(
 def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
-    from rag.indexing import folder_changes
+    from rag.indexing import folder_changes, skipped_files
     from rag.store import live_files, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
-        changes = folder_changes(manifest.corpus_root, live_files(settings.index_dir, settings.store))
+        changes = folder_changes(
+            manifest.corpus_root, live_files(settings.index_dir, settings.store), skipped_files(settings.index_dir)
+        )
     except RagError:
         return
     if changes is not None and changes.any:

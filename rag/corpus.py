@@ -285,7 +285,12 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
 
 def check_corpus_root(root: Path) -> None:
     """Raises:
-        CorpusError: root is not a folder."""
+        CorpusError: root is not a folder (a file gets its own hint: `rag index notes.md`)."""
+    if root.is_file():
+        raise CorpusError(
+            f"{root} is a file, not a folder; pass the folder that holds it ({root.parent}), or put it in a "
+            f"folder of its own"
+        )
     if not root.is_dir():
         raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
 

@@ -170,6 +170,7 @@ def check_index(settings: config.Settings) -> Check:
     import dataclasses
 
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
+    from rag.indexing import skipped_files
     from rag.store import FORMAT_VERSION, live_files, read_manifest
 
     try:
@@ -184,14 +185,17 @@ def check_index(settings: config.Settings) -> Check:
     if manifest.chunking != dataclasses.asdict(settings.chunking):
         return Check("index", False, f"built with chunk settings {manifest.chunking}", rebuild + " (or restore RAG_CHUNK_WORDS / RAG_CHUNK_OVERLAP)")
     indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
-    changes = corpus_changes(Path(manifest.corpus_root), indexed)
+    changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir))
     if changes:
         return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)
     return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(indexed)} files in {manifest.corpus_root}, up to date")
 
 
-def corpus_changes(root: Path, indexed: dict[str, str]) -> str:
-    """A summary of files added, changed or removed since indexing ('' when none)."""
+def corpus_changes(
+    root: Path, indexed: dict[str, str], skipped_before: dict[str, tuple[int, int]] | None = None
+) -> str:
+    """A summary of files added, changed or removed since indexing ('' when none); a file the
+    index left out (empty, binary, no text) is not added while its size and mtime are as then."""
     from rag.corpus import iter_files
     from rag.readers.base import is_binary
 
@@ -206,8 +210,9 @@ def corpus_changes(root: Path, indexed: dict[str, str]) -> str:
             skipped.add(name)
             continue
         current[name] = hashlib.sha256(data).hexdigest()
-        if not data.strip() or is_binary(data):
-            skipped.add(name)  # empty or binary: the indexer skips it too
+        stat = path.stat()
+        if not data.strip() or is_binary(data) or (skipped_before or {}).get(name) == (stat.st_size, stat.st_mtime_ns):
+            skipped.add(name)  # the indexer skips it too
     added = [name for name in current if name not in indexed and name not in skipped]
     removed = [name for name in indexed if name not in current and name not in skipped]
     changed = [name for name in indexed if name in current and current[name] != indexed[name]]

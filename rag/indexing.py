@@ -10,6 +10,7 @@ batches it finished. When nothing changed, no model is loaded and nothing is wri
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from rag.embedding import Embedder
 from rag.errors import IndexMismatchError, RagError
 from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 2048
+SKIPPED_FILES = "skipped-files.json"
 
 
 class EmbedderFactory(Protocol):
@@ -78,6 +80,7 @@ class _Scan:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # read and left out -> (size, mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def build_index(
                 raise no_documents_error(corpus_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):
                 stores.update_file_states(index_dir, scan.touched, kind)
+                record_skipped(index_dir, scan.skipped)
                 count = stores.read_manifest(index_dir, kind).chunk_count
                 return _report(index_dir, scan, files, count, 0, started, 0.0)
             if writer is None:
@@ -160,6 +164,7 @@ def build_index(
             if writer is not None:
                 writer.abort()
             raise
+        record_skipped(index_dir, scan.skipped)
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
 
 
@@ -237,6 +242,7 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
         document, notes = read_document(corpus_dir, path)
         scan.warnings.extend(notes)
         if document is None:
+            scan.skipped[name] = (stat.st_size, stat.st_mtime_ns)
             if old is not None:
                 scan.removed.append(name)
             continue
@@ -303,12 +309,35 @@ def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: lis
         cache.close()
 
 
-def folder_changes(corpus_root: str, indexed: dict[str, FileState]) -> FolderChanges | None:
+def record_skipped(index_dir: Path, skipped: dict[str, tuple[int, int]]) -> None:
+    """Remember the files the last `rag index` read and left out (empty, binary, no text), with
+    their size and mtime, so that an unchanged one is not reported as a change on every question.
+    Written after the index itself: a crash in between costs one needless notice, never the index."""
+    path = index_dir / SKIPPED_FILES
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps({name: list(state) for name, state in sorted(skipped.items())}), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
+    """What record_skipped wrote ({} when absent or unreadable: every unindexed file then counts as added)."""
+    try:
+        recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
+        return {str(name): (int(state[0]), int(state[1])) for name, state in recorded.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def folder_changes(
+    corpus_root: str, indexed: dict[str, FileState], skipped: dict[str, tuple[int, int]] | None = None
+) -> FolderChanges | None:
     """Whether the indexed folder changed since the index was built: a stat of each file against
-    the index's sizes and mtimes (no reading, no hashing). None when the folder is gone."""
+    the index's sizes and mtimes (no reading, no hashing); a file the index left out counts only
+    when its stat differs from when it was left out. None when the folder is gone."""
     root = Path(corpus_root)
     if not root.is_dir():
         return None
+    skipped = skipped or {}
     changed = added = 0
     seen = set()
     for path in iter_files(root):
@@ -316,7 +345,7 @@ def folder_changes(corpus_root: str, indexed: dict[str, FileState]) -> FolderCha
         seen.add(name)
         state = indexed.get(name)
         if state is None:
-            added += 1
+            added += not _same_stat(path, skipped.get(name))
             continue
         try:
             stat = os.stat(path)
@@ -325,3 +354,13 @@ def folder_changes(corpus_root: str, indexed: dict[str, FileState]) -> FolderCha
         if (stat.st_size, stat.st_mtime_ns) != (state.size, state.mtime_ns):
             changed += 1
     return FolderChanges(str(root), changed, added, len(set(indexed) - seen))
+
+
+def _same_stat(path: Path, recorded: tuple[int, int] | None) -> bool:
+    if recorded is None:
+        return False
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == recorded

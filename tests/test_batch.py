@@ -23,6 +23,16 @@ def test_reads_all_three_formats(tmp_path: Path) -> None:
     assert [(q.id, q.question) for q in questions] == [("x", "First?")] and "q.csv:3" in warnings[0]
 
 
+def test_a_file_without_questions_is_an_error_not_an_empty_run(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n")
+    (tmp_path / "broken.jsonl").write_text('{"question": "unclosed"\n')
+    result = runner.invoke(app, ["batch", str(tmp_path / "empty.txt")])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: question file {tmp_path / 'empty.txt'} holds no questions; write one a line")
+    result = runner.invoke(app, ["batch", str(tmp_path / "broken.jsonl")])
+    assert result.exit_code == 1 and "holds no questions; 1 malformed, the first: broken.jsonl:1: skipped" in result.output
+
+
 def test_batch_resumes_without_repeating_answers(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
     questions = tmp_path / "q.jsonl"

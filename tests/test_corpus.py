@@ -82,6 +82,13 @@ def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         read_corpus(tmp_path)
 
 
+def test_a_file_given_as_the_corpus_names_its_folder(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("A note.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=rf"notes.md is a file, not a folder; pass the folder that holds it \({tmp_path}\)"):
+        read_corpus(notes)
+
+
 def test_seed_paragraphs_match_their_lines() -> None:
     corpus = read_corpus(Path(__file__).resolve().parent.parent / "seeds")
     assert len(corpus.documents) == 5

@@ -175,6 +175,22 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
            f"run `rag index {corpus.resolve()}`" in result.output
 
 
+def test_a_file_the_index_leaves_out_is_no_change_until_it_changes(
+    fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path
+) -> None:
+    (corpus / "empty.txt").write_text("")
+    (corpus / "blob.txt").write_bytes(b"\x00\x01binary")
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 0 and "changed since it was indexed" not in result.output
+    (corpus / "empty.txt").write_text("Now it has a paragraph.\n")
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert "changed since it was indexed (0 changed, 1 added, 0 removed files)" in result.output
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    assert "changed since it was indexed" not in runner.invoke(app, ["search", "Geneva"]).output
+
+
 KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
