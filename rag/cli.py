@@ -157,6 +157,7 @@ def index(
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Read every file again and build a new index (for a damaged one); cached embeddings are reused")] = False,
     store: StoreOption = None,
     ray: RayOption = False,
     ray_address: RayAddressOption = None,
@@ -188,7 +189,8 @@ def index(
             return start
 
         report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
-                             on_building=stage("building search index"), dry_run=dry_run, store=settings.store)
+                             on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
+                             rebuild=rebuild)
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)

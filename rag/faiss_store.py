@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -132,7 +133,7 @@ def read_manifest(index_dir: Path) -> Manifest:
         data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); rebuild it with `rag index DIR`"
+            f"the index at {index_dir} is unreadable ({error}); {REBUILD_DAMAGED}"
         ) from error
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         version = data.get("format_version") if isinstance(data, dict) else None
@@ -147,7 +148,7 @@ def read_manifest(index_dir: Path) -> Manifest:
         return Manifest(**data)
     except TypeError as error:
         raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); rebuild it with `rag index DIR`"
+            f"the index at {index_dir} is unreadable ({error}); {REBUILD_DAMAGED}"
         ) from error
 
 
@@ -162,6 +163,44 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise sqlite3.OperationalError(f"{path.name} is missing")
     return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+
+
+REBUILD_DAMAGED = "rebuild it with `rag index DIR --rebuild`"
+
+
+def damaged_index(index_dir: Path, error: Exception) -> IndexNotFoundError:
+    return IndexNotFoundError(f"the index at {index_dir} is damaged ({error}); {REBUILD_DAMAGED}")
+
+
+def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A SQLite read or write that fails once the index is open (a file damaged since, a full
+    disk) is the index's damage, told in one line naming the fix, not a traceback."""
+
+    @functools.wraps(method)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            raise damaged_index(self.index_dir, error) from error
+
+    return checked
+
+
+def set_aside_if_damaged(path: Path) -> str | None:
+    """Rename a vector cache that fails SQLite's quick check to *.damaged, so that a rebuild embeds
+    afresh instead of failing on it; a warning saying so, or None when it is sound or absent."""
+    if not path.is_file():
+        return None
+    try:
+        with contextlib.closing(_connect_read_only(path)) as db:
+            sound = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:
+        sound = False
+    if sound:
+        return None
+    aside = path.with_name(path.name + ".damaged")
+    os.replace(path, aside)
+    return f"the embedding cache {path.name} was damaged; set aside as {aside.name}, every passage is embedded again"
 
 
 def vector_cache_path(index_dir: Path, model: str) -> Path:
@@ -206,21 +245,21 @@ class FaissStore:
             keyword = KeywordIndex.load(generation / "keyword")
             vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
-            raise IndexNotFoundError(
-                f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
-            ) from error
+            raise damaged_index(index_dir, error) from error
         dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
             labels is not None and len(labels) != dense.ntotal
         ):
-            raise IndexNotFoundError(
-                f"the index at {index_dir} is inconsistent; rebuild it with `rag index DIR`"
-            )
+            raise IndexNotFoundError(f"the index at {index_dir} is inconsistent; {REBUILD_DAMAGED}")
         return cls(manifest, meta, dense, keyword, vectors, generation, labels)
 
     @property
     def count(self) -> int:
         return self.manifest.chunk_count
+
+    @property
+    def index_dir(self) -> Path:
+        return self.path.parent
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[Scored]:
         import faiss
@@ -243,6 +282,7 @@ class FaissStore:
     def keyword_search(self, query: str, k: int) -> list[Scored]:
         return self._keyword.top(query, k)
 
+    @_reports_damage
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         found = {}
         for batch in _batches(list(rows), 900):
@@ -253,6 +293,7 @@ class FaissStore:
                 found[row] = Chunk(*values)
         return [found[int(r)] for r in rows]
 
+    @_reports_damage
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         keys = {}
         for batch in _batches(list(rows), 900):
@@ -260,6 +301,7 @@ class FaissStore:
             keys.update(self._meta.execute(f"SELECT row, hash FROM chunks WHERE row IN ({marks})", batch))
         return self._vectors.get_keys([keys[int(r)] for r in rows])
 
+    @_reports_damage
     def paragraphs(self, file: str) -> list[Paragraph]:
         return [
             Paragraph(*row)
@@ -269,6 +311,7 @@ class FaissStore:
             )
         ]
 
+    @_reports_damage
     def files(self) -> dict[str, FileState]:
         return {
             path: FileState(sha, size, mtime)
@@ -352,6 +395,7 @@ class SqliteVectorCache:
 
     def __init__(self, path: Path, dimension: int, *, writable: bool = False) -> None:
         self.path = path
+        self.index_dir = path.parent
         self.dimension = dimension
         if writable:
             # a rollback journal, not WAL: read-only openers then leave no -wal/-shm files behind
@@ -363,6 +407,7 @@ class SqliteVectorCache:
             if not path.is_file():
                 self._db.execute("CREATE TABLE vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
 
+    @_reports_damage
     def missing(self, hashes: Sequence[str]) -> list[str]:
         by_key = {hash_key(h): h for h in hashes}
         present: set[int] = set()
@@ -371,6 +416,7 @@ class SqliteVectorCache:
             present.update(k for (k,) in self._db.execute(f"SELECT hash FROM vectors WHERE hash IN ({marks})", batch))
         return [h for k, h in by_key.items() if k not in present]
 
+    @_reports_damage
     def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Store one batch and commit it, so it survives a killed run."""
         import numpy as np
@@ -385,6 +431,7 @@ class SqliteVectorCache:
     def get(self, hashes: Sequence[str]) -> np.ndarray:
         return self.get_keys([hash_key(h) for h in hashes])
 
+    @_reports_damage
     def get_keys(self, keys: Sequence[int]) -> np.ndarray:
         """Vectors in the order asked; a zero row for a key not cached."""
         import numpy as np
@@ -802,9 +849,7 @@ def live_files(index_dir: Path) -> dict[str, FileState]:
         finally:
             db.close()
     except sqlite3.Error as error:
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is damaged ({error}); rebuild it with `rag index DIR`"
-        ) from error
+        raise damaged_index(index_dir, error) from error
     return {path: FileState(sha, size, mtime) for path, sha, size, mtime in rows}
 
 
@@ -874,6 +919,9 @@ class FaissBackend:
 
     def open_vector_cache(self, model: str, dimension: int) -> SqliteVectorCache:
         return SqliteVectorCache(vector_cache_path(self.index_dir, model), dimension)
+
+    def set_aside_damaged_cache(self, model: str) -> str | None:
+        return set_aside_if_damaged(vector_cache_path(self.index_dir, model))
 
     def live_files(self) -> dict[str, FileState]:
         return live_files(self.index_dir)

@@ -107,6 +107,7 @@ def build_index(
     on_building: ProgressStart | None = None,
     dry_run: bool = False,
     store: str = DEFAULT_STORE,
+    rebuild: bool = False,
 ) -> IndexReport:
     """Bring the index up to date with the folder; the previous index stays live until the new
     one is complete, and an unchanged folder costs a stat of each file.
@@ -119,6 +120,9 @@ def build_index(
             at a million passages that step takes minutes.
         dry_run: report what would be added, changed, removed and embedded; write nothing.
         store: where the index lives ("faiss" or "milvus:URI", see rag.store).
+        rebuild: read every file again and build a new index without the live one (for a damaged
+            index, which an unchanged folder would otherwise leave as it is); a damaged embedding
+            cache is set aside, sound cached embeddings are still reused.
 
     Raises:
         CorpusError: the folder is missing or has no readable file.
@@ -131,7 +135,8 @@ def build_index(
     if dry_run:
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
     with stores.write_lock(index_dir):
-        previous = _reusable_files(index_dir, embedder.name, chunking, root, kind)
+        previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
+        set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
 
@@ -145,6 +150,8 @@ def build_index(
 
         try:
             scan = _scan(corpus_dir, previous or {}, add)
+            if set_aside:
+                scan.warnings.insert(0, set_aside)
             files = len(scan.kept) + scan.new_files
             if not files:
                 raise no_documents_error(corpus_dir)

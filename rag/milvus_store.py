@@ -559,6 +559,9 @@ class MilvusBackend:
     def open_vector_cache(self, model: str, dimension: int) -> MilvusVectorCache:
         return MilvusVectorCache(connect(self.uri), self.names.vectors(model), dimension, owner_uri=self.uri)
 
+    def set_aside_damaged_cache(self, model: str) -> str | None:
+        return None  # the embeddings live in Milvus, which checks its own files
+
     def live_files(self) -> dict[str, FileState]:
         client = connect(self.uri)
         try:

@@ -182,6 +182,8 @@ class Backend(Protocol):
 
     def open_vector_cache(self, model: str, dimension: int) -> VectorCache: ...
 
+    def set_aside_damaged_cache(self, model: str) -> str | None: ...
+
     def live_files(self) -> dict[str, FileState]: ...
 
     def update_file_states(self, states: dict[str, FileState]) -> None: ...
@@ -237,6 +239,11 @@ def begin_write(
 def open_vector_cache(index_dir: Path, model: str, dimension: int, store: str = DEFAULT_STORE) -> VectorCache:
     """The cached embeddings of one model, read-only (empty when there are none)."""
     return backend(index_dir, store).open_vector_cache(model, dimension)
+
+
+def set_aside_damaged_cache(index_dir: Path, model: str, store: str = DEFAULT_STORE) -> str | None:
+    """Before a rebuild: move a damaged embedding cache out of the way; a warning saying so, or None."""
+    return backend(index_dir, store).set_aside_damaged_cache(model)
 
 
 def live_files(index_dir: Path, store: str = DEFAULT_STORE) -> dict[str, FileState]:
