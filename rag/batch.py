@@ -32,6 +32,7 @@ MD_HEADER = "# Answers\n"
 class Question:
     id: str
     question: str
+    numbered: bool = False  # the id is the line number rag gave it, which moves when lines are added
 
 
 def read_questions(path: Path) -> tuple[list[Question], list[str]]:
@@ -50,11 +51,15 @@ def read_questions(path: Path) -> tuple[list[Question], list[str]]:
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets write CSV with a byte-order mark
     except FileNotFoundError:
         raise InputError(f"question file {path} not found; pass an existing .txt, .jsonl or .csv file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read question file {path} ({error}); save it as UTF-8 text") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; pass a question file (.txt, .jsonl or .csv)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"question file {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as error:
+        raise InputError(f"cannot read question file {path} ({error.strerror}); check its permissions") from None
     suffix = path.suffix.lower()
     if suffix == ".txt":
         return _from_text(text, path.name)
@@ -71,7 +76,7 @@ def _from_text(text: str, name: str) -> tuple[list[Question], list[str]]:
         line = line.strip()
         if line and not line.startswith("#"):
             try:
-                questions.append(Question(f"line-{number}", check_question(line)))
+                questions.append(Question(f"line-{number}", check_question(line), numbered=True))
             except InputError as error:
                 warnings.append(f"{name}:{number}: skipped, {error}")
     return questions, warnings
@@ -84,12 +89,17 @@ def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
             continue
         try:
             row = json.loads(line)
-            question = str(row["question"])
+            question = row["question"]
+            if not isinstance(question, str):
+                raise TypeError("the question is not a string")
         except (ValueError, KeyError, TypeError) as error:
             warnings.append(f"{name}:{number}: skipped, not a JSON object with a question ({error})")
             continue
+        given = row.get("id")
         try:
-            questions.append(Question(str(row.get("id", f"line-{number}")), check_question(question)))
+            questions.append(
+                Question(f"line-{number}" if given is None else str(given), check_question(question), given is None)
+            )
         except InputError as error:
             warnings.append(f"{name}:{number}: skipped, {error}")
     return questions, warnings
@@ -107,15 +117,21 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
         except InputError as error:
             warnings.append(f"{name}:{number}: skipped, {error}")
             continue
-        questions.append(Question((row.get("id") or f"line-{number}").strip(), question))
+        given = (row.get("id") or "").strip()
+        questions.append(Question(given or f"line-{number}", question, not given))
     return questions, warnings
 
 
-def answered_keys(path: Path, fmt: str) -> set[str]:
-    """Ids and question texts already present in an output file (empty if there is none)."""
+Answered = tuple[str, str | None]  # (id, question); the question None when a record lacks it
+
+
+def answered_keys(path: Path, fmt: str) -> set[Answered]:
+    """(id, question) of every answer already in an output file (empty if there is none). Both,
+    because an id alone would pass over a new question that took an answered one's line number
+    (see `pending`)."""
     if not path.exists():
         return set()
-    keys: set[str] = set()
+    keys: set[Answered] = set()
     text = path.read_text(encoding="utf-8", errors="replace")
     if fmt == "jsonl":
         for line in text.splitlines():
@@ -123,12 +139,19 @@ def answered_keys(path: Path, fmt: str) -> set[str]:
                 row = json.loads(line)
             except ValueError:
                 continue
-            keys.update(str(row[k]) for k in ("id", "question") if k in row)
+            if isinstance(row, dict) and "id" in row:
+                keys.add((str(row["id"]), str(row["question"]) if "question" in row else None))
     elif fmt == "csv":
         for row in csv.DictReader(io.StringIO(text)):
-            keys.update(v for v in (row.get("id"), row.get("question")) if v)
+            if row.get("id"):
+                keys.add((row["id"], row.get("question")))
     else:
-        keys.update(m.group(1) for m in map(_MD_ID.match, text.splitlines()) if m)
+        question = None
+        for line in text.splitlines():
+            if line.startswith("## "):
+                question = line[3:]
+            elif match := _MD_ID.match(line):
+                keys.add((match.group(1), question))
     return keys
 
 
@@ -143,6 +166,11 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
         raise OutputError(f"folder {path.parent} does not exist; create it or pass another -o path")
     if path.is_dir():
         raise OutputError(f"{path} is a folder; pass a file path to -o")
+    if not _is_our_output(path, fmt):
+        raise OutputError(
+            f"{path} exists and is not rag's {fmt} output, which -o appends to (to resume a run); "
+            f"pass a new -o path, or the --format it was written in"
+        )
     try:
         dropped = _cut_torn_record(path, fmt)
         stream = open(path, "a", encoding="utf-8", newline="")
@@ -150,6 +178,30 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
     warning = f"cut a half-written answer off the end of {path}; that question is answered again" if dropped else None
     return stream, path.stat().st_size == 0, warning
+
+
+def _is_our_output(path: Path, fmt: str) -> bool:
+    """Whether an existing file is empty or starts as `batch` writes fmt: never append to, let
+    alone cut, a file of the user's (notes, a spreadsheet) given to -o by mistake."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(65536)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # the write that follows names the problem
+    if not start.strip():
+        return True
+    if fmt == "md":
+        return start.startswith(MD_HEADER.encode())
+    if fmt == "csv":
+        return start.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace") == ",".join(CSV_FIELDS)
+    first = start.split(b"\n", 1)[0]
+    try:
+        row = json.loads(first)
+    except ValueError:
+        return b"\n" not in start and start.lstrip().startswith(b'{"')  # one torn record, cut below
+    return isinstance(row, dict) and "answer" in row
 
 
 def _cut_torn_record(path: Path, fmt: str) -> bool:
@@ -189,8 +241,13 @@ def complete_length(data: bytes, fmt: str) -> int:
     return len(text[:complete].encode("utf-8"))
 
 
-def pending(questions: list[Question], done: set[str]) -> Iterator[Question]:
-    return (q for q in questions if q.id not in done and q.question not in done)
+def pending(questions: list[Question], done: set[Answered]) -> Iterator[Question]:
+    """The questions not yet answered: by id and text, or by text alone when the id is a line number."""
+    texts = {question for _, question in done}
+    return (
+        q for q in questions
+        if (q.question not in texts if q.numbered else (q.id, q.question) not in done and (q.id, None) not in done)
+    )
 
 
 class AnswerWriter:

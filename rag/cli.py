@@ -199,6 +199,11 @@ def index(
     typer.echo(index_report_text(report))
 
 
+def index_option(settings: config.Settings) -> str:
+    """` --index DIR` when the index is not the default one, for commands suggested to the user."""
+    return "" if settings.index_dir == config.DEFAULT_INDEX_DIR else f" --index {settings.index_dir}"
+
+
 def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
@@ -215,7 +220,8 @@ def notice_if_stale(settings: config.Settings) -> None:
     if changes is not None and changes.any:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
-            f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}`",
+            f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}"
+            f"{index_option(settings)}`",
             markup=False, soft_wrap=True,
         )
 
@@ -232,7 +238,7 @@ def extract(
     document, warnings = read_document(file.parent, file)
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if document is None:
         raise fail(f"no text read from {file}")
     typer.echo(document_text(document))
@@ -324,15 +330,15 @@ def batch(
     questions, warnings = read_questions(questions_file)
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     stream, new_file, cut = open_output(output, fmt) if output else (sys.stdout, True, None)
     try:
         if cut:
-            err.print(f"warning: {cut}", markup=False)
+            err.print(f"warning: {cut}", markup=False, soft_wrap=True)
         done = answered_keys(output, fmt) if output else set()
         todo = list(pending(questions, done))
         if done:
-            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False)
+            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False, soft_wrap=True)
         settings = settings_for(index, model, k, threshold, store)
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
@@ -355,7 +361,7 @@ def batch(
         if output:
             stream.close()
     if output:
-        err.print(f"{len(todo)} answered, {len(questions) - len(todo)} skipped → {output}", markup=False)
+        err.print(f"{len(todo)} answered, {len(questions) - len(todo)} skipped → {output}", markup=False, soft_wrap=True)
 
 
 def _answer_with_ray(
@@ -442,7 +448,7 @@ def _terminal_reader() -> Callable[[], str]:
 
     path, warning = chat_history_path()
     if warning:
-        _stderr().print(f"warning: {warning}", markup=False)
+        _stderr().print(f"warning: {warning}", markup=False, soft_wrap=True)
     prompt = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
     return lambda: prompt.prompt("? ")
 

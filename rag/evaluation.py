@@ -89,7 +89,7 @@ def answer_is_correct(gold: GoldQuestion, answer: str) -> bool:
 def read_gold(path: Path) -> list[GoldQuestion]:
     """Raises: InputError naming the file and line of a malformed entry."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read gold file {path} ({error}); pass a JSONL file") from None
     questions = []
@@ -98,6 +98,11 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError(f"a JSON {type(row).__name__}, not an object")
+            groups = row.get("must_include", [])
+            if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+                raise TypeError('must_include is not a list of alias lists, such as [["Geneva"]]')
             questions.append(
                 GoldQuestion(
                     id=str(row.get("id", f"line-{number}")),

@@ -150,3 +150,37 @@ def test_batch_killed_part_way_answers_each_question_exactly_once(fake_models: S
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(ids)
     assert all(r["answer"] for r in rows)
+
+
+def test_output_that_is_not_rags_is_refused_and_left_whole(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    (tmp_path / "q.txt").write_text("How long in Geneva?\n")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# My notes\n\nDo not lose these.\n")
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(notes), "--format", "md"])
+    assert result.exit_code == 1 and "notes.md exists and is not rag's md output" in result.output
+    assert notes.read_text() == "# My notes\n\nDo not lose these.\n"
+    ours = tmp_path / "answers.csv"
+    assert runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours), "--format", "csv"]).exit_code == 0
+    kept = ours.read_bytes()
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours)])  # jsonl into a csv
+    assert result.exit_code == 1 and "is not rag's jsonl output" in result.output and ours.read_bytes() == kept
+
+
+def test_resume_tells_questions_apart_by_text_when_line_ids_move(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions, out = tmp_path / "q.txt", tmp_path / "a.jsonl"
+    questions.write_text("How long in Geneva?\nWho met in Geneva?\n")
+    assert runner.invoke(app, ["batch", str(questions), "-o", str(out)]).exit_code == 0
+    questions.write_text("What was agreed in Geneva?\nHow long in Geneva?\nWho met in Geneva?\n")
+    result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
+    assert result.exit_code == 0 and "resuming: 2 of 3 already answered" in result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["question"] for r in rows) == sorted(questions.read_text().splitlines())
+
+
+def test_a_byte_order_mark_does_not_rename_the_first_column(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_bytes("\ufeffid,question\n7,Who met?\n".encode())
+    (tmp_path / "q.jsonl").write_bytes('\ufeff{"id": "a", "question": "Who met?"}\n'.encode())
+    assert [q.id for q in read_questions(tmp_path / "q.csv")[0]] == ["7"]
+    assert [q.id for q in read_questions(tmp_path / "q.jsonl")[0]] == ["a"]

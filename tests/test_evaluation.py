@@ -27,3 +27,16 @@ def test_scores_answers_abstentions_citations_and_retrieval() -> None:
     assert overall["citation_precision"] == 50.0 and overall["citation_recall"] == 100.0
     assert (overall["hit@1"], overall["hit@3"], overall["mrr"]) == (0.0, 100.0, 0.5)
     assert set(results) == {"all", "factoid", "unanswerable"}
+
+
+def test_a_gold_line_of_the_wrong_shape_is_named_not_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from rag.errors import InputError
+    from rag.evaluation import read_gold
+
+    for line, reason in (("[1, 2]", "a JSON list, not an object"), ('{"question": "Q?", "must_include": "Geneva"}',
+                                                                        "must_include is not a list of alias lists")):
+        (tmp_path / "gold.jsonl").write_text(line + "\n")
+        with pytest.raises(InputError, match=f"gold.jsonl:1: not a gold entry \\({reason}"):
+            read_gold(tmp_path / "gold.jsonl")

@@ -172,7 +172,7 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 0
     assert f"note: {corpus.resolve()} changed since it was indexed (1 changed, 1 added, 0 removed files); " \
-           f"run `rag index {corpus.resolve()}`" in result.output
+           f"run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
 
 
 def test_a_file_the_index_leaves_out_is_no_change_until_it_changes(
