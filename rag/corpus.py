@@ -20,7 +20,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,9 +204,7 @@ def list_folder(root: Path) -> FolderListing:
     """
     files: list[Path] = []
     others: dict[str, int] = {}
-    for path in root.rglob("*"):
-        if any(part.startswith(".") for part in path.relative_to(root).parts) or not path.is_file():
-            continue
+    for path in _walk(root):
         suffix = path.suffix.lower()
         if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
             files.append(path)
@@ -212,6 +212,26 @@ def list_folder(root: Path) -> FolderListing:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
     return FolderListing(sorted(files), others)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Every file under root, not entering hidden folders, folder symlinks or a rag index kept
+    inside the corpus (`rag index docs --index docs/idx`: its files change with every run)."""
+    for folder, subfolders, names in os.walk(root):
+        here = Path(folder)
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and not is_index_folder(here / d)]
+        for name in names:
+            path = here / name
+            if not name.startswith(".") and path.is_file():
+                yield path
+
+
+def is_index_folder(folder: Path) -> bool:
+    """A rag index: its CURRENT file names the live generation."""
+    try:
+        return (folder / "CURRENT").read_text(encoding="utf-8", errors="replace").startswith("gen-")
+    except OSError:
+        return False
 
 
 def iter_files(root: Path) -> list[Path]:

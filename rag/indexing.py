@@ -136,6 +136,7 @@ def build_index(
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
     with stores.write_lock(index_dir):
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
+        replaced = _other_folders_files(index_dir, root, kind)
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
@@ -152,6 +153,7 @@ def build_index(
             scan = _scan(corpus_dir, previous or {}, add)
             if set_aside:
                 scan.warnings.insert(0, set_aside)
+            _note_replaced(scan, index_dir, root, replaced)
             files = len(scan.kept) + scan.new_files
             if not files:
                 raise no_documents_error(corpus_dir)
@@ -225,6 +227,25 @@ def _reusable_files(
             return None
         return stores.live_files(index_dir, kind)
     except (RagError, IndexMismatchError):
+        return None
+
+
+def _note_replaced(scan: _Scan, index_dir: Path, root: str, replaced: tuple[str, list[str]] | None) -> None:
+    """An index that held another folder's files: they count as removed, and a warning says so."""
+    if not replaced:
+        return
+    folder, names = replaced
+    scan.removed += sorted(names)
+    scan.warnings.insert(0, f"{index_dir} held the index of {folder}; it now holds {root} instead, and the "
+                            f"{len(names)} files of {folder} are no longer searched (use another --index to keep both)")
+
+
+def _other_folders_files(index_dir: Path, root: str, kind: str) -> tuple[str, list[str]] | None:
+    """(folder, its indexed files) when the live index was built from another folder than root."""
+    try:
+        folder = stores.read_manifest(index_dir, kind).corpus_root
+        return (folder, list(stores.live_files(index_dir, kind))) if folder != root else None
+    except RagError:
         return None
 
 
@@ -303,6 +324,7 @@ def _dry_run(
         hashes.update((c.text_hash, None) for c in pieces)
 
     scan = _scan(corpus_dir, previous or {}, count)
+    _note_replaced(scan, index_dir, root, _other_folders_files(index_dir, root, kind))
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)

@@ -7,6 +7,7 @@ CLI can use prompt_toolkit on a terminal and plain stdin under tests or pipes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import shutil
 from collections.abc import Callable
@@ -140,10 +141,12 @@ class ChatSession:
             return _open_extracted(root, path, citation, _indexed_sha256(self.engine.index, citation.file))
         start, end = citation.lines
         try:
-            lines = decode_bytes(path.read_bytes())[0].split("\n")
+            data = path.read_bytes()
         except OSError:
             return f"{path} cannot be read any more; run /reindex"
-        if end > len(lines):
+        lines = decode_bytes(data)[0].split("\n")
+        indexed = _indexed_sha256(self.engine.index, citation.file)
+        if end > len(lines) or (indexed is not None and hashlib.sha256(data).hexdigest() != indexed):
             return f"{path} has changed since it was indexed; run /reindex"
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [

@@ -51,6 +51,18 @@ def test_open_reads_a_latin1_source_and_reports_a_vanished_one(fake_models: Scri
     assert "Retrieving 3 passages per question." in result.output
 
 
+def test_open_names_a_source_edited_since_indexing_instead_of_showing_shifted_lines(  # type: ignore[no-untyped-def]
+    fake_models: ScriptedGenerator, tmp_path
+) -> None:
+    corpus = _seed_copy(tmp_path)
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    source = corpus / "000_8d13b83e7b516537.txt"
+    source.write_text("New first line.\n\n" + source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["chat"], input="How long did Kerry and Lavrov talk in Geneva?\n/open 1\n")
+    assert result.exit_code == 0, result.output
+    assert f"{source} has changed since it was indexed; run /reindex" in result.output
+
+
 def test_library_errors_inside_chat_are_one_line_and_the_session_goes_on(fake_models: ScriptedGenerator, isolated_index) -> None:  # type: ignore[no-untyped-def]
     from rag.store import write_lock
 

@@ -260,3 +260,25 @@ def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_
     assert totals == [80] and sum(done) == 80 and max(sizes) == 16 and sum(sizes) == 80
     # the search-index step reports its progress too, and reaches its total
     assert building and all(total >= 80 and sum(steps) == total for total, steps in building)
+
+
+def test_an_index_kept_inside_its_corpus_is_not_indexed_itself(fake_models: ScriptedGenerator, corpus: Path) -> None:
+    inside = corpus / "idx"
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus), "--index", str(inside)]).exit_code == 0
+    result = runner.invoke(app, ["index", str(corpus), "--index", str(inside)])
+    assert result.exit_code == 0 and "nothing changed" in result.output
+    assert not any(name.startswith("idx/") for name in open_index(inside).files())
+
+
+def test_indexing_another_folder_into_an_index_says_what_it_drops(fake_models: ScriptedGenerator, corpus: Path,
+                                                                 tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("The harbour opens at dawn.\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["index", str(other)])
+    assert result.exit_code == 0
+    assert f"held the index of {corpus.resolve()}; it now holds {other.resolve()} instead, and the 5 files" in result.output
+    assert "files: 1 added, 0 changed, 5 removed" in result.output
