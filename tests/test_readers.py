@@ -192,3 +192,34 @@ def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_pat
     write_html(folder / "report.pdf")  # replaced after indexing
     result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
     assert "report.pdf changed since it was indexed; run /reindex" in result.output
+
+
+def test_pdf_keeps_a_repeated_heading_and_a_repeated_last_body_line(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def header(self) -> None:
+            self.set_font("helvetica", size=9)
+            self.cell(0, 8, "ACME Confidential Report", align="C")
+            self.ln(12)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 10, f"Page {self.page_no()}", align="C")
+
+    pdf = Report()
+    for chapter in (1, 2, 3):
+        pdf.add_page()
+        pdf.set_font("helvetica", "B", 16)
+        pdf.multi_cell(0, 8, f"Chapter {chapter}")
+        pdf.ln(3)
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 6, f"In chapter {chapter} the inspectors counted broken valves in the pump-\n"
+                             "house and recommended replacement within six weeks of the survey date.")
+    pdf.output(str(tmp_path / "chapters.pdf"))
+    result = readers.read(tmp_path / "chapters.pdf")
+    body = texts(result)
+    assert [b.text for b in result.blocks if b.kind == "heading"] == ["Chapter 1", "Chapter 2", "Chapter 3"]
+    assert all(text.endswith("within six weeks of the survey date.") for text in body if text.startswith("In chapter"))
+    assert not any("ACME" in text or text.startswith("Page ") for text in body)

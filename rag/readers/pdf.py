@@ -117,7 +117,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
     blocks: list[Block] = []
     heading: str | None = None
     for number, lines in enumerate(pages, start=1):
-        kept = [line for i, line in enumerate(lines) if not _is_furniture(lines, i, running)]
+        kept = [line for i, line in enumerate(lines) if not _is_furniture(lines, i, running, body_size, spacing)]
         for group in _paragraphs(kept, body_size, spacing):
             text = _join(group)
             if not text:
@@ -148,11 +148,23 @@ def _running_lines(pages: list[list[_Line]]) -> set[str]:
     return {key for key, count in counts.items() if count >= needed}
 
 
-def _is_furniture(lines: list[_Line], index: int, running: set[str]) -> bool:
+def _is_furniture(lines: list[_Line], index: int, running: set[str], body_size: float, spacing: float) -> bool:
+    """A page number or running header/footer line at the page's edge. Not a line set larger than
+    the body text ("Chapter 3" under a running header is a heading), and a line one in from the
+    edge only when the edge line beside it is furniture too and the line stands apart from the
+    body (a body line that happens to repeat on every page sits one line-spacing from the next)."""
     if index not in _edges(lines):
         return False
-    text = lines[index].text
-    return _key(text) in running or bool(_PAGE_NUMBER.match(text.strip()))
+    line = lines[index]
+    if line.size > body_size * HEADING_SIZE:
+        return False
+    edge = 0 if index < len(lines) / 2 else len(lines) - 1
+    if index != edge:
+        toward_body = index + 1 if edge == 0 else index - 1
+        detached = spacing <= 0 or abs(lines[toward_body].y - line.y) > 1.5 * spacing
+        if not (_is_furniture(lines, edge, running, body_size, spacing) and detached):
+            return False
+    return _key(line.text) in running or bool(_PAGE_NUMBER.match(line.text.strip()))
 
 
 def _body_size(pages: list[list[_Line]]) -> float:
