@@ -223,3 +223,11 @@ def test_pdf_keeps_a_repeated_heading_and_a_repeated_last_body_line(tmp_path: Pa
     assert [b.text for b in result.blocks if b.kind == "heading"] == ["Chapter 1", "Chapter 2", "Chapter 3"]
     assert all(text.endswith("within six weeks of the survey date.") for text in body if text.startswith("In chapter"))
     assert not any("ACME" in text or text.startswith("Page ") for text in body)
+
+
+def test_an_html_fragment_is_read_as_its_visible_text(tmp_path: Path) -> None:
+    (tmp_path / "note.htm").write_text("<div>Quick note: the vending machine on floor four takes only coins."
+                                       "<script>var hidden = 1;</script></div>")
+    result = readers.read(tmp_path / "note.htm")
+    assert texts(result) == ["Quick note: the vending machine on floor four takes only coins."]
+    assert result.warnings == ("note.htm: no main text found; indexed all of the page's visible text",)

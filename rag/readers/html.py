@@ -34,12 +34,31 @@ def read_html(path: Path, name: str) -> ReadResult:
     blocks = _xml_blocks(xml) if xml else []
     warnings: list[str] = []
     if not blocks:
-        blocks = [Block(line) for line in (one_line(t) for t in (trafilatura.html2txt(data) or "").split("\n")) if line]
+        text = trafilatura.html2txt(data) or _visible_text(data)
+        blocks = [Block(line) for line in (one_line(t) for t in text.split("\n")) if line]
         if blocks:
             warnings.append(f"{name}: no main text found; indexed all of the page's visible text")
     if not blocks:
         raise Unreadable("no text in the page")
     return ReadResult("html", tuple(blocks), tuple(warnings))
+
+
+def _visible_text(data: bytes) -> str:
+    """The text of a fragment (`<div>...</div>`, a bare `<p>`, plain text saved as .html), which
+    trafilatura reads as no page at all: every element's text but scripts and styles, one line per
+    element that ends in a line break or a block."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        root = lxml.html.fromstring(data)
+    except (etree.ParserError, ValueError):
+        return ""
+    for element in root.xpath("//script|//style|//noscript|//template"):
+        element.drop_tree()
+    for element in root.iter("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote"):
+        element.tail = "\n" + (element.tail or "")
+    return root.text_content()
 
 
 def _xml_blocks(xml: str) -> list[Block]:
