@@ -231,3 +231,12 @@ def test_an_html_fragment_is_read_as_its_visible_text(tmp_path: Path) -> None:
     result = readers.read(tmp_path / "note.htm")
     assert texts(result) == ["Quick note: the vending machine on floor four takes only coins."]
     assert result.warnings == ("note.htm: no main text found; indexed all of the page's visible text",)
+
+
+def test_markdown_front_matter_is_not_a_heading_and_lines_stay_true(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("---\ntitle: Harbor Notes\nauthor: Ann\n---\n\n# Mooring\n\nBoats moor at pier 4.\n")
+    document = read_document(tmp_path, tmp_path / "notes.md")[0]
+    assert document is not None
+    assert [(document.text[p.start:p.end], p.start_line, p.heading) for p in document.paragraphs] == [
+        ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
+    ]

@@ -9,6 +9,7 @@ per line" text, as in rag/corpus.py's rule for .txt files.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rag.readers.base import Block, ReadResult, Unreadable, decode_text
@@ -32,7 +33,7 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     text = decode_text(data, name, warnings)
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = MarkdownIt("commonmark").enable("table").parse(_without_front_matter(text))
     lines = _line_offsets(text)
     blocks: list[Block] = []
     heading: str | None = None
@@ -54,6 +55,20 @@ def read_markdown(path: Path, name: str) -> ReadResult:
             blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type]))
     blocks = [b for b in blocks if b.span and b.span[0] < b.span[1]]
     return ReadResult("markdown", tuple(blocks), tuple(warnings), source=text)
+
+
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(?:.*\r?\n){0,200}?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)")
+
+
+def _without_front_matter(text: str) -> str:
+    """The text with a leading YAML front matter block (Jekyll, Hugo, MkDocs) blanked out, line
+    breaks kept so every offset still points into the file: parsed as Markdown, its `---` and
+    `title: ...` lines made a setext heading that every citation of the file was put under."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return text
+    blanked = re.sub(r"[^\r\n]", " ", match.group(0))
+    return blanked + text[match.end():]
 
 
 def _line_offsets(text: str) -> list[int]:
