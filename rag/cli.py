@@ -236,11 +236,11 @@ def extract(
     from rag.render import document_text
 
     document, warnings = read_document(file.parent, file)
+    if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
+        raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
     err = _stderr()
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    if document is None:
-        raise fail(f"no text read from {file}")
     typer.echo(document_text(document))
 
 

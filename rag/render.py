@@ -66,8 +66,12 @@ def paragraph_context(document: Document, number: int, around: int) -> str:
 
 
 def document_text(document: Document) -> str:
-    """Every paragraph as rag reads it, labelled with its location, for `rag extract`."""
-    return "\n".join(f"{_paragraph_label(p)} | {document.paragraph_text(p)}" for p in document.paragraphs)
+    """Every paragraph as rag reads it, labelled with its location, for `rag extract`: one line
+    each, its words joined by single spaces as the Sources list prints quotes (a hard-wrapped or
+    CRLF file's paragraph would otherwise spill over several lines, breaking `| grep -F`)."""
+    return "\n".join(
+        f"{_paragraph_label(p)} | {' '.join(document.paragraph_text(p).split())}" for p in document.paragraphs
+    )
 
 
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:

@@ -183,6 +183,16 @@ def test_extract_prints_what_is_indexed_with_locations(folder: Path) -> None:
     assert "p.2 ¶3 | The dredging contract went to Marlow Dredging for 3.2 million pounds." in result.output
 
 
+def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_error(tmp_path: Path) -> None:
+    (tmp_path / "wrapped.txt").write_bytes(b"The harbour opens\r\nat dawn.\r\n\r\nSecond.\r\n")
+    result = runner.invoke(app, ["extract", str(tmp_path / "wrapped.txt")])
+    assert result.output == "¶1 | The harbour opens at dawn.\n¶2 | Second.\n"
+    (tmp_path / "broken.docx").write_bytes(b"PK not a zip")
+    result = runner.invoke(app, ["extract", str(tmp_path / "broken.docx")])
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
+    assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: skipped broken.docx: ")
+
+
 def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
