@@ -209,15 +209,15 @@ def index_report_text(report: IndexReport) -> str:
                ("removed", report.removed)) for name in names]
     if report.dry_run:
         if report.up_to_date:
-            return f"Up to date: {report.files} files; nothing would be embedded (dry run, nothing written)."
+            return f"Up to date: {_count(report.files, 'file')}; nothing would be embedded (dry run, nothing written)."
         return "\n".join([
-            f"Would index {report.files} files: {len(report.added)} added, {len(report.changed)} changed, "
+            f"Would index {_count(report.files, 'file')}: {len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.removed)} removed (dry run, nothing written)",
             *changes,
-            f"{report.chunks} passages from added and changed files, {report.embedded} of them to embed",
+            f"{_count(report.chunks, 'passage')} from added and changed files, {report.embedded} of them to embed",
         ])
     summary = (
-        f"Indexed {report.files} files, {report.chunks} passages "
+        f"Indexed {_count(report.files, 'file')}, {_count(report.chunks, 'passage')} "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
     )
     if report.up_to_date:

@@ -71,7 +71,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
         "decoded latin.md as Latin-1: it is not valid UTF-8",
         "skipped binary.txt: binary file",
         "skipped broken.pdf: broken PDF (PdfStreamError: Stream has ended unexpectedly)",
-        "skipped empty.txt: empty file",
+        "skipped empty.txt: only blank space",
     ]
 
 

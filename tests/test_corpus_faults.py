@@ -101,7 +101,7 @@ def test_file_vanishing_while_indexing_is_skipped(fake_models: ScriptedGenerator
     result = runner.invoke(app, ["index", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "warning: skipped goes.txt: No such file or directory" in result.output
-    assert "Indexed 1 files" in result.output
+    assert "Indexed 1 file" in result.output
 
 
 def test_a_50_mb_file(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     result = runner.invoke(app, ["index", str(corpus), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "1 added, 0 changed, 0 removed (dry run, nothing written)" in result.output
-    assert "  added new.txt" in result.output and "1 passages from added and changed files, 1 of them to embed" in result.output
+    assert "  added new.txt" in result.output and "1 passage from added and changed files, 1 of them to embed" in result.output
 
 
 def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, corpus: Path) -> None:

@@ -77,6 +77,6 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
     if encoding == "latin-1":
         warnings.append(f"decoded {name} as Latin-1: it is not valid UTF-8")
     if not text.strip():
-        warnings.append(f"skipped {name}: empty file")
+        warnings.append(f"skipped {name}: {'empty file' if not text else 'only blank space'}")
         return None
     return text
