@@ -105,6 +105,18 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     return groups
 
 
+def _word_windows(text: str, span: tuple[int, int], max_words: int) -> list[tuple[int, int]]:
+    """A sentence longer than max_words cut into runs of max_words words (a transcript or a table
+    row with no full stop would otherwise be one chunk whose end the embedding never sees)."""
+    words = [m.span() for m in re.finditer(r"\S+", text[span[0] : span[1]])]
+    if len(words) <= max_words:
+        return [span]
+    return [
+        (span[0] + words[i][0], span[0] + words[min(i + max_words, len(words)) - 1][1])
+        for i in range(0, len(words), max_words)
+    ]
+
+
 def _pack_sentences(
     text: str, sentences: list[tuple[int, int]], max_words: int, overlap: int
 ) -> list[tuple[int, int]]:
@@ -159,7 +171,12 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
         if _word_count(document.span(start, end)) <= settings.max_words:
             spans = [(start, end)]
         else:
-            sentences = [s for p in group for s in sentence_spans(document.text, p.start, p.end)]
+            sentences = [
+                piece
+                for p in group
+                for s in sentence_spans(document.text, p.start, p.end)
+                for piece in _word_windows(document.text, s, settings.max_words)
+            ]
             spans = _pack_sentences(
                 document.text, sentences, settings.max_words, settings.overlap_sentences
             )

@@ -50,3 +50,13 @@ def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
 def test_sentence_spans_keep_quotes_and_abbreviation_numbers() -> None:
     text = 'He said "stop." Then 5 1/2 years passed. Done'
     assert [text[a:b] for a, b in sentence_spans(text)] == ['He said "stop."', "Then 5 1/2 years passed.", "Done"]
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_into_word_runs() -> None:
+    from rag.corpus import Document, split_paragraphs
+
+    settings = dataclasses.replace(ChunkSettings(), max_words=100)
+    text = " ".join(f"w{i}" for i in range(250)) + "\n"
+    chunks = chunk_document(Document("row.txt", text, "x", split_paragraphs(text)), settings)
+    assert [len(c.text.split()) for c in chunks] == [100, 100, 50]
+    assert chunks[1].text.startswith("w100 ") and chunks[-1].text.endswith("w249")
