@@ -250,3 +250,19 @@ def test_markdown_front_matter_is_not_a_heading_and_lines_stay_true(tmp_path: Pa
     assert [(document.text[p.start:p.end], p.start_line, p.heading) for p in document.paragraphs] == [
         ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
     ]
+
+
+def test_a_small_html_table_with_header_cells_is_kept_in_place(tmp_path: Path) -> None:
+    (tmp_path / "ferry.html").write_text(
+        "<!DOCTYPE html><html><head><title>Ferry timetable</title></head><body>\n<h1>Ferry timetable</h1>\n"
+        "<h2>Summer</h2>\n<p>The first ferry leaves at 06:15 and the last returns at 23:40.</p>\n"
+        "<table><tr><th>Route</th><th>Minutes</th></tr><tr><td>Ost&ndash;West</td><td>35</td></tr></table>\n"
+        "<pre>code line one\ncode line two</pre>\n"
+        "<ul><li>Bikes travel free.</li><li>Dogs need a &lt;leash&gt;.</li></ul>\n"
+        "<h2>Winter</h2>\n<p>In winter only three crossings run each day, weather permitting.</p>\n</body></html>\n"
+    )
+    result = readers.read(tmp_path / "ferry.html")
+    body = texts(result)
+    at = body.index("The first ferry leaves at 06:15 and the last returns at 23:40.")
+    assert body[at + 1 : at + 3] == ["Route | Minutes", "Ost–West | 35"]
+    assert "Winter" in body and "Bikes travel free." in body

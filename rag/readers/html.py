@@ -27,11 +27,9 @@ def read_html(path: Path, name: str) -> ReadResult:
         data = path.read_bytes()
     except OSError as error:
         raise Unreadable(error.strerror or str(error)) from error
-    xml = trafilatura.extract(
-        data, output_format="xml", include_tables=True, include_comments=False,
-        include_formatting=False, favor_recall=True, with_metadata=False,
-    )
-    blocks = _xml_blocks(xml) if xml else []
+    blocks = _main_blocks(data, favor_recall=True)
+    if b"<table" in data.lower() and not any(b.kind == "table_row" for b in blocks):
+        blocks = _with_tables(blocks, _main_blocks(data, favor_recall=False))
     warnings: list[str] = []
     if not blocks:
         text = trafilatura.html2txt(data) or _visible_text(data)
@@ -41,6 +39,46 @@ def read_html(path: Path, name: str) -> ReadResult:
     if not blocks:
         raise Unreadable("no text in the page")
     return ReadResult("html", tuple(blocks), tuple(warnings))
+
+
+def _main_blocks(data: bytes, *, favor_recall: bool) -> list[Block]:
+    import trafilatura
+
+    xml = trafilatura.extract(
+        data, output_format="xml", include_tables=True, include_comments=False,
+        include_formatting=False, favor_recall=favor_recall, with_metadata=False,
+    )
+    return _xml_blocks(xml) if xml else []
+
+
+def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
+    """Favouring recall, trafilatura drops some small tables (one with <th> header cells) that
+    its precise reading keeps, while the precise reading drops headings and lists. The precise
+    reading's table rows are put into the recall reading after the paragraph they follow there
+    (at the end when it is not found), under that paragraph's heading."""
+    merged = list(blocks)
+    cursor = 0
+    anchor: str | None = None
+    run: list[Block] = []
+
+    def place() -> None:
+        nonlocal cursor
+        at = next((i + 1 for i in range(cursor, len(merged)) if merged[i].text == anchor), len(merged))
+        heading = merged[at - 1].heading if at else None
+        merged[at:at] = [Block(row.text, row.page, heading, row.kind) for row in run]
+        cursor = at + len(run)
+        run.clear()
+
+    for block in precise:
+        if block.kind == "table_row":
+            run.append(block)
+            continue
+        if run:
+            place()
+        anchor = block.text
+    if run:
+        place()
+    return merged
 
 
 def _visible_text(data: bytes) -> str:
