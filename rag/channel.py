@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import socket
 import stat
@@ -22,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
+from rag.errors import SettingsError
 
 PROTOCOL = 1
 DEFAULT_IDLE_SECONDS = 600.0
+MIN_IDLE_SECONDS = 1.0
+MAX_IDLE_SECONDS = 7 * 24 * 3600.0
 FOLDER = ".server"
 SOCKET = "sock"
 LOCK = "lock"
@@ -62,9 +66,24 @@ def folder(index_dir: Path) -> Path:
 
 
 def idle_seconds() -> float:
-    """RAG_SERVER_IDLE, else the default of ten minutes."""
-    value = os.environ.get("RAG_SERVER_IDLE")
-    return float(value) if value else DEFAULT_IDLE_SECONDS
+    """RAG_SERVER_IDLE, else the default of ten minutes.
+
+    Raises:
+        SettingsError: it is not a number of seconds from 1 to a week.
+    """
+    value = os.environ.get("RAG_SERVER_IDLE", "").strip()
+    if not value:
+        return DEFAULT_IDLE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not MIN_IDLE_SECONDS <= seconds <= MAX_IDLE_SECONDS:  # NaN fails too
+        raise SettingsError(
+            f"RAG_SERVER_IDLE={value} is not a number of seconds from {MIN_IDLE_SECONDS:g} to {MAX_IDLE_SECONDS:g}; "
+            f"set it to one such as {DEFAULT_IDLE_SECONDS:g} or unset it"
+        )
+    return seconds
 
 
 def private_folder(index_dir: Path) -> Path:
@@ -168,6 +187,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
         "chunking": dataclasses.asdict(settings.chunking),
         "store": settings.store,
         "prompt_cache_mb": settings.prompt_cache_mb,
+        "state_dir": str(settings.state_dir.resolve()) if settings.state_dir else None,
     }
 
 

@@ -28,21 +28,21 @@ INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
 
 IndexOption = Annotated[
     Path | None,
-    typer.Option("--index", help="Index directory [env RAG_INDEX; default .rag]", show_default=False),
+    typer.Option("--index", help="Index directory (env RAG_INDEX; default .rag)", show_default=False),
 ]
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", help="GGUF model file [env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B]", show_default=False),
+    typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False),
 ]
-KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve [default 4]", show_default=False)]
+KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (env RAG_TOP_K; default 6)", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
 NoServerOption = Annotated[
-    bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server [env RAG_NO_SERVER=1]")
+    bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)")
 ]
 StoreOption = Annotated[
     str | None,
-    typer.Option("--store", help="Where the index lives: faiss, or milvus:URI (milvus:./rag.db, milvus:http://HOST:19530) [env RAG_STORE; default faiss]",
+    typer.Option("--store", help="Where the index lives: faiss, or milvus:URI (milvus:./rag.db, milvus:http://HOST:19530) (env RAG_STORE; default faiss)",
                  show_default=False, callback=lambda value: check_store(value)),
 ]
 RayOption = Annotated[bool, typer.Option("--ray", help="Fan the work out over Ray workers (a local cluster unless --ray-address or RAY_ADDRESS)")]
@@ -52,7 +52,7 @@ RayAddressOption = Annotated[
 WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=1024, help="Ray workers, each with its own models")]
 ThresholdOption = Annotated[
     float | None,
-    typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) [env RAG_ABSTAIN_THRESHOLD]", show_default=False),
+    typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) (env RAG_ABSTAIN_THRESHOLD)", show_default=False),
 ]
 
 
@@ -295,7 +295,12 @@ def ask(
     notice_if_stale(settings)
     stream = sys.stdout.isatty() and not json_output
     printer = _StreamPrinter() if stream else None
-    answer = client.ask(settings, question, k=k, mode=mode, on_token=printer, use_server=client.enabled(no_server))
+    try:
+        answer = client.ask(settings, question, k=k, mode=mode, on_token=printer, use_server=client.enabled(no_server))
+    except BaseException:  # Ctrl-C or an error mid-draft: the terminal must not stay dim
+        if printer is not None:
+            printer.abandon()
+        raise
     if json_output:
         typer.echo(answer_json(answer))
     elif printer is not None:
@@ -541,7 +546,7 @@ def server_stop(index: IndexOption = None) -> None:
 @server_app.command("start")
 @handles_errors
 def server_start(
-    idle: Annotated[float | None, typer.Option("--idle", min=1, help="Stop after this many idle seconds [env RAG_SERVER_IDLE; default 600]", show_default=False)] = None,
+    idle: Annotated[float | None, typer.Option("--idle", min=1, max=7 * 24 * 3600, help="Stop after this many idle seconds (env RAG_SERVER_IDLE; default 600)", show_default=False)] = None,
     index: IndexOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -564,6 +569,14 @@ class _StreamPrinter:
         sys.stdout.write(pending_piece(piece, not self.streamed))
         sys.stdout.flush()
         self.streamed += piece
+
+    def abandon(self) -> None:
+        """End a draft cut short: normal text again, on a new line, marked as no answer."""
+        from rag.render import RESET
+
+        if self.streamed:
+            sys.stdout.write(RESET + "\n(stopped: no answer)\n")
+            sys.stdout.flush()
 
     def finish(self, answer: Any) -> None:
         import shutil

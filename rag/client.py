@@ -37,7 +37,7 @@ class Unavailable(Exception):
 
 def enabled(no_server: bool = False) -> bool:
     """Whether to use the server: not with --no-server or RAG_NO_SERVER=1."""
-    return not no_server and os.environ.get("RAG_NO_SERVER", "").lower() not in ("1", "true", "yes")
+    return not no_server and os.environ.get("RAG_NO_SERVER", "").strip().lower() not in ("1", "true", "yes", "on")
 
 
 def ask(
@@ -93,8 +93,12 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
 
     Raises:
         Unavailable: no server could serve it; answer in-process.
+        SettingsError: RAG_SERVER_IDLE is not a number of seconds.
         RagError: the server answered with an error the in-process path would give too.
     """
+    channel.idle_seconds()  # a bad RAG_SERVER_IDLE is the user's to fix, not a server that never starts
+    if request["command"] == "ask" and not settings.model_path.is_file():
+        raise Unavailable("no such model: the in-process path says so, and a warm server keeps its own")
     if settings.store != DEFAULT_STORE or not channel.has_index(settings.index_dir):
         raise Unavailable("no local index (a Milvus store is opened in-process): the in-process path says so")
     request = {

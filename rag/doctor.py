@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,19 +221,17 @@ def corpus_changes(
 
 
 def check_server(index_dir: Path) -> Check:
-    """A warm server answers on a socket in the index folder; none running is fine."""
-    sockets = sorted(index_dir.glob("*.sock")) if index_dir.is_dir() else []
-    if not sockets:
-        return Check("server", True, "not running")
-    for path in sockets:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-            client.settimeout(1.0)
-            try:
-                client.connect(str(path))
-            except OSError:
-                continue
-            return Check("server", True, f"running on {path}")
-    return Check("server", True, f"not running (stale socket {sockets[0]} is replaced on the next start)")
+    """A warm server answers on the socket in INDEX/.server; none running is fine."""
+    from rag import channel, client
+
+    status = client.status(index_dir)
+    if status is not None:
+        model = "LLM loaded" if status.llm_loaded else "LLM not loaded yet"
+        return Check("server", True, f"running (pid {status.pid}, {model}; `rag server status` for more)")
+    path = channel.folder(index_dir) / channel.SOCKET
+    if path.is_socket():
+        return Check("server", True, f"not running (the socket {path} left by a stopped server is replaced on the next start)")
+    return Check("server", True, "not running")
 
 
 def check_disk(index_dir: Path) -> Check:

@@ -133,7 +133,7 @@ def read_manifest(index_dir: Path) -> Manifest:
         data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); {REBUILD_DAMAGED}"
+            f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}"
         ) from error
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         version = data.get("format_version") if isinstance(data, dict) else None
@@ -142,13 +142,13 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexMismatchError(
             f"the index has format {version}, this rag reads {FORMAT_VERSION}; "
             + ("it was written by a newer rag: upgrade rag, or " if newer else "")
-            + rebuild_hint(root)
+            + rebuild_hint(root, index_dir)
         )
     try:
         return Manifest(**data)
     except TypeError as error:
         raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); {REBUILD_DAMAGED}"
+            f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}"
         ) from error
 
 
@@ -165,11 +165,8 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
 
 
-REBUILD_DAMAGED = "rebuild it with `rag index DIR --rebuild`"
-
-
-def damaged_index(index_dir: Path, error: Exception) -> IndexNotFoundError:
-    return IndexNotFoundError(f"the index at {index_dir} is damaged ({error}); {REBUILD_DAMAGED}")
+def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -> IndexNotFoundError:
+    return IndexNotFoundError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
 
 
 def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -181,7 +178,8 @@ def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as error:
-            raise damaged_index(self.index_dir, error) from error
+            manifest = getattr(self, "manifest", None)
+            raise damaged_index(self.index_dir, error, manifest.corpus_root if manifest else "DIR") from error
 
     return checked
 
@@ -245,12 +243,12 @@ class FaissStore:
             keyword = KeywordIndex.load(generation / "keyword")
             vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
         except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
-            raise damaged_index(index_dir, error) from error
+            raise damaged_index(index_dir, error, manifest.corpus_root) from error
         dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
             labels is not None and len(labels) != dense.ntotal
         ):
-            raise IndexNotFoundError(f"the index at {index_dir} is inconsistent; {REBUILD_DAMAGED}")
+            raise IndexNotFoundError(f"the index at {index_dir} is inconsistent; {rebuild_hint(manifest.corpus_root, index_dir, rebuild=True)}")
         return cls(manifest, meta, dense, keyword, vectors, generation, labels)
 
     @property

@@ -83,10 +83,15 @@ class Engine:
         started = time.perf_counter()
         embedder = embedder or models.make_embedder(settings)
         embedder_seconds = time.perf_counter() - started
-        check_compatible(index.manifest, embedder.name, settings.chunking)
+        check_compatible(index.manifest, embedder.name, settings.chunking, settings.index_dir)
         engine = cls(settings, index, embedder, generator_factory)
         engine.load_timings = {"index_load": index_seconds, "embedder_load": embedder_seconds}
         return engine
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Take a request's per-question settings (k, threshold, re-scoring pool, ...) in a warm engine."""
+        self.settings = settings
+        self.retriever.rerank_pool = settings.rerank_pool
 
     def _asks(self, check: str) -> bool:
         """Whether to spend a prompt on one of the model's yes/no checks."""

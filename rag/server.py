@@ -205,7 +205,7 @@ class Server:
         except RagError as error:  # the client loads in-process, which words it with its own paths
             channel.send(connection, {"error": str(error), "during": "load"})
             return
-        engine.settings = wire.from_dict(Settings, request["settings"])  # k, threshold, ... as asked
+        engine.reconfigure(wire.from_dict(Settings, request["settings"]))
         try:
             if request["command"] == "search":
                 hits = engine.search(request["query"], request.get("k"), request.get("mode", "hybrid"))
@@ -312,8 +312,11 @@ def _lock_or_wait(lock: Any, index_dir: Path) -> None:
             return
         except BlockingIOError:
             pass
-        with contextlib.suppress(OSError):
+        try:
             channel.connect(index_dir).close()
+        except OSError:
+            pass  # not listening yet, or stopping
+        else:
             raise channel.ChannelError("another server is already running for this index")
         if time.monotonic() > deadline:
             raise channel.ChannelError("another server holds the lock")

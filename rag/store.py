@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rag.chunking import Chunk
-from rag.config import DEFAULT_STORE, ChunkSettings, milvus_uri
+from rag.config import DEFAULT_INDEX_DIR, DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, RagError
 
@@ -144,11 +144,13 @@ class IndexWriter(Protocol):
     def abort(self) -> None: ...
 
 
-def rebuild_hint(corpus_root: str) -> str:
-    return f"rebuild it with `rag index {corpus_root}`"
+def rebuild_hint(corpus_root: str, index_dir: Path | None = None, *, rebuild: bool = False) -> str:
+    """The command that rebuilds the index, naming --index when it is not the default one."""
+    index = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+    return f"rebuild it with `rag index {corpus_root}{index}" + (" --rebuild`" if rebuild else "`")
 
 
-def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSettings) -> None:
+def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSettings, index_dir: Path | None = None) -> None:
     """Refuse an index that the current code or settings would not have built.
 
     Raises:
@@ -157,17 +159,17 @@ def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSe
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index has format {manifest.format_version}, this rag reads {FORMAT_VERSION}; "
-            + rebuild_hint(manifest.corpus_root)
+            + rebuild_hint(manifest.corpus_root, index_dir)
         )
     if manifest.embedding_model != embedding_model:
         raise IndexMismatchError(
             f"the index was built with {manifest.embedding_model}, not {embedding_model}; "
-            + rebuild_hint(manifest.corpus_root)
+            + rebuild_hint(manifest.corpus_root, index_dir)
         )
     if manifest.chunking != dataclasses.asdict(chunking):
         raise IndexMismatchError(
             f"the index was built with chunk settings {manifest.chunking}; "
-            + rebuild_hint(manifest.corpus_root)
+            + rebuild_hint(manifest.corpus_root, index_dir)
         )
 
 

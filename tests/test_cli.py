@@ -125,3 +125,21 @@ def test_unwritable_index_directory_is_one_clear_line(fake_models: ScriptedGener
         locked.mkdir(mode=0o555)
         result = runner.invoke(app, ["index", str(SEEDS), "--index", str(locked)])
         assert result.output == f"error: cannot write to {locked} (Permission denied); pass a writable folder with --index or RAG_INDEX\n"
+
+
+def test_a_draft_cut_short_on_a_terminal_leaves_normal_text_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer.testing
+
+    from rag import client
+    from rag.render import DIM, RESET
+
+    def interrupted(settings: object, question: str, *, on_token: object = None, **options: object) -> None:
+        assert callable(on_token)
+        on_token("Syria's ambassador is")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(typer.testing._NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+    monkeypatch.setattr(client, "ask", interrupted)
+    result = runner.invoke(app, ["ask", "Who is Syria's ambassador to the UN?"])
+    assert result.exit_code == 130
+    assert result.stdout == f"{DIM}Syria's ambassador is{RESET}\n(stopped: no answer)\n"

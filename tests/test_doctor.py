@@ -2,6 +2,7 @@
 
 import json
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -86,15 +87,31 @@ def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.Monk
     assert check_index(settings).detail == f"format 99, this rag reads {rag.store.FORMAT_VERSION}"
 
 
-def test_server_socket_running_stale_or_absent(tmp_path: Path) -> None:
+def test_server_running_stale_or_absent(tmp_path: Path) -> None:
+    from rag import channel
+
     assert check_server(tmp_path / "none").detail == "not running"
-    path = tmp_path / "server.sock"
+    path = channel.private_folder(tmp_path) / channel.SOCKET
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(path))
         server.listen()
-        assert check_server(tmp_path).detail == f"running on {path}"
+        answering = threading.Thread(target=_answer_status, args=(server,), daemon=True)
+        answering.start()
+        assert check_server(tmp_path).detail.startswith("running (pid 7, LLM not loaded yet")
+        answering.join()
     check = check_server(tmp_path)  # closed, the file left behind
-    assert check.ok and check.detail.startswith(f"not running (stale socket {path}")
+    assert check.ok and check.detail.startswith(f"not running (the socket {path} left by a stopped server")
+
+
+def _answer_status(server: socket.socket) -> None:
+    """One reply as the real server gives it to a status request."""
+    from rag import channel, wire
+
+    connection, _ = server.accept()
+    with connection:
+        next(channel.messages(connection))
+        status = channel.ServerStatus(7, 1.0, 600.0, "idx", 3, "m.gguf", False, 1.0, 1.0, 0)
+        channel.send(connection, {"status": wire.to_dict(status)})
 
 
 def test_low_disk_and_too_many_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

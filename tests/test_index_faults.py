@@ -40,7 +40,7 @@ def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: 
     damaged = next(p for p in built.iterdir() if (p.suffix == ".faiss") == (part == "dense") and p.suffix in (".faiss", ".sqlite"))
     damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 3])
     message = one_line_failure(rag("search", "Geneva"))
-    assert message.endswith("rebuild it with `rag index DIR --rebuild`")
+    assert message.endswith(f"rebuild it with `rag index {SEEDS} --index {built.parent} --rebuild`")
     if part == "dense":  # the folder is unchanged, and an update does not read the dense index
         assert rag("index", str(SEEDS)).returncode == 0
         assert rag("search", "Geneva").returncode == 1
@@ -52,7 +52,7 @@ def test_a_damaged_embedding_cache_is_one_line_then_set_aside_by_a_rebuild(built
     cache = next(isolated_index.glob("vectors-*.sqlite"))
     cache.write_bytes(cache.read_bytes()[:3000])
     message = one_line_failure(rag("search", "Geneva"))
-    assert "is damaged (database disk image is malformed); rebuild it with `rag index DIR --rebuild`" in message
+    assert "is damaged (database disk image is malformed); rebuild it with `rag index " in message and f"--index {isolated_index} --rebuild`" in message
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0, result.stderr
     assert f"the embedding cache {cache.name} was damaged; set aside as {cache.name}.damaged" in result.stderr

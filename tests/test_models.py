@@ -325,7 +325,9 @@ def test_a_file_that_is_not_a_gguf_is_one_clear_line(fake_models: ScriptedGenera
     assert result.output == f"error: {fake} is not a GGUF model file; run `make setup`, or pass --model PATH / set RAG_MODEL to a GGUF file\n"
 
 
-def test_index_built_with_another_embedding_model_says_rebuild(fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_built_with_another_embedding_model_says_rebuild(
+    fake_models: ScriptedGenerator, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
 
     class OtherEmbedder(type(__import__("conftest").FakeEmbedder())):  # type: ignore[misc]
@@ -334,4 +336,4 @@ def test_index_built_with_another_embedding_model_says_rebuild(fake_models: Scri
     monkeypatch.setattr("rag.embedding.MiniLMEmbedder", OtherEmbedder)
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 1
-    assert result.output == f"error: the index was built with fake-embedder, not other-embedder; rebuild it with `rag index {SEEDS}`\n"
+    assert result.output == f"error: the index was built with fake-embedder, not other-embedder; rebuild it with `rag index {SEEDS} --index {isolated_index}`\n"

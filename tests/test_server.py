@@ -339,3 +339,50 @@ def test_status_shows_the_prompt_cache_of_a_loaded_model() -> None:
     assert server_status_text(status, "/x/.rag").splitlines()[-1] == "prompt cache 3 prompts, 75 of 512 MB, 2 restored"
     without = dataclasses.replace(status, prompt_cache_budget_mb=0)
     assert "prompt cache" not in server_status_text(without, "/x/.rag")
+
+
+def test_a_mistyped_model_is_reported_without_replacing_the_warm_server(
+    settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve()
+    monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGeneratorStandIn)
+    result = CliRunner().invoke(app, ["ask", QUESTION, "--model", "/nowhere/typo.gguf"])
+    assert result.exit_code == 1 and "/nowhere/typo.gguf not found" in result.output
+    assert client.status(settings.index_dir).pid == os.getpid()  # type: ignore[union-attr]
+
+
+def test_each_request_brings_its_own_sentence_rescoring_pool(settings: Settings, serve: Callable[..., Server]) -> None:
+    server = serve()
+    client.search(settings, "Geneva")
+    assert server._engine.retriever.rerank_pool == settings.rerank_pool  # type: ignore[union-attr]
+    client.search(dataclasses.replace(settings, rerank_pool=0), "Geneva")
+    assert server._engine.retriever.rerank_pool == 0  # type: ignore[union-attr]
+    assert client.status(settings.index_dir).pid == os.getpid()  # type: ignore[union-attr]  # not replaced for it
+
+
+def test_a_second_server_for_the_same_index_says_one_is_running(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve()
+    second = Server(settings, make_embedder=lambda s: FakeEmbedder(), make_generator=lambda s: TimedGenerator())
+    started = time.monotonic()
+    with pytest.raises(channel.ChannelError, match="another server is already running"):
+        second.serve()
+    assert time.monotonic() - started < 2  # told at once, not after waiting out the lock
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-5", "ten", "1e9"])
+def test_a_bad_idle_timeout_is_one_line_naming_the_variable(settings: Settings, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_SERVER_IDLE", value)
+    result = CliRunner().invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: RAG_SERVER_IDLE={value} is not a number of seconds from 1 to 604800; set it to one such as 600 or unset it\n"
+    )
+    assert client.status(settings.index_dir) is None
+
+
+def test_rag_no_server_takes_the_usual_words_for_yes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in ("1", "true", "yes", "on", " ON "):
+        monkeypatch.setenv("RAG_NO_SERVER", value)
+        assert not client.enabled()
+    monkeypatch.setenv("RAG_NO_SERVER", "0")
+    assert client.enabled()

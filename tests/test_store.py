@@ -100,7 +100,7 @@ def test_old_format_index_is_refused_with_the_rebuild_command(isolated_index: Pa
     generation.mkdir(parents=True)
     (generation / "manifest.json").write_text('{"format_version": 1, "corpus_root": "/data/docs", "files": {}}')
     (isolated_index / "CURRENT").write_text("gen-old\n")
-    with pytest.raises(IndexMismatchError, match=r"format 1, this rag reads 3; rebuild it with `rag index /data/docs`"):
+    with pytest.raises(IndexMismatchError, match=r"format 1, this rag reads 3; rebuild it with `rag index /data/docs --index .*index`$"):
         load_index(isolated_index)
 
 
