@@ -57,9 +57,23 @@ def embedding_text(text: str, heading: str | None) -> str:
     A paragraph deep in a section rarely repeats the topic its heading names ("Default - 8MB"
     under "multipart_chunksize"); a question worded unlike the paragraph often names that topic.
     """
-    if heading and not text.lstrip().startswith(heading):
+    if heading and not _opens_with(text, heading):
         return f"{heading}\n{text}"
     return text
+
+
+def _opens_with(text: str, heading: str) -> bool:
+    """Whether heading is the chunk's first line or one of the headings it opens with (a section
+    and its first subsection, "## Installation" then "### As a plugin")."""
+    if text.lstrip().startswith(heading):
+        return True
+    for block in re.split(r"\n\s*\n", text.strip()):
+        found = heading_of(block)
+        if found is None:
+            return False
+        if found == heading:
+            return True
+    return False
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -86,10 +100,18 @@ def is_lead_in(text: str) -> bool:
 
 def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Paragraph]]:
     """Merge short paragraphs, lead-ins and a title-like first paragraph into the next one
-    (the last into the previous)."""
+    (the last into the previous).
+
+    Short text is not carried into the next section: a chunk that began under one heading and
+    held the next section's paragraphs would cite the first heading for them. It joins the
+    group before it in its own section, or stands alone.
+    """
     groups: list[list[Paragraph]] = []
     pending: list[Paragraph] = []
     for paragraph in document.paragraphs:
+        if pending and paragraph.heading != pending[-1].heading and _has_body(document, pending):
+            _close(groups, pending)
+            pending = []
         pending.append(paragraph)
         text = document.paragraph_text(paragraph)
         words = sum(_word_count(document.paragraph_text(p)) for p in pending)
@@ -103,6 +125,19 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         else:
             groups.append(pending)
     return groups
+
+
+def _has_body(document: Document, paragraphs: list[Paragraph]) -> bool:
+    """Whether any of paragraphs is text of its own, not only a heading, title or lead-in."""
+    return any(not is_lead_in(document.paragraph_text(p)) for p in paragraphs)
+
+
+def _close(groups: list[list[Paragraph]], short: list[Paragraph]) -> None:
+    """Put short text that ends its section after the group before it, when that group is in the same section."""
+    if groups and groups[-1][-1].heading == short[0].heading:
+        groups[-1].extend(short)
+    else:
+        groups.append(short)
 
 
 def _word_windows(text: str, span: tuple[int, int], max_words: int) -> list[tuple[int, int]]:
@@ -161,6 +196,15 @@ def document_title(document: Document) -> str | None:
     return None
 
 
+def _section(document: Document, paragraphs: list[Paragraph], title: str | None) -> str | None:
+    """The heading a chunk's text sits under: that of its first paragraph that is not itself a
+    heading (an empty section's heading leads into the next section), never the document's title."""
+    heading = next(
+        (p.heading for p in paragraphs if heading_of(document.paragraph_text(p)) is None), paragraphs[0].heading
+    )
+    return heading if heading != title else None
+
+
 def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     """Chunks of one document, in reading order."""
     lines = _LineIndex(document.text)
@@ -200,7 +244,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     format=document.format,
                     page=inside[0].page,
                     page_paragraph=inside[0].page_paragraph,
-                    heading=inside[0].heading if inside[0].heading != title else None,
+                    heading=_section(document, inside, title),
                 )
             )
     return chunks

@@ -36,6 +36,22 @@ def test_a_headline_is_not_embedded_with_every_paragraph_of_its_article() -> Non
     assert [c.heading for c in chunks] == [None]
 
 
+def test_short_text_ending_a_section_is_not_cited_under_it_for_the_next_section() -> None:
+    body = "The daemon reads its settings once at start and keeps them until it is restarted. "
+    text = (
+        "# Manual\n\nIntroduction to the daemon for every reader of this manual, old and new.\n\n"
+        f"## Settings\n\n{body}\n\nSee below.\n\n## Logging\n\nLogs rotate every night at two and are kept for a week.\n\n"
+        "## Empty\n\n## Limits\n\nShort.\n\n## Security\n\nThe socket is readable by its owner only, never by others.\n"
+    )
+    chunks = chunk_document(document(text), ChunkSettings(max_words=100, min_words=8))
+    by_heading = {c.heading: c.text for c in chunks}
+    assert by_heading["Settings"].endswith("See below.")  # joins its own section's paragraph before it
+    assert by_heading["Logging"].startswith("## Logging")
+    assert by_heading["Limits"].startswith("## Empty")  # an empty section's heading still leads on
+    assert by_heading["Limits"].endswith("Short.")  # alone: no paragraph of its own section before it
+    assert by_heading["Security"].startswith("## Security")
+
+
 def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
     sentences = [f"Sentence number {i} has exactly seven words." for i in range(10)]
     text = " ".join(sentences) + "\n"
