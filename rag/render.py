@@ -29,14 +29,19 @@ def _under(heading: str | None) -> str:
 
 def _where(
     file: str, fmt: str, paragraphs: str, lines: tuple[int, int],
-    page: int | None, page_paragraph: int | None, heading: str | None,
+    page: int | None, page_paragraph: int | None, heading: str | None, more_paragraphs: int = 0,
 ) -> str:
     """Where a reader finds a passage: lines in a text file, page and paragraph in a PDF,
-    paragraph and heading in HTML and DOCX (line numbers of extracted text mean nothing there)."""
+    paragraph and heading in HTML and DOCX (line numbers of extracted text mean nothing there).
+
+    A PDF passage of several paragraphs may cross a page, so it is told as its first paragraph
+    and how many follow it.
+    """
     if fmt in LINE_FORMATS:
         details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
-    where = f"p.{page} ¶{page_paragraph}" if page is not None else f"¶{paragraphs}"
+    more = f" and {more_paragraphs} more" if more_paragraphs else ""
+    where = f"p.{page} ¶{page_paragraph}{more}" if page is not None else f"¶{paragraphs}"
     under = _under(heading)
     return f"{file} {where}" + (f" ({under})" if under else "")
 
@@ -165,7 +170,7 @@ def hits_text(hits: list[Hit]) -> str:
         )
         where = _where(
             chunk.file, chunk.format, span, (chunk.start_line, chunk.end_line),
-            chunk.page, chunk.page_paragraph, chunk.heading,
+            chunk.page, chunk.page_paragraph, chunk.heading, chunk.last_paragraph - chunk.first_paragraph,
         )
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")

@@ -266,3 +266,16 @@ def test_a_small_html_table_with_header_cells_is_kept_in_place(tmp_path: Path) -
     at = body.index("The first ferry leaves at 06:15 and the last returns at 23:40.")
     assert body[at + 1 : at + 3] == ["Route | Minutes", "Ost–West | 35"]
     assert "Winter" in body and "Bikes travel free." in body
+
+
+def test_a_pdf_passage_of_several_paragraphs_is_located_by_its_first_and_a_count() -> None:
+    from rag.chunking import Chunk
+    from rag.render import hits_text
+    from rag.retrieval import Hit
+
+    chunk = Chunk(id="r.pdf#p4-6", file="r.pdf", first_paragraph=4, last_paragraph=6, start_line=9, end_line=14,
+                  start=0, end=30, text="Dredging began. It ended. Costs rose.", format="pdf", page=2, page_paragraph=3)
+    assert hits_text([Hit(chunk, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3 and 2 more  score 0.900")
+    alone = Chunk(id="r.pdf#p4", file="r.pdf", first_paragraph=4, last_paragraph=4, start_line=9, end_line=9,
+                  start=0, end=15, text="Dredging began.", format="pdf", page=2, page_paragraph=3)
+    assert hits_text([Hit(alone, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3  score 0.900")
