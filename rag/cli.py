@@ -199,16 +199,12 @@ def index(
     typer.echo(index_report_text(report))
 
 
-def index_option(settings: config.Settings) -> str:
-    """` --index DIR` when the index is not the default one, for commands suggested to the user."""
-    return "" if settings.index_dir == config.DEFAULT_INDEX_DIR else f" --index {settings.index_dir}"
-
 
 def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
     from rag.indexing import folder_changes, skipped_files
-    from rag.store import live_files, read_manifest
+    from rag.store import index_option, live_files, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
@@ -221,7 +217,7 @@ def notice_if_stale(settings: config.Settings) -> None:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
             f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}"
-            f"{index_option(settings)}`",
+            f"{index_option(settings.index_dir)}`",
             markup=False, soft_wrap=True,
         )
 

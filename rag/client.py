@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rag import channel, wire
 from rag.config import DEFAULT_STORE, Settings
 from rag.errors import IndexNotFoundError, RagError
+from rag.store import index_option
 
 if TYPE_CHECKING:
     from rag.pipeline import Answer
@@ -196,7 +197,7 @@ def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
         RagError: the server could not be started.
     """
     if not channel.has_index(settings.index_dir):
-        raise IndexNotFoundError(f"no index at {settings.index_dir}; build one with `rag index DIR`")
+        raise IndexNotFoundError(f"no index at {settings.index_dir}; build one with `rag index DIR{index_option(settings.index_dir)}`")
     try:
         try:
             connection = channel.connect(settings.index_dir)

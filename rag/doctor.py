@@ -31,13 +31,20 @@ class Check:
     fix: str = ""
 
 
+def _failed(name: str, error: RagError, fix: str) -> Check:
+    """A failed check from an error whose message ends with its own fix ("...; build one with ..."),
+    so the fix is not told twice; `fix` when the message has none."""
+    problem, _, own_fix = str(error).rpartition("; ")
+    return Check(name, False, problem, own_fix) if problem else Check(name, False, str(error), fix)
+
+
 def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
     """All checks, in the order a user would fix them."""
     checks = [check_python(), *check_packages()]
     try:
         settings = settings_factory()
     except RagError as error:
-        checks.append(Check("settings", False, str(error), "fix or unset the environment variable"))
+        checks.append(_failed("settings", error, "fix or unset the environment variable"))
         return checks
     checks.append(Check("settings", True, "environment variables valid"))
     checks += [
@@ -175,7 +182,7 @@ def check_index(settings: config.Settings) -> Check:
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
-        return Check("index", False, str(error), "run `rag index DIR`")
+        return _failed("index", error, "run `rag index DIR`")
     rebuild = f"run `rag index {manifest.corpus_root} --index {settings.index_dir}`"
     if manifest.format_version != FORMAT_VERSION:
         return Check("index", False, f"format {manifest.format_version}, this rag reads {FORMAT_VERSION}", rebuild)

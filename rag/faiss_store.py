@@ -42,7 +42,7 @@ from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.keyword import KeywordIndex
-from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, rebuild_hint
+from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, index_option, rebuild_hint
 
 if TYPE_CHECKING:
     import faiss
@@ -122,7 +122,7 @@ def current_generation(index_dir: Path) -> Path | None:
 def _live(index_dir: Path) -> Path:
     generation = current_generation(index_dir)
     if generation is None:
-        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR`")
+        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR{index_option(index_dir)}`")
     return generation
 
 

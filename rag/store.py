@@ -144,10 +144,14 @@ class IndexWriter(Protocol):
     def abort(self) -> None: ...
 
 
+def index_option(index_dir: Path | None) -> str:
+    """` --index DIR` for a command suggested to the user, when the index is not the default one."""
+    return "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+
+
 def rebuild_hint(corpus_root: str, index_dir: Path | None = None, *, rebuild: bool = False) -> str:
     """The command that rebuilds the index, naming --index when it is not the default one."""
-    index = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
-    return f"rebuild it with `rag index {corpus_root}{index}" + (" --rebuild`" if rebuild else "`")
+    return f"rebuild it with `rag index {corpus_root}{index_option(index_dir)}" + (" --rebuild`" if rebuild else "`")
 
 
 def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSettings, index_dir: Path | None = None) -> None:

@@ -72,6 +72,8 @@ def check_model_file(path: Path) -> None:
         ModelError: the file is missing or not a GGUF file; or it is the default model with the
             wrong size or sha256.
     """
+    if path.is_dir():
+        raise ModelError(f"{path} is a folder, not a GGUF model file; pass the .gguf file inside it with --model or RAG_MODEL")
     if not path.is_file():
         raise ModelError(f"model file {path} not found; {SETUP_HINT}")
     try:

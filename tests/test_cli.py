@@ -70,7 +70,7 @@ def test_search_shows_ranked_passages(indexed: ScriptedGenerator) -> None:
 def test_ask_without_index_is_one_clear_line(fake_models: ScriptedGenerator, isolated_index: Path) -> None:
     result = runner.invoke(app, ["ask", "anything"])
     assert result.exit_code == 1
-    assert result.output.strip() == f"error: no index at {isolated_index}; build one with `rag index DIR`"
+    assert result.output.strip() == f"error: no index at {isolated_index}; build one with `rag index DIR --index {isolated_index}`"
 
 
 def test_index_of_missing_folder_fails_cleanly(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

@@ -323,6 +323,8 @@ def test_a_file_that_is_not_a_gguf_is_one_clear_line(fake_models: ScriptedGenera
     result = runner.invoke(app, ["ask", "How long in Geneva?", "--model", str(fake)])
     assert result.exit_code == 1
     assert result.output == f"error: {fake} is not a GGUF model file; run `make setup`, or pass --model PATH / set RAG_MODEL to a GGUF file\n"
+    result = runner.invoke(app, ["ask", "How long in Geneva?", "--model", str(tmp_path)])
+    assert result.output == f"error: {tmp_path} is a folder, not a GGUF model file; pass the .gguf file inside it with --model or RAG_MODEL\n"
 
 
 def test_index_built_with_another_embedding_model_says_rebuild(
