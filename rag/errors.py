@@ -31,3 +31,7 @@ class SettingsError(RagError):
 
 class OutputError(RagError):
     """A file or folder the tool must write to cannot be written."""
+
+
+class Cancelled(Exception):
+    """Whoever asked stopped waiting (a client that left the server): the work ends, nothing is reported."""

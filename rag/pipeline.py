@@ -14,6 +14,7 @@ from rag import abstention, mentions, models
 from rag.citations import attribute, cite, evidence_sentences, paragraph_citation
 from rag.config import Settings
 from rag.embedding import Embedder
+from rag.errors import Cancelled
 from rag.generation import Generator
 from rag.injection import without_orders
 from rag.prompting import (
@@ -43,6 +44,16 @@ def hit_passage(hit: Hit) -> Passage:
         chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4),
         format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
     )
+
+
+def _going_on(cancelled: Callable[[], bool] | None) -> Callable[[], None]:
+    """A check between steps that raises Cancelled once cancelled() is true."""
+
+    def go_on() -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("the asker left")
+
+    return go_on
 
 
 class Engine:
@@ -123,6 +134,7 @@ class Engine:
         mode: Mode = "hybrid",
         search_query: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Answer:
         """Answer from the retrieved passages only, with checked citations, or abstain.
 
@@ -132,7 +144,12 @@ class Engine:
         Args:
             search_query: what to retrieve with, when it differs from the question (follow-ups).
             on_token: receives the answer text as it is generated.
+            cancelled: asked between the model's steps (each a second or more); True ends the work.
+
+        Raises:
+            Cancelled: cancelled() said so.
         """
+        go_on = _going_on(cancelled)
         started_all = time.perf_counter()
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
@@ -148,14 +165,17 @@ class Engine:
             for p in select_passages(question, hits, self.settings.context_words)
         ]
         generator = self.generator
+        go_on()
         started = time.perf_counter()
         generator.start_from(system_prefix())
         precheck = generator.yes_probability(precheck_prompt(question, passages))
         precheck_seconds = time.perf_counter() - started
+        go_on()
         prompt = build_prompt(question, passages)
         generation = generator.generate(
             prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
         )
+        go_on()
         started = time.perf_counter()
         self_check = (
             generator.yes_probability(check_prompt(prompt, generation.text))

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import Cancelled, RagError
 from rag.generation import PromptStates
 
 if TYPE_CHECKING:
@@ -216,11 +216,15 @@ class Server:
                 if request.get("stream"):
                     channel.send(connection, {"token": piece})
                 elif channel.closed(connection):
-                    raise BrokenPipeError("the client left")  # Ctrl-C or killed: stop answering
+                    raise Cancelled("the client left")  # Ctrl-C or killed: stop answering
 
             answer = engine.ask(
-                request["question"], k=request.get("k"), mode=request.get("mode", "hybrid"), on_token=on_token
+                request["question"], k=request.get("k"), mode=request.get("mode", "hybrid"), on_token=on_token,
+                cancelled=lambda: channel.closed(connection),
             )
+        except Cancelled:
+            _log("the client left; answer stopped")
+            return
         except RagError as error:
             channel.send(connection, {"error": str(error), "during": "request"})
             return

@@ -386,3 +386,28 @@ def test_rag_no_server_takes_the_usual_words_for_yes(monkeypatch: pytest.MonkeyP
         assert not client.enabled()
     monkeypatch.setenv("RAG_NO_SERVER", "0")
     assert client.enabled()
+
+
+class SlowChecks(TimedGenerator):
+    """Each yes/no check of the model takes 0.6 s, like reading the passages does."""
+
+    def yes_probability(self, prompt: str, **options: Any) -> float:
+        time.sleep(0.6)
+        return super().yes_probability(prompt, **options)  # type: ignore[no-any-return]
+
+
+def test_a_client_that_leaves_before_the_draft_stops_the_work_at_the_next_step(
+    settings: Settings, serve: Callable[..., Server]
+) -> None:
+    server = serve(SlowChecks())
+    request = {"command": "ask", "question": QUESTION, "settings": wire.to_dict(settings), "stream": True,
+               "protocol": channel.PROTOCOL, "build": channel.build(), "fingerprint": channel.fingerprint(settings)}
+    client.search(settings, "Geneva")  # models loaded
+    with channel.connect(settings.index_dir) as connection:
+        channel.send(connection, request)
+        time.sleep(0.3)  # left during the check before the draft
+    started = time.monotonic()
+    assert client.search(settings, "Geneva")
+    assert time.monotonic() - started < 1.0
+    assert not server.generator_used.prompts  # type: ignore[attr-defined]  # no draft was begun
+    assert len(server.generator_used.checks) == 1  # type: ignore[attr-defined]  # only the check under way
