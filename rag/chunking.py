@@ -2,9 +2,10 @@
 
 Every chunk is a character span of its document's text (the file itself, or the extracted text
 of a PDF, HTML or DOCX file), so its text is verbatim and its line and paragraph ranges follow
-from the span; page and heading come from its first paragraph. A chunk's heading is its section's:
-the document's own title (a heading that is its first paragraph) is not one, since it would be the
-same for every chunk of the file (a news article's headline, a memo's title).
+from the span; page comes from its first paragraph, heading from its first paragraph that is not
+itself a heading. A chunk's heading is its section's: the document's own title (a heading that is
+its first paragraph) is not one, since it would be the same for every chunk of the file (a news
+article's headline, a memo's title).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from dataclasses import dataclass
 from rag.config import ChunkSettings
 from rag.corpus import Document, Paragraph, heading_of
 
+# Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
+# file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
+# passages that did not change), and until then ask and search say the index is out of date.
+# 2: short text ending a section stays in it; a chunk is under its first non-heading paragraph's heading.
+PASSAGE_RULES = 2
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -204,10 +204,14 @@ def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
     from rag.indexing import folder_changes, skipped_files
-    from rag.store import index_option, live_files, read_manifest
+    from rag.store import index_option, live_files, outdated_rules_note, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
+        outdated = outdated_rules_note(manifest, settings.index_dir)
+        if outdated:
+            _stderr().print(f"note: {outdated}", markup=False, soft_wrap=True)
+            return
         changes = folder_changes(
             manifest.corpus_root, live_files(settings.index_dir, settings.store), skipped_files(settings.index_dir)
         )

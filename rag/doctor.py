@@ -172,24 +172,23 @@ def check_llama(threads: int) -> Check:
 
 def check_index(settings: config.Settings) -> Check:
     """The index is present, of the format this rag reads, built with its embedding model and
-    chunk settings, and current with the folder it was built from."""
-    import dataclasses
-
+    chunk settings and passage rules, and current with the folder it was built from."""
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
     from rag.indexing import skipped_files
-    from rag.store import FORMAT_VERSION, live_files, read_manifest
+    from rag.store import check_compatible, index_option, live_files, outdated_rules_note, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
         return _failed("index", error, "run `rag index DIR`")
-    rebuild = f"run `rag index {manifest.corpus_root} --index {settings.index_dir}`"
-    if manifest.format_version != FORMAT_VERSION:
-        return Check("index", False, f"format {manifest.format_version}, this rag reads {FORMAT_VERSION}", rebuild)
-    if manifest.embedding_model != DEFAULT_EMBEDDING_MODEL:
-        return Check("index", False, f"built with {manifest.embedding_model}, not {DEFAULT_EMBEDDING_MODEL}", rebuild)
-    if manifest.chunking != dataclasses.asdict(settings.chunking):
-        return Check("index", False, f"built with chunk settings {manifest.chunking}", rebuild + " (or restore RAG_CHUNK_WORDS / RAG_CHUNK_OVERLAP)")
+    rebuild = f"run `rag index {manifest.corpus_root}{index_option(settings.index_dir)}`"
+    try:
+        check_compatible(manifest, DEFAULT_EMBEDDING_MODEL, settings.chunking, settings.index_dir)
+    except RagError as error:
+        return _failed("index", error, rebuild)
+    outdated = outdated_rules_note(manifest, settings.index_dir)
+    if outdated:
+        return _failed("index", RagError(outdated), rebuild)
     indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir))
     if changes:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag import store as stores
-from rag.chunking import chunk_document
+from rag.chunking import PASSAGE_RULES, chunk_document
 from rag.config import DEFAULT_STORE, ChunkSettings
 from rag.corpus import (
     Document,
@@ -136,6 +136,7 @@ def build_index(
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
     with stores.write_lock(index_dir):
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
+        resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
         replaced = _other_folders_files(index_dir, root, kind)
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
@@ -154,6 +155,9 @@ def build_index(
             if set_aside:
                 scan.warnings.insert(0, set_aside)
             _note_replaced(scan, index_dir, root, replaced)
+            if resplit:
+                scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
+                                        f"version of rag's rules (unchanged passages keep their embeddings)")
             files = len(scan.kept) + scan.new_files
             if not files:
                 raise no_documents_error(corpus_dir)
@@ -192,6 +196,7 @@ def _manifest(embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, roo
         chunk_count=0,
         file_count=files,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        passage_rules=PASSAGE_RULES,
     )
 
 
@@ -223,11 +228,18 @@ def _reusable_files(
     try:
         manifest = stores.read_manifest(index_dir, kind)
         stores.check_compatible(manifest, model, chunking)
-        if manifest.corpus_root != root:
+        if manifest.corpus_root != root or stores.outdated_rules_note(manifest):
             return None
         return stores.live_files(index_dir, kind)
     except (RagError, IndexMismatchError):
         return None
+
+
+def _built_by_other_rules(index_dir: Path, kind: str) -> bool:
+    try:
+        return stores.outdated_rules_note(stores.read_manifest(index_dir, kind)) is not None
+    except RagError:
+        return False
 
 
 def _note_replaced(scan: _Scan, index_dir: Path, root: str, replaced: tuple[str, list[str]] | None) -> None:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from rag.chunking import Chunk
+from rag.chunking import PASSAGE_RULES, Chunk
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, RagError
@@ -86,6 +86,15 @@ class Manifest:
     file_count: int
     created: str
     dense: dict[str, Any] = field(default_factory=dict)
+    passage_rules: int = 1  # rag.chunking.PASSAGE_RULES when built; 1 before it was recorded
+
+
+def outdated_rules_note(manifest: Manifest, index_dir: Path | None = None) -> str | None:
+    """What to do when the index's passages were split by other rules than this rag's, else None."""
+    if manifest.passage_rules == PASSAGE_RULES:
+        return None
+    return (f"the index's passages were split by another version of rag's rules; run `rag index "
+            f"{manifest.corpus_root}{index_option(index_dir)}` to split them again (unchanged passages keep their embeddings)")
 
 
 Scored = tuple[int, float]

@@ -76,15 +76,20 @@ def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.Monk
     assert (check.ok, check.detail, check.fix) == (False, f"no index at {isolated_index}", f"build one with `rag index DIR --index {isolated_index}`")
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
     check = check_index(settings)
-    assert (check.ok, check.detail) == (False, "built with fake-embedder, not all-MiniLM-L6-v2")
-    assert check.fix == f"run `rag index {SEEDS} --index {isolated_index}`"
+    assert (check.ok, check.detail) == (False, "the index was built with fake-embedder, not all-MiniLM-L6-v2")
+    assert check.fix == f"rebuild it with `rag index {SEEDS} --index {isolated_index}`"
     import dataclasses
 
     import rag.store
 
     manifest = rag.store.read_manifest(isolated_index)
     monkeypatch.setattr(rag.store, "read_manifest", lambda *args: dataclasses.replace(manifest, format_version=99))
-    assert check_index(settings).detail == f"format 99, this rag reads {rag.store.FORMAT_VERSION}"
+    assert check_index(settings).detail == f"the index has format 99, this rag reads {rag.store.FORMAT_VERSION}"
+    monkeypatch.setattr("rag.embedding.DEFAULT_EMBEDDING_MODEL", "fake-embedder")
+    monkeypatch.setattr(rag.store, "read_manifest", lambda *args: dataclasses.replace(manifest, passage_rules=1))
+    check = check_index(settings)
+    assert check.detail == "the index's passages were split by another version of rag's rules"
+    assert check.fix == f"run `rag index {SEEDS} --index {isolated_index}` to split them again (unchanged passages keep their embeddings)"
 
 
 def test_server_running_stale_or_absent(tmp_path: Path) -> None:

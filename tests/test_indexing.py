@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import unittest.mock
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,24 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
            f"run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
 
 
+def test_search_notices_an_index_split_by_other_passage_rules(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
+    import json
+
+    from rag.faiss_store import current_generation
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    manifest_file = current_generation(isolated_index) / "manifest.json"  # type: ignore[operator]
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["passage_rules"]  # as an index built before the rules were recorded
+    manifest_file.write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 0
+    assert "note: the index's passages were split by another version of rag's rules; run `rag index" in result.output
+    assert "split into passages again" in runner.invoke(app, ["index", str(corpus)]).output
+    assert "note:" not in runner.invoke(app, ["search", "Geneva"]).output
+
+
 def test_a_file_the_index_leaves_out_is_no_change_until_it_changes(
     fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path
 ) -> None:
@@ -282,3 +301,26 @@ def test_indexing_another_folder_into_an_index_says_what_it_drops(fake_models: S
     assert result.exit_code == 0
     assert f"held the index of {corpus.resolve()}; it now holds {other.resolve()} instead, and the 5 files" in result.output
     assert "files: 1 added, 0 changed, 5 removed" in result.output
+
+
+def test_an_index_split_by_other_passage_rules_is_split_again_reusing_embeddings(
+    corpus: Path, isolated_index: Path, store: str
+) -> None:
+    import dataclasses
+
+    from rag.chunking import PASSAGE_RULES
+    from rag.store import outdated_rules_note, read_manifest
+
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    old = dataclasses.replace(read_manifest(isolated_index, store), passage_rules=PASSAGE_RULES - 1)
+    assert outdated_rules_note(old, isolated_index) == (
+        f"the index's passages were split by another version of rag's rules; run `rag index {corpus} --index "
+        f"{isolated_index}` to split them again (unchanged passages keep their embeddings)"
+    )
+    with unittest.mock.patch("rag.store.read_manifest", return_value=old):
+        embedder = CountingEmbedder()
+        report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
+    assert embedder.embedded == [] and report.reused == report.chunks > 0
+    assert report.warnings[0].startswith("every file is split into passages again")
+    assert read_manifest(isolated_index, store).passage_rules == PASSAGE_RULES
+    assert build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), store=store).up_to_date
