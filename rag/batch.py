@@ -89,11 +89,15 @@ def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
             continue
         try:
             row = json.loads(line)
-            question = row["question"]
-            if not isinstance(question, str):
-                raise TypeError("the question is not a string")
-        except (ValueError, KeyError, TypeError) as error:
-            warnings.append(f"{name}:{number}: skipped, not a JSON object with a question ({error})")
+        except ValueError:
+            warnings.append(f"{name}:{number}: skipped, not valid JSON; write one object a line, such as "
+                            '{"id": "q1", "question": "..."}')
+            continue
+        question = row.get("question") if isinstance(row, dict) else None
+        if not isinstance(question, str):
+            problem = ("has no \"question\" field" if isinstance(row, dict) and "question" not in row
+                       else "has a \"question\" that is not text" if isinstance(row, dict) else "is not a JSON object")
+            warnings.append(f"{name}:{number}: skipped, the line {problem}")
             continue
         given = row.get("id")
         try:
@@ -125,10 +129,11 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
 Answered = tuple[str, str | None]  # (id, question); the question None when a record lacks it
 
 
-def answered_keys(path: Path, fmt: str) -> set[Answered]:
+def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> set[Answered]:
     """(id, question) of every answer already in an output file (empty if there is none). Both,
     because an id alone would pass over a new question that took an answered one's line number
-    (see `pending`)."""
+    (see `pending`). A record with no answer (written by --retrieve-only) counts only when
+    `retrieved_counts` (resuming a --retrieve-only run), so a full run answers those questions."""
     if not path.exists():
         return set()
     keys: set[Answered] = set()
@@ -139,11 +144,11 @@ def answered_keys(path: Path, fmt: str) -> set[Answered]:
                 row = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(row, dict) and "id" in row:
+            if isinstance(row, dict) and "id" in row and (retrieved_counts or row.get("answer")):
                 keys.add((str(row["id"]), str(row["question"]) if "question" in row else None))
     elif fmt == "csv":
         for row in csv.DictReader(io.StringIO(text)):
-            if row.get("id"):
+            if row.get("id") and (retrieved_counts or row.get("answer")):
                 keys.add((row["id"], row.get("question")))
     else:
         question = None
@@ -178,6 +183,36 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
     warning = f"cut a half-written answer off the end of {path}; that question is answered again" if dropped else None
     return stream, path.stat().st_size == 0, warning
+
+
+def open_fresh_output(path: Path, source: Path) -> TextIO:
+    """A JSONL output written afresh (eval does not resume), after check_fresh_output.
+
+    Raises:
+        OutputError: as check_fresh_output, or the file cannot be written.
+    """
+    check_fresh_output(path, source)
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
+
+
+def check_fresh_output(path: Path, source: Path) -> None:
+    """Refuse to replace the file being read (`rag eval gold.jsonl -o gold.jsonl`) or any file rag
+    did not write; called before models load, so the refusal is immediate.
+
+    Raises:
+        OutputError: path is the source, a folder, in a missing folder, or a file of the user's.
+    """
+    if path.resolve() == source.resolve():
+        raise OutputError(f"{path} is the file being read; pass another -o path")
+    if not path.parent.is_dir():
+        raise OutputError(f"folder {path.parent} does not exist; create it or pass another -o path")
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; pass a file path to -o")
+    if not _is_our_output(path, "jsonl"):
+        raise OutputError(f"{path} exists and is not rag's JSONL output, which -o replaces; pass a new -o path")
 
 
 def _is_our_output(path: Path, fmt: str) -> bool:

@@ -340,7 +340,7 @@ def batch(
     try:
         if cut:
             err.print(f"warning: {cut}", markup=False, soft_wrap=True)
-        done = answered_keys(output, fmt) if output else set()
+        done = answered_keys(output, fmt, retrieved_counts=retrieve_only) if output else set()
         todo = list(pending(questions, done))
         if done:
             err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False, soft_wrap=True)
@@ -475,10 +475,14 @@ def evaluate(
     from rag.evaluation import read_gold
     from rag.render import answer_json, scores_table
 
+    from rag.batch import check_fresh_output, open_fresh_output
+
     check_mode(mode)
     gold = read_gold(gold_file)
+    if output:
+        check_fresh_output(output, gold_file)
     engine = open_engine(settings_for(index, model, k, threshold))
-    sink = open(output, "w", encoding="utf-8") if output else None
+    sink = open_fresh_output(output, gold_file) if output else None
     try:
         with _progress("evaluating") as progress:
             task = progress.add_task("eval", total=len(gold))

@@ -192,12 +192,24 @@ def _wait_for(settings: Settings, process: subprocess.Popen[bytes]) -> Any:
 def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
     """Make sure a server runs for settings.index_dir; its pid.
 
+    A running server for another model, or any running server when `idle` is given, is replaced.
+
     Raises:
         IndexNotFoundError: there is no index to serve.
+        ModelError: the model file is missing or not a GGUF file.
+        SettingsError: RAG_SERVER_IDLE is not a number of seconds.
         RagError: the server could not be started.
     """
+    from rag.weights import check_model_file
+
     if not channel.has_index(settings.index_dir):
         raise IndexNotFoundError(f"no index at {settings.index_dir}; build one with `rag index DIR{index_option(settings.index_dir)}`")
+    check_model_file(settings.model_path)
+    if idle is None:
+        channel.idle_seconds()
+    running = status(settings.index_dir)
+    if running is not None and (idle is not None or running.model != str(settings.model_path.resolve())):
+        stop(settings.index_dir)  # asked for another model or idle time: replace it
     try:
         try:
             connection = channel.connect(settings.index_dir)

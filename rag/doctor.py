@@ -41,8 +41,11 @@ def _failed(name: str, error: RagError, fix: str) -> Check:
 def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
     """All checks, in the order a user would fix them."""
     checks = [check_python(), *check_packages()]
+    from rag import channel
+
     try:
         settings = settings_factory()
+        channel.idle_seconds()
     except RagError as error:
         checks.append(_failed("settings", error, "fix or unset the environment variable"))
         return checks
@@ -175,13 +178,17 @@ def check_index(settings: config.Settings) -> Check:
     chunk settings and passage rules, and current with the folder it was built from."""
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
     from rag.indexing import skipped_files
-    from rag.store import check_compatible, index_option, live_files, outdated_rules_note, read_manifest
+    from rag.store import check_compatible, index_option, live_files, open_index, outdated_rules_note, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
         return _failed("index", error, "run `rag index DIR`")
     rebuild = f"run `rag index {manifest.corpus_root}{index_option(settings.index_dir)}`"
+    try:
+        open_index(settings.index_dir, settings.store).close()  # a damaged file shows here, as on a search
+    except RagError as error:
+        return _failed("index", error, rebuild)
     try:
         check_compatible(manifest, DEFAULT_EMBEDDING_MODEL, settings.chunking, settings.index_dir)
     except RagError as error:

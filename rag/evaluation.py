@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.questions import check_question
 from rag.results import Answer, Passage
 
 HIT_KS = (1, 3, 5)
@@ -42,6 +43,7 @@ class Scores:
     """Counts for one group of questions; the rates are derived from them."""
 
     answerable: int = 0
+    with_evidence: int = 0  # answerable questions whose gold names evidence: citations and retrieval are scored on them
     correct: int = 0
     draft_correct: int = 0
     false_abstentions: int = 0
@@ -65,9 +67,9 @@ class Scores:
             "false_abstention": rate(self.false_abstentions, self.answerable),
             "abstention_accuracy": rate(self.correct_abstentions, self.unanswerable),
             "citation_precision": rate(self.correct_citations, self.citations),
-            "citation_recall": rate(self.evidence_recall_sum, self.answerable),
-            **{f"hit@{k}": rate(v, self.answerable) for k, v in self.hits.items()},
-            "mrr": round(self.reciprocal_rank_sum / self.answerable, 3) if self.answerable else None,
+            "citation_recall": rate(self.evidence_recall_sum, self.with_evidence),
+            **{f"hit@{k}": rate(v, self.with_evidence) for k, v in self.hits.items()},
+            "mrr": round(self.reciprocal_rank_sum / self.with_evidence, 3) if self.with_evidence else None,
         }
 
 
@@ -103,16 +105,26 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             groups = row.get("must_include", [])
             if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
                 raise TypeError('must_include is not a list of alias lists, such as [["Geneva"]]')
+            if not isinstance(row.get("question"), str):
+                raise TypeError('it has no "question" text')
+            evidence = row.get("evidence", [])
+            if not isinstance(evidence, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("line"), int) for e in evidence
+            ):
+                raise TypeError('evidence is not a list of {"file": ..., "line": N} objects')
             questions.append(
                 GoldQuestion(
                     id=str(row.get("id", f"line-{number}")),
-                    type=str(row.get("type", "unanswerable" if not row.get("evidence") else "factoid")),
-                    question=str(row["question"]),
-                    must_include=[list(map(str, g)) for g in row.get("must_include", [])],
-                    evidence=[(str(e["file"]), int(e["line"])) for e in row.get("evidence", [])],
+                    type=str(row.get("type", "unanswerable" if not evidence else "factoid")),
+                    question=check_question(row["question"]),
+                    must_include=[list(map(str, g)) for g in groups],
+                    evidence=[(e["file"], e["line"]) for e in evidence],
                 )
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except ValueError as error:
+            raise InputError(f"{path.name}:{number}: not valid JSON ({error.args[0].split(':')[0]}); "
+                             "see the README for the format") from None
+        except (TypeError, InputError) as error:
             raise InputError(f"{path.name}:{number}: not a gold entry ({error}); see the README for the format") from None
     if not questions:
         raise InputError(f"gold file {path} has no questions")
@@ -133,11 +145,13 @@ def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
     scores.correct += int(not answer.abstained and answer_is_correct(gold, answer.answer))
     scores.draft_correct += int(answer_is_correct(gold, answer.draft or ""))
     scores.false_abstentions += int(answer.abstained)
+    if not gold.evidence:
+        return  # nothing to check its citations or retrieval against
+    scores.with_evidence += 1
     scores.citations += len(answer.citations)
     scores.correct_citations += sum(any(covers(c, e) for e in gold.evidence) for c in answer.citations)
-    if gold.evidence:
-        found = {e for e in gold.evidence if any(covers(c, e) for c in answer.citations)}
-        scores.evidence_recall_sum += len(found) / len(set(gold.evidence))
+    found = {e for e in gold.evidence if any(covers(c, e) for c in answer.citations)}
+    scores.evidence_recall_sum += len(found) / len(set(gold.evidence))
     rank = next((i for i, p in enumerate(answer.retrieved, 1) if any(covers(p, e) for e in gold.evidence)), None)
     if rank is not None:
         scores.reciprocal_rank_sum += 1 / rank

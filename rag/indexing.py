@@ -30,7 +30,7 @@ from rag.corpus import (
     read_document,
 )
 from rag.embedding import Embedder
-from rag.errors import IndexMismatchError, RagError
+from rag.errors import CorpusError, IndexMismatchError, RagError
 from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 2048
 SKIPPED_FILES = "skipped-files.json"
@@ -132,6 +132,9 @@ def build_index(
     kind = store
     check_corpus_root(corpus_dir)
     root = str(corpus_dir.resolve())
+    if index_dir.resolve() == corpus_dir.resolve():
+        raise CorpusError(f"{index_dir} is both the folder of documents and the index, which would index itself; "
+                          f"pass another --index, such as {index_dir / '.rag'}")
     if dry_run:
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
     with stores.write_lock(index_dir):

@@ -181,9 +181,21 @@ def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSe
         )
     if manifest.chunking != dataclasses.asdict(chunking):
         raise IndexMismatchError(
-            f"the index was built with chunk settings {manifest.chunking}; "
+            f"the index was built with {_chunking_difference(manifest.chunking, chunking)}; "
             + rebuild_hint(manifest.corpus_root, index_dir)
+            + ", or set the chunk settings it was built with"
         )
+
+
+def _chunking_difference(built: dict[str, int], asked: ChunkSettings) -> str:
+    """"max_words 400, not 200 (RAG_CHUNK_WORDS)": each chunk setting that differs, with its variable."""
+    parts = []
+    for spec in dataclasses.fields(asked):
+        now, then = getattr(asked, spec.name), built.get(spec.name)
+        if now != then:
+            env = spec.metadata.get("env")
+            parts.append(f"{spec.name} {then}, not {now}" + (f" ({env})" if env else ""))
+    return ", ".join(parts) or f"chunk settings {built}"
 
 
 class Backend(Protocol):

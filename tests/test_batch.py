@@ -58,6 +58,40 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     [row] = list(csv.DictReader(out.open()))
     assert row["id"] == "line-1" and row["sources"].count("¶") == 3
     assert fake_models.prompts == []
+    again = runner.invoke(app, ["batch", str(questions), "--retrieve-only", "--k", "3", "--format", "csv", "-o", str(out)])
+    assert "0 answered, 1 skipped" in again.output  # a retrieve-only run resumes over its own records
+    full = runner.invoke(app, ["batch", str(questions), "--format", "csv", "-o", str(out)])
+    assert full.exit_code == 0 and len(fake_models.prompts) == 1  # but they are no answers for a full run
+    assert [r["answer"] != "" for r in csv.DictReader(out.open())] == [False, True]
+
+
+def test_eval_output_never_replaces_the_gold_file_or_a_file_of_the_users(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "g1", "question": "How long did they talk?", "must_include": [["nine hours"]]}\n')
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    for output, problem in ((gold, "is the file being read"), (notes, "exists and is not rag's JSONL output")):
+        result = runner.invoke(app, ["eval", str(gold), "-o", str(output)])
+        assert result.exit_code == 1 and problem in result.output
+    assert gold.read_text().startswith('{"id": "g1"') and notes.read_text() == "my notes\n"
+
+
+def test_gold_and_question_lines_are_checked_and_named(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    for line, problem in (('{"question": "   "}', "the question is empty"), ('{"id": 3}', 'it has no "question" text'),
+                          ('{"question": "Q?", "evidence": ["a.txt"]}', "evidence is not a list of"),
+                          ('{"question": "' + "why " * 600 + '"}', "the question is 2399 characters long")):
+        gold.write_text(line + "\n")
+        result = runner.invoke(app, ["eval", str(gold)])
+        assert result.exit_code == 1 and f"gold.jsonl:1: not a gold entry ({problem}" in result.output, result.output
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"line": "x"}\n{"question": 7}\n[1]\n{oops\n{"question": "Where?"}\n')
+    warnings = read_questions(questions)[1]
+    assert warnings == [
+        'q.jsonl:1: skipped, the line has no "question" field', 'q.jsonl:2: skipped, the line has a "question" that is not text',
+        "q.jsonl:3: skipped, the line is not a JSON object",
+        'q.jsonl:4: skipped, not valid JSON; write one object a line, such as {"id": "q1", "question": "..."}',
+    ]
 
 
 def test_unknown_question_file_type_is_an_error(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

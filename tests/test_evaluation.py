@@ -40,3 +40,14 @@ def test_a_gold_line_of_the_wrong_shape_is_named_not_a_traceback(tmp_path) -> No
         (tmp_path / "gold.jsonl").write_text(line + "\n")
         with pytest.raises(InputError, match=f"gold.jsonl:1: not a gold entry \\({reason}"):
             read_gold(tmp_path / "gold.jsonl")
+
+
+def test_a_question_without_evidence_is_scored_on_its_answer_only() -> None:
+    gold = [GOLD[0], GoldQuestion("3", "factoid", "When?", [["Friday"]], [])]
+    answers = {
+        "Where?": Answer("Where?", "Geneva", False, 0.9, [passage(3)], [], [passage(3)], {}),
+        "When?": Answer("When?", "On Friday", False, 0.9, [passage(7)], [], [passage(7)], {}),
+    }
+    overall = evaluate(gold, answers.__getitem__)["all"]
+    assert overall["answerable"] == 2 and overall["answer_accuracy"] == 100.0
+    assert (overall["citation_precision"], overall["citation_recall"], overall["hit@1"], overall["mrr"]) == (100.0, 100.0, 100.0, 1.0)

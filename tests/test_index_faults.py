@@ -76,3 +76,20 @@ def test_second_index_run_says_another_is_writing_and_leaves_the_index_whole(
     assert "another `rag index` is writing" in message
     assert current_generation(isolated_index) == built
     assert rag("search", "Geneva").returncode == 0
+
+
+def test_doctor_finds_a_damaged_index_as_a_search_would(built: Path) -> None:
+    (built / "dense.faiss").write_bytes((built / "dense.faiss").read_bytes()[:5000])
+    result = subprocess.run([sys.executable, str(FAKE_CLI), "doctor"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "FAIL index: the index at" in result.stdout and "is damaged" in result.stdout
+    assert f"rebuild it with `rag index {SEEDS}" in result.stdout
+
+
+def test_an_index_folder_that_is_the_corpus_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("The lamp was lit at dusk by the keeper of the tower.\n")
+    result = rag("index", str(tmp_path), "--index", str(tmp_path))
+    message = one_line_failure(result)
+    assert message == (f"error: {tmp_path} is both the folder of documents and the index, which would index itself; "
+                       f"pass another --index, such as {tmp_path / '.rag'}")
+    assert not (tmp_path / "CURRENT").exists()

@@ -83,8 +83,8 @@ def test_batch_reports_bad_questions_by_line_and_answers_the_rest(indexed: Scrip
     assert result.exit_code == 0, result.output
     assert "q.jsonl:2: skipped, the question is empty" in result.output
     assert "q.jsonl:3: skipped, the question is" in result.output
-    assert "q.jsonl:5: skipped, not a JSON object" in result.output
-    assert "q.jsonl:6: skipped, not a JSON object" in result.output
+    assert "q.jsonl:5: skipped, not valid JSON" in result.output
+    assert "q.jsonl:6: skipped, the line is not a JSON object" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["id"], r["question"]) for r in rows] == [("a", "How long in Geneva?"), ("d", "Where did they meet?")]
 

@@ -411,3 +411,20 @@ def test_a_client_that_leaves_before_the_draft_stops_the_work_at_the_next_step(
     assert time.monotonic() - started < 1.0
     assert not server.generator_used.prompts  # type: ignore[attr-defined]  # no draft was begun
     assert len(server.generator_used.checks) == 1  # type: ignore[attr-defined]  # only the check under way
+
+
+def test_server_start_checks_the_model_and_replaces_a_server_for_other_settings(
+    settings: Settings, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve()
+    result = CliRunner().invoke(app, ["server", "start", "--model", "/nowhere/typo.gguf"])
+    assert result.exit_code == 1 and "model file /nowhere/typo.gguf not found" in result.output
+    monkeypatch.setenv("RAG_SERVER_IDLE", "abc")
+    result = CliRunner().invoke(app, ["server", "start"])
+    assert result.exit_code == 1 and result.output.startswith("error: RAG_SERVER_IDLE=abc is not a number of seconds")
+    assert client.status(settings.index_dir).pid == os.getpid()  # type: ignore[union-attr]  # untouched
+    monkeypatch.delenv("RAG_SERVER_IDLE")
+    result = CliRunner().invoke(app, ["server", "start", "--idle", "30"])
+    assert result.exit_code == 0, result.output
+    status = client.status(settings.index_dir)
+    assert status is not None and status.pid != os.getpid() and status.idle_seconds_left <= 30
