@@ -35,7 +35,7 @@ ModelOption = Annotated[
     typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False),
 ]
 KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (env RAG_TOP_K; default 6)", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (search: a list of passages)")]
 ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
 NoServerOption = Annotated[
     bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)")

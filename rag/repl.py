@@ -114,7 +114,7 @@ class ChatSession:
         elif name == "/k":
             if argument.isdigit() and 1 <= int(argument) <= 50:
                 self.k = int(argument)
-                self.write(f"Retrieving {self.k} passages per question.\n")
+                self.write(f"Retrieving {self.k} passage{'s' if self.k != 1 else ''} per question.\n")
             else:
                 self.write("Usage: /k N, with N from 1 to 50\n")
         elif name == "/open":
