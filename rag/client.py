@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
 from rag.config import DEFAULT_STORE, Settings
-from rag.errors import IndexNotFoundError, RagError
+from rag.errors import IndexNotFoundError, RagError, SettingsError
 from rag.store import index_option
 
 if TYPE_CHECKING:
@@ -37,8 +37,15 @@ class Unavailable(Exception):
 
 
 def enabled(no_server: bool = False) -> bool:
-    """Whether to use the server: not with --no-server or RAG_NO_SERVER=1."""
-    return not no_server and os.environ.get("RAG_NO_SERVER", "").strip().lower() not in ("1", "true", "yes", "on")
+    """Whether to use the server: not with --no-server or RAG_NO_SERVER=1.
+
+    Raises:
+        SettingsError: RAG_NO_SERVER is neither a yes nor a no.
+    """
+    value = os.environ.get("RAG_NO_SERVER", "").strip().lower()
+    if value not in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
+        raise SettingsError(f"RAG_NO_SERVER={value} is neither yes nor no; set it to 1 to answer in-process, or unset it")
+    return not no_server and value not in ("1", "true", "yes", "on")
 
 
 def ask(

@@ -41,11 +41,12 @@ def _failed(name: str, error: RagError, fix: str) -> Check:
 def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
     """All checks, in the order a user would fix them."""
     checks = [check_python(), *check_packages()]
-    from rag import channel
+    from rag import channel, client
 
     try:
         settings = settings_factory()
         channel.idle_seconds()
+        client.enabled()
     except RagError as error:
         checks.append(_failed("settings", error, "fix or unset the environment variable"))
         return checks

@@ -245,12 +245,18 @@ def _built_by_other_rules(index_dir: Path, kind: str) -> bool:
         return False
 
 
-def _note_replaced(scan: _Scan, index_dir: Path, root: str, replaced: tuple[str, list[str]] | None) -> None:
+def _note_replaced(
+    scan: _Scan, index_dir: Path, root: str, replaced: tuple[str, list[str]] | None, *, dry_run: bool = False
+) -> None:
     """An index that held another folder's files: they count as removed, and a warning says so."""
     if not replaced:
         return
     folder, names = replaced
     scan.removed += sorted(names)
+    if dry_run:
+        scan.warnings.insert(0, f"{index_dir} holds the index of {folder}; indexing {root} would replace it, and the "
+                                f"{len(names)} files of {folder} would no longer be searched (use another --index to keep both)")
+        return
     scan.warnings.insert(0, f"{index_dir} held the index of {folder}; it now holds {root} instead, and the "
                             f"{len(names)} files of {folder} are no longer searched (use another --index to keep both)")
 
@@ -339,13 +345,15 @@ def _dry_run(
         hashes.update((c.text_hash, None) for c in pieces)
 
     scan = _scan(corpus_dir, previous or {}, count)
-    _note_replaced(scan, index_dir, root, _other_folders_files(index_dir, root, kind))
+    _note_replaced(scan, index_dir, root, _other_folders_files(index_dir, root, kind), dry_run=True)
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
 
 
 def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: list[str], kind: str) -> list[str]:
+    if kind == DEFAULT_STORE and not index_dir.exists():
+        return hashes  # nothing cached, and a dry run creates nothing
     cache = stores.open_vector_cache(index_dir, embedder.name, embedder.dimension, kind)
     try:
         return cache.missing(hashes)

@@ -137,6 +137,9 @@ def test_dry_run_lists_changes_and_writes_nothing(corpus: Path, isolated_index: 
     assert report.embedded == 2 and report.chunks > 2
     assert sorted(str(p) for p in isolated_index.rglob("*")) == before
     assert read_manifest(isolated_index, store) == manifest
+    fresh = isolated_index.parent / "not-yet"
+    assert build_index(corpus, fresh, NeverLoaded(), ChunkSettings(), dry_run=True, store=store).embedded > 0
+    assert not fresh.exists()  # a dry run into a new folder creates nothing
 
 
 def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus: Path) -> None:
@@ -297,6 +300,8 @@ def test_indexing_another_folder_into_an_index_says_what_it_drops(fake_models: S
     (other / "note.txt").write_text("The harbour opens at dawn.\n")
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["index", str(other), "--dry-run"])
+    assert f"holds the index of {corpus.resolve()}; indexing {other.resolve()} would replace it" in result.output
     result = runner.invoke(app, ["index", str(other)])
     assert result.exit_code == 0
     assert f"held the index of {corpus.resolve()}; it now holds {other.resolve()} instead, and the 5 files" in result.output

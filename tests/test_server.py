@@ -386,6 +386,10 @@ def test_rag_no_server_takes_the_usual_words_for_yes(monkeypatch: pytest.MonkeyP
         assert not client.enabled()
     monkeypatch.setenv("RAG_NO_SERVER", "0")
     assert client.enabled()
+    monkeypatch.setenv("RAG_NO_SERVER", "maybe")
+    result = CliRunner().invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 1
+    assert result.output == "error: RAG_NO_SERVER=maybe is neither yes nor no; set it to 1 to answer in-process, or unset it\n"
 
 
 class SlowChecks(TimedGenerator):
