@@ -230,5 +230,6 @@ def _entries(directory: Path, prefix: str = "") -> list[tuple[str, int, int]]:
 
 
 def has_index(index_dir: Path) -> bool:
-    """Whether anything but the server's own files is in index_dir (the loader says if it is usable)."""
-    return bool(_entries(index_dir))
+    """Whether index_dir holds a local index (its CURRENT file names the live generation; the loader
+    says if it is usable). A folder with only rag's bookkeeping, as a Milvus index leaves, has none."""
+    return (index_dir / "CURRENT").is_file()

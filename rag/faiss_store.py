@@ -122,8 +122,16 @@ def current_generation(index_dir: Path) -> Path | None:
 def _live(index_dir: Path) -> Path:
     generation = current_generation(index_dir)
     if generation is None:
-        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR{index_option(index_dir)}`")
+        elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
+        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR{index_option(index_dir)}`{elsewhere}")
     return generation
+
+
+def _has_files(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
 
 
 def read_manifest(index_dir: Path) -> Manifest:

@@ -432,3 +432,16 @@ def test_server_start_checks_the_model_and_replaces_a_server_for_other_settings(
     assert result.exit_code == 0, result.output
     status = client.status(settings.index_dir)
     assert status is not None and status.pid != os.getpid() and status.idle_seconds_left <= 30
+
+
+def test_a_folder_without_a_local_index_starts_no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    (folder / "skipped-files.json").write_text("{}")  # all a Milvus index leaves in its --index folder
+    monkeypatch.setenv("RAG_INDEX", str(folder))
+    monkeypatch.delenv("RAG_NO_SERVER")
+    result = CliRunner().invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 1
+    assert result.output == (f"error: no index at {folder}; build one with `rag index DIR --index {folder}` "
+                             "(or, if it was built with --store milvus:URI, pass that --store again)\n")
+    assert client.status(folder) is None and not channel.folder(folder).exists()
