@@ -40,17 +40,19 @@ def _failed(name: str, error: RagError, fix: str) -> Check:
 
 def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
     """All checks, in the order a user would fix them."""
-    checks = [check_python(), *check_packages()]
     from rag import channel, client
 
+    checks = [check_python(), *check_packages()]
     try:
         settings = settings_factory()
         channel.idle_seconds()
         client.enabled()
+        checks.append(Check("settings", True, "environment variables valid"))
     except RagError as error:
         checks.append(_failed("settings", error, "fix or unset the environment variable"))
-        return checks
-    checks.append(Check("settings", True, "environment variables valid"))
+        settings = _settings_without_bad_values(settings_factory)
+        if settings is None:
+            return checks
     checks += [
         check_model(settings.model_path),
         check_chat_template(settings.model_path),
@@ -60,6 +62,29 @@ def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings
         check_disk(settings.index_dir),
     ]
     return checks
+
+
+def _settings_without_bad_values(settings_factory: Callable[[], config.Settings]) -> config.Settings | None:
+    """The settings with each unusable environment variable left at its default, so the checks
+    after a bad setting still run; None when they cannot be made even so."""
+    import dataclasses
+
+    names = {name.strip() for spec in dataclasses.fields(config.Settings)
+             for name in spec.metadata.get("env", "").split(",") if name.strip()}
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        for name, value in saved.items():
+            os.environ[name] = value
+            try:
+                settings_factory()
+            except RagError:
+                del os.environ[name]
+        return settings_factory()
+    except RagError:
+        return None
+    finally:
+        for name, value in saved.items():
+            os.environ[name] = value
 
 
 def healthy(checks: list[Check]) -> bool:

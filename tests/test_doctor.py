@@ -68,6 +68,7 @@ def test_changed_corpus_and_bad_settings_exit_1_with_the_fix(healthy_setup: Path
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1
     assert "FAIL settings: RAG_TOP_K='abc' is not a whole number → set it to one such as 6 or unset it" in result.output
+    assert f"index: {isolated_index}:" in result.output and "disk:" in result.output  # the later checks still run
 
 
 def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, isolated_index: Path) -> None:
