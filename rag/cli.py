@@ -155,7 +155,7 @@ def open_engine(settings: config.Settings) -> Any:
 def index(
     corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension)")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every file's passages, however many files")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Read every file again and build a new index (for a damaged one); cached embeddings are reused")] = False,
     store: StoreOption = None,
