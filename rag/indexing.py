@@ -61,12 +61,13 @@ class IndexReport:
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    read_again: tuple[str, ...] = ()  # unchanged files split anew (--rebuild, or other passage rules)
     dry_run: bool = False
     passages: dict[str, tuple[str, int]] = field(default_factory=dict)  # file read this run -> (format, count)
 
     @property
     def up_to_date(self) -> bool:
-        return not (self.added or self.changed or self.removed)
+        return not (self.added or self.changed or self.removed or self.read_again)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class _Scan:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    read_again: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # read and left out -> (size, mtime_ns)
 
@@ -140,6 +142,7 @@ def build_index(
     with stores.write_lock(index_dir):
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
+        known = _live_names(index_dir, kind) if rebuild or resplit else set()
         replaced = _other_folders_files(index_dir, root, kind)
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
@@ -155,6 +158,7 @@ def build_index(
 
         try:
             scan = _scan(corpus_dir, previous or {}, add)
+            _sort_read_again(scan, known)
             if set_aside:
                 scan.warnings.insert(0, set_aside)
             _note_replaced(scan, index_dir, root, replaced)
@@ -219,6 +223,7 @@ def _report(
         added=tuple(scan.added),
         changed=tuple(scan.changed),
         removed=tuple(scan.removed),
+        read_again=tuple(scan.read_again),
         dry_run=dry_run,
         passages=passages or {},
     )
@@ -236,6 +241,24 @@ def _reusable_files(
         return stores.live_files(index_dir, kind)
     except (RagError, IndexMismatchError):
         return None
+
+
+def _live_names(index_dir: Path, kind: str) -> set[str]:
+    try:
+        return set(stores.live_files(index_dir, kind))
+    except RagError:
+        return set()
+
+
+def _sort_read_again(scan: _Scan, known: set[str]) -> None:
+    """After a scan that read every file, tell files the index already held (read again) from new
+    ones, and count those it held that are gone as removed."""
+    if not known:
+        return
+    read = set(scan.added)
+    scan.read_again = [name for name in scan.added if name in known]
+    scan.added = [name for name in scan.added if name not in known]
+    scan.removed += sorted(known - read)  # deleted, or now left out (emptied)
 
 
 def _built_by_other_rules(index_dir: Path, kind: str) -> bool:

@@ -227,7 +227,8 @@ def index_report_text(report: IndexReport) -> str:
     )
     if report.up_to_date:
         return summary + "; nothing changed"
-    return summary + f"; files: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+    again = f", {len(report.read_again)} read again" if report.read_again else ""
+    return summary + f"; files: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed{again}"
 
 
 def _duration(seconds: float) -> str:

@@ -56,7 +56,7 @@ def test_a_damaged_embedding_cache_is_one_line_then_set_aside_by_a_rebuild(built
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0, result.stderr
     assert f"the embedding cache {cache.name} was damaged; set aside as {cache.name}.damaged" in result.stderr
-    assert "80 embedded, 0 reused" in result.stdout
+    assert "80 embedded, 0 reused" in result.stdout and "files: 0 added, 0 changed, 0 removed, 5 read again" in result.stdout
     assert rag("search", "Geneva").returncode == 0
 
 

@@ -326,6 +326,16 @@ def test_an_index_split_by_other_passage_rules_is_split_again_reusing_embeddings
         embedder = CountingEmbedder()
         report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
     assert embedder.embedded == [] and report.reused == report.chunks > 0
+    assert report.added == () and len(report.read_again) == report.files  # read again, not new
     assert report.warnings[0].startswith("every file is split into passages again")
     assert read_manifest(isolated_index, store).passage_rules == PASSAGE_RULES
     assert build_index(corpus, isolated_index, NeverLoaded(), ChunkSettings(), store=store).up_to_date
+
+
+def test_a_rebuild_reports_files_read_again_and_those_gone(corpus: Path, isolated_index: Path, store: str) -> None:
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    (corpus / "001_f826f06c135a9a1b.txt").unlink()
+    (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
+    report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store, rebuild=True)
+    assert (report.added, report.removed) == (("new.txt",), ("001_f826f06c135a9a1b.txt",))
+    assert len(report.read_again) == 4 and not report.up_to_date
