@@ -269,7 +269,7 @@ def search(
 
         typer.echo(json.dumps([dataclasses.asdict(hit_passage(h)) for h in hits], ensure_ascii=False))
     else:
-        typer.echo(hits_text(hits))
+        typer.echo(hits_text(hits, mode))
 
 
 @app.command()

@@ -161,7 +161,9 @@ def full_sources_text(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
-def hits_text(hits: list[Hit]) -> str:
+def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
+    """Ranked passages with their scores: the fused one and its parts for hybrid search, the one
+    retriever's score otherwise (the other was not computed)."""
     rows = []
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk
@@ -174,10 +176,9 @@ def hits_text(hits: list[Hit]) -> str:
         )
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")
-        rows.append(
-            f"{rank}. {where}  score {hit.score:.3f} "
-            f"(dense {hit.dense:.3f}, keyword {hit.keyword:.2f})\n   {preview}"
-        )
+        parts = f" (dense {hit.dense:.3f}, keyword {hit.keyword:.2f})" if mode == "hybrid" else ""
+        label = "score" if mode == "hybrid" else f"{mode} score"
+        rows.append(f"{rank}. {where}  {label} {hit.score:.3f}{parts}\n   {preview}")
     return "\n".join(rows) if rows else "No passages found."
 
 
