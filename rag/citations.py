@@ -188,7 +188,7 @@ def paragraph_citation(
         return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
                        best_sentence(chunk.text, claim, answer_terms=answer_terms), chunk.format, chunk.page,
                        chunk.page_paragraph,
-                       chunk.heading)
+                       chunk.heading, chunk.last_paragraph)
     texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
     number = best_paragraph(texts, claim, answer_terms, question_terms)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
@@ -200,7 +200,7 @@ def paragraph_citation(
     return Passage(
         chunk.file, number, (first.start_line, last.end_line), text, score,
         best_sentence(text, claim, answer_terms=answer_terms),
-        chunk.format, first.page, first.page_paragraph, first.heading,
+        chunk.format, first.page, first.page_paragraph, first.heading, last.number,
     )
 
 

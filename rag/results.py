@@ -23,6 +23,7 @@ class Passage:
     page: int | None = None
     page_paragraph: int | None = None
     heading: str | None = None
+    last_paragraph: int | None = None  # the last paragraph the text spans (`paragraph` is the first)
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,7 @@ def test_search_json_and_chat_open_show_pdf_pages(fake_models: ScriptedGenerator
     assert runner.invoke(app, ["index", str(folder)]).exit_code == 0
     found = json.loads(runner.invoke(app, ["search", "twice the load of the old crane", "--json", "-k", "1"]).output)
     assert (found[0]["file"], found[0]["page"], found[0]["format"]) == ("report.pdf", 2, "pdf")
+    assert found[0]["last_paragraph"] >= found[0]["paragraph"]  # the span, as the terminal shows it
     fake_models.reply = "The new crane lifts 42 tonnes, twice the load of the old crane [1]."
     result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
     assert result.exit_code == 0, result.output
