@@ -167,10 +167,7 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
     Raises:
         OutputError: the folder is missing or the file cannot be written.
     """
-    if not path.parent.is_dir():
-        raise OutputError(f"folder {path.parent} does not exist; create it or pass another -o path")
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; pass a file path to -o")
+    _check_file_path(path)
     if not _is_our_output(path, fmt):
         raise OutputError(
             f"{path} exists and is not rag's {fmt} output, which -o appends to (to resume a run); "
@@ -207,12 +204,17 @@ def check_fresh_output(path: Path, source: Path) -> None:
     """
     if path.resolve() == source.resolve():
         raise OutputError(f"{path} is the file being read; pass another -o path")
+    _check_file_path(path)
+    if not _is_our_output(path, "jsonl"):
+        raise OutputError(f"{path} exists and is not rag's JSONL output, which -o replaces; pass a new -o path")
+
+
+def _check_file_path(path: Path) -> None:
+    """Raises: OutputError when path's folder is missing or path is itself a folder."""
     if not path.parent.is_dir():
         raise OutputError(f"folder {path.parent} does not exist; create it or pass another -o path")
     if path.is_dir():
         raise OutputError(f"{path} is a folder; pass a file path to -o")
-    if not _is_our_output(path, "jsonl"):
-        raise OutputError(f"{path} exists and is not rag's JSONL output, which -o replaces; pass a new -o path")
 
 
 def _is_our_output(path: Path, fmt: str) -> bool:

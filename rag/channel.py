@@ -230,6 +230,8 @@ def _entries(directory: Path, prefix: str = "") -> list[tuple[str, int, int]]:
 
 
 def has_index(index_dir: Path) -> bool:
-    """Whether index_dir holds a local index (its CURRENT file names the live generation; the loader
-    says if it is usable). A folder with only rag's bookkeeping, as a Milvus index leaves, has none."""
-    return (index_dir / "CURRENT").is_file()
+    """Whether index_dir holds a local index (the loader says if it is usable). A folder with only
+    rag's bookkeeping, as a Milvus index leaves, has none."""
+    from rag.corpus import is_index_folder
+
+    return is_index_folder(index_dir)

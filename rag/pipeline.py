@@ -47,14 +47,10 @@ def hit_passage(hit: Hit) -> Passage:
     )
 
 
-def _going_on(cancelled: Callable[[], bool] | None) -> Callable[[], None]:
-    """A check between steps that raises Cancelled once cancelled() is true."""
-
-    def go_on() -> None:
-        if cancelled is not None and cancelled():
-            raise Cancelled("the asker left")
-
-    return go_on
+def _stop_if(cancelled: Callable[[], bool] | None) -> None:
+    """Between the model's steps: raise Cancelled once cancelled() is true."""
+    if cancelled is not None and cancelled():
+        raise Cancelled("the asker left")
 
 
 class Engine:
@@ -150,7 +146,6 @@ class Engine:
         Raises:
             Cancelled: cancelled() said so.
         """
-        go_on = _going_on(cancelled)
         started_all = time.perf_counter()
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
@@ -166,17 +161,17 @@ class Engine:
             for p in select_passages(question, hits, self.settings.context_words)
         ]
         generator = self.generator
-        go_on()
+        _stop_if(cancelled)
         started = time.perf_counter()
         generator.start_from(system_prefix())
         precheck = generator.yes_probability(precheck_prompt(question, passages))
         precheck_seconds = time.perf_counter() - started
-        go_on()
+        _stop_if(cancelled)
         prompt = build_prompt(question, passages)
         generation = generator.generate(
             prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
         )
-        go_on()
+        _stop_if(cancelled)
         started = time.perf_counter()
         self_check = (
             generator.yes_probability(check_prompt(prompt, generation.text))
