@@ -40,19 +40,11 @@ def _failed(name: str, error: RagError, fix: str) -> Check:
 
 def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings) -> list[Check]:
     """All checks, in the order a user would fix them."""
-    from rag import channel, client
-
     checks = [check_python(), *check_packages()]
-    try:
-        settings = settings_factory()
-        channel.idle_seconds()
-        client.enabled()
-        checks.append(Check("settings", True, "environment variables valid"))
-    except RagError as error:
-        checks.append(_failed("settings", error, "fix or unset the environment variable"))
-        settings = _settings_without_bad_values(settings_factory)
-        if settings is None:
-            return checks
+    failures, settings = _check_settings(settings_factory)
+    checks += failures or [Check("settings", True, "environment variables valid")]
+    if settings is None:
+        return checks
     checks += [
         check_model(settings.model_path),
         check_chat_template(settings.model_path),
@@ -64,24 +56,47 @@ def run_checks(settings_factory: Callable[[], config.Settings] = config.Settings
     return checks
 
 
-def _settings_without_bad_values(settings_factory: Callable[[], config.Settings]) -> config.Settings | None:
-    """The settings with each unusable environment variable left at its default, so the checks
-    after a bad setting still run; None when they cannot be made even so."""
+def _valid_settings(settings_factory: Callable[[], config.Settings]) -> config.Settings:
+    """The settings, with the variables read outside them (server idle time, no-server) checked too.
+
+    Raises:
+        SettingsError: a variable is unusable.
+    """
+    from rag import channel, client
+
+    settings = settings_factory()
+    channel.idle_seconds()
+    client.enabled()
+    return settings
+
+
+def _check_settings(settings_factory: Callable[[], config.Settings]) -> tuple[list[Check], config.Settings | None]:
+    """A failed check for each unusable environment variable (tried one at a time, so each is
+    named), and the settings with those left at their defaults so later checks still run; None
+    when even that fails."""
     import dataclasses
 
+    try:
+        return [], _valid_settings(settings_factory)
+    except RagError:
+        pass
     names = {name.strip() for spec in dataclasses.fields(config.Settings)
              for name in spec.metadata.get("env", "").split(",") if name.strip()}
-    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    names |= {"RAG_SERVER_IDLE", "RAG_NO_SERVER"}
+    saved = {name: os.environ.pop(name) for name in sorted(names) if name in os.environ}
+    failures: list[Check] = []
     try:
         for name, value in saved.items():
             os.environ[name] = value
             try:
-                settings_factory()
-            except RagError:
+                _valid_settings(settings_factory)
+            except RagError as error:
+                failures.append(_failed("settings", error, "fix or unset the environment variable"))
                 del os.environ[name]
-        return settings_factory()
-    except RagError:
-        return None
+        try:
+            return failures, _valid_settings(settings_factory)
+        except RagError as error:  # valid one by one, not together
+            return [*failures, _failed("settings", error, "fix or unset the environment variables")], None
     finally:
         for name, value in saved.items():
             os.environ[name] = value

@@ -69,6 +69,9 @@ def test_changed_corpus_and_bad_settings_exit_1_with_the_fix(healthy_setup: Path
     assert result.exit_code == 1
     assert "FAIL settings: RAG_TOP_K='abc' is not a whole number → set it to one such as 6 or unset it" in result.output
     assert f"index: {isolated_index}:" in result.output and "disk:" in result.output  # the later checks still run
+    monkeypatch.setenv("RAG_SERVER_IDLE", "never")
+    lines = [line for line in runner.invoke(app, ["doctor"]).output.splitlines() if line.startswith("FAIL settings:")]
+    assert len(lines) == 2 and "RAG_TOP_K='abc'" in lines[1] and "RAG_SERVER_IDLE=never" in lines[0]
 
 
 def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, isolated_index: Path) -> None:
