@@ -22,7 +22,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
 # passages that did not change), and until then ask and search say the index is out of date.
 # 2: short text ending a section stays in it; a chunk is under its first non-heading paragraph's heading.
-PASSAGE_RULES = 2
+# 3: PDF: one-line paragraphs are not merged when their gap is the commonest one.
+PASSAGE_RULES = 3
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -281,3 +281,31 @@ def test_a_pdf_passage_of_several_paragraphs_is_located_by_its_first_and_a_count
                   start=0, end=15, text="Dredging began.", format="pdf", page=2, page_paragraph=3)
     assert hits_text([Hit(alone, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3  score 0.900 (dense 0.800, keyword 1.00)")
     assert hits_text([Hit(alone, 2.5, 0.0, 2.5)], "keyword").startswith("1. r.pdf p.2 ¶3  keyword score 2.500\n")
+
+
+def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    class Survey(FPDF):
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 10, f"Harbour survey, sheet {self.page_no()} of 3")
+
+    pdf = Survey()
+    for year, boats in ((1900, 3), (1910, 4), (1920, 5)):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 6, f"The mill was rebuilt in {year + 5} by the town.")
+        pdf.ln(5)
+        pdf.multi_cell(0, 6, f"Its wheel turned for {boats} decades, the survey of {year} says.")
+        pdf.ln(5)
+        pdf.multi_cell(0, 6, f"In year {year} the harbour had {boats} boats.")
+    pdf.output(str(tmp_path / "mill.pdf"))
+    result = readers.read(tmp_path / "mill.pdf")
+    assert [(b.page, b.text) for b in result.blocks][:3] == [
+        (1, "The mill was rebuilt in 1905 by the town."), (1, "Its wheel turned for 3 decades, the survey of 1900 says."),
+        (1, "In year 1900 the harbour had 3 boats.")]
+    assert len(result.blocks) == 9
+    assert result.warnings == ("mill.pdf: left out as running headers/footers (they repeat at page edges, numbers "
+                               "aside): 'Harbour survey, sheet 1 of 3'",)

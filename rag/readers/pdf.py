@@ -5,7 +5,8 @@ Its text visitor gives each piece of text with its position, so paragraph breaks
 the layout (a gap larger than the usual line spacing, a jump up to a new column, a change of
 font size) rather than from guessing. Then:
   * running headers and footers (the same top or bottom line on at least half the pages, digits
-    ignored) and bare page numbers are dropped;
+    ignored unless the line ends a sentence) and bare page numbers are dropped, and a dropped line
+    whose numbers change from page to page is named in a warning;
   * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
   * a page with no text at all (a scan) is reported in one warning naming the pages.
@@ -23,9 +24,14 @@ from rag.readers.base import Block, ReadResult, Unreadable, one_line
 PARAGRAPH_GAP = 1.4  # a gap this many times the usual line spacing starts a new paragraph
 HEADING_SIZE = 1.15  # a line this many times the body font size is a heading
 HEADING_MAX_WORDS = 14
+# A body line's height is 1.15-1.5 times its font size; a most common gap wider than double
+# spacing is a gap between one-line paragraphs, and the generous line height stands in for it.
+USUAL_LINE_PITCH = 1.5
+MAX_LINE_PITCH = 2.2
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
 _BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _HYPHEN_END = re.compile(r"[^\W\d_]-$")
 
 
@@ -113,11 +119,16 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
                         f"{_ranges(blank)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
     body_size = _body_size(pages)
-    spacing = _line_spacing(pages)
+    spacing = _line_spacing(pages, body_size)
     blocks: list[Block] = []
     heading: str | None = None
+    dropped: dict[str, set[str]] = {}  # a running line's key -> its texts, page numbers aside
     for number, lines in enumerate(pages, start=1):
-        kept = [line for i, line in enumerate(lines) if not _is_furniture(lines, i, running, body_size, spacing)]
+        furniture = {i for i in range(len(lines)) if _is_furniture(lines, i, running, body_size, spacing)}
+        for i in furniture:
+            if not _PAGE_NUMBER.match(lines[i].text.strip()):
+                dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
+        kept = [line for i, line in enumerate(lines) if i not in furniture]
         for group in _paragraphs(kept, body_size, spacing):
             text = _join(group)
             if not text:
@@ -128,6 +139,11 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
             if is_heading:
                 heading = text
             blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
+    varying = [min(texts) for texts in dropped.values() if len(texts) > 1]
+    if varying:  # identical lines are surely furniture; lines that differ in their numbers may be text
+        shown = "; ".join(f"'{text[:60]}'" for text in varying[:2]) + (" and more" if len(varying) > 2 else "")
+        warnings.append(f"{name}: left out as running headers/footers (they repeat at page edges, numbers "
+                        f"aside): {shown}")
     return ReadResult("pdf", tuple(blocks), tuple(warnings))
 
 
@@ -141,11 +157,25 @@ def _edges(lines: list[_Line]) -> list[int]:
 
 
 def _running_lines(pages: list[list[_Line]]) -> set[str]:
-    """Top and bottom lines repeated on at least half the pages with text (and at least two)."""
+    """Top and bottom lines repeated on at least half the pages with text (and at least two), by
+    their text and by their text with digits masked."""
     with_text = [lines for lines in pages if lines]
-    counts = Counter(key for lines in with_text for key in {_key(lines[i].text) for i in _edges(lines)})
+    counts = Counter(
+        key for lines in with_text
+        for key in {key for i in _edges(lines) for key in (_key(lines[i].text), _exact(lines[i].text))}
+    )
     needed = max(2, (len(with_text) + 1) // 2)
     return {key for key, count in counts.items() if count >= needed}
+
+
+def _exact(text: str) -> str:
+    return "=" + one_line(text).lower()
+
+
+def _is_running(text: str, running: set[str]) -> bool:
+    """Repeated at the page edges as it stands, or with other numbers unless it ends a sentence:
+    a templated body line ("In 1910 the harbour had 4 boats.") is text, "Report 2023 | 4" is not."""
+    return _exact(text) in running or (_key(text) in running and not _ENDS_SENTENCE.search(text))
 
 
 def _is_furniture(lines: list[_Line], index: int, running: set[str], body_size: float, spacing: float) -> bool:
@@ -164,24 +194,34 @@ def _is_furniture(lines: list[_Line], index: int, running: set[str], body_size: 
         detached = spacing <= 0 or abs(lines[toward_body].y - line.y) > 1.5 * spacing
         if not (_is_furniture(lines, edge, running, body_size, spacing) and detached):
             return False
-    return _key(line.text) in running or bool(_PAGE_NUMBER.match(line.text.strip()))
+    return _is_running(line.text, running) or bool(_PAGE_NUMBER.match(line.text.strip()))
 
 
 def _body_size(pages: list[list[_Line]]) -> float:
-    sizes = Counter(round(line.size, 1) for lines in pages for line in lines)
+    """The font size of most of the text (counted in characters: a short header line on every
+    page must not outvote the body)."""
+    sizes: Counter[float] = Counter()
+    for lines in pages:
+        for line in lines:
+            sizes[round(line.size, 1)] += len(line.text)
     return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
-def _line_spacing(pages: list[list[_Line]]) -> float:
+def _line_spacing(pages: list[list[_Line]], body_size: float) -> float:
     """The document's usual distance between consecutive lines of a paragraph: the most
-    common gap, since body lines outnumber paragraph breaks."""
+    common gap, since body lines outnumber paragraph breaks; but when that gap is wider than
+    double spacing, the paragraphs are mostly one line and it is their gap, so a line's usual
+    height for the body font is taken instead."""
     gaps = Counter(
         round(lines[i - 1].y - lines[i].y)
         for lines in pages
         for i in range(1, len(lines))
         if lines[i - 1].y > lines[i].y
     )
-    return float(gaps.most_common(1)[0][0]) if gaps else 0.0
+    spacing = float(gaps.most_common(1)[0][0]) if gaps else 0.0
+    if body_size > 0 and spacing > body_size * MAX_LINE_PITCH:
+        return body_size * USUAL_LINE_PITCH
+    return spacing
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
