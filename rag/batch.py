@@ -129,6 +129,9 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
 Answered = tuple[str, str | None]  # (id, question); the question None when a record lacks it
 
 
+RETRIEVAL_ONLY = "(retrieval only)"  # a Markdown record's answer line when none was drafted
+
+
 def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> set[Answered]:
     """(id, question) of every answer already in an output file (empty if there is none). Both,
     because an id alone would pass over a new question that took an answered one's line number
@@ -151,11 +154,13 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
             if row.get("id") and (retrieved_counts or row.get("answer")):
                 keys.add((row["id"], row.get("question")))
     else:
-        question = None
+        question, answer = None, None
         for line in text.splitlines():
             if line.startswith("## "):
-                question = line[3:]
-            elif match := _MD_ID.match(line):
+                question, answer = line[3:], None
+            elif answer is None and line.strip():
+                answer = line
+            elif (match := _MD_ID.match(line)) and (retrieved_counts or answer != RETRIEVAL_ONLY):
                 keys.add((match.group(1), question))
     return keys
 
@@ -321,7 +326,7 @@ class AnswerWriter:
 def _markdown(question: Question, answer: Answer) -> str:
     from rag.render import location
 
-    lines = ["", f"## {question.question}", "", answer.answer or "(retrieval only)", ""]
+    lines = ["", f"## {question.question}", "", answer.answer or RETRIEVAL_ONLY, ""]
     for number, citation in enumerate(answer.citations, start=1):
         quote = f" — “{citation.quote}”" if citation.quote else ""
         lines.append(f"{number}. {location(citation)}{quote}")

@@ -342,8 +342,9 @@ def batch(
             err.print(f"warning: {cut}", markup=False, soft_wrap=True)
         done = answered_keys(output, fmt, retrieved_counts=retrieve_only) if output else set()
         todo = list(pending(questions, done))
+        did = "retrieved" if retrieve_only else "answered"
         if done:
-            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already answered in {output}", markup=False, soft_wrap=True)
+            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}", markup=False, soft_wrap=True)
         settings = settings_for(index, model, k, threshold, store)
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
@@ -366,7 +367,7 @@ def batch(
         if output:
             stream.close()
     if output:
-        err.print(f"{len(todo)} answered, {len(questions) - len(todo)} skipped → {output}", markup=False, soft_wrap=True)
+        err.print(f"{len(todo)} {did}, {len(questions) - len(todo)} skipped → {output}", markup=False, soft_wrap=True)
 
 
 def _answer_with_ray(

@@ -3,7 +3,7 @@
 Gold file: JSONL, one question a line:
     {"id", "type", "question", "answer", "must_include": [[alias, ...], ...],
      "evidence": [{"file", "line", "quote"}, ...]}
-A question with type "unanswerable" (or no evidence) should be abstained on. An answer is right
+A question with type "unanswerable" (or neither must_include nor evidence) should be abstained on. An answer is right
 when, for every group of must_include, one alias appears in it as whole words (case, accents and
 punctuation ignored).
 """
@@ -115,7 +115,7 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             questions.append(
                 GoldQuestion(
                     id=str(row.get("id", f"line-{number}")),
-                    type=str(row.get("type", "unanswerable" if not evidence else "factoid")),
+                    type=str(row.get("type", "factoid" if evidence or groups else "unanswerable")),
                     question=check_question(row["question"]),
                     must_include=[list(map(str, g)) for g in groups],
                     evidence=[(e["file"], e["line"]) for e in evidence],

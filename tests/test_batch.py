@@ -59,10 +59,15 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     assert row["id"] == "line-1" and row["sources"].count("¶") == 3
     assert fake_models.prompts == []
     again = runner.invoke(app, ["batch", str(questions), "--retrieve-only", "--k", "3", "--format", "csv", "-o", str(out)])
-    assert "0 answered, 1 skipped" in again.output  # a retrieve-only run resumes over its own records
+    assert "0 retrieved, 1 skipped" in again.output  # a retrieve-only run resumes over its own records
     full = runner.invoke(app, ["batch", str(questions), "--format", "csv", "-o", str(out)])
     assert full.exit_code == 0 and len(fake_models.prompts) == 1  # but they are no answers for a full run
     assert [r["answer"] != "" for r in csv.DictReader(out.open())] == [False, True]
+    markdown = tmp_path / "a.md"
+    for retrieve_only in (["--retrieve-only"], []):
+        result = runner.invoke(app, ["batch", str(questions), *retrieve_only, "--format", "md", "-o", str(markdown)])
+        assert result.exit_code == 0 and ("1 retrieved, 0 skipped" if retrieve_only else "1 answered, 0 skipped") in result.output
+    assert len(fake_models.prompts) == 2 and markdown.read_text().count("(retrieval only)") == 1
 
 
 def test_eval_output_never_replaces_the_gold_file_or_a_file_of_the_users(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

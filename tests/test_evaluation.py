@@ -51,3 +51,14 @@ def test_a_question_without_evidence_is_scored_on_its_answer_only() -> None:
     overall = evaluate(gold, answers.__getitem__)["all"]
     assert overall["answerable"] == 2 and overall["answer_accuracy"] == 100.0
     assert (overall["citation_precision"], overall["citation_recall"], overall["hit@1"], overall["mrr"]) == (100.0, 100.0, 100.0, 1.0)
+
+
+def test_a_gold_line_without_type_is_answerable_when_it_names_an_answer_or_evidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rag.evaluation import read_gold
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "question": "When was it built?", "must_include": [["1871"]]}\n'
+                    '{"id": "b", "question": "Who built it?"}\n')
+    first, second = read_gold(gold)
+    assert (first.type, first.answerable) == ("factoid", True)
+    assert (second.type, second.answerable) == ("unanswerable", False)
