@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexMismatchError, IndexNotFoundError
+from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
 from rag.keyword import KeywordIndex
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, index_option, rebuild_hint
 
@@ -187,9 +187,18 @@ def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as error:
             manifest = getattr(self, "manifest", None)
-            raise damaged_index(self.index_dir, error, manifest.corpus_root if manifest else "DIR") from error
+            root = manifest.corpus_root if manifest else _corpus_root_of(self.index_dir)
+            raise damaged_index(self.index_dir, error, root) from error
 
     return checked
+
+
+def _corpus_root_of(index_dir: Path) -> str:
+    """The indexed folder, for a fix to name; "DIR" when the manifest cannot tell."""
+    try:
+        return read_manifest(index_dir).corpus_root
+    except RagError:
+        return "DIR"
 
 
 def set_aside_if_damaged(path: Path) -> str | None:
@@ -399,6 +408,7 @@ def _batches(items: list, size: int) -> Iterator[list]:
 class SqliteVectorCache:
     """Embeddings keyed by chunk-text hash in one SQLite file per embedding model."""
 
+    @_reports_damage
     def __init__(self, path: Path, dimension: int, *, writable: bool = False) -> None:
         self.path = path
         self.index_dir = path.parent

@@ -58,6 +58,7 @@ class ChatSession:
     reindex: Callable[[], Engine] | None = None
     k: int = 0
     last: Answer | None = None
+    last_hashes: dict[str, str | None] = field(default_factory=dict)  # each cited file as the answer's index held it
     history: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -100,6 +101,7 @@ class ChatSession:
         answer = dataclasses.replace(answer, question=question)
         self.history.append(question)
         self.last = answer
+        self.last_hashes = {c.file: _indexed_sha256(self.engine.index, c.file) for c in answer.citations}
         self.write(after_stream_text(answer, "".join(streamed), shutil.get_terminal_size().columns))
 
     def _command(self, line: str) -> bool:
@@ -137,17 +139,18 @@ class ChatSession:
         citation = self.last.citations[int(argument) - 1]
         root = Path(self.engine.index.manifest.corpus_root)
         path = root / citation.file
+        answered_from = self.last_hashes.get(citation.file)
+        changed = self._changed_message(path, citation.file)
         if citation.format not in LINE_FORMATS:
-            return _open_extracted(root, path, citation, _indexed_sha256(self.engine.index, citation.file))
+            return _open_extracted(root, path, citation, answered_from, changed)
         start, end = citation.lines
         try:
             data = path.read_bytes()
         except OSError:
             return f"{path} cannot be read any more; run /reindex"
         lines = decode_bytes(data)[0].split("\n")
-        indexed = _indexed_sha256(self.engine.index, citation.file)
-        if end > len(lines) or (indexed is not None and hashlib.sha256(data).hexdigest() != indexed):
-            return f"{path} has changed since it was indexed; run /reindex"
+        if end > len(lines) or (answered_from is not None and hashlib.sha256(data).hexdigest() != answered_from):
+            return changed
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [
             f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
@@ -155,16 +158,24 @@ class ChatSession:
         return location(citation) + "\n" + "\n".join(body)
 
 
+    def _changed_message(self, path: Path, file: str) -> str:
+        """What to do about a cited file that changed: reindex, or, when the index already holds
+        the file's new version, ask again (the answer's lines are those of the old one)."""
+        if _indexed_sha256(self.engine.index, file) != self.last_hashes.get(file):
+            return f"{path} changed since this answer was given; ask again to cite it as it is now"
+        return f"{path} has changed since it was indexed; run /reindex"
+
+
 def _indexed_sha256(index: IndexStore, file: str) -> str | None:
     state = index.files().get(file)
     return state.sha256 if state else None
 
 
-def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None) -> str:
+def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None, changed: str) -> str:
     """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
     document = read_document(root, path)[0] if path.is_file() else None
     if document is None or citation.paragraph > len(document.paragraphs):
         return f"{path} cannot be read any more; run /reindex"
     if document.sha256 != indexed_sha256:
-        return f"{path} changed since it was indexed; run /reindex"
+        return changed
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)

@@ -61,6 +61,9 @@ def test_open_names_a_source_edited_since_indexing_instead_of_showing_shifted_li
     result = runner.invoke(app, ["chat"], input="How long did Kerry and Lavrov talk in Geneva?\n/open 1\n")
     assert result.exit_code == 0, result.output
     assert f"{source} has changed since it was indexed; run /reindex" in result.output
+    result = runner.invoke(app, ["chat"], input="How long did Kerry and Lavrov talk in Geneva?\n/open 1\n/reindex\n/open 1\n")
+    assert result.exit_code == 0, result.output
+    assert f"{source} changed since this answer was given; ask again to cite it as it is now" in result.output
 
 
 def test_library_errors_inside_chat_are_one_line_and_the_session_goes_on(fake_models: ScriptedGenerator, isolated_index) -> None:  # type: ignore[no-untyped-def]

@@ -52,12 +52,23 @@ def test_a_damaged_embedding_cache_is_one_line_then_set_aside_by_a_rebuild(built
     cache = next(isolated_index.glob("vectors-*.sqlite"))
     cache.write_bytes(cache.read_bytes()[:3000])
     message = one_line_failure(rag("search", "Geneva"))
-    assert "is damaged (database disk image is malformed); rebuild it with `rag index " in message and f"--index {isolated_index} --rebuild`" in message
+    assert message.endswith(f"is damaged (database disk image is malformed); rebuild it with `rag index {SEEDS} --index {isolated_index} --rebuild`")
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0, result.stderr
     assert f"the embedding cache {cache.name} was damaged; set aside as {cache.name}.damaged" in result.stderr
     assert "80 embedded, 0 reused" in result.stdout and "files: 0 added, 0 changed, 0 removed, 5 read again" in result.stdout
     assert rag("search", "Geneva").returncode == 0
+
+
+def test_an_update_that_opens_a_cache_that_is_not_a_database_is_one_line(isolated_index: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The ferry leaves at noon.\n")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    next(isolated_index.glob("vectors-*.sqlite")).write_bytes(b"garbage")
+    (corpus / "b.txt").write_text("The lighthouse was built in 1871.\n")  # something to embed
+    message = one_line_failure(rag("index", str(corpus)))
+    assert message.endswith(f"is damaged (file is not a database); rebuild it with `rag index {corpus} --index {isolated_index} --rebuild`")
 
 
 def test_newer_format_is_refused_with_the_upgrade_named(built: Path) -> None:
