@@ -102,13 +102,14 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
     Raises:
         Unavailable: no server could serve it; answer in-process.
         SettingsError: RAG_SERVER_IDLE is not a number of seconds.
+        ModelError, IndexMismatchError: the model file or chunk settings cannot work (no server is
+            stopped for them).
         RagError: the server answered with an error the in-process path would give too.
     """
     channel.idle_seconds()  # a bad RAG_SERVER_IDLE is the user's to fix, not a server that never starts
-    if request["command"] == "ask" and not settings.model_path.is_file():
-        raise Unavailable("no such model: the in-process path says so, and a warm server keeps its own")
     if settings.store != DEFAULT_STORE or not channel.has_index(settings.index_dir):
         raise Unavailable("no local index (a Milvus store is opened in-process): the in-process path says so")
+    _check_before_replacing(settings, request["command"])
     request = {
         **request,
         "protocol": channel.PROTOCOL,
@@ -136,6 +137,26 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
             raise Unavailable(reply["error"])  # load problems and bugs: in-process reports them its way
         return reply
     raise Unavailable("the server did not answer")
+
+
+def _check_before_replacing(settings: Settings, command: str) -> None:
+    """Settings that cannot work (a model file that is no GGUF, chunk settings the index was not
+    built with) are reported here: a server for them could only fail, after the warm server for the
+    good settings had been stopped to make way for it.
+
+    Raises:
+        ModelError, IndexMismatchError: as the in-process path would.
+    """
+    from rag.store import check_compatible, read_manifest
+    from rag.weights import check_model_file
+
+    if command == "ask":
+        check_model_file(settings.model_path)
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except RagError as error:
+        raise Unavailable(f"the index cannot be read ({error}): the in-process path says so") from error
+    check_compatible(manifest, manifest.embedding_model, settings.chunking, settings.index_dir)
 
 
 def _exchange(connection: Any, request: dict[str, Any], on_token: Callable[[str], None] | None) -> dict[str, Any]:

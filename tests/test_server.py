@@ -349,6 +349,14 @@ def test_a_mistyped_model_is_reported_without_replacing_the_warm_server(
     result = CliRunner().invoke(app, ["ask", QUESTION, "--model", "/nowhere/typo.gguf"])
     assert result.exit_code == 1 and "/nowhere/typo.gguf not found" in result.output
     assert client.status(settings.index_dir).pid == os.getpid()  # type: ignore[union-attr]
+    notes = settings.index_dir.parent / "notes.txt"
+    notes.write_text("my notes\n")
+    result = CliRunner().invoke(app, ["ask", QUESTION, "--model", str(notes)])
+    assert result.exit_code == 1 and f"{notes} is not a GGUF model file" in result.output
+    monkeypatch.setenv("RAG_CHUNK_WORDS", "10")
+    result = CliRunner().invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 1 and "max_words 400, not 10 (RAG_CHUNK_WORDS)" in result.output
+    assert client.status(settings.index_dir).pid == os.getpid()  # type: ignore[union-attr]  # still the warm one
 
 
 def test_each_request_brings_its_own_sentence_rescoring_pool(settings: Settings, serve: Callable[..., Server]) -> None:
