@@ -83,6 +83,7 @@ class Server:
         self._counting = threading.Lock()
         self._requests = 0
         self.ready = threading.Event()
+        self.stopped = threading.Event()
 
     # --- life cycle
 
@@ -96,17 +97,19 @@ class Server:
         with open(directory / channel.LOCK, "a") as lock:
             _lock_or_wait(lock, self.settings.index_dir)
             listener = self._bind(directory / channel.SOCKET)
+            bound = _identity(directory / channel.SOCKET)
             _log(f"pid {os.getpid()} serving {self.fingerprint['index_dir']} (idle timeout {self.idle:g}s)")
             threading.Thread(target=self._warm_up, args=(preload_generator,), daemon=True).start()
             try:
                 self.ready.set()
-                self._accept(listener)
+                self._accept(listener, directory / channel.SOCKET, bound)
             finally:
                 with contextlib.suppress(OSError):
                     (directory / channel.SOCKET).unlink()
                 listener.close()
                 self._work.acquire(timeout=30)  # let a running answer finish
                 _log("stopped")
+                self.stopped.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -126,10 +129,15 @@ class Server:
         listener.settimeout(ACCEPT_POLL_SECONDS)
         return listener
 
-    def _accept(self, listener: socket.socket) -> None:
+    def _accept(self, listener: socket.socket, path: Path, bound: tuple[int, int] | None) -> None:
+        """Answer connections until stopped, idle, or the socket file is gone: with the index
+        folder deleted no client can reach this server, nor `rag server stop` find it."""
         while not self._stopping.is_set():
             if not self._busy and time.monotonic() - self._last_active > self.idle:
                 _log(f"idle for {self.idle:g}s")
+                return
+            if not self._busy and _identity(path) != bound:
+                _log(f"{path} was removed (the index folder deleted?); no client can reach this server")
                 return
             try:
                 connection, _ = listener.accept()
@@ -325,6 +333,15 @@ def _lock_or_wait(lock: Any, index_dir: Path) -> None:
         if time.monotonic() > deadline:
             raise channel.ChannelError("another server holds the lock")
         time.sleep(0.05)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode, or None when it is gone."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _memory_mb() -> tuple[float, float]:

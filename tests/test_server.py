@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -186,6 +187,16 @@ def test_idle_server_stops_and_removes_its_socket(settings: Settings, serve: Cal
         time.sleep(0.1)
     assert client.status(settings.index_dir) is None
     assert not (channel.folder(settings.index_dir) / channel.SOCKET).exists()
+
+
+def test_a_server_whose_index_folder_was_deleted_stops(settings: Settings, serve: Callable[..., Server]) -> None:
+    server = serve()
+    client.search(settings, "Geneva")
+    shutil.rmtree(settings.index_dir)  # `rm -rf .rag` before a rebuild: no client could reach it again
+    deadline = time.monotonic() + 10
+    while not server.stopped.is_set() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.stopped.is_set()
 
 
 def test_rebuilt_index_is_noticed(settings: Settings, serve: Callable[..., Server], tmp_path: Path) -> None:
