@@ -46,10 +46,19 @@ def _where(
     return f"{file} {where}" + (f" ({under})" if under else "")
 
 
+def _span(first: int, last: int | None) -> tuple[str, int]:
+    """"3–5" and the paragraphs after the first (2) of a passage over paragraphs first..last."""
+    if last is None or last <= first:
+        return str(first), 0
+    return f"{first}–{last}", last - first
+
+
 def location(passage: Passage) -> str:
+    """Where a cited or retrieved passage is, over every paragraph it spans (as `rag search` shows it)."""
+    span, more = _span(passage.paragraph, passage.last_paragraph)
     return _where(
-        passage.file, passage.format, str(passage.paragraph), passage.lines,
-        passage.page, passage.page_paragraph, passage.heading,
+        passage.file, passage.format, span, passage.lines,
+        passage.page, passage.page_paragraph, passage.heading, more,
     )
 
 
@@ -167,12 +176,10 @@ def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
     rows = []
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk
-        span = f"{chunk.first_paragraph}" + (
-            f"–{chunk.last_paragraph}" if chunk.last_paragraph != chunk.first_paragraph else ""
-        )
+        span, more = _span(chunk.first_paragraph, chunk.last_paragraph)
         where = _where(
             chunk.file, chunk.format, span, (chunk.start_line, chunk.end_line),
-            chunk.page, chunk.page_paragraph, chunk.heading, chunk.last_paragraph - chunk.first_paragraph,
+            chunk.page, chunk.page_paragraph, chunk.heading, more,
         )
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")

@@ -138,6 +138,9 @@ def test_extracted_text_is_blocks_joined_and_chunks_carry_page_and_heading(folde
         (Passage("memo.docx", 14, (27, 27), "x", 1.0, format="docx"), "memo.docx ¶14"),
         (Passage("a.txt", 2, (3, 5), "x", 1.0), "a.txt ¶2 (lines 3–5)"),
         (Passage("b.md", 4, (8, 8), "x", 1.0, format="markdown", heading="Mooring"), 'b.md ¶4 (line 8, under "Mooring")'),
+        (Passage("a.txt", 2, (3, 9), "x", 1.0, last_paragraph=4), "a.txt ¶2–4 (lines 3–9)"),
+        (Passage("report.pdf", 5, (9, 9), "x", 1.0, format="pdf", page=12, page_paragraph=3, last_paragraph=7),
+         "report.pdf p.12 ¶3 and 2 more"),
     ],
 )
 def test_citation_locations_per_format(passage: Passage, expected: str) -> None:
