@@ -205,7 +205,7 @@ def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_pat
     fake_models.reply = "The new crane lifts 42 tonnes, twice the load of the old crane [1]."
     write_html(folder / "report.pdf")  # replaced after indexing
     result = runner.invoke(app, ["chat", "--threshold", "0"], input="What is twice the load of the old crane?\n/open 1\n/quit\n")
-    assert "report.pdf changed since it was indexed; run /reindex" in result.output
+    assert "report.pdf has changed since it was indexed; run /reindex" in result.output
 
 
 def test_pdf_keeps_a_repeated_heading_and_a_repeated_last_body_line(tmp_path: Path) -> None:
