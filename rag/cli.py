@@ -166,11 +166,13 @@ def index(
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.indexing import build_index
     from rag.render import files_text, index_report_text
-    from rag.writable import ensure_writable_dir
+    from rag.writable import ensure_writable_dir, remove_if_unused
     from rag.models import LazyEmbedder
 
     settings = settings_for(index, store=store)
-    ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
+    new_folder = not settings.index_dir.exists()
+    if not dry_run:
+        ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
     embedder: Any = LazyEmbedder(settings)
     if (ray or ray_address) and not dry_run:
         from rag import fanout
@@ -188,9 +190,14 @@ def index(
 
             return start
 
-        report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
-                             on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
-                             rebuild=rebuild)
+        try:
+            report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
+                                 on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
+                                 rebuild=rebuild)
+        except RagError:
+            if new_folder:
+                remove_if_unused(settings.index_dir)  # a first run that failed leaves no empty index behind
+            raise
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)

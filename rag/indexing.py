@@ -138,7 +138,7 @@ def build_index(
         raise CorpusError(f"{index_dir} is both the folder of documents and the index, which would index itself; "
                           f"pass another --index, such as {index_dir / '.rag'}")
     if dry_run:
-        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind)
+        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild)
     with stores.write_lock(index_dir):
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
@@ -353,11 +353,12 @@ def _instance(embedder: Embedder | EmbedderFactory) -> Embedder:
 
 def _dry_run(
     corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float,
-    kind: str,
+    kind: str, *, rebuild: bool = False,
 ) -> IndexReport:
     """What build_index would do, computed without writing or loading a model."""
     root = str(corpus_dir.resolve())
-    previous = _reusable_files(index_dir, embedder.name, chunking, root, kind)
+    previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
+    resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
     hashes: dict[str, None] = {}
     chunks = 0
 
@@ -368,6 +369,7 @@ def _dry_run(
         hashes.update((c.text_hash, None) for c in pieces)
 
     scan = _scan(corpus_dir, previous or {}, count)
+    _sort_read_again(scan, _live_names(index_dir, kind) if rebuild or resplit else set())
     _note_replaced(scan, index_dir, root, _other_folders_files(index_dir, root, kind), dry_run=True)
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files

@@ -220,12 +220,13 @@ def index_report_text(report: IndexReport) -> str:
     """What `rag index` did, or with --dry-run would do, file by file."""
     changes = [f"  {kind} {name}" for kind, names in (("added", report.added), ("changed", report.changed),
                ("removed", report.removed)) for name in names]
+    again = f", {len(report.read_again)} read again" if report.read_again else ""
     if report.dry_run:
         if report.up_to_date:
             return f"Up to date: {_count(report.files, 'file')}; nothing would be embedded (dry run, nothing written)."
         return "\n".join([
             f"Would index {_count(report.files, 'file')}: {len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed (dry run, nothing written)",
+            f"{len(report.removed)} removed{again} (dry run, nothing written)",
             *changes,
             f"{_count(report.chunks, 'passage')} from added and changed files, {report.embedded} of them to embed",
         ])
@@ -235,7 +236,6 @@ def index_report_text(report: IndexReport) -> str:
     )
     if report.up_to_date:
         return summary + "; nothing changed"
-    again = f", {len(report.read_again)} read again" if report.read_again else ""
     return summary + f"; files: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed{again}"
 
 

@@ -152,6 +152,15 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     assert result.exit_code == 0, result.output
     assert "1 added, 0 changed, 0 removed (dry run, nothing written)" in result.output
     assert "  added new.txt" in result.output and "1 passage from added and changed files, 1 of them to embed" in result.output
+    result = runner.invoke(app, ["index", str(corpus), "--dry-run", "--rebuild"])
+    assert "1 added, 0 changed, 0 removed, 5 read again (dry run, nothing written)" in result.output, result.output
+    deep = corpus.parent / "new" / "deeper"
+    assert runner.invoke(app, ["index", str(corpus), "--dry-run", "--index", str(deep)]).exit_code == 0
+    assert not (corpus.parent / "new").exists()  # the CLI creates no folder either
+    empty = corpus.parent / "empty"
+    empty.mkdir()
+    assert runner.invoke(app, ["index", str(empty), "--index", str(deep)]).exit_code == 1
+    assert not deep.exists()  # a failed first run leaves no index folder (and its lock) behind
 
 
 def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, corpus: Path) -> None:
