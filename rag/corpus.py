@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag import readers
@@ -185,6 +185,15 @@ class FolderListing:
 
     files: list[Path]
     others: dict[str, int]
+    links: list[str] = field(default_factory=list)  # symlinked folders not entered, broken links
+
+    def links_note(self) -> str | None:
+        """One line naming the symlinks not followed (None when there are none)."""
+        if not self.links:
+            return None
+        shown = ", ".join(self.links[:5]) + (f" and {len(self.links) - 5} more" if len(self.links) > 5 else "")
+        return (f"not followed: {shown} (symbolic links to folders, which could lead out of the folder or "
+                f"loop, and links to nothing); link the files themselves, or index the folder they point to")
 
     def others_note(self) -> str | None:
         """One line naming what was left out, so nothing is skipped silently (None when nothing was)."""
@@ -204,26 +213,33 @@ def list_folder(root: Path) -> FolderListing:
     """
     files: list[Path] = []
     others: dict[str, int] = {}
-    for path in _walk(root):
+    links: list[str] = []
+    for path in _walk(root, links):
         suffix = path.suffix.lower()
         if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
             files.append(path)
         else:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
-    return FolderListing(sorted(files), others)
+    return FolderListing(sorted(files), others, sorted(links))
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, links: list[str]) -> Iterator[Path]:
     """Every file under root, not entering hidden folders, folder symlinks or a rag index kept
-    inside the corpus (`rag index docs --index docs/idx`: its files change with every run)."""
+    inside the corpus (`rag index docs --index docs/idx`: its files change with every run); the
+    folder symlinks and broken links passed over are added to links, relative to root."""
     for folder, subfolders, names in os.walk(root):
         here = Path(folder)
         subfolders[:] = [d for d in subfolders if not d.startswith(".") and not is_index_folder(here / d)]
+        links.extend((here / d).relative_to(root).as_posix() + "/" for d in subfolders if (here / d).is_symlink())
         for name in names:
             path = here / name
-            if not name.startswith(".") and path.is_file():
+            if name.startswith("."):
+                continue
+            if path.is_file():
                 yield path
+            elif path.is_symlink() and not path.exists():
+                links.append(path.relative_to(root).as_posix())
 
 
 def is_index_folder(folder: Path) -> bool:

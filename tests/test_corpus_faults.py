@@ -71,6 +71,10 @@ def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     corpus = read_corpus(tmp_path)
     assert time.perf_counter() - started < 10
     assert [d.path for d in corpus.documents] == ["real.txt"]
+    from rag.corpus import list_folder
+
+    note = list_folder(tmp_path).links_note()
+    assert note is not None and note.startswith("not followed: a.txt, b.txt, self.txt, sub/loop/ (symbolic links to folders")
 
 
 def test_unreadable_file_is_skipped_with_a_warning(tmp_path: Path) -> None:
