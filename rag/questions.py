@@ -21,13 +21,16 @@ _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u
 # The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
 # read as special tokens and end the user's turn early.
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
+# A terminal escape sequence whole (colour codes, cursor moves, titles): CSI "ESC [ ... letter",
+# OSC "ESC ] ... BEL or ESC \", and two-character ones "ESC letter".
+_TERMINAL_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 
 
 def clean_question(text: str) -> str:
-    """Control characters and special-token markers become spaces, invalid bytes U+FFFD,
-    whitespace runs one space."""
+    """Terminal escape sequences, control characters and special-token markers become spaces,
+    invalid bytes U+FFFD, whitespace runs one space."""
     kept = []
-    for character in text:
+    for character in _TERMINAL_ESCAPE.sub(" ", text):
         category = unicodedata.category(character)
         if category == "Cc" or character in _INVISIBLE:
             kept.append(" ")

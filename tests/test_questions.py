@@ -26,7 +26,8 @@ def indexed(fake_models: ScriptedGenerator) -> ScriptedGenerator:
     ("raw", "clean"),
     [
         ("How long\x00 did\tthey\r\ntalk?", "How long did they talk?"),
-        ("\x1b[31mWhere\x1b[0m is Geneva?", "[31mWhere [0m is Geneva?"),
+        ("\x1b[31mWhere\x1b[0m is Geneva?", "Where is Geneva?"),
+        ("\x1b]0;my title\x07Who met?", "Who met?"),
         ("Who \u202eesrever\u202c said it?", "Who esrever said it?"),
         ("Caf\udce9 talks?", "Caf\ufffd talks?"),  # an undecodable byte from the command line
         ("Qu'a dit Lavrov à Genève ?", "Qu'a dit Lavrov à Genève ?"),
