@@ -129,6 +129,12 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
 Answered = tuple[str, str | None]  # (id, question); the question None when a record lacks it
 
 
+def format_of(output: Path | None) -> str:
+    """The output format an -o file's extension names (answers.csv: csv), else jsonl."""
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    return {"csv": "csv", "md": "md", "markdown": "md"}.get(suffix, "jsonl")
+
+
 RETRIEVAL_ONLY = "(retrieval only)"  # a Markdown record's answer line when none was drafted
 
 

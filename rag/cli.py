@@ -35,7 +35,14 @@ ModelOption = Annotated[
     typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False),
 ]
 KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (env RAG_TOP_K; default 6)", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (search: a list of passages)")]
+def _json_option(what: str) -> Any:
+    return Annotated[bool, typer.Option("--json", help=f"Print {what} as JSON")]
+
+
+SearchJsonOption = _json_option("the passages (a list)")
+AskJsonOption = _json_option("the answer, its citations and signals")
+EvalJsonOption = _json_option("the scores")
+DoctorJsonOption = _json_option("the checks")
 ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
 NoServerOption = Annotated[
     bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)")
@@ -257,7 +264,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for")],
     k: KOption = None,
     mode: ModeOption = "hybrid",
-    json_output: JsonOption = False,
+    json_output: SearchJsonOption = False,
     index: IndexOption = None,
     store: StoreOption = None,
     no_server: NoServerOption = False,
@@ -285,7 +292,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question")],
     k: KOption = None,
     mode: ModeOption = "hybrid",
-    json_output: JsonOption = False,
+    json_output: AskJsonOption = False,
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
@@ -321,7 +328,7 @@ def ask(
 def batch(
     questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (resumes if it exists) instead of stdout")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or md")] = "jsonl",
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or md (default: from the -o file's extension, else jsonl)", show_default=False)] = None,
     retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only fill `retrieved`; no language model")] = False,
     k: KOption = None,
     mode: ModeOption = "hybrid",
@@ -334,8 +341,9 @@ def batch(
     workers: WorkersOption = 2,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rag.batch import FORMATS, AnswerWriter, answered_keys, open_output, pending, read_questions
+    from rag.batch import FORMATS, AnswerWriter, answered_keys, format_of, open_output, pending, read_questions
 
+    fmt = fmt or format_of(output)
     if fmt not in FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
     check_mode(mode)
@@ -470,7 +478,7 @@ def _terminal_reader() -> Callable[[], str]:
 @handles_errors
 def evaluate(
     gold_file: Annotated[Path, typer.Argument(help="Gold JSONL: id, type, question, must_include, evidence")],
-    json_output: JsonOption = False,
+    json_output: EvalJsonOption = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write each answer as JSONL here")] = None,
     k: KOption = None,
     mode: ModeOption = "hybrid",
@@ -510,7 +518,7 @@ def evaluate(
 
 @app.command()
 def doctor(
-    json_output: JsonOption = False,
+    json_output: DoctorJsonOption = False,
     index: IndexOption = None,
     model: ModelOption = None,
 ) -> None:

@@ -277,11 +277,13 @@ def corpus_changes(
 def check_server(index_dir: Path) -> Check:
     """A warm server answers on the socket in INDEX/.server; none running is fine."""
     from rag import channel, client
+    from rag.store import index_option
 
     status = client.status(index_dir)
     if status is not None:
         model = "LLM loaded" if status.llm_loaded else "LLM not loaded yet"
-        return Check("server", True, f"running (pid {status.pid}, {model}; `rag server status` for more)")
+        more = f"`rag server status{index_option(index_dir)}` for more"
+        return Check("server", True, f"running (pid {status.pid}, {model}; {more})")
     path = channel.folder(index_dir) / channel.SOCKET
     if path.is_socket():
         return Check("server", True, f"not running (the socket {path} left by a stopped server is replaced on the next start)")

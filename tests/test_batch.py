@@ -64,8 +64,8 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     assert full.exit_code == 0 and len(fake_models.prompts) == 1  # but they are no answers for a full run
     assert [r["answer"] != "" for r in csv.DictReader(out.open())] == [False, True]
     markdown = tmp_path / "a.md"
-    for retrieve_only in (["--retrieve-only"], []):
-        result = runner.invoke(app, ["batch", str(questions), *retrieve_only, "--format", "md", "-o", str(markdown)])
+    for retrieve_only in (["--retrieve-only"], []):  # the format from the extension
+        result = runner.invoke(app, ["batch", str(questions), *retrieve_only, "-o", str(markdown)])
         assert result.exit_code == 0 and ("1 retrieved, 0 skipped" if retrieve_only else "1 answered, 0 skipped") in result.output
     assert len(fake_models.prompts) == 2 and markdown.read_text().count("(retrieval only)") == 1
 
@@ -202,8 +202,10 @@ def test_output_that_is_not_rags_is_refused_and_left_whole(fake_models: Scripted
     ours = tmp_path / "answers.csv"
     assert runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours), "--format", "csv"]).exit_code == 0
     kept = ours.read_bytes()
-    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours)])  # jsonl into a csv
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours), "--format", "jsonl"])
     assert result.exit_code == 1 and "is not rag's jsonl output" in result.output and ours.read_bytes() == kept
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(ours)])  # csv from the extension
+    assert result.exit_code == 0 and "already answered" in result.output and ours.read_bytes() == kept
 
 
 def test_resume_tells_questions_apart_by_text_when_line_ids_move(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
