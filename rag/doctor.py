@@ -160,7 +160,7 @@ def check_model(path: Path) -> Check:
     try:
         check_model_file(path)
     except RagError as error:
-        return Check("model file", False, str(error), "run `make setup`, or set RAG_MODEL to a GGUF file")
+        return _failed("model file", error, "run `make setup`, or set RAG_MODEL to a GGUF file")
     size = path.stat().st_size / 1e9
     verified = "size and sha256 verified" if path.resolve() == config.DEFAULT_MODEL_PATH.resolve() else "not the default model, sha256 not checked"
     return Check("model file", True, f"{path} ({size:.2f} GB, {verified})")
