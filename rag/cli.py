@@ -173,38 +173,33 @@ def index(
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.indexing import build_index
     from rag.render import files_text, index_report_text
-    from rag.writable import ensure_writable_dir, remove_if_unused
+    from rag.writable import ensure_writable_dir, removed_if_first_run_fails
     from rag.models import LazyEmbedder
 
     settings = settings_for(index, store=store)
-    new_folder = not settings.index_dir.exists()
-    if not dry_run:
-        ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
-    embedder: Any = LazyEmbedder(settings)
-    if (ray or ray_address) and not dry_run:
-        from rag import fanout
-
-        fanout.start(ray_address, workers)
-        embedder = fanout.RayEmbedder(embedder.name, embedder.dimension, settings, workers=workers,
-                                      cpus=fanout.cpus_per_worker(workers))
     err = _stderr()
-    with _progress("indexing", counts="{task.description} {task.completed}/{task.total}") as progress:
+    with removed_if_first_run_fails(settings.index_dir):
+        if not dry_run:
+            ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
+        embedder: Any = LazyEmbedder(settings)
+        if (ray or ray_address) and not dry_run:
+            from rag import fanout
 
-        def stage(name: str) -> Callable[[int], Callable[[int], None]]:
-            def start(total: int) -> Callable[[int], None]:
-                task = progress.add_task(name, total=total)
-                return lambda done: progress.advance(task, done)
+            fanout.start(ray_address, workers)
+            embedder = fanout.RayEmbedder(embedder.name, embedder.dimension, settings, workers=workers,
+                                          cpus=fanout.cpus_per_worker(workers))
+        with _progress("indexing", counts="{task.description} {task.completed}/{task.total}") as progress:
 
-            return start
+            def stage(name: str) -> Callable[[int], Callable[[int], None]]:
+                def start(total: int) -> Callable[[int], None]:
+                    task = progress.add_task(name, total=total)
+                    return lambda done: progress.advance(task, done)
 
-        try:
+                return start
+
             report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
                                  on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
                                  rebuild=rebuild)
-        except RagError:
-            if new_folder:
-                remove_if_unused(settings.index_dir)  # a first run that failed leaves no empty index behind
-            raise
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)

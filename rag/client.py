@@ -102,8 +102,8 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
     Raises:
         Unavailable: no server could serve it; answer in-process.
         SettingsError: RAG_SERVER_IDLE is not a number of seconds.
-        ModelError, IndexMismatchError: the model file or chunk settings cannot work (no server is
-            stopped for them).
+        IndexMismatchError: the chunk settings cannot work with the index (no server is stopped
+            for them).
         RagError: the server answered with an error the in-process path would give too.
     """
     channel.idle_seconds()  # a bad RAG_SERVER_IDLE is the user's to fix, not a server that never starts
@@ -145,13 +145,19 @@ def _check_before_replacing(settings: Settings, command: str) -> None:
     good settings had been stopped to make way for it.
 
     Raises:
-        ModelError, IndexMismatchError: as the in-process path would.
+        Unavailable: the model file is missing or no GGUF (the in-process path reports it, or
+            answers a question that needs no model).
+        IndexMismatchError: as the in-process path would.
     """
+    from rag.errors import ModelError
     from rag.store import check_compatible, read_manifest
-    from rag.weights import check_model_file
+    from rag.weights import check_gguf_header
 
     if command == "ask":
-        check_model_file(settings.model_path)
+        try:
+            check_gguf_header(settings.model_path)  # its 4 bytes; the server checks the rest once
+        except ModelError as error:
+            raise Unavailable(f"{error}: the in-process path says so") from error
     try:
         manifest = read_manifest(settings.index_dir)
     except RagError as error:

@@ -13,6 +13,10 @@ class IndexNotFoundError(RagError):
     """No usable index exists where one was expected."""
 
 
+class IndexBusyError(RagError):
+    """Another `rag index` is writing the index."""
+
+
 class IndexMismatchError(RagError):
     """The index was built with another embedding model, settings or format."""
 

@@ -142,8 +142,9 @@ def build_index(
     with stores.write_lock(index_dir):
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
-        known = _live_names(index_dir, kind) if rebuild or resplit else set()
         replaced = _other_folders_files(index_dir, root, kind)
+        # an index of another folder: its files count as removed (_note_replaced), not as read again
+        known = _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else set()
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
@@ -367,8 +368,9 @@ def _dry_run(
         hashes.update((c.text_hash, None) for c in pieces)
 
     scan = _scan(corpus_dir, previous or {}, count)
-    _sort_read_again(scan, _live_names(index_dir, kind) if rebuild or resplit else set())
-    _note_replaced(scan, index_dir, root, _other_folders_files(index_dir, root, kind), dry_run=True)
+    replaced = _other_folders_files(index_dir, root, kind)
+    _sort_read_again(scan, _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else set())
+    _note_replaced(scan, index_dir, root, replaced, dry_run=True)
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)

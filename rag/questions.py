@@ -21,16 +21,17 @@ _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u
 # The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
 # read as special tokens and end the user's turn early.
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
-# A terminal escape sequence whole (colour codes, cursor moves, titles): CSI "ESC [ ... letter",
-# OSC "ESC ] ... BEL or ESC \", and two-character ones "ESC letter".
-_TERMINAL_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+# A terminal escape sequence whole, removed without a trace (colour codes may sit inside a word):
+# CSI "ESC [ ... final letter", OSC "ESC ] ... BEL or ESC \\", a charset choice "ESC ( B", and the
+# few two-character ones terminals send (ESC 7, ESC M, ...). A lone ESC is a control character.
+_TERMINAL_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()*+][0-9A-Za-z]|[78=>DEHMNOc])")
 
 
 def clean_question(text: str) -> str:
     """Terminal escape sequences, control characters and special-token markers become spaces,
     invalid bytes U+FFFD, whitespace runs one space."""
     kept = []
-    for character in _TERMINAL_ESCAPE.sub(" ", text):
+    for character in _TERMINAL_ESCAPE.sub("", text):
         category = unicodedata.category(character)
         if category == "Cc" or character in _INVISIBLE:
             kept.append(" ")

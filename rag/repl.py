@@ -101,7 +101,8 @@ class ChatSession:
         answer = dataclasses.replace(answer, question=question)
         self.history.append(question)
         self.last = answer
-        self.last_hashes = {c.file: _indexed_sha256(self.engine.index, c.file) for c in answer.citations}
+        indexed = self.engine.index.files() if answer.citations else {}
+        self.last_hashes = {c.file: state.sha256 if (state := indexed.get(c.file)) else None for c in answer.citations}
         self.write(after_stream_text(answer, "".join(streamed), shutil.get_terminal_size().columns))
 
     def _command(self, line: str) -> bool:
@@ -174,8 +175,8 @@ def _indexed_sha256(index: IndexStore, file: str) -> str | None:
 def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None, changed: str) -> str:
     """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
     document = read_document(root, path)[0] if path.is_file() else None
-    if document is None or citation.paragraph > len(document.paragraphs):
+    if document is None:
         return f"{path} cannot be read any more; run /reindex"
-    if document.sha256 != indexed_sha256:
+    if document.sha256 != indexed_sha256 or citation.paragraph > len(document.paragraphs):
         return changed
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)

@@ -104,8 +104,9 @@ class Server:
                 self.ready.set()
                 self._accept(listener, directory / channel.SOCKET, bound)
             finally:
-                with contextlib.suppress(OSError):
-                    (directory / channel.SOCKET).unlink()
+                if _identity(directory / channel.SOCKET) == bound:  # not a newer server's socket
+                    with contextlib.suppress(OSError):
+                        (directory / channel.SOCKET).unlink()
                 listener.close()
                 self._work.acquire(timeout=30)  # let a running answer finish
                 _log("stopped")

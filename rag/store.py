@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.chunking import PASSAGE_RULES, Chunk
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexMismatchError, RagError
+from rag.errors import IndexBusyError, IndexMismatchError, RagError
 
 # Called with the number of items a long step will process; returns the callback it advances by
 # the items done (the CLI draws a progress bar with ETA from it).
@@ -292,14 +292,14 @@ def write_lock(index_dir: Path) -> Iterator[None]:
     """One writer at a time per index directory; readers never wait.
 
     Raises:
-        RagError: another process holds the lock.
+        IndexBusyError: another process holds the lock.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise RagError(
+            raise IndexBusyError(
                 f"another `rag index` is writing {index_dir}; wait for it to finish"
             ) from error
         yield

@@ -72,6 +72,21 @@ def check_model_file(path: Path) -> None:
         ModelError: the file is missing or not a GGUF file; or it is the default model with the
             wrong size or sha256.
     """
+    check_gguf_header(path)
+    if path.resolve() != DEFAULT_MODEL_PATH.resolve():
+        return
+    if path.stat().st_size != MODEL_SIZE:
+        raise ModelError(f"model file {path} is incomplete or corrupt; delete it and {SETUP_HINT}")
+    if not verified(path):
+        raise ModelError(f"model file {path} does not match its sha256 (corrupt or altered); delete it and {SETUP_HINT}")
+
+
+def check_gguf_header(path: Path) -> None:
+    """The cheap part of check_model_file: a readable file that starts as a GGUF does.
+
+    Raises:
+        ModelError: a folder, missing, unreadable, or not a GGUF file.
+    """
     if path.is_dir():
         raise ModelError(f"{path} is a folder, not a GGUF model file; pass the .gguf file inside it with --model or RAG_MODEL")
     if not path.is_file():
@@ -83,12 +98,6 @@ def check_model_file(path: Path) -> None:
         raise ModelError(f"cannot read model file {path} ({error.strerror}); check its permissions") from None
     if magic != b"GGUF":
         raise ModelError(f"{path} is not a GGUF model file; {SETUP_HINT}")
-    if path.resolve() != DEFAULT_MODEL_PATH.resolve():
-        return
-    if path.stat().st_size != MODEL_SIZE:
-        raise ModelError(f"model file {path} is incomplete or corrupt; delete it and {SETUP_HINT}")
-    if not verified(path):
-        raise ModelError(f"model file {path} does not match its sha256 (corrupt or altered); delete it and {SETUP_HINT}")
 
 
 def verified(path: Path, expected: str = MODEL_SHA256) -> bool:

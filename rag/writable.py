@@ -6,11 +6,13 @@ traceback from deep inside indexing or prompt_toolkit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from rag.errors import OutputError
+from rag.errors import IndexBusyError, OutputError, RagError
 
 
 def ensure_writable_dir(path: Path, fix: str) -> None:
@@ -27,18 +29,45 @@ def ensure_writable_dir(path: Path, fix: str) -> None:
         raise OutputError(f"cannot write to {path} ({error.strerror or error}); {fix}") from None
 
 
-def remove_if_unused(path: Path) -> None:
-    """Remove a folder that holds nothing but empty folders and lock files (what a first `rag index`
-    that failed leaves); anything else in it is kept."""
-    if not path.is_dir():
-        return
-    entries = sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True)
-    if any(entry.is_file() and entry.name != ".lock" or entry.is_symlink() for entry in entries):
+@contextlib.contextmanager
+def removed_if_first_run_fails(path: Path) -> Iterator[None]:
+    """Around a first `rag index` into path: when it fails, remove the folders it created while
+    they hold nothing but empty folders and its lock file. Not when another run holds the lock:
+    that run's folder and lock are in use."""
+    created = _topmost_missing(path)
+    try:
+        yield
+    except IndexBusyError:
+        raise
+    except RagError:
+        if created is not None:
+            _remove_if_unused(path, created)
+        raise
+
+
+def _topmost_missing(path: Path) -> Path | None:
+    """The outermost folder of path (path itself or an ancestor) that does not exist yet."""
+    if path.exists():
+        return None
+    missing = path
+    while not missing.parent.exists() and missing.parent != missing:
+        missing = missing.parent
+    return missing
+
+
+def _remove_if_unused(path: Path, up_to: Path) -> None:
+    entries = sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True) if path.is_dir() else []
+    if any(entry.is_symlink() or (entry.is_file() and entry.name != ".lock") for entry in entries):
         return
     try:
         for entry in entries:
             entry.rmdir() if entry.is_dir() else entry.unlink()
-        path.rmdir()
+        folder = path
+        while folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            if folder == up_to:
+                break
+            folder = folder.parent
     except OSError:
         pass
 

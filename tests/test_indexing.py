@@ -160,7 +160,12 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     empty = corpus.parent / "empty"
     empty.mkdir()
     assert runner.invoke(app, ["index", str(empty), "--index", str(deep)]).exit_code == 1
-    assert not deep.exists()  # a failed first run leaves no index folder (and its lock) behind
+    assert not (corpus.parent / "new").exists()  # a failed first run leaves no folder (nor lock) behind
+    from rag.store import write_lock
+
+    with write_lock(deep):  # another first run is writing: its folder and lock stay
+        assert runner.invoke(app, ["index", str(corpus), "--index", str(deep)]).exit_code == 1
+        assert (deep / ".lock").exists()
 
 
 def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, corpus: Path) -> None:

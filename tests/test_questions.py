@@ -28,6 +28,7 @@ def indexed(fake_models: ScriptedGenerator) -> ScriptedGenerator:
         ("How long\x00 did\tthey\r\ntalk?", "How long did they talk?"),
         ("\x1b[31mWhere\x1b[0m is Geneva?", "Where is Geneva?"),
         ("\x1b]0;my title\x07Who met?", "Who met?"),
+        ("harbour\x1b[01;31m\x1b[Kmaster?", "harbourmaster?"),
         ("Who \u202eesrever\u202c said it?", "Who esrever said it?"),
         ("Caf\udce9 talks?", "Caf\ufffd talks?"),  # an undecodable byte from the command line
         ("Qu'a dit Lavrov à Genève ?", "Qu'a dit Lavrov à Genève ?"),

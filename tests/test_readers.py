@@ -290,13 +290,18 @@ def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp
     from fpdf import FPDF
 
     class Survey(FPDF):
+        def header(self) -> None:
+            self.set_font("helvetica", size=9)
+            self.cell(0, 8, f"Printed 2024-03-{10 + 7 * self.page_no()}")
+            self.ln(12)
+
         def footer(self) -> None:
             self.set_y(-15)
             self.set_font("helvetica", size=9)
-            self.cell(0, 10, f"Harbour survey, sheet {self.page_no()} of 3")
+            self.cell(0, 10, f"{self.page_no()} | All rights reserved.")
 
     pdf = Survey()
-    for year, boats in ((1900, 3), (1910, 4), (1920, 5)):
+    for year, boats in ((1900, 3), (1910, 7), (1920, 5)):
         pdf.add_page()
         pdf.set_font("helvetica", size=12)
         pdf.multi_cell(0, 6, f"The mill was rebuilt in {year + 5} by the town.")
@@ -309,6 +314,16 @@ def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp
     assert [(b.page, b.text) for b in result.blocks][:3] == [
         (1, "The mill was rebuilt in 1905 by the town."), (1, "Its wheel turned for 3 decades, the survey of 1900 says."),
         (1, "In year 1900 the harbour had 3 boats.")]
-    assert len(result.blocks) == 9
+    assert len(result.blocks) == 9  # the footer carrying the page number is dropped, though it ends in a full stop
     assert result.warnings == ("mill.pdf: left out as running headers/footers (they repeat at page edges, numbers "
-                               "aside): 'Harbour survey, sheet 1 of 3'",)
+                               "aside): 'Printed 2024-03-17'",)
+
+
+def test_pdf_double_spaced_lines_of_one_paragraph_stay_together() -> None:
+    from rag.readers.pdf import _blocks, _Line
+
+    words = ("The survey of the {} harbour", "was carried out in spring", "by the {} council.")
+    pages = [[_Line(words[i % 3].format(place), 700 - 27.6 * i, 12.0) for i in range(6)] for place in ("north", "south")]
+    result = _blocks(pages, "thesis.pdf")
+    assert [b.text for b in result.blocks] == [  # a paragraph a page, not a paragraph a line
+        " ".join(line.text for line in lines) for lines in pages]

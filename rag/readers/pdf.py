@@ -28,6 +28,7 @@ HEADING_MAX_WORDS = 14
 # spacing is a gap between one-line paragraphs, and the generous line height stands in for it.
 USUAL_LINE_PITCH = 1.5
 MAX_LINE_PITCH = 2.2
+ONE_LINE_PARAGRAPHS = 0.6  # share of lines at that gap ending a sentence (double-spaced prose runs on)
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
 _BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
@@ -118,15 +119,16 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
         warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
                         f"{_ranges(blank)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
+    page_numbered = _page_numbered(pages)
     body_size = _body_size(pages)
     spacing = _line_spacing(pages, body_size)
     blocks: list[Block] = []
     heading: str | None = None
-    dropped: dict[str, set[str]] = {}  # a running line's key -> its texts, page numbers aside
+    dropped: dict[str, set[str]] = {}  # a running line's key -> its texts, those carrying page numbers aside
     for number, lines in enumerate(pages, start=1):
-        furniture = {i for i in range(len(lines)) if _is_furniture(lines, i, running, body_size, spacing)}
+        furniture = {i for i in range(len(lines)) if _is_furniture(lines, i, running, page_numbered, body_size, spacing)}
         for i in furniture:
-            if not _PAGE_NUMBER.match(lines[i].text.strip()):
+            if not _PAGE_NUMBER.match(lines[i].text.strip()) and _key(lines[i].text) not in page_numbered:
                 dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
         kept = [line for i, line in enumerate(lines) if i not in furniture]
         for group in _paragraphs(kept, body_size, spacing):
@@ -172,13 +174,29 @@ def _exact(text: str) -> str:
     return "=" + one_line(text).lower()
 
 
-def _is_running(text: str, running: set[str]) -> bool:
-    """Repeated at the page edges as it stands, or with other numbers unless it ends a sentence:
-    a templated body line ("In 1910 the harbour had 4 boats.") is text, "Report 2023 | 4" is not."""
-    return _exact(text) in running or (_key(text) in running and not _ENDS_SENTENCE.search(text))
+def _is_running(text: str, running: set[str], page_numbered: set[str]) -> bool:
+    """Repeated at the page edges as it stands, or with other numbers when they follow the page
+    ("Acme report 2023 | 5.") or the line ends no sentence; a templated body sentence ("In 1910
+    the harbour had 4 boats.") is text."""
+    key = _key(text)
+    return _exact(text) in running or (key in running and (key in page_numbered or not _ENDS_SENTENCE.search(text)))
 
 
-def _is_furniture(lines: list[_Line], index: int, running: set[str], body_size: float, spacing: float) -> bool:
+def _page_numbered(pages: list[list[_Line]]) -> set[str]:
+    """Digit-masked edge lines that carry the page number: on every page a line is on, one of its
+    numbers is the page's position plus the same constant."""
+    offsets: dict[str, list[set[int]]] = {}
+    for position, lines in enumerate(pages):
+        for i in _edges(lines):
+            numbers = {int(n) - position for n in re.findall(r"\d{1,6}", lines[i].text)}
+            if numbers:
+                offsets.setdefault(_key(lines[i].text), []).append(numbers)
+    return {key for key, found in offsets.items() if len(found) >= 2 and set.intersection(*found)}
+
+
+def _is_furniture(
+    lines: list[_Line], index: int, running: set[str], page_numbered: set[str], body_size: float, spacing: float
+) -> bool:
     """A page number or running header/footer line at the page's edge. Not a line set larger than
     the body text ("Chapter 3" under a running header is a heading), and a line one in from the
     edge only when the edge line beside it is furniture too and the line stands apart from the
@@ -192,9 +210,9 @@ def _is_furniture(lines: list[_Line], index: int, running: set[str], body_size: 
     if index != edge:
         toward_body = index + 1 if edge == 0 else index - 1
         detached = spacing <= 0 or abs(lines[toward_body].y - line.y) > 1.5 * spacing
-        if not (_is_furniture(lines, edge, running, body_size, spacing) and detached):
+        if not (_is_furniture(lines, edge, running, page_numbered, body_size, spacing) and detached):
             return False
-    return _is_running(line.text, running) or bool(_PAGE_NUMBER.match(line.text.strip()))
+    return _is_running(line.text, running, page_numbered) or bool(_PAGE_NUMBER.match(line.text.strip()))
 
 
 def _body_size(pages: list[list[_Line]]) -> float:
@@ -209,19 +227,23 @@ def _body_size(pages: list[list[_Line]]) -> float:
 
 def _line_spacing(pages: list[list[_Line]], body_size: float) -> float:
     """The document's usual distance between consecutive lines of a paragraph: the most
-    common gap, since body lines outnumber paragraph breaks; but when that gap is wider than
-    double spacing, the paragraphs are mostly one line and it is their gap, so a line's usual
-    height for the body font is taken instead."""
-    gaps = Counter(
-        round(lines[i - 1].y - lines[i].y)
-        for lines in pages
-        for i in range(1, len(lines))
-        if lines[i - 1].y > lines[i].y
-    )
-    spacing = float(gaps.most_common(1)[0][0]) if gaps else 0.0
-    if body_size > 0 and spacing > body_size * MAX_LINE_PITCH:
+    common gap, since body lines outnumber paragraph breaks. But when that gap is wider than
+    double spacing and the lines above it mostly end a sentence, the paragraphs are one line each
+    and it is their gap: a generous line height for the body font stands in for it."""
+    gaps: Counter[int] = Counter()
+    sentence_ends: Counter[int] = Counter()
+    for lines in pages:
+        for i in range(1, len(lines)):
+            if lines[i - 1].y > lines[i].y:
+                gap = round(lines[i - 1].y - lines[i].y)
+                gaps[gap] += 1
+                sentence_ends[gap] += bool(_ENDS_SENTENCE.search(lines[i - 1].text.strip()))
+    if not gaps:
+        return 0.0
+    gap, count = gaps.most_common(1)[0]
+    if body_size > 0 and gap > body_size * MAX_LINE_PITCH and sentence_ends[gap] > ONE_LINE_PARAGRAPHS * count:
         return body_size * USUAL_LINE_PITCH
-    return spacing
+    return float(gap)
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
