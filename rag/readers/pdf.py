@@ -5,8 +5,8 @@ Its text visitor gives each piece of text with its position, so paragraph breaks
 the layout (a gap larger than the usual line spacing, a jump up to a new column, a change of
 font size) rather than from guessing. Then:
   * running headers and footers (the same top or bottom line on at least half the pages, digits
-    ignored unless the line ends a sentence) and bare page numbers are dropped, and a dropped line
-    whose numbers change from page to page is named in a warning;
+    ignored, unless the line ends a sentence and its numbers do not follow the page) and bare page
+    numbers are dropped, and a dropped line whose other numbers change is named in a warning;
   * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
   * a page with no text at all (a scan) is reported in one warning naming the pages.
