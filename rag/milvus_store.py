@@ -20,6 +20,7 @@ in every collection, so paragraphs, files and meta carry a two-dimensional zero 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import time
@@ -48,9 +49,27 @@ _CHUNK_FIELDS = ["row", "id", "file", "first_paragraph", "last_paragraph", "star
 
 
 def collection_base(index_dir: Path) -> str:
-    """The index directory's name as a Milvus collection name (letters, digits, underscores)."""
+    """The index directory as a Milvus collection name (letters, digits, underscores): its name,
+    readable, and a digest of its whole path, so that two folders of one name (every project's
+    `.rag`) sharing one Milvus keep apart."""
+    digest = hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:10]
+    return f"{_legacy_base(index_dir)}_{digest}"
+
+
+def _legacy_base(index_dir: Path) -> str:
+    """The name alone, as indexes built before 2026-12-04 were named."""
     name = re.sub(r"[^A-Za-z0-9_]+", "_", index_dir.name).strip("_") or "rag"
     return name if not name[0].isdigit() else "rag_" + name
+
+
+def names_for(client: MilvusClient, index_dir: Path) -> Names:
+    """The collections of index_dir's index: by name and path digest, or by name alone for an
+    index built before the digest was added (which keeps its collections until rebuilt elsewhere)."""
+    names = Names(collection_base(index_dir))
+    legacy = Names(_legacy_base(index_dir))
+    if not client.has_collection(names.meta) and client.has_collection(legacy.meta):
+        return legacy
+    return names
 
 
 _OPEN: dict[str, int] = {}
@@ -73,7 +92,8 @@ def connect(uri: str) -> MilvusClient:
         from pymilvus import MilvusClient
     except ImportError:
         raise RagError("pymilvus is not installed; run `pip install pymilvus milvus-lite` or use --store faiss") from None
-    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    for name in ("pymilvus", "milvus_lite"):  # their own error logs print tracebacks; errors become RagErrors
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         client = MilvusClient(uri)
     except Exception as error:  # pymilvus raises MilvusException or plain connection errors
@@ -286,9 +306,9 @@ class MilvusStore:
     @classmethod
     def open(cls, uri: str, index_dir: Path) -> MilvusStore:
         """See rag.store.open_index."""
-        names = Names(collection_base(index_dir))
         client = connect(uri)
         try:
+            names = names_for(client, index_dir)
             generation, manifest = _read_live(client, names, uri)
             for suffix in ("_chunks", "_paragraphs", "_files"):
                 client.load_collection(generation + suffix)
@@ -423,10 +443,10 @@ class MilvusWriter:
     """
 
     def __init__(self, uri: str, index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> None:
-        self.names = Names(collection_base(index_dir))
         self.dimension = dimension
         self.uri = uri
         self._client = connect(uri)
+        self.names = names_for(self._client, index_dir)
         self._live: str | None = None
         if reuse_live:
             try:
@@ -541,12 +561,11 @@ class MilvusBackend:
     def __init__(self, uri: str, index_dir: Path) -> None:
         self.uri = uri
         self.index_dir = index_dir
-        self.names = Names(collection_base(index_dir))
 
     def read_manifest(self) -> Manifest:
         client = connect(self.uri)
         try:
-            return _read_live(client, self.names, self.uri)[1]
+            return _read_live(client, names_for(client, self.index_dir), self.uri)[1]
         finally:
             disconnect(client, self.uri)
 
@@ -557,7 +576,8 @@ class MilvusBackend:
         return MilvusWriter(self.uri, self.index_dir, reuse_live=reuse_live, model=model, dimension=dimension)
 
     def open_vector_cache(self, model: str, dimension: int) -> MilvusVectorCache:
-        return MilvusVectorCache(connect(self.uri), self.names.vectors(model), dimension, owner_uri=self.uri)
+        client = connect(self.uri)
+        return MilvusVectorCache(client, names_for(client, self.index_dir).vectors(model), dimension, owner_uri=self.uri)
 
     def set_aside_damaged_cache(self, model: str) -> str | None:
         return None  # the embeddings live in Milvus, which checks its own files
@@ -565,7 +585,7 @@ class MilvusBackend:
     def live_files(self) -> dict[str, FileState]:
         client = connect(self.uri)
         try:
-            generation, _ = _read_live(client, self.names, self.uri)
+            generation, _ = _read_live(client, names_for(client, self.index_dir), self.uri)
             client.load_collection(f"{generation}_files")
             return _files(client, f"{generation}_files")
         finally:
@@ -577,7 +597,7 @@ class MilvusBackend:
             return
         client = connect(self.uri)
         try:
-            generation, _ = _read_live(client, self.names, self.uri)
+            generation, _ = _read_live(client, names_for(client, self.index_dir), self.uri)
             client.load_collection(f"{generation}_files")
             client.upsert(f"{generation}_files", [_file_row(p, s) for p, s in states.items()])
         finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder, ScriptedGenerator
 from rag import indexing
 from rag.cli import app
 from rag.config import ChunkSettings, Settings
@@ -353,3 +353,28 @@ def test_a_rebuild_reports_files_read_again_and_those_gone(corpus: Path, isolate
     report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store, rebuild=True)
     assert (report.added, report.removed) == (("new.txt",), ("001_f826f06c135a9a1b.txt",))
     assert len(report.read_again) == 4 and not report.up_to_date
+
+
+@NEEDS_MILVUS
+def test_two_index_folders_of_one_name_in_one_milvus_keep_apart(tmp_path: Path) -> None:
+    store = f"milvus:{tmp_path / 'shared.db'}"
+    corpora = {}
+    for project, text in (("ferry", "The ferry leaves at noon from the north pier.\n"),
+                          ("lighthouse", "The lighthouse was built in 1871 by the harbour board.\n")):
+        corpora[project] = tmp_path / project / "docs"
+        corpora[project].mkdir(parents=True)
+        (corpora[project] / f"{project}.txt").write_text(text)
+        build_index(corpora[project], tmp_path / project / ".rag", FakeEmbedder(), ChunkSettings(), store=store)
+    for project in corpora:  # every project's default index folder is called .rag
+        assert set(live_files(tmp_path / project / ".rag", store)) == {f"{project}.txt"}
+
+
+@NEEDS_MILVUS
+def test_a_milvus_index_named_by_folder_name_alone_still_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import milvus_store
+
+    store, index_dir = f"milvus:{tmp_path / 'old.db'}", tmp_path / "index"
+    with monkeypatch.context() as old_rules:
+        old_rules.setattr(milvus_store, "collection_base", milvus_store._legacy_base)
+        build_index(SEEDS, index_dir, FakeEmbedder(), ChunkSettings(), store=store)
+    assert len(live_files(index_dir, store)) == 5 and open_index(index_dir, store).count == 80
