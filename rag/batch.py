@@ -259,6 +259,9 @@ def _cut_torn_record(path: Path, fmt: str) -> bool:
     data = path.read_bytes()
     keep = complete_length(data, fmt)
     if keep == len(data):
+        if data and not data.endswith(b"\n"):  # a whole last record saved without its newline
+            with open(path, "ab") as handle:
+                handle.write(b"\n")
         return False
     with open(path, "r+b") as handle:
         handle.truncate(keep)
@@ -268,7 +271,8 @@ def _cut_torn_record(path: Path, fmt: str) -> bool:
 def complete_length(data: bytes, fmt: str) -> int:
     """How many leading bytes of an output file hold complete records."""
     if fmt == "jsonl":  # one record per line, no newline inside a record
-        return data.rfind(b"\n") + 1
+        lines_end = data.rfind(b"\n") + 1
+        return len(data) if _is_record(data[lines_end:]) else lines_end
     if fmt == "md":
         ends = [m.end() for m in _MD_RECORD_END.finditer(data)]
         header = len(MD_HEADER) if data.startswith(MD_HEADER.encode()) else 0
@@ -284,9 +288,17 @@ def complete_length(data: bytes, fmt: str) -> int:
             yield line
 
     for row in csv.reader(counted()):
-        if len(row) == len(CSV_FIELDS) and text[consumed - 1 : consumed] == "\n":
+        if len(row) == len(CSV_FIELDS) and text[consumed - 1 : consumed] == "\n":  # else its last field may be cut
             complete = consumed
     return len(text[:complete].encode("utf-8"))
+
+
+def _is_record(line: bytes) -> bool:
+    """Whether a JSONL line is a whole JSON object (not one cut off mid-write)."""
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def pending(questions: list[Question], done: set[Answered]) -> Iterator[Question]:

@@ -38,7 +38,7 @@ def test_batch_resumes_without_repeating_answers(fake_models: ScriptedGenerator,
     questions = tmp_path / "q.jsonl"
     out = tmp_path / "answers.jsonl"
     questions.write_text("".join(json.dumps({"id": f"q{i}", "question": f"How long in Geneva {i}?"}) + "\n" for i in range(3)))
-    out.write_text(json.dumps({"id": "q0", "answer": "kept"}) + "\n")
+    out.write_text(json.dumps({"id": "q0", "answer": "kept"}))  # whole, saved without its newline
     result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -112,6 +112,7 @@ def test_torn_last_record_is_cut_in_every_format() -> None:
     jsonl = b'{"id": "a"}\n{"id": "b"}\n{"id": "c", "ans'
     assert complete_length(jsonl, "jsonl") == jsonl.index(b'{"id": "c"')
     assert complete_length(jsonl[: jsonl.index(b'{"id": "c"')], "jsonl") == jsonl.index(b'{"id": "c"')
+    assert complete_length(b'{"id": "a"}\n{"id": "b"}', "jsonl") == len(b'{"id": "a"}\n{"id": "b"}')  # whole, no newline
     md = "# Answers\n\n## Q1?\n\nA1\n\n<!-- id: a -->\n\n## Q2?\n\nA2 é".encode()
     assert md[: complete_length(md, "md")].decode().endswith("<!-- id: a -->\n")
     assert complete_length(b"# Answers\n\n## Q1?\n", "md") == len(b"# Answers\n")
