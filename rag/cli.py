@@ -217,7 +217,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
-        outdated = outdated_rules_note(manifest, settings.index_dir)
+        outdated = outdated_rules_note(manifest, settings.index_dir, settings.store)
         if outdated:
             _stderr().print(f"note: {outdated}", markup=False, soft_wrap=True)
             return
@@ -230,7 +230,7 @@ def notice_if_stale(settings: config.Settings) -> None:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
             f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}"
-            f"{index_option(settings.index_dir)}`",
+            f"{index_option(settings.index_dir, settings.store)}`",
             markup=False, soft_wrap=True,
         )
 

@@ -225,7 +225,7 @@ def check_index(settings: config.Settings) -> Check:
         manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
         return _failed("index", error, "run `rag index DIR`")
-    rebuild = f"run `rag index {manifest.corpus_root}{index_option(settings.index_dir)}`"
+    rebuild = f"run `rag index {manifest.corpus_root}{index_option(settings.index_dir, settings.store)}`"
     try:
         open_index(settings.index_dir, settings.store).close()  # a damaged file shows here, as on a search
     except RagError as error:
@@ -234,7 +234,7 @@ def check_index(settings: config.Settings) -> Check:
         check_compatible(manifest, DEFAULT_EMBEDDING_MODEL, settings.chunking, settings.index_dir)
     except RagError as error:
         return _failed("index", error, rebuild)
-    outdated = outdated_rules_note(manifest, settings.index_dir)
+    outdated = outdated_rules_note(manifest, settings.index_dir, settings.store)
     if outdated:
         return _failed("index", RagError(outdated), rebuild)
     indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}

@@ -89,12 +89,12 @@ class Manifest:
     passage_rules: int = 1  # rag.chunking.PASSAGE_RULES when built; 1 before it was recorded
 
 
-def outdated_rules_note(manifest: Manifest, index_dir: Path | None = None) -> str | None:
+def outdated_rules_note(manifest: Manifest, index_dir: Path | None = None, store: str = DEFAULT_STORE) -> str | None:
     """What to do when the index's passages were split by other rules than this rag's, else None."""
     if manifest.passage_rules == PASSAGE_RULES:
         return None
     return (f"the index's passages were split by another version of rag's rules; run `rag index "
-            f"{manifest.corpus_root}{index_option(index_dir)}` to split them again (unchanged passages keep their embeddings)")
+            f"{manifest.corpus_root}{index_option(index_dir, store)}` to split them again (unchanged passages keep their embeddings)")
 
 
 Scored = tuple[int, float]
@@ -153,9 +153,11 @@ class IndexWriter(Protocol):
     def abort(self) -> None: ...
 
 
-def index_option(index_dir: Path | None) -> str:
-    """` --index DIR` for a command suggested to the user, when the index is not the default one."""
-    return "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+def index_option(index_dir: Path | None, store: str = DEFAULT_STORE) -> str:
+    """` --index DIR` (and ` --store URI`) for a command suggested to the user, when the index is
+    not the default one (or not kept by FAISS: without --store, rag index would build a FAISS index)."""
+    option = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+    return option + ("" if store == DEFAULT_STORE else f" --store {store}")
 
 
 def rebuild_hint(corpus_root: str, index_dir: Path | None = None, *, rebuild: bool = False) -> str:

@@ -193,6 +193,17 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
            f"run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
 
 
+@NEEDS_MILVUS
+def test_the_changed_folder_note_of_a_milvus_index_names_its_store(fake_models: ScriptedGenerator, corpus: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = f"milvus:{tmp_path / 'm.db'}"
+    assert runner.invoke(app, ["index", str(corpus), "--store", store]).exit_code == 0
+    (corpus / "new.txt").write_text("Another new paragraph.\n")
+    result = runner.invoke(app, ["search", "Geneva", "--store", store])
+    assert result.exit_code == 0, result.output
+    assert f"--store {store}`" in result.output  # without it, rag index would build a FAISS index beside
+
+
 def test_search_notices_an_index_split_by_other_passage_rules(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
     import json
 
