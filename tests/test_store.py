@@ -21,8 +21,11 @@ def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
     assert report.files == 5 and report.chunks == index.count == index.manifest.chunk_count
     assert set(index.files()) == {p.name for p in SEEDS.glob("*.txt")}
     assert index.manifest.embedding_model == "fake-embedder"
+    from rag.milvus_store import collection_base
+
     expected = {"type": "flat", "factory": "Flat"} if store == "faiss" else {
-        "type": "milvus", "index": "AUTOINDEX", "metric": "IP", "keyword": "BM25", "collection": "index"}
+        "type": "milvus", "index": "AUTOINDEX", "metric": "IP", "keyword": "BM25",
+        "collection": collection_base(isolated_index)}
     assert index.manifest.dense == expected
     chunks = index.chunks(range(index.count))
     assert all(c.text == (SEEDS / c.file).read_text(encoding="utf-8")[c.start : c.end] for c in chunks)
@@ -73,10 +76,10 @@ def leftovers(index_dir: Path, store: str) -> list[str]:
     """Unfinished generations: partial folders, or Milvus collections of no live generation."""
     if store == "faiss":
         return [p.name for p in index_dir.glob("*.partial")]
-    from rag.milvus_store import Names, connect, _read_live
+    from rag.milvus_store import Names, collection_base, connect, _read_live
 
     client = connect(store.removeprefix("milvus:"))
-    names = Names("index")
+    names = Names(collection_base(index_dir))
     live, _ = _read_live(client, names, store)
     return [c for c in client.list_collections() if names.is_generation(c) and not c.startswith(live + "_")]
 
@@ -91,7 +94,7 @@ def test_index_from_other_model_or_settings_is_refused(isolated_index: Path, sto
 
 
 def test_missing_index_says_how_to_build_one(tmp_path: Path, store: str) -> None:
-    with pytest.raises(IndexNotFoundError, match=r"no index (at|in Milvus collection none at) .*; build one with `rag index DIR"):
+    with pytest.raises(IndexNotFoundError, match=r"no index (at|in Milvus collection none_\w+ at) .*; build one with `rag index DIR"):
         load_index(tmp_path / "none", store)
 
 
