@@ -241,9 +241,12 @@ def extract(
     file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file", exists=True, dir_okay=False)],
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
-    from rag.corpus import read_document
+    from rag.corpus import FORMATS_HINT, SUFFIXES, read_document
     from rag.render import document_text
 
+    if file.suffix and file.suffix.lower() not in SUFFIXES:  # `rag index` leaves such files out
+        raise fail(f"{file} is not a document rag reads ({file.suffix} files are left out of the index); "
+                   f"rag reads {FORMATS_HINT}")
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
@@ -480,6 +483,7 @@ def evaluate(
     threshold: ThresholdOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Answer a gold file and report answer, abstention, citation and retrieval quality per question type."""
     from rag.evaluation import evaluate as run_evaluation
@@ -492,7 +496,7 @@ def evaluate(
     gold = read_gold(gold_file)
     if output:
         check_fresh_output(output, gold_file)
-    engine = open_engine(settings_for(index, model, k, threshold))
+    engine = open_engine(settings_for(index, model, k, threshold, store))
     sink = open_fresh_output(output, gold_file) if output else None
     try:
         with _progress("evaluating") as progress:
@@ -516,11 +520,12 @@ def doctor(
     json_output: DoctorJsonOption = False,
     index: IndexOption = None,
     model: ModelOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Check Python, packages, model, llama.cpp, index, server and disk; each problem names its fix."""
     from rag.doctor import healthy, run_checks
 
-    checks = run_checks(lambda: settings_for(index, model))
+    checks = run_checks(lambda: settings_for(index, model, store=store))
     if json_output:
         typer.echo(json.dumps({"healthy": healthy(checks), "checks": [dataclasses.asdict(c) for c in checks]}, ensure_ascii=False))
     else:

@@ -79,6 +79,20 @@ def is_lite(uri: str) -> bool:
     return uri.endswith(".db") and "://" not in uri
 
 
+def connect_existing(uri: str, index_dir: Path) -> MilvusClient:
+    """connect, for reading: a Milvus Lite file that does not exist holds no index, and opening it
+    would create it (an empty store left in whatever folder a search ran from).
+
+    Raises:
+        IndexNotFoundError: the file does not exist.
+        RagError: as connect.
+    """
+    if is_lite(uri) and not Path(uri).exists():
+        raise IndexNotFoundError(f"no index for {index_dir} at {uri}: no such file; build one with "
+                                 f"`rag index DIR --store milvus:{uri}`")
+    return connect(uri)
+
+
 def connect(uri: str) -> MilvusClient:
     """A client for uri, with pymilvus's own error logging silenced (errors become RagErrors);
     close it with `disconnect`.
@@ -306,7 +320,7 @@ class MilvusStore:
     @classmethod
     def open(cls, uri: str, index_dir: Path) -> MilvusStore:
         """See rag.store.open_index."""
-        client = connect(uri)
+        client = connect_existing(uri, index_dir)
         try:
             names = names_for(client, index_dir)
             generation, manifest = _read_live(client, names, uri)
@@ -563,7 +577,7 @@ class MilvusBackend:
         self.index_dir = index_dir
 
     def read_manifest(self) -> Manifest:
-        client = connect(self.uri)
+        client = connect_existing(self.uri, self.index_dir)
         try:
             return _read_live(client, names_for(client, self.index_dir), self.uri)[1]
         finally:
@@ -583,7 +597,7 @@ class MilvusBackend:
         return None  # the embeddings live in Milvus, which checks its own files
 
     def live_files(self) -> dict[str, FileState]:
-        client = connect(self.uri)
+        client = connect_existing(self.uri, self.index_dir)
         try:
             generation, _ = _read_live(client, names_for(client, self.index_dir), self.uri)
             client.load_collection(f"{generation}_files")

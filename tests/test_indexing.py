@@ -202,6 +202,9 @@ def test_the_changed_folder_note_of_a_milvus_index_names_its_store(fake_models: 
     result = runner.invoke(app, ["search", "Geneva", "--store", store])
     assert result.exit_code == 0, result.output
     assert f"--store {store}`" in result.output  # without it, rag index would build a FAISS index beside
+    missing = tmp_path / "elsewhere.db"
+    result = runner.invoke(app, ["search", "Geneva", "--store", f"milvus:{missing}"])
+    assert result.exit_code == 1 and "no such file" in result.output and not missing.exists()  # none made
 
 
 def test_search_notices_an_index_split_by_other_passage_rules(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:

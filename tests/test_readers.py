@@ -195,6 +195,9 @@ def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_err
     result = runner.invoke(app, ["extract", str(tmp_path / "broken.docx")])
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1
     assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: skipped broken.docx: ")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
+    result = runner.invoke(app, ["extract", str(tmp_path / "photo.png")])
+    assert result.exit_code == 1 and "photo.png is not a document rag reads (.png files are left out" in result.output
 
 
 def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
