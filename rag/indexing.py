@@ -81,6 +81,7 @@ class _Scan:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     read_again: list[str] = field(default_factory=list)
+    read: dict[str, str] = field(default_factory=dict)  # each file read and indexed -> its sha256
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # read and left out -> (size, mtime_ns)
 
@@ -144,7 +145,7 @@ def build_index(
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
         replaced = _other_folders_files(index_dir, root, kind)
         # an index of another folder: its files count as removed (_note_replaced), not as read again
-        known = _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else set()
+        known = _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else {}
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
@@ -244,22 +245,25 @@ def _reusable_files(
         return None
 
 
-def _live_names(index_dir: Path, kind: str) -> set[str]:
+def _live_names(index_dir: Path, kind: str) -> dict[str, str]:
+    """The live index's files and their sha256 ({} when there is none)."""
     try:
-        return set(stores.live_files(index_dir, kind))
+        return {name: state.sha256 for name, state in stores.live_files(index_dir, kind).items()}
     except RagError:
-        return set()
+        return {}
 
 
-def _sort_read_again(scan: _Scan, known: set[str]) -> None:
-    """After a scan that read every file, tell files the index already held (read again) from new
-    ones, and count those it held that are gone as removed."""
+def _sort_read_again(scan: _Scan, known: dict[str, str]) -> None:
+    """After a scan that read every file, tell files the index already held (read again, or
+    changed when their content differs) from new ones, and count those it held that are gone as
+    removed."""
     if not known:
         return
     read = set(scan.added)
-    scan.read_again = [name for name in scan.added if name in known]
+    scan.read_again = [name for name in scan.added if known.get(name) == scan.read.get(name)]
+    scan.changed += [name for name in scan.added if name in known and known[name] != scan.read.get(name)]
     scan.added = [name for name in scan.added if name not in known]
-    scan.removed += sorted(known - read)  # deleted, or now left out (emptied)
+    scan.removed += sorted(set(known) - read)  # deleted, or now left out (emptied)
 
 
 def _built_by_other_rules(index_dir: Path, kind: str) -> bool:
@@ -324,6 +328,7 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
             scan.kept[name] = scan.touched[name] = state
         else:
             on_document(document, state)
+            scan.read[name] = document.sha256
             scan.new_files += 1
             (scan.changed if old is not None else scan.added).append(name)
     scan.removed += sorted(set(previous) - seen)
@@ -369,7 +374,7 @@ def _dry_run(
 
     scan = _scan(corpus_dir, previous or {}, count)
     replaced = _other_folders_files(index_dir, root, kind)
-    _sort_read_again(scan, _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else set())
+    _sort_read_again(scan, _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files

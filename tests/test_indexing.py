@@ -154,6 +154,9 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     assert "  added new.txt" in result.output and "1 passage from added and changed files, 1 of them to embed" in result.output
     result = runner.invoke(app, ["index", str(corpus), "--dry-run", "--rebuild"])
     assert "1 added, 0 changed, 0 removed, 5 read again (dry run, nothing written)" in result.output, result.output
+    (corpus / CHANGED_FILE).write_text("Replaced.\n")
+    result = runner.invoke(app, ["index", str(corpus), "--rebuild"])
+    assert "files: 1 added, 1 changed, 0 removed, 4 read again" in result.output, result.output
     deep = corpus.parent / "new" / "deeper"
     assert runner.invoke(app, ["index", str(corpus), "--dry-run", "--index", str(deep)]).exit_code == 0
     assert not (corpus.parent / "new").exists()  # the CLI creates no folder either
