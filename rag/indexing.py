@@ -144,8 +144,9 @@ def build_index(
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
         replaced = _other_folders_files(index_dir, root, kind)
-        # an index of another folder: its files count as removed (_note_replaced), not as read again
-        known = _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else {}
+        # every file is read when nothing is reused (--rebuild, other rules or chunk settings); an
+        # index of another folder: its files count as removed (_note_replaced), not as read again
+        known = _live_names(index_dir, kind) if previous is None and not replaced else {}
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
@@ -362,7 +363,6 @@ def _dry_run(
     """What build_index would do, computed without writing or loading a model."""
     root = str(corpus_dir.resolve())
     previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
-    resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
     hashes: dict[str, None] = {}
     chunks = 0
 
@@ -374,7 +374,7 @@ def _dry_run(
 
     scan = _scan(corpus_dir, previous or {}, count)
     replaced = _other_folders_files(index_dir, root, kind)
-    _sort_read_again(scan, _live_names(index_dir, kind) if (rebuild or resplit) and not replaced else {})
+    _sort_read_again(scan, _live_names(index_dir, kind) if previous is None and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
     to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
     files = len(scan.kept) + scan.new_files

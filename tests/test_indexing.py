@@ -157,6 +157,8 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     (corpus / CHANGED_FILE).write_text("Replaced.\n")
     result = runner.invoke(app, ["index", str(corpus), "--rebuild"])
     assert "files: 1 added, 1 changed, 0 removed, 4 read again" in result.output, result.output
+    result = runner.invoke(app, ["index", str(corpus), "--dry-run"], env={"RAG_CHUNK_WORDS": "50"})
+    assert "0 added, 0 changed, 0 removed, 6 read again (dry run" in result.output, result.output  # new chunk size
     deep = corpus.parent / "new" / "deeper"
     assert runner.invoke(app, ["index", str(corpus), "--dry-run", "--index", str(deep)]).exit_code == 0
     assert not (corpus.parent / "new").exists()  # the CLI creates no folder either
