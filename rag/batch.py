@@ -302,12 +302,16 @@ def _is_record(line: bytes) -> bool:
 
 
 def pending(questions: list[Question], done: set[Answered]) -> Iterator[Question]:
-    """The questions not yet answered: by id and text, or by text alone when the id is a line number."""
+    """The questions not yet answered: by id and text, or by text alone when the id is a line number;
+    a question repeated in the file is answered once, as a resumed run would."""
     texts = {question for _, question in done}
-    return (
-        q for q in questions
-        if (q.question not in texts if q.numbered else (q.id, q.question) not in done and (q.id, None) not in done)
-    )
+    seen: set[object] = set()
+    for q in questions:
+        key: object = q.question if q.numbered else (q.id, q.question)
+        answered = q.question in texts if q.numbered else (q.id, q.question) in done or (q.id, None) in done
+        if not answered and key not in seen:
+            seen.add(key)
+            yield q
 
 
 class AnswerWriter:

@@ -226,3 +226,12 @@ def test_a_byte_order_mark_does_not_rename_the_first_column(tmp_path: Path) -> N
     (tmp_path / "q.jsonl").write_bytes('\ufeff{"id": "a", "question": "Who met?"}\n'.encode())
     assert [q.id for q in read_questions(tmp_path / "q.csv")[0]] == ["7"]
     assert [q.id for q in read_questions(tmp_path / "q.jsonl")[0]] == ["a"]
+
+
+def test_a_question_repeated_in_the_file_is_answered_once(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions, out = tmp_path / "q.txt", tmp_path / "a.jsonl"
+    questions.write_text("How long in Geneva?\nWho met?\nHow long in Geneva?\n")
+    result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
+    assert result.exit_code == 0 and "2 answered, 1 skipped" in result.output
+    assert [json.loads(line)["question"] for line in out.read_text().splitlines()] == ["How long in Geneva?", "Who met?"]
