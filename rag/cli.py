@@ -35,6 +35,8 @@ ModelOption = Annotated[
     typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False),
 ]
 KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (env RAG_TOP_K; default 6)", show_default=False)]
+
+
 def _json_option(what: str) -> Any:
     return Annotated[bool, typer.Option("--json", help=f"Print {what} as JSON")]
 
@@ -43,6 +45,7 @@ SearchJsonOption = _json_option("the passages (a list)")
 AskJsonOption = _json_option("the answer, its citations and signals")
 EvalJsonOption = _json_option("the scores")
 DoctorJsonOption = _json_option("the checks")
+
 ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
 NoServerOption = Annotated[
     bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)")
@@ -206,7 +209,6 @@ def index(
     if listing:
         typer.echo(listing)
     typer.echo(index_report_text(report))
-
 
 
 def notice_if_stale(settings: config.Settings) -> None:

@@ -109,7 +109,8 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
     channel.idle_seconds()  # a bad RAG_SERVER_IDLE is the user's to fix, not a server that never starts
     if settings.store != DEFAULT_STORE or not channel.has_index(settings.index_dir):
         raise Unavailable("no local index (a Milvus store is opened in-process): the in-process path says so")
-    _check_before_replacing(settings, request["command"])
+    if request["command"] == "ask":
+        _check_model_header(settings)
     request = {
         **request,
         "protocol": channel.PROTOCOL,
@@ -129,6 +130,7 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
         finally:
             connection.close()
         if "stale" in reply:
+            _check_index_settings(settings)  # before the warm server is stopped for them
             _stop(settings.index_dir, pid)
             continue
         if "error" in reply:
@@ -139,25 +141,33 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
     raise Unavailable("the server did not answer")
 
 
-def _check_before_replacing(settings: Settings, command: str) -> None:
-    """Settings that cannot work (a model file that is no GGUF, chunk settings the index was not
-    built with) are reported here: a server for them could only fail, after the warm server for the
-    good settings had been stopped to make way for it.
+def _check_model_header(settings: Settings) -> None:
+    """A model file that is missing or no GGUF (its first 4 bytes; the server checks the rest
+    once) is the in-process path's to report, or to do without for a question that needs no
+    model: a server started or swapped in for it could only fail.
 
     Raises:
-        Unavailable: the model file is missing or no GGUF (the in-process path reports it, or
-            answers a question that needs no model).
-        IndexMismatchError: as the in-process path would.
+        Unavailable: the model file is missing or no GGUF.
     """
     from rag.errors import ModelError
-    from rag.store import check_compatible, read_manifest
     from rag.weights import check_gguf_header
 
-    if command == "ask":
-        try:
-            check_gguf_header(settings.model_path)  # its 4 bytes; the server checks the rest once
-        except ModelError as error:
-            raise Unavailable(f"{error}: the in-process path says so") from error
+    try:
+        check_gguf_header(settings.model_path)
+    except ModelError as error:
+        raise Unavailable(f"{error}: the in-process path says so") from error
+
+
+def _check_index_settings(settings: Settings) -> None:
+    """Chunk settings the index was not built with are reported before a warm server is stopped
+    to make way for a server for them, which could only fail.
+
+    Raises:
+        Unavailable: the index cannot be read (the in-process path says why).
+        IndexMismatchError: as the in-process path would.
+    """
+    from rag.store import check_compatible, read_manifest
+
     try:
         manifest = read_manifest(settings.index_dir)
     except RagError as error:

@@ -141,8 +141,8 @@ class ChatSession:
         root = Path(self.engine.index.manifest.corpus_root)
         path = root / citation.file
         answered_from = self.last_hashes.get(citation.file)
-        changed = self._changed_message(path, citation.file)
         if citation.format not in LINE_FORMATS:
+            changed = lambda: self._changed_message(path, citation.file)  # noqa: E731 - only read when it did
             return _open_extracted(root, path, citation, answered_from, changed)
         start, end = citation.lines
         try:
@@ -151,13 +151,12 @@ class ChatSession:
             return f"{path} cannot be read any more; run /reindex"
         lines = decode_bytes(data)[0].split("\n")
         if end > len(lines) or (answered_from is not None and hashlib.sha256(data).hexdigest() != answered_from):
-            return changed
+            return self._changed_message(path, citation.file)
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [
             f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
         ]
         return location(citation) + "\n" + "\n".join(body)
-
 
     def _changed_message(self, path: Path, file: str) -> str:
         """What to do about a cited file that changed: reindex, or, when the index already holds
@@ -172,11 +171,13 @@ def _indexed_sha256(index: IndexStore, file: str) -> str | None:
     return state.sha256 if state else None
 
 
-def _open_extracted(root: Path, path: Path, citation: Passage, indexed_sha256: str | None, changed: str) -> str:
+def _open_extracted(
+    root: Path, path: Path, citation: Passage, indexed_sha256: str | None, changed: Callable[[], str]
+) -> str:
     """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
     document = read_document(root, path)[0] if path.is_file() else None
     if document is None:
         return f"{path} cannot be read any more; run /reindex"
     if document.sha256 != indexed_sha256 or citation.paragraph > len(document.paragraphs):
-        return changed
+        return changed()
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)
