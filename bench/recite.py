@@ -29,7 +29,7 @@ from rag.prompting import PromptPassage  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
-CORPORA = ("seeds", "licenses", "abstracts", "manuals", "seeds2")
+CORPORA = ("seeds", "licenses", "abstracts", "manuals", "seeds2", "techdocs")
 
 
 def main() -> None:
@@ -41,16 +41,20 @@ def main() -> None:
     gold = {(name, g.id): g for name in CORPORA for g in read_gold(SETS[name][1])}
     totals: dict[str, list[float]] = {}
     changed = 0
+    stale = 0
     for path in sys.argv[1:]:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             name = record["set"]
             if name not in stores or not record["draft"]:
                 continue
+            keys = [(p["file"], p["paragraph"], p["lines"][0]) for p in record["retrieved"][:6]]
+            if any(key not in chunks[name] for key in keys):
+                stale += 1  # recorded with chunks the index no longer has
+                continue
             passages = [
-                PromptPassage(n, Hit(chunks[name][(p["file"], p["paragraph"], p["lines"][0])], p["score"], p["score"],
-                                     p["score"]), p["text"])
-                for n, p in enumerate(record["retrieved"][:6], 1)
+                PromptPassage(n, Hit(chunks[name][key], p["score"], p["score"], p["score"]), p["text"])
+                for n, (key, p) in enumerate(zip(keys, record["retrieved"][:6]), 1)
             ]
             supports = attribute(record["draft"], record["question"], passages, [])
             changed += (any(s.passages for s in supports) != (record["signals"].get("claims_supported", 1.0) > 0))
@@ -58,7 +62,7 @@ def main() -> None:
                 continue
             citations, _ = cite([s for s in supports if s.passages], stores[name].paragraphs)
             evidence = gold[(name, record["id"])].evidence
-            row = totals.setdefault(name, [0, 0, 0.0, 0])
+            row = totals.setdefault(f"{name}/{record['split']}" + ("/right" if record["draft_correct"] else "/wrong"), [0, 0, 0.0, 0])
             row[0] += len(citations)
             row[1] += sum(any(covers(c, e) for e in evidence) for c in citations)
             if evidence:
@@ -67,7 +71,7 @@ def main() -> None:
     for name, (cited, right, recall, answered) in sorted(totals.items()):
         print(f"{name:10} citations {cited:3}  precision {100 * right / max(cited, 1):5.1f} %  "
               f"recall {100 * recall / max(answered, 1):5.1f} %")
-    print(f"drafts whose support differs from the recorded run: {changed}")
+    print(f"drafts whose support differs from the recorded run: {changed}; left out, chunked otherwise: {stale}")
 
 
 if __name__ == "__main__":

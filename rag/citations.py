@@ -2,8 +2,8 @@
 is cited, and the verbatim quote shown beside it.
 
 The model's own passage numbers are a hint, not the truth: each answer sentence is matched to the
-passage(s) whose words support it, numbers that point at no passage are ignored, and quotes are cut
-verbatim from the file text.
+passage(s) whose words and names written as code (`--debug`, `max_bandwidth`) support it, numbers
+that point at no passage are ignored, and quotes are cut verbatim from the file text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ from rag.results import Claim, Passage
 from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
+# `PYENV_VIRTUALENV_PROMPT`, `--smc-check=all`, `gpl-3.0.txt`, `Rules-Requires-Root`: a name written
+# as code. Its words alone ("pyenv", "prompt") are in many passages; the whole name is in the one
+# that defines it.
+_CODE_TOKEN = re.compile(r"[\w~./:=-]+")
+_JOINED = re.compile(r"[^\W_][_./:=]+[\w~]")
+_NAME_PART = re.compile(r"[^\W_]+")
 SECOND_PASSAGE_MIN_TERMS = 2
 ONE_PASSAGE_ENOUGH = 0.8  # a claim this well covered by one passage gets no second citation
 QUESTION_WEIGHT = 0.3
@@ -60,14 +66,54 @@ def passage_terms(passage: PromptPassage) -> frozenset[str]:
     return distinctive_terms(chunk.text) | distinctive_terms(chunk.file)
 
 
+@lru_cache(maxsize=4096)
+def identifiers(text: str) -> frozenset[str]:
+    """Names written as code in text, lower-cased, each marked with a leading "=" so that it never
+    equals a word's stem: options (`--debug`), words joined by `_ . / : =` (not abbreviations such
+    as "e.g."), and hyphenated words holding a digit (`COVID-19`) or of three parts or more, one
+    capitalised (`Rules-Requires-Root`); "command-line" and "US-Russia" stay words."""
+    found = set()
+    for token in _CODE_TOKEN.findall(text):
+        token = token.rstrip(".,:;=/-")
+        parts = _NAME_PART.findall(token)
+        if all(len(part) < 2 and part.isalpha() for part in parts):
+            continue
+        hyphenated = "-" in token and (
+            any(ch.isdigit() for ch in token) or (len(parts) >= 3 and any(ch.isupper() for ch in token))
+        )
+        if (token.startswith("-") and len(token) > 2) or _JOINED.search(token) or hyphenated:
+            found.add("=" + token.lower())
+    return frozenset(found)
+
+
+def attribution_terms(text: str) -> frozenset[str]:
+    """The terms attribution matches: stems of distinctive words, and names written as code."""
+    return distinctive_terms(text) | identifiers(text)
+
+
+def _passage_attribution_terms(passage: PromptPassage) -> frozenset[str]:
+    chunk = passage.hit.chunk
+    return attribution_terms(chunk.text) | attribution_terms(chunk.file)
+
+
+def term_weight(term: str) -> int:
+    """A name written as code counts as many words as it has parts: finding the whole name in a
+    passage is as strong as finding each of its words there together."""
+    return len(_NAME_PART.findall(term)) if term.startswith("=") else 1
+
+
+def _weighted(found: AbstractSet[str]) -> int:
+    return sum(term_weight(t) for t in found)
+
+
 def attribute(
     answer: str, question: str, passages: list[PromptPassage], cited: list[int]
 ) -> list[ClaimSupport]:
     """Support for each sentence of the answer, from the passages the model was given."""
-    terms_of = {p.number: passage_terms(p) for p in passages}
-    question_terms = distinctive_terms(question)
+    terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
+    question_terms = attribution_terms(question)
     return [
-        _support(claim, distinctive_terms(claim), question_terms, passages, terms_of, cited)
+        _support(claim, attribution_terms(claim), question_terms, passages, terms_of, cited)
         for claim in split_claims(answer)
     ]
 
@@ -88,7 +134,7 @@ def _support(
     answer_terms = frozenset(claim_terms - question_terms)
 
     def coverage(wanted: AbstractSet[str], number: int) -> float:
-        return len(wanted & terms_of[number]) / len(wanted) if wanted else 0.0
+        return _weighted(wanted & terms_of[number]) / _weighted(wanted) if wanted else 0.0
 
     def rank(p: PromptPassage) -> float:
         return (
@@ -103,13 +149,13 @@ def _support(
     if len(uncovered) >= SECOND_PASSAGE_MIN_TERMS and coverage(claim_terms, best.number) < ONE_PASSAGE_ENOUGH:
         others = [p for p in passages if p is not best]
         if others:
-            second = max(others, key=lambda p: len(uncovered & terms_of[p.number]))
+            second = max(others, key=lambda p: _weighted(uncovered & terms_of[p.number]))
             adds = uncovered & terms_of[second.number]
             # a passage that adds only the question's own words ("Syrian") supports nothing new
-            if len(adds) * 2 >= len(uncovered) and adds - question_terms:
+            if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms:
                 chosen.append(second)
     covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
-    support = len(covered) / len(claim_terms)
+    support = _weighted(covered) / _weighted(claim_terms)
     if support >= SUPPORTED:
         return ClaimSupport(claim, tuple(chosen), support, answer_terms, frozenset(question_terms))
     return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms,
@@ -126,8 +172,8 @@ def _supports_what_it_adds(
     """
     if not new_terms:
         return ()
-    best = max(passages, key=lambda p: len(new_terms & terms_of[p.number]))
-    return (best,) if len(new_terms & terms_of[best.number]) >= SUPPORTED * len(new_terms) else ()
+    best = max(passages, key=lambda p: _weighted(new_terms & terms_of[p.number]))
+    return (best,) if _weighted(new_terms & terms_of[best.number]) >= SUPPORTED * _weighted(new_terms) else ()
 
 
 EVIDENCE_SENTENCES = 3
@@ -212,11 +258,12 @@ def best_paragraph(
 ) -> int:
     """Of a chunk's paragraphs (number -> text), the one holding most of answer_terms, then
     sharing most words with the claim, then with the question."""
-    claim_terms = distinctive_terms(claim)
+    wanted = attribution_terms(claim)
 
     def key(number: int) -> tuple[int, int, int, int]:
-        found = distinctive_terms(text_of[number])
-        return len(answer_terms & found), len(claim_terms & found), len(question_terms & found), len(text_of[number])
+        found = attribution_terms(text_of[number])
+        return (_weighted(answer_terms & found), _weighted(wanted & found), _weighted(question_terms & found),
+                len(text_of[number]))
 
     return max(text_of, key=key)
 
@@ -226,21 +273,21 @@ def best_sentence(
 ) -> str:
     """The verbatim sentence of text holding most of answer_terms, then sharing most words with
     the claim, cut at max_chars."""
-    claim_terms = distinctive_terms(claim)
+    wanted = attribution_terms(claim)
     spans = sentence_spans(text) or [(0, len(text))]
 
     def key(span: tuple[int, int]) -> tuple[int, int]:
-        found = distinctive_terms(text[span[0] : span[1]])
-        return len(answer_terms & found), len(claim_terms & found)
+        found = attribution_terms(text[span[0] : span[1]])
+        return _weighted(answer_terms & found), _weighted(wanted & found)
 
     a, b = max(spans, key=key)
     sentence = text[a:b].strip()
     if len(sentence) <= max_chars:
         return sentence
-    return _best_window(sentence, claim_terms, max_chars)
+    return _best_window(sentence, wanted, max_chars)
 
 
-def _best_window(sentence: str, claim_terms: AbstractSet[str], max_chars: int) -> str:
+def _best_window(sentence: str, wanted: AbstractSet[str], max_chars: int) -> str:
     """The run of whole words, at most max_chars long, holding the most claim terms."""
     starts = [0] + [m.end() for m in re.finditer(r"\s+", sentence)]
     best, best_count = sentence[:max_chars], -1
@@ -248,7 +295,7 @@ def _best_window(sentence: str, claim_terms: AbstractSet[str], max_chars: int) -
         window = sentence[start : start + max_chars]
         if start + max_chars < len(sentence):
             window = re.sub(r"\s+\S*$", "", window) or window
-        count = len(claim_terms & distinctive_terms(window))
+        count = _weighted(wanted & attribution_terms(window))
         if count > best_count:
             best, best_count = window.strip(), count
     return best

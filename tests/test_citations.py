@@ -135,17 +135,52 @@ def test_the_evidence_check_sees_only_the_sentences_each_claim_was_drawn_from() 
     assert evidence_sentences(attribute("Paris is large.", "Where?", passages, [])) == []
 
 
-def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words() -> None:
+def cited_paragraph(text: str, paragraph_count: int, answer: str, question: str):  # type: ignore[no-untyped-def]
+    """The one citation of an answer drawn from a passage holding the whole of text."""
     from rag.citations import cite
     from rag.corpus import split_paragraphs
 
+    paragraphs = list(split_paragraphs(text))
+    chunk = Chunk("doc.txt#p1", "doc.txt", 1, paragraph_count, 1, text.count("\n"), 0, len(text), text)
+    supports = attribute(answer, question, [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)], [1])
+    [citation], _ = cite(supports, lambda file: paragraphs)
+    return citation
+
+
+def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words() -> None:
     text = ("**Default** - ``8MB``\n\nOnce the S3 commands use multipart operations, the file is divided into\n"
             "chunks. This option sets the multipart chunk size of the S3 commands.\n")
-    paragraphs = list(split_paragraphs(text))
-    chunk = Chunk("s3.rst#p1", "s3.rst", 1, 2, 1, 4, 0, len(text), text)
-    given = [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)]
     question = "What is the default multipart chunk size of the S3 commands?"
-    supports = attribute("The default multipart chunk size of the S3 commands is 8MB.", question, given, [1])
-    [citation], _ = cite(supports, lambda file: paragraphs)
+    citation = cited_paragraph(text, 2, "The default multipart chunk size of the S3 commands is 8MB.", question)
     # the short "**Default**" line is cited with the paragraph it introduces, as any lead-in is
     assert (citation.paragraph, citation.lines) == (1, (1, 4)) and "8MB" in citation.quote
+
+
+def test_a_name_written_as_code_is_found_whole_not_as_its_words() -> None:
+    from rag.citations import identifiers
+
+    found = identifiers("Set `PYENV_VIRTUALENV_PROMPT`, pass --debug, read gpl-3.0.txt, use Rules-Requires-Root, v2.3.0.")
+    assert found == {"=pyenv_virtualenv_prompt", "=--debug", "=gpl-3.0.txt", "=rules-requires-root", "=v2.3.0"}
+    # words joined by a hyphen, abbreviations and plain numbers are words, not names
+    assert identifiers("A command-line tool for US-Russia talks, e.g. in the U.S., cost 14 million.") == set()
+
+
+def test_the_passage_holding_the_whole_name_supports_an_answer_that_names_it() -> None:
+    # recorded on the held-out manuals: the answer's words were all in a passage about other
+    # variables, and its one name only in the passage listing it
+    listing = passage(1, "* `PYENV_VIRTUALENV_PROMPT`, if set, allows users to customize how `pyenv-virtualenv` "
+                         "modifies their shell prompt in a virtual environment, with any user-specified text.")
+    general = passage(2, "Also see the Environment variables section for the environment variables that control "
+                         "Pyenv's behavior.")
+    question = "How can I change the text that pyenv-virtualenv puts in my command-line prompt?"
+    answer = ("The text that pyenv-virtualenv puts in your command-line prompt is controlled by the "
+              "`PYENV_VIRTUALENV_PROMPT` environment variable.")
+    [support] = attribute(answer, question, [listing, general], [])
+    assert [p.number for p in support.passages] == [1]
+
+
+def test_the_cited_paragraph_is_the_one_holding_the_named_field() -> None:
+    text = ("We add a new field to the Source stanza:\n\n  Rules-Requires-Root: no | binary-targets\n\n"
+            "If no, then debian/rules binary will not require root at all.\n")
+    citation = cited_paragraph(text, 3, "The new field is Rules-Requires-Root.", "Which new field does the spec add?")
+    assert citation.paragraph == 2 and citation.quote.startswith("Rules-Requires-Root")
