@@ -25,6 +25,7 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
+FLAG = ""  # a flag's metavar: typer would show "<bool>" beside it
 
 IndexOption = Annotated[
     Path | None,
@@ -38,7 +39,7 @@ KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="P
 
 
 def _json_option(what: str) -> Any:
-    return Annotated[bool, typer.Option("--json", help=f"Print {what} as JSON")]
+    return Annotated[bool, typer.Option("--json", help=f"Print {what} as JSON", metavar=FLAG)]
 
 
 SearchJsonOption = _json_option("the passages (a list)")
@@ -46,16 +47,16 @@ AskJsonOption = _json_option("the answer, its citations and signals")
 EvalJsonOption = _json_option("the scores")
 DoctorJsonOption = _json_option("the checks")
 
-ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword")]
+ModeOption = Annotated[str, typer.Option("--mode", help="Retrieval: hybrid, dense or keyword", metavar="hybrid|dense|keyword")]
 NoServerOption = Annotated[
-    bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)")
+    bool, typer.Option("--no-server", help="Load the models in this process, not in the warm background server (env RAG_NO_SERVER=1)", metavar=FLAG)
 ]
 StoreOption = Annotated[
     str | None,
     typer.Option("--store", help="Where the index lives: faiss, or milvus:URI (milvus:./rag.db, milvus:http://HOST:19530) (env RAG_STORE; default faiss)",
                  show_default=False, callback=lambda value: check_store(value)),
 ]
-RayOption = Annotated[bool, typer.Option("--ray", help="Fan the work out over Ray workers (a local cluster unless --ray-address or RAY_ADDRESS)")]
+RayOption = Annotated[bool, typer.Option("--ray", help="Fan the work out over Ray workers (a local cluster unless --ray-address or RAY_ADDRESS)", metavar=FLAG)]
 RayAddressOption = Annotated[
     str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Ray cluster to join, e.g. HOST:6379 (implies --ray)", show_default=False)
 ]
@@ -165,9 +166,9 @@ def open_engine(settings: config.Settings) -> Any:
 def index(
     corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension)")] = config.DEFAULT_CORPUS,
     index: IndexOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing")] = False,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Read every file again and build a new index (for a damaged one); cached embeddings are reused")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Read every file again and build a new index (for a damaged one); cached embeddings are reused", metavar=FLAG)] = False,
     store: StoreOption = None,
     ray: RayOption = False,
     ray_address: RayAddressOption = None,
@@ -328,8 +329,8 @@ def ask(
 def batch(
     questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (resumes if it exists) instead of stdout")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or md (default: from the -o file's extension, else jsonl)", show_default=False)] = None,
-    retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only fill `retrieved`; no language model")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or md (default: from the -o file's extension, else jsonl)", show_default=False, metavar="jsonl|csv|md")] = None,
+    retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only fill `retrieved`; no language model", metavar=FLAG)] = False,
     k: KOption = None,
     mode: ModeOption = "hybrid",
     threshold: ThresholdOption = None,
