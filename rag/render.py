@@ -170,10 +170,14 @@ def full_sources_text(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
+NO_SHARED_WORD = "No passage holds a word of the query; these are only the nearest in meaning."
+
+
 def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
-    """Ranked passages with their scores: the fused one and its parts for hybrid search, the one
-    retriever's score otherwise (the other was not computed)."""
-    rows = []
+    """Ranked passages with their scores: for hybrid search the fused one (scaled per query, so the
+    best hit is near 1 however poor it is) and each retriever's own; the one retriever's score
+    otherwise (the other was not computed). A hybrid search that matched no word says so first."""
+    rows = [NO_SHARED_WORD] if hits and mode == "hybrid" and not any(hit.keyword > 0 for hit in hits) else []
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk
         span, more = _span(chunk.first_paragraph, chunk.last_paragraph)
@@ -184,7 +188,7 @@ def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
         preview = " ".join(chunk.text.split())
         preview = preview[:200] + ("…" if len(preview) > 200 else "")
         parts = f" (dense {hit.dense:.3f}, keyword {hit.keyword:.2f})" if mode == "hybrid" else ""
-        label = "score" if mode == "hybrid" else f"{mode} score"
+        label = "fused" if mode == "hybrid" else f"{mode} score"
         rows.append(f"{rank}. {where}  {label} {hit.score:.3f}{parts}\n   {preview}")
     return "\n".join(rows) if rows else "No passages found."
 

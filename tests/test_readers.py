@@ -282,10 +282,10 @@ def test_a_pdf_passage_of_several_paragraphs_is_located_by_its_first_and_a_count
 
     chunk = Chunk(id="r.pdf#p4-6", file="r.pdf", first_paragraph=4, last_paragraph=6, start_line=9, end_line=14,
                   start=0, end=30, text="Dredging began. It ended. Costs rose.", format="pdf", page=2, page_paragraph=3)
-    assert hits_text([Hit(chunk, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3 and 2 more  score 0.900")
+    assert hits_text([Hit(chunk, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3 and 2 more  fused 0.900")
     alone = Chunk(id="r.pdf#p4", file="r.pdf", first_paragraph=4, last_paragraph=4, start_line=9, end_line=9,
                   start=0, end=15, text="Dredging began.", format="pdf", page=2, page_paragraph=3)
-    assert hits_text([Hit(alone, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3  score 0.900 (dense 0.800, keyword 1.00)")
+    assert hits_text([Hit(alone, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3  fused 0.900 (dense 0.800, keyword 1.00)")
     assert hits_text([Hit(alone, 2.5, 0.0, 2.5)], "keyword").startswith("1. r.pdf p.2 ¶3  keyword score 2.500\n")
 
 
