@@ -170,11 +170,20 @@ _WHEN_CLAUSE = re.compile(
 )
 
 
-# A question about the documents themselves ("which files mention X?", "in which article ...?") may
-# be answered with names; one that only mentions a document ("according to the article") may not.
+# A question about the documents themselves ("which files mention X?", "in which article is X
+# named?") may be answered with names; one that only mentions a document ("according to the
+# article") may not, nor one asking for a file the documents describe ("which file serves as the
+# lock?", "which file from their machine should I ask for?"): one document asked for by "which
+# file" is a document only when the question asks what it says.
 _FILE_NOUNS = rf"({DOCUMENT_NOUNS}|sections?)"
-_ASKS_ABOUT_FILES = re.compile(
-    rf"\b(which|what)\s+(\w+\s+){{0,3}}?{_FILE_NOUNS}\b|\bfile ?names?\b", re.IGNORECASE
+_WHICH_FILE = re.compile(
+    rf"\b(?:which|what)\s+(?:\w+\s+){{0,3}}?(?P<noun>{_FILE_NOUNS}(?:\s+(?:{DOCUMENT_NOUNS}))?)\b", re.IGNORECASE
+)
+_FILE_NAMES_ASKED = re.compile(r"\bfile ?names?\b|\((files?|documents?)\)", re.IGNORECASE)
+_SAYS = re.compile(
+    r"\b(mention|name|say|said|state|report|describ|discuss|refer|cite|quot|cover|talk|writ|wrote|"
+    r"explain|argu|claim|comment|note|warn|criticis|criticiz|support|oppos|recommend)\w*\b",
+    re.IGNORECASE,
 )
 _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 
@@ -189,7 +198,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     An answer that is nothing but names of files (the model has seen each passage's file, and
     sometimes names it for "where", "who" or "which") holds no answer unless files were asked for.
     """
-    if files and not _ASKS_ABOUT_FILES.search(question) and _only_file_names(answer, files):
+    if files and not asks_about_files(question) and _only_file_names(answer, files):
         return 0.0
     question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):
@@ -197,6 +206,16 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     if _EXPECTS_NUMBER.search(question):
         return 1.0 if _HAS_NUMBER.search(answer) else 0.0
     return 0.5
+
+
+def asks_about_files(question: str) -> bool:
+    """Whether the question asks which documents say something (see _WHICH_FILE above)."""
+    if _FILE_NAMES_ASKED.search(question):
+        return True
+    which = _WHICH_FILE.search(question)
+    if not which:
+        return False
+    return which.group("noun").lower().endswith("s") or bool(_SAYS.search(question, which.end()))
 
 
 def _only_file_names(answer: str, files: AbstractSet[str]) -> bool:

@@ -52,6 +52,11 @@ def test_answer_type(question: str, answer: str, expected: float) -> None:
         ("Where did they meet?", "004_72c3.txt", 0.0),  # the name without its folder
         ("Who met Lavrov?", "Kerry, according to 004_72c3.txt", 0.5),
         ("How many hours did they talk?", "004_72c3.txt", 0.0),
+        ("In which article is Hezbollah named?", "004_72c3.txt", 0.5),
+        ("Which article reports the ceasefire?", "001_f826.txt", 0.5),
+        # a file the documents describe, not a document: the model's file label answers nothing
+        ("Which file serves as the lock of the trigger system?", "004_72c3.txt", 0.0),
+        ("A reader reports odd results. Which file from their machine should I ask for?", "002_4e5a.txt", 0.0),
     ],
 )
 def test_only_file_names_answer_no_question_but_one_about_files(question: str, answer: str, expected: float) -> None:
