@@ -170,19 +170,21 @@ _WHEN_CLAUSE = re.compile(
 )
 
 
-# A question about the documents themselves ("which files mention X?", "in which article is X
-# named?") may be answered with names; one that only mentions a document ("according to the
-# article") may not, nor one asking for a file the documents describe ("which file serves as the
-# lock?", "which file from their machine should I ask for?"): one document asked for by "which
-# file" is a document only when the question asks what it says.
+# A question about the documents themselves ("which files mention X?", "which article reports X?")
+# may be answered with names; one that only mentions a document ("according to the article") may
+# not, nor one asking for a file the documents describe ("which file serves as the lock?", "which
+# file from their machine should I ask for?"): "which file" in the singular asks for a document only
+# as "in which file ...", or when it asks what the file says.
 _FILE_NOUNS = rf"({DOCUMENT_NOUNS}|sections?)"
 _WHICH_FILE = re.compile(
-    rf"\b(?:which|what)\s+(?:\w+\s+){{0,3}}?(?P<noun>{_FILE_NOUNS}(?:\s+(?:{DOCUMENT_NOUNS}))?)\b", re.IGNORECASE
+    rf"\b(?P<within>in\s+)?(?:which|what)\s+(?:\w+\s+){{0,3}}?(?P<noun>{_FILE_NOUNS}(?:\s+(?:{DOCUMENT_NOUNS}))?)\b",
+    re.IGNORECASE,
 )
 _FILE_NAMES_ASKED = re.compile(r"\bfile ?names?\b|\((files?|documents?)\)", re.IGNORECASE)
 _SAYS = re.compile(
-    r"\b(mention|name|say|said|state|report|describ|discuss|refer|cite|quot|cover|talk|writ|wrote|"
-    r"explain|argu|claim|comment|note|warn|criticis|criticiz|support|oppos|recommend)\w*\b",
+    r"\b(mentions?|mentioned|says?|said|reports?|reported|describes?|described|discuss(es|ed)?|"
+    r"refers?|referred|cites?|cited|quotes?|quoted|covers?|covered|talks? about|explains?|explained|"
+    r"argues?|argued|claims?|claimed|warns?|warned|recommends?|recommended)\b",
     re.IGNORECASE,
 )
 _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
@@ -215,7 +217,10 @@ def asks_about_files(question: str) -> bool:
     which = _WHICH_FILE.search(question)
     if not which:
         return False
-    return which.group("noun").lower().endswith("s") or bool(_SAYS.search(question, which.end()))
+    noun = which.group("noun").lower()
+    if noun.endswith("s") or noun != "file" or which.group("within"):
+        return True
+    return bool(_SAYS.search(question, which.end()))
 
 
 def _only_file_names(answer: str, files: AbstractSet[str]) -> bool:

@@ -70,8 +70,9 @@ def passage_terms(passage: PromptPassage) -> frozenset[str]:
 def identifiers(text: str) -> frozenset[str]:
     """Names written as code in text, lower-cased, each marked with a leading "=" so that it never
     equals a word's stem: options (`--debug`), words joined by `_ . / : =` (not abbreviations such
-    as "e.g."), and hyphenated words holding a digit (`COVID-19`) or of three parts or more, one
-    capitalised (`Rules-Requires-Root`); "command-line" and "US-Russia" stay words."""
+    as "e.g."), and hyphenated words holding a digit (`COVID-19`) or of three parts or more with a
+    capital after the first letter (`Rules-Requires-Root`, not "Up-to-date"); "command-line" and
+    "US-Russia" stay words. A path's file name is a name of its own as well."""
     found = set()
     for token in _CODE_TOKEN.findall(text):
         token = token.rstrip(".,:;=/-")
@@ -79,10 +80,13 @@ def identifiers(text: str) -> frozenset[str]:
         if all(len(part) < 2 and part.isalpha() for part in parts):
             continue
         hyphenated = "-" in token and (
-            any(ch.isdigit() for ch in token) or (len(parts) >= 3 and any(ch.isupper() for ch in token))
+            any(ch.isdigit() for ch in token) or (len(parts) >= 3 and any(ch.isupper() for ch in token[1:]))
         )
         if (token.startswith("-") and len(token) > 2) or _JOINED.search(token) or hyphenated:
             found.add("=" + token.lower())
+            tail = token.rsplit("/", 1)[-1]
+            if tail != token and _JOINED.search(tail):  # a path's file name, as an answer may give it
+                found.add("=" + tail.lower())
     return frozenset(found)
 
 
@@ -104,6 +108,17 @@ def term_weight(term: str) -> int:
 
 def _weighted(found: AbstractSet[str]) -> int:
     return sum(term_weight(t) for t in found)
+
+
+def _share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
+    """The share of wanted in found, a name counting as many words as it has parts; a name not
+    found whole (written otherwise there: `max_bandwidth` for `s3.max_bandwidth`, "3.11" for
+    "3.11.7") counts for nothing, never against the words that are found."""
+    if not wanted:
+        return 0.0
+    words = {term for term in wanted if not term.startswith("=")}
+    with_names = _weighted(wanted & found) / _weighted(wanted)
+    return max(with_names, len(words & found) / len(words)) if words else with_names
 
 
 def attribute(
@@ -134,7 +149,7 @@ def _support(
     answer_terms = frozenset(claim_terms - question_terms)
 
     def coverage(wanted: AbstractSet[str], number: int) -> float:
-        return _weighted(wanted & terms_of[number]) / _weighted(wanted) if wanted else 0.0
+        return _share(wanted, terms_of[number])
 
     def rank(p: PromptPassage) -> float:
         return (
@@ -154,8 +169,7 @@ def _support(
             # a passage that adds only the question's own words ("Syrian") supports nothing new
             if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms:
                 chosen.append(second)
-    covered = set().union(*(terms_of[p.number] for p in chosen)) & claim_terms
-    support = _weighted(covered) / _weighted(claim_terms)
+    support = _share(claim_terms, set().union(*(terms_of[p.number] for p in chosen)))
     if support >= SUPPORTED:
         return ClaimSupport(claim, tuple(chosen), support, answer_terms, frozenset(question_terms))
     return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms,
@@ -172,8 +186,8 @@ def _supports_what_it_adds(
     """
     if not new_terms:
         return ()
-    best = max(passages, key=lambda p: _weighted(new_terms & terms_of[p.number]))
-    return (best,) if _weighted(new_terms & terms_of[best.number]) >= SUPPORTED * _weighted(new_terms) else ()
+    best = max(passages, key=lambda p: _share(new_terms, terms_of[p.number]))
+    return (best,) if _share(new_terms, terms_of[best.number]) >= SUPPORTED else ()
 
 
 EVIDENCE_SENTENCES = 3

@@ -170,13 +170,14 @@ def full_sources_text(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
-NO_SHARED_WORD = "No passage holds a word of the query; these are only the nearest in meaning."
+NO_SHARED_WORD = "None of these passages holds a word of the query; they are only the nearest in meaning."
 
 
 def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
     """Ranked passages with their scores: for hybrid search the fused one (scaled per query, so the
     best hit is near 1 however poor it is) and each retriever's own; the one retriever's score
-    otherwise (the other was not computed). A hybrid search that matched no word says so first."""
+    otherwise (the other was not computed). Hybrid hits none of which holds a word of the query
+    say so first."""
     rows = [NO_SHARED_WORD] if hits and mode == "hybrid" and not any(hit.keyword > 0 for hit in hits) else []
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk

@@ -54,6 +54,8 @@ def test_answer_type(question: str, answer: str, expected: float) -> None:
         ("How many hours did they talk?", "004_72c3.txt", 0.0),
         ("In which article is Hezbollah named?", "004_72c3.txt", 0.5),
         ("Which article reports the ceasefire?", "001_f826.txt", 0.5),
+        ("Which abstract studies melatonin in mice?", "001_f826.txt", 0.5),
+        ("In which file is the lock defined?", "004_72c3.txt", 0.5),
         # a file the documents describe, not a document: the model's file label answers nothing
         ("Which file serves as the lock of the trigger system?", "004_72c3.txt", 0.0),
         ("A reader reports odd results. Which file from their machine should I ask for?", "002_4e5a.txt", 0.0),

@@ -161,7 +161,7 @@ def test_a_name_written_as_code_is_found_whole_not_as_its_words() -> None:
 
     found = identifiers("Set `PYENV_VIRTUALENV_PROMPT`, pass --debug, read gpl-3.0.txt, use Rules-Requires-Root, v2.3.0.")
     assert found == {"=pyenv_virtualenv_prompt", "=--debug", "=gpl-3.0.txt", "=rules-requires-root", "=v2.3.0"}
-    # words joined by a hyphen, abbreviations and plain numbers are words, not names
+    # words joined by a hyphen, abbreviations and whole numbers are words, not names
     assert identifiers("A command-line tool for US-Russia talks, e.g. in the U.S., cost 14 million.") == set()
 
 
@@ -184,3 +184,25 @@ def test_the_cited_paragraph_is_the_one_holding_the_named_field() -> None:
             "If no, then debian/rules binary will not require root at all.\n")
     citation = cited_paragraph(text, 3, "The new field is Rules-Requires-Root.", "Which new field does the spec add?")
     assert citation.paragraph == 2 and citation.quote.startswith("Rules-Requires-Root")
+
+
+@pytest.mark.parametrize(
+    ("claim", "text"),
+    [
+        ("Set max_bandwidth to limit bandwidth.", "Set `s3.max_bandwidth` to limit the bandwidth of transfers."),
+        ("It needs Python 3.11.", "It needs Python 3.11.7 or later."),
+        ("The file is ~/.config/foo/settings.ini.", "The file is $HOME/.config/foo/settings.ini by default."),
+        ("Up-to-date packages are listed by apt list.", "apt list shows packages that are up-to-date or upgradable."),
+    ],
+)
+def test_a_name_written_otherwise_in_the_passage_never_costs_the_support_its_words_give(claim: str, text: str) -> None:
+    [support] = attribute(claim, "What?", [passage(1, text)], [])
+    assert [p.number for p in support.passages] == [1]
+
+
+def test_a_file_named_without_its_folder_is_found() -> None:
+    text = "Ask the user for the solver dump."
+    chunk = Chunk("docs/apt/apt_solver_notes.md#p1", "docs/apt/apt_solver_notes.md", 1, 1, 1, 1, 0, len(text), text)
+    [support] = attribute("According to apt_solver_notes.md, ask for the solver dump.", "Which file?",
+                          [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)], [])
+    assert support.passages and support.support == 1.0

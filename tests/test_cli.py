@@ -75,13 +75,13 @@ def test_search_shows_ranked_passages(indexed: ScriptedGenerator) -> None:
     assert result.exit_code == 0
     assert result.output.startswith("1. 000_8d13b83e7b516537.txt ¶1–2 (lines 1–3)")
     assert "\n2. " in result.output and "\n3. " not in result.output
-    assert "fused" in result.output and "No passage holds" not in result.output
+    assert "fused" in result.output and "None of these passages" not in result.output
 
 
 def test_search_says_when_no_passage_holds_a_word_of_the_query(indexed: ScriptedGenerator) -> None:
     result = runner.invoke(app, ["search", "banana bread recipe", "--k", "2"])
     assert result.exit_code == 0
-    assert result.output.startswith("No passage holds a word of the query; these are only the nearest in meaning.\n1. ")
+    assert result.output.startswith("None of these passages holds a word of the query; they are only the nearest in meaning.\n1. ")
 
 
 def test_ask_without_index_is_one_clear_line(fake_models: ScriptedGenerator, isolated_index: Path) -> None:
