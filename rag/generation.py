@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import ctypes
 import functools
+import logging
 import math
 import os
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.errors import ModelError
+from rag.errors import Cancelled, ModelError
 from rag.state_files import StateFiles
 from rag.weights import check_model_file
 
@@ -37,6 +38,9 @@ CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
 NEUTRAL_CHECK = 0.5
 # A prompt that adds fewer new tokens than this costs less to evaluate again than to keep.
 MIN_SAVED_TOKENS = 64
+# How often, while llama.cpp computes, the asker is checked for having left (a socket poll).
+STOP_POLL_SECONDS = 0.05
+LLAMA_DECODE_ABORTED = 2  # llama_decode's return code when its abort callback said stop
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class Generator(Protocol):
 
     def start_from(self, prefix: str) -> None:
         """Make the next prompt (which begins with prefix) evaluate as it would after a fresh load."""
+        ...
+
+    def stop_when(self, cancelled: Callable[[], bool] | None) -> None:
+        """Until called again, stop an evaluation midway (raising Cancelled) once cancelled() is true."""
         ...
 
 
@@ -190,6 +198,42 @@ class LlamaGenerator:
             self._llm.close()
             raise
         self._end_tokens = {self._llm.token_eos(), *self._special_ids("<|im_end|>", "<|endoftext|>")}
+        self._cancelled: Callable[[], bool] | None = None
+        self._stop: BaseException | None = None
+        self._next_poll = 0.0
+        self._quieted_log_level: int | None = None
+        import llama_cpp
+
+        # kept as long as the model: llama.cpp holds only its address
+        self._stop_callback = llama_cpp.ggml_abort_callback(lambda _data: self._should_stop())
+
+    def stop_when(self, cancelled: Callable[[], bool] | None) -> None:
+        """Only while a cancelled() is given does llama.cpp call back into Python during a
+        computation, so a Ctrl-C elsewhere still arrives as it always did, after the computation."""
+        import llama_cpp
+
+        self._cancelled = cancelled
+        self._next_poll = 0.0
+        callback = self._stop_callback if cancelled is not None else llama_cpp.ggml_abort_callback()
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
+
+    def _should_stop(self) -> bool:
+        """Asked by llama.cpp between the steps of a computation (a prompt of 500 tokens is one
+        computation of seconds): stop once cancelled() says so, polled every STOP_POLL_SECONDS."""
+        try:
+            if self._cancelled is None or time.monotonic() < self._next_poll:
+                return False
+            self._next_poll = time.monotonic() + STOP_POLL_SECONDS
+            if self._cancelled():
+                self._stop = Cancelled("the asker left")
+        except BaseException as error:  # nothing may raise into C: stop, and raise it after
+            self._stop = error
+        if self._stop is None:
+            return False
+        # llama.cpp logs the stopped computation as an error; it is on purpose, so keep it quiet
+        self._quieted_log_level = _llama_logger().level
+        _llama_logger().setLevel(logging.CRITICAL)
+        return True
 
     def _special_ids(self, *pieces: str) -> list[int]:
         ids = []
@@ -347,9 +391,23 @@ class LlamaGenerator:
         return 1 if restored else len(tokens) - common
 
     def _eval(self, tokens: Sequence[int]) -> None:
-        """Evaluate tokens after the cache's contents, recording the call's span."""
+        """Evaluate tokens after the cache's contents, recording the call's span. A computation
+        stopped midway (see _should_stop) leaves the cache empty and raises why it stopped."""
         start = self._llm.n_tokens
-        self._llm.eval(tokens)
+        try:
+            self._llm.eval(tokens)
+        except RuntimeError as error:
+            stopped = self._stop is not None or str(error).endswith(f"returned {LLAMA_DECODE_ABORTED}")
+            if not stopped:
+                raise
+            # no reason recorded: an exception (a Ctrl-C) reached the callback before its own code ran
+            stop, self._stop = self._stop or KeyboardInterrupt(), None
+            if self._quieted_log_level is not None:
+                _llama_logger().setLevel(self._quieted_log_level)
+                self._quieted_log_level = None
+            self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            self._cut(0)
+            raise stop from None
         self._spans.append((start, start + len(tokens)))
 
     def _cut(self, length: int) -> None:
@@ -551,6 +609,10 @@ def plain_weight_buffers(wanted: bool):  # type: ignore[no-untyped-def]
         yield
     finally:
         bindings.llama_model_default_params = original
+
+
+def _llama_logger() -> logging.Logger:
+    return logging.getLogger("llama-cpp-python")
 
 
 @contextlib.contextmanager

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from rag import abstention, mentions, models
@@ -45,6 +46,16 @@ def hit_passage(hit: Hit) -> Passage:
         format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
         last_paragraph=chunk.last_paragraph,
     )
+
+
+@contextlib.contextmanager
+def _stoppable(generator: Generator, cancelled: Callable[[], bool] | None) -> Iterator[None]:
+    """While the model works, cancelled() can stop it midway through a step, not only between steps."""
+    generator.stop_when(cancelled)
+    try:
+        yield
+    finally:
+        generator.stop_when(None)
 
 
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
@@ -141,7 +152,8 @@ class Engine:
         Args:
             search_query: what to retrieve with, when it differs from the question (follow-ups).
             on_token: receives the answer text as it is generated.
-            cancelled: asked between the model's steps (each a second or more); True ends the work.
+            cancelled: asked between the model's steps and, while the model computes, every
+                STOP_POLL_SECONDS; True ends the work.
 
         Raises:
             Cancelled: cancelled() said so.
@@ -161,29 +173,30 @@ class Engine:
             for p in select_passages(question, hits, self.settings.context_words)
         ]
         generator = self.generator
-        _stop_if(cancelled)
-        started = time.perf_counter()
-        generator.start_from(system_prefix())
-        precheck = generator.yes_probability(precheck_prompt(question, passages))
-        precheck_seconds = time.perf_counter() - started
-        _stop_if(cancelled)
-        prompt = build_prompt(question, passages)
-        generation = generator.generate(
-            prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
-        )
-        _stop_if(cancelled)
-        started = time.perf_counter()
-        self_check = (
-            generator.yes_probability(check_prompt(prompt, generation.text))
-            if self._asks("self_check") else abstention.NOT_ASKED
-        )
-        check_seconds = time.perf_counter() - started
-        text, cited, declined = parse_reply(generation.text)
-        supports = attribute(text, question, passages, cited) if not declined else []
-        started = time.perf_counter()
-        evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
-        evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
-        evidence_seconds = time.perf_counter() - started
+        with _stoppable(generator, cancelled):
+            _stop_if(cancelled)
+            started = time.perf_counter()
+            generator.start_from(system_prefix())
+            precheck = generator.yes_probability(precheck_prompt(question, passages))
+            precheck_seconds = time.perf_counter() - started
+            _stop_if(cancelled)
+            prompt = build_prompt(question, passages)
+            generation = generator.generate(
+                prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
+            )
+            _stop_if(cancelled)
+            started = time.perf_counter()
+            self_check = (
+                generator.yes_probability(check_prompt(prompt, generation.text))
+                if self._asks("self_check") else abstention.NOT_ASKED
+            )
+            check_seconds = time.perf_counter() - started
+            text, cited, declined = parse_reply(generation.text)
+            supports = attribute(text, question, passages, cited) if not declined else []
+            started = time.perf_counter()
+            evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
+            evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
+            evidence_seconds = time.perf_counter() - started
         signals = abstention.signals(
             abstention.Evidence(
                 question, text, passages, supports, generation.probe_probability, precheck, self_check,

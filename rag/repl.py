@@ -6,16 +6,19 @@ CLI can use prompt_toolkit on a terminal and plain stdin under tests or pipes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
 import shutil
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.corpus import read_document
-from rag.errors import RagError
+from rag.errors import Cancelled, RagError
 from rag.pipeline import Engine
 from rag.questions import check_question
 from rag.readers.base import decode_bytes
@@ -92,10 +95,12 @@ class ChatSession:
             streamed.append(piece)
 
         try:
-            answer = self.engine.ask(
-                prompt_question, k=self.k, search_query=search_query, on_token=on_token if stream else None
-            )
-        except KeyboardInterrupt:
+            with _ctrl_c_stops() as pressed:
+                answer = self.engine.ask(
+                    prompt_question, k=self.k, search_query=search_query, on_token=on_token if stream else None,
+                    cancelled=pressed,
+                )
+        except (KeyboardInterrupt, Cancelled):
             self.write(RESET + "\n(stopped)\n")
             return
         answer = dataclasses.replace(answer, question=question)
@@ -181,3 +186,20 @@ def _open_extracted(
     if document.sha256 != indexed_sha256 or citation.paragraph > len(document.paragraphs):
         return changed()
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops() -> Iterator[Callable[[], bool]]:
+    """While an answer is worked on, Ctrl-C sets a flag that the engine polls, also midway through
+    the model's reading of the passages; as an exception, Python could deliver it only after that
+    computation, seconds later."""
+    pressed = threading.Event()
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: pressed.set())
+    except ValueError:  # not the main thread: Ctrl-C stays as it is
+        yield pressed.is_set
+        return
+    try:
+        yield pressed.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -83,6 +83,9 @@ class ScriptedGenerator:
     def start_from(self, prefix: str) -> None:
         self.prefix = prefix
 
+    def stop_when(self, cancelled: Callable[[], bool] | None) -> None:
+        self.cancelled = cancelled
+
 
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

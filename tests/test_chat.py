@@ -93,3 +93,25 @@ def test_unwritable_history_folder_means_no_history_and_one_warning(tmp_path, mo
     path, warning = chat_history_path()
     assert path is None
     assert warning == f"cannot write to {blocker / 'rag'} (Not a directory); set XDG_STATE_HOME to a writable folder; this session keeps no history"
+
+
+def test_ctrl_c_while_the_model_works_stops_the_answer_and_the_session_goes_on(fake_models: ScriptedGenerator) -> None:
+    import os
+    import signal
+
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    pressed: list[str] = []
+
+    def press_ctrl_c_once(prompt: str) -> float:
+        if not pressed:
+            pressed.append(prompt)
+            os.kill(os.getpid(), signal.SIGINT)  # as the terminal does on Ctrl-C
+        return 0.9
+
+    fake_models.yes_probability = press_ctrl_c_once  # type: ignore[method-assign]
+    question = "How long did Kerry and Lavrov talk in Geneva?\n"
+    result = runner.invoke(app, ["chat"], input=question * 2)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("(stopped)") == 1
+    assert "They spoke for more than nine hours" in result.output.split("(stopped)")[1]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is plain again after an answer

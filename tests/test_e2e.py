@@ -85,3 +85,22 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine
     fresh = no_cache.ask(question)
     no_cache.generator.close()  # type: ignore[attr-defined]
     assert (fresh.answer, fresh.confidence, fresh.signals) == (first.answer, first.confidence, first.signals)
+
+
+def test_a_question_stopped_while_the_model_reads_leaves_later_answers_unchanged(engine: Engine) -> None:
+    from rag.errors import Cancelled
+
+    question = "What did Kerry say about the Syrian opposition groups?"
+    before = engine.ask(question)
+    polls: list[int] = []
+
+    def cancelled() -> bool:
+        polls.append(1)
+        return len(polls) >= 2  # the first poll is the pipeline's, before the model starts
+
+    with pytest.raises(Cancelled):
+        engine.ask("Which aid convoy was attacked near Aleppo, and by whom?", cancelled=cancelled)
+    # stopped midway through reading the passages: between steps the cache would hold them
+    assert engine.generator._llm.n_tokens == 0  # type: ignore[attr-defined]
+    after = engine.ask(question)
+    assert (after.answer, after.confidence, after.signals) == (before.answer, before.confidence, before.signals)
