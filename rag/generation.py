@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -204,8 +205,12 @@ class LlamaGenerator:
         self._quieted_log_level: int | None = None
         import llama_cpp
 
-        # kept as long as the model: llama.cpp holds only its address
-        self._stop_callback = llama_cpp.ggml_abort_callback(lambda _data: self._should_stop())
+        # kept as long as the model (llama.cpp holds only its address); a weak reference, so that
+        # the callback does not keep a dropped generator and its gigabyte alive
+        this = weakref.ref(self)
+        self._stop_callback = llama_cpp.ggml_abort_callback(
+            lambda _data: bool((generator := this()) and generator._should_stop())
+        )
 
     def stop_when(self, cancelled: Callable[[], bool] | None) -> None:
         """Only while a cancelled() is given does llama.cpp call back into Python during a
@@ -214,8 +219,15 @@ class LlamaGenerator:
 
         self._cancelled = cancelled
         self._next_poll = 0.0
+        self._stop = None
+        self._restore_log_level()
         callback = self._stop_callback if cancelled is not None else llama_cpp.ggml_abort_callback()
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
+
+    def _restore_log_level(self) -> None:
+        if self._quieted_log_level is not None:
+            _llama_logger().setLevel(self._quieted_log_level)
+            self._quieted_log_level = None
 
     def _should_stop(self) -> bool:
         """Asked by llama.cpp between the steps of a computation (a prompt of 500 tokens is one
@@ -231,8 +243,9 @@ class LlamaGenerator:
         if self._stop is None:
             return False
         # llama.cpp logs the stopped computation as an error; it is on purpose, so keep it quiet
-        self._quieted_log_level = _llama_logger().level
-        _llama_logger().setLevel(logging.CRITICAL)
+        if self._quieted_log_level is None:
+            self._quieted_log_level = _llama_logger().level
+            _llama_logger().setLevel(logging.CRITICAL)
         return True
 
     def _special_ids(self, *pieces: str) -> list[int]:
@@ -392,22 +405,23 @@ class LlamaGenerator:
 
     def _eval(self, tokens: Sequence[int]) -> None:
         """Evaluate tokens after the cache's contents, recording the call's span. A computation
-        stopped midway (see _should_stop) leaves the cache empty and raises why it stopped."""
+        stopped midway (see _should_stop) leaves the cache as it was before the call and raises
+        why it stopped."""
         start = self._llm.n_tokens
         try:
             self._llm.eval(tokens)
-        except RuntimeError as error:
-            stopped = self._stop is not None or str(error).endswith(f"returned {LLAMA_DECODE_ABORTED}")
-            if not stopped:
+        except BaseException as error:
+            stop, self._stop = self._stop, None
+            aborted = isinstance(error, RuntimeError) and str(error).endswith(f"returned {LLAMA_DECODE_ABORTED}")
+            if stop is None and not aborted:
                 raise
+            # keep what came before this call (the fixed instructions at least); drop the rest
+            self._llm._ctx.kv_cache_seq_rm(-1, start, -1)
+            self._cut(start)
             # no reason recorded: an exception (a Ctrl-C) reached the callback before its own code ran
-            stop, self._stop = self._stop or KeyboardInterrupt(), None
-            if self._quieted_log_level is not None:
-                _llama_logger().setLevel(self._quieted_log_level)
-                self._quieted_log_level = None
-            self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-            self._cut(0)
-            raise stop from None
+            raise (stop or KeyboardInterrupt()) from None
+        finally:
+            self._restore_log_level()
         self._spans.append((start, start + len(tokens)))
 
     def _cut(self, length: int) -> None:

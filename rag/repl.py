@@ -192,10 +192,17 @@ def _open_extracted(
 def _ctrl_c_stops() -> Iterator[Callable[[], bool]]:
     """While an answer is worked on, Ctrl-C sets a flag that the engine polls, also midway through
     the model's reading of the passages; as an exception, Python could deliver it only after that
-    computation, seconds later."""
+    computation, seconds later. A step that does not poll (a hung store) still yields to a third
+    press, raised as before."""
     pressed = threading.Event()
+
+    def press(*_: object) -> None:
+        if pressed.is_set():  # pressed again: whatever runs is not polling; the next press raises
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        pressed.set()
+
     try:
-        previous = signal.signal(signal.SIGINT, lambda *_: pressed.set())
+        previous = signal.signal(signal.SIGINT, press)
     except ValueError:  # not the main thread: Ctrl-C stays as it is
         yield pressed.is_set
         return

@@ -87,20 +87,28 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(engine
     assert (fresh.answer, fresh.confidence, fresh.signals) == (first.answer, first.confidence, first.signals)
 
 
-def test_a_question_stopped_while_the_model_reads_leaves_later_answers_unchanged(engine: Engine) -> None:
+@pytest.mark.parametrize("stopped_at_poll", [2, 40])  # reading the passages; writing the reply
+def test_a_question_stopped_midway_leaves_later_answers_unchanged(engine: Engine, stopped_at_poll: int) -> None:
     from rag.errors import Cancelled
+    from rag.prompting import system_prefix
 
+    uncached = Engine.open(replace(engine.settings, prompt_cache_mb=0), engine.retriever.embedder)
     question = "What did Kerry say about the Syrian opposition groups?"
-    before = engine.ask(question)
+    before = uncached.ask(question)
     polls: list[int] = []
 
     def cancelled() -> bool:
         polls.append(1)
-        return len(polls) >= 2  # the first poll is the pipeline's, before the model starts
+        return len(polls) >= stopped_at_poll  # the first poll is the pipeline's, before the model starts
 
     with pytest.raises(Cancelled):
-        engine.ask("Which aid convoy was attacked near Aleppo, and by whom?", cancelled=cancelled)
-    # stopped midway through reading the passages: between steps the cache would hold them
-    assert engine.generator._llm.n_tokens == 0  # type: ignore[attr-defined]
-    after = engine.ask(question)
+        uncached.ask("Which aid convoy was attacked near Aleppo, and by whom?", cancelled=cancelled)
+    generator = uncached.generator
+    assert len(polls) == stopped_at_poll  # polled while the model computed: between steps, 4 polls at most
+    kept = generator._llm.n_tokens  # type: ignore[attr-defined]
+    prefix = len(generator._prefix_tokens(system_prefix()))  # type: ignore[attr-defined]
+    # the fixed instructions stay in the cache; the step stopped midway is dropped
+    assert kept == prefix if stopped_at_poll == 2 else kept >= prefix
+    after = uncached.ask(question)
+    generator.close()  # type: ignore[attr-defined]
     assert (after.answer, after.confidence, after.signals) == (before.answer, before.confidence, before.signals)
