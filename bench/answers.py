@@ -105,13 +105,17 @@ def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) ->
             gold = [q for q in read_gold(gold_file) if split_of(name, q.id) in splits][:limit]
             for number, question in enumerate(gold, 1):
                 answer = engine.ask(question.question)
-                record = record_of(name, question, answer)
-                records.append(record)
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                sink.flush()
+                write_record(sink, records, record_of(name, question, answer))
                 print(f"{name} {number}/{len(gold)} {question.id} {answer.timings['total']:.1f}s", file=sys.stderr)
     generator.close()
     return records
+
+
+def write_record(sink, records: list[dict], record: dict) -> None:  # type: ignore[no-untyped-def]
+    """Keep a record and append it to the open JSONL file at once (a long run can be read as it goes)."""
+    records.append(record)
+    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sink.flush()
 
 
 def record_of(name: str, question: GoldQuestion, answer) -> dict:  # type: ignore[no-untyped-def]

@@ -32,28 +32,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 from answers import SETS, answer_of, engine_for, record_of, set_arguments, split_of  # noqa: E402
 from prompt_recall import holds_answer  # noqa: E402
 
-import re  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
 from rag.evaluation import Scores, read_gold, score_one  # noqa: E402
+from rag.questions import question_parts as split_question  # noqa: E402
 from rag.retrieval import Hit, keep_in_first  # noqa: E402
 
 VARIANTS = ("whole", "parts")
 PART_HITS = 2
-MIN_PART_WORDS = 3
-_SECOND_QUESTION = re.compile(
-    r",?\s+and\s+(?=(?:(?:in|on|at|for|over|within|by|to|from|under|after|before|during)\s+)?"
-    r"(?:what|which|who|whom|whose|when|where|why|how)\b|(?:does|do|did|can|is|are|was|were)\s)",
-    re.IGNORECASE,
-)
 
 
 def question_parts(question: str) -> list[str]:
-    """The two questions of "X, and which Y?" (each of MIN_PART_WORDS words or more), else []."""
-    pieces = _SECOND_QUESTION.split(question.strip(), maxsplit=1)
-    if len(pieces) != 2 or min(len(piece.split()) for piece in pieces) < MIN_PART_WORDS:
-        return []
-    return [piece.strip() for piece in pieces]
+    """The two questions of "X, and which Y?", else []."""
+    return list(split_question(question) or [])
 
 
 def with_part_hits(hits: list[Hit], part_hits: list[Hit], k: int) -> list[Hit]:

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from rag import abstention, mentions, models
-from rag.citations import attribute, cite, evidence_sentences, paragraph_citation
+from rag.citations import attribute, attribution_terms, cite, evidence_sentences, paragraph_citation
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import Cancelled
 from rag.generation import Generator
 from rag.injection import without_orders
+from rag.questions import question_parts
 from rag.prompting import (
     ABSTENTION,
     NOT_FOUND,
@@ -37,6 +38,8 @@ from rag.store import IndexStore, check_compatible, open_index
 __all__ = ["Answer", "Claim", "Engine", "Passage", "hit_passage"]
 
 MAX_ANSWER_TOKENS = 80
+MAX_PART_TOKENS = 48
+SECOND_PART_NEW = 0.5
 
 
 def hit_passage(hit: Hit) -> Passage:
@@ -50,12 +53,22 @@ def hit_passage(hit: Hit) -> Passage:
 
 @contextlib.contextmanager
 def _stoppable(generator: Generator, cancelled: Callable[[], bool] | None) -> Iterator[None]:
-    """While the model works, cancelled() can stop it midway through a step, not only between steps."""
+    """While the model works, cancelled() can stop it midway through a step, not only between steps
+    (and once more at the end, for a stop that came after the model's last poll)."""
     generator.stop_when(cancelled)
     try:
         yield
     finally:
         generator.stop_when(None)
+    _stop_if(cancelled)
+
+
+def adds_to(part: str, part_question: str, draft: str) -> bool:
+    """Whether the answer to a question's second part says what the draft does not: at least
+    half of what it adds to that part's words is missing from the draft (a restatement of the
+    draft in other words adds less)."""
+    wanted = attribution_terms(part) - attribution_terms(part_question)
+    return bool(wanted) and len(wanted - attribution_terms(draft)) >= SECOND_PART_NEW * len(wanted)
 
 
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
@@ -83,6 +96,9 @@ class Engine:
         # The model's checks that the fitted decision does not weigh are skipped (each costs a
         # prompt); evaluation runs that record data for a refit ask for all of them.
         self.all_signals = False
+        # A question asking two things has its second part answered on its own too (see
+        # _with_second_part); benchmarks compare with and without.
+        self.answers_second_parts = True
 
     @classmethod
     def open(
@@ -192,6 +208,11 @@ class Engine:
             )
             check_seconds = time.perf_counter() - started
             text, cited, declined = parse_reply(generation.text)
+            started = time.perf_counter()
+            if not declined and self.answers_second_parts and search_query in (None, question):
+                _stop_if(cancelled)
+                text, cited = self._with_second_part(generator, question, passages, text, cited)
+            second_part_seconds = time.perf_counter() - started
             supports = attribute(text, question, passages, cited) if not declined else []
             started = time.perf_counter()
             evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
@@ -211,6 +232,7 @@ class Engine:
             "prompt": generation.prompt_seconds,
             "generation": generation.generation_seconds,
             "check": check_seconds,
+            "second_part": second_part_seconds,
             "evidence_check": evidence_seconds,
             "total": time.perf_counter() - started_all,
             "prompt_tokens": generation.prompt_tokens,
@@ -228,6 +250,27 @@ class Engine:
         citations, claims = cite(supports, self.index.paragraphs)
         return Answer(question, text, False, decision.probability, citations, claims, retrieved, timings, signals,
                       None, draft)
+
+    def _with_second_part(
+        self, generator: Generator, question: str, passages: list[PromptPassage], text: str, cited: list[int]
+    ) -> tuple[str, list[int]]:
+        """The draft, completed with the answer to the second part of a two-part question when the
+        draft lacks it.
+
+        The 1.5B model often answers "X, and which Y?" with X alone. Y is asked on its own after
+        the same passages (still in the KV cache, so only Y's words and its short answer cost
+        time); its answer is added when it says what the draft does not (adds_to), and the model may
+        decline it.
+        """
+        parts = question_parts(question)
+        if parts is None:
+            return text, cited
+        reply = generator.generate(build_prompt(parts[1], passages), max_tokens=MAX_PART_TOKENS, probe=[NOT_FOUND])
+        part, part_cited, declined = parse_reply(reply.text)
+        if declined or not adds_to(part, parts[1], text):
+            return text, cited
+        joined = text if text.endswith((".", "!", "?")) else text + "."
+        return f"{joined} {part}", cited + [n for n in part_cited if n not in cited]
 
     def _files_mentioning(
         self,

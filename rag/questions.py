@@ -1,4 +1,5 @@
-"""What counts as a question: control characters cleaned, empty and overlong questions refused.
+"""What counts as a question: control characters cleaned, empty and overlong questions refused,
+and a question asking two things split into its two parts.
 
 Every entry point (ask, search, batch, chat) passes the user's text through `check_question`, so
 a question pasted with terminal escapes, stray NULs or invalid bytes reaches retrieval and the
@@ -57,3 +58,22 @@ def check_question(text: str) -> str:
             "the model's context leaves room for; ask a shorter question"
         )
     return question
+
+
+# "..., and which ...?", "... and how often does ...?": a second question joined by "and"
+_SECOND_QUESTION = re.compile(
+    r",?\s+and\s+(?=(?:(?:in|on|at|for|over|within|by|to|from|under|after|before|during)\s+)?"
+    r"(?:what|which|who|whom|whose|when|where|why|how)\b|(?:does|do|did|can|is|are|was|were)\s)",
+    re.IGNORECASE,
+)
+MIN_PART_WORDS = 3
+
+
+def question_parts(question: str) -> tuple[str, str] | None:
+    """The two questions of "X, and which Y?" (each of MIN_PART_WORDS words or more, the second
+    capitalised), or None for a question asking one thing."""
+    pieces = _SECOND_QUESTION.split(question.strip(), maxsplit=1)
+    if len(pieces) != 2 or min(len(piece.split()) for piece in pieces) < MIN_PART_WORDS:
+        return None
+    first, second = (piece.strip() for piece in pieces)
+    return first, second[:1].upper() + second[1:]

@@ -109,6 +109,8 @@ def generator_with(llm: FakeLlama) -> LlamaGenerator:
     generator.prompt_states = PromptStates(0)
     generator.state_files = StateFiles(None, "")
     generator._spans = []  # type: ignore[attr-defined]
+    generator._stop = None  # type: ignore[attr-defined]
+    generator._quieted_log_level = None  # type: ignore[attr-defined]
     return generator
 
 

@@ -1,0 +1,67 @@
+"""Engine.ask's own steps with the fake models: the second part of a two-part question."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
+from rag.config import Settings
+from rag.indexing import build_index
+from rag.pipeline import Engine
+from rag.questions import question_parts
+
+TWO_PARTS = "How long did Kerry and Lavrov talk in Geneva, and what did Kerry announce afterwards?"
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (TWO_PARTS, ("How long did Kerry and Lavrov talk in Geneva", "What did Kerry announce afterwards?")),
+        ("Which flag is mandatory and how often does the TSC elect a chair?",
+         ("Which flag is mandatory", "How often does the TSC elect a chair?")),
+        ("Where did Kerry and Lavrov meet?", None),
+        ("Did Kerry and Lavrov meet, and why?", None),  # a part of under three words is no question
+    ],
+)
+def test_a_question_asking_two_things_is_split_into_its_parts(question: str, parts: tuple[str, str] | None) -> None:
+    assert question_parts(question) == parts
+
+
+def engine_replying(tmp_path: Path, reply) -> tuple[Engine, ScriptedGenerator]:  # type: ignore[no-untyped-def]
+    generator = ScriptedGenerator(reply)
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(SEEDS, settings.index_dir, FakeEmbedder(), settings.chunking)
+    return Engine.open(settings, FakeEmbedder(), lambda: generator), generator
+
+
+def asked(prompt: str) -> str:
+    return prompt.rsplit("Question: ", 1)[1].split("<|im_end|>", 1)[0]
+
+
+def test_the_second_part_is_answered_on_its_own_when_the_draft_lacks_it(tmp_path: Path) -> None:
+    replies = {
+        TWO_PARTS: "They spoke for more than nine hours [1].",
+        "What did Kerry announce afterwards?": "Kerry announced clarity on the path forward [1].",
+    }
+    engine, generator = engine_replying(tmp_path, lambda prompt: replies[asked(prompt)])
+    answer = engine.ask(TWO_PARTS)
+    assert [asked(p) for p in generator.prompts] == [TWO_PARTS, "What did Kerry announce afterwards?"]
+    assert answer.draft == "They spoke for more than nine hours. Kerry announced clarity on the path forward."
+    assert "second_part" in answer.timings
+
+
+@pytest.mark.parametrize(
+    "second_reply",
+    ["NOT FOUND", "Kerry announced clarity [1]."],  # declined; nothing the draft does not say
+)
+def test_the_draft_stands_when_the_second_part_adds_nothing(tmp_path: Path, second_reply: str) -> None:
+    draft = "They spoke for more than nine hours, and Kerry announced clarity [1]."
+    engine, generator = engine_replying(tmp_path, lambda prompt: draft if asked(prompt) == TWO_PARTS else second_reply)
+    answer = engine.ask(TWO_PARTS)
+    assert len(generator.prompts) == 2 and answer.draft == "They spoke for more than nine hours, and Kerry announced clarity."
+
+
+def test_a_question_asking_one_thing_is_drafted_once(tmp_path: Path) -> None:
+    engine, generator = engine_replying(tmp_path, "They spoke for more than nine hours [1].")
+    engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    assert len(generator.prompts) == 1
