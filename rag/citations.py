@@ -97,7 +97,7 @@ def attribution_terms(text: str) -> frozenset[str]:
 
 def _passage_attribution_terms(passage: PromptPassage) -> frozenset[str]:
     chunk = passage.hit.chunk
-    return attribution_terms(chunk.text) | attribution_terms(chunk.file)
+    return attribution_terms(chunk.text) | distinctive_terms(chunk.file)
 
 
 def term_weight(term: str) -> int:
@@ -124,11 +124,14 @@ def _share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
 def attribute(
     answer: str, question: str, passages: list[PromptPassage], cited: list[int]
 ) -> list[ClaimSupport]:
-    """Support for each sentence of the answer, from the passages the model was given."""
+    """Support for each sentence of the answer, from the passages the model was given. The name of
+    a passage's file in a claim ("guide.md says ...") is the label the model was shown, not
+    content to support, so it counts as its words only, as it did before names were matched."""
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
+    labels = frozenset().union(*(identifiers(p.hit.chunk.file) for p in passages))
     return [
-        _support(claim, attribution_terms(claim), question_terms, passages, terms_of, cited)
+        _support(claim, attribution_terms(claim) - labels, question_terms, passages, terms_of, cited)
         for claim in split_claims(answer)
     ]
 
