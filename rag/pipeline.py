@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from rag import abstention, mentions, models
-from rag.citations import attribute, attribution_terms, cite, evidence_sentences, paragraph_citation
+from rag.citations import ClaimSupport, attribute, attribution_terms, cite, evidence_sentences, paragraph_citation
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import Cancelled
@@ -207,20 +207,25 @@ class Engine:
                 if self._asks("self_check") else abstention.NOT_ASKED
             )
             check_seconds = time.perf_counter() - started
-            text, cited, declined = parse_reply(generation.text)
+            draft_text, cited, declined = parse_reply(generation.text)
+            supports = attribute(draft_text, question, passages, cited) if not declined else []
+            text = draft_text
             started = time.perf_counter()
-            if not declined and self.answers_second_parts and search_query in (None, question):
+            # only a draft that stands on its own is completed: a part never rescues an unsupported one
+            if supports and supports[0].passages and self.answers_second_parts and search_query in (None, question):
                 _stop_if(cancelled)
-                text, cited = self._with_second_part(generator, question, passages, text, cited)
+                part, part_supports = self._second_part(generator, question, passages, draft_text)
+                if part:
+                    text = f"{draft_text}{'.' if draft_text[-1:].isalnum() else ''} {part}"
+                    supports = supports + part_supports
             second_part_seconds = time.perf_counter() - started
-            supports = attribute(text, question, passages, cited) if not declined else []
             started = time.perf_counter()
             evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
             evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
             evidence_seconds = time.perf_counter() - started
         signals = abstention.signals(
-            abstention.Evidence(
-                question, text, passages, supports, generation.probe_probability, precheck, self_check,
+            abstention.Evidence(  # the draft alone: a part's number must not answer "how many" for it
+                question, draft_text, passages, supports, generation.probe_probability, precheck, self_check,
                 generation.mean_logprob, generation.min_logprob, evidence_check,
             )
         )
@@ -251,26 +256,27 @@ class Engine:
         return Answer(question, text, False, decision.probability, citations, claims, retrieved, timings, signals,
                       None, draft)
 
-    def _with_second_part(
-        self, generator: Generator, question: str, passages: list[PromptPassage], text: str, cited: list[int]
-    ) -> tuple[str, list[int]]:
-        """The draft, completed with the answer to the second part of a two-part question when the
-        draft lacks it.
+    def _second_part(
+        self, generator: Generator, question: str, passages: list[PromptPassage], draft: str
+    ) -> tuple[str, list[ClaimSupport]]:
+        """The answer to the second part of a two-part question, with its support, when the draft
+        lacks it; ("", []) otherwise.
 
         The 1.5B model often answers "X, and which Y?" with X alone. Y is asked on its own after
         the same passages (still in the KV cache, so only Y's words and its short answer cost
-        time); its answer is added when it says what the draft does not (adds_to), and the model may
-        decline it.
+        time). Its answer is kept when it says what the draft does not (adds_to), ends a sentence
+        (not cut off at MAX_PART_TOKENS) and every sentence of it is supported by the passages;
+        the model may decline it.
         """
         parts = question_parts(question)
         if parts is None:
-            return text, cited
+            return "", []
         reply = generator.generate(build_prompt(parts[1], passages), max_tokens=MAX_PART_TOKENS, probe=[NOT_FOUND])
         part, part_cited, declined = parse_reply(reply.text)
-        if declined or not adds_to(part, parts[1], text):
-            return text, cited
-        joined = text if text.endswith((".", "!", "?")) else text + "."
-        return f"{joined} {part}", cited + [n for n in part_cited if n not in cited]
+        if declined or not part.rstrip("\"'”’)]").endswith((".", "!", "?")) or not adds_to(part, parts[1], draft):
+            return "", []
+        supports = attribute(part, parts[1], passages, part_cited)
+        return (part, supports) if all(s.passages for s in supports) else ("", [])
 
     def _files_mentioning(
         self,

@@ -60,20 +60,27 @@ def check_question(text: str) -> str:
     return question
 
 
-# "..., and which ...?", "... and how often does ...?": a second question joined by "and"
+# "..., and which ...?", "... and how often does ...?", "..., and does ...?": a second question
+# joined by "and"; before "does", "is", ... only after a comma ("Which options are deprecated and
+# do nothing?" asks one thing)
 _SECOND_QUESTION = re.compile(
-    r",?\s+and\s+(?=(?:(?:in|on|at|for|over|within|by|to|from|under|after|before|during)\s+)?"
-    r"(?:what|which|who|whom|whose|when|where|why|how)\b|(?:does|do|did|can|is|are|was|were)\s)",
+    r"(?:,?\s+and\s+(?=(?:(?:in|on|at|for|over|within|by|to|from|under|after|before|during)\s+)?"
+    r"(?:what|which|who|whom|whose|when|where|why|how)\b)|,\s+and\s+(?=(?:does|do|did|can|is|are|was|were)\s))",
     re.IGNORECASE,
 )
+# a second part that points back at the first ("what does each say about it?") is no question alone
+_POINTS_BACK = re.compile(r"\b(it|they|them|each)\b", re.IGNORECASE)
 MIN_PART_WORDS = 3
 
 
 def question_parts(question: str) -> tuple[str, str] | None:
     """The two questions of "X, and which Y?" (each of MIN_PART_WORDS words or more, the second
-    capitalised), or None for a question asking one thing."""
+    capitalised), or None for a question asking one thing, a second part that points back at the
+    first, or an "and" inside quotes."""
     pieces = _SECOND_QUESTION.split(question.strip(), maxsplit=1)
     if len(pieces) != 2 or min(len(piece.split()) for piece in pieces) < MIN_PART_WORDS:
         return None
     first, second = (piece.strip() for piece in pieces)
+    if _POINTS_BACK.search(second) or first.count('"') % 2 or first.count("“") != first.count("”"):
+        return None
     return first, second[:1].upper() + second[1:]

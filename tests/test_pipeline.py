@@ -21,6 +21,9 @@ TWO_PARTS = "How long did Kerry and Lavrov talk in Geneva, and what did Kerry an
          ("Which flag is mandatory", "How often does the TSC elect a chair?")),
         ("Where did Kerry and Lavrov meet?", None),
         ("Did Kerry and Lavrov meet, and why?", None),  # a part of under three words is no question
+        ("Which options are deprecated and do nothing now?", None),  # one question with two verbs
+        ("Which files mention the library, and what does each say about it?", None),  # points back
+        ('Which files say "Kerry and what Lavrov said"?', None),  # inside quotes
     ],
 )
 def test_a_question_asking_two_things_is_split_into_its_parts(question: str, parts: tuple[str, str] | None) -> None:
@@ -65,3 +68,35 @@ def test_a_question_asking_one_thing_is_drafted_once(tmp_path: Path) -> None:
     engine, generator = engine_replying(tmp_path, "They spoke for more than nine hours [1].")
     engine.ask("How long did Kerry and Lavrov talk in Geneva?")
     assert len(generator.prompts) == 1
+
+
+@pytest.mark.parametrize(
+    ("draft", "second_reply", "abstained", "answer"),
+    [
+        # an invented draft stays withheld: a supported second part does not rescue it
+        ("The talks were chaired by Ambassador Ivanova Petrenko [1].", "Kerry announced clarity on the path forward [1].",
+         True, None),
+        # an invented second part is not added to a supported draft
+        ("They spoke for more than nine hours [1].", "Kerry announced a ceasefire starting Monday with Iran's backing.",
+         False, "They spoke for more than nine hours."),
+        # a second part cut off mid-sentence is not added
+        ("They spoke for more than nine hours [1].", "Kerry announced clarity on the path forward, but offered no",
+         False, "They spoke for more than nine hours."),
+    ],
+)
+def test_a_second_part_is_added_only_to_a_supported_draft_and_only_when_supported_and_whole(
+    tmp_path: Path, draft: str, second_reply: str, abstained: bool, answer: str | None
+) -> None:
+    engine, _ = engine_replying(tmp_path, lambda prompt: draft if asked(prompt) == TWO_PARTS else second_reply)
+    result = engine.ask(TWO_PARTS)
+    assert result.abstained == abstained
+    if answer is not None:
+        assert result.answer == answer
+
+
+def test_a_number_in_the_second_part_does_not_answer_how_long_for_the_first(tmp_path: Path) -> None:
+    question = "How long did Kerry and Lavrov talk in Geneva, and what conflict was discussed there?"
+    replies = {question: "Kerry and Lavrov talked in Geneva [1].",
+               "What conflict was discussed there?": "The talks were about Syria's 5 1/2-year conflict [1]."}
+    engine, _ = engine_replying(tmp_path, lambda prompt: replies[asked(prompt)])
+    assert engine.ask(question).abstained  # the draft gives no duration
