@@ -21,17 +21,18 @@ from rag.results import Claim, Passage
 from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
+SECOND_PASSAGE_MIN_TERMS = 2
+ONE_PASSAGE_ENOUGH = 0.8  # a claim this well covered by one passage gets no second citation
+QUESTION_WEIGHT = 0.3
+CITED_BONUS = 0.1
+QUOTE_CHARS = 240
+
 # `PYENV_VIRTUALENV_PROMPT`, `--smc-check=all`, `gpl-3.0.txt`, `Rules-Requires-Root`: a name written
 # as code. Its words alone ("pyenv", "prompt") are in many passages; the whole name is in the one
 # that defines it.
 _CODE_TOKEN = re.compile(r"[\w~./:=-]+")
 _JOINED = re.compile(r"[^\W_][_./:=]+[\w~]")
 _NAME_PART = re.compile(r"[^\W_]+")
-SECOND_PASSAGE_MIN_TERMS = 2
-ONE_PASSAGE_ENOUGH = 0.8  # a claim this well covered by one passage gets no second citation
-QUESTION_WEIGHT = 0.3
-CITED_BONUS = 0.1
-QUOTE_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,7 @@ def attribution_terms(text: str) -> frozenset[str]:
 
 
 def _passage_attribution_terms(passage: PromptPassage) -> frozenset[str]:
-    chunk = passage.hit.chunk
-    return attribution_terms(chunk.text) | distinctive_terms(chunk.file)
+    return passage_terms(passage) | identifiers(passage.hit.chunk.text)
 
 
 def term_weight(term: str) -> int:

@@ -211,6 +211,7 @@ class LlamaGenerator:
         self._stop_callback = llama_cpp.ggml_abort_callback(
             lambda _data: bool((generator := this()) and generator._should_stop())
         )
+        self._no_callback = llama_cpp.ggml_abort_callback()  # a null pointer: llama.cpp asks nothing
 
     def stop_when(self, cancelled: Callable[[], bool] | None) -> None:
         """Only while a cancelled() is given does llama.cpp call back into Python during a
@@ -221,7 +222,7 @@ class LlamaGenerator:
         self._next_poll = 0.0
         self._stop = None
         self._restore_log_level()
-        callback = self._stop_callback if cancelled is not None else llama_cpp.ggml_abort_callback()
+        callback = self._stop_callback if cancelled is not None else self._no_callback
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
 
     def _restore_log_level(self) -> None:

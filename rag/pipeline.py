@@ -97,7 +97,7 @@ class Engine:
         # prompt); evaluation runs that record data for a refit ask for all of them.
         self.all_signals = False
         # A question asking two things has its second part answered on its own too (see
-        # _with_second_part); benchmarks compare with and without.
+        # _second_part); benchmarks compare with and without.
         self.answers_second_parts = True
 
     @classmethod
@@ -178,8 +178,10 @@ class Engine:
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
-        # a follow-up's question carries the one before it, whose words are not asked about
-        phrases = mentions.asked_phrases(question) if search_query in (None, question) else []
+        # a follow-up's question carries the one before it, whose words are not asked about (nor
+        # split into parts)
+        own_question = search_query in (None, question)
+        phrases = mentions.asked_phrases(question) if own_question else []
         found = mentions.find_mentions(self.index, phrases) if phrases else None
         if found and found.found:
             timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started_all}
@@ -212,7 +214,7 @@ class Engine:
             text = draft_text
             started = time.perf_counter()
             # only a draft that stands on its own is completed: a part never rescues an unsupported one
-            if supports and supports[0].passages and self.answers_second_parts and search_query in (None, question):
+            if supports and supports[0].passages and self.answers_second_parts and own_question:
                 _stop_if(cancelled)
                 part, part_supports = self._second_part(generator, question, passages, draft_text)
                 if part:
