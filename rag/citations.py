@@ -2,7 +2,8 @@
 is cited, and the verbatim quote shown beside it.
 
 The model's own passage numbers are a hint, not the truth: each answer sentence is matched to the
-passage(s) whose words and names written as code (`--debug`, `max_bandwidth`) support it, numbers
+passage(s) whose words and names written as code (`--debug`, `max_bandwidth`) support it, a
+sentence stating a number that no passage (nor the question) holds is supported by none, numbers
 that point at no passage are ignored, and quotes are cut verbatim from the file text.
 """
 
@@ -18,7 +19,7 @@ from rag.chunking import is_lead_in, sentence_spans
 from rag.corpus import Paragraph
 from rag.prompting import PromptPassage
 from rag.results import Claim, Passage
-from rag.text import is_distinctive, terms
+from rag.text import DOCUMENT_NOUNS, NUMBER_WORDS, is_distinctive, terms
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -33,6 +34,12 @@ QUOTE_CHARS = 240
 _CODE_TOKEN = re.compile(r"[\w~./:=-]+")
 _JOINED = re.compile(r"[^\W_][_./:=]+[\w~]")
 _NAME_PART = re.compile(r"[^\W_]+")
+# A term that is a number ("60", "30000", "0.81", "0.50.0"): an answer's number is checkable as no
+# other word is, and a 1.5B model fills a number the passages lack from its own memory or the
+# worked examples ("March 2019").
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+# "two of the articles", "3 files": a count of the documents shown, which no passage states.
+_DOCUMENT_COUNT = re.compile(rf"\b(\w+)\s+(?:of\s+the\s+)?(?:{DOCUMENT_NOUNS})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,10 +137,29 @@ def attribute(
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
     labels = frozenset().union(*(identifiers(p.hit.chunk.file) for p in passages))
-    return [
-        _support(claim, attribution_terms(claim) - labels, question_terms, passages, terms_of, cited)
-        for claim in split_claims(answer)
-    ]
+    known = question_terms.union(*terms_of.values())
+    supports = []
+    for claim in split_claims(answer):
+        claim_terms = attribution_terms(claim) - labels
+        if invented_numbers(claim_terms, known | document_counts(claim)):
+            supports.append(ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms))
+        else:
+            supports.append(_support(claim, claim_terms, question_terms, passages, terms_of, cited))
+    return supports
+
+
+def document_counts(claim: str) -> frozenset[str]:
+    """Numbers that count documents in a claim ("two articles say ..."), as terms."""
+    counted = (word.lower() for word in _DOCUMENT_COUNT.findall(claim))
+    return frozenset(NUMBER_WORDS.get(word, word) for word in counted)
+
+
+def invented_numbers(claim_terms: AbstractSet[str], known: AbstractSet[str]) -> frozenset[str]:
+    """The claim's numbers that neither the question nor any passage holds: a claim stating one is
+    not supported however many of its words are, since the number is usually what it asserts.
+    A version's leading part ("3.11" of "3.11.7") is held."""
+    numbers = [t for t in claim_terms if _NUMBER.fullmatch(t) and t not in known]
+    return frozenset(t for t in numbers if not any(k.startswith(t + ".") for k in known))
 
 
 def _support(

@@ -71,6 +71,8 @@ LATER_PASSAGE_SHARE = 1 / 3
 REWORDED_BUDGET_FACTOR = 1.5
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
 _MARK_NUMBER = re.compile(r"\d+")
+# A mark cut off by the answer's token limit ("... air campaign [1"), not a number of the answer.
+_CUT_MARK = re.compile(r"\s*\[[\d,\s]*$")
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,6 @@ def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     if is_refusal(text):
         return "", [], True
     numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
-    answer = _CITATION_MARK.sub("", text).strip()
+    answer = _CUT_MARK.sub("", _CITATION_MARK.sub("", text)).strip()
     answer = re.sub(r"\s+([.,;:!?])", r"\1", answer)
     return answer, list(dict.fromkeys(numbers)), False

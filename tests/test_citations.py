@@ -1,7 +1,14 @@
 import pytest
 
 from rag.chunking import Chunk
-from rag.citations import attribute, best_sentence, evidence_sentences
+from rag.citations import (
+    attribute,
+    attribution_terms,
+    best_sentence,
+    document_counts,
+    evidence_sentences,
+    invented_numbers,
+)
 from rag.prompting import PromptPassage, evidence_prompt, parse_reply, system_prefix
 from rag.retrieval import Hit
 
@@ -24,6 +31,7 @@ from rag.retrieval import Hit
         ("Source is not included in the text of the notice [1].", "Source is not included in the text of the notice.",
          [1], False),
         ("A did it [1][3], then B [2].", "A did it, then B.", [1, 3, 2], False),
+        ("Cut off by the token limit [1", "Cut off by the token limit", [], False),
     ],
 )
 def test_parse_reply(reply: str, answer: str, cited: list[int], declined: bool) -> None:
@@ -62,6 +70,22 @@ def test_an_answer_echoing_a_reworded_question_is_judged_on_what_it_adds() -> No
     assert [p.number for p in support.passages] == [2]
     [made_up] = attribute("The two top diplomats conferred in the Swiss city for three days.", question, PASSAGES, [])
     assert made_up.passages == ()
+
+
+def test_a_sentence_stating_a_number_no_passage_holds_is_unsupported() -> None:
+    question = "How long were the talks in Geneva?"
+    [invented] = attribute("The talks in Geneva lasted more than 12 hours.", question, PASSAGES, [2])
+    assert invented.passages == ()
+    [written_as_a_word] = attribute("The talks in Geneva lasted more than 9 hours.", question, PASSAGES, [2])
+    assert [p.number for p in written_as_a_word.passages] == [2]
+
+
+def test_a_number_from_the_question_or_counting_the_files_is_not_invented() -> None:
+    [from_question] = attribute("Kerry and Lavrov met in Moscow in 2016.", "Where did they meet in 2016?", PASSAGES, [])
+    assert [p.number for p in from_question.passages] == [1]
+    assert document_counts("Two of the articles and 3 files say so.") == {"2", "3"}
+    claim = "Two of the articles mention Kerry: f1.txt and f2.txt."
+    assert not invented_numbers(attribution_terms(claim), document_counts(claim))
 
 
 def test_quote_is_a_verbatim_sentence() -> None:
