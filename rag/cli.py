@@ -15,7 +15,29 @@ import typer
 from rag import config
 from rag.errors import RagError
 
+FLAG = ""  # a flag's metavar: typer would show "<bool>" beside it
+
+
+class _FlagHelp:
+    """--help shown with no "<bool>" beside it, like the other flags."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = FLAG
+        return option
+
+
+class _Command(_FlagHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_FlagHelp, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Ask questions about a folder of documents; answers cite the paragraphs they come from. "
     "Runs offline with local models.",
     no_args_is_help=True,
@@ -25,7 +47,6 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
-FLAG = ""  # a flag's metavar: typer would show "<bool>" beside it
 
 IndexOption = Annotated[
     Path | None,
@@ -161,7 +182,7 @@ def open_engine(settings: config.Settings) -> Any:
     return open_with_models(settings)
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def index(
     corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension)")] = config.DEFAULT_CORPUS,
@@ -238,7 +259,7 @@ def notice_if_stale(settings: config.Settings) -> None:
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def extract(
     file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file", exists=True, dir_okay=False)],
@@ -259,7 +280,7 @@ def extract(
     typer.echo(document_text(document))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def search(
     query: Annotated[str, typer.Argument(help="What to look for")],
@@ -287,7 +308,7 @@ def search(
         typer.echo(hits_text(hits, mode))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def ask(
     question: Annotated[str, typer.Argument(help="The question")],
@@ -324,7 +345,7 @@ def ask(
         typer.echo(answer_text(answer))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def batch(
     questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)")],
@@ -401,7 +422,7 @@ def _answer_with_ray(
         pool.close()
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def chat(
     k: KOption = None,
@@ -475,7 +496,7 @@ def _terminal_reader() -> Callable[[], str]:
     return lambda: prompt.prompt("? ")
 
 
-@app.command(name="eval")
+@app.command(name="eval", cls=_Command)
 @handles_errors
 def evaluate(
     gold_file: Annotated[Path, typer.Argument(help="Gold JSONL: id, type, question, must_include, evidence")],
@@ -518,7 +539,7 @@ def evaluate(
     typer.echo(json.dumps(results, indent=2) if json_output else scores_table(results))
 
 
-@app.command()
+@app.command(cls=_Command)
 def doctor(
     json_output: DoctorJsonOption = False,
     index: IndexOption = None,
@@ -539,12 +560,13 @@ def doctor(
 
 
 server_app = typer.Typer(
+    cls=_Group,
     help="The warm background server that `rag ask` and `rag search` start and reuse.", no_args_is_help=True
 )
 app.add_typer(server_app, name="server")
 
 
-@server_app.command("status")
+@server_app.command("status", cls=_Command)
 @handles_errors
 def server_status(index: IndexOption = None) -> None:
     """Show the running server: pid, uptime, idle time left, index, model and memory."""
@@ -555,7 +577,7 @@ def server_status(index: IndexOption = None) -> None:
     typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir))
 
 
-@server_app.command("stop")
+@server_app.command("stop", cls=_Command)
 @handles_errors
 def server_stop(index: IndexOption = None) -> None:
     """Stop the server of an index now instead of at its idle timeout."""
@@ -566,7 +588,7 @@ def server_stop(index: IndexOption = None) -> None:
     typer.echo(f"Stopped the server for {settings.index_dir} (pid {pid})." if pid else f"No server running for {settings.index_dir}.")
 
 
-@server_app.command("start")
+@server_app.command("start", cls=_Command)
 @handles_errors
 def server_start(
     idle: Annotated[float | None, typer.Option("--idle", min=1, max=7 * 24 * 3600, help="Stop after this many idle seconds (env RAG_SERVER_IDLE; default 600)", show_default=False)] = None,
