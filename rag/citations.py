@@ -19,7 +19,8 @@ from rag.chunking import is_lead_in, sentence_spans
 from rag.corpus import Paragraph
 from rag.prompting import PromptPassage
 from rag.results import Claim, Passage
-from rag.text import DOCUMENT_NOUNS, NUMBER_WORDS, is_distinctive, terms
+from rag.numbers import claimed_numbers, stated_numbers, unstated
+from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -34,12 +35,6 @@ QUOTE_CHARS = 240
 _CODE_TOKEN = re.compile(r"[\w~./:=-]+")
 _JOINED = re.compile(r"[^\W_][_./:=]+[\w~]")
 _NAME_PART = re.compile(r"[^\W_]+")
-# A term that is a number ("60", "30000", "0.81", "0.50.0"): an answer's number is checkable as no
-# other word is, and a 1.5B model fills a number the passages lack from its own memory or the
-# worked examples ("March 2019").
-_NUMBER = re.compile(r"\d+(?:\.\d+)*")
-# "two of the articles", "3 files": a count of the documents shown, which no passage states.
-_DOCUMENT_COUNT = re.compile(rf"\b(\w+)\s+(?:of\s+the\s+)?(?:{DOCUMENT_NOUNS})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -129,37 +124,30 @@ def _share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
 
 
 def attribute(
-    answer: str, question: str, passages: list[PromptPassage], cited: list[int]
+    answer: str, question: str, passages: list[PromptPassage], cited: list[int], context: str = ""
 ) -> list[ClaimSupport]:
     """Support for each sentence of the answer, from the passages the model was given. The name of
     a passage's file in a claim ("guide.md says ...") is the label the model was shown, not
-    content to support, so it counts as its words only, as it did before names were matched."""
+    content to support, so it counts as its words only, as it did before names were matched.
+
+    A sentence stating a number that neither the question (nor `context`, the whole question a
+    part was split from) nor any passage states is supported by none, however many of its words
+    are: the number is what it asserts (rag.numbers).
+    """
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
     labels = frozenset().union(*(identifiers(p.hit.chunk.file) for p in passages))
-    known = question_terms.union(*terms_of.values())
+    stated = stated_numbers(question).union(
+        stated_numbers(context), *(stated_numbers(p.hit.chunk.text) | stated_numbers(p.hit.chunk.file) for p in passages)
+    )
     supports = []
     for claim in split_claims(answer):
         claim_terms = attribution_terms(claim) - labels
-        if invented_numbers(claim_terms, known | document_counts(claim)):
+        if passages and unstated(claimed_numbers(claim, len(passages)), stated):
             supports.append(ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms))
         else:
             supports.append(_support(claim, claim_terms, question_terms, passages, terms_of, cited))
     return supports
-
-
-def document_counts(claim: str) -> frozenset[str]:
-    """Numbers that count documents in a claim ("two articles say ..."), as terms."""
-    counted = (word.lower() for word in _DOCUMENT_COUNT.findall(claim))
-    return frozenset(NUMBER_WORDS.get(word, word) for word in counted)
-
-
-def invented_numbers(claim_terms: AbstractSet[str], known: AbstractSet[str]) -> frozenset[str]:
-    """The claim's numbers that neither the question nor any passage holds: a claim stating one is
-    not supported however many of its words are, since the number is usually what it asserts.
-    A version's leading part ("3.11" of "3.11.7") is held."""
-    numbers = [t for t in claim_terms if _NUMBER.fullmatch(t) and t not in known]
-    return frozenset(t for t in numbers if not any(k.startswith(t + ".") for k in known))
 
 
 def _support(

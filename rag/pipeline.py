@@ -277,7 +277,7 @@ class Engine:
         part, part_cited, declined = parse_reply(reply.text)
         if declined or not part.rstrip("\"'”’)]").endswith((".", "!", "?")) or not adds_to(part, parts[1], draft):
             return "", []
-        supports = attribute(part, parts[1], passages, part_cited)
+        supports = attribute(part, parts[1], passages, part_cited, context=question)
         return (part, supports) if all(s.passages for s in supports) else ("", [])
 
     def _files_mentioning(
