@@ -27,6 +27,7 @@ from rag.chunking import Chunk  # noqa: E402
 from rag.citations import attribute  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
+from rag.pipeline import MAX_ANSWER_TOKENS  # noqa: E402
 from rag.prompting import select_passages  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 
@@ -37,7 +38,9 @@ def supported_share(record: dict, context_words: int) -> float:
             p["score"], 0.0, 0.0)
         for i, p in enumerate(record["retrieved"])
     ]
-    supports = attribute(record["draft"], record["question"], select_passages(record["question"], hits, context_words), [])
+    cut_off = record.get("timings", {}).get("completion_tokens", 0) >= MAX_ANSWER_TOKENS
+    passages = select_passages(record["question"], hits, context_words)
+    supports = attribute(record["draft"], record["question"], passages, [], cut_off=cut_off)
     return sum(bool(s.passages) for s in supports) / len(supports)
 
 

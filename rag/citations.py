@@ -124,7 +124,12 @@ def _share(wanted: AbstractSet[str], found: AbstractSet[str]) -> float:
 
 
 def attribute(
-    answer: str, question: str, passages: list[PromptPassage], cited: list[int], context: str = ""
+    answer: str,
+    question: str,
+    passages: list[PromptPassage],
+    cited: list[int],
+    context: str = "",
+    cut_off: bool = False,
 ) -> list[ClaimSupport]:
     """Support for each sentence of the answer, from the passages the model was given. The name of
     a passage's file in a claim ("guide.md says ...") is the label the model was shown, not
@@ -132,7 +137,8 @@ def attribute(
 
     A sentence stating a number that neither the question (nor `context`, the whole question a
     part was split from) nor any passage states is supported by none, however many of its words
-    are: the number is what it asserts (rag.numbers).
+    are: the number is what it asserts (rag.numbers). `cut_off`: the reply was cut off by the
+    token limit, so its last word may be half a number.
     """
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
@@ -141,9 +147,11 @@ def attribute(
         stated_numbers(context), *(stated_numbers(p.hit.chunk.text) | stated_numbers(p.hit.chunk.file) for p in passages)
     )
     supports = []
-    for claim in split_claims(answer):
+    claims = split_claims(answer)
+    for position, claim in enumerate(claims, 1):
         claim_terms = attribution_terms(claim) - labels
-        if passages and unstated(claimed_numbers(claim, len(passages)), stated):
+        claimed = claimed_numbers(claim, len(passages), cut_off and position == len(claims))
+        if passages and unstated(claimed, stated):
             supports.append(ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms))
         else:
             supports.append(_support(claim, claim_terms, question_terms, passages, terms_of, cited))

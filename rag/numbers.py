@@ -4,89 +4,122 @@ checked against its passages.
 A number is what an answer sentence most often asserts ("The committee has 7 members."), and the
 one thing a 1.5B model fills in from its own memory or the worked examples when the passages lack
 it. Written forms differ between answer and passage ("9 September 2016" and "2016-09-09", "512 MB"
-and "512MB", "version 2" and "2.0", "nine" and "9", "twenty-five" and "25"), so each side is
-reduced to canonical forms before they are compared.
+and "512MB", "version 2" and "2.0", "nine" and "9", "30 thousand" and "30,000", "0·72" and
+"0.72"), so each side is reduced to canonical forms before they are compared. Where a form is in
+doubt the check leans to "stated": a right answer judged unsupported is lost to the user, a wrong
+number let through is no worse than before the check.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from functools import lru_cache
 
-from rag.text import DOCUMENT_NOUNS, words
+from rag.text import DOCUMENT_NOUNS, NUMBER_WORDS
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+MAX_DIGITS = 24  # longer digit runs (ids, hashes) are not compared as values
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
                   "ninth": 9}
-_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[\s-]({'|'.join([*_UNITS, *_ORDINAL_UNITS])})\b", re.IGNORECASE)
-_LEADING_DOT = re.compile(r"(?<![\w.])\.(\d)")  # ".5" is 0.5
-_ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")  # "10:00" is 10 o'clock, not 10 and 0
+_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[\s-]({'|'.join([*_UNITS, *_ORDINAL_UNITS])})\b")
+_SCALE = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALE_WORD = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?|{'|'.join(NUMBER_WORDS)})\s+({'|'.join(_SCALE)})\b")
+_SCALE_ABBREVIATION = {"k": 3, "m": 6, "mn": 6, "bn": 9, "tn": 12}
+_ABBREVIATED = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?)({'|'.join(_SCALE_ABBREVIATION)})\b")
+_IN_UNITS_OF = (3, 6, 9, 12)
 _SENTENCE_ENDS = (".", "!", "?", ")", "]", '"', "'", "”", "’")
-_SCALE = {"thousand": 3, "million": 6, "billion": 9}
-_SCALED = re.compile(rf"(\d+(?:\.\d+)?)\s*({'|'.join(_SCALE)})\b", re.IGNORECASE)
 # up to four words before a document noun ("two of the three articles", "2 news articles") or the
-# number after "passage" ("(passage 1)"): the model counting or naming what it was shown
-_BEFORE_DOCUMENT_NOUN = re.compile(rf"((?:[\w-]+\s+){{1,4}})(?:{DOCUMENT_NOUNS}|passages?)\b", re.IGNORECASE)
-_PASSAGE_NUMBER = re.compile(r"\bpassages?\s+(\d+(?:\s*(?:,|and)\s*\d+)*)", re.IGNORECASE)
+# numbers after "passage" ("(passage 1)"): the model counting or naming what it was shown
+_BEFORE_DOCUMENT_NOUN = re.compile(rf"((?:[\w-]+\s+){{1,4}})(?:{DOCUMENT_NOUNS}|passages?)\b")
+_PASSAGE_NUMBER = re.compile(r"\bpassages?\s+([0-9]+(?:\s*(?:,|and)\s*[0-9]+)*)")
+# "version 2 of the licence", "section 3 of the license": a number naming a part, not a count
+_NAMES_A_PART = frozenset("version section clause article chapter part page paragraph item step rule v".split())
+_LIST_MARKER = re.compile(r"(?m)^\s*\(?[0-9]{1,2}[.)](?=\s|$)")
+_NAME_WITH_NUMBER = re.compile(r"(?<=[a-z])-[0-9]+\b")  # "covid-19", "utf-8": part of a name
 
 
 def canonical(number: str) -> str:
     """One form per value: leading zeros of a whole number dropped ("09" -> "9"), trailing ".0"
-    parts dropped ("3.11.0" -> "3.11", "2.0" -> "2"); a decimal's digits are kept as written."""
+    parts dropped ("3.11.0" -> "3.11", "2.0" -> "2"), and a decimal's trailing zeros ("0.80" ->
+    "0.8")."""
     if "." not in number:
         return number.lstrip("0") or "0"
     parts = number.split(".")
     while len(parts) > 1 and set(parts[-1]) == {"0"}:
         parts.pop()
+    if len(parts) == 2:
+        parts[1] = parts[1].rstrip("0") or "0"
     return ".".join(parts)
 
 
 def _normalised(text: str) -> str:
-    """Digits for compound number words ("twenty-five" -> 25, "twenty-first" -> 21st), "0.5" for
-    ".5", "10" for "10:00"."""
+    """Lower case, thousands separators folded ("30,000", "1.000.000", "10 000" with a thin
+    space), "0.72" for "0·72", "0.5" for ".5", "10" for "10:00" and "10.30" for "10:30", digits for
+    compound number words ("twenty-five" -> 25, "twenty-first" -> 21th) and scale words ("30
+    thousand" -> 30000)."""
+    text = re.sub(r"(?<=[0-9])[\u00a0\u2009\u202f](?=[0-9]{3}\b)", "", text)  # before NFKC makes them spaces
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"(?<=[0-9])·(?=[0-9])", ".", text)
+    text = re.sub(r"(?<=[0-9]),(?=[0-9]{3}\b)", "", text)
+    text = re.sub(r"\b[0-9]{1,3}(?:\.[0-9]{3}){2,}\b", lambda m: m.group(0).replace(".", ""), text)
+    text = re.sub(r"(?<![\w.])\.([0-9])", r"0.\1", text)
+    text = re.sub(r"\b([0-9]{1,2}):00\b", r"\1", text)
+    text = re.sub(r"\b([0-9]{1,2}):([0-9]{2})\b", r"\1.\2", text)
 
     def compound(match: re.Match[str]) -> str:
-        tens, unit = _TENS[match.group(1).lower()], match.group(2).lower()
+        tens, unit = _TENS[match.group(1)], match.group(2)
         return f"{tens + _UNITS[unit]}" if unit in _UNITS else f"{tens + _ORDINAL_UNITS[unit]}th"
 
-    return _ON_THE_HOUR.sub(r"\1", _LEADING_DOT.sub(r"0.\1", _COMPOUND.sub(compound, text)))
+    def scaled(match: re.Match[str]) -> str:
+        number = NUMBER_WORDS.get(match.group(1), match.group(1))
+        return _times_power(number, _SCALE[match.group(2)]) or match.group(0)
+
+    return _SCALE_WORD.sub(scaled, _COMPOUND.sub(compound, text))
 
 
-def _scaled(text: str) -> set[str]:
-    """"2.5 million" also as 2500000, so that an answer writing it out finds it."""
-    found = set()
-    for number, scale in _SCALED.findall(text):
-        value = Decimal(number).scaleb(_SCALE[scale.lower()])
-        if value == value.to_integral_value():
-            found.add(str(int(value)))
-    return found
+def _times_power(number: str, power: int) -> str | None:
+    """number × 10^power written out, when it is whole ("2.5", 6 -> "2500000")."""
+    if len(number) > MAX_DIGITS:
+        return None
+    value = Decimal(number).scaleb(power)
+    return str(int(value)) if value == value.to_integral_value() else None
 
 
 def _in_units_of_scale(number: str) -> set[str]:
-    """A large whole number also in thousands, millions and billions, to two decimals at most
-    ("2500000" as 2500 and 2.5), so that "2.5 million" in an answer finds "$2,500,000"."""
-    if not number.isdigit() or len(number) < 4:
+    """A large whole number also in thousands, millions, ... to two decimals at most ("2500000"
+    as 2500 and 2.5), so that "2.5 million" or "$2.5m" in an answer finds "$2,500,000"."""
+    if not (number.isascii() and number.isdigit()) or not 4 <= len(number) <= MAX_DIGITS:
         return set()
-    value = Decimal(number)
+    value = int(number)
     return {
-        canonical(format(value.scaleb(-power).normalize(), "f"))
-        for power in _SCALE.values()
+        canonical(format(Decimal(value).scaleb(-power).normalize(), "f"))
+        for power in _IN_UNITS_OF
         if value >= 10**power and value % 10 ** (power - 2) == 0
     }
+
+
+def _tokens(text: str) -> list[str]:
+    return [NUMBER_WORDS.get(token, token) for token in _TOKEN.findall(text)]
 
 
 @lru_cache(maxsize=4096)
 def stated_numbers(text: str) -> frozenset[str]:
     """Every number text states, canonical, also when something is attached to it ("512MB",
-    "v1.4.2", "21st"), with a version's leading parts ("3.11.7" states 3.11 and 3); number words
-    count ("nine" states 9)."""
+    "v1.4.2", "21st"), with a version's leading parts ("3.11.7" states 3.11 and 3), large numbers
+    also in thousands and millions, and "$2.5m" as 2500000."""
     text = _normalised(text)
-    found: set[str] = set(_scaled(text))
-    for word in words(text):
-        for number in _NUMBER.findall(word):
+    found = {
+        written
+        for number, abbreviation in _ABBREVIATED.findall(text)
+        if (written := _times_power(number, _SCALE_ABBREVIATION[abbreviation]))
+    }
+    for token in _tokens(text):
+        for number in _NUMBER.findall(token):
             found.add(canonical(number))
             found |= _in_units_of_scale(number)
             parts = number.split(".")
@@ -95,22 +128,23 @@ def stated_numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def claimed_numbers(claim: str, passage_count: int) -> frozenset[str]:
-    """The numbers a claim asserts, canonical: its words that are numbers, without those that
-    count or name the passages shown ("two of the three articles", "(passage 2)") and without the
-    last word of a claim that does not end a sentence."""
-    text = _normalised(claim)
-    exempt = {
-        canonical(w)
-        for match in _BEFORE_DOCUMENT_NOUN.finditer(text)
-        for w in words(match.group(1))
-        if w.isdigit() and int(w) <= passage_count
-    }
-    exempt |= {canonical(n) for match in _PASSAGE_NUMBER.finditer(text) for n in re.findall(r"\d+", match.group(1))}
-    found = words(text)
-    if found and not claim.rstrip().endswith(_SENTENCE_ENDS):
-        found = found[:-1]  # a reply cut off by the token limit may end in half a number ("0.80-0")
-    return frozenset(canonical(w) for w in found if _NUMBER.fullmatch(w)) - exempt
+def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False) -> frozenset[str]:
+    """The numbers a claim asserts, canonical. Not claimed: list markers ("1. Install ..."), a
+    number that is part of a name ("COVID-19"), numbers that count or name the passages shown
+    ("two of the three articles", "(passage 2)"), and, when the reply was cut off by the token
+    limit, its last word ("... 0.80-0")."""
+    text = _NAME_WITH_NUMBER.sub("", _LIST_MARKER.sub("", _normalised(claim)))
+    exempt: set[str] = set()
+    for match in _BEFORE_DOCUMENT_NOUN.finditer(text):
+        words = _tokens(match.group(1))
+        for before, word in zip(["", *words], words, strict=False):
+            if word.isascii() and word.isdigit() and len(word) <= 3 and int(word) <= passage_count and before not in _NAMES_A_PART:
+                exempt.add(canonical(word))
+    exempt |= {canonical(n) for match in _PASSAGE_NUMBER.finditer(text) for n in re.findall(r"[0-9]+", match.group(1))}
+    tokens = _tokens(text)
+    if cut_off and tokens and not claim.rstrip().endswith(_SENTENCE_ENDS):
+        tokens = tokens[:-1]
+    return frozenset(canonical(t) for t in tokens if _NUMBER.fullmatch(t)) - exempt
 
 
 def unstated(claimed: frozenset[str], stated: frozenset[str]) -> frozenset[str]:

@@ -210,7 +210,8 @@ class Engine:
             )
             check_seconds = time.perf_counter() - started
             draft_text, cited, declined = parse_reply(generation.text)
-            supports = attribute(draft_text, question, passages, cited) if not declined else []
+            cut_off = generation.completion_tokens >= MAX_ANSWER_TOKENS
+            supports = attribute(draft_text, question, passages, cited, cut_off=cut_off) if not declined else []
             text = draft_text
             started = time.perf_counter()
             # only a draft that stands on its own is completed: a part never rescues an unsupported one

@@ -5,7 +5,7 @@ from rag.numbers import canonical, claimed_numbers, stated_numbers, unstated
 
 @pytest.mark.parametrize(
     ("number", "form"),
-    [("09", "9"), ("0", "0"), ("3.11.0", "3.11"), ("2.0", "2"), ("0.05", "0.05"), ("0.50.0", "0.50"), ("1.4.2", "1.4.2")],
+    [("09", "9"), ("0", "0"), ("3.11.0", "3.11"), ("2.0", "2"), ("0.05", "0.05"), ("0.50.0", "0.5"), ("0.80", "0.8"), ("1.4.2", "1.4.2")],
 )
 def test_one_canonical_form_per_value(number: str, form: str) -> None:
     assert canonical(number) == form
@@ -35,6 +35,18 @@ def test_one_canonical_form_per_value(number: str, form: str) -> None:
         ("The profit was $2,500,000.", "The profit was 2.5 million dollars."),
         ("The profit was 2.5 million dollars.", "The profit was $2,500,000."),
         ("Aid rose by 1.1 million euros.", "Aid rose by 1,100,000 euros."),
+        ("The profit was 2,500,000 dollars.", "The profit was $2.5m."),
+        ("About 30 thousand people came.", "About 30,000 people came."),
+        ("Two hundred people came.", "200 people came."),
+        ("5,000 people came.", "Five thousand people came."),
+        ("The hazard ratio was 0.72.", "The hazard ratio was 0·72."),
+        ("It starts at 10:30 am.", "It starts at 10.30am."),
+        ("10,000 people took part.", "10\u2009000 people took part."),
+        ("The ratio was 0.8.", "The ratio was 0.80."),
+        ("It was linked to COVID-19.", "It was linked to Covid."),
+        ("1. Install the package.", "Install the package first."),
+        ("To build it:\n1. Run make.", "Run make to build it."),
+        ("It costs 1,000,000 euros.", "It costs 1.000.000 euros."),
     ],
 )
 def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage: str) -> None:
@@ -48,6 +60,8 @@ def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage
         ("The rate rose 3 percent.", "The rate rose 3.9 percent."),
         ("The minimum meson version is 0.50.0.", "Meson 0.46 or newer is required."),
         ("It opened in March 2019.", "It opened in spring."),
+        ("The p-value was 0.001.", "One group of 1 patient."),
+        ("It is covered in section 3 of the license.", "See section 5 of the license."),
     ],
 )
 def test_a_number_the_passage_does_not_state_is_unstated(claim: str, passage: str) -> None:
@@ -70,9 +84,20 @@ def test_counting_or_naming_the_passages_shown_is_not_a_claimed_number(claim: st
 
 
 def test_the_last_word_of_a_reply_cut_off_by_the_token_limit_is_not_claimed() -> None:
-    assert claimed_numbers("The ratio was 0.88 (95% CI, 0.80-0", 6) == {"0.88", "95", "0.80"}
-    assert claimed_numbers("The ratio was 0.88 (95% CI, 0.80-0.97).", 6) == {"0.88", "95", "0.80", "0.97"}
+    assert claimed_numbers("The ratio was 0.88 (95% CI, 0.80-0", 6, cut_off=True) == {"0.88", "95", "0.8"}
+    assert claimed_numbers("The ratio was 0.88 (95% CI, 0.80-0.97).", 6, cut_off=True) == {"0.88", "95", "0.8", "0.97"}
+    assert claimed_numbers("The default port is 8080", 6) == {"8080"}
 
 
 def test_a_count_of_documents_larger_than_those_shown_is_still_claimed() -> None:
     assert claimed_numbers("The manual has 300 pages.", 6) == {"300"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Order 100,000,000,000,000,000,000,000,000,000 units", "ID 1234567890123456789012345678901",
+     "1" * 5000, "፩ documents", "٣ files", "1e309", "", "x²", "１２３ items"],
+)
+def test_odd_numbers_never_raise(text: str) -> None:
+    stated_numbers(text)
+    claimed_numbers(text, 6)
