@@ -17,9 +17,9 @@ from functools import lru_cache
 
 from rag.chunking import is_lead_in, sentence_spans
 from rag.corpus import Paragraph
+from rag.numbers import claimed_numbers, stated_numbers, unstated
 from rag.prompting import PromptPassage
 from rag.results import Claim, Passage
-from rag.numbers import claimed_numbers, stated_numbers, unstated
 from rag.text import is_distinctive, terms
 
 SUPPORTED = 0.6
