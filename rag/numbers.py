@@ -39,6 +39,10 @@ _BEFORE_DOCUMENT_NOUN = re.compile(rf"((?:[\w-]+\s+){{1,4}})(?:{DOCUMENT_NOUNS}|
 _PASSAGE_NUMBER = re.compile(r"\bpassages?\s+([0-9]+(?:\s*(?:,|and)\s*[0-9]+)*)")
 # "version 2 of the licence", "section 3 of the license": a number naming a part, not a count
 _NAMES_A_PART = frozenset("version section clause article chapter part page paragraph item step rule v".split())
+_ROMAN = re.compile(r"\b(?=[IVXL]{2,6}\b)(L?X{0,3})(IX|IV|V?I{0,3})\b")  # II to LXXXIX, capitals only
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
+_YEAR_SPAN = re.compile(r"\b(19|20)([0-9]{2})[-–/]([0-9]{2})\b")  # "2005-07" ends in 2007
+_FRACTION_WORDS = {"half": "50", "dozen": "12"}  # "half of them" for 50 %, "a dozen" for 12
 _LIST_MARKER = re.compile(r"(?m)^\s*\(?[0-9]{1,2}[.)](?=\s|$)")
 _NAME_WITH_NUMBER = re.compile(r"(?<=[a-z])-[0-9]+\b")  # "covid-19", "utf-8": part of a name
 
@@ -103,6 +107,20 @@ def _in_units_of_scale(number: str) -> set[str]:
     }
 
 
+def _written_otherwise(text: str) -> set[str]:
+    """Numbers a passage gives in forms an answer rewrites: Roman numerals ("phase III", "type
+    II"), the end year of a span ("2005-07"), "half" and "a dozen"."""
+    found = {str(_roman_value(m.group(0))) for m in _ROMAN.finditer(text) if m.group(0)}
+    found |= {f"{century}{end}" for century, _, end in _YEAR_SPAN.findall(text)}
+    found |= {value for word, value in _FRACTION_WORDS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)}
+    return found
+
+
+def _roman_value(numeral: str) -> int:
+    values = [_ROMAN_VALUES[ch] for ch in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
 def _tokens(text: str) -> list[str]:
     return [NUMBER_WORDS.get(token, token) for token in _TOKEN.findall(text)]
 
@@ -112,8 +130,9 @@ def stated_numbers(text: str) -> frozenset[str]:
     """Every number text states, canonical, also when something is attached to it ("512MB",
     "v1.4.2", "21st"), with a version's leading parts ("3.11.7" states 3.11 and 3), large numbers
     also in thousands and millions, and "$2.5m" as 2500000."""
+    found = _written_otherwise(text)
     text = _normalised(text)
-    found = {
+    found |= {
         written
         for number, abbreviation in _ABBREVIATED.findall(text)
         if (written := _times_power(number, _SCALE_ABBREVIATION[abbreviation]))

@@ -47,6 +47,12 @@ def test_one_canonical_form_per_value(number: str, form: str) -> None:
         ("1. Install the package.", "Install the package first."),
         ("To build it:\n1. Run make.", "Run make to build it."),
         ("It costs 1,000,000 euros.", "It costs 1.000.000 euros."),
+        ("It was a phase 3 trial.", "It was a phase III trial."),
+        ("Patients with type 2 diabetes took part.", "Patients with type II diabetes took part."),
+        ("Chapter 14 covers it.", "Chapter XIV covers it."),
+        ("He served as mayor until 2007.", "He served as mayor 2005-07."),
+        ("50% of the members voted yes.", "Half of the members voted yes."),
+        ("12 soldiers died.", "A dozen soldiers died."),
     ],
 )
 def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage: str) -> None:
@@ -62,6 +68,8 @@ def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage
         ("It opened in March 2019.", "It opened in spring."),
         ("The p-value was 0.001.", "One group of 1 patient."),
         ("It is covered in section 3 of the license.", "See section 5 of the license."),
+        ("It was a phase 2 trial.", "It was a phase III trial."),
+        ("I think 5 of them came.", "I was there; V came."),
     ],
 )
 def test_a_number_the_passage_does_not_state_is_unstated(claim: str, passage: str) -> None:
