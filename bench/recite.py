@@ -25,7 +25,7 @@ from answers import SETS  # noqa: E402
 
 from rag.citations import attribute, cite  # noqa: E402
 from rag.evaluation import covers, read_gold  # noqa: E402
-from rag.pipeline import MAX_ANSWER_TOKENS  # noqa: E402
+from rag.pipeline import reached_token_limit  # noqa: E402
 from rag.prompting import PromptPassage  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 from rag.store import open_index  # noqa: E402
@@ -57,7 +57,7 @@ def main() -> None:
                 PromptPassage(n, Hit(chunks[name][key], p["score"], p["score"], p["score"]), p["text"])
                 for n, (key, p) in enumerate(zip(keys, record["retrieved"][:6]), 1)
             ]
-            cut_off = record.get("timings", {}).get("completion_tokens", 0) >= MAX_ANSWER_TOKENS
+            cut_off = reached_token_limit(record.get("timings", {}).get("completion_tokens", 0))
             supports = attribute(record["draft"], record["question"], passages, [], cut_off=cut_off)
             changed += (any(s.passages for s in supports) != (record["signals"].get("claims_supported", 1.0) > 0))
             if not record["answerable"] or record["abstained"] or not any(s.passages for s in supports):

@@ -27,7 +27,7 @@ from rag.chunking import Chunk  # noqa: E402
 from rag.citations import attribute  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
-from rag.pipeline import MAX_ANSWER_TOKENS  # noqa: E402
+from rag.pipeline import reached_token_limit  # noqa: E402
 from rag.prompting import select_passages  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 
@@ -38,7 +38,7 @@ def supported_share(record: dict, context_words: int) -> float:
             p["score"], 0.0, 0.0)
         for i, p in enumerate(record["retrieved"])
     ]
-    cut_off = record.get("timings", {}).get("completion_tokens", 0) >= MAX_ANSWER_TOKENS
+    cut_off = reached_token_limit(record.get("timings", {}).get("completion_tokens", 0))
     passages = select_passages(record["question"], hits, context_words)
     supports = attribute(record["draft"], record["question"], passages, [], cut_off=cut_off)
     return sum(bool(s.passages) for s in supports) / len(supports)

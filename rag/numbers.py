@@ -43,6 +43,7 @@ _ROMAN = re.compile(r"\b(?=[IVXL]{2,6}\b)(L?X{0,3})(IX|IV|V?I{0,3})\b")  # II to
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
 _YEAR_SPAN = re.compile(r"\b(19|20)([0-9]{2})[-–/]([0-9]{2})\b")  # "2005-07" ends in 2007
 _FRACTION_WORDS = {"half": "50", "dozen": "12"}  # "half of them" for 50 %, "a dozen" for 12
+_FRACTION_WORD = re.compile(rf"\b({'|'.join(_FRACTION_WORDS)})\b", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"(?m)^\s*\(?[0-9]{1,2}[.)](?=\s|$)")
 _NAME_WITH_NUMBER = re.compile(r"(?<=[a-z])-[0-9]+\b")  # "covid-19", "utf-8": part of a name
 
@@ -112,7 +113,7 @@ def _written_otherwise(text: str) -> set[str]:
     II"), the end year of a span ("2005-07"), "half" and "a dozen"."""
     found = {str(_roman_value(m.group(0))) for m in _ROMAN.finditer(text) if m.group(0)}
     found |= {f"{century}{end}" for century, _, end in _YEAR_SPAN.findall(text)}
-    found |= {value for word, value in _FRACTION_WORDS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)}
+    found |= {_FRACTION_WORDS[word.lower()] for word in _FRACTION_WORD.findall(text)}
     return found
 
 

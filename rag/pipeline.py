@@ -71,6 +71,11 @@ def adds_to(part: str, part_question: str, draft: str) -> bool:
     return bool(wanted) and len(wanted - attribution_terms(draft)) >= SECOND_PART_NEW * len(wanted)
 
 
+def reached_token_limit(completion_tokens: int) -> bool:
+    """Whether a draft was cut off by MAX_ANSWER_TOKENS (its last word may be half a number)."""
+    return completion_tokens >= MAX_ANSWER_TOKENS
+
+
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
     """Between the model's steps: raise Cancelled once cancelled() is true."""
     if cancelled is not None and cancelled():
@@ -210,7 +215,7 @@ class Engine:
             )
             check_seconds = time.perf_counter() - started
             draft_text, cited, declined = parse_reply(generation.text)
-            cut_off = generation.completion_tokens >= MAX_ANSWER_TOKENS
+            cut_off = reached_token_limit(generation.completion_tokens)
             supports = attribute(draft_text, question, passages, cited, cut_off=cut_off) if not declined else []
             text = draft_text
             started = time.perf_counter()
