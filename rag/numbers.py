@@ -5,7 +5,7 @@ A number is what an answer sentence most often asserts ("The committee has 7 mem
 one thing a 1.5B model fills in from its own memory or the worked examples when the passages lack
 it. Written forms differ between answer and passage ("9 September 2016" and "2016-09-09", "512 MB"
 and "512MB", "version 2" and "2.0", "nine" and "9", "30 thousand" and "30,000", "0·72" and
-"0.72"), so each side is reduced to canonical forms before they are compared. Where a form is in
+"0.72", "1,5" and "1.5", "one hundred and twenty" and "120"), so each side is reduced to canonical forms before they are compared. Where a form is in
 doubt the check leans to "stated": a right answer judged unsupported is lost to the user, a wrong
 number let through is no worse than before the check.
 """
@@ -27,9 +27,14 @@ _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven
 _ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
                   "ninth": 9}
 _COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[\s-]({'|'.join([*_UNITS, *_ORDINAL_UNITS])})\b")
+_BELOW_HUNDRED = "|".join(w for w, n in NUMBER_WORDS.items() if 0 < int(n) < 100)
+# "one hundred and twenty", "two hundred five": the words after "hundred" are added, not separate
+_HUNDREDS = re.compile(rf"\b({'|'.join(_UNITS)}|a) hundred(?:\s+and)?\s+([0-9]{{1,2}}|{_BELOW_HUNDRED})\b(?![.,][0-9])")
 _SCALE = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE_WORD = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?|{'|'.join(NUMBER_WORDS)})\s+({'|'.join(_SCALE)})\b")
 _SCALE_ABBREVIATION = {"k": 3, "m": 6, "mn": 6, "bn": 9, "tn": 12}
+# "1,5" written with a decimal comma: a comma between 1-3 digits and 1-2 digits, not in a list
+_DECIMAL_COMMA = re.compile(r"(?<![0-9,.])([0-9]{1,3}),([0-9]{1,2})(?![0-9]|,[0-9])")
 _ABBREVIATED = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?)({'|'.join(_SCALE_ABBREVIATION)})\b")
 _IN_UNITS_OF = (3, 6, 9, 12)
 _SENTENCE_ENDS = (".", "!", "?", ")", "]", '"', "'", "”", "’")
@@ -80,11 +85,15 @@ def _normalised(text: str) -> str:
         tens, unit = _TENS[match.group(1)], match.group(2)
         return f"{tens + _UNITS[unit]}" if unit in _UNITS else f"{tens + _ORDINAL_UNITS[unit]}th"
 
+    def hundreds(match: re.Match[str]) -> str:
+        count = 1 if match.group(1) == "a" else int(_UNITS[match.group(1)])
+        return str(100 * count + int(NUMBER_WORDS.get(match.group(2), match.group(2))))
+
     def scaled(match: re.Match[str]) -> str:
         number = NUMBER_WORDS.get(match.group(1), match.group(1))
         return _times_power(number, _SCALE[match.group(2)]) or match.group(0)
 
-    return _SCALE_WORD.sub(scaled, _COMPOUND.sub(compound, text))
+    return _SCALE_WORD.sub(scaled, _HUNDREDS.sub(hundreds, _COMPOUND.sub(compound, text)))
 
 
 def _times_power(number: str, power: int) -> str | None:
@@ -129,10 +138,11 @@ def _tokens(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def stated_numbers(text: str) -> frozenset[str]:
     """Every number text states, canonical, also when something is attached to it ("512MB",
-    "v1.4.2", "21st"), with a version's leading parts ("3.11.7" states 3.11 and 3), large numbers
+    "v1.4.2", "21st"), "1,5" both as 1.5 and as 1 and 5, with a version's leading parts ("3.11.7" states 3.11 and 3), large numbers
     also in thousands and millions, and "$2.5m" as 2500000."""
     found = _written_otherwise(text)
     text = _normalised(text)
+    text += " " + " ".join(f"{whole}.{part}" for whole, part in _DECIMAL_COMMA.findall(text))  # and as a list
     found |= {
         written
         for number, abbreviation in _ABBREVIATED.findall(text)
@@ -149,11 +159,11 @@ def stated_numbers(text: str) -> frozenset[str]:
 
 
 def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False) -> frozenset[str]:
-    """The numbers a claim asserts, canonical. Not claimed: list markers ("1. Install ..."), a
+    """The numbers a claim asserts, canonical ("1,5" as 1.5). Not claimed: list markers ("1. Install ..."), a
     number that is part of a name ("COVID-19"), numbers that count or name the passages shown
     ("two of the three articles", "(passage 2)"), and, when the reply was cut off by the token
     limit, its last word ("... 0.80-0")."""
-    text = _NAME_WITH_NUMBER.sub("", _LIST_MARKER.sub("", _normalised(claim)))
+    text = _NAME_WITH_NUMBER.sub("", _LIST_MARKER.sub("", _DECIMAL_COMMA.sub(r"\1.\2", _normalised(claim))))
     exempt: set[str] = set()
     for match in _BEFORE_DOCUMENT_NOUN.finditer(text):
         words = _tokens(match.group(1))

@@ -53,6 +53,12 @@ def test_one_canonical_form_per_value(number: str, form: str) -> None:
         ("He served as mayor until 2007.", "He served as mayor 2005-07."),
         ("50% of the members voted yes.", "Half of the members voted yes."),
         ("12 soldiers died.", "A dozen soldiers died."),
+        ("The dose was 1,5 mg.", "The dose was 1.5 mg."),
+        ("The dose was 1.5 mg.", "The dose was 1,5 mg."),
+        ("Sections 1 and 5 apply.", "Sections 1,5 apply."),
+        ("It has 120 members.", "It has one hundred and twenty members."),
+        ("It has one hundred and twenty members.", "It has 120 members."),
+        ("It has a hundred five members.", "It has 105 members."),
     ],
 )
 def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage: str) -> None:
@@ -70,6 +76,8 @@ def test_a_number_written_otherwise_in_the_passage_is_stated(claim: str, passage
         ("It is covered in section 3 of the license.", "See section 5 of the license."),
         ("It was a phase 2 trial.", "It was a phase III trial."),
         ("I think 5 of them came.", "I was there; V came."),
+        ("The dose was 1,5 mg.", "The doses were 1 mg and 5 mg."),
+        ("It has one hundred and twenty members.", "It has 100 members and 20 guests."),
     ],
 )
 def test_a_number_the_passage_does_not_state_is_unstated(claim: str, passage: str) -> None:
