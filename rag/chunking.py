@@ -27,6 +27,7 @@ PASSAGE_RULES = 3
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+_SECTION_LABEL = re.compile(r"\s*[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]\s*")  # "5.3.", "2)", "(a)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 
@@ -93,7 +94,14 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cursor = match.end()
     if cursor < end:
         spans.append((cursor, end))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if not text[a:b].strip():
+            continue
+        if merged and _SECTION_LABEL.fullmatch(text[merged[-1][0] : merged[-1][1]]):
+            a = merged.pop()[0]  # "5.3." numbers the sentence after it: one sentence with it
+        merged.append((a, b))
+    return merged
 
 
 def _word_count(text: str) -> int:

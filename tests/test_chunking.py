@@ -76,3 +76,13 @@ def test_a_sentence_longer_than_a_chunk_is_cut_into_word_runs() -> None:
     chunks = chunk_document(Document("row.txt", text, "x", split_paragraphs(text)), settings)
     assert [len(c.text.split()) for c in chunks] == [100, 100, 50]
     assert chunks[1].text.startswith("w100 ") and chunks[-1].text.endswith("w249")
+
+
+def test_a_section_number_is_one_sentence_with_the_sentence_it_numbers() -> None:
+    text = "5.3. In the event of termination under Sections 5.1 or 5.2, the licences survive. 2) Run it. It costs 5.3. Then more."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "5.3. In the event of termination under Sections 5.1 or 5.2, the licences survive.",
+        "2) Run it.",
+        "It costs 5.3.",
+        "Then more.",
+    ]
