@@ -3,7 +3,7 @@ is cited, and the verbatim quote shown beside it.
 
 The model's own passage numbers are a hint, not the truth: each answer sentence is matched to the
 passage(s) whose words and names written as code (`--debug`, `max_bandwidth`) support it, a
-sentence stating a number that no passage (nor the question) holds is supported by none, numbers
+sentence stating a number that neither those passages nor the question hold is supported by none, numbers
 that point at no passage are ignored, and quotes are cut verbatim from the file text.
 """
 
@@ -136,26 +136,35 @@ def attribute(
     content to support, so it counts as its words only, as it did before names were matched.
 
     A sentence stating a number that neither the question (nor `context`, the whole question a
-    part was split from) nor any passage states is supported by none, however many of its words
-    are: the number is what it asserts (rag.numbers). `cut_off`: the reply was cut off by the
+    part was split from) nor the passages its words are found in state is supported by none,
+    however many of its words are: the number is what it asserts (rag.numbers), and a number
+    from another passage ("30 days" of another licence) answers another question. `cut_off`: the reply was cut off by the
     token limit, so its last word may be half a number.
     """
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
     labels = frozenset().union(*(identifiers(p.hit.chunk.file) for p in passages))
-    stated = stated_numbers(question).union(
-        stated_numbers(context), *(stated_numbers(p.hit.chunk.text) | stated_numbers(p.hit.chunk.file) for p in passages)
-    )
+    # the question's numbers and those of the file names shown (labels, not content) may be said anywhere
+    asked = stated_numbers(question).union(stated_numbers(context), *(stated_numbers(p.hit.chunk.file) for p in passages))
     supports = []
     claims = split_claims(answer)
     for position, claim in enumerate(claims, 1):
         claim_terms = attribution_terms(claim) - labels
-        claimed = claimed_numbers(claim, len(passages), cut_off and position == len(claims))
-        if passages and unstated(claimed, stated):
-            supports.append(ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms))
-        else:
-            supports.append(_support(claim, claim_terms, question_terms, passages, terms_of, cited))
+        claimed = unstated(claimed_numbers(claim, len(passages), cut_off and position == len(claims)), asked)
+        if not claim_terms:  # a bare "30,000.": the passage it came from states it, the cited one first
+            cited_first = [p for p in passages if p.number in cited] + [p for p in passages if p.number not in cited]
+            passages_for_claim = [p for p in cited_first if not unstated(claimed, _numbers_of(p))][:1]
+            supports.append(_support(claim, claim_terms, question_terms, passages_for_claim, terms_of, []))
+            continue
+        support = _support(claim, claim_terms, question_terms, passages, terms_of, cited)
+        if claimed and unstated(claimed, frozenset().union(*map(_numbers_of, support.passages))):
+            support = ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms)
+        supports.append(support)
     return supports
+
+
+def _numbers_of(passage: PromptPassage) -> frozenset[str]:
+    return stated_numbers(passage.hit.chunk.text)
 
 
 def _support(

@@ -73,6 +73,32 @@ def test_a_sentence_stating_a_number_no_passage_holds_is_unsupported() -> None:
     assert [p.number for p in written_as_a_word.passages] == [2]
 
 
+def test_a_number_only_another_passage_holds_does_not_support_a_sentence() -> None:
+    news = [
+        passage(1, "The ceasefire of February 27 collapsed within weeks, after fighting near Aleppo."),
+        passage(2, "The 7 ministers met in Vienna."),
+    ]
+    question = "How long did the February ceasefire last?"
+    [borrowed] = attribute("The ceasefire of February 27 collapsed within 7 weeks, after fighting near Aleppo.", question, news, [1])
+    assert borrowed.passages == ()
+    [own] = attribute("The February 27 ceasefire collapsed within weeks.", question, news, [1])
+    assert [p.number for p in own.passages] == [1]
+
+
+def test_a_bare_number_is_cited_to_the_passage_stating_it() -> None:
+    numbers = [passage(1, "The talks lasted long."), passage(2, "Some 30,000 troops took part.")]
+    [bare] = attribute("30,000.", "How many troops took part?", numbers, [])
+    assert [p.number for p in bare.passages] == [2]
+    [nowhere] = attribute("40,000.", "How many troops took part?", numbers, [2])
+    assert nowhere.passages == ()
+
+
+def test_file_names_shown_may_be_named_with_their_digits() -> None:
+    files = [passage(1, "Kerry met Lavrov in Moscow."), passage(2, "Lavrov met Kerry in Geneva.")]
+    [names] = attribute("f1.txt and f2.txt mention Lavrov.", "Which files mention Lavrov?", files, [])
+    assert names.passages
+
+
 def test_a_number_from_the_question_or_the_whole_question_is_not_invented() -> None:
     [from_question] = attribute("Kerry and Lavrov met in Moscow in 2016.", "Where did they meet in 2016?", PASSAGES, [])
     assert [p.number for p in from_question.passages] == [1]
