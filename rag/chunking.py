@@ -23,7 +23,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # passages that did not change), and until then ask and search say the index is out of date.
 # 2: short text ending a section stays in it; a chunk is under its first non-heading paragraph's heading.
 # 3: PDF: one-line paragraphs are not merged when their gap is the commonest one.
-PASSAGE_RULES = 3
+# 4: a section number ("5.3.") is one sentence with the sentence it numbers.
+PASSAGE_RULES = 4
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,9 +49,16 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
 
+def _index_folder(value: str) -> Path:
+    """The --index folder; an empty one would put the index's files in the current folder."""
+    if not value.strip():
+        raise typer.BadParameter("is empty; pass an index folder, or leave --index out for .rag")
+    return Path(value)
+
+
 IndexOption = Annotated[
     Path | None,
-    typer.Option("--index", help="Index directory (env RAG_INDEX; default .rag)", show_default=False),
+    typer.Option("--index", help="Index directory (env RAG_INDEX; default .rag)", show_default=False, parser=_index_folder, metavar="<path>"),
 ]
 ModelOption = Annotated[
     Path | None,
@@ -120,8 +128,11 @@ def handles_errors(command: F) -> F:
         except RagError as error:
             raise fail(str(error)) from None
         except OSError as error:  # a path the checks above did not foresee: still one line
-            where = f" {error.filename}" if error.filename else ""
-            raise fail(f"cannot use{where} ({error.strerror or error}); check that it exists and is writable") from None
+            if not error.filename:  # no file named: the output itself (a full disk, a closed pipe)
+                raise fail(f"cannot write the output ({error.strerror or error}); check the disk or where the "
+                           "output goes") from None
+            raise fail(f"cannot use {error.filename} ({error.strerror or error}); check that it exists and is "
+                       "writable") from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
 
@@ -248,7 +259,7 @@ def notice_if_stale(settings: config.Settings) -> None:
         changes = folder_changes(
             manifest.corpus_root, live_files(settings.index_dir, settings.store), skipped_files(settings.index_dir)
         )
-    except RagError:
+    except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
     if changes is not None and changes.any:
         _stderr().print(
@@ -268,6 +279,8 @@ def extract(
     from rag.corpus import FORMATS_HINT, SUFFIXES, read_document
     from rag.render import document_text
 
+    if not file.is_file():  # a pipe or a device: reading it could block or never end
+        raise fail(f"{file} is not a regular file; pass a document file")
     if file.suffix and file.suffix.lower() not in SUFFIXES:  # `rag index` leaves such files out
         raise fail(f"{file} is not a document rag reads ({file.suffix} files are left out of the index); "
                    f"rag reads {FORMATS_HINT}")
@@ -633,6 +646,12 @@ class _StreamPrinter:
 
 
 def main() -> None:
+    if sys.stdin is None:  # started with its input closed (`<&-`): read as an empty input
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the whole run
+    if sys.stdout is None:  # `>&-`: an answer would be lost without a word
+        if sys.stderr is not None:
+            sys.stderr.write("error: standard output is closed; send it to a terminal, a file or /dev/null\n")
+        raise SystemExit(1)
     app()
 
 

@@ -186,6 +186,14 @@ class FolderListing:
     files: list[Path]
     others: dict[str, int]
     links: list[str] = field(default_factory=list)  # symlinked folders not entered, broken links
+    misnamed: list[str] = field(default_factory=list)  # file names that are not valid UTF-8
+
+    def misnamed_note(self) -> str | None:
+        """One line naming the files left out for a name that is not UTF-8 (the index stores names as text)."""
+        if not self.misnamed:
+            return None
+        shown = ", ".join(self.misnamed[:3]) + (f" and {len(self.misnamed) - 3} more" if len(self.misnamed) > 3 else "")
+        return f"not indexed: {shown} (the file name is not valid UTF-8); rename the file"
 
     def links_note(self) -> str | None:
         """One line naming the symlinks not followed (None when there are none)."""
@@ -214,14 +222,26 @@ def list_folder(root: Path) -> FolderListing:
     files: list[Path] = []
     others: dict[str, int] = {}
     links: list[str] = []
+    misnamed: list[str] = []
     for path in _walk(root, links):
+        if not _utf8_name(path):
+            misnamed.append(str(path.relative_to(root)).encode("utf-8", "replace").decode("utf-8"))
+            continue
         suffix = path.suffix.lower()
         if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
             files.append(path)
         else:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
-    return FolderListing(sorted(files), others, sorted(links))
+    return FolderListing(sorted(files), others, sorted(links), sorted(misnamed))
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
 
 
 def _walk(root: Path, links: list[str]) -> Iterator[Path]:

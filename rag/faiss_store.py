@@ -259,7 +259,7 @@ class FaissStore:
             dense = _read_dense(generation / "dense.faiss", code_bytes)
             keyword = KeywordIndex.load(generation / "keyword")
             vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
-        except (OSError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
+        except (OSError, EOFError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
             raise damaged_index(index_dir, error, manifest.corpus_root) from error
         dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
@@ -294,6 +294,7 @@ class FaissStore:
             rows = np.where(rows >= 0, self._labels[np.maximum(rows, 0)], -1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
+    @_reports_damage
     def keyword_search(self, query: str, k: int) -> list[Scored]:
         return self._keyword.top(query, k)
 

@@ -34,6 +34,7 @@ DEFAULT_WORKERS = 2
 READY_SECONDS = 300.0  # for every actor to load its models
 IN_FLIGHT = 2  # questions queued on each actor, so none waits for the driver between answers
 EMBED_PIECE = 256  # passages per embedding task
+REACH_SECONDS = 5.0  # to open a TCP connection to a Ray head given by address
 Models = tuple[Callable[[Settings], "Embedder"] | None, Callable[[Settings], "Generator"] | None]
 
 
@@ -64,6 +65,8 @@ def start(address: str | None, workers: int) -> None:
     address = address or os.environ.get("RAY_ADDRESS") or None
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False,
                                "runtime_env": {"env_vars": {"PYTHONPATH": _python_path()}}}
+    if address and address != "auto":
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -72,6 +75,24 @@ def start(address: str | None, workers: int) -> None:
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = address or "a local cluster"
         raise RagError(f"cannot start Ray on {where} ({error}); check the address or run `ray status`") from None
+
+
+def _check_reachable(address: str) -> None:
+    """Ray retries an unreachable head for minutes and ignores SIGTERM meanwhile: try it first.
+
+    Raises:
+        RagError: nothing listens at address (host:port, or ray://host:port).
+    """
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # Ray's own parsing reports a malformed address
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS).close()
+    except OSError as error:
+        raise RagError(f"cannot reach Ray at {address} ({error.strerror or error}); start the cluster "
+                       "(`ray start --head`) or pass its address") from None
 
 
 def _python_path() -> str:

@@ -144,6 +144,7 @@ class KeywordIndex:
         from rag.faiss_store import read_only_uri
 
         vocabulary = sqlite3.connect(read_only_uri(folder / "terms.sqlite"), uri=True, check_same_thread=False)
+        vocabulary.execute("SELECT id FROM terms LIMIT 1").fetchall()  # a damaged file fails here, at open
         arrays = [_load_array(folder / name) for name in ("indptr.npy", "docs.npy", "scores.npy")]
         return cls(*arrays, vocabulary, int(meta["count"]))
 

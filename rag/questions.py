@@ -17,6 +17,9 @@ from rag.errors import InputError
 # The prompt holds the question, the passages (RAG_CONTEXT_WORDS words) and the reply within the
 # model's 4096-token context; 2000 characters are about 500 tokens, far above any real question.
 MAX_QUESTION_CHARS = 2000
+# A token is at least one byte, so this bounds the question's tokens in any script ("𝔘" is 4 bytes
+# and 2-3 tokens; 2000 of them would overflow the context).
+MAX_QUESTION_BYTES = 2400
 # Invisible characters that reorder or hide text (bidi overrides, byte order mark).
 _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 # The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
@@ -47,7 +50,7 @@ def check_question(text: str) -> str:
     """The cleaned question.
 
     Raises:
-        InputError: it is empty once cleaned, or longer than MAX_QUESTION_CHARS.
+        InputError: it is empty once cleaned, or longer than MAX_QUESTION_CHARS or MAX_QUESTION_BYTES.
     """
     question = clean_question(text)
     if not question:
@@ -56,6 +59,11 @@ def check_question(text: str) -> str:
         raise InputError(
             f"the question is {len(question)} characters long, more than the {MAX_QUESTION_CHARS} "
             "the model's context leaves room for; ask a shorter question"
+        )
+    if len(question.encode("utf-8")) > MAX_QUESTION_BYTES:
+        raise InputError(
+            f"the question is {len(question.encode('utf-8'))} bytes long in UTF-8, more than the "
+            f"{MAX_QUESTION_BYTES} the model's context leaves room for; ask a shorter question"
         )
     return question
 

@@ -160,3 +160,20 @@ def test_a_draft_cut_short_on_a_terminal_leaves_normal_text_and_exit_130(monkeyp
     result = runner.invoke(app, ["ask", "Who is Syria's ambassador to the UN?"])
     assert result.exit_code == 130
     assert result.stdout == f"{DIM}Syria's ambassador is{RESET}\n(stopped: no answer)\n"
+
+
+def test_an_empty_index_option_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["search", "Geneva", "--index", ""])
+    assert result.exit_code == 2 and "is empty; pass an index folder" in result.output
+
+
+@pytest.mark.parametrize(("redirect", "message"), [
+    (">&-", "error: standard output is closed; send it to a terminal, a file or /dev/null"),
+    ("> /dev/full", "error: cannot write the output (No space left on device); check the disk or where the output goes"),
+])
+def test_output_that_cannot_be_written_is_one_line(redirect: str, message: str, tmp_path: Path) -> None:
+    if redirect.startswith(">") and "full" in redirect and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    command = f"{sys.executable} -m rag extract {SEEDS / '000_8d13b83e7b516537.txt'} {redirect}"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr.strip() == message

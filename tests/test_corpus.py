@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,12 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]
     assert corpus.documents[1].paragraph_text(corpus.documents[1].paragraphs[-1]) == "Run the installer twice."
+
+
+def test_a_file_name_that_is_not_utf8_is_left_out_with_a_note(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    with open(os.path.join(os.fsencode(tmp_path), b"bad\xffname.txt"), "wb") as handle:
+        handle.write(b"Lavrov met Kerry.\n")
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["ok.txt"]
+    assert listing.misnamed_note() == "not indexed: bad?name.txt (the file name is not valid UTF-8); rename the file"

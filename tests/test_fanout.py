@@ -116,3 +116,18 @@ def test_index_with_ray_embeds_the_same_vectors(cluster: None, tmp_path: Path, m
     rows = list(range(local.count))
     assert report.embedded == local.count == distributed.count
     assert distributed.vectors(rows).tolist() == local.vectors(rows).tolist()
+
+
+def test_an_unreachable_ray_address_is_one_line_at_once() -> None:
+    import socket
+
+    from rag.errors import RagError
+    from rag.fanout import _check_reachable
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(RagError, match=f"cannot reach Ray at 127.0.0.1:{port} \\(Connection refused\\)"):
+        _check_reachable(f"127.0.0.1:{port}")
+    with pytest.raises(RagError, match="cannot reach Ray at ray://127.0.0.1"):
+        _check_reachable(f"ray://127.0.0.1:{port}")

@@ -48,6 +48,15 @@ def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: 
     assert rag("search", "Geneva").returncode == 0
 
 
+@pytest.mark.parametrize(("name", "content"), [("terms.sqlite", b"garbage " * 64), ("indptr.npy", b"")])
+def test_a_damaged_keyword_index_is_one_line_naming_the_rebuild(built: Path, name: str, content: bytes) -> None:
+    (built / "keyword" / name).write_bytes(content)
+    message = one_line_failure(rag("search", "Geneva"))
+    assert message.endswith(f"rebuild it with `rag index {SEEDS} --index {built.parent} --rebuild`")
+    assert rag("index", str(SEEDS), "--rebuild").returncode == 0
+    assert rag("search", "Geneva").returncode == 0
+
+
 def test_a_damaged_embedding_cache_is_one_line_then_set_aside_by_a_rebuild(built: Path, isolated_index: Path) -> None:
     cache = next(isolated_index.glob("vectors-*.sqlite"))
     cache.write_bytes(cache.read_bytes()[:3000])

@@ -10,7 +10,7 @@ from conftest import SEEDS, ScriptedGenerator
 from rag.batch import read_questions
 from rag.cli import app
 from rag.errors import InputError
-from rag.questions import MAX_QUESTION_CHARS, check_question, clean_question
+from rag.questions import MAX_QUESTION_BYTES, MAX_QUESTION_CHARS, check_question, clean_question
 
 runner = CliRunner()
 LONG = "How long did they talk? " * 1000
@@ -45,6 +45,10 @@ def test_empty_and_overlong_questions_are_refused() -> None:
             check_question(empty)
     with pytest.raises(InputError, match=f"more than the {MAX_QUESTION_CHARS} the model's context leaves room for"):
         check_question(LONG)
+    # few characters, but each several bytes and tokens: refused before any model loads
+    with pytest.raises(InputError, match=f"bytes long in UTF-8, more than the {MAX_QUESTION_BYTES}"):
+        check_question("\U0001d518" * 1990)
+    assert check_question("\u4e2d" * 700)  # 700 CJK characters still fit
 
 
 @pytest.mark.parametrize("command", ["ask", "search"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,9 @@ def test_pdf_double_spaced_lines_of_one_paragraph_stay_together() -> None:
     result = _blocks(pages, "thesis.pdf")
     assert [b.text for b in result.blocks] == [  # a paragraph a page, not a paragraph a line
         " ".join(line.text for line in lines) for lines in pages]
+
+
+def test_extract_refuses_a_pipe_instead_of_waiting_on_it(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    result = runner.invoke(app, ["extract", str(tmp_path / "pipe.txt")])
+    assert result.exit_code == 1 and result.output == f"error: {tmp_path / 'pipe.txt'} is not a regular file; pass a document file\n"
