@@ -104,7 +104,7 @@ def check_private(path: Path) -> None:
     """Raises: ChannelError unless path is a real folder owned by this user."""
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise ChannelError(f"{path} is not a folder owned by this user")
+        raise ChannelError(f"{path} is not a folder owned by this user; remove it (rag makes it again)")
 
 
 @contextlib.contextmanager

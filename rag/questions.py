@@ -20,8 +20,8 @@ MAX_QUESTION_CHARS = 2000
 # A token is at least one byte, so this bounds the question's tokens in any script ("𝔘" is 4 bytes
 # and 2-3 tokens; 2000 of them would overflow the context).
 MAX_QUESTION_BYTES = 2400
-# Invisible characters that reorder or hide text (bidi overrides, byte order mark).
-_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+# Invisible characters that reorder or hide text (zero-width space and joiner, bidi overrides, byte order mark).
+_INVISIBLE = frozenset("\u200b\u2060\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
 # The model's own turn markers (<|im_start|>, <|endoftext|>): typed into a question they would be
 # read as special tokens and end the user's turn early.
 _SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")

@@ -177,3 +177,10 @@ def test_output_that_cannot_be_written_is_one_line(redirect: str, message: str, 
     command = f"{sys.executable} -m rag extract {SEEDS / '000_8d13b83e7b516537.txt'} {redirect}"
     result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and result.stderr.strip() == message
+
+
+def test_an_index_option_naming_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an index")
+    result = runner.invoke(app, ["search", "Geneva", "--index", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 1
+    assert result.output == f"error: {tmp_path / 'notes.txt'} is a file, not an index folder; pass a folder to --index\n"

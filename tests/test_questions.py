@@ -40,7 +40,7 @@ def test_control_characters_are_cleaned(raw: str, clean: str) -> None:
 
 
 def test_empty_and_overlong_questions_are_refused() -> None:
-    for empty in ("", "   ", "\x00\x07\n"):
+    for empty in ("", "   ", "\x00\x07\n", "\u200b\u200b"):
         with pytest.raises(InputError, match="the question is empty"):
             check_question(empty)
     with pytest.raises(InputError, match=f"more than the {MAX_QUESTION_CHARS} the model's context leaves room for"):

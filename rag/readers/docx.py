@@ -25,7 +25,8 @@ def read_docx(path: Path, name: str) -> ReadResult:
     try:
         document = docx.Document(str(path))
     except Exception as error:  # python-docx raises zip, XML and KeyError failures alike
-        raise Unreadable(f"broken DOCX ({type(error).__name__}: {error})") from error
+        raise Unreadable(f"broken DOCX ({type(error).__name__}: {error}); open and save it again in a word "
+                         "processor, or give it the extension of what it holds (.txt, .html)") from error
     blocks: list[Block] = []
     heading: str | None = None
     for item in document.iter_inner_content():
