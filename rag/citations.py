@@ -10,17 +10,20 @@ that point at no passage are ignored, and quotes are cut verbatim from the file 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.chunking import is_lead_in, sentence_spans
 from rag.corpus import Paragraph
-from rag.numbers import claimed_numbers, stated_numbers, unstated
+from rag.numbers import claimed_readings, stated_numbers, unstated
 from rag.prompting import PromptPassage
 from rag.results import Claim, Passage
 from rag.text import is_distinctive, terms
+
+# "3. Reboot.": a list or section number before a claim is no word of it
+_LEADING_LABEL = re.compile(r"^\s*[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]\s+")
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -136,9 +139,10 @@ def attribute(
     content to support, so it counts as its words only, as it did before names were matched.
 
     A sentence stating a number that neither the question (nor `context`, the whole question a
-    part was split from) nor the passages its words are found in state is supported by none,
-    however many of its words are: the number is what it asserts (rag.numbers), and a number
-    from another passage ("30 days" of another licence) answers another question. `cut_off`: the reply was cut off by the
+    part was split from, nor a file name shown) nor the passages its words are found in state is
+    supported by none, however many of its words are: the number is what it asserts
+    (rag.numbers), and one from an unrelated passage answers another question. A passage the
+    model cited or the paragraph next to a supporting one may supply it (_with_passage_stating). `cut_off`: the reply was cut off by the
     token limit, so its last word may be half a number.
     """
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
@@ -149,22 +153,36 @@ def attribute(
     supports = []
     claims = split_claims(answer)
     for position, claim in enumerate(claims, 1):
-        claim_terms = attribution_terms(claim) - labels
-        claimed = unstated(claimed_numbers(claim, len(passages), cut_off and position == len(claims)), asked)
-        if not claim_terms:  # a bare "30,000.": the passage it came from states it, the cited one first
-            cited_first = [p for p in passages if p.number in cited] + [p for p in passages if p.number not in cited]
-            passages_for_claim = [p for p in cited_first if not unstated(claimed, _numbers_of(p))][:1]
-            supports.append(_support(claim, claim_terms, question_terms, passages_for_claim, terms_of, []))
-            continue
+        claim_terms = attribution_terms(_LEADING_LABEL.sub("", claim, count=1)) - labels
+        readings = [unstated(reading, asked) for reading in claimed_readings(claim, len(passages), cut_off and position == len(claims))]
         support = _support(claim, claim_terms, question_terms, passages, terms_of, cited)
-        if claimed and unstated(claimed, frozenset().union(*map(_numbers_of, support.passages))):
-            support = ClaimSupport(claim, (), 0.0, frozenset(claim_terms - question_terms), question_terms)
+        if support.passages and not any(_states(support.passages, reading) for reading in readings):
+            support = _with_passage_stating(support, readings, passages, cited)
         supports.append(support)
     return supports
 
 
-def _numbers_of(passage: PromptPassage) -> frozenset[str]:
-    return stated_numbers(passage.hit.chunk.text)
+def _states(passages: Sequence[PromptPassage], numbers: frozenset[str]) -> bool:
+    return not numbers or not unstated(numbers, frozenset().union(*(stated_numbers(p.hit.chunk.text) for p in passages)))
+
+
+def _with_passage_stating(
+    support: ClaimSupport, readings: list[frozenset[str]], passages: list[PromptPassage], cited: list[int]
+) -> ClaimSupport:
+    """The support with one more passage that states the claim's numbers, when the passages its
+    words are found in do not: one the model cited, or the paragraph next to one of them (a
+    sentence cut by a chunk boundary). None such: the number came from a passage about something
+    else ("2004" of another licence), and the claim is supported by none. (Also accepting any
+    passage sharing a word the claim adds let such near misses through again on recorded drafts.)"""
+    ends = {(p.hit.chunk.file, n) for p in support.passages for n in (p.hit.chunk.first_paragraph, p.hit.chunk.last_paragraph)}
+    for passage in passages:
+        if passage in support.passages or not any(_states([*support.passages, passage], r) for r in readings):
+            continue
+        chunk = passage.hit.chunk
+        beside = {(chunk.file, n) for n in range(chunk.first_paragraph - 1, chunk.last_paragraph + 2)} & ends
+        if beside or passage.number in cited:
+            return replace(support, passages=(*support.passages, passage))
+    return ClaimSupport(support.claim, (), 0.0, support.answer_terms, support.question_terms)
 
 
 def _support(

@@ -128,8 +128,8 @@ def handles_errors(command: F) -> F:
         except RagError as error:
             raise fail(str(error)) from None
         except OSError as error:  # a path the checks above did not foresee: still one line
-            if not error.filename:  # no file named: the output itself (a full disk, a closed pipe)
-                raise fail(f"cannot write the output ({error.strerror or error}); check the disk or where the "
+            if not error.filename:  # no file named: most often the output (a full disk, a closed pipe)
+                raise fail(f"cannot write ({error.strerror or error}); check the free disk space, or where the "
                            "output goes") from None
             raise fail(f"cannot use {error.filename} ({error.strerror or error}); check that it exists and is "
                        "writable") from None

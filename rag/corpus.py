@@ -224,7 +224,7 @@ def list_folder(root: Path) -> FolderListing:
     links: list[str] = []
     misnamed: list[str] = []
     for path in _walk(root, links):
-        if not _utf8_name(path):
+        if not _utf8_name(path.relative_to(root)):
             misnamed.append(str(path.relative_to(root)).encode("utf-8", "replace").decode("utf-8"))
             continue
         suffix = path.suffix.lower()
@@ -349,6 +349,9 @@ def check_corpus_root(root: Path) -> None:
         )
     if not root.is_dir():
         raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
+    if not _utf8_name(root.resolve()):
+        shown = str(root).encode("utf-8", "replace").decode("utf-8")
+        raise CorpusError(f"the path of corpus folder {shown} is not valid UTF-8 (the index stores it as text); rename it")
 
 
 def no_documents_error(root: Path) -> CorpusError:

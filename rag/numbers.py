@@ -27,9 +27,10 @@ _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven
 _ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
                   "ninth": 9}
 _COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[\s-]({'|'.join([*_UNITS, *_ORDINAL_UNITS])})\b")
+_SCALE_NAMES = ("hundred", "thousand", "million", "billion", "trillion")
 _BELOW_HUNDRED = "|".join(w for w, n in NUMBER_WORDS.items() if 0 < int(n) < 100)
 # "one hundred and twenty", "two hundred five": the words after "hundred" are added, not separate
-_HUNDREDS = re.compile(rf"\b({'|'.join(_UNITS)}|a) hundred(?:\s+and)?\s+([0-9]{{1,2}}|{_BELOW_HUNDRED})\b(?![.,][0-9])")
+_HUNDREDS = re.compile(rf"\b({'|'.join(_UNITS)}|a) hundred(?:\s+and)?\s+([0-9]{{1,2}}|{_BELOW_HUNDRED})\b(?![.,][0-9])(?!\s+(?:{'|'.join(_SCALE_NAMES)})\b)")
 _SCALE = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE_WORD = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?|{'|'.join(NUMBER_WORDS)})\s+({'|'.join(_SCALE)})\b")
 _SCALE_ABBREVIATION = {"k": 3, "m": 6, "mn": 6, "bn": 9, "tn": 12}
@@ -158,12 +159,24 @@ def stated_numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False) -> frozenset[str]:
+def claimed_readings(claim: str, passage_count: int, cut_off: bool = False) -> list[frozenset[str]]:
+    """The claim's numbers read with "3,4" as a decimal and as the list 3 and 4 (one reading when
+    it has no such comma): the claim is stated when either reading is."""
+    readings = [claimed_numbers(claim, passage_count, cut_off)]
+    if _DECIMAL_COMMA.search(claim):
+        readings.append(claimed_numbers(claim, passage_count, cut_off, decimal_comma=False))
+    return readings
+
+
+def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False, decimal_comma: bool = True) -> frozenset[str]:
     """The numbers a claim asserts, canonical ("1,5" as 1.5). Not claimed: list markers ("1. Install ..."), a
     number that is part of a name ("COVID-19"), numbers that count or name the passages shown
     ("two of the three articles", "(passage 2)"), and, when the reply was cut off by the token
     limit, its last word ("... 0.80-0")."""
-    text = _NAME_WITH_NUMBER.sub("", _LIST_MARKER.sub("", _DECIMAL_COMMA.sub(r"\1.\2", _normalised(claim))))
+    text = _normalised(claim)
+    if decimal_comma:
+        text = _DECIMAL_COMMA.sub(r"\1.\2", text)
+    text = _NAME_WITH_NUMBER.sub("", _LIST_MARKER.sub("", text))
     exempt: set[str] = set()
     for match in _BEFORE_DOCUMENT_NOUN.finditer(text):
         words = _tokens(match.group(1))

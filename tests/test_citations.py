@@ -85,6 +85,32 @@ def test_a_number_only_another_passage_holds_does_not_support_a_sentence() -> No
     assert [p.number for p in own.passages] == [1]
 
 
+def test_a_number_in_a_cited_passage_or_the_next_paragraph_supports_the_sentence() -> None:
+    turnout = [passage(1, "Turnout in the referendum was high across the country."),
+               passage(2, "Official figures put turnout at 72%.")]
+    [cited] = attribute("Turnout in the referendum was 72%.", "What was the turnout?", turnout, [2])
+    assert 2 in [p.number for p in cited.passages]
+    [uncited] = attribute("Turnout in the referendum was 72%.", "What was the turnout?", turnout, [])
+    assert uncited.passages == ()
+    first = passage(1, "The annual licence fee for commercial users of the software")
+    second = passage(2, "is $500, payable in advance.")
+    second.hit.chunk.__dict__.update(file="f1.txt", first_paragraph=2, last_paragraph=2)
+    [split] = attribute("The annual licence fee for commercial users is $500.", "What is the fee?", [first, second], [1])
+    assert sorted(p.number for p in split.passages) == [1, 2]
+
+
+def test_a_list_number_is_not_a_word_to_support() -> None:
+    steps = [passage(1, "To upgrade, first stop the daemon, then reinstall the package and reboot.")]
+    [reboot] = attribute("3. Reboot.", "How do I upgrade?", steps, [])
+    assert [p.number for p in reboot.passages] == [1]
+
+
+def test_a_comma_between_numbers_may_be_a_list_or_a_decimal() -> None:
+    clauses = [passage(1, "Clauses 3 and 4 of the contract cover termination.")]
+    [listed] = attribute("Clauses 3,4 of the contract cover termination.", "Which clauses cover termination?", clauses, [])
+    assert listed.passages
+
+
 def test_a_bare_number_is_cited_to_the_passage_stating_it() -> None:
     numbers = [passage(1, "The talks lasted long."), passage(2, "Some 30,000 troops took part.")]
     [bare] = attribute("30,000.", "How many troops took part?", numbers, [])

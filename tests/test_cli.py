@@ -169,7 +169,7 @@ def test_an_empty_index_option_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize(("redirect", "message"), [
     (">&-", "error: standard output is closed; send it to a terminal, a file or /dev/null"),
-    ("> /dev/full", "error: cannot write the output (No space left on device); check the disk or where the output goes"),
+    ("> /dev/full", "error: cannot write (No space left on device); check the free disk space, or where the output goes"),
 ])
 def test_output_that_cannot_be_written_is_one_line(redirect: str, message: str, tmp_path: Path) -> None:
     if redirect.startswith(">") and "full" in redirect and not Path("/dev/full").exists():
