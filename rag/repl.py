@@ -153,7 +153,7 @@ class ChatSession:
         try:
             data = path.read_bytes()
         except OSError:
-            return f"{path} cannot be read any more; run /reindex"
+            return _unreadable(path)
         lines = decode_bytes(data)[0].split("\n")
         if end > len(lines) or (answered_from is not None and hashlib.sha256(data).hexdigest() != answered_from):
             return self._changed_message(path, citation.file)
@@ -171,6 +171,13 @@ class ChatSession:
         return f"{path} has changed since it was indexed; run /reindex"
 
 
+def _unreadable(path: Path) -> str:
+    """A cited file gone or unreadable: /reindex helps only while its folder is there."""
+    if not path.parent.is_dir():
+        return f"{path} cannot be read any more: its folder {path.parent} is gone; restore it to open the source"
+    return f"{path} cannot be read any more; run /reindex"
+
+
 def _indexed_sha256(index: IndexStore, file: str) -> str | None:
     state = index.files().get(file)
     return state.sha256 if state else None
@@ -182,7 +189,7 @@ def _open_extracted(
     """A PDF, HTML or DOCX source: extracted again, the cited paragraph among its neighbours."""
     document = read_document(root, path)[0] if path.is_file() else None
     if document is None:
-        return f"{path} cannot be read any more; run /reindex"
+        return _unreadable(path)
     if document.sha256 != indexed_sha256 or citation.paragraph > len(document.paragraphs):
         return changed()
     return location(citation) + "\n" + paragraph_context(document, citation.paragraph, CONTEXT_LINES)

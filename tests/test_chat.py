@@ -1,3 +1,5 @@
+import shutil
+
 from typer.testing import CliRunner
 
 from conftest import SEEDS, ScriptedGenerator
@@ -28,8 +30,6 @@ def test_follow_up_detection() -> None:
 
 
 def _seed_copy(tmp_path):  # type: ignore[no-untyped-def]
-    import shutil
-
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     return corpus
@@ -49,6 +49,9 @@ def test_open_reads_a_latin1_source_and_reports_a_vanished_one(fake_models: Scri
     assert result.exit_code == 0, result.output
     assert f"{source} cannot be read any more; run /reindex" in result.output
     assert "Retrieving 3 passages per question." in result.output
+    shutil.rmtree(corpus)
+    result = runner.invoke(app, ["chat"], input=question + "/open 1\n")
+    assert f"{source} cannot be read any more: its folder {corpus} is gone; restore it to open the source" in result.output
 
 
 def test_open_names_a_source_edited_since_indexing_instead_of_showing_shifted_lines(  # type: ignore[no-untyped-def]
