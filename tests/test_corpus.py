@@ -126,3 +126,11 @@ def test_a_file_name_that_is_not_utf8_is_left_out_with_a_note(tmp_path: Path) ->
     listing = list_folder(tmp_path)
     assert [p.name for p in listing.files] == ["ok.txt"]
     assert listing.misnamed_note() == "not indexed: bad?name.txt (the file name is not valid UTF-8); rename the file"
+
+
+def test_a_corpus_folder_whose_path_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    root = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"x\xffroot")))
+    root.mkdir()
+    (root / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    with pytest.raises(CorpusError, match=r"the path of corpus folder .*x\?root is not valid UTF-8 .*; rename it"):
+        read_corpus(root)
