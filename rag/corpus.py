@@ -187,6 +187,14 @@ class FolderListing:
     others: dict[str, int]
     links: list[str] = field(default_factory=list)  # symlinked folders not entered, broken links
     misnamed: list[str] = field(default_factory=list)  # file names that are not valid UTF-8
+    unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
+
+    def unreadable_note(self) -> str | None:
+        """One line naming the folders that could not be listed, so nothing is skipped silently."""
+        if not self.unreadable:
+            return None
+        shown = ", ".join(self.unreadable[:3]) + (f" and {len(self.unreadable) - 3} more" if len(self.unreadable) > 3 else "")
+        return f"not indexed: folder {shown} could not be read; check its permissions"
 
     def misnamed_note(self) -> str | None:
         """One line naming the files left out for a name that is not UTF-8 (the index stores names as text)."""
@@ -223,7 +231,8 @@ def list_folder(root: Path) -> FolderListing:
     others: dict[str, int] = {}
     links: list[str] = []
     misnamed: list[str] = []
-    for path in _walk(root, links):
+    unreadable: list[str] = []
+    for path in _walk(root, links, unreadable):
         if not _utf8_name(path.relative_to(root)):
             misnamed.append(str(path.relative_to(root)).encode("utf-8", "replace").decode("utf-8"))
             continue
@@ -233,7 +242,7 @@ def list_folder(root: Path) -> FolderListing:
         else:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
-    return FolderListing(sorted(files), others, sorted(links), sorted(misnamed))
+    return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable))
 
 
 def _utf8_name(path: Path) -> bool:
@@ -244,11 +253,17 @@ def _utf8_name(path: Path) -> bool:
     return True
 
 
-def _walk(root: Path, links: list[str]) -> Iterator[Path]:
+def _walk(root: Path, links: list[str], unreadable: list[str]) -> Iterator[Path]:
     """Every file under root, not entering hidden folders, folder symlinks or a rag index kept
     inside the corpus (`rag index docs --index docs/idx`: its files change with every run); the
-    folder symlinks and broken links passed over are added to links, relative to root."""
-    for folder, subfolders, names in os.walk(root):
+    folder symlinks and broken links passed over are added to links, and folders that cannot be
+    listed to unreadable, relative to root."""
+
+    def note_unreadable(error: OSError) -> None:
+        name = Path(error.filename).relative_to(root).as_posix() if error.filename else str(root)
+        unreadable.append(f"{name or '.'} ({error.strerror or error})")
+
+    for folder, subfolders, names in os.walk(root, onerror=note_unreadable):
         here = Path(folder)
         subfolders[:] = [d for d in subfolders if not d.startswith(".") and not is_index_folder(here / d)]
         links.extend((here / d).relative_to(root).as_posix() + "/" for d in subfolders if (here / d).is_symlink())

@@ -134,3 +134,17 @@ def test_a_corpus_folder_whose_path_is_not_utf8_is_refused_in_one_line(tmp_path:
     (root / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
     with pytest.raises(CorpusError, match=r"the path of corpus folder .*x\?root is not valid UTF-8 .*; rename it"):
         read_corpus(root)
+
+
+def test_a_folder_that_cannot_be_listed_is_named_in_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    real_walk = os.walk
+
+    def walk(root, onerror=None):  # type: ignore[no-untyped-def]  # as os.walk does for a folder it may not list
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "secret")))
+        yield from real_walk(root, onerror=onerror)
+
+    monkeypatch.setattr(os, "walk", walk)
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["ok.txt"]
+    assert listing.unreadable_note() == "not indexed: folder secret (Permission denied) could not be read; check its permissions"
