@@ -24,8 +24,9 @@ STORE_FIX = "use faiss, milvus:FILE.db (Milvus Lite) or milvus:http://HOST:19530
 
 
 def _env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else default
+    """The path in an environment variable; empty or blank counts as unset (not the current folder)."""
+    value = os.environ.get(name, "")
+    return Path(value).expanduser() if value.strip() else default
 
 
 def _env_state_dir() -> Path | None:

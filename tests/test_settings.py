@@ -44,6 +44,8 @@ def test_bad_environment_value_is_one_line_naming_it(
 def test_blank_environment_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_TOP_K", "  ")
     assert config.Settings().top_k == 6
+    monkeypatch.setenv("RAG_INDEX", "  ")
+    assert config.Settings().index_dir == config.DEFAULT_INDEX_DIR
 
 
 def test_settings_made_in_code_are_checked_too() -> None:
