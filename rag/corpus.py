@@ -344,6 +344,8 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
         text = decode_text(data, name, warnings)
         if text is None:
             return None, warnings
+        if not any(character.isalnum() for character in text):
+            return None, [*warnings, f"skipped {name}: no letters or digits in it (only symbols or control characters)"]
         return Document(name, text, digest, split_paragraphs(text)), warnings
     result = readers.read(path, fmt, name)
     warnings.extend(result.warnings)

@@ -148,3 +148,11 @@ def test_a_folder_that_cannot_be_listed_is_named_in_a_note(tmp_path: Path, monke
     listing = list_folder(tmp_path)
     assert [p.name for p in listing.files] == ["ok.txt"]
     assert listing.unreadable_note() == "not indexed: folder secret (Permission denied) could not be read; check its permissions"
+
+
+def test_a_text_file_without_letters_or_digits_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    (tmp_path / "noise.txt").write_bytes(b"\x01\x02\x03\x1b\x7f ---\n")
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["ok.txt"]
+    assert "skipped noise.txt: no letters or digits in it (only symbols or control characters)" in corpus.warnings
