@@ -28,7 +28,8 @@ PASSAGE_RULES = 4
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
-_SECTION_LABEL = re.compile(r"\s*[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]\s*")  # "5.3.", "2)", "(a)"
+SECTION_LABEL = r"[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]"  # "5.3.", "2)", "(a)": numbers what follows
+_SECTION_LABEL = re.compile(rf"\s*{SECTION_LABEL}\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 

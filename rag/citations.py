@@ -3,8 +3,8 @@ is cited, and the verbatim quote shown beside it.
 
 The model's own passage numbers are a hint, not the truth: each answer sentence is matched to the
 passage(s) whose words and names written as code (`--debug`, `max_bandwidth`) support it, a
-sentence stating a number that neither those passages nor the question hold is supported by none, numbers
-that point at no passage are ignored, and quotes are cut verbatim from the file text.
+sentence stating a number that neither those passages nor the question hold is supported by
+none, numbers that point at no passage are ignored, and quotes are cut verbatim from the file text.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rag.chunking import is_lead_in, sentence_spans
+from rag.chunking import SECTION_LABEL, is_lead_in, sentence_spans
 from rag.corpus import Paragraph
 from rag.numbers import claimed_readings, stated_numbers, unstated
 from rag.prompting import PromptPassage
@@ -23,7 +23,7 @@ from rag.results import Claim, Passage
 from rag.text import is_distinctive, terms
 
 # "3. Reboot.": a list or section number before a claim is no word of it
-_LEADING_LABEL = re.compile(r"^\s*[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]\s+")
+_LEADING_LABEL = re.compile(rf"^\s*{SECTION_LABEL}\s+")
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -142,8 +142,8 @@ def attribute(
     part was split from, nor a file name shown) nor the passages its words are found in state is
     supported by none, however many of its words are: the number is what it asserts
     (rag.numbers), and one from an unrelated passage answers another question. A passage the
-    model cited or the paragraph next to a supporting one may supply it (_with_passage_stating). `cut_off`: the reply was cut off by the
-    token limit, so its last word may be half a number.
+    model cited or the paragraph next to a supporting one may supply it (_with_passage_stating).
+    `cut_off`: the reply was cut off by the token limit, so its last word may be half a number.
     """
     terms_of = {p.number: _passage_attribution_terms(p) for p in passages}
     question_terms = attribution_terms(question)
@@ -154,7 +154,8 @@ def attribute(
     claims = split_claims(answer)
     for position, claim in enumerate(claims, 1):
         claim_terms = attribution_terms(_LEADING_LABEL.sub("", claim, count=1)) - labels
-        readings = [unstated(reading, asked) for reading in claimed_readings(claim, len(passages), cut_off and position == len(claims))]
+        last = cut_off and position == len(claims)
+        readings = [unstated(reading, asked) for reading in claimed_readings(claim, len(passages), last)]
         support = _support(claim, claim_terms, question_terms, passages, terms_of, cited)
         if support.passages and not any(_states(support.passages, reading) for reading in readings):
             support = _with_passage_stating(support, readings, passages, cited)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
 from rag.config import DEFAULT_STORE, Settings
-from rag.errors import IndexNotFoundError, RagError, SettingsError
-from rag.store import index_option
+from rag.errors import RagError, SettingsError
+from rag.store import no_index_error
 
 if TYPE_CHECKING:
     from rag.pipeline import Answer
@@ -246,10 +246,8 @@ def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
     """
     from rag.weights import check_model_file
 
-    if settings.index_dir.is_file():
-        raise IndexNotFoundError(f"{settings.index_dir} is a file, not an index folder; pass a folder to --index")
     if not channel.has_index(settings.index_dir):
-        raise IndexNotFoundError(f"no index at {settings.index_dir}; build one with `rag index DIR{index_option(settings.index_dir)}`")
+        raise no_index_error(settings.index_dir)
     check_model_file(settings.model_path)
     if idle is None:
         channel.idle_seconds()

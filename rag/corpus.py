@@ -193,22 +193,19 @@ class FolderListing:
         """One line naming the folders that could not be listed, so nothing is skipped silently."""
         if not self.unreadable:
             return None
-        shown = ", ".join(self.unreadable[:3]) + (f" and {len(self.unreadable) - 3} more" if len(self.unreadable) > 3 else "")
-        return f"not indexed: folder {shown} could not be read; check its permissions"
+        return f"not indexed: folder {_listed(self.unreadable, 3)} could not be read; check its permissions"
 
     def misnamed_note(self) -> str | None:
         """One line naming the files left out for a name that is not UTF-8 (the index stores names as text)."""
         if not self.misnamed:
             return None
-        shown = ", ".join(self.misnamed[:3]) + (f" and {len(self.misnamed) - 3} more" if len(self.misnamed) > 3 else "")
-        return f"not indexed: {shown} (the file name is not valid UTF-8); rename the file"
+        return f"not indexed: {_listed(self.misnamed, 3)} (the file name is not valid UTF-8); rename the file"
 
     def links_note(self) -> str | None:
         """One line naming the symlinks not followed (None when there are none)."""
         if not self.links:
             return None
-        shown = ", ".join(self.links[:5]) + (f" and {len(self.links) - 5} more" if len(self.links) > 5 else "")
-        return (f"not followed: {shown} (symbolic links to folders, which could lead out of the folder or "
+        return (f"not followed: {_listed(self.links, 5)} (symbolic links to folders, which could lead out of the folder or "
                 f"loop, and links to nothing); link the files themselves, or index the folder they point to")
 
     def others_note(self) -> str | None:
@@ -234,7 +231,7 @@ def list_folder(root: Path) -> FolderListing:
     unreadable: list[str] = []
     for path in _walk(root, links, unreadable):
         if not _utf8_name(path.relative_to(root)):
-            misnamed.append(str(path.relative_to(root)).encode("utf-8", "replace").decode("utf-8"))
+            misnamed.append(_shown(path.relative_to(root)))
             continue
         suffix = path.suffix.lower()
         if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
@@ -243,6 +240,16 @@ def list_folder(root: Path) -> FolderListing:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
     return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable))
+
+
+def _listed(names: list[str], limit: int) -> str:
+    """The first `limit` names, then how many more."""
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _shown(path: Path) -> str:
+    """A path printable whatever its bytes (an undecodable byte shown as "?")."""
+    return str(path).encode("utf-8", "replace").decode("utf-8")
 
 
 def _utf8_name(path: Path) -> bool:
@@ -367,8 +374,8 @@ def check_corpus_root(root: Path) -> None:
     if not root.is_dir():
         raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
     if not _utf8_name(root.resolve()):
-        shown = str(root).encode("utf-8", "replace").decode("utf-8")
-        raise CorpusError(f"the path of corpus folder {shown} is not valid UTF-8 (the index stores it as text); rename it")
+        raise CorpusError(f"the path of corpus folder {_shown(root)} is not valid UTF-8 (the index stores it as text); "
+                          "rename it")
 
 
 def no_documents_error(root: Path) -> CorpusError:

@@ -42,7 +42,7 @@ from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
 from rag.keyword import KeywordIndex
-from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, index_option, rebuild_hint
+from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, no_index_error, rebuild_hint
 
 if TYPE_CHECKING:
     import faiss
@@ -121,11 +121,9 @@ def current_generation(index_dir: Path) -> Path | None:
 
 def _live(index_dir: Path) -> Path:
     generation = current_generation(index_dir)
-    if generation is None and index_dir.is_file():
-        raise IndexNotFoundError(f"{index_dir} is a file, not an index folder; pass a folder to --index")
     if generation is None:
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
-        raise IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR{index_option(index_dir)}`{elsewhere}")
+        raise no_index_error(index_dir, elsewhere)
     return generation
 
 

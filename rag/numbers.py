@@ -5,8 +5,8 @@ A number is what an answer sentence most often asserts ("The committee has 7 mem
 one thing a 1.5B model fills in from its own memory or the worked examples when the passages lack
 it. Written forms differ between answer and passage ("9 September 2016" and "2016-09-09", "512 MB"
 and "512MB", "version 2" and "2.0", "nine" and "9", "30 thousand" and "30,000", "0·72" and
-"0.72", "1,5" and "1.5", "one hundred and twenty" and "120"), so each side is reduced to canonical forms before they are compared. Where a form is in
-doubt the check leans to "stated": a right answer judged unsupported is lost to the user, a wrong
+"0.72", "1,5" and "1.5", "one hundred and twenty" and "120"), so each side is reduced to
+canonical forms before they are compared. Where a form is in doubt the check leans to "stated": a right answer judged unsupported is lost to the user, a wrong
 number let through is no worse than before the check.
 """
 
@@ -139,8 +139,9 @@ def _tokens(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def stated_numbers(text: str) -> frozenset[str]:
     """Every number text states, canonical, also when something is attached to it ("512MB",
-    "v1.4.2", "21st"), "1,5" both as 1.5 and as 1 and 5, with a version's leading parts ("3.11.7" states 3.11 and 3), large numbers
-    also in thousands and millions, and "$2.5m" as 2500000."""
+    "v1.4.2", "21st"), "1,5" both as 1.5 and as 1 and 5, with a version's leading parts
+    ("3.11.7" states 3.11 and 3), large numbers also in thousands and millions, and "$2.5m" as
+    2500000."""
     found = _written_otherwise(text)
     text = _normalised(text)
     text += " " + " ".join(f"{whole}.{part}" for whole, part in _DECIMAL_COMMA.findall(text))  # and as a list
@@ -169,8 +170,8 @@ def claimed_readings(claim: str, passage_count: int, cut_off: bool = False) -> l
 
 
 def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False, decimal_comma: bool = True) -> frozenset[str]:
-    """The numbers a claim asserts, canonical ("1,5" as 1.5). Not claimed: list markers ("1. Install ..."), a
-    number that is part of a name ("COVID-19"), numbers that count or name the passages shown
+    """The numbers a claim asserts, canonical ("1,5" as 1.5 unless decimal_comma is false). Not
+    claimed: list markers ("1. Install ..."), a number that is part of a name ("COVID-19"), numbers that count or name the passages shown
     ("two of the three articles", "(passage 2)"), and, when the reply was cut off by the token
     limit, its last word ("... 0.80-0")."""
     text = _normalised(claim)

@@ -60,9 +60,10 @@ def check_question(text: str) -> str:
             f"the question is {len(question)} characters long, more than the {MAX_QUESTION_CHARS} "
             "the model's context leaves room for; ask a shorter question"
         )
-    if len(question.encode("utf-8")) > MAX_QUESTION_BYTES:
+    size = len(question.encode("utf-8"))
+    if size > MAX_QUESTION_BYTES:
         raise InputError(
-            f"the question is {len(question.encode('utf-8'))} bytes long in UTF-8, more than the "
+            f"the question is {size} bytes long in UTF-8, more than the "
             f"{MAX_QUESTION_BYTES} the model's context leaves room for; ask a shorter question"
         )
     return question

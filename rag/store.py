@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.chunking import PASSAGE_RULES, Chunk
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_STORE, ChunkSettings, milvus_uri
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexBusyError, IndexMismatchError, RagError
+from rag.errors import IndexBusyError, IndexMismatchError, IndexNotFoundError, RagError
 
 # Called with the number of items a long step will process; returns the callback it advances by
 # the items done (the CLI draws a progress bar with ETA from it).
@@ -158,6 +158,13 @@ def index_option(index_dir: Path | None, store: str = DEFAULT_STORE) -> str:
     not the default one (or not kept by FAISS: without --store, rag index would build a FAISS index)."""
     option = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
     return option + ("" if store == DEFAULT_STORE else f" --store {store}")
+
+
+def no_index_error(index_dir: Path, hint: str = "") -> IndexNotFoundError:
+    """There is no index at index_dir: a file given where the folder belongs, or a folder without one."""
+    if index_dir.is_file():
+        return IndexNotFoundError(f"{index_dir} is a file, not an index folder; pass a folder to --index")
+    return IndexNotFoundError(f"no index at {index_dir}; build one with `rag index DIR{index_option(index_dir)}`{hint}")
 
 
 def rebuild_hint(corpus_root: str, index_dir: Path | None = None, *, rebuild: bool = False) -> str:
