@@ -260,6 +260,20 @@ def test_markdown_front_matter_is_not_a_heading_and_lines_stay_true(tmp_path: Pa
     ]
 
 
+def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "deep.md").write_text(
+        "[home]: https://example.org\n\n" + ">" * 30 + " The pier closes at dusk.\n\nBoats moor at pier 4.\n"
+    )
+    result = readers.read(tmp_path / "deep.md")
+    assert texts(result) == [">" * 30 + " The pier closes at dusk.", "Boats moor at pier 4."]
+    assert result.warnings == (
+        "read 1 line of deep.md as plain text: nested more than 20 levels deep, past what the Markdown parser reads",
+    )
+    shallow = tmp_path / "shallow.md"
+    shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")
+    assert texts(readers.read(shallow)) == ["> Boats moor at pier 4."] and not readers.read(shallow).warnings
+
+
 def test_a_small_html_table_with_header_cells_is_kept_in_place(tmp_path: Path) -> None:
     (tmp_path / "ferry.html").write_text(
         "<!DOCTYPE html><html><head><title>Ferry timetable</title></head><body>\n<h1>Ferry timetable</h1>\n"

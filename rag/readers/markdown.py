@@ -9,6 +9,7 @@ per line" text, as in rag/corpus.py's rule for .txt files.
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     text = decode_text(data, name, warnings)
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
-    tokens = MarkdownIt("commonmark").enable("table").parse(_without_front_matter(text))
+    parser = MarkdownIt("commonmark").enable("table")
+    tokens = parser.parse(_without_front_matter(text))
     lines = _line_offsets(text)
     blocks: list[Block] = []
     heading: str | None = None
@@ -54,6 +56,15 @@ def read_markdown(path: Path, name: str) -> ReadResult:
         elif token.type in _WHOLE:
             blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type]))
     blocks = [b for b in blocks if b.span and b.span[0] < b.span[1]]
+    if max((token.level for token in tokens), default=0) >= parser.options["maxNesting"] - 1:
+        dropped = _dropped_lines(text, lines, blocks)
+        if dropped:
+            count = sum(len(b.text.splitlines()) for b in dropped)
+            warnings.append(
+                f"read {count} line{'s' if count > 1 else ''} of {name} as plain text: nested more than "
+                f"{parser.options['maxNesting']} levels deep, past what the Markdown parser reads"
+            )
+            blocks = sorted(blocks + dropped, key=lambda b: b.span or (0, 0))
     return ReadResult("markdown", tuple(blocks), tuple(warnings), source=text)
 
 
@@ -69,6 +80,32 @@ def _without_front_matter(text: str) -> str:
         return text
     blanked = re.sub(r"[^\r\n]", " ", match.group(0))
     return blanked + text[match.end():]
+
+
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+
+
+def _dropped_lines(text: str, lines: list[int], blocks: list[Block]) -> list[Block]:
+    """Runs of lines with letters or digits that no block covers, each one paragraph block.
+
+    markdown-it stops reading a block quote or list nested deeper than its limit and leaves its
+    text out; a link definition is the one kind of line it drops on purpose."""
+    covered = [False] * (len(lines) - 1)
+    for block in blocks:
+        assert block.span is not None
+        first = bisect.bisect_right(lines, block.span[0]) - 1
+        last = bisect.bisect_left(lines, block.span[1])
+        covered[first:last] = [True] * (last - first)
+    runs: list[list[int]] = []
+    for number in range(len(lines) - 1):
+        line = text[lines[number]:lines[number + 1] - 1]
+        if covered[number] or _LINK_DEFINITION.match(line) or not any(ch.isalnum() for ch in line):
+            continue
+        if runs and runs[-1][1] == number:
+            runs[-1][1] = number + 1
+        else:
+            runs.append([number, number + 1])
+    return [_span_block(text, lines, run, None, "paragraph") for run in runs]
 
 
 def _line_offsets(text: str) -> list[int]:
