@@ -15,6 +15,9 @@ draft is attributed to them, and the model is asked, from the fixed prefix in it
   worked yes/no judgements (three near misses that share a question's words but state another
   fact), instead of after the answering instructions and examples.
 
+- missing / evidence_missing: the pre-check and the evidence check asked the other way round, "Is
+  the answer to this question missing from the passages?", to cancel the model's lean to yes.
+
 `--checks` picks which are computed (each costs a prompt a draft).
 
 Run of 2026-12-03 (`--checks judged_evidence` on answers-v8-fittune and answers-v8-test, results in
@@ -54,6 +57,9 @@ RESPONSIVE = (
     "not just related facts? Reply yes or no."
 )
 ASSISTANT_OPENS = "<|im_start|>assistant\n"
+# The pre-check asked the other way round: a small model says yes to most yes/no questions, so
+# its yes to the opposite question may cancel that lean (contrastive calibration).
+MISSING_QUESTION = "Is the answer to this question missing from the passages? Reply yes or no."
 
 JUDGE_INSTRUCTIONS = (
     "You check whether numbered sentences state the answer to a question. Reply yes only when they "
@@ -98,7 +104,11 @@ def judged_evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> st
     return judge_prefix() + prompting._asking_precheck(question_turn)
 
 
-CHECKS = ("evidence_check", "answer_check", "responsive", "judged_evidence")
+CHECKS = ("evidence_check", "answer_check", "responsive", "judged_evidence", "missing", "evidence_missing")
+
+
+def _asking(question_turn: str, ask: str) -> str:
+    return question_turn + f"\n\n{ask}<|im_end|>\n" + ASSISTANT_OPENS
 
 
 def checks(engine, generator, record: dict, wanted: tuple[str, ...]) -> dict[str, float]:  # type: ignore[no-untyped-def]  # noqa: E501
@@ -128,6 +138,15 @@ def checks(engine, generator, record: dict, wanted: tuple[str, ...]) -> dict[str
     if "judged_evidence" in wanted and evidence:
         generator.start_from(judge_prefix())
         values["judged_evidence"] = generator.yes_probability(judged_evidence_prompt(question, evidence))
+    if "missing" in wanted:
+        generator.start_from(system_prefix())
+        body = prompting.passage_body(passages)
+        values["missing"] = generator.yes_probability(_asking(_question_turn(question, body), MISSING_QUESTION))
+    if "evidence_missing" in wanted and evidence:
+        generator.start_from(system_prefix())
+        values["evidence_missing"] = generator.yes_probability(
+            _asking(_question_turn(question, numbered), MISSING_QUESTION)
+        )
     return {k: round(v, 4) for k, v in values.items()}
 
 
