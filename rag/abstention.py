@@ -141,6 +141,12 @@ _NUMBER_WORDS = (
     "sixty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|several|half"
 )
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+# "How often ...?" is answered by a rate as often as by a count: "every Friday", "weekly", "twice".
+_HAS_FREQUENCY = re.compile(
+    rf"\b(every|each|per|once|twice|thrice|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|"
+    rf"annually|hourly|always|never|whenever|continuously|constantly|regularly|{_DAYS}s)\b",
+    re.IGNORECASE,
+)
 _HAS_DATE = re.compile(
     rf"\b(\d{{3,4}}|{_MONTHS}|{_DAYS}|today|yesterday|tomorrow|week|weekend|month|year|morning|"
     rf"evening|night|century|decade|spring|summer|autumn|fall|winter|ago|later|before|after|"
@@ -154,7 +160,7 @@ _QUALIFIER = (
     r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)*"
 )
 _EXPECTS_NUMBER = re.compile(
-    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
+    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|frequently|large|big|high)|what (number|percentage|proportion|"
     r"share|amount|fraction|ratio|sum|size|age|dose))\b",
     re.IGNORECASE,
 )
@@ -205,8 +211,10 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
-    if _EXPECTS_NUMBER.search(question):
-        return 1.0 if _HAS_NUMBER.search(answer) else 0.0
+    asked = _EXPECTS_NUMBER.search(question)
+    if asked:
+        rate = asked.group(1).lower() in ("how often", "how frequently")
+        return 1.0 if _HAS_NUMBER.search(answer) or (rate and _HAS_FREQUENCY.search(answer)) else 0.0
     return 0.5
 
 

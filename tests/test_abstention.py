@@ -34,6 +34,11 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("When the talks in Geneva ended, how many hours had they lasted?", "in Geneva", 0.0),
         ("When, after the talks, did Kerry fly home?", "On Friday", 1.0),
         ("When did Kerry, after the talks, fly home?", "by plane", 0.0),
+        ("How often must the kitchen be cleaned?", "Every Friday after the last shift.", 1.0),
+        ("How frequently is the fridge emptied?", "On the first Monday of each month.", 1.0),
+        ("How often is the rota posted?", "Weekly, on the notice board.", 1.0),
+        ("How often is the rota posted?", "On the notice board.", 0.0),
+        ("How many cleaners are there each week?", "Every cleaner on the rota.", 0.0),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
