@@ -301,7 +301,8 @@ class Engine:
         claims: list[Claim] = []
         for number, mention in enumerate(found.found, 1):
             passage = PromptPassage(number, Hit(mention.chunk, 1.0, 0.0, 0.0), mention.chunk.text)
-            citations.append(paragraph_citation(passage, mention.sentence, self.index.paragraphs(mention.file)))
+            citations.append(paragraph_citation(passage, mention.sentence, self.index.paragraphs(mention.file),
+                                                answer_terms=attribution_terms(mention.phrase)))
             claims.append(Claim(f"{mention.file} mentions {mention.phrase}.", True, (number - 1,)))
         if not found.complete:
             claims.append(Claim(f"More files may mention it: only the best {mentions.CANDIDATES} keyword matches "

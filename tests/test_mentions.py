@@ -57,6 +57,28 @@ def test_files_mentioning_a_name_are_listed_from_the_index_and_cited_without_the
     assert engine.ask(question, search_query=question).answer == answer.answer  # as chat asks a first question
 
 
+def test_a_mention_is_cited_at_its_own_paragraph_not_the_heading_its_sentence_runs_on_from(tmp_path: Path) -> None:
+    from rag.config import Settings
+    from rag.indexing import build_index
+    from rag.pipeline import Engine
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "NEWS.txt").write_text(
+        "* Noteworthy changes in release 1.11 (2021-09-03) [stable]\n\n** Performance improvements\n\n"
+        "  IBM Z platforms now support hardware-accelerated deflation.\n\n** Bug fixes\n\n"
+        "  A crash on empty input was fixed.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(folder, settings.index_dir, FakeEmbedder(), settings.chunking)
+    engine = Engine.open(settings, FakeEmbedder(), generator_factory=lambda: ScriptedGenerator("NEWS.txt [1]"))
+    answer = engine.ask("Which files mention 'hardware-accelerated deflation'?")
+    [citation] = answer.citations
+    assert (citation.paragraph, citation.lines) == (3, (5, 5))
+    assert citation.quote == "IBM Z platforms now support hardware-accelerated deflation."
+
+
 def test_a_phrase_no_file_holds_goes_to_the_model(tmp_path: Path) -> None:
     generator = ScriptedGenerator("They spoke for more than nine hours in Geneva [1].")
     engine = _engine(tmp_path, generator)
