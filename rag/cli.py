@@ -196,7 +196,7 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command(cls=_Command)
 @handles_errors
 def index(
-    corpus: Annotated[Path, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension)")] = config.DEFAULT_CORPUS,
+    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension); default: the folder the index was built from, else seeds", show_default=False)] = None,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
@@ -214,6 +214,10 @@ def index(
 
     settings = settings_for(index, store=store)
     err = _stderr()
+    if corpus is None:
+        corpus = indexed_folder(settings)
+        if corpus != config.DEFAULT_CORPUS:
+            err.print(f"note: indexing {corpus}, the folder this index was built from", markup=False, soft_wrap=True)
     with removed_if_first_run_fails(settings.index_dir):
         if not dry_run:
             ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
@@ -242,6 +246,17 @@ def index(
     if listing:
         typer.echo(listing)
     typer.echo(index_report_text(report))
+
+
+def indexed_folder(settings: config.Settings) -> Path:
+    """The folder the index at settings.index_dir was built from, or the bundled corpus when there
+    is no readable index there yet (`rag index` alone refreshes the index it is pointed at)."""
+    from rag.store import read_manifest
+
+    try:
+        return Path(read_manifest(settings.index_dir, settings.store).corpus_root)
+    except (RagError, OSError):
+        return config.DEFAULT_CORPUS
 
 
 def notice_if_stale(settings: config.Settings) -> None:

@@ -96,6 +96,22 @@ def test_index_of_missing_folder_fails_cleanly(fake_models: ScriptedGenerator, t
     assert "does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)" in result.output
 
 
+def test_index_without_a_folder_refreshes_the_folder_the_index_was_built_from(
+    fake_models: ScriptedGenerator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "pier.txt").write_text("Boats moor at pier 4 from April to October.\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert runner.invoke(app, ["index", str(folder), "--index", index]).exit_code == 0
+    (folder / "pier.txt").write_text("Boats moor at pier 5 from April to October.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # no seeds folder here: the recorded folder must be the one read
+    result = runner.invoke(app, ["index", "--index", index])
+    assert result.exit_code == 0, result.output
+    assert f"note: indexing {folder.resolve()}, the folder this index was built from" in result.output
+    assert "1 changed" in result.output
+
+
 def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
     assert runner.invoke(app, ["ask", "q", "--mode", "magic"]).exit_code == 2
     assert runner.invoke(app, ["ask", "  "]).exit_code == 2
