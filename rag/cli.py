@@ -276,7 +276,13 @@ def notice_if_stale(settings: config.Settings) -> None:
         )
     except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
-    if changes is not None and changes.any:
+    if changes is None:
+        _stderr().print(
+            f"note: {manifest.corpus_root}, the folder this index was built from, is gone; answers come from the "
+            f"index as it was (if the folder moved: `rag index DIR{index_option(settings.index_dir, settings.store)}`)",
+            markup=False, soft_wrap=True,
+        )
+    elif changes.any:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
             f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}"

@@ -237,6 +237,10 @@ def check_index(settings: config.Settings) -> Check:
     outdated = outdated_rules_note(manifest, settings.index_dir, settings.store)
     if outdated:
         return _failed("index", RagError(outdated), rebuild)
+    if not Path(manifest.corpus_root).is_dir():
+        return Check("index", False, f"{settings.index_dir}: {manifest.corpus_root}, the folder it was built from, is gone",
+                     f"restore the folder, or index it where it is now: `rag index DIR"
+                     f"{index_option(settings.index_dir, settings.store)}`")
     indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir))
     if changes:
@@ -252,8 +256,6 @@ def corpus_changes(
     from rag.corpus import iter_files
     from rag.readers.base import is_binary
 
-    if not root.is_dir():
-        return "the folder is gone"
     current, skipped = {}, set()
     for path in iter_files(root):
         name = path.relative_to(root).as_posix()

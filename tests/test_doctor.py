@@ -74,6 +74,19 @@ def test_changed_corpus_and_bad_settings_exit_1_with_the_fix(healthy_setup: Path
     assert len(lines) == 2 and "RAG_TOP_K='abc'" in lines[1] and "RAG_SERVER_IDLE=never" in lines[0]
 
 
+def test_a_moved_corpus_is_named_by_doctor_and_noted_by_search(healthy_setup: Path, isolated_index: Path) -> None:
+    moved = healthy_setup.with_name("moved")
+    healthy_setup.rename(moved)
+    result = runner.invoke(app, ["doctor"])
+    line = next(line for line in result.output.splitlines() if line.startswith("FAIL index:"))
+    assert line == (f"FAIL index: {isolated_index}: {healthy_setup}, the folder it was built from, is gone"
+                    f" → restore the folder, or index it where it is now: `rag index DIR --index {isolated_index}`")
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert result.exit_code == 0
+    assert (f"note: {healthy_setup}, the folder this index was built from, is gone; answers come from the index as it "
+            f"was (if the folder moved: `rag index DIR --index {isolated_index}`)") in result.output
+
+
 def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, isolated_index: Path) -> None:
     settings = config.Settings()
     check = check_index(settings)
