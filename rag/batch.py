@@ -42,11 +42,23 @@ def read_questions(path: Path) -> tuple[list[Question], list[str]]:
         InputError: the file is missing, unreadable, of an unknown type, or holds no question.
     """
     questions, warnings = _read_questions(path)
+    warnings += _shared_ids(questions, path.name)
     if not questions:
         malformed = f"; {len(warnings)} malformed, the first: {warnings[0]}" if warnings else ""
         raise InputError(f"question file {path} holds no questions{malformed}; write one a line (.txt), "
                          f"one {{\"question\": ...}} object a line (.jsonl) or id,question rows (.csv)")
     return questions, warnings
+
+
+def _shared_ids(questions: list[Question], name: str) -> list[str]:
+    """A warning for each id that two different questions share: both are answered, and the
+    output then holds two records under that id (the same question twice is answered once)."""
+    texts: dict[str, set[str]] = {}
+    for q in questions:
+        if not q.numbered:
+            texts.setdefault(q.id, set()).add(q.question)
+    return [f"{name}: id {qid!r} is given to {len(found)} different questions; each is answered, under the same id"
+            for qid, found in texts.items() if len(found) > 1]
 
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:

@@ -23,6 +23,16 @@ def test_reads_all_three_formats(tmp_path: Path) -> None:
     assert [(q.id, q.question) for q in questions] == [("x", "First?")] and "q.csv:3" in warnings[0]
 
 
+def test_an_id_shared_by_two_questions_is_named_in_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "q.jsonl").write_text(
+        '{"id": "b1", "question": "First?"}\n{"id": "b1", "question": "Second?"}\n{"id": "b2", "question": "First?"}\n'
+        '{"id": "b2", "question": "First?"}\n'
+    )
+    questions, warnings = read_questions(tmp_path / "q.jsonl")
+    assert len(questions) == 4
+    assert warnings == ["q.jsonl: id 'b1' is given to 2 different questions; each is answered, under the same id"]
+
+
 def test_a_file_without_questions_is_an_error_not_an_empty_run(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("# only a comment\n\n")
     (tmp_path / "broken.jsonl").write_text('{"question": "unclosed"\n')
