@@ -118,6 +118,13 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+# What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).
+STOPPED = {
+    "index": "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far",
+    "batch": "stopped (Ctrl-C): the answers written so far are kept; the same command again answers the rest",
+}
+
+
 def handles_errors(command: F) -> F:
     """Turn library errors into one line on stderr and exit code 1."""
 
@@ -134,6 +141,8 @@ def handles_errors(command: F) -> F:
             raise fail(f"cannot use {error.filename} ({error.strerror or error}); check that it exists and is "
                        "writable") from None
         except KeyboardInterrupt:
+            if command.__name__ in STOPPED:
+                _stderr().print(STOPPED[command.__name__], markup=False, soft_wrap=True)
             raise typer.Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]

@@ -178,6 +178,20 @@ def test_a_draft_cut_short_on_a_terminal_leaves_normal_text_and_exit_130(monkeyp
     assert result.stdout == f"{DIM}Syria's ambassador is{RESET}\n(stopped: no answer)\n"
 
 
+def test_a_stopped_index_says_what_it_left(fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.indexing
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rag.indexing, "build_index", interrupted)
+    result = runner.invoke(app, ["index", str(SEEDS)])
+    assert result.exit_code == 130
+    assert result.output == (
+        "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far\n"
+    )
+
+
 def test_an_empty_index_option_is_a_usage_error() -> None:
     result = runner.invoke(app, ["search", "Geneva", "--index", ""])
     assert result.exit_code == 2 and "is empty; pass an index folder" in result.output
