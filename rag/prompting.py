@@ -255,4 +255,18 @@ def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
     answer = _CUT_MARK.sub("", _CITATION_MARK.sub("", text)).strip()
     answer = re.sub(r"\s+([.,;:!?])", r"\1", answer)
-    return answer, list(dict.fromkeys(numbers)), False
+    return _names_once(answer), list(dict.fromkeys(numbers)), False
+
+
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
+_FILE_NAME = re.compile(r"[\w./-]+\.[A-Za-z]\w{0,4}")
+
+
+def _names_once(answer: str) -> str:
+    """A reply that only lists file names, each once: the model sometimes repeats them
+    ("a.txt, b.html, a.txt, b.html")."""
+    names = _LIST_SEPARATOR.split(answer.rstrip(". "))
+    if len(names) < 2 or not all(_FILE_NAME.fullmatch(name) for name in names):
+        return answer
+    unique = list(dict.fromkeys(names))
+    return answer if len(unique) == len(names) else ", ".join(unique)

@@ -25,6 +25,9 @@ from rag.retrieval import Hit
          [1], False),
         ("A did it [1][3], then B [2].", "A did it, then B.", [1, 3, 2], False),
         ("Cut off by the token limit [1", "Cut off by the token limit", [], False),
+        ("a-NEWS.txt, how.html, a-NEWS.txt, how.html, a-NEWS.txt [1]", "a-NEWS.txt, how.html", [1], False),
+        ("a.txt and b.txt [1][2]", "a.txt and b.txt", [1, 2], False),
+        ("Versions 1.2, 1.2 and 1.3 [1].", "Versions 1.2, 1.2 and 1.3.", [1], False),
     ],
 )
 def test_parse_reply(reply: str, answer: str, cited: list[int], declined: bool) -> None:
