@@ -24,7 +24,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 2: short text ending a section stays in it; a chunk is under its first non-heading paragraph's heading.
 # 3: PDF: one-line paragraphs are not merged when their gap is the commonest one.
 # 4: a section number ("5.3.") is one sentence with the sentence it numbers.
-PASSAGE_RULES = 4
+# 5: HTML: prose directly in the body kept, nested blocks read once, words spaced; non-UTF-8 text
+#    read as Windows-1252 where it defines every byte.
+PASSAGE_RULES = 5
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

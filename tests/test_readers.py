@@ -351,3 +351,109 @@ def test_extract_refuses_a_pipe_instead_of_waiting_on_it(tmp_path: Path) -> None
     os.mkfifo(tmp_path / "pipe.txt")
     result = runner.invoke(app, ["extract", str(tmp_path / "pipe.txt")])
     assert result.exit_code == 1 and result.output == f"error: {tmp_path / 'pipe.txt'} is not a regular file; pass a document file\n"
+
+
+PUMP_PARTS = ("intake", "outlet", "seal", "bearing", "impeller", "casing", "motor", "valve")
+
+
+def bare_prose_page() -> str:
+    """A manual written as zlib's "zlib Usage Example" is: prose directly in <body>, between code
+    blocks, and here a menu and a footer around it."""
+    parts = ['<!DOCTYPE html><html><head><title>Pump manual</title></head><body>',
+             '<nav><a href="/">Home</a> | <a href="/pumps">All pumps</a> | <a href="/contact">Contact the sales team</a></nav>',
+             '<h2>Servicing the pump</h2>\n',
+             'We often get questions about how the pump should be serviced, so this page walks through it.\n<p>\n']
+    for n, part in enumerate(PUMP_PARTS, 1):
+        parts.append(f"Step {n} looks at the <tt>{part}</tt>: check the {part} for wear before every season,\n"
+                     f"and replace the {part} when its marks are worn away.\n")
+        parts.append(f"<pre><b>\n$ pumpctl inspect --part {part}\nok\n</b></pre><!-- -->\n")
+    parts.append("<footer>Copyright 2024 Pumpworks Ltd. All rights reserved. Privacy policy and cookie settings.</footer>")
+    return "".join(parts) + "</body></html>\n"
+
+
+def test_html_prose_directly_in_the_body_is_kept_in_order_without_menu_or_footer(tmp_path: Path) -> None:
+    (tmp_path / "pump.html").write_text(bare_prose_page())
+    result = readers.read(tmp_path / "pump.html")
+    body = texts(result)
+    steps = [f"Step {n} looks at the {part}: check the {part} for wear before every season, and replace the {part} "
+             f"when its marks are worn away." for n, part in enumerate(PUMP_PARTS, 1)]
+    assert body[:4] == ["Servicing the pump", "We often get questions about how the pump should be serviced, so "
+                        "this page walks through it.", steps[0], "$ pumpctl inspect --part intake ok"]
+    assert [text for text in body if text.startswith("Step ")] == steps
+    assert body.index(steps[3]) == body.index("$ pumpctl inspect --part seal ok") + 1
+    joined = "\n".join(body)
+    for boilerplate in ("Home", "All pumps", "sales team", "Copyright", "cookie"):
+        assert boilerplate not in joined
+    assert not result.warnings
+
+
+NESTED_PAGE = """<!DOCTYPE html><html><head><title>Closures</title></head><body><main>
+<h1>The closure API</h1>
+<p><code>libffi</code> also provides a way to write a generic function that can decode any combination of arguments.</p>
+<dl>
+<dt>Function: ffi_prep_closure_loc</dt>
+<dd><p>Prepare a closure function. The arguments to ffi_prep_closure_loc are:</p>
+<dl><dt>closure</dt><dd><p>The address of a ffi_closure object, as returned by the allocator.</p></dd>
+<dt>cif</dt><dd><p>The ffi_cif describing the function parameters, kept alive until the closure is freed.</p></dd></dl>
+<p>It returns FFI_OK if everything went well, and another status value on error.</p></dd>
+</dl>
+<ol><li>Passing parameters on the command line does not work
+<p>xsltproc --param test alpha foo.xsl foo.xml</p><p>the param does not get passed and ends up as an empty string.</p>
+<ul><li>Escape the quotes twice at the shell prompt.</li><li>Or use the stringparam option instead.</li></ul></li></ol>
+</main></body></html>
+"""
+
+
+def test_html_nested_lists_give_each_piece_of_text_once_with_spaces_between_blocks(tmp_path: Path) -> None:
+    (tmp_path / "closures.html").write_text(NESTED_PAGE)
+    body = texts(readers.read(tmp_path / "closures.html"))
+    pieces = ["libffi also provides a way to write a generic function", "Prepare a closure function.",
+              "The address of a ffi_closure object", "The ffi_cif describing", "It returns FFI_OK",
+              "xsltproc --param test alpha foo.xsl foo.xml the param does not get passed",
+              "Escape the quotes twice", "Or use the stringparam option"]
+    for piece in pieces:
+        assert sum(text.count(piece) for text in body) == 1, (piece, body)
+    assert "libffi" not in body  # inline code is part of its paragraph, not a block of its own
+    at = [next(i for i, text in enumerate(body) if piece in text) for piece in pieces]
+    assert at == sorted(at)  # in reading order
+    assert "Escape the quotes twice at the shell prompt." in body
+
+
+def test_html_layout_table_text_is_read_once(tmp_path: Path) -> None:
+    """A page laid out in a table (old generated manuals): its cells' headings, paragraphs and
+    lists are the text, each once, and no one-cell "row" repeats them."""
+    (tmp_path / "bugs.html").write_text(
+        "<!DOCTYPE html><html><head><title>Bugs</title></head><body><table><tr><td><h1>Reporting bugs</h1></td></tr></table>"
+        "<table><tr><td><p>Bugs or missing features are always possible, and we fix them in a timely fashion.</p>"
+        "<p>Check the following before posting a report to the list:</p>"
+        "<ul><li>use the search engine to look for your problem first.</li>"
+        "<li>make sure you are using a recent version of the library.</li></ul>"
+        "<p>Then send the bug with the information needed to reproduce it.</p></td></tr></table></body></html>")
+    body = texts(readers.read(tmp_path / "bugs.html"))
+    assert body == ["Reporting bugs", "Bugs or missing features are always possible, and we fix them in a timely fashion.",
+                    "Check the following before posting a report to the list:",
+                    "use the search engine to look for your problem first.",
+                    "make sure you are using a recent version of the library.",
+                    "Then send the bug with the information needed to reproduce it."]
+
+
+CP1252 = "Le prix est de 20 € et l’entrée est gratuite pour les «enfants» — voilà.\n"
+
+
+def test_windows_1252_text_is_decoded_as_such_and_named_in_the_warning(tmp_path: Path) -> None:
+    from rag.readers.base import decode_bytes
+
+    (tmp_path / "prix.txt").write_bytes(CP1252.encode("cp1252"))
+    document, warnings = read_document(tmp_path, tmp_path / "prix.txt")
+    assert document is not None and document.text == CP1252
+    assert warnings == ["decoded prix.txt as Windows-1252: it is not valid UTF-8"]
+    assert decode_bytes("café\n".encode("latin-1")) == ("café\n", "latin-1")  # no byte where the two differ
+    assert decode_bytes(b"caf\xe9 \x81\x9d") == ("caf\xe9 \x81\x9d", "latin-1")  # bytes Windows-1252 leaves undefined
+
+
+def test_html_declared_latin_1_is_read_as_windows_1252(tmp_path: Path) -> None:
+    page = ("<!DOCTYPE html><html><head><meta charset=\"iso-8859-1\"><title>Prix</title></head><body>"
+            f"<p>{CP1252.strip()} Le maire l’a annoncé hier soir devant le conseil.</p></body></html>")
+    (tmp_path / "prix.html").write_bytes(page.encode("cp1252"))
+    assert texts(readers.read(tmp_path / "prix.html")) == [
+        f"{CP1252.strip()} Le maire l’a annoncé hier soir devant le conseil."]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 BLOCK_KINDS = ("paragraph", "heading", "list_item", "table_row", "code")
@@ -46,11 +47,13 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in the warning
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """The text and the encoding used: the one its byte order mark names, else UTF-8, else
-    Latin-1 (which decodes anything, so a stray byte never loses a file)."""
+    """The text and the encoding used: the one its byte order mark names, else UTF-8, else a
+    single-byte code page, so a stray byte never loses a file (see _single_byte)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -60,7 +63,19 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return _single_byte(data)
+
+
+def _single_byte(data: bytes) -> tuple[str, str]:
+    """Windows-1252 when the file has bytes 0x80-0x9F and it defines them all: there it puts the
+    € ’ « » — of Windows text, which Latin-1 would read as invisible control characters. Else
+    Latin-1, which decodes anything (the two agree on every other byte)."""
+    if _C1_BYTES.search(data):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1"), "latin-1"
 
 
 def is_binary(head: bytes) -> bool:
@@ -69,13 +84,14 @@ def is_binary(head: bytes) -> bool:
 
 
 def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
-    """Decoded text (Latin-1 as a fallback, with a warning); None with a warning for binary or empty."""
+    """Decoded text (Windows-1252 or Latin-1 as a fallback, with a warning naming the one used);
+    None with a warning for binary or empty."""
     if is_binary(data):
         warnings.append(f"skipped {name}: binary file")
         return None
     text, encoding = decode_bytes(data)
-    if encoding == "latin-1":
-        warnings.append(f"decoded {name} as Latin-1: it is not valid UTF-8")
+    if encoding in _ENCODING_NAMES:
+        warnings.append(f"decoded {name} as {_ENCODING_NAMES[encoding]}: it is not valid UTF-8")
     if not text.strip():
         warnings.append(f"skipped {name}: {'empty file' if not text else 'only blank space'}")
         return None

@@ -3,16 +3,43 @@
 trafilatura is a maintained, widely used main-text extractor, and it keeps structure: headings, paragraphs, list items and table
 rows come back as XML elements, so each becomes a block and headings label what follows them.
 A page trafilatura finds no main text in falls back to all its visible text, one block a line.
+
+Two repairs around it. Before: prose written straight into <body> or a <div> between blocks (old
+hand-written pages) is put in paragraphs, as a browser shows it, since trafilatura keeps only text
+inside elements. After: nested structure (a list inside a list item, a paragraph in a table cell)
+gives each piece of text once, in the innermost block that holds it.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, decode_bytes, one_line
 
-_BLOCK_TAGS = {"head": "heading", "p": "paragraph", "item": "list_item", "row": "table_row",
-               "code": "code", "quote": "paragraph"}
+if TYPE_CHECKING:
+    from lxml.etree import _Element
+    from lxml.html import HtmlElement
+
+_BLOCK_TAGS = {"head": "heading", "p": "paragraph", "item": "list_item", "code": "code", "quote": "paragraph"}
+# Inside a text block, these end the text before them and are blocks of their own (a list in a list item).
+_NESTED_BLOCKS = {"head", "list", "table"}
+# In a container (the document, a list, a table) every element but inline ones is read on its own.
+_IN_CONTAINERS = {*_BLOCK_TAGS, *_NESTED_BLOCKS, "row", "main", "comments"}
+# trafilatura's elements whose edges are word boundaries even when the page has no space there.
+_SPACED = {"p", "lb", "item", "cell", "row", "head", "list", "table"}
+# HTML elements that start a block; text between them directly in a container is an anonymous paragraph.
+_HTML_BLOCKS = {
+    "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
+    "hr", "li", "main", "menu", "nav", "noscript", "ol", "p", "pre", "script", "section", "style", "table",
+    "template", "ul",
+}
+_HTML_CONTAINERS = ("body", "div", "section", "article", "main", "center", "blockquote", "font")
+_DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_READ_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252"}
 
 
 def read_html(path: Path, name: str) -> ReadResult:
@@ -27,12 +54,14 @@ def read_html(path: Path, name: str) -> ReadResult:
         data = path.read_bytes()
     except OSError as error:
         raise Unreadable(error.strerror or str(error)) from error
-    blocks = _main_blocks(data, favor_recall=True)
+    markup = _decoded(data)
+    page = _page(markup)
+    blocks = _main_blocks(page, favor_recall=True)
     if b"<table" in data.lower() and not any(b.kind == "table_row" for b in blocks):
-        blocks = _with_tables(blocks, _main_blocks(data, favor_recall=False))
+        blocks = _with_tables(blocks, _main_blocks(page, favor_recall=False))
     warnings: list[str] = []
     if not blocks:
-        text = trafilatura.html2txt(data) or _visible_text(data)
+        text = trafilatura.html2txt(markup) or _visible_text(markup)
         blocks = [Block(line) for line in (one_line(t) for t in text.split("\n")) if line]
         if blocks:
             warnings.append(f"{name}: no main text found; indexed all of the page's visible text")
@@ -41,11 +70,91 @@ def read_html(path: Path, name: str) -> ReadResult:
     return ReadResult("html", tuple(blocks), tuple(warnings))
 
 
-def _main_blocks(data: bytes, *, favor_recall: bool) -> list[Block]:
+def _decoded(data: bytes) -> str | bytes:
+    """The page as text when it is not UTF-8, in the charset it declares, a declared Latin-1 or
+    ASCII read as Windows-1252 as browsers do (its € ’ — are common in such pages); guessing, as
+    trafilatura does, can take Windows-1252 for Windows-1250 and turn à into ŕ. UTF-8 stays bytes."""
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    declared = _DECLARED_CHARSET.search(data[:4096])
+    if declared:
+        charset = declared.group(1).decode("ascii").lower()
+        try:
+            return data.decode("cp1252" if charset in _READ_AS_CP1252 else charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_bytes(data)[0]
+
+
+def _page(data: str | bytes) -> HtmlElement | str | bytes:
+    """The page parsed as trafilatura parses it, with prose that sits directly in <body> or a <div>
+    beside blocks put in paragraphs: trafilatura reads only text inside elements, so it would lose it.
+    The markup itself when trafilatura parses no page (a fragment)."""
+    from trafilatura.utils import load_html
+
+    root = load_html(data)
+    if root is None:
+        return data
+    for container in list(root.iter(*_HTML_CONTAINERS)):
+        if any(_is_html_block(child) for child in container) or _div_of_prose(container):
+            _wrap_bare_text(container)
+    return root
+
+
+def _div_of_prose(element: _Element) -> bool:
+    """A <div> with text of its own, not only in inline children (a styled label, a link bar): a
+    paragraph written without <p>, whose text up to its first inline element trafilatura drops."""
+    own = [element.text or "", *(child.tail or "" for child in element)]
+    return element.tag == "div" and any(character.isalnum() for text in own for character in text)
+
+
+def _is_html_block(element: _Element) -> bool:
+    return isinstance(element.tag, str) and element.tag in _HTML_BLOCKS
+
+
+def _wrap_bare_text(container: _Element) -> None:
+    """Each run of text and inline elements between the container's blocks, when it holds a letter or
+    digit, becomes a <p> in its place (what a browser shows as a paragraph of its own)."""
+    children = list(container)
+    lead, container.text = container.text, None
+    for child in children:
+        container.remove(child)  # lxml moves the tail with its element
+    run: list[_Element] = []
+    for child in [*children, None]:
+        if child is not None and not _is_html_block(child):
+            run.append(child)
+            continue
+        _append_run(container, lead or "", run)
+        run = []
+        if child is not None:
+            lead, child.tail = child.tail, None
+            container.append(child)
+
+
+def _append_run(container: _Element, lead: str, run: list[_Element]) -> None:
+    text = lead + "".join("".join(element.itertext()) + (element.tail or "") for element in run)
+    if any(character.isalnum() for character in text):
+        paragraph = container.makeelement("p", {})
+        paragraph.text = lead
+        paragraph.extend(run)
+        container.append(paragraph)
+        return
+    if len(container):
+        container[-1].tail = lead
+    else:
+        container.text = lead
+    container.extend(run)
+
+
+def _main_blocks(page: HtmlElement | str | bytes, *, favor_recall: bool) -> list[Block]:
     import trafilatura
 
+    source = page if isinstance(page, (str, bytes)) else copy.deepcopy(page)  # trafilatura prunes the tree it gets
     xml = trafilatura.extract(
-        data, output_format="xml", include_tables=True, include_comments=False,
+        source, output_format="xml", include_tables=True, include_comments=False,
         include_formatting=False, favor_recall=favor_recall, with_metadata=False,
     )
     return _xml_blocks(xml) if xml else []
@@ -55,8 +164,11 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     """Favouring recall, trafilatura drops some small tables (one with <th> header cells) that
     its precise reading keeps, while the precise reading drops headings and lists. The precise
     reading's table rows are put into the recall reading after the paragraph they follow there
-    (at the end when it is not found), under that paragraph's heading."""
+    (at the end when it is not found), under that paragraph's heading; rows whose text the recall
+    reading has already are not added again, nor one-cell rows: those are a layout table's, whose
+    text the recall reading has as paragraphs."""
     merged = list(blocks)
+    known = _squeezed("".join(block.text for block in blocks))
     cursor = 0
     anchor: str | None = None
     run: list[Block] = []
@@ -71,7 +183,8 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
 
     for block in precise:
         if block.kind == "table_row":
-            run.append(block)
+            if " | " in block.text and _squeezed(block.text) not in known:
+                run.append(block)
             continue
         if run:
             place()
@@ -81,7 +194,12 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     return merged
 
 
-def _visible_text(data: bytes) -> str:
+def _squeezed(text: str) -> str:
+    """Text without spaces or cell bars, to find a row's text however its cells were joined."""
+    return "".join(text.replace("|", " ").split())
+
+
+def _visible_text(data: str | bytes) -> str:
     """The text of a fragment (`<div>...</div>`, a bare `<p>`, plain text saved as .html), which
     trafilatura reads as no page at all: every element's text but scripts and styles, one line per
     element that ends in a line break or a block."""
@@ -104,24 +222,64 @@ def _xml_blocks(xml: str) -> list[Block]:
 
     root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True))
     blocks: list[Block] = []
-    heading: str | None = None
-    for element in root.iter(*_BLOCK_TAGS):
-        if element.tag in ("p", "code", "quote") and _inside_block(element):
-            continue
-        if element.tag == "row":
-            cells = [one_line("".join(c.itertext())) for c in element.iter("cell")]
-            text = " | ".join(cells)
-        else:
-            text = one_line("".join(element.itertext()))
-        if not text.strip(" |"):
-            continue
-        kind = _BLOCK_TAGS[element.tag]
-        if kind == "heading":
-            heading = text
-        blocks.append(Block(text, None, heading, kind))
+    _read_element(root, None, blocks)
     return blocks
 
 
-def _inside_block(element) -> bool:  # type: ignore[no-untyped-def]
-    """A paragraph inside a list item or table cell is part of that item or row."""
-    return any(parent.tag in ("item", "cell") for parent in element.iterancestors())
+def _read_element(element: _Element, kind: str | None, blocks: list[Block]) -> None:
+    """Appends the element's text as blocks of `kind` (None: a container, whose loose text is a
+    paragraph). A nested block (a list in a list item, a paragraph in <main>) is read on its own
+    and ends the text before it, so each piece of text is in one block only."""
+    nested = _NESTED_BLOCKS if kind else _IN_CONTAINERS
+    pieces = [element.text or ""]
+    for child in element:
+        if child.tag in nested and not (kind is None and _inline_code(child)):
+            _add(blocks, "".join(pieces), kind or "paragraph")
+            pieces = []
+            _read_nested(child, blocks)
+        else:
+            pieces.append(_inline_text(child))
+        pieces.append(child.tail or "")
+    _add(blocks, "".join(pieces), kind or "paragraph")
+
+
+def _inline_code(element: _Element) -> bool:
+    """Code on one line that the text after it continues (`<code>'\\0'</code> is a null`): trafilatura
+    leaves such inline code loose in <main> when it loses the start of its paragraph."""
+    tail = (element.tail or "").lstrip(" \t")
+    return element.tag == "code" and "\n" not in (element.text or "").strip() and bool(tail) and tail[0] != "\n"
+
+
+def _read_nested(element: _Element, blocks: list[Block]) -> None:
+    if element.tag == "row":
+        _read_row(element, blocks)
+    else:
+        _read_element(element, _BLOCK_TAGS.get(str(element.tag)), blocks)
+
+
+def _read_row(row: _Element, blocks: list[Block]) -> None:
+    """A row of cells is one `cell | cell` block; a layout row, whose cells hold headings, lists or
+    tables, is read cell by cell as the page's structure."""
+    cells = [cell for cell in row if cell.tag == "cell"]
+    if any(cell.find(f".//{tag}") is not None for cell in cells for tag in _NESTED_BLOCKS):
+        for cell in cells:
+            _read_element(cell, None, blocks)
+        return
+    text = " | ".join(one_line(_inline_text(cell)) for cell in cells)
+    if text.strip(" |"):
+        _add(blocks, text, "table_row")
+
+
+def _inline_text(element: _Element) -> str:
+    """The element's text without its tail, with a space at the edges of elements that are word
+    boundaries (paragraphs in a list item, line breaks), where the page may have none."""
+    text = (element.text or "") + "".join(_inline_text(child) + (child.tail or "") for child in element)
+    return f" {text} " if element.tag in _SPACED else text
+
+
+def _add(blocks: list[Block], text: str, kind: str) -> None:
+    text = one_line(text)
+    if not text:
+        return
+    heading = text if kind == "heading" else (blocks[-1].heading if blocks else None)
+    blocks.append(Block(text, None, heading, kind))
