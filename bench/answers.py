@@ -43,6 +43,8 @@ SETS = {
     "seeds2": (ROOT / "seeds", DATA / "seeds-heldout2.jsonl", "test"),
     # technical documentation to fit and tune on (split by id), written 2026-12-04 beside manuals
     "techdocs": (ROOT / "bench" / "corpora" / "techdocs", DATA / "techdocs-eval.jsonl", None),
+    # written 2026-12-05 by a helper over project docs no earlier set uses, held out whole and run once
+    "docs3": (ROOT / "bench" / "corpora" / "docs3", DATA / "docs3-eval.jsonl", "test"),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
 }
 
