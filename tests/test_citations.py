@@ -27,6 +27,8 @@ from rag.retrieval import Hit
         ("Cut off by the token limit [1", "Cut off by the token limit", [], False),
         ("a-NEWS.txt, how.html, a-NEWS.txt, how.html, a-NEWS.txt [1]", "a-NEWS.txt, how.html", [1], False),
         ("a.txt and b.txt [1][2]", "a.txt and b.txt", [1, 2], False),
+        ("A chain in the .xz format holds four [2].", "A chain in the .xz format holds four.", [2], False),
+        ("Put it in ~/.bashrc [1], then restart.", "Put it in ~/.bashrc, then restart.", [1], False),
         ("Versions 1.2, 1.2 and 1.3 [1].", "Versions 1.2, 1.2 and 1.3.", [1], False),
     ],
 )
