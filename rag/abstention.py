@@ -141,10 +141,14 @@ _NUMBER_WORDS = (
     "sixty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|several|half"
 )
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
-# "How often ...?" is answered by a rate as often as by a count: "every Friday", "weekly", "twice".
+# "How often ...?" is answered by a rate as often as by a count: "every Friday", "weekly", "twice",
+# "on weekdays", "each month" ("each" and "per" only before a unit of time: "each backup" is no rate).
+_TIME_UNITS = "second|minute|hour|day|night|morning|evening|week|weekday|weekend|month|quarter|year|time|run|release"
 _HAS_FREQUENCY = re.compile(
-    rf"\b(every|each|per|once|twice|thrice|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|"
-    rf"annually|hourly|always|never|whenever|continuously|constantly|regularly|{_DAYS}s)\b",
+    rf"\b(every|once|twice|thrice|(?:bi|semi)?(?:daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|"
+    rf"annually|hourly)|biannually|semiannually|always|never|whenever|continuously|constantly|regularly|"
+    rf"occasionally|rarely|seldom|sometimes|often|frequently|(?:{_DAYS})s|weekdays|weekends|"
+    rf"(?:each|per|a|an)\s+(?:{_TIME_UNITS})s?)\b",
     re.IGNORECASE,
 )
 _HAS_DATE = re.compile(
@@ -160,7 +164,7 @@ _QUALIFIER = (
     r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)*"
 )
 _EXPECTS_NUMBER = re.compile(
-    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|frequently|large|big|high)|what (number|percentage|proportion|"
+    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
     r"share|amount|fraction|ratio|sum|size|age|dose))\b",
     re.IGNORECASE,
 )
@@ -213,7 +217,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 1.0 if _HAS_DATE.search(answer) else 0.0
     asked = _EXPECTS_NUMBER.search(question)
     if asked:
-        rate = asked.group(1).lower() in ("how often", "how frequently")
+        rate = asked.group(1).lower() == "how often"
         return 1.0 if _HAS_NUMBER.search(answer) or (rate and _HAS_FREQUENCY.search(answer)) else 0.0
     return 0.5
 

@@ -121,7 +121,8 @@ def fail(message: str) -> typer.Exit:
 # What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).
 STOPPED = {
     "index": "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far",
-    "batch": "stopped (Ctrl-C): the answers written so far are kept; the same command again answers the rest",
+    "batch": "stopped (Ctrl-C): the answers written so far are kept; with -o FILE, the same command again answers "
+             "the rest",
 }
 
 
@@ -225,7 +226,12 @@ def index(
     err = _stderr()
     if corpus is None:
         corpus = indexed_folder(settings)
-        if corpus != config.DEFAULT_CORPUS:
+        if not corpus.is_dir() and corpus != config.DEFAULT_CORPUS:
+            from rag.store import index_option
+
+            raise fail(f"{corpus}, the folder this index was built from, is gone; pass the folder where it is now: "
+                       f"`rag index DIR{index_option(settings.index_dir, settings.store)}`")
+        if corpus.resolve() != config.DEFAULT_CORPUS.resolve():
             err.print(f"note: indexing {corpus}, the folder this index was built from", markup=False, soft_wrap=True)
     with removed_if_first_run_fails(settings.index_dir):
         if not dry_run:
@@ -260,11 +266,12 @@ def index(
 def indexed_folder(settings: config.Settings) -> Path:
     """The folder the index at settings.index_dir was built from, or the bundled corpus when there
     is no readable index there yet (`rag index` alone refreshes the index it is pointed at)."""
+    from rag.errors import IndexNotFoundError
     from rag.store import read_manifest
 
     try:
         return Path(read_manifest(settings.index_dir, settings.store).corpus_root)
-    except (RagError, OSError):
+    except IndexNotFoundError:
         return config.DEFAULT_CORPUS
 
 

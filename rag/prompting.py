@@ -71,9 +71,9 @@ LATER_PASSAGE_SHARE = 1 / 3
 REWORDED_BUDGET_FACTOR = 1.5
 _CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
 _MARK_NUMBER = re.compile(r"\d+")
-# The space a removed mark leaves before punctuation ("nine hours [1]." -> "nine hours ."); not the
-# space before a word that starts with a dot (".xz files", ".bashrc").
-_SPACE_BEFORE_STOP = re.compile(r"\s+([.,;:!?])(?=[\s\"'”’)\]]|$)")
+# A mark with the space after it when punctuation follows ("nine hours [1] ." -> "nine hours."); the
+# model's own spaces elsewhere stay ("the .xz format", "Press . to repeat").
+_MARK_AND_SPACE = re.compile(_CITATION_MARK.pattern + r"(?:\s+(?=[.,;:!?](?:[\s\"'”’)\]]|$)))?")
 # A mark cut off by the answer's token limit ("... air campaign [1"), not a number of the answer.
 _CUT_MARK = re.compile(r"\s*\[[\d,\s]*$")
 
@@ -256,8 +256,7 @@ def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     if is_refusal(text):
         return "", [], True
     numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
-    answer = _CUT_MARK.sub("", _CITATION_MARK.sub("", text)).strip()
-    answer = _SPACE_BEFORE_STOP.sub(r"\1", answer)
+    answer = _CUT_MARK.sub("", _MARK_AND_SPACE.sub("", text)).strip()
     return _names_once(answer), list(dict.fromkeys(numbers)), False
 
 

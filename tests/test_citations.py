@@ -29,6 +29,7 @@ from rag.retrieval import Hit
         ("a.txt and b.txt [1][2]", "a.txt and b.txt", [1, 2], False),
         ("A chain in the .xz format holds four [2].", "A chain in the .xz format holds four.", [2], False),
         ("Put it in ~/.bashrc [1], then restart.", "Put it in ~/.bashrc, then restart.", [1], False),
+        ("Press . to repeat the last change [1] .", "Press . to repeat the last change.", [1], False),
         ("Versions 1.2, 1.2 and 1.3 [1].", "Versions 1.2, 1.2 and 1.3.", [1], False),
     ],
 )

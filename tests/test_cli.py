@@ -110,6 +110,11 @@ def test_index_without_a_folder_refreshes_the_folder_the_index_was_built_from(
     assert result.exit_code == 0, result.output
     assert f"note: indexing {folder.resolve()}, the folder this index was built from" in result.output
     assert "1 changed" in result.output
+    folder.rename(tmp_path / "moved")
+    result = runner.invoke(app, ["index", "--index", index])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {folder.resolve()}, the folder this index was built from, is gone; pass the folder "
+                             f"where it is now: `rag index DIR --index {index}`\n")
 
 
 def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:

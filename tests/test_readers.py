@@ -269,9 +269,31 @@ def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warn
     assert result.warnings == (
         "read 1 line of deep.md as plain text: nested more than 20 levels deep, past what the Markdown parser reads",
     )
+    (tmp_path / "fm.md").write_text("---\ntitle: Pier notes\n---\n\n# Mooring\n\n" + ">" * 25 + " Pier 4 is deep.\n")
+    result = readers.read(tmp_path / "fm.md")
+    assert [(block.text, block.heading) for block in result.blocks] == [
+        ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
+    ]
     shallow = tmp_path / "shallow.md"
     shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")
     assert texts(readers.read(shallow)) == ["> Boats moor at pier 4."] and not readers.read(shallow).warnings
+
+
+def test_a_utf8_page_with_one_stray_byte_and_a_short_table_row_are_read_as_written(tmp_path: Path) -> None:
+    prose = "".join(f"<p>Paragraph {i} is about the café in Łódź, with enough words to be read as prose.</p>" for i in range(4))
+    (tmp_path / "stray.html").write_bytes(
+        f'<html><head><meta charset="utf-8"><title>T</title></head><body>{prose}<p>One stray byte: it'.encode()
+        + b"\x92s here.</p></body></html>"
+    )
+    assert "Paragraph 0 is about the café in Łódź, with enough words to be read as prose." in texts(readers.read(tmp_path / "stray.html"))
+    (tmp_path / "ferry.html").write_text(
+        "<!DOCTYPE html><html><head><title>Ferry timetable</title></head><body>\n<h1>Ferry timetable</h1>\n"
+        "<h2>Summer</h2>\n<p>The first ferry leaves at 06:15 and the last returns at 23:40.</p>\n"
+        "<table><tr><th>Route</th><th>Minutes</th></tr><tr><td>1</td><td>5</td></tr></table>\n"
+        "<ul><li>Bikes travel free.</li><li>Dogs need a &lt;leash&gt;.</li></ul>\n<h2>Winter</h2>\n"
+        "<p>In winter only three crossings run each day, weather permitting.</p>\n</body></html>\n"
+    )
+    assert "1 | 5" in texts(readers.read(tmp_path / "ferry.html"))  # though "15" is in "06:15"
 
 
 def test_a_small_html_table_with_header_cells_is_kept_in_place(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.readers.base import Block, ReadResult, Unreadable, decode_bytes, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, one_line
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -34,11 +34,14 @@ _SPACED = {"p", "lb", "item", "cell", "row", "head", "list", "table"}
 _HTML_BLOCKS = {
     "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-    "hr", "li", "main", "menu", "nav", "noscript", "ol", "p", "pre", "script", "section", "style", "table",
-    "template", "ul",
+    "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "table", "ul",
 }
 _HTML_CONTAINERS = ("body", "div", "section", "article", "main", "center", "blockquote", "font")
-_DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+MIN_KNOWN_ROW_CHARACTERS = 20
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
 _READ_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252"}
 
 
@@ -71,22 +74,23 @@ def read_html(path: Path, name: str) -> ReadResult:
 
 
 def _decoded(data: bytes) -> str | bytes:
-    """The page as text when it is not UTF-8, in the charset it declares, a declared Latin-1 or
-    ASCII read as Windows-1252 as browsers do (its € ’ — are common in such pages); guessing, as
-    trafilatura does, can take Windows-1252 for Windows-1250 and turn à into ŕ. UTF-8 stays bytes."""
+    """A page that is not UTF-8 as text in the charset it declares (a stray byte replaced), with a
+    declared Latin-1 or ASCII read as Windows-1252 as browsers do (its € ’ — are common in such
+    pages). trafilatura's own detection guessed such pages wrong (Windows-1250 for Windows-1252,
+    EUC-KR for UTF-8 with one stray byte), so it only decodes a page that declares nothing."""
     try:
         data.decode("utf-8")
         return data
     except UnicodeDecodeError:
         pass
     declared = _DECLARED_CHARSET.search(data[:4096])
-    if declared:
-        charset = declared.group(1).decode("ascii").lower()
-        try:
-            return data.decode("cp1252" if charset in _READ_AS_CP1252 else charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return decode_bytes(data)[0]
+    if not declared:
+        return data
+    charset = (declared.group(1) or declared.group(2)).decode("ascii").lower()
+    try:
+        return data.decode("cp1252" if charset in _READ_AS_CP1252 else charset, errors="replace")
+    except LookupError:
+        return data
 
 
 def _page(data: str | bytes) -> HtmlElement | str | bytes:
@@ -168,7 +172,7 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     reading has already are not added again, nor one-cell rows: those are a layout table's, whose
     text the recall reading has as paragraphs."""
     merged = list(blocks)
-    known = _squeezed("".join(block.text for block in blocks))
+    known = [_squeezed(block.text) for block in blocks]
     cursor = 0
     anchor: str | None = None
     run: list[Block] = []
@@ -183,7 +187,7 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
 
     for block in precise:
         if block.kind == "table_row":
-            if " | " in block.text and _squeezed(block.text) not in known:
+            if " | " in block.text and not _known_row(_squeezed(block.text), known):
                 run.append(block)
             continue
         if run:
@@ -192,6 +196,12 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     if run:
         place()
     return merged
+
+
+def _known_row(row: str, known: list[str]) -> bool:
+    """Whether the recall reading has the row already: as a block of its own, or (a row long
+    enough not to match by chance, unlike "15" in "06:15") inside one."""
+    return any(row == text or (len(row) >= MIN_KNOWN_ROW_CHARACTERS and row in text) for text in known)
 
 
 def _squeezed(text: str) -> str:

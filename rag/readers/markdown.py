@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from rag.readers.base import Block, ReadResult, Unreadable, decode_text
@@ -35,7 +36,8 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
     parser = MarkdownIt("commonmark").enable("table")
-    tokens = parser.parse(_without_front_matter(text))
+    parsed = _without_front_matter(text)
+    tokens = parser.parse(parsed)
     lines = _line_offsets(text)
     blocks: list[Block] = []
     heading: str | None = None
@@ -57,14 +59,14 @@ def read_markdown(path: Path, name: str) -> ReadResult:
             blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type]))
     blocks = [b for b in blocks if b.span and b.span[0] < b.span[1]]
     if max((token.level for token in tokens), default=0) >= parser.options["maxNesting"] - 1:
-        dropped = _dropped_lines(text, lines, blocks)
+        dropped = _dropped_lines(parsed, lines, blocks)
         if dropped:
             count = sum(len(b.text.splitlines()) for b in dropped)
             warnings.append(
                 f"read {count} line{'s' if count > 1 else ''} of {name} as plain text: nested more than "
                 f"{parser.options['maxNesting']} levels deep, past what the Markdown parser reads"
             )
-            blocks = sorted(blocks + dropped, key=lambda b: b.span or (0, 0))
+            blocks = _under_headings(sorted(blocks + dropped, key=lambda b: b.span or (0, 0)))
     return ReadResult("markdown", tuple(blocks), tuple(warnings), source=text)
 
 
@@ -91,10 +93,9 @@ def _dropped_lines(text: str, lines: list[int], blocks: list[Block]) -> list[Blo
     markdown-it stops reading a block quote or list nested deeper than its limit and leaves its
     text out; a link definition is the one kind of line it drops on purpose."""
     covered = [False] * (len(lines) - 1)
-    for block in blocks:
-        assert block.span is not None
-        first = bisect.bisect_right(lines, block.span[0]) - 1
-        last = bisect.bisect_left(lines, block.span[1])
+    for start, end in (block.span for block in blocks if block.span):
+        first = bisect.bisect_right(lines, start) - 1
+        last = bisect.bisect_left(lines, end)
         covered[first:last] = [True] * (last - first)
     runs: list[list[int]] = []
     for number in range(len(lines) - 1):
@@ -106,6 +107,19 @@ def _dropped_lines(text: str, lines: list[int], blocks: list[Block]) -> list[Blo
         else:
             runs.append([number, number + 1])
     return [_span_block(text, lines, run, None, "paragraph") for run in runs]
+
+
+def _under_headings(blocks: list[Block]) -> list[Block]:
+    """Blocks with no heading put under the heading of the block before them (the recovered lines
+    sit in that section)."""
+    heading: str | None = None
+    placed = []
+    for block in blocks:
+        if block.heading is None and heading is not None:
+            block = replace(block, heading=heading)
+        heading = block.heading
+        placed.append(block)
+    return placed
 
 
 def _line_offsets(text: str) -> list[int]:
