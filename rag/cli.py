@@ -217,7 +217,7 @@ def index(
     workers: WorkersOption = 2,
 ) -> None:
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
-    from rag.indexing import build_index
+    from rag.indexing import build_index, folder_to_refresh
     from rag.render import files_text, index_report_text
     from rag.writable import ensure_writable_dir, removed_if_first_run_fails
     from rag.models import LazyEmbedder
@@ -225,12 +225,7 @@ def index(
     settings = settings_for(index, store=store)
     err = _stderr()
     if corpus is None:
-        corpus = indexed_folder(settings)
-        if not corpus.is_dir() and corpus != config.DEFAULT_CORPUS:
-            from rag.store import index_option
-
-            raise fail(f"{corpus}, the folder this index was built from, is gone; pass the folder where it is now: "
-                       f"`rag index DIR{index_option(settings.index_dir, settings.store)}`")
+        corpus = folder_to_refresh(settings.index_dir, settings.store) or config.DEFAULT_CORPUS
         if corpus.resolve() != config.DEFAULT_CORPUS.resolve():
             err.print(f"note: indexing {corpus}, the folder this index was built from", markup=False, soft_wrap=True)
     with removed_if_first_run_fails(settings.index_dir):
@@ -261,18 +256,6 @@ def index(
     if listing:
         typer.echo(listing)
     typer.echo(index_report_text(report))
-
-
-def indexed_folder(settings: config.Settings) -> Path:
-    """The folder the index at settings.index_dir was built from, or the bundled corpus when there
-    is no readable index there yet (`rag index` alone refreshes the index it is pointed at)."""
-    from rag.errors import IndexNotFoundError
-    from rag.store import read_manifest
-
-    try:
-        return Path(read_manifest(settings.index_dir, settings.store).corpus_root)
-    except IndexNotFoundError:
-        return config.DEFAULT_CORPUS
 
 
 def notice_if_stale(settings: config.Settings) -> None:

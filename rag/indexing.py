@@ -30,7 +30,7 @@ from rag.corpus import (
     read_document,
 )
 from rag.embedding import Embedder
-from rag.errors import CorpusError, IndexMismatchError, RagError
+from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError, RagError
 from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 2048
 SKIPPED_FILES = "skipped-files.json"
@@ -408,6 +408,24 @@ def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
         return {str(name): (int(state[0]), int(state[1])) for name, state in recorded.items()}
     except (OSError, ValueError, TypeError, IndexError, AttributeError):
         return {}
+
+
+def folder_to_refresh(index_dir: Path, store: str = DEFAULT_STORE) -> Path | None:
+    """The folder the index at index_dir was built from (what `rag index` alone refreshes); None
+    when there is no index there yet.
+
+    Raises:
+        CorpusError: that folder is gone.
+        IndexMismatchError: the index is damaged or of another format (its message names the folder).
+    """
+    try:
+        root = Path(stores.read_manifest(index_dir, store).corpus_root)
+    except IndexNotFoundError:
+        return None
+    if not root.is_dir():
+        raise CorpusError(f"{root}, the folder this index was built from, is gone; pass the folder where it is "
+                          f"now: `rag index DIR{stores.index_option(index_dir, store)}`")
+    return root
 
 
 def folder_changes(
