@@ -53,7 +53,7 @@ SIGNAL_HELP = {
     "answer_confidence": "geometric mean of the generated tokens' probabilities",
     "weakest_token": "probability of the least likely generated token",
     "answer_type": "1 when the answer has the kind of content the question asks for (a number for "
-    "'how many', a date for 'when'), 0 when it lacks it or is only file names to a question not about "
+    "'how many', a date for 'when', a version for 'which version'), 0 when it lacks it or is only file names to a question not about "
     "files, 0.5 when the question does not say",
     "answer_novelty": "share of the answer's key terms that are not in the question",
     "claims_supported": "share of the answer's sentences that some passage supports",
@@ -168,6 +168,19 @@ _EXPECTS_NUMBER = re.compile(
     r"share|amount|fraction|ratio|sum|size|age|dose))\b",
     re.IGNORECASE,
 )
+# "Which minimum version of X ...?", "In which release was Y added?": a version is a number, or a
+# word that stands for one ("any later version", "the current release").
+_EXPECTS_VERSION = re.compile(
+    rf"^\s*{_QUALIFIER}(?:(?:in|from|since|starting with|with|by|until|as of|for)\s+)?(?:which|what)\s+"
+    r"(?:[\w.+-]+\s+){0,2}?(?:versions?|releases?)\b(?!\s+(?:notes?|candidates?|branch(?:es)?|dates?|schedules?|"
+    r"process|cycles?|managers?|files?|history|announcements?|tags?|polic(?:y|ies))\b)",
+    re.IGNORECASE,
+)
+_HAS_VERSION = re.compile(
+    r"\d|\b(any|every|all|latest|later|newer|newest|older|oldest|earlier|current|same|previous|next|first|last|"
+    r"stable|unstable|development|beta|alpha|nightly|unreleased)\b",
+    re.IGNORECASE,
+)
 _EXPECTS_DATE = re.compile(
     r"^\s*(when|what (year|month|day|date|time|week|decade|century)|in (what|which) "
     r"(year|month|decade|century)|on (what|which) (day|date))\b",
@@ -203,6 +216,9 @@ _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 def answer_type_match(question: str, answer: str, files: AbstractSet[str] = frozenset()) -> float:
     """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown.
 
+    A version or release ("which minimum version ...?") is asked for as a number, or a word standing
+    for one ("any later version").
+
     A number is asked for also after a leading qualifier ("Under the GPLv3, how often ..."); a
     date is not ("Under the licence, when may I ..." asks for a condition as often as a time), nor
     by a leading "when" clause before the question itself ("When X is set, which endpoint ...?").
@@ -215,6 +231,8 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
+    if _EXPECTS_VERSION.search(question):
+        return 1.0 if _HAS_VERSION.search(answer) else 0.0
     asked = _EXPECTS_NUMBER.search(question)
     if asked:
         rate = asked.group(1).lower() == "how often"

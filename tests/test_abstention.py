@@ -42,6 +42,12 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("How often is the rota posted?", "Weekly, on the notice board.", 1.0),
         ("How often is the rota posted?", "On the notice board.", 0.0),
         ("How many cleaners are there each week?", "Every cleaner on the rota.", 0.0),
+        ("Which minimum version of libassuan does GnuPG require?", "libassuan (https://gnupg.org/).", 0.0),
+        ("In which pip release was the search command removed?", "pip 21.0.", 1.0),
+        ("Which versions of autoconf are needed to build from a Git checkout?", "autoconf, from a Git checkout.", 0.0),
+        ("Which version applies when the program names none?", "Any version ever published.", 1.0),
+        ("According to the README, what release of Make fixed it?", "The current release.", 1.0),
+        ("What do the release notes say about the cache?", "It is kept for a week.", 0.5),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
