@@ -169,18 +169,21 @@ _EXPECTS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 # "Which minimum version of X ...?", "In which release was Y added?": a version is a number, or a
-# word that stands for one ("any later version", "the current release").
+# word that stands for one ("any later version", "the current release"). Not "what version control
+# system", "which version of events", "what press release".
 _EXPECTS_VERSION = re.compile(
     rf"^\s*{_QUALIFIER}(?:(?:in|from|since|starting with|with|by|until|as of|for)\s+)?(?:which|what)\s+"
-    r"(?:[\w.+-]+\s+){0,2}?(?:versions?|releases?)\b(?!\s+(?:notes?|candidates?|branch(?:es)?|dates?|schedules?|"
-    r"process|cycles?|managers?|files?|history|announcements?|tags?|polic(?:y|ies))\b)",
+    r"(?:[\w.+-]+\s+){0,2}?(?<!press )(?<!news )(?:versions?|releases?)\b(?!\s+(?:notes?|candidates?|branch(?:es)?|"
+    r"dates?|schedules?|process|cycles?|managers?|files?|history|announcements?|tags?|polic(?:y|ies)|control|"
+    r"strings?|formats?|schemes?|mechanisms?|types?|of (?:the )?(?:events|story))\b)",
     re.IGNORECASE,
 )
 _HAS_VERSION = re.compile(
-    r"\d|\b(any|every|all|latest|later|newer|newest|older|oldest|earlier|current|same|previous|next|first|last|"
-    r"stable|unstable|development|beta|alpha|nightly|unreleased)\b",
+    rf"\d|\b({_NUMBER_WORDS}|any|latest|later|newer|newest|older|oldest|earlier|current|previous|stable|"
+    r"unstable|development|beta|alpha|nightly|unreleased)\b",
     re.IGNORECASE,
 )
+_NAMES_A_VERSION = re.compile(r"\b(versions?|releases?|editions?)\b", re.IGNORECASE)
 _EXPECTS_DATE = re.compile(
     r"^\s*(when|what (year|month|day|date|time|week|decade|century)|in (what|which) "
     r"(year|month|decade|century)|on (what|which) (day|date))\b",
@@ -217,7 +220,8 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     """Whether the answer holds what the question's form asks for: 1 yes, 0 no, 0.5 unknown.
 
     A version or release ("which minimum version ...?") is asked for as a number, or a word standing
-    for one ("any later version").
+    for one ("any later version"); an answer that names a version in words ("the House version")
+    is not judged.
 
     A number is asked for also after a leading qualifier ("Under the GPLv3, how often ..."); a
     date is not ("Under the licence, when may I ..." asks for a condition as often as a time), nor
@@ -231,7 +235,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):
         return 1.0 if _HAS_DATE.search(answer) else 0.0
-    if _EXPECTS_VERSION.search(question):
+    if _EXPECTS_VERSION.search(question) and not _NAMES_A_VERSION.search(answer):
         return 1.0 if _HAS_VERSION.search(answer) else 0.0
     asked = _EXPECTS_NUMBER.search(question)
     if asked:
