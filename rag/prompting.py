@@ -261,7 +261,8 @@ def parse_reply(reply: str) -> tuple[str, list[int], bool]:
 
 
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
-_FILE_NAME = re.compile(r"[\w./-]+\.[A-Za-z]\w{0,4}")
+# a name with an extension, or one in capitals as project files go without one (README, NEWS)
+_FILE_NAME = re.compile(r"[\w./-]+\.[A-Za-z]\w{0,4}|(?:[\w.-]+/)*[A-Z][A-Z0-9_-]{2,}")
 
 
 def _names_once(answer: str) -> str:

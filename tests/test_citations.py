@@ -27,6 +27,8 @@ from rag.retrieval import Hit
         ("Cut off by the token limit [1", "Cut off by the token limit", [], False),
         ("a-NEWS.txt, how.html, a-NEWS.txt, how.html, a-NEWS.txt [1]", "a-NEWS.txt, how.html", [1], False),
         ("a.txt and b.txt [1][2]", "a.txt and b.txt", [1, 2], False),
+        ("NEWS, README, NEWS [1][2]", "NEWS, README", [1, 2], False),
+        ("Kerry, Lavrov, Kerry [1]", "Kerry, Lavrov, Kerry", [1], False),
         ("A chain in the .xz format holds four [2].", "A chain in the .xz format holds four.", [2], False),
         ("Put it in ~/.bashrc [1], then restart.", "Put it in ~/.bashrc, then restart.", [1], False),
         ("Press . to repeat the last change [1] .", "Press . to repeat the last change.", [1], False),
