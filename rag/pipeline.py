@@ -30,6 +30,7 @@ from rag.prompting import (
     precheck_prompt,
     select_passages,
     system_prefix,
+    with_file_names,
 )
 from rag.results import Answer, Claim, Passage
 from rag.retrieval import Hit, Mode, Retriever
@@ -214,7 +215,7 @@ class Engine:
                 if self._asks("self_check") else abstention.NOT_ASKED
             )
             check_seconds = time.perf_counter() - started
-            draft_text, cited, declined = parse_reply(generation.text)
+            draft_text, cited, declined = parse_reply(with_file_names(generation.text, question, passages))
             cut_off = reached_token_limit(generation.completion_tokens)
             supports = attribute(draft_text, question, passages, cited, cut_off=cut_off) if not declined else []
             text = draft_text
@@ -280,7 +281,7 @@ class Engine:
         if parts is None:
             return "", []
         reply = generator.generate(build_prompt(parts[1], passages), max_tokens=MAX_PART_TOKENS, probe=[NOT_FOUND])
-        part, part_cited, declined = parse_reply(reply.text)
+        part, part_cited, declined = parse_reply(with_file_names(reply.text, parts[1], passages))
         if declined or not part.rstrip("\"'”’)]").endswith((".", "!", "?")) or not adds_to(part, parts[1], draft):
             return "", []
         supports = attribute(part, parts[1], passages, part_cited, context=question)

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rag.chunking import sentence_spans
+from rag.file_labels import file_labels
+from rag.file_labels import with_file_names as named_back
 from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
 from rag.text import terms
 
@@ -105,13 +107,21 @@ def system_prefix() -> str:
     return _turn("system", INSTRUCTIONS) + shots
 
 
-def _numbered(sources: list[tuple[int, str, str]]) -> str:
-    """(number, file, text) as the model sees a passage: its number, its file, its text on one line."""
-    return "\n\n".join(f"[{n}] ({file}) {' '.join(text.split())}" for n, file, text in sources)
+def _numbered(sources: list[tuple[int, str, str]], question: str = "") -> str:
+    """(number, file, text) as the model sees a passage: its number, its file's label
+    (rag.file_labels), its text on one line."""
+    labels = file_labels((file for _, file, _ in sources), question)
+    return "\n\n".join(f"[{n}] ({labels[file]}) {' '.join(text.split())}" for n, file, text in sources)
 
 
-def passage_body(passages: list[PromptPassage]) -> str:
-    return _numbered([(p.number, p.hit.chunk.file, p.text) for p in passages])
+def passage_body(passages: list[PromptPassage], question: str = "") -> str:
+    return _numbered([(p.number, p.hit.chunk.file, p.text) for p in passages], question)
+
+
+def with_file_names(reply: str, question: str, passages: list[PromptPassage]) -> str:
+    """The model's reply to a prompt built from passages, with the file labels it wrote put back
+    as the files' names."""
+    return named_back(reply, (p.hit.chunk.file for p in passages), question)
 
 
 def _question_turn(question: str, body: str) -> str:
@@ -124,7 +134,7 @@ def _asking_precheck(question_turn: str) -> str:
 
 def question_prefix(question: str, passages: list[PromptPassage]) -> str:
     """Everything up to the end of the question: shared by the pre-check and the answer prompt."""
-    return _question_turn(question, passage_body(passages))
+    return _question_turn(question, passage_body(passages, question))
 
 
 def build_prompt(question: str, passages: list[PromptPassage]) -> str:
@@ -142,7 +152,7 @@ def evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     sentence) pairs: a sentence that shares the question's words without stating what is asked
     is easier to see for what it is alone than among six passages. Starts from the fixed prefix."""
     numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
-    return _asking_precheck(_question_turn(question, _numbered(numbered)))
+    return _asking_precheck(_question_turn(question, _numbered(numbered, question)))
 
 
 def check_prompt(answer_prompt: str, reply: str) -> str:

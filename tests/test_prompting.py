@@ -48,3 +48,14 @@ def test_a_reworded_question_gets_half_as_many_words_again() -> None:
     worded_alike = sum(len(p.text.split()) for p in select_passages("What does passage sentence say?", hits, 120))
     reworded = sum(len(p.text.split()) for p in select_passages("Which harbour opened in spring?", hits, 120))
     assert worded_alike <= 120 < reworded <= 180
+
+
+
+def test_a_hashed_file_name_reaches_the_model_short_and_comes_back_whole() -> None:
+    from rag.prompting import PromptPassage, passage_body, with_file_names
+
+    passage = PromptPassage(1, _hit("000_8d13b83e7b516537.txt", "Kerry met Lavrov."), "Kerry met Lavrov.")
+    assert passage_body([passage]) == "[1] (000.txt) Kerry met Lavrov."
+    assert with_file_names("000.txt says so [1].", "Who met?", [passage]) == "000_8d13b83e7b516537.txt says so [1]."
+    asked = "What does 000_8d13b83e7b516537.txt say?"  # a question naming the file sees its name
+    assert passage_body([passage], asked) == "[1] (000_8d13b83e7b516537.txt) Kerry met Lavrov."

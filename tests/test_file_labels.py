@@ -1,0 +1,65 @@
+"""The names the model sees for files: hashes left out, and put back in its reply."""
+
+import pytest
+
+from rag.file_labels import file_labels, short_name, with_file_names
+
+HASHED = "000_8d13b83e7b516537.txt"
+OTHER = "003_0b6208def4d60cff.txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        (HASHED, "000.txt"),
+        ("notes/report-3f2504e0-4f89-11d3-9a0c-0305e82c3301.pdf", "notes/report.pdf"),
+        ("000_8d13b83e7b516537.tar.gz", "000.tar.gz"),
+        ("a-8d13b83e7b516537-b.txt", "a-b.txt"),
+        ("8d13b83e7b516537_minutes.md", "minutes.md"),
+        # kept: names with meaning, digits only, nothing but the hash, no extension, a hex run inside a word
+        ("xz-utils-faq.txt", "xz-utils-faq.txt"),
+        ("10365749.txt", "10365749.txt"),
+        ("8d13b83e7b516537.txt", "8d13b83e7b516537.txt"),
+        ("deadbeef.txt", "deadbeef.txt"),
+        ("000_8d13b83e7b516537", "000_8d13b83e7b516537"),
+        ("Embedded12345678.txt", "Embedded12345678.txt"),
+        ("2024-01-02.md", "2024-01-02.md"),
+    ],
+)
+def test_short_name(name: str, short: str) -> None:
+    assert short_name(name) == short
+
+
+def test_a_file_keeps_its_name_when_its_label_would_be_ambiguous() -> None:
+    files = ["a_8d13b83e7b516537.txt", "a_9e24c94f8c627648.txt", "b_8d13b83e7b516537.txt", "b.txt", HASHED]
+    assert file_labels(files) == {
+        "a_8d13b83e7b516537.txt": "a_8d13b83e7b516537.txt",  # both would be "a.txt"
+        "a_9e24c94f8c627648.txt": "a_9e24c94f8c627648.txt",
+        "b_8d13b83e7b516537.txt": "b_8d13b83e7b516537.txt",  # "b.txt" is another file's name
+        "b.txt": "b.txt",
+        HASHED: "000.txt",
+    }
+
+
+def test_labels_in_a_reply_become_names_again() -> None:
+    reply = "000.txt says so [1], and 003.TXT agrees [2]; 1000.txt, 000.txt.bak and x000.txt do not."
+    assert with_file_names(reply, [HASHED, OTHER]) == (
+        f"{HASHED} says so [1], and {OTHER} agrees [2]; 1000.txt, 000.txt.bak and x000.txt do not."
+    )
+
+
+def test_a_label_in_a_folder_comes_back_from_its_last_part_too() -> None:
+    files = ["notes/000_8d13b83e7b516537.txt", "notes/003_0b6208def4d60cff.txt"]
+    assert with_file_names("notes/000.txt and 003.txt.", files) == f"{files[0]} and {files[1]}."
+
+
+def test_overlapping_labels_come_back_as_their_own_files() -> None:
+    files = ["report 8d13b83e7b516537.txt", "my report_0b6208def4d60cff.txt"]
+    assert with_file_names("my report.txt says so.", files) == "my report_0b6208def4d60cff.txt says so."
+    assert with_file_names("report.txt says so.", files) == "report 8d13b83e7b516537.txt says so."
+
+
+def test_names_without_an_extension_are_not_shortened_into_words() -> None:
+    files = ["000_8d13b83e7b516537", "x_0b6208def4d60cff"]
+    reply = "It cost 1,000 euros, and x marks the spot."
+    assert with_file_names(reply, files) == reply
