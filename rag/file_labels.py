@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # A hex run of 8 or more with both digits and letters (a hash), or a UUID, standing as its own part
 # of the name, with the separators before it.
@@ -75,3 +75,27 @@ def _name_of(path: str) -> str:
 def _stem_of(path: str) -> str:
     name = _name_of(path)
     return name.rpartition(".")[0] or name
+
+
+class NamesBackStream:
+    """Streams a reply with its labels put back as names: text is passed on up to its last space,
+    where no label can be cut in two, and the rest when the reply ends (finish)."""
+
+    def __init__(self, on_text: Callable[[str], None], files: Iterable[str], asked: str = "") -> None:
+        self._on_text = on_text
+        self._files = list(files)
+        self._asked = asked
+        self._pending = ""
+
+    def __call__(self, piece: str) -> None:
+        self._pending += piece
+        cut = self._pending.rfind(" ")
+        if cut >= 0:
+            ready, self._pending = self._pending[:cut], self._pending[cut:]
+            if ready:
+                self._on_text(with_file_names(ready, self._files, self._asked))
+
+    def finish(self) -> None:
+        if self._pending:
+            self._on_text(with_file_names(self._pending, self._files, self._asked))
+            self._pending = ""

@@ -16,6 +16,7 @@ from rag.citations import ClaimSupport, attribute, attribution_terms, cite, evid
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import Cancelled
+from rag.file_labels import NamesBackStream
 from rag.generation import Generator
 from rag.injection import without_orders
 from rag.questions import question_parts
@@ -205,9 +206,12 @@ class Engine:
             precheck_seconds = time.perf_counter() - started
             _stop_if(cancelled)
             prompt = build_prompt(question, passages)
+            stream = NamesBackStream(on_token, (p.hit.chunk.file for p in passages), question) if on_token else None
             generation = generator.generate(
-                prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=on_token
+                prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=stream
             )
+            if stream:
+                stream.finish()
             _stop_if(cancelled)
             started = time.perf_counter()
             self_check = (

@@ -63,3 +63,14 @@ def test_names_without_an_extension_are_not_shortened_into_words() -> None:
     files = ["000_8d13b83e7b516537", "x_0b6208def4d60cff"]
     reply = "It cost 1,000 euros, and x marks the spot."
     assert with_file_names(reply, files) == reply
+
+
+def test_a_streamed_reply_shows_names_not_labels() -> None:
+    from rag.file_labels import NamesBackStream
+
+    shown: list[str] = []
+    stream = NamesBackStream(shown.append, [HASHED, OTHER])
+    for piece in ["00", "0.t", "xt says", " so, and 0", "03.txt"]:
+        stream(piece)
+    stream.finish()
+    assert "".join(shown) == f"{HASHED} says so, and {OTHER}"
