@@ -51,9 +51,14 @@ def file_labels(files: Iterable[str], asked: str = "") -> dict[str, str]:
 
 
 def with_file_names(reply: str, files: Iterable[str], asked: str = "") -> str:
-    """The model's reply with each label it wrote (whole, or its last part when the file is in a
-    folder and that part is one file's alone) put back as the file's name, in one pass, longest
-    label first."""
+    """The model's reply with each label it wrote put back as the file's name (see names_back)."""
+    return names_back(files, asked)(reply)
+
+
+def names_back(files: Iterable[str], asked: str = "") -> Callable[[str], str]:
+    """What puts the labels of one prompt's files back as their names in a text: each label whole, or
+    its last part when the file is in a folder and that part is one file's alone; in one pass,
+    longest label first. Built once per prompt, used on every streamed piece of its reply."""
     labels = file_labels(files, asked)
     back = {label.lower(): file for file, label in labels.items() if label != file}
     last_parts = Counter(_name_of(label).lower() for label in labels.values())
@@ -62,10 +67,10 @@ def with_file_names(reply: str, files: Iterable[str], asked: str = "") -> str:
         if label != file and part != label.lower() and last_parts[part] == 1 and part not in back:
             back[part] = file
     if not back:
-        return reply
+        return lambda text: text
     alternatives = "|".join(map(re.escape, sorted(back, key=len, reverse=True)))
     pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
-    return pattern.sub(lambda found: back[found.group().lower()], reply)
+    return lambda text: pattern.sub(lambda found: back[found.group().lower()], text)
 
 
 def _name_of(path: str) -> str:
@@ -83,8 +88,7 @@ class NamesBackStream:
 
     def __init__(self, on_text: Callable[[str], None], files: Iterable[str], asked: str = "") -> None:
         self._on_text = on_text
-        self._files = list(files)
-        self._asked = asked
+        self._named = names_back(files, asked)
         self._pending = ""
 
     def __call__(self, piece: str) -> None:
@@ -93,9 +97,9 @@ class NamesBackStream:
         if cut >= 0:
             ready, self._pending = self._pending[:cut], self._pending[cut:]
             if ready:
-                self._on_text(with_file_names(ready, self._files, self._asked))
+                self._on_text(self._named(ready))
 
     def finish(self) -> None:
         if self._pending:
-            self._on_text(with_file_names(self._pending, self._files, self._asked))
+            self._on_text(self._named(self._pending))
             self._pending = ""
