@@ -277,11 +277,13 @@ def _built_by_other_rules(index_dir: Path, kind: str) -> bool:
 def _note_replaced(
     scan: _Scan, index_dir: Path, root: str, replaced: tuple[str, list[str]] | None, *, dry_run: bool = False
 ) -> None:
-    """An index that held another folder's files: they count as removed, and a warning says so."""
+    """An index that held another folder's files: they count as removed, named with their folder (a
+    file of the same name in the new folder is listed as added, and must not read as the same
+    file), and a warning says so."""
     if not replaced:
         return
     folder, names = replaced
-    scan.removed += sorted(names)
+    scan.removed += sorted(f"{folder.rstrip('/')}/{name}" for name in names)
     if dry_run:
         scan.warnings.insert(0, f"{index_dir} holds the index of {folder}; indexing {root} would replace it, and the "
                                 f"{len(names)} files of {folder} would no longer be searched (use another --index to keep both)")

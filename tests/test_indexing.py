@@ -331,14 +331,19 @@ def test_indexing_another_folder_into_an_index_says_what_it_drops(fake_models: S
     other = tmp_path / "other"
     other.mkdir()
     (other / "note.txt").write_text("The harbour opens at dawn.\n")
+    shared = sorted(corpus.glob("*.txt"))[0]
+    (other / shared.name).write_bytes(shared.read_bytes())
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
     result = runner.invoke(app, ["index", str(other), "--dry-run"])
     assert f"holds the index of {corpus.resolve()}; indexing {other.resolve()} would replace it" in result.output
+    # a file of the same name in both folders: added from the new one, removed with the old one's path
+    assert f"added {shared.name}\n" in result.output
+    assert f"removed {corpus.resolve() / shared.name}\n" in result.output
     result = runner.invoke(app, ["index", str(other)])
     assert result.exit_code == 0
     assert f"held the index of {corpus.resolve()}; it now holds {other.resolve()} instead, and the 5 files" in result.output
-    assert "files: 1 added, 0 changed, 5 removed" in result.output
+    assert "files: 2 added, 0 changed, 5 removed" in result.output
 
 
 def test_an_index_split_by_other_passage_rules_is_split_again_reusing_embeddings(
