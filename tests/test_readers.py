@@ -79,6 +79,24 @@ def test_html_main_text_without_navigation_scripts_or_footer(tmp_path: Path) -> 
     assert ("It unloaded its first ship in under six hours.", "list_item") in [(b.text, b.kind) for b in result.blocks]
 
 
+def test_a_lone_leading_h1_that_trafilatura_takes_for_the_title_heads_the_text(tmp_path: Path) -> None:
+    page = tmp_path / "notes.html"
+    page.write_text(
+        "<html><head><title>Widget</title></head><body><h1>Release notes for Widget 3</h1>"
+        "<p>The widget now supports sprockets of every size, as users asked for in the last survey.</p>"
+        "<h2>Installing</h2><p>Installation needs Python 3.11 or newer and about 40 MB of disk space.</p>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    result = readers.read(page)
+    assert [(b.text[:20], b.kind, b.heading) for b in result.blocks] == [
+        ("Release notes for Wi", "heading", "Release notes for Widget 3"),
+        ("The widget now suppo", "paragraph", "Release notes for Widget 3"),
+        ("Installing", "heading", "Installing"),
+        ("Installation needs P", "paragraph", "Installing"),
+    ]
+
+
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     result = readers.read(write_docx(tmp_path / "memo.docx"))
     assert texts(result) == [

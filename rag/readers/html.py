@@ -62,6 +62,7 @@ def read_html(path: Path, name: str) -> ReadResult:
     blocks = _main_blocks(page, favor_recall=True)
     if b"<table" in data.lower() and not any(b.kind == "table_row" for b in blocks):
         blocks = _with_tables(blocks, _main_blocks(page, favor_recall=False))
+    blocks = _with_title_heading(page, blocks)
     warnings: list[str] = []
     if not blocks:
         text = trafilatura.html2txt(markup) or _visible_text(markup)
@@ -196,6 +197,25 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     if run:
         place()
     return merged
+
+
+def _with_title_heading(page: HtmlElement | str | bytes, blocks: list[Block]) -> list[Block]:
+    """A page's one <h1>, which trafilatura takes for the page's title and leaves out of the main
+    text, put back as the heading of the blocks it stands above, when it stands before the first of
+    them on the page (a page title in a site header after the article is not one)."""
+    if isinstance(page, (str, bytes)) or not blocks:
+        return blocks
+    titles = [one_line(element.text_content()) for element in page.iter("h1")]
+    if len(titles) != 1 or not titles[0]:
+        return blocks
+    title = titles[0]
+    text = _squeezed(one_line(page.text_content()))
+    where, first = text.find(_squeezed(title)), text.find(_squeezed(blocks[0].text)[:80])
+    if any(_squeezed(title) == _squeezed(block.text) for block in blocks) or where < 0 or not 0 <= where < first:
+        return blocks
+    before = next((i for i, block in enumerate(blocks) if block.kind == "heading"), len(blocks))
+    under = [Block(b.text, b.page, title, b.kind, b.span) for b in blocks[:before]]
+    return [Block(title, None, title, "heading"), *under, *blocks[before:]]
 
 
 def _known_row(row: str, known: list[str]) -> bool:
