@@ -20,15 +20,20 @@ _ID_PART = re.compile(
     re.IGNORECASE,
 )
 _LEADING_SEPARATORS = re.compile(r"^[_\- ]+")
+# A name that is nothing but a hash keeps this many of its first characters ("8d13.txt").
+HASH_ONLY_KEPT = 4
 
 
 def short_name(file: str) -> str:
-    """A file's name without its hash-like parts ("000_8d13b83e7b516537.txt" -> "000.txt"); the
-    name itself when it has none, when nothing but an extension would be left, or when the short
-    name would have no extension (a bare "000" or "x" is easily a word or number of the answer)."""
+    """A file's name without its hash-like parts ("000_8d13b83e7b516537.txt" -> "000.txt"), or, when
+    the name is nothing but one, its first characters ("8d13b83e7b516537.txt" -> "8d13.txt"); the
+    name itself when it has none, or when the short name would have no extension (a bare "000" or
+    "x" is easily a word or number of the answer)."""
     folder, _, name = file.rpartition("/")
     stem, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
     short = _LEADING_SEPARATORS.sub("", _ID_PART.sub("", stem))
+    if not short.strip("._- ") and _ID_PART.fullmatch(stem):
+        short = stem[:HASH_ONLY_KEPT]
     if short == stem or not short.strip("._- ") or not extension:
         return file
     return f"{folder}/{short}.{extension}" if folder else f"{short}.{extension}"

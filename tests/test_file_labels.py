@@ -16,10 +16,13 @@ OTHER = "003_0b6208def4d60cff.txt"
         ("000_8d13b83e7b516537.tar.gz", "000.tar.gz"),
         ("a-8d13b83e7b516537-b.txt", "a-b.txt"),
         ("8d13b83e7b516537_minutes.md", "minutes.md"),
-        # kept: names with meaning, digits only, nothing but the hash, no extension, a hex run inside a word
+        # nothing but a hash or a UUID: its first characters
+        ("8d13b83e7b516537.txt", "8d13.txt"),
+        ("notes/3f2504e0-4f89-11d3-9a0c-0305e82c3301.pdf", "notes/3f25.pdf"),
+        # kept: names with meaning, digits only, no extension, a hex run inside a word
         ("xz-utils-faq.txt", "xz-utils-faq.txt"),
         ("10365749.txt", "10365749.txt"),
-        ("8d13b83e7b516537.txt", "8d13b83e7b516537.txt"),
+        ("8d13b83e7b516537", "8d13b83e7b516537"),
         ("deadbeef.txt", "deadbeef.txt"),
         ("000_8d13b83e7b516537", "000_8d13b83e7b516537"),
         ("Embedded12345678.txt", "Embedded12345678.txt"),
@@ -39,6 +42,16 @@ def test_a_file_keeps_its_name_when_its_label_would_be_ambiguous() -> None:
         "b.txt": "b.txt",
         HASHED: "000.txt",
     }
+
+
+def test_names_of_hashes_alike_in_their_first_characters_are_kept_whole() -> None:
+    files = ["8d13b83e7b516537.txt", "8d13c94f8c627648.txt", "0b6208def4d60cff.txt"]
+    assert file_labels(files) == {
+        "8d13b83e7b516537.txt": "8d13b83e7b516537.txt",
+        "8d13c94f8c627648.txt": "8d13c94f8c627648.txt",
+        "0b6208def4d60cff.txt": "0b62.txt",
+    }
+    assert with_file_names("0b62.txt says so.", files) == "0b6208def4d60cff.txt says so."
 
 
 def test_labels_in_a_reply_become_names_again() -> None:
