@@ -20,8 +20,10 @@ _ID_PART = re.compile(
     re.IGNORECASE,
 )
 _LEADING_SEPARATORS = re.compile(r"^[_\- ]+")
-# A name that is nothing but a hash keeps this many of its first characters ("8d13.txt").
+# A name that is nothing but a hash of at least HASH_ONLY_LENGTH characters (not a word with a year,
+# "cafe2024") keeps this many of its first characters ("8d13.txt").
 HASH_ONLY_KEPT = 4
+HASH_ONLY_LENGTH = 12
 
 
 def short_name(file: str) -> str:
@@ -32,9 +34,12 @@ def short_name(file: str) -> str:
     folder, _, name = file.rpartition("/")
     stem, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
     short = _LEADING_SEPARATORS.sub("", _ID_PART.sub("", stem))
-    if not short.strip("._- ") and _ID_PART.fullmatch(stem):
-        short = stem[:HASH_ONLY_KEPT]
-    if short == stem or not short.strip("._- ") or not extension:
+    if not short.strip("._- ") or short.startswith("."):  # only the hash was left, or an inner extension
+        hash_only = _ID_PART.match(stem)
+        core = hash_only.group().lstrip("_-. ") if hash_only else ""
+        if hash_only and len(core) >= HASH_ONLY_LENGTH:
+            short = core[:HASH_ONLY_KEPT] + stem[hash_only.end():]
+    if short == stem or not short.strip("._- ") or short.startswith(".") or not extension:
         return file
     return f"{folder}/{short}.{extension}" if folder else f"{short}.{extension}"
 

@@ -19,11 +19,14 @@ OTHER = "003_0b6208def4d60cff.txt"
         # nothing but a hash or a UUID: its first characters
         ("8d13b83e7b516537.txt", "8d13.txt"),
         ("notes/3f2504e0-4f89-11d3-9a0c-0305e82c3301.pdf", "notes/3f25.pdf"),
+        ("_8d13b83e7b516537.txt", "8d13.txt"),
+        ("8d13b83e7b516537.tar.gz", "8d13.tar.gz"),
         # kept: names with meaning, digits only, no extension, a hex run inside a word
         ("xz-utils-faq.txt", "xz-utils-faq.txt"),
         ("10365749.txt", "10365749.txt"),
         ("8d13b83e7b516537", "8d13b83e7b516537"),
         ("deadbeef.txt", "deadbeef.txt"),
+        ("cafe2024.txt", "cafe2024.txt"),
         ("000_8d13b83e7b516537", "000_8d13b83e7b516537"),
         ("Embedded12345678.txt", "Embedded12345678.txt"),
         ("2024-01-02.md", "2024-01-02.md"),

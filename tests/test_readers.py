@@ -97,6 +97,24 @@ def test_a_lone_leading_h1_that_trafilatura_takes_for_the_title_heads_the_text(t
     ]
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        # after the text, with the title's words in <title>
+        "<html><head><title>Release notes - Site</title></head><body><article>{p}</article>"
+        "<aside><h1>Release notes</h1></aside></body></html>",
+        # a site's name in its header
+        "<html><head><title>A day at sea</title></head><body><header><h1><a href='/'>Bob's Blog</a></h1>"
+        "<nav><a href='/a'>About</a></nav></header><main><article>{p}</article></main></body></html>",
+    ],
+)
+def test_an_h1_after_the_text_or_in_the_site_header_heads_nothing(tmp_path: Path, page: str) -> None:
+    path = tmp_path / "page.html"
+    text = "<p>The widget now supports sprockets of every size, as users asked for in the last survey.</p>"
+    path.write_text(page.format(p=text), encoding="utf-8")
+    assert [(b.kind, b.heading) for b in readers.read(path).blocks] == [("paragraph", None)]
+
+
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     result = readers.read(write_docx(tmp_path / "memo.docx"))
     assert texts(result) == [

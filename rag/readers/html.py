@@ -201,21 +201,50 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
 
 def _with_title_heading(page: HtmlElement | str | bytes, blocks: list[Block]) -> list[Block]:
     """A page's one <h1>, which trafilatura takes for the page's title and leaves out of the main
-    text, put back as the heading of the blocks it stands above, when it stands before the first of
-    them on the page (a page title in a site header after the article is not one)."""
+    text, put back as the heading of the blocks it stands above. Not when it stands after the first
+    of them, nor in a site's header, navigation, sidebar or footer (a site's name, not the text's
+    title), nor when trafilatura kept it."""
     if isinstance(page, (str, bytes)) or not blocks:
         return blocks
-    titles = [one_line(element.text_content()) for element in page.iter("h1")]
-    if len(titles) != 1 or not titles[0]:
+    found = list(page.iter("h1"))
+    if len(found) != 1 or _in_page_frame(found[0]):
         return blocks
-    title = titles[0]
-    text = _squeezed(one_line(page.text_content()))
-    where, first = text.find(_squeezed(title)), text.find(_squeezed(blocks[0].text)[:80])
-    if any(_squeezed(title) == _squeezed(block.text) for block in blocks) or where < 0 or not 0 <= where < first:
+    heading = found[0]
+    title = one_line(_shown_text(heading))
+    squeezed = _squeezed(title)
+    if not squeezed or any(squeezed in _squeezed(b.text) for b in blocks if b.kind == "heading"):
         return blocks
-    before = next((i for i, block in enumerate(blocks) if block.kind == "heading"), len(blocks))
-    under = [Block(b.text, b.page, title, b.kind, b.span) for b in blocks[:before]]
-    return [Block(title, None, title, "heading"), *under, *blocks[before:]]
+    before = _squeezed(_shown_text_before(heading))
+    if _squeezed(blocks[0].text)[:80] in before:
+        return blocks
+    first_heading = next((i for i, block in enumerate(blocks) if block.kind == "heading"), len(blocks))
+    under = [Block(b.text, b.page, title, b.kind, b.span) for b in blocks[:first_heading]]
+    return [Block(title, None, title, "heading"), *under, *blocks[first_heading:]]
+
+
+_HIDDEN = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template or ancestor::svg"
+_PAGE_FRAME = ("nav", "aside", "footer")
+
+
+def _in_page_frame(element: _Element) -> bool:
+    """Whether an element sits in the page's navigation, sidebar or footer, or in a <header> that is
+    not an article's own."""
+    ancestors = [str(a.tag) for a in element.iterancestors()]
+    if any(tag in _PAGE_FRAME for tag in ancestors):
+        return True
+    if "header" in ancestors:
+        return not any(tag in ("article", "main") for tag in ancestors[ancestors.index("header"):])
+    return False
+
+
+def _shown_text(element: _Element) -> str:
+    """The element's text as a browser shows it: without scripts, styles or an icon's <title>."""
+    return "".join(element.xpath(f".//text()[not({_HIDDEN})]"))
+
+
+def _shown_text_before(element: _Element) -> str:
+    """The page body's shown text that comes before element."""
+    return "".join(element.xpath(f"preceding::text()[ancestor::body][not({_HIDDEN})]"))
 
 
 def _known_row(row: str, known: list[str]) -> bool:
