@@ -21,7 +21,7 @@ from pathlib import Path, PurePath
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.prompting import PromptPassage
-from rag.text import DOCUMENT_NOUNS
+from rag.text import DOCUMENT_NOUNS, STOP_WORDS
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
 
@@ -53,7 +53,8 @@ SIGNAL_HELP = {
     "answer_confidence": "geometric mean of the generated tokens' probabilities",
     "weakest_token": "probability of the least likely generated token",
     "answer_type": "1 when the answer has the kind of content the question asks for (a number for "
-    "'how many', a date for 'when', a version for 'which version'), 0 when it lacks it or is only file names to a question not about "
+    "'how many', a date for 'when', a version for 'which version', anything the question does not already say), 0 "
+    "when it lacks it or is only file names to a question not about "
     "files, 0.5 when the question does not say",
     "answer_novelty": "share of the answer's key terms that are not in the question",
     "claims_supported": "share of the answer's sentences that some passage supports",
@@ -191,9 +192,41 @@ _EXPECTS_DATE = re.compile(
 )
 # "When the flag is set, which endpoint ...?": a leading "when" clause before the question itself.
 _WHEN_CLAUSE = re.compile(
-    r"^\s*when\b[^?]*?,\s*(?=(?:\w+\s+){0,2}?(?:what|which|who|whom|whose|where|why|how|is|are|does|do|can|must)\b)",
+    r"^\s*when\b(?!\s*,)[^?]*?,\s*(?=(?:\w+\s+){0,2}?(?:what|which|who|whom|whose|where|why|how|is|are|was|were|does|do|"
+    r"did|can|could|must|should|shall|will|would|may|might|has|have|had)\b)",
     re.IGNORECASE,
 )
+
+
+# "Which besieged area did Lavrov say was interested in X?" answered "The besieged area Lavrov said
+# was interested in X.": a reply to a wh-question whose every word is the question's own says nothing
+# (words kept whole with their inner _ - . / $, so "$SYSTEMD_FSTAB" is not "systemd" and "fstab").
+# Not to a yes/no question ("Can X be undone?" "X can be undone."), nor to a choice ("... X or Y?").
+_ASKS_WH = re.compile(
+    rf"^\s*{_QUALIFIER}(?:(?:in|on|at|from|to|for|by|with|under|of|since|until|through)\s+)?"
+    r"(?:what|which|who|whom|whose|where|when|how|why)\b",
+    re.IGNORECASE,
+)
+_WHOLE_WORD = re.compile(r"[\w$][\w$./:+#-]*\w|\w")
+_SAYS_NOTHING_NEW = (STOP_WORDS - {"not", "no", "nor"}) | {"say", "said", "says"}
+
+
+_LEADING_CLAUSE = re.compile(r"^\s*(?:when|whenever|if|while|after|before|once|since)\b[^,?]*,\s*", re.IGNORECASE)
+_CITATION_MARKS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def restates_question(question: str, answer: str) -> bool:
+    """Whether an answer to a wh-question that offers no choice holds no word the question lacks.
+    The question asked is the last sentence, after any leading "When X," clause: "When I run X,
+    should Y ...?" asks yes or no, and "X happens. What can I change?" asks what."""
+    asked_sentence = _LEADING_CLAUSE.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
+    if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
+        return False
+    asked = {word.lower().rstrip(".") for word in _WHOLE_WORD.findall(question)}
+    told = [word.lower().rstrip(".") for word in _WHOLE_WORD.findall(_CITATION_MARKS.sub(" ", answer))]
+    told = [word for word in told if word not in _SAYS_NOTHING_NEW]
+    return bool(told) and all(word in asked for word in told)
 
 
 # A question about the documents themselves ("which files mention X?", "which article reports X?")
@@ -228,9 +261,12 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     by a leading "when" clause before the question itself ("When X is set, which endpoint ...?").
 
     An answer that is nothing but names of files (the model has seen each passage's file, and
-    sometimes names it for "where", "who" or "which") holds no answer unless files were asked for.
+    sometimes names it for "where", "who" or "which") holds no answer unless files were asked for,
+    nor does one that only restates a wh-question (restates_question).
     """
     if files and not asks_about_files(question) and _only_file_names(answer, files):
+        return 0.0
+    if restates_question(question, answer):
         return 0.0
     question = _WHEN_CLAUSE.sub("", question, count=1)
     if _EXPECTS_DATE.search(question):

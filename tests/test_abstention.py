@@ -53,6 +53,17 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("What press release did the ministry issue?", "A statement condemning the strike.", 0.5),
         ("Which minimum version of libassuan does GnuPG need?", "All of them need libassuan.", 0.0),
         ("What do the release notes say about the cache?", "It is kept for a week.", 0.5),
+        # a reply that only restates the question holds no answer
+        ("Which hotel in Geneva hosted the talks?", "The hotel in Geneva hosted the talks [1].", 0.0),
+        ("Which country led the exercises along Poland's border with Russia?", "Russia.", 0.0),
+        ("My debugger starts too late under QEMU. What can I change?", "The debugger starts too late.", 0.0),
+        ("Which country led the exercises along Poland's border with Russia?", "Germany.", 0.5),
+        ("Which variable makes systemd tools read another fstab?", "$SYSTEMD_FSTAB", 0.5),
+        # ... but a yes/no question, also after a "When ..." clause, and a choice may be answered so
+        ("Can the switch to the GPL be undone?", "The switch to the GPL can be undone.", 0.5),
+        ("When I remove my package, should its scripts delete the account?", "Its scripts should delete the account.",
+         0.5),
+        ("Which is older, the harbour or the station?", "The harbour.", 0.5),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
