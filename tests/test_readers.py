@@ -115,6 +115,42 @@ def test_an_h1_after_the_text_or_in_the_site_header_heads_nothing(tmp_path: Path
     assert [(b.kind, b.heading) for b in readers.read(path).blocks] == [("paragraph", None)]
 
 
+TEXINFO_PAGE = "\n".join([
+    '<html><head><title>bc Command Manual</title></head><body lang="en">',
+    '<h1 class="settitle">bc Command Manual</h1>',
+    '<span id="Top"></span><div class="header"><p>Next: <a href="#Introduction">Introduction</a>, Previous: <a href="dir.html">(dir)</a>, Up: <a href="dir.html">(dir)</a> [<a href="#SEC_Contents">Contents</a>]</p></div>',
+    '<h1 class="node-heading">Top</h1>',
+    '<table class="menu"><tr><td>&bull; <a href="#Introduction">Introduction</a></td><td>&nbsp;</td><td></td></tr>',
+    '<tr><td>&bull; <a href="#Basics">Basic Elements</a></td><td>&nbsp;</td><td></td></tr></table>',
+    '<hr>',
+    '<span id="Introduction"></span><div class="header"><p>Next: <a href="#Basics">Basic Elements</a>, Previous: <a href="#Top">Top</a>, Up: <a href="#Top">Top</a> [<a href="#SEC_Contents">Contents</a>]</p></div>',
+    '<span id="Introduction-1"></span><h2 class="chapter">1 Introduction</h2>',
+    '<table class="menu"><tr><td>&bull; <a href="#Description">Description</a></td><td>&nbsp;</td><td></td></tr></table>',
+    '<hr>',
+    '<span id="Description"></span><div class="header"><p>Next: <a href="#Options">Options</a>, Up: <a href="#Introduction">Introduction</a> [<a href="#SEC_Contents">Contents</a>]</p></div>',
+    '<span id="Description-1"></span><h3 class="section">1.1 Description</h3>',
+    '<p><code>bc</code> is a language that supports arbitrary precision numbers with interactive execution of statements.</p>',
+    '<p>A standard math library is available by command line option, and is defined before any file is read.</p>',
+    '<p>All code is executed as it is read, and a file that halts the processor stops it reading standard input.</p>',
+    '</body></html>',
+])
+
+
+def test_a_texinfo_manual_keeps_its_headings_and_drops_its_link_bars_and_menus(tmp_path: Path) -> None:
+    """GNU manuals in HTML: headings stand in <body> between link bars and menu tables; trafilatura
+    kept none of the headings and every link bar and menu line as text."""
+    path = tmp_path / "bc.html"
+    path.write_text(TEXINFO_PAGE, encoding="utf-8")
+    blocks = readers.read(path).blocks
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings == ["bc Command Manual", "Top", "1 Introduction", "1.1 Description"]
+    assert [(b.text[:20], b.heading) for b in blocks if b.kind != "heading"] == [
+        ("bc is a language tha", "1.1 Description"),
+        ("A standard math libr", "1.1 Description"),
+        ("All code is executed", "1.1 Description"),
+    ]
+
+
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     result = readers.read(write_docx(tmp_path / "memo.docx"))
     assert texts(result) == [

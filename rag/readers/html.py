@@ -36,6 +36,7 @@ _HTML_BLOCKS = {
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
     "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "table", "ul",
 }
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _HTML_CONTAINERS = ("body", "div", "section", "article", "main", "center", "blockquote", "font")
 MIN_KNOWN_ROW_CHARACTERS = 20
 _DECLARED_CHARSET = re.compile(
@@ -103,10 +104,54 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     root = load_html(data)
     if root is None:
         return data
+    _drop_manual_navigation(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
+    _mark_main_text(root)
     return root
+
+
+_TEXINFO_LINKS = re.compile(r"^\s*(?:Next|Previous|Prev|Up):", re.IGNORECASE)
+
+
+def _drop_manual_navigation(root: _Element) -> None:
+    """Texinfo's HTML (GNU manuals, much of /usr/share/doc) opens every node with a link bar
+    ("Next: Basic Elements, Previous: Top, Up: Top [Contents]") and lists its subsections in a
+    menu table ("• Description"): neither says anything, both would be passages of their own."""
+    for element in list(root.iter("div", "p", "table")):
+        classes = set((element.get("class") or "").split())
+        if element.tag == "table" and "menu" in classes:
+            element.drop_tree()
+        elif classes & {"header", "nav-panel"} and _TEXINFO_LINKS.match(element.text_content()):
+            element.drop_tree()
+
+
+def _outside_layout(element: _Element, body: _Element) -> bool:
+    """Whether element stands in body itself or in plain <div>/<section> boxes in it, not in a layout
+    table (whose pages trafilatura reads better as they are)."""
+    parent = element.getparent()
+    while parent is not None and parent is not body:
+        if parent.tag not in ("div", "section"):
+            return False
+        parent = parent.getparent()
+    return parent is body
+
+
+def _mark_main_text(root: _Element) -> None:
+    """A page with headings but no <main> or <article> (Texinfo's, many hand-written ones) has its
+    body's content put in a <main>: without one trafilatura may find no container of the main text
+    and keep its paragraphs but none of its headings."""
+    body = root.find("body")
+    if body is None or root.find(".//main") is not None or root.find(".//article") is not None:
+        return
+    if not any(_outside_layout(heading, body) for heading in body.iter(*_HEADINGS)):
+        return
+    main = body.makeelement("main", {})
+    main.text, body.text = body.text, None
+    for child in list(body):
+        main.append(child)
+    body.append(main)
 
 
 def _div_of_prose(element: _Element) -> bool:
