@@ -26,7 +26,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 4: a section number ("5.3.") is one sentence with the sentence it numbers.
 # 5: HTML: prose directly in the body kept, nested blocks read once, words spaced; non-UTF-8 text
 #    read as Windows-1252 where it defines every byte.
-PASSAGE_RULES = 5
+# 6: HTML: headings of pages with no main container kept, Texinfo link bars and menus dropped, a
+#    lone leading <h1> heads the text.
+PASSAGE_RULES = 6
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
