@@ -431,6 +431,39 @@ def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp
                                "aside): 'Printed 2024-03-17'",)
 
 
+def test_pdf_list_items_with_a_smaller_bullet_keep_their_wrapped_lines(tmp_path: Path) -> None:
+    """A bullet set in a smaller font than its item's text (as DocBook's PDFs do) must not make the
+    item's first line a paragraph of its own; the paragraph after the list, set a little further
+    down than the items' own lines, is not run into the last item."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 5, "There are two requirements for the way the database is stored and read:")
+    pdf.ln(3)
+    items = (("Applications must be able to extend the database in any way when they are installed,",
+              "to add new rules for determining type and information about specific types."),
+             ("It must be possible to install applications in the system folders or the home directory",
+              "and have their information used in the same way."))
+    for first, second in items:
+        pdf.set_font("helvetica", size=7)
+        pdf.cell(5, 5, "-")
+        pdf.set_font("helvetica", size=11)
+        pdf.cell(0, 5, first, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(pdf.l_margin + 5)
+        pdf.cell(0, 5, second, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.multi_cell(0, 5, "Further, the existing databases have been merged into a single package.")
+    pdf.output(str(tmp_path / "spec.pdf"))
+    assert texts(readers.read(tmp_path / "spec.pdf")) == [
+        "There are two requirements for the way the database is stored and read:",
+        "- " + " ".join(items[0]),
+        "- " + " ".join(items[1]),
+        "Further, the existing databases have been merged into a single package.",
+    ]
+
+
 def test_pdf_double_spaced_lines_of_one_paragraph_stay_together() -> None:
     from rag.readers.pdf import _blocks, _Line
 

@@ -22,6 +22,9 @@ from pathlib import Path
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
 
 PARAGRAPH_GAP = 1.4  # a gap this many times the usual line spacing starts a new paragraph
+# A list item ends at a smaller one: its lines run at the usual spacing, and a list is often set with
+# a little more space between its items and after it than between a paragraph's lines.
+LIST_ITEM_GAP = 1.2
 HEADING_SIZE = 1.15  # a line this many times the body font size is a heading
 HEADING_MAX_WORDS = 14
 # A body line's height is 1.15-1.5 times its font size; a most common gap wider than double
@@ -77,27 +80,31 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
-    """The page's lines in content order, each with the baseline height and font size."""
+    """The page's lines in content order, each with the baseline height of its first visible piece
+    and the font size of most of its characters (a list's bullet is often set smaller than its
+    text, and the line's size must match the lines its item runs on to)."""
     lines: list[_Line] = []
     current: list[str] = []
-    position: list[float] = []  # y and size of the current line's first visible piece
+    position: list[float] = []  # y of the current line's first visible piece
+    sizes: Counter[float] = Counter()  # font size -> visible characters of the current line
 
     def flush() -> None:
         text = "".join(current).strip()
         if text:
-            lines.append(_Line(text, position[0], position[1]))
+            lines.append(_Line(text, position[0], sizes.most_common(1)[0][0]))
         current.clear()
         position.clear()
+        sizes.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         parts = text.split("\n")
         for index, part in enumerate(parts):
             if index:
                 flush()
-            if part.strip() and not position:
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                scale = abs(tm[3] * cm[3]) or 1.0
-                position.extend((y, size * scale))
+            if part.strip():
+                if not position:
+                    position.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+                sizes[round(size * (abs(tm[3] * cm[3]) or 1.0), 2)] += len(part.strip())
             current.append(part)
 
     try:
@@ -256,9 +263,10 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
             continue
         previous = lines[i - 1]
         gap = gaps[i - 1]
+        in_list_item = bool(_BULLET.match(groups[-1][0].text))
         new = (
             gap <= 0
-            or gap > spacing * PARAGRAPH_GAP
+            or gap > spacing * (LIST_ITEM_GAP if in_list_item else PARAGRAPH_GAP)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or bool(_BULLET.match(line.text))
         )
