@@ -116,7 +116,8 @@ def test_an_h1_after_the_text_or_in_the_site_header_heads_nothing(tmp_path: Path
 
 
 TEXINFO_PAGE = "\n".join([
-    '<html><head><title>bc Command Manual</title></head><body lang="en">',
+    '<html><head><title>bc Command Manual</title><meta name="Generator" content="makeinfo"></head>',
+    '<body lang="en">',
     '<h1 class="settitle">bc Command Manual</h1>',
     '<span id="Top"></span><div class="header"><p>Next: <a href="#Introduction">Introduction</a>, Previous: <a href="dir.html">(dir)</a>, Up: <a href="dir.html">(dir)</a> [<a href="#SEC_Contents">Contents</a>]</p></div>',
     '<h1 class="node-heading">Top</h1>',
@@ -149,6 +150,42 @@ def test_a_texinfo_manual_keeps_its_headings_and_drops_its_link_bars_and_menus(t
         ("A standard math libr", "1.1 Description"),
         ("All code is executed", "1.1 Description"),
     ]
+
+
+def test_a_page_with_its_own_main_container_or_a_site_header_is_not_wrapped_whole(tmp_path: Path) -> None:
+    """The <main> put around a body with headings must not override a container trafilatura knows
+    (id="main"), nor pull the site's header and footer into the text."""
+    prose = ("<p>Download the source tarball, unpack it and run make menuconfig to pick the drivers that your "
+             "machine needs.</p><h2>Booting</h2><p>Add an entry to the boot loader configuration and reboot, "
+             "choosing the new kernel from the menu.</p>")
+    main_div = ("<html><body><div id='top'><div class='sitename'>Kernel notes by John</div><p>Writing about "
+                "kernels, compilers and other low-level things I tinker with on weekends.</p></div><div id='leftcol'>"
+                "<h3>Elsewhere</h3><p>I also write a weekly column for a hardware magazine about retro computers.</p>"
+                "</div><div id='main'><h2>Building the kernel</h2>" + prose + "<p>Then run make and make "
+                "modules_install as root; the build takes about an hour on an older laptop.</p></div><div id='bottom'>"
+                "<p>All content on this site is licensed under a Creative Commons licence unless noted otherwise.</p>"
+                "</div></body></html>")
+    site_header = (f"<html><body><header><h1>Widget Co</h1><nav><a href='/'>Home</a></nav></header>"
+                   f"<p>Welcome to the documentation; this page explains the first steps for new users.</p>"
+                   f"<h2>Building the kernel</h2>{prose}<footer><p>Copyright 2024 Widget Co.</p></footer></body></html>")
+    for name, page in (("main.html", main_div), ("header.html", site_header)):
+        (tmp_path / name).write_text(page, encoding="utf-8")
+        blocks = readers.read(tmp_path / name).blocks
+        text = " ".join(b.text for b in blocks)
+        assert not any(words in text for words in ("Kernel notes", "weekly column", "Creative Commons", "Copyright"))
+        assert all(b.heading != "Widget Co" for b in blocks)
+        assert ("Booting", "heading") in [(b.text, b.kind) for b in blocks]
+
+
+def test_a_menu_table_and_a_next_line_are_kept_outside_texinfo_pages(tmp_path: Path) -> None:
+    page = ("<html><body><div class='content'><h2>The File menu</h2><p>The File menu holds the commands that "
+            "open and save documents; each has a keyboard shortcut.</p><table class='menu'>"
+            "<tr><td>Open</td><td>Ctrl+O</td><td>Opens an existing document from disk in a new tab</td></tr></table>"
+            "<div class='header'><p>Next: install the spell checker plug-in from the Tools menu.</p></div>"
+            "</div></body></html>")
+    (tmp_path / "editor.html").write_text(page, encoding="utf-8")
+    text = " ".join(texts(readers.read(tmp_path / "editor.html")))
+    assert "Ctrl+O" in text and "Next: install the spell checker" in text
 
 
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
@@ -462,6 +499,19 @@ def test_pdf_list_items_with_a_smaller_bullet_keep_their_wrapped_lines(tmp_path:
         "- " + " ".join(items[1]),
         "Further, the existing databases have been merged into a single package.",
     ]
+
+
+def test_pdf_a_wrapped_numbered_heading_and_a_tall_line_in_a_numbered_paragraph_stay_whole() -> None:
+    from rag.readers.pdf import _Line, _paragraphs
+
+    heading = [_Line("1. Obligations of the supplier regarding delivery,", 700, 14.0),
+               _Line("inspection and acceptance of goods", 683, 14.0)]
+    body = [_Line(f"The parties agree on line {n} of the clause.", 660 - 13 * n, 11.0) for n in range(4)]
+    assert [len(group) for group in _paragraphs(heading + body, 11.0, 13.0)] == [2, 4]
+    numbered = [_Line("1. The parties agree that the supplier shall deliver", 700, 11.0),
+                _Line("the goods to the buyer's premises within thirty days", 700 - 13 * 1.3, 11.0),
+                _Line("of the order, as the schedule says.", 700 - 13 * 2.3, 11.0)]
+    assert [len(group) for group in _paragraphs(numbered, 11.0, 13.0)] == [3]
 
 
 def test_pdf_double_spaced_lines_of_one_paragraph_stay_together() -> None:

@@ -118,7 +118,12 @@ _TEXINFO_LINKS = re.compile(r"^\s*(?:Next|Previous|Prev|Up):", re.IGNORECASE)
 def _drop_manual_navigation(root: _Element) -> None:
     """Texinfo's HTML (GNU manuals, much of /usr/share/doc) opens every node with a link bar
     ("Next: Basic Elements, Previous: Top, Up: Top [Contents]") and lists its subsections in a
-    menu table ("• Description"): neither says anything, both would be passages of their own."""
+    menu table ("• Description"): neither says anything, both would be passages of their own. Only
+    in pages Texinfo made (its generator tag says so): elsewhere a "menu" table may list an editor's
+    menu commands."""
+    generators = " ".join(root.xpath("//meta[@name='Generator' or @name='generator']/@content")).lower()
+    if "makeinfo" not in generators and "texi2any" not in generators:
+        return
     for element in list(root.iter("div", "p", "table")):
         classes = set((element.get("class") or "").split())
         if element.tag == "table" and "menu" in classes:
@@ -142,16 +147,20 @@ def _mark_main_text(root: _Element) -> None:
     """A page with headings but no <main> or <article> (Texinfo's, many hand-written ones) has its
     body's content put in a <main>: without one trafilatura may find no container of the main text
     and keep its paragraphs but none of its headings."""
+    from trafilatura.xpaths import BODY_XPATH
+
     body = root.find("body")
-    if body is None or root.find(".//main") is not None or root.find(".//article") is not None:
-        return
+    if body is None or any(next(iter(expression(root)), None) is not None for expression in BODY_XPATH):
+        return  # the page has a container trafilatura recognises (<main>, <article>, id="main", ...)
     if not any(_outside_layout(heading, body) for heading in body.iter(*_HEADINGS)):
         return
     main = body.makeelement("main", {})
     main.text, body.text = body.text, None
-    for child in list(body):
-        main.append(child)
-    body.append(main)
+    children = list(body)
+    inside = [child for child in children if child.tag not in _PAGE_PARTS]
+    for child in inside:
+        main.append(child)  # the site's own header, navigation, sidebar and footer stay outside
+    body.insert(children.index(inside[0]) if inside else len(body), main)
 
 
 def _div_of_prose(element: _Element) -> bool:
@@ -269,6 +278,7 @@ def _with_title_heading(page: HtmlElement | str | bytes, blocks: list[Block]) ->
 
 _HIDDEN = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template or ancestor::svg"
 _PAGE_FRAME = ("nav", "aside", "footer")
+_PAGE_PARTS = ("header", *_PAGE_FRAME)
 
 
 def _in_page_frame(element: _Element) -> bool:

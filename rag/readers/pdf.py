@@ -25,6 +25,7 @@ PARAGRAPH_GAP = 1.4  # a gap this many times the usual line spacing starts a new
 # A list item ends at a smaller one: its lines run at the usual spacing, and a list is often set with
 # a little more space between its items and after it than between a paragraph's lines.
 LIST_ITEM_GAP = 1.2
+LIST_GAP_TOLERANCE = 0.15  # "about the same gap" as the one above the item, in line spacings
 HEADING_SIZE = 1.15  # a line this many times the body font size is a heading
 HEADING_MAX_WORDS = 14
 # A body line's height is 1.15-1.5 times its font size; a most common gap wider than double
@@ -81,17 +82,19 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
 
 def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
     """The page's lines in content order, each with the baseline height of its first visible piece
-    and the font size of most of its characters (a list's bullet is often set smaller than its
-    text, and the line's size must match the lines its item runs on to)."""
+    and the larger of that piece's font size and the size of most of its characters: a list's
+    bullet is often set smaller than its text (the line must match the lines its item runs on to),
+    while a heading in small capitals opens with its largest letter and a line of prose with some
+    smaller inline code is still prose."""
     lines: list[_Line] = []
     current: list[str] = []
-    position: list[float] = []  # y of the current line's first visible piece
+    position: list[float] = []  # y and size of the current line's first visible piece
     sizes: Counter[float] = Counter()  # font size -> visible characters of the current line
 
     def flush() -> None:
         text = "".join(current).strip()
         if text:
-            lines.append(_Line(text, position[0], sizes.most_common(1)[0][0]))
+            lines.append(_Line(text, position[0], max(position[1], sizes.most_common(1)[0][0])))
         current.clear()
         position.clear()
         sizes.clear()
@@ -102,9 +105,10 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
             if index:
                 flush()
             if part.strip():
+                scaled = round(size * (abs(tm[3] * cm[3]) or 1.0), 2)
                 if not position:
-                    position.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
-                sizes[round(size * (abs(tm[3] * cm[3]) or 1.0), 2)] += len(part.strip())
+                    position.extend((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], scaled))
+                sizes[scaled] += len(part.strip())
             current.append(part)
 
     try:
@@ -257,24 +261,42 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
     """Lines grouped into paragraphs by gap, upward jumps, font size and list bullets."""
     gaps = [lines[i - 1].y - lines[i].y for i in range(1, len(lines))]
     groups: list[list[_Line]] = []
+    opening_gaps: list[float] = []  # the gap above each group's first line
     for i, line in enumerate(lines):
         if i == 0:
             groups.append([line])
+            opening_gaps.append(0.0)
             continue
         previous = lines[i - 1]
         gap = gaps[i - 1]
-        in_list_item = bool(_BULLET.match(groups[-1][0].text))
         new = (
             gap <= 0
-            or gap > spacing * (LIST_ITEM_GAP if in_list_item else PARAGRAPH_GAP)
+            or gap > spacing * PARAGRAPH_GAP
+            or _ends_list_item(groups[-1], opening_gaps[-1], line, gap, body_size, spacing)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or bool(_BULLET.match(line.text))
         )
         if new:
             groups.append([line])
+            opening_gaps.append(gap)
         else:
             groups[-1].append(line)
     return groups
+
+
+def _ends_list_item(
+    item: list[_Line], opening_gap: float, line: _Line, gap: float, body_size: float, spacing: float
+) -> bool:
+    """Whether line, below a list item, starts what follows the list: a list is often set with a
+    little more space between its items than between a paragraph's lines, and as much after its
+    last item. The item must open with a bullet (not be a numbered heading), the gap be wider
+    than the usual spacing and about the one above the item (not one tall line inside it)."""
+    return (
+        bool(_BULLET.match(item[0].text))
+        and line.size < body_size * HEADING_SIZE
+        and gap > spacing * LIST_ITEM_GAP
+        and abs(gap - opening_gap) <= LIST_GAP_TOLERANCE * spacing
+    )
 
 
 def _join(lines: list[_Line]) -> str:
