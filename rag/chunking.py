@@ -27,7 +27,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 5: HTML: prose directly in the body kept, nested blocks read once, words spaced; non-UTF-8 text
 #    read as Windows-1252 where it defines every byte.
 # 6: HTML: headings of pages with no main container kept, Texinfo link bars and menus dropped, a
-#    lone leading <h1> heads the text. PDF: a line's font size is that of most of its characters (a
+#    lone leading <h1> heads the text, a cell or list item that is one share-button word ("Print",
+#    "PDF") kept. PDF: a line's font size is that of most of its characters (a
 #    smaller bullet split list items), and a list item ends at a slightly wider gap.
 PASSAGE_RULES = 6
 TITLE_MAX_WORDS = 20

@@ -188,6 +188,20 @@ def test_a_menu_table_and_a_next_line_are_kept_outside_texinfo_pages(tmp_path: P
     assert "Ctrl+O" in text and "Next: install the spell checker" in text
 
 
+def test_html_cells_and_list_items_that_are_one_share_button_word_are_kept(tmp_path: Path) -> None:
+    """trafilatura drops an element whose text is "Print", "PDF", "Email" and the like (share
+    buttons); in a manual they are a command's name in a table or a format in a list."""
+    prose = ("<p>The converter reads these formats and writes each of them back out unchanged when asked, keeping "
+             "every table, heading and footnote of the original document in place.</p>")
+    page = (f"<html><body><article><h2>Formats</h2>{prose}{prose}<ul><li>PDF</li><li>HTML</li><li>Email</li></ul>"
+            f"{prose}<table><tr><td>Print</td><td>Ctrl+P</td></tr><tr><td>Save</td><td>Ctrl+S</td></tr></table>"
+            f"</article></body></html>")
+    (tmp_path / "formats.html").write_text(page, encoding="utf-8")
+    found = texts(readers.read(tmp_path / "formats.html"))
+    assert {"PDF", "HTML", "Email", "Print | Ctrl+P", "Save | Ctrl+S"} <= set(found)
+    assert not any("\u2060" in text for text in found)
+
+
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     result = readers.read(write_docx(tmp_path / "memo.docx"))
     assert texts(result) == [

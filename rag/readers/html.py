@@ -109,7 +109,31 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
     _mark_main_text(root)
+    _keep_lone_words(root)
     return root
+
+
+# trafilatura drops any element whose text is one of a list of share-button words ("Print", "PDF",
+# "Email", "Google", ...); in documentation such a word is a table cell or a list item of its own
+# ("Print | Ctrl+P", "• PDF"). A word joiner after it (removed again from every block) keeps it.
+_WORD_JOINER = "\u2060"
+_LONE_WORD_HOLDERS = ("li", "td", "th", "dt", "dd", "p")
+
+
+def _keep_lone_words(root: _Element) -> None:
+    from trafilatura.utils import RE_FILTER
+
+    for element in root.iter(*_LONE_WORD_HOLDERS):
+        text = element.text_content()
+        if "\n" in text.strip() or not RE_FILTER.match(text.strip()):
+            continue
+        last = element[-1] if len(element) else None
+        if last is not None and (last.tail or "").strip():
+            last.tail += _WORD_JOINER
+        elif last is not None:
+            last.tail = (last.tail or "") + _WORD_JOINER
+        else:
+            element.text = (element.text or "").rstrip() + _WORD_JOINER
 
 
 _TEXINFO_LINKS = re.compile(r"^\s*(?:Next|Previous|Prev|Up):", re.IGNORECASE)
@@ -299,7 +323,7 @@ def _shown_text(element: _Element) -> str:
 
 def _shown_text_before(element: _Element) -> str:
     """The page body's shown text that comes before element."""
-    return "".join(element.xpath(f"preceding::text()[ancestor::body][not({_HIDDEN})]"))
+    return "".join(element.xpath(f"preceding::text()[ancestor::body][not({_HIDDEN})]")).replace(_WORD_JOINER, "")
 
 
 def _known_row(row: str, known: list[str]) -> bool:
@@ -392,7 +416,7 @@ def _inline_text(element: _Element) -> str:
 
 
 def _add(blocks: list[Block], text: str, kind: str) -> None:
-    text = one_line(text)
+    text = one_line(text.replace(_WORD_JOINER, ""))
     if not text:
         return
     heading = text if kind == "heading" else (blocks[-1].heading if blocks else None)
