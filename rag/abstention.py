@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
-from rag.prompting import PromptPassage
+from rag.prompting import CITATION_MARK, PromptPassage
 from rag.text import DOCUMENT_NOUNS, STOP_WORDS
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
@@ -209,10 +209,7 @@ _ASKS_WH = re.compile(
 )
 _WHOLE_WORD = re.compile(r"[\w$][\w$./:+#-]*\w|\w")
 _SAYS_NOTHING_NEW = (STOP_WORDS - {"not", "no", "nor"}) | {"say", "said", "says"}
-
-
 _LEADING_CLAUSE = re.compile(r"^\s*(?:when|whenever|if|while|after|before|once|since)\b[^,?]*,\s*", re.IGNORECASE)
-_CITATION_MARKS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
@@ -224,7 +221,7 @@ def restates_question(question: str, answer: str) -> bool:
     if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
     asked = {word.lower().rstrip(".") for word in _WHOLE_WORD.findall(question)}
-    told = [word.lower().rstrip(".") for word in _WHOLE_WORD.findall(_CITATION_MARKS.sub(" ", answer))]
+    told = [word.lower().rstrip(".") for word in _WHOLE_WORD.findall(CITATION_MARK.sub(" ", answer))]
     told = [word for word in told if word not in _SAYS_NOTHING_NEW]
     return bool(told) and all(word in asked for word in told)
 

@@ -36,8 +36,7 @@ def short_name(file: str) -> str:
     short = _LEADING_SEPARATORS.sub("", _ID_PART.sub("", stem))
     if not short.strip("._- ") or short.startswith("."):  # only the hash was left, or an inner extension
         hash_only = _ID_PART.match(stem)
-        core = hash_only.group().lstrip("_-. ") if hash_only else ""
-        if hash_only and len(core) >= HASH_ONLY_LENGTH:
+        if hash_only and len(core := hash_only.group().lstrip("_-. ")) >= HASH_ONLY_LENGTH:
             short = core[:HASH_ONLY_KEPT] + stem[hash_only.end():]
     if short == stem or not short.strip("._- ") or short.startswith(".") or not extension:
         return file

@@ -71,11 +71,11 @@ LATER_PASSAGE_SHARE = 1 / 3
 # same passages (bench/drafts_ab.py --types paraphrase, drafts-ab3-reworded), right drafts 25 -> 42 %
 # for 176 more prompt tokens (~2.8 s on 2 cores); the answer reached the prompt 56 -> 72 % (seeds).
 REWORDED_BUDGET_FACTOR = 1.5
-_CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
+CITATION_MARK = re.compile(r"\s*\[(\d+(?:\s*(?:,|\]\s*\[)\s*\d+)*)\]")
 _MARK_NUMBER = re.compile(r"\d+")
 # A mark with the space after it when punctuation follows ("nine hours [1] ." -> "nine hours."); the
 # model's own spaces elsewhere stay ("the .xz format", "Press . to repeat").
-_MARK_AND_SPACE = re.compile(_CITATION_MARK.pattern + r"(?:\s+(?=[.,;:!?](?:[\s\"'”’)\]]|$)))?")
+_MARK_AND_SPACE = re.compile(CITATION_MARK.pattern + r"(?:\s+(?=[.,;:!?](?:[\s\"'”’)\]]|$)))?")
 # A mark cut off by the answer's token limit ("... air campaign [1"), not a number of the answer.
 _CUT_MARK = re.compile(r"\s*\[[\d,\s]*$")
 
@@ -265,7 +265,7 @@ def parse_reply(reply: str) -> tuple[str, list[int], bool]:
     text = reply.strip()
     if is_refusal(text):
         return "", [], True
-    numbers = [int(n) for mark in _CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
+    numbers = [int(n) for mark in CITATION_MARK.findall(text) for n in _MARK_NUMBER.findall(mark)]
     answer = _CUT_MARK.sub("", _MARK_AND_SPACE.sub("", text)).strip()
     return _names_once(answer), list(dict.fromkeys(numbers)), False
 

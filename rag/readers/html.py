@@ -37,6 +37,16 @@ _HTML_BLOCKS = {
     "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "table", "ul",
 }
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Where a site keeps what is not the text: its navigation, sidebar and footer, and a header.
+_PAGE_FRAME = ("nav", "aside", "footer")
+_PAGE_PARTS = ("header", *_PAGE_FRAME)
+_HIDDEN = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template or ancestor::svg"
+_TEXINFO_LINKS = re.compile(r"^\s*(?:Next|Previous|Prev|Up):", re.IGNORECASE)
+# trafilatura drops any element whose text is one of a list of share-button words ("Print", "PDF",
+# "Email", "Google", ...); in documentation such a word is a table cell or a list item of its own
+# ("Print | Ctrl+P", "• PDF"). A word joiner after it (removed again from every block) keeps it.
+_WORD_JOINER = "\u2060"
+_LONE_WORD_HOLDERS = ("li", "td", "th", "dt", "dd", "p")
 _HTML_CONTAINERS = ("body", "div", "section", "article", "main", "center", "blockquote", "font")
 MIN_KNOWN_ROW_CHARACTERS = 20
 _DECLARED_CHARSET = re.compile(
@@ -113,30 +123,17 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     return root
 
 
-# trafilatura drops any element whose text is one of a list of share-button words ("Print", "PDF",
-# "Email", "Google", ...); in documentation such a word is a table cell or a list item of its own
-# ("Print | Ctrl+P", "• PDF"). A word joiner after it (removed again from every block) keeps it.
-_WORD_JOINER = "\u2060"
-_LONE_WORD_HOLDERS = ("li", "td", "th", "dt", "dd", "p")
-
-
 def _keep_lone_words(root: _Element) -> None:
     from trafilatura.utils import RE_FILTER
 
     for element in root.iter(*_LONE_WORD_HOLDERS):
-        text = element.text_content()
-        if "\n" in text.strip() or not RE_FILTER.match(text.strip()):
+        text = element.text_content().strip()
+        if "\n" in text or not RE_FILTER.match(text):
             continue
-        last = element[-1] if len(element) else None
-        if last is not None and (last.tail or "").strip():
-            last.tail += _WORD_JOINER
-        elif last is not None:
-            last.tail = (last.tail or "") + _WORD_JOINER
+        if len(element):
+            element[-1].tail = (element[-1].tail or "") + _WORD_JOINER
         else:
             element.text = (element.text or "").rstrip() + _WORD_JOINER
-
-
-_TEXINFO_LINKS = re.compile(r"^\s*(?:Next|Previous|Prev|Up):", re.IGNORECASE)
 
 
 def _drop_manual_navigation(root: _Element) -> None:
@@ -298,11 +295,6 @@ def _with_title_heading(page: HtmlElement | str | bytes, blocks: list[Block]) ->
     first_heading = next((i for i, block in enumerate(blocks) if block.kind == "heading"), len(blocks))
     under = [Block(b.text, b.page, title, b.kind, b.span) for b in blocks[:first_heading]]
     return [Block(title, None, title, "heading"), *under, *blocks[first_heading:]]
-
-
-_HIDDEN = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template or ancestor::svg"
-_PAGE_FRAME = ("nav", "aside", "footer")
-_PAGE_PARTS = ("header", *_PAGE_FRAME)
 
 
 def _in_page_frame(element: _Element) -> bool:
