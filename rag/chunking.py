@@ -207,15 +207,18 @@ class _LineIndex:
         return bisect.bisect_right(self._starts, offset)
 
 
+def is_heading(document: Document, paragraph: Paragraph) -> bool:
+    """Whether the paragraph is the heading it sits under (an underlined or "#" title, or a
+    reader's heading block), not text of its section."""
+    own = document.paragraph_text(paragraph).strip()
+    heading = paragraph.heading
+    return bool(heading) and (own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading)
+
+
 def document_title(document: Document) -> str | None:
     """The heading that is the document's first paragraph, if any: a title, not a section."""
-    if not document.paragraphs:
-        return None
-    first = document.paragraphs[0]
-    own = document.paragraph_text(first).strip()
-    if first.heading and (own == first.heading or own.lstrip("#").strip() == first.heading
-                          or heading_of(own) == first.heading):
-        return first.heading
+    if document.paragraphs and is_heading(document, document.paragraphs[0]):
+        return document.paragraphs[0].heading
     return None
 
 

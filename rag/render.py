@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from rag.chunking import is_heading
 from rag.corpus import Document, Paragraph
 from rag.indexing import IndexReport
 from rag.results import Answer, Passage
@@ -63,6 +64,7 @@ def location(passage: Passage) -> str:
 
 
 FILES_LISTED = 20
+HEADING_MARK = " §"
 
 
 def _paragraph_label(paragraph: Paragraph) -> str:
@@ -82,9 +84,14 @@ def paragraph_context(document: Document, number: int, around: int) -> str:
 def document_text(document: Document) -> str:
     """Every paragraph as rag reads it, labelled with its location, for `rag extract`: one line
     each, its words joined by single spaces as the Sources list prints quotes (a hard-wrapped or
-    CRLF file's paragraph would otherwise spill over several lines, breaking `| grep -F`)."""
+    CRLF file's paragraph would otherwise spill over several lines, breaking `| grep -F`). A
+    paragraph rag took for a section heading is marked § after its location: the heading labels
+    the passages below it, so this is where to check that an underlined title or a page's heading
+    was seen as one."""
     return "\n".join(
-        f"{_paragraph_label(p)} | {' '.join(document.paragraph_text(p).split())}" for p in document.paragraphs
+        f"{_paragraph_label(p)}{HEADING_MARK if is_heading(document, p) else ''} | "
+        f"{' '.join(document.paragraph_text(p).split())}"
+        for p in document.paragraphs
     )
 
 

@@ -311,6 +311,17 @@ def test_extract_prints_what_is_indexed_with_locations(folder: Path) -> None:
     assert "p.2 ¶3 | The dredging contract went to Marlow Dredging for 3.2 million pounds." in result.output
 
 
+def test_extract_marks_the_paragraphs_taken_for_section_headings(tmp_path: Path) -> None:
+    (tmp_path / "guide.rst").write_text("Guide\n=====\n\nIntro.\n\nInstall\n-------\n\nRun it.\n", encoding="utf-8")
+    (tmp_path / "page.html").write_text(
+        "<html><body><h1>Guide</h1><p>Intro text.</p><h2>Install</h2><p>Run it.</p></body></html>", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["extract", str(tmp_path / "guide.rst")])
+    assert result.output == "¶1 § | Guide =====\n¶2 | Intro.\n¶3 § | Install -------\n¶4 | Run it.\n"
+    result = runner.invoke(app, ["extract", str(tmp_path / "page.html")])
+    assert result.output == "¶1 § | Guide\n¶2 | Intro text.\n¶3 § | Install\n¶4 | Run it.\n"
+
+
 def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_error(tmp_path: Path) -> None:
     (tmp_path / "wrapped.txt").write_bytes(b"The harbour opens\r\nat dawn.\r\n\r\nSecond.\r\n")
     result = runner.invoke(app, ["extract", str(tmp_path / "wrapped.txt")])
