@@ -17,9 +17,10 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
+from rag.file_labels import only_file_names
 from rag.prompting import CITATION_MARK, PromptPassage
 from rag.text import DOCUMENT_NOUNS, STOP_WORDS
 
@@ -243,7 +244,6 @@ _SAYS = re.compile(
     r"argues?|argued|claims?|claimed|warns?|warned|recommends?|recommended)\b",
     re.IGNORECASE,
 )
-_LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 
 
 def answer_type_match(question: str, answer: str, files: AbstractSet[str] = frozenset()) -> float:
@@ -261,7 +261,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
     sometimes names it for "where", "who" or "which") holds no answer unless files were asked for,
     nor does one that only restates a wh-question (restates_question).
     """
-    if files and not asks_about_files(question) and _only_file_names(answer, files):
+    if files and not asks_about_files(question) and only_file_names(answer, files):
         return 0.0
     if restates_question(question, answer):
         return 0.0
@@ -290,13 +290,6 @@ def asks_about_files(question: str) -> bool:
     return bool(_SAYS.search(question, which.end()))
 
 
-def _only_file_names(answer: str, files: AbstractSet[str]) -> bool:
-    """Whether nothing but file names (whole paths or their last part) and joining words is left."""
-    rest = answer
-    names = set(files) | {PurePath(f).name for f in files}
-    for name in sorted(names, key=len, reverse=True):
-        rest = rest.replace(name, " ")
-    return rest != answer and not _LEFT_BESIDE_NAMES.sub("", rest)
 
 
 NOT_ASKED = 0.5  # a yes/no check the fitted decision does not use, so the model is not asked

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from rag.chunking import SECTION_LABEL, is_lead_in, sentence_spans
 from rag.corpus import Paragraph
+from rag.file_labels import named_files, only_file_names
 from rag.numbers import claimed_readings, stated_numbers, unstated
 from rag.prompting import PromptPassage
 from rag.results import Claim, Passage
@@ -54,6 +55,7 @@ class ClaimSupport:
     support: float
     answer_terms: frozenset[str] = frozenset()
     question_terms: frozenset[str] = frozenset()
+    narrowed: bool = False  # the claim is less than the model wrote: files it named wrongly left out
 
 
 def split_claims(answer: str) -> list[str]:
@@ -99,6 +101,13 @@ def identifiers(text: str) -> frozenset[str]:
 def attribution_terms(text: str) -> frozenset[str]:
     """The terms attribution matches: stems of distinctive words, and names written as code."""
     return distinctive_terms(text) | identifiers(text)
+
+
+# The words of a "which files mention ...?" question about the files, not about what they hold.
+_ASKING_TERMS = attribution_terms(
+    "file document article abstract paper report source text page licence license mention refer cite "
+    "quote say discuss describe talk cover contain name list"
+)
 
 
 def _passage_attribution_terms(passage: PromptPassage) -> frozenset[str]:
@@ -196,6 +205,10 @@ def _support(
 ) -> ClaimSupport:
     if not passages:
         return ClaimSupport(claim, (), 0.0)
+    named = named_files(claim, (p.hit.chunk.file for p in passages))
+    subject = question_terms - _ASKING_TERMS
+    if named and subject and only_file_names(claim, named):
+        return _files_holding(claim, named, subject, passages, terms_of)
     if not claim_terms:
         valid = [p for p in passages if p.number in cited] or passages[:1]
         return ClaimSupport(claim, (valid[0],), 1.0)
@@ -227,6 +240,31 @@ def _support(
         return ClaimSupport(claim, tuple(chosen), support, answer_terms, frozenset(question_terms))
     return ClaimSupport(claim, _supports_what_it_adds(answer_terms, passages, terms_of), support, answer_terms,
                         frozenset(question_terms))
+
+
+def _files_holding(
+    claim: str,
+    named: list[str],
+    subject: AbstractSet[str],
+    passages: list[PromptPassage],
+    terms_of: dict[int, AbstractSet[str]],
+) -> ClaimSupport:
+    """A reply that is only file names ("a.txt, b.md") answers "which files ...?": a file it names
+    counts when a passage of it shown holds some term of what the question asks about, and that
+    passage supports it. Files without one are left out of the claim (a file listed only because it
+    was shown is the commonest wrong reply); none left, and the claim is unsupported."""
+    holding: dict[str, PromptPassage] = {}
+    for file in named:
+        best = max((p for p in passages if p.hit.chunk.file == file), key=lambda p: _weighted(subject & terms_of[p.number]))
+        if subject & terms_of[best.number]:
+            holding[file] = best
+    if len(holding) == len(named):
+        return ClaimSupport(claim, tuple(holding.values()), 1.0, frozenset(), frozenset(subject))
+    if not holding:
+        return ClaimSupport(claim, (), 0.0, frozenset(), frozenset(subject))
+    *rest, last = holding
+    listed = f"{', '.join(rest)} and {last}" if rest else last
+    return ClaimSupport(f"{listed}.", tuple(holding.values()), 1.0, frozenset(), frozenset(subject), narrowed=True)
 
 
 def _supports_what_it_adds(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import PurePath
 
 # A hex run of 8 or more with both digits and letters (a hash), or a UUID, standing as its own part
 # of the name, with the separators before it.
@@ -112,3 +113,24 @@ class NamesBackStream:
         if self._pending:
             self._on_text(self._named(self._pending))
             self._pending = ""
+
+
+_LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
+
+
+def only_file_names(answer: str, files: Iterable[str]) -> bool:
+    """Whether nothing but file names (whole paths or their last part) and joining words is left."""
+    rest = answer
+    names = {name for file in files for name in (file, PurePath(file).name)}
+    for name in sorted(names, key=len, reverse=True):
+        rest = rest.replace(name, " ")
+    return rest != answer and not _LEFT_BESIDE_NAMES.sub("", rest)
+
+
+def named_files(answer: str, files: Iterable[str]) -> list[str]:
+    """The files an answer names (whole path or last part, not inside a longer name), in order."""
+    return [
+        file for file in dict.fromkeys(files)
+        if any(re.search(rf"(?<![\w.\-/]){re.escape(name)}(?![\w\-])", answer) for name in {file, PurePath(file).name})
+    ]
+

@@ -262,7 +262,7 @@ class Engine:
         if decision.abstain:
             return Answer(question, ABSTENTION, True, decision.probability, [], [], retrieved, timings, signals,
                           draft, draft)
-        if not supports[0].passages:
+        if not supports[0].passages or any(s.narrowed for s in supports):
             supports = [s for s in supports if s.passages]
             text = " ".join(s.claim for s in supports)
         citations, claims = cite(supports, self.index.paragraphs)

@@ -186,6 +186,17 @@ def test_an_answer_naming_files_is_supported_by_those_files() -> None:
     assert [p.number for p in support.passages] == [1]
 
 
+def test_a_reply_listing_files_keeps_only_the_files_holding_what_is_asked() -> None:
+    passages = [passage(1, "The ferry costs two euros."), passage(2, "The library opens on Sundays."),
+                passage(3, "Ferries leave every hour.")]
+    [wrong] = attribute("f2.txt", "Which files mention the ferry?", passages, [2])
+    assert wrong.passages == ()
+    [right] = attribute("f1.txt and f3.txt", "Which files mention the ferry?", passages, [])
+    assert [p.number for p in right.passages] == [1, 3] and not right.narrowed
+    [narrowed] = attribute("f1.txt, f2.txt, f3.txt", "Which files mention the ferry?", passages, [1, 2])
+    assert (narrowed.claim, [p.number for p in narrowed.passages]) == ("f1.txt and f3.txt.", [1, 3])
+
+
 def test_claims_cite_their_own_passages_and_share_numbers() -> None:
     from rag.citations import attribute, cite
 

@@ -100,3 +100,16 @@ def test_a_number_in_the_second_part_does_not_answer_how_long_for_the_first(tmp_
                "What conflict was discussed there?": "The talks were about Syria's 5 1/2-year conflict [1]."}
     engine, _ = engine_replying(tmp_path, lambda prompt: replies[asked(prompt)])
     assert engine.ask(question).abstained  # the draft gives no duration
+
+
+def test_a_reply_listing_files_is_cut_to_the_files_holding_what_is_asked(tmp_path: Path) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text("The ferry to the island leaves every hour from the harbour.\n")
+    (corpus / "library.txt").write_text("The library stays open on Sundays and lends bicycles to members.\n")
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(corpus, settings.index_dir, FakeEmbedder(), settings.chunking)
+    engine = Engine.open(settings, FakeEmbedder(), lambda: ScriptedGenerator("harbour.txt, library.txt [1][2]"))
+    answer = engine.ask("Which files mention the ferry?")
+    assert not answer.abstained and answer.draft == "harbour.txt, library.txt"
+    assert answer.answer == "harbour.txt." and [c.file for c in answer.citations] == ["harbour.txt"]
