@@ -220,6 +220,37 @@ def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     assert result.blocks[7].heading == "Budget"
 
 
+def test_docx_text_inside_insertions_fields_content_controls_and_nested_tables_is_read(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    limit = document.add_paragraph("Speed limit on site is ")
+    limit._p.append(parse_xml(f'<w:ins {w} w:id="1" w:author="a"><w:r><w:t xml:space="preserve">15 km/h</w:t></w:r></w:ins>'))
+    limit._p.append(parse_xml(f'<w:del {w} w:id="2" w:author="a"><w:r><w:delText> or 20 km/h</w:delText></w:r></w:del>'))
+    limit.add_run(" for all vehicles.")
+    washed = document.add_paragraph("Vans are washed every ")
+    washed._p.append(parse_xml(f'<w:fldSimple {w} w:instr=" MERGEFIELD day "><w:r><w:t>Friday</w:t></w:r></w:fldSimple>'))
+    washed.add_run(" afternoon.")
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(
+        f"<w:sdt {w}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>The fuel card PIN is reset every 90 days.</w:t>"
+        "</w:r></w:p></w:sdtContent></w:sdt>"
+    ))
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Tyres"
+    inner = table.cell(0, 1).add_table(rows=1, cols=1)
+    inner.cell(0, 0).text = "2.4 bar"
+    document.save(str(tmp_path / "fleet.docx"))
+    assert texts(readers.read(tmp_path / "fleet.docx")) == [
+        "Speed limit on site is 15 km/h for all vehicles.",
+        "Vans are washed every Friday afternoon.",
+        "The fuel card PIN is reset every 90 days.",
+        "Tyres | 2.4 bar",
+    ]
+
+
 def test_markdown_blocks_are_verbatim_spans_with_code_kept_whole(tmp_path: Path) -> None:
     result = readers.read(write_markdown(tmp_path / "handbook.md"))
     assert result.source == MARKDOWN

@@ -4,6 +4,11 @@ python-docx is the maintained standard for reading Word files without Word. Head
 by their style ("Heading 1", "Title"), list items by a list style or numbering, and each table
 row becomes one block "cell | cell | cell" (a merged cell repeated across columns once).
 A Word file has no fixed pages (they depend on the printer), so citations count paragraphs.
+
+The text is read from the XML itself rather than python-docx's `.text`, which leaves out what
+Word shows inside tracked insertions, fields, content controls and nested tables: every `w:t`
+of a paragraph counts (deleted text is `w:delText`, field codes `w:instrText`, so neither does),
+but a drawing's fallback copy (`mc:Fallback`) does not.
 """
 
 from __future__ import annotations
@@ -29,11 +34,11 @@ def read_docx(path: Path, name: str) -> ReadResult:
                          "processor, or give it the extension of what it holds (.txt, .html)") from error
     blocks: list[Block] = []
     heading: str | None = None
-    for item in document.iter_inner_content():
+    for item in _body_items(document):
         if isinstance(item, Table):
             blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item))
             continue
-        text = one_line(item.text)
+        text = one_line(_text(item._p))
         if not text:
             continue
         kind = _kind(item)
@@ -43,6 +48,44 @@ def read_docx(path: Path, name: str) -> ReadResult:
     if not blocks:
         raise Unreadable("no text in the document")
     return ReadResult("docx", tuple(blocks))
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Elements that only wrap block content (a content control, custom XML) and are read through.
+_WRAPPERS = {f"{_W}sdt": f"{_W}sdtContent", f"{_W}customXml": None}
+_CHARACTERS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
+
+
+def _body_items(document):  # type: ignore[no-untyped-def]
+    """The body's paragraphs and tables in order, those inside content controls included."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    container = document._body
+
+    def walk(parent):  # type: ignore[no-untyped-def]
+        for child in parent.iterchildren():
+            if child.tag == f"{_W}p":
+                yield Paragraph(child, container)
+            elif child.tag == f"{_W}tbl":
+                yield Table(child, container)
+            elif child.tag in _WRAPPERS:
+                inner = child.find(_WRAPPERS[child.tag]) if _WRAPPERS[child.tag] else child
+                if inner is not None:
+                    yield from walk(inner)
+
+    return walk(document.element.body)
+
+
+def _text(element) -> str:  # type: ignore[no-untyped-def]
+    """The text Word shows for a paragraph (or a table cell): its runs wherever they are nested."""
+    pieces = []
+    for node in element.iter(f"{_W}t", *_CHARACTERS):
+        if any(ancestor.tag == _FALLBACK for ancestor in node.iterancestors()):
+            continue
+        pieces.append((node.text or "") if node.tag == f"{_W}t" else _CHARACTERS[node.tag])
+    return "".join(pieces)
 
 
 def _kind(paragraph) -> str:  # type: ignore[no-untyped-def]
@@ -64,7 +107,7 @@ def _rows(table) -> list[str]:  # type: ignore[no-untyped-def]
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(one_line(cell.text))
+            cells.append(" ".join(filter(None, (one_line(_text(p)) for p in cell._tc.iter(f"{_W}p")))))
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
