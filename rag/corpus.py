@@ -348,6 +348,8 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
     digest = hashlib.sha256(data).hexdigest()
     fmt = readers.detect(path, data[: readers.SNIFF_BYTES])
     if fmt == "text":
+        if readers.SUFFIXES.get(path.suffix.lower(), "text") != "text":
+            warnings.append(f"{name} holds plain text, not {path.suffix}: read as text (rename it to .txt)")
         text = decode_text(data, name, warnings)
         if text is None:
             return None, warnings

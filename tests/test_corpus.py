@@ -156,3 +156,16 @@ def test_a_text_file_without_letters_or_digits_is_skipped_with_a_warning(tmp_pat
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["ok.txt"]
     assert "skipped noise.txt: no letters or digits in it (only symbols or control characters)" in corpus.warnings
+
+
+def test_text_saved_under_a_pdf_or_word_name_is_read_as_text_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "notes.pdf").write_text("The east gate opens at 06:30.\n", encoding="utf-8")
+    (tmp_path / "memo.docx").write_text("Fuel arrives on Tuesdays.\n", encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    assert [(d.path, d.text) for d in corpus.documents] == [
+        ("memo.docx", "Fuel arrives on Tuesdays.\n"), ("notes.pdf", "The east gate opens at 06:30.\n")
+    ]
+    assert sorted(corpus.warnings) == [
+        "memo.docx holds plain text, not .docx: read as text (rename it to .txt)",
+        "notes.pdf holds plain text, not .pdf: read as text (rename it to .txt)",
+    ]

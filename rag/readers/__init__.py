@@ -15,7 +15,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from rag.readers.base import Block, ReadResult, Unreadable
+from rag.readers.base import Block, ReadResult, Unreadable, is_binary
 
 __all__ = ["Block", "ReadResult", "Unreadable", "SUFFIXES", "detect", "read"]
 
@@ -47,7 +47,10 @@ def detect(path: Path, head: bytes) -> str:
     start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
-    return SUFFIXES.get(path.suffix.lower(), "text")
+    fmt = SUFFIXES.get(path.suffix.lower(), "text")
+    if fmt in ("pdf", "docx") and not head.startswith((b"PK", b"%PDF")) and not is_binary(head):
+        return "text"  # text saved under a PDF or Word name: neither reader could open it
+    return fmt
 
 
 def _is_docx(path: Path) -> bool:
