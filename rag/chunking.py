@@ -30,13 +30,19 @@ from rag.corpus import Document, Paragraph, heading_of
 #    lone leading <h1> heads the text, a cell or list item that is one share-button word ("Print",
 #    "PDF") kept. PDF: a line's font size is that of most of its characters (a
 #    smaller bullet split list items), and a list item ends at a slightly wider gap.
-PASSAGE_RULES = 6
+# 7: a title ("Dr.", "Mr.") or a numbered abbreviation ("Fig. 3") ends no sentence. DOCX: text in
+#    tracked insertions, fields, content controls and nested tables read.
+PASSAGE_RULES = 7
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 SECTION_LABEL = r"[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]"  # "5.3.", "2)", "(a)": numbers what follows
 _SECTION_LABEL = re.compile(rf"\s*{SECTION_LABEL}\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# A title before a name ("Dr. Ingrid Solberg") or an abbreviation before its number ("Fig. 3"):
+# its full stop ends no sentence. ("Inc.", "U.S." and "etc." end sentences too often to be here.)
+_TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon)\.$")
+_NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq|pp)\.$")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
+        before = max(start, match.start() - 6), match.start()
+        if _TITLE_BEFORE.search(text, *before) or (text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before)):
+            continue
         spans.append((cursor, match.end(1)))
         cursor = match.end()
     if cursor < end:
