@@ -28,6 +28,7 @@ Mode = Literal["dense", "keyword", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
+MISSED_RESCORED = 20  # best keyword candidates an approximate dense search missed, scored exactly
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
 DUPLICATE_COSINE = 0.95
 SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
@@ -68,6 +69,8 @@ class Retriever:
         query_vector = self.embedder.embed_query(query) if mode != "keyword" else None
         dense_list = self.index.dense_search(query_vector, pool) if query_vector is not None else []
         keyword_list = self.index.keyword_search(query, pool) if mode != "dense" else []
+        if mode == "hybrid" and query_vector is not None and self.index.manifest.dense.get("type") != "flat":
+            dense_list = self._with_missed_cosines(dense_list, keyword_list, query_vector)
         rows, dense, keyword = candidate_scores(dense_list, keyword_list, pool, self.index.count)
         fused = fuse(dense, keyword, mode)
         order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
@@ -85,6 +88,19 @@ class Retriever:
         if rerank and query_vector is not None:
             hits = self._by_best_sentence(hits, query_vector)
         return hits[:k]
+
+    def _with_missed_cosines(self, dense_list: list[Scored], keyword_list: list[Scored], query_vector: np.ndarray) -> list[Scored]:
+        """The dense list with the true cosines of the best keyword candidates it missed, where
+        those are above its floor. An approximate (HNSW) index can miss a chunk unlike the bulk of
+        the corpus (a short file among thousands of similar passages: no other node links to it),
+        and fusion would score it at the dense floor however close it is to the query."""
+        listed = {row for row, _ in dense_list}
+        missed = [row for row, _ in keyword_list[:MISSED_RESCORED] if row not in listed]
+        if not missed:
+            return dense_list
+        floor = min((score for _, score in dense_list), default=-1.0)
+        found = [(row, float(cosine)) for row, cosine in zip(missed, self.index.vectors(missed) @ query_vector, strict=True)]
+        return sorted(dense_list + [(row, cosine) for row, cosine in found if cosine > floor], key=lambda item: -item[1])
 
     def _worded_unlike(self, query: str, keyword_list: list[Scored]) -> bool:
         """Whether the best keyword passage holds under half of the query's terms: a reworded

@@ -81,6 +81,37 @@ def test_search_reads_only_candidate_rows(isolated_index: Path) -> None:
     assert len(hits) == 3 and sum(spy.asked) <= 16 < retriever.index.count
 
 
+def test_a_chunk_an_approximate_dense_search_missed_is_fused_with_its_true_cosine(
+    tmp_path: Path, isolated_index: Path
+) -> None:
+    """HNSW can miss a chunk unlike the rest of the corpus; keyword search finding it restores its
+    dense score, so it is not fused at the dense list's floor."""
+    import dataclasses
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for n in range(6):
+        (corpus / f"soup{n}.txt").write_text(f"Market stone water field cloud number {n} and more of the same words.\n")
+    (corpus / "zz-birds.txt").write_text("The cormorant colony on the cliffs has three hundred nesting pairs.\n")
+    retriever = retriever_for(corpus, isolated_index)
+    index = retriever.index
+    birds = next(r for r in range(index.count) if index.chunks([r])[0].file == "zz-birds.txt")
+
+    class MissesTheBirds:
+        manifest = dataclasses.replace(index.manifest, dense={"type": "hnsw"})
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(index, name)
+
+        def dense_search(self, vector, k):  # type: ignore[no-untyped-def]
+            return [(row, score) for row, score in index.dense_search(vector, k) if row != birds]
+
+    retriever.index = MissesTheBirds()  # type: ignore[assignment]
+    first, second = retriever.search("cormorant colony", 2, "hybrid")
+    assert first.chunk.file == "zz-birds.txt" and first.score == 1.0 > 2 * second.score  # first in both lists
+    assert retriever.search("cormorant colony", 1, "dense")[0].chunk.file != "zz-birds.txt"  # dense alone cannot know
+
+
 def test_sentence_units_split_blank_lines_and_skip_headings() -> None:
     from rag.retrieval import sentence_units
 
