@@ -31,8 +31,7 @@ from rag.corpus import Document, Paragraph, heading_of
 #    "PDF") kept. PDF: a line's font size is that of most of its characters (a
 #    smaller bullet split list items), and a list item ends at a slightly wider gap.
 # 7: a title ("Dr.", "Mr.") or a numbered abbreviation ("Fig. 3") ends no sentence. DOCX: text in
-#    tracked insertions, fields, content controls and nested tables read. Markdown: the describing
-#    fields of front matter (title, author, tags, ...) read.
+#    tracked insertions, fields, content controls and nested tables read.
 PASSAGE_RULES = 7
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30

@@ -416,17 +416,12 @@ def test_an_html_fragment_is_read_as_its_visible_text(tmp_path: Path) -> None:
     assert result.warnings == ("note.htm: no main text found; indexed all of the page's visible text",)
 
 
-def test_markdown_front_matter_is_not_a_heading_its_describing_fields_are_read_and_lines_stay_true(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "notes.md").write_text(
-        "---\ntitle: Harbor Notes\nlayout: post\nauthor: Ann\n---\n\n# Mooring\n\nBoats moor at pier 4.\n"
-    )
+def test_markdown_front_matter_is_not_a_heading_and_lines_stay_true(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("---\ntitle: Harbor Notes\nauthor: Ann\n---\n\n# Mooring\n\nBoats moor at pier 4.\n")
     document = read_document(tmp_path, tmp_path / "notes.md")[0]
     assert document is not None
     assert [(document.text[p.start:p.end], p.start_line, p.heading) for p in document.paragraphs] == [
-        ("title: Harbor Notes", 2, None), ("author: Ann", 4, None),
-        ("# Mooring", 7, "Mooring"), ("Boats moor at pier 4.", 9, "Mooring"),
+        ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
     ]
 
 
@@ -442,7 +437,7 @@ def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warn
     (tmp_path / "fm.md").write_text("---\ntitle: Pier notes\n---\n\n# Mooring\n\n" + ">" * 25 + " Pier 4 is deep.\n")
     result = readers.read(tmp_path / "fm.md")
     assert [(block.text, block.heading) for block in result.blocks] == [
-        ("title: Pier notes", None), ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
+        ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
     ]
     shallow = tmp_path / "shallow.md"
     shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")

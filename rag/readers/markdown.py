@@ -39,7 +39,7 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     parsed = _without_front_matter(text)
     tokens = parser.parse(parsed)
     lines = _line_offsets(text)
-    blocks: list[Block] = _front_matter_fields(text)
+    blocks: list[Block] = []
     heading: str | None = None
     in_item = 0
     for index, token in enumerate(tokens):
@@ -82,26 +82,6 @@ def _without_front_matter(text: str) -> str:
         return text
     blanked = re.sub(r"[^\r\n]", " ", match.group(0))
     return blanked + text[match.end():]
-
-
-# Front matter fields that hold words a reader may ask about (who wrote it, what it is about); the
-# rest (layout, draft, weight, dates) are settings of the site generator.
-_DESCRIBING_FIELD = re.compile(
-    r"^(?:title|subtitle|authors?|description|summary|abstract|tags|keywords|categories)[ \t]*:[ \t]*\S.*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def _front_matter_fields(text: str) -> list[Block]:
-    """The describing fields of a leading front matter block, one block a line ("author: Jane
-    Doe"), so that a question about the document's title or author finds them."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return []
-    return [
-        Block(field.group(0).rstrip(), None, None, "paragraph", (field.start(), field.start() + len(field.group(0).rstrip())))
-        for field in _DESCRIBING_FIELD.finditer(text, 0, match.end())
-    ]
 
 
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
