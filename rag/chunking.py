@@ -40,9 +40,9 @@ SECTION_LABEL = r"[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]"  # "5.3.", "2)", "(
 _SECTION_LABEL = re.compile(rf"\s*{SECTION_LABEL}\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 # A title before a name ("Dr. Ingrid Solberg") or an abbreviation before its number ("Fig. 3"):
-# its full stop ends no sentence. ("Inc.", "U.S." and "etc." end sentences too often to be here.)
-_TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon)\.$")
-_NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq|pp)\.$")
+# its full stop ends no sentence. ("Jr.", "St.", "Inc.", "U.S." and "etc." end sentences too often.)
+_TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon)\.$")
+_NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq)\.$")
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,14 @@ class _LineIndex:
 
 def is_heading(document: Document, paragraph: Paragraph) -> bool:
     """Whether the paragraph is the heading it sits under (an underlined or "#" title, or a
-    reader's heading block), not text of its section."""
+    reader's heading block), not text of its section: the first paragraph under that heading,
+    and its text is the heading's."""
     own = document.paragraph_text(paragraph).strip()
     heading = paragraph.heading
-    return bool(heading) and (own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading)
+    before = document.paragraphs[paragraph.number - 2] if paragraph.number > 1 else None
+    if not heading or (before is not None and before.heading == heading):
+        return False
+    return own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading
 
 
 def document_title(document: Document) -> str | None:

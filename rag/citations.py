@@ -25,6 +25,7 @@ from rag.text import is_distinctive, terms
 
 # "3. Reboot.": a list or section number before a claim is no word of it
 _LEADING_LABEL = re.compile(rf"^\s*{SECTION_LABEL}\s+")
+_LIST_LABELS = re.compile(rf"(?m)^\s*{SECTION_LABEL}\s+")  # "1. a.txt\n2. b.txt"
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -105,8 +106,9 @@ def attribution_terms(text: str) -> frozenset[str]:
 
 # The words of a "which files mention ...?" question about the files, not about what they hold.
 _ASKING_TERMS = attribution_terms(
-    "file document article abstract paper report source text page licence license mention refer cite "
-    "quote say discuss describe talk cover contain name list"
+    "file document article abstract paper report source text page pdfs webpage licence license mention refer "
+    "cite quote say discuss describe talk about deal cover contain name list note information something "
+    "anything written word words"
 )
 
 
@@ -207,7 +209,7 @@ def _support(
         return ClaimSupport(claim, (), 0.0)
     named = named_files(claim, (p.hit.chunk.file for p in passages))
     subject = question_terms - _ASKING_TERMS
-    if named and subject and only_file_names(claim, named):
+    if named and subject and only_file_names(_LIST_LABELS.sub("", claim), named):
         return _files_holding(claim, named, subject, passages, terms_of)
     if not claim_terms:
         valid = [p for p in passages if p.number in cited] or passages[:1]
@@ -252,19 +254,20 @@ def _files_holding(
     """A reply that is only file names ("a.txt, b.md") answers "which files ...?": a file it names
     counts when a passage of it shown holds some term of what the question asks about, and that
     passage supports it. Files without one are left out of the claim (a file listed only because it
-    was shown is the commonest wrong reply); none left, and the claim is unsupported."""
+    was shown is the commonest wrong reply); none left, and the claim is unsupported. What is asked
+    about stands as what the claim adds, so each file's quote is the sentence holding it."""
     holding: dict[str, PromptPassage] = {}
     for file in named:
         best = max((p for p in passages if p.hit.chunk.file == file), key=lambda p: _weighted(subject & terms_of[p.number]))
         if subject & terms_of[best.number]:
             holding[file] = best
     if len(holding) == len(named):
-        return ClaimSupport(claim, tuple(holding.values()), 1.0, frozenset(), frozenset(subject))
+        return ClaimSupport(claim, tuple(holding.values()), 1.0, frozenset(subject))
     if not holding:
-        return ClaimSupport(claim, (), 0.0, frozenset(), frozenset(subject))
+        return ClaimSupport(claim, (), 0.0, frozenset(subject))
     *rest, last = holding
     listed = f"{', '.join(rest)} and {last}" if rest else last
-    return ClaimSupport(f"{listed}.", tuple(holding.values()), 1.0, frozenset(), frozenset(subject), narrowed=True)
+    return ClaimSupport(f"{listed}.", tuple(holding.values()), 1.0, frozenset(subject), narrowed=True)
 
 
 def _supports_what_it_adds(

@@ -119,18 +119,28 @@ _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 
 
 def only_file_names(answer: str, files: Iterable[str]) -> bool:
-    """Whether nothing but file names (whole paths or their last part) and joining words is left."""
-    rest = answer
-    names = {name for file in files for name in (file, PurePath(file).name)}
-    for name in sorted(names, key=len, reverse=True):
-        rest = rest.replace(name, " ")
+    """Whether nothing but file names (whole paths or their last part, any case) and joining words
+    is left."""
+    names = {name.lower() for file in files for name in (file, PurePath(file).name)}
+    if not names:
+        return False
+    pattern = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    rest = re.sub(pattern, " ", answer, flags=re.IGNORECASE)
     return rest != answer and not _LEFT_BESIDE_NAMES.sub("", rest)
 
 
 def named_files(answer: str, files: Iterable[str]) -> list[str]:
-    """The files an answer names (whole path or last part, not inside a longer name), in order."""
-    return [
-        file for file in dict.fromkeys(files)
-        if any(re.search(rf"(?<![\w.\-/]){re.escape(name)}(?![\w\-])", answer) for name in {file, PurePath(file).name})
-    ]
-
+    """The files an answer names (whole path or last part, any case), in the order given; in one
+    pass, longest name first, so that "report.pdf" is not found inside "final report.pdf" or
+    "report.pdf.bak"."""
+    files = list(dict.fromkeys(files))
+    names: dict[str, str] = {}
+    for file in files:
+        names.setdefault(file.lower(), file)
+        names.setdefault(PurePath(file).name.lower(), file)
+    if not names:
+        return []
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
+    found = {names[match.group().lower()] for match in pattern.finditer(answer)}
+    return [file for file in files if file in found]

@@ -89,7 +89,9 @@ def test_a_section_number_is_one_sentence_with_the_sentence_it_numbers() -> None
 
 
 def test_a_title_or_a_numbered_abbreviation_ends_no_sentence() -> None:
-    text = "The site manager, Dr. Ingrid Solberg, keeps the key. See Fig. 3 for the gate. He said No. Then he left."
+    text = ("The site manager, Dr. Ingrid Solberg, keeps the key. See Fig. 3 for the gate. He said No. Then he left. "
+            "It was signed by Martin Luther King Jr. He died in 1968.")
     assert [text[a:b] for a, b in sentence_spans(text)] == [
         "The site manager, Dr. Ingrid Solberg, keeps the key.", "See Fig. 3 for the gate.", "He said No.", "Then he left.",
+        "It was signed by Martin Luther King Jr.", "He died in 1968.",
     ]

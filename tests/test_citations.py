@@ -195,6 +195,19 @@ def test_a_reply_listing_files_keeps_only_the_files_holding_what_is_asked() -> N
     assert [p.number for p in right.passages] == [1, 3] and not right.narrowed
     [narrowed] = attribute("f1.txt, f2.txt, f3.txt", "Which files mention the ferry?", passages, [1, 2])
     assert (narrowed.claim, [p.number for p in narrowed.passages]) == ("f1.txt and f3.txt.", [1, 3])
+    for reply in ("1. F1.txt\n2. f2.txt", "- f1.txt\n- f2.txt"):  # a list, any case
+        [listed] = attribute(reply, "Which files talk about the ferry?", passages, [])  # "about" asks nothing
+        assert (listed.claim, [p.number for p in listed.passages]) == ("f1.txt.", [1])
+
+
+def test_a_file_listed_for_a_which_files_question_is_quoted_where_it_holds_what_is_asked() -> None:
+    from rag.citations import cite
+    from rag.corpus import Paragraph
+
+    text = "The library opens at nine on weekdays. The ferry to the island leaves every hour."
+    supports = attribute("f1.txt", "Which files mention the ferry?", [passage(1, text)], [1])
+    citations, _ = cite(supports, lambda file: [Paragraph(1, 1, 1, 0, len(text))])
+    assert citations[0].quote == "The ferry to the island leaves every hour."
 
 
 def test_claims_cite_their_own_passages_and_share_numbers() -> None:

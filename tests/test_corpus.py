@@ -158,14 +158,18 @@ def test_a_text_file_without_letters_or_digits_is_skipped_with_a_warning(tmp_pat
     assert "skipped noise.txt: no letters or digits in it (only symbols or control characters)" in corpus.warnings
 
 
-def test_text_saved_under_a_pdf_or_word_name_is_read_as_text_with_a_warning(tmp_path: Path) -> None:
+def test_text_saved_under_a_pdf_or_word_name_is_read_as_text_with_a_warning_but_not_an_empty_or_rtf_file(tmp_path: Path) -> None:
     (tmp_path / "notes.pdf").write_text("The east gate opens at 06:30.\n", encoding="utf-8")
     (tmp_path / "memo.docx").write_text("Fuel arrives on Tuesdays.\n", encoding="utf-8")
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "letter.docx").write_bytes(b"{\\rtf1\\ansi Dear sir}")
     corpus = read_corpus(tmp_path)
     assert [(d.path, d.text) for d in corpus.documents] == [
         ("memo.docx", "Fuel arrives on Tuesdays.\n"), ("notes.pdf", "The east gate opens at 06:30.\n")
     ]
-    assert sorted(corpus.warnings) == [
+    warnings = sorted(corpus.warnings)
+    assert warnings[:2] == [
         "memo.docx holds plain text, not .docx: read as text (rename it to .txt)",
         "notes.pdf holds plain text, not .pdf: read as text (rename it to .txt)",
     ]
+    assert warnings[2].startswith("skipped empty.pdf: broken PDF") and warnings[3].startswith("skipped letter.docx: broken DOCX")

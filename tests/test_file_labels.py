@@ -90,3 +90,13 @@ def test_a_streamed_reply_shows_names_not_labels() -> None:
         stream(piece)
     stream.finish()
     assert "".join(shown) == f"{HASHED} says so, and {OTHER}"
+
+
+def test_files_named_in_an_answer_are_found_whole_longest_first_in_any_case() -> None:
+    from rag.file_labels import named_files, only_file_names
+
+    shown = iter(["report.pdf", "final report.pdf", "docs/notes.txt"])  # read once, as the pipeline passes them
+    assert named_files("final report.pdf and NOTES.txt", shown) == ["final report.pdf", "docs/notes.txt"]
+    assert named_files("notes.txt.bak, report.pdfs", ["docs/notes.txt", "report.pdf"]) == []
+    assert only_file_names("Report.pdf and notes.txt", ["report.pdf", "docs/notes.txt"])
+    assert not only_file_names("final report.pdf", ["report.pdf"])

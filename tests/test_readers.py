@@ -220,7 +220,7 @@ def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     assert result.blocks[7].heading == "Budget"
 
 
-def test_docx_text_inside_insertions_fields_content_controls_and_nested_tables_is_read(tmp_path: Path) -> None:
+def test_docx_text_inside_insertions_moves_fields_content_controls_and_nested_tables_is_read_once(tmp_path: Path) -> None:
     import docx
     from docx.oxml import parse_xml
 
@@ -230,6 +230,9 @@ def test_docx_text_inside_insertions_fields_content_controls_and_nested_tables_i
     limit._p.append(parse_xml(f'<w:ins {w} w:id="1" w:author="a"><w:r><w:t xml:space="preserve">15 km/h</w:t></w:r></w:ins>'))
     limit._p.append(parse_xml(f'<w:del {w} w:id="2" w:author="a"><w:r><w:delText> or 20 km/h</w:delText></w:r></w:del>'))
     limit.add_run(" for all vehicles.")
+    moved = document.add_paragraph("Park in bay 12.")
+    moved._p.append(parse_xml(f'<w:moveFrom {w} w:id="3" w:author="a"><w:r><w:t> Lock the van.</w:t></w:r></w:moveFrom>'))
+    moved._p.append(parse_xml(f'<w:moveTo {w} w:id="4" w:author="a"><w:r><w:t> Hand in the key.</w:t></w:r></w:moveTo>'))
     washed = document.add_paragraph("Vans are washed every ")
     washed._p.append(parse_xml(f'<w:fldSimple {w} w:instr=" MERGEFIELD day "><w:r><w:t>Friday</w:t></w:r></w:fldSimple>'))
     washed.add_run(" afternoon.")
@@ -245,6 +248,7 @@ def test_docx_text_inside_insertions_fields_content_controls_and_nested_tables_i
     document.save(str(tmp_path / "fleet.docx"))
     assert texts(readers.read(tmp_path / "fleet.docx")) == [
         "Speed limit on site is 15 km/h for all vehicles.",
+        "Park in bay 12. Hand in the key.",
         "Vans are washed every Friday afternoon.",
         "The fuel card PIN is reset every 90 days.",
         "Tyres | 2.4 bar",
@@ -345,12 +349,13 @@ def test_extract_prints_what_is_indexed_with_locations(folder: Path) -> None:
 def test_extract_marks_the_paragraphs_taken_for_section_headings(tmp_path: Path) -> None:
     (tmp_path / "guide.rst").write_text("Guide\n=====\n\nIntro.\n\nInstall\n-------\n\nRun it.\n", encoding="utf-8")
     (tmp_path / "page.html").write_text(
-        "<html><body><h1>Guide</h1><p>Intro text.</p><h2>Install</h2><p>Run it.</p></body></html>", encoding="utf-8"
+        "<html><body><h1>Guide</h1><p>Intro text.</p><h2>Install</h2><p>Install</p><p>Run it.</p></body></html>",
+        encoding="utf-8",
     )
     result = runner.invoke(app, ["extract", str(tmp_path / "guide.rst")])
     assert result.output == "¶1 § | Guide =====\n¶2 | Intro.\n¶3 § | Install -------\n¶4 | Run it.\n"
     result = runner.invoke(app, ["extract", str(tmp_path / "page.html")])
-    assert result.output == "¶1 § | Guide\n¶2 | Intro text.\n¶3 § | Install\n¶4 | Run it.\n"
+    assert result.output == "¶1 § | Guide\n¶2 | Intro text.\n¶3 § | Install\n¶4 | Install\n¶5 | Run it.\n"
 
 
 def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_error(tmp_path: Path) -> None:

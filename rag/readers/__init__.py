@@ -48,9 +48,20 @@ def detect(path: Path, head: bytes) -> str:
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
-    if fmt in ("pdf", "docx") and not head.startswith((b"PK", b"%PDF")) and not is_binary(head):
+    if fmt in ("pdf", "docx") and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
+
+
+def _is_plain_text(head: bytes) -> bool:
+    """Words in UTF-8, not the start of a zip, a PDF or an RTF file (an empty file is no text)."""
+    if not head.strip() or head.lstrip().startswith((b"PK", b"%PDF", b"{\\rtf")) or is_binary(head):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3  # only a character cut by the end of the sample
+    return True
 
 
 def _is_docx(path: Path) -> bool:

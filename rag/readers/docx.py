@@ -6,9 +6,9 @@ row becomes one block "cell | cell | cell" (a merged cell repeated across column
 A Word file has no fixed pages (they depend on the printer), so citations count paragraphs.
 
 The text is read from the XML itself rather than python-docx's `.text`, which leaves out what
-Word shows inside tracked insertions, fields, content controls and nested tables: every `w:t`
-of a paragraph counts (deleted text is `w:delText`, field codes `w:instrText`, so neither does),
-but a drawing's fallback copy (`mc:Fallback`) does not.
+Word shows inside tracked insertions, fields, content controls around paragraphs and tables, and
+nested tables: every `w:t` of a paragraph counts (deleted text is `w:delText`, field codes
+`w:instrText`, so neither does), except those listed in _NOT_OWN_TEXT.
 """
 
 from __future__ import annotations
@@ -51,7 +51,12 @@ def read_docx(path: Path, name: str) -> ReadResult:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Text not read as the paragraph's own: a drawing's fallback copy, the source of a tracked move
+# (its text is read where it moved to), and a text box (its own paragraphs, which python-docx
+# never read either; joined in, they ran into the paragraph's words).
+_NOT_OWN_TEXT = {
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback", f"{_W}moveFrom", f"{_W}txbxContent",
+}
 # Elements that only wrap block content (a content control, custom XML) and are read through.
 _WRAPPERS = {f"{_W}sdt": f"{_W}sdtContent", f"{_W}customXml": None}
 _CHARACTERS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
@@ -82,10 +87,20 @@ def _text(element) -> str:  # type: ignore[no-untyped-def]
     """The text Word shows for a paragraph (or a table cell): its runs wherever they are nested."""
     pieces = []
     for node in element.iter(f"{_W}t", *_CHARACTERS):
-        if any(ancestor.tag == _FALLBACK for ancestor in node.iterancestors()):
+        if not _own(node, element):
             continue
         pieces.append((node.text or "") if node.tag == f"{_W}t" else _CHARACTERS[node.tag])
     return "".join(pieces)
+
+
+def _own(node, element) -> bool:  # type: ignore[no-untyped-def]
+    """Whether node, inside element, is read as element's text (see _NOT_OWN_TEXT)."""
+    for ancestor in node.iterancestors():
+        if ancestor is element:
+            return True
+        if ancestor.tag in _NOT_OWN_TEXT:
+            return False
+    return True
 
 
 def _kind(paragraph) -> str:  # type: ignore[no-untyped-def]
@@ -107,7 +122,8 @@ def _rows(table) -> list[str]:  # type: ignore[no-untyped-def]
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(filter(None, (one_line(_text(p)) for p in cell._tc.iter(f"{_W}p")))))
+            paragraphs = (p for p in cell._tc.iter(f"{_W}p") if _own(p, cell._tc))
+            cells.append(" ".join(filter(None, (one_line(_text(p)) for p in paragraphs))))
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
