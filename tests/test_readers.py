@@ -202,6 +202,21 @@ def test_html_cells_and_list_items_that_are_one_share_button_word_are_kept(tmp_p
     assert not any("\u2060" in text for text in found)
 
 
+def test_an_api_parameter_list_linking_its_types_is_kept_and_a_menu_of_links_is_not(tmp_path: Path) -> None:
+    types = '<a href="https://developer.mozilla.org/string" class="type">&lt;string&gt;</a>'
+    menu = "".join(f'<li><a href="/{n}.html">{n.title()} module</a></li>' for n in ("fs", "path", "http", "net"))
+    prose = "".join(f"<p>Paragraph {n} of the reference explains how paths are joined and resolved.</p>" for n in range(4))
+    (tmp_path / "path.html").write_text(
+        f"<html><body><nav><ul>{menu}</ul></nav><main><h2>path.join([...paths])</h2>{prose}"
+        f"<ul><li><code>...paths</code> {types} A sequence of path segments</li><li>Returns: {types}</li></ul>"
+        "<p>The path.join() method joins all given path segments together.</p></main></body></html>",
+        encoding="utf-8",
+    )
+    found = texts(readers.read(tmp_path / "path.html"))
+    assert "...paths <string> A sequence of path segments" in found and "Returns: <string>" in found
+    assert not any("module" in text for text in found)
+
+
 def test_docx_paragraphs_headings_and_table_rows(tmp_path: Path) -> None:
     result = readers.read(write_docx(tmp_path / "memo.docx"))
     assert texts(result) == [

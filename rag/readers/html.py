@@ -4,10 +4,12 @@ trafilatura is a maintained, widely used main-text extractor, and it keeps struc
 rows come back as XML elements, so each becomes a block and headings label what follows them.
 A page trafilatura finds no main text in falls back to all its visible text, one block a line.
 
-Two repairs around it. Before: prose written straight into <body> or a <div> between blocks (old
+Three repairs around it. Before: prose written straight into <body> or a <div> between blocks (old
 hand-written pages) is put in paragraphs, as a browser shows it, since trafilatura keeps only text
 inside elements. After: nested structure (a list inside a list item, a paragraph in a table cell)
-gives each piece of text once, in the innermost block that holds it.
+gives each piece of text once, in the innermost block that holds it. And a page whose list items
+link words inside prose (an API reference's parameter types) is read again with those links as
+text, kept when that reading loses no word of the first.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def read_html(path: Path, name: str) -> ReadResult:
     markup = _decoded(data)
     page = _page(markup)
     blocks = _main_blocks(page, favor_recall=True)
+    unlinked = _with_item_links_as_text(page, blocks)
+    if unlinked is not None:
+        more = _main_blocks(unlinked, favor_recall=True)
+        if _words(blocks) <= _words(more):
+            page, blocks = unlinked, more
     if b"<table" in data.lower() and not any(b.kind == "table_row" for b in blocks):
         blocks = _with_tables(blocks, _main_blocks(page, favor_recall=False))
     blocks = _with_title_heading(page, blocks)
@@ -272,6 +279,33 @@ def _with_tables(blocks: list[Block], precise: list[Block]) -> list[Block]:
     if run:
         place()
     return merged
+
+
+def _with_item_links_as_text(page: HtmlElement | str | bytes, blocks: list[Block]) -> HtmlElement | None:
+    """A copy of the page whose list items that are mostly words keep their links as plain text;
+    None when every such item is already in the blocks read.
+
+    trafilatura drops a list whose text is much of it links, as it drops a site's menus; an API
+    reference's parameter lists link every type ("path <string> A sequence of paths", Node.js) and
+    went with them. A menu's items are links and nothing else, so they stay links."""
+    if isinstance(page, (str, bytes)):
+        return None
+    read = _squeezed(" ".join(block.text for block in blocks))
+    copied = copy.deepcopy(page)
+    missing = False
+    for item in copied.iter("li"):
+        links = item.findall(".//a")
+        text = item.text_content()
+        words = len(text.split())
+        if links and words >= 2 and 2 * sum(len(link.text_content().split()) for link in links) <= words:
+            for link in links:
+                link.drop_tag()
+            missing = missing or _squeezed(text) not in read
+    return copied if missing else None
+
+
+def _words(blocks: list[Block]) -> set[str]:
+    return {word for block in blocks for word in block.text.split()}
 
 
 def _with_title_heading(page: HtmlElement | str | bytes, blocks: list[Block]) -> list[Block]:
