@@ -31,7 +31,8 @@ from rag.corpus import Document, Paragraph, heading_of
 #    "PDF") kept. PDF: a line's font size is that of most of its characters (a
 #    smaller bullet split list items), and a list item ends at a slightly wider gap.
 # 7: a title ("Dr.", "Mr.") or a numbered abbreviation ("Fig. 3") ends no sentence. DOCX: text in
-#    tracked insertions, fields, content controls and nested tables read.
+#    tracked insertions, moves, fields, content controls and nested tables read. HTML: list items
+#    that are mostly words keep their links as text (API parameter lists).
 PASSAGE_RULES = 7
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
