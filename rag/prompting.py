@@ -219,6 +219,12 @@ def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
     # fsum: a set's order changes with the process's hash seed, and a float sum with its order,
     # which would break ties between equal sentences differently from one run to the next
     scores = [math.fsum(weights.get(term, 0.0) for term in _sentence_terms(sentence)) for sentence in sentences]
+    return best_in_order(sentences, scores, budget)
+
+
+def best_in_order(sentences: list[str], scores: list[float], budget: int) -> str:
+    """The best-scored sentences that fit in budget words, in their original order; the best one
+    cut to the budget when none fits."""
     ranked = sorted(  # heaviest first; of equals, the shorter (denser) one, then the earlier
         range(len(sentences)), key=lambda i: (-scores[i], len(sentences[i].split()), i)
     )
