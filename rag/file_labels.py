@@ -78,9 +78,14 @@ def names_back(files: Iterable[str], asked: str = "") -> Callable[[str], str]:
             back[part] = file
     if not back:
         return lambda text: text
-    alternatives = "|".join(map(re.escape, sorted(back, key=len, reverse=True)))
-    pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
+    pattern = _whole_names(back)
     return lambda text: pattern.sub(lambda found: back[found.group().lower()], text)
+
+
+def _whole_names(names: Iterable[str]) -> re.Pattern[str]:
+    """Any of names as a whole name (not inside a longer one), in any case, the longest first."""
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 def _name_of(path: str) -> str:
@@ -140,7 +145,5 @@ def named_files(answer: str, files: Iterable[str]) -> list[str]:
         names.setdefault(PurePath(file).name.lower(), file)
     if not names:
         return []
-    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-    pattern = re.compile(rf"(?<![\w./\\-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
-    found = {names[match.group().lower()] for match in pattern.finditer(answer)}
+    found = {names[match.group().lower()] for match in _whole_names(names).finditer(answer)}
     return [file for file in files if file in found]

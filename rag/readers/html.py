@@ -291,17 +291,21 @@ def _with_item_links_as_text(page: HtmlElement | str | bytes, blocks: list[Block
     if isinstance(page, (str, bytes)):
         return None
     read = _squeezed(" ".join(block.text for block in blocks))
-    copied = copy.deepcopy(page)
-    missing = False
+    if all(_squeezed(item.text_content()) in read for item in page.iter("li") if _links_in_prose(item)):
+        return None
+    copied = copy.deepcopy(page)  # only for a page that needs it: a large page's tree is costly to copy
     for item in copied.iter("li"):
-        links = item.findall(".//a")
-        text = item.text_content()
-        words = len(text.split())
-        if links and words >= 2 and 2 * sum(len(link.text_content().split()) for link in links) <= words:
-            for link in links:
+        if _links_in_prose(item):
+            for link in item.findall(".//a"):
                 link.drop_tag()
-            missing = missing or _squeezed(text) not in read
-    return copied if missing else None
+    return copied
+
+
+def _links_in_prose(item: _Element) -> bool:
+    """A list item with links that are at most half of its two or more words."""
+    links = item.findall(".//a")
+    words = len(item.text_content().split())
+    return bool(links) and words >= 2 and 2 * sum(len(link.text_content().split()) for link in links) <= words
 
 
 def _words(blocks: list[Block]) -> set[str]:
