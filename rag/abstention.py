@@ -153,10 +153,24 @@ _HAS_FREQUENCY = re.compile(
     rf"(?:each|per|a|an)\s+(?:{_TIME_UNITS})s?)\b",
     re.IGNORECASE,
 )
+# A date or a time: a year, a clock time ("07:30", "6 pm"), a day ("the 5th"), a month or weekday,
+# a season, a day relative to today.
+_DATE_WORDS = (
+    rf"\d{{3,4}}|\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\s*[ap]\.?m\b\.?|\d{{1,2}}(?:st|nd|rd|th)|{_MONTHS}|{_DAYS}|today|"
+    r"tonight|yesterday|tomorrow|noon|midnight|o'clock|spring|summer|autumn|fall|winter"
+)
 _HAS_DATE = re.compile(
-    rf"\b(\d{{3,4}}|{_MONTHS}|{_DAYS}|today|yesterday|tomorrow|week|weekend|month|year|morning|"
-    rf"evening|night|century|decade|spring|summer|autumn|fall|winter|ago|later|before|after|"
-    rf"during|since|until)\b",
+    rf"\b({_DATE_WORDS}|week|weekend|month|year|morning|evening|night|century|decade|ago|later|before|after|during|"
+    r"since|until)\b",
+    re.IGNORECASE,
+)
+# "When ...?" is answered by a date as often as by a span or a moment relative to another ("within
+# 30 days", "once it is set", "immediately", "every morning").
+_HAS_TIME = re.compile(
+    rf"\b({_DATE_WORDS}|(?:second|minute|hour|day|night|week|weekday|weekend|fortnight|month|quarter|year|morning|"
+    r"afternoon|evening|decade|season)s?|century|centuries|now|dawn|dusk|ago|later|earlier|before|after|during|since|"
+    r"until|till|within|upon|once|immediately|soon|recently|(?:bi|semi)?(?:daily|nightly|weekly|monthly|quarterly|"
+    r"yearly|annually|hourly))\b",
     re.IGNORECASE,
 )
 # "According to the MESOP article, how many ...", "Under the GPLv3, how often ...": a qualifier
@@ -265,9 +279,11 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 0.0
     if restates_question(question, answer):
         return 0.0
-    question = _WHEN_CLAUSE.sub("", question, count=1)
-    if _EXPECTS_DATE.search(question):
-        return 1.0 if _HAS_DATE.search(answer) else 0.0
+    question = _WHEN_CLAUSE.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
+    asked_date = _EXPECTS_DATE.search(question)
+    if asked_date:
+        told = _HAS_TIME if asked_date.group(1).lower() == "when" else _HAS_DATE
+        return 1.0 if told.search(answer) else 0.0
     if _EXPECTS_VERSION.search(question) and not _NAMES_A_VERSION.search(answer):
         return 1.0 if _HAS_VERSION.search(answer) else 0.0
     asked = _EXPECTS_NUMBER.search(question)

@@ -33,7 +33,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 7: a title ("Dr.", "Mr.") or a numbered abbreviation ("Fig. 3") ends no sentence. DOCX: text in
 #    tracked insertions, moves, fields, content controls and nested tables read. HTML: list items
 #    that are mostly words keep their links as text (API parameter lists).
-PASSAGE_RULES = 7
+# 8: PDF: three or more lines of as many cells apart by wide gaps are table rows, "cell | cell".
+PASSAGE_RULES = 8
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -34,6 +34,17 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("When the talks in Geneva ended, how many hours had they lasted?", "in Geneva", 0.0),
         ("When, after the talks, did Kerry fly home?", "On Friday", 1.0),
         ("When did Kerry, after the talks, fly home?", "by plane", 0.0),
+        # "when" is answered by a clock time, a span or a moment as well as a date; "on what date" is not
+        ("When does the Elm Street depot open?", "The Elm Street depot opens at 07:30.", 1.0),
+        ("When does the depot open on Sundays?", "At 9 a.m.", 1.0),
+        ("When must the notice be given?", "Within 30 days of the breach.", 1.0),
+        ("When is the cache cleared?", "Once the index is rebuilt.", 1.0),
+        ("When is the cache cleared?", "By the server.", 0.0),
+        ("On what date did the base fall?", "The base fell only recently.", 0.0),
+        ("On what date did the base fall?", "On the 5th.", 1.0),
+        # the question asked is the last sentence: a story told with "When ..." before it asks nothing
+        ("When I pass -j, every test runs one at a time. How do I run them concurrently?", "Drop the option.", 0.5),
+        ("The pills cost weight. How much did they put back on?", "They put back on weight.", 0.0),
         ("How often must the kitchen be cleaned?", "Every Friday after the last shift.", 1.0),
         ("How often is the fridge emptied?", "On the first Monday of each month.", 1.0),
         ("How often is the rota posted?", "On Fridays and on weekends.", 1.0),

@@ -600,6 +600,41 @@ def test_pdf_double_spaced_lines_of_one_paragraph_stay_together() -> None:
         " ".join(line.text for line in lines) for lines in pages]
 
 
+def test_pdf_table_rows_are_rows_of_cells_and_a_label_with_its_value_is_not_a_table(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "The depots and their opening hours follow; each serves one district of the city.")
+    pdf.ln(4)
+    with pdf.table() as table:
+        for cells in (("Depot", "District", "Opens"), ("Northgate", "Harbour", "06:00"), ("Elm Street", "Old Town", "07:30")):
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(4)
+    for label, value in (("Manager:", "Ines Duarte"), ("Phone:", "555 0199")):  # two label lines are no table
+        pdf.cell(40, 6, label)
+        pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "depots.pdf"))
+    blocks = readers.read(tmp_path / "depots.pdf").blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "The depots and their opening hours follow; each serves one district of the city."),
+        ("table_row", "Depot | District | Opens"), ("table_row", "Northgate | Harbour | 06:00"),
+        ("table_row", "Elm Street | Old Town | 07:30"), ("paragraph", "Manager: Ines Duarte Phone: 555 0199")]
+
+
+def test_pdf_line_cells_need_a_wide_gap_and_pieces_in_order() -> None:
+    from rag.readers.pdf import _cells
+
+    assert _cells([(30.0, 5.5, "Depot"), (165.0, 5.5, " District")]) == ("Depot", "District")
+    assert _cells([(119.6, 5.0, "the files should be loaded from the"), (259.8, 5.0, " mime")]) == ()  # inline code
+    assert _cells([(30.0, 5.0, "Returns:"), (75.0, 5.0, " ASN1_SUCCESS")]) == ()  # a word space, not a column gap
+    assert _cells([(474.0, 5.0, "[Function]"), (90.0, 6.0, "int asn1_create")]) == ()  # a right-set label first
+    assert _cells([(30.0, 4.0, "•"), (129.5, 5.0, " A standard way to install")]) == ()  # a bullet
+
+
 def test_extract_refuses_a_pipe_instead_of_waiting_on_it(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     result = runner.invoke(app, ["extract", str(tmp_path / "pipe.txt")])

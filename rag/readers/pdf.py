@@ -9,6 +9,8 @@ font size) rather than from guessing. Then:
     numbers are dropped, and a dropped line whose other numbers change is named in a warning;
   * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
+  * three or more lines in a row whose text stands in cells apart by wide gaps are table rows,
+    one `cell | cell` block each, as the HTML and Word readers give them;
   * a page with no text at all (a scan) is reported in one warning naming the pages.
 """
 
@@ -38,6 +40,16 @@ _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(
 _BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _HYPHEN_END = re.compile(r"[^\W\d_]-$")
+# A table's cells: text pieces of one line apart by more than this many font sizes, a piece's width
+# guessed from its characters (real widths need the font's metrics): half the size for a
+# proportional font, a little more than a monospaced font's 0.6, whose pieces of code sit in
+# justified lines with wide spaces around them.
+CELL_GAP = 1.0
+CHARACTER_WIDTH = 0.5
+MONOSPACED_WIDTH = 0.65
+_MONOSPACED = re.compile(r"courier|mono|cmtt|consol|menlo|typewriter|code", re.I)
+MIN_TABLE_ROWS = 3
+TABLE_ROW_PITCH = 3.0  # rows of one table are at most this many line spacings apart
 
 
 @dataclass
@@ -45,6 +57,7 @@ class _Line:
     text: str
     y: float
     size: float
+    cells: tuple[str, ...] = ()  # the line's text in cells apart by wide gaps, when there are two or more
 
 
 def read_pdf(path: Path, name: str) -> ReadResult:
@@ -90,14 +103,18 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
     current: list[str] = []
     position: list[float] = []  # y and size of the current line's first visible piece
     sizes: Counter[float] = Counter()  # font size -> visible characters of the current line
+    pieces: list[tuple[float, float, str]] = []  # x, width a character and text of the current line's visible pieces
 
     def flush() -> None:
         text = "".join(current).strip()
         if text:
-            lines.append(_Line(text, position[0], max(position[1], sizes.most_common(1)[0][0])))
+            whole = "".join(piece[2] for piece in pieces).split() == text.split()  # no piece's place unknown
+            size = max(position[1], sizes.most_common(1)[0][0])
+            lines.append(_Line(text, position[0], size, _cells(pieces) if whole else ()))
         current.clear()
         position.clear()
         sizes.clear()
+        pieces.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         parts = text.split("\n")
@@ -109,6 +126,8 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
                 if not position:
                     position.extend((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], scaled))
                 sizes[scaled] += len(part.strip())
+                if index == 0:  # a part after a line break starts where the text's position no longer says
+                    pieces.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], scaled * _width(font), part))
             current.append(part)
 
     try:
@@ -117,6 +136,32 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
         return lines
     flush()
     return lines
+
+
+def _width(font: object) -> float:
+    """A character's guessed width in font sizes."""
+    name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
+    return MONOSPACED_WIDTH if _MONOSPACED.search(name) else CHARACTER_WIDTH
+
+
+def _cells(pieces: list[tuple[float, float, str]]) -> tuple[str, ...]:
+    """The line's text cut where a piece starts well right of where the text before it ends; none
+    when a piece starts left of the one before (a right-aligned label written first, a line's
+    pieces out of order) or the first cell is a list's bullet."""
+    cells: list[str] = []
+    start = end = float("-inf")
+    for x, width, text in pieces:
+        if x < start:
+            return ()
+        if x > end + CELL_GAP * width / CHARACTER_WIDTH:
+            cells.append(text)
+        else:
+            cells[-1] += text
+        start, end = x, x + len(text.strip()) * width
+    cells = [one_line(cell) for cell in cells]
+    if len(cells) < 2 or not all(cells) or _BULLET.match(cells[0] + " "):
+        return ()
+    return tuple(cells)
 
 
 def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
@@ -142,7 +187,10 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
             if not _PAGE_NUMBER.match(lines[i].text.strip()) and _key(lines[i].text) not in page_numbered:
                 dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
         kept = [line for i, line in enumerate(lines) if i not in furniture]
-        for group in _paragraphs(kept, body_size, spacing):
+        for group, is_row in _paragraphs_and_rows(kept, body_size, spacing):
+            if is_row:
+                blocks.append(Block(" | ".join(group[0].cells), number, heading, "table_row"))
+                continue
             text = _join(group)
             if not text:
                 continue
@@ -255,6 +303,36 @@ def _line_spacing(pages: list[list[_Line]], body_size: float) -> float:
     if body_size > 0 and gap > body_size * MAX_LINE_PITCH and sentence_ends[gap] > ONE_LINE_PARAGRAPHS * count:
         return body_size * USUAL_LINE_PITCH
     return float(gap)
+
+
+def _paragraphs_and_rows(lines: list[_Line], body_size: float, spacing: float) -> list[tuple[list[_Line], bool]]:
+    """Paragraphs of lines, each with False, and each row of a table alone, with True."""
+    rows = _table_rows(lines, spacing)
+    groups: list[tuple[list[_Line], bool]] = []
+    start = 0
+    for i in sorted(rows) + [len(lines)]:
+        groups.extend((group, False) for group in _paragraphs(lines[start:i], body_size, spacing))
+        if i < len(lines):
+            groups.append(([lines[i]], True))
+        start = i + 1
+    return groups
+
+
+def _table_rows(lines: list[_Line], spacing: float) -> set[int]:
+    """Indexes of lines in runs of at least three lines with as many cells, each below the one
+    before and not far from it: a table's rows. Two such lines could be a label and its value
+    twice; a justified line with wide spaces has cells too, but the lines around it not as many."""
+    rows: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines + [_Line("", 0.0, 0.0)]):
+        below = bool(run) and 0 < lines[run[-1]].y - line.y <= TABLE_ROW_PITCH * max(spacing, line.size)
+        if line.cells and (not run or (below and len(line.cells) == len(lines[run[-1]].cells))):
+            run.append(i)
+            continue
+        if len(run) >= MIN_TABLE_ROWS:
+            rows.update(run)
+        run = [i] if line.cells else []
+    return rows
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
