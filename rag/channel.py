@@ -61,6 +61,10 @@ class ChannelError(OSError):
     """The server folder or socket cannot be trusted or reached."""
 
 
+class AlreadyServing(ChannelError):
+    """Another server answers on the index's socket: a client reaches that one instead."""
+
+
 def folder(index_dir: Path) -> Path:
     return index_dir / FOLDER
 
@@ -183,6 +187,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
     return {
         "index_dir": str(settings.index_dir.resolve()),
         "model_path": str(settings.model_path.resolve()),
+        "model_file": _file_identity(settings.model_path),  # a model replaced under the same name
         "threads": settings.threads,
         "chunking": dataclasses.asdict(settings.chunking),
         "store": settings.store,
@@ -191,12 +196,22 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build() -> str:
-    """Changes whenever the installed rag code does, so a server never outlives an upgrade."""
-    digest = hashlib.sha256(str(PROTOCOL).encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+def _file_identity(path: Path) -> list[int] | None:
+    try:
         info = path.stat()
-        digest.update(f"{path.name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def build() -> str:
+    """Changes whenever the installed rag code or its data does (the readers, the fitted decision
+    in rag/data), so a server never outlives an upgrade or a refit."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(str(PROTOCOL).encode())
+    for path in sorted([*package.rglob("*.py"), *(package / "data").rglob("*.json")]):
+        info = path.stat()
+        digest.update(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns};".encode())
     return digest.hexdigest()[:16]
 
 

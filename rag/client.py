@@ -9,6 +9,7 @@ a reason to fail. Results are the same dataclasses either way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -334,7 +335,8 @@ def _stop(index_dir: Path, pid: int | None) -> None:
             return
         time.sleep(0.02)
     if pid and pid != os.getpid():
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it went, and a newer server answers
+            os.kill(pid, signal.SIGKILL)
 
 
 def _log_path(settings: Settings) -> Path:

@@ -170,7 +170,20 @@ def read_only_uri(path: Path) -> str:
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise sqlite3.OperationalError(f"{path.name} is missing")
+    roll_back_interrupted_write(path)
     return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+
+
+def roll_back_interrupted_write(path: Path) -> None:
+    """A write killed mid-transaction leaves its rollback journal beside the file, and a read-only
+    connection cannot undo it ("attempt to write a readonly database"): the index would look
+    damaged though it is sound. A read through a writable connection makes SQLite roll the
+    journal back (only when no live writer holds it: its own locks say so)."""
+    if not path.with_name(path.name + "-journal").exists():
+        return
+    with contextlib.suppress(sqlite3.Error, OSError):
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
 
 
 def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -> IndexNotFoundError:
@@ -499,6 +512,7 @@ class FaissWriter:
         self._live_dir = live if live is not None and (live / "meta.sqlite").is_file() else None
         self._live = self._live_dir is not None
         if self._live_dir is not None:
+            roll_back_interrupted_write(self._live_dir / "meta.sqlite")
             self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(self._live_dir / "meta.sqlite"),))
         self._db.execute("CREATE TEMP TABLE carried (live_row INTEGER PRIMARY KEY, row INTEGER NOT NULL)")
 

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 ACCEPT_POLL_SECONDS = 0.2
 LOCK_WAIT_SECONDS = 10.0
+REQUEST_SECONDS = 30.0  # for a client's request to arrive once it has connected
+DRAIN_SECONDS = 600.0  # the longest a stopping server waits for its running answers
 MODELS_HOOK = "RAG_SERVER_MODELS"  # tests only: "module:function" returning (make_embedder, make_generator)
 
 
@@ -79,7 +81,8 @@ class Server:
         self._unreported: dict[str, float] = {}  # load seconds not yet shown in an answer's timings
         self._started = time.monotonic()
         self._last_active = time.monotonic()
-        self._busy = 0
+        self._busy = 0  # requests being answered
+        self._connections = 0  # connections accepted and not yet closed
         self._counting = threading.Lock()
         self._requests = 0
         self.ready = threading.Event()
@@ -108,12 +111,19 @@ class Server:
                     with contextlib.suppress(OSError):
                         (directory / channel.SOCKET).unlink()
                 listener.close()
-                self._work.acquire(timeout=30)  # let a running answer finish
+                self._drain()
                 _log("stopped")
                 self.stopped.set()
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def _drain(self) -> None:
+        """Let every accepted connection finish (a running answer too) before the process ends,
+        so no request is cut off; a client that never sends its request is given up on."""
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._connections and time.monotonic() < deadline:
+            time.sleep(ACCEPT_POLL_SECONDS / 10)
 
     def _bind(self, path: Path) -> socket.socket:
         with contextlib.suppress(FileNotFoundError):
@@ -134,17 +144,18 @@ class Server:
         """Answer connections until stopped, idle, or the socket file is gone: with the index
         folder deleted no client can reach this server, nor `rag server stop` find it."""
         while not self._stopping.is_set():
-            if not self._busy and time.monotonic() - self._last_active > self.idle:
+            if not self._connections and time.monotonic() - self._last_active > self.idle:
                 _log(f"idle for {self.idle:g}s")
                 return
-            if not self._busy and _identity(path) != bound:
+            if not self._connections and _identity(path) != bound:
                 _log(f"{path} was removed (the index folder deleted?); no client can reach this server")
                 return
             try:
                 connection, _ = listener.accept()
             except TimeoutError:
                 continue
-            connection.settimeout(None)
+            with self._counting:  # counted from now: an idle check must not end the server under it
+                self._connections += 1
             threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
 
     def _warm_up(self, preload_generator: bool) -> None:
@@ -157,10 +168,19 @@ class Server:
     # --- one connection
 
     def _connection(self, connection: socket.socket) -> None:
+        try:
+            self._converse(connection)
+        finally:
+            with self._counting:
+                self._connections -= 1
+
+    def _converse(self, connection: socket.socket) -> None:
         with connection:
             try:
+                connection.settimeout(REQUEST_SECONDS)  # a client that connects and says nothing is let go
                 with contextlib.closing(channel.messages(connection)) as incoming:
                     request = next(incoming, None)  # read first: closing on unread data resets the reply
+                connection.settimeout(None)
                 if channel.peer(connection)[1] != self.owner:
                     channel.send(connection, {"error": "refused: this server belongs to another user", "during": "peer"})
                 elif request is not None:
@@ -195,7 +215,7 @@ class Server:
         finally:
             with self._counting:
                 self._busy -= 1
-                self._last_active = time.monotonic()
+                self._last_active = time.monotonic()  # a status request is no activity
 
     def _stale_reason(self, request: dict[str, Any]) -> str | None:
         if request.get("protocol") != channel.PROTOCOL:
@@ -330,7 +350,7 @@ def _lock_or_wait(lock: Any, index_dir: Path) -> None:
         except OSError:
             pass  # not listening yet, or stopping
         else:
-            raise channel.ChannelError("another server is already running for this index")
+            raise channel.AlreadyServing("another server is already running for this index")
         if time.monotonic() > deadline:
             raise channel.ChannelError("another server holds the lock")
         time.sleep(0.05)
@@ -385,9 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         server.serve(preload_generator=args.preload_generator)
-    except channel.ChannelError as error:
+    except channel.AlreadyServing as error:  # the client that started this one reaches that one
         _log(f"not starting: {error}")
         return 0
+    except channel.ChannelError as error:  # the client answers in process rather than wait for it
+        _log(f"not starting: {error}")
+        return 1
     return 0
 
 

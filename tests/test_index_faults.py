@@ -113,3 +113,30 @@ def test_an_index_folder_that_is_the_corpus_folder_is_refused(tmp_path: Path) ->
     assert message == (f"error: {tmp_path} is both the folder of documents and the index, which would index itself; "
                        f"pass another --index, such as {tmp_path / '.rag'}")
     assert not (tmp_path / "CURRENT").exists()
+
+
+def _killed_mid_write(database: Path, table: str) -> None:
+    """A process that dies inside a write transaction big enough to reach the file, as `kill -9`
+    during `rag index` would: its rollback journal stays beside the database."""
+    code = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute('PRAGMA cache_size=1')\n"
+        f"db.execute('DELETE FROM {table}')\n"
+        "db.execute('CREATE TABLE filler (x)')\n"
+        "db.executemany('INSERT INTO filler VALUES (?)', [('x' * 900,)] * 400)\n"
+        "os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(database)], timeout=60)
+    assert database.with_name(database.name + "-journal").stat().st_size > 0
+
+
+def test_a_write_killed_midway_leaves_a_sound_index_not_a_damaged_one(built: Path, isolated_index: Path) -> None:
+    _killed_mid_write(built / "meta.sqlite", "files")
+    _killed_mid_write(next(isolated_index.glob("vectors-*.sqlite")), "vectors")
+    result = rag("search", "Geneva")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1. ")
+    result = rag("index", str(SEEDS), "--rebuild")
+    assert result.returncode == 0 and "damaged" not in result.stderr, result.stderr
+    assert "0 embedded, 80 reused" in result.stdout

@@ -7,6 +7,7 @@ server a test started.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -189,6 +190,23 @@ def test_idle_server_stops_and_removes_its_socket(settings: Settings, serve: Cal
     assert not (channel.folder(settings.index_dir) / channel.SOCKET).exists()
 
 
+def test_a_connection_made_as_the_server_goes_idle_is_answered_not_dropped(settings: Settings, serve: Callable[..., Server]) -> None:
+    server = serve(idle=0.3)
+    request = {"command": "search", "query": "Geneva", "k": 3, "mode": "hybrid", "protocol": channel.PROTOCOL,
+               "build": channel.build(), "fingerprint": channel.fingerprint(settings), "settings": wire.to_dict(settings)}
+    with channel.connect(settings.index_dir) as connection:
+        time.sleep(1.0)  # past the idle timeout before the request is sent
+        assert not server.stopped.is_set()
+        channel.send(connection, request)
+        connection.shutdown(socket.SHUT_WR)
+        replies = list(channel.messages(connection))
+    assert "stale" not in replies[-1] and "error" not in replies[-1], replies[-1]
+    deadline = time.monotonic() + 10
+    while not server.stopped.is_set() and time.monotonic() < deadline:  # and then it goes idle
+        time.sleep(0.1)
+    assert server.stopped.is_set()
+
+
 def test_a_server_whose_index_folder_was_deleted_stops(settings: Settings, serve: Callable[..., Server]) -> None:
     server = serve()
     client.search(settings, "Geneva")
@@ -207,6 +225,31 @@ def test_a_server_whose_socket_was_taken_by_a_newer_one_leaves_that_socket(setti
         newer.bind(str(path))
         assert server.stopped.wait(10)
         assert path.is_socket()  # the newer server's, left alone
+
+
+def test_stopping_a_server_that_went_while_a_newer_one_answers_is_no_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    monkeypatch.setattr(client, "STOP_SECONDS", 0.3)
+    path = channel.private_folder(settings.index_dir) / channel.SOCKET
+    with socket.socket(socket.AF_UNIX) as newer:  # a newer server listens; the old pid has exited
+        newer.bind(str(path))
+        newer.listen(8)
+        newer.settimeout(0.05)
+
+        def hang_up() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    with contextlib.suppress(TimeoutError):
+                        newer.accept()[0].close()
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        client._stop(settings.index_dir, gone.pid)
 
 
 def test_rebuilt_index_is_noticed(settings: Settings, serve: Callable[..., Server], tmp_path: Path) -> None:
