@@ -111,10 +111,10 @@ def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
                        else "has a \"question\" that is not text" if isinstance(row, dict) else "is not a JSON object")
             warnings.append(f"{name}:{number}: skipped, the line {problem}")
             continue
-        given = row.get("id")
+        given = _given_id(row.get("id"))
         try:
             questions.append(
-                Question(f"line-{number}" if given is None else str(given), check_question(question), given is None)
+                Question(f"line-{number}" if given is None else given, check_question(question), given is None)
             )
         except InputError as error:
             warnings.append(f"{name}:{number}: skipped, {error}")
@@ -126,16 +126,25 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
     if not reader.fieldnames or "question" not in reader.fieldnames:
         raise InputError(f"{name} has no 'question' column; add a header row with id,question")
     questions, warnings = [], []
-    for row in reader:
-        number = reader.line_num
-        try:
-            question = check_question(row.get("question") or "")
-        except InputError as error:
-            warnings.append(f"{name}:{number}: skipped, {error}")
-            continue
-        given = (row.get("id") or "").strip()
-        questions.append(Question(given or f"line-{number}", question, not given))
+    try:
+        for row in reader:
+            number = reader.line_num
+            try:
+                question = check_question(row.get("question") or "")
+            except InputError as error:
+                warnings.append(f"{name}:{number}: skipped, {error}")
+                continue
+            given = _given_id(row.get("id"))
+            questions.append(Question(given or f"line-{number}", question, given is None))
+    except csv.Error as error:
+        raise InputError(f"{name}:{reader.line_num + 1}: not readable as CSV ({error}); fix that line") from error
     return questions, warnings
+
+
+def _given_id(value: object) -> str | None:
+    """A question's id as every output format writes it (on one line), or None when it has none."""
+    given = _one_line(str(value)) if value is not None else ""
+    return given or None
 
 
 Answered = tuple[str, str | None]  # (id, question); the question None when a record lacks it
@@ -360,9 +369,11 @@ class AnswerWriter:
 def _markdown(question: Question, answer: Answer) -> str:
     from rag.render import location
 
-    lines = ["", f"## {question.question}", "", answer.answer or RETRIEVAL_ONLY, ""]
+    # each on one line: a line break in an answer or quote could start a line the reader takes
+    # for the next record's "## question" or id
+    lines = ["", f"## {_one_line(question.question)}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
     for number, citation in enumerate(answer.citations, start=1):
-        quote = f" — “{citation.quote}”" if citation.quote else ""
+        quote = f" — “{_one_line(citation.quote)}”" if citation.quote else ""
         lines.append(f"{number}. {location(citation)}{quote}")
     if not answer.citations and answer.retrieved:
         lines.extend(f"- {location(p)} (score {p.score})" for p in answer.retrieved)

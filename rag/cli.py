@@ -471,17 +471,22 @@ def chat(
     notice_if_stale(settings)
     engine = open_engine(settings)
 
+    current = [engine]
+
     def reindex() -> Any:
         from rag.indexing import build_index
         from rag.writable import ensure_writable_dir
 
         from rag.models import open_engine as reopen
 
+        old = current[0]
         ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
-        embedder = engine.retriever.embedder
-        build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
+        embedder = old.retriever.embedder
+        build_index(Path(old.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
                     store=settings.store)
-        return reopen(settings, embedder, lambda: engine.generator)  # the loaded models carry over
+        current[0] = reopen(settings, embedder, lambda: old.generator)  # the loaded models carry over
+        old.index.close()  # its generation's files, deleted by the rebuild, free their disk space
+        return current[0]
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()

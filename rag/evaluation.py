@@ -132,8 +132,11 @@ def read_gold(path: Path) -> list[GoldQuestion]:
 
 
 def covers(passage: Passage, evidence: tuple[str, int]) -> bool:
+    """Whether the passage holds the gold line: the gold names its file by name or by a path
+    inside the corpus ("a/README.md" is not "b/README.md")."""
     file, line = evidence
-    return Path(passage.file).name == Path(file).name and passage.lines[0] <= line <= passage.lines[1]
+    named = Path(file).parts
+    return Path(passage.file).parts[-len(named):] == named and passage.lines[0] <= line <= passage.lines[1]
 
 
 def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
@@ -167,7 +170,8 @@ def evaluate(
     for question in gold:
         answer = ask(question.question)
         score_one(groups["all"], question, answer)
-        score_one(groups[question.type], question, answer)
+        if question.type != "all":  # the overall group's name: such a question counts once
+            score_one(groups[question.type], question, answer)
         if on_answer:
             on_answer(question, answer)
     return {name: scores.rates() for name, scores in sorted(groups.items(), key=lambda kv: kv[0] != "all")}

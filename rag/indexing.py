@@ -396,7 +396,10 @@ def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: lis
 def record_skipped(index_dir: Path, skipped: dict[str, tuple[int, int]]) -> None:
     """Remember the files the last `rag index` read and left out (empty, binary, no text), with
     their size and mtime, so that an unchanged one is not reported as a change on every question.
-    Written after the index itself: a crash in between costs one needless notice, never the index."""
+    Written after the index itself: a crash in between costs one needless notice, never the index.
+    Not rewritten when it would not change: a warm server takes a changed index file for a rebuild."""
+    if skipped_files(index_dir) == skipped and (index_dir / SKIPPED_FILES).is_file():
+        return
     path = index_dir / SKIPPED_FILES
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps({name: list(state) for name, state in sorted(skipped.items())}), encoding="utf-8")

@@ -153,8 +153,11 @@ def pending_piece(piece: str, first: bool) -> str:
 
 
 def erase(streamed: str, width: int) -> str:
-    """Terminal codes that move back over streamed text (wrapped at width) and clear it."""
-    rows = sum(max(1, -(-len(line) // max(width, 1))) for line in streamed.split("\n"))
+    """Terminal codes that move back over streamed text (wrapped at width) and clear it; rows
+    counted in terminal cells (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    rows = sum(max(1, -(-cell_len(line) // max(width, 1))) for line in streamed.split("\n"))
     up = f"\x1b[{rows - 1}F" if rows > 1 else "\r"
     return RESET + up + "\x1b[J"
 

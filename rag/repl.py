@@ -131,11 +131,22 @@ class ChatSession:
             if self.reindex is None:
                 self.write("Reindexing is not available here.\n")
             else:
-                self.engine = self.reindex()
-                self.write(f"Reindexed: {self.engine.index.count} passages.\n")
+                self._reindex(self.reindex)
         else:
             self.write(f"Unknown command {name}; type /help\n")
         return True
+
+    def _reindex(self, reindex: Callable[[], Engine]) -> None:
+        """Rebuild and reload; stopped with Ctrl-C or failing on a file, the index stays as it was
+        (a rebuild replaces it only when complete) and the session carries on with it."""
+        try:
+            self.engine = reindex()
+        except KeyboardInterrupt:
+            self.write("Reindexing stopped; the index is as it was.\n")
+        except OSError as error:
+            self.write(f"error: reindexing failed ({error}); the index is as it was\n")
+        else:
+            self.write(f"Reindexed: {self.engine.index.count} passages.\n")
 
     def _open(self, argument: str) -> str:
         if not self.last or not self.last.citations:

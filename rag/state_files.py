@@ -102,17 +102,14 @@ class StateFiles:
 
 
 def _private_folder(folder: Path) -> bool:
-    """Whether folder is a real folder of this user's that others cannot write to; a folder of
-    ours that is open to others is closed first."""
+    """Whether folder is a real folder of this user's that others cannot write to (they could
+    plant a state). Its permissions are left as they are: RAG_STATE_DIR may name a folder the user
+    shares on purpose, and rag then keeps no states there rather than lock the others out."""
     try:
         info = os.lstat(folder)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-            return False
-        if info.st_mode & 0o077:
-            os.chmod(folder, 0o700)
-        return True
     except OSError:
         return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _prune(folder: Path, keep: Path) -> None:

@@ -245,3 +245,32 @@ def test_a_question_repeated_in_the_file_is_answered_once(fake_models: ScriptedG
     result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
     assert result.exit_code == 0 and "2 answered, 1 skipped" in result.output
     assert [json.loads(line)["question"] for line in out.read_text().splitlines()] == ["How long in Geneva?", "Who met?"]
+
+
+def test_markdown_resume_knows_ids_with_odd_spacing_and_an_answer_with_a_heading_line(
+    fake_models: ScriptedGenerator, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    fake_models.reply = "Kerry and Lavrov talked in Geneva [1].\n## Geneva\nThey met on Friday [1]."
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "q  1", "question": "Where did Kerry meet Lavrov?"}\n'
+                         '{"id": " q2", "question": "Where did they talk?"}\n{"id": "", "question": "Who met?"}\n')
+    out = tmp_path / "a.md"
+    assert runner.invoke(app, ["batch", str(questions), "-o", str(out)]).exit_code == 0
+    asked = len(fake_models.prompts)
+    assert [line for line in out.read_text().splitlines() if line.startswith("## ")] == [
+        "## Where did Kerry meet Lavrov?", "## Where did they talk?", "## Who met?"]
+    assert runner.invoke(app, ["batch", str(questions), "-o", str(out)]).exit_code == 0
+    assert len(fake_models.prompts) == asked  # nothing answered twice
+    for output in (tmp_path / "a.csv", tmp_path / "a.jsonl"):
+        assert runner.invoke(app, ["batch", str(questions), "-o", str(output)]).exit_code == 0
+        asked = len(fake_models.prompts)
+        assert runner.invoke(app, ["batch", str(questions), "-o", str(output)]).exit_code == 0
+        assert len(fake_models.prompts) == asked, output.name
+
+
+def test_a_csv_field_too_large_to_read_is_one_line_naming_the_line(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text('id,question\na,"First?"\nb,"' + "x" * 200_000 + '"\n')
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.csv")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: q.csv:3: not readable as CSV (field larger than field limit")

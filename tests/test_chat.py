@@ -120,3 +120,22 @@ def test_ctrl_c_while_the_model_works_stops_the_answer_and_the_session_goes_on(f
     assert result.output.count("(stopped)") == 1
     assert "They spoke for more than nine hours" in result.output.split("(stopped)")[1]
     assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C is as it was again after an answer
+
+
+def test_reindex_stopped_with_ctrl_c_or_failing_leaves_the_session_and_its_engine() -> None:
+    from rag.repl import ChatSession
+
+    written: list[str] = []
+    engine = object()
+
+    def interrupted() -> object:
+        raise KeyboardInterrupt
+
+    def failing() -> object:
+        raise PermissionError(13, "Permission denied", "notes/locked.txt")
+
+    for reindex in (interrupted, failing):
+        session = ChatSession(engine, write=written.append, reindex=reindex, k=5)  # type: ignore[arg-type]
+        assert session.handle("/reindex") is True and session.engine is engine
+    assert written == ["Reindexing stopped; the index is as it was.\n",
+                       "error: reindexing failed ([Errno 13] Permission denied: 'notes/locked.txt'); the index is as it was\n"]

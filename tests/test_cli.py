@@ -219,3 +219,11 @@ def test_an_index_option_naming_a_file_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["search", "Geneva", "--index", str(tmp_path / "notes.txt")])
     assert result.exit_code == 1
     assert result.output == f"error: {tmp_path / 'notes.txt'} is a file, not an index folder; pass a folder to --index\n"
+
+
+def test_erasing_a_streamed_draft_counts_wide_characters_as_two_cells() -> None:
+    from rag.render import erase
+
+    assert erase("x" * 60, 80).endswith("\r\x1b[J")  # one row
+    assert erase("会" * 60, 80).endswith("\x1b[1F\x1b[J")  # 120 cells: two rows
+    assert erase("first line\n" + "y" * 81, 80).endswith("\x1b[2F\x1b[J")

@@ -62,3 +62,11 @@ def test_a_gold_line_without_type_is_answerable_when_it_names_an_answer_or_evide
     first, second = read_gold(gold)
     assert (first.type, first.answerable) == ("factoid", True)
     assert (second.type, second.answerable) == ("unanswerable", False)
+
+
+def test_gold_evidence_named_with_a_folder_is_not_met_by_a_same_named_file_elsewhere() -> None:
+    from rag.evaluation import covers
+
+    passage = Passage("b/README.md", 1, (3, 5), "text", 1.0)
+    assert covers(passage, ("README.md", 4)) and covers(passage, ("b/README.md", 4))
+    assert not covers(passage, ("a/README.md", 4)) and not covers(passage, ("b/README.md", 6))

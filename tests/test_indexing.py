@@ -53,7 +53,7 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolated_index: Path, store: str) -> None:
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
-    before = sorted(p.name for p in isolated_index.iterdir())
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in isolated_index.iterdir() if p.name != ".lock")
     heavy = ["sentence_transformers", "torch"] + (["faiss"] if store == "faiss" else [])  # milvus-lite uses FAISS
     code = textwrap.dedent(f"""
         import sys
@@ -71,7 +71,7 @@ def test_unchanged_folder_loads_no_model_and_writes_nothing(corpus: Path, isolat
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-    assert sorted(p.name for p in isolated_index.iterdir()) == before
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in isolated_index.iterdir() if p.name != ".lock") == before  # the write lock aside
 
 
 def test_one_changed_paragraph_embeds_one_chunk(corpus: Path, isolated_index: Path, store: str) -> None:
