@@ -426,7 +426,7 @@ def batch(
 
             if (ray or ray_address) and todo:
                 _answer_with_ray(todo, settings, k, mode, retrieve_only, ray_address, workers, write)
-            else:
+            elif todo:  # a finished run resumed loads no model
                 engine = open_engine(settings)
                 for item in todo:
                     if retrieve_only:

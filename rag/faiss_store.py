@@ -134,9 +134,9 @@ def _has_files(folder: Path) -> bool:
         return False
 
 
-def read_manifest(index_dir: Path) -> Manifest:
-    """See rag.store.read_manifest."""
-    generation = _live(index_dir)
+def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
+    """See rag.store.read_manifest; of the given generation, else of the live one."""
+    generation = generation or _live(index_dir)
     try:
         data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -260,9 +260,19 @@ class FaissStore:
 
     @classmethod
     def open(cls, index_dir: Path) -> FaissStore:
-        """See rag.store.open_index."""
-        manifest = read_manifest(index_dir)
+        """See rag.store.open_index. A `rag index` that commits meanwhile deletes the generation
+        being opened: the new live one is opened instead."""
         generation = _live(index_dir)
+        try:
+            return cls._open_generation(index_dir, generation)
+        except IndexNotFoundError:
+            if current_generation(index_dir) in (generation, None):
+                raise
+            return cls._open_generation(index_dir, _live(index_dir))
+
+    @classmethod
+    def _open_generation(cls, index_dir: Path, generation: Path) -> FaissStore:
+        manifest = read_manifest(index_dir, generation)
         try:
             meta = _connect_read_only(generation / "meta.sqlite")
             (count,) = meta.execute("SELECT COUNT(*) FROM chunks").fetchone()

@@ -391,3 +391,22 @@ def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_buil
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert tried == [faiss_store.CHECKPOINT]  # tried once, then the build went on without
     assert not list(isolated_index.glob(CHECKPOINT_FILES)) and load_index(isolated_index).count == 80
+
+
+def test_opening_an_index_as_a_rebuild_commits_opens_the_new_generation(
+    tmp_path: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The ferry leaves the harbour at noon every day of the week.\n")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    old = faiss_store.current_generation(isolated_index)
+    (corpus / "b.txt").write_text("The lighthouse was built in 1871 and painted red and white.\n")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert old is not None and not old.exists()  # the commit removed it
+    live = faiss_store._live
+    resolved = iter([old])
+    monkeypatch.setattr(faiss_store, "_live", lambda index_dir: next(resolved, None) or live(index_dir))
+    store = faiss_store.FaissStore.open(isolated_index)  # resolved the old one first, as a racing ask would
+    assert store.count == 2
+    store.close()
