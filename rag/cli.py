@@ -447,6 +447,8 @@ def _answer_with_ray(
     from rag import fanout
 
     fanout.start(address, workers)
+    # absolute: a worker need not run in this folder
+    settings = dataclasses.replace(settings, index_dir=settings.index_dir.resolve(), model_path=settings.model_path.resolve())
     pool = fanout.AnswerPool(fanout.Job(settings, k, mode, retrieve_only), workers=workers,
                              cpus=fanout.cpus_per_worker(workers))
     try:

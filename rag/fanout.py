@@ -133,6 +133,8 @@ class Answerer:
             self.engine = model_makers.open_engine(settings, embedder, generator)
         except RagError as error:
             self.problem = str(error)
+        except Exception as error:  # noqa: BLE001 - told in one line by the driver, not a Ray traceback
+            self.problem = f"a Ray worker could not load the models ({type(error).__name__}: {error})"
 
     def ready(self) -> str:
         """'' when the engine loaded, else the one-line reason it did not."""
@@ -176,6 +178,9 @@ class AnswerPool:
         except ray.exceptions.GetTimeoutError:
             raise RagError(f"Ray workers did not start within {READY_SECONDS:.0f} s; the cluster may lack CPUs "
                            "for --workers (see `ray status`)") from None
+        except ray.exceptions.RayActorError as error:
+            raise RagError(f"a Ray worker died while starting ({error.__class__.__name__}); see `ray status` and "
+                           "the worker logs, or run without --ray") from None
         for problem in problems:
             if problem:
                 raise RagError(problem)
