@@ -1,7 +1,7 @@
 """Answer quality on our own question sets, per corpus, per split and per question type.
 
     .venv/bin/python bench/answers.py [--sets seeds,licenses,abstracts] [--splits fit,tune]
-                                      [--tag NAME] [--limit N]
+                                      [--tag NAME] [--limit N] [--ids m014,m020]
 
 Each question set is split by a hash of its id, once and for all: half to fit the abstention
 weights (`fit`), a fifth to choose the threshold (`tune`) and the rest held out (`test`), which
@@ -91,7 +91,7 @@ def answerable_questions(set_names: list[str], splits: set[str], embedder):  # t
                 yield name, engine, question
 
 
-def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) -> list[dict]:
+def run(set_names: list[str], splits: set[str], limit: int | None, out: Path, ids: set[str] | None = None) -> list[dict]:
     from rag.config import Settings
     from rag.embedding import MiniLMEmbedder
     from rag.generation import LlamaGenerator
@@ -104,7 +104,8 @@ def run(set_names: list[str], splits: set[str], limit: int | None, out: Path) ->
         for name in set_names:
             corpus, gold_file, _ = SETS[name]
             engine = engine_for(corpus, embedder, generator)
-            gold = [q for q in read_gold(gold_file) if split_of(name, q.id) in splits][:limit]
+            gold = [q for q in read_gold(gold_file)
+                    if split_of(name, q.id) in splits and (ids is None or q.id in ids)][:limit]
             for number, question in enumerate(gold, 1):
                 answer = engine.ask(question.question)
                 write_record(sink, records, record_of(name, question, answer))
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--splits", default="fit,tune")
     parser.add_argument("--tag", default="run")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--ids", default=None, help="only these question ids (comma-separated), to rerun "
+                        "the questions a change touches")
     parser.add_argument("--rescore", action="store_true", help="only rebuild the table from the JSONL")
     args = parser.parse_args()
     results = ROOT / "bench" / "results"
@@ -186,7 +189,8 @@ def main() -> None:
     if args.rescore:
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     else:
-        records = run(set_names, set(args.splits.split(",")), args.limit, out)
+        ids = set(args.ids.split(",")) if args.ids else None
+        records = run(set_names, set(args.splits.split(",")), args.limit, out, ids)
     golds = {(name, q.id): q for name in set_names for q in read_gold(SETS[name][1])}
     text = table(records, golds)
     (results / f"answers-{args.tag}.txt").write_text(text + "\n", encoding="utf-8")

@@ -100,17 +100,41 @@ def _opens_with(text: str, heading: str) -> bool:
     return False
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence (start, end) offsets within text[start:end]."""
+_LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S")  # "| a | b |" (Markdown) or "a | b" (PDF, HTML, Word)
+_LINE = re.compile(r"[^\n]+")
+
+
+def table_row_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each line of text[start:end] that is a table's row: it reads as one, and so
+    does the next or the previous line with text (one such line alone is as often a syntax's
+    "no | yes | auto" as a table)."""
     end = len(text) if end is None else end
-    spans = []
-    cursor = start
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text, start, end) if text[m.start() : m.end()].strip()]
+    looks = [bool(_LOOKS_LIKE_ROW.search(text[a:b])) for a, b in lines]
+    return [line for i, line in enumerate(lines)
+            if looks[i] and ((i > 0 and looks[i - 1]) or (i + 1 < len(lines) and looks[i + 1]))]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets within text[start:end]; a table's row is a sentence of its own
+    (its cells end in no full stop, so the next row would run on into it)."""
+    end = len(text) if end is None else end
+    cuts: list[tuple[int, int]] = []  # (where a sentence ends, where the next begins)
     for match in _SENTENCE_END.finditer(text, start, end):
         before = max(start, match.start() - 6), match.start()
         if _TITLE_BEFORE.search(text, *before) or (text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before)):
             continue
-        spans.append((cursor, match.end(1)))
-        cursor = match.end()
+        cuts.append((match.end(1), match.end()))
+    for row_start, row_end in table_row_spans(text, start, end):
+        cuts.extend(((row_start, row_start), (row_end, row_end)))
+    spans = []
+    cursor = start
+    for cut, following in sorted(cuts):
+        if cut > cursor:
+            spans.append((cursor, cut))
+        cursor = max(cursor, following)
+        while cursor < end and text[cursor].isspace():  # after a row's line break
+            cursor += 1
     if cursor < end:
         spans.append((cursor, end))
     merged: list[tuple[int, int]] = []

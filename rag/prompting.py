@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.chunking import sentence_spans
+from rag.chunking import sentence_spans, table_row_spans
 from rag.file_labels import file_labels
 from rag.file_labels import with_file_names as named_back
 from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
@@ -109,9 +109,26 @@ def system_prefix() -> str:
 
 def _numbered(sources: list[tuple[int, str, str]], question: str = "") -> str:
     """(number, file, text) as the model sees a passage: its number, its file's label
-    (rag.file_labels), its text on one line."""
+    (rag.file_labels), its text on one line but for a table's rows."""
     labels = file_labels((file for _, file, _ in sources), question)
-    return "\n\n".join(f"[{n}] ({labels[file]}) {' '.join(text.split())}" for n, file, text in sources)
+    return "\n\n".join(f"[{n}] ({labels[file]}) {_flowed(text)}" for n, file, text in sources)
+
+
+def _flowed(text: str) -> str:
+    """The text on one line, as a hard-wrapped source's own breaks would leave it ragged; but each
+    row of a table (rag.chunking.table_row_spans) on a line of its own: run together, a row's last
+    cell reads as the next row's first ("Hillcrest | Uplands | 08:00 | 6 Riverside | ...") and a
+    small model misreads the columns."""
+    rows = table_row_spans(text)
+    if not rows:
+        return " ".join(text.split())
+    pieces: list[str] = []
+    cursor = 0
+    for row_start, row_end in rows:
+        pieces.extend((" ".join(text[cursor:row_start].split()), " ".join(text[row_start:row_end].split())))
+        cursor = row_end
+    pieces.append(" ".join(text[cursor:].split()))
+    return "\n".join(piece for piece in pieces if piece)
 
 
 def passage_body(passages: list[PromptPassage], question: str = "") -> str:

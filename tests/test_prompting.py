@@ -59,3 +59,17 @@ def test_a_hashed_file_name_reaches_the_model_short_and_comes_back_whole() -> No
     assert with_file_names("000.txt says so [1].", "Who met?", [passage]) == "000_8d13b83e7b516537.txt says so [1]."
     asked = "What does 000_8d13b83e7b516537.txt say?"  # a question naming the file sees its name
     assert passage_body([passage], asked) == "[1] (000_8d13b83e7b516537.txt) Kerry met Lavrov."
+
+
+def test_a_passage_is_one_line_in_the_prompt_but_a_tables_rows_each_keep_a_line() -> None:
+    from rag.prompting import _flowed
+
+    assert _flowed("Plain text,\nhard-wrapped.\n\nA second paragraph.") == "Plain text, hard-wrapped. A second paragraph."
+    rows = ("The depots follow.\n\nDepot | Opens | Staff\n\nNorthgate | 06:00 | 14\n\nRiverside | 05:45 | 22"
+            "\n\nDepots close\nat 20:00.")
+    assert _flowed(rows) == ("The depots follow.\nDepot | Opens | Staff\nNorthgate | 06:00 | 14\n"
+                             "Riverside | 05:45 | 22\nDepots close at 20:00.")
+    assert _flowed("Sizes:\n\n| Size | Mass |\n|---|---|\n| S | 2 kg |\n\nAll in\nstock.") == (
+        "Sizes:\n| Size | Mass |\n|---|---|\n| S | 2 kg |\nAll in stock.")
+    assert _flowed("We add a field:\n\nRules-Requires-Root: no | binary-targets | <keywords>\n\nThe values are:") == (
+        "We add a field: Rules-Requires-Root: no | binary-targets | <keywords> The values are:")  # one line: no table
