@@ -76,6 +76,19 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
     ]
 
 
+def test_a_stray_byte_in_utf8_text_is_replaced_not_read_as_a_code_page(tmp_path: Path) -> None:
+    (tmp_path / "mostly.txt").write_bytes("Der Bürgermeister von Köln heißt Müller.\n\n".encode() + b"stray caf\xe9\n")
+    (tmp_path / "windows.txt").write_bytes("Ærøskøbing’s café — «open»".encode("cp1252"))
+    corpus = read_corpus(tmp_path)
+    texts_by_file = {d.path: d.text for d in corpus.documents}
+    assert texts_by_file["mostly.txt"] == "Der Bürgermeister von Köln heißt Müller.\n\nstray caf\ufffd\n"
+    assert texts_by_file["windows.txt"] == "Ærøskøbing’s café — «open»"
+    assert sorted(corpus.warnings) == [
+        "decoded mostly.txt as UTF-8 with 1 invalid byte sequence(s) shown as \ufffd: re-save it as UTF-8 to fix them",
+        "decoded windows.txt as Windows-1252: it is not valid UTF-8",
+    ]
+
+
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         read_corpus(tmp_path / "nope")

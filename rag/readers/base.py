@@ -52,8 +52,9 @@ _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """The text and the encoding used: the one its byte order mark names, else UTF-8, else a
-    single-byte code page, so a stray byte never loses a file (see _single_byte)."""
+    """The text and the encoding used: the one its byte order mark names, else UTF-8 (with stray
+    invalid bytes replaced when most of its non-ASCII text is valid UTF-8), else a single-byte code
+    page, so a stray byte never loses a file (see _single_byte)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -63,7 +64,24 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return _single_byte(data)
+        pass
+    text = data.decode("utf-8", errors="replace")
+    if _valid_utf8_characters(text) >= _stray_bytes(text, data):
+        return text, UTF8_REPAIRED  # UTF-8 text with a few stray bytes: a code page would garble the rest
+    return _single_byte(data)
+
+
+UTF8_REPAIRED = "utf-8, stray bytes replaced"
+
+
+def _stray_bytes(text: str, data: bytes) -> int:
+    """The replacement characters decoding put in (not those the file held)."""
+    return text.count("\ufffd") - data.count("\ufffd".encode())
+
+
+def _valid_utf8_characters(text: str) -> int:
+    """Characters beyond ASCII that decoded: a code page's text almost never forms them."""
+    return sum(ord(c) > 0x7F and c != "\ufffd" for c in text)
 
 
 def _single_byte(data: bytes) -> tuple[str, str]:
@@ -92,6 +110,9 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
     text, encoding = decode_bytes(data)
     if encoding in _ENCODING_NAMES:
         warnings.append(f"decoded {name} as {_ENCODING_NAMES[encoding]}: it is not valid UTF-8")
+    elif encoding == UTF8_REPAIRED:
+        warnings.append(f"decoded {name} as UTF-8 with {_stray_bytes(text, data)} invalid byte sequence(s) "
+                        "shown as \ufffd: re-save it as UTF-8 to fix them")
     if not text.strip():
         warnings.append(f"skipped {name}: {'empty file' if not text else 'only blank space'}")
         return None
