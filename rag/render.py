@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from rag.chunking import is_heading
@@ -11,6 +14,27 @@ from rag.corpus import Document, Paragraph
 from rag.indexing import IndexReport
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
+
+# Control characters a document or a file name may hold: printed as they are, ESC sequences clear
+# the screen, retitle the window or write the clipboard, and a carriage return hides what precedes
+# it on the line. Shown as their Unicode pictures (␛, ␍) instead; tab and newline are layout.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """text with every control character but tab and newline made visible and harmless."""
+    return _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < " " else
+                        "\u2421" if m.group() == "\x7f" else "\ufffd", text)
+
+
+def _shown_on_terminal(render: Callable[..., str]) -> Callable[..., str]:
+    """A render function whose text quotes documents or names files: made terminal-safe."""
+
+    @functools.wraps(render)
+    def safe(*args: Any, **kwargs: Any) -> str:
+        return terminal_safe(render(*args, **kwargs))
+
+    return safe
 
 
 def _lines(start: int, end: int) -> str:
@@ -71,6 +95,23 @@ def _paragraph_label(paragraph: Paragraph) -> str:
     return f"p.{paragraph.page} ¶{paragraph.page_paragraph}" if paragraph.page is not None else f"¶{paragraph.number}"
 
 
+OPEN_LINE_CHARS = 1200  # /open shows this much of a longer line, around the quote when it is there
+
+
+def line_window(line: str, quote: str | None, limit: int = OPEN_LINE_CHARS) -> str:
+    """A line as /open shows it: whole when short, else `limit` characters around the quote (or
+    from its start), with what is left out counted: a file of one long line must not flood the
+    terminal with all of it."""
+    if len(line) <= limit:
+        return line
+    at = line.find(quote) if quote else -1
+    start = max(0, min(at - limit // 4, len(line) - limit)) if at >= 0 else 0
+    before, after = start, len(line) - start - limit
+    return (f"[… {before} characters] " if before else "") + line[start : start + limit] + (
+        f" [{after} characters …]" if after else "")
+
+
+@_shown_on_terminal
 def paragraph_context(document: Document, number: int, around: int) -> str:
     """Paragraph `number` of a document with `around` paragraphs each side, each labelled with
     its page and paragraph, the cited one marked with '>'."""
@@ -81,6 +122,7 @@ def paragraph_context(document: Document, number: int, around: int) -> str:
     return "\n".join(rows)
 
 
+@_shown_on_terminal
 def document_text(document: Document) -> str:
     """Every paragraph as rag reads it, labelled with its location, for `rag extract`: one line
     each, its words joined by single spaces as the Sources list prints quotes (a hard-wrapped or
@@ -95,6 +137,7 @@ def document_text(document: Document) -> str:
     )
 
 
+@_shown_on_terminal
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
     """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
     if verbose or len(passages) <= FILES_LISTED:
@@ -117,6 +160,7 @@ def answer_json(answer: Answer, **extra: Any) -> str:
     return json.dumps({**extra, **dataclasses.asdict(answer)}, ensure_ascii=False)
 
 
+@_shown_on_terminal
 def answer_text(answer: Answer) -> str:
     """The answer, unsupported sentences flagged, then its sources with verbatim quotes."""
     if answer.abstained:
@@ -149,7 +193,7 @@ DIM, RESET = "\x1b[2m", "\x1b[0m"
 
 def pending_piece(piece: str, first: bool) -> str:
     """A streamed piece of a draft, shown dim: it is pending until the checks have passed."""
-    return (DIM if first else "") + piece
+    return (DIM if first else "") + terminal_safe(piece)
 
 
 def erase(streamed: str, width: int) -> str:
@@ -172,6 +216,7 @@ def after_stream_text(answer: Answer, streamed: str, width: int = 80) -> str:
     return (erase(streamed, width) if streamed else "") + answer_text(answer) + "\n"
 
 
+@_shown_on_terminal
 def full_sources_text(answer: Answer) -> str:
     """Every cited paragraph in full, for /sources in chat."""
     if not answer.citations:
@@ -183,6 +228,7 @@ def full_sources_text(answer: Answer) -> str:
 NO_SHARED_WORD = "None of these passages holds a word of the query; they are only the nearest in meaning."
 
 
+@_shown_on_terminal
 def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
     """Ranked passages with their scores: for hybrid search the fused one (scaled per query, so the
     best hit is near 1 however poor it is) and each retriever's own; the one retriever's score
@@ -231,6 +277,7 @@ def scores_table(results: dict[str, dict[str, float | int | None]]) -> str:
     return "\n".join(rows)
 
 
+@_shown_on_terminal
 def index_report_text(report: IndexReport) -> str:
     """What `rag index` did, or with --dry-run would do, file by file."""
     changes = [f"  {kind} {name}" for kind, names in (("added", report.added), ("changed", report.changed),

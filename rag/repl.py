@@ -27,9 +27,11 @@ from rag.render import (
     RESET,
     after_stream_text,
     full_sources_text,
+    line_window,
     location,
     paragraph_context,
     pending_piece,
+    terminal_safe,
 )
 from rag.results import Answer, Passage
 from rag.store import IndexStore
@@ -170,9 +172,10 @@ class ChatSession:
             return self._changed_message(path, citation.file)
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [
-            f"{'>' if start <= n <= end else ' '} {n:>5} | {lines[n - 1]}" for n in range(first, last + 1)
+            f"{'>' if start <= n <= end else ' '} {n:>5} | {line_window(lines[n - 1], citation.quote)}"
+            for n in range(first, last + 1)
         ]
-        return location(citation) + "\n" + "\n".join(body)
+        return terminal_safe(location(citation) + "\n" + "\n".join(body))
 
     def _changed_message(self, path: Path, file: str) -> str:
         """What to do about a cited file that changed: reindex, or, when the index already holds

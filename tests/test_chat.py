@@ -139,3 +139,14 @@ def test_reindex_stopped_with_ctrl_c_or_failing_leaves_the_session_and_its_engin
         assert session.handle("/reindex") is True and session.engine is engine
     assert written == ["Reindexing stopped; the index is as it was.\n",
                        "error: reindexing failed ([Errno 13] Permission denied: 'notes/locked.txt'); the index is as it was\n"]
+
+
+def test_open_shows_a_window_of_a_very_long_line_around_the_quote() -> None:
+    from rag.render import line_window
+
+    line = " ".join(f"ZEBRA{n}" for n in range(60000))
+    shown = line_window(line, "ZEBRA5250 ZEBRA5251", limit=200)
+    assert "ZEBRA5250 ZEBRA5251" in shown and len(shown) < 300
+    assert shown.startswith("[… ") and shown.endswith(" characters …]")
+    assert line_window("short line", "short") == "short line"
+    assert line_window(line, "not there", limit=50).startswith("ZEBRA0 ZEBRA1")

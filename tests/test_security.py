@@ -149,3 +149,19 @@ def test_orders_in_documents_are_kept_from_the_model(fake_models: ScriptedGenera
     assert "notice.txt" in {p["file"] for p in answer["retrieved"]}
     [prompt] = fake_models.prompts
     assert REMOVED in prompt and "Moon" not in prompt
+
+
+def test_control_characters_in_documents_and_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    from rag.render import pending_piece, terminal_safe
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ansi.txt").write_text("The lantern festival \x1b[2J\x1b]0;pwned\x07 starts at dusk.\n")
+    (corpus / "esc\x1b[32mgreen.txt").write_text("The lantern festival moved to the harbour.\n")
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    for command in (["search", "lantern festival"], ["extract", str(corpus / "ansi.txt")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0 and "\x1b" not in result.output and "\x07" not in result.output
+        assert "␛" in result.output
+    assert terminal_safe("a\rb\x9bc\td\n") == "a␍b\ufffdc\td\n"
+    assert pending_piece("x\x1b[2J", first=False) == "x␛[2J"
