@@ -229,16 +229,24 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
 def restates_question(question: str, answer: str) -> bool:
-    """Whether an answer to a wh-question that offers no choice holds no word the question lacks.
+    """Whether an answer to a wh-question that offers no choice holds no word the question lacks
+    (a word it capitalises into a name counts as new).
     The question asked is the last sentence, after any leading "When X," clause: "When I run X,
     should Y ...?" asks yes or no, and "X happens. What can I change?" asks what."""
     asked_sentence = _LEADING_CLAUSE.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
     if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
-    asked = {word.lower().rstrip(".") for word in _WHOLE_WORD.findall(question)}
-    told = [word.lower().rstrip(".") for word in _WHOLE_WORD.findall(CITATION_MARK.sub(" ", answer))]
-    told = [word for word in told if word not in _SAYS_NOTHING_NEW]
-    return bool(told) and all(word in asked for word in told)
+    written = {word.rstrip(".") for word in _WHOLE_WORD.findall(question)}
+    asked = {word.lower() for word in written}
+    told = [word.rstrip(".") for word in _WHOLE_WORD.findall(CITATION_MARK.sub(" ", answer))]
+    told = [word for word in told if word.lower() not in _SAYS_NOTHING_NEW]
+    return bool(told) and all(word.lower() in asked and not _named(word, i, written) for i, word in enumerate(told))
+
+
+def _named(word: str, position: int, question_words: set[str]) -> bool:
+    """A word the answer capitalises inside a name that the question has only in lower case:
+    "What license does zlib use?" "The zlib License." names the licence, not the question."""
+    return position > 0 and word[:1].isupper() and word not in question_words
 
 
 # A question about the documents themselves ("which files mention X?", "which article reports X?")

@@ -9,6 +9,7 @@ question ends up answered exactly once. A Markdown record ends with its id comme
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import re
@@ -123,6 +124,8 @@ def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
 
 def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames:  # "ID,Question" as a spreadsheet writes it
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     if not reader.fieldnames or "question" not in reader.fieldnames:
         raise InputError(f"{name} has no 'question' column; add a header row with id,question")
     questions, warnings = [], []
@@ -206,9 +209,18 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
             f"pass a new -o path, or the --format it was written in"
         )
     try:
-        dropped = _cut_torn_record(path, fmt)
         stream = open(path, "a", encoding="utf-8", newline="")
     except OSError as error:
+        raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
+    try:  # before a torn record is cut: the other run may be writing it
+        fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        stream.close()
+        raise OutputError(f"another `rag batch` is writing {path}; wait for it to finish, or pass another -o path") from None
+    try:
+        dropped = _cut_torn_record(path, fmt)
+    except OSError as error:
+        stream.close()
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
     warning = f"cut a half-written answer off the end of {path}; that question is answered again" if dropped else None
     return stream, path.stat().st_size == 0, warning

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,9 @@ def handles_errors(command: F) -> F:
             return command(*args, **kwargs)
         except RagError as error:
             raise fail(str(error)) from None
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            raise typer.Exit(code=128 + signal.SIGPIPE) from None
         except OSError as error:  # a path the checks above did not foresee: still one line
             if not error.filename:  # no file named: most often the output (a full disk, a closed pipe)
                 raise fail(f"cannot write ({error.strerror or error}); check the free disk space, or where the "
@@ -225,7 +229,12 @@ def index(
     settings = settings_for(index, store=store)
     err = _stderr()
     if corpus is None:
-        corpus = folder_to_refresh(settings.index_dir, settings.store) or config.DEFAULT_CORPUS
+        corpus = folder_to_refresh(settings.index_dir, settings.store)
+        if corpus is None and not config.DEFAULT_CORPUS.is_dir():
+            raise typer.BadParameter(
+                f"no folder given, and there is no index at {settings.index_dir} to refresh nor a {config.DEFAULT_CORPUS}/ "
+                f"folder here; pass the folder to index, such as `rag index .`", param_hint="CORPUS")
+        corpus = corpus or config.DEFAULT_CORPUS
         if corpus.resolve() != config.DEFAULT_CORPUS.resolve():
             err.print(f"note: indexing {corpus}, the folder this index was built from", markup=False, soft_wrap=True)
     with removed_if_first_run_fails(settings.index_dir):

@@ -21,6 +21,8 @@ def ensure_writable_dir(path: Path, fix: str) -> None:
     Raises:
         OutputError: it cannot be created or written; the message ends with `fix`.
     """
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file, not a folder; {fix}")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):

@@ -69,6 +69,8 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("Which country led the exercises along Poland's border with Russia?", "Russia.", 0.0),
         ("My debugger starts too late under QEMU. What can I change?", "The debugger starts too late.", 0.0),
         ("Which country led the exercises along Poland's border with Russia?", "Germany.", 0.5),
+        ("What license does zlib use?", "The zlib License.", 0.5),  # capitalised into a name: says something
+        ("Which hotel hosted the talks?", "The hotel hosted the talks.", 0.0),
         ("Which variable makes systemd tools read another fstab?", "$SYSTEMD_FSTAB", 0.5),
         # ... but a yes/no question, also after a "When ..." clause, and a choice may be answered so
         ("Can the switch to the GPL be undone?", "The switch to the GPL can be undone.", 0.5),

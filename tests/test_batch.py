@@ -274,3 +274,25 @@ def test_a_csv_field_too_large_to_read_is_one_line_naming_the_line(tmp_path: Pat
     result = runner.invoke(app, ["batch", str(tmp_path / "q.csv")])
     assert result.exit_code == 1
     assert result.output.startswith("error: q.csv:3: not readable as CSV (field larger than field limit")
+
+
+def test_a_second_batch_writing_the_same_output_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    from rag.batch import open_output
+    from rag.errors import OutputError
+
+    out = tmp_path / "answers.jsonl"
+    first, _, _ = open_output(out, "jsonl")
+    try:
+        try:
+            open_output(out, "jsonl")
+        except OutputError as error:
+            assert str(error) == f"another `rag batch` is writing {out}; wait for it to finish, or pass another -o path"
+        else:
+            raise AssertionError("the second run was let in")
+    finally:
+        first.close()
+    second, _, _ = open_output(out, "jsonl")  # the first one done: free again
+    fcntl.flock(second, fcntl.LOCK_UN)
+    second.close()
