@@ -279,15 +279,20 @@ def notice_if_stale(settings: config.Settings) -> None:
         if outdated:
             _stderr().print(f"note: {outdated}", markup=False, soft_wrap=True)
             return
-        changes = folder_changes(
-            manifest.corpus_root, live_files(settings.index_dir, settings.store), skipped_files(settings.index_dir)
-        )
+        indexed = live_files(settings.index_dir, settings.store)
+        changes = folder_changes(manifest.corpus_root, indexed, skipped_files(settings.index_dir))
     except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
     if changes is None:
         _stderr().print(
             f"note: {manifest.corpus_root}, the folder this index was built from, is gone; answers come from the "
             f"index as it was (if the folder moved: `rag index DIR{index_option(settings.index_dir, settings.store)}`)",
+            markup=False, soft_wrap=True,
+        )
+    elif changes.removed == len(indexed) and not changes.added:
+        _stderr().print(
+            f"note: every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
+            f"(add documents and run `rag index`, or delete the index: `rm -r {settings.index_dir}`)",
             markup=False, soft_wrap=True,
         )
     elif changes.any:

@@ -169,6 +169,10 @@ def build_index(
                 scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
                                         f"version of rag's rules (unchanged passages keep their embeddings)")
             files = len(scan.kept) + scan.new_files
+            if not files and previous is not None:  # every indexed file was deleted: say what to do with the index
+                raise CorpusError(
+                    f"no readable documents left in {corpus_dir}; the index at {index_dir} still holds the "
+                    f"{len(scan.removed)} file(s) deleted from it: add documents, or delete the index (`rm -r {index_dir}`)")
             if not files:
                 raise no_documents_error(corpus_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):

@@ -402,3 +402,17 @@ def test_a_milvus_index_named_by_folder_name_alone_still_opens(tmp_path: Path, m
         old_rules.setattr(milvus_store, "collection_base", milvus_store._legacy_base)
         build_index(SEEDS, index_dir, FakeEmbedder(), ChunkSettings(), store=store)
     assert len(live_files(index_dir, store)) == 5 and open_index(index_dir, store).count == 80
+
+
+def test_a_folder_emptied_of_its_indexed_files_says_what_to_do_with_the_index(tmp_path: Path, isolated_index: Path) -> None:
+    from rag.errors import CorpusError
+
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The ferry leaves the harbour at noon every day of the week.\n")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    (corpus / "a.txt").unlink()
+    with pytest.raises(CorpusError) as raised:
+        build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
+    assert str(raised.value) == (f"no readable documents left in {corpus}; the index at {isolated_index} still holds the 1 "
+                                 f"file(s) deleted from it: add documents, or delete the index (`rm -r {isolated_index}`)")
