@@ -221,8 +221,9 @@ class FolderListing:
 def list_folder(root: Path) -> FolderListing:
     """Document files under root, sorted, skipping hidden files and folders (such as the index).
 
-    A file with no extension (README, NOTES) is read as plain text unless its first bytes hold a
-    NUL, as binaries do; files of other extensions are counted, not read.
+    A file with no extension (README, NOTES), or a project's note with a suffix of its own
+    (README.Debian, changelog.Debian), is read as plain text unless its first bytes hold a NUL, as
+    binaries do; files of other extensions are counted, not read.
     """
     files: list[Path] = []
     others: dict[str, int] = {}
@@ -234,12 +235,25 @@ def list_folder(root: Path) -> FolderListing:
             misnamed.append(_shown(path.relative_to(root)))
             continue
         suffix = path.suffix.lower()
-        if suffix in SUFFIXES or (not suffix and _looks_like_text(path)):
+        if suffix in SUFFIXES or ((not suffix or _is_project_note(path)) and _looks_like_text(path)):
             files.append(path)
         else:
             label = suffix or "binary without extension"
             others[label] = others.get(label, 0) + 1
     return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable))
+
+
+# A project's notes named for what they are, with a suffix naming whom they are for (README.Debian,
+# README.source, NEWS.old, changelog.Debian): plain text, as README alone is.
+_PROJECT_NOTES = {"readme", "changelog", "changes", "news", "install", "copying", "license", "licence", "authors",
+                  "todo", "hacking", "notice", "thanks", "bugs", "faq", "contributing"}
+
+
+def _is_project_note(path: Path) -> bool:
+    return path.name.split(".", 1)[0].lower() in _PROJECT_NOTES and path.suffix.lower() not in _NOT_NOTES
+
+
+_NOT_NOTES = {".gz", ".bz2", ".xz", ".zst", ".zip", ".png", ".jpg", ".svg", ".gif"}  # compressed or images, not text
 
 
 def _listed(names: list[str], limit: int) -> str:

@@ -186,3 +186,12 @@ def test_text_saved_under_a_pdf_or_word_name_is_read_as_text_with_a_warning_but_
         "notes.pdf holds plain text, not .pdf: read as text (rename it to .txt)",
     ]
     assert warnings[2].startswith("skipped empty.pdf: broken PDF") and warnings[3].startswith("skipped letter.docx: broken DOCX")
+
+
+def test_a_projects_notes_with_a_suffix_of_their_own_are_read_as_text(tmp_path: Path) -> None:
+    (tmp_path / "README.Debian").write_text("The package is built with dh.\n")
+    (tmp_path / "changelog.source").write_text("Version 2 fixed the build.\n")
+    (tmp_path / "changelog.Debian.gz").write_bytes(b"\x1f\x8b\x08\x00compressed")
+    (tmp_path / "photo.Debian").write_text("not a note by its name\n")
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["README.Debian", "changelog.source"]
