@@ -326,14 +326,16 @@ def uses(signal: str) -> bool:
 
 @dataclass(frozen=True)
 class Decision:
-    """P(answerable) for a draft and whether it falls below the threshold."""
+    """P(answerable) for a draft, whether it is abstained on, and why (None when it is not)."""
 
     probability: float
     abstain: bool
+    reason: str | None = None
 
 
 def decide(
-    values: dict[str, float], threshold: float | None = None, declined: bool = False, model: Model | None = None
+    values: dict[str, float], threshold: float | None = None, declined: bool = False, model: Model | None = None,
+    *, unsupported: bool = False,
 ) -> Decision:
     """Weigh the signals; a reply that declined, a draft no passage supports, and a draft without
     the kind of content its question's form asks for (no number for "how long", no date for
@@ -343,5 +345,12 @@ def decide(
     model = model or fitted_model()
     probability = model.probability(values)
     limit = model.threshold if threshold is None else threshold
-    wrong_kind = values.get("answer_type") == 0.0
-    return Decision(round(probability, 4), declined or wrong_kind or probability < limit)
+    reason = (
+        "the model found no answer in the passages" if declined
+        else "no passage supports the draft" if unsupported
+        else "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
+        if values.get("answer_type") == 0.0
+        else f"confidence {probability:.2f} is below the threshold {limit:.2f}" if probability < limit
+        else None
+    )
+    return Decision(round(probability, 4), reason is not None, reason)

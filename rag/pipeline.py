@@ -243,7 +243,7 @@ class Engine:
             )
         )
         unsupported = not any(s.passages for s in supports)
-        decision = abstention.decide(signals, self.settings.abstain_threshold, declined or unsupported)
+        decision = abstention.decide(signals, self.settings.abstain_threshold, declined, unsupported=unsupported)
         timings = {
             "retrieval": retrieval_seconds,
             "precheck": precheck_seconds,
@@ -261,7 +261,7 @@ class Engine:
         draft = text or None
         if decision.abstain:
             return Answer(question, ABSTENTION, True, decision.probability, [], [], retrieved, timings, signals,
-                          draft, draft)
+                          draft, draft, decision.reason)
         if not supports[0].passages or any(s.narrowed for s in supports):
             supports = [s for s in supports if s.passages]
             text = " ".join(s.claim for s in supports)

@@ -54,3 +54,4 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)
     withheld: str | None = None
     draft: str | None = None
+    abstained_because: str | None = None  # the decision's reason, when it abstained

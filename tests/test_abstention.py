@@ -128,9 +128,11 @@ def test_decision_follows_the_threshold_and_declines() -> None:
     model = Model({"precheck": 4.0}, -2.0, 0.5)
     assert model.probability({"precheck": 1.0}) > 0.5 > model.probability({"precheck": 0.0})
     high = {name: 1.0 for name in SIGNALS} | {"model_refusal": 0.0}
-    assert decide(high, threshold=0.0).abstain is False
-    assert decide(high, threshold=1.0).abstain is True
-    assert decide(high, threshold=0.0, declined=True).abstain is True
+    assert decide(high, threshold=0.0).abstain is False and decide(high, threshold=0.0).reason is None
+    below = decide(high, threshold=1.0)
+    assert below.abstain is True and below.reason == f"confidence {below.probability:.2f} is below the threshold 1.00"
+    assert decide(high, threshold=0.0, declined=True).reason == "the model found no answer in the passages"
+    assert decide(high, threshold=0.0, unsupported=True).reason == "no passage supports the draft"
 
 
 def test_a_draft_without_what_the_question_asks_for_is_abstained_on() -> None:
@@ -139,6 +141,7 @@ def test_a_draft_without_what_the_question_asks_for_is_abstained_on() -> None:
     wrong_kind = confident | {"answer_type": answer_type_match(question, "An agreement was at hand.")}
     right_kind = confident | {"answer_type": answer_type_match(question, "More than nine hours.")}
     assert decide(wrong_kind, threshold=0.0).abstain is True
+    assert decide(wrong_kind, threshold=0.0).reason.startswith("the draft lacks what the question asks for")  # type: ignore[union-attr]
     assert decide(right_kind, threshold=0.0).abstain is False
 
 
