@@ -225,7 +225,13 @@ _ASKS_WH = re.compile(
 _WHOLE_WORD = re.compile(r"[\w$][\w$./:+#-]*\w|\w")
 _SAYS_NOTHING_NEW = (STOP_WORDS - {"not", "no", "nor"}) | {"say", "said", "says"}
 _LEADING_CLAUSE = re.compile(r"^\s*(?:when|whenever|if|while|after|before|once|since)\b[^,?]*,\s*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# A new sentence that asks: one opening with a question word or an auxiliary after a full stop (not
+# "St. Louis", "Dr. Smith" or "e.g. PDF", whose next word asks nothing).
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|"
+    r"should|shall|will|would|may|might|must|has|have|had|in|on|at|for|from|to|under|according|besides)\b)",
+    re.IGNORECASE,
+)
 
 
 def restates_question(question: str, answer: str) -> bool:

@@ -124,8 +124,12 @@ def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
 
 def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames:  # "ID,Question" as a spreadsheet writes it
-        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    try:
+        header = reader.fieldnames
+    except csv.Error as error:
+        raise InputError(f"{name}:1: not readable as CSV ({error}); fix that line") from error
+    if header:  # "ID,Question" as a spreadsheet writes it
+        reader.fieldnames = [name.strip().lower() for name in header]
     if not reader.fieldnames or "question" not in reader.fieldnames:
         raise InputError(f"{name} has no 'question' column; add a header row with id,question")
     questions, warnings = [], []
@@ -214,9 +218,11 @@ def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
     try:  # before a torn record is cut: the other run may be writing it
         fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         stream.close()
         raise OutputError(f"another `rag batch` is writing {path}; wait for it to finish, or pass another -o path") from None
+    except OSError:  # a file system without locks (some network mounts): write unlocked, as before
+        pass
     try:
         dropped = _cut_torn_record(path, fmt)
     except OSError as error:
@@ -379,7 +385,8 @@ class AnswerWriter:
 
 
 def _markdown(question: Question, answer: Answer) -> str:
-    from rag.render import location
+    """A record for people to read: control characters a document held are shown, not sent."""
+    from rag.render import location, terminal_safe
 
     # each on one line: a line break in an answer or quote could start a line the reader takes
     # for the next record's "## question" or id
@@ -390,7 +397,7 @@ def _markdown(question: Question, answer: Answer) -> str:
     if not answer.citations and answer.retrieved:
         lines.extend(f"- {location(p)} (score {p.score})" for p in answer.retrieved)
     lines.append(f"<!-- id: {_one_line(question.id)} -->")  # last, so a torn record has none
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"
 
 
 def _one_line(text: str) -> str:

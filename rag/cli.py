@@ -115,8 +115,18 @@ def _progress(label: str, *, counts: str = "{task.completed}/{task.total}", enab
 
 
 def fail(message: str) -> typer.Exit:
-    _stderr().print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    _stderr().print(f"[red]error:[/red] {escape(_safe(message))}", markup=True, soft_wrap=True)
     return typer.Exit(code=1)
+
+
+def _safe(text: str) -> str:
+    """A message that may name a file or quote a document, with its control characters made
+    visible (rich passes ESC through)."""
+    from rag.render import terminal_safe
+
+    return terminal_safe(text)
 
 
 # What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).
@@ -260,7 +270,7 @@ def index(
                                  on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
                                  rebuild=rebuild)
     for warning in report.warnings:
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
     listing = files_text(report.passages, verbose)
     if listing:
         typer.echo(listing)
@@ -277,7 +287,7 @@ def notice_if_stale(settings: config.Settings) -> None:
         manifest = read_manifest(settings.index_dir, settings.store)
         outdated = outdated_rules_note(manifest, settings.index_dir, settings.store)
         if outdated:
-            _stderr().print(f"note: {outdated}", markup=False, soft_wrap=True)
+            _stderr().print(f"note: {_safe(outdated)}", markup=False, soft_wrap=True)
             return
         indexed = live_files(settings.index_dir, settings.store)
         changes = folder_changes(manifest.corpus_root, indexed, skipped_files(settings.index_dir))
@@ -323,7 +333,7 @@ def extract(
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
     typer.echo(document_text(document))
 
 
@@ -340,7 +350,7 @@ def search(
 ) -> None:
     """Show the best-matching passages with their scores (no language model needed)."""
     from rag import client
-    from rag.render import hits_text
+    from rag.render import hits_text, json_text
 
     query = question_argument(query, "QUERY")
     check_mode(mode)
@@ -350,7 +360,7 @@ def search(
     if json_output:
         from rag.pipeline import hit_passage
 
-        typer.echo(json.dumps([dataclasses.asdict(hit_passage(h)) for h in hits], ensure_ascii=False))
+        typer.echo(json_text([dataclasses.asdict(hit_passage(h)) for h in hits]))
     else:
         typer.echo(hits_text(hits, mode))
 
@@ -419,11 +429,11 @@ def batch(
     questions, warnings = read_questions(questions_file)
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
     stream, new_file, cut = open_output(output, fmt) if output else (sys.stdout, True, None)
     try:
         if cut:
-            err.print(f"warning: {cut}", markup=False, soft_wrap=True)
+            err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
         done = answered_keys(output, fmt, retrieved_counts=retrieve_only) if output else set()
         todo = list(pending(questions, done))
         did = "retrieved" if retrieve_only else "answered"
@@ -545,7 +555,7 @@ def _terminal_reader() -> Callable[[], str]:
 
     path, warning = chat_history_path()
     if warning:
-        _stderr().print(f"warning: {warning}", markup=False, soft_wrap=True)
+        _stderr().print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
     prompt = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
     return lambda: prompt.prompt("? ")
 

@@ -250,10 +250,12 @@ _PROJECT_NOTES = {"readme", "changelog", "changes", "news", "install", "copying"
 
 
 def _is_project_note(path: Path) -> bool:
-    return path.name.split(".", 1)[0].lower() in _PROJECT_NOTES and path.suffix.lower() not in _NOT_NOTES
+    """README.Debian, changelog.source: a note's name with a suffix no file type claims (todo.py,
+    install.sh and news.csv are code and data, changelog.gz compressed)."""
+    import mimetypes
 
-
-_NOT_NOTES = {".gz", ".bz2", ".xz", ".zst", ".zip", ".png", ".jpg", ".svg", ".gif"}  # compressed or images, not text
+    return (path.name.split(".", 1)[0].lower() in _PROJECT_NOTES
+            and mimetypes.guess_type(path.name) == (None, None))
 
 
 def _listed(names: list[str], limit: int) -> str:

@@ -132,11 +132,13 @@ def read_gold(path: Path) -> list[GoldQuestion]:
 
 
 def covers(passage: Passage, evidence: tuple[str, int]) -> bool:
-    """Whether the passage holds the gold line: the gold names its file by name or by a path
-    inside the corpus ("a/README.md" is not "b/README.md")."""
+    """Whether the passage holds the gold line: the gold names its file by name or by a path (the
+    shorter of the two paths must end the longer: "a/README.md" is not "b/README.md", but
+    "docs/a.md" is a corpus's "a.md")."""
     file, line = evidence
-    named = Path(file).parts
-    return Path(passage.file).parts[-len(named):] == named and passage.lines[0] <= line <= passage.lines[1]
+    named, cited = Path(file).parts, Path(passage.file).parts
+    shorter = min(len(named), len(cited))
+    return named[-shorter:] == cited[-shorter:] and passage.lines[0] <= line <= passage.lines[1]
 
 
 def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:

@@ -18,13 +18,22 @@ from rag.retrieval import Hit
 # Control characters a document or a file name may hold: printed as they are, ESC sequences clear
 # the screen, retitle the window or write the clipboard, and a carriage return hides what precedes
 # it on the line. Shown as their Unicode pictures (␛, ␍) instead; tab and newline are layout.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates reorder what follows them on screen ("txt.exe" shown as
+# "exe.txt"): replaced too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_C1 = re.compile(r"[\x80-\x9f]")
 
 
 def terminal_safe(text: str) -> str:
     """text with every control character but tab and newline made visible and harmless."""
     return _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < " " else
                         "\u2421" if m.group() == "\x7f" else "\ufffd", text)
+
+
+def json_text(data: Any) -> str:
+    """JSON with non-ASCII text as it is, but C1 control characters escaped (json leaves them raw,
+    and U+009B starts a terminal sequence as ESC [ does)."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
 def _shown_on_terminal(render: Callable[..., str]) -> Callable[..., str]:
@@ -157,7 +166,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def answer_json(answer: Answer, **extra: Any) -> str:
-    return json.dumps({**extra, **dataclasses.asdict(answer)}, ensure_ascii=False)
+    return json_text({**extra, **dataclasses.asdict(answer)})
 
 
 @_shown_on_terminal

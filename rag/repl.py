@@ -80,7 +80,7 @@ class ChatSession:
                 return self._command(line)
             self._ask(check_question(line), stream)
         except RagError as error:
-            self.write(f"error: {error}\n")
+            self.write(f"error: {terminal_safe(str(error))}\n")
         return True
 
     def _ask(self, question: str, stream: bool) -> None:
@@ -128,7 +128,7 @@ class ChatSession:
             else:
                 self.write("Usage: /k N, with N from 1 to 50\n")
         elif name == "/open":
-            self.write(self._open(argument) + "\n")
+            self.write(terminal_safe(self._open(argument)) + "\n")
         elif name == "/reindex":
             if self.reindex is None:
                 self.write("Reindexing is not available here.\n")

@@ -628,7 +628,8 @@ def test_pdf_table_rows_are_rows_of_cells_and_a_label_with_its_value_is_not_a_ta
 def test_pdf_line_cells_need_a_wide_gap_and_pieces_in_order() -> None:
     from rag.readers.pdf import _cells
 
-    assert _cells([(30.0, 5.5, "Depot"), (165.0, 5.5, " District")]) == ("Depot", "District")
+    assert [text for text, _, _ in _cells([(30.0, 5.5, "Depot"), (165.0, 5.5, " District")])] == ["Depot", "District"]
+    assert _cells([(30.0, 5.0, "    return"), (80.0, 5.0, " compute(x)")]) == ()  # indented code: its spaces count
     assert _cells([(119.6, 5.0, "the files should be loaded from the"), (259.8, 5.0, " mime")]) == ()  # inline code
     assert _cells([(30.0, 5.0, "Returns:"), (75.0, 5.0, " ASN1_SUCCESS")]) == ()  # a word space, not a column gap
     assert _cells([(474.0, 5.0, "[Function]"), (90.0, 6.0, "int asn1_create")]) == ()  # a right-set label first

@@ -66,12 +66,13 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     text = data.decode("utf-8", errors="replace")
-    if _valid_utf8_characters(text) >= _stray_bytes(text, data):
+    if _valid_utf8_characters(text, data) >= UTF8_DOMINANCE * _stray_bytes(text, data):
         return text, UTF8_REPAIRED  # UTF-8 text with a few stray bytes: a code page would garble the rest
     return _single_byte(data)
 
 
 UTF8_REPAIRED = "utf-8, stray bytes replaced"
+UTF8_DOMINANCE = 4  # valid UTF-8 characters needed for each stray byte
 
 
 def _stray_bytes(text: str, data: bytes) -> int:
@@ -79,9 +80,10 @@ def _stray_bytes(text: str, data: bytes) -> int:
     return text.count("\ufffd") - data.count("\ufffd".encode())
 
 
-def _valid_utf8_characters(text: str) -> int:
-    """Characters beyond ASCII that decoded: a code page's text almost never forms them."""
-    return sum(ord(c) > 0x7F and c != "\ufffd" for c in text)
+def _valid_utf8_characters(text: str, data: bytes) -> int:
+    """Characters beyond ASCII that decoded (a U+FFFD the file held among them): a code page's text
+    forms one now and then ("„G" is a valid pair), never as many as its stray bytes."""
+    return sum(ord(c) > 0x7F and c != "\ufffd" for c in text) + data.count("\ufffd".encode())
 
 
 def _single_byte(data: bytes) -> tuple[str, str]:

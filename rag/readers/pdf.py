@@ -49,6 +49,7 @@ CHARACTER_WIDTH = 0.5
 MONOSPACED_WIDTH = 0.65
 _MONOSPACED = re.compile(r"courier|mono|cmtt|consol|menlo|typewriter|code", re.I)
 MIN_TABLE_ROWS = 3
+COLUMN_TOLERANCE = 1.0  # font sizes a column's cells may start (or end) apart
 TABLE_ROW_PITCH = 3.0  # rows of one table are at most this many line spacings apart
 
 
@@ -57,7 +58,7 @@ class _Line:
     text: str
     y: float
     size: float
-    cells: tuple[str, ...] = ()  # the line's text in cells apart by wide gaps, when there are two or more
+    cells: tuple[tuple[str, float, float], ...] = ()  # text, left and right edge of cells apart by wide gaps (2 or more)
 
 
 def read_pdf(path: Path, name: str) -> ReadResult:
@@ -144,24 +145,27 @@ def _width(font: object) -> float:
     return MONOSPACED_WIDTH if _MONOSPACED.search(name) else CHARACTER_WIDTH
 
 
-def _cells(pieces: list[tuple[float, float, str]]) -> tuple[str, ...]:
-    """The line's text cut where a piece starts well right of where the text before it ends; none
-    when a piece starts left of the one before (a right-aligned label written first, a line's
-    pieces out of order) or the first cell is a list's bullet."""
-    cells: list[str] = []
+def _cells(pieces: list[tuple[float, float, str]]) -> tuple[tuple[str, float, float], ...]:
+    """The line's text cut where a piece starts well right of where the text before it ends, each
+    cell with its left edge and its guessed right edge; none when a piece starts left of the one
+    before (a right-aligned label written first, a line's pieces out of order) or the first cell is
+    a list's bullet."""
+    cells: list[list] = []  # [text, left, right]
     start = end = float("-inf")
     for x, width, text in pieces:
         if x < start:
             return ()
+        end_here = x + len(text.rstrip()) * width  # x is where the piece's leading spaces start
         if x > end + CELL_GAP * width / CHARACTER_WIDTH:
-            cells.append(text)
+            cells.append([text, x, end_here])
         else:
-            cells[-1] += text
-        start, end = x, x + len(text.strip()) * width
-    cells = [one_line(cell) for cell in cells]
-    if len(cells) < 2 or not all(cells) or _BULLET.match(cells[0] + " "):
+            cells[-1][0] += text
+            cells[-1][2] = end_here
+        start, end = x, end_here
+    found = tuple((one_line(text), left, right) for text, left, right in cells)
+    if len(found) < 2 or not all(text for text, _, _ in found) or _BULLET.match(found[0][0] + " "):
         return ()
-    return tuple(cells)
+    return found
 
 
 def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
@@ -189,7 +193,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
         kept = [line for i, line in enumerate(lines) if i not in furniture]
         for group, is_row in _paragraphs_and_rows(kept, body_size, spacing):
             if is_row:
-                blocks.append(Block(" | ".join(group[0].cells), number, heading, "table_row"))
+                blocks.append(Block(" | ".join(text for text, _, _ in group[0].cells), number, heading, "table_row"))
                 continue
             text = _join(group)
             if not text:
@@ -326,13 +330,24 @@ def _table_rows(lines: list[_Line], spacing: float) -> set[int]:
     run: list[int] = []
     for i, line in enumerate(lines + [_Line("", 0.0, 0.0)]):
         below = bool(run) and 0 < lines[run[-1]].y - line.y <= TABLE_ROW_PITCH * max(spacing, line.size)
-        if line.cells and (not run or (below and len(line.cells) == len(lines[run[-1]].cells))):
+        if line.cells and (not run or (below and _aligned(line.cells, lines[run[-1]].cells, line.size))):
             run.append(i)
             continue
         if len(run) >= MIN_TABLE_ROWS:
             rows.update(run)
         run = [i] if line.cells else []
     return rows
+
+
+def _aligned(cells: tuple[tuple[str, float, float], ...], above: tuple[tuple[str, float, float], ...], size: float) -> bool:
+    """As many cells as the row above, each starting or ending where the one above it does (a
+    column set left or right): a justified paragraph set word by word has gaps too, but its words
+    do not line up from line to line."""
+    tolerance = COLUMN_TOLERANCE * max(size, 1.0)
+    return len(cells) == len(above) and all(
+        abs(left - left_above) <= tolerance or abs(right - right_above) <= tolerance
+        for (_, left, right), (_, left_above, right_above) in zip(cells[1:], above[1:])
+    )
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
