@@ -35,7 +35,8 @@ from rag.corpus import Document, Paragraph, heading_of
 #    that are mostly words keep their links as text (API parameter lists).
 # 8: PDF: three or more lines of as many cells apart by wide gaps are table rows, "cell | cell".
 # 9: text that is UTF-8 but for a few stray bytes is read as UTF-8 (it was read as Windows-1252).
-PASSAGE_RULES = 9
+# 10: UTF-16 text without a byte order mark is read (it was skipped as binary).
+PASSAGE_RULES = 10
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

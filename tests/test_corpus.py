@@ -195,3 +195,13 @@ def test_a_projects_notes_with_a_suffix_of_their_own_are_read_as_text(tmp_path: 
     (tmp_path / "photo.Debian").write_text("not a note by its name\n")
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README.Debian", "changelog.source"]
+
+
+def test_utf16_text_without_a_byte_order_mark_is_read_and_binary_is_still_skipped(tmp_path: Path) -> None:
+    (tmp_path / "le.txt").write_bytes("The ferry to Ærø leaves at noon.\n".encode("utf-16-le"))
+    (tmp_path / "be.txt").write_bytes("The lighthouse was built in 1871.\n".encode("utf-16-be"))
+    (tmp_path / "data.txt").write_bytes(bytes(range(256)) * 4)
+    corpus = read_corpus(tmp_path)
+    assert {d.path: d.text for d in corpus.documents} == {
+        "be.txt": "The lighthouse was built in 1871.\n", "le.txt": "The ferry to Ærø leaves at noon.\n"}
+    assert list(corpus.warnings) == ["skipped data.txt: binary file"]

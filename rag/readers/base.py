@@ -61,6 +61,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError:
                 break
+    utf16 = _utf16_without_bom(data) if b"\x00" in data[:8192] else None
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -99,8 +105,23 @@ def _single_byte(data: bytes) -> tuple[str, str]:
 
 
 def is_binary(head: bytes) -> bool:
-    """A NUL in the first 8 KB, as binaries have and UTF-8 text never does (UTF-16 with a BOM aside)."""
-    return b"\x00" in head[:8192] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    """A NUL in the first 8 KB, as binaries have and UTF-8 text never does (UTF-16 with a BOM, or
+    without one but plainly so, aside)."""
+    return (b"\x00" in head[:8192] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            and _utf16_without_bom(head) is None)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the first 8 KB read as UTF-16 text of a Latin-script
+    language without a byte order mark (every other byte NUL, the others mostly printable), else None."""
+    sample = head[:8192]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 8:
+        return None
+    for encoding, zeros, chars in (("utf-16-le", sample[1::2], sample[0::2]), ("utf-16-be", sample[0::2], sample[1::2])):
+        if zeros.count(0) >= 0.9 * len(zeros) and sum(32 <= c < 127 or c in (9, 10, 13) for c in chars) >= 0.9 * len(chars):
+            return encoding
+    return None
 
 
 def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
