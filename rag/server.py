@@ -144,17 +144,19 @@ class Server:
         """Answer connections until stopped, idle, or the socket file is gone: with the index
         folder deleted no client can reach this server, nor `rag server stop` find it."""
         while not self._stopping.is_set():
-            if not self._connections and time.monotonic() - self._last_active > self.idle:
+            # idle while no answer runs (a connection not yet read, or a status request, is let
+            # finish by _drain: counting it here let a client polling status keep the server up)
+            if not self._busy and time.monotonic() - self._last_active > self.idle:
                 _log(f"idle for {self.idle:g}s")
                 return
-            if not self._connections and _identity(path) != bound:
+            if not self._busy and _identity(path) != bound:
                 _log(f"{path} was removed (the index folder deleted?); no client can reach this server")
                 return
             try:
                 connection, _ = listener.accept()
             except TimeoutError:
                 continue
-            with self._counting:  # counted from now: an idle check must not end the server under it
+            with self._counting:  # counted from now: a stopping server waits for it
                 self._connections += 1
             threading.Thread(target=self._connection, args=(connection,), daemon=True).start()
 
