@@ -234,12 +234,17 @@ _SENTENCE_END = re.compile(
 )
 
 
+def _asked_sentence(question: str) -> str:
+    """The sentence that asks: the last one opening with a question word or an auxiliary."""
+    return _SENTENCE_END.split(question.strip())[-1]
+
+
 def restates_question(question: str, answer: str) -> bool:
     """Whether an answer to a wh-question that offers no choice holds no word the question lacks
     (a word it capitalises into a name counts as new).
     The question asked is the last sentence, after any leading "When X," clause: "When I run X,
     should Y ...?" asks yes or no, and "X happens. What can I change?" asks what."""
-    asked_sentence = _LEADING_CLAUSE.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
+    asked_sentence = _LEADING_CLAUSE.sub("", _asked_sentence(question), count=1)
     if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
     written = {word.rstrip(".") for word in _WHOLE_WORD.findall(question)}
@@ -293,7 +298,7 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 0.0
     if restates_question(question, answer):
         return 0.0
-    question = _WHEN_CLAUSE.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
+    question = _WHEN_CLAUSE.sub("", _asked_sentence(question), count=1)
     asked_date = _EXPECTS_DATE.search(question)
     if asked_date:
         told = _HAS_TIME if asked_date.group(1).lower() == "when" else _HAS_DATE

@@ -129,7 +129,7 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
     except csv.Error as error:
         raise InputError(f"{name}:1: not readable as CSV ({error}); fix that line") from error
     if header:  # "ID,Question" as a spreadsheet writes it
-        reader.fieldnames = [name.strip().lower() for name in header]
+        reader.fieldnames = [column.strip().lower() for column in header]
     if not reader.fieldnames or "question" not in reader.fieldnames:
         raise InputError(f"{name} has no 'question' column; add a header row with id,question")
     questions, warnings = [], []
@@ -388,9 +388,9 @@ def _markdown(question: Question, answer: Answer) -> str:
     """A record for people to read: control characters a document held are shown, not sent."""
     from rag.render import location, terminal_safe
 
-    # each on one line: a line break in an answer or quote could start a line the reader takes
-    # for the next record's "## question" or id
-    lines = ["", f"## {_one_line(question.question)}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
+    # each on one line (a question is already): a line break in an answer or quote could start a
+    # line the reader takes for the next record's "## question" or id
+    lines = ["", f"## {question.question}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
     for number, citation in enumerate(answer.citations, start=1):
         quote = f" — “{_one_line(citation.quote)}”" if citation.quote else ""
         lines.append(f"{number}. {location(citation)}{quote}")

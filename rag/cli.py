@@ -497,22 +497,21 @@ def chat(
     notice_if_stale(settings)
     engine = open_engine(settings)
 
-    current = [engine]
-
     def reindex() -> Any:
         from rag.indexing import build_index
         from rag.writable import ensure_writable_dir
 
         from rag.models import open_engine as reopen
 
-        old = current[0]
+        nonlocal engine
+        old = engine
         ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
         embedder = old.retriever.embedder
         build_index(Path(old.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
                     store=settings.store)
-        current[0] = reopen(settings, embedder, lambda: old.generator)  # the loaded models carry over
+        engine = reopen(settings, embedder, lambda: old.generator)  # the loaded models carry over
         old.index.close()  # its generation's files, deleted by the rebuild, free their disk space
-        return current[0]
+        return engine
 
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()

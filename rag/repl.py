@@ -175,7 +175,7 @@ class ChatSession:
             f"{'>' if start <= n <= end else ' '} {n:>5} | {line_window(lines[n - 1], citation.quote)}"
             for n in range(first, last + 1)
         ]
-        return terminal_safe(location(citation) + "\n" + "\n".join(body))
+        return location(citation) + "\n" + "\n".join(body)  # made terminal-safe by the caller
 
     def _changed_message(self, path: Path, file: str) -> str:
         """What to do about a cited file that changed: reindex, or, when the index already holds
