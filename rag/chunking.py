@@ -36,7 +36,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 8: PDF: three or more lines of as many cells apart by wide gaps are table rows, "cell | cell".
 # 9: text that is UTF-8 but for a few stray bytes is read as UTF-8 (it was read as Windows-1252).
 # 10: UTF-16 text without a byte order mark is read (it was skipped as binary).
-PASSAGE_RULES = 10
+# 11: a lone carriage return ends a line and a NUL is a space in text with only a few (such text was
+#     one paragraph, or skipped as binary); Markdown front matter is a passage, its title a heading.
+PASSAGE_RULES = 11
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

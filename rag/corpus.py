@@ -222,7 +222,7 @@ def list_folder(root: Path) -> FolderListing:
     """Document files under root, sorted, skipping hidden files and folders (such as the index).
 
     A file with no extension (README, NOTES), or a project's note with a suffix of its own
-    (README.Debian, changelog.Debian), is read as plain text unless its first bytes hold a NUL, as
+    (README.Debian, changelog.Debian), is read as plain text unless its first bytes hold NULs, as
     binaries do; files of other extensions are counted, not read.
     """
     files: list[Path] = []

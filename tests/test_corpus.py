@@ -57,6 +57,28 @@ def test_crlf_text_stays_verbatim() -> None:
     assert [t[3] for t in texts(text)] == ["one\r\ntwo", "three"]
 
 
+def test_classic_mac_line_ends_split_paragraphs_and_offsets_stay_true(tmp_path: Path) -> None:
+    data = b"The pier opened in 1871\rand closed in 1990.\r\rBoats now moor at pier 4.\r"
+    (tmp_path / "mac.txt").write_bytes(data)
+    document = read_corpus(tmp_path).documents[0]
+    assert [(document.paragraph_text(p), p.start_line) for p in document.paragraphs] == [
+        ("The pier opened in 1871\nand closed in 1990.", 1), ("Boats now moor at pier 4.", 4),
+    ]
+    assert all(document.text[p.start:p.end].encode() == data[p.start:p.end].replace(b"\r", b"\n")
+               for p in document.paragraphs)
+
+
+def test_text_with_a_stray_nul_is_read_with_a_warning_and_binaries_are_still_skipped(tmp_path: Path) -> None:
+    (tmp_path / "log.txt").write_bytes(b"The backup ran at 02:00.\x00\n\nIt finished at 02:40.\n")
+    (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00>\x00")
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01")
+    corpus = read_corpus(tmp_path)
+    assert [(d.path, [d.paragraph_text(p) for p in d.paragraphs]) for d in corpus.documents] == [
+        ("log.txt", ["The backup ran at 02:00.", "It finished at 02:40."]),
+    ]
+    assert sorted(corpus.warnings) == ["read log.txt with 1 NUL byte shown as space", "skipped image.txt: binary file"]
+
+
 def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Hello there.\n", encoding="utf-8")
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")

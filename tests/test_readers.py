@@ -436,13 +436,24 @@ def test_an_html_fragment_is_read_as_its_visible_text(tmp_path: Path) -> None:
     assert result.warnings == ("note.htm: no main text found; indexed all of the page's visible text",)
 
 
-def test_markdown_front_matter_is_not_a_heading_and_lines_stay_true(tmp_path: Path) -> None:
+def test_markdown_front_matter_is_a_passage_of_its_own_not_a_heading_and_lines_stay_true(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("---\ntitle: Harbor Notes\nauthor: Ann\n---\n\n# Mooring\n\nBoats moor at pier 4.\n")
     document = read_document(tmp_path, tmp_path / "notes.md")[0]
     assert document is not None
     assert [(document.text[p.start:p.end], p.start_line, p.heading) for p in document.paragraphs] == [
-        ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
+        ("title: Harbor Notes\nauthor: Ann", 2, None), ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
     ]
+
+
+def test_a_front_matter_title_heads_the_text_before_the_first_heading(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text("---\ntitle: 'Deploying the Widget'\ndate: 2024-03-01\n---\n\nRead this first.\n\n## Setup\n\nRun it.\n")
+    result = readers.read(tmp_path / "guide.md")
+    assert [(block.text, block.heading) for block in result.blocks] == [
+        ("title: 'Deploying the Widget'\ndate: 2024-03-01", None), ("Read this first.", "Deploying the Widget"),
+        ("## Setup", "Setup"), ("Run it.", "Setup"),
+    ]
+    (tmp_path / "empty.md").write_text("---\n---\n\nBody only.\n")
+    assert texts(readers.read(tmp_path / "empty.md")) == ["Body only."]
 
 
 def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warning(tmp_path: Path) -> None:
@@ -457,7 +468,7 @@ def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warn
     (tmp_path / "fm.md").write_text("---\ntitle: Pier notes\n---\n\n# Mooring\n\n" + ">" * 25 + " Pier 4 is deep.\n")
     result = readers.read(tmp_path / "fm.md")
     assert [(block.text, block.heading) for block in result.blocks] == [
-        ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
+        ("title: Pier notes", None), ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
     ]
     shallow = tmp_path / "shallow.md"
     shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")

@@ -52,6 +52,24 @@ _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
+    """The text and the encoding used, with its line breaks and NULs made plain (see _plain)."""
+    text, encoding = _decoded(data)
+    return _plain(text), encoding
+
+
+_LONE_CARRIAGE_RETURN = re.compile(r"\r(?!\n)")
+
+
+def _plain(text: str) -> str:
+    """A lone carriage return (classic Mac OS line ends) as a line feed, and a NUL as a space: each
+    is one character for one, so offsets into the text still point into the file. Every paragraph
+    rule splits at line feeds, so a file of CR-only lines was one paragraph."""
+    if "\r" in text:
+        text = _LONE_CARRIAGE_RETURN.sub("\n", text)
+    return text.replace("\x00", " ")
+
+
+def _decoded(data: bytes) -> tuple[str, str]:
     """The text and the encoding used: the one its byte order mark names, else UTF-8 (with stray
     invalid bytes replaced when most of its non-ASCII text is valid UTF-8), else a single-byte code
     page, so a stray byte never loses a file (see _single_byte)."""
@@ -105,10 +123,23 @@ def _single_byte(data: bytes) -> tuple[str, str]:
 
 
 def is_binary(head: bytes) -> bool:
-    """A NUL in the first 8 KB, as binaries have and UTF-8 text never does (UTF-16 with a BOM, or
-    without one but plainly so, aside)."""
+    """NULs in the first 8 KB, as binaries have and text does not (UTF-16 with a BOM, or without
+    one but plainly so, aside; and text with a stray NUL or two, see _text_with_stray_nuls)."""
     return (b"\x00" in head[:8192] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-            and _utf16_without_bom(head) is None)
+            and _utf16_without_bom(head) is None and not _text_with_stray_nuls(head[:8192]))
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+STRAY_NULS = 4  # at most this many NULs in a text's first 8 KB
+
+
+def _text_with_stray_nuls(sample: bytes) -> bool:
+    """A text a tool left a NUL or two in (a truncated write, a copy from a terminal): binaries
+    hold NULs by the dozen or control bytes in every few hundred (an ELF or SQLite header, a
+    PNG's chunk lengths, compressed data), so a sample with a few NULs and no other control byte
+    is read as text."""
+    nuls = sample.count(0)
+    return nuls <= STRAY_NULS and len(_CONTROL_BYTES.findall(sample)) == nuls
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -131,6 +162,9 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
         warnings.append(f"skipped {name}: binary file")
         return None
     text, encoding = decode_bytes(data)
+    if b"\x00" in data and not encoding.startswith("utf-16"):
+        nuls = data.count(0)
+        warnings.append(f"read {name} with {nuls} NUL byte{'s' if nuls > 1 else ''} shown as space{'s' if nuls > 1 else ''}")
     if encoding in _ENCODING_NAMES:
         warnings.append(f"decoded {name} as {_ENCODING_NAMES[encoding]}: it is not valid UTF-8")
     elif encoding == UTF8_REPAIRED:

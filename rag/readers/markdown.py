@@ -36,11 +36,12 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
     parser = MarkdownIt("commonmark").enable("table")
-    parsed = _without_front_matter(text)
+    front_matter = _front_matter(text)
+    parsed = _blanked(text, front_matter)
     tokens = parser.parse(parsed)
     lines = _line_offsets(text)
-    blocks: list[Block] = []
-    heading: str | None = None
+    blocks: list[Block] = [front_matter] if front_matter else []
+    heading = _title(front_matter)
     in_item = 0
     for index, token in enumerate(tokens):
         if token.type == "list_item_open":
@@ -70,18 +71,39 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     return ReadResult("markdown", tuple(blocks), tuple(warnings), source=text)
 
 
-_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(?:.*\r?\n){0,200}?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)")
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n((?:.*\r?\n){0,200}?)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)")
+_TITLE = re.compile(r"^title:[ \t]*(.*?)[ \t]*\r?$", re.MULTILINE)
 
 
-def _without_front_matter(text: str) -> str:
-    """The text with a leading YAML front matter block (Jekyll, Hugo, MkDocs) blanked out, line
-    breaks kept so every offset still points into the file: parsed as Markdown, its `---` and
-    `title: ...` lines made a setext heading that every citation of the file was put under."""
+def _front_matter(text: str) -> Block | None:
+    """A leading YAML front matter block (Jekyll, Hugo, MkDocs) as one block of its fields, without
+    its `---` lines: its title, author and date answer questions about the file."""
     match = _FRONT_MATTER.match(text)
-    if not match:
+    if not match or not match.group(1).strip():
+        return None
+    start, end = match.span(1)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Block(text[start:end], None, None, "paragraph", (start, end))
+
+
+def _title(front_matter: Block | None) -> str | None:
+    """The front matter's title, unquoted: the heading of what comes before the first heading."""
+    match = _TITLE.search(front_matter.text) if front_matter else None
+    title = match.group(1).strip("'\"").strip() if match else ""
+    return title or None
+
+
+def _blanked(text: str, front_matter: Block | None) -> str:
+    """The text with its front matter blanked out, line breaks kept so every offset still points
+    into the file: parsed as Markdown, its `---` and `title: ...` lines made a setext heading that
+    every citation of the file was put under."""
+    if front_matter is None:
         return text
-    blanked = re.sub(r"[^\r\n]", " ", match.group(0))
-    return blanked + text[match.end():]
+    end = _FRONT_MATTER.match(text).end()  # type: ignore[union-attr]  # front_matter came from it
+    return re.sub(r"[^\r\n]", " ", text[:end]) + text[end:]
 
 
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
