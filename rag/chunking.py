@@ -38,7 +38,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 10: UTF-16 text without a byte order mark is read (it was skipped as binary).
 # 11: a lone carriage return ends a line and a NUL is a space in text with only a few (such text was
 #     one paragraph, or skipped as binary); Markdown front matter is a passage, its title a heading.
-PASSAGE_RULES = 11
+# 12: HTML: figure and table captions are paragraphs. PDF: a table's row may leave cells empty, and
+#     a cell wrapped over several lines is read whole in its row.
+PASSAGE_RULES = 12
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

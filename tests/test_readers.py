@@ -636,6 +636,32 @@ def test_pdf_table_rows_are_rows_of_cells_and_a_label_with_its_value_is_not_a_ta
         ("table_row", "Elm Street | Old Town | 07:30"), ("paragraph", "Manager: Ines Duarte Phone: 555 0199")]
 
 
+@pytest.mark.parametrize("v_align", ["TOP", "MIDDLE", "BOTTOM"])
+def test_pdf_table_rows_keep_empty_cells_in_their_columns_and_wrapped_cells_whole(tmp_path: Path, v_align: str) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "Each depot and what it handles this winter; a blank means none.")
+    pdf.ln(4)
+    with pdf.table(col_widths=(30, 30, 90), v_align=v_align) as table:
+        for cells in (("Depot", "Staff", "Handles"), ("Northgate", "12", "Road salt, grit and the snow ploughs for the harbour district and the ring road"),
+                      ("Elm Street", "", "Parcels"), ("Riverside", "22", "")):
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "All depots close on public holidays.")
+    pdf.output(str(tmp_path / "depots.pdf"))
+    assert [(b.kind, b.text) for b in readers.read(tmp_path / "depots.pdf").blocks] == [
+        ("paragraph", "Each depot and what it handles this winter; a blank means none."),
+        ("table_row", "Depot | Staff | Handles"),
+        ("table_row", "Northgate | 12 | Road salt, grit and the snow ploughs for the harbour district and the ring road"),
+        ("table_row", "Elm Street | | Parcels"), ("table_row", "Riverside | 22 |"),
+        ("paragraph", "All depots close on public holidays.")]
+
+
 def test_pdf_line_cells_need_a_wide_gap_and_pieces_in_order() -> None:
     from rag.readers.pdf import _cells
 
@@ -757,3 +783,19 @@ def test_html_declared_latin_1_is_read_as_windows_1252(tmp_path: Path) -> None:
     (tmp_path / "prix.html").write_bytes(page.encode("cp1252"))
     assert texts(readers.read(tmp_path / "prix.html")) == [
         f"{CP1252.strip()} Le maire l’a annoncé hier soir devant le conseil."]
+
+
+def test_figure_and_table_captions_are_paragraphs_in_place(tmp_path: Path) -> None:
+    (tmp_path / "pump.html").write_text(
+        "<!DOCTYPE html><html><head><title>Pump manual</title></head><body>\n<h1>Pump manual</h1>\n"
+        "<p>The pump moves water from the tank to the roof garden every morning.</p>\n"
+        '<figure><img src="pump.png" alt="pump"><figcaption>Figure 2: The pump draws 40 watts at full speed.'
+        "</figcaption></figure>\n<table><caption>Table 1: Power by speed</caption><tr><th>Speed</th><th>Watts</th>"
+        "</tr><tr><td>Low</td><td>12</td></tr><tr><td>High</td><td>40</td></tr></table>\n"
+        "<h2>Warranty</h2>\n<p>The warranty covers parts for two years from the date of purchase.</p>\n</body></html>\n"
+    )
+    assert texts(readers.read(tmp_path / "pump.html")) == [
+        "Pump manual", "The pump moves water from the tank to the roof garden every morning.",
+        "Figure 2: The pump draws 40 watts at full speed.", "Table 1: Power by speed", "Speed | Watts", "Low | 12",
+        "High | 40", "Warranty", "The warranty covers parts for two years from the date of purchase.",
+    ]

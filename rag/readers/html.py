@@ -122,6 +122,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     if root is None:
         return data
     _drop_manual_navigation(root)
+    _captions_as_paragraphs(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
@@ -158,6 +159,22 @@ def _drop_manual_navigation(root: _Element) -> None:
             element.drop_tree()
         elif classes & {"header", "nav-panel"} and _TEXINFO_LINKS.match(element.text_content()):
             element.drop_tree()
+
+
+def _captions_as_paragraphs(root: _Element) -> None:
+    """A figure's caption and a table's caption as paragraphs ("Figure 2: The pump draws 40 W"),
+    a figure as a plain box: trafilatura drops a <figure> whole, and reads a <caption> as a row
+    of one cell. A table's caption is put just before its table."""
+    for caption in list(root.iter("caption")):
+        table = caption.getparent()
+        if table is None or table.getparent() is None:
+            continue
+        paragraph = root.makeelement("p", {})
+        paragraph.text = caption.text_content()
+        caption.drop_tree()
+        table.addprevious(paragraph)
+    for element in root.iter("figure", "figcaption"):
+        element.tag = "div" if element.tag == "figure" else "p"
 
 
 def _outside_layout(element: _Element, body: _Element) -> bool:

@@ -9,8 +9,9 @@ font size) rather than from guessing. Then:
     numbers are dropped, and a dropped line whose other numbers change is named in a warning;
   * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
-  * three or more lines in a row whose text stands in cells apart by wide gaps are table rows,
-    one `cell | cell` block each, as the HTML and Word readers give them;
+  * three or more lines in a row whose text stands in cells apart by wide gaps, in the same
+    columns, are table rows, one `cell | cell` block each, as the HTML and Word readers give them
+    (an empty cell kept in its place, a cell's wrapped lines joined in its row);
   * a page with no text at all (a scan) is reported in one warning naming the pages.
 """
 
@@ -59,6 +60,7 @@ class _Line:
     y: float
     size: float
     cells: tuple[tuple[str, float, float], ...] = ()  # text, left and right edge of cells apart by wide gaps (2 or more)
+    left: float | None = None  # where the line's first piece starts, when known
 
 
 def read_pdf(path: Path, name: str) -> ReadResult:
@@ -111,7 +113,7 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
         if text:
             whole = "".join(piece[2] for piece in pieces).split() == text.split()  # no piece's place unknown
             size = max(position[1], sizes.most_common(1)[0][0])
-            lines.append(_Line(text, position[0], size, _cells(pieces) if whole else ()))
+            lines.append(_Line(text, position[0], size, _cells(pieces) if whole else (), pieces[0][0] if whole else None))
         current.clear()
         position.clear()
         sizes.clear()
@@ -191,9 +193,10 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
             if not _PAGE_NUMBER.match(lines[i].text.strip()) and _key(lines[i].text) not in page_numbered:
                 dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
         kept = [line for i, line in enumerate(lines) if i not in furniture]
-        for group, is_row in _paragraphs_and_rows(kept, body_size, spacing):
-            if is_row:
-                blocks.append(Block(" | ".join(text for text, _, _ in group[0].cells), number, heading, "table_row"))
+        for group, row in _paragraphs_and_rows(kept, body_size, spacing):
+            if row is not None:
+                if row:  # a wrapped cell's line is in its row's text
+                    blocks.append(Block(row, number, heading, "table_row"))
                 continue
             text = _join(group)
             if not text:
@@ -309,45 +312,103 @@ def _line_spacing(pages: list[list[_Line]], body_size: float) -> float:
     return float(gap)
 
 
-def _paragraphs_and_rows(lines: list[_Line], body_size: float, spacing: float) -> list[tuple[list[_Line], bool]]:
-    """Paragraphs of lines, each with False, and each row of a table alone, with True."""
+def _paragraphs_and_rows(lines: list[_Line], body_size: float, spacing: float) -> list[tuple[list[_Line], str | None]]:
+    """Paragraphs of lines, each with None, and each row of a table alone, with its text."""
     rows = _table_rows(lines, spacing)
-    groups: list[tuple[list[_Line], bool]] = []
+    groups: list[tuple[list[_Line], str | None]] = []
     start = 0
     for i in sorted(rows) + [len(lines)]:
-        groups.extend((group, False) for group in _paragraphs(lines[start:i], body_size, spacing))
+        groups.extend((group, None) for group in _paragraphs(lines[start:i], body_size, spacing))
         if i < len(lines):
-            groups.append(([lines[i]], True))
+            groups.append(([lines[i]], rows[i]))
         start = i + 1
     return groups
 
 
-def _table_rows(lines: list[_Line], spacing: float) -> set[int]:
-    """Indexes of lines in runs of at least three lines with as many cells, each below the one
-    before and not far from it: a table's rows. Two such lines could be a label and its value
-    twice; a justified line with wide spaces has cells too, but the lines around it not as many."""
-    rows: set[int] = set()
+Cells = tuple[tuple[str, float, float], ...]
+
+
+def _table_rows(lines: list[_Line], spacing: float) -> dict[int, str]:
+    """The text of each line that is a table's row, by index ("" for a line of a wrapped cell):
+    runs of at least three lines with cells, each below the one before and not far from it, whose
+    cells stand in the columns of the run's fullest row (a row may leave cells empty), two or more
+    rows full. Two such lines could be
+    a label and its value twice; a justified line with wide spaces has cells too, but the lines
+    around it not in the same places."""
+    rows: dict[int, str] = {}
     run: list[int] = []
+    fullest: Cells = ()
+    wrapped: dict[int, list[tuple[int, int]]] = {}  # a row -> (column, line) of its cells' further lines
     for i, line in enumerate(lines + [_Line("", 0.0, 0.0)]):
-        below = bool(run) and 0 < lines[run[-1]].y - line.y <= TABLE_ROW_PITCH * max(spacing, line.size)
-        if line.cells and (not run or (below and _aligned(line.cells, lines[run[-1]].cells, line.size))):
+        pitch = TABLE_ROW_PITCH * max(spacing, line.size)
+        below = bool(run) and 0 < lines[run[-1]].y - line.y <= pitch
+        if line.cells and (not run or (below and _in_columns(line.cells, lines[run[-1]].cells, fullest, line.size))):
             run.append(i)
+            fullest = line.cells if len(line.cells) > len(fullest) else fullest
             continue
-        if len(run) >= MIN_TABLE_ROWS:
-            rows.update(run)
+        column = _wrapped_column(line, fullest) if run and abs(lines[run[-1]].y - line.y) <= pitch else None
+        if column is not None:
+            wrapped.setdefault(run[-1], []).append((column, i))
+            continue
+        texts = {j: _row_cells(lines[j], fullest, [(column, lines[k].text) for column, k in wrapped.get(j, [])]) for j in run}
+        if len(run) >= MIN_TABLE_ROWS and sum(all(cells) for cells in texts.values()) >= 2:
+            for j in run:
+                rows[j] = one_line(" | ".join(texts[j]))
+                rows.update((k, "") for _, k in wrapped.get(j, []))
         run = [i] if line.cells else []
+        fullest = line.cells
+        wrapped.clear()
     return rows
 
 
-def _aligned(cells: tuple[tuple[str, float, float], ...], above: tuple[tuple[str, float, float], ...], size: float) -> bool:
-    """As many cells as the row above, each starting or ending where the one above it does (a
-    column set left or right): a justified paragraph set word by word has gaps too, but its words
-    do not line up from line to line."""
+def _wrapped_column(line: _Line, fullest: Cells) -> int | None:
+    """The column (not the first) a line without cells starts in: a cell's text wrapped onto a line
+    of its own. The first column is left out: a paragraph after a table starts there."""
+    if line.cells or line.left is None:
+        return None
+    tolerance = COLUMN_TOLERANCE * max(line.size, 1.0)
+    return next((j for j in range(1, len(fullest)) if abs(line.left - fullest[j][1]) <= tolerance), None)
+
+
+def _in_columns(cells: Cells, above: Cells, fullest: Cells, size: float) -> bool:
+    """As many cells as the row above, each starting or ending where the one above it does (a column
+    set left or right); or, with fewer or more cells than the run's fullest row, the cells of the
+    one in columns of the other, in order: a row with an empty cell. A justified paragraph set word
+    by word has gaps too, but its words do not line up from line to line."""
     tolerance = COLUMN_TOLERANCE * max(size, 1.0)
-    return len(cells) == len(above) and all(
+    if len(cells) == len(above) and all(
         abs(left - left_above) <= tolerance or abs(right - right_above) <= tolerance
         for (_, left, right), (_, left_above, right_above) in zip(cells[1:], above[1:])
-    )
+    ):
+        return True
+    fewer, more = sorted((cells, fullest), key=len)
+    return len(fewer) < len(more) and _columns(fewer, more, tolerance) is not None
+
+
+def _columns(cells: Cells, columns: Cells, tolerance: float) -> list[int] | None:
+    """The column each cell stands in, in order (its left or right edge at the column's), or None."""
+    placed: list[int] = []
+    for _, left, right in cells:
+        column = next((j for j in range(placed[-1] + 1 if placed else 0, len(columns))
+                       if abs(left - columns[j][1]) <= tolerance or abs(right - columns[j][2]) <= tolerance), None)
+        if column is None:
+            return None
+        placed.append(column)
+    return placed
+
+
+def _row_cells(line: _Line, fullest: Cells, wrapped: list[tuple[int, str]]) -> list[str]:
+    """The row's text in each column of the fullest row ("" where it has none), the wrapped lines
+    of a cell added to its column in the order they came."""
+    placed = _columns(line.cells, fullest, COLUMN_TOLERANCE * max(line.size, 1.0))
+    if placed is None:
+        return [text for text, _, _ in line.cells] + [text for _, text in wrapped]
+    texts = [""] * len(fullest)
+    for (text, _, _), column in zip(line.cells, placed):
+        texts[column] = text
+    for column, text in wrapped:
+        texts[column] = one_line(f"{texts[column]} {text}")
+    return texts
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
