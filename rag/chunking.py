@@ -40,7 +40,10 @@ from rag.corpus import Document, Paragraph, heading_of
 #     one paragraph, or skipped as binary); Markdown front matter is a passage, its title a heading.
 # 12: HTML: figure and table captions are paragraphs. PDF: a table's row may leave cells empty, and
 #     a cell wrapped over several lines is read whole in its row.
-PASSAGE_RULES = 12
+# 13: HTML: a heading in a button or a link, an <aside> in the article and hidden answers or tabs in
+#     it are read; a page in Windows-1252 that declares no charset is read as such. Text: a block of
+#     "#" lines, or an indented one, is a comment (code), not headings.
+PASSAGE_RULES = 13
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -37,6 +37,7 @@ WRAP_WIDTH = 100
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
+_HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
 HEADING_MAX_WORDS = 12
 
 
@@ -114,9 +115,11 @@ def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> l
     if any(spans[i][1] - spans[i][0] > WRAP_WIDTH for i in block):
         return [[i] for i in block]
     groups: list[list[int]] = []
+    hashed = {index for index in block if _HASH_LINE.match(_line(text, spans[index]))}
+    titles = {index for index in hashed if index - 1 not in hashed and index + 1 not in hashed}
     for index in block:
         line = _line(text, spans[index])
-        if not groups or _BLOCK_START.match(line) or _is_heading(_line(text, spans[groups[-1][-1]])):
+        if not groups or (_BLOCK_START.match(line) and index not in hashed - titles) or groups[-1][-1] in titles:
             groups.append([index])
         else:
             groups[-1].append(index)
@@ -146,7 +149,10 @@ def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, .
     current = None
     out = []
     for paragraph in paragraphs:
-        current = heading_of(text[paragraph.start : paragraph.end]) or current
+        indented = paragraph.start > text.rfind("\n", 0, paragraph.start) + 1
+        own = text[paragraph.start : paragraph.end]
+        if not (indented and own.startswith("#")):
+            current = heading_of(own) or current
         out.append(dataclasses.replace(paragraph, heading=current) if current else paragraph)
     return tuple(out)
 
@@ -162,16 +168,14 @@ def heading_of(paragraph: str) -> str | None:
         return None
     if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and len(lines[1].strip()) >= 0.6 * len(title):
         return title
+    if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
+        return None  # a block of "#" lines: comments
     match = _HASH_HEADING.match(lines[0])
     return match.group(1) if match else None
 
 
 def _line(text: str, span: tuple[int, int]) -> str:
     return text[span[0] : span[1]]
-
-
-def _is_heading(line: str) -> bool:
-    return line.lstrip().startswith("#")
 
 
 def _leading_space(text: str, span: tuple[int, int]) -> int:

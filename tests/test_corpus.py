@@ -79,6 +79,20 @@ def test_text_with_a_stray_nul_is_read_with_a_warning_and_binaries_are_still_ski
     assert sorted(corpus.warnings) == ["read log.txt with 1 NUL byte shown as space", "skipped image.txt: binary file"]
 
 
+def test_hash_comments_in_code_examples_are_not_headings() -> None:
+    text = ("Installation\n============\n\nBuild it:\n\n  # install the build dependencies first\n  make\n\n"
+            "Lines that start with a hash are comments:\n\n# frob.conf\n# worker threads\nworkers = 8\n\n"
+            "# Uninstalling\n\nRun make uninstall.\n")
+    paragraphs = split_paragraphs(text)
+    assert [(text[p.start:p.end], p.heading) for p in paragraphs] == [
+        ("Installation\n============", "Installation"), ("Build it:", "Installation"),
+        ("# install the build dependencies first\n  make", "Installation"),
+        ("Lines that start with a hash are comments:", "Installation"),
+        ("# frob.conf\n# worker threads\nworkers = 8", "Installation"),
+        ("# Uninstalling", "Uninstalling"), ("Run make uninstall.", "Uninstalling"),
+    ]
+
+
 def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Hello there.\n", encoding="utf-8")
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")

@@ -799,3 +799,31 @@ def test_figure_and_table_captions_are_paragraphs_in_place(tmp_path: Path) -> No
         "Figure 2: The pump draws 40 watts at full speed.", "Table 1: Power by speed", "Speed | Watts", "Low | 12",
         "High | 40", "Warranty", "The warranty covers parts for two years from the date of purchase.",
     ]
+
+
+def test_html_text_a_reader_sees_or_opens_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "faq.html").write_text(
+        "<!DOCTYPE html><html><head><title>FAQ</title></head><body><main><article>\n<h1>Parcel questions</h1>\n"
+        '<h2><button type="button">How heavy can a parcel be?</button></h2>\n'
+        '<div style="display: none;"><p>A standard parcel may weigh up to 31.5 kg.</p></div>\n'
+        '<a href="#q2"><h2>How long does delivery take?</h2></a>\n<p hidden>Domestic parcels arrive within two working days.</p>\n'
+        '<aside class="note"><p>Parcels to islands take one day more.</p></aside>\n</article></main></body></html>\n'
+    )
+    result = readers.read(tmp_path / "faq.html")
+    assert [(block.text, block.heading) for block in result.blocks] == [
+        ("Parcel questions", "Parcel questions"), ("How heavy can a parcel be?", "How heavy can a parcel be?"),
+        ("A standard parcel may weigh up to 31.5 kg.", "How heavy can a parcel be?"),
+        ("How long does delivery take?", "How long does delivery take?"),
+        ("Domestic parcels arrive within two working days.", "How long does delivery take?"),
+        ("Parcels to islands take one day more.", "How long does delivery take?"),
+    ]
+
+
+def test_an_html_page_in_windows_1252_that_declares_no_charset_is_read_as_windows_1252(tmp_path: Path) -> None:
+    page = ("<html><head><title>Horario</title></head><body><h1>Horario</h1><p>Los niños menores de un año tienen "
+            "consulta los miércoles por la mañana; la señora Peña coordina las vacunas.</p></body></html>")
+    (tmp_path / "es.html").write_bytes(page.encode("cp1252"))
+    (tmp_path / "ru.html").write_bytes("<html><body><p>Москва — столица России, крупнейший город страны.</p></body></html>"
+                                       .encode("cp1251"))
+    assert texts(readers.read(tmp_path / "es.html"))[1].startswith("Los niños menores de un año")
+    assert texts(readers.read(tmp_path / "ru.html")) == ["Москва — столица России, крупнейший город страны."]

@@ -95,8 +95,9 @@ def read_html(path: Path, name: str) -> ReadResult:
 def _decoded(data: bytes) -> str | bytes:
     """A page that is not UTF-8 as text in the charset it declares (a stray byte replaced), with a
     declared Latin-1 or ASCII read as Windows-1252 as browsers do (its € ’ — are common in such
-    pages). trafilatura's own detection guessed such pages wrong (Windows-1250 for Windows-1252,
-    EUC-KR for UTF-8 with one stray byte), so it only decodes a page that declares nothing."""
+    pages), and one that declares nothing read as Windows-1252 when it looks like it. trafilatura's
+    own detection guessed such pages wrong (Windows-1250 for Windows-1252, EUC-KR for UTF-8 with one
+    stray byte), so it only decodes a page that declares nothing and is not Western text."""
     try:
         data.decode("utf-8")
         return data
@@ -104,12 +105,25 @@ def _decoded(data: bytes) -> str | bytes:
         pass
     declared = _DECLARED_CHARSET.search(data[:4096])
     if not declared:
-        return data
+        return data.decode("cp1252", errors="replace") if _single_byte_western(data) else data
     charset = (declared.group(1) or declared.group(2)).decode("ascii").lower()
     try:
         return data.decode("cp1252" if charset in _READ_AS_CP1252 else charset, errors="replace")
     except LookupError:
         return data
+
+
+_HIGH_BYTE_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def _single_byte_western(data: bytes) -> bool:
+    """Most bytes above ASCII stand alone, between ASCII letters: Windows-1252 text ("ni\xf1os"),
+    which trafilatura took for Windows-1250 or Windows-1251; the CJK and Cyrillic encodings it
+    guesses well write their letters in runs of such bytes."""
+    if b"\x00" in data[:8192]:
+        return False  # UTF-16
+    runs = _HIGH_BYTE_RUN.findall(data)
+    return bool(runs) and sum(len(run) == 1 for run in runs) >= 0.9 * len(runs)
 
 
 def _page(data: str | bytes) -> HtmlElement | str | bytes:
@@ -123,6 +137,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
         return data
     _drop_manual_navigation(root)
     _captions_as_paragraphs(root)
+    _reveal_article_text(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
@@ -175,6 +190,28 @@ def _captions_as_paragraphs(root: _Element) -> None:
         table.addprevious(paragraph)
     for element in root.iter("figure", "figcaption"):
         element.tag = "div" if element.tag == "figure" else "p"
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _reveal_article_text(root: _Element) -> None:
+    """Text a reader of the article sees or opens with a click, which trafilatura drops: a heading
+    written as a button (an FAQ's accordion) or wrapped in a link, an <aside> in the article (a
+    note, a footnote), and, inside <main> or <article>, a collapsed answer or a hidden tab."""
+    for button in list(root.xpath("//button[ancestor::h1 or ancestor::h2 or ancestor::h3 or ancestor::h4 "
+                                  "or ancestor::h5 or ancestor::h6 or ancestor::summary or ancestor::dt]")):
+        button.drop_tag()
+    for link in list(root.xpath("//a[h1 or h2 or h3 or h4 or h5 or h6 or p or div]")):
+        link.drop_tag()
+    for aside in root.xpath("//aside[ancestor::article or ancestor::main]"):
+        aside.tag = "div"
+    for element in root.xpath("//*[ancestor-or-self::article or ancestor-or-self::main][@hidden or @style]"):
+        if "hidden" in element.attrib:
+            del element.attrib["hidden"]
+        style = element.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            element.set("style", _HIDDEN_STYLE.sub("", style))
 
 
 def _outside_layout(element: _Element, body: _Element) -> bool:
