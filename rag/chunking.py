@@ -43,7 +43,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 13: HTML: a heading in a button or a link, an <aside> in the article and hidden answers or tabs in
 #     it are read; a page in Windows-1252 that declares no charset is read as such. Text: a block of
 #     "#" lines, or an indented one, is a comment (code), not headings.
-PASSAGE_RULES = 13
+# 14: HTML and DOCX: a superscript is written "^2" (it ran into the number before it: "2^32" read
+#     "232"), an HTML footnote mark left out; DOCX: equations and Symbol-font characters read.
+PASSAGE_RULES = 14
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -270,6 +270,42 @@ def test_docx_text_inside_insertions_moves_fields_content_controls_and_nested_ta
     ]
 
 
+def test_docx_superscripts_equations_and_symbols_are_read_apart(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    m = 'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"'
+    document = docx.Document()
+    opened = document.add_paragraph("The bridge opened in 1932")
+    opened.add_run("2").font.superscript = True
+    opened.add_run(" and cost 6.25 million pounds.")
+    dose = document.add_paragraph("The maximum daily dose is ")
+    dose._p.append(parse_xml(f"<m:oMath {m}><m:r><m:t>15 mg/kg</m:t></m:r></m:oMath>"))
+    dose.add_run(" of body weight.")
+    area = document.add_paragraph("Area: ")
+    area._p.append(parse_xml(f"<m:oMath {m}><m:r><m:t>A=πr</m:t></m:r><m:sSup><m:e><m:r><m:t/></m:r></m:e>"
+                             "<m:sup><m:r><m:t>2</m:t></m:r></m:sup></m:sSup></m:oMath>"))
+    band = document.add_paragraph("Tolerance ")
+    band._p.append(parse_xml(f'<w:r {w}><w:sym w:font="Symbol" w:char="F0B1"/><w:t>5 degrees</w:t>'
+                             '<w:sym w:font="Wingdings" w:char="F04A"/></w:r>'))
+    document.save(str(tmp_path / "bridge.docx"))
+    assert texts(readers.read(tmp_path / "bridge.docx")) == [
+        "The bridge opened in 1932^2 and cost 6.25 million pounds.",
+        "The maximum daily dose is 15 mg/kg of body weight.", "Area: A=πr^2", "Tolerance ±5 degrees",
+    ]
+
+
+def test_html_footnote_marks_are_left_out_and_superscripts_kept_apart(tmp_path: Path) -> None:
+    (tmp_path / "bridge.html").write_text(
+        "<!DOCTYPE html><html><head><title>Bridge</title></head><body><article><h1>The Harbour Bridge</h1>\n"
+        "<p>It opened in 1932<sup>2</sup> and its arch spans 503 metres<sup><a href='#n4'>4</a></sup>; "
+        "about 10<sup>6</sup> rivets hold it.</p></article></body></html>"
+    )
+    assert texts(readers.read(tmp_path / "bridge.html"))[1] == (
+        "It opened in 1932^2 and its arch spans 503 metres; about 10^6 rivets hold it.")
+
+
 def test_markdown_blocks_are_verbatim_spans_with_code_kept_whole(tmp_path: Path) -> None:
     result = readers.read(write_markdown(tmp_path / "handbook.md"))
     assert result.source == MARKDOWN

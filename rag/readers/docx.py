@@ -51,6 +51,7 @@ def read_docx(path: Path, name: str) -> ReadResult:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 # Text not read as the paragraph's own: a drawing's fallback copy, the source of a tracked move
 # (its text is read where it moved to), and a text box (its own paragraphs, which python-docx
 # never read either; joined in, they ran into the paragraph's words).
@@ -86,11 +87,46 @@ def _body_items(document):  # type: ignore[no-untyped-def]
 def _text(element) -> str:  # type: ignore[no-untyped-def]
     """The text Word shows for a paragraph (or a table cell): its runs wherever they are nested."""
     pieces = []
-    for node in element.iter(f"{_W}t", *_CHARACTERS):
+    for node in element.iter(f"{_W}t", f"{_M}t", f"{_W}sym", *_CHARACTERS):
         if not _own(node, element):
             continue
-        pieces.append((node.text or "") if node.tag == f"{_W}t" else _CHARACTERS[node.tag])
+        if node.tag == f"{_W}sym":
+            text = _symbol(node)
+        else:
+            text = (node.text or "") if node.tag in (f"{_W}t", f"{_M}t") else _CHARACTERS[node.tag]
+        pieces.append("^" + text if text and _superscript(node) and not text.startswith(" ") else text)
     return "".join(pieces)
+
+
+def _superscript(node) -> bool:  # type: ignore[no-untyped-def]
+    """Whether node is set as a superscript (its run's, or an equation's), written "^2" so that it
+    stays apart from the number before it ("1932" and a note mark "2" read "19322")."""
+    if node.tag == f"{_M}t":
+        return next(node.iterancestors(f"{_M}sup"), None) is not None
+    run = node.getparent()
+    properties = run.find(f"{_W}rPr") if run is not None and run.tag == f"{_W}r" else None
+    align = properties.find(f"{_W}vertAlign") if properties is not None else None
+    return align is not None and align.get(f"{_W}val") == "superscript"
+
+
+# Adobe Symbol's codes for the characters Word inserts with Insert > Symbol most (w:sym w:char="F0B1").
+_SYMBOL_FONT = dict(zip(
+    (0xB1, 0xB0, 0xB4, 0xB8, 0xA3, 0xB3, 0xB9, 0xBB, 0xA5, 0xAE, 0xAC, 0xD6, 0xB7, 0x6D, 0x70, 0x61, 0x62, 0x67,
+     0x64, 0x44, 0x57, 0x77, 0x53, 0x73, 0x71, 0x6C, 0x72, 0x74, 0x66, 0x65),
+    "±°×÷≤≥≠≈∞→←√•μπαβγδΔΩωΣσθλρτφε",
+))
+
+
+def _symbol(node) -> str:  # type: ignore[no-untyped-def]
+    """The character a w:sym shows: Symbol font codes mapped to Unicode, other fonts' (Wingdings'
+    pictures) left out."""
+    try:
+        code = int(node.get(f"{_W}char") or "", 16)
+    except ValueError:
+        return ""
+    if (node.get(f"{_W}font") or "").lower() == "symbol":
+        return _SYMBOL_FONT.get(code & 0xFF, "")
+    return chr(code) if code < 0xE000 or code > 0xF8FF else ""
 
 
 def _own(node, element) -> bool:  # type: ignore[no-untyped-def]
