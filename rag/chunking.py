@@ -45,7 +45,8 @@ from rag.corpus import Document, Paragraph, heading_of
 #     "#" lines, or an indented one, is a comment (code), not headings.
 # 14: HTML and DOCX: a superscript is written "^2" (it ran into the number before it: "2^32" read
 #     "232"), an HTML footnote mark left out; DOCX: equations and Symbol-font characters read.
-PASSAGE_RULES = 14
+# 15: PDF: a table row at a page edge is not a running header or footer.
+PASSAGE_RULES = 15
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

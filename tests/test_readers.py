@@ -698,6 +698,26 @@ def test_pdf_table_rows_keep_empty_cells_in_their_columns_and_wrapped_cells_whol
         ("paragraph", "All depots close on public holidays.")]
 
 
+def test_a_pdf_table_header_repeated_on_every_page_is_kept_and_the_running_header_dropped(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    parts = iter(range(12))
+    for _ in range(3):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=9)
+        pdf.cell(0, 10, "Warehouse stock report", new_x="LMARGIN", new_y="NEXT")
+        for row in [("Part number", "Stock level", "Reorder point")] + [(f"Part {n:03d}", str(100 + n), str(10 + n)) for n in [next(parts) for _ in range(4)]]:
+            for width, cell in zip((60, 40, 40), row):
+                pdf.cell(width, 7, cell)
+            pdf.ln(7)
+    pdf.output(str(tmp_path / "stock.pdf"))
+    blocks = readers.read(tmp_path / "stock.pdf").blocks
+    assert [(b.page, b.text) for b in blocks if b.page == 2] == [
+        (2, "Part number | Stock level | Reorder point"), (2, "Part 004 | 104 | 14"), (2, "Part 005 | 105 | 15"),
+        (2, "Part 006 | 106 | 16"), (2, "Part 007 | 107 | 17")]
+
+
 def test_pdf_line_cells_need_a_wide_gap_and_pieces_in_order() -> None:
     from rag.readers.pdf import _cells
 

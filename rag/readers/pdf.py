@@ -270,7 +270,7 @@ def _is_furniture(
     if index not in _edges(lines):
         return False
     line = lines[index]
-    if line.size > body_size * HEADING_SIZE:
+    if line.size > body_size * HEADING_SIZE or _in_table(lines, index, spacing):
         return False
     edge = 0 if index < len(lines) / 2 else len(lines) - 1
     if index != edge:
@@ -279,6 +279,13 @@ def _is_furniture(
         if not (_is_furniture(lines, edge, running, page_numbered, body_size, spacing) and detached):
             return False
     return _is_running(line.text, running, page_numbered) or bool(_PAGE_NUMBER.match(line.text.strip()))
+
+
+def _in_table(lines: list[_Line], index: int, spacing: float) -> bool:
+    """Whether the line is a row of a table: a long table's header row repeats at the top of every
+    page and its rows at the bottom differ only in their numbers, as running headers and footers do."""
+    start = max(0, index - MIN_TABLE_ROWS)
+    return bool(lines[index].cells) and index - start in _table_rows(lines[start:index + MIN_TABLE_ROWS + 1], spacing)
 
 
 def _body_size(pages: list[list[_Line]]) -> float:
