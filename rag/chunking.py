@@ -46,7 +46,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 14: HTML and DOCX: a superscript is written "^2" (it ran into the number before it: "2^32" read
 #     "232"), an HTML footnote mark left out; DOCX: equations and Symbol-font characters read.
 # 15: PDF: a table row at a page edge is not a running header or footer.
-PASSAGE_RULES = 15
+# 16: HTML: an item of a numbered list opens with its number ("3. Connect ...").
+PASSAGE_RULES = 16
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -883,3 +883,16 @@ def test_an_html_page_in_windows_1252_that_declares_no_charset_is_read_as_window
                                        .encode("cp1251"))
     assert texts(readers.read(tmp_path / "es.html"))[1].startswith("Los niños menores de un año")
     assert texts(readers.read(tmp_path / "ru.html")) == ["Москва — столица России, крупнейший город страны."]
+
+
+def test_numbered_html_list_items_open_with_their_number_and_link_menus_do_not(tmp_path: Path) -> None:
+    (tmp_path / "install.html").write_text(
+        "<!DOCTYPE html><html><head><title>Install</title></head><body><main><h1>Installing the sensor</h1>\n"
+        "<p>Follow these steps in order. If step 3 fails, repeat step 2.</p>\n<ol><li>Switch off the mains power.</li>"
+        "<li>Remove the cover plate.</li><li>Connect the brown wire to terminal L.</li></ol>\n"
+        '<ol start="7"><li>Register the sensor in the app.</li></ol>\n<ol reversed><li>Two left.</li><li>One left.</li></ol>\n'
+        '<ol type="a"><li>Lettered item.</li></ol>\n</main></body></html>\n'
+    )
+    assert texts(readers.read(tmp_path / "install.html"))[2:] == [
+        "1. Switch off the mains power.", "2. Remove the cover plate.", "3. Connect the brown wire to terminal L.",
+        "7. Register the sensor in the app.", "2. Two left.", "1. One left.", "Lettered item."]

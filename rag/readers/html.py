@@ -139,6 +139,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _captions_as_paragraphs(root)
     _reveal_article_text(root)
     _superscripts_apart(root)
+    _numbered_list_items(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
@@ -213,6 +214,29 @@ def _reveal_article_text(root: _Element) -> None:
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
             element.set("style", _HIDDEN_STYLE.sub("", style))
+
+
+def _numbered_list_items(root: _Element) -> None:
+    """Each item of a numbered list (<ol>) opens with its number, as a browser shows it ("3. Connect
+    the brown wire ..."): the text refers to steps by number ("if step 3 fails")."""
+    for ordered in root.iter("ol"):
+        items = ordered.findall("li")
+        if (ordered.get("type") or "1") != "1" or all(_only_links(item) for item in items):
+            continue  # letters or roman numerals; or a menu of links, whose numbers say nothing
+        start = ordered.get("start") or ""
+        step = -1 if "reversed" in ordered.attrib else 1
+        number = int(start) if start.lstrip("-").isdigit() else (len(items) if step < 0 else 1)
+        for item in items:
+            value = item.get("value") or ""
+            number = int(value) if value.lstrip("-").isdigit() else number
+            item.text = f"{number}. {(item.text or '').lstrip()}"
+            number += step
+
+
+def _only_links(item: _Element) -> bool:
+    """Whether all of a list item's text is in links (a table of contents, a version picker)."""
+    linked = "".join("".join(link.itertext()) for link in item.iter("a"))
+    return "".join(item.itertext()).split() == linked.split()
 
 
 _FOOTNOTE_CLASS = re.compile(r"foot|note|ref|\bfn", re.IGNORECASE)
