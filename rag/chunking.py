@@ -47,7 +47,8 @@ from rag.corpus import Document, Paragraph, heading_of
 #     "232"), an HTML footnote mark left out; DOCX: equations and Symbol-font characters read.
 # 15: PDF: a table row at a page edge is not a running header or footer.
 # 16: HTML: an item of a numbered list opens with its number ("3. Connect ...").
-PASSAGE_RULES = 16
+# 17: text and Markdown wrapped wider than 100 columns (up to 160) are paragraphs, not a paragraph a line.
+PASSAGE_RULES = 17
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

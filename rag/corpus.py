@@ -4,7 +4,8 @@ The paragraph rule (also in the README):
   * Blank lines separate blocks of lines.
   * A block whose lines are all at most WRAP_WIDTH characters is hard-wrapped text: the block is
     one paragraph (a Markdown heading or list item inside it starts a new one).
-  * A block with any longer line is "one paragraph per line" text: every line is a paragraph.
+  * A block with any longer line is "one paragraph per line" text: every line is a paragraph;
+    unless it is prose wrapped at a wider width (see hard_wrapped).
 Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclusive.
 Each paragraph keeps the nearest heading above it (or its own, when it is one): a line underlined
 with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown) or a "# " line.
@@ -34,6 +35,8 @@ SUFFIXES = tuple(readers.SUFFIXES)
 FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
+MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
+_COLUMN_GAP = re.compile(r" {3}|\t")
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
@@ -112,7 +115,7 @@ def _blocks(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
 
 def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> list[list[int]]:
     """Apply the paragraph rule to one block of lines."""
-    if any(spans[i][1] - spans[i][0] > WRAP_WIDTH for i in block):
+    if any(spans[i][1] - spans[i][0] > WRAP_WIDTH for i in block) and not hard_wrapped([_line(text, spans[i]) for i in block]):
         return [[i] for i in block]
     groups: list[list[int]] = []
     hashed = {index for index in block if _HASH_LINE.match(_line(text, spans[index]))}
@@ -124,6 +127,23 @@ def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> l
         else:
             groups[-1].append(index)
     return groups
+
+
+def hard_wrapped(lines: list[str]) -> bool:
+    """Whether lines longer than WRAP_WIDTH are prose wrapped at a wider width (120, 132 columns),
+    not one paragraph a line: each line but the last is as full as the next line's first word
+    allows, at a width of half WRAP_WIDTH to MAX_WRAP_WIDTH. A line of one long word (a URL) wraps
+    anywhere;
+    lines with gaps of three spaces or a tab are a table's rows, as full as each other too."""
+    words = [line.split() for line in lines]
+    width = max((len(line.rstrip()) for line, split in zip(lines, words) if len(split) > 1), default=0)
+    if len(lines) < 2 or not WRAP_WIDTH // 2 <= width <= MAX_WRAP_WIDTH or any(_COLUMN_GAP.search(line.strip()) for line in lines):
+        return False
+    return all(
+        len(line.rstrip()) + 1 + len(following[0]) > width
+        for line, split, following in zip(lines, words, words[1:])
+        if len(split) > 1 and following
+    )
 
 
 def split_paragraphs(text: str) -> tuple[Paragraph, ...]:

@@ -93,6 +93,26 @@ def test_hash_comments_in_code_examples_are_not_headings() -> None:
     ]
 
 
+def test_prose_wrapped_wider_than_100_columns_is_one_paragraph_and_long_lines_are_not() -> None:
+    words = ("Operators must announce the maintenance window in the status channel at least 48 hours in advance and "
+             "confirm that the backup snapshot completed before starting any schema migration on the primary "
+             "database cluster, and they must write down who approved it.").split()
+    wrapped, line = [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > 120:
+            wrapped.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    text = "\n".join(wrapped + [line]) + "\n"
+    assert max(map(len, wrapped)) > 100 and [text[p.start:p.end] for p in split_paragraphs(text)] == [text.strip()]
+    url = "To configure the corporate proxy, download the PAC file from\nhttps://intranet.example.com/" + "x" * 110 + "\nand install it.\n"
+    assert len(split_paragraphs(url)) == 1
+    one_a_line = "A first paragraph of one long line " * 4 + "\nA second, shorter one " * 2 + "\n"
+    table = "Variable    Option       Description of what this variable is for, in words enough to pass the width of it\n" * 3
+    assert len(split_paragraphs(one_a_line)) == 3 and len(split_paragraphs(table)) == 3
+
+
 def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Hello there.\n", encoding="utf-8")
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")

@@ -173,10 +173,11 @@ def _span_block(text: str, lines: list[int], lines_map: list[int], heading: str 
 def _paragraph_blocks(
     text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str
 ) -> list[Block]:
-    from rag.corpus import WRAP_WIDTH
+    from rag.corpus import WRAP_WIDTH, hard_wrapped
 
     first, last = lines_map
     widths = [lines[i + 1] - lines[i] - 1 for i in range(first, last)]
-    if last - first > 1 and max(widths) > WRAP_WIDTH:
+    rows = [text[lines[i]:lines[i + 1] - 1] for i in range(first, last)]
+    if last - first > 1 and max(widths) > WRAP_WIDTH and not hard_wrapped(rows):
         return [_span_block(text, lines, [i, i + 1], heading, kind) for i in range(first, last)]
     return [_span_block(text, lines, lines_map, heading, kind)]
