@@ -48,7 +48,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 15: PDF: a table row at a page edge is not a running header or footer.
 # 16: HTML: an item of a numbered list opens with its number ("3. Connect ...").
 # 17: text and Markdown wrapped wider than 100 columns (up to 160) are paragraphs, not a paragraph a line.
-PASSAGE_RULES = 17
+# 18: a section of short lines (a list, rows) ends at the next heading; a chunk is under its innermost
+#     reader heading. DOCX: list numbers, text boxes and footnotes read.
+PASSAGE_RULES = 18
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
@@ -200,8 +202,10 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
 
 
 def _has_body(document: Document, paragraphs: list[Paragraph]) -> bool:
-    """Whether any of paragraphs is text of its own, not only a heading, title or lead-in."""
-    return any(not is_lead_in(document.paragraph_text(p)) for p in paragraphs)
+    """Whether any of paragraphs is text of its own, not only a heading, title or lead-in: a
+    sentence, or two short lines or more (a list of contacts, a table's rows)."""
+    text = [p for p in paragraphs if not is_heading(document, p)]
+    return len(text) > 1 or any(not is_lead_in(document.paragraph_text(p)) for p in text)
 
 
 def _close(groups: list[list[Paragraph]], short: list[Paragraph]) -> None:
@@ -278,9 +282,7 @@ def document_title(document: Document) -> str | None:
 def _section(document: Document, paragraphs: list[Paragraph], title: str | None) -> str | None:
     """The heading a chunk's text sits under: that of its first paragraph that is not itself a
     heading (an empty section's heading leads into the next section), never the document's title."""
-    heading = next(
-        (p.heading for p in paragraphs if heading_of(document.paragraph_text(p)) is None), paragraphs[0].heading
-    )
+    heading = next((p.heading for p in paragraphs if not is_heading(document, p)), paragraphs[0].heading)
     return heading if heading != title else None
 
 

@@ -52,6 +52,26 @@ def test_short_text_ending_a_section_is_not_cited_under_it_for_the_next_section(
     assert by_heading["Security"].startswith("## Security")
 
 
+def test_a_section_of_short_lines_ends_at_the_next_heading() -> None:
+    text = ("# Customer service guide\n\nThis guide is for staff answering customer calls and emails at the desk.\n\n"
+            "## Contacts\n\n- Billing team: extension 4410\n- Returns desk: extension 4420\n\n## Refunds\n\n"
+            "Refunds are paid to the original payment method within 14 days of the item reaching us.\n")
+    chunks = chunk_document(document(text), ChunkSettings(max_words=100, min_words=8))
+    assert [(c.heading, c.text.split("\n")[0]) for c in chunks][1:] == [("Contacts", "## Contacts"), ("Refunds", "## Refunds")]
+
+
+def test_a_chunk_under_nested_reader_headings_is_cited_under_the_innermost() -> None:
+    from rag.corpus import _from_blocks
+    from rag.readers import Block, ReadResult
+
+    blocks = (Block("Annual report", None, "Annual report", "heading"),
+              Block("This report summarises the company's year, ending in December, for its owners.", None, "Annual report"),
+              Block("People", None, "People", "heading"), Block("Hiring", None, "Hiring", "heading"),
+              Block("The company hired 57 new engineers, most of them in the Lisbon and Porto offices.", None, "Hiring"))
+    chunks = chunk_document(_from_blocks("report.html", "hash", ReadResult("html", blocks)), ChunkSettings(max_words=100, min_words=8))
+    assert [(c.heading, c.text.split("\n")[0]) for c in chunks][1:] == [("Hiring", "People")]
+
+
 def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
     sentences = [f"Sentence number {i} has exactly seven words." for i in range(10)]
     text = " ".join(sentences) + "\n"
