@@ -296,6 +296,45 @@ def test_docx_superscripts_equations_and_symbols_are_read_apart(tmp_path: Path) 
     ]
 
 
+def test_docx_list_numbers_text_boxes_and_footnotes_are_read_where_they_stand(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_paragraph("Breach of condition 2 ends the tenancy.")
+    for condition in ("The rent is due on the first day.", "No pets may be kept.", "Access is allowed yearly."):
+        document.add_paragraph(condition, style="List Number")
+    document.add_paragraph("A note on bullets.", style="List Bullet")
+    boxed = document.add_paragraph("See the box.")
+    boxed._p.append(parse_xml(f"<w:r {w}><w:pict><w:txbxContent><w:p><w:r><w:t>Hotline: 0800 123 456.</w:t></w:r></w:p>"
+                              "</w:txbxContent></w:pict></w:r>"))
+    noted = document.add_paragraph("Stock was short by 312 units.")
+    noted._p.append(parse_xml(f'<w:r {w}><w:footnoteReference w:id="1"/></w:r>'))
+    document.add_paragraph("The board accepted the finding.")
+    document.save(str(tmp_path / "plain.docx"))
+    notes = (f'<w:footnotes {w}><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:t>-</w:t></w:r></w:p></w:footnote>'
+             '<w:footnote w:id="1"><w:p><w:r><w:t>Traced to a scanner fault in bay 7.</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    with zipfile.ZipFile(tmp_path / "plain.docx") as source, zipfile.ZipFile(tmp_path / "lease.docx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>')
+            if item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdNotes" Type="http://schemas.openxmlformats'
+                                    b'.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/></Relationships>')
+            target.writestr(item, data)
+        target.writestr("word/footnotes.xml", notes)
+    assert texts(readers.read(tmp_path / "lease.docx")) == [
+        "Breach of condition 2 ends the tenancy.", "1. The rent is due on the first day.", "2. No pets may be kept.",
+        "3. Access is allowed yearly.", "A note on bullets.", "See the box.", "Hotline: 0800 123 456.",
+        "Stock was short by 312 units.", "Traced to a scanner fault in bay 7.", "The board accepted the finding.",
+    ]
+
+
 def test_html_footnote_marks_are_left_out_and_superscripts_kept_apart(tmp_path: Path) -> None:
     (tmp_path / "bridge.html").write_text(
         "<!DOCTYPE html><html><head><title>Bridge</title></head><body><article><h1>The Harbour Bridge</h1>\n"
@@ -896,3 +935,22 @@ def test_numbered_html_list_items_open_with_their_number_and_link_menus_do_not(t
     assert texts(readers.read(tmp_path / "install.html"))[2:] == [
         "1. Switch off the mains power.", "2. Remove the cover plate.", "3. Connect the brown wire to terminal L.",
         "7. Register the sensor in the app.", "2. Two left.", "1. One left.", "Lettered item."]
+
+
+def test_docx_list_levels_count_and_format_as_word_shows_them() -> None:
+    from docx.oxml import parse_xml
+
+    from rag.readers.docx_numbering import Numbering, _Level
+
+    levels = {"7": {0: _Level(1, "decimal", "%1."), 1: _Level(1, "lowerLetter", "(%2)"), 2: _Level(1, "lowerRoman", "%1.%2.%3")},
+              "8": {0: _Level(5, "upperRoman", "%1"), 1: _Level(1, "bullet", "•")}}
+    numbering = Numbering(levels, {"Clause": ("7", 0)})
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+    def item(list_id: str, level: int) -> str | None:
+        return numbering.label(parse_xml(f'<w:p {w}><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{list_id}"/>'
+                                         "</w:numPr></w:pPr></w:p>"))
+
+    styled = numbering.label(parse_xml(f'<w:p {w}><w:pPr><w:pStyle w:val="Clause"/></w:pPr></w:p>'))
+    assert [styled, item("7", 1), item("7", 1), item("7", 2), item("7", 0), item("7", 1)] == ["1.", "(a)", "(b)", "1.b.i", "2.", "(a)"]
+    assert [item("8", 0), item("8", 1), item("8", 0), item("0", 0), item("9", 0)] == ["V", None, "VI", None, None]

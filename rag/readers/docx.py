@@ -8,7 +8,9 @@ A Word file has no fixed pages (they depend on the printer), so citations count 
 The text is read from the XML itself rather than python-docx's `.text`, which leaves out what
 Word shows inside tracked insertions, fields, content controls around paragraphs and tables, and
 nested tables: every `w:t` of a paragraph counts (deleted text is `w:delText`, field codes
-`w:instrText`, so neither does), except those listed in _NOT_OWN_TEXT.
+`w:instrText`, so neither does), except those listed in _NOT_OWN_TEXT. A text box's paragraphs
+and the footnotes and endnotes a paragraph refers to follow it as blocks of their own, and a
+numbered paragraph opens with the number Word shows (rag/readers/docx_numbering.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
+from rag.readers.docx_numbering import read_numbering
 
 
 def read_docx(path: Path, name: str) -> ReadResult:
@@ -32,19 +35,26 @@ def read_docx(path: Path, name: str) -> ReadResult:
     except Exception as error:  # python-docx raises zip, XML and KeyError failures alike
         raise Unreadable(f"broken DOCX ({type(error).__name__}: {error}); open and save it again in a word "
                          "processor, or give it the extension of what it holds (.txt, .html)") from error
+    notes = _notes(document)
+    numbering = read_numbering(document)
     blocks: list[Block] = []
     heading: str | None = None
     for item in _body_items(document):
         if isinstance(item, Table):
             blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item))
+            blocks.extend(Block(note, None, heading) for note in _noted(item._tbl, notes))
             continue
         text = one_line(_text(item._p))
-        if not text:
-            continue
         kind = _kind(item)
-        if kind == "heading":
-            heading = text
-        blocks.append(Block(text, None, heading, kind))
+        label = numbering.label(item._p)
+        if label and text and not text.startswith(label):
+            text = f"{label} {text}"
+        if text:
+            if kind == "heading":
+                heading = text
+            blocks.append(Block(text, None, heading, kind))
+        blocks.extend(Block(box, None, heading) for box in _text_boxes(item._p))
+        blocks.extend(Block(note, None, heading) for note in _noted(item._p, notes))
     if not blocks:
         raise Unreadable("no text in the document")
     return ReadResult("docx", tuple(blocks))
@@ -53,14 +63,59 @@ def read_docx(path: Path, name: str) -> ReadResult:
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 # Text not read as the paragraph's own: a drawing's fallback copy, the source of a tracked move
-# (its text is read where it moved to), and a text box (its own paragraphs, which python-docx
-# never read either; joined in, they ran into the paragraph's words).
+# (its text is read where it moved to), and a text box (its own paragraphs, blocks after the
+# paragraph: joined in, they ran into the paragraph's words).
 _NOT_OWN_TEXT = {
     "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback", f"{_W}moveFrom", f"{_W}txbxContent",
 }
 # Elements that only wrap block content (a content control, custom XML) and are read through.
 _WRAPPERS = {f"{_W}sdt": f"{_W}sdtContent", f"{_W}customXml": None}
 _CHARACTERS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
+
+
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _text_boxes(paragraph) -> list[str]:  # type: ignore[no-untyped-def]
+    """The paragraphs of the text boxes anchored in a paragraph (a call-out: "Emergency hotline:
+    ..."), each a block after it; a drawing's fallback copy of the same box is not read again."""
+    texts = []
+    for box in paragraph.iter(f"{_W}txbxContent"):
+        if any(ancestor.tag in (_FALLBACK, f"{_W}txbxContent") for ancestor in box.iterancestors()):
+            continue
+        texts.extend(text for text in (one_line(_text(p)) for p in box.iter(f"{_W}p")) if text)
+    return texts
+
+
+_NOTE_PARTS = {"footnotes": ("footnote", "footnoteReference"), "endnotes": ("endnote", "endnoteReference")}
+
+
+def _notes(document) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+    """The text of every footnote and endnote, by (reference tag, id)."""
+    from lxml import etree
+
+    notes: dict[tuple[str, str], str] = {}
+    for relationship in document.part.rels.values():
+        kind = relationship.reltype.rsplit("/", 1)[-1]
+        if kind not in _NOTE_PARTS or relationship.is_external:
+            continue
+        note_tag, reference_tag = _NOTE_PARTS[kind]
+        try:
+            root = etree.fromstring(relationship.target_part.blob)
+        except etree.XMLSyntaxError:
+            continue
+        for note in root.iter(f"{_W}{note_tag}"):
+            if note.get(f"{_W}type") in (None, "normal"):
+                text = one_line(" ".join(_text(p) for p in note.iter(f"{_W}p")))
+                if text:
+                    notes[(f"{_W}{reference_tag}", note.get(f"{_W}id") or "")] = text
+    return notes
+
+
+def _noted(element, notes: dict[tuple[str, str], str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The footnotes and endnotes an element refers to, in order: each a block after it."""
+    references = element.iter(*{tag for tag, _ in notes})
+    return [notes[(ref.tag, ref.get(f"{_W}id") or "")] for ref in references if (ref.tag, ref.get(f"{_W}id") or "") in notes]
 
 
 def _body_items(document):  # type: ignore[no-untyped-def]

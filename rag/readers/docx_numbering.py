@@ -1,0 +1,147 @@
+"""The numbers Word shows before numbered paragraphs ("3.", "2.1", "(b)"), which are not in the text.
+
+Word keeps a list's numbers in its numbering part: a paragraph (or its style) names a list and a
+level, the list's levels say where they start, in what format and with what text ("%1.%2"), and
+each paragraph counts on from the one before in the same list. A contract's "breach of condition 3"
+can only be followed when condition 3 says it is 3. Bullets are left out: they say nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+
+
+@dataclass(frozen=True)
+class _Level:
+    start: int
+    format: str
+    text: str
+
+
+@dataclass
+class Numbering:
+    """Counts the document's numbered paragraphs in reading order; `label` gives each its number."""
+
+    levels: dict[str, dict[int, _Level]]  # list id -> level -> its format
+    style_lists: dict[str, tuple[str, int]]  # paragraph style id -> (list id, level)
+    counters: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def label(self, paragraph) -> str | None:  # type: ignore[no-untyped-def]
+        """The number Word shows before the paragraph ("3.", "2.1."), counting it; None when it has
+        none (not in a list, a bullet, a format that is not a number or letter)."""
+        found = self._list_of(paragraph)
+        if found is None or found[0] not in self.levels:
+            return None
+        list_id, level = found
+        levels = self.levels[list_id]
+        if level not in levels:
+            return None
+        counts = self.counters.setdefault(list_id, {})
+        counts[level] = counts.get(level, levels[level].start - 1) + 1
+        for deeper in [n for n in counts if n > level]:
+            del counts[deeper]
+        if levels[level].format in ("bullet", "none"):
+            return None
+        text = levels[level].text
+        for n in range(level, -1, -1):
+            if f"%{n + 1}" in text:
+                shown = _formatted(counts.get(n, levels[n].start if n in levels else 1), levels.get(n, levels[level]).format)
+                if shown is None:
+                    return None
+                text = text.replace(f"%{n + 1}", shown)
+        return text.strip() or None
+
+    def _list_of(self, paragraph) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
+        properties = paragraph.find(f"{_W}pPr")
+        numbered = properties.find(f"{_W}numPr") if properties is not None else None
+        if numbered is not None:
+            list_id = _value(numbered.find(f"{_W}numId"))
+            level = _value(numbered.find(f"{_W}ilvl"))
+            if list_id is not None:
+                return (list_id, int(level or 0)) if list_id != "0" else None
+        style = _value(properties.find(f"{_W}pStyle")) if properties is not None else None
+        return self.style_lists.get(style or "")
+
+
+def read_numbering(document) -> Numbering:  # type: ignore[no-untyped-def]
+    """The document's lists, from its numbering part and the lists its paragraph styles name."""
+    levels: dict[str, dict[int, _Level]] = {}
+    try:
+        root = document.part.numbering_part.element
+    except (KeyError, NotImplementedError, AttributeError):
+        root = None
+    if root is not None:
+        abstract = {item.get(f"{_W}abstractNumId"): _levels(item) for item in root.iter(f"{_W}abstractNum")}
+        for item in root.iter(f"{_W}num"):
+            base = abstract.get(_value(item.find(f"{_W}abstractNumId")), {})
+            levels[item.get(f"{_W}numId") or ""] = {**base, **_overrides(item, base)}
+    return Numbering(levels, _style_lists(document))
+
+
+def _levels(abstract) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
+    found = {}
+    for level in abstract.iter(f"{_W}lvl"):
+        start = _value(level.find(f"{_W}start"))
+        found[int(level.get(f"{_W}ilvl") or 0)] = _Level(
+            int(start) if start and start.lstrip("-").isdigit() else 1,
+            _value(level.find(f"{_W}numFmt")) or "decimal",
+            _value(level.find(f"{_W}lvlText")) or "",
+        )
+    return found
+
+
+def _overrides(num, base: dict[int, _Level]) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
+    """A list's own start values (a list that restarts at 1, or goes on at 5)."""
+    found = {}
+    for override in num.iter(f"{_W}lvlOverride"):
+        level = int(override.get(f"{_W}ilvl") or 0)
+        start = _value(override.find(f"{_W}startOverride"))
+        if level in base and start and start.isdigit():
+            found[level] = _Level(int(start), base[level].format, base[level].text)
+    return found
+
+
+def _style_lists(document) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The list each paragraph style puts its paragraphs in ("List Number"), through the styles it
+    is based on."""
+    styles = {style.get(f"{_W}styleId"): style for style in document.styles.element.iter(f"{_W}style")}
+    found: dict[str, tuple[str, int]] = {}
+    for style_id in styles:
+        current, seen = styles[style_id], set()
+        while current is not None and style_id not in found and id(current) not in seen:
+            seen.add(id(current))
+            numbered = current.find(f"{_W}pPr/{_W}numPr")
+            list_id = _value(numbered.find(f"{_W}numId")) if numbered is not None else None
+            if list_id is not None:
+                if list_id != "0":
+                    found[style_id] = (list_id, int(_value(numbered.find(f"{_W}ilvl")) or 0))
+                break
+            current = styles.get(_value(current.find(f"{_W}basedOn")))
+    return found
+
+
+def _value(element) -> str | None:  # type: ignore[no-untyped-def]
+    return element.get(f"{_W}val") if element is not None else None
+
+
+def _formatted(number: int, format: str) -> str | None:
+    if format in ("decimal", "decimalZero"):
+        return f"{number:02d}" if format == "decimalZero" and number < 10 else str(number)
+    if format in ("lowerLetter", "upperLetter") and number > 0:
+        letters = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters if format == "lowerLetter" else letters.upper()
+    if format in ("lowerRoman", "upperRoman") and 0 < number < 4000:
+        roman = ""
+        for value, digits in _ROMAN:
+            while number >= value:
+                roman += digits
+                number -= value
+        return roman if format == "lowerRoman" else roman.upper()
+    return None
