@@ -50,7 +50,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 17: text and Markdown wrapped wider than 100 columns (up to 160) are paragraphs, not a paragraph a line.
 # 18: a section of short lines (a list, rows) ends at the next heading; a chunk is under its innermost
 #     reader heading. DOCX: list numbers, text boxes and footnotes read.
-PASSAGE_RULES = 18
+# 19: HTML: preformatted text keeps its lines (and the code after a <br> in it); <br><br> ends a paragraph.
+PASSAGE_RULES = 19
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -799,9 +799,9 @@ def test_html_prose_directly_in_the_body_is_kept_in_order_without_menu_or_footer
     steps = [f"Step {n} looks at the {part}: check the {part} for wear before every season, and replace the {part} "
              f"when its marks are worn away." for n, part in enumerate(PUMP_PARTS, 1)]
     assert body[:4] == ["Servicing the pump", "We often get questions about how the pump should be serviced, so "
-                        "this page walks through it.", steps[0], "$ pumpctl inspect --part intake ok"]
+                        "this page walks through it.", steps[0], "$ pumpctl inspect --part intake\nok"]
     assert [text for text in body if text.startswith("Step ")] == steps
-    assert body.index(steps[3]) == body.index("$ pumpctl inspect --part seal ok") + 1
+    assert body.index(steps[3]) == body.index("$ pumpctl inspect --part seal\nok") + 1
     joined = "\n".join(body)
     for boilerplate in ("Home", "All pumps", "sales team", "Copyright", "cookie"):
         assert boilerplate not in joined
@@ -954,3 +954,22 @@ def test_docx_list_levels_count_and_format_as_word_shows_them() -> None:
     styled = numbering.label(parse_xml(f'<w:p {w}><w:pPr><w:pStyle w:val="Clause"/></w:pPr></w:p>'))
     assert [styled, item("7", 1), item("7", 1), item("7", 2), item("7", 0), item("7", 1)] == ["1.", "(a)", "(b)", "1.b.i", "2.", "(a)"]
     assert [item("8", 0), item("8", 1), item("8", 0), item("0", 0), item("9", 0)] == ["V", None, "VI", None, None]
+
+
+def test_html_preformatted_text_keeps_its_lines_and_double_breaks_end_paragraphs(tmp_path: Path) -> None:
+    (tmp_path / "notes.html").write_text(
+        "<!DOCTYPE html><html><head><title>Release notes</title></head><body><main><h1>Supported versions</h1>\n"
+        "<p>The following table lists the end-of-support dates for each release.</p>\n"
+        "<pre>\nVersion   End of support\n-------   --------------\n4.2       2025-03-01<br>4.1       2024-09-15\n</pre>\n"
+        "</main></body></html>\n"
+    )
+    assert texts(readers.read(tmp_path / "notes.html"))[2] == (
+        "Version   End of support\n-------   --------------\n4.2       2025-03-01\n4.1       2024-09-15")
+    (tmp_path / "club.html").write_text(
+        "<html><head><title>Club rules</title></head><body><div class='post'><b>Membership</b><br><br>\n"
+        "Membership costs 40 pounds a year. Juniors under 16 pay half.<br><br>\n<b>Guests</b><br><br>\n"
+        "Each member may bring two guests a month.<br>They sign the visitors' book.</div></body></html>"
+    )
+    assert texts(readers.read(tmp_path / "club.html")) == [
+        "Membership", "Membership costs 40 pounds a year. Juniors under 16 pay half.", "Guests",
+        "Each member may bring two guests a month. They sign the visitors' book."]

@@ -140,6 +140,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _reveal_article_text(root)
     _superscripts_apart(root)
     _numbered_list_items(root)
+    _preformatted_as_code(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
@@ -214,6 +215,22 @@ def _reveal_article_text(root: _Element) -> None:
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
             element.set("style", _HIDDEN_STYLE.sub("", style))
+
+
+def _preformatted_as_code(root: _Element) -> None:
+    """A <pre> without <code> in it gets one: trafilatura keeps the lines of code but reads a bare
+    <pre> as a quotation run onto one line (a table set in <pre> lost its rows)."""
+    for pre in list(root.iter("pre")):
+        for line_break in list(pre.iter("br")):
+            line_break.tail = "\n" + (line_break.tail or "")  # trafilatura drops code after a <br>
+            line_break.drop_tag()
+        if pre.find(".//code") is not None:
+            continue
+        code = pre.makeelement("code", {})
+        code.text, pre.text = pre.text, None
+        for child in list(pre):
+            code.append(child)
+        pre.append(code)
 
 
 def _numbered_list_items(root: _Element) -> None:
@@ -304,8 +321,13 @@ def _wrap_bare_text(container: _Element) -> None:
     lead, container.text = container.text, None
     for child in children:
         container.remove(child)  # lxml moves the tail with its element
+    breaks = _paragraph_breaks(children)
     run: list[_Element] = []
-    for child in [*children, None]:
+    for index, child in enumerate([*children, None]):
+        if index in breaks:
+            _append_run(container, lead or "", run)
+            run, lead = [], child.tail  # type: ignore[union-attr]  # breaks index children
+            continue
         if child is not None and not _is_html_block(child):
             run.append(child)
             continue
@@ -314,6 +336,17 @@ def _wrap_bare_text(container: _Element) -> None:
         if child is not None:
             lead, child.tail = child.tail, None
             container.append(child)
+
+
+def _paragraph_breaks(children: list[_Element]) -> set[int]:
+    """Indexes of line breaks two or more in a row (`<br><br>`, nothing but space between): where a
+    page without <p> ends a paragraph, as a browser shows it (a blank line)."""
+    breaks: set[int] = set()
+    for index in range(1, len(children)):
+        previous, child = children[index - 1], children[index]
+        if child.tag == "br" and previous.tag == "br" and not (previous.tail or "").strip():
+            breaks.update((index - 1, index))
+    return breaks
 
 
 def _append_run(container: _Element, lead: str, run: list[_Element]) -> None:
@@ -506,6 +539,14 @@ def _read_element(element: _Element, kind: str | None, blocks: list[Block]) -> N
     _add(blocks, "".join(pieces), kind or "paragraph")
 
 
+def _code_lines(text: str) -> str:
+    """Preformatted text keeps its lines and the spaces that align its columns (a table set in
+    <pre>, a command and its output), without blank lines or the indent all its lines share."""
+    lines = [line.rstrip() for line in text.replace(_WORD_JOINER, "").split("\n") if line.strip()]
+    indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
+    return "\n".join(line[indent:] for line in lines)
+
+
 def _inline_code(element: _Element) -> bool:
     """Code on one line that the text after it continues (`<code>'\\0'</code> is a null`): trafilatura
     leaves such inline code loose in <main> when it loses the start of its paragraph."""
@@ -541,7 +582,7 @@ def _inline_text(element: _Element) -> str:
 
 
 def _add(blocks: list[Block], text: str, kind: str) -> None:
-    text = one_line(text.replace(_WORD_JOINER, ""))
+    text = _code_lines(text) if kind == "code" else one_line(text.replace(_WORD_JOINER, ""))
     if not text:
         return
     heading = text if kind == "heading" else (blocks[-1].heading if blocks else None)
