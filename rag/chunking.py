@@ -51,7 +51,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 18: a section of short lines (a list, rows) ends at the next heading; a chunk is under its innermost
 #     reader heading. DOCX: list numbers, text boxes and footnotes read.
 # 19: HTML: preformatted text keeps its lines (and the code after a <br> in it); <br><br> ends a paragraph.
-PASSAGE_RULES = 19
+# 20: PDF: a word broken at its own hyphen keeps it when the document writes it hyphenated; capitals joined.
+PASSAGE_RULES = 20
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

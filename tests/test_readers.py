@@ -973,3 +973,15 @@ def test_html_preformatted_text_keeps_its_lines_and_double_breaks_end_paragraphs
     assert texts(readers.read(tmp_path / "club.html")) == [
         "Membership", "Membership costs 40 pounds a year. Juniors under 16 pay half.", "Guests",
         "Each member may bring two guests a month. They sign the visitors' book."]
+
+
+def test_pdf_words_broken_at_a_line_end_are_joined_unless_the_document_hyphenates_them() -> None:
+    from rag.readers.pdf import _blocks, _Line
+
+    lines = [_Line("Self-employed staff claim their own travel. The extra-", 700.0, 11.0),
+             _Line("ordinary cost of a long trip is shared with the self-", 687.0, 11.0),
+             _Line("employed person's client, as agreed in the COVID-", 674.0, 11.0),
+             _Line("19 rules.", 661.0, 11.0)]
+    assert [b.text for b in _blocks([lines], "travel.pdf").blocks] == [
+        "Self-employed staff claim their own travel. The extraordinary cost of a long trip is shared with the "
+        "self-employed person's client, as agreed in the COVID-19 rules."]

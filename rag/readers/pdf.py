@@ -40,7 +40,6 @@ EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be runni
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
 _BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
-_HYPHEN_END = re.compile(r"[^\W\d_]-$")
 # A table's cells: text pieces of one line apart by more than this many font sizes, a piece's width
 # guessed from its characters (real widths need the font's metrics): half the size for a
 # proportional font, a little more than a monospaced font's 0.6, whose pieces of code sit in
@@ -181,6 +180,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
         warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
                         f"{_ranges(blank)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
+    compounds = _compounds(pages)
     page_numbered = _page_numbered(pages)
     body_size = _body_size(pages)
     spacing = _line_spacing(pages, body_size)
@@ -198,7 +198,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
                 if row:  # a wrapped cell's line is in its row's text
                     blocks.append(Block(row, number, heading, "table_row"))
                 continue
-            text = _join(group)
+            text = _join(group, compounds)
             if not text:
                 continue
             is_heading = (
@@ -460,13 +460,29 @@ def _ends_list_item(
     )
 
 
-def _join(lines: list[_Line]) -> str:
-    """One paragraph's lines as one line of text, hyphen-broken words joined."""
+_COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)")
+
+
+def _compounds(pages: list[list[_Line]]) -> set[str]:
+    """The hyphenated words the document writes within a line ("self-employed"), lower-cased: such
+    a word broken at its own hyphen keeps it."""
+    return {match.group(0).lower() for lines in pages for line in lines for match in _COMPOUND.finditer(line.text)}
+
+
+def _join(lines: list[_Line], compounds: frozenset[str] | set[str] = frozenset()) -> str:
+    """One paragraph's lines as one line of text, hyphen-broken words joined ("extra-" "ordinary",
+    "SE-" "QUENCE"), but for a word the document hyphenates elsewhere ("self-" "employed", as it
+    writes it); a hyphen before a capitalised word or a digit stays ("Anglo-Saxon", "COVID-19")."""
     text = ""
     for line in lines:
         piece = one_line(line.text)
-        if _HYPHEN_END.search(text) and piece[:1].islower():
-            text = text[:-1] + piece
+        before = re.search(r"[^\W\d_]+-$", text)
+        after = re.match(r"[^\W\d_]+", piece)
+        if before and after and (piece[:1].islower() or (before.group(0)[:-1].isupper() and after.group(0)[:2].isupper())):
+            kept = f"{before.group(0)}{after.group(0)}".lower() in compounds
+            text = (text if kept else text[:-1]) + piece
+        elif text.endswith("-") and text[-2:-1].isalnum() and piece[:1].isalnum():
+            text += piece  # "COVID-" "19", "Anglo-" "Saxon": a hyphen that stays
         else:
             text = f"{text} {piece}" if text else piece
     return text
