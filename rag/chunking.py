@@ -52,7 +52,8 @@ from rag.corpus import Document, Paragraph, heading_of
 #     reader heading. DOCX: list numbers, text boxes and footnotes read.
 # 19: HTML: preformatted text keeps its lines (and the code after a <br> in it); <br><br> ends a paragraph.
 # 20: PDF: a word broken at its own hyphen keeps it when the document writes it hyphenated; capitals joined.
-PASSAGE_RULES = 20
+# 21: HTML: a cell spanning rows is repeated in each row it spans.
+PASSAGE_RULES = 21
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

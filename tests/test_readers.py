@@ -985,3 +985,15 @@ def test_pdf_words_broken_at_a_line_end_are_joined_unless_the_document_hyphenate
     assert [b.text for b in _blocks([lines], "travel.pdf").blocks] == [
         "Self-employed staff claim their own travel. The extraordinary cost of a long trip is shared with the "
         "self-employed person's client, as agreed in the COVID-19 rules."]
+
+
+def test_an_html_cell_spanning_rows_is_repeated_in_each_row(tmp_path: Path) -> None:
+    (tmp_path / "bus.html").write_text(
+        "<!DOCTYPE html><html><head><title>Timetable</title></head><body><main><h1>Bus timetable</h1>\n"
+        "<p>Buses run from the station to the airport. Times are departures from the station.</p>\n<table>"
+        "<thead><tr><th>Route</th><th>Day</th><th>First bus</th></tr></thead><tbody>"
+        '<tr><td rowspan="2">X1 Express</td><td>Weekdays</td><td>05:10</td></tr><tr><td>Weekends</td><td>06:30</td></tr>'
+        '<tr><td>42 Local</td><td colspan="2">No service</td></tr></tbody></table>\n</main></body></html>\n'
+    )
+    assert texts(readers.read(tmp_path / "bus.html"))[2:] == [
+        "Route | Day | First bus", "X1 Express | Weekdays | 05:10", "X1 Express | Weekends | 06:30", "42 Local | No service |"]

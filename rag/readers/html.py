@@ -141,6 +141,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _superscripts_apart(root)
     _numbered_list_items(root)
     _preformatted_as_code(root)
+    _row_spans_repeated(root)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
@@ -215,6 +216,41 @@ def _reveal_article_text(root: _Element) -> None:
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
             element.set("style", _HIDDEN_STYLE.sub("", style))
+
+
+def _row_spans_repeated(root: _Element) -> None:
+    """A cell spanning rows (`rowspan="2"`) repeated in each row it spans, as the Word reader
+    repeats a merged cell: each row is a passage sentence of its own, and "| Weekends | 06:30"
+    no longer says which route it is."""
+    for table in root.iter("table"):
+        spanning: dict[int, tuple[_Element, int]] = {}  # column -> (cell, rows it still spans)
+        for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
+            cells = [cell for cell in row if cell.tag in ("td", "th")]
+            placed: list[_Element] = []
+            column = 0
+            for cell in [*cells, None]:
+                while column in spanning:
+                    above, left = spanning.pop(column)
+                    placed.append(copy.deepcopy(above))
+                    if left > 1:
+                        spanning[column] = (above, left - 1)
+                    column += 1
+                if cell is None:
+                    break
+                placed.append(cell)
+                rows, columns = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+                if rows > 1 and not _only_links(cell):  # a layout table's navigation links are not repeated
+                    cell.attrib.pop("rowspan")
+                    spanning[column] = (cell, rows - 1)
+                column += columns
+            if len(placed) > len(cells):
+                for cell in cells:
+                    row.remove(cell)
+                row.extend(placed)
+
+
+def _span(value: str | None) -> int:
+    return int(value) if value and value.strip().isdigit() and 0 < int(value) <= 1000 else 1
 
 
 def _preformatted_as_code(root: _Element) -> None:
