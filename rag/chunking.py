@@ -53,7 +53,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 19: HTML: preformatted text keeps its lines (and the code after a <br> in it); <br><br> ends a paragraph.
 # 20: PDF: a word broken at its own hyphen keeps it when the document writes it hyphenated; capitals joined.
 # 21: HTML: a cell spanning rows is repeated in each row it spans.
-PASSAGE_RULES = 21
+# 22: text: a line opening with a typed bullet (•, o) starts a paragraph. PDF: a short bold line is a heading.
+PASSAGE_RULES = 22
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -37,7 +37,7 @@ BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
 _COLUMN_GAP = re.compile(r" {3}|\t")
-_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s)")
+_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·o]\s|\d{1,3}[.)]\s)")  # "o": Word's second-level bullet as text
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example

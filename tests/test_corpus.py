@@ -261,3 +261,9 @@ def test_utf16_text_without_a_byte_order_mark_is_read_and_binary_is_still_skippe
     assert {d.path: d.text for d in corpus.documents} == {
         "be.txt": "The lighthouse was built in 1871.\n", "le.txt": "The ferry to Ærø leaves at noon.\n"}
     assert list(corpus.warnings) == ["skipped data.txt: binary file"]
+
+
+def test_bullets_typed_as_characters_start_paragraphs() -> None:
+    text = "Packing list:\n* Sun cream with factor 50.\no Torch with spare batteries.\n• A paper map, since phone\n  signal is poor.\n"
+    assert [text[p.start:p.end] for p in split_paragraphs(text)] == [
+        "Packing list:", "* Sun cream with factor 50.", "o Torch with spare batteries.", "• A paper map, since phone\n  signal is poor."]

@@ -997,3 +997,24 @@ def test_an_html_cell_spanning_rows_is_repeated_in_each_row(tmp_path: Path) -> N
     )
     assert texts(readers.read(tmp_path / "bus.html"))[2:] == [
         "Route | Day | First bus", "X1 Express | Weekdays | 05:10", "X1 Express | Weekends | 06:30", "42 Local | No service |"]
+
+
+def test_a_pdf_heading_set_bold_in_the_body_size_is_a_heading_of_its_own(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    for title, body in (("Safety rules", "Everyone entering the workshop must wear safety glasses at all times."),
+                        ("Fire procedure", "On hearing the alarm, leave by the nearest exit and gather in the north car park.")):
+        pdf.set_font("helvetica", "B", 11)
+        pdf.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        pdf.set_font("helvetica", "", 11)
+        pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.output(str(tmp_path / "rules.pdf"))
+    assert [(b.kind, b.text, b.heading) for b in readers.read(tmp_path / "rules.pdf").blocks] == [
+        ("heading", "Safety rules", "Safety rules"),
+        ("paragraph", "Everyone entering the workshop must wear safety glasses at all times.", "Safety rules"),
+        ("heading", "Fire procedure", "Fire procedure"),
+        ("paragraph", "On hearing the alarm, leave by the nearest exit and gather in the north car park.", "Fire procedure")]

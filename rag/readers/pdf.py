@@ -60,6 +60,7 @@ class _Line:
     size: float
     cells: tuple[tuple[str, float, float], ...] = ()  # text, left and right edge of cells apart by wide gaps (2 or more)
     left: float | None = None  # where the line's first piece starts, when known
+    bold: bool = False  # every visible character in a bold font
 
 
 def read_pdf(path: Path, name: str) -> ReadResult:
@@ -106,17 +107,20 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
     position: list[float] = []  # y and size of the current line's first visible piece
     sizes: Counter[float] = Counter()  # font size -> visible characters of the current line
     pieces: list[tuple[float, float, str]] = []  # x, width a character and text of the current line's visible pieces
+    bold_characters = [0]  # visible characters of the current line in a bold font
 
     def flush() -> None:
         text = "".join(current).strip()
         if text:
             whole = "".join(piece[2] for piece in pieces).split() == text.split()  # no piece's place unknown
             size = max(position[1], sizes.most_common(1)[0][0])
-            lines.append(_Line(text, position[0], size, _cells(pieces) if whole else (), pieces[0][0] if whole else None))
+            lines.append(_Line(text, position[0], size, _cells(pieces) if whole else (), pieces[0][0] if whole else None,
+                               bold_characters[0] == sum(sizes.values())))
         current.clear()
         position.clear()
         sizes.clear()
         pieces.clear()
+        bold_characters[0] = 0
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         parts = text.split("\n")
@@ -128,6 +132,7 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
                 if not position:
                     position.extend((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], scaled))
                 sizes[scaled] += len(part.strip())
+                bold_characters[0] += len(part.strip()) if _is_bold(font) else 0
                 if index == 0:  # a part after a line break starts where the text's position no longer says
                     pieces.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], scaled * _width(font), part))
             current.append(part)
@@ -138,6 +143,14 @@ def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
         return lines
     flush()
     return lines
+
+
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+def _is_bold(font: object) -> bool:
+    """Whether a font is a bold face, by its name ("DejaVuSans-Bold", "Arial,Bold")."""
+    return isinstance(font, dict) and bool(_BOLD.search(str(font.get("/BaseFont", ""))))
 
 
 def _width(font: object) -> float:
@@ -203,7 +216,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
                 continue
             is_heading = (
                 group[0].size >= body_size * HEADING_SIZE and len(text.split()) <= HEADING_MAX_WORDS
-            )
+            ) or (len(group) == 1 and _bold_heading(group[0]))
             if is_heading:
                 heading = text
             blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
@@ -436,6 +449,7 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
             or _ends_list_item(groups[-1], opening_gaps[-1], line, gap, body_size, spacing)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or bool(_BULLET.match(line.text))
+            or _bold_heading(previous) != _bold_heading(line)
         )
         if new:
             groups.append([line])
@@ -443,6 +457,12 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
         else:
             groups[-1].append(line)
     return groups
+
+
+def _bold_heading(line: _Line) -> bool:
+    """A short line all in bold that ends no sentence: a heading set in the body's size ("Fire
+    procedure"), which the text below it follows at the usual line spacing."""
+    return line.bold and len(line.text.split()) <= HEADING_MAX_WORDS and not _ENDS_SENTENCE.search(line.text.strip())
 
 
 def _ends_list_item(
