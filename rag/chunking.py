@@ -54,7 +54,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 20: PDF: a word broken at its own hyphen keeps it when the document writes it hyphenated; capitals joined.
 # 21: HTML: a cell spanning rows is repeated in each row it spans.
 # 22: text: a line opening with a typed bullet (•, o) starts a paragraph. PDF: a short bold line is a heading.
-PASSAGE_RULES = 22
+# 23: lines with columns aligned by spaces (a plain-text table, an option list) are rows, as "a | b" lines are.
+PASSAGE_RULES = 23
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
@@ -120,7 +121,9 @@ def _opens_with(text: str, heading: str) -> bool:
     return False
 
 
-_LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S")  # "| a | b |" (Markdown) or "a | b" (PDF, HTML, Word)
+# "| a | b |" (Markdown), "a | b" (PDF, HTML, Word), or columns aligned by spaces ("4.2     2025-03-01"):
+# a gap of three spaces or more inside the line (prose puts at most two after a full stop).
+_LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S|\S(?: {3,}|\t)\S")
 _LINE = re.compile(r"[^\n]+")
 
 
