@@ -55,7 +55,9 @@ from rag.corpus import Document, Paragraph, heading_of
 # 21: HTML: a cell spanning rows is repeated in each row it spans.
 # 22: text: a line opening with a typed bullet (•, o) starts a paragraph. PDF: a short bold line is a heading.
 # 23: lines with columns aligned by spaces (a plain-text table, an option list) are rows, as "a | b" lines are.
-PASSAGE_RULES = 23
+# 24: fixes from a review: bold prose is no heading, a full row after one with an empty cell stays in its
+#     table, "o" opens prose, aligned rows must line up, layout cells and <pre> with blocks read once.
+PASSAGE_RULES = 24
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
@@ -121,9 +123,9 @@ def _opens_with(text: str, heading: str) -> bool:
     return False
 
 
-# "| a | b |" (Markdown), "a | b" (PDF, HTML, Word), or columns aligned by spaces ("4.2     2025-03-01"):
-# a gap of three spaces or more inside the line (prose puts at most two after a full stop).
-_LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S|\S(?: {3,}|\t)\S")
+_LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S")  # "| a | b |" (Markdown) or "a | b" (PDF, HTML, Word)
+# A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
+_COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -133,9 +135,37 @@ def table_row_spans(text: str, start: int = 0, end: int | None = None) -> list[t
     "no | yes | auto" as a table)."""
     end = len(text) if end is None else end
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text, start, end) if text[m.start() : m.end()].strip()]
-    looks = [bool(_LOOKS_LIKE_ROW.search(text[a:b])) for a, b in lines]
+    shapes = [_row_shape(text[a:b]) for a, b in lines]
     return [line for i, line in enumerate(lines)
-            if looks[i] and ((i > 0 and looks[i - 1]) or (i + 1 < len(lines) and looks[i + 1]))]
+            if shapes[i] and ((i > 0 and _same_table(shapes[i - 1], shapes[i]))
+                              or (i + 1 < len(lines) and _same_table(shapes[i], shapes[i + 1])))]
+
+
+def _row_shape(line: str) -> tuple[str, frozenset[int]] | None:
+    """How a line reads as a table's row: ("pipes", {}) for cells apart by "|", ("tabs", {cells})
+    for tab-separated cells, ("spaces", {where its columns start}) for columns aligned by spaces;
+    None for a line that is no row."""
+    if _LOOKS_LIKE_ROW.search(line):
+        return "pipes", frozenset()
+    gaps = list(_COLUMN_GAP.finditer(line))
+    if not gaps:
+        return None
+    if any("\t" in gap.group(0) for gap in gaps):
+        return "tabs", frozenset({len(gaps)})
+    return "spaces", frozenset(gap.end() for gap in gaps)
+
+
+def _same_table(above: tuple[str, frozenset[int]] | None, below: tuple[str, frozenset[int]] | None) -> bool:
+    """Whether two lines are rows of one table: both with pipes, as many tab-separated cells, or
+    most columns of one starting where columns of the other do (a justified line's wide spaces
+    fall anywhere)."""
+    if above is None or below is None or above[0] != below[0]:
+        return False
+    if above[0] == "spaces":
+        fewer, more = sorted((above[1], below[1]), key=len)
+        lined_up = sum(any(start + shift in more for shift in (-1, 0, 1)) for start in fewer)
+        return 2 * lined_up >= len(fewer) + 1  # most of its columns: a wide space lines up by chance now and then
+    return above[1] == below[1]
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -37,7 +37,7 @@ BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
 _COLUMN_GAP = re.compile(r" {3}|\t")
-_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·o]\s|\d{1,3}[.)]\s)")  # "o": Word's second-level bullet as text
+_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·]\s|\d{1,3}[.)]\s)")
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
@@ -120,9 +120,10 @@ def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> l
     groups: list[list[int]] = []
     hashed = {index for index in block if _HASH_LINE.match(_line(text, spans[index]))}
     titles = {index for index in hashed if index - 1 not in hashed and index + 1 not in hashed}
+    comments = hashed - titles
     for index in block:
         line = _line(text, spans[index])
-        if not groups or (_BLOCK_START.match(line) and index not in hashed - titles) or groups[-1][-1] in titles:
+        if not groups or (_BLOCK_START.match(line) and index not in comments) or groups[-1][-1] in titles:
             groups.append([index])
         else:
             groups[-1].append(index)
@@ -133,8 +134,7 @@ def hard_wrapped(lines: list[str]) -> bool:
     """Whether lines longer than WRAP_WIDTH are prose wrapped at a wider width (120, 132 columns),
     not one paragraph a line: each line but the last is as full as the next line's first word
     allows, at a width of half WRAP_WIDTH to MAX_WRAP_WIDTH. A line of one long word (a URL) wraps
-    anywhere;
-    lines with gaps of three spaces or a tab are a table's rows, as full as each other too."""
+    anywhere; lines with gaps of three spaces or a tab are a table's rows, as full as each other."""
     words = [line.split() for line in lines]
     width = max((len(line.rstrip()) for line, split in zip(lines, words) if len(split) > 1), default=0)
     if len(lines) < 2 or not WRAP_WIDTH // 2 <= width <= MAX_WRAP_WIDTH or any(_COLUMN_GAP.search(line.strip()) for line in lines):

@@ -264,6 +264,8 @@ def test_utf16_text_without_a_byte_order_mark_is_read_and_binary_is_still_skippe
 
 
 def test_bullets_typed_as_characters_start_paragraphs() -> None:
-    text = "Packing list:\n* Sun cream with factor 50.\no Torch with spare batteries.\n• A paper map, since phone\n  signal is poor.\n"
+    text = "Packing list:\n* Sun cream with factor 50.\n▪ Torch with spare batteries.\n• A paper map, since phone\n  signal is poor.\n"
     assert [text[p.start:p.end] for p in split_paragraphs(text)] == [
-        "Packing list:", "* Sun cream with factor 50.", "o Torch with spare batteries.", "• A paper map, since phone\n  signal is poor."]
+        "Packing list:", "* Sun cream with factor 50.", "▪ Torch with spare batteries.", "• A paper map, since phone\n  signal is poor."]
+    portuguese = "Depois da reunião, o ministro disse que\no acordo seria assinado em março.\n"
+    assert len(split_paragraphs(portuguese)) == 1  # "o" opens a line of prose, not a list

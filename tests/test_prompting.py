@@ -73,5 +73,9 @@ def test_a_passage_is_one_line_in_the_prompt_but_a_tables_rows_each_keep_a_line(
         "Sizes:\n| Size | Mass |\n|---|---|\n| S | 2 kg |\nAll in stock.")
     assert _flowed("We add a field:\n\nRules-Requires-Root: no | binary-targets | <keywords>\n\nThe values are:") == (
         "We add a field: Rules-Requires-Root: no | binary-targets | <keywords> The values are:")  # one line: no table
-    aligned = "Support ends:\nVersion   End of support\n4.2       2025-03-01\n4.1\t2024-09-15\nThen none.  Really."
+    aligned = "Support ends:\nVersion   End of support\n4.2       2025-03-01\n4.1       2024-09-15\nThen none.  Really."
     assert _flowed(aligned) == "Support ends:\nVersion End of support\n4.2 2025-03-01\n4.1 2024-09-15\nThen none. Really."
+    assert _flowed("Ends:\nVersion\tEnd\n4.2\t2025-03-01\nThen none.") == "Ends:\nVersion End\n4.2 2025-03-01\nThen none."
+    justified = ("The  tenant  must  give  one  month  of  notice  in  writing\nbefore   leaving   the   flat,   and   the"
+                 "   deposit   is   returned\nwithin thirty days.")  # wide spaces, but no columns
+    assert _flowed(justified) == " ".join(justified.split())

@@ -1018,3 +1018,55 @@ def test_a_pdf_heading_set_bold_in_the_body_size_is_a_heading_of_its_own(tmp_pat
         ("paragraph", "Everyone entering the workshop must wear safety glasses at all times.", "Safety rules"),
         ("heading", "Fire procedure", "Fire procedure"),
         ("paragraph", "On hearing the alarm, leave by the nearest exit and gather in the north car park.", "Fire procedure")]
+
+
+def test_malformed_numbers_in_markup_never_stop_the_reading(tmp_path: Path) -> None:
+    (tmp_path / "odd.html").write_text(
+        "<!DOCTYPE html><html><head><title>Odd</title></head><body><main><h1>Odd markup</h1>\n"
+        "<p>The steps below come from a page whose markup was written by hand, numbers and all.</p>\n"
+        '<ol start="--2"><li value="²">Open the valve.</li><li>Close the tap.</li></ol>\n'
+        '<table><tr><td rowspan="99999999999999999999">A</td><td>1</td></tr><tr><td rowspan="x">2</td></tr></table>\n'
+        "</main></body></html>\n"
+    )
+    assert texts(readers.read(tmp_path / "odd.html"))[2:4] == ["1. Open the valve.", "2. Close the tap."]
+    from docx.oxml import parse_xml
+
+    from rag.readers.docx import _symbol
+    from rag.readers.docx_numbering import Numbering, _Level
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    assert [_symbol(parse_xml(f'<w:sym {w} w:font="Arial" w:char="{char}"/>')) for char in ("FFFFFFFFFF", "-41", "D800", "2126")] == [
+        "", "", "", "\u2126"]
+    numbering = Numbering({"1": {0: _Level(1, "decimal", "%1.%5.")}}, {})
+    paragraph = parse_xml(f'<w:p {w}><w:pPr><w:numPr><w:ilvl w:val="x"/><w:numId w:val="1"/></w:numPr></w:pPr></w:p>')
+    assert numbering.label(paragraph) == "1."
+
+
+def test_layout_tables_and_block_content_in_pre_are_read_once_and_whole(tmp_path: Path) -> None:
+    (tmp_path / "club.html").write_text(
+        '<!doctype html><html><head><title>Club</title></head><body><table width="100%"><tr><td rowspan="2">'
+        "<h2>Membership rules</h2><p>Members must complete a capsize drill before taking a single scull out.</p>"
+        "<p>Juniors under fourteen must be accompanied by a coach at every outing, including regattas.</p></td>"
+        "<td>News: spring regatta on 12 May, entries close on 1 May.</td></tr><tr><td>Weather warning: the river "
+        "closes when the red flag flies.</td></tr></table><pre>first<div>in a box</div>after it</pre></body></html>"
+    )
+    joined = "\n".join(texts(readers.read(tmp_path / "club.html")))
+    assert joined.count("capsize drill") == 1 and "in a box" in joined and "after it" in joined
+
+
+def test_pdf_bold_prose_stays_a_paragraph_and_a_full_row_follows_one_with_an_empty_cell(tmp_path: Path) -> None:
+    from rag.readers.pdf import _blocks, _Line
+
+    bold = [_Line("Never use the goods lift during a fire alarm; use the east", 700.0, 11.0, bold=True),
+            _Line("stairs to reach the ground floor.", 687.0, 11.0, bold=True),
+            _Line("Visitors sign in at the gate house.", 674.0, 11.0)]
+    assert [(b.kind, b.text) for b in _blocks([bold], "rules.pdf").blocks] == [
+        ("paragraph", "Never use the goods lift during a fire alarm; use the east stairs to reach the ground floor. "
+                      "Visitors sign in at the gate house.")]
+    cells = {"Machine": 30.0, "Count": 130.0, "Hours": 230.0}
+    rows = [("Machine", "Count", "Hours"), ("Excavator", "4", "4100"), ("Forklift", None, "3100"), ("Loader", "3", "700")]
+    lines = [_Line(" ".join(c for c in row if c), 700.0 - 14 * n, 11.0,
+                   tuple((c, left, left + 5.5 * len(c)) for c, left in zip(row, cells.values()) if c))
+             for n, row in enumerate(rows)]
+    assert [b.text for b in _blocks([lines], "hire.pdf").blocks] == [
+        "Machine | Count | Hours", "Excavator | 4 | 4100", "Forklift | | 3100", "Loader | 3 | 700"]

@@ -42,6 +42,15 @@ class ReadResult:
     source: str | None = None
 
 
+def small_int(value: str | None, default: int, limit: int = 100_000) -> int:
+    """An attribute's number ("3", "-2"), or default when it is none, malformed ("--2", "²") or
+    beyond ±limit: a document's bad markup never stops its reading."""
+    text = (value or "").strip()
+    if re.fullmatch(r"-?[0-9]{1,9}", text) and abs(int(text)) <= limit:
+        return int(text)
+    return default
+
+
 def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())

@@ -15,6 +15,7 @@ numbered paragraph opens with the number Word shows (rag/readers/docx_numbering.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
@@ -62,18 +63,16 @@ def read_docx(path: Path, name: str) -> ReadResult:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 # Text not read as the paragraph's own: a drawing's fallback copy, the source of a tracked move
 # (its text is read where it moved to), and a text box (its own paragraphs, blocks after the
 # paragraph: joined in, they ran into the paragraph's words).
 _NOT_OWN_TEXT = {
-    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback", f"{_W}moveFrom", f"{_W}txbxContent",
+    _FALLBACK, f"{_W}moveFrom", f"{_W}txbxContent",
 }
 # Elements that only wrap block content (a content control, custom XML) and are read through.
 _WRAPPERS = {f"{_W}sdt": f"{_W}sdtContent", f"{_W}customXml": None}
 _CHARACTERS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
-
-
-_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
 def _text_boxes(paragraph) -> list[str]:  # type: ignore[no-untyped-def]
@@ -114,7 +113,9 @@ def _notes(document) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-d
 
 def _noted(element, notes: dict[tuple[str, str], str]) -> list[str]:  # type: ignore[no-untyped-def]
     """The footnotes and endnotes an element refers to, in order: each a block after it."""
-    references = element.iter(*{tag for tag, _ in notes})
+    if not notes:
+        return []
+    references = [ref for ref in element.iter(*{tag for tag, _ in notes}) if _own(ref, element)]  # not a moved-away copy
     return [notes[(ref.tag, ref.get(f"{_W}id") or "")] for ref in references if (ref.tag, ref.get(f"{_W}id") or "") in notes]
 
 
@@ -142,6 +143,7 @@ def _body_items(document):  # type: ignore[no-untyped-def]
 def _text(element) -> str:  # type: ignore[no-untyped-def]
     """The text Word shows for a paragraph (or a table cell): its runs wherever they are nested."""
     pieces = []
+    after_raised = False
     for node in element.iter(f"{_W}t", f"{_M}t", f"{_W}sym", *_CHARACTERS):
         if not _own(node, element):
             continue
@@ -149,7 +151,9 @@ def _text(element) -> str:  # type: ignore[no-untyped-def]
             text = _symbol(node)
         else:
             text = (node.text or "") if node.tag in (f"{_W}t", f"{_M}t") else _CHARACTERS[node.tag]
-        pieces.append("^" + text if text and _superscript(node) and not text.startswith(" ") else text)
+        raised = bool(text) and _superscript(node)
+        pieces.append("^" + text if raised and not text.startswith(" ") and not after_raised else text)
+        after_raised = raised if text else after_raised  # "10" in one run, "1" "2" in two raised ones: "10^12"
     return "".join(pieces)
 
 
@@ -175,13 +179,14 @@ _SYMBOL_FONT = dict(zip(
 def _symbol(node) -> str:  # type: ignore[no-untyped-def]
     """The character a w:sym shows: Symbol font codes mapped to Unicode, other fonts' (Wingdings'
     pictures) left out."""
-    try:
-        code = int(node.get(f"{_W}char") or "", 16)
-    except ValueError:
+    char = node.get(f"{_W}char") or ""
+    if not re.fullmatch(r"[0-9A-Fa-f]{1,6}", char):
         return ""
+    code = int(char, 16)
     if (node.get(f"{_W}font") or "").lower() == "symbol":
         return _SYMBOL_FONT.get(code & 0xFF, "")
-    return chr(code) if code < 0xE000 or code > 0xF8FF else ""
+    private_or_surrogate = 0xD800 <= code <= 0xF8FF
+    return chr(code) if code <= 0x10FFFF and not private_or_surrogate and (code >= 0x20 or code in (9, 10)) else ""
 
 
 def _own(node, element) -> bool:  # type: ignore[no-untyped-def]

@@ -8,7 +8,10 @@ can only be followed when condition 3 says it is 3. Bullets are left out: they s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from rag.readers.base import small_int
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
@@ -53,7 +56,7 @@ class Numbering:
                 if shown is None:
                     return None
                 text = text.replace(f"%{n + 1}", shown)
-        return text.strip() or None
+        return re.sub(r"[.-]?%[1-9]", "", text).strip() or None  # a level the list does not define shows nothing
 
     def _list_of(self, paragraph) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
         properties = paragraph.find(f"{_W}pPr")
@@ -62,7 +65,7 @@ class Numbering:
             list_id = _value(numbered.find(f"{_W}numId"))
             level = _value(numbered.find(f"{_W}ilvl"))
             if list_id is not None:
-                return (list_id, int(level or 0)) if list_id != "0" else None
+                return (list_id, small_int(level, 0, limit=8)) if list_id != "0" else None
         style = _value(properties.find(f"{_W}pStyle")) if properties is not None else None
         return self.style_lists.get(style or "")
 
@@ -85,9 +88,8 @@ def read_numbering(document) -> Numbering:  # type: ignore[no-untyped-def]
 def _levels(abstract) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
     found = {}
     for level in abstract.iter(f"{_W}lvl"):
-        start = _value(level.find(f"{_W}start"))
-        found[int(level.get(f"{_W}ilvl") or 0)] = _Level(
-            int(start) if start and start.lstrip("-").isdigit() else 1,
+        found[small_int(level.get(f"{_W}ilvl"), 0, limit=8)] = _Level(
+            small_int(_value(level.find(f"{_W}start")), 1),
             _value(level.find(f"{_W}numFmt")) or "decimal",
             _value(level.find(f"{_W}lvlText")) or "",
         )
@@ -98,10 +100,10 @@ def _overrides(num, base: dict[int, _Level]) -> dict[int, _Level]:  # type: igno
     """A list's own start values (a list that restarts at 1, or goes on at 5)."""
     found = {}
     for override in num.iter(f"{_W}lvlOverride"):
-        level = int(override.get(f"{_W}ilvl") or 0)
+        level = small_int(override.get(f"{_W}ilvl"), 0, limit=8)
         start = _value(override.find(f"{_W}startOverride"))
-        if level in base and start and start.isdigit():
-            found[level] = _Level(int(start), base[level].format, base[level].text)
+        if level in base and start is not None:
+            found[level] = _Level(small_int(start, base[level].start), base[level].format, base[level].text)
     return found
 
 
@@ -118,7 +120,7 @@ def _style_lists(document) -> dict[str, tuple[str, int]]:  # type: ignore[no-unt
             list_id = _value(numbered.find(f"{_W}numId")) if numbered is not None else None
             if list_id is not None:
                 if list_id != "0":
-                    found[style_id] = (list_id, int(_value(numbered.find(f"{_W}ilvl")) or 0))
+                    found[style_id] = (list_id, small_int(_value(numbered.find(f"{_W}ilvl")), 0, limit=8))
                 break
             current = styles.get(_value(current.find(f"{_W}basedOn")))
     return found
@@ -131,11 +133,8 @@ def _value(element) -> str | None:  # type: ignore[no-untyped-def]
 def _formatted(number: int, format: str) -> str | None:
     if format in ("decimal", "decimalZero"):
         return f"{number:02d}" if format == "decimalZero" and number < 10 else str(number)
-    if format in ("lowerLetter", "upperLetter") and number > 0:
-        letters = ""
-        while number:
-            number, rest = divmod(number - 1, 26)
-            letters = chr(ord("a") + rest) + letters
+    if format in ("lowerLetter", "upperLetter") and 0 < number <= 780:
+        letters = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)  # Word's 27th is "aa", 28th "bb"
         return letters if format == "lowerLetter" else letters.upper()
     if format in ("lowerRoman", "upperRoman") and 0 < number < 4000:
         roman = ""

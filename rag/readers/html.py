@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, one_line, small_int
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -136,9 +136,9 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     if root is None:
         return data
     _drop_manual_navigation(root)
+    _superscripts_apart(root)
     _captions_as_paragraphs(root)
     _reveal_article_text(root)
-    _superscripts_apart(root)
     _numbered_list_items(root)
     _preformatted_as_code(root)
     _row_spans_repeated(root)
@@ -223,25 +223,25 @@ def _row_spans_repeated(root: _Element) -> None:
     repeats a merged cell: each row is a passage sentence of its own, and "| Weekends | 06:30"
     no longer says which route it is."""
     for table in root.iter("table"):
-        spanning: dict[int, tuple[_Element, int]] = {}  # column -> (cell, rows it still spans)
+        spanning: dict[int, tuple[_Element, int, int]] = {}  # column -> (cell, rows it still spans, its columns)
         for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
             cells = [cell for cell in row if cell.tag in ("td", "th")]
             placed: list[_Element] = []
             column = 0
             for cell in [*cells, None]:
                 while column in spanning:
-                    above, left = spanning.pop(column)
+                    above, left, width = spanning.pop(column)
                     placed.append(copy.deepcopy(above))
                     if left > 1:
-                        spanning[column] = (above, left - 1)
-                    column += 1
+                        spanning[column] = (above, left - 1, width)
+                    column += width
                 if cell is None:
                     break
                 placed.append(cell)
                 rows, columns = _span(cell.get("rowspan")), _span(cell.get("colspan"))
-                if rows > 1 and not _only_links(cell):  # a layout table's navigation links are not repeated
+                if rows > 1 and _data_cell(cell):
                     cell.attrib.pop("rowspan")
-                    spanning[column] = (cell, rows - 1)
+                    spanning[column] = (cell, rows - 1, columns)
                 column += columns
             if len(placed) > len(cells):
                 for cell in cells:
@@ -249,8 +249,19 @@ def _row_spans_repeated(root: _Element) -> None:
                 row.extend(placed)
 
 
+MAX_REPEATED_CELL = 120  # characters: a data cell's label, not a layout table's column of text
+
+
+def _data_cell(cell: _Element) -> bool:
+    """A short cell of text: a layout table's cell holding the article, or navigation links, is
+    not repeated down the rows it spans."""
+    text = " ".join(cell.text_content().split())
+    return (0 < len(text) <= MAX_REPEATED_CELL and not _only_links(cell)
+            and not any(isinstance(child.tag, str) and child.tag in _HTML_BLOCKS for child in cell.iter()))
+
+
 def _span(value: str | None) -> int:
-    return int(value) if value and value.strip().isdigit() and 0 < int(value) <= 1000 else 1
+    return max(1, small_int(value, 1, limit=1000))
 
 
 def _preformatted_as_code(root: _Element) -> None:
@@ -260,8 +271,9 @@ def _preformatted_as_code(root: _Element) -> None:
         for line_break in list(pre.iter("br")):
             line_break.tail = "\n" + (line_break.tail or "")  # trafilatura drops code after a <br>
             line_break.drop_tag()
-        if pre.find(".//code") is not None:
-            continue
+        if pre.find(".//code") is not None or any(isinstance(child.tag, str) and child.tag in _HTML_BLOCKS
+                                                   for child in pre.iterdescendants()):
+            continue  # blocks inside: trafilatura would drop them from code
         code = pre.makeelement("code", {})
         code.text, pre.text = pre.text, None
         for child in list(pre):
@@ -269,19 +281,22 @@ def _preformatted_as_code(root: _Element) -> None:
         pre.append(code)
 
 
+_LETTERED = re.compile(r"alpha|roman|latin|greek|none|disc|circle|square")  # a class or list-style-type
+
+
 def _numbered_list_items(root: _Element) -> None:
     """Each item of a numbered list (<ol>) opens with its number, as a browser shows it ("3. Connect
     the brown wire ..."): the text refers to steps by number ("if step 3 fails")."""
     for ordered in root.iter("ol"):
         items = ordered.findall("li")
-        if (ordered.get("type") or "1") != "1" or all(_only_links(item) for item in items):
+        styled = f"{ordered.get('class') or ''} {ordered.get('style') or ''}".lower()
+        if ((ordered.get("type") or "1") != "1" or _LETTERED.search(styled)
+                or all(_only_links(item) for item in items)):
             continue  # letters or roman numerals; or a menu of links, whose numbers say nothing
-        start = ordered.get("start") or ""
         step = -1 if "reversed" in ordered.attrib else 1
-        number = int(start) if start.lstrip("-").isdigit() else (len(items) if step < 0 else 1)
+        number = small_int(ordered.get("start"), len(items) if step < 0 else 1)
         for item in items:
-            value = item.get("value") or ""
-            number = int(value) if value.lstrip("-").isdigit() else number
+            number = small_int(item.get("value"), number)
             item.text = f"{number}. {(item.text or '').lstrip()}"
             number += step
 
@@ -393,8 +408,9 @@ def _append_run(container: _Element, lead: str, run: list[_Element]) -> None:
         paragraph.extend(run)
         container.append(paragraph)
         return
-    if len(container):
-        container[-1].tail = lead
+    last = next(container.iterchildren(reversed=True), None)  # len() counts every child: slow in a long run
+    if last is not None:
+        last.tail = lead
     else:
         container.text = lead
     container.extend(run)

@@ -36,8 +36,8 @@ def read_markdown(path: Path, name: str) -> ReadResult:
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
     parser = MarkdownIt("commonmark").enable("table")
-    front_matter = _front_matter(text)
-    parsed = _blanked(text, front_matter)
+    front_matter, front_end = _front_matter(text)
+    parsed = _blanked(text, front_end)
     tokens = parser.parse(parsed)
     lines = _line_offsets(text)
     blocks: list[Block] = [front_matter] if front_matter else []
@@ -75,18 +75,21 @@ _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n((?:.*\r?\n){0,200}?)(?:
 _TITLE = re.compile(r"^title:[ \t]*(.*?)[ \t]*\r?$", re.MULTILINE)
 
 
-def _front_matter(text: str) -> Block | None:
+def _front_matter(text: str) -> tuple[Block | None, int]:
     """A leading YAML front matter block (Jekyll, Hugo, MkDocs) as one block of its fields, without
-    its `---` lines: its title, author and date answer questions about the file."""
+    its `---` lines (their title, author and date answer questions about the file), and where the
+    front matter ends (0 when there is none)."""
     match = _FRONT_MATTER.match(text)
-    if not match or not match.group(1).strip():
-        return None
+    if not match:
+        return None, 0
+    if not match.group(1).strip():
+        return None, match.end()
     start, end = match.span(1)
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    return Block(text[start:end], None, None, "paragraph", (start, end))
+    return Block(text[start:end], None, None, "paragraph", (start, end)), match.end()
 
 
 def _title(front_matter: Block | None) -> str | None:
@@ -96,14 +99,11 @@ def _title(front_matter: Block | None) -> str | None:
     return title or None
 
 
-def _blanked(text: str, front_matter: Block | None) -> str:
-    """The text with its front matter blanked out, line breaks kept so every offset still points
-    into the file: parsed as Markdown, its `---` and `title: ...` lines made a setext heading that
-    every citation of the file was put under."""
-    if front_matter is None:
-        return text
-    end = _FRONT_MATTER.match(text).end()  # type: ignore[union-attr]  # front_matter came from it
-    return re.sub(r"[^\r\n]", " ", text[:end]) + text[end:]
+def _blanked(text: str, end: int) -> str:
+    """The text with its first `end` characters (the front matter) blanked out, line breaks kept so
+    every offset still points into the file: parsed as Markdown, its `---` and `title: ...` lines
+    made a setext heading that every citation of the file was put under."""
+    return re.sub(r"[^\r\n]", " ", text[:end]) + text[end:] if end else text
 
 
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")

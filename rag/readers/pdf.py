@@ -53,12 +53,15 @@ COLUMN_TOLERANCE = 1.0  # font sizes a column's cells may start (or end) apart
 TABLE_ROW_PITCH = 3.0  # rows of one table are at most this many line spacings apart
 
 
+Cells = tuple[tuple[str, float, float], ...]  # text, left and right edge of each cell
+
+
 @dataclass
 class _Line:
     text: str
     y: float
     size: float
-    cells: tuple[tuple[str, float, float], ...] = ()  # text, left and right edge of cells apart by wide gaps (2 or more)
+    cells: Cells = ()  # cells apart by wide gaps (2 or more)
     left: float | None = None  # where the line's first piece starts, when known
     bold: bool = False  # every visible character in a bold font
 
@@ -216,7 +219,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
                 continue
             is_heading = (
                 group[0].size >= body_size * HEADING_SIZE and len(text.split()) <= HEADING_MAX_WORDS
-            ) or (len(group) == 1 and _bold_heading(group[0]))
+            ) or (len(group) == 1 and _bold_heading(group[0]) and _stands_alone(kept, group[0]))
             if is_heading:
                 heading = text
             blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
@@ -345,14 +348,11 @@ def _paragraphs_and_rows(lines: list[_Line], body_size: float, spacing: float) -
     return groups
 
 
-Cells = tuple[tuple[str, float, float], ...]
-
-
 def _table_rows(lines: list[_Line], spacing: float) -> dict[int, str]:
-    """The text of each line that is a table's row, by index ("" for a line of a wrapped cell):
-    runs of at least three lines with cells, each below the one before and not far from it, whose
-    cells stand in the columns of the run's fullest row (a row may leave cells empty), two or more
-    rows full. Two such lines could be
+    """The text of each line that is a table's row, by index ("" for a line of a wrapped cell): runs
+    of at least three lines with cells, each below the one before and not far from it, whose cells
+    stand in the columns of the run's fullest row (a row may leave cells empty), two or more rows
+    full. Two such lines could be
     a label and its value twice; a justified line with wide spaces has cells too, but the lines
     around it not in the same places."""
     rows: dict[int, str] = {}
@@ -401,8 +401,10 @@ def _in_columns(cells: Cells, above: Cells, fullest: Cells, size: float) -> bool
         for (_, left, right), (_, left_above, right_above) in zip(cells[1:], above[1:])
     ):
         return True
+    if len(cells) == len(fullest):
+        return _columns(cells, fullest, tolerance) is not None  # a full row after one with empty cells
     fewer, more = sorted((cells, fullest), key=len)
-    return len(fewer) < len(more) and _columns(fewer, more, tolerance) is not None
+    return _columns(fewer, more, tolerance) is not None
 
 
 def _columns(cells: Cells, columns: Cells, tolerance: float) -> list[int] | None:
@@ -449,7 +451,8 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
             or _ends_list_item(groups[-1], opening_gaps[-1], line, gap, body_size, spacing)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or bool(_BULLET.match(line.text))
-            or _bold_heading(previous) != _bold_heading(line)
+            or (previous.bold and not line.bold and _bold_heading(previous))
+            or (line.bold and not previous.bold and _bold_heading(line))
         )
         if new:
             groups.append([line])
@@ -457,6 +460,13 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
         else:
             groups[-1].append(line)
     return groups
+
+
+def _stands_alone(lines: list[_Line], line: _Line) -> bool:
+    """Whether a bold line is followed by a line that is not bold (a heading over its text), not by
+    more bold lines (a bold paragraph's first line)."""
+    following = next((lines[i + 1] for i, other in enumerate(lines[:-1]) if other is line), None)
+    return following is None or not following.bold
 
 
 def _bold_heading(line: _Line) -> bool:
