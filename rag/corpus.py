@@ -396,7 +396,11 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
         if not any(character.isalnum() for character in text):
             return None, [*warnings, f"skipped {name}: no letters or digits in it (only symbols or control characters)"]
         return Document(name, text, digest, split_paragraphs(text)), warnings
-    result = readers.read(path, fmt, name)
+    try:
+        result = readers.read(path, fmt, name)
+    except Exception as error:  # a reader's bug on one odd file must not stop a folder's index
+        return None, [*warnings, f"skipped {name}: the {fmt.upper()} reader failed on it ({type(error).__name__}: "
+                                 f"{str(error)[:120]}); please report it with the file"]
     warnings.extend(result.warnings)
     if not result.blocks:
         if not result.warnings:

@@ -269,3 +269,18 @@ def test_bullets_typed_as_characters_start_paragraphs() -> None:
         "Packing list:", "* Sun cream with factor 50.", "▪ Torch with spare batteries.", "• A paper map, since phone\n  signal is poor."]
     portuguese = "Depois da reunião, o ministro disse que\no acordo seria assinado em março.\n"
     assert len(split_paragraphs(portuguese)) == 1  # "o" opens a line of prose, not a list
+
+
+def test_a_reader_failing_on_one_file_skips_it_with_a_warning_and_reads_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.readers.html
+
+    def broken(path: Path, name: str) -> None:
+        raise ValueError("invalid literal for int()")
+
+    monkeypatch.setattr(rag.readers.html, "read_html", broken)
+    (tmp_path / "page.html").write_text("<html><body><p>Never read.</p></body></html>")
+    (tmp_path / "notes.txt").write_text("The pier opened in 1871.\n")
+    corpus = read_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["notes.txt"]
+    assert list(corpus.warnings) == ["skipped page.html: the HTML reader failed on it (ValueError: invalid literal for "
+                                     "int()); please report it with the file"]
