@@ -57,7 +57,8 @@ from rag.corpus import Document, Paragraph, heading_of
 # 23: lines with columns aligned by spaces (a plain-text table, an option list) are rows, as "a | b" lines are.
 # 24: fixes from a review: bold prose is no heading, a full row after one with an empty cell stays in its
 #     table, "o" opens prose, aligned rows must line up, layout cells and <pre> with blocks read once.
-PASSAGE_RULES = 24
+# 25: DOCX: numbered paragraphs in table cells are numbered and counted; text boxes in tables are read.
+PASSAGE_RULES = 25
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

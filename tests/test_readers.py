@@ -1070,3 +1070,22 @@ def test_pdf_bold_prose_stays_a_paragraph_and_a_full_row_follows_one_with_an_emp
              for n, row in enumerate(rows)]
     assert [b.text for b in _blocks([lines], "hire.pdf").blocks] == [
         "Machine | Count | Hours", "Excavator | 4 | 4100", "Forklift | | 3100", "Loader | 3 | 700"]
+
+
+def test_docx_numbered_paragraphs_and_text_boxes_in_a_table_are_read_and_counted(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_paragraph("Rent is due monthly.", style="List Number")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Rule"
+    table.cell(0, 1).paragraphs[0].style = document.styles["List Number"]
+    table.cell(0, 1).paragraphs[0].add_run("No pets in the flat.")
+    table.cell(0, 1).paragraphs[0]._p.append(parse_xml(
+        f"<w:r {w}><w:pict><w:txbxContent><w:p><w:r><w:t>Hotline 0800 123 456.</w:t></w:r></w:p></w:txbxContent></w:pict></w:r>"))
+    document.add_paragraph("The tenant must not sublet.", style="List Number")
+    document.save(str(tmp_path / "lease.docx"))
+    assert texts(readers.read(tmp_path / "lease.docx")) == [
+        "1. Rent is due monthly.", "Rule | 2. No pets in the flat.", "Hotline 0800 123 456.", "3. The tenant must not sublet."]

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
-from rag.readers.docx_numbering import read_numbering
+from rag.readers.docx_numbering import Numbering, read_numbering
 
 
 def read_docx(path: Path, name: str) -> ReadResult:
@@ -42,14 +42,13 @@ def read_docx(path: Path, name: str) -> ReadResult:
     heading: str | None = None
     for item in _body_items(document):
         if isinstance(item, Table):
-            blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item))
+            blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item, numbering))
+            blocks.extend(Block(box, None, heading) for box in _text_boxes(item._tbl))
             blocks.extend(Block(note, None, heading) for note in _noted(item._tbl, notes))
             continue
         text = one_line(_text(item._p))
         kind = _kind(item)
-        label = numbering.label(item._p)
-        if label and text and not text.startswith(label):
-            text = f"{label} {text}"
+        text = _numbered(numbering.label(item._p), text)
         if text:
             if kind == "heading":
                 heading = text
@@ -63,6 +62,11 @@ def read_docx(path: Path, name: str) -> ReadResult:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+def _numbered(label: str | None, text: str) -> str:
+    """The paragraph's text after the number Word shows before it, if any and not typed in too."""
+    return f"{label} {text}" if label and text and not text.startswith(label) else text
+
+
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 # Text not read as the paragraph's own: a drawing's fallback copy, the source of a tracked move
 # (its text is read where it moved to), and a text box (its own paragraphs, blocks after the
@@ -209,7 +213,9 @@ def _kind(paragraph) -> str:  # type: ignore[no-untyped-def]
     return "paragraph"
 
 
-def _rows(table) -> list[str]:  # type: ignore[no-untyped-def]
+def _rows(table, numbering: Numbering) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each row as "cell | cell", a numbered paragraph in a cell with its number (and counted, so
+    the list goes on right after the table)."""
     rows = []
     for row in table.rows:
         cells: list[str] = []
@@ -218,8 +224,8 @@ def _rows(table) -> list[str]:  # type: ignore[no-untyped-def]
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            paragraphs = (p for p in cell._tc.iter(f"{_W}p") if _own(p, cell._tc))
-            cells.append(" ".join(filter(None, (one_line(_text(p)) for p in paragraphs))))
+            paragraphs = [p for p in cell._tc.iter(f"{_W}p") if _own(p, cell._tc)]
+            cells.append(" ".join(filter(None, (_numbered(numbering.label(p), one_line(_text(p))) for p in paragraphs))))
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
