@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.corpus import Document, Paragraph, heading_of
+from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 
 # Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
@@ -125,8 +125,6 @@ def _opens_with(text: str, heading: str) -> bool:
 
 
 _LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S")  # "| a | b |" (Markdown) or "a | b" (PDF, HTML, Word)
-# A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
-_COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -148,7 +146,7 @@ def _row_shape(line: str) -> tuple[str, frozenset[int]] | None:
     None for a line that is no row."""
     if _LOOKS_LIKE_ROW.search(line):
         return "pipes", frozenset()
-    gaps = list(_COLUMN_GAP.finditer(line))
+    gaps = list(COLUMN_GAP.finditer(line))
     if not gaps:
         return None
     if any("\t" in gap.group(0) for gap in gaps):

@@ -36,7 +36,8 @@ FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text wi
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
-_COLUMN_GAP = re.compile(r" {3}|\t")
+# A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
+COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·]\s|\d{1,3}[.)]\s)")
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
@@ -137,7 +138,7 @@ def hard_wrapped(lines: list[str]) -> bool:
     anywhere; lines with gaps of three spaces or a tab are a table's rows, as full as each other."""
     words = [line.split() for line in lines]
     width = max((len(line.rstrip()) for line, split in zip(lines, words) if len(split) > 1), default=0)
-    if len(lines) < 2 or not WRAP_WIDTH // 2 <= width <= MAX_WRAP_WIDTH or any(_COLUMN_GAP.search(line.strip()) for line in lines):
+    if len(lines) < 2 or not WRAP_WIDTH // 2 <= width <= MAX_WRAP_WIDTH or any(COLUMN_GAP.search(line) for line in lines):
         return False
     return all(
         len(line.rstrip()) + 1 + len(following[0]) > width

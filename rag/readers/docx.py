@@ -119,8 +119,9 @@ def _noted(element, notes: dict[tuple[str, str], str]) -> list[str]:  # type: ig
     """The footnotes and endnotes an element refers to, in order: each a block after it."""
     if not notes:
         return []
-    references = [ref for ref in element.iter(*{tag for tag, _ in notes}) if _own(ref, element)]  # not a moved-away copy
-    return [notes[(ref.tag, ref.get(f"{_W}id") or "")] for ref in references if (ref.tag, ref.get(f"{_W}id") or "") in notes]
+    keys = [(ref.tag, ref.get(f"{_W}id") or "") for ref in element.iter(*{tag for tag, _ in notes})
+            if _own(ref, element)]  # not a moved-away copy
+    return [notes[key] for key in keys if key in notes]
 
 
 def _body_items(document):  # type: ignore[no-untyped-def]

@@ -256,8 +256,11 @@ def _data_cell(cell: _Element) -> bool:
     """A short cell of text: a layout table's cell holding the article, or navigation links, is
     not repeated down the rows it spans."""
     text = " ".join(cell.text_content().split())
-    return (0 < len(text) <= MAX_REPEATED_CELL and not _only_links(cell)
-            and not any(isinstance(child.tag, str) and child.tag in _HTML_BLOCKS for child in cell.iter()))
+    return 0 < len(text) <= MAX_REPEATED_CELL and not _only_links(cell) and not _holds_blocks(cell)
+
+
+def _holds_blocks(element: _Element) -> bool:
+    return any(_is_html_block(inner) for inner in element.iterdescendants())
 
 
 def _span(value: str | None) -> int:
@@ -271,8 +274,7 @@ def _preformatted_as_code(root: _Element) -> None:
         for line_break in list(pre.iter("br")):
             line_break.tail = "\n" + (line_break.tail or "")  # trafilatura drops code after a <br>
             line_break.drop_tag()
-        if pre.find(".//code") is not None or any(isinstance(child.tag, str) and child.tag in _HTML_BLOCKS
-                                                   for child in pre.iterdescendants()):
+        if pre.find(".//code") is not None or _holds_blocks(pre):
             continue  # blocks inside: trafilatura would drop them from code
         code = pre.makeelement("code", {})
         code.text, pre.text = pre.text, None
@@ -594,7 +596,7 @@ def _read_element(element: _Element, kind: str | None, blocks: list[Block]) -> N
 def _code_lines(text: str) -> str:
     """Preformatted text keeps its lines and the spaces that align its columns (a table set in
     <pre>, a command and its output), without blank lines or the indent all its lines share."""
-    lines = [line.rstrip() for line in text.replace(_WORD_JOINER, "").split("\n") if line.strip()]
+    lines = [line.rstrip() for line in text.split("\n") if line.strip()]
     indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
     return "\n".join(line[indent:] for line in lines)
 
@@ -634,7 +636,8 @@ def _inline_text(element: _Element) -> str:
 
 
 def _add(blocks: list[Block], text: str, kind: str) -> None:
-    text = _code_lines(text) if kind == "code" else one_line(text.replace(_WORD_JOINER, ""))
+    text = text.replace(_WORD_JOINER, "")
+    text = _code_lines(text) if kind == "code" else one_line(text)
     if not text:
         return
     heading = text if kind == "heading" else (blocks[-1].heading if blocks else None)

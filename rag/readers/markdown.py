@@ -84,11 +84,9 @@ def _front_matter(text: str) -> tuple[Block | None, int]:
         return None, 0
     if not match.group(1).strip():
         return None, match.end()
-    start, end = match.span(1)
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    fields = match.group(1)
+    start = match.start(1) + len(fields) - len(fields.lstrip())
+    end = match.start(1) + len(fields.rstrip())
     return Block(text[start:end], None, None, "paragraph", (start, end)), match.end()
 
 
@@ -176,8 +174,7 @@ def _paragraph_blocks(
     from rag.corpus import WRAP_WIDTH, hard_wrapped
 
     first, last = lines_map
-    widths = [lines[i + 1] - lines[i] - 1 for i in range(first, last)]
     rows = [text[lines[i]:lines[i + 1] - 1] for i in range(first, last)]
-    if last - first > 1 and max(widths) > WRAP_WIDTH and not hard_wrapped(rows):
+    if last - first > 1 and max(map(len, rows)) > WRAP_WIDTH and not hard_wrapped(rows):
         return [_span_block(text, lines, [i, i + 1], heading, kind) for i in range(first, last)]
     return [_span_block(text, lines, lines_map, heading, kind)]

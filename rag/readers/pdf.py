@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,7 +210,8 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
             if not _PAGE_NUMBER.match(lines[i].text.strip()) and _key(lines[i].text) not in page_numbered:
                 dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
         kept = [line for i, line in enumerate(lines) if i not in furniture]
-        for group, row in _paragraphs_and_rows(kept, body_size, spacing):
+        groups = _paragraphs_and_rows(kept, body_size, spacing)
+        for index, (group, row) in enumerate(groups):
             if row is not None:
                 if row:  # a wrapped cell's line is in its row's text
                     blocks.append(Block(row, number, heading, "table_row"))
@@ -219,7 +221,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
                 continue
             is_heading = (
                 group[0].size >= body_size * HEADING_SIZE and len(text.split()) <= HEADING_MAX_WORDS
-            ) or (len(group) == 1 and _bold_heading(group[0]) and _stands_alone(kept, group[0]))
+            ) or (len(group) == 1 and _bold_heading(group[0]) and _stands_alone(groups, index))
             if is_heading:
                 heading = text
             blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
@@ -352,9 +354,8 @@ def _table_rows(lines: list[_Line], spacing: float) -> dict[int, str]:
     """The text of each line that is a table's row, by index ("" for a line of a wrapped cell): runs
     of at least three lines with cells, each below the one before and not far from it, whose cells
     stand in the columns of the run's fullest row (a row may leave cells empty), two or more rows
-    full. Two such lines could be
-    a label and its value twice; a justified line with wide spaces has cells too, but the lines
-    around it not in the same places."""
+    full. Two such lines could be a label and its value twice; a justified line with wide spaces
+    has cells too, but the lines around it not in the same places."""
     rows: dict[int, str] = {}
     run: list[int] = []
     fullest: Cells = ()
@@ -370,8 +371,9 @@ def _table_rows(lines: list[_Line], spacing: float) -> dict[int, str]:
         if column is not None:
             wrapped.setdefault(run[-1], []).append((column, i))
             continue
-        texts = {j: _row_cells(lines[j], fullest, [(column, lines[k].text) for column, k in wrapped.get(j, [])]) for j in run}
-        if len(run) >= MIN_TABLE_ROWS and sum(all(cells) for cells in texts.values()) >= 2:
+        texts = {j: _row_cells(lines[j], fullest, [(column, lines[k].text) for column, k in wrapped.get(j, [])])
+                 for j in run} if len(run) >= MIN_TABLE_ROWS else {}
+        if sum(all(cells) for cells in texts.values()) >= 2:
             for j in run:
                 rows[j] = one_line(" | ".join(texts[j]))
                 rows.update((k, "") for _, k in wrapped.get(j, []))
@@ -462,11 +464,10 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
     return groups
 
 
-def _stands_alone(lines: list[_Line], line: _Line) -> bool:
-    """Whether a bold line is followed by a line that is not bold (a heading over its text), not by
-    more bold lines (a bold paragraph's first line)."""
-    following = next((lines[i + 1] for i, other in enumerate(lines[:-1]) if other is line), None)
-    return following is None or not following.bold
+def _stands_alone(groups: list[tuple[list[_Line], str | None]], index: int) -> bool:
+    """Whether the bold line of groups[index] is followed by a line that is not bold (a heading
+    over its text), not by more bold lines (a bold paragraph's first line)."""
+    return index + 1 == len(groups) or not groups[index + 1][0][0].bold
 
 
 def _bold_heading(line: _Line) -> bool:
@@ -491,6 +492,8 @@ def _ends_list_item(
 
 
 _COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)")
+_WORD_BEFORE_HYPHEN = re.compile(r"[^\W\d_]+-$")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _compounds(pages: list[list[_Line]]) -> set[str]:
@@ -499,15 +502,15 @@ def _compounds(pages: list[list[_Line]]) -> set[str]:
     return {match.group(0).lower() for lines in pages for line in lines for match in _COMPOUND.finditer(line.text)}
 
 
-def _join(lines: list[_Line], compounds: frozenset[str] | set[str] = frozenset()) -> str:
+def _join(lines: list[_Line], compounds: AbstractSet[str] = frozenset()) -> str:
     """One paragraph's lines as one line of text, hyphen-broken words joined ("extra-" "ordinary",
     "SE-" "QUENCE"), but for a word the document hyphenates elsewhere ("self-" "employed", as it
     writes it); a hyphen before a capitalised word or a digit stays ("Anglo-Saxon", "COVID-19")."""
     text = ""
     for line in lines:
         piece = one_line(line.text)
-        before = re.search(r"[^\W\d_]+-$", text)
-        after = re.match(r"[^\W\d_]+", piece)
+        before = _WORD_BEFORE_HYPHEN.search(text)
+        after = _FIRST_WORD.match(piece)
         if before and after and (piece[:1].islower() or (before.group(0)[:-1].isupper() and after.group(0)[:2].isupper())):
             kept = f"{before.group(0)}{after.group(0)}".lower() in compounds
             text = (text if kept else text[:-1]) + piece
