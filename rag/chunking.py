@@ -58,7 +58,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 24: fixes from a review: bold prose is no heading, a full row after one with an empty cell stays in its
 #     table, "o" opens prose, aligned rows must line up, layout cells and <pre> with blocks read once.
 # 25: DOCX: numbered paragraphs in table cells are numbered and counted; text boxes in tables are read.
-PASSAGE_RULES = 25
+# 26: HTML: block elements inside <pre> (a highlighter's line <div>s) are lines of code; a list the
+#     page's stylesheet letters or unmarks is not numbered.
+PASSAGE_RULES = 26
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -1051,7 +1051,19 @@ def test_layout_tables_and_block_content_in_pre_are_read_once_and_whole(tmp_path
         "closes when the red flag flies.</td></tr></table><pre>first<div>in a box</div>after it</pre></body></html>"
     )
     joined = "\n".join(texts(readers.read(tmp_path / "club.html")))
-    assert joined.count("capsize drill") == 1 and "in a box" in joined and "after it" in joined
+    assert joined.count("capsize drill") == 1 and "first\nin a box\nafter it" in joined
+
+
+def test_lines_a_highlighter_writes_as_blocks_in_pre_stay_lines(tmp_path: Path) -> None:
+    (tmp_path / "setup.html").write_text(
+        "<!doctype html><html><head><title>Setup</title></head><body><main><h1>Setup</h1><p>Run these commands "
+        "to configure the pump controller before the first start.</p><pre><div class=\"line\">$ pumpctl init "
+        "--site north</div><div class=\"line\">$ pumpctl calibrate --flow 12</div><div>ok: calibrated</div></pre>"
+        "<p>The second command takes about two minutes on an older controller.</p></main></body></html>"
+    )
+    blocks = readers.read(tmp_path / "setup.html").blocks
+    assert ("code", "$ pumpctl init --site north\n$ pumpctl calibrate --flow 12\nok: calibrated") in [
+        (b.kind, b.text) for b in blocks]
 
 
 def test_pdf_bold_prose_stays_a_paragraph_and_a_full_row_follows_one_with_an_empty_cell(tmp_path: Path) -> None:
@@ -1089,3 +1101,19 @@ def test_docx_numbered_paragraphs_and_text_boxes_in_a_table_are_read_and_counted
     document.save(str(tmp_path / "lease.docx"))
     assert texts(readers.read(tmp_path / "lease.docx")) == [
         "1. Rent is due monthly.", "Rule | 2. No pets in the flat.", "Hotline 0800 123 456.", "3. The tenant must not sublet."]
+
+
+def test_list_lettered_or_unmarked_by_the_page_stylesheet_gets_no_numbers(tmp_path: Path) -> None:
+    (tmp_path / "wiring.html").write_text(
+        "<!doctype html><html><head><title>Wiring</title><style>/* sub-steps */ ol ol { list-style-type: "
+        "lower-alpha; } ol.plain > li { list-style: none } @media screen { #faq li { list-style-type: upper-roman } }"
+        " p:hover { list-style-type: lower-alpha }</style></head><body><main><h1>Wiring</h1><p>Follow these steps "
+        "in order when you replace the thermostat.</p><ol><li>Turn off the power at the breaker.<ol><li>Check "
+        "the display is blank.</li></ol></li><li>Connect the brown wire to terminal L.</li></ol><ol class=\"plain\">"
+        "<li>Keep the old thermostat for the warranty claim.</li></ol><div id=\"faq\"><ol><li>Why is the display "
+        "blank after wiring?</li></ol></div></main></body></html>"
+    )
+    items = [b.text for b in readers.read(tmp_path / "wiring.html").blocks if b.kind == "list_item"]
+    assert items == ["1. Turn off the power at the breaker.", "Check the display is blank.",
+                     "2. Connect the brown wire to terminal L.", "Keep the old thermostat for the warranty claim.",
+                     "Why is the display blank after wiring?"]

@@ -274,8 +274,9 @@ def _preformatted_as_code(root: _Element) -> None:
         for line_break in list(pre.iter("br")):
             line_break.tail = "\n" + (line_break.tail or "")  # trafilatura drops code after a <br>
             line_break.drop_tag()
-        if pre.find(".//code") is not None or _holds_blocks(pre):
-            continue  # blocks inside: trafilatura would drop them from code
+        if pre.find(".//code") is not None:
+            continue
+        _blocks_as_lines(pre)
         code = pre.makeelement("code", {})
         code.text, pre.text = pre.text, None
         for child in list(pre):
@@ -283,16 +284,80 @@ def _preformatted_as_code(root: _Element) -> None:
         pre.append(code)
 
 
+def _blocks_as_lines(pre: _Element) -> None:
+    """Each block inside a <pre> becomes lines of its own (a highlighter writes each line of code
+    as a <div>): trafilatura would drop the blocks from code, or run them onto one line."""
+    for block in [inner for inner in pre.iterdescendants() if _is_html_block(inner)]:
+        block.text = "\n" + (block.text or "")
+        block.tail = "\n" + (block.tail or "")
+        block.drop_tag()
+
+
 _LETTERED = re.compile(r"alpha|roman|latin|greek|none|disc|circle|square")  # a class or list-style-type
+
+
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_LIST_STYLE = re.compile(r"list-style(?:-type)?\s*:([^;]*)", re.IGNORECASE)
+_CSS_COMPOUND = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
+
+
+def _styled_unnumbered(root: _Element) -> set[_Element]:
+    """The <ol> and <li> elements a <style> rule of the page letters, or shows without numbers
+    ("ol ol { list-style-type: lower-alpha }"). Selectors of tags, classes and ids, in any nesting;
+    a rule with attributes or pseudo-classes is not followed."""
+    selectors = [
+        selector.strip()
+        for style in root.iter("style")
+        for selectors, body in _CSS_RULE.findall(_CSS_COMMENT.sub("", style.text or ""))
+        if any(_LETTERED.search(value.lower()) for value in _LIST_STYLE.findall(body))
+        for selector in selectors.split(",")
+    ]
+    chains = [chain for chain in (_compounds(s) for s in selectors) if chain]
+    return {element for element in root.iter("ol", "li") if any(_matches(element, chain) for chain in chains)}
+
+
+def _compounds(selector: str) -> list[tuple[str, set[str], str]] | None:
+    """A selector as (tag, classes, id) from outermost to innermost, or None when not followed."""
+    chain = []
+    for part in selector.replace(">", " ").split():
+        match = _CSS_COMPOUND.fullmatch(part)
+        if not match:
+            return None
+        names = re.findall(r"([.#])([\w-]+)", match.group(2))
+        chain.append(((match.group(1) or "").lower(), {n for kind, n in names if kind == "."},
+                      next((n for kind, n in names if kind == "#"), "")))
+    return chain or None
+
+
+def _matches(element: _Element | None, chain: list[tuple[str, set[str], str]]) -> bool:
+    """Whether element matches the chain's last compound and its ancestors the rest, in order."""
+    if element is None or not _matches_one(element, chain[-1]):
+        return False
+    rest = chain[:-1]
+    ancestor = element.getparent()
+    while rest and ancestor is not None:
+        if _matches_one(ancestor, rest[-1]):
+            rest = rest[:-1]
+        ancestor = ancestor.getparent()
+    return not rest
+
+
+def _matches_one(element: _Element, compound: tuple[str, set[str], str]) -> bool:
+    tag, classes, identifier = compound
+    return ((not tag or element.tag == tag) and classes <= set((element.get("class") or "").split())
+            and (not identifier or element.get("id") == identifier))
 
 
 def _numbered_list_items(root: _Element) -> None:
     """Each item of a numbered list (<ol>) opens with its number, as a browser shows it ("3. Connect
     the brown wire ..."): the text refers to steps by number ("if step 3 fails")."""
+    unnumbered = _styled_unnumbered(root)
     for ordered in root.iter("ol"):
         items = ordered.findall("li")
         styled = f"{ordered.get('class') or ''} {ordered.get('style') or ''}".lower()
         if ((ordered.get("type") or "1") != "1" or _LETTERED.search(styled)
+                or ordered in unnumbered or (items and items[0] in unnumbered)
                 or all(_only_links(item) for item in items)):
             continue  # letters or roman numerals; or a menu of links, whose numbers say nothing
         step = -1 if "reversed" in ordered.attrib else 1
