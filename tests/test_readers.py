@@ -1117,3 +1117,24 @@ def test_list_lettered_or_unmarked_by_the_page_stylesheet_gets_no_numbers(tmp_pa
     assert items == ["1. Turn off the power at the breaker.", "Check the display is blank.",
                      "2. Connect the brown wire to terminal L.", "Keep the old thermostat for the warranty claim.",
                      "Why is the display blank after wiring?"]
+
+
+def test_html_reader_strips_nested_tags_as_trafilatura_does_in_linear_time() -> None:
+    import importlib.util
+
+    import trafilatura.xml
+    from lxml import etree
+
+    from rag.readers.html import _without_quadratic_union
+
+    spec = importlib.util.spec_from_file_location("trafilatura.pristine_xml", trafilatura.xml.__file__)
+    pristine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pristine)
+    _without_quadratic_union()
+    markup = ("<doc><head>T<head>U</head></head><p>a<p>b<code>c</code></p> d</p><code>x<code>y</code>z</code>"
+              "<item><p>c<p>d</p></p></item><quote><p>e</p></quote></doc>")
+    ours, theirs = etree.fromstring(markup), etree.fromstring(markup)
+    trafilatura.xml.strip_double_tags(ours)
+    pristine.strip_double_tags(theirs)
+    assert trafilatura.xml.strip_double_tags is not pristine.strip_double_tags
+    assert etree.tostring(ours) == etree.tostring(theirs)
