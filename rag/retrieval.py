@@ -135,7 +135,10 @@ class Retriever:
         return np.stack([self._sentence_vectors[s] for s in sentences])
 
     def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Chunk, np.ndarray]]:
-        """Skip chunks that repeat a better one, word for word or nearly so.
+        """Skip chunks that repeat a better one: word for word, or close in meaning and with the
+        same words but for stop words, case and punctuation. A chunk that differs in a word is kept
+        however close its vector: "pyenv local" and "pyenv global", or the LGPL's and the GPL's
+        version of a clause, are near in meaning but answer different questions.
 
         Reads chunks and vectors in small batches, only as far down the ranking as needed."""
         kept: list[tuple[int, Chunk, np.ndarray]] = []
@@ -145,15 +148,19 @@ class Retriever:
             block = rows[begin : begin + batch]
             for row, chunk, vector in zip(block, self.index.chunks(block), self.index.vectors(block), strict=True):
                 text = _normalised(chunk.text)
-                if text in seen_texts:
-                    continue
-                if kept and max(float(v @ vector) for _, _, v in kept) > DUPLICATE_COSINE:
+                if text in seen_texts or any(
+                    float(v @ vector) > DUPLICATE_COSINE and _same_words(chunk.text, other.text) for _, other, v in kept
+                ):
                     continue
                 seen_texts.add(text)
                 kept.append((row, chunk, vector))
                 if len(kept) == k:
                     return kept
         return kept
+
+
+def _same_words(text: str, other: str) -> bool:
+    return set(terms(text)) == set(terms(other))
 
 
 SENTENCE_CACHE = 20_000  # sentence vectors a long-lived server keeps (~30 MB)

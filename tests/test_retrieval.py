@@ -37,6 +37,24 @@ def test_duplicates_do_not_crowd_results(tmp_path: Path, isolated_index: Path) -
     assert len(hits) == 2 and {h.chunk.file for h in hits} == {"a.txt", "c.txt"}
 
 
+def test_a_passage_close_to_a_better_one_is_dropped_only_when_it_says_the_same_words(
+    tmp_path: Path, isolated_index: Path
+) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    clause = ("Sets the Python version for {} by writing the version name to the {} file; "
+              "the setting applies to every shell that reads it, until it is changed again.")
+    (corpus / "local.md").write_text(clause.format("the current project", ".python-version") + "\n")
+    (corpus / "global.md").write_text(clause.format("the whole user account", "~/.pyenv/version") + "\n")
+    (corpus / "copy.md").write_text(clause.format("The current project", ".python-version").upper() + "\n")
+    retriever = retriever_for(corpus, isolated_index)
+    vectors = retriever.index.vectors(range(retriever.index.count))
+    assert float(vectors[0] @ vectors[1]) > 0.95 and float(vectors[0] @ vectors[2]) > 0.95
+    hits = retriever.search("Which file holds the Python version of the current project?", 3)
+    assert sorted(h.chunk.file for h in hits) == ["global.md", "local.md"] or sorted(
+        h.chunk.file for h in hits) == ["copy.md", "global.md"]
+
+
 def test_numbers_written_as_words_match_digits() -> None:
     assert terms("nine hours") == terms("9 hours") == ["9", "hour"]
     assert terms("470,000 people") == ["470000", "peopl"]
