@@ -60,7 +60,8 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 25: DOCX: numbered paragraphs in table cells are numbered and counted; text boxes in tables are read.
 # 26: HTML: block elements inside <pre> (a highlighter's line <div>s) are lines of code; a list the
 #     page's stylesheet letters or unmarks is not numbered.
-PASSAGE_RULES = 26
+# 27: HTML: a heading's permalink mark ("Assert#", "Copyright¶") is not part of the heading.
+PASSAGE_RULES = 27
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

@@ -1138,3 +1138,16 @@ def test_html_reader_strips_nested_tags_as_trafilatura_does_in_linear_time() -> 
     pristine.strip_double_tags(theirs)
     assert trafilatura.xml.strip_double_tags is not pristine.strip_double_tags
     assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_a_headings_link_to_itself_is_not_part_of_it(tmp_path: Path) -> None:
+    (tmp_path / "api.html").write_text(
+        '<!doctype html><html><head><title>API</title></head><body><main><h2>Strict assertion mode<a class="mark" '
+        'href="#strict">#</a></h2><p>In strict assertion mode, non-strict methods behave like their strict '
+        'counterparts.</p><dl><dt>ffi_type_void<a class="headerlink" href="#void">¶</a></dt><dd>The type for '
+        'void, used only as a return type.</dd></dl><p>See <a href="#strict">#</a> above for the mode.</p>'
+        "</main></body></html>"
+    )
+    texts_read = [b.text for b in readers.read(tmp_path / "api.html").blocks]
+    assert "Strict assertion mode" in texts_read and any(t.startswith("ffi_type_void") and "¶" not in t
+                                                          for t in texts_read)

@@ -137,6 +137,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     if root is None:
         return data
     _drop_manual_navigation(root)
+    _drop_permalinks(root)
     _superscripts_apart(root)
     _captions_as_paragraphs(root)
     _reveal_article_text(root)
@@ -179,6 +180,21 @@ def _drop_manual_navigation(root: _Element) -> None:
             element.drop_tree()
         elif classes & {"header", "nav-panel"} and _TEXINFO_LINKS.match(element.text_content()):
             element.drop_tree()
+
+
+_PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓", "link", "permalink", "anchor"}
+
+
+def _drop_permalinks(root: _Element) -> None:
+    """A heading's link to itself, shown as a mark ("C++ addons#" in Node's docs, "Copyright¶" in
+    Sphinx's): the mark would end the heading every passage under it is cited by."""
+    for link in list(root.iter("a")):
+        if ((link.get("href") or "").startswith("#") and "".join(link.itertext()).strip().lower() in _PERMALINK_MARKS
+                and any(ancestor.tag in _PERMALINK_HOSTS for ancestor in link.iterancestors())):
+            link.drop_tree()  # lxml keeps the tail text
+
+
+_PERMALINK_HOSTS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "figcaption"}
 
 
 def _captions_as_paragraphs(root: _Element) -> None:
