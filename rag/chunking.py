@@ -61,7 +61,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 26: HTML: block elements inside <pre> (a highlighter's line <div>s) are lines of code; a list the
 #     page's stylesheet letters or unmarks is not numbered.
 # 27: HTML: a heading's permalink mark ("Assert#", "Copyright¶") is not part of the heading.
-PASSAGE_RULES = 27
+# 28: text: a box framed in asterisks or hashes is read without its frame; a line without a letter or
+#     digit ("# -----") is no heading.
+PASSAGE_RULES = 28
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")

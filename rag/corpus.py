@@ -147,6 +147,48 @@ def hard_wrapped(lines: list[str]) -> bool:
     )
 
 
+_FRAME_RULE = re.compile(r"^(\s*)([*#])\2{9,}\s*$")
+
+
+def unframed(text: str) -> str:
+    """Text boxed in a frame of asterisks or hashes (a licence's warranty disclaimer, a README's
+    banner) with the frame blanked: its sides would start and end every line and its top and bottom
+    rules join the box to its neighbours. One space for each character of the frame, so offsets and
+    line numbers still point into the file."""
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        rule = _FRAME_RULE.match(lines[index])
+        bottom = _box_bottom(lines, index, rule) if rule else None
+        if rule and bottom is not None:
+            left, right = len(rule.group(1)), len(lines[index].rstrip())
+            for row in range(index, bottom + 1):
+                line = lines[row]
+                if row in (index, bottom):
+                    lines[row] = " " * len(line.rstrip()) + line[len(line.rstrip()):]
+                else:
+                    lines[row] = f"{line[:left]} {line[left + 1:right - 1]} {line[right:]}"
+            index = bottom + 1
+        else:
+            index += 1
+    return "\n".join(lines)
+
+
+def _box_bottom(lines: list[str], top: int, rule: re.Match[str]) -> int | None:
+    """The row of the rule that closes a box opened at row top, when every row between is framed
+    by the same character at the rule's two ends; None when it is no box."""
+    left, right, mark = len(rule.group(1)), len(lines[top].rstrip()), rule.group(2)
+    row = top + 1
+    while row < len(lines):
+        line = lines[row].rstrip()
+        if line == lines[top].rstrip():
+            return row if row > top + 1 else None
+        if len(line) != right or line[left] != mark or line[right - 1] != mark or line[:left].strip():
+            return None
+        row += 1
+    return None
+
+
 def split_paragraphs(text: str) -> tuple[Paragraph, ...]:
     """Number the paragraphs of a text according to the module's rule."""
     spans = _line_spans(text)
@@ -185,8 +227,8 @@ def heading_of(paragraph: str) -> str | None:
     if len(lines) >= 3 and _UNDERLINE.match(lines[0]) and _UNDERLINE.match(lines[2]):
         lines = lines[1:]
     title = lines[0].strip()
-    if not title or len(title.split()) > HEADING_MAX_WORDS:
-        return None
+    if not any(c.isalnum() for c in title) or len(title.split()) > HEADING_MAX_WORDS:
+        return None  # a ruler ("# -----") or a banner's frame ("*      *") names nothing
     if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and len(lines[1].strip()) >= 0.6 * len(title):
         return title
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
@@ -396,6 +438,7 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
             return None, warnings
         if not any(character.isalnum() for character in text):
             return None, [*warnings, f"skipped {name}: no letters or digits in it (only symbols or control characters)"]
+        text = unframed(text)
         return Document(name, text, digest, split_paragraphs(text)), warnings
     try:
         result = readers.read(path, fmt, name)

@@ -284,3 +284,21 @@ def test_a_reader_failing_on_one_file_skips_it_with_a_warning_and_reads_the_rest
     assert [d.path for d in corpus.documents] == ["notes.txt"]
     assert list(corpus.warnings) == ["skipped page.html: the HTML reader failed on it (ValueError: invalid literal for "
                                      "int()); please report it with the file"]
+
+
+def test_a_box_framed_in_asterisks_is_read_without_its_frame_and_a_ruler_is_no_heading(tmp_path: Path) -> None:
+    from rag.corpus import read_document
+
+    rule = "*" * 40
+    framed = "".join(f"*  {line:<36}*\n" for line in ("", "6. Disclaimer of Warranty", "-" * 25, "",
+                                                       "The software is provided as is.", ""))
+    text = ("5. Termination\n--------------\n\nRights end when you stop complying.\n\n"
+            f"{rule}\n{framed}{rule}\n\n# {'-' * 30}\n\nThe rest of the notice.\n")
+    (tmp_path / "licence.txt").write_text(text)
+    document, _ = read_document(tmp_path, tmp_path / "licence.txt")
+    assert document is not None and len(document.text) == len(text)
+    assert document.text.count("\n") == text.count("\n")
+    paragraphs = {document.paragraph_text(p).strip(): p.heading for p in document.paragraphs}
+    assert paragraphs["The software is provided as is."] == "6. Disclaimer of Warranty"
+    assert paragraphs["The rest of the notice."] == "6. Disclaimer of Warranty"
+    assert "*" not in "".join(paragraphs)
