@@ -124,12 +124,13 @@ _LEFT_BESIDE_NAMES = re.compile(r"\b(and|or|says?)\b|[\W_]", re.IGNORECASE)
 
 
 def only_file_names(answer: str, files: Iterable[str]) -> bool:
-    """Whether nothing but file names (whole paths or their last part, any case) and joining words
-    is left."""
+    """Whether nothing but file names (whole paths or their last part, any case, after any folders:
+    the model may copy a long path wrong, "libxslt-dev/html/exslt.html" for "libxslt1-dev/...")
+    and joining words is left."""
     names = {name.lower() for file in files for name in (file, PurePath(file).name)}
     if not names:
         return False
-    pattern = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    pattern = r"(?:[\w.+@~-]+/)*(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")"
     rest = re.sub(pattern, " ", answer, flags=re.IGNORECASE)
     return rest != answer and not _LEFT_BESIDE_NAMES.sub("", rest)
 

@@ -100,3 +100,6 @@ def test_files_named_in_an_answer_are_found_whole_longest_first_in_any_case() ->
     assert named_files("notes.txt.bak, report.pdfs", ["docs/notes.txt", "report.pdf"]) == []
     assert only_file_names("Report.pdf and notes.txt", ["report.pdf", "docs/notes.txt"])
     assert not only_file_names("final report.pdf", ["report.pdf"])
+    # a long path copied wrong still names the file
+    assert only_file_names("libxslt-dev/html/EXSLT/exslt.html", ["libxslt1-dev/html/EXSLT/exslt.html", "sed/README"])
+    assert not only_file_names("Use the bug tracker at bugs/exslt.html", ["libxslt1-dev/html/EXSLT/exslt.html"])
