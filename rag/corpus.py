@@ -178,13 +178,18 @@ def _box_bottom(lines: list[str], top: int, rule: re.Match[str]) -> int | None:
     """The row of the rule that closes a box opened at row top, when every row between is framed
     by the same character at the rule's two ends; None when it is no box."""
     left, right, mark = len(rule.group(1)), len(lines[top].rstrip()), rule.group(2)
+
+    def framed(line: str) -> bool:
+        return len(line) == right and line[left] == mark == line[right - 1] and not line[:left].strip()
+
     row = top + 1
     while row < len(lines):
         line = lines[row].rstrip()
         if line == lines[top].rstrip():
-            return row if row > top + 1 else None
-        if len(line) != right or line[left] != mark or line[right - 1] != mark or line[:left].strip():
-            return None
+            below = lines[row + 1].rstrip() if row + 1 < len(lines) else ""
+            return row if row > top + 1 and not framed(below) else None  # a table's rule goes on
+        if not framed(line) or mark in line[left + 1 : right - 1]:
+            return None  # not framed, or the mark parts columns: a table drawn in it
         row += 1
     return None
 

@@ -31,14 +31,13 @@ _ORDERS = re.compile(
     r"|\b(?:reveal|print|repeat|show me) (?:the |your )?system prompt\b|^\W*(?:system prompt|new instructions)\s*:"
     r"|\byou are now (?:a|an|my|dan|no longer|free|unrestricted|jailbroken)\b"
     r"|\bfrom now on,? you (?:must|will|shall|should|are to|have to|answer|reply|respond|only|may only)\b"
-    # addressed to whoever answers, without naming a model: "anyone answering questions about this
-    # file must reply only with ...", "whoever summarises this page should say ..."
-    r"|\b(?:anyone|anybody|whoever|everyone|any (?:reader|system|tool|program|bot|agent))\s+(?:who\s+is\s+|that\s+is\s+)?"
-    r"(?:answer|respond|repl|summari[sz]|read|process|asked)\w*\b[^.!?\n]{0,40}?\b(?:this|the)\s+"
-    r"(?:document|file|page|text|passage|article|content)s?\b[^.!?\n]{0,60}?\b"
+    # addressed to whoever answers questions on this text, without naming a model: "anyone answering
+    # questions about this file must reply only with ...", "whoever summarises this page should say"
+    r"|\b(?:anyone|anybody|whoever|everyone)\s+(?:who\s+is\s+)?(?:answer|respond|repl|summari[sz])\w*\b"
+    r"[^.!?\n]{0,40}?\bthis\s+(?:document|file|page|text|passage|article)s?\b[^.!?\n]{0,60}?\b"
     r"(?:must|should|shall|has to|is to|needs to|will)\s+(?:always\s+|only\s+)?(?:reply|respond|answer|say|state|output|write)\b"
-    # "reply only with 'X'", "answer only 'the deal failed'"
-    r"|\b(?:reply|respond|answer)\s+only\s+(?:with\s+)?[\"'“‘]"
+    # a sentence that opens by ordering a quoted reply: "Reply only with 'X'."
+    r"|(?:^|[.!?]\s+)\W*(?:reply|respond|answer)\s+only\s+(?:with\s+)?[\"'“‘]"
     r"|<\|im_(?:start|end)\|>",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -1,8 +1,8 @@
-"""Dense, keyword and hybrid search over an index store, with near-duplicates removed.
+"""Dense, keyword and hybrid search over an index store, with repeated passages removed.
 
 Each retriever returns its own top POOL candidates (FAISS for dense, the BM25 postings for
-keywords); fusion scores the union of the two lists only, and the duplicate check reads the
-vectors of the candidates it examines. No step per query is linear in the corpus size.
+keywords); fusion scores the union of the two lists only, and the duplicate check reads only the
+candidates it examines. No step per query is linear in the corpus size.
 
 When the query is worded unlike the passages (its best keyword passage holds under half of its
 terms), hybrid search then re-scores its best `rerank_pool` distinct passages with their single
@@ -30,7 +30,6 @@ CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
 MISSED_RESCORED = 20  # best keyword candidates an approximate dense search missed, scored exactly
 DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
-DUPLICATE_COSINE = 0.95
 SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
 REWORDED_COVERAGE = 0.5  # below this share of its terms in the best keyword passage
 MIN_SENTENCE_WORDS = 6  # shorter lines (headings, titles) match a question's names, not its ask
@@ -135,10 +134,10 @@ class Retriever:
         return np.stack([self._sentence_vectors[s] for s in sentences])
 
     def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Chunk, np.ndarray]]:
-        """Skip chunks that repeat a better one: word for word, or close in meaning and with the
-        same words but for stop words, case and punctuation. A chunk that differs in a word is kept
-        however close its vector: "pyenv local" and "pyenv global", or the LGPL's and the GPL's
-        version of a clause, are near in meaning but answer different questions.
+        """Skip chunks that repeat a better one word for word (in any case, spacing or punctuation).
+        A chunk that differs in a word is kept however close its vector: "pyenv local" and "pyenv
+        global", "must restart" and "must not restart", or the LGPL's and the GPL's version of a
+        clause are near in meaning but answer different questions.
 
         Reads chunks and vectors in small batches, only as far down the ranking as needed."""
         kept: list[tuple[int, Chunk, np.ndarray]] = []
@@ -148,19 +147,13 @@ class Retriever:
             block = rows[begin : begin + batch]
             for row, chunk, vector in zip(block, self.index.chunks(block), self.index.vectors(block), strict=True):
                 text = _normalised(chunk.text)
-                if text in seen_texts or any(
-                    float(v @ vector) > DUPLICATE_COSINE and _same_words(chunk.text, other.text) for _, other, v in kept
-                ):
+                if text in seen_texts:
                     continue
                 seen_texts.add(text)
                 kept.append((row, chunk, vector))
                 if len(kept) == k:
                     return kept
         return kept
-
-
-def _same_words(text: str, other: str) -> bool:
-    return set(terms(text)) == set(terms(other))
 
 
 SENTENCE_CACHE = 20_000  # sentence vectors a long-lived server keeps (~30 MB)

@@ -302,3 +302,11 @@ def test_a_box_framed_in_asterisks_is_read_without_its_frame_and_a_ruler_is_no_h
     assert paragraphs["The software is provided as is."] == "6. Disclaimer of Warranty"
     assert paragraphs["The rest of the notice."] == "6. Disclaimer of Warranty"
     assert "*" not in "".join(paragraphs)
+
+
+def test_a_table_drawn_in_hashes_is_no_box() -> None:
+    from rag.corpus import unframed
+
+    rule = "#" * 34
+    table = f"{rule}\n# Model    # Flow    # Voltage   #\n{rule}\n# P-100    # 12 l/m  # 230 V     #\n{rule}\n"
+    assert unframed(table) == table

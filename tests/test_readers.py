@@ -1103,20 +1103,29 @@ def test_docx_numbered_paragraphs_and_text_boxes_in_a_table_are_read_and_counted
         "1. Rent is due monthly.", "Rule | 2. No pets in the flat.", "Hotline 0800 123 456.", "3. The tenant must not sublet."]
 
 
-def test_list_lettered_or_unmarked_by_the_page_stylesheet_gets_no_numbers(tmp_path: Path) -> None:
+def test_list_the_page_stylesheet_letters_gets_no_numbers(tmp_path: Path) -> None:
     (tmp_path / "wiring.html").write_text(
         "<!doctype html><html><head><title>Wiring</title><style>/* sub-steps */ ol ol { list-style-type: "
-        "lower-alpha; } ol.plain > li { list-style: none } @media screen { #faq li { list-style-type: upper-roman } }"
+        "lower-alpha; } ol.steps ol { list-style-type: decimal } ul.toc > li { list-style: lower-roman } "
+        "@media screen { #faq li { list-style-type: upper-roman } } @media print { ol { list-style: upper-alpha } }"
         " p:hover { list-style-type: lower-alpha }</style></head><body><main><h1>Wiring</h1><p>Follow these steps "
         "in order when you replace the thermostat.</p><ol><li>Turn off the power at the breaker.<ol><li>Check "
-        "the display is blank.</li></ol></li><li>Connect the brown wire to terminal L.</li></ol><ol class=\"plain\">"
-        "<li>Keep the old thermostat for the warranty claim.</li></ol><div id=\"faq\"><ol><li>Why is the display "
-        "blank after wiring?</li></ol></div></main></body></html>"
+        "the display is blank.</li></ol></li><li>Connect the brown wire to terminal L.</li></ol><ol class=\"steps\">"
+        "<li>Keep the old thermostat.<ol><li>Note its model number.</li></ol></li></ol><ul class=\"toc\"><li>"
+        "Tools<ol><li>Take a tester.</li></ol></li></ul><div id=\"faq\"><ol><li>Why is the display blank after "
+        "wiring?</li></ol></div></main></body></html>"
     )
     items = [b.text for b in readers.read(tmp_path / "wiring.html").blocks if b.kind == "list_item"]
     assert items == ["1. Turn off the power at the breaker.", "Check the display is blank.",
-                     "2. Connect the brown wire to terminal L.", "Keep the old thermostat for the warranty claim.",
-                     "Why is the display blank after wiring?"]
+                     "2. Connect the brown wire to terminal L.", "1. Keep the old thermostat.",
+                     "1. Note its model number.", "Tools", "1. Take a tester.", "Why is the display blank after wiring?"]
+
+
+def test_stylesheet_without_braces_for_long_stretches_is_read_in_one_pass() -> None:
+    from rag.readers.html import _style_rules
+
+    # an unclosed <style> holds the rest of the page; a pattern retried at each position took minutes
+    assert _style_rules("x" * 200_000 + " ol { list-style: lower-alpha }") == [("x" * 200_000 + " ol", " list-style: lower-alpha ")]
 
 
 def test_html_reader_strips_nested_tags_as_trafilatura_does_in_linear_time() -> None:

@@ -37,7 +37,7 @@ def test_duplicates_do_not_crowd_results(tmp_path: Path, isolated_index: Path) -
     assert len(hits) == 2 and {h.chunk.file for h in hits} == {"a.txt", "c.txt"}
 
 
-def test_a_passage_close_to_a_better_one_is_dropped_only_when_it_says_the_same_words(
+def test_a_passage_close_to_a_better_one_is_dropped_only_when_it_repeats_it_word_for_word(
     tmp_path: Path, isolated_index: Path
 ) -> None:
     corpus = tmp_path / "docs"

@@ -182,19 +182,26 @@ def _drop_manual_navigation(root: _Element) -> None:
             element.drop_tree()
 
 
-_PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓", "link", "permalink", "anchor"}
+_PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓"}
+_PERMALINK_WORDS = {"link", "permalink", "anchor"}
+_PERMALINK_HOSTS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "figcaption"}
+_PERMALINK_CLASS = re.compile(r"headerlink|permalink|anchor|mark", re.IGNORECASE)
 
 
 def _drop_permalinks(root: _Element) -> None:
     """A heading's link to itself, shown as a mark ("C++ addons#" in Node's docs, "Copyright¶" in
-    Sphinx's): the mark would end the heading every passage under it is cited by."""
+    Sphinx's): the mark would end the heading every passage under it is cited by. A word ("link")
+    is such a mark only when the link's class or title says so; and the heading must keep some text
+    without it (a heading that is nothing but a link to itself stays)."""
     for link in list(root.iter("a")):
-        if ((link.get("href") or "").startswith("#") and "".join(link.itertext()).strip().lower() in _PERMALINK_MARKS
-                and any(ancestor.tag in _PERMALINK_HOSTS for ancestor in link.iterancestors())):
+        shown = "".join(link.itertext()).strip()
+        marked = f"{link.get('class') or ''} {link.get('title') or ''}"
+        if not ((link.get("href") or "").startswith("#") and (
+                shown in _PERMALINK_MARKS or (shown.lower() in _PERMALINK_WORDS and _PERMALINK_CLASS.search(marked)))):
+            continue
+        host = next((a for a in link.iterancestors() if a.tag in _PERMALINK_HOSTS), None)
+        if host is not None and "".join(host.itertext()).replace(shown, "", 1).strip():
             link.drop_tree()  # lxml keeps the tail text
-
-
-_PERMALINK_HOSTS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "figcaption"}
 
 
 def _captions_as_paragraphs(root: _Element) -> None:
@@ -286,14 +293,18 @@ def _span(value: str | None) -> int:
 
 def _preformatted_as_code(root: _Element) -> None:
     """A <pre> without <code> in it gets one: trafilatura keeps the lines of code but reads a bare
-    <pre> as a quotation run onto one line (a table set in <pre> lost its rows)."""
+    <pre> as a quotation run onto one line (a table set in <pre> lost its rows). A <pre> that holds
+    headings, lists or paragraphs (an RFC's markup) is left to be read as the page's structure."""
     for pre in list(root.iter("pre")):
         for line_break in list(pre.iter("br")):
             line_break.tail = "\n" + (line_break.tail or "")  # trafilatura drops code after a <br>
             line_break.drop_tag()
+        blocks = [inner for inner in pre.iterdescendants() if _is_html_block(inner)]
+        if any(block.tag != "div" for block in blocks):
+            continue
+        _divs_as_lines(blocks)
         if pre.find(".//code") is not None:
             continue
-        _blocks_as_lines(pre)
         code = pre.makeelement("code", {})
         code.text, pre.text = pre.text, None
         for child in list(pre):
@@ -301,66 +312,99 @@ def _preformatted_as_code(root: _Element) -> None:
         pre.append(code)
 
 
-def _blocks_as_lines(pre: _Element) -> None:
-    """Each block inside a <pre> becomes lines of its own (a highlighter writes each line of code
+def _divs_as_lines(divs: list[_Element]) -> None:
+    """Each <div> inside a <pre> becomes lines of its own (a highlighter writes each line of code
     as a <div>): trafilatura would drop the blocks from code, or run them onto one line."""
-    for block in [inner for inner in pre.iterdescendants() if _is_html_block(inner)]:
-        block.text = "\n" + (block.text or "")
-        block.tail = "\n" + (block.tail or "")
-        block.drop_tag()
+    for div in divs:
+        div.text = "\n" + (div.text or "")
+        div.tail = "\n" + (div.tail or "")
+        div.drop_tag()
 
 
 _LETTERED = re.compile(r"alpha|roman|latin|greek|none|disc|circle|square")  # a class or list-style-type
-
-
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_LETTER_TYPES = re.compile(r"alpha|roman|latin|greek|georgian|armenian|hebrew|cjk|hiragana|katakana", re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _LIST_STYLE = re.compile(r"list-style(?:-type)?\s*:([^;]*)", re.IGNORECASE)
 _CSS_COMPOUND = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
+_Compound = tuple[str, set[str], str]
 
 
-def _styled_unnumbered(root: _Element) -> set[_Element]:
-    """The <ol> and <li> elements a <style> rule of the page letters, or shows without numbers
-    ("ol ol { list-style-type: lower-alpha }"). Selectors of tags, classes and ids, in any nesting;
-    a rule with attributes or pseudo-classes is not followed."""
-    selectors = [
-        selector.strip()
-        for style in root.iter("style")
-        for selectors, body in _CSS_RULE.findall(_CSS_COMMENT.sub("", style.text or ""))
-        if any(_LETTERED.search(value.lower()) for value in _LIST_STYLE.findall(body))
-        for selector in selectors.split(",")
-    ]
-    chains = [chain for chain in (_compounds(s) for s in selectors) if chain]
-    return {element for element in root.iter("ol", "li") if any(_matches(element, chain) for chain in chains)}
+def _stylesheet_lettered(root: _Element) -> set[_Element]:
+    """The <ol> and <li> elements the page's <style> rules letter ("ol ol { list-style-type:
+    lower-alpha }"): the last rule that sets a letter or decimal type on an element decides. Only
+    letters count; a list a stylesheet shows without markers may number it some other way (a
+    counter in ::before). Selectors of tags, classes and ids joined by spaces or ">"; a rule with
+    attributes or pseudo-classes, or for print, is not followed."""
+    rules: list[tuple[list[tuple[str, _Compound]], bool]] = []
+    for style in root.iter("style"):
+        for selectors, body in _style_rules(style.text or ""):
+            types = [value for value in _LIST_STYLE.findall(body) if _LETTER_TYPES.search(value) or "decimal" in value.lower()]
+            if types:
+                lettered = bool(_LETTER_TYPES.search(types[-1]))
+                rules.extend((chain, lettered) for chain in map(_compounds, selectors.split(",")) if chain)
+    if not rules:
+        return set()
+    return {element for element in root.iter("ol", "li")
+            if next((lettered for chain, lettered in reversed(rules) if _matches(element, chain)), False)}
 
 
-def _compounds(selector: str) -> list[tuple[str, set[str], str]] | None:
-    """A selector as (tag, classes, id) from outermost to innermost, or None when not followed."""
-    chain = []
-    for part in selector.replace(">", " ").split():
+def _style_rules(css: str) -> list[tuple[str, str]]:
+    """(selectors, declarations) of each rule of a stylesheet, in order, read in one pass; rules
+    inside an @media block for print are left out."""
+    css = _CSS_COMMENT.sub("", css)
+    rules = []
+    open_blocks: list[str] = []
+    start = 0
+    for brace in re.finditer(r"[{}]", css):
+        if brace.group() == "{":
+            open_blocks.append(css[start : brace.start()].strip())
+        elif open_blocks:
+            header = open_blocks.pop()
+            printed = any(outer.lower().startswith("@media") and "print" in outer.lower() for outer in open_blocks)
+            if not header.startswith("@") and not printed:
+                rules.append((header, css[start : brace.start()]))
+        start = brace.end()
+    return rules
+
+
+def _compounds(selector: str) -> list[tuple[str, _Compound]] | None:
+    """A selector as (combinator, (tag, classes, id)) from outermost to innermost, the combinator
+    " " or ">" joining each to the one before; None when it is not followed."""
+    chain: list[tuple[str, _Compound]] = []
+    combinator = " "
+    for part in selector.replace(">", " > ").split():
+        if part == ">":
+            combinator = ">"
+            continue
         match = _CSS_COMPOUND.fullmatch(part)
         if not match:
             return None
         names = re.findall(r"([.#])([\w-]+)", match.group(2))
-        chain.append(((match.group(1) or "").lower(), {n for kind, n in names if kind == "."},
-                      next((n for kind, n in names if kind == "#"), "")))
+        chain.append((combinator, ((match.group(1) or "").lower(), {n for kind, n in names if kind == "."},
+                                   next((n for kind, n in names if kind == "#"), ""))))
+        combinator = " "
     return chain or None
 
 
-def _matches(element: _Element | None, chain: list[tuple[str, set[str], str]]) -> bool:
-    """Whether element matches the chain's last compound and its ancestors the rest, in order."""
-    if element is None or not _matches_one(element, chain[-1]):
+def _matches(element: _Element | None, chain: list[tuple[str, _Compound]]) -> bool:
+    """Whether element matches the chain's last compound, and its parent (">") or an ancestor (" ")
+    the one before, and so on."""
+    if element is None or not chain or not _matches_one(element, chain[-1][1]):
         return False
-    rest = chain[:-1]
-    ancestor = element.getparent()
-    while rest and ancestor is not None:
-        if _matches_one(ancestor, rest[-1]):
-            rest = rest[:-1]
-        ancestor = ancestor.getparent()
-    return not rest
+    if len(chain) == 1:
+        return True
+    combinator, rest = chain[-1][0], chain[:-1]
+    parent = element.getparent()
+    if combinator == ">":
+        return _matches(parent, rest)
+    while parent is not None:
+        if _matches(parent, rest):
+            return True
+        parent = parent.getparent()
+    return False
 
 
-def _matches_one(element: _Element, compound: tuple[str, set[str], str]) -> bool:
+def _matches_one(element: _Element, compound: _Compound) -> bool:
     tag, classes, identifier = compound
     return ((not tag or element.tag == tag) and classes <= set((element.get("class") or "").split())
             and (not identifier or element.get("id") == identifier))
@@ -369,12 +413,12 @@ def _matches_one(element: _Element, compound: tuple[str, set[str], str]) -> bool
 def _numbered_list_items(root: _Element) -> None:
     """Each item of a numbered list (<ol>) opens with its number, as a browser shows it ("3. Connect
     the brown wire ..."): the text refers to steps by number ("if step 3 fails")."""
-    unnumbered = _styled_unnumbered(root)
+    lettered = _stylesheet_lettered(root)
     for ordered in root.iter("ol"):
         items = ordered.findall("li")
         styled = f"{ordered.get('class') or ''} {ordered.get('style') or ''}".lower()
         if ((ordered.get("type") or "1") != "1" or _LETTERED.search(styled)
-                or ordered in unnumbered or (items and items[0] in unnumbered)
+                or ordered in lettered or (items and items[0] in lettered)
                 or all(_only_links(item) for item in items)):
             continue  # letters or roman numerals; or a menu of links, whose numbers say nothing
         step = -1 if "reversed" in ordered.attrib else 1
