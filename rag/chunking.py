@@ -63,7 +63,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 27: HTML: a heading's permalink mark ("Assert#", "Copyright¶") is not part of the heading.
 # 28: text: a box framed in asterisks or hashes is read without its frame; a line without a letter or
 #     digit ("# -----") is no heading.
-PASSAGE_RULES = 28
+# 29: review fixes to 26-28: a <pre> holding headings or lists is structure again; only letter types
+#     of a stylesheet count; a permalink word needs its class; a table drawn in * or # is no box.
+PASSAGE_RULES = 29
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
