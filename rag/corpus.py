@@ -159,9 +159,9 @@ def unframed(text: str) -> str:
     index = 0
     while index < len(lines):
         rule = _FRAME_RULE.match(lines[index])
-        bottom = _box_bottom(lines, index, rule) if rule else None
-        if rule and bottom is not None:
-            left, right = len(rule.group(1)), len(lines[index].rstrip())
+        left, right = (len(rule.group(1)), len(lines[index].rstrip())) if rule else (0, 0)
+        bottom = _box_bottom(lines, index, left, right, rule.group(2)) if rule else None
+        if bottom is not None:
             for row in range(index, bottom + 1):
                 line = lines[row]
                 if row in (index, bottom):
@@ -174,10 +174,9 @@ def unframed(text: str) -> str:
     return "\n".join(lines)
 
 
-def _box_bottom(lines: list[str], top: int, rule: re.Match[str]) -> int | None:
-    """The row of the rule that closes a box opened at row top, when every row between is framed
-    by the same character at the rule's two ends; None when it is no box."""
-    left, right, mark = len(rule.group(1)), len(lines[top].rstrip()), rule.group(2)
+def _box_bottom(lines: list[str], top: int, left: int, right: int, mark: str) -> int | None:
+    """The row of the rule that closes a box opened at row top (its rule of `mark` from column left
+    to right), when every row between is framed by mark at those two columns; None when it is no box."""
 
     def framed(line: str) -> bool:
         return len(line) == right and line[left] == mark == line[right - 1] and not line[:left].strip()

@@ -321,31 +321,35 @@ def _divs_as_lines(divs: list[_Element]) -> None:
         div.drop_tag()
 
 
-_LETTERED = re.compile(r"alpha|roman|latin|greek|none|disc|circle|square")  # a class or list-style-type
 _LETTER_TYPES = re.compile(r"alpha|roman|latin|greek|georgian|armenian|hebrew|cjk|hiragana|katakana", re.IGNORECASE)
+_LETTERED = re.compile(_LETTER_TYPES.pattern + "|none|disc|circle|square")  # in a list's own class or style
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _LIST_STYLE = re.compile(r"list-style(?:-type)?\s*:([^;]*)", re.IGNORECASE)
 _CSS_COMPOUND = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
 _Compound = tuple[str, set[str], str]
 
 
-def _stylesheet_lettered(root: _Element) -> set[_Element]:
-    """The <ol> and <li> elements the page's <style> rules letter ("ol ol { list-style-type:
-    lower-alpha }"): the last rule that sets a letter or decimal type on an element decides. Only
-    letters count; a list a stylesheet shows without markers may number it some other way (a
-    counter in ::before). Selectors of tags, classes and ids joined by spaces or ">"; a rule with
-    attributes or pseudo-classes, or for print, is not followed."""
-    rules: list[tuple[list[tuple[str, _Compound]], bool]] = []
+_ListRule = tuple[list[tuple[str, _Compound]], bool]  # a selector's chain, and whether its list type is letters
+
+
+def _list_type_rules(root: _Element) -> list[_ListRule]:
+    """The page's <style> rules that set a list's type to letters ("ol ol { list-style-type:
+    lower-alpha }") or to decimal, in order: the last that matches a list decides. Only letters
+    count; a list a stylesheet shows without markers may number it some other way (a counter in
+    ::before). Selectors of tags, classes and ids joined by spaces or ">"; a rule with attributes or
+    pseudo-classes, or for print, is not followed."""
+    rules: list[_ListRule] = []
     for style in root.iter("style"):
         for selectors, body in _style_rules(style.text or ""):
             types = [value for value in _LIST_STYLE.findall(body) if _LETTER_TYPES.search(value) or "decimal" in value.lower()]
             if types:
                 lettered = bool(_LETTER_TYPES.search(types[-1]))
                 rules.extend((chain, lettered) for chain in map(_compounds, selectors.split(",")) if chain)
-    if not rules:
-        return set()
-    return {element for element in root.iter("ol", "li")
-            if next((lettered for chain, lettered in reversed(rules) if _matches(element, chain)), False)}
+    return rules
+
+
+def _lettered_by(rules: list[_ListRule], element: _Element) -> bool:
+    return next((lettered for chain, lettered in reversed(rules) if _matches(element, chain)), False)
 
 
 def _style_rules(css: str) -> list[tuple[str, str]]:
@@ -413,12 +417,12 @@ def _matches_one(element: _Element, compound: _Compound) -> bool:
 def _numbered_list_items(root: _Element) -> None:
     """Each item of a numbered list (<ol>) opens with its number, as a browser shows it ("3. Connect
     the brown wire ..."): the text refers to steps by number ("if step 3 fails")."""
-    lettered = _stylesheet_lettered(root)
+    rules = _list_type_rules(root)
     for ordered in root.iter("ol"):
         items = ordered.findall("li")
         styled = f"{ordered.get('class') or ''} {ordered.get('style') or ''}".lower()
         if ((ordered.get("type") or "1") != "1" or _LETTERED.search(styled)
-                or ordered in lettered or (items and items[0] in lettered)
+                or _lettered_by(rules, ordered) or (items and _lettered_by(rules, items[0]))
                 or all(_only_links(item) for item in items)):
             continue  # letters or roman numerals; or a menu of links, whose numbers say nothing
         step = -1 if "reversed" in ordered.attrib else 1
