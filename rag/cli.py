@@ -220,7 +220,7 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command(cls=_Command)
 @handles_errors
 def index(
-    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension); default: the folder the index was built from, else seeds", show_default=False)] = None,
+    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html and .docx files (and plain text with no extension; also compressed as .gz, .bz2, .xz); default: the folder the index was built from, else seeds", show_default=False)] = None,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
@@ -317,17 +317,17 @@ def notice_if_stale(settings: config.Settings) -> None:
 @app.command(cls=_Command)
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", exists=True, dir_okay=False)],
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
-    from rag.corpus import FORMATS_HINT, SUFFIXES, read_document
+    from rag.corpus import FORMATS_HINT, file_kind, is_document, read_document
     from rag.render import document_text
 
     if not file.is_file():  # a pipe or a device: reading it could block or never end
         raise fail(f"{file} is not a regular file; pass a document file")
-    if file.suffix and file.suffix.lower() not in SUFFIXES:  # `rag index` leaves such files out
-        raise fail(f"{file} is not a document rag reads ({file.suffix} files are left out of the index); "
-                   f"rag reads {FORMATS_HINT}")
+    if not is_document(file):  # `rag index` leaves such files out
+        kind = f"{file_kind(file)} files are" if file_kind(file) else "binary files are"
+        raise fail(f"{file} is not a document rag reads ({kind} left out of the index); rag reads {FORMATS_HINT}")
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))

@@ -27,12 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import readers
+from rag import compressed, readers
 from rag.errors import CorpusError
+from rag.compressed import inner_path
 from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
@@ -294,7 +295,9 @@ def list_folder(root: Path) -> FolderListing:
 
     A file with no extension (README, NOTES), or a project's note with a suffix of its own
     (README.Debian, changelog.Debian), is read as plain text unless its first bytes hold NULs, as
-    binaries do; files of other extensions are counted, not read.
+    binaries do; files of other extensions are counted, not read. A file compressed with gzip,
+    bzip2 or xz (changelog.Debian.gz, guide.html.xz) is judged by the name and bytes inside it
+    (rag.compressed).
     """
     files: list[Path] = []
     others: dict[str, int] = {}
@@ -305,13 +308,27 @@ def list_folder(root: Path) -> FolderListing:
         if not _utf8_name(path.relative_to(root)):
             misnamed.append(_shown(path.relative_to(root)))
             continue
-        suffix = path.suffix.lower()
-        if suffix in SUFFIXES or ((not suffix or _is_project_note(path)) and _looks_like_text(path)):
+        if is_document(path):
             files.append(path)
         else:
-            label = suffix or "binary without extension"
+            label = file_kind(path) or "binary without extension"
             others[label] = others.get(label, 0) + 1
     return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable))
+
+
+def is_document(path: Path) -> bool:
+    """Whether rag reads the file (see list_folder): by its extension, or, without one that any
+    file type claims, by its first bytes."""
+    document = inner_path(path)
+    suffix = document.suffix.lower()
+    return suffix in SUFFIXES or ((not suffix or _is_project_note(document)) and _looks_like_text(path))
+
+
+def file_kind(path: Path) -> str:
+    """How a file left out is counted: its extension, with the inner one of a compressed file
+    (".png", ".tar.gz"); "" when it has none."""
+    document = inner_path(path)
+    return (document.suffix + path.suffix if document != path else path.suffix).lower()
 
 
 # A project's notes named for what they are, with a suffix naming whom they are for (README.Debian,
@@ -322,7 +339,7 @@ _PROJECT_NOTES = {"readme", "changelog", "changes", "news", "install", "copying"
 
 def _is_project_note(path: Path) -> bool:
     """README.Debian, changelog.source: a note's name with a suffix no file type claims (todo.py,
-    install.sh and news.csv are code and data, changelog.gz compressed)."""
+    install.sh and news.csv are code and data)."""
     import mimetypes
 
     return (path.name.split(".", 1)[0].lower() in _PROJECT_NOTES
@@ -386,11 +403,9 @@ def iter_files(root: Path) -> list[Path]:
 
 def _looks_like_text(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            head = handle.read(readers.SNIFF_BYTES)
+        return not is_binary(compressed.head(path, readers.SNIFF_BYTES))
     except OSError:
         return False
-    return not is_binary(head)
 
 
 def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:
@@ -429,14 +444,18 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
     name = path.relative_to(root).as_posix()
     warnings: list[str] = []
     try:
-        data = path.read_bytes()
+        raw = path.read_bytes()
+        data = compressed.decompressed(path, raw)
     except OSError as error:
         return None, [f"skipped {name}: {error.strerror}"]
-    digest = hashlib.sha256(data).hexdigest()
-    fmt = readers.detect(path, data[: readers.SNIFF_BYTES])
+    except readers.Unreadable as error:
+        return None, [f"skipped {name}: {error}"]
+    digest = hashlib.sha256(raw).hexdigest()
+    document = compressed.inner_path(path)
+    fmt = readers.detect(document, data[: readers.SNIFF_BYTES])
     if fmt == "text":
-        if readers.SUFFIXES.get(path.suffix.lower(), "text") != "text":
-            warnings.append(f"{name} holds plain text, not {path.suffix}: read as text (rename it to .txt)")
+        if readers.SUFFIXES.get(document.suffix.lower(), "text") != "text":
+            warnings.append(f"{name} holds plain text, not {document.suffix}: read as text (rename it to .txt)")
         text = decode_text(data, name, warnings)
         if text is None:
             return None, warnings
@@ -445,7 +464,7 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
         text = unframed(text)
         return Document(name, text, digest, split_paragraphs(text)), warnings
     try:
-        result = readers.read(path, fmt, name)
+        result = readers.read(path, fmt, name, data)
     except Exception as error:  # a reader's bug on one odd file must not stop a folder's index
         return None, [*warnings, f"skipped {name}: the {fmt.upper()} reader failed on it ({type(error).__name__}: "
                                  f"{str(error)[:120]}); please report it with the file"]

@@ -253,18 +253,20 @@ def corpus_changes(
 ) -> str:
     """A summary of files added, changed or removed since indexing ('' when none); a file the
     index left out (empty, binary, no text) is not added while its size and mtime are as then."""
+    from rag.compressed import decompressed
     from rag.corpus import iter_files
-    from rag.readers.base import is_binary
+    from rag.readers.base import Unreadable, is_binary
 
     current, skipped = {}, set()
     for path in iter_files(root):
         name = path.relative_to(root).as_posix()
         try:
-            data = path.read_bytes()
-        except OSError:
+            raw = path.read_bytes()
+            data = decompressed(path, raw)
+        except (OSError, Unreadable):
             skipped.add(name)
             continue
-        current[name] = hashlib.sha256(data).hexdigest()
+        current[name] = hashlib.sha256(raw).hexdigest()
         stat = path.stat()
         if not data.strip() or is_binary(data) or (skipped_before or {}).get(name) == (stat.st_size, stat.st_mtime_ns):
             skipped.add(name)  # the indexer skips it too

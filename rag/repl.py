@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.compressed import decompressed
 from rag.corpus import read_document
 from rag.errors import Cancelled, RagError
 from rag.pipeline import Engine
 from rag.questions import check_question
-from rag.readers.base import decode_bytes
+from rag.readers.base import Unreadable, decode_bytes
 from rag.render import (
     LINE_FORMATS,
     RESET,
@@ -164,11 +165,11 @@ class ChatSession:
             return _open_extracted(root, path, citation, answered_from, changed)
         start, end = citation.lines
         try:
-            data = path.read_bytes()
-        except OSError:
+            raw = path.read_bytes()
+            lines = decode_bytes(decompressed(path, raw))[0].split("\n")
+        except (OSError, Unreadable):
             return _unreadable(path)
-        lines = decode_bytes(data)[0].split("\n")
-        if end > len(lines) or (answered_from is not None and hashlib.sha256(data).hexdigest() != answered_from):
+        if end > len(lines) or (answered_from is not None and hashlib.sha256(raw).hexdigest() != answered_from):
             return self._changed_message(path, citation.file)
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
         body = [

@@ -150,3 +150,17 @@ def test_open_shows_a_window_of_a_very_long_line_around_the_quote() -> None:
     assert shown.startswith("[… ") and shown.endswith(" characters …]")
     assert line_window("short line", "short") == "short line"
     assert line_window(line, "not there", limit=50).startswith("ZEBRA0 ZEBRA1")
+
+
+def test_open_shows_the_lines_of_a_gzipped_source(fake_models: ScriptedGenerator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    corpus = _seed_copy(tmp_path)
+    source = corpus / "000_8d13b83e7b516537.txt"
+    (corpus / "000_8d13b83e7b516537.txt.gz").write_bytes(gzip.compress(source.read_bytes()))
+    source.unlink()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="How long did Kerry and Lavrov talk in Geneva?\n/open 1\n")
+    assert result.exit_code == 0, result.output
+    assert "000_8d13b83e7b516537.txt.gz ¶2 (line 3)" in result.output
+    assert ">     3 | Following his latest talks" in result.output

@@ -181,7 +181,7 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     assert listing.others == {".png": 2, ".xlsx": 1, "binary without extension": 1}
     assert listing.others_note() == (
         "not indexed: 4 files of other types (.png 2, .xlsx 1, binary without extension 1); rag reads documents "
-        "(.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension)"
+        "(.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
     )
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]
@@ -274,7 +274,7 @@ def test_bullets_typed_as_characters_start_paragraphs() -> None:
 def test_a_reader_failing_on_one_file_skips_it_with_a_warning_and_reads_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import rag.readers.html
 
-    def broken(path: Path, name: str) -> None:
+    def broken(path: Path, name: str, data: bytes | None = None) -> None:
         raise ValueError("invalid literal for int()")
 
     monkeypatch.setattr(rag.readers.html, "read_html", broken)

@@ -72,12 +72,14 @@ def _is_docx(path: Path) -> bool:
         return False
 
 
-def read(path: Path, fmt: str | None = None, name: str | None = None) -> ReadResult:
+def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
     """Text blocks of a PDF, HTML, DOCX or Markdown file, in reading order.
 
     Args:
         fmt: the format, when already detected; otherwise sniffed from the file.
         name: how warnings name the file (default: its file name).
+        data: the document's bytes, when the caller holds them (a compressed file's contents);
+            otherwise the file is read.
 
     Returns:
         The blocks and warnings; a file that cannot be read at all (encrypted, broken) gives
@@ -85,25 +87,28 @@ def read(path: Path, fmt: str | None = None, name: str | None = None) -> ReadRes
     """
     name = name or path.name
     if fmt is None:
-        with open(path, "rb") as handle:
-            fmt = detect(path, handle.read(SNIFF_BYTES))
+        if data is not None:
+            fmt = detect(path, data[:SNIFF_BYTES])
+        else:
+            with open(path, "rb") as handle:
+                fmt = detect(path, handle.read(SNIFF_BYTES))
     try:
         if fmt == "pdf":
             from rag.readers.pdf import read_pdf
 
-            return read_pdf(path, name)
+            return read_pdf(path, name, data)
         if fmt == "html":
             from rag.readers.html import read_html
 
-            return read_html(path, name)
+            return read_html(path, name, data)
         if fmt == "docx":
             from rag.readers.docx import read_docx
 
-            return read_docx(path, name)
+            return read_docx(path, name, data)
         if fmt == "markdown":
             from rag.readers.markdown import read_markdown
 
-            return read_markdown(path, name)
+            return read_markdown(path, name, data)
     except Unreadable as error:
         return ReadResult(fmt, (), (f"skipped {name}: {error}",))
     raise ValueError(f"no reader for format {fmt!r}")

@@ -5,12 +5,28 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 BLOCK_KINDS = ("paragraph", "heading", "list_item", "table_row", "code")
 
 
 class Unreadable(Exception):
     """The file cannot be read at all; the message says why (it becomes a one-line warning)."""
+
+
+def file_bytes(path: Path, data: bytes | None) -> bytes:
+    """`data` when the caller already holds the document's bytes (a compressed file's contents),
+    else the file's.
+
+    Raises:
+        Unreadable: the file cannot be read.
+    """
+    if data is not None:
+        return data
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from error
 
 
 @dataclass(frozen=True)

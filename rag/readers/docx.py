@@ -15,6 +15,7 @@ numbered paragraph opens with the number Word shows (rag/readers/docx_numbering.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from rag.readers.base import Block, ReadResult, Unreadable, one_line
 from rag.readers.docx_numbering import Numbering, read_numbering
 
 
-def read_docx(path: Path, name: str) -> ReadResult:
-    """Blocks of the document body, in order.
+def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
+    """Blocks of the document body, in order (from `data` when given, else the file).
 
     Raises:
         Unreadable: the file is not a valid DOCX (python-docx cannot open it) or has no text.
@@ -32,7 +33,7 @@ def read_docx(path: Path, name: str) -> ReadResult:
     from docx.table import Table
 
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(str(path) if data is None else io.BytesIO(data))
     except Exception as error:  # python-docx raises zip, XML and KeyError failures alike
         raise Unreadable(f"broken DOCX ({type(error).__name__}: {error}); open and save it again in a word "
                          "processor, or give it the extension of what it holds (.txt, .html)") from error

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line, small_int
+from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, small_int
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -59,18 +59,16 @@ _DECLARED_CHARSET = re.compile(
 _READ_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252"}
 
 
-def read_html(path: Path, name: str) -> ReadResult:
-    """Blocks of the page's main content, each under its nearest heading.
+def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
+    """Blocks of the page's main content, each under its nearest heading (from `data` when given,
+    else from the file).
 
     Raises:
         Unreadable: the file cannot be read or holds no text.
     """
     import trafilatura
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise Unreadable(error.strerror or str(error)) from error
+    data = file_bytes(path, data)
     markup = _decoded(data)
     page = _page(markup)
     blocks = _main_blocks(page, favor_recall=True)

@@ -14,25 +14,21 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from rag.readers.base import Block, ReadResult, Unreadable, decode_text
+from rag.readers.base import Block, ReadResult, decode_text, file_bytes
 
 _WHOLE = {"fence": "code", "code_block": "code", "html_block": "paragraph", "table_open": "table_row"}
 
 
-def read_markdown(path: Path, name: str) -> ReadResult:
-    """Blocks with spans into the decoded file.
+def read_markdown(path: Path, name: str, data: bytes | None = None) -> ReadResult:
+    """Blocks with spans into the decoded file (`data` when given, else the file's bytes).
 
     Raises:
         Unreadable: the file cannot be read.
     """
     from markdown_it import MarkdownIt
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise Unreadable(error.strerror or str(error)) from error
     warnings: list[str] = []
-    text = decode_text(data, name, warnings)
+    text = decode_text(file_bytes(path, data), name, warnings)
     if text is None:
         return ReadResult("markdown", (), tuple(warnings))
     parser = MarkdownIt("commonmark").enable("table")

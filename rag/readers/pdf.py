@@ -17,6 +17,7 @@ font size) rather than from guessing. Then:
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from collections.abc import Set as AbstractSet
@@ -67,17 +68,17 @@ class _Line:
     bold: bool = False  # every visible character in a bold font
 
 
-def read_pdf(path: Path, name: str) -> ReadResult:
-    """Paragraph blocks of every page, page numbers 1-based.
+def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
+    """Paragraph blocks of every page, page numbers 1-based (from `data` when given, else the file).
 
     Raises:
         Unreadable: the file is encrypted with a password, or pypdf cannot parse it.
     """
-    pages = [_page_lines(page) for page in _open(path).pages]
+    pages = [_page_lines(page) for page in _open(path if data is None else io.BytesIO(data)).pages]
     return _blocks(pages, name)
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
+def _open(path: Path | io.BytesIO):  # type: ignore[no-untyped-def]
     import logging
 
     from pypdf import PdfReader

@@ -1,0 +1,82 @@
+"""Documents kept compressed (`changelog.Debian.gz`, `README.txt.gz`, `notes.md.xz`): read as the
+file they hold.
+
+A folder such as /usr/share/doc holds most of its notes gzipped; each is read, cited and opened as
+the document inside it, named by its own file name, while its sha256, size and mtime (what tells
+the index it changed) stay those of the compressed file. Decompression stops at a bound, so a
+small archive that expands without end cannot fill the memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+from rag.readers.base import Unreadable
+
+_OPENERS = {
+    ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
+    ".bz2": lambda raw: bz2.BZ2File(raw),
+    ".xz": lambda raw: lzma.LZMAFile(raw),
+}
+SUFFIXES = tuple(_OPENERS)
+# Far above any document (the largest page of /usr/share/doc is 8 MB) and below what a laptop holds.
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether the file's name says it is compressed in a format read here."""
+    return path.suffix.lower() in _OPENERS
+
+
+def inner_path(path: Path) -> Path:
+    """The path of the document a compressed file holds ("NEWS.md.gz" -> "NEWS.md"); the path itself otherwise."""
+    return path.with_suffix("") if is_compressed(path) else path
+
+
+def _reader(path: Path, raw: BinaryIO) -> BinaryIO:
+    return _OPENERS[path.suffix.lower()](raw)  # type: ignore[no-any-return]
+
+
+def decompressed(path: Path, data: bytes) -> bytes:
+    """The document inside a compressed file's bytes (`data` itself for a file not compressed).
+
+    Raises:
+        Unreadable: the data is not in the format its name says, is cut short, or expands beyond
+            MAX_DECOMPRESSED_BYTES.
+    """
+    if not is_compressed(path):
+        return data
+    try:
+        with _reader(path, io.BytesIO(data)) as stream:
+            inner = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+    except _ERRORS as error:
+        kind = path.suffix.lower().lstrip(".")
+        raise Unreadable(f"not a valid .{kind} file ({error}); decompress it to check it") from None
+    if len(inner) > MAX_DECOMPRESSED_BYTES:
+        raise Unreadable(f"it expands to more than {MAX_DECOMPRESSED_BYTES // 2**20} MB; decompress it and split it")
+    return inner
+
+
+def head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of the document, decompressed (b"" when the compressed data is
+    broken, which reading the file then reports), for telling text from binary without reading
+    a whole file.
+
+    Raises:
+        OSError: the file cannot be opened.
+    """
+    with path.open("rb") as raw:
+        if not is_compressed(path):
+            return raw.read(size)
+        try:
+            with _reader(path, raw) as stream:
+                return stream.read(size)
+        except _ERRORS:
+            return b""
