@@ -325,6 +325,10 @@ def extract(
 
     if not file.is_file():  # a pipe or a device: reading it could block or never end
         raise fail(f"{file} is not a regular file; pass a document file")
+    try:
+        file.open("rb").close()
+    except OSError as error:  # unread, it would pass for a binary below
+        raise fail(f"cannot read {file}: {error.strerror or error}; check its permissions")
     if not is_document(file):  # `rag index` leaves such files out
         kind = f"{file_kind(file)} files are" if file_kind(file) else "binary files are"
         raise fail(f"{file} is not a document rag reads ({kind} left out of the index); rag reads {FORMATS_HINT}")

@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from rag.readers.base import Unreadable
+from rag.readers.base import Unreadable, is_binary
 
 _OPENERS = {
     ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
@@ -25,6 +25,7 @@ _OPENERS = {
     ".xz": lambda raw: lzma.LZMAFile(raw),
 }
 SUFFIXES = tuple(_OPENERS)
+_MAGIC = {".gz": b"\x1f\x8b", ".bz2": b"BZh", ".xz": b"\xfd7zXZ\x00"}
 # Far above any document (the largest page of /usr/share/doc is 8 MB) and below what a laptop holds.
 MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 _ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
@@ -44,14 +45,21 @@ def _reader(path: Path, raw: BinaryIO) -> BinaryIO:
     return _OPENERS[path.suffix.lower()](raw)  # type: ignore[no-any-return]
 
 
+def holds_plain_text(path: Path, data: bytes) -> bool:
+    """A file named as compressed that holds plain text instead (no compressed data starts so)."""
+    return (is_compressed(path) and not data.startswith(_MAGIC[path.suffix.lower()])
+            and bool(data.strip()) and not is_binary(data[:1024]))
+
+
 def decompressed(path: Path, data: bytes) -> bytes:
-    """The document inside a compressed file's bytes (`data` itself for a file not compressed).
+    """The document inside a compressed file's bytes (`data` itself for a file not compressed, or
+    one that holds plain text under a compressed name, as rag reads a misnamed file by its content).
 
     Raises:
         Unreadable: the data is not in the format its name says, is cut short, or expands beyond
             MAX_DECOMPRESSED_BYTES.
     """
-    if not is_compressed(path):
+    if not is_compressed(path) or holds_plain_text(path, data):
         return data
     try:
         with _reader(path, io.BytesIO(data)) as stream:

@@ -326,9 +326,12 @@ def is_document(path: Path) -> bool:
 
 def file_kind(path: Path) -> str:
     """How a file left out is counted: its extension, with the inner one of a compressed file
-    (".png", ".tar.gz"); "" when it has none."""
+    (".png", ".tar.gz"); "" when it has none, or when a compressed file's inner name has none
+    (a binary in "data.gz" is left out for what it holds, not for being compressed)."""
     document = inner_path(path)
-    return (document.suffix + path.suffix if document != path else path.suffix).lower()
+    if document == path:
+        return path.suffix.lower()
+    return (document.suffix + path.suffix).lower() if document.suffix else ""
 
 
 # A project's notes named for what they are, with a suffix naming whom they are for (README.Debian,
@@ -452,7 +455,9 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
         return None, [f"skipped {name}: {error}"]
     digest = hashlib.sha256(raw).hexdigest()
     document = compressed.inner_path(path)
-    fmt = readers.detect(document, data[: readers.SNIFF_BYTES])
+    if compressed.holds_plain_text(path, raw):
+        warnings.append(f"{name} holds plain text, not {path.suffix} data: read as text (rename it to {document.name})")
+    fmt = readers.detect(document, data[: readers.SNIFF_BYTES], data)
     if fmt == "text":
         if readers.SUFFIXES.get(document.suffix.lower(), "text") != "text":
             warnings.append(f"{name} holds plain text, not {document.suffix}: read as text (rename it to .txt)")

@@ -262,11 +262,15 @@ def corpus_changes(
         name = path.relative_to(root).as_posix()
         try:
             raw = path.read_bytes()
-            data = decompressed(path, raw)
-        except (OSError, Unreadable):
+        except OSError:
             skipped.add(name)
             continue
         current[name] = hashlib.sha256(raw).hexdigest()
+        try:
+            data = decompressed(path, raw)
+        except Unreadable:  # broken or endless compressed data: the indexer skips it too
+            skipped.add(name)
+            continue
         stat = path.stat()
         if not data.strip() or is_binary(data) or (skipped_before or {}).get(name) == (stat.st_size, stat.st_mtime_ns):
             skipped.add(name)  # the indexer skips it too

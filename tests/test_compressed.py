@@ -49,7 +49,7 @@ def test_compressed_documents_are_read_as_the_file_inside(tmp_path: Path) -> Non
 
 
 def test_broken_or_endless_compressed_files_are_skipped_with_one_line_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "notes.txt.gz").write_bytes(b"plain words, not gzip")
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"The pier opened in 1871.\n")[:-12])
     (tmp_path / "cut.md.xz").write_bytes(lzma.compress(b"# Title\n\nBody text.\n" * 50)[:40])
     (tmp_path / "huge.txt.gz").write_bytes(gzip.compress(b"word " * 600_000))
     monkeypatch.setattr(compressed, "MAX_DECOMPRESSED_BYTES", 2 * 2**20)
@@ -73,3 +73,29 @@ def test_extract_reads_a_compressed_file_and_refuses_what_the_index_leaves_out(t
     result = runner.invoke(app, ["extract", str(root / "bundle.tar.gz")])
     assert result.exit_code == 1
     assert f"{root / 'bundle.tar.gz'} is not a document rag reads (.tar.gz files are left out of the index)" in result.output
+
+
+def test_a_compressed_name_on_plain_text_a_docx_inside_and_a_binary_inside(tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "notes.txt.gz").write_bytes(b"The pier opened in 1871.\n")
+    memo = io.BytesIO()
+    with zipfile.ZipFile(memo, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    (tmp_path / "memo.txt.gz").write_bytes(gzip.compress(memo.getvalue()))
+    (tmp_path / "data.gz").write_bytes(gzip.compress(bytes(range(256)) * 8))
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["memo.txt.gz", "notes.txt.gz"]
+    assert listing.others == {"binary without extension": 1}
+    notes, warnings = read_document(tmp_path, tmp_path / "notes.txt.gz")
+    assert notes is not None and notes.text == "The pier opened in 1871.\n"
+    assert warnings == ["notes.txt.gz holds plain text, not .gz data: read as text (rename it to notes.txt)"]
+    memo_read, warnings = read_document(tmp_path, tmp_path / "memo.txt.gz")
+    assert memo_read is None and warnings[0].startswith("skipped memo.txt.gz: broken DOCX")  # read as the DOCX it is
+
+
+def test_doctor_names_an_indexed_compressed_file_that_broke(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    indexed = {d.path: d.sha256 for d in read_corpus(root).documents}
+    (root / "guide.html.xz").write_bytes(b"\xfd7zXZ\x00 cut short")
+    assert corpus_changes(root, indexed) == "1 file changed"

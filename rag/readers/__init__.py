@@ -12,6 +12,7 @@ Each reader imports its library only when called, so importing this package stay
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -38,11 +39,12 @@ SUFFIXES: dict[str, str] = {
 SNIFF_BYTES = 1024
 
 
-def detect(path: Path, head: bytes) -> str:
-    """The format of a file from its first bytes, falling back to its extension."""
+def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
+    """The format of a file from its first bytes, falling back to its extension; `data`, when
+    given, is the whole document (a compressed file's contents), else path is the file."""
     if b"%PDF-" in head[:SNIFF_BYTES]:
         return "pdf"
-    if head.startswith(b"PK\x03\x04") and _is_docx(path):
+    if head.startswith(b"PK\x03\x04") and _is_docx(path if data is None else io.BytesIO(data)):
         return "docx"
     start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
@@ -64,9 +66,9 @@ def _is_plain_text(head: bytes) -> bool:
     return True
 
 
-def _is_docx(path: Path) -> bool:
+def _is_docx(source: Path | io.BytesIO) -> bool:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             return "word/document.xml" in archive.namelist()
     except (OSError, zipfile.BadZipFile):
         return False
@@ -88,7 +90,7 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
     name = name or path.name
     if fmt is None:
         if data is not None:
-            fmt = detect(path, data[:SNIFF_BYTES])
+            fmt = detect(path, data[:SNIFF_BYTES], data)
         else:
             with open(path, "rb") as handle:
                 fmt = detect(path, handle.read(SNIFF_BYTES))
