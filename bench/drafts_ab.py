@@ -49,6 +49,13 @@ such a question's passages were trimmed to their sentences closest in meaning (M
 instead of those richest in its rarer terms, from the best six or eight hits: right drafts 21 / 20 /
 19 (seeds 6 / 6 / 6 of 29, licences 5 / 5 / 4 of 19, abstracts 10 / 9 / 9 of 16). With eight hits
 the 360 words are spent before the seventh. Not adopted.
+In runs s29-files and s29-files2 (`--sets seeds | techdocs,licenses,abstracts --split fit,tune --per-set
+25 --unanswerable 8 --variants current,files_first,files_if_asked`, stopped before abstracts) the
+file-names example came first instead of second (`files_first`), or it and its instruction were shown
+only to a question about files (`files_if_asked`): right drafts 59 / 63 / 61 of 75 (seeds 20 / 23 / 23,
+techdocs 21 / 21 / 21, licences 18 / 19 / 17 of 25); in `current` the model answered "Which NATO
+communique ...?" and "On what date was ... published?" with "002.txt". `files_first` was adopted: the
+examples' order since, so `current` now has it and `files_second` gives the order before.
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ Variant = Callable[[str, list], tuple[str, str]]  # (question, hits) -> (prefix,
 
 
 def _prompt(prefix: str, question: str, passages: list[PromptPassage]) -> str:
-    user = prompting._user_message(question, prompting.passage_body(passages))
+    user = prompting._user_message(question, prompting.passage_body(passages, question))
     return prefix + f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
 
@@ -291,6 +298,31 @@ def later_and_two_part(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
 
 
+FILES_INSTRUCTION = " When asked which files say something, name the files."
+assert FILES_INSTRUCTION in prompting.INSTRUCTIONS, "the instruction it drops has changed"
+
+
+def files_second(question: str, hits: list) -> tuple[str, str]:
+    """The worked examples in their order before run s29-files: the file-names example second,
+    after the reworded question (what `current` was in runs s29-files and s29-files2)."""
+    examples = (prompting.EXAMPLES[1], prompting.EXAMPLES[0], prompting.EXAMPLES[2])
+    prefix = _fixed_prefix(examples=examples)
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
+def files_if_asked(question: str, hits: list) -> tuple[str, str]:
+    """The file-names example and instruction only for a question about the files themselves
+    (rag.abstention.asks_about_files); any other question starts from a prefix without them (the
+    file-names example is EXAMPLES[0] since run s29-files)."""
+    from rag.abstention import asks_about_files
+
+    if asks_about_files(question):
+        prefix = prompting.system_prefix()
+    else:
+        prefix = _fixed_prefix(prompting.INSTRUCTIONS.replace(FILES_INSTRUCTION, ""), prompting.EXAMPLES[1:])
+    return prefix, _prompt(prefix, question, select_passages(question, hits, 240))
+
+
 # Set by main: the embedder the engine searches with, for the variants that rank sentences by meaning.
 EMBEDDER = None
 
@@ -357,6 +389,8 @@ VARIANTS: dict[str, Variant] = {
     "question_first": question_first,
     "evidence_first": evidence_first,
     "two_near_misses": two_near_misses,
+    "files_second": files_second,
+    "files_if_asked": files_if_asked,
 }
 # Variants whose reply is more than the answer: how to read the answer, and the tokens it may take.
 ANSWER_OF: dict[str, Callable[[str], str]] = {"evidence_first": answer_line}

@@ -36,15 +36,12 @@ INSTRUCTIONS = (
 )
 
 # Worked examples, fixed for every question so they stay in the KV cache. Invented text, so that
-# nothing here overlaps any corpus the tool is evaluated on.
+# nothing here overlaps any corpus the tool is evaluated on. The file-names example comes first: in
+# second place, nearer the question, it led the 1.5B model to answer "Who wrote the article on X?" or
+# "According to the report, which city ...?" with a file's name, or to open with "notes.txt says"
+# (bench/drafts_ab.py runs s29-files and s29-files2 on fit and tune questions: right drafts 59 -> 63
+# of 75 over seeds, techdocs and licences).
 EXAMPLES = (
-    (
-        "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of "
-        "construction. It cost 14 million euros, paid mostly by the regional government.\n\n"
-        "[2] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.",
-        "How much did it cost to build the place where the boats now dock?",
-        "The new ferry terminal cost 14 million euros [1].",
-    ),
     (
         "[1] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.\n\n"
         "[2] (harbour-report.txt) The library next to the harbour will host a ferry history exhibition.\n\n"
@@ -52,6 +49,13 @@ EXAMPLES = (
         "Which files mention the library, and what does each say about it?",
         "council-minutes.txt says the library stays open on Sundays [1], and harbour-report.txt says "
         "it will host a ferry history exhibition [2].",
+    ),
+    (
+        "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of "
+        "construction. It cost 14 million euros, paid mostly by the regional government.\n\n"
+        "[2] (council-minutes.txt) Councillors voted 7 to 2 to keep the library open on Sundays.",
+        "How much did it cost to build the place where the boats now dock?",
+        "The new ferry terminal cost 14 million euros [1].",
     ),
     (
         "[1] (harbour-report.txt) The new ferry terminal opened in March 2019 after two years of "
