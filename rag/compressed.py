@@ -59,17 +59,42 @@ def decompressed(path: Path, data: bytes) -> bytes:
         Unreadable: the data is not in the format its name says, is cut short, or expands beyond
             MAX_DECOMPRESSED_BYTES.
     """
-    if not is_compressed(path) or holds_plain_text(path, data):
+    if not is_compressed(path) or not data or holds_plain_text(path, data):
         return data
     try:
-        with _reader(path, io.BytesIO(data)) as stream:
-            inner = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+        if path.suffix.lower() == ".gz":
+            inner = _gunzipped(data, MAX_DECOMPRESSED_BYTES + 1)
+        else:
+            with _reader(path, io.BytesIO(data)) as stream:
+                inner = stream.read(MAX_DECOMPRESSED_BYTES + 1)
     except _ERRORS as error:
         kind = path.suffix.lower().lstrip(".")
         raise Unreadable(f"not a valid .{kind} file ({error}); decompress it to check it") from None
     if len(inner) > MAX_DECOMPRESSED_BYTES:
         raise Unreadable(f"it expands to more than {MAX_DECOMPRESSED_BYTES // 2**20} MB; decompress it and split it")
     return inner
+
+
+def _gunzipped(data: bytes, limit: int) -> bytes:
+    """Every gzip member of data, in order, up to limit bytes; bytes after the last member are
+    ignored, as gzip itself ignores them (with a warning) where Python's gzip module refuses the file.
+
+    Raises:
+        EOFError: a member is cut short.
+        OSError: data does not start as gzip data.
+        zlib.error: a member is damaged.
+    """
+    if not data.startswith(_MAGIC[".gz"]):
+        raise OSError(f"Not a gzipped file ({data[:2]!r})")
+    inner = bytearray()
+    rest = data
+    while rest.startswith(_MAGIC[".gz"]) and len(inner) < limit:
+        member = zlib.decompressobj(wbits=31)
+        inner += member.decompress(rest, limit - len(inner))
+        if len(inner) < limit and not member.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        rest = member.unused_data
+    return bytes(inner)
 
 
 def head(path: Path, size: int) -> bytes:

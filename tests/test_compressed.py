@@ -99,3 +99,11 @@ def test_doctor_names_an_indexed_compressed_file_that_broke(tmp_path: Path) -> N
     indexed = {d.path: d.sha256 for d in read_corpus(root).documents}
     (root / "guide.html.xz").write_bytes(b"\xfd7zXZ\x00 cut short")
     assert corpus_changes(root, indexed) == "1 file changed"
+
+
+def test_gzip_members_are_read_in_turn_and_bytes_after_the_last_are_ignored_as_gzip_does(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt.gz").write_bytes(
+        gzip.compress(b"The pier opened in 1871.\n\n") + gzip.compress(b"The ferry leaves at nine.\n") + b"\x00\x00junk")
+    document, warnings = read_document(tmp_path, tmp_path / "notes.txt.gz")
+    assert document is not None and warnings == []
+    assert document.text == "The pier opened in 1871.\n\nThe ferry leaves at nine.\n"
