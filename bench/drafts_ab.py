@@ -139,11 +139,11 @@ def labels_once(question: str, hits: list) -> tuple[str, str]:
 
 def labels_if_asked(question: str, hits: list) -> tuple[str, str]:
     """File names only for a question about the files themselves (the abstention rule's test)."""
-    from rag.abstention import _ASKS_ABOUT_FILES
+    from rag.abstention import asks_about_files
 
     prefix = prompting.system_prefix()
     passages = select_passages(question, hits, 240)
-    if _ASKS_ABOUT_FILES.search(question):
+    if asks_about_files(question):
         return prefix, _prompt(prefix, question, passages)
     return prefix, _prompt_with(prefix, question, _unlabelled(passages))
 

@@ -330,8 +330,8 @@ def extract(
     except OSError as error:  # unread, it would pass for a binary below
         raise fail(f"cannot read {file}: {error.strerror or error}; check its permissions")
     if not is_document(file):  # `rag index` leaves such files out
-        kind = f"{file_kind(file)} files are" if file_kind(file) else "binary files are"
-        raise fail(f"{file} is not a document rag reads ({kind} left out of the index); rag reads {FORMATS_HINT}")
+        kind = file_kind(file) or "binary"
+        raise fail(f"{file} is not a document rag reads ({kind} files are left out of the index); rag reads {FORMATS_HINT}")
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))

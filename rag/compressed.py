@@ -10,22 +10,15 @@ small archive that expands without end cannot fill the memory.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import zlib
 from pathlib import Path
-from typing import BinaryIO
 
 from rag.readers.base import Unreadable, is_binary
 
-_OPENERS = {
-    ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
-    ".bz2": lambda raw: bz2.BZ2File(raw),
-    ".xz": lambda raw: lzma.LZMAFile(raw),
-}
-SUFFIXES = tuple(_OPENERS)
 _MAGIC = {".gz": b"\x1f\x8b", ".bz2": b"BZh", ".xz": b"\xfd7zXZ\x00"}
+SUFFIXES = tuple(_MAGIC)
 # Far above any document (the largest page of /usr/share/doc is 8 MB) and below what a laptop holds.
 MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 _ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
@@ -33,16 +26,12 @@ _ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 def is_compressed(path: Path) -> bool:
     """Whether the file's name says it is compressed in a format read here."""
-    return path.suffix.lower() in _OPENERS
+    return path.suffix.lower() in _MAGIC
 
 
 def inner_path(path: Path) -> Path:
     """The path of the document a compressed file holds ("NEWS.md.gz" -> "NEWS.md"); the path itself otherwise."""
     return path.with_suffix("") if is_compressed(path) else path
-
-
-def _reader(path: Path, raw: BinaryIO) -> BinaryIO:
-    return _OPENERS[path.suffix.lower()](raw)  # type: ignore[no-any-return]
 
 
 def holds_plain_text(path: Path, data: bytes) -> bool:
@@ -62,17 +51,27 @@ def decompressed(path: Path, data: bytes) -> bytes:
     if not is_compressed(path) or not data or holds_plain_text(path, data):
         return data
     try:
-        if path.suffix.lower() == ".gz":
-            inner = _gunzipped(data, MAX_DECOMPRESSED_BYTES + 1)
-        else:
-            with _reader(path, io.BytesIO(data)) as stream:
-                inner = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+        inner = _inflated(path, data, MAX_DECOMPRESSED_BYTES + 1)
     except _ERRORS as error:
         kind = path.suffix.lower().lstrip(".")
         raise Unreadable(f"not a valid .{kind} file ({error}); decompress it to check it") from None
     if len(inner) > MAX_DECOMPRESSED_BYTES:
         raise Unreadable(f"it expands to more than {MAX_DECOMPRESSED_BYTES // 2**20} MB; decompress it and split it")
     return inner
+
+
+def _inflated(path: Path, data: bytes, limit: int) -> bytes:
+    """The first `limit` bytes of the document inside a compressed file's data.
+
+    Raises:
+        EOFError, OSError, lzma.LZMAError, zlib.error: the data is cut short or damaged.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return _gunzipped(data, limit)
+    opened = bz2.BZ2File if suffix == ".bz2" else lzma.LZMAFile
+    with opened(io.BytesIO(data)) as stream:
+        return stream.read(limit)
 
 
 def _gunzipped(data: bytes, limit: int) -> bytes:
@@ -108,8 +107,8 @@ def head(path: Path, size: int) -> bytes:
     with path.open("rb") as raw:
         if not is_compressed(path):
             return raw.read(size)
-        try:
-            with _reader(path, raw) as stream:
-                return stream.read(size)
-        except _ERRORS:
-            return b""
+        data = raw.read()
+    try:
+        return _inflated(path, data, size)
+    except _ERRORS:
+        return b""

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from rag import compressed, readers
 from rag.errors import CorpusError
-from rag.compressed import inner_path
 from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
@@ -319,7 +318,7 @@ def list_folder(root: Path) -> FolderListing:
 def is_document(path: Path) -> bool:
     """Whether rag reads the file (see list_folder): by its extension, or, without one that any
     file type claims, by its first bytes."""
-    document = inner_path(path)
+    document = compressed.inner_path(path)
     suffix = document.suffix.lower()
     return suffix in SUFFIXES or ((not suffix or _is_project_note(document)) and _looks_like_text(path))
 
@@ -328,7 +327,7 @@ def file_kind(path: Path) -> str:
     """How a file left out is counted: its extension, with the inner one of a compressed file
     (".png", ".tar.gz"); "" when it has none, or when a compressed file's inner name has none
     (a binary in "data.gz" is left out for what it holds, not for being compressed)."""
-    document = inner_path(path)
+    document = compressed.inner_path(path)
     if document == path:
         return path.suffix.lower()
     return (document.suffix + path.suffix).lower() if document.suffix else ""
