@@ -28,6 +28,12 @@ draft is attributed to them, and the model is asked, from the fixed prefix in it
   that asks nothing"): the lifts tell answered from not worse than the checks themselves on seeds,
   techdocs and licences (all: answerable AUC 0.77 -> 0.74 for the two summed); not adopted.
 
+- question_gain / generic_gain: the draft scored token by token after its passages and question,
+  against after a question that asks nothing ("N/A") or a request any passage answers ("What do
+  the passages say?"); the difference in mean log-probability (per-token values are written too).
+  Run of 2026-12-05 on 217 fit+tune drafts of answers-s30-fittune (bench/README.md, "The answer's
+  gain from its question"): AUC answerable 0.50 and 0.49 over all three corpora; not adopted.
+
 `--checks` picks which are computed (each costs a prompt a draft).
 
 Run of 2026-12-03 (`--checks judged_evidence` on answers-v8-fittune and answers-v8-test, results in
@@ -116,9 +122,49 @@ def judged_evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> st
 
 CHECKS = (
     "evidence_check", "answer_check", "responsive", "judged_evidence", "missing", "evidence_missing",
-    "precheck_again", "null_precheck", "null_evidence",
+    "precheck_again", "null_precheck", "null_evidence", "question_gain",
 )
 CONTENT_FREE = "N/A"
+# A request any passage answers: what a draft copied from a passage on the topic would also answer.
+GENERIC_QUESTION = "What do the passages say?"
+
+
+def draft_log_probs(generator, prompt: str, draft: str) -> list[float]:  # type: ignore[no-untyped-def]
+    """log P of each of the draft's tokens after prompt, one token evaluated at a time (the prompt's
+    shared part stays in the KV cache)."""
+    from rag.generation import _log_softmax
+
+    prompt_tokens, draft_tokens = generator.tokens(prompt), generator.tokens(draft)
+    values = []
+    for i, token in enumerate(draft_tokens):
+        generator._evaluate_prompt(prompt_tokens + draft_tokens[:i])
+        values.append(round(float(_log_softmax(generator._last_logits())[token]), 4))
+    return values
+
+
+def question_gains(generator, question: str, passages, draft: str) -> dict:  # type: ignore[no-untyped-def]
+    """The draft's log-probability given the question, against given a question that asks nothing
+    and a request any passage answers, on the same passages (file labels as for the question).
+
+    A draft copied from a passage that shares the question's words, without stating what is asked,
+    may be nearly as likely whatever is asked; a right answer should need its question."""
+    from rag import prompting
+
+    body = prompting.passage_body(passages, question)
+
+    def prompt(asked: str) -> str:
+        return prompting._question_turn(asked, body) + "<|im_end|>\n" + ASSISTANT_OPENS
+
+    generator.start_from(prompting.system_prefix())
+    asked = draft_log_probs(generator, prompt(question), draft)
+    null = draft_log_probs(generator, prompt(CONTENT_FREE), draft)
+    generic = draft_log_probs(generator, prompt(GENERIC_QUESTION), draft)
+    mean = lambda values: sum(values) / len(values) if values else 0.0  # noqa: E731
+    return {
+        "question_gain": round(mean(asked) - mean(null), 4),
+        "generic_gain": round(mean(asked) - mean(generic), 4),
+        "token_log_probs": {"asked": asked, "null": null, "generic": generic},
+    }
 
 
 def _asking(question_turn: str, ask: str) -> str:
@@ -173,7 +219,11 @@ def checks(engine, generator, record: dict, wanted: tuple[str, ...]) -> dict[str
         values["evidence_missing"] = generator.yes_probability(
             _asking(_question_turn(question, numbered), MISSING_QUESTION)
         )
-    return {k: round(v, 4) for k, v in values.items()}
+    if "question_gain" in wanted:
+        gains = question_gains(generator, question, passages, draft)
+        values["question_gain"], values["generic_gain"] = gains["question_gain"], gains["generic_gain"]
+        values["token_log_probs"] = gains["token_log_probs"]
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def main() -> None:
@@ -219,7 +269,7 @@ def main() -> None:
 
 
 def report(rows: list[dict], wanted: tuple[str, ...]) -> None:
-    names = ("precheck", "recorded_evidence_check", *wanted)
+    names = ("precheck", "recorded_evidence_check", *wanted, *(("generic_gain",) if "question_gain" in wanted else ()))
     for corpus in sorted({r["set"] for r in rows}):
         chosen = [r for r in rows if r["set"] == corpus]
         answerable = np.array([int(r["answerable"]) for r in chosen])
