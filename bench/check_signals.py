@@ -56,6 +56,7 @@ import functools
 import json
 import sys
 from pathlib import Path
+from statistics import fmean
 
 import numpy as np
 
@@ -152,17 +153,16 @@ def question_gains(generator, question: str, passages, draft: str) -> dict:  # t
 
     body = prompting.passage_body(passages, question)
 
-    def prompt(asked: str) -> str:
-        return prompting._question_turn(asked, body) + "<|im_end|>\n" + ASSISTANT_OPENS
+    def instead_of_question(request: str) -> str:
+        return prompting._question_turn(request, body) + "<|im_end|>\n" + ASSISTANT_OPENS
 
     generator.start_from(prompting.system_prefix())
-    asked = draft_log_probs(generator, prompt(question), draft)
-    null = draft_log_probs(generator, prompt(CONTENT_FREE), draft)
-    generic = draft_log_probs(generator, prompt(GENERIC_QUESTION), draft)
-    mean = lambda values: sum(values) / len(values) if values else 0.0  # noqa: E731
+    asked = draft_log_probs(generator, prompting.build_prompt(question, passages), draft)
+    null = draft_log_probs(generator, instead_of_question(CONTENT_FREE), draft)
+    generic = draft_log_probs(generator, instead_of_question(GENERIC_QUESTION), draft)
     return {
-        "question_gain": round(mean(asked) - mean(null), 4),
-        "generic_gain": round(mean(asked) - mean(generic), 4),
+        "question_gain": fmean(asked) - fmean(null) if asked else 0.0,
+        "generic_gain": fmean(asked) - fmean(generic) if asked else 0.0,
         "token_log_probs": {"asked": asked, "null": null, "generic": generic},
     }
 
