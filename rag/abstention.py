@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.file_labels import only_file_names
+from rag.names import NO_NAMES
 from rag.prompting import CITATION_MARK, PromptPassage
 from rag.text import DOCUMENT_NOUNS, STOP_WORDS
 
@@ -41,6 +42,7 @@ SIGNALS = (
     "answer_novelty",
     "claims_supported",
     "evidence_check",
+    "names_in_cited",
 )
 SIGNAL_HELP = {
     "model_refusal": "the model's probability of opening its reply with the cannot-answer sentinel",
@@ -61,6 +63,8 @@ SIGNAL_HELP = {
     "claims_supported": "share of the answer's sentences that some passage supports",
     "evidence_check": "the model's P(yes) that the sentences the answer was drawn from, shown alone, "
     "state the answer to the question (0 when no sentence supports it)",
+    "names_in_cited": "1 when a file the answer cites holds one of the names the question gives that tell the "
+    "folder's files apart, 0 when none does, 0.5 when the question gives no such name (rag.names)",
 }
 
 
@@ -78,6 +82,7 @@ class Evidence:
     mean_logprob: float
     min_logprob: float
     evidence_check: float = 0.0
+    names_in_cited: float = NO_NAMES
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ def signals(evidence: Evidence) -> dict[str, float]:
             sum(bool(s.passages) for s in evidence.supports) / len(evidence.supports) if evidence.supports else 0.0
         ),
         "evidence_check": evidence.evidence_check,
+        "names_in_cited": evidence.names_in_cited,
     }
     return {name: round(float(values[name]), 4) for name in SIGNALS}
 
@@ -351,7 +357,8 @@ def decide(
     """Weigh the signals; a reply that declined, a draft no passage supports, and a draft without
     the kind of content its question's form asks for (no number for "how long", no date for
     "when": none of the 8 such drafts among the 322 fit+tune answers was right; only file names
-    to a question not asking which files: none of the 34 in the recorded runs was) are abstained on.
+    to a question not asking which files: none of the 34 in the recorded runs was), and a draft
+    citing only files that never mention a name the question gives (rag.names) are abstained on.
     `model` is another fitted one, for benchmarks that compare two (default: the shipped file)."""
     model = model or fitted_model()
     probability = model.probability(values)
@@ -361,6 +368,8 @@ def decide(
         else "no passage supports the draft" if unsupported
         else "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
         if values.get("answer_type") == 0.0
+        else "the files the draft cites never mention what the question names"
+        if values.get("names_in_cited") == 0.0
         else f"confidence {probability:.2f} is below the threshold {limit:.2f}" if probability < limit
         else None
     )

@@ -1,0 +1,97 @@
+"""The names a question gives, and whether the files an answer cites mention them (rag.names)."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeEmbedder, ScriptedGenerator
+from rag.config import Settings
+from rag.indexing import build_index
+from rag.names import NO_NAMES, names_in_cited, question_names
+from rag.pipeline import Engine
+from rag.store import open_index
+
+LICENCES = {
+    "apache.txt": "The Apache License lets you use the work. Each contributor grants a patent licence to you.",
+    "gpl.txt": "Your licence is reinstated if you cure the violation within 30 days of the notice.",
+    "mpl.txt": "The Mozilla Public License (MPL) covers source files. Recipients get the source code.",
+    "artistic.txt": "You may distribute the Standard Version of the package as you received it.",
+}
+
+
+@pytest.fixture
+def licences(tmp_path: Path) -> Path:
+    folder = tmp_path / "licences"
+    folder.mkdir()
+    for name, text in LICENCES.items():
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Under the MPL 2.0, how many days may pass?", ["MPL"]),
+        ("Which Syrian province appears where Darayya's rebels went?", ["Syrian", "Darayya"]),
+        ("How do I make the AWS CLI use a proxy? Give the file names.", ["AWS", "CLI"]),  # not "Give", nor "I"
+        ("On which port does mkosi's Ssh=yes option listen?", ["Ssh"]),
+        ("Does the iPhone app sync?", ["iPhone"]),
+        ("Kerry met whom in 2016?", []),  # a question's first word
+        ("what did the minister say?", []),
+    ],
+)
+def test_a_questions_names_are_its_capitalised_words_not_a_sentences_first(question: str, names: list[str]) -> None:
+    assert question_names(question) == names
+
+
+def test_an_answer_citing_only_files_that_never_use_the_questions_name_is_flagged(
+    licences: Path, tmp_path: Path
+) -> None:
+    build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    index = open_index(tmp_path / "index")
+    question = "How many days does the Apache License give you to cure a violation?"
+    assert names_in_cited(index, question, {"gpl.txt"}) == 0.0  # the GPL's 30 days, asked of Apache
+    assert names_in_cited(index, question, {"apache.txt"}) == 1.0
+    assert names_in_cited(index, question, {"gpl.txt", "apache.txt"}) == 1.0
+    # one named file cited is enough when the question names two
+    assert names_in_cited(index, "What do the Apache License and the MPL say about patents?", {"mpl.txt"}) == 1.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many days do you have to cure a violation?",  # no name at all
+        "On an ARM machine, how many days do you have to cure a violation?",  # a name no file holds
+        "Under the License, how many days do you have to cure a violation?",  # a name most files hold
+    ],
+)
+def test_no_name_that_tells_the_files_apart_means_no_judgement(licences: Path, tmp_path: Path, question: str) -> None:
+    (licences / "apache.txt").write_text("The Apache License lets you use the work.\n", encoding="utf-8")
+    (licences / "artistic.txt").write_text("The Artistic License is a license for the package.\n", encoding="utf-8")
+    build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    assert names_in_cited(open_index(tmp_path / "index"), question, {"gpl.txt"}) == NO_NAMES
+
+
+def test_a_file_whose_name_holds_the_name_counts_as_mentioning_it(licences: Path, tmp_path: Path) -> None:
+    (licences / "widget-faq.txt").write_text("Restarting it clears the cache.\n", encoding="utf-8")
+    (licences / "notes.txt").write_text("The Widget team meets on Mondays.\n", encoding="utf-8")
+    build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    assert names_in_cited(open_index(tmp_path / "index"), "How do I clear the Widget cache?", {"widget-faq.txt"}) == 1.0
+
+
+def test_the_engine_abstains_on_a_draft_drawn_from_a_file_that_never_names_the_subject(
+    licences: Path, tmp_path: Path
+) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(licences, settings.index_dir, FakeEmbedder(), settings.chunking)
+
+    def reply(prompt: str) -> str:
+        number = next(line[1] for line in prompt.splitlines()[::-1] if line.startswith("[") and "gpl.txt" in line)
+        return f"You must cure the violation within 30 days [{number}]."
+
+    engine = Engine.open(settings, FakeEmbedder(), lambda: ScriptedGenerator(reply, yes=0.99))
+    answer = engine.ask("How many days does the Apache License give you to cure a violation?")
+    assert answer.abstained and answer.signals["names_in_cited"] == 0.0
+    assert answer.abstained_because == "the files the draft cites never mention what the question names"
+    kept = engine.ask("How many days do you have to cure a violation?")
+    assert not kept.abstained and kept.signals["names_in_cited"] == NO_NAMES
