@@ -77,6 +77,15 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("When I remove my package, should its scripts delete the account?", "Its scripts should delete the account.",
          0.5),
         ("Which is older, the harbour or the station?", "The harbour.", 0.5),
+        # a name or a title asked for is a word the question lacks: capitalised, quoted or an identifier
+        ("What was the title of the document leaked to the AP?", "The document was leaked to the AP yesterday.", 0.0),
+        ("What is the name of the source who spoke to the Daily Beast?", "The source told the Daily Beast [1].", 0.0),
+        ("What name is given to the six-point score?", "The six-point score is derived at the hospital.", 0.0),
+        ("What is the name of the source who spoke to the Daily Beast?", "Colonel Smith [2].", 1.0),
+        ("What is the name of the image file mkosi builds?", "image.raw", 1.0),
+        ("What is the name of the remote for your own fork?", "It is called 'yourgit'.", 1.0),
+        ("What is the name of the command that lists environments?", "pyenv virtualenvs", 1.0),
+        ("According to the guide, what is the title of the book?", 'The book is "Deep Politics".', 1.0),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
