@@ -8,7 +8,8 @@ something else, however well its sentence is supported. Only names that tell fil
 a capitalised word (not a sentence's first) that some but at most half of the folder's files hold.
 A reworded question's own names ("ARM" for a README that says "aarch64") are in no file, or in
 files the answer does not cite along with other names it does; the rule asks that a cited file
-hold at least one of the question's distinctive names.
+hold at least one of the question's names, and a capitalised word that may only open a sentence
+("Kerry arrived where?") can show that a cited file is the right one but never that it is not.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from pathlib import PurePath
+from dataclasses import dataclass
 
 from rag.store import IndexStore
 from rag.text import STOP_WORDS, terms
@@ -24,55 +25,93 @@ from rag.text import STOP_WORDS, terms
 NO_NAMES = 0.5  # the question names nothing that tells the folder's files apart
 MAX_FILE_SHARE = 0.5  # a name more than this share of the files hold tells none apart
 MAX_ROWS = 2000  # a name in more passages than this is too common to judge, and costs a long read
+MOSTLY_CAPITALS = 0.6  # a question this much in capitals ("HOW DO I ...") capitalises no name
 
-_WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“(]\s*)$")
+_WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
+# A sentence, a line, a list item or a bracketed or quoted aside starts before the word.
+_SENTENCE_START = re.compile(r"(?:(?:^|\n)\s*(?:(?:[-*•]|\d+[.)]|[a-z][.)])\s*)?|[.!?:;]\s+|[\"“‘(\[]\s*|[-–—•*]\s+)$")
+# Capitalised without naming anything that tells files apart.
+_NOT_NAMES = frozenset(
+    """mr mrs ms dr prof st mt no fig vs etc please january february march april may june july
+    august september october november december monday tuesday wednesday thursday friday saturday
+    sunday""".split()
+)
 
 
-def question_names(question: str) -> list[str]:
-    """The question's capitalised words (one with a capital inside, "mkosi's" aside, or a capital
-    first when no sentence starts there), possessives dropped, stop words and numbers left out."""
+@dataclass(frozen=True)
+class QuestionNames:
+    """Names that judge (`names`) and capitalised words that may only open a sentence (`openers`)."""
+
+    names: tuple[str, ...]
+    openers: tuple[str, ...]
+
+
+def question_names(question: str) -> QuestionNames:
+    """The question's capitalised words (or with a capital inside, as "iPhone"), possessives and
+    contractions dropped, stop words, months, titles and numbers left out; those that open a
+    sentence, a line or a quote are only `openers`."""
     question = unicodedata.normalize("NFKC", question)
+    letters = [ch for ch in question if ch.isalpha()]
+    shouting = bool(letters) and sum(ch.isupper() for ch in letters) >= MOSTLY_CAPITALS * len(letters)
     names: list[str] = []
+    openers: list[str] = []
     for found in _WORD.finditer(question):
-        word = re.sub(r"['’]s$", "", found.group())
-        if word.lower() in STOP_WORDS or not any(ch.isalpha() for ch in word):
+        word = re.sub(r"['’](?:s|m|re|ve|ll|d|t)$", "", found.group(), flags=re.IGNORECASE).rstrip(".")
+        if word.lower() in STOP_WORDS | _NOT_NAMES or not any(ch.isalpha() for ch in word):
             continue
-        capital_inside = any(ch.isupper() for ch in word[1:])
-        starts_sentence = bool(_SENTENCE_START.search(question[: found.start()]))
-        if (capital_inside or (word[0].isupper() and not starts_sentence)) and word not in names:
-            names.append(word)
-    return names
+        capital_inside = any(ch.isupper() for ch in word[1:]) and any(ch.islower() for ch in word)
+        if not (word[0].isupper() or capital_inside):
+            continue
+        opens = bool(_SENTENCE_START.search(question[: found.start()])) or _after_abbreviation(question, found.start())
+        kind = openers if (opens or shouting) and not capital_inside else names
+        if word not in names and word not in openers:
+            kind.append(word)
+    return QuestionNames(tuple(names), tuple(openers))
+
+
+def _after_abbreviation(text: str, start: int) -> bool:
+    """Whether the word at start follows a title or an initial ("Mr. Smith", "U.S. Army")."""
+    before = re.search(r"([^\W\d_]+)\.\s+$", text[:start])
+    return bool(before) and (before.group(1).lower() in _NOT_NAMES or len(before.group(1)) == 1)
 
 
 def names_in_cited(index: IndexStore, question: str, cited_files: Iterable[str]) -> float:
     """1 when a cited file holds one of the question's distinctive names, 0 when none does,
     NO_NAMES when the question has no distinctive name (see the module docstring)."""
     cited = set(cited_files)
-    if not cited:
+    asked = question_names(question)
+    if not cited or not asked.names:
         return NO_NAMES
     most_files = max(1.0, MAX_FILE_SHARE * index.manifest.file_count)
     distinctive = False
-    for name in question_names(question):
+    for name in (*asked.names, *asked.openers):
         holders = _files_holding(index, name)
-        if holders is None or not holders or len(holders) > most_files:
+        if not holders or len(holders) > most_files:
             continue
-        if cited & holders or any(_named_by_file(name, file) for file in cited):
+        if cited & holders or any(_named_by_path(name, file) for file in cited):
             return 1.0
-        distinctive = True
+        distinctive = distinctive or name in asked.names
     return 0.0 if distinctive else NO_NAMES
 
 
 def _files_holding(index: IndexStore, name: str) -> set[str] | None:
-    """The files whose passages hold the name's keyword term; None when it is too common to read."""
-    wanted = terms(name)
-    if len(wanted) != 1:
-        return None
-    rows = [row for row, _ in index.keyword_search(name, MAX_ROWS + 1)]
-    if len(rows) > MAX_ROWS:
-        return None
-    return {chunk.file for chunk in index.chunks(rows)}
+    """The files whose passages hold the name as one keyword term, written as asked or without its
+    dots and hyphens ("U.S." as "US", "Wi-Fi" as "WiFi"); None when it is too common to read."""
+    holders: set[str] = set()
+    for form in dict.fromkeys((name, re.sub(r"[.\-]", "", name))):
+        wanted = terms(form)
+        if len(wanted) != 1:
+            continue
+        # the stem and the word as written: a store whose own analyser does not stem finds both forms
+        rows = {row for query in dict.fromkeys((form, wanted[0])) for row, _ in index.keyword_search(query, MAX_ROWS + 1)}
+        if len(rows) > MAX_ROWS:
+            return None
+        holders.update(chunk.file for chunk in index.chunks(sorted(rows)))
+    return holders
 
 
-def _named_by_file(name: str, file: str) -> bool:
-    return set(terms(name)) <= set(terms(PurePath(file).stem.replace("-", " ").replace("_", " ")))
+def _named_by_path(name: str, file: str) -> bool:
+    """Whether the file's path names it: every folder and word of the name ("ApacheLicense.txt")."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", file)
+    path_terms = set(terms(re.sub(r"[\W_]+", " ", spaced)))
+    return any(len(wanted := terms(form)) == 1 and wanted[0] in path_terms for form in (name, re.sub(r"[.\-]", "", name)))

@@ -29,19 +29,28 @@ def licences(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("question", "names"),
+    ("question", "names", "openers"),
     [
-        ("Under the MPL 2.0, how many days may pass?", ["MPL"]),
-        ("Which Syrian province appears where Darayya's rebels went?", ["Syrian", "Darayya"]),
-        ("How do I make the AWS CLI use a proxy? Give the file names.", ["AWS", "CLI"]),  # not "Give", nor "I"
-        ("On which port does mkosi's Ssh=yes option listen?", ["Ssh"]),
-        ("Does the iPhone app sync?", ["iPhone"]),
-        ("Kerry met whom in 2016?", []),  # a question's first word
-        ("what did the minister say?", []),
+        ("Under the MPL 2.0, how many days may pass?", ["MPL"], []),
+        ("Which Syrian province appears where Darayya's rebels went?", ["Syrian", "Darayya"], []),
+        ("How do I make the AWS CLI use a proxy? Give the file names.", ["AWS", "CLI"], ["Give"]),
+        ("On which port does mkosi's Ssh=yes option listen?", ["Ssh"], []),
+        ("Does the iPhone app sync?", ["iPhone"], []),
+        ("Kerry met whom in 2016?", [], ["Kerry"]),  # a question's first word
+        ("what did the minister say?", [], []),
+        ("What should I do if I'm late with a refund in January?", [], []),  # "I'm", a month
+        ("1) Describe the refund window.\n- Explain it", [], ["Describe", "Explain"]),  # list items
+        ("Which licence (Apache or MIT) grants a patent licence?", ["MIT"], ["Apache"]),  # an aside opens
+        ("What did Mr. Smith say about the U.S. Army?", ["U.S"], ["Smith", "Army"]),  # after a title or initial
+        ("How often do the Wi-Fi passwords rotate?", ["Wi-Fi"], []),
+        ("HOW DO I INSTALL THE APACHE SERVER?", [], ["INSTALL", "APACHE", "SERVER"]),  # capitals throughout
     ],
 )
-def test_a_questions_names_are_its_capitalised_words_not_a_sentences_first(question: str, names: list[str]) -> None:
-    assert question_names(question) == names
+def test_a_questions_names_are_its_capitalised_words_not_a_sentences_first(
+    question: str, names: list[str], openers: list[str]
+) -> None:
+    found = question_names(question)
+    assert (list(found.names), list(found.openers)) == (names, openers)
 
 
 def test_an_answer_citing_only_files_that_never_use_the_questions_name_is_flagged(
@@ -72,11 +81,31 @@ def test_no_name_that_tells_the_files_apart_means_no_judgement(licences: Path, t
     assert names_in_cited(open_index(tmp_path / "index"), question, {"gpl.txt"}) == NO_NAMES
 
 
-def test_a_file_whose_name_holds_the_name_counts_as_mentioning_it(licences: Path, tmp_path: Path) -> None:
-    (licences / "widget-faq.txt").write_text("Restarting it clears the cache.\n", encoding="utf-8")
+@pytest.mark.parametrize("cited", ["widget-faq.txt", "Widget/faq.txt", "WidgetFAQ.txt", "README.Widget.txt"])
+def test_a_file_whose_path_holds_the_name_counts_as_mentioning_it(licences: Path, tmp_path: Path, cited: str) -> None:
+    (licences / cited).parent.mkdir(exist_ok=True)
+    (licences / cited).write_text("Restarting it clears the cache.\n", encoding="utf-8")
     (licences / "notes.txt").write_text("The Widget team meets on Mondays.\n", encoding="utf-8")
     build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
-    assert names_in_cited(open_index(tmp_path / "index"), "How do I clear the Widget cache?", {"widget-faq.txt"}) == 1.0
+    assert names_in_cited(open_index(tmp_path / "index"), "How do I clear the Widget cache?", {cited}) == 1.0
+
+
+def test_a_name_written_with_dots_or_hyphens_is_also_looked_up_without_them(licences: Path, tmp_path: Path) -> None:
+    (licences / "router.txt").write_text("The WiFi password of the US office rotates weekly.\n", encoding="utf-8")
+    (licences / "notes.txt").write_text("The WiFi in the U.S. Army base is slow.\n", encoding="utf-8")
+    build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    index = open_index(tmp_path / "index")
+    assert names_in_cited(index, "How often does the Wi-Fi password rotate?", {"router.txt"}) == 1.0
+    assert names_in_cited(index, "How often does the U.S. office rotate passwords?", {"router.txt"}) == 1.0
+
+
+def test_a_word_that_only_opens_a_sentence_can_show_the_right_file_but_not_a_wrong_one(
+    licences: Path, tmp_path: Path
+) -> None:
+    build_index(licences, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    index = open_index(tmp_path / "index")
+    assert names_in_cited(index, "Which licence (Apache or MPL) grants a patent licence?", {"apache.txt"}) == 1.0
+    assert names_in_cited(index, "Apache: how long do you have to cure a violation?", {"gpl.txt"}) == NO_NAMES
 
 
 def test_the_engine_abstains_on_a_draft_drawn_from_a_file_that_never_names_the_subject(
@@ -95,3 +124,15 @@ def test_the_engine_abstains_on_a_draft_drawn_from_a_file_that_never_names_the_s
     assert answer.abstained_because == "the files the draft cites never mention what the question names"
     kept = engine.ask("How many days do you have to cure a violation?")
     assert not kept.abstained and kept.signals["names_in_cited"] == NO_NAMES
+
+
+def test_both_stores_find_a_name_in_another_form_of_the_word(tmp_path: Path, store: str) -> None:
+    """Milvus's keyword analyser does not stem: the name is also searched by its stem."""
+    folder = tmp_path / "zoo"
+    folder.mkdir()
+    (folder / "snakes.txt").write_text("The Python eats once a week.\n", encoding="utf-8")
+    (folder / "zoo.txt").write_text("Our Pythons live in the reptile house.\n", encoding="utf-8")
+    for name in ("birds.txt", "fish.txt", "cats.txt"):
+        (folder / name).write_text(f"Nothing about snakes in {name}.\n", encoding="utf-8")
+    build_index(folder, tmp_path / "index", FakeEmbedder(), Settings().chunking, store=store)
+    assert names_in_cited(open_index(tmp_path / "index", store), "How often do Pythons eat?", {"snakes.txt"}) == 1.0
