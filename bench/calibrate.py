@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE  # noqa: E402
+from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE, Model, decide  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -96,13 +96,18 @@ def outcome_rates(records: list[dict], probabilities: np.ndarray, threshold: flo
 
 
 def answers(record: dict, probability: float, threshold: float) -> bool:
-    """Whether the tool would answer: a draft exists, some sentence is supported, it has the kind of
-    content its question asks for (rag.abstention.decide), and P reaches t."""
+    """Whether the tool would answer: a draft exists, some sentence is supported, no rule of
+    rag.abstention.decide withholds it, and P reaches t."""
     signals = record["signals"]
-    return (
-        bool(record["draft"]) and signals["claims_supported"] > 0 and signals.get("answer_type") != 0.0
-        and probability >= threshold
-    )
+    if not record["draft"] or signals["claims_supported"] == 0:
+        return False
+    return not decide(signals, threshold, model=Model({}, _logit(probability), threshold)).abstain
+
+
+def _logit(probability: float) -> float:
+    """The bias of a model without weights whose probability is the given one."""
+    clipped = min(max(probability, 1e-12), 1 - 1e-12)
+    return float(np.log(clipped / (1 - clipped)))
 
 
 def final_right(record: dict) -> bool:
@@ -128,9 +133,15 @@ def main() -> None:
     parser.add_argument("records", type=Path, nargs="+")
     parser.add_argument("--signals", default=",".join(SIGNALS))
     parser.add_argument("--output", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--names", action="store_true",
+                        help="compute names_in_cited (rag.names) for answers recorded before it existed")
     args = parser.parse_args()
     names = args.signals.split(",")
     records = [json.loads(line) for path in args.records for line in path.read_text().splitlines() if line.strip()]
+    if args.names:
+        from redecide import with_names
+
+        records = [{**r, "signals": with_names(r)} if r["citations"] else r for r in records]
     records = [r for r in records if MENTIONS_SIGNAL not in r["signals"]]  # answered from the index, no model signals
     fit = [r for r in records if r["split"] == "fit"]
     tune = [r for r in records if r["split"] == "tune"]
