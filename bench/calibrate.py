@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE, Model, decide  # noqa: E402
+from rag.abstention import SIGNAL_HELP, SIGNALS, WEIGHTS_FILE, withheld_by_rule  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
 
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -99,15 +99,10 @@ def answers(record: dict, probability: float, threshold: float) -> bool:
     """Whether the tool would answer: a draft exists, some sentence is supported, no rule of
     rag.abstention.decide withholds it, and P reaches t."""
     signals = record["signals"]
-    if not record["draft"] or signals["claims_supported"] == 0:
-        return False
-    return not decide(signals, threshold, model=Model({}, _logit(probability), threshold)).abstain
-
-
-def _logit(probability: float) -> float:
-    """The bias of a model without weights whose probability is the given one."""
-    clipped = min(max(probability, 1e-12), 1 - 1e-12)
-    return float(np.log(clipped / (1 - clipped)))
+    return (
+        bool(record["draft"]) and signals["claims_supported"] > 0 and withheld_by_rule(signals) is None
+        and probability >= threshold
+    )
 
 
 def final_right(record: dict) -> bool:

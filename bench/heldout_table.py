@@ -26,7 +26,8 @@ from answers import SETS  # noqa: E402
 from redecide import abstains  # noqa: E402
 
 from rag.abstention import WEIGHTS_FILE  # noqa: E402
-from rag.evaluation import read_gold  # noqa: E402
+from rag.evaluation import covers, read_gold  # noqa: E402
+from rag.results import Passage  # noqa: E402
 
 TYPES = ("factoid", "numeric", "paraphrase", "multi_para", "cross_doc", "unanswerable")
 
@@ -54,11 +55,9 @@ def tally(records: list[dict], evidence: dict[tuple[str, str], list[tuple[str, i
         if not abstained:
             gold = evidence[(record["set"], record["id"])]
             for citation in record["citations"]:
+                passage = Passage(**{**citation, "lines": tuple(citation["lines"])})
                 counts["citations"] += 1
-                counts["citations_right"] += any(
-                    file == citation["file"] and citation["lines"][0] <= line <= citation["lines"][1]
-                    for file, line in gold
-                )
+                counts["citations_right"] += any(covers(passage, line) for line in gold)
     return counts
 
 

@@ -398,11 +398,17 @@ def decide(
     reason = (
         "the model found no answer in the passages" if declined
         else "no passage supports the draft" if unsupported
-        else "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
-        if values.get("answer_type") == 0.0
-        else "the files the draft cites never mention what the question names"
-        if values.get("names_in_cited") == 0.0
-        else f"confidence {probability:.2f} is below the threshold {limit:.2f}" if probability < limit
-        else None
+        else withheld_by_rule(values)
+        or (f"confidence {probability:.2f} is below the threshold {limit:.2f}" if probability < limit else None)
     )
     return Decision(round(probability, 4), reason is not None, reason)
+
+
+def withheld_by_rule(values: dict[str, float]) -> str | None:
+    """Why a supported draft is withheld whatever its confidence, or None: it lacks the kind of
+    content its question asks for, or its cited files never use the question's names."""
+    if values.get("answer_type") == 0.0:
+        return "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
+    if values.get("names_in_cited") == 0.0:
+        return "the files the draft cites never mention what the question names"
+    return None

@@ -94,18 +94,25 @@ def names_in_cited(index: IndexStore, question: str, cited_files: Iterable[str])
     return 0.0 if distinctive else NO_NAMES
 
 
-def _files_holding(index: IndexStore, name: str) -> set[str] | None:
-    """The files whose passages hold the name as one keyword term, written as asked or without its
-    dots and hyphens ("U.S." as "US", "Wi-Fi" as "WiFi"); None when it is too common to read."""
-    holders: set[str] = set()
-    for form in dict.fromkeys((name, re.sub(r"[.\-]", "", name))):
+def _forms(name: str) -> dict[str, str]:
+    """The name as written and without its dots and hyphens ("U.S." as "US", "Wi-Fi" as "WiFi"),
+    each that is one keyword term, with that term."""
+    found: dict[str, str] = {}
+    for form in (name, re.sub(r"[.\-]", "", name)):
         wanted = terms(form)
-        if len(wanted) != 1:
-            continue
+        if len(wanted) == 1:
+            found[form] = wanted[0]
+    return found
+
+
+def _files_holding(index: IndexStore, name: str) -> set[str]:
+    """The files whose passages hold one of the name's forms; none when it is too common to read."""
+    holders: set[str] = set()
+    for form, term in _forms(name).items():
         # the stem and the word as written: a store whose own analyser does not stem finds both forms
-        rows = {row for query in dict.fromkeys((form, wanted[0])) for row, _ in index.keyword_search(query, MAX_ROWS + 1)}
+        rows = {row for query in dict.fromkeys((form, term)) for row, _ in index.keyword_search(query, MAX_ROWS + 1)}
         if len(rows) > MAX_ROWS:
-            return None
+            return set()
         holders.update(chunk.file for chunk in index.chunks(sorted(rows)))
     return holders
 
@@ -114,4 +121,4 @@ def _named_by_path(name: str, file: str) -> bool:
     """Whether the file's path names it: every folder and word of the name ("ApacheLicense.txt")."""
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", file)
     path_terms = set(terms(re.sub(r"[\W_]+", " ", spaced)))
-    return any(len(wanted := terms(form)) == 1 and wanted[0] in path_terms for form in (name, re.sub(r"[.\-]", "", name)))
+    return any(term in path_terms for term in _forms(name).values())
