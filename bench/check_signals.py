@@ -34,6 +34,29 @@ draft is attributed to them, and the model is asked, from the fixed prefix in it
   Run of 2026-12-05 on 217 fit+tune drafts of answers-s30-fittune (bench/README.md, "The answer's
   gain from its question"): AUC answerable 0.50 and 0.49 over all three corpora; not adopted.
 
+- sentence_check (with sentence_check_first / sentence_check_min): the issue's "yes/no that one
+  specific cited sentence answers the question, scored per candidate sentence with the passages
+  already in the KV cache": after the passages and the question (the pre-check's prefix), each of
+  the draft's evidence sentences is quoted with its passage number, "Does this sentence state the
+  answer to the question?"; the largest, first and smallest P(yes). Run of 2026-12-06 on the 288
+  fit+tune drafts of seeds, licences, techdocs and abstracts in answers-s30-fittune (4.6 s a draft,
+  bench/results/sentence-check-fittune.txt), AUC answerable|right-draft, evidence check -> largest:
+  seeds 0.67|0.76 -> 0.56|0.72, licences 0.70|0.68 -> 0.58|0.67, techdocs 0.90|0.88 -> 0.82|0.78,
+  abstracts 0.72|0.75 -> 0.66|0.80; all 0.74|0.77 -> 0.64|0.75, and added to the pre-check and
+  evidence check 0.75|0.78 -> 0.74|0.79. Weaker than the evidence check on every corpus at telling
+  unanswerable questions; not adopted.
+- evidence_noting_missing / evidence_noting_missing_names: the evidence check with one more line
+  naming the question's words (or only its names, numbers and code words) that no evidence
+  sentence or file name holds ("Words of the question these sentences do not contain: GNU,
+  Guile."), for a draft that answers about Python what was asked about Guile. Run of 2026-12-06 on all 384 fit+tune
+  drafts of answers-s30-fittune (bench/results/noting-missing-fittune.txt), AUC answerable|right-draft,
+  evidence check asked again -> noting missing words -> noting missing names: seeds 0.67|0.75 ->
+  0.60|0.70 -> 0.57|0.67, licences 0.67|0.67 -> 0.68|0.64 -> 0.67|0.64, techdocs 0.88|0.87 ->
+  0.89|0.86 -> 0.85|0.84, abstracts 0.72|0.74 -> 0.73|0.74 -> 0.66|0.68, calibration 0.92|0.88 ->
+  0.87|0.83 -> 0.89|0.85. The note lowers P(yes) about as much for right drafts as for the others
+  (median, noting missing words: right drafts of reworded questions 0.711 -> 0.598, other right
+  drafts 0.751 -> 0.647, unanswerable 0.615 -> 0.531, wrong 0.679 -> 0.595); not adopted.
+
 `--checks` picks which are computed (each costs a prompt a draft).
 
 Run of 2026-12-03 (`--checks judged_evidence` on answers-v8-fittune and answers-v8-test, results in
@@ -54,6 +77,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 from statistics import fmean
@@ -123,8 +147,36 @@ def judged_evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> st
 
 CHECKS = (
     "evidence_check", "answer_check", "responsive", "judged_evidence", "missing", "evidence_missing",
-    "precheck_again", "null_precheck", "null_evidence", "question_gain",
+    "precheck_again", "null_precheck", "null_evidence", "question_gain", "sentence_check",
+    "evidence_noting_missing", "evidence_noting_missing_names",
 )
+NOTE_MISSING = "Words of the question these sentences do not contain: {words}."
+MAX_NOTED = 5
+
+
+def missing_words(question: str, evidence: list[tuple[str, str]], names_only: bool) -> list[str]:
+    """The question's content words (as written) whose stems no evidence sentence or file name holds;
+    with names_only, only capitalised words (not the first), words with digits or written as code."""
+    from rag.text import is_distinctive, terms
+
+    held = set()
+    for file, sentence in evidence:
+        held |= set(terms(sentence)) | set(terms(re.sub(r"[\W_]+", " ", file)))
+    found = []
+    for position, word in enumerate(re.findall(r"[\w][\w.\-/]*[\w]|\w", question)):
+        stems = [t for t in terms(word) if is_distinctive(t)]
+        if not stems or all(t in held for t in stems) or word in found:
+            continue
+        if names_only and not (
+            (position > 0 and word[0].isupper()) or any(ch.isdigit() for ch in word) or re.search(r"[_./-]", word)
+        ):
+            continue
+        found.append(word)
+    return found[:MAX_NOTED]
+# One sentence the draft was drawn from, asked about after the passages and the question (still in
+# the KV cache from the pre-check, so each sentence costs only its own tokens).
+SENTENCE_CHECK = 'Sentence {where}: "{sentence}"\n\nDoes this sentence state the answer to the question? Reply yes or no.'
+
 CONTENT_FREE = "N/A"
 # A request any passage answers: what a draft copied from a passage on the topic would also answer.
 GENERIC_QUESTION = "What do the passages say?"
@@ -219,6 +271,29 @@ def checks(engine, generator, record: dict, wanted: tuple[str, ...]) -> dict[str
         values["evidence_missing"] = generator.yes_probability(
             _asking(_question_turn(question, numbered), MISSING_QUESTION)
         )
+    if "sentence_check" in wanted and evidence:
+        generator.start_from(system_prefix())
+        prefix = prompting.question_prefix(question, passages)
+        scores = []
+        for file, sentence in evidence:
+            number = next((p.number for p in passages if sentence in " ".join(p.text.split()) or sentence in p.text), None)
+            where = f"from passage [{number}]" if number else f"from {file}"
+            scores.append(generator.yes_probability(
+                _asking(prefix, SENTENCE_CHECK.format(where=where, sentence=" ".join(sentence.split())))
+            ))
+        values["sentence_check"] = max(scores)
+        values["sentence_check_first"] = scores[0]
+        values["sentence_check_min"] = min(scores)
+    for name, names_only in (("evidence_noting_missing", False), ("evidence_noting_missing_names", True)):
+        if name in wanted and evidence:
+            generator.start_from(system_prefix())
+            lacking = missing_words(question, evidence, names_only)
+            note = ("\n\n" + NOTE_MISSING.format(words=", ".join(lacking))) if lacking else ""
+            labelled = _numbered([(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)], question)
+            values[name] = generator.yes_probability(
+                _question_turn(question, labelled) + note + f"\n\n{prompting.PRECHECK_QUESTION}<|im_end|>\n"
+                + ASSISTANT_OPENS
+            )
     if "question_gain" in wanted:
         gains = question_gains(generator, question, passages, draft)
         values["question_gain"], values["generic_gain"] = gains["question_gain"], gains["generic_gain"]
@@ -269,14 +344,15 @@ def main() -> None:
 
 
 def report(rows: list[dict], wanted: tuple[str, ...]) -> None:
-    names = ("precheck", "recorded_evidence_check", *wanted, *(("generic_gain",) if "question_gain" in wanted else ()))
+    names = ("precheck", "recorded_evidence_check", *wanted, *(("generic_gain",) if "question_gain" in wanted else ()),
+             *(("sentence_check_first", "sentence_check_min") if "sentence_check" in wanted else ()))
     for corpus in sorted({r["set"] for r in rows}):
         chosen = [r for r in rows if r["set"] == corpus]
         answerable = np.array([int(r["answerable"]) for r in chosen])
         right = np.array([int(bool(r["draft_correct"])) for r in chosen])
         cells = []
         for name in names:
-            values = np.array([r[name] for r in chosen])
+            values = np.array([r.get(name, 0.0) for r in chosen])
             a, b = auc(values, answerable), auc(values, right)
             cells.append(f"{name} {a if a is None else round(a, 2)}|{b if b is None else round(b, 2)}")
         print(f"{corpus:12} ({len(chosen)})  " + "  ".join(cells))
