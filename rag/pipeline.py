@@ -7,12 +7,21 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from rag import abstention, mentions, models
-from rag.citations import ClaimSupport, attribute, attribution_terms, cite, evidence_sentences, paragraph_citation
+from rag.citations import (
+    ClaimSupport,
+    attribute,
+    attribution_terms,
+    cite,
+    evidence_sentences,
+    paragraph_citation,
+    split_claims,
+)
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import Cancelled
@@ -79,10 +88,34 @@ def reached_token_limit(completion_tokens: int) -> bool:
     return completion_tokens >= MAX_ANSWER_TOKENS
 
 
+_OPEN_ENDING = re.compile(r"[\s,;:–—-]+$")
+_SENTENCE_ENDINGS = (".", "!", "?", '"', "'", "”", "’", ")", "]", "…")
+
+
+def shown_cut_off(claim: str) -> str:
+    """The last sentence of a reply the token limit cut off, as shown: ending in "…" where the
+    model stopped ("... against Al-Nusra and ISIS…", not "... and ISIS;"), so that a reader sees
+    it goes on in the cited passage; a sentence the model had ended stays as it is. A last word
+    holding a digit is left out: it may be half a number ("0.80-0" of "0.80-0.97")."""
+    claim = claim.rstrip()
+    if claim.endswith(_SENTENCE_ENDINGS):
+        return claim
+    words = claim.split(" ")
+    if len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
+        claim = " ".join(words[:-1])
+    return _OPEN_ENDING.sub("", claim) + "…"
+
+
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
     """Between the model's steps: raise Cancelled once cancelled() is true."""
     if cancelled is not None and cancelled():
         raise Cancelled("the asker left")
+
+
+def _cut_off_shown(supports: list[ClaimSupport], draft: str) -> list[ClaimSupport]:
+    """The supports with the draft's last sentence, which the token limit cut off, shown so."""
+    last = len(split_claims(draft)) - 1
+    return [replace(s, claim=shown_cut_off(s.claim)) if i == last else s for i, s in enumerate(supports)]
 
 
 class Engine:
@@ -265,6 +298,9 @@ class Engine:
         if decision.abstain:
             return Answer(question, ABSTENTION, True, decision.probability, [], [], retrieved, timings, signals,
                           draft, draft, decision.reason)
+        if cut_off:
+            supports = _cut_off_shown(supports, draft_text)
+            text = " ".join(s.claim for s in supports)
         if not supports[0].passages or any(s.narrowed for s in supports):
             supports = [s for s in supports if s.passages]
             text = " ".join(s.claim for s in supports)

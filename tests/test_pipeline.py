@@ -7,7 +7,7 @@ import pytest
 from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag.config import Settings
 from rag.indexing import build_index
-from rag.pipeline import Engine
+from rag.pipeline import MAX_ANSWER_TOKENS, Engine, shown_cut_off
 from rag.questions import question_parts
 
 TWO_PARTS = "How long did Kerry and Lavrov talk in Geneva, and what did Kerry announce afterwards?"
@@ -113,3 +113,32 @@ def test_a_reply_listing_files_is_cut_to_the_files_holding_what_is_asked(tmp_pat
     answer = engine.ask("Which files mention the ferry?")
     assert not answer.abstained and answer.draft == "harbour.txt, library.txt"
     assert answer.answer == "harbour.txt." and [c.file for c in answer.citations] == ["harbour.txt"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "shown"),
+    [
+        ("against Al-Nusra and ISIS;", "against Al-Nusra and ISIS…"),
+        ("announced clarity on the path forward, but offered no", "announced clarity on the path forward, but offered no…"),
+        ("spoke for more than nine hours —", "spoke for more than nine hours…"),
+        ("spoke for more than nine hours.", "spoke for more than nine hours."),
+        ("was 0.88 (95% CI, 0.80-0", "was 0.88 (95% CI…"),  # half a number is no number
+        ("important features on Setuptools 4", "important features on Setuptools…"),
+        ('announced "clarity on the path forward"', 'announced "clarity on the path forward"'),
+    ],
+)
+def test_a_sentence_the_token_limit_cut_off_ends_in_an_ellipsis(claim: str, shown: str) -> None:
+    assert shown_cut_off(claim) == shown
+
+
+def test_an_answer_cut_off_by_the_token_limit_is_shown_ending_where_the_model_stopped(tmp_path: Path) -> None:
+    first = "Kerry and Lavrov spoke for more than nine hours in Geneva [1]."
+    # the fake counts a reply's words as its tokens: this one reaches the limit mid-sentence
+    filler = "Kerry announced clarity on the path forward over Syria's conflict, but offered no details on a resolution,"
+    last = " ".join([filler] * (1 + MAX_ANSWER_TOKENS // len(filler.split())))
+    engine, _ = engine_replying(tmp_path, f"{first} {last}")
+    answer = engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    assert not answer.abstained
+    assert answer.claims[0].text == "Kerry and Lavrov spoke for more than nine hours in Geneva."
+    assert answer.claims[-1].text.endswith("resolution…") and answer.answer.endswith("resolution…")
+    assert answer.draft and answer.draft.endswith("resolution,")  # the model's own reply, as written
