@@ -77,6 +77,7 @@ def test_a_mention_is_cited_at_its_own_paragraph_not_the_heading_its_sentence_ru
     [citation] = answer.citations
     assert (citation.paragraph, citation.lines) == (3, (5, 5))
     assert citation.quote == "IBM Z platforms now support hardware-accelerated deflation."
+    assert answer.answer == "NEWS.txt mentions “hardware-accelerated deflation”."
 
 
 def test_a_phrase_no_file_holds_goes_to_the_model(tmp_path: Path) -> None:
