@@ -112,6 +112,13 @@ def find_mentions(index: IndexStore, phrases: list[str]) -> Mentions:
     return Mentions([first[file] for file in sorted(first)], complete)
 
 
+def shown_phrase(phrase: str) -> str:
+    """A phrase files mention, as the answer names it: a name as it is ("Hezbollah"), words that
+    are no name in quotes ("mentions “hardware-accelerated deflation”", not a sentence that runs
+    on into them)."""
+    return phrase if phrase[:1].isupper() else f"“{phrase}”"
+
+
 def _sentence_at(text: str, offset: int) -> str:
     """The sentence of text around a character offset."""
     for start, end in sentence_spans(text):

@@ -112,13 +112,6 @@ def _stop_if(cancelled: Callable[[], bool] | None) -> None:
         raise Cancelled("the asker left")
 
 
-def shown_phrase(phrase: str) -> str:
-    """A phrase files mention, as the answer names it: a name as it is ("Hezbollah"), words that
-    are no name in quotes ("mentions “hardware-accelerated deflation”", not a sentence that runs
-    on into them)."""
-    return phrase if phrase[:1].isupper() else f"“{phrase}”"
-
-
 def _cut_off_shown(supports: list[ClaimSupport], draft: str) -> list[ClaimSupport]:
     """The supports with the draft's last sentence, which the token limit cut off, shown so."""
     last = len(split_claims(draft)) - 1
@@ -354,7 +347,8 @@ class Engine:
             passage = PromptPassage(number, Hit(mention.chunk, 1.0, 0.0, 0.0), mention.chunk.text)
             citations.append(paragraph_citation(passage, mention.sentence, self.index.paragraphs(mention.file),
                                                 answer_terms=attribution_terms(mention.phrase)))
-            claims.append(Claim(f"{mention.file} mentions {shown_phrase(mention.phrase)}.", True, (number - 1,)))
+            named = mentions.shown_phrase(mention.phrase)
+            claims.append(Claim(f"{mention.file} mentions {named}.", True, (number - 1,)))
         if not found.complete:
             claims.append(Claim(f"More files may mention it: only the best {mentions.CANDIDATES} keyword matches "
                                 "were read.", True, ()))
