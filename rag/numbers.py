@@ -17,7 +17,7 @@ import unicodedata
 from decimal import Decimal
 from functools import lru_cache
 
-from rag.text import DOCUMENT_NOUNS, NUMBER_WORDS
+from rag.text import DOCUMENT_NOUNS, NUMBER_WORDS, SENTENCE_ENDS
 
 MAX_DIGITS = 24  # longer digit runs (ids, hashes) are not compared as values
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)*")
@@ -38,7 +38,6 @@ _SCALE_ABBREVIATION = {"k": 3, "m": 6, "mn": 6, "bn": 9, "tn": 12}
 _DECIMAL_COMMA = re.compile(r"(?<![0-9,.])([0-9]{1,3}),([0-9]{1,2})(?![0-9]|,[0-9])")
 _ABBREVIATED = re.compile(rf"\b([0-9]+(?:\.[0-9]+)?)({'|'.join(_SCALE_ABBREVIATION)})\b")
 _IN_UNITS_OF = (3, 6, 9, 12)
-_SENTENCE_ENDS = (".", "!", "?", ")", "]", '"', "'", "”", "’")
 # up to four words before a document noun ("two of the three articles", "2 news articles") or the
 # numbers after "passage" ("(passage 1)"): the model counting or naming what it was shown
 _BEFORE_DOCUMENT_NOUN = re.compile(rf"((?:[\w-]+\s+){{1,4}})(?:{DOCUMENT_NOUNS}|passages?)\b")
@@ -186,7 +185,7 @@ def claimed_numbers(claim: str, passage_count: int, cut_off: bool = False, decim
                 exempt.add(canonical(word))
     exempt |= {canonical(n) for match in _PASSAGE_NUMBER.finditer(text) for n in re.findall(r"[0-9]+", match.group(1))}
     tokens = _tokens(text)
-    if cut_off and tokens and not claim.rstrip().endswith(_SENTENCE_ENDS):
+    if cut_off and tokens and not claim.rstrip().endswith(SENTENCE_ENDS):
         tokens = tokens[:-1]
     return frozenset(canonical(t) for t in tokens if _NUMBER.fullmatch(t)) - exempt
 

@@ -46,6 +46,7 @@ from rag.prompting import (
 from rag.results import Answer, Claim, Passage
 from rag.retrieval import Hit, Mode, Retriever
 from rag.store import IndexStore, check_compatible, open_index
+from rag.text import SENTENCE_ENDS
 
 __all__ = ["Answer", "Claim", "Engine", "Passage", "hit_passage"]
 
@@ -89,7 +90,6 @@ def reached_token_limit(completion_tokens: int) -> bool:
 
 
 _OPEN_ENDING = re.compile(r"[\s,;:–—-]+$")
-_SENTENCE_ENDINGS = (".", "!", "?", '"', "'", "”", "’", ")", "]", "…")
 
 
 def shown_cut_off(claim: str) -> str:
@@ -98,7 +98,7 @@ def shown_cut_off(claim: str) -> str:
     it goes on in the cited passage; a sentence the model had ended stays as it is. A last word
     holding a digit is left out: it may be half a number ("0.80-0" of "0.80-0.97")."""
     claim = claim.rstrip()
-    if claim.endswith(_SENTENCE_ENDINGS):
+    if claim.endswith((*SENTENCE_ENDS, "…")):
         return claim
     words = claim.split(" ")
     if len(words) > 1 and any(ch.isdigit() for ch in words[-1]):

@@ -22,6 +22,10 @@ STOP_WORDS = frozenset(
     according article articles""".split()
 )
 
+# What a sentence the model finished ends with: a reply cut off by the token limit without one
+# stopped mid-sentence (its last word may be half a number).
+SENTENCE_ENDS = (".", "!", "?", ")", "]", '"', "'", "”", "’")
+
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
