@@ -32,7 +32,7 @@ def measure(sequences: int) -> dict[str, float]:
     from llama_cpp import Llama
 
     from rag.config import DEFAULT_MODEL_PATH
-    from rag.generation import cpu_has_amx, plain_weight_buffers
+    from rag.generation import plain_weight_buffers
 
     original = bindings.llama_context_default_params
 
@@ -42,7 +42,7 @@ def measure(sequences: int) -> dict[str, float]:
         return params
 
     bindings.llama_context_default_params = defaults
-    with plain_weight_buffers(cpu_has_amx()):
+    with plain_weight_buffers():
         llm = Llama(model_path=str(DEFAULT_MODEL_PATH), n_ctx=4096, n_threads=2, n_threads_batch=2, n_batch=512,
                     verbose=False)
     text = (ROOT / "seeds" / "000_8d13b83e7b516537.txt").read_text(encoding="utf-8")[:3500]

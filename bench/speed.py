@@ -68,10 +68,10 @@ def raw_from_prefix(model_path: Path, threads: int, prompts: list[tuple[str, int
     examples (as the tool starts every question) plus the tool's number of generated tokens."""
     from llama_cpp import Llama
 
-    from rag.generation import cpu_has_amx, plain_weight_buffers
+    from rag.generation import plain_weight_buffers
     from rag.prompting import system_prefix
 
-    with plain_weight_buffers(cpu_has_amx()):  # as the tool loads it
+    with plain_weight_buffers():  # as the tool loads it
         llm = Llama(model_path=str(model_path), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
                     n_batch=512, verbose=False)
     per_token = raw_seconds_per_token(llm, prompts[0][0])

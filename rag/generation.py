@@ -186,7 +186,7 @@ class LlamaGenerator:
         }
         self.state_files = StateFiles(state_dir, _state_identity(model_path, parameters) if state_dir else "")
         try:
-            with _quiet_stderr(), plain_weight_buffers(cpu_has_amx()):
+            with _quiet_stderr(), plain_weight_buffers():
                 self._llm = Llama(model_path=str(model_path), verbose=False, **parameters)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {model_path} ({error}); is it a GGUF file?") from error
@@ -545,6 +545,7 @@ def _state_identity(model_path: Path, parameters: Mapping[str, int | bool]) -> s
         {
             "model": [str(model_path.resolve()), model.st_size, model.st_mtime_ns],
             "parameters": dict(parameters),
+            "weight_buffers": "plain",  # states saved before this was so may hold repacked arithmetic
             "llama_cpp": [llama_cpp.__version__, builds, llama_cpp.llama_print_system_info().decode(errors="replace")],
         },
         sort_keys=True,
@@ -590,26 +591,16 @@ def _log_softmax(logits: Any) -> Any:
     return shifted - np.log(np.exp(shifted).sum())
 
 
-def cpu_has_amx() -> bool:
-    """Whether the CPU has AMX: llama.cpp's AMX weight buffers crash this build there (SIGSEGV in
-    ggml_backend_amx_mul_mat on the first prompt, seen 2026-12-04 on a 2-core Xeon with amx_int8)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
-            return any(line.startswith("flags") and "amx_int8" in line.split() for line in handle)
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
-def plain_weight_buffers(wanted: bool):  # type: ignore[no-untyped-def]
+def plain_weight_buffers():  # type: ignore[no-untyped-def]
     """Load the weights into plain CPU buffers, without llama.cpp's extra (AMX, repacked) ones.
 
+    Reading a prompt is most of a question's time, and the plain buffers read it fastest on both
+    CPUs measured (500 tokens of seeds/: 152 against 105 tokens/s repacked on a Xeon, 138 against
+    93 on an EPYC), while the AMX buffers crash this build (SIGSEGV in ggml_backend_amx_mul_mat).
     `Llama()` has no parameter for it, so the default model parameters it starts from are
-    wrapped while it loads. The plain path measured 154 prompt tokens/s on the AMX machine.
+    wrapped while it loads.
     """
-    if not wanted:
-        yield
-        return
     import llama_cpp.llama_cpp as bindings
 
     original = bindings.llama_model_default_params

@@ -60,17 +60,15 @@ def test_missing_internals_fail_with_the_version_to_install() -> None:
     assert message.endswith(f"install the tested version: pip install llama-cpp-python=={LLAMA_CPP_VERSION}")
 
 
-def test_amx_cpus_load_the_weights_without_extra_buffers_and_the_defaults_come_back() -> None:
+def test_the_weights_load_without_extra_buffers_and_the_defaults_come_back() -> None:
     import llama_cpp.llama_cpp as bindings
 
     from rag.generation import plain_weight_buffers
 
     original = bindings.llama_model_default_params
-    with plain_weight_buffers(True):
+    with plain_weight_buffers():
         assert bindings.llama_model_default_params().use_extra_bufts is False
     assert bindings.llama_model_default_params is original and original().use_extra_bufts
-    with plain_weight_buffers(False):
-        assert bindings.llama_model_default_params().use_extra_bufts
 
 
 def test_chat_template_check() -> None:
