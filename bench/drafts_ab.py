@@ -63,6 +63,17 @@ question words, or "each"/"both") got 360 or 480 words instead of 240, since for
 two-part fit+tune questions some gold line was trimmed out of the prompt (360 words: 33 -> 38 of
 53 with every gold line in it; 480: 41). Right drafts 21 / 22 of 53 (5 turned right, 4 wrong) and
 15 / 16 of 44; +94 / +173 prompt tokens, +0.9 / +2.1 s a question. Not adopted.
+In runs s33-plain and s33-plain-unanswerable (`--sets seeds,licenses,abstracts,techdocs --split fit,tune
+--per-set 200 --unanswerable 0 | --per-set 0 --unanswerable 200 --worded-unlike-only --variants
+current,plain_question_if_reworded,both_questions_if_reworded`) a worded-unlike question was first
+rewritten by the model in plain words (its own three worked examples, REWRITE_EXAMPLES; 1.18 s median)
+and the draft asked the rewrite instead of the question, or the question followed by "In plain words:"
+and the rewrite. Right drafts of the 92 answerable questions 35 / 40 / 39 (plain: 10 turned right, 5
+wrong, seeds 7 / 8 / 11 of 29, licences 5 / 6 / 5 of 19, abstracts 12 / 12 / 11 of 19, techdocs 11 /
+14 / 12 of 25); answerable declined 11 / 13 / 1 %, the 14 unanswerable ones declined 2 / 3 / 0. The
+rewrite mostly shortens the question; it drops a qualifier now and then ("church-based", "systemd's
+analysis tool") and the draft follows it. Given both, the model almost never declines. Run
+s33-plain-test: the same two variants on the held-out sets, see bench/README.md.
 """
 
 from __future__ import annotations
@@ -414,11 +425,70 @@ def widest_if_two_part(question: str, hits: list) -> tuple[str, str]:
     return prefix, _prompt(prefix, question, _wider_if_two_part(question, hits, 480))
 
 
+# Set by main: the generator that drafts, for the variants that first rewrite the question.
+GENERATOR = None
+REWRITE_INSTRUCTIONS = (
+    "You rewrite questions in plain, literal words. Replace every indirect description (a "
+    "roundabout phrase for a person, place, organisation or thing) by the name or ordinary term it "
+    "stands for, and keep everything else the question asks. Reply with the rewritten question only."
+)
+REWRITE_EXAMPLES = (
+    ("What did the French capital's mayor say about two-wheeler lanes?",
+     "What did the mayor of Paris say about bicycle lanes?"),
+    ("How much did the software firm Bill Gates co-founded earn in its last fiscal year?",
+     "How much did Microsoft earn in its last fiscal year?"),
+    ("Which setting stops the editor from writing your work to disk after every keystroke?",
+     "Which option disables automatic saving in the editor?"),
+)
+_REWRITES: dict[str, str] = {}
+_REWRITE_SECONDS: dict[str, float] = {}
+
+
+def rewrite_prefix() -> str:
+    shots = "".join(prompting._turn("user", q) + prompting._turn("assistant", a) for q, a in REWRITE_EXAMPLES)
+    return prompting._turn("system", REWRITE_INSTRUCTIONS) + shots
+
+
+def plain_words(question: str) -> str:
+    """The model's rewrite of question in plain words (one line), kept for the other variants."""
+    if question not in _REWRITES:
+        prefix = rewrite_prefix()
+        started = time.perf_counter()
+        GENERATOR.start_from(prefix)
+        reply = GENERATOR.generate(
+            prefix + prompting._turn("user", question) + "<|im_start|>assistant\n", max_tokens=60
+        ).text
+        _REWRITES[question] = " ".join(reply.split()) or question
+        _REWRITE_SECONDS[question] = round(time.perf_counter() - started, 2)
+    return _REWRITES[question]
+
+
+def plain_question_if_reworded(question: str, hits: list) -> tuple[str, str]:
+    """A worded-unlike question is asked in the model's plain rewrite instead (the passages are
+    chosen for the question as asked)."""
+    prefix = prompting.system_prefix()
+    passages = select_passages(question, hits, 240)
+    if not prompting._worded_unlike(question, hits):
+        return prefix, _prompt(prefix, question, passages)
+    return prefix, _prompt(prefix, plain_words(question), passages)
+
+
+def both_questions_if_reworded(question: str, hits: list) -> tuple[str, str]:
+    """A worded-unlike question is asked as written, followed by its plain rewrite."""
+    prefix = prompting.system_prefix()
+    passages = select_passages(question, hits, 240)
+    if not prompting._worded_unlike(question, hits):
+        return prefix, _prompt(prefix, question, passages)
+    return prefix, _prompt(prefix, f"{question}\nIn plain words: {plain_words(question)}", passages)
+
+
 # Variants given the best DEEPER hits of one search; the others get its first top_k, as shipped.
 DEEPER = 8
 READS_DEEPER = {"eight_cosine_if_reworded"}
 
 VARIANTS: dict[str, Variant] = {
+    "plain_question_if_reworded": plain_question_if_reworded,
+    "both_questions_if_reworded": both_questions_if_reworded,
     "wider_if_two_part": wider_if_two_part,
     "widest_if_two_part": widest_if_two_part,
     "cosine_if_reworded": cosine_if_reworded,
@@ -459,9 +529,10 @@ def main() -> None:
     from rag.generation import LlamaGenerator
 
     variants = {name: VARIANTS[name] for name in args.variants.split(",")}
-    global EMBEDDER
+    global EMBEDDER, GENERATOR
     embedder = EMBEDDER = MiniLMEmbedder()
-    generator = LlamaGenerator(Settings().model_path, threads=Settings().threads)
+    generator = GENERATOR = LlamaGenerator(Settings().model_path, threads=Settings().threads,
+                                           state_dir=ROOT / "bench" / "work" / "states")
     records = []
     out = ROOT / "bench" / "results" / f"drafts-{args.tag}.jsonl"
     with open(out, "w", encoding="utf-8") as sink:
@@ -496,6 +567,8 @@ def main() -> None:
                         "refusal": round(generation.probe_probability, 4),
                         "correct": question.answerable and answer_is_correct(question, text),
                         "reply": generation.text, "prompt_tokens": generation.prompt_tokens,
+                        "rewrite": _REWRITES.get(question.question),
+                        "rewrite_seconds": _REWRITE_SECONDS.get(question.question),
                         "seconds": round(time.perf_counter() - started, 2),
                     }
                     records.append(record)
