@@ -300,9 +300,10 @@ class Engine:
                           draft, draft, decision.reason)
         if cut_off:
             supports = _cut_off_shown(supports, draft_text)
-            text = " ".join(s.claim for s in supports)
-        if not supports[0].passages or any(s.narrowed for s in supports):
+        narrowed = not supports[0].passages or any(s.narrowed for s in supports)
+        if narrowed:
             supports = [s for s in supports if s.passages]
+        if cut_off or narrowed:
             text = " ".join(s.claim for s in supports)
         citations, claims = cite(supports, self.index.paragraphs)
         return Answer(question, text, False, decision.probability, citations, claims, retrieved, timings, signals,
