@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_WORKERS = 2
 READY_SECONDS = 300.0  # for every actor to load its models
 IN_FLIGHT = 2  # questions queued on each actor, so none waits for the driver between answers
-EMBED_PIECE = 256  # passages per embedding task
+EMBED_PIECE = 256  # passages per embedding task at most
 REACH_SECONDS = 5.0  # to open a TCP connection to a Ray head given by address
 Models = tuple[Callable[[Settings], "Embedder"] | None, Callable[[Settings], "Generator"] | None]
 
@@ -280,20 +280,29 @@ class RayEmbedder:
         return PooledEmbedder(self.name, self.dimension, actors)
 
 
+def embedding_pieces(texts: Sequence[str], workers: int) -> list[list[str]]:
+    """The passages of one batch in consecutive pieces, at most EMBED_PIECE each and at least one
+    per worker when there are enough: the indexer commits a batch of rag.indexing.EMBED_BATCH
+    (256) passages at a time, and in pieces of 256 one such batch kept a single worker busy."""
+    size = max(1, min(EMBED_PIECE, -(-len(texts) // max(1, workers))))
+    return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+
+
 class PooledEmbedder:
-    """Passages split into pieces of EMBED_PIECE, embedded in parallel, returned in order."""
+    """Passages split into pieces (embedding_pieces), embedded in parallel, returned in order."""
 
     def __init__(self, name: str, dimension: int, actors: list[Any]) -> None:
         from ray.util import ActorPool
 
         self.name = name
         self.dimension = dimension
+        self._workers = len(actors)
         self._pool = ActorPool(actors)
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         import numpy as np
 
-        pieces = [list(texts[i : i + EMBED_PIECE]) for i in range(0, len(texts), EMBED_PIECE)]
+        pieces = embedding_pieces(texts, self._workers)
         out = []
         for vectors in self._pool.map(lambda actor, piece: actor.embed.remote(piece), pieces):
             out.append(vectors)

@@ -118,6 +118,18 @@ def test_index_with_ray_embeds_the_same_vectors(cluster: None, tmp_path: Path, m
     assert distributed.vectors(rows).tolist() == local.vectors(rows).tolist()
 
 
+def test_each_batch_the_indexer_commits_is_spread_over_every_worker() -> None:
+    from rag.fanout import EMBED_PIECE, embedding_pieces
+    from rag.indexing import EMBED_BATCH
+
+    batch = [f"passage {i}" for i in range(EMBED_BATCH)]
+    assert [len(piece) for piece in embedding_pieces(batch, 2)] == [EMBED_BATCH // 2] * 2
+    assert [len(piece) for piece in embedding_pieces(batch[:10], 4)] == [3, 3, 3, 1]
+    assert [len(piece) for piece in embedding_pieces(batch[:3], 8)] == [1, 1, 1]
+    assert all(len(piece) <= EMBED_PIECE for piece in embedding_pieces(batch * 8, 2))
+    assert sum(embedding_pieces(batch, 3), []) == batch
+
+
 def test_an_unreachable_ray_address_is_one_line_at_once() -> None:
     import socket
 
