@@ -14,7 +14,10 @@ right; but on a CPU a batch of tokens costs more than one token. This script mea
 
 and prints the generation time the drafts would take with and without lookup decoding.
 Measured 2026-12-03 (results/lookup-decoding.json): at best 17 % of the generation time, about
-0.3 s of a ~12 s question, so it was not built.
+0.3 s of a ~12 s question, so it was not built. Measured again 2026-12-06 on a Xeon whose memory
+reads ~10 GB/s (one generated token 96 ms, plain weight buffers as `rag` loads them): a batch of 2,
+3 and 4 tokens costs 137, 202 and 216 ms, so the best setting (2-gram lookup, 3 guesses) takes 0.91
+of the generation time; still not worth building.
 """
 
 from __future__ import annotations
@@ -89,8 +92,11 @@ def main() -> None:
     parser.add_argument("--records", type=Path, default=ROOT / "bench" / "results" / "answers-v8-fittune.jsonl")
     args = parser.parse_args()
     settings = Settings()
-    llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
-                n_threads_batch=settings.threads, n_batch=512, verbose=False)
+    from rag.generation import plain_weight_buffers
+
+    with plain_weight_buffers():  # as rag loads it
+        llm = Llama(model_path=str(settings.model_path), n_ctx=4096, n_threads=settings.threads,
+                    n_threads_batch=settings.threads, n_batch=512, verbose=False)
     costs = batch_costs(llm)
     print("batch ms", costs)
 
