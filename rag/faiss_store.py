@@ -13,6 +13,8 @@ Layout of an index directory:
     gen-*/dense-rows.npy    only when the HNSW index was carried over from the previous generation
                             (new chunks' vectors added, dropped ones masked): FAISS label -> row
     gen-*/keyword/          the BM25 index (rag.keyword's arrays, memory-mapped when opened)
+    gen-*/sizes.json        the byte size of each dense and keyword file as written, so that an
+                            unchanged-folder `rag index` can tell a damaged generation by a stat
     dense-build.checkpoint.faiss, dense-build.checkpoint.json
                             an HNSW index half built by a run that was stopped, and what it holds
                             (see _build_dense); deleted by the next commit
@@ -57,6 +59,7 @@ TRAIN_SAMPLE = 65_536
 MAX_DELETED = 0.2  # share of an HNSW index's vectors that may be masked before it is rebuilt
 READ_AHEAD_BYTES = 16 << 20
 LABELS = "dense-rows.npy"  # FAISS label -> chunk row (-1: masked), when they differ
+SIZES = "sizes.json"  # relative path -> bytes of each file written once (not meta.sqlite, updated in place)
 ROW_BATCH = 4096
 CHECKPOINT = "dense-build.checkpoint.faiss"  # beside the generations: a new run removes .partial folders
 CHECKPOINT_SIDECAR = "dense-build.checkpoint.json"
@@ -231,6 +234,56 @@ def set_aside_if_damaged(path: Path) -> str | None:
     return f"the embedding cache {path.name} was damaged; set aside as {aside.name}, every passage is embedded again"
 
 
+def _record_sizes(generation: Path) -> None:
+    files = [generation / "dense.faiss", generation / LABELS, *sorted((generation / "keyword").rglob("*"))]
+    sizes = {str(f.relative_to(generation)): f.stat().st_size for f in files if f.is_file()}
+    (generation / SIZES).write_text(json.dumps(sizes, sort_keys=True), encoding="utf-8")
+
+
+def live_damage(index_dir: Path) -> str | None:
+    """What is wrong with the live generation's files, found by a stat of each (no file is read
+    but two small ones): a dense or keyword file missing or of another size than written, or the
+    embedding cache missing or shorter than its own header says. None when all look sound or
+    there is no index. An unchanged folder otherwise leaves a damaged index as it is."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    try:
+        manifest = read_manifest(index_dir, generation)
+    except RagError:
+        return None  # unreadable manifests are already rebuilt: the live index is not reused
+    try:
+        written: dict[str, int] = json.loads((generation / SIZES).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # a generation written before sizes were recorded
+        written = {"dense.faiss": -1, "keyword": -1}
+    except (OSError, ValueError) as error:
+        return f"{SIZES} is unreadable ({error})"
+    for name, size in written.items():
+        found = generation / name
+        if not found.exists():
+            return f"{name} is missing"
+        if size >= 0 and found.stat().st_size != size:
+            return f"{name} is {found.stat().st_size:,} of the {size:,} bytes written"
+    return _cache_damage(vector_cache_path(index_dir, manifest.embedding_model), manifest.chunk_count)
+
+
+def _cache_damage(path: Path, chunks: int) -> str | None:
+    """A missing embedding cache, or one shorter than the page count its SQLite header gives (a
+    truncated file); the header's count is trusted only when SQLite marks it valid."""
+    if not path.is_file():
+        return f"the embedding cache {path.name} is missing" if chunks else None
+    with path.open("rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return f"the embedding cache {path.name} is not a SQLite file"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages, counter, valid_for = (int.from_bytes(header[i : i + 4], "big") for i in (28, 24, 92))
+    if counter == valid_for and path.stat().st_size < pages * page_size:
+        return f"the embedding cache {path.name} is {path.stat().st_size:,} of its {pages * page_size:,} bytes"
+    return None
+
+
 def vector_cache_path(index_dir: Path, model: str) -> Path:
     return index_dir / f"vectors-{re.sub(r'[^A-Za-z0-9_.-]+', '_', model)}.sqlite"
 
@@ -381,7 +434,21 @@ def _read_dense(path: Path, code_bytes: int | None) -> faiss.Index:
     try:
         return faiss.read_index(str(path), flag)
     except RuntimeError:
+        pass
+    try:
         return faiss.read_index(str(path))
+    except RuntimeError as error:  # its text is FAISS's C++ source location: what failed is the file
+        raise OSError(f"{path.name} is unreadable ({path.stat().st_size:,} bytes): {_faiss_reason(error)}") from None
+
+
+def _faiss_reason(error: RuntimeError) -> str:
+    """A FAISS error without its C++ function and source location ("Error in void faiss::read_...
+    at .../index_read.cpp:276: Error: 'ret == (n)' failed: read error in ...": "read error in ...")."""
+    text = _FAISS_LOCATION.sub("", " ".join(str(error).split()))
+    return text.rsplit("failed: ", 1)[-1].strip()[:160]
+
+
+_FAISS_LOCATION = re.compile(r"Error in .*? at \S+:\d+:\s*(?:Error:\s*)?")
 
 
 def _code_bytes(spec: dict[str, Any], dimension: int, vectors: int) -> int | None:
@@ -628,6 +695,7 @@ class FaissWriter:
         keyword = KeywordIndex.build_batches(self._text_batches(on_building(count) if on_building else None), count)
         keyword.save(self.partial / "keyword")
         del keyword
+        _record_sizes(self.partial)
         (self.partial / "manifest.json").write_text(
             json.dumps(dataclasses.asdict(manifest), ensure_ascii=False), encoding="utf-8"
         )
@@ -963,6 +1031,9 @@ class FaissBackend:
 
     def set_aside_damaged_cache(self, model: str) -> str | None:
         return set_aside_if_damaged(vector_cache_path(self.index_dir, model))
+
+    def live_damage(self) -> str | None:
+        return live_damage(self.index_dir)
 
     def live_files(self) -> dict[str, FileState]:
         return live_files(self.index_dir)

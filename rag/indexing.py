@@ -139,8 +139,11 @@ def build_index(
         raise CorpusError(f"{index_dir} is both the folder of documents and the index, which would index itself; "
                           f"pass another --index, such as {index_dir / '.rag'}")
     if dry_run:
-        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild)
+        damage = None if rebuild else stores.live_damage(index_dir, kind)
+        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild, damage=damage)
     with stores.write_lock(index_dir):
+        damage = None if rebuild else stores.live_damage(index_dir, kind)
+        rebuild = rebuild or damage is not None
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
         replaced = _other_folders_files(index_dir, root, kind)
@@ -164,6 +167,9 @@ def build_index(
             _sort_read_again(scan, known)
             if set_aside:
                 scan.warnings.insert(0, set_aside)
+            if damage:
+                scan.warnings.insert(0, f"the index at {index_dir} was damaged ({damage}); every file is read again "
+                                        f"to rebuild it (sound cached embeddings are reused)")
             _note_replaced(scan, index_dir, root, replaced)
             if resplit:
                 scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
@@ -364,11 +370,12 @@ def _instance(embedder: Embedder | EmbedderFactory) -> Embedder:
 
 def _dry_run(
     corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float,
-    kind: str, *, rebuild: bool = False,
+    kind: str, *, rebuild: bool = False, damage: str | None = None,
 ) -> IndexReport:
-    """What build_index would do, computed without writing or loading a model."""
+    """What build_index would do, computed without writing or loading a model; `damage` is what
+    is wrong with the live index, which the run would rebuild."""
     root = str(corpus_dir.resolve())
-    previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
+    previous = None if rebuild or damage else _reusable_files(index_dir, embedder.name, chunking, root, kind)
     hashes: dict[str, None] = {}
     chunks = 0
 
@@ -382,7 +389,15 @@ def _dry_run(
     replaced = _other_folders_files(index_dir, root, kind)
     _sort_read_again(scan, _live_names(index_dir, kind) if previous is None and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
-    to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
+    if damage:
+        scan.warnings.insert(0, f"the index at {index_dir} is damaged ({damage}); `rag index` would read every "
+                                f"file again to rebuild it")
+    try:
+        to_embed = len(_uncached(index_dir, embedder, list(hashes), kind))
+    except IndexNotFoundError:
+        if damage is None:
+            raise
+        to_embed = len(hashes)  # the damaged cache, set aside by the run, embeds nothing
     files = len(scan.kept) + scan.new_files
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
 

@@ -596,6 +596,9 @@ class MilvusBackend:
     def set_aside_damaged_cache(self, model: str) -> str | None:
         return None  # the embeddings live in Milvus, which checks its own files
 
+    def live_damage(self) -> str | None:
+        return None  # likewise
+
     def live_files(self) -> dict[str, FileState]:
         client = connect_existing(self.uri, self.index_dir)
         try:

@@ -220,6 +220,8 @@ class Backend(Protocol):
 
     def set_aside_damaged_cache(self, model: str) -> str | None: ...
 
+    def live_damage(self) -> str | None: ...
+
     def live_files(self) -> dict[str, FileState]: ...
 
     def update_file_states(self, states: dict[str, FileState]) -> None: ...
@@ -280,6 +282,12 @@ def open_vector_cache(index_dir: Path, model: str, dimension: int, store: str = 
 def set_aside_damaged_cache(index_dir: Path, model: str, store: str = DEFAULT_STORE) -> str | None:
     """Before a rebuild: move a damaged embedding cache out of the way; a warning saying so, or None."""
     return backend(index_dir, store).set_aside_damaged_cache(model)
+
+
+def live_damage(index_dir: Path, store: str = DEFAULT_STORE) -> str | None:
+    """What is wrong with the live index's files, found without reading them whole (a stat each),
+    or None when they look sound or there is no index."""
+    return backend(index_dir, store).live_damage()
 
 
 def live_files(index_dir: Path, store: str = DEFAULT_STORE) -> dict[str, FileState]:
