@@ -1,5 +1,10 @@
 """Paragraphs to chunks: whole paragraphs, short ones merged, long ones split at sentences.
 
+A chunk is bounded in words and in characters: a run of text with few spaces (a base64 blob, a
+minified line, text in a script written without spaces) is cut into consecutive spans of at most
+max_chars(settings) characters, at a space or a punctuation mark near the limit where there is
+one, else anywhere.
+
 Every chunk is a character span of its document's text (the file itself, or the extracted text
 of a PDF, HTML or DOCX file), so its text is verbatim and its line and paragraph ranges follow
 from the span; page comes from its first paragraph, heading from its first paragraph that is not
@@ -65,7 +70,15 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     digit ("# -----") is no heading.
 # 29: review fixes to 26-28: a <pre> holding headings or lists is structure again; only letter types
 #     of a stylesheet count; a permalink word needs its class; a table drawn in * or # is no box.
-PASSAGE_RULES = 29
+# 30: a chunk holds at most 16 characters for each word of the word limit (6,400 for 400 words): a
+#     line without spaces (a 5 MB base64 blob) was one passage of the whole line.
+PASSAGE_RULES = 30
+# A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
+# minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
+# of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
+# floor keeps a very small word limit from cutting an ordinary long word or URL.
+CHUNK_CHARS_PER_WORD = 16
+MIN_CHUNK_CHARS = 1024
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
@@ -151,8 +164,10 @@ def _row_shape(line: str) -> tuple[str, frozenset[int]] | None:
     """How a line reads as a table's row: ("pipes", {}) for cells apart by "|", ("tabs", {cells})
     for tab-separated cells, ("spaces", {where its columns start}) for columns aligned by spaces;
     None for a line that is no row."""
-    if _LOOKS_LIKE_ROW.search(line):
+    if "|" in line and _LOOKS_LIKE_ROW.search(line):  # "in" first: a line can be megabytes
         return "pipes", frozenset()
+    if "   " not in line and "\t" not in line:
+        return None  # no gap of three spaces or a tab: no columns
     gaps = list(COLUMN_GAP.finditer(line))
     if not gaps:
         return None
@@ -210,6 +225,11 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
+def max_chars(settings: ChunkSettings) -> int:
+    """The most characters a chunk holds: CHUNK_CHARS_PER_WORD for each word of settings.max_words."""
+    return max(CHUNK_CHARS_PER_WORD * settings.max_words, MIN_CHUNK_CHARS)
+
+
 def is_lead_in(text: str) -> bool:
     """A title, byline or "X said:" line: short and not ending a sentence."""
     return _word_count(text) <= TITLE_MAX_WORDS and not _ENDS_SENTENCE.search(text)
@@ -262,25 +282,54 @@ def _close(groups: list[list[Paragraph]], short: list[Paragraph]) -> None:
 def _word_windows(text: str, span: tuple[int, int], max_words: int) -> list[tuple[int, int]]:
     """A sentence longer than max_words cut into runs of max_words words (a transcript or a table
     row with no full stop would otherwise be one chunk whose end the embedding never sees)."""
-    words = [m.span() for m in re.finditer(r"\S+", text[span[0] : span[1]])]
-    if len(words) <= max_words:
+    run = re.compile(rf"\S+(?:\s+\S+){{0,{max_words - 1}}}")  # up to max_words words; re caches it
+    windows = [m.span() for m in run.finditer(text, *span)]  # no copy of the sentence, no list of its words
+    return windows if len(windows) > 1 else [span]
+
+
+_SPACES = re.compile(r"\s*")
+_TO_LAST_SPACE = re.compile(r"(?s).*\S(?=\s)")  # matched from a point: up to the last word's end before a space
+_TO_LAST_MARK = re.compile(r"(?s).*[^\w\s]")  # up to and with the last punctuation mark ("/", "," or "。")
+_CUT_REACH = 4  # a soft cut is looked for in the last quarter of the limit: no cut piece is shorter than 3/4 of it
+
+
+def _char_windows(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    """A span longer than limit characters cut into consecutive spans of at most limit: each ends
+    at the last space near the limit (the space itself left out, as between words), else after the
+    last punctuation mark near it, else at the limit. Each cut looks at no more than limit + 1
+    characters, so a span of any length is cut in time linear in it."""
+    start, end = span
+    if end - start <= limit:
         return [span]
-    return [
-        (span[0] + words[i][0], span[0] + words[min(i + max_words, len(words)) - 1][1])
-        for i in range(0, len(words), max_words)
-    ]
+    windows = []
+    while end - start > limit:
+        reach = start + limit - limit // _CUT_REACH
+        space = _TO_LAST_SPACE.match(text, reach, start + limit + 1)
+        if space:
+            cut = space.end()
+        else:
+            mark = _TO_LAST_MARK.match(text, reach, start + limit)
+            cut = mark.end() if mark else start + limit
+        windows.append((start, cut))
+        start = _SPACES.match(text, cut, end).end()
+    if start < end:
+        windows.append((start, end))
+    return windows
 
 
 def _pack_sentences(
-    text: str, sentences: list[tuple[int, int]], max_words: int, overlap: int
+    text: str, sentences: list[tuple[int, int]], max_words: int, overlap: int, limit: int | None = None
 ) -> list[tuple[int, int]]:
-    """Greedy runs of whole sentences under max_words, neighbours sharing `overlap` sentences."""
+    """Greedy runs of whole sentences under max_words (and spanning at most limit characters),
+    neighbours sharing `overlap` sentences."""
     pieces: list[tuple[int, int]] = []
     first = 0
     while first < len(sentences):
         last = first
         words = _word_count(text[sentences[first][0] : sentences[first][1]])
         while last + 1 < len(sentences):
+            if limit is not None and sentences[last + 1][1] - sentences[first][0] > limit:
+                break
             more = _word_count(text[sentences[last + 1][0] : sentences[last + 1][1]])
             if words + more > max_words:
                 break
@@ -307,11 +356,11 @@ def is_heading(document: Document, paragraph: Paragraph) -> bool:
     """Whether the paragraph is the heading it sits under (an underlined or "#" title, or a
     reader's heading block), not text of its section: the first paragraph under that heading,
     and its text is the heading's."""
-    own = document.paragraph_text(paragraph).strip()
     heading = paragraph.heading
     before = document.paragraphs[paragraph.number - 2] if paragraph.number > 1 else None
     if not heading or (before is not None and before.heading == heading):
         return False
+    own = document.paragraph_text(paragraph).strip()  # only now: a paragraph can be megabytes
     return own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading
 
 
@@ -322,10 +371,19 @@ def document_title(document: Document) -> str | None:
     return None
 
 
-def _section(document: Document, paragraphs: list[Paragraph], title: str | None) -> str | None:
+def _section(
+    document: Document, paragraphs: list[Paragraph], title: str | None, headings: dict[int, bool]
+) -> str | None:
     """The heading a chunk's text sits under: that of its first paragraph that is not itself a
-    heading (an empty section's heading leads into the next section), never the document's title."""
-    heading = next((p.heading for p in paragraphs if not is_heading(document, p)), paragraphs[0].heading)
+    heading (an empty section's heading leads into the next section), never the document's title.
+    headings remembers is_heading by paragraph number (a paragraph cut into thousands of chunks is
+    read once)."""
+    def heads(p: Paragraph) -> bool:
+        if p.number not in headings:
+            headings[p.number] = is_heading(document, p)
+        return headings[p.number]
+
+    heading = next((p.heading for p in paragraphs if not heads(p)), paragraphs[0].heading)
     return heading if heading != title else None
 
 
@@ -333,20 +391,23 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     """Chunks of one document, in reading order."""
     lines = _LineIndex(document.text)
     title = document_title(document)
+    headings: dict[int, bool] = {}
+    limit = max_chars(settings)
     chunks = []
     for group in _group_short_paragraphs(document, settings.min_words):
         start, end = group[0].start, group[-1].end
-        if _word_count(document.span(start, end)) <= settings.max_words:
+        if end - start <= limit and _word_count(document.span(start, end)) <= settings.max_words:
             spans = [(start, end)]
         else:
             sentences = [
                 piece
                 for p in group
                 for s in sentence_spans(document.text, p.start, p.end)
-                for piece in _word_windows(document.text, s, settings.max_words)
+                for words in _word_windows(document.text, s, settings.max_words)
+                for piece in _char_windows(document.text, words, limit)
             ]
             spans = _pack_sentences(
-                document.text, sentences, settings.max_words, settings.overlap_sentences
+                document.text, sentences, settings.max_words, settings.overlap_sentences, limit
             )
         for piece, (a, b) in enumerate(spans, start=1):
             inside = [p for p in group if p.start < b and a < p.end]
@@ -368,7 +429,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     format=document.format,
                     page=inside[0].page,
                     page_paragraph=inside[0].page_paragraph,
-                    heading=_section(document, inside, title),
+                    heading=_section(document, inside, title, headings),
                 )
             )
     return chunks

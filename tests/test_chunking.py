@@ -1,6 +1,6 @@
 import dataclasses
 
-from rag.chunking import chunk_document, embedding_text, sentence_spans
+from rag.chunking import chunk_document, embedding_text, max_chars, sentence_spans
 from rag.config import ChunkSettings
 from rag.corpus import Document, split_paragraphs
 
@@ -114,4 +114,88 @@ def test_a_title_or_a_numbered_abbreviation_ends_no_sentence() -> None:
     assert [text[a:b] for a, b in sentence_spans(text)] == [
         "The site manager, Dr. Ingrid Solberg, keeps the key.", "See Fig. 3 for the gate.", "He said No.", "Then he left.",
         "It was signed by Martin Luther King Jr.", "He died in 1968.",
+    ]
+
+
+BLOB_BODY = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i * 7 % 64] for i in range(100_000))
+BLOB_TEXT = (
+    "Attachment\n\nThe certificate below is encoded in base64 and was sent with the request of 3 May.\n"
+    + BLOB_BODY + "\nIt expires at the end of the year and must be renewed before then.\n\nA closing paragraph of prose.\n"
+)
+
+
+def test_a_line_without_spaces_is_cut_into_verbatim_spans_of_at_most_the_cap() -> None:
+    settings = ChunkSettings()
+    chunks = chunk_document(document(BLOB_TEXT), settings)
+    limit = max_chars(settings)
+    assert limit == 6400 and all(len(c.text) <= limit for c in chunks)
+    assert all(c.text == BLOB_TEXT[c.start : c.end] for c in chunks)
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    blob_start = BLOB_TEXT.index(BLOB_BODY)
+    inside = [c for c in chunks if blob_start < c.start and c.end <= blob_start + len(BLOB_BODY)]
+    assert len(inside) >= 100_000 // limit - 1
+    cover = "".join(BLOB_TEXT[max(c.start, blob_start) : min(c.end, blob_start + len(BLOB_BODY))]
+                    for c in chunks if c.start < blob_start + len(BLOB_BODY) and blob_start < c.end)
+    assert cover == BLOB_BODY  # the blob's pieces joined in order are the blob: none repeated, none lost
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    assert all(ch.isspace() for i, ch in enumerate(BLOB_TEXT) if i not in covered)  # nothing but spaces left out
+    assert chunks[0].text.startswith("Attachment") and chunks[-1].text.endswith("A closing paragraph of prose.")
+
+
+def test_a_line_without_spaces_is_cut_with_its_line_numbers() -> None:
+    chunks = chunk_document(document(BLOB_TEXT), ChunkSettings())
+    for c in chunks:
+        assert (c.start_line, c.end_line) == (BLOB_TEXT.count("\n", 0, c.start) + 1, BLOB_TEXT.count("\n", 0, c.end - 1) + 1)
+    blob_start = BLOB_TEXT.index(BLOB_BODY)
+    blob_end = blob_start + len(BLOB_BODY)
+    assert BLOB_TEXT[:blob_start].count("\n") + 1 == 4  # the blob is line 4, in paragraph 2 (lines 3-5)
+    pieces = [c for c in chunks if blob_start <= c.start < blob_end]
+    assert len(pieces) >= -(-len(BLOB_BODY) // 6400)
+    assert all(c.start_line == 4 and c.first_paragraph == 2 for c in pieces)
+    assert all((c.end_line, c.last_paragraph) == (4, 2) for c in pieces if c.end <= blob_end)
+    assert (pieces[-1].end_line, pieces[-1].last_paragraph) == (7, 3)  # the blob's end runs on to the next lines
+    assert (chunks[0].start_line, chunks[0].end_line) == (1, 3)
+
+
+def test_a_long_line_is_cut_at_a_space_or_a_mark_near_the_cap_where_it_has_one() -> None:
+    settings = ChunkSettings(max_words=400)
+    words = ("x" * 3000 + " ") * 5 + "y" * 3000
+    marks = ("z" * 3000 + "/") * 5 + "z" * 3000
+    for line, gap in ((words, " "), (marks, "")):
+        chunks = chunk_document(document(line + "\n"), settings)
+        assert all(len(c.text) <= max_chars(settings) for c in chunks)
+        assert gap.join(c.text for c in chunks) == line  # cut at the spaces (left out) or after the marks
+        assert all(len(c.text) > 4000 for c in chunks[:-1])
+
+
+def test_prose_chunks_are_the_same_as_before_the_character_cap() -> None:
+    prose = (
+        "Field notes on the river survey\n\n"
+        "The survey team left the northern camp at dawn and walked the east bank for six hours. "
+        "Water levels were lower than in any spring since the records began in 1962. "
+        "Three gauging stations were found damaged by winter ice and were marked for repair. "
+        "The team logged fourteen otter sightings, most of them near the old mill weir. "
+        "Sediment samples were taken at every bend and sealed in numbered jars for the laboratory.\n\n"
+        "Weather held.\n\n"
+        "On the second day the team crossed to the west bank by the footbridge at Hollin. "
+        "Dr. Amara Okafor measured flow rates at twelve points, see Fig. 4 for the readings. "
+        "The readings agree with the model to within five percent at all but two points.\n\n"
+        "Recommendations\n---------------\n\n"
+        "Repair the three gauging stations before the autumn floods. "
+        "Repeat the otter count in September with the same route and the same observers. "
+        "Send the sediment jars to the county laboratory by the end of the month.\n"
+    )
+    doc = Document("notes.txt", prose, "hash", split_paragraphs(prose))
+
+    def spans(max_words: int) -> list[tuple[str, int, int, int, int]]:
+        return [(c.id, c.start, c.end, c.start_line, c.end_line) for c in chunk_document(doc, ChunkSettings(max_words=max_words))]
+
+    # observed before chunks were capped in characters (PASSAGE_RULES 29)
+    assert spans(400) == [("notes.txt#p1-2", 0, 448, 1, 3), ("notes.txt#p3-4", 450, 709, 5, 7), ("notes.txt#p5-6", 711, 956, 9, 12)]
+    assert spans(40) == [
+        ("notes.txt#p1-2.1", 0, 195, 1, 3), ("notes.txt#p2.2", 120, 279, 3, 3), ("notes.txt#p2.3", 196, 358, 3, 3),
+        ("notes.txt#p2.4", 280, 448, 3, 3), ("notes.txt#p3-4.1", 450, 629, 5, 7), ("notes.txt#p4.2", 546, 709, 7, 7),
+        ("notes.txt#p5-6", 711, 956, 9, 12),
     ]
