@@ -67,6 +67,84 @@ def test_encrypted_and_broken_pdfs_are_skipped_and_the_rest_indexed(tmp_path: Pa
     assert any(w.startswith("skipped broken.pdf: broken PDF") for w in corpus.warnings)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "header only", "empty"])
+def test_a_broken_pdf_is_skipped_with_what_to_do_about_it(tmp_path: Path, damage: str) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="The pier closes at dusk.")
+    whole = bytes(pdf.output())
+    (tmp_path / "whole.pdf").write_bytes(whole)
+    assert texts(readers.read(tmp_path / "whole.pdf")) == ["The pier closes at dusk."]
+    data = {"truncated": whole[: len(whole) // 2], "garbage": b"%PDF-1.4\n" + bytes(range(256)) * 4,
+            "header only": b"%PDF-1.7\n", "empty": b""}[damage]
+    (tmp_path / "bad.pdf").write_bytes(data)
+    result = readers.read(tmp_path / "bad.pdf", "pdf")
+    assert not result.blocks and len(result.warnings) == 1
+    assert result.warnings[0].startswith("skipped bad.pdf: broken PDF (")
+    assert result.warnings[0].endswith("); re-download it or save it again from its source, or export it as text")
+
+
+def test_binary_data_named_html_is_skipped_and_utf16_pages_are_read(tmp_path: Path) -> None:
+    import gzip
+    import random
+
+    noise = random.Random(7).randbytes(2000)
+    page = "<html><body><p>The pier closes at dusk.</p></body></html>"
+    files = {
+        "noise.html": noise,
+        "no-nul.htm": noise.replace(b"\x00", b"\x01"),  # control bytes, but not one NUL
+        "page.html.gz-saved-as.html": gzip.compress(page.encode() * 20),
+        "utf16.html": page.encode("utf-16"),
+        "utf16-le.html": page.encode("utf-16-le"),
+        "chinese-utf16.html": ("<html><body><p>" + "码头在黄昏时关闭。" * 30 + "</p></body></html>").encode("utf-16-le"),
+        "plain.html": page.encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    skipped = ("skipped {}: binary data, not HTML; save the page again from its browser or source, or give the file "
+               "the extension of what it holds")
+    for name in ("noise.html", "no-nul.htm", "page.html.gz-saved-as.html"):
+        result = readers.read(tmp_path / name)
+        assert (result.blocks, result.warnings) == ((), (skipped.format(name),))
+    for name in ("utf16.html", "utf16-le.html", "plain.html"):
+        result = readers.read(tmp_path / name)
+        assert (texts(result), result.warnings) == (["The pier closes at dusk."], ())
+    assert texts(readers.read(tmp_path / "chinese-utf16.html")) == ["码头在黄昏时关闭。" * 30]
+    corpus = read_corpus(tmp_path)
+    assert sorted(d.path for d in corpus.documents) == ["chinese-utf16.html", "plain.html", "utf16-le.html", "utf16.html"]
+    assert skipped.format("noise.html") in corpus.warnings
+
+
+def test_html_nested_past_the_parser_limit_keeps_all_its_text_with_a_warning(tmp_path: Path) -> None:
+    flat = ("{}: elements nested more than 255 deep, past the HTML parser's limit; indexed all of the page's text "
+            "with its tags stripped, without headings, lists or tables")
+    for depth in (300, 100_000):
+        (tmp_path / "deep.html").write_text(
+            "<p>Intro</p>" + "<div>" * depth + "deep text" + "</div>" * depth + "<p>Tail</p>", encoding="utf-8")
+        result = readers.read(tmp_path / "deep.html")
+        assert (texts(result), result.warnings) == (["Intro", "deep text", "Tail"], (flat.format("deep.html"),))
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Pier</title><style>p {color: red}</style></head><body><h1>Mooring</h1>"
+        + "<div><span>Boats</span>" * 260 + "<script>var x = '<p>no</p>';</script><!-- <p>no</p> -->"
+        + " moor at <b>pier</b> 4 &amp; 5.<br>Fees<table><tr><td>Day</td><td>$5</td></tr></table>" + "</div>" * 260
+        + "<p>The pier closes at dusk.</p></body></html>", encoding="utf-8")
+    result = readers.read(tmp_path / "page.html")
+    assert texts(result) == ["Pier", "Mooring", *["Boats"] * 259, "Boats moor at pier 4 & 5.", "Fees", "Day $5",
+                             "The pier closes at dusk."]
+    assert result.warnings == (flat.format("page.html"),)
+    (tmp_path / "empty.html").write_text("<div>" * 300 + "</div>" * 300, encoding="utf-8")
+    result = readers.read(tmp_path / "empty.html")
+    assert result.warnings == (
+        "skipped empty.html: no text in the page (elements nested more than 255 deep, past the HTML parser's limit)",)
+    (tmp_path / "shallow.html").write_text(
+        "<html><body>" + "<div>" * 200 + "<p>The pier closes at dusk.</p>" + "</div>" * 200 + "</body></html>")
+    result = readers.read(tmp_path / "shallow.html")
+    assert (texts(result), result.warnings) == (["The pier closes at dusk."], ())
+
+
 def test_html_main_text_without_navigation_scripts_or_footer(tmp_path: Path) -> None:
     result = readers.read(write_html(tmp_path / "news.html"))
     body = "\n".join(texts(result))

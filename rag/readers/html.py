@@ -20,7 +20,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, small_int
+from rag.readers.base import (
+    Block, ReadResult, Unreadable, decode_bytes, file_bytes, looks_binary, one_line, small_int,
+)
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -69,7 +71,12 @@ def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     import trafilatura
 
     data = file_bytes(path, data)
+    if looks_binary(data) and _utf16_markup(data) is None:
+        raise Unreadable(f"binary data, not HTML; {BINARY_FIX}")
     markup = _decoded(data)
+    limit = _parser_limit(markup)
+    if limit is not None:
+        return _flat_result(markup, name, limit)
     page = _page(markup)
     blocks = _main_blocks(page, favor_recall=True)
     unlinked = _with_item_links_as_text(page, blocks)
@@ -91,12 +98,109 @@ def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     return ReadResult("html", tuple(blocks), tuple(warnings))
 
 
+BINARY_FIX = "save the page again from its browser or source, or give the file the extension of what it holds"
+
+
+def _utf16_markup(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 markup, with a byte order mark or without one (its
+    first character a "<"), else None: a page in a non-Latin script has too few NUL bytes for
+    base.looks_binary to call it text, and one without a mark is valid UTF-8, NULs and all."""
+    sample = data[:1024]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if b"\x00" not in sample:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        if sample.decode(encoding, errors="replace").lstrip(" \t\r\n\ufeff")[:1] == "<":
+            return encoding
+    return None
+
+
+def _parser_limit(markup: str | bytes) -> str | None:
+    """Why the HTML parser stops before the end of the page, or None when it reads it all.
+
+    libxml2 stops at a resource limit (elements nested over 255 deep, a text over 10 MB) and keeps
+    only what it read before: the rest of the page was lost without a word. lxml's huge_tree only
+    raises the limits, so such a page is read as flat text instead (see _flat_result). One parse,
+    in linear time: libxml2 gives up at the limit."""
+    import lxml.html
+    from lxml import etree
+
+    if isinstance(markup, str):
+        source, encoding = markup.encode("utf-8", "surrogatepass"), "utf-8"
+    else:
+        source, encoding = markup, None  # libxml2 finds a byte order mark or a declared charset
+    parser = lxml.html.HTMLParser(encoding=encoding, collect_ids=False, remove_comments=True, remove_pis=True)
+    try:
+        etree.fromstring(source, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        pass
+    for entry in parser.error_log:
+        if entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "XML_PARSE_HUGE" in entry.message:
+            depth = _EXCESSIVE_DEPTH.search(entry.message)
+            if depth:
+                return f"elements nested more than {int(depth.group(1)) - 1} deep, past the HTML parser's limit"
+            return "a text or tag larger than the HTML parser's size limit"
+    return None
+
+
+_EXCESSIVE_DEPTH = re.compile(r"depth[^0-9]*([0-9]+)", re.IGNORECASE)
+
+
+_NOT_SHOWN = re.compile(r"<(script|style|noscript|template)\b[^<>]*>|<!--", re.IGNORECASE)
+_LINE_TAG = re.compile(
+    rf"</?(?:{'|'.join(sorted(_HTML_BLOCKS | {'br', 'tr', 'body', 'head', 'title', 'html'}))})(?![A-Za-z0-9:-])[^<>]*>",
+    re.IGNORECASE)
+_CELL_TAG = re.compile(r"</?t[dh](?![A-Za-z0-9:-])[^<>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+
+
+def _flat_result(markup: str | bytes, name: str, limit: str) -> ReadResult:
+    """The page's text with its tags stripped, one block a line (a block element or a line break
+    ends one), for a page the HTML parser cannot read to its end (`limit` says why).
+
+    Raises:
+        Unreadable: the page holds no text.
+    """
+    lines = (one_line(line) for line in _flat_text(markup).split("\n"))
+    blocks = tuple(Block(line) for line in lines if line)
+    if not blocks:
+        raise Unreadable(f"no text in the page ({limit})")
+    return ReadResult("html", blocks, (
+        f"{name}: {limit}; indexed all of the page's text with its tags stripped, without headings, lists or tables",))
+
+
+def _flat_text(markup: str | bytes) -> str:
+    """The page's text without scripts, styles and comments and with its tags stripped, block
+    elements and line breaks as line ends, entities decoded. Each regular expression stops at the
+    next "<" or ">" and each search starts where the last ended: linear time on any page."""
+    import html
+
+    text = markup if isinstance(markup, str) else decode_bytes(markup)[0]
+    shown: list[str] = []
+    position = 0
+    while (start := _NOT_SHOWN.search(text, position)) is not None:
+        shown.append(text[position:start.start()])
+        if start.group(1) is None:
+            end = text.find("-->", start.end())
+            position = len(text) if end < 0 else end + 3
+        else:
+            close = re.compile(rf"</{start.group(1)}\s*>", re.IGNORECASE).search(text, start.end())
+            position = len(text) if close is None else close.end()  # unclosed: a browser shows nothing after it
+    shown.append(text[position:])
+    text = _CELL_TAG.sub(" ", _LINE_TAG.sub("\n", "".join(shown)))
+    return html.unescape(_ANY_TAG.sub("", text))
+
+
 def _decoded(data: bytes) -> str | bytes:
     """A page that is not UTF-8 as text in the charset it declares (a stray byte replaced), with a
     declared Latin-1 or ASCII read as Windows-1252 as browsers do (its € ’ — are common in such
     pages), and one that declares nothing read as Windows-1252 when it looks like it. trafilatura's
     own detection guessed such pages wrong (Windows-1250 for Windows-1252, EUC-KR for UTF-8 with one
-    stray byte), so it only decodes a page that declares nothing and is not Western text."""
+    stray byte), so it only decodes a page that declares nothing and is not Western text. UTF-16
+    markup is decoded here: without a byte order mark it passed for UTF-8 and was read as mojibake."""
+    utf16 = _utf16_markup(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace").removeprefix("\ufeff")
     try:
         data.decode("utf-8")
         return data

@@ -93,12 +93,21 @@ def _open(path: Path | io.BytesIO):  # type: ignore[no-untyped-def]
     except Unreadable:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError) as error:
-        raise Unreadable(f"broken PDF ({type(error).__name__}: {error})") from error
+        raise Unreadable(_broken(error)) from error
     except Exception as error:  # pypdf signals a malformed file with many exception types
         if type(error).__name__ == "DependencyError":
             raise Unreadable(f"encrypted PDF that needs the cryptography package ({error})") from error
-        raise Unreadable(f"broken PDF ({type(error).__name__}: {error})") from error
+        raise Unreadable(_broken(error)) from error
     return reader
+
+
+BROKEN_PDF_FIX = "re-download it or save it again from its source, or export it as text"
+
+
+def _broken(error: Exception) -> str:
+    """The warning for a PDF pypdf cannot open (truncated, garbage, only a header, empty): what
+    failed, and what the user can do about it."""
+    return f"broken PDF ({type(error).__name__}: {error}); {BROKEN_PDF_FIX}"
 
 
 def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
