@@ -193,12 +193,12 @@ def settings_for(
 
 
 def question_argument(text: str, hint: str) -> str:
-    """The cleaned question; an empty or overlong one is a usage error (exit 2)."""
+    """The cleaned question (QUESTION) or query (QUERY); an empty or overlong one is a usage error (exit 2)."""
     from rag.errors import InputError
     from rag.questions import check_question
 
     try:
-        return check_question(text)
+        return check_question(text, search=hint == "QUERY")
     except InputError as error:
         raise typer.BadParameter(str(error), param_hint=hint) from None
 
@@ -233,7 +233,7 @@ def index(
     """Build or refresh the index of a folder (only changed files are read, only new passages embedded)."""
     from rag.indexing import build_index, folder_to_refresh
     from rag.render import files_text, index_report_text
-    from rag.writable import ensure_writable_dir, removed_if_first_run_fails
+    from rag.writable import ensure_writable_dir, refuse_a_file, removed_if_first_run_fails
     from rag.models import LazyEmbedder
 
     settings = settings_for(index, store=store)
@@ -250,6 +250,8 @@ def index(
     with removed_if_first_run_fails(settings.index_dir):
         if not dry_run:
             ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
+        else:
+            refuse_a_file(settings.index_dir, INDEX_DIR_FIX)  # what the run itself would say
         embedder: Any = LazyEmbedder(settings)
         if (ray or ray_address) and not dry_run:
             from rag import fanout

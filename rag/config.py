@@ -57,6 +57,9 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name}={value!r} is not a whole number; set it to one such as {default} or unset it") from None
 
 
+MILVUS_SCHEMES = ("http", "https", "tcp", "grpc", "unix")  # what a Milvus server is reached by
+
+
 def normalised_store(value: str) -> str | None:
     """The store as the library names it, or None when value names none.
 
@@ -68,7 +71,7 @@ def normalised_store(value: str) -> str | None:
         return value
     uri = value.removeprefix(MILVUS).strip() if value.startswith(MILVUS) else ""
     if "://" in uri:
-        return MILVUS + uri
+        return MILVUS + uri if uri.split("://", 1)[0].lower() in MILVUS_SCHEMES else None
     if not uri.endswith(".db") or uri == ".db":
         return None
     return MILVUS + str(Path(uri).expanduser().resolve())

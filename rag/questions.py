@@ -46,26 +46,24 @@ def clean_question(text: str) -> str:
     return " ".join(_SPECIAL_TOKEN.sub(" ", "".join(kept)).split())
 
 
-def check_question(text: str) -> str:
-    """The cleaned question.
+def check_question(text: str, *, search: bool = False) -> str:
+    """The cleaned question (or, for `search`, query: the same limits, worded without the model).
 
     Raises:
         InputError: it is empty once cleaned, or longer than MAX_QUESTION_CHARS or MAX_QUESTION_BYTES.
     """
     question = clean_question(text)
+    what, room, fix = (
+        ("query", "a search takes", "search with fewer words") if search
+        else ("question", "the model's context leaves room for", "ask a shorter question")
+    )
     if not question:
-        raise InputError("the question is empty; type a question")
+        raise InputError(f"the {what} is empty; type a {what}")
     if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(
-            f"the question is {len(question)} characters long, more than the {MAX_QUESTION_CHARS} "
-            "the model's context leaves room for; ask a shorter question"
-        )
+        raise InputError(f"the {what} is {len(question)} characters long, more than the {MAX_QUESTION_CHARS} {room}; {fix}")
     size = len(question.encode("utf-8"))
     if size > MAX_QUESTION_BYTES:
-        raise InputError(
-            f"the question is {size} bytes long in UTF-8, more than the "
-            f"{MAX_QUESTION_BYTES} the model's context leaves room for; ask a shorter question"
-        )
+        raise InputError(f"the {what} is {size} bytes long in UTF-8, more than the {MAX_QUESTION_BYTES} {room}; {fix}")
     return question
 
 

@@ -21,14 +21,19 @@ def ensure_writable_dir(path: Path, fix: str) -> None:
     Raises:
         OutputError: it cannot be created or written; the message ends with `fix`.
     """
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{path} is a file, not a folder; {fix}")
+    refuse_a_file(path, fix)
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as error:
         raise OutputError(f"cannot write to {path} ({error.strerror or error}); {fix}") from None
+
+
+def refuse_a_file(path: Path, fix: str) -> None:
+    """Raises OutputError when path is a file where a folder belongs; the message ends with `fix`."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file, not a folder; {fix}")
 
 
 @contextlib.contextmanager

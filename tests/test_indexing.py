@@ -162,6 +162,11 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     deep = corpus.parent / "new" / "deeper"
     assert runner.invoke(app, ["index", str(corpus), "--dry-run", "--index", str(deep)]).exit_code == 0
     assert not (corpus.parent / "new").exists()  # the CLI creates no folder either
+    a_file = corpus.parent / "index-file"
+    a_file.write_text("not an index\n")
+    for extra in ([], ["--dry-run"]):  # a dry run says what the run would
+        result = runner.invoke(app, ["index", str(corpus), "--index", str(a_file), *extra])
+        assert result.exit_code == 1 and f"{a_file} is a file, not a folder" in result.output, result.output
     empty = corpus.parent / "empty"
     empty.mkdir()
     assert runner.invoke(app, ["index", str(empty), "--index", str(deep)]).exit_code == 1

@@ -68,6 +68,9 @@ def test_store_setting_is_normalised_and_checked(tmp_path: Path, monkeypatch: py
     assert config.Settings(store="milvus:http://db:19530").store == "milvus:http://db:19530"
     with pytest.raises(SettingsError, match="^store 'milvus:x.txt' is not a store; use faiss, milvus:FILE.db"):
         config.Settings(store="milvus:x.txt")
+    assert config.Settings(store="milvus:HTTPS://db:443").store == "milvus:HTTPS://db:443"
+    with pytest.raises(SettingsError, match="^store 'milvus:ftp://x' is not a store"):  # no Milvus speaks ftp
+        config.Settings(store="milvus:ftp://x")
     result = runner.invoke(app, ["search", "Geneva", "--store", "chroma"])
     assert result.exit_code == 2 and "'chroma' is not a store" in " ".join(result.output.split())
 
