@@ -64,13 +64,15 @@ def embed_throughput(texts: list[str], workers: int) -> dict[str, float]:
     from rag import fanout
     from rag.config import Settings
     from rag.embedding import MiniLMEmbedder
+    from rag.indexing import EMBED_BATCH
 
     factory = fanout.RayEmbedder(MiniLMEmbedder.name, MiniLMEmbedder.dimension, Settings(), workers=workers,
                                  cpus=fanout.cpus_per_worker(workers))
     pool = factory()
     pool.embed_passages(texts[: 2 * fanout.EMBED_PIECE])  # load the model in every worker first
     started = time.perf_counter()
-    pool.embed_passages(texts)
+    for begin in range(0, len(texts), EMBED_BATCH):  # as `rag index --ray` sends them
+        pool.embed_passages(texts[begin : begin + EMBED_BATCH])
     seconds = time.perf_counter() - started
     return {"workers": workers, "passages": len(texts), "passages_per_s": round(len(texts) / seconds, 1)}
 
