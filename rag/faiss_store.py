@@ -125,9 +125,30 @@ def current_generation(index_dir: Path) -> Path | None:
 def _live(index_dir: Path) -> Path:
     generation = current_generation(index_dir)
     if generation is None:
+        orphan = _newest_generation(index_dir)
+        if orphan is not None:  # the pointer to it is lost, not the index
+            raise IndexNotFoundError(
+                f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
+                f"{rebuild_hint(_corpus_root_in(orphan), index_dir)}")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
         raise no_index_error(index_dir, elsewhere)
     return generation
+
+
+def _newest_generation(index_dir: Path) -> Path | None:
+    """The newest complete generation folder (one with a manifest), by name (they sort by time)."""
+    try:
+        complete = [p for p in index_dir.glob("gen-*") if p.is_dir() and (p / "manifest.json").is_file()]
+    except OSError:
+        return None
+    return max(complete, key=lambda p: p.name, default=None)
+
+
+def _corpus_root_in(generation: Path) -> str:
+    try:
+        return str(json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["corpus_root"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "DIR"
 
 
 def _has_files(folder: Path) -> bool:

@@ -172,3 +172,12 @@ def test_a_write_killed_midway_leaves_a_sound_index_not_a_damaged_one(built: Pat
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0 and "damaged" not in result.stderr, result.stderr
     assert "0 embedded, 80 reused" in result.stdout
+
+
+def test_a_lost_pointer_to_the_live_generation_is_damage_not_a_missing_index(built: Path, isolated_index: Path) -> None:
+    (isolated_index / "CURRENT").unlink()
+    message = one_line_failure(rag("search", "Geneva"))
+    assert message == (f"error: the index at {isolated_index} is damaged (CURRENT is missing or names no generation); "
+                       f"rebuild it with `rag index {SEEDS} --index {isolated_index}`")
+    assert rag("index", str(SEEDS)).returncode == 0
+    assert rag("search", "Geneva").returncode == 0
