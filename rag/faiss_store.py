@@ -129,7 +129,7 @@ def _live(index_dir: Path) -> Path:
         if orphan is not None:  # the pointer to it is lost, not the index
             raise IndexNotFoundError(
                 f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
-                f"{rebuild_hint(_corpus_root_in(orphan), index_dir)}")
+                f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
         raise no_index_error(index_dir, elsewhere)
     return generation
@@ -142,13 +142,6 @@ def _newest_generation(index_dir: Path) -> Path | None:
     except OSError:
         return None
     return max(complete, key=lambda p: p.name, default=None)
-
-
-def _corpus_root_in(generation: Path) -> str:
-    try:
-        return str(json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["corpus_root"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return "DIR"
 
 
 def _has_files(folder: Path) -> bool:
@@ -230,10 +223,11 @@ def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-def _corpus_root_of(index_dir: Path) -> str:
-    """The indexed folder, for a fix to name; "DIR" when the manifest cannot tell."""
+def _corpus_root_of(index_dir: Path, generation: Path | None = None) -> str:
+    """The indexed folder (of the live generation, or the one given), for a fix to name; "DIR"
+    when the manifest cannot tell."""
     try:
-        return read_manifest(index_dir).corpus_root
+        return read_manifest(index_dir, generation).corpus_root
     except RagError:
         return "DIR"
 
