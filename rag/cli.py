@@ -35,7 +35,45 @@ class _Command(_FlagHelp, typer.core.TyperCommand):
 
 
 class _Group(_FlagHelp, typer.core.TyperGroup):
-    pass
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the command; a usage error is one line on stderr and exit code 2, like every
+        other error (Typer would draw a box of five lines)."""
+        errors = _click_errors()
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except errors.NoArgsIsHelpError as error:  # bare `rag`: the help, as before
+            error.show()
+            sys.exit(2)
+        except errors.UsageError as error:
+            _usage_error(error)
+            sys.exit(2)
+        except errors.ClickException as error:
+            fail(error.format_message())
+            sys.exit(1)
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_errors() -> Any:
+    """Click's exception classes: newer Typer carries its own copy of click."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def _usage_error(error: Any) -> None:
+    """`error: rag ask: missing argument 'question' (see `rag ask --help`)`, on one line."""
+    from rich.markup import escape
+
+    message = error.format_message().rstrip(".")
+    message = message[:1].lower() + message[1:]
+    command = error.ctx.command_path if error.ctx is not None else "rag"
+    line = f"{command}: {message} (see `{command} --help`)"
+    _stderr().print(f"[red]error:[/red] {escape(_safe(' '.join(line.split())))}", markup=True, soft_wrap=True)
 
 
 app = typer.Typer(
@@ -123,10 +161,10 @@ def fail(message: str) -> typer.Exit:
 
 def _safe(text: str) -> str:
     """A message that may name a file or quote a document, with its control characters made
-    visible (rich passes ESC through)."""
-    from rag.render import terminal_safe
+    visible (rich passes ESC through), on one line."""
+    from rag.render import one_line, terminal_safe
 
-    return terminal_safe(text)
+    return one_line(terminal_safe(text))
 
 
 # What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).

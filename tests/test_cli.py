@@ -122,6 +122,22 @@ def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
     assert runner.invoke(app, ["ask", "  "]).exit_code == 2
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["ask"], "error: rag ask: missing argument 'question' (see `rag ask --help`)\n"),
+    (["serch", "x"], "error: rag: no such command 'serch'. Did you mean 'search'? (see `rag --help`)\n"),
+    (["search", "x", "--mode", "magic"],
+     "error: rag search: invalid value for --mode: must be one of dense, keyword, hybrid (see `rag search --help`)\n"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(args: list[str], line: str) -> None:
+    result = runner.invoke(app, args, prog_name="rag")
+    assert (result.exit_code, result.output) == (2, line)
+
+
+def test_a_bare_rag_shows_the_help() -> None:
+    result = runner.invoke(app, [], prog_name="rag")
+    assert result.exit_code == 2 and "Usage: rag" in result.output and "error" not in result.output
+
+
 def test_missing_model_file_says_how_to_fix(indexed: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGenerator)
     result = runner.invoke(app, ["ask", "q", "--model", str(tmp_path / "none.gguf")])
