@@ -259,6 +259,15 @@ class FolderListing:
     links: list[str] = field(default_factory=list)  # symlinked folders not entered, broken links
     misnamed: list[str] = field(default_factory=list)  # file names that are not valid UTF-8
     unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
+    special: list[str] = field(default_factory=list)  # pipes, sockets and devices: not documents
+
+    def special_note(self) -> str | None:
+        """One line naming the pipes, sockets and devices passed over (reading a pipe would wait
+        for a writer forever)."""
+        if not self.special:
+            return None
+        return (f"not indexed: {_listed(self.special, 3)} (a pipe, socket or device, not a file); "
+                "copy what it holds into a file to index it")
 
     def unreadable_note(self) -> str | None:
         """One line naming the folders that could not be listed, so nothing is skipped silently."""
@@ -303,7 +312,8 @@ def list_folder(root: Path) -> FolderListing:
     links: list[str] = []
     misnamed: list[str] = []
     unreadable: list[str] = []
-    for path in _walk(root, links, unreadable):
+    special: list[str] = []
+    for path in _walk(root, links, unreadable, special):
         if not _utf8_name(path.relative_to(root)):
             misnamed.append(_shown(path.relative_to(root)))
             continue
@@ -312,7 +322,7 @@ def list_folder(root: Path) -> FolderListing:
         else:
             label = file_kind(path) or "binary without extension"
             others[label] = others.get(label, 0) + 1
-    return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable))
+    return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable), sorted(special))
 
 
 def is_document(path: Path) -> bool:
@@ -366,11 +376,11 @@ def _utf8_name(path: Path) -> bool:
     return True
 
 
-def _walk(root: Path, links: list[str], unreadable: list[str]) -> Iterator[Path]:
+def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str]) -> Iterator[Path]:
     """Every file under root, not entering hidden folders, folder symlinks or a rag index kept
     inside the corpus (`rag index docs --index docs/idx`: its files change with every run); the
-    folder symlinks and broken links passed over are added to links, and folders that cannot be
-    listed to unreadable, relative to root."""
+    folder symlinks and broken links passed over are added to links, folders that cannot be
+    listed to unreadable, and pipes, sockets and devices to special, relative to root."""
 
     def note_unreadable(error: OSError) -> None:
         name = Path(error.filename).relative_to(root).as_posix() if error.filename else str(root)
@@ -388,6 +398,8 @@ def _walk(root: Path, links: list[str], unreadable: list[str]) -> Iterator[Path]
                 yield path
             elif path.is_symlink() and not path.exists():
                 links.append(path.relative_to(root).as_posix())
+            elif path.exists():
+                special.append(path.relative_to(root).as_posix())
 
 
 def is_index_folder(folder: Path) -> bool:

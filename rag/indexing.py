@@ -345,7 +345,9 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
             scan.new_files += 1
             (scan.changed if old is not None else scan.added).append(name)
     scan.removed += sorted(set(previous) - seen)
-    scan.warnings += [note for note in (listing.others_note(), listing.links_note(), listing.misnamed_note(), listing.unreadable_note()) if note]
+    notes = (listing.others_note(), listing.links_note(), listing.misnamed_note(), listing.unreadable_note(),
+             listing.special_note())
+    scan.warnings += [note for note in notes if note]
     return scan
 
 

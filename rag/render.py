@@ -30,6 +30,11 @@ def terminal_safe(text: str) -> str:
                         "\u2421" if m.group() == "\x7f" else "\ufffd", text)
 
 
+def one_line(name: str) -> str:
+    """A file name kept on its line of a listing: a newline in it (a name may hold one) shown as ␊."""
+    return name.replace("\n", "\u240a")
+
+
 def json_text(data: Any) -> str:
     """JSON with non-ASCII text as it is, but C1 control characters escaped (json leaves them raw,
     and U+009B starts a terminal sequence as ESC [ does)."""
@@ -71,6 +76,7 @@ def _where(
     A PDF passage of several paragraphs may cross a page, so it is told as its first paragraph
     and how many follow it.
     """
+    file = one_line(file)
     if fmt in LINE_FORMATS:
         details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
@@ -150,7 +156,7 @@ def document_text(document: Document) -> str:
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
     """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
     if verbose or len(passages) <= FILES_LISTED:
-        return "\n".join(f"  {file}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
+        return "\n".join(f"  {one_line(file)}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
     totals: dict[str, list[int]] = {}
     for fmt, count in passages.values():
         total = totals.setdefault(fmt, [0, 0])
@@ -289,7 +295,7 @@ def scores_table(results: dict[str, dict[str, float | int | None]]) -> str:
 @_shown_on_terminal
 def index_report_text(report: IndexReport) -> str:
     """What `rag index` did, or with --dry-run would do, file by file."""
-    changes = [f"  {kind} {name}" for kind, names in (("added", report.added), ("changed", report.changed),
+    changes = [f"  {kind} {one_line(name)}" for kind, names in (("added", report.added), ("changed", report.changed),
                ("removed", report.removed)) for name in names]
     again = f", {len(report.read_again)} read again" if report.read_again else ""
     if report.dry_run:

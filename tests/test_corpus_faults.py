@@ -1,6 +1,7 @@
 """Hostile and odd corpus folders: every file is indexed, skipped with a warning, or named in a
 one-line error; nothing hangs or ends in a traceback."""
 
+import json
 import os
 import time
 from pathlib import Path
@@ -75,6 +76,28 @@ def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
 
     note = list_folder(tmp_path).links_note()
     assert note is not None and note.startswith("not followed: a.txt, b.txt, self.txt, sub/loop/ (symbolic links to folders")
+
+
+def test_a_pipe_in_the_folder_is_named_not_read(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text(GOOD)
+    os.mkfifo(tmp_path / "fifo.txt")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / ".idx")])
+    assert result.exit_code == 0 and "Indexed 1 file" in result.output
+    assert ("warning: not indexed: fifo.txt (a pipe, socket or device, not a file); copy what it holds into a file "
+            "to index it") in result.output
+
+
+def test_a_newline_in_a_file_name_keeps_each_listing_line_whole(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    (tmp_path / "two\nlines.txt").write_text(GOOD)
+    index = str(tmp_path / ".idx")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", index, "--dry-run"])
+    assert "  added two␊lines.txt\n" in result.output
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", index])
+    assert "  two␊lines.txt  [text]  1 passage\n" in result.output
+    result = runner.invoke(app, ["search", "nine hours Geneva", "--index", index, "--k", "1"])
+    assert result.output.startswith("1. two␊lines.txt ¶1 (line 1)")
+    result = runner.invoke(app, ["search", "nine hours Geneva", "--index", index, "--k", "1", "--json"])
+    assert json.loads(result.output)[0]["file"] == "two\nlines.txt"
 
 
 def test_unreadable_file_is_skipped_with_a_warning(tmp_path: Path) -> None:
