@@ -231,9 +231,15 @@ class Server:
     def _answer(self, connection: socket.socket, request: dict[str, Any]) -> None:
         try:
             engine = self._engine_now()
+        except RagError as error:  # the client loads in-process, which words it with its own paths
+            channel.send(connection, {"error": str(error), "during": "load"})
+            _log(f"stopping: the index cannot be opened ({error})")
+            self.stop()  # with no index it can serve nothing; the next call after a repair starts afresh
+            return
+        try:
             if request["command"] == "ask":
                 self._generator_now()
-        except RagError as error:  # the client loads in-process, which words it with its own paths
+        except RagError as error:
             channel.send(connection, {"error": str(error), "during": "load"})
             return
         engine.reconfigure(wire.from_dict(Settings, request["settings"]))

@@ -28,6 +28,7 @@ from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag import channel, client, wire
 from rag.cli import app
 from rag.config import Settings
+from rag.errors import RagError
 from rag.indexing import build_index
 from rag.models import open_engine
 from rag.pipeline import Answer
@@ -213,6 +214,19 @@ def test_a_server_whose_index_folder_was_deleted_stops(settings: Settings, serve
     shutil.rmtree(settings.index_dir)  # `rm -rf .rag` before a rebuild: no client could reach it again
     deadline = time.monotonic() + 10
     while not server.stopped.is_set() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.stopped.is_set()
+
+
+def test_a_server_that_cannot_open_its_index_stops_after_saying_so(settings: Settings, serve: Callable[..., Server]) -> None:
+    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    with open(generation / "dense.faiss", "r+b") as dense:
+        dense.truncate(100)
+    server = serve()
+    with pytest.raises(RagError, match="is damaged"):
+        client.search(settings, "Geneva")  # answered in-process after the server's error
+    deadline = time.monotonic() + 10
+    while not server.stopped.is_set() and time.monotonic() < deadline:  # not idle for its 10 minutes
         time.sleep(0.1)
     assert server.stopped.is_set()
 
