@@ -357,7 +357,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 @app.command(cls=_Command)
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .epub, .odt, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", exists=True, dir_okay=False)],
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
     from rag.corpus import FORMATS_HINT, file_kind, is_document, read_document

@@ -32,7 +32,7 @@ from rag.errors import CorpusError
 from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .epub, .odt, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 BLOCK_SEPARATOR = "\n\n"
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises

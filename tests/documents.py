@@ -154,3 +154,86 @@ def write_folder(folder: Path) -> Path:
     write_markdown(folder / "handbook.md")
     (folder / "notes.txt").write_text("The harbour master is Ada Pengelly.\n", encoding="utf-8")
     return folder
+
+
+def _zip_with_mimetype(path: Path, mimetype: str, members: dict[str, str]) -> Path:
+    """A zip as EPUB and OpenDocument writers make it: the mimetype first and stored uncompressed."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        for name, text in members.items():
+            archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _chapter(title: str, body: str) -> str:
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head>'
+            f"<title>{title}</title></head><body>{body}</body></html>")
+
+
+def write_epub(path: Path, encrypted: bool = False) -> Path:
+    """A book of a cover page (an image only) and two chapters, listed in the spine out of their
+    file order, with a paragraph, a list and a table; `encrypted` marks the chapters DRM-encrypted."""
+    members = {
+        "META-INF/container.xml": (
+            '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+            '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+            "</rootfiles></container>"),
+        "OEBPS/content.opf": (
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><manifest>'
+            '<item id="cover" href="cover.xhtml" media-type="application/xhtml+xml"/>'
+            '<item id="c1" href="text/ch%201.xhtml" media-type="application/xhtml+xml"/>'
+            '<item id="c2" href="text/a.xhtml" media-type="application/xhtml+xml"/>'
+            '<item id="css" href="style.css" media-type="text/css"/></manifest>'
+            '<spine><itemref idref="cover"/><itemref idref="c1"/><itemref idref="c2"/></spine></package>'),
+        "OEBPS/cover.xhtml": _chapter("Cover", '<div><img src="cover.jpg" alt=""/></div>'),
+        "OEBPS/text/ch 1.xhtml": _chapter("The breakwater", (
+            "<h1>The breakwater</h1><p>The northern breakwater was built of granite from Penryn in 1862.</p>"
+            "<p>Storms breached it twice, in 1903 and in 1962, and each time it was rebuilt higher.</p>")),
+        "OEBPS/text/a.xhtml": _chapter("The cranes", (
+            "<h1>The cranes</h1><p>The harbour has had three cranes since the war.</p>"
+            "<ul><li>A steam crane of 1948.</li><li>An electric crane of 1977.</li></ul>"
+            "<table><tr><th>Crane</th><th>Load</th></tr><tr><td>Hoekstra</td><td>42 tonnes</td></tr></table>")),
+        "OEBPS/style.css": "p { margin: 0 }",
+    }
+    if encrypted:
+        members["META-INF/encryption.xml"] = (
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
+            '<enc:CipherReference URI="OEBPS/text/ch%201.xhtml"/></enc:CipherData></enc:EncryptedData></encryption>')
+    return _zip_with_mimetype(path, "application/epub+zip", members)
+
+
+_ODT_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"'
+)
+
+
+def write_odt(path: Path) -> Path:
+    """A document as LibreOffice writes one: a tracked deletion, a table of contents, headings, a
+    paragraph with a footnote, spaces as text:s, a comment, a nested list and a table."""
+    body = (
+        "<text:tracked-changes><text:changed-region><text:deletion><text:p>Deleted draft text.</text:p>"
+        "</text:deletion></text:changed-region></text:tracked-changes>"
+        "<text:table-of-content><text:index-body><text:p>Contents 1</text:p></text:index-body></text:table-of-content>"
+        '<text:h text:outline-level="1">Harbour dues</text:h>'
+        "<text:p>Dues are <text:span>charged</text:span> per metre<text:note><text:note-citation>1</text:note-citation>"
+        "<text:note-body><text:p>Measured over the hull.</text:p></text:note-body></text:note> of length."
+        "<text:s/>Visitors<text:s text:c=\"2\"/>pay<text:tab/>on arrival.<office:annotation><text:p>check this</text:p>"
+        "</office:annotation></text:p>"
+        "<text:list><text:list-item><text:p>Yachts pay three pounds a metre.</text:p><text:list>"
+        "<text:list-item><text:p>Multihulls pay half again.</text:p></text:list-item></text:list></text:list-item></text:list>"
+        '<text:h text:outline-level="2">Fees</text:h>'
+        "<table:table><table:table-header-rows><table:table-row><table:table-cell><text:p>Vessel</text:p></table:table-cell>"
+        "<table:table-cell><text:p>Fee</text:p></table:table-cell></table:table-row></table:table-header-rows>"
+        "<table:table-row><table:table-cell><text:p>Dinghy</text:p></table:table-cell><table:table-cell>"
+        "<text:p>5 pounds</text:p></table:table-cell></table:table-row></table:table>"
+        "<text:section><text:p>The harbour master may waive dues in a storm.</text:p></text:section>"
+    )
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODT_NAMESPACES}>'
+               f"<office:body><office:text>{body}</office:text></office:body></office:document-content>")
+    return _zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})

@@ -15,9 +15,11 @@ from documents import (
     MARKDOWN,
     write_docx,
     write_encrypted_pdf,
+    write_epub,
     write_folder,
     write_html,
     write_markdown,
+    write_odt,
     write_pdf,
 )
 from rag import readers
@@ -1238,3 +1240,59 @@ def test_a_headings_link_to_itself_is_not_part_of_it(tmp_path: Path) -> None:
     texts_read = [b.text for b in readers.read(tmp_path / "api.html").blocks]
     assert "Strict assertion mode" in texts_read and any(t.startswith("ffi_type_void") and "¶" not in t
                                                           for t in texts_read)
+
+
+def test_epub_chapters_in_spine_order_with_headings(tmp_path: Path) -> None:
+    result = readers.read(write_epub(tmp_path / "history.epub"))
+    assert result.format == "epub" and result.warnings == ()
+    assert texts(result) == [
+        "The breakwater",
+        "The northern breakwater was built of granite from Penryn in 1862.",
+        "Storms breached it twice, in 1903 and in 1962, and each time it was rebuilt higher.",
+        "The cranes",
+        "The harbour has had three cranes since the war.",
+        "A steam crane of 1948.",
+        "An electric crane of 1977.",
+        "Crane | Load",
+        "Hoekstra | 42 tonnes",
+    ]
+    assert result.blocks[2].heading == "The breakwater" and result.blocks[8].heading == "The cranes"
+
+
+def test_epub_misnamed_or_with_drm_or_broken(tmp_path: Path) -> None:
+    assert readers.read(write_epub(tmp_path / "history.zip")).format == "epub"  # told by its mimetype
+    locked = readers.read(write_epub(tmp_path / "locked.epub", encrypted=True))
+    assert locked.blocks == () and locked.warnings == (
+        "skipped locked.epub: encrypted EPUB (DRM on 1 of its 3 chapters); export it without DRM from the shop or "
+        "app it came from",)
+    (tmp_path / "cut.epub").write_bytes(write_epub(tmp_path / "whole.epub").read_bytes()[:300])
+    [warning] = readers.read(tmp_path / "cut.epub").warnings
+    assert warning.startswith("skipped cut.epub: broken EPUB (") and warning.endswith("or convert it to HTML or text")
+
+
+def test_odt_reads_what_the_word_processor_shows(tmp_path: Path) -> None:
+    result = readers.read(write_odt(tmp_path / "dues.odt"))
+    assert result.format == "odt"
+    assert [(b.text, b.kind, b.heading) for b in result.blocks] == [
+        ("Harbour dues", "heading", "Harbour dues"),
+        ("Dues are charged per metre of length. Visitors pay on arrival.", "paragraph", "Harbour dues"),
+        ("Measured over the hull.", "paragraph", "Harbour dues"),
+        ("Yachts pay three pounds a metre.", "list_item", "Harbour dues"),
+        ("Multihulls pay half again.", "list_item", "Harbour dues"),
+        ("Fees", "heading", "Fees"),
+        ("Vessel | Fee", "table_row", "Fees"),
+        ("Dinghy | 5 pounds", "table_row", "Fees"),
+        ("The harbour master may waive dues in a storm.", "paragraph", "Fees"),
+    ]
+
+
+def test_epub_and_odt_are_indexed_and_cited_by_paragraph(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    write_epub(tmp_path / "history.epub")
+    write_odt(tmp_path / "dues.odt")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / ".idx")])
+    assert result.exit_code == 0 and "Indexed 2 files" in result.output, result.output
+    assert "history.epub  [epub]" in result.output and "dues.odt  [odt]" in result.output
+    result = runner.invoke(app, ["search", "steam crane 1948", "--index", str(tmp_path / ".idx"), "--k", "1"])
+    assert result.output.startswith('1. history.epub ¶6–9 (under "The cranes")'), result.output
+    result = runner.invoke(app, ["search", "multihulls pay half again", "--index", str(tmp_path / ".idx"), "--k", "1"])
+    assert result.output.startswith('1. dues.odt ¶3–5  '), result.output  # its first heading is the title

@@ -4,8 +4,8 @@
     for block in result.blocks:
         block.text, block.page, block.heading, block.kind
 
-The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`,
-a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still
+The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`
+or opening with an EPUB's or OpenDocument text's `mimetype`, a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still
 read by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
 Each reader imports its library only when called, so importing this package stays cheap.
 """
@@ -35,7 +35,11 @@ SUFFIXES: dict[str, str] = {
     ".htm": "html",
     ".xhtml": "html",
     ".docx": "docx",
+    ".epub": "epub",
+    ".odt": "odt",
 }
+# EPUB and OpenDocument files open with an uncompressed "mimetype" entry naming what they are.
+ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt"}
 SNIFF_BYTES = 1024
 
 
@@ -44,13 +48,18 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     given, is the whole document (a compressed file's contents), else path is the file."""
     if b"%PDF-" in head[:SNIFF_BYTES]:
         return "pdf"
-    if head.startswith(b"PK\x03\x04") and _is_docx(path if data is None else io.BytesIO(data)):
-        return "docx"
+    if head.startswith(b"PK\x03\x04"):
+        if head[30:38] == b"mimetype":
+            for mimetype, fmt in ZIP_MIMETYPES.items():
+                if head[38:].startswith(mimetype):
+                    return fmt
+        if _is_docx(path if data is None else io.BytesIO(data)):
+            return "docx"
     start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
-    if fmt in ("pdf", "docx") and _is_plain_text(head):
+    if fmt in ("pdf", "docx", "epub", "odt") and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
 
@@ -75,7 +84,7 @@ def _is_docx(source: Path | io.BytesIO) -> bool:
 
 
 def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
-    """Text blocks of a PDF, HTML, DOCX or Markdown file, in reading order.
+    """Text blocks of a PDF, HTML, DOCX, EPUB, OpenDocument text or Markdown file, in reading order.
 
     Args:
         fmt: the format, when already detected; otherwise sniffed from the file.
@@ -111,6 +120,14 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.markdown import read_markdown
 
             return read_markdown(path, name, data)
+        if fmt == "epub":
+            from rag.readers.epub import read_epub
+
+            return read_epub(path, name, data)
+        if fmt == "odt":
+            from rag.readers.odt import read_odt
+
+            return read_odt(path, name, data)
     except Unreadable as error:
         return ReadResult(fmt, (), (f"skipped {name}: {error}",))
     raise ValueError(f"no reader for format {fmt!r}")

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
+NO_MAIN_TEXT = "no main text found"  # the warning of a page read whole (rag.readers.epub looks for it)
+
 _BLOCK_TAGS = {"head": "heading", "p": "paragraph", "item": "list_item", "code": "code", "quote": "paragraph"}
 # Inside a text block, these end the text before them and are blocks of their own (a list in a list item).
 _NESTED_BLOCKS = {"head", "list", "table"}
@@ -92,7 +94,7 @@ def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
         text = trafilatura.html2txt(markup) or _visible_text(markup)
         blocks = [Block(line) for line in (one_line(t) for t in text.split("\n")) if line]
         if blocks:
-            warnings.append(f"{name}: no main text found; indexed all of the page's visible text")
+            warnings.append(f"{name}: {NO_MAIN_TEXT}; indexed all of the page's visible text")
     if not blocks:
         raise Unreadable("no text in the page")
     return ReadResult("html", tuple(blocks), tuple(warnings))
