@@ -1,13 +1,13 @@
 """Indexing throughput per document format: extraction alone, and `rag index` end to end.
 
 The seeds articles are written out in every format (PDF with a running header and page numbers
-via fpdf2, an HTML page with navigation and a footer, a DOCX with headings, Markdown, plain
-text), `--copies` times over. For each format we time the reader on every file (best of three)
+via fpdf2, an HTML page with navigation and a footer, a DOCX with headings, an EPUB of a cover
+and one chapter, an ODT, Markdown, plain text), `--copies` times over. For each format we time the reader on every file (best of three)
 and then a fresh `build_index` with the real MiniLM embedder on a folder of that format alone.
 
-    .venv/bin/python bench/formats.py [--copies 3]
+    .venv/bin/python bench/formats.py [--copies 3] [--formats epub,odt]
 
-Writes bench/results/formats.json and prints a table.
+Writes bench/results/formats.json (merged with the formats it holds) and prints a table.
 """
 
 from __future__ import annotations
@@ -86,24 +86,69 @@ def write_docx(path: Path, title: str, paragraphs: list[str]) -> None:
     document.save(str(path))
 
 
-def write_folders(copies: int) -> dict[str, tuple[Path, int]]:
+def _zipped(path: Path, mimetype: str, members: dict[str, str]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        for name, text in members.items():
+            archive.writestr(name, text)
+
+
+def write_epub(path: Path, title: str, paragraphs: list[str]) -> None:
+    from html import escape
+
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    page = '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>{}</title></head><body>{}</body></html>'
+    _zipped(path, "application/epub+zip", {
+        "META-INF/container.xml": '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+                                  '<rootfile full-path="OPS/book.opf"/></rootfiles></container>',
+        "OPS/book.opf": '<package xmlns="http://www.idpf.org/2007/opf"><manifest>'
+                        '<item id="a" href="cover.xhtml" media-type="application/xhtml+xml"/>'
+                        '<item id="b" href="one.xhtml" media-type="application/xhtml+xml"/></manifest>'
+                        '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>',
+        "OPS/cover.xhtml": page.format("Cover", '<img src="cover.png" alt=""/>'),
+        "OPS/one.xhtml": page.format(escape(title), f"<h1>{escape(title)}</h1>{body}"),
+    })
+
+
+def write_odt(path: Path, title: str, paragraphs: list[str]) -> None:
+    from html import escape
+
+    text = f'<text:h text:outline-level="1">{escape(title)}</text:h>' + "".join(f"<text:p>{escape(p)}</text:p>" for p in paragraphs)
+    _zipped(path, "application/vnd.oasis.opendocument.text", {
+        "content.xml": '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+                       f"{text}</office:text></office:body></office:document-content>",
+    })
+
+
+FORMATS = ("pdf", "html", "docx", "epub", "odt", "markdown", "text")
+
+
+def write_folders(copies: int, formats: tuple[str, ...] = FORMATS) -> dict[str, tuple[Path, int]]:
     """A folder per format; returns it with its page count (PDF) or 0."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    folders: dict[str, tuple[Path, int]] = {}
-    pages = 0
-    for fmt in ("pdf", "html", "docx", "markdown", "text"):
+    for fmt in formats:
+        shutil.rmtree(WORK / fmt, ignore_errors=True)
+        shutil.rmtree(WORK / f"index-{fmt}", ignore_errors=True)
         (WORK / fmt).mkdir(parents=True)
+    pages = 0
+    writers = {
+        "html": write_html, "docx": write_docx, "epub": write_epub, "odt": write_odt,
+        "markdown": lambda path, title, paragraphs: path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"),
+        "text": lambda path, title, paragraphs: path.write_text(f"{title}\n\n" + "\n\n".join(paragraphs) + "\n"),
+    }
+    suffixes = {"markdown": "md", "text": "txt"}
     for copy in range(copies):
         for number, (title, paragraphs) in enumerate(articles()):
             stem = f"{copy}-{number}"
-            pages += write_pdf(WORK / "pdf" / f"{stem}.pdf", title, paragraphs)
-            write_html(WORK / "html" / f"{stem}.html", title, paragraphs)
-            write_docx(WORK / "docx" / f"{stem}.docx", title, paragraphs)
-            (WORK / "markdown" / f"{stem}.md").write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n")
-            (WORK / "text" / f"{stem}.txt").write_text(f"{title}\n\n" + "\n\n".join(paragraphs) + "\n")
-    for fmt in ("pdf", "html", "docx", "markdown", "text"):
-        folders[fmt] = (WORK / fmt, pages if fmt == "pdf" else 0)
-    return folders
+            for fmt in formats:
+                path = WORK / fmt / f"{stem}.{suffixes.get(fmt, fmt)}"
+                if fmt == "pdf":
+                    pages += write_pdf(path, title, paragraphs)
+                else:
+                    writers[fmt](path, title, paragraphs)
+    return {fmt: (WORK / fmt, pages if fmt == "pdf" else 0) for fmt in formats}
 
 
 def extraction(folder: Path) -> tuple[float, int]:
@@ -122,6 +167,7 @@ def extraction(folder: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--formats", default=",".join(FORMATS), help="Comma-separated subset of " + ", ".join(FORMATS))
     args = parser.parse_args()
     from rag.config import ChunkSettings
     from rag.embedding import MiniLMEmbedder
@@ -129,8 +175,9 @@ def main() -> None:
 
     embedder = MiniLMEmbedder()
     embedder.embed_passages(["warm up"])
-    results = {}
-    for fmt, (folder, pages) in write_folders(args.copies).items():
+    out = ROOT / "bench" / "results" / "formats.json"
+    results = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    for fmt, (folder, pages) in write_folders(args.copies, tuple(args.formats.split(","))).items():
         megabytes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
         seconds, paragraphs = extraction(folder)
         index_dir = WORK / f"index-{fmt}"
@@ -147,7 +194,6 @@ def main() -> None:
             "index_seconds": round(report.seconds, 2),
             "passages_per_s": round(report.chunks / report.seconds, 1),
         }
-    out = ROOT / "bench" / "results" / "formats.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'format':<10}{'files':>6}{'MB':>8}{'pages':>7}{'extract s':>11}{'MB/s':>8}{'pages/s':>9}{'passages':>10}{'index s':>9}{'passages/s':>12}")
     for fmt, r in results.items():
