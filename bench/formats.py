@@ -169,6 +169,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--formats", default=",".join(FORMATS), help="Comma-separated subset of " + ", ".join(FORMATS))
     args = parser.parse_args()
+    formats = tuple(args.formats.split(","))
+    if not set(formats) <= set(FORMATS) or not formats:
+        parser.error(f"--formats takes some of {', '.join(FORMATS)}")
     from rag.config import ChunkSettings
     from rag.embedding import MiniLMEmbedder
     from rag.indexing import build_index
@@ -177,7 +180,7 @@ def main() -> None:
     embedder.embed_passages(["warm up"])
     out = ROOT / "bench" / "results" / "formats.json"
     results = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    for fmt, (folder, pages) in write_folders(args.copies, tuple(args.formats.split(","))).items():
+    for fmt, (folder, pages) in write_folders(args.copies, formats).items():
         megabytes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
         seconds, paragraphs = extraction(folder)
         index_dir = WORK / f"index-{fmt}"

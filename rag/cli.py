@@ -39,11 +39,13 @@ class _Group(_FlagHelp, typer.core.TyperGroup):
         """Runs the command; a usage error is one line on stderr and exit code 2, like every
         other error (Typer would draw a box of five lines)."""
         errors = _click_errors()
+        no_args = getattr(errors, "NoArgsIsHelpError", ())  # click 8.2+; `except ()` matches nothing
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
-        except errors.NoArgsIsHelpError as error:  # bare `rag`: the help, as before
-            error.show()
+        except no_args as error:  # bare `rag`: the help, as before (rich has printed it already)
+            if error.format_message().strip():
+                sys.stderr.write(error.format_message() + "\n")
             sys.exit(2)
         except errors.UsageError as error:
             _usage_error(error)
@@ -52,17 +54,16 @@ class _Group(_FlagHelp, typer.core.TyperGroup):
             fail(error.format_message())
             sys.exit(1)
         except typer.Abort:
+            sys.stderr.write("Aborted!\n")
             sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(code if type(code) is int else 0)
 
 
 def _click_errors() -> Any:
-    """Click's exception classes: newer Typer carries its own copy of click."""
-    try:
-        from typer._click import exceptions
-    except ImportError:
-        from click import exceptions  # type: ignore[no-redef]
-    return exceptions
+    """The exception classes of the click Typer itself uses (newer Typer carries its own copy)."""
+    import typer.core
+
+    return (getattr(typer.core, "_click", None) or typer.core.click).exceptions  # type: ignore[attr-defined]
 
 
 def _usage_error(error: Any) -> None:
@@ -73,7 +74,7 @@ def _usage_error(error: Any) -> None:
     message = message[:1].lower() + message[1:]
     command = error.ctx.command_path if error.ctx is not None else "rag"
     line = f"{command}: {message} (see `{command} --help`)"
-    _stderr().print(f"[red]error:[/red] {escape(_safe(' '.join(line.split())))}", markup=True, soft_wrap=True)
+    _stderr().print(f"[red]error:[/red] {escape(_safe(line))}", markup=True, soft_wrap=True)
 
 
 app = typer.Typer(

@@ -233,7 +233,7 @@ class Server:
             engine = self._engine_now()
         except RagError as error:  # the client loads in-process, which words it with its own paths
             channel.send(connection, {"error": str(error), "during": "load"})
-            _log(f"stopping: the index cannot be opened ({error})")
+            _log(f"stopping: cannot open the index or its embedder ({error})")
             self.stop()  # with no index it can serve nothing; the next call after a repair starts afresh
             return
         try:

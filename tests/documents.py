@@ -156,7 +156,7 @@ def write_folder(folder: Path) -> Path:
     return folder
 
 
-def _zip_with_mimetype(path: Path, mimetype: str, members: dict[str, str]) -> Path:
+def zip_with_mimetype(path: Path, mimetype: str, members: dict[str, str]) -> Path:
     """A zip as EPUB and OpenDocument writers make it: the mimetype first and stored uncompressed."""
     import zipfile
 
@@ -202,10 +202,10 @@ def write_epub(path: Path, encrypted: bool = False) -> Path:
             '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
             'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
             '<enc:CipherReference URI="OEBPS/text/ch%201.xhtml"/></enc:CipherData></enc:EncryptedData></encryption>')
-    return _zip_with_mimetype(path, "application/epub+zip", members)
+    return zip_with_mimetype(path, "application/epub+zip", members)
 
 
-_ODT_NAMESPACES = (
+ODT_NAMESPACES = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
@@ -234,6 +234,6 @@ def write_odt(path: Path) -> Path:
         "<text:p>5 pounds</text:p></table:table-cell></table:table-row></table:table>"
         "<text:section><text:p>The harbour master may waive dues in a storm.</text:p></text:section>"
     )
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODT_NAMESPACES}>'
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NAMESPACES}>'
                f"<office:body><office:text>{body}</office:text></office:body></office:document-content>")
-    return _zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})
+    return zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})

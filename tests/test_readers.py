@@ -21,6 +21,8 @@ from documents import (
     write_markdown,
     write_odt,
     write_pdf,
+    zip_with_mimetype,
+    ODT_NAMESPACES,
 )
 from rag import readers
 from rag.chunking import chunk_document
@@ -1296,3 +1298,64 @@ def test_epub_and_odt_are_indexed_and_cited_by_paragraph(fake_models: ScriptedGe
     assert result.output.startswith('1. history.epub ¶6–9 (under "The cranes")'), result.output
     result = runner.invoke(app, ["search", "multihulls pay half again", "--index", str(tmp_path / ".idx"), "--k", "1"])
     assert result.output.startswith('1. dues.odt ¶3–5  '), result.output  # its first heading is the title
+
+
+def _odt(path: Path, body: str, manifest: str | None = None) -> Path:
+    members = {"content.xml": f'<office:document-content {ODT_NAMESPACES}><office:body><office:text>{body}'
+                              "</office:text></office:body></office:document-content>"}
+    if manifest is not None:
+        members["META-INF/manifest.xml"] = manifest
+    return zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", members)
+
+
+def test_odt_nested_tables_text_boxes_and_notes_are_each_read_once(tmp_path: Path) -> None:
+    nested = ("<table:table><table:table-row><table:table-cell><text:p>A</text:p><table:table><table:table-row>"
+              "<table:table-cell><text:p>inner1</text:p></table:table-cell><table:table-cell><text:p>inner2</text:p>"
+              "</table:table-cell></table:table-row></table:table></table:table-cell><table:table-cell><text:p>B"
+              "<text:note><text:note-body><text:p>Cell note.</text:p></text:note-body></text:note></text:p>"
+              "</table:table-cell></table:table-row></table:table>")
+    boxed = ('<text:h>Real heading</text:h><text:p>Para<draw:frame><draw:text-box><text:h>Box heading</text:h>'
+             "<text:p>In the box<text:note><text:note-body><text:p>Box note.</text:p></text:note-body></text:note>"
+             "</text:p></draw:text-box></draw:frame></text:p><text:p>After the box.</text:p>")
+    result = readers.read(_odt(tmp_path / "a.odt", nested + boxed))
+    assert [(b.text, b.kind, b.heading) for b in result.blocks] == [
+        ("A | B", "table_row", None), ("inner1 | inner2", "table_row", None), ("Cell note.", "paragraph", None),
+        ("Real heading", "heading", "Real heading"), ("Para", "paragraph", "Real heading"),
+        ("Box heading", "paragraph", "Real heading"), ("In the box", "paragraph", "Box heading"),
+        ("Box note.", "paragraph", "Box heading"), ("After the box.", "paragraph", "Real heading"),
+    ]
+    deep = "<text:p>x" + "<draw:frame><draw:text-box><text:p>x" * 30 + "</text:p></draw:text-box></draw:frame>" * 30 + "</text:p>"
+    assert len(readers.read(_odt(tmp_path / "deep.odt", deep)).blocks) == 31  # one a box, not 2^30
+
+
+def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    protected = _odt(tmp_path / "locked.odt", "<text:p>x</text:p>", manifest="<manifest:encryption-data/>")
+    assert readers.read(protected).warnings == (
+        "skipped locked.odt: password-protected OpenDocument file; save a copy without the password in the word processor",)
+    deep = _odt(tmp_path / "deep.odt", "<text:section>" * 1500 + "<text:p>x</text:p>" + "</text:section>" * 1500)
+    [warning] = readers.read(deep).warnings
+    assert warning.startswith("skipped deep.odt: OpenDocument file nested too deep to read; ")
+
+
+def _epub(path: Path, items: str, spine: str, pages: dict[str, str]) -> Path:
+    package = (f'<package xmlns="http://www.idpf.org/2007/opf"><manifest>{items}</manifest><spine>{spine}</spine></package>')
+    return zip_with_mimetype(path, "application/epub+zip", {"book.opf": package, **pages})
+
+
+def test_epub_spine_hrefs_with_fragments_and_parameters_once_each_without_its_navigation(tmp_path: Path) -> None:
+    page = '<html xmlns="http://www.w3.org/1999/xhtml"><body>{}</body></html>'
+    book = _epub(
+        tmp_path / "b.epub",
+        '<item id="n" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+        '<item id="a" href="a.xhtml#start" media-type="application/xhtml+xml; charset=utf-8"/>'
+        '<item id="b" href="a_split_001.xhtml" media-type="application/xhtml+xml"/>',
+        '<itemref idref="n"/><itemref idref="a"/><itemref idref="a"/><itemref idref="b"/>',
+        {"nav.xhtml": page.format("<nav><ol><li>Chapter One</li></ol></nav>"),
+         "a.xhtml": page.format("<h1>Chapter One</h1><p>The lighthouse keeper counted the ships at dawn.</p>"),
+         "a_split_001.xhtml": page.format("<p>He counted them until the harbour froze in 1947.</p>")},
+    )
+    result = readers.read(book)
+    assert [(b.text, b.heading) for b in result.blocks] == [
+        ("Chapter One", "Chapter One"), ("The lighthouse keeper counted the ships at dawn.", "Chapter One"),
+        ("He counted them until the harbour froze in 1947.", "Chapter One"),
+    ]

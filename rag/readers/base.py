@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def small_int(value: str | None, default: int, limit: int = 100_000) -> int:
     if re.fullmatch(r"-?[0-9]{1,9}", text) and abs(int(text)) <= limit:
         return int(text)
     return default
+
+
+def zip_failure(error: Exception) -> str:
+    """Why a zip's part could not be unpacked, in words (zlib and zipfile name it tersely)."""
+    if isinstance(error, zlib.error):
+        return "corrupt compressed data"
+    if isinstance(error, RuntimeError) and "password" in str(error):
+        return "a password-protected zip part"
+    if isinstance(error, NotImplementedError):
+        return "a compression method Python cannot unpack"
+    return f"{type(error).__name__}: {error}"
 
 
 def one_line(text: str) -> str:

@@ -12,50 +12,74 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure
 
 CONTENT = "content.xml"
-MAX_CONTENT_BYTES = 256 * 1024 * 1024  # more than any real document: a zip bomb
+MANIFEST = "META-INF/manifest.xml"
+MAX_CONTENT_BYTES = 64 * 1024 * 1024  # more than any real document (its parsed tree takes ~10 times as much)
 BROKEN_FIX = "open and save it again in a word processor, or export it as .docx or text"
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
-# Inside a paragraph: what holds no text of its own there (its text, if any, comes after the paragraph).
-_ASIDE = {f"{_TEXT}note", f"{_OFFICE}annotation", f"{_DRAW}frame", f"{_TEXT}tracked-changes"}
-_SKIPPED = {f"{_TEXT}tracked-changes", f"{_TEXT}table-of-content", f"{_OFFICE}annotation",
-            f"{_TEXT}sequence-decls", f"{_TEXT}variable-decls", f"{_TEXT}user-field-decls"}
+_PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
+_ASIDE_BODIES = (f"{_TEXT}note-body", f"{_DRAW}text-box")
+# Inside a paragraph: what holds no text of its own there (a note's or text box's comes after the
+# paragraph), and of a ruby its reading (the base is the text).
+_NOT_INLINE = {f"{_TEXT}note", f"{_OFFICE}annotation", f"{_DRAW}frame", f"{_TEXT}tracked-changes", f"{_TEXT}ruby-text"}
+# Generated lists (tables of contents, indexes) and declarations: they repeat or hold no text.
+_SKIPPED = {f"{_TEXT}{name}" for name in (
+    "tracked-changes", "table-of-content", "alphabetical-index", "illustration-index", "table-index",
+    "object-index", "user-index", "bibliography", "sequence-decls", "variable-decls", "user-field-decls",
+)} | {f"{_OFFICE}annotation"}
+# Reading errors of a zip or its XML, besides those the format's own checks raise.
+_BROKEN = (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError)
 
 
 def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     """Blocks of the document body, in order (from `data` when given, else the file).
 
     Raises:
-        Unreadable: not a valid OpenDocument text, or no text in it.
+        Unreadable: not a valid OpenDocument text, protected by a password, or no text in it.
     """
     from lxml import etree
 
     try:
         with zipfile.ZipFile(io.BytesIO(file_bytes(path, data))) as archive:
+            if _password_protected(archive):
+                raise Unreadable("password-protected OpenDocument file; save a copy without the password in the "
+                                 "word processor")
             info = archive.getinfo(CONTENT)
             if info.file_size > MAX_CONTENT_BYTES:
                 raise Unreadable(f"{CONTENT} unpacks to {info.file_size:,} bytes, too large to be a document; {BROKEN_FIX}")
             content = archive.read(info)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
         root = etree.fromstring(content, parser)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, etree.XMLSyntaxError) as error:
-        raise Unreadable(f"broken OpenDocument file ({type(error).__name__}: {error}); {BROKEN_FIX}") from error
-    body = root.find(f"{_OFFICE}body/{_OFFICE}text")
-    if body is None:
-        raise Unreadable(f"an OpenDocument file with no text body (a spreadsheet or slides?); {BROKEN_FIX}")
-    reader = _Reader()
-    reader.container(body)
+        body = root.find(f"{_OFFICE}body/{_OFFICE}text")
+        if body is None:
+            raise Unreadable(f"an OpenDocument file with no text body (a spreadsheet or slides?); {BROKEN_FIX}")
+        reader = _Reader()
+        reader.container(body)
+    except RecursionError:  # before RuntimeError, which it is
+        raise Unreadable(f"OpenDocument file nested too deep to read; {BROKEN_FIX}") from None
+    except (*_BROKEN, etree.XMLSyntaxError) as error:
+        raise Unreadable(f"broken OpenDocument file ({zip_failure(error)}); {BROKEN_FIX}") from error
     if not reader.blocks:
         raise Unreadable("no text in the document")
     return ReadResult("odt", tuple(reader.blocks))
+
+
+def _password_protected(archive: zipfile.ZipFile) -> bool:
+    """The manifest lists encryption data for the content: it is ciphertext, not XML."""
+    try:
+        manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_CONTENT_BYTES else b""
+    except KeyError:
+        return False
+    return b"encryption-data" in manifest
 
 
 class _Reader:
@@ -68,39 +92,54 @@ class _Reader:
     def container(self, element) -> None:  # type: ignore[no-untyped-def]
         """Sections, lists, tables and paragraphs, in order (anything else is looked into)."""
         for child in element:
-            tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIPPED:
-                continue
-            if tag == f"{_TEXT}h":
-                self.paragraph(child, "heading")
-            elif tag == f"{_TEXT}p":
-                self.paragraph(child, "paragraph")
-            elif tag == f"{_TEXT}list":
-                self.list(child)
-            elif tag == f"{_TABLE}table":
-                self.table(child)
-            else:
-                self.container(child)
+            self.node(child)
+
+    def node(self, element) -> None:  # type: ignore[no-untyped-def]
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIPPED:
+            return
+        if tag == f"{_TEXT}h":
+            self.paragraph(element, "heading")
+        elif tag == f"{_TEXT}p":
+            self.paragraph(element, "paragraph")
+        elif tag == f"{_TEXT}list":
+            self.list(element)
+        elif tag == f"{_TABLE}table":
+            self.table(element)
+        else:
+            self.container(element)
 
     def list(self, element) -> None:  # type: ignore[no-untyped-def]
         for item in element:
             if item.tag not in (f"{_TEXT}list-item", f"{_TEXT}list-header"):
                 continue
             for child in item:
-                if child.tag in (f"{_TEXT}p", f"{_TEXT}h"):
+                if child.tag == f"{_TEXT}h":  # a numbered heading, as converted Word files have them
+                    self.paragraph(child, "heading")
+                elif child.tag == f"{_TEXT}p":
                     self.paragraph(child, "list_item")
-                elif child.tag == f"{_TEXT}list":
-                    self.list(child)
-                elif isinstance(child.tag, str):
-                    self.container(child)
+                else:
+                    self.node(child)
 
     def table(self, element) -> None:  # type: ignore[no-untyped-def]
-        for row in element.iter(f"{_TABLE}table-row"):
-            cells = [one_line(" ".join(_text(p) for p in cell.iter(f"{_TEXT}p", f"{_TEXT}h")))
-                     for cell in row if cell.tag == f"{_TABLE}table-cell"]
+        """Each row "cell | cell"; a table, note or text box inside a cell follows as blocks of its own."""
+        for row in _rows(element):
+            cells, inside = [], []
+            for cell in row:
+                if cell.tag != f"{_TABLE}table-cell":
+                    continue
+                paragraphs = [child for child in cell if child.tag in _PARAGRAPHS]
+                cells.append(one_line(" ".join(_text(p) for p in paragraphs)))
+                inside.append(cell)
             text = " | ".join(cell for cell in cells if cell)
             if text:
                 self.blocks.append(Block(text, None, self.heading, "table_row"))
+            for cell in inside:
+                for child in cell:
+                    if child.tag in _PARAGRAPHS:
+                        self.asides(child)
+                    else:
+                        self.node(child)
 
     def paragraph(self, element, kind: str) -> None:  # type: ignore[no-untyped-def]
         text = one_line(_text(element))
@@ -108,13 +147,37 @@ class _Reader:
             if kind == "heading":
                 self.heading = text
             self.blocks.append(Block(text, None, self.heading, kind))
-        for aside in element.iter(f"{_TEXT}note-body", f"{_DRAW}text-box"):
-            before = len(self.blocks)
+        self.asides(element)
+
+    def asides(self, element) -> None:  # type: ignore[no-untyped-def]
+        """The notes and text boxes of a paragraph, after it; a heading in one heads nothing outside it."""
+        for aside in _asides(element):
+            outside, before = self.heading, len(self.blocks)
             self.container(aside)
             for index in range(before, len(self.blocks)):
-                if self.blocks[index].kind == "heading":  # a heading in a text box heads nothing outside it
-                    block = self.blocks[index]
-                    self.blocks[index] = Block(block.text, None, self.heading, "paragraph")
+                block = self.blocks[index]
+                if block.kind == "heading":
+                    self.blocks[index] = Block(block.text, None, outside, "paragraph")
+            self.heading = outside
+
+
+def _asides(element):  # type: ignore[no-untyped-def]
+    """The note bodies and text boxes anchored in a paragraph, not those nested in them (their
+    own paragraphs bring those)."""
+    for child in element:
+        if child.tag in _ASIDE_BODIES:
+            yield child
+        elif isinstance(child.tag, str):
+            yield from _asides(child)
+
+
+def _rows(table):  # type: ignore[no-untyped-def]
+    """A table's rows, in header and row groups too, but not those of a table nested in a cell."""
+    for child in table:
+        if child.tag == f"{_TABLE}table-row":
+            yield child
+        elif child.tag in (f"{_TABLE}table-header-rows", f"{_TABLE}table-rows", f"{_TABLE}table-row-group"):
+            yield from _rows(child)
 
 
 def _text(element) -> str:  # type: ignore[no-untyped-def]
@@ -123,7 +186,7 @@ def _text(element) -> str:  # type: ignore[no-untyped-def]
     parts = [element.text or ""]
     for child in element:
         tag = child.tag
-        if isinstance(tag, str) and tag not in _ASIDE:
+        if isinstance(tag, str) and tag not in _NOT_INLINE:
             if tag == f"{_TEXT}s":
                 parts.append(" " * _count(child.get(f"{_TEXT}c")))
             elif tag in (f"{_TEXT}tab", f"{_TEXT}line-break"):
