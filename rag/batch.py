@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rag.errors import InputError, OutputError
-from rag.questions import check_question
+from rag.questions import check_question, lines_of
 from rag.results import Answer
 
 FORMATS = ("jsonl", "csv", "md")
@@ -43,7 +43,7 @@ def read_questions(path: Path) -> tuple[list[Question], list[str]]:
         InputError: the file is missing, unreadable, of an unknown type, or holds no question.
     """
     questions, warnings = _read_questions(path)
-    warnings += _shared_ids(questions, path.name)
+    warnings += _shared_ids(questions, path.name) + _repeated(questions, path.name)
     if not questions:
         malformed = f"; {len(warnings)} malformed, the first: {warnings[0]}" if warnings else ""
         raise InputError(f"question file {path} holds no questions{malformed}; write one a line (.txt), "
@@ -60,6 +60,26 @@ def _shared_ids(questions: list[Question], name: str) -> list[str]:
             texts.setdefault(q.id, set()).add(q.question)
     return [f"{name}: id {qid!r} is given to {len(found)} different questions; each is answered, under the same id"
             for qid, found in texts.items() if len(found) > 1]
+
+
+def _repeated(questions: list[Question], name: str) -> list[str]:
+    """One warning for the questions that repeat an earlier one (the same text, under the same id
+    when ids are given): each is answered once, so the output holds fewer records than the file."""
+    first: dict[object, Question] = {}
+    repeats: list[tuple[Question, Question]] = []
+    for q in questions:
+        key: object = q.question if q.numbered else (q.id, q.question)
+        if key in first:
+            repeats.append((q, first[key]))
+        else:
+            first[key] = q
+    if not repeats:
+        return []
+    again, earlier = repeats[0]
+    example = (f"{again.id.replace('-', ' ')} repeats {earlier.id.replace('-', ' ')}" if again.numbered
+               else f"id {again.id!r} is asked twice")
+    count = f"{len(repeats)} questions repeat" if len(repeats) > 1 else "1 question repeats"
+    return [f"{name}: {count} an earlier one ({example}); each is answered once"]
 
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
@@ -85,7 +105,7 @@ def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
 
 def _from_text(text: str, name: str) -> tuple[list[Question], list[str]]:
     questions, warnings = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         line = line.strip()
         if line and not line.startswith("#"):
             try:
@@ -97,12 +117,12 @@ def _from_text(text: str, name: str) -> tuple[list[Question], list[str]]:
 
 def _from_jsonl(text: str, name: str) -> tuple[list[Question], list[str]]:
     questions, warnings = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             warnings.append(f"{name}:{number}: skipped, not valid JSON; write one object a line, such as "
                             '{"id": "q1", "question": "..."}')
             continue
@@ -171,25 +191,28 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
     because an id alone would pass over a new question that took an answered one's line number
     (see `pending`). A record with no answer (written by --retrieve-only) counts only when
     `retrieved_counts` (resuming a --retrieve-only run), so a full run answers those questions."""
-    if not path.exists():
+    if not path.is_file():  # none yet, or a pipe or device: nothing to resume (reading a pipe would wait)
         return set()
     keys: set[Answered] = set()
     text = path.read_text(encoding="utf-8", errors="replace")
     if fmt == "jsonl":
-        for line in text.splitlines():
+        for line in lines_of(text):
             try:
                 row = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(row, dict) and "id" in row and (retrieved_counts or row.get("answer")):
                 keys.add((str(row["id"]), str(row["question"]) if "question" in row else None))
     elif fmt == "csv":
-        for row in csv.DictReader(io.StringIO(text)):
-            if row.get("id") and (retrieved_counts or row.get("answer")):
-                keys.add((row["id"], row.get("question")))
+        try:
+            for row in csv.DictReader(io.StringIO(text)):
+                if row.get("id") and (retrieved_counts or row.get("answer")):
+                    keys.add((row["id"], row.get("question")))
+        except csv.Error as error:
+            raise OutputError(f"{path} cannot be read as CSV ({error}); pass a new -o path") from None
     else:
         question, answer = None, None
-        for line in text.splitlines():
+        for line in lines_of(text):
             if line.startswith("## "):
                 question, answer = line[3:], None
             elif answer is None and line.strip():
@@ -270,6 +293,8 @@ def _check_file_path(path: Path) -> None:
 def _is_our_output(path: Path, fmt: str) -> bool:
     """Whether an existing file is empty or starts as `batch` writes fmt: never append to, let
     alone cut, a file of the user's (notes, a spreadsheet) given to -o by mistake."""
+    if path.exists() and not path.is_file():
+        return True  # a pipe or a device (-o /dev/stdout): written to, never read
     try:
         with open(path, "rb") as handle:
             start = handle.read(65536)
@@ -286,14 +311,18 @@ def _is_our_output(path: Path, fmt: str) -> bool:
     first = start.split(b"\n", 1)[0]
     try:
         row = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return b"\n" not in start and start.lstrip().startswith(b'{"')  # one torn record, cut below
     return isinstance(row, dict) and "answer" in row
 
 
 def _cut_torn_record(path: Path, fmt: str) -> bool:
-    """Truncate path to its complete records; True if anything was cut."""
-    if not path.exists():
+    """Truncate path to its complete records; True if anything was cut.
+
+    Raises:
+        OutputError: a CSV file holds a field the csv module refuses.
+    """
+    if not path.is_file():
         return False
     data = path.read_bytes()
     keep = complete_length(data, fmt)
@@ -326,9 +355,12 @@ def complete_length(data: bytes, fmt: str) -> int:
             consumed += len(line)
             yield line
 
-    for row in csv.reader(counted()):
-        if len(row) == len(CSV_FIELDS) and text[consumed - 1 : consumed] == "\n":  # else its last field may be cut
-            complete = consumed
+    try:
+        for row in csv.reader(counted()):
+            if len(row) == len(CSV_FIELDS) and text[consumed - 1 : consumed] == "\n":  # else its last field may be cut
+                complete = consumed
+    except csv.Error as error:
+        raise OutputError(f"the CSV output cannot be read back to resume it ({error}); pass a new -o path") from None
     return len(text[:complete].encode("utf-8"))
 
 
@@ -336,18 +368,22 @@ def _is_record(line: bytes) -> bool:
     """Whether a JSONL line is a whole JSON object (not one cut off mid-write)."""
     try:
         return isinstance(json.loads(line), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
-def pending(questions: list[Question], done: set[Answered]) -> Iterator[Question]:
+def pending(questions: list[Question], done: set[Answered], fmt: str = "jsonl") -> Iterator[Question]:
     """The questions not yet answered: by id and text, or by text alone when the id is a line number;
-    a question repeated in the file is answered once, as a resumed run would."""
+    a question repeated in the file is answered once, as a resumed run would. A Markdown output
+    holds ids and questions as shown to people (control characters as pictures), so they are
+    compared as shown."""
+    shown = _md_shown if fmt == "md" else str
     texts = {question for _, question in done}
     seen: set[object] = set()
     for q in questions:
         key: object = q.question if q.numbered else (q.id, q.question)
-        answered = q.question in texts if q.numbered else (q.id, q.question) in done or (q.id, None) in done
+        qid, text = shown(q.id), shown(q.question)
+        answered = text in texts if q.numbered else (qid, text) in done or (qid, None) in done
         if not answered and key not in seen:
             seen.add(key)
             yield q
@@ -390,7 +426,7 @@ def _markdown(question: Question, answer: Answer) -> str:
 
     # each on one line (a question is already): a line break in an answer or quote could start a
     # line the reader takes for the next record's "## question" or id
-    lines = ["", f"## {question.question}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
+    lines = ["", f"## {_one_line(question.question)}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
     for number, citation in enumerate(answer.citations, start=1):
         quote = f" — “{_one_line(citation.quote)}”" if citation.quote else ""
         lines.append(f"{number}. {location(citation)}{quote}")
@@ -402,3 +438,10 @@ def _markdown(question: Question, answer: Answer) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _md_shown(text: str) -> str:
+    """An id or question as a Markdown record shows it."""
+    from rag.render import terminal_safe
+
+    return terminal_safe(_one_line(text))

@@ -480,7 +480,7 @@ def batch(
         if cut:
             err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
         done = answered_keys(output, fmt, retrieved_counts=retrieve_only) if output else set()
-        todo = list(pending(questions, done))
+        todo = list(pending(questions, done, fmt))
         did = "retrieved" if retrieve_only else "answered"
         if done:
             err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}", markup=False, soft_wrap=True)
@@ -619,7 +619,7 @@ def evaluate(
 ) -> None:
     """Answer a gold file and report answer, abstention, citation and retrieval quality per question type."""
     from rag.evaluation import evaluate as run_evaluation
-    from rag.evaluation import read_gold
+    from rag.evaluation import gold_warnings, read_gold
     from rag.render import answer_json, scores_table
 
     from rag.batch import check_fresh_output, open_fresh_output
@@ -629,20 +629,24 @@ def evaluate(
     if output:
         check_fresh_output(output, gold_file)
     engine = open_engine(settings_for(index, model, k, threshold, store))
-    sink = open_fresh_output(output, gold_file) if output else None
+    for warning in gold_warnings(gold, engine.index.files()):
+        _stderr().print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+    sinks: list[Any] = []  # opened at the first answer: a run that fails before one leaves the old file whole
     try:
         with _progress("evaluating") as progress:
             task = progress.add_task("eval", total=len(gold))
 
             def on_answer(question: Any, answer: Any) -> None:
-                if sink:
-                    sink.write(answer_json(answer, id=question.id) + "\n")
-                    sink.flush()
+                if output:
+                    if not sinks:
+                        sinks.append(open_fresh_output(output, gold_file))
+                    sinks[0].write(answer_json(answer, id=question.id) + "\n")
+                    sinks[0].flush()
                 progress.advance(task)
 
             results = run_evaluation(gold, lambda q: engine.ask(q, k=k, mode=mode), on_answer)  # type: ignore[arg-type]
     finally:
-        if sink:
+        for sink in sinks:
             sink.close()
     typer.echo(json.dumps(results, indent=2) if json_output else scores_table(results))
 

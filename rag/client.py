@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 START_SECONDS = 20.0  # for the socket to appear; loading happens after, while the client waits
 STOP_SECONDS = 10.0
+REPLY_SECONDS = 5.0  # for a status or stop reply: a server that gives none is hung (stopped, swapping)
 
 
 class Unavailable(Exception):
@@ -301,11 +302,12 @@ def status(index_dir: Path) -> channel.ServerStatus | None:
     except OSError:
         return None
     with connection:
+        connection.settimeout(REPLY_SECONDS)
         try:
             reply = _exchange(connection, {"command": "status"}, None)
-        except (OSError, ValueError):
+            return wire.from_dict(channel.ServerStatus, reply["status"]) if "status" in reply else None
+        except (OSError, ValueError, TypeError, KeyError):  # no reply in time, or not this protocol's
             return None
-    return wire.from_dict(channel.ServerStatus, reply["status"]) if "status" in reply else None
 
 
 def stop(index_dir: Path) -> int | None:
@@ -324,9 +326,10 @@ def _stop(index_dir: Path, pid: int | None) -> None:
     """Ask the server to stop; kill it if it does not go, so a replacement can take its place."""
     try:
         with channel.connect(index_dir) as connection:
+            connection.settimeout(REPLY_SECONDS)
             _exchange(connection, {"command": "stop"}, None)
     except (OSError, ValueError):
-        pass
+        pass  # a hung server is killed below
     deadline = time.monotonic() + STOP_SECONDS
     while time.monotonic() < deadline:
         try:

@@ -14,12 +14,12 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.questions import check_question
+from rag.questions import check_question, lines_of
 from rag.results import Answer, Passage
 
 HIT_KS = (1, 3, 5)
@@ -88,10 +88,30 @@ def answer_is_correct(gold: GoldQuestion, answer: str) -> bool:
     return bool(answer.strip()) and all(any(contains_alias(answer, a) for a in group) for group in gold.must_include)
 
 
+def gold_warnings(gold: list[GoldQuestion], indexed_files: Collection[str]) -> list[str]:
+    """What would make entries score other than meant: one id given to several entries (their
+    answers cannot be told apart in -o output), evidence in a file the index does not hold (its
+    citations can never be right)."""
+    warnings = []
+    counts: dict[str, int] = defaultdict(int)
+    for entry in gold:
+        counts[entry.id] += 1
+    shared = [qid for qid, n in counts.items() if n > 1]
+    if shared:
+        warnings.append(f"{len(shared)} id{'s are' if len(shared) > 1 else ' is'} given to several entries "
+                        f"(first: {shared[0]!r}); give each entry its own id")
+    absent = sorted({file for entry in gold for file, _ in entry.evidence} - set(indexed_files))
+    if absent:
+        more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+        warnings.append(f"evidence names files the index does not hold: {', '.join(absent[:3])}{more}; their "
+                        "citations cannot score (index the folder they are in, or fix the names)")
+    return warnings
+
+
 def read_gold(path: Path) -> list[GoldQuestion]:
     """Raises: InputError naming the file and line of a malformed entry."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = lines_of(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read gold file {path} ({error}); pass a JSONL file") from None
     questions = []
@@ -105,16 +125,19 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             groups = row.get("must_include", [])
             if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
                 raise TypeError('must_include is not a list of alias lists, such as [["Geneva"]]')
+            if not all(any(any(ch.isalnum() for ch in str(alias)) for alias in group) for group in groups):
+                raise TypeError('a must_include group has no alias with a letter or digit, so no answer could match it')
             if not isinstance(row.get("question"), str):
                 raise TypeError('it has no "question" text')
             evidence = row.get("evidence", [])
             if not isinstance(evidence, list) or not all(
-                isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("line"), int) for e in evidence
+                isinstance(e, dict) and isinstance(e.get("file"), str) and type(e.get("line")) is int and e["line"] >= 1
+                for e in evidence
             ):
-                raise TypeError('evidence is not a list of {"file": ..., "line": N} objects')
+                raise TypeError('evidence is not a list of {"file": ..., "line": N} objects with N from 1')
             questions.append(
                 GoldQuestion(
-                    id=str(row.get("id", f"line-{number}")),
+                    id=str(row["id"]) if row.get("id") is not None else f"line-{number}",
                     type=str(row.get("type", "factoid" if evidence or groups else "unanswerable")),
                     question=check_question(row["question"]),
                     must_include=[list(map(str, g)) for g in groups],
@@ -123,6 +146,9 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             )
         except ValueError as error:
             raise InputError(f"{path.name}:{number}: not valid JSON ({error.args[0].split(':')[0]}); "
+                             "see the README for the format") from None
+        except RecursionError:
+            raise InputError(f"{path.name}:{number}: not valid JSON (nested thousands deep); "
                              "see the README for the format") from None
         except (TypeError, InputError) as error:
             raise InputError(f"{path.name}:{number}: not a gold entry ({error}); see the README for the format") from None

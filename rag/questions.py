@@ -91,3 +91,9 @@ def question_parts(question: str) -> tuple[str, str] | None:
     if _POINTS_BACK.search(second) or first.count('"') % 2 or first.count("“") != first.count("”"):
         return None
     return first, second[:1].upper() + second[1:]
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of a file split at its line ends only: str.splitlines would also split at U+2028,
+    U+0085 and form feeds, which JSON leaves raw inside strings (a passage may hold them)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from conftest import SEEDS, ScriptedGenerator
 from rag.batch import read_questions
 from rag.cli import app
+from rag.errors import RagError
 
 runner = CliRunner()
 
@@ -30,7 +31,8 @@ def test_an_id_shared_by_two_questions_is_named_in_a_warning(tmp_path: Path) -> 
     )
     questions, warnings = read_questions(tmp_path / "q.jsonl")
     assert len(questions) == 4
-    assert warnings == ["q.jsonl: id 'b1' is given to 2 different questions; each is answered, under the same id"]
+    assert warnings == ["q.jsonl: id 'b1' is given to 2 different questions; each is answered, under the same id",
+                        "q.jsonl: 1 question repeats an earlier one (id 'b2' is asked twice); each is answered once"]
 
 
 def test_a_file_without_questions_is_an_error_not_an_empty_run(tmp_path: Path) -> None:
@@ -296,3 +298,42 @@ def test_a_second_batch_writing_the_same_output_is_refused(tmp_path: Path) -> No
     second, _, _ = open_output(out, "jsonl")  # the first one done: free again
     fcntl.flock(second, fcntl.LOCK_UN)
     second.close()
+
+
+def test_repeats_are_named_and_line_separators_inside_json_strings_split_nothing(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "Who met\u2028in Geneva?"}\n{"id": "a", "question": "Who met\u2028in Geneva?"}\n'
+                         + "[" * 3000 + "\n", encoding="utf-8")
+    found, warnings = read_questions(questions)
+    assert [q.question for q in found] == ["Who met in Geneva?"] * 2
+    assert warnings == [
+        'q.jsonl:3: skipped, not valid JSON; write one object a line, such as {"id": "q1", "question": "..."}',
+        "q.jsonl: 1 question repeats an earlier one (id 'a' is asked twice); each is answered once",
+    ]
+
+
+def test_a_failed_eval_leaves_its_output_file_whole(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    gold, out = tmp_path / "gold.jsonl", tmp_path / "answers.jsonl"
+    gold.write_text('{"id": "g1", "question": "How long did they talk?", "must_include": [["nine hours"]]}\n')
+    assert runner.invoke(app, ["batch", str(gold), "-o", str(out)]).exit_code == 0
+    before = out.read_text()
+    fake_models.generate = lambda *a, **k: (_ for _ in ()).throw(RagError("model file m.gguf not found"))  # type: ignore[method-assign]
+    result = runner.invoke(app, ["eval", str(gold), "-o", str(out)])
+    assert result.exit_code == 1 and out.read_text() == before
+
+
+def test_resume_reads_no_pipe_and_knows_markdown_ids_as_shown(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    import os
+
+    from rag.batch import answered_keys, check_fresh_output
+
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    assert answered_keys(tmp_path / "pipe.jsonl", "jsonl") == set()  # returns, as reading a pipe would not
+    check_fresh_output(tmp_path / "pipe.jsonl", tmp_path / "gold.jsonl")
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions, out = tmp_path / "q.jsonl", tmp_path / "a.md"
+    questions.write_text('{"id": "e\\u001b2", "question": "Who met \u200e in Geneva?"}\n', encoding="utf-8")
+    for done in ("1 answered, 0 skipped", "0 answered, 1 skipped"):
+        result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
+        assert done in result.output, result.output

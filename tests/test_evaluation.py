@@ -70,3 +70,32 @@ def test_gold_evidence_named_with_a_folder_is_not_met_by_a_same_named_file_elsew
     passage = Passage("b/README.md", 1, (3, 5), "text", 1.0)
     assert covers(passage, ("README.md", 4)) and covers(passage, ("b/README.md", 4))
     assert not covers(passage, ("a/README.md", 4)) and not covers(passage, ("b/README.md", 6))
+
+
+def test_gold_entries_that_could_never_score_are_refused_or_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from rag.errors import InputError
+    from rag.evaluation import gold_warnings, read_gold
+
+    for line, reason in (('{"question": "Q?", "must_include": [[]]}', "a must_include group has no alias"),
+                         ('{"question": "Q?", "must_include": [["!!!"]]}', "a must_include group has no alias"),
+                         ('{"question": "Q?", "evidence": [{"file": "a.txt", "line": 0}]}', "evidence is not a list"),
+                         ('{"question": "Q?", "evidence": [{"file": "a.txt", "line": true}]}', "evidence is not a list")):
+        (tmp_path / "gold.jsonl").write_text(line + "\n")
+        with pytest.raises(InputError, match=f"gold.jsonl:1: not a gold entry \\({reason}"):
+            read_gold(tmp_path / "gold.jsonl")
+    (tmp_path / "gold.jsonl").write_text(
+        '{"id": null, "question": "Q?", "evidence": [{"file": "gone.txt", "line": 3}]}\n'
+        '{"id": "x", "question": "R?"}\n{"id": "x", "question": "S?"}\n' + "[" * 3000 + "\n"
+    )
+    with pytest.raises(InputError, match="gold.jsonl:4: not valid JSON"):
+        read_gold(tmp_path / "gold.jsonl")
+    (tmp_path / "gold.jsonl").write_text("\n".join((tmp_path / "gold.jsonl").read_text().split("\n")[:3]) + "\n")
+    gold = read_gold(tmp_path / "gold.jsonl")
+    assert gold[0].id == "line-1"
+    assert gold_warnings(gold, {"here.txt"}) == [
+        "1 id is given to several entries (first: 'x'); give each entry its own id",
+        "evidence names files the index does not hold: gone.txt; their citations cannot score (index the folder they "
+        "are in, or fix the names)",
+    ]

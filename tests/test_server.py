@@ -231,6 +231,19 @@ def test_a_server_that_cannot_open_its_index_stops_after_saying_so(settings: Set
     assert server.stopped.is_set()
 
 
+def test_a_hung_server_does_not_hang_status_or_stop(
+    settings: Settings, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve()
+    monkeypatch.setattr(server, "_dispatch", lambda connection, request: time.sleep(5))  # as if SIGSTOPped
+    monkeypatch.setattr(client, "REPLY_SECONDS", 0.3)
+    monkeypatch.setattr(client, "STOP_SECONDS", 0.3)
+    started = time.monotonic()
+    assert client.status(settings.index_dir) is None
+    client.stop(settings.index_dir)  # it cannot kill a server in its own process; it gives up in time
+    assert time.monotonic() - started < 4
+
+
 def test_a_server_whose_socket_was_taken_by_a_newer_one_leaves_that_socket(settings: Settings, serve: Callable[..., Server]) -> None:
     server = serve()
     path = channel.folder(settings.index_dir) / channel.SOCKET
