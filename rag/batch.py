@@ -222,13 +222,15 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
     return keys
 
 
-def open_output(path: Path, fmt: str) -> tuple[TextIO, bool, str | None]:
+def open_output(path: Path, fmt: str, source: Path | None = None) -> tuple[TextIO, bool, str | None]:
     """The output file opened for appending, whether it is new, and a warning when a torn record
     left by a killed run was cut off.
 
     Raises:
-        OutputError: the folder is missing or the file cannot be written.
+        OutputError: the folder is missing, path is the question file `source`, or the file cannot be written.
     """
+    if source is not None and path.exists() and path.resolve() == source.resolve():
+        raise OutputError(f"{path} is the question file being read; pass another -o path")
     _check_file_path(path)
     if not _is_our_output(path, fmt):
         raise OutputError(
@@ -284,6 +286,8 @@ def check_fresh_output(path: Path, source: Path) -> None:
 
 def _check_file_path(path: Path) -> None:
     """Raises: OutputError when path's folder is missing or path is itself a folder."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise OutputError(f"{path.parent} is a file, not a folder; pass an -o path in a folder")
     if not path.parent.is_dir():
         raise OutputError(f"folder {path.parent} does not exist; create it or pass another -o path")
     if path.is_dir():

@@ -322,7 +322,7 @@ def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
     from rag.indexing import folder_changes, skipped_files
-    from rag.store import index_option, live_files, outdated_rules_note, read_manifest
+    from rag.store import index_option, live_files, outdated_rules_note, read_manifest, shell_word
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
@@ -343,13 +343,13 @@ def notice_if_stale(settings: config.Settings) -> None:
     elif changes.removed == len(indexed) and not changes.added:
         _stderr().print(
             f"note: every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
-            f"(add documents and run `rag index`, or delete the index: `rm -r {settings.index_dir}`)",
+            f"(add documents and run `rag index`, or delete the index: `rm -r {shell_word(settings.index_dir)}`)",
             markup=False, soft_wrap=True,
         )
     elif changes.any:
         _stderr().print(
             f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
-            f"{changes.added} added, {changes.removed} removed files); run `rag index {changes.corpus_root}"
+            f"{changes.added} added, {changes.removed} removed files); run `rag index {shell_word(changes.corpus_root)}"
             f"{index_option(settings.index_dir, settings.store)}`",
             markup=False, soft_wrap=True,
         )
@@ -475,7 +475,7 @@ def batch(
     err = _stderr()
     for warning in warnings:
         err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
-    stream, new_file, cut = open_output(output, fmt) if output else (sys.stdout, True, None)
+    stream, new_file, cut = open_output(output, fmt, questions_file) if output else (sys.stdout, True, None)
     try:
         if cut:
             err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)

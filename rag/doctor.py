@@ -219,13 +219,13 @@ def check_index(settings: config.Settings) -> Check:
     chunk settings and passage rules, and current with the folder it was built from."""
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
     from rag.indexing import skipped_files
-    from rag.store import check_compatible, index_option, live_files, open_index, outdated_rules_note, read_manifest
+    from rag.store import check_compatible, index_option, live_files, open_index, outdated_rules_note, read_manifest, shell_word
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
     except RagError as error:
         return _failed("index", error, "run `rag index DIR`")
-    rebuild = f"run `rag index {manifest.corpus_root}{index_option(settings.index_dir, settings.store)}`"
+    rebuild = f"run `rag index {shell_word(manifest.corpus_root)}{index_option(settings.index_dir, settings.store)}`"
     try:
         open_index(settings.index_dir, settings.store).close()  # a damaged file shows here, as on a search
     except RagError as error:

@@ -112,8 +112,14 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     """Raises: InputError naming the file and line of a malformed entry."""
     try:
         lines = lines_of(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read gold file {path} ({error}); pass a JSONL file") from None
+    except FileNotFoundError:
+        raise InputError(f"gold file {path} not found; pass an existing JSONL file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; pass a gold file (JSONL)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"gold file {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as error:
+        raise InputError(f"cannot read gold file {path} ({error.strerror}); check its permissions") from None
     questions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -156,8 +156,15 @@ class IndexWriter(Protocol):
 def index_option(index_dir: Path | None, store: str = DEFAULT_STORE) -> str:
     """` --index DIR` (and ` --store URI`) for a command suggested to the user, when the index is
     not the default one (or not kept by FAISS: without --store, rag index would build a FAISS index)."""
-    option = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
-    return option + ("" if store == DEFAULT_STORE else f" --store {store}")
+    option = "" if index_dir is None or index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {shell_word(index_dir)}"
+    return option + ("" if store == DEFAULT_STORE else f" --store {shell_word(store)}")
+
+
+def shell_word(value: object) -> str:
+    """A path or value as one word of a command to copy into a shell (quoted when it has spaces)."""
+    import shlex
+
+    return shlex.quote(str(value))
 
 
 def no_index_error(index_dir: Path, hint: str = "") -> IndexNotFoundError:
@@ -169,7 +176,7 @@ def no_index_error(index_dir: Path, hint: str = "") -> IndexNotFoundError:
 
 def rebuild_hint(corpus_root: str, index_dir: Path | None = None, *, rebuild: bool = False) -> str:
     """The command that rebuilds the index, naming --index when it is not the default one."""
-    return f"rebuild it with `rag index {corpus_root}{index_option(index_dir)}" + (" --rebuild`" if rebuild else "`")
+    return f"rebuild it with `rag index {shell_word(corpus_root)}{index_option(index_dir)}" + (" --rebuild`" if rebuild else "`")
 
 
 def check_compatible(manifest: Manifest, embedding_model: str, chunking: ChunkSettings, index_dir: Path | None = None) -> None:

@@ -337,3 +337,13 @@ def test_resume_reads_no_pipe_and_knows_markdown_ids_as_shown(fake_models: Scrip
     for done in ("1 answered, 0 skipped", "0 answered, 1 skipped"):
         result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
         assert done in result.output, result.output
+
+
+def test_batch_never_writes_into_its_question_file_or_under_a_file(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "Who met in Geneva?"}\n')
+    for output, message in ((questions, f"error: {questions} is the question file being read; pass another -o path\n"),
+                            (questions / "out.jsonl", f"error: {questions} is a file, not a folder; pass an -o path in a folder\n")):
+        result = runner.invoke(app, ["batch", str(questions), "-o", str(output)])
+        assert (result.exit_code, result.output) == (1, message)
+    assert questions.read_text() == '{"question": "Who met in Geneva?"}\n'
