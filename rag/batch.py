@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rag.errors import InputError, OutputError
-from rag.questions import check_question, lines_of
+from rag.questions import check_question, lines_of, read_input_file
 from rag.results import Answer
 
 FORMATS = ("jsonl", "csv", "md")
@@ -83,16 +83,7 @@ def _repeated(questions: list[Question], name: str) -> list[str]:
 
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # spreadsheets write CSV with a byte-order mark
-    except FileNotFoundError:
-        raise InputError(f"question file {path} not found; pass an existing .txt, .jsonl or .csv file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder; pass a question file (.txt, .jsonl or .csv)") from None
-    except UnicodeDecodeError:
-        raise InputError(f"question file {path} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as error:
-        raise InputError(f"cannot read question file {path} ({error.strerror}); check its permissions") from None
+    text = read_input_file(path, "question file", ".txt, .jsonl or .csv")  # spreadsheets write CSV with a byte-order mark
     suffix = path.suffix.lower()
     if suffix == ".txt":
         return _from_text(text, path.name)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.questions import check_question, lines_of
+from rag.questions import check_question, lines_of, read_input_file
 from rag.results import Answer, Passage
 
 HIT_KS = (1, 3, 5)
@@ -110,16 +110,7 @@ def gold_warnings(gold: list[GoldQuestion], indexed_files: Collection[str]) -> l
 
 def read_gold(path: Path) -> list[GoldQuestion]:
     """Raises: InputError naming the file and line of a malformed entry."""
-    try:
-        lines = lines_of(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"gold file {path} not found; pass an existing JSONL file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder; pass a gold file (JSONL)") from None
-    except UnicodeDecodeError:
-        raise InputError(f"gold file {path} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as error:
-        raise InputError(f"cannot read gold file {path} ({error.strerror}); check its permissions") from None
+    lines = lines_of(read_input_file(path, "gold file", "JSONL"))
     questions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 from rag.errors import InputError
 
@@ -97,3 +98,21 @@ def lines_of(text: str) -> list[str]:
     """The lines of a file split at its line ends only: str.splitlines would also split at U+2028,
     U+0085 and form feeds, which JSON leaves raw inside strings (a passage may hold them)."""
     return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def read_input_file(path: Path, what: str, kinds: str) -> str:
+    """A question or gold file's text (a spreadsheet's byte-order mark dropped).
+
+    Raises:
+        InputError: missing, a folder, not UTF-8, or unreadable, each in words naming `what` it is.
+    """
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{what} {path} not found; pass an existing {kinds} file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; pass a {what} ({kinds})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as error:
+        raise InputError(f"cannot read {what} {path} ({error.strerror}); check its permissions") from None
