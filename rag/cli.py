@@ -285,7 +285,7 @@ def index(
                 f"folder here; pass the folder to index, such as `rag index .`", param_hint="CORPUS")
         corpus = corpus or config.DEFAULT_CORPUS
         if corpus.resolve() != config.DEFAULT_CORPUS.resolve():
-            err.print(f"note: indexing {corpus}, the folder this index was built from", markup=False, soft_wrap=True)
+            err.print(_safe(f"note: indexing {corpus}, the folder this index was built from"), markup=False, soft_wrap=True)
     with removed_if_first_run_fails(settings.index_dir):
         if not dry_run:
             ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
@@ -483,7 +483,7 @@ def batch(
         todo = list(pending(questions, done, fmt))
         did = "retrieved" if retrieve_only else "answered"
         if done:
-            err.print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}", markup=False, soft_wrap=True)
+            err.print(_safe(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}"), markup=False, soft_wrap=True)
         settings = settings_for(index, model, k, threshold, store)
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:
@@ -506,7 +506,7 @@ def batch(
         if output:
             stream.close()
     if output:
-        err.print(f"{len(todo)} {did}, {len(questions) - len(todo)} skipped → {output}", markup=False, soft_wrap=True)
+        err.print(_safe(f"{len(todo)} {did}, {len(questions) - len(todo)} skipped → {output}"), markup=False, soft_wrap=True)
 
 
 def _answer_with_ray(
@@ -667,7 +667,7 @@ def doctor(
     else:
         for check in checks:
             fix = f" → {check.fix}" if check.fix and not check.ok else ""
-            typer.echo(f"{'ok' if check.ok else 'FAIL':4} {check.name}: {check.detail}{fix}")
+            typer.echo(_safe(f"{'ok' if check.ok else 'FAIL':4} {check.name}: {check.detail}{fix}"))
     raise typer.Exit(0 if healthy(checks) else 1)
 
 
