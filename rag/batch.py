@@ -142,6 +142,11 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
     if header:  # "ID,Question" as a spreadsheet writes it
         reader.fieldnames = [column.strip().lower() for column in header]
     if not reader.fieldnames or "question" not in reader.fieldnames:
+        first = reader.fieldnames[0] if reader.fieldnames else ""
+        if re.search(r"\bquestion\b", first) and re.search(r"[;\t|]", first):
+            separator = {";": "semicolons", "\t": "tabs", "|": "bars"}[next(ch for ch in first if ch in ";\t|")]
+            raise InputError(f"{name} separates its columns with {separator}; save it with commas (CSV), "
+                             "or as .jsonl or .txt")
         raise InputError(f"{name} has no 'question' column; add a header row with id,question")
     questions, warnings = [], []
     try:

@@ -347,3 +347,14 @@ def test_batch_never_writes_into_its_question_file_or_under_a_file(fake_models: 
         result = runner.invoke(app, ["batch", str(questions), "-o", str(output)])
         assert (result.exit_code, result.output) == (1, message)
     assert questions.read_text() == '{"question": "Who met in Geneva?"}\n'
+
+
+def test_a_csv_separated_by_semicolons_or_tabs_is_told_so(tmp_path: Path) -> None:
+    import pytest
+
+    from rag.errors import InputError
+
+    for separator, word in ((";", "semicolons"), ("\t", "tabs")):
+        (tmp_path / "q.csv").write_text(f"id{separator}question\n1{separator}Where?\n")
+        with pytest.raises(InputError, match=f"q.csv separates its columns with {word}; save it with commas"):
+            read_questions(tmp_path / "q.csv")
