@@ -1,4 +1,4 @@
-"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text) with the real models."""
+"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text), and on an EPUB and an ODT, with the real models."""
 
 from __future__ import annotations
 
@@ -42,6 +42,32 @@ def test_answers_from_docx_and_html_cite_the_paragraph(
     engine: Engine, question: str, word: str, file: str, where: str
 ) -> None:
     answer = engine.ask(question)
+    assert not answer.abstained, answer
+    assert word in answer.answer
+    assert location(answer.citations[0]).startswith(where)
+
+
+@pytest.fixture(scope="module")
+def book_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An EPUB and an ODT alone (their invented harbour facts would crowd the mixed folder's)."""
+    from documents import write_epub, write_odt
+
+    folder = tmp_path_factory.mktemp("books") / "docs"
+    folder.mkdir()
+    write_epub(folder / "history.epub")
+    write_odt(folder / "dues.odt")
+    return real_engine(folder, tmp_path_factory.mktemp("books-index") / "index", threshold=0.05)
+
+
+@pytest.mark.parametrize(
+    ("question", "word", "where"),
+    [
+        ("How much does a dinghy pay?", "5 pounds", "dues.odt ¶"),
+        ("In which year was the steam crane built?", "1948", 'history.epub ¶6 (under "The cranes")'),
+    ],
+)
+def test_answers_from_epub_and_odt_cite_their_paragraph(book_engine: Engine, question: str, word: str, where: str) -> None:
+    answer = book_engine.ask(question)
     assert not answer.abstained, answer
     assert word in answer.answer
     assert location(answer.citations[0]).startswith(where)
