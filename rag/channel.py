@@ -55,6 +55,7 @@ class ServerStatus:
     prompt_cache_mb: float = 0.0
     prompt_cache_budget_mb: float = 0.0
     restored_prompts: int = 0
+    index_loaded: bool = True  # False while a new server still opens the index
 
 
 class ChannelError(OSError):

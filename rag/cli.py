@@ -686,7 +686,8 @@ def server_status(index: IndexOption = None) -> None:
     from rag.render import server_status_text
 
     settings = settings_for(index)
-    typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir))
+    _refuse_a_file(settings.index_dir)
+    typer.echo(_safe(server_status_text(client.status(settings.index_dir), settings.index_dir)))
 
 
 @server_app.command("stop", cls=_Command)
@@ -696,8 +697,18 @@ def server_stop(index: IndexOption = None) -> None:
     from rag import client
 
     settings = settings_for(index)
+    _refuse_a_file(settings.index_dir)
     pid = client.stop(settings.index_dir)
-    typer.echo(f"Stopped the server for {settings.index_dir} (pid {pid})." if pid else f"No server running for {settings.index_dir}.")
+    typer.echo(_safe(f"Stopped the server for {settings.index_dir} (pid {pid})." if pid
+                     else f"No server running for {settings.index_dir}."))
+
+
+def _refuse_a_file(index_dir: Path) -> None:
+    """`rag server status --index notes.txt` is a mistake to name, not "no server running"."""
+    from rag.store import no_index_error
+
+    if index_dir.is_file():
+        raise no_index_error(index_dir)
 
 
 @server_app.command("start", cls=_Command)

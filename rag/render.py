@@ -327,10 +327,11 @@ def server_status_text(status: Any, index_dir: Any) -> str:
     if status is None:
         return f"No server running for {index_dir}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
+    passages = f"{status.passages} passage{'s' if status.passages != 1 else ''}" if status.index_loaded else "loading"
     return (
         f"Server pid {status.pid}, up {_duration(status.uptime_seconds)}, {status.requests} requests, "
         f"stops after {_duration(status.idle_seconds_left)} more idle\n"
-        f"index  {status.index} ({status.passages} passage{'s' if status.passages != 1 else ''})\n"
+        f"index  {status.index} ({passages})\n"
         f"model  {status.model} ({llm})\n"
         f"memory {status.rss_mb:.0f} MB resident, {status.peak_rss_mb:.0f} MB peak"
         + (

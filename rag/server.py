@@ -337,6 +337,7 @@ class Server:
             prompt_cache_mb=round(states.bytes / 2**20, 1),
             prompt_cache_budget_mb=round(states.budget_bytes / 2**20, 1),
             restored_prompts=states.hits,
+            index_loaded=engine is not None,
         )
 
 

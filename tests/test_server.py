@@ -132,7 +132,7 @@ def test_socket_is_owner_only_and_status_and_stop_work(settings: Settings, serve
     client.search(settings, "Geneva")
     status = client.status(settings.index_dir)
     assert status is not None and status.pid == os.getpid() and status.passages == 80 and status.requests == 1
-    assert 290 < status.idle_seconds_left <= 300 and status.rss_mb > 0
+    assert 290 < status.idle_seconds_left <= 300 and status.rss_mb > 0 and status.index_loaded
     assert client.stop(settings.index_dir) == os.getpid()
     assert client.status(settings.index_dir) is None
     assert not (folder / channel.SOCKET).exists()
@@ -544,3 +544,15 @@ def test_a_folder_without_a_local_index_starts_no_server(tmp_path: Path, monkeyp
     assert result.output == (f"error: no index at {folder}; build one with `rag index DIR --index {folder}` "
                              "(or, if it was built with --store milvus:URI, pass that --store again)\n")
     assert client.status(folder) is None and not channel.folder(folder).exists()
+
+
+def test_status_says_loading_until_the_index_is_open_and_refuses_a_file_for_an_index(tmp_path: Path) -> None:
+    from rag.render import server_status_text
+
+    status = channel.ServerStatus(1, 2.0, 600.0, "/x/.rag", 0, "m.gguf", False, 500.0, 500.0, 0, index_loaded=False)
+    assert "index  /x/.rag (loading)" in server_status_text(status, "/x/.rag")
+    (tmp_path / "notes.txt").write_text("x")
+    for command in ("status", "stop"):
+        result = CliRunner().invoke(app, ["server", command, "--index", str(tmp_path / "notes.txt")])
+        assert (result.exit_code, result.output) == (
+            1, f"error: {tmp_path / 'notes.txt'} is a file, not an index folder; pass a folder to --index\n")
