@@ -1359,3 +1359,18 @@ def test_epub_spine_hrefs_with_fragments_and_parameters_once_each_without_its_na
         ("Chapter One", "Chapter One"), ("The lighthouse keeper counted the ships at dawn.", "Chapter One"),
         ("He counted them until the harbour froze in 1947.", "Chapter One"),
     ]
+
+
+def test_epub_and_odt_as_ebooklib_and_odfpy_write_them() -> None:
+    data = Path(__file__).resolve().parent / "data"  # written by data/make_real_files.py
+    book = readers.read(data / "ebooklib-book.epub")
+    assert [(b.text, b.kind) for b in book.blocks][:3] == [
+        ("The Breakwater", "heading"), ("The northern breakwater was built of granite from Penryn in 1862.", "paragraph"),
+        ("Storms breached it in 1903.", "paragraph"),
+    ]
+    assert len(book.blocks) == 6 and book.blocks[4].heading == "The Lighthouse"  # the navigation document left out
+    document = readers.read(data / "odfpy-document.odt")
+    assert [(b.text, b.kind) for b in document.blocks] == [
+        ("Dues", "heading"), ("Yachts pay three pounds a metre.", "paragraph"),
+        ("Dinghies pay five pounds.", "list_item"), ("Vessel | Fee", "table_row"),
+    ]
