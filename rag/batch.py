@@ -12,6 +12,7 @@ import csv
 import fcntl
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -249,6 +250,9 @@ def open_output(path: Path, fmt: str, source: Path | None = None) -> tuple[TextI
     except OSError as error:
         stream.close()
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None
+    except OutputError:
+        stream.close()
+        raise
     warning = f"cut a half-written answer off the end of {path}; that question is answered again" if dropped else None
     return stream, path.stat().st_size == 0, warning
 
@@ -276,6 +280,8 @@ def check_fresh_output(path: Path, source: Path) -> None:
     if path.resolve() == source.resolve():
         raise OutputError(f"{path} is the file being read; pass another -o path")
     _check_file_path(path)
+    if not os.access(path if path.exists() else path.parent, os.W_OK):  # found now, not after the first answer
+        raise OutputError(f"cannot write {path} (Permission denied); pass a writable -o path")
     if not _is_our_output(path, "jsonl"):
         raise OutputError(f"{path} exists and is not rag's JSONL output, which -o replaces; pass a new -o path")
 
@@ -325,7 +331,10 @@ def _cut_torn_record(path: Path, fmt: str) -> bool:
     if not path.is_file():
         return False
     data = path.read_bytes()
-    keep = complete_length(data, fmt)
+    try:
+        keep = complete_length(data, fmt)
+    except OutputError as error:
+        raise OutputError(f"{path}: {error}") from None
     if keep == len(data):
         if data and not data.endswith(b"\n"):  # a whole last record saved without its newline
             with open(path, "ab") as handle:
@@ -426,7 +435,9 @@ def _markdown(question: Question, answer: Answer) -> str:
 
     # each on one line (a question is already): a line break in an answer or quote could start a
     # line the reader takes for the next record's "## question" or id
-    lines = ["", f"## {_one_line(question.question)}", "", _one_line(answer.answer) or RETRIEVAL_ONLY, ""]
+    answer_line = _one_line(answer.answer) or RETRIEVAL_ONLY
+    answer_line = "\\" + answer_line if answer_line.startswith("#") else answer_line  # not read back as a question
+    lines = ["", f"## {_one_line(question.question)}", "", answer_line, ""]
     for number, citation in enumerate(answer.citations, start=1):
         quote = f" — “{_one_line(citation.quote)}”" if citation.quote else ""
         lines.append(f"{number}. {location(citation)}{quote}")

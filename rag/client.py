@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
 from rag.config import DEFAULT_STORE, Settings
-from rag.errors import RagError, SettingsError
-from rag.store import no_index_error
+from rag.errors import RagError, ServerHungError, SettingsError
+from rag.store import index_option, no_index_error
 
 if TYPE_CHECKING:
     from rag.pipeline import Answer
@@ -253,7 +253,11 @@ def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
     check_model_file(settings.model_path)
     if idle is None:
         channel.idle_seconds()
-    running = status(settings.index_dir)
+    try:
+        running = status(settings.index_dir)
+    except ServerHungError:
+        stop(settings.index_dir)  # a hung server is replaced
+        running = None
     if running is not None and (idle is not None or running.model != str(settings.model_path.resolve())):
         stop(settings.index_dir)  # asked for another model or idle time: replace it
     try:
@@ -296,7 +300,11 @@ def start(settings: Settings, *, preload_generator: bool = False, idle: float | 
 
 
 def status(index_dir: Path) -> channel.ServerStatus | None:
-    """The running server's status, or None when no server answers for index_dir."""
+    """The running server's status, or None when no server listens for index_dir.
+
+    Raises:
+        ServerHungError: a server listens but gives no reply in REPLY_SECONDS.
+    """
     try:
         connection = channel.connect(index_dir)
     except OSError:
@@ -306,7 +314,11 @@ def status(index_dir: Path) -> channel.ServerStatus | None:
         try:
             reply = _exchange(connection, {"command": "status"}, None)
             return wire.from_dict(channel.ServerStatus, reply["status"]) if "status" in reply else None
-        except (OSError, ValueError, TypeError, KeyError):  # no reply in time, or not this protocol's
+        except TimeoutError:
+            pid = _peer_pid(connection)
+            raise ServerHungError(f"the server for {index_dir}{f' (pid {pid})' if pid else ''} does not answer; "
+                                  f"end it with `rag server stop{index_option(index_dir)}`") from None
+        except (OSError, ValueError, TypeError, KeyError):  # gone meanwhile, or not this protocol's
             return None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import config
-from rag.errors import RagError
+from rag.errors import RagError, ServerHungError
 
 MIN_FREE_BYTES = 500 * 1024 * 1024  # an index of a large corpus, and room for temporary files
 REQUIRED_PYTHON = (3, 11)
@@ -287,7 +287,10 @@ def check_server(index_dir: Path) -> Check:
     from rag import channel, client
     from rag.store import index_option
 
-    status = client.status(index_dir)
+    try:
+        status = client.status(index_dir)
+    except ServerHungError as error:
+        return Check("server", False, str(error).split(";")[0], f"`rag server stop{index_option(index_dir)}`")
     if status is not None:
         model = "LLM loaded" if status.llm_loaded else "LLM not loaded yet"
         more = f"`rag server status{index_option(index_dir)}` for more"

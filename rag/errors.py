@@ -37,5 +37,9 @@ class OutputError(RagError):
     """A file or folder the tool must write to cannot be written."""
 
 
+class ServerHungError(RagError):
+    """A server accepts connections on the index's socket but does not answer (stopped, swapping)."""
+
+
 class Cancelled(Exception):
     """Whoever asked stopped waiting (a client that left the server): the work ends, nothing is reported."""

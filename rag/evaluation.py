@@ -100,7 +100,8 @@ def gold_warnings(gold: list[GoldQuestion], indexed_files: Collection[str]) -> l
     if shared:
         warnings.append(f"{len(shared)} id{'s are' if len(shared) > 1 else ' is'} given to several entries "
                         f"(first: {shared[0]!r}); give each entry its own id")
-    absent = sorted({file for entry in gold for file, _ in entry.evidence} - set(indexed_files))
+    named = {file for entry in gold for file, _ in entry.evidence}
+    absent = sorted(file for file in named if not any(same_file(file, indexed) for indexed in indexed_files))
     if absent:
         more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
         warnings.append(f"evidence names files the index does not hold: {', '.join(absent[:3])}{more}; their "
@@ -159,9 +160,14 @@ def covers(passage: Passage, evidence: tuple[str, int]) -> bool:
     shorter of the two paths must end the longer: "a/README.md" is not "b/README.md", but
     "docs/a.md" is a corpus's "a.md")."""
     file, line = evidence
-    named, cited = Path(file).parts, Path(passage.file).parts
-    shorter = min(len(named), len(cited))
-    return named[-shorter:] == cited[-shorter:] and passage.lines[0] <= line <= passage.lines[1]
+    return same_file(file, passage.file) and passage.lines[0] <= line <= passage.lines[1]
+
+
+def same_file(named: str, indexed: str) -> bool:
+    """Whether a gold file name means an indexed file: the shorter path ends the longer."""
+    named_parts, indexed_parts = Path(named).parts, Path(indexed).parts
+    shorter = min(len(named_parts), len(indexed_parts))
+    return named_parts[-shorter:] == indexed_parts[-shorter:]
 
 
 def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:

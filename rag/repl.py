@@ -123,7 +123,7 @@ class ChatSession:
         elif name == "/sources":
             self.write((full_sources_text(self.last) if self.last else "No answer yet.") + "\n")
         elif name == "/k":
-            if argument.isascii() and argument.isdigit() and 1 <= int(argument) <= 50:
+            if re.fullmatch(r"[0-9]{1,3}", argument) and 1 <= int(argument) <= 50:
                 self.k = int(argument)
                 self.write(f"Retrieving {self.k} passage{'s' if self.k != 1 else ''} per question.\n")
             else:
@@ -154,7 +154,7 @@ class ChatSession:
     def _open(self, argument: str) -> str:
         if not self.last or not self.last.citations:
             return "The last answer has no sources to open."
-        if not (argument.isascii() and argument.isdigit()) or not 1 <= int(argument) <= len(self.last.citations):
+        if not re.fullmatch(r"[0-9]{1,3}", argument) or not 1 <= int(argument) <= len(self.last.citations):
             return f"Usage: /open N, with N from 1 to {len(self.last.citations)}"
         citation = self.last.citations[int(argument) - 1]
         root = Path(self.engine.index.manifest.corpus_root)

@@ -358,3 +358,17 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_told_so(tmp_path: Path) -> Non
         (tmp_path / "q.csv").write_text(f"id{separator}question\n1{separator}Where?\n")
         with pytest.raises(InputError, match=f"q.csv separates its columns with {word}; save it with commas"):
             read_questions(tmp_path / "q.csv")
+
+
+def test_a_markdown_answer_opening_with_a_heading_mark_is_not_read_back_as_a_question(tmp_path: Path) -> None:
+    from rag.batch import AnswerWriter, Question, answered_keys, pending
+    from rag.results import Answer
+
+    out = tmp_path / "a.md"
+    questions = [Question("line-1", "How long did they talk?", True), Question("line-2", "Who met?", True)]
+    with open(out, "w", encoding="utf-8") as stream:
+        writer = AnswerWriter(stream, "md", new_file=True)
+        for question in questions:
+            writer.write(question, Answer(question.question, "## Nine hours.", False, 0.9, [], [], [], {}))
+    assert "\n\\## Nine hours.\n" in out.read_text()
+    assert list(pending(questions, answered_keys(out, "md"), "md")) == []

@@ -164,3 +164,13 @@ def test_open_shows_the_lines_of_a_gzipped_source(fake_models: ScriptedGenerator
     assert result.exit_code == 0, result.output
     assert "000_8d13b83e7b516537.txt.gz ¶2 (line 3)" in result.output
     assert ">     3 | Following his latest talks" in result.output
+
+
+def test_odd_numbers_after_k_and_open_are_usage_not_a_traceback(fake_models: ScriptedGenerator) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    script = "/k ²\n/k " + "9" * 4301 + "\n/open ²\n/open " + "9" * 4301 + "\n/k 3\n"
+    result = runner.invoke(app, ["chat"], input=script)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines.count("Usage: /k N, with N from 1 to 50") == 2
+    assert lines.count("The last answer has no sources to open.") == 2

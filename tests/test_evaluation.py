@@ -94,6 +94,7 @@ def test_gold_entries_that_could_never_score_are_refused_or_named(tmp_path) -> N
     (tmp_path / "gold.jsonl").write_text("\n".join((tmp_path / "gold.jsonl").read_text().split("\n")[:3]) + "\n")
     gold = read_gold(tmp_path / "gold.jsonl")
     assert gold[0].id == "line-1"
+    assert gold_warnings(gold, {"docs/gone.txt"}) == ["1 id is given to several entries (first: 'x'); give each entry its own id"]
     assert gold_warnings(gold, {"here.txt"}) == [
         "1 id is given to several entries (first: 'x'); give each entry its own id",
         "evidence names files the index does not hold: gone.txt; their citations cannot score (index the folder they "
