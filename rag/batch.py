@@ -142,6 +142,8 @@ def _from_csv(text: str, name: str) -> tuple[list[Question], list[str]]:
         raise InputError(f"{name}:1: not readable as CSV ({error}); fix that line") from error
     if header:  # "ID,Question" as a spreadsheet writes it
         reader.fieldnames = [column.strip().lower() for column in header]
+        if reader.fieldnames.count("question") > 1:
+            raise InputError(f"{name} has {reader.fieldnames.count('question')} 'question' columns; keep one")
     if not reader.fieldnames or "question" not in reader.fieldnames:
         first = reader.fieldnames[0] if reader.fieldnames else ""
         if re.search(r"\bquestion\b", first) and re.search(r"[;\t|]", first):

@@ -475,7 +475,9 @@ def batch(
     err = _stderr()
     for warning in warnings:
         err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+    existed = bool(output and output.exists())
     stream, new_file, cut = open_output(output, fmt, questions_file) if output else (sys.stdout, True, None)
+    written: list[Any] = []
     try:
         if cut:
             err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
@@ -491,6 +493,7 @@ def batch(
 
             def write(item: Any, answer: Any) -> None:
                 writer.write(item, answer)
+                written.append(item)
                 progress.advance(task)
 
             if (ray or ray_address) and todo:
@@ -505,6 +508,8 @@ def batch(
     finally:
         if output:
             stream.close()
+            if not existed and not written and todo and output.is_file():  # failed before its first answer
+                output.unlink(missing_ok=True)
     if output:
         err.print(_safe(f"{len(todo)} {did}, {len(questions) - len(todo)} skipped → {output}"), markup=False, soft_wrap=True)
 

@@ -372,3 +372,21 @@ def test_a_markdown_answer_opening_with_a_heading_mark_is_not_read_back_as_a_que
             writer.write(question, Answer(question.question, "## Nine hours.", False, 0.9, [], [], [], {}))
     assert "\n\\## Nine hours.\n" in out.read_text()
     assert list(pending(questions, answered_keys(out, "md"), "md")) == []
+
+
+def test_a_run_failing_before_its_first_answer_leaves_no_new_file_and_two_question_columns_are_refused(
+    fake_models: ScriptedGenerator, tmp_path: Path
+) -> None:
+    import pytest
+
+    from rag.errors import InputError
+
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    questions, out = tmp_path / "q.txt", tmp_path / "new.jsonl"
+    questions.write_text("How long did they talk?\n")
+    fake_models.generate = lambda *a, **k: (_ for _ in ()).throw(RagError("model file m.gguf not found"))  # type: ignore[method-assign]
+    assert runner.invoke(app, ["batch", str(questions), "-o", str(out)]).exit_code == 1
+    assert not out.exists()
+    (tmp_path / "q.csv").write_text("id,question,Question\n1,a?,b?\n")
+    with pytest.raises(InputError, match="q.csv has 2 'question' columns; keep one"):
+        read_questions(tmp_path / "q.csv")
