@@ -668,7 +668,7 @@ def doctor(
 
     checks = run_checks(lambda: settings_for(index, model, store=store))
     if json_output:
-        typer.echo(json.dumps({"healthy": healthy(checks), "checks": [dataclasses.asdict(c) for c in checks]}, ensure_ascii=False))
+        typer.echo(json.dumps({"healthy": healthy(checks), "checks": [dataclasses.asdict(c) for c in checks]}))  # ASCII: a path may hold undecodable bytes
     else:
         for check in checks:
             fix = f" → {check.fix}" if check.fix and not check.ok else ""
