@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from rag.evaluation import GoldQuestion, Scores, answer_is_correct, read_gold, score_one  # noqa: E402
+from rag.render import json_text  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SETS = {
@@ -120,7 +121,7 @@ def run(set_names: list[str], splits: set[str], limit: int | None, out: Path, id
 def write_record(sink, records: list[dict], record: dict) -> None:  # type: ignore[no-untyped-def]
     """Keep a record and append it to the open JSONL file at once (a long run can be read as it goes)."""
     records.append(record)
-    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sink.write(json_text(record) + "\n")  # one line whatever separators a passage holds
     sink.flush()
 
 

@@ -21,7 +21,7 @@ from rag.retrieval import Hit
 # Bidirectional overrides and isolates reorder what follows them on screen ("txt.exe" shown as
 # "exe.txt"): replaced too.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_C1 = re.compile(r"[\x80-\x9f]")
+_JSON_ESCAPED = re.compile(r"[\x80-\x9f\u2028\u2029]")
 
 
 def terminal_safe(text: str) -> str:
@@ -36,9 +36,10 @@ def one_line(name: str) -> str:
 
 
 def json_text(data: Any) -> str:
-    """JSON with non-ASCII text as it is, but C1 control characters escaped (json leaves them raw,
-    and U+009B starts a terminal sequence as ESC [ does)."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
+    """JSON with non-ASCII text as it is, but C1 control characters and the line and paragraph
+    separators escaped: json leaves them raw, U+009B starts a terminal sequence as ESC [ does, and
+    str.splitlines (and many a reader of JSON lines) splits a record at U+0085, U+2028 or U+2029."""
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
 def _shown_on_terminal(render: Callable[..., str]) -> Callable[..., str]:

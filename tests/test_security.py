@@ -177,4 +177,7 @@ def test_control_characters_in_documents_and_names_never_reach_the_terminal(tmp_
         assert result.exit_code == 0 and "\x1b" not in result.output and "\x07" not in result.output
         assert "␛" in result.output
     assert terminal_safe("a\rb\x9bc\td\n") == "a␍b\ufffdc\td\n"
+    from rag.render import json_text
+
+    assert json_text({"t": "a\u2028b\x85c\u2029d\x9b"}) == '{"t": "a\\u2028b\\u0085c\\u2029d\\u009b"}'  # one line for splitlines
     assert pending_piece("x\x1b[2J", first=False) == "x␛[2J"
