@@ -692,7 +692,7 @@ def server_status(index: IndexOption = None) -> None:
 
     settings = settings_for(index)
     _refuse_a_file(settings.index_dir)
-    typer.echo(_safe(server_status_text(client.status(settings.index_dir), settings.index_dir)))
+    typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir))
 
 
 @server_app.command("stop", cls=_Command)

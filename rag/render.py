@@ -323,17 +323,18 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
+@_shown_on_terminal
 def server_status_text(status: Any, index_dir: Any) -> str:
     """`rag server status`: a ServerStatus (rag/channel.py) in four or five lines, or that none runs."""
     if status is None:
-        return f"No server running for {index_dir}."
+        return f"No server running for {one_line(str(index_dir))}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
     passages = f"{status.passages} passage{'s' if status.passages != 1 else ''}" if status.index_loaded else "loading"
     return (
         f"Server pid {status.pid}, up {_duration(status.uptime_seconds)}, {status.requests} requests, "
         f"stops after {_duration(status.idle_seconds_left)} more idle\n"
-        f"index  {status.index} ({passages})\n"
-        f"model  {status.model} ({llm})\n"
+        f"index  {one_line(status.index)} ({passages})\n"
+        f"model  {one_line(status.model)} ({llm})\n"
         f"memory {status.rss_mb:.0f} MB resident, {status.peak_rss_mb:.0f} MB peak"
         + (
             f"\nprompt cache {status.cached_prompts} prompts, {status.prompt_cache_mb:.0f} of "

@@ -548,6 +548,13 @@ def test_a_folder_without_a_local_index_starts_no_server(tmp_path: Path, monkeyp
     assert client.status(folder) is None and not channel.folder(folder).exists()
 
 
+def test_status_is_shown_on_its_lines(settings: Settings, serve: Callable[..., Server]) -> None:
+    serve()
+    result = CliRunner().invoke(app, ["server", "status"])
+    assert result.exit_code == 0 and result.output.splitlines()[0].startswith("Server pid ")
+    assert result.output.splitlines()[1].startswith("index  ") and "␊" not in result.output
+
+
 def test_status_says_loading_until_the_index_is_open_and_refuses_a_file_for_an_index(tmp_path: Path) -> None:
     from rag.render import server_status_text
 
