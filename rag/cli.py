@@ -163,9 +163,9 @@ def fail(message: str) -> typer.Exit:
 def _safe(text: str) -> str:
     """A message that may name a file or quote a document, with its control characters made
     visible (rich passes ESC through), on one line."""
-    from rag.render import one_line, terminal_safe
+    from rag.render import newlines_shown, terminal_safe
 
-    return one_line(terminal_safe(text))
+    return newlines_shown(terminal_safe(text))
 
 
 # What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).

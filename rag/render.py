@@ -30,9 +30,10 @@ def terminal_safe(text: str) -> str:
                         "\u2421" if m.group() == "\x7f" else "\ufffd", text)
 
 
-def one_line(name: str) -> str:
-    """A file name kept on its line of a listing: a newline in it (a name may hold one) shown as ␊."""
-    return name.replace("\n", "\u240a")
+def newlines_shown(text: str) -> str:
+    """A file name or a message kept on its line: a newline in it (a file name may hold one) shown
+    as ␊. Not readers.base.one_line, which collapses whitespace in extracted text."""
+    return text.replace("\n", "\u240a")
 
 
 def json_text(data: Any) -> str:
@@ -77,7 +78,7 @@ def _where(
     A PDF passage of several paragraphs may cross a page, so it is told as its first paragraph
     and how many follow it.
     """
-    file = one_line(file)
+    file = newlines_shown(file)
     if fmt in LINE_FORMATS:
         details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
@@ -157,7 +158,7 @@ def document_text(document: Document) -> str:
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
     """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
     if verbose or len(passages) <= FILES_LISTED:
-        return "\n".join(f"  {one_line(file)}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
+        return "\n".join(f"  {newlines_shown(file)}  [{fmt}]  {_count(count, 'passage')}" for file, (fmt, count) in passages.items())
     totals: dict[str, list[int]] = {}
     for fmt, count in passages.values():
         total = totals.setdefault(fmt, [0, 0])
@@ -296,7 +297,7 @@ def scores_table(results: dict[str, dict[str, float | int | None]]) -> str:
 @_shown_on_terminal
 def index_report_text(report: IndexReport) -> str:
     """What `rag index` did, or with --dry-run would do, file by file."""
-    changes = [f"  {kind} {one_line(name)}" for kind, names in (("added", report.added), ("changed", report.changed),
+    changes = [f"  {kind} {newlines_shown(name)}" for kind, names in (("added", report.added), ("changed", report.changed),
                ("removed", report.removed)) for name in names]
     again = f", {len(report.read_again)} read again" if report.read_again else ""
     if report.dry_run:
@@ -327,14 +328,14 @@ def _duration(seconds: float) -> str:
 def server_status_text(status: Any, index_dir: Any) -> str:
     """`rag server status`: a ServerStatus (rag/channel.py) in four or five lines, or that none runs."""
     if status is None:
-        return f"No server running for {one_line(str(index_dir))}."
+        return f"No server running for {newlines_shown(str(index_dir))}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
     passages = f"{status.passages} passage{'s' if status.passages != 1 else ''}" if status.index_loaded else "loading"
     return (
         f"Server pid {status.pid}, up {_duration(status.uptime_seconds)}, {status.requests} requests, "
         f"stops after {_duration(status.idle_seconds_left)} more idle\n"
-        f"index  {one_line(status.index)} ({passages})\n"
-        f"model  {one_line(status.model)} ({llm})\n"
+        f"index  {newlines_shown(status.index)} ({passages})\n"
+        f"model  {newlines_shown(status.model)} ({llm})\n"
         f"memory {status.rss_mb:.0f} MB resident, {status.peak_rss_mb:.0f} MB peak"
         + (
             f"\nprompt cache {status.cached_prompts} prompts, {status.prompt_cache_mb:.0f} of "

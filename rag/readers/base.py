@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,24 @@ def small_int(value: str | None, default: int, limit: int = 100_000) -> int:
     if re.fullmatch(r"-?[0-9]{1,9}", text) and abs(int(text)) <= limit:
         return int(text)
     return default
+
+
+# What unpacking a zip's part may raise besides KeyError (no such part): a cut or corrupt file, a
+# password, a compression method Python lacks.
+ZIP_FAILURES = (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError)
+
+
+def zip_part(archive: zipfile.ZipFile, name: str, limit: int, label: str, kind: str, fix: str) -> bytes:
+    """A zip's part, refused when it would unpack to more than `limit` bytes (a zip bomb).
+
+    Raises:
+        KeyError: no such part. Unreadable: too large ("{label}{name} unpacks to N bytes, too large
+        to be {kind}; {fix}"). One of ZIP_FAILURES: it cannot be unpacked.
+    """
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise Unreadable(f"{label}{name} unpacks to {info.file_size:,} bytes, too large to be {kind}; {fix}")
+    return archive.read(info)
 
 
 def zip_failure(error: Exception) -> str:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urldefrag
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, zip_failure
+from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
 
 CONTAINER = "META-INF/container.xml"
 ENCRYPTION = "META-INF/encryption.xml"
@@ -27,7 +26,7 @@ MAX_PART_BYTES = 64 * 1024 * 1024  # a larger chapter or package file is a zip b
 MAX_BOOK_BYTES = 256 * 1024 * 1024  # all chapters together, as for a compressed file (rag.compressed)
 BROKEN_FIX = "open and save it again in an e-book editor (such as Calibre), or convert it to HTML or text"
 # Reading errors of a zip or its XML, besides those the format's own checks raise.
-_BROKEN = (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, zlib.error, RuntimeError, NotImplementedError)
+_BROKEN = (*ZIP_FAILURES, ValueError, KeyError)
 
 
 def read_epub(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -68,7 +67,7 @@ def _chapters(book: zipfile.ZipFile, chapters: list[str], path: Path, name: str)
         except KeyError:
             warnings.append(f"{name}: chapter {href} is listed but missing from the book; the rest is read")
             continue
-        except (zlib.error, RuntimeError, NotImplementedError, EOFError, zipfile.BadZipFile) as error:
+        except ZIP_FAILURES as error:
             warnings.append(f"{name}: chapter {href} cannot be unpacked ({zip_failure(error)}); the rest is read")
             continue
         try:
@@ -150,10 +149,7 @@ def _read(book: zipfile.ZipFile, member: str) -> bytes:
     Raises:
         KeyError: no such part. Unreadable: too large.
     """
-    info = book.getinfo(member)
-    if info.file_size > MAX_PART_BYTES:
-        raise Unreadable(f"EPUB part {member} unpacks to {info.file_size:,} bytes, too large to be text; {BROKEN_FIX}")
-    return book.read(info)
+    return zip_part(book, member, MAX_PART_BYTES, "EPUB part ", "text", BROKEN_FIX)
 
 
 def _xml(data: bytes):  # type: ignore[no-untyped-def]

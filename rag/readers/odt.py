@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from pathlib import Path
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure
+from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure, zip_part
 
 CONTENT = "content.xml"
 MANIFEST = "META-INF/manifest.xml"
@@ -37,7 +36,7 @@ _SKIPPED = {f"{_TEXT}{name}" for name in (
     "object-index", "user-index", "bibliography", "sequence-decls", "variable-decls", "user-field-decls",
 )} | {f"{_OFFICE}annotation"}
 # Reading errors of a zip or its XML, besides those the format's own checks raise.
-_BROKEN = (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError)
+_BROKEN = (*ZIP_FAILURES, KeyError)
 
 
 def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -53,10 +52,7 @@ def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
             if _password_protected(archive):
                 raise Unreadable("password-protected OpenDocument file; save a copy without the password in the "
                                  "word processor")
-            info = archive.getinfo(CONTENT)
-            if info.file_size > MAX_CONTENT_BYTES:
-                raise Unreadable(f"{CONTENT} unpacks to {info.file_size:,} bytes, too large to be a document; {BROKEN_FIX}")
-            content = archive.read(info)
+            content = zip_part(archive, CONTENT, MAX_CONTENT_BYTES, "", "a document", BROKEN_FIX)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
         root = etree.fromstring(content, parser)
         body = root.find(f"{_OFFICE}body/{_OFFICE}text")
