@@ -14,9 +14,9 @@ reply that declines) are recomputed by this checkout's code instead of read as r
 two checkouts with the same weights, it compares a change to the rules on the same drafts.
 
 With --names, the "after" decision also asks whether the files each answered draft cites mention
-a name its question gives (rag.names), read from the corpus's index that bench/answers.py built
-(bench/work/index-CORPUS): run with --before and --after the same weights file, it shows that
-rule's effect alone.
+a name its question gives, or state a number it gives in digits (rag.names), read from the
+corpus's index that bench/answers.py built (bench/work/index-CORPUS): run with --before and
+--after the same weights file, it shows those rules' effect alone.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.abstention import WEIGHTS_FILE, answer_type_match, decide, fitted_model  # noqa: E402
 from rag.mentions import SIGNAL as MENTIONS_SIGNAL  # noqa: E402
-from rag.names import names_in_cited  # noqa: E402
+from rag.names import names_in_cited, numbers_in_cited  # noqa: E402
 from rag.prompting import is_refusal  # noqa: E402
 from rag.store import IndexStore, open_index  # noqa: E402
 
@@ -48,9 +48,16 @@ def corpus_index(set_name: str) -> IndexStore:
 
 
 def with_names(record: dict) -> dict:
-    """The record's signals with names_in_cited computed from the files its answer cites."""
+    """The record's signals with names_in_cited and numbers_in_cited computed from the files its
+    answer cites (and, for numbers, the retrieved passages of those files)."""
     files = {citation["file"] for citation in record["citations"]}
-    return {**record["signals"], "names_in_cited": names_in_cited(corpus_index(record["set"]), record["question"], files)}
+    index = corpus_index(record["set"])
+    texts = [passage["text"] for passage in record["retrieved"] if passage["file"] in files]
+    return {
+        **record["signals"],
+        "names_in_cited": names_in_cited(index, record["question"], files),
+        "numbers_in_cited": numbers_in_cited(index, record["question"], files, texts),
+    }
 
 
 def abstains(record: dict, weights: Path, rules_now: bool = False, names: bool = False) -> bool:

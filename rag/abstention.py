@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.file_labels import only_file_names
-from rag.names import NO_NAMES
+from rag.names import NO_NAMES, NO_NUMBERS
 from rag.prompting import CITATION_MARK, PromptPassage
 from rag.text import DOCUMENT_NOUNS, STOP_WORDS
 
@@ -43,6 +43,7 @@ SIGNALS = (
     "claims_supported",
     "evidence_check",
     "names_in_cited",
+    "numbers_in_cited",
 )
 SIGNAL_HELP = {
     "model_refusal": "the model's probability of opening its reply with the cannot-answer sentinel",
@@ -65,6 +66,8 @@ SIGNAL_HELP = {
     "state the answer to the question (0 when no sentence supports it)",
     "names_in_cited": "1 when a file the answer cites holds one of the names the question gives that tell the "
     "folder's files apart, 0 when none does, 0.5 when the question gives no such name (rag.names)",
+    "numbers_in_cited": "1 when a file the answer cites states one of the numbers the question gives in digits "
+    "that tell the folder's files apart, 0 when none does, 0.5 when the question gives no such number (rag.names)",
 }
 
 
@@ -83,6 +86,7 @@ class Evidence:
     min_logprob: float
     evidence_check: float = 0.0
     names_in_cited: float = NO_NAMES
+    numbers_in_cited: float = NO_NUMBERS
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def signals(evidence: Evidence) -> dict[str, float]:
         ),
         "evidence_check": evidence.evidence_check,
         "names_in_cited": evidence.names_in_cited,
+        "numbers_in_cited": evidence.numbers_in_cited,
     }
     return {name: round(float(values[name]), 4) for name in SIGNALS}
 
@@ -223,6 +228,12 @@ _EXPECTS_DATE = re.compile(
     r"(year|month|decade|century)|on (what|which) (day|date))\b",
     re.IGNORECASE,
 )
+# "On what date ...?" is answered by a date itself, not by a moment relative to another ("a few
+# days before the ceasefire"); "which day of the week" by a weekday (or a day relative to today).
+_EXPECTS_EXACT_DATE = re.compile(r"\b(?:what|which) date\b", re.IGNORECASE)
+_HAS_EXACT_DATE = re.compile(rf"\b({_DATE_WORDS})\b", re.IGNORECASE)
+_EXPECTS_WEEKDAY = re.compile(r"\bday of the week\b", re.IGNORECASE)
+_HAS_WEEKDAY = re.compile(rf"\b({_DAYS}|today|yesterday|tomorrow)\b", re.IGNORECASE)
 # "When the flag is set, which endpoint ...?": a leading "when" clause before the question itself.
 _WHEN_CLAUSE = re.compile(
     r"^\s*when\b(?!\s*,)[^?]*?,\s*(?=(?:\w+\s+){0,2}?(?:what|which|who|whom|whose|where|why|how|is|are|was|were|does|do|"
@@ -322,7 +333,12 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         return 1.0 if _gives_a_name(asked_whole, answer) else 0.0
     asked_date = _EXPECTS_DATE.search(question)
     if asked_date:
-        told = _HAS_TIME if asked_date.group(1).lower() == "when" else _HAS_DATE
+        told = (
+            _HAS_WEEKDAY if _EXPECTS_WEEKDAY.search(question)
+            else _HAS_EXACT_DATE if _EXPECTS_EXACT_DATE.search(question)
+            else _HAS_TIME if asked_date.group(1).lower() == "when"
+            else _HAS_DATE
+        )
         return 1.0 if told.search(answer) else 0.0
     if _EXPECTS_VERSION.search(question) and not _NAMES_A_VERSION.search(answer):
         return 1.0 if _HAS_VERSION.search(answer) else 0.0
@@ -390,7 +406,8 @@ def decide(
     the kind of content its question's form asks for (no number for "how long", no date for
     "when": none of the 8 such drafts among the 322 fit+tune answers was right; only file names
     to a question not asking which files: none of the 34 in the recorded runs was), and a draft
-    citing only files that never mention a name the question gives (rag.names) are abstained on.
+    citing only files that never mention a name the question gives or state a number it gives in
+    digits (rag.names) are abstained on.
     `model` is another fitted one, for benchmarks that compare two (default: the shipped file)."""
     model = model or fitted_model()
     probability = model.probability(values)
@@ -406,9 +423,12 @@ def decide(
 
 def withheld_by_rule(values: dict[str, float]) -> str | None:
     """Why a supported draft is withheld whatever its confidence, or None: it lacks the kind of
-    content its question asks for, or its cited files never use the question's names."""
+    content its question asks for, or its cited files never use the question's names or state its
+    numbers."""
     if values.get("answer_type") == 0.0:
         return "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
     if values.get("names_in_cited") == 0.0:
         return "the files the draft cites never mention what the question names"
+    if values.get("numbers_in_cited") == 0.0:
+        return "the files the draft cites never state the number the question gives"
     return None

@@ -1,4 +1,4 @@
-"""Whether the files an answer cites ever mention the names its question gives.
+"""Whether the files an answer cites ever mention the names and numbers its question gives.
 
 A question that names its subject ("Under the MPL 2.0, ...", "How many days does the Apache
 License give ...?", "... mkosi's Ssh=yes option ...") is about the documents that use that name.
@@ -10,6 +10,13 @@ A reworded question's own names ("ARM" for a README that says "aarch64") are in 
 files the answer does not cite along with other names it does; the rule asks that a cited file
 hold at least one of the question's names, and a capitalised word that may only open a sentence
 ("Kerry arrived where?") can show that a cited file is the right one but never that it is not.
+
+A number the question gives in digits ("GnuPG 1.4", "Python 3.5", "4096 entries") names its
+subject the same way: the 2.0 series' end of life given for the 1.4 series' cites a file that never
+states 1.4. Numbers are read as rag.numbers reads them (so "3.11.7" states 3.11, "512MB" 512); one
+that at most half of the files hold, or none, tells files apart. A number written in words, or
+joined to a name ("RS-232", "GPLv3", "bash-5.2"), is not judged: words are how a reworded question
+speaks, and a name's number is the name's.
 """
 
 from __future__ import annotations
@@ -19,15 +26,20 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rag.numbers import canonical, stated_numbers
 from rag.store import IndexStore
 from rag.text import STOP_WORDS, terms
 
 NO_NAMES = 0.5  # the question names nothing that tells the folder's files apart
+NO_NUMBERS = 0.5  # the question gives no number in digits that tells the folder's files apart
 MAX_FILE_SHARE = 0.5  # a name more than this share of the files hold tells none apart
 MAX_ROWS = 2000  # a name in more passages than this is too common to judge, and costs a long read
 MOSTLY_CAPITALS = 0.6  # a question this much in capitals ("HOW DO I ...") capitalises no name
 
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
+# A number in digits standing alone: not inside a word ("GPLv3", "Caucasus2016") nor after a name's
+# hyphen ("RS-232", "bash-5.2"); "1,000" and "2016-09-12" are numbers, "30-day" gives 30.
+_DIGITS = re.compile(r"(?<![\w.,])(?<![^\W\d_]-)\d+(?:[.,]\d+)*(?![\w])(?![.,]\d)")
 # A sentence, a line, a list item or a bracketed or quoted aside starts before the word.
 _SENTENCE_START = re.compile(r"(?:(?:^|\n)\s*(?:(?:[-*•]|\d+[.)]|[a-z][.)])\s*)?|[.!?:;]\s+|[\"“‘(\[]\s*|[-–—•*]\s+)$")
 # Capitalised without naming anything that tells files apart.
@@ -122,3 +134,42 @@ def _named_by_path(name: str, file: str) -> bool:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", file)
     path_terms = set(terms(re.sub(r"[\W_]+", " ", spaced)))
     return any(term in path_terms for term in _forms(name).values())
+
+
+def question_numbers(question: str) -> tuple[str, ...]:
+    """The numbers the question gives in digits, thousands separators dropped, in order, each once."""
+    text = unicodedata.normalize("NFKC", question)
+    return tuple(dict.fromkeys(re.sub(r",(?=\d{3}\b)", "", number) for number in _DIGITS.findall(text)))
+
+
+def numbers_in_cited(
+    index: IndexStore, question: str, cited_files: Iterable[str], cited_texts: Iterable[str] = ()
+) -> float:
+    """1 when a cited file holds one of the question's distinctive numbers, 0 when none does,
+    NO_NUMBERS when the question gives none (see the module docstring). A cited file holds a
+    number its keyword index lists, or that one of `cited_texts` (passages of the cited files the
+    answer was drawn from) states in any form."""
+    cited = set(cited_files)
+    asked = question_numbers(question)
+    if not cited or not asked:
+        return NO_NUMBERS
+    most_files = max(1.0, MAX_FILE_SHARE * index.manifest.file_count)
+    stated = frozenset().union(*(stated_numbers(text) for text in cited_texts))
+    distinctive = False
+    for number in asked:
+        holders = _files_holding_number(index, number)
+        if holders is None or len(holders) > most_files:
+            continue
+        if cited & holders or canonical(number) in stated:
+            return 1.0
+        distinctive = True
+    return 0.0 if distinctive else NO_NUMBERS
+
+
+def _files_holding_number(index: IndexStore, number: str) -> set[str] | None:
+    """The files whose passages hold the number as written or in its canonical form ("2.0", "2");
+    None when it is too common to read."""
+    rows = {row for form in dict.fromkeys((number, canonical(number))) for row, _ in index.keyword_search(form, MAX_ROWS + 1)}
+    if len(rows) > MAX_ROWS:
+        return None
+    return {chunk.file for chunk in index.chunks(sorted(rows))}

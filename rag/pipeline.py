@@ -28,7 +28,7 @@ from rag.errors import Cancelled
 from rag.file_labels import NamesBackStream
 from rag.generation import Generator
 from rag.injection import without_orders
-from rag.names import NO_NAMES, names_in_cited
+from rag.names import NO_NAMES, NO_NUMBERS, names_in_cited, numbers_in_cited
 from rag.questions import question_parts
 from rag.prompting import (
     ABSTENTION,
@@ -271,11 +271,13 @@ class Engine:
             evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
             evidence_seconds = time.perf_counter() - started
         cited_files = {p.hit.chunk.file for s in supports for p in s.passages}
+        cited_texts = [p.hit.chunk.text for p in passages if p.hit.chunk.file in cited_files]
         signals = abstention.signals(
             abstention.Evidence(  # the draft alone: a part's number must not answer "how many" for it
                 question, draft_text, passages, supports, generation.probe_probability, precheck, self_check,
                 generation.mean_logprob, generation.min_logprob, evidence_check,
                 names_in_cited(self.index, question, cited_files) if own_question else NO_NAMES,
+                numbers_in_cited(self.index, question, cited_files, cited_texts) if own_question else NO_NUMBERS,
             )
         )
         unsupported = not any(s.passages for s in supports)

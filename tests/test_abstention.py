@@ -42,6 +42,12 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("When is the cache cleared?", "By the server.", 0.0),
         ("On what date did the base fall?", "The base fell only recently.", 0.0),
         ("On what date did the base fall?", "On the 5th.", 1.0),
+        # a date itself, not a moment relative to another; a weekday for "which day of the week"
+        ("On what date did the exercises end?", "They ended a few days before the ceasefire began.", 0.0),
+        ("On what date did the exercises end?", "On 12 September 2016.", 1.0),
+        ("On which day of the week were the talks held?", "The talks were held in March 2019.", 0.0),
+        ("On which day of the week were the talks held?", "On Friday.", 1.0),
+        ("On which day did the paper break the story?", "Two days after the talks.", 1.0),
         # the question asked is the last sentence: a story told with "When ..." before it asks nothing
         ("When I pass -j, every test runs one at a time. How do I run them concurrently?", "Drop the option.", 0.5),
         ("The pills cost weight. How much did they put back on?", "They put back on weight.", 0.0),

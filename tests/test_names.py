@@ -1,4 +1,4 @@
-"""The names a question gives, and whether the files an answer cites mention them (rag.names)."""
+"""The names and numbers a question gives, and whether the files an answer cites hold them (rag.names)."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 from conftest import FakeEmbedder, ScriptedGenerator
 from rag.config import Settings
 from rag.indexing import build_index
-from rag.names import NO_NAMES, names_in_cited, question_names
+from rag.names import NO_NAMES, NO_NUMBERS, names_in_cited, numbers_in_cited, question_names, question_numbers
 from rag.pipeline import Engine
 from rag.store import open_index
 
@@ -108,22 +108,46 @@ def test_a_word_that_only_opens_a_sentence_can_show_the_right_file_but_not_a_wro
     assert names_in_cited(index, "Apache: how long do you have to cure a violation?", {"gpl.txt"}) == NO_NAMES
 
 
-def test_the_engine_abstains_on_a_draft_drawn_from_a_file_that_never_names_the_subject(
-    licences: Path, tmp_path: Path
-) -> None:
+def _engine_drafting_from(folder: Path, tmp_path: Path, file: str, sentence: str) -> Engine:
+    """An engine over the folder whose confident model drafts the sentence from the file's passage."""
     settings = Settings(index_dir=tmp_path / "index")
-    build_index(licences, settings.index_dir, FakeEmbedder(), settings.chunking)
+    build_index(folder, settings.index_dir, FakeEmbedder(), settings.chunking)
 
     def reply(prompt: str) -> str:
-        number = next(line[1] for line in prompt.splitlines()[::-1] if line.startswith("[") and "gpl.txt" in line)
-        return f"You must cure the violation within 30 days [{number}]."
+        number = next(line[1] for line in prompt.splitlines()[::-1] if line.startswith("[") and f"{file})" in line)
+        return f"{sentence} [{number}]."
 
-    engine = Engine.open(settings, FakeEmbedder(), lambda: ScriptedGenerator(reply, yes=0.99))
-    answer = engine.ask("How many days does the Apache License give you to cure a violation?")
-    assert answer.abstained and answer.signals["names_in_cited"] == 0.0
-    assert answer.abstained_because == "the files the draft cites never mention what the question names"
-    kept = engine.ask("How many days do you have to cure a violation?")
-    assert not kept.abstained and kept.signals["names_in_cited"] == NO_NAMES
+    return Engine.open(settings, FakeEmbedder(), lambda: ScriptedGenerator(reply, yes=0.99))
+
+
+@pytest.mark.parametrize(
+    ("corpus", "file", "sentence", "question", "signal", "reason", "other_question"),
+    [
+        (
+            "licences", "gpl.txt", "You must cure the violation within 30 days",
+            "How many days does the Apache License give you to cure a violation?", "names_in_cited",
+            "the files the draft cites never mention what the question names",
+            "How many days do you have to cure a violation?",  # no name: not judged
+        ),
+        (
+            "releases", "gnupg.txt", "GnuPG reached end-of-life on 2017-12-31",
+            "On what date did the GnuPG 1.4 series reach end-of-life?", "numbers_in_cited",
+            "the files the draft cites never state the number the question gives",
+            # 2.0 is also looked up as 2, which most of the files hold: it tells none apart
+            "On what date did the GnuPG 2.0 series reach end-of-life?",
+        ),
+    ],
+)
+def test_the_engine_abstains_on_a_draft_from_a_file_that_never_holds_the_questions_name_or_number(
+    request: pytest.FixtureRequest, tmp_path: Path, corpus: str, file: str, sentence: str, question: str,
+    signal: str, reason: str, other_question: str,
+) -> None:
+    engine = _engine_drafting_from(request.getfixturevalue(corpus), tmp_path, file, sentence)
+    answer = engine.ask(question)
+    assert answer.abstained and answer.signals[signal] == 0.0
+    assert answer.abstained_because == reason
+    kept = engine.ask(other_question)
+    assert not kept.abstained and kept.signals[signal] == 0.5
 
 
 def test_both_stores_find_a_name_in_another_form_of_the_word(tmp_path: Path, store: str) -> None:
@@ -136,3 +160,64 @@ def test_both_stores_find_a_name_in_another_form_of_the_word(tmp_path: Path, sto
         (folder / name).write_text(f"Nothing about snakes in {name}.\n", encoding="utf-8")
     build_index(folder, tmp_path / "index", FakeEmbedder(), Settings().chunking, store=store)
     assert names_in_cited(open_index(tmp_path / "index", store), "How often do Pythons eat?", {"snakes.txt"}) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "numbers"),
+    [
+        ("On what date did the GnuPG 1.4 series reach end-of-life?", ["1.4"]),
+        ("Which release dropped Python 3.5 and 3.11.0?", ["3.5", "3.11.0"]),
+        ("How many of the 1,000 users logged in on 2016-09-12?", ["1000", "2016", "09", "12"]),
+        ("What applies to children aged 0-15 within a 30-day period?", ["0", "15", "30"]),
+        ("Which group drives the modem on the RS-232 port under GPLv3 in bash-5.2?", []),  # a name's number
+        ("What happened on February 27th after four years?", []),  # ordinals and words are not judged
+    ],
+)
+def test_a_questions_numbers_are_those_in_digits_standing_alone(question: str, numbers: list[str]) -> None:
+    assert list(question_numbers(question)) == numbers
+
+
+@pytest.fixture
+def releases(tmp_path: Path) -> Path:
+    folder = tmp_path / "releases"
+    folder.mkdir()
+    texts = {
+        "gnupg.txt": "The 2.0 series of GnuPG reached end-of-life on 2017-12-31.",
+        "gnupg-old.txt": "GnuPG 1.4.23 is the last release of the classic series.",
+        "xz.txt": "xz 5 needs about 65 MiB of memory to decompress at level 6, in 2 passes.",
+        "make.txt": "GNU Make 4 reads the makefile in 2 passes.",
+        "zlib.txt": "zlib 1 compresses in 2 steps.",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    return folder
+
+
+def test_an_answer_citing_only_files_that_never_state_the_questions_number_is_flagged(
+    releases: Path, tmp_path: Path
+) -> None:
+    build_index(releases, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    index = open_index(tmp_path / "index")
+    question = "On what date did the GnuPG 1.4 series reach end-of-life?"
+    assert numbers_in_cited(index, question, {"gnupg.txt"}) == 0.0  # the 2.0 series' date, asked of 1.4
+    # "1.4.23" states 1.4: read from the cited passage, as the keyword index holds only "1.4.23"
+    passage = "GnuPG 1.4.23 is the last release of the classic series."
+    assert numbers_in_cited(index, question, {"gnupg-old.txt"}, [passage]) == 1.0
+    # a number no file holds tells the files apart too: nothing here is about 4096
+    assert numbers_in_cited(index, "At which level does xz use 4096 entries?", {"xz.txt"}) == 0.0
+    assert numbers_in_cited(index, "How much memory does xz need at level 6?", {"xz.txt"}) == 1.0
+    # "5.0" is 5 as rag.numbers reads it
+    assert numbers_in_cited(index, "Does xz 5.0 need 65 MiB?", {"xz.txt"}, ["xz 5 needs about 65 MiB."]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much memory does xz need to decompress?",  # no number
+        "In how many passes does Make read the makefile, 2?",  # a number most files hold
+        "How much memory does xz need at level six?",  # a number in words
+    ],
+)
+def test_no_number_that_tells_the_files_apart_means_no_judgement(releases: Path, tmp_path: Path, question: str) -> None:
+    build_index(releases, tmp_path / "index", FakeEmbedder(), Settings().chunking)
+    assert numbers_in_cited(open_index(tmp_path / "index"), question, {"gnupg.txt"}) == NO_NUMBERS
