@@ -17,7 +17,7 @@ import os
 import socket
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,18 +132,26 @@ def peer(connection: socket.socket) -> tuple[int, int]:
     return pid, uid
 
 
-def connect(index_dir: Path) -> socket.socket:
-    """A connection to the server of index_dir, checked to be run by this user.
+def connect(index_dir: Path, timeout: float | None = None) -> socket.socket:
+    """A connection to the server of index_dir, checked to be run by this user. A server that is
+    stopped (SIGSTOP) lets the kernel accept connections until its backlog is full; then connecting
+    waits, for at most `timeout` seconds when one is given.
 
     Raises:
-        OSError: no server listens there, or it cannot be trusted.
+        OSError: no server listens there, or it cannot be trusted (TimeoutError: none accepted
+            the connection within timeout).
     """
     path = folder(index_dir)
     check_private(path)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
+        connection.settimeout(timeout)
         with address(path / SOCKET) as name:
-            connection.connect(name)
+            try:
+                connection.connect(name)
+            except BlockingIOError as error:  # a Unix socket with a timeout: the backlog is full
+                raise TimeoutError("the server accepts no connection") from error
+        connection.settimeout(None)
         if peer(connection)[1] != os.getuid():
             raise ChannelError(f"the server at {path} runs as another user")
     except BaseException:
@@ -156,18 +164,51 @@ def send(connection: socket.socket, message: dict[str, Any]) -> None:
     connection.sendall((json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
-def messages(connection: socket.socket) -> Iterator[dict[str, Any]]:
-    """Each JSON line received until the other side closes.
+def messages(
+    connection: socket.socket, *, still_alive: Callable[[], bool] | None = None, quiet_seconds: float = 15.0
+) -> Iterator[dict[str, Any]]:
+    """Each JSON line received until the other side closes. With `still_alive`, a silence of
+    quiet_seconds (an answer that is not streamed, or one waiting its turn) asks it whether the
+    other side still lives, and waits on only if it does.
 
     Raises:
         ValueError: a line is not a JSON object.
+        TimeoutError: silent, and still_alive() said it is not.
     """
+    lines = _lines(connection) if still_alive is None else _lines_watched(connection, still_alive, quiet_seconds)
+    for line in lines:
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            raise ValueError("not a JSON object")
+        yield message
+
+
+def _lines(connection: socket.socket) -> Iterator[bytes]:
     with connection.makefile("rb") as stream:
-        for line in stream:
-            message = json.loads(line)
-            if not isinstance(message, dict):
-                raise ValueError("not a JSON object")
-            yield message
+        yield from stream
+
+
+def _lines_watched(connection: socket.socket, still_alive: Callable[[], bool], quiet_seconds: float) -> Iterator[bytes]:
+    """Lines as they arrive, read without a buffered file, so a silence can be waited out and
+    the reading go on."""
+    import select
+
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            readable, _, _ = select.select([connection], [], [], quiet_seconds)
+            if not readable:
+                if still_alive():
+                    continue
+                raise TimeoutError("the other side is silent and does not answer")
+            received = connection.recv(1 << 16)
+            if not received:
+                if pending.strip():
+                    yield pending
+                return
+            pending += received
+        line, pending = pending.split(b"\n", 1)
+        yield line
 
 
 def closed(connection: socket.socket) -> bool:

@@ -2,9 +2,11 @@
 
 The first call starts the server for the index (detached, its own session, output to
 INDEX/.server/server.log) and waits for its socket; later calls find the models loaded. Whatever
-goes wrong with the server (none yet, killed, socket file left behind, older code, other model
-settings) the call starts a new one or answers in-process: the server is an optimisation, never
-a reason to fail. Results are the same dataclasses either way.
+goes wrong with the server (none yet, killed, hung, socket file left behind, older code, other
+model settings) the call starts a new one or answers in-process: the server is an optimisation,
+never a reason to fail. A server that is silent while an answer is awaited is asked for its
+status every QUIET_SECONDS (it answers on a thread of its own, busy or not); one that gives none
+is hung (stopped, swapping) and is stopped or killed, and the call goes on without it. Results are the same dataclasses either way.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 START_SECONDS = 20.0  # for the socket to appear; loading happens after, while the client waits
 STOP_SECONDS = 10.0
 REPLY_SECONDS = 5.0  # for a status or stop reply: a server that gives none is hung (stopped, swapping)
+QUIET_SECONDS = 15.0  # of silence while an answer is awaited before asking whether the server lives
 
 
 class Unavailable(Exception):
@@ -124,10 +127,12 @@ def call(settings: Settings, request: dict[str, Any], on_token: Callable[[str], 
         connection = _connect_or_start(settings, preload_generator=request["command"] == "ask")
         pid = _peer_pid(connection)
         try:
-            reply = _exchange(connection, request, on_token)
+            reply = _exchange(connection, request, on_token, still_alive=lambda: _answers_status(settings.index_dir))
         except (OSError, ValueError) as error:
             if isinstance(error, ValueError):  # speaks something else: an old server
                 _stop(settings.index_dir, pid)
+            elif isinstance(error, TimeoutError):  # silent, and no status either: hung
+                _kill(pid)
             continue  # it died or went idle meanwhile: start another
         finally:
             connection.close()
@@ -177,21 +182,35 @@ def _check_index_settings(settings: Settings) -> None:
     check_compatible(manifest, manifest.embedding_model, settings.chunking, settings.index_dir)
 
 
-def _exchange(connection: Any, request: dict[str, Any], on_token: Callable[[str], None] | None) -> dict[str, Any]:
+def _exchange(
+    connection: Any, request: dict[str, Any], on_token: Callable[[str], None] | None,
+    still_alive: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
     """Send the request, pass streamed tokens on, return the final reply.
 
     Raises:
-        OSError: the connection broke before the final reply.
+        OSError: the connection broke before the final reply (TimeoutError: the server went
+            silent and still_alive() said it is hung).
         ValueError: the reply is not this protocol.
     """
     channel.send(connection, request)
-    for message in channel.messages(connection):
+    for message in channel.messages(connection, still_alive=still_alive, quiet_seconds=QUIET_SECONDS):
         if "token" in message:
             if on_token is not None:
                 on_token(message["token"])
             continue
         return message
     raise ConnectionResetError("the server closed the connection")
+
+
+def _answers_status(index_dir: Path) -> bool:
+    """Whether the index's server still answers (a busy one does: status has its own thread); a
+    server that has gone counts as answering, as the awaited connection then closes."""
+    try:
+        status(index_dir)
+    except ServerHungError:
+        return False
+    return True
 
 
 def _peer_pid(connection: Any) -> int | None:
@@ -208,7 +227,7 @@ def _connect_or_start(settings: Settings, *, preload_generator: bool) -> Any:
         Unavailable: the server folder is not ours, or no server came up in time.
     """
     try:
-        return channel.connect(settings.index_dir)
+        return channel.connect(settings.index_dir, REPLY_SECONDS)
     except (FileNotFoundError, ConnectionRefusedError):
         pass  # no server, or a socket file left by a dead one
     except OSError as error:
@@ -225,7 +244,7 @@ def _wait_for(settings: Settings, process: subprocess.Popen[bytes]) -> Any:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         try:
-            return channel.connect(settings.index_dir)
+            return channel.connect(settings.index_dir, REPLY_SECONDS)
         except (FileNotFoundError, ConnectionRefusedError):
             if process.poll() not in (None, 0):
                 raise Unavailable(f"the server failed to start; see {_log_path(settings)}") from None
@@ -262,7 +281,7 @@ def start_and_wait(settings: Settings, *, idle: float | None = None) -> int:
         stop(settings.index_dir)  # asked for another model or idle time: replace it
     try:
         try:
-            connection = channel.connect(settings.index_dir)
+            connection = channel.connect(settings.index_dir, REPLY_SECONDS)
         except (FileNotFoundError, ConnectionRefusedError):
             connection = _wait_for(settings, start(settings, idle=idle))
     except (Unavailable, OSError) as error:
@@ -306,7 +325,9 @@ def status(index_dir: Path) -> channel.ServerStatus | None:
         ServerHungError: a server listens but gives no reply in REPLY_SECONDS.
     """
     try:
-        connection = channel.connect(index_dir)
+        connection = channel.connect(index_dir, REPLY_SECONDS)
+    except TimeoutError:
+        raise _not_accepting(index_dir) from None
     except OSError:
         return None
     with connection:
@@ -322,10 +343,22 @@ def status(index_dir: Path) -> channel.ServerStatus | None:
             return None
 
 
+def _not_accepting(index_dir: Path) -> ServerHungError:
+    """A hung server whose backlog of connections is full: no connection tells its pid."""
+    return ServerHungError(f"the server for {index_dir} accepts no connection (hung); end it with `kill -9 PID`, "
+                           f"PID from the last 'serving' line of {channel.folder(index_dir) / channel.LOG}")
+
+
 def stop(index_dir: Path) -> int | None:
-    """Stop the server of index_dir and wait until it is gone; its pid, or None if none ran."""
+    """Stop the server of index_dir and wait until it is gone; its pid, or None if none ran.
+
+    Raises:
+        ServerHungError: a server is there but accepts no connection.
+    """
     try:
-        connection = channel.connect(index_dir)
+        connection = channel.connect(index_dir, REPLY_SECONDS)
+    except TimeoutError:
+        raise _not_accepting(index_dir) from None
     except OSError:
         return None
     with connection:
@@ -337,7 +370,7 @@ def stop(index_dir: Path) -> int | None:
 def _stop(index_dir: Path, pid: int | None) -> None:
     """Ask the server to stop; kill it if it does not go, so a replacement can take its place."""
     try:
-        with channel.connect(index_dir) as connection:
+        with channel.connect(index_dir, REPLY_SECONDS) as connection:
             connection.settimeout(REPLY_SECONDS)
             _exchange(connection, {"command": "stop"}, None)
     except (OSError, ValueError):
@@ -345,13 +378,36 @@ def _stop(index_dir: Path, pid: int | None) -> None:
     deadline = time.monotonic() + STOP_SECONDS
     while time.monotonic() < deadline:
         try:
-            channel.connect(index_dir).close()
+            channel.connect(index_dir, 0.2).close()
+        except TimeoutError:
+            pass  # hung, its backlog full: still there
         except OSError:
             return
         time.sleep(0.02)
+    _kill(pid)
+
+
+def _kill(pid: int | None) -> None:
+    """Kill the server process (never this one, which serves in a thread in tests) and wait until
+    it has exited, so the next connection is refused rather than left in a dying backlog."""
     if pid and pid != os.getpid():
         with contextlib.suppress(ProcessLookupError):  # it went, and a newer server answers
             os.kill(pid, signal.SIGKILL)
+            _wait_until_dead(pid)
+
+
+def _wait_until_dead(pid: int) -> None:
+    """Until the killed process has exited (a zombie has: its socket no longer accepts), at most
+    STOP_SECONDS."""
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return  # gone (or no /proc: the kill is taken as done)
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
 
 
 def _log_path(settings: Settings) -> Path:

@@ -246,6 +246,29 @@ def test_a_hung_server_does_not_hang_status_or_stop(
     assert time.monotonic() - started < 4
 
 
+def test_a_search_through_a_hung_server_is_answered_in_process_in_bounded_time(
+    settings: Settings, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, fake_models: ScriptedGenerator
+) -> None:
+    server = serve()
+    monkeypatch.setattr(server, "_dispatch", lambda connection, request: time.sleep(5))  # as if SIGSTOPped
+    for name, seconds in (("QUIET_SECONDS", 0.2), ("REPLY_SECONDS", 0.3), ("STOP_SECONDS", 0.3)):
+        monkeypatch.setattr(client, name, seconds)
+    started = time.monotonic()
+    hits = client.search(settings, "nine hours Geneva", k=3, mode="dense")
+    assert hits == open_engine(settings).search("nine hours Geneva", 3, "dense")  # it waited no more
+    assert time.monotonic() - started < 4  # two silences, two status probes, two stops (it cannot kill itself)
+
+
+def test_an_answer_that_is_not_streamed_waits_for_a_busy_server_that_still_answers_status(
+    settings: Settings, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(TimedGenerator(seconds=0.05))  # ~0.5 s of silence for a reply that is not streamed
+    monkeypatch.setattr(client, "QUIET_SECONDS", 0.05)
+    answer = client.ask(settings, QUESTION)
+    assert answer.answer.startswith("They spoke for more than nine hours")
+    assert server.generator_used.spans and client.status(settings.index_dir).requests == 1  # type: ignore[attr-defined, union-attr]
+
+
 def test_a_server_whose_socket_was_taken_by_a_newer_one_leaves_that_socket(settings: Settings, serve: Callable[..., Server]) -> None:
     server = serve()
     path = channel.folder(settings.index_dir) / channel.SOCKET
@@ -335,6 +358,21 @@ def test_killed_server_is_replaced(settings: Settings) -> None:
         time.sleep(0.05)
     assert client.ask(settings, QUESTION).answer == "They spoke for more than nine hours in Geneva."
     assert client.status(settings.index_dir).pid not in (killed, None)  # type: ignore[union-attr]
+
+
+def test_stopped_server_is_killed_and_replaced(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    client.search(settings, "Geneva")
+    stopped = client.status(settings.index_dir).pid  # type: ignore[union-attr]
+    os.kill(stopped, signal.SIGSTOP)  # it still accepts connections (the kernel does) but never replies
+    for name, seconds in (("QUIET_SECONDS", 0.2), ("REPLY_SECONDS", 0.5), ("STOP_SECONDS", 0.5)):
+        monkeypatch.setattr(client, name, seconds)
+    try:
+        assert client.ask(settings, QUESTION).answer == "They spoke for more than nine hours in Geneva."
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stopped, signal.SIGCONT)
+    assert not _alive(stopped)
+    assert client.status(settings.index_dir).pid not in (stopped, None)  # type: ignore[union-attr]
 
 
 def test_server_for_other_settings_is_replaced(settings: Settings, serve: Callable[..., Server]) -> None:
