@@ -49,6 +49,9 @@ SETS = {
     # written 2026-12-05 (late) by a helper over ten documents of other kinds (a FAQ, policies, NEWS, a
     # dataset description), held out whole and run once, after the session's changes
     "docs4": (ROOT / "bench" / "corpora" / "docs4", DATA / "docs4-eval.jsonl", "test"),
+    # written 2026-12-06 by a helper over scikit-learn's dataset descriptions (reference cards full of
+    # numbers and names; 14 of its 16 unanswerable questions adversarial), held out whole and run once
+    "datasets": (ROOT / "bench" / "corpora" / "datasets", DATA / "datasets-eval.jsonl", "test"),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
 }
 
