@@ -167,13 +167,13 @@ def send(connection: socket.socket, message: dict[str, Any]) -> None:
 def messages(
     connection: socket.socket, *, still_alive: Callable[[], bool] | None = None, quiet_seconds: float = 15.0
 ) -> Iterator[dict[str, Any]]:
-    """Each JSON line received until the other side closes. With `still_alive`, a silence of
-    quiet_seconds (an answer that is not streamed, or one waiting its turn) asks it whether the
-    other side still lives, and waits on only if it does.
+    """Each JSON line received until the other side closes. With `still_alive`, each silence of
+    quiet_seconds (an answer that is not streamed, or one waiting its turn) asks whether the other
+    side still lives; two noes in a row (a server busy loading may be slow to say yes) end the wait.
 
     Raises:
         ValueError: a line is not a JSON object.
-        TimeoutError: silent, and still_alive() said it is not.
+        TimeoutError: silent, and still_alive() said twice in a row that it is not.
     """
     lines = _lines(connection) if still_alive is None else _lines_watched(connection, still_alive, quiet_seconds)
     for line in lines:
@@ -194,11 +194,13 @@ def _lines_watched(connection: socket.socket, still_alive: Callable[[], bool], q
     import select
 
     pending = b""
+    misses = 0
     while True:
         while b"\n" not in pending:
             readable, _, _ = select.select([connection], [], [], quiet_seconds)
             if not readable:
-                if still_alive():
+                misses = 0 if still_alive() else misses + 1
+                if misses < 2:
                     continue
                 raise TimeoutError("the other side is silent and does not answer")
             received = connection.recv(1 << 16)

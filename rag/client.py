@@ -5,8 +5,8 @@ INDEX/.server/server.log) and waits for its socket; later calls find the models 
 goes wrong with the server (none yet, killed, hung, socket file left behind, older code, other
 model settings) the call starts a new one or answers in-process: the server is an optimisation,
 never a reason to fail. A server that is silent while an answer is awaited is asked for its
-status every QUIET_SECONDS (it answers on a thread of its own, busy or not); one that gives none
-is hung (stopped, swapping) and is stopped or killed, and the call goes on without it. Results are the same dataclasses either way.
+status every QUIET_SECONDS (it answers on a thread of its own, busy or not); one that twice in a
+row gives none is hung (stopped, swapping) and is killed, and the call goes on without it. Results are the same dataclasses either way.
 """
 
 from __future__ import annotations
@@ -397,15 +397,18 @@ def _kill(pid: int | None) -> None:
 
 
 def _wait_until_dead(pid: int) -> None:
-    """Until the killed process has exited (a zombie has: its socket no longer accepts), at most
-    STOP_SECONDS."""
+    """Until the killed process has exited, at most STOP_SECONDS: a zombie whose other threads
+    have gone too, so its socket is closed (its main thread turns zombie first, while the others
+    still hold the socket open and accept into its backlog)."""
     deadline = time.monotonic() + STOP_SECONDS
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+            )
+        except OSError:
             return  # gone (or no /proc: the kill is taken as done)
-        if state in ("Z", "X"):
+        if fields.get("State", "").split()[:1] in (["Z"], ["X"]) and int(fields.get("Threads", "1")) <= 1:
             return
         time.sleep(0.01)
 

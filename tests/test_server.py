@@ -256,7 +256,7 @@ def test_a_search_through_a_hung_server_is_answered_in_process_in_bounded_time(
     started = time.monotonic()
     hits = client.search(settings, "nine hours Geneva", k=3, mode="dense")
     assert hits == open_engine(settings).search("nine hours Geneva", 3, "dense")  # it waited no more
-    assert time.monotonic() - started < 4  # two silences, two status probes, two stops (it cannot kill itself)
+    assert time.monotonic() - started < 6  # twice two silences and status probes (it cannot kill itself)
 
 
 def test_an_answer_that_is_not_streamed_waits_for_a_busy_server_that_still_answers_status(
@@ -364,7 +364,7 @@ def test_stopped_server_is_killed_and_replaced(settings: Settings, monkeypatch: 
     client.search(settings, "Geneva")
     stopped = client.status(settings.index_dir).pid  # type: ignore[union-attr]
     os.kill(stopped, signal.SIGSTOP)  # it still accepts connections (the kernel does) but never replies
-    for name, seconds in (("QUIET_SECONDS", 0.2), ("REPLY_SECONDS", 0.5), ("STOP_SECONDS", 0.5)):
+    for name, seconds in (("QUIET_SECONDS", 0.2), ("REPLY_SECONDS", 2.0), ("STOP_SECONDS", 2.0)):
         monkeypatch.setattr(client, name, seconds)
     try:
         assert client.ask(settings, QUESTION).answer == "They spoke for more than nine hours in Geneva."
