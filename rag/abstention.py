@@ -231,9 +231,11 @@ _EXPECTS_DATE = re.compile(
 # "On what date ...?" is answered by a date itself, not by a moment relative to another ("a few
 # days before the ceasefire"); "which day of the week" by a weekday (or a day relative to today).
 _EXPECTS_EXACT_DATE = re.compile(r"\b(?:what|which) date\b", re.IGNORECASE)
-_HAS_EXACT_DATE = re.compile(rf"\b({_DATE_WORDS})\b", re.IGNORECASE)
-_EXPECTS_WEEKDAY = re.compile(r"\bday of the week\b", re.IGNORECASE)
-_HAS_WEEKDAY = re.compile(rf"\b({_DAYS}|today|yesterday|tomorrow)\b", re.IGNORECASE)
+_HAS_EXACT_DATE = re.compile(rf"\b({_DATE_WORDS}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)\b", re.IGNORECASE)
+_EXPECTS_WEEKDAY = re.compile(r"^\s*(?:on\s+)?(?:what|which)\s+day\s+of\s+the\s+week\b", re.IGNORECASE)
+_HAS_WEEKDAY = re.compile(
+    rf"\b((?:{_DAYS})s?|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|today|yesterday|tomorrow)\b", re.IGNORECASE
+)
 # "When the flag is set, which endpoint ...?": a leading "when" clause before the question itself.
 _WHEN_CLAUSE = re.compile(
     r"^\s*when\b(?!\s*,)[^?]*?,\s*(?=(?:\w+\s+){0,2}?(?:what|which|who|whom|whose|where|why|how|is|are|was|were|does|do|"

@@ -17,6 +17,7 @@ import os
 import socket
 import stat
 import struct
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,15 +144,24 @@ def connect(index_dir: Path, timeout: float | None = None) -> socket.socket:
     """
     path = folder(index_dir)
     check_private(path)
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        connection.settimeout(timeout)
-        with address(path / SOCKET) as name:
-            try:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.settimeout(timeout)
+            with address(path / SOCKET) as name:
                 connection.connect(name)
-            except BlockingIOError as error:  # a Unix socket with a timeout: the backlog is full
+            connection.settimeout(None)
+            break
+        except BlockingIOError as error:  # with a timeout, a full backlog fails at once: try again
+            connection.close()
+            if deadline is None or time.monotonic() >= deadline:
                 raise TimeoutError("the server accepts no connection") from error
-        connection.settimeout(None)
+            time.sleep(0.05)
+        except BaseException:
+            connection.close()
+            raise
+    try:
         if peer(connection)[1] != os.getuid():
             raise ChannelError(f"the server at {path} runs as another user")
     except BaseException:
@@ -169,7 +179,8 @@ def messages(
 ) -> Iterator[dict[str, Any]]:
     """Each JSON line received until the other side closes. With `still_alive`, each silence of
     quiet_seconds (an answer that is not streamed, or one waiting its turn) asks whether the other
-    side still lives; two noes in a row (a server busy loading may be slow to say yes) end the wait.
+    side still lives; two noes with nothing received between them (a server busy loading may be
+    slow to say yes) end the wait.
 
     Raises:
         ValueError: a line is not a JSON object.
@@ -193,12 +204,13 @@ def _lines_watched(connection: socket.socket, still_alive: Callable[[], bool], q
     the reading go on."""
     import select
 
+    watch = select.poll()  # not select(): it refuses descriptors above 1023
+    watch.register(connection, select.POLLIN)
     pending = b""
     misses = 0
     while True:
         while b"\n" not in pending:
-            readable, _, _ = select.select([connection], [], [], quiet_seconds)
-            if not readable:
+            if not watch.poll(quiet_seconds * 1000):
                 misses = 0 if still_alive() else misses + 1
                 if misses < 2:
                     continue
@@ -209,6 +221,7 @@ def _lines_watched(connection: socket.socket, still_alive: Callable[[], bool], q
                     yield pending
                 return
             pending += received
+            misses = 0  # it spoke: only silences in a row count
         line, pending = pending.split(b"\n", 1)
         yield line
 

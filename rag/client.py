@@ -406,8 +406,17 @@ def _wait_until_dead(pid: int) -> None:
             fields = dict(
                 line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
             )
+        except FileNotFoundError:
+            if Path("/proc/self").exists():
+                return  # gone
+            try:
+                os.kill(pid, 0)  # no /proc (macOS): until the pid is gone
+            except ProcessLookupError:
+                return
+            time.sleep(0.01)
+            continue
         except OSError:
-            return  # gone (or no /proc: the kill is taken as done)
+            return
         if fields.get("State", "").split()[:1] in (["Z"], ["X"]) and int(fields.get("Threads", "1")) <= 1:
             return
         time.sleep(0.01)

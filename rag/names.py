@@ -11,11 +11,12 @@ files the answer does not cite along with other names it does; the rule asks tha
 hold at least one of the question's names, and a capitalised word that may only open a sentence
 ("Kerry arrived where?") can show that a cited file is the right one but never that it is not.
 
-A number the question gives in digits ("GnuPG 1.4", "Python 3.5", "4096 entries") names its
-subject the same way: the 2.0 series' end of life given for the 1.4 series' cites a file that never
-states 1.4. Numbers are read as rag.numbers reads them (so "3.11.7" states 3.11, "512MB" 512); one
-that at most half of the files hold, or none, tells files apart. A number written in words, or
-joined to a name ("RS-232", "GPLv3", "bash-5.2"), is not judged: words are how a reworded question
+A number the question gives in digits ("GnuPG 1.4", "Python 3.5", "LGPL 2.1") names its subject
+the same way: the 2.0 series' end of life given for the 1.4 series' cites a file that never states
+1.4. Numbers are read as rag.numbers reads them (so "3.11.7" states 3.11, "512MB" 512), in a cited
+file's text or its path; one that some but at most half of the files hold tells files apart (one
+in no file is the user's own: "if I upload 45 files, ..."). A number written in words, or joined
+to a name ("RS-232", "GPLv3", "bash-5.2"), is not judged: words are how a reworded question
 speaks, and a name's number is the name's.
 """
 
@@ -39,7 +40,8 @@ MOSTLY_CAPITALS = 0.6  # a question this much in capitals ("HOW DO I ...") capit
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
 # A number in digits standing alone: not inside a word ("GPLv3", "Caucasus2016") nor after a name's
 # hyphen ("RS-232", "bash-5.2"); "1,000" and "2016-09-12" are numbers, "30-day" gives 30.
-_DIGITS = re.compile(r"(?<![\w.,])(?<![^\W\d_]-)\d+(?:[.,]\d+)*(?![\w])(?![.,]\d)")
+_DIGITS = re.compile(r"(?<![\w.,])(?<![^\W\d_]-)[0-9]+(?:[.,][0-9]+)*(?![\w])(?![.,][0-9])", re.ASCII)
+_THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 # A sentence, a line, a list item or a bracketed or quoted aside starts before the word.
 _SENTENCE_START = re.compile(r"(?:(?:^|\n)\s*(?:(?:[-*•]|\d+[.)]|[a-z][.)])\s*)?|[.!?:;]\s+|[\"“‘(\[]\s*|[-–—•*]\s+)$")
 # Capitalised without naming anything that tells files apart.
@@ -137,9 +139,13 @@ def _named_by_path(name: str, file: str) -> bool:
 
 
 def question_numbers(question: str) -> tuple[str, ...]:
-    """The numbers the question gives in digits, thousands separators dropped, in order, each once."""
+    """The numbers the question gives in ASCII digits, in order, each once: a comma that separates
+    no thousands ("1,5") as two numbers, one that may ("ports 80,443", "80,443 users") both ways."""
     text = unicodedata.normalize("NFKC", question)
-    return tuple(dict.fromkeys(re.sub(r",(?=\d{3}\b)", "", number) for number in _DIGITS.findall(text)))
+    found: list[str] = []
+    for number in _DIGITS.findall(text):
+        found.extend(([number.replace(",", "")] if _THOUSANDS.fullmatch(number) else []) + number.split(","))
+    return tuple(dict.fromkeys(found))
 
 
 def numbers_in_cited(
@@ -147,8 +153,8 @@ def numbers_in_cited(
 ) -> float:
     """1 when a cited file holds one of the question's distinctive numbers, 0 when none does,
     NO_NUMBERS when the question gives none (see the module docstring). A cited file holds a
-    number its keyword index lists, or that one of `cited_texts` (passages of the cited files the
-    answer was drawn from) states in any form."""
+    number its keyword index lists, its path states, or one of `cited_texts` (passages of the
+    cited files the answer was drawn from) states in any form."""
     cited = set(cited_files)
     asked = question_numbers(question)
     if not cited or not asked:
@@ -158,12 +164,17 @@ def numbers_in_cited(
     distinctive = False
     for number in asked:
         holders = _files_holding_number(index, number)
-        if holders is None or len(holders) > most_files:
-            continue
-        if cited & holders or canonical(number) in stated:
+        if not holders or len(holders) > most_files:
+            continue  # in no file (the user's own: "if I upload 45 files"), or too common
+        if cited & holders or canonical(number) in stated or any(_stated_by_path(number, file) for file in cited):
             return 1.0
         distinctive = True
     return 0.0 if distinctive else NO_NUMBERS
+
+
+def _stated_by_path(number: str, file: str) -> bool:
+    """Whether the file's path states the number ("minutes/2019.md", "lgpl-2.1.txt")."""
+    return canonical(number) in stated_numbers(re.sub(r"[/\\_]+", " ", file))
 
 
 def _files_holding_number(index: IndexStore, number: str) -> set[str] | None:

@@ -48,6 +48,9 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("On which day of the week were the talks held?", "The talks were held in March 2019.", 0.0),
         ("On which day of the week were the talks held?", "On Friday.", 1.0),
         ("On which day did the paper break the story?", "Two days after the talks.", 1.0),
+        ("On what day of the week is the bin collected?", "Every Tue.", 1.0),
+        ("On what date was it signed?", "On 9/12.", 1.0),
+        ("When does the office open each day of the week?", "At 9 am.", 1.0),  # asks a time, not a weekday
         # the question asked is the last sentence: a story told with "When ..." before it asks nothing
         ("When I pass -j, every test runs one at a time. How do I run them concurrently?", "Drop the option.", 0.5),
         ("The pills cost weight. How much did they put back on?", "They put back on weight.", 0.0),

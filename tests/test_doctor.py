@@ -1,5 +1,6 @@
 """`rag doctor`: one line per check with its fix, exit 0 when healthy and 1 otherwise, --json."""
 
+import contextlib
 import json
 import socket
 import threading
@@ -154,3 +155,28 @@ def test_a_non_chat_model_fails(healthy_setup: Path, monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1
     assert "FAIL chat template: model.gguf declares no chat template, so it is not a chat model" in result.output
+
+
+def test_a_server_that_accepts_no_connection_is_named_with_the_kill_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped server's backlog fills and connecting gives up: no pid to stop by, so kill -9."""
+    from rag import channel, client
+
+    monkeypatch.setattr(client, "REPLY_SECONDS", 0.3)
+    path = channel.private_folder(tmp_path) / channel.SOCKET
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        server.listen(0)  # never accepted: the backlog is full after one or two connections
+        queued = []
+        with contextlib.suppress(OSError):
+            for _ in range(8):
+                waiting = socket.socket(socket.AF_UNIX)
+                waiting.setblocking(False)
+                queued.append(waiting)
+                waiting.connect(str(path))
+        check = check_server(tmp_path)
+        for waiting in queued:
+            waiting.close()
+    assert not check.ok and check.detail == f"the server for {tmp_path} accepts no connection (hung)"
+    assert check.fix.startswith("`kill -9 PID`, PID from the last 'serving' line of")

@@ -603,3 +603,23 @@ def test_status_says_loading_until_the_index_is_open_and_refuses_a_file_for_an_i
         result = CliRunner().invoke(app, ["server", command, "--index", str(tmp_path / "notes.txt")])
         assert (result.exit_code, result.output) == (
             1, f"error: {tmp_path / 'notes.txt'} is a file, not an index folder; pass a folder to --index\n")
+
+
+def test_only_silences_in_a_row_without_a_status_reply_end_the_wait() -> None:
+    """A reply that keeps coming while status probes fail (a server swapping) is read to its end."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+
+        def speak_slowly() -> None:
+            for word in ("one", "two", "three"):
+                time.sleep(0.3)
+                channel.send(theirs, {"token": word})
+            channel.send(theirs, {"answer": "done"})
+
+        threading.Thread(target=speak_slowly, daemon=True).start()
+        received = []
+        for message in channel.messages(ours, still_alive=lambda: False, quiet_seconds=0.2):
+            received.append(message)
+            if "answer" in message:
+                break
+    assert received[-1] == {"answer": "done"} and len(received) == 4
