@@ -6,7 +6,8 @@ goes wrong with the server (none yet, killed, hung, socket file left behind, old
 model settings) the call starts a new one or answers in-process: the server is an optimisation,
 never a reason to fail. A server that is silent while an answer is awaited is asked for its
 status every QUIET_SECONDS (it answers on a thread of its own, busy or not); one that twice in a
-row gives none is hung (stopped, swapping) and is killed, and the call goes on without it. Results are the same dataclasses either way.
+row gives none is hung (stopped, swapping) and is killed, and the call goes on without it.
+Results are the same dataclasses either way.
 """
 
 from __future__ import annotations
@@ -337,16 +338,16 @@ def status(index_dir: Path) -> channel.ServerStatus | None:
             return wire.from_dict(channel.ServerStatus, reply["status"]) if "status" in reply else None
         except TimeoutError:
             pid = _peer_pid(connection)
-            raise ServerHungError(f"the server for {index_dir}{f' (pid {pid})' if pid else ''} does not answer; "
-                                  f"end it with `rag server stop{index_option(index_dir)}`") from None
+            raise ServerHungError(f"the server for {index_dir}{f' (pid {pid})' if pid else ''} does not answer",
+                                  f"`rag server stop{index_option(index_dir)}`") from None
         except (OSError, ValueError, TypeError, KeyError):  # gone meanwhile, or not this protocol's
             return None
 
 
 def _not_accepting(index_dir: Path) -> ServerHungError:
     """A hung server whose backlog of connections is full: no connection tells its pid."""
-    return ServerHungError(f"the server for {index_dir} accepts no connection (hung); end it with `kill -9 PID`, "
-                           f"PID from the last 'serving' line of {channel.folder(index_dir) / channel.LOG}")
+    return ServerHungError(f"the server for {index_dir} accepts no connection (hung)",
+                           f"`kill -9 PID`, PID from the last 'serving' line of {channel.folder(index_dir) / channel.LOG}")
 
 
 def stop(index_dir: Path) -> int | None:

@@ -289,9 +289,8 @@ def check_server(index_dir: Path) -> Check:
 
     try:
         status = client.status(index_dir)
-    except ServerHungError as error:  # "<problem>; end it with <fix>": `rag server stop`, or kill -9 when it accepts nothing
-        problem, _, fix = str(error).partition("; end it with ")
-        return Check("server", False, problem, fix or f"`rag server stop{index_option(index_dir)}`")
+    except ServerHungError as error:
+        return Check("server", False, error.problem, error.fix)
     if status is not None:
         model = "LLM loaded" if status.llm_loaded else "LLM not loaded yet"
         more = f"`rag server status{index_option(index_dir)}` for more"

@@ -38,7 +38,13 @@ class OutputError(RagError):
 
 
 class ServerHungError(RagError):
-    """A server accepts connections on the index's socket but does not answer (stopped, swapping)."""
+    """A server accepts connections on the index's socket but does not answer (stopped, swapping),
+    or accepts none; `problem` and `fix` apart, for `rag doctor`'s two columns."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; end it with {fix}")
+        self.problem = problem
+        self.fix = fix
 
 
 class Cancelled(Exception):

@@ -124,11 +124,20 @@ def _files_holding(index: IndexStore, name: str) -> set[str]:
     holders: set[str] = set()
     for form, term in _forms(name).items():
         # the stem and the word as written: a store whose own analyser does not stem finds both forms
-        rows = {row for query in dict.fromkeys((form, term)) for row, _ in index.keyword_search(query, MAX_ROWS + 1)}
-        if len(rows) > MAX_ROWS:
+        found = _files_matching(index, (form, term))
+        if found is None:
             return set()
-        holders.update(chunk.file for chunk in index.chunks(sorted(rows)))
+        holders |= found
     return holders
+
+
+def _files_matching(index: IndexStore, queries: Iterable[str]) -> set[str] | None:
+    """The files whose passages the keyword index finds for any of the queries; None when they
+    are in more than MAX_ROWS passages (too common to judge, and a long read)."""
+    rows = {row for query in dict.fromkeys(queries) for row, _ in index.keyword_search(query, MAX_ROWS + 1)}
+    if len(rows) > MAX_ROWS:
+        return None
+    return {chunk.file for chunk in index.chunks(sorted(rows))}
 
 
 def _named_by_path(name: str, file: str) -> bool:
@@ -163,7 +172,7 @@ def numbers_in_cited(
     stated = frozenset().union(*(stated_numbers(text) for text in cited_texts))
     distinctive = False
     for number in asked:
-        holders = _files_holding_number(index, number)
+        holders = _files_matching(index, (number, canonical(number)))  # "2.0" and 2
         if not holders or len(holders) > most_files:
             continue  # in no file (the user's own: "if I upload 45 files"), or too common
         if cited & holders or canonical(number) in stated or any(_stated_by_path(number, file) for file in cited):
@@ -175,12 +184,3 @@ def numbers_in_cited(
 def _stated_by_path(number: str, file: str) -> bool:
     """Whether the file's path states the number ("minutes/2019.md", "lgpl-2.1.txt")."""
     return canonical(number) in stated_numbers(re.sub(r"[/\\_]+", " ", file))
-
-
-def _files_holding_number(index: IndexStore, number: str) -> set[str] | None:
-    """The files whose passages hold the number as written or in its canonical form ("2.0", "2");
-    None when it is too common to read."""
-    rows = {row for form in dict.fromkeys((number, canonical(number))) for row, _ in index.keyword_search(form, MAX_ROWS + 1)}
-    if len(rows) > MAX_ROWS:
-        return None
-    return {chunk.file for chunk in index.chunks(sorted(rows))}
