@@ -39,6 +39,7 @@ CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
 NEUTRAL_CHECK = 0.5
 # A prompt that adds fewer new tokens than this costs less to evaluate again than to keep.
 MIN_SAVED_TOKENS = 64
+MAX_PREFIXES = 4  # fixed prefixes kept in memory (the answer's and the evidence check's; ~13 MB each)
 # How often, while llama.cpp computes, the asker is checked for having left (a socket poll).
 STOP_POLL_SECONDS = 0.05
 LLAMA_DECODE_ABORTED = 2  # llama_decode's return code when its abort callback said stop
@@ -175,6 +176,7 @@ class LlamaGenerator:
         self.prompt_states = PromptStates(prompt_cache_bytes)
         self._spans: list[tuple[int, int]] = []  # the evaluation calls behind the KV cache's contents
         self._replies: OrderedDict[ReplyKey, Reply] = OrderedDict()
+        self._prefix_states: dict[tuple[int, ...], Any] = {}  # start_from's prefixes, at most MAX_PREFIXES
         try:
             from llama_cpp import Llama
         except ImportError as error:
@@ -481,7 +483,7 @@ class LlamaGenerator:
         self._spans = list(spans)
         return True
 
-    @functools.lru_cache(maxsize=1)  # noqa: B019 - one prefix per generator, kept while it lives
+    @functools.lru_cache(maxsize=MAX_PREFIXES)  # noqa: B019 - a few fixed prefixes, kept while it lives
     def _prefix_tokens(self, prefix: str) -> list[int]:
         return self.tokens(prefix)
 
@@ -498,7 +500,9 @@ class LlamaGenerator:
         question starts from the same checkpoint (the fixed instructions and examples), so its
         answer is the same to the last digit whatever was asked before, in chat, batch, the server
         or a fresh process, while the prefix is evaluated once per loaded model, or read from the
-        state a process before saved on disk (rag.state_files).
+        state a process before saved on disk (rag.state_files). Each prefix's state is also kept
+        in memory, so that moving between the answer's prefix and the evidence check's costs a
+        copy of some megabytes, not an evaluation.
         """
         tokens = self._prefix_tokens(prefix)
         computed_alone = self._spans[:1] == [(0, len(tokens))]
@@ -510,19 +514,33 @@ class LlamaGenerator:
             self._cut(len(tokens))
             return
         self._cut(0)
+        key = tuple(tokens)
+        kept = self._prefix_states.get(key)
+        if kept is not None:
+            if self._load(kept, tokens, [(0, len(tokens))]):
+                return
+            del self._prefix_states[key]
         saved = self.state_files.read(tokens)
         if saved is not None:
-            if self._load((ctypes.c_uint8 * len(saved)).from_buffer_copy(saved), tokens, [(0, len(tokens))]):
+            buffer = (ctypes.c_uint8 * len(saved)).from_buffer_copy(saved)
+            if self._load(buffer, tokens, [(0, len(tokens))]):
                 self.state_files.loaded += 1
+                self._keep_prefix(key, buffer)
                 return
             self.state_files.discard(tokens)
         self._eval(tokens)
-        if self.state_files.folder is not None:
-            import llama_cpp
+        import llama_cpp
 
-            buffer = self._snapshot(llama_cpp.llama_state_get_size(self._llm._ctx.ctx))
-            if buffer is not None:
-                self.state_files.write(tokens, bytes(buffer))
+        snapshot = self._snapshot(llama_cpp.llama_state_get_size(self._llm._ctx.ctx))
+        if snapshot is not None:
+            self._keep_prefix(key, snapshot)
+            if self.state_files.folder is not None:
+                self.state_files.write(tokens, bytes(snapshot))
+
+    def _keep_prefix(self, key: tuple[int, ...], state: Any) -> None:
+        while len(self._prefix_states) >= MAX_PREFIXES:
+            del self._prefix_states[next(iter(self._prefix_states))]
+        self._prefix_states[key] = state
 
     def close(self) -> None:
         self._llm.close()

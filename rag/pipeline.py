@@ -36,6 +36,7 @@ from rag.prompting import (
     build_prompt,
     check_prompt,
     evidence_prompt,
+    judge_prefix,
     PromptPassage,
     parse_reply,
     precheck_prompt,
@@ -268,7 +269,10 @@ class Engine:
             second_part_seconds = time.perf_counter() - started
             started = time.perf_counter()
             evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
-            evidence_check = generator.yes_probability(evidence_prompt(question, evidence)) if evidence else 0.0
+            evidence_check = 0.0
+            if evidence:
+                generator.start_from(judge_prefix())  # restored, not evaluated, after the first question
+                evidence_check = generator.yes_probability(evidence_prompt(question, evidence))
             evidence_seconds = time.perf_counter() - started
         cited_files = {p.hit.chunk.file for s in supports for p in s.passages}
         cited_texts = [p.hit.chunk.text for p in passages if p.hit.chunk.file in cited_files]

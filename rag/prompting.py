@@ -66,6 +66,36 @@ EXAMPLES = (
     ),
 )
 
+# The evidence check's own prefix: instructions for judging, not answering, and worked judgements,
+# four of them near misses of the kinds adversarial unanswerable questions are written as (another
+# condition or method, a detail named but not given, the smallest for the biggest, another thing).
+# Invented like EXAMPLES. Against the check asked after the answering prefix, on the same recorded
+# drafts (bench/judge_ab.py): AUC for right drafts against unanswerable questions 0.809 -> 0.872 on
+# nine held-out sets, higher on eight; fit+tune 0.863 -> 0.884.
+JUDGE_INSTRUCTIONS = (
+    "You check whether numbered passages state the answer to a question. Reply yes when they "
+    "state what the question asks, for exactly the thing, time, place, person, method or condition "
+    "it asks about, even in other words. Reply no when they only use the question's words: when "
+    "they give the fact for something else than what is asked, name the detail without giving it, "
+    "or do not say it at all."
+)
+JUDGE_EXAMPLES = (
+    ("[1] (trial.txt) Measured with the indoor test, the battery lasted 11 hours.",
+     "How long did the battery last in the outdoor test?", "no"),
+    ("[1] (trial.txt) Measured with the indoor test, the battery lasted 11 hours.",
+     "For how many hours did the cell keep going when it was tested inside?", "yes"),
+    ("[1] (minutes.txt) The council discussed the budget of the new library at length and asked "
+     "for a second estimate.", "How much is the budget of the new library?", "no"),
+    ("[1] (parks.txt) The smallest of the town's three parks covers 2 hectares.",
+     "How large is the town's biggest park?", "no"),
+    ("[1] (survey.txt) In the 2018 survey, 64 % of residents said they took the ferry every week.",
+     "What share of residents took the ferry every week according to the 2018 survey?", "yes"),
+    ("[1] (harbour.txt) The ferry terminal was designed by Marta Lindqvist and opened in 2019.",
+     "Who designed the bus station?", "no"),
+    ("[1] (harbour.txt) The ferry terminal opened in 2019.\n\n[2] (budget.txt) Its running costs are "
+     "paid by the port authority.", "When did the ferry terminal open, and who pays for running it?", "yes"),
+)
+
 PRECHECK_QUESTION = "Do the passages state the answer to this question? Reply yes or no."
 CHECK_QUESTION = "Is your answer stated in the passages? Reply yes or no."
 MIN_PASSAGE_WORDS = 15
@@ -109,6 +139,16 @@ def system_prefix() -> str:
         for passages, question, reply in EXAMPLES
     )
     return _turn("system", INSTRUCTIONS) + shots
+
+
+@functools.cache
+def judge_prefix() -> str:
+    """The evidence check's instructions and worked judgements in ChatML: the same for every draft."""
+    shots = "".join(
+        _turn("user", f"{_user_message(question, passages)}\n\n{PRECHECK_QUESTION}") + _turn("assistant", verdict)
+        for passages, question, verdict in JUDGE_EXAMPLES
+    )
+    return _turn("system", JUDGE_INSTRUCTIONS) + shots
 
 
 def _numbered(sources: list[tuple[int, str, str]], question: str = "") -> str:
@@ -171,9 +211,9 @@ def precheck_prompt(question: str, passages: list[PromptPassage]) -> str:
 def evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     """The pre-check asked again on only the sentences the answer was drawn from, as (file,
     sentence) pairs: a sentence that shares the question's words without stating what is asked
-    is easier to see for what it is alone than among six passages. Starts from the fixed prefix."""
+    is easier to see for what it is alone than among six passages. Starts from judge_prefix()."""
     numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
-    return _asking_precheck(_question_turn(question, _numbered(numbered, question)))
+    return _asking_precheck(judge_prefix() + f"<|im_start|>user\n{_user_message(question, _numbered(numbered, question))}")
 
 
 def check_prompt(answer_prompt: str, reply: str) -> str:

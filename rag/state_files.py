@@ -24,7 +24,7 @@ from pathlib import Path
 
 MAGIC = b"rag-llama-state-1\n"
 DIGEST_BYTES = 32
-KEEP_FILES = 8  # one per model, build and thread count in use; older ones are removed
+KEEP_FILES = 16  # two prefixes (answer, evidence check) per model, build and thread count in use; older ones are removed
 MAX_STATE_BYTES = 1 << 30
 STALE_TEMPORARY_SECONDS = 3600
 

@@ -2,7 +2,7 @@ import pytest
 
 from rag.chunking import Chunk
 from rag.citations import attribute, best_sentence, evidence_sentences
-from rag.prompting import PromptPassage, evidence_prompt, parse_reply, system_prefix
+from rag.prompting import PromptPassage, evidence_prompt, judge_prefix, parse_reply
 from rag.retrieval import Hit
 
 
@@ -231,7 +231,7 @@ def test_the_evidence_check_sees_only_the_sentences_each_claim_was_drawn_from() 
     assert evidence == [("f1.txt", "The talks in Geneva lasted more than nine hours."),
                         ("f2.txt", "Kerry and Lavrov met in Moscow on Thursday.")]
     prompt = evidence_prompt("How long were the talks?", evidence)
-    assert prompt.startswith(system_prefix())  # the fixed prefix stays in the KV cache
+    assert prompt.startswith(judge_prefix())  # the fixed prefix stays in the KV cache
     assert "[1] (f1.txt) The talks in Geneva lasted" in prompt and "Reporters waited" not in prompt
     assert evidence_sentences(attribute("Paris is large.", "Where?", passages, [])) == []
 

@@ -61,10 +61,10 @@ def test_a_fresh_process_reads_the_instructions_state_from_disk_and_answers_the_
     first = writer.ask(question)
     assert writer.generator.state_files.loaded == 0  # type: ignore[attr-defined]
     writer.generator.close()  # type: ignore[attr-defined]
-    assert len(list((tmp_path / "states").glob("prefix-*.state"))) == 1
+    assert len(list((tmp_path / "states").glob("prefix-*.state"))) == 2  # the answer's and the evidence check's
     reader = Engine.open(settings, engine.retriever.embedder)
     again = reader.ask(question)
-    assert reader.generator.state_files.loaded == 1  # type: ignore[attr-defined]
+    assert reader.generator.state_files.loaded == 2  # type: ignore[attr-defined]
     reader.generator.close()  # type: ignore[attr-defined]
     assert (again.answer, again.confidence, again.signals) == (first.answer, first.confidence, first.signals)
 

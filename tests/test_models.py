@@ -107,6 +107,7 @@ def generator_with(llm: FakeLlama) -> LlamaGenerator:
     generator.prompt_states = PromptStates(0)
     generator.state_files = StateFiles(None, "")
     generator._spans = []  # type: ignore[attr-defined]
+    generator._prefix_states = {}  # type: ignore[attr-defined]
     generator._stop = None  # type: ignore[attr-defined]
     generator._quieted_log_level = None  # type: ignore[attr-defined]
     return generator
@@ -218,6 +219,21 @@ def test_a_fresh_process_reads_the_instructions_state_a_process_before_saved(
     assert llm.evaluated == [] and generator.state_files.loaded == 1 and saved_states["restored"] == [40]
     assert llm.n_tokens == 3 and llm.input_ids[:3].tolist() == [0, 1, 2]
     assert generator._spans == [(0, 3)]  # type: ignore[attr-defined]  # as if computed alone
+
+
+def test_moving_between_two_fixed_prefixes_restores_each_from_memory(saved_states: dict[str, Any]) -> None:
+    llm, generator = fresh_generator(None)  # no state folder: memory alone
+    generator.start_from("the answer prefix")
+    generator.start_from("the evidence check's longer prefix")
+    assert llm.evaluated == [[0, 1, 2], [0, 1, 2, 3, 4]]
+    generator.start_from("the answer prefix")
+    assert llm.evaluated == [[0, 1, 2], [0, 1, 2, 3, 4]] and saved_states["restored"] == [40]
+    assert llm.n_tokens == 3 and generator._spans == [(0, 3)]  # type: ignore[attr-defined]  # as if computed alone
+    generator.start_from("the evidence check's longer prefix")
+    assert len(llm.evaluated) == 2 and saved_states["restored"] == [40, 40] and llm.n_tokens == 5
+    saved_states["refuse_restore"] = True  # a state llama.cpp refuses is dropped and evaluated again
+    generator.start_from("the answer prefix")
+    assert llm.evaluated[-1] == [0, 1, 2] and llm.n_tokens == 3
 
 
 def test_a_damaged_or_refused_state_file_is_never_loaded_and_is_replaced(
