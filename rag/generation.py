@@ -39,7 +39,7 @@ CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
 NEUTRAL_CHECK = 0.5
 # A prompt that adds fewer new tokens than this costs less to evaluate again than to keep.
 MIN_SAVED_TOKENS = 64
-MAX_PREFIXES = 4  # fixed prefixes kept in memory (the answer's and the evidence check's; ~13 MB each)
+MAX_PREFIXES = 4  # fixed prefixes kept in memory (the answer's and the evidence check's; 13 and 16 MB)
 # How often, while llama.cpp computes, the asker is checked for having left (a socket poll).
 STOP_POLL_SECONDS = 0.05
 LLAMA_DECODE_ABORTED = 2  # llama_decode's return code when its abort callback said stop
