@@ -65,6 +65,8 @@ class ScriptedGenerator:
         self.yes = yes
         self.prompts: list[str] = []
         self.checks: list[str] = []
+        self.prefix: str | None = None
+        self.checks_from: list[str | None] = []  # the prefix start_from set before each check
 
     def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
                  on_token: Callable[[str], None] | None = None) -> Generation:
@@ -78,6 +80,7 @@ class ScriptedGenerator:
 
     def yes_probability(self, prompt: str) -> float:
         self.checks.append(prompt)
+        self.checks_from.append(self.prefix)
         return self.yes
 
     def start_from(self, prefix: str) -> None:

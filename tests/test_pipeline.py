@@ -8,6 +8,7 @@ from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag.config import Settings
 from rag.indexing import build_index
 from rag.pipeline import MAX_ANSWER_TOKENS, Engine, shown_cut_off
+from rag.prompting import judge_prefix, system_prefix
 from rag.questions import question_parts
 
 TWO_PARTS = "How long did Kerry and Lavrov talk in Geneva, and what did Kerry announce afterwards?"
@@ -68,6 +69,19 @@ def test_a_question_asking_one_thing_is_drafted_once(tmp_path: Path) -> None:
     engine, generator = engine_replying(tmp_path, "They spoke for more than nine hours [1].")
     engine.ask("How long did Kerry and Lavrov talk in Geneva?")
     assert len(generator.prompts) == 1
+
+
+def test_the_evidence_check_starts_from_its_own_fixed_prefix_and_the_next_question_from_the_answers(
+    tmp_path: Path,
+) -> None:
+    engine, generator = engine_replying(tmp_path, "They spoke for more than nine hours [1].")
+    engine.ask("How long did Kerry and Lavrov talk in Geneva?")
+    precheck, evidence = generator.checks
+    assert generator.checks_from == [system_prefix(), judge_prefix()]
+    assert precheck.startswith(system_prefix()) and evidence.startswith(judge_prefix())
+    assert "nine hours" in evidence.removeprefix(judge_prefix())  # the sentence the draft came from
+    engine.ask("Where did Kerry and Lavrov meet?")
+    assert generator.checks_from[2] == system_prefix()
 
 
 @pytest.mark.parametrize(
