@@ -39,6 +39,7 @@ from rag import pipeline  # noqa: E402
 from rag.generation import Generation  # noqa: E402
 from rag.prompting import _asking_precheck, _numbered, _question_turn, evidence_prompt, judge_prefix, system_prefix  # noqa: E402
 
+
 def answer_prefix_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     """The evidence check as asked until 2026-12-06: after the answer prompt's fixed prefix."""
     numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
@@ -50,12 +51,11 @@ VARIANTS = {"current": (system_prefix, answer_prefix_prompt), "fewshot": (judge_
 
 
 class RecordedDraft:
-    """A generator that gives back a recorded draft and recorded checks, and notes the evidence
-    the pipeline would ask the model about."""
+    """A generator that gives back a recorded draft and the recorded pre-check (collect() notes the
+    evidence the pipeline would ask the model about)."""
 
     def __init__(self, record: dict) -> None:
         self.record = record
-        self.evidence: list[tuple[str, str]] = []
 
     def start_from(self, prefix: str) -> None:
         pass

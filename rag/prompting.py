@@ -145,7 +145,7 @@ def system_prefix() -> str:
 def judge_prefix() -> str:
     """The evidence check's instructions and worked judgements in ChatML: the same for every draft."""
     shots = "".join(
-        _turn("user", f"{_user_message(question, passages)}\n\n{PRECHECK_QUESTION}") + _turn("assistant", verdict)
+        _asking_precheck(_question_turn(question, passages, prefix="")) + f"{verdict}<|im_end|>\n"
         for passages, question, verdict in JUDGE_EXAMPLES
     )
     return _turn("system", JUDGE_INSTRUCTIONS) + shots
@@ -185,8 +185,9 @@ def with_file_names(reply: str, question: str, passages: list[PromptPassage]) ->
     return named_back(reply, (p.hit.chunk.file for p in passages), question)
 
 
-def _question_turn(question: str, body: str) -> str:
-    return system_prefix() + f"<|im_start|>user\n{_user_message(question, body)}"
+def _question_turn(question: str, body: str, prefix: str | None = None) -> str:
+    """The user's turn after a fixed prefix (the answer's instructions unless another is given)."""
+    return (system_prefix() if prefix is None else prefix) + f"<|im_start|>user\n{_user_message(question, body)}"
 
 
 def _asking_precheck(question_turn: str) -> str:
@@ -213,7 +214,7 @@ def evidence_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     sentence) pairs: a sentence that shares the question's words without stating what is asked
     is easier to see for what it is alone than among six passages. Starts from judge_prefix()."""
     numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
-    return _asking_precheck(judge_prefix() + f"<|im_start|>user\n{_user_message(question, _numbered(numbered, question))}")
+    return _asking_precheck(_question_turn(question, _numbered(numbered, question), judge_prefix()))
 
 
 def check_prompt(answer_prompt: str, reply: str) -> str:

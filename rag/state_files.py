@@ -2,8 +2,9 @@
 
 Every fresh process (the first `rag ask`, each `--no-server` call, every `batch` and `chat`, a
 restarted server) would evaluate the instructions and worked examples again: about 465 tokens,
-some 13 s on two cores. Their state is the same every time for one model file, llama.cpp build,
-CPU and set of load parameters, so it is written once (about 13 MB) and read back in a few
+some 13 s on two cores, and 574 more for the evidence check's own. Each state is the same every
+time for one model file, llama.cpp build, CPU and set of load parameters, so it is written once
+(about 13 and 16 MB) and read back in a few
 hundredths of a second; the numbers that follow are the same to the last digit as after
 evaluating it. A file is named by a hash of everything those numbers depend on and carries a
 checksum of its bytes: a truncated or altered file is ignored and replaced, never loaded. The
