@@ -52,6 +52,16 @@ SETS = {
     # written 2026-12-06 by a helper over scikit-learn's dataset descriptions (reference cards full of
     # numbers and names; 14 of its 16 unanswerable questions adversarial), held out whole and run once
     "datasets": (ROOT / "bench" / "corpora" / "datasets", DATA / "datasets-eval.jsonl", "test"),
+    # written 2026-12-06 by a helper: adversarial unanswerable questions (the entities and words of a
+    # passage, the asked fact absent or different) and answerable ones over four fit corpora, split by
+    # id like the sets above, so the decision is fitted and tuned on the kind it missed held out
+    "seeds-adv": (ROOT / "seeds", DATA / "seeds-adv.jsonl", None),
+    "licenses-adv": (ROOT / "bench" / "corpora" / "licenses", DATA / "licenses-adv.jsonl", None),
+    "abstracts-adv": (ROOT / "bench" / "corpora" / "abstracts", DATA / "abstracts-adv.jsonl", None),
+    "techdocs-adv": (ROOT / "bench" / "corpora" / "techdocs", DATA / "techdocs-adv.jsonl", None),
+    # written 2026-12-06 by a helper over documents of a kind no earlier set uses, held out whole, its
+    # questions never read by the developers, run once to compare the decisions before and after
+    "docs5": (ROOT / "bench" / "corpora" / "docs5", DATA / "docs5-eval.jsonl", "test"),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
 }
 
