@@ -79,11 +79,17 @@ def choose_strength(x: np.ndarray, y: np.ndarray, folds: int = 5) -> float:
     return min(losses, key=losses.__getitem__)
 
 
+def corpus_of(record: dict) -> str:
+    """The corpus a record's question set is over: a set of adversarial additions ("seeds-adv")
+    counts with its corpus's own set, so the threshold's average gives each corpus one vote."""
+    return record["set"].removesuffix("-adv")
+
+
 def outcome_rates(records: list[dict], probabilities: np.ndarray, threshold: float) -> dict[str, dict[str, float]]:
     """Per corpus: share of answerable questions answered right, and of unanswerable abstained on."""
     rates: dict[str, dict[str, float]] = {}
-    for name in sorted({r["set"] for r in records}):
-        picked = [(r, p) for r, p in zip(records, probabilities) if r["set"] == name]
+    for name in sorted({corpus_of(r) for r in records}):
+        picked = [(r, p) for r, p in zip(records, probabilities) if corpus_of(r) == name]
         answerable = [(r, p) for r, p in picked if r["answerable"]]
         unanswerable = [(r, p) for r, p in picked if not r["answerable"]]
         rates[name] = {
@@ -113,8 +119,8 @@ def final_right(record: dict) -> bool:
 def objective(records: list[dict], probabilities: np.ndarray, threshold: float) -> float:
     """Per corpus, the share of questions handled right; averaged over corpora."""
     shares = []
-    for name in sorted({r["set"] for r in records}):
-        picked = [(r, p) for r, p in zip(records, probabilities) if r["set"] == name]
+    for name in sorted({corpus_of(r) for r in records}):
+        picked = [(r, p) for r, p in zip(records, probabilities) if corpus_of(r) == name]
         right = [
             answers(r, p, threshold) and final_right(r) if r["answerable"] else not answers(r, p, threshold)
             for r, p in picked
@@ -151,8 +157,8 @@ def main() -> None:
     both = fit + tune
     for name in names:
         cells = []
-        for corpus in sorted({r["set"] for r in both}):
-            rows = [r for r in both if r["set"] == corpus]
+        for corpus in sorted({corpus_of(r) for r in both}):
+            rows = [r for r in both if corpus_of(r) == corpus]
             values = np.array([r["signals"].get(name, 0.0) for r in rows])
             a = auc(values, np.array([int(r["answerable"]) for r in rows]))
             b = auc(values, np.array([int(bool(r["draft_correct"])) for r in rows]))

@@ -24,6 +24,7 @@ per record, both P(yes); `--apply` writes copies of the records with the new val
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -37,7 +38,10 @@ from answers import SETS, engine_for  # noqa: E402
 
 from rag import pipeline  # noqa: E402
 from rag.generation import Generation  # noqa: E402
-from rag.prompting import _asking_precheck, _numbered, _question_turn, evidence_prompt, judge_prefix, system_prefix  # noqa: E402
+from rag.prompting import (  # noqa: E402
+    JUDGE_EXAMPLES, JUDGE_INSTRUCTIONS, _asking_precheck, _numbered, _question_turn, evidence_prompt, judge_prefix,
+    system_prefix,
+)
 
 
 def answer_prefix_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
@@ -46,8 +50,36 @@ def answer_prefix_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     return _asking_precheck(_question_turn(question, _numbered(numbered, question)))
 
 
+# Three more invented judgements (2026-12-06, late): a cause asked where only the outcome is stated,
+# another version's behaviour, and a reworded question the sentence does answer.
+MORE_EXAMPLES = JUDGE_EXAMPLES + (
+    ("[1] (mill.txt) The old paper mill closed in 1998 after ninety years.",
+     "Why did the old paper mill close?", "no"),
+    ("[1] (notes.txt) Version 2 of the app keeps its settings in a single file in the home folder.",
+     "Where does version 3 of the app keep its settings?", "no"),
+    ("[1] (clinic.txt) Patients over 65 were given half the usual dose.",
+     "How much of the normal amount did the elderly patients receive?", "yes"),
+)
+
+
+@functools.cache
+def more_prefix() -> str:
+    """judge_prefix() with MORE_EXAMPLES."""
+    shots = "".join(
+        _asking_precheck(_question_turn(question, passages, prefix="")) + f"{verdict}<|im_end|>\n"
+        for passages, question, verdict in MORE_EXAMPLES
+    )
+    return f"<|im_start|>system\n{JUDGE_INSTRUCTIONS}<|im_end|>\n" + shots
+
+
+def more_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
+    numbered = [(n, file, sentence) for n, (file, sentence) in enumerate(evidence, 1)]
+    return _asking_precheck(_question_turn(question, _numbered(numbered, question), more_prefix()))
+
+
 # "current" is the check before this comparison, "fewshot" the one shipped since (rag.prompting)
-VARIANTS = {"current": (system_prefix, answer_prefix_prompt), "fewshot": (judge_prefix, evidence_prompt)}
+VARIANTS = {"current": (system_prefix, answer_prefix_prompt), "fewshot": (judge_prefix, evidence_prompt),
+            "more": (more_prefix, more_prompt)}
 
 
 class RecordedDraft:

@@ -23,7 +23,7 @@ from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.file_labels import only_file_names
 from rag.names import NO_NAMES, NO_NUMBERS
 from rag.prompting import CITATION_MARK, PromptPassage
-from rag.text import DOCUMENT_NOUNS, STOP_WORDS
+from rag.text import DOCUMENT_NOUNS, STOP_WORDS, stem
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
 
@@ -187,11 +187,13 @@ _HAS_TIME = re.compile(
 # "According to the MESOP article, how many ...", "Under the GPLv3, how often ...": a qualifier
 # before the question word (no question word inside it) still asks for a number.
 _QUALIFIER = (
-    r"(?:(?:according to|under|in|for|per|across|after|before|among|of)\s+"
+    r"(?:(?:according to|under|in|for|per|across|after|before|among|of|besides|apart from|aside from|other than|"
+    r"except for)\s+"
     r"(?:(?!\b(?:what|which|how|who|whom|whose|when|where|why)\b)[^,?]){1,80},\s*)*"
 )
 _EXPECTS_NUMBER = re.compile(
-    rf"^\s*{_QUALIFIER}(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
+    rf"^\s*{_QUALIFIER}(?:(?:in|on|at|for|by|to|from|with|within|after|over|under|up to)\s+)?"
+    rf"(how (many|much|long|old|far|often|large|big|high)|what (number|percentage|proportion|"
     r"share|amount|fraction|ratio|sum|size|age|dose))\b",
     re.IGNORECASE,
 )
@@ -279,10 +281,10 @@ def restates_question(question: str, answer: str) -> bool:
     if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
     written = {word.rstrip(".") for word in _WHOLE_WORD.findall(question)}
-    asked = {word.lower() for word in written}
+    asked = {stem(word) for word in written}
     told = [word.rstrip(".") for word in _WHOLE_WORD.findall(CITATION_MARK.sub(" ", answer))]
     told = [word for word in told if word.lower() not in _SAYS_NOTHING_NEW]
-    return bool(told) and all(word.lower() in asked and not _named(word, i, written) for i, word in enumerate(told))
+    return bool(told) and all(stem(word) in asked and not _named(word, i, written) for i, word in enumerate(told))
 
 
 def _named(word: str, position: int, question_words: set[str]) -> bool:

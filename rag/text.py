@@ -67,6 +67,11 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(kept)
 
 
+def stem(word: str) -> str:
+    """One lower-cased word's Snowball stem: "excludes" and "exclude" are the same word."""
+    return _stemmer().stemWord(word.lower())
+
+
 def is_distinctive(term: str) -> bool:
     """Digits and longer words carry meaning; one or two letters rarely do."""
     return any(ch.isdigit() for ch in term) or len(term) > 2

@@ -95,6 +95,17 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("What is the name of the remote for your own fork?", "It is called 'yourgit'.", 1.0),
         ("What is the name of the command that lists environments?", "pyenv virtualenvs", 1.0),
         ("According to the guide, what is the title of the book?", 'The book is "Deep Politics".', 1.0),
+        # a preposition before "how many" still asks for a number; "Besides X," is a qualifier, and
+        # naming X alone answers nothing; a restatement in other inflections ("excludes") is one
+        ("In how many areas would the planes be grounded?", "The planes would be grounded in designated areas.", 0.0),
+        ("For how many years must the offer stay valid?", "For at least three years.", 1.0),
+        ("Within how many days must you cure it?", "Within 30 days.", 1.0),
+        ("Besides PowerPC, on which architectures are flushes honoured?", "PowerPC.", 0.0),
+        ("Besides PowerPC, on which architectures are flushes honoured?", "On x86 and amd64.", 0.5),
+        ("Besides being a cellist, what is his other role?", "He is a conductor.", 0.5),
+        ("Why does the licence exclude trademarks from the permissions it grants?",
+         "The licence excludes trademarks from the permissions it grants.", 0.0),
+        ("Why does the licence exclude trademarks?", "To protect the licensor's reputation.", 0.5),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
