@@ -12,7 +12,10 @@ answer prefix it is evaluated once per loaded model.
 Drafts are not generated again: each recorded draft is attributed to its passages by today's code
 (the retrieval is deterministic, so the passages are the recorded ones; checked), which gives the
 sentences the evidence check is asked on. Then both prompts are scored by the real model, each in
-a pass of its own, so every question starts from the same cached prefix. The output JSONL holds,
+a pass of its own, so every question starts from the same cached prefix. Variants "more" (three more worked
+judgements) and "context" (each evidence sentence after the one before it in its passage) were
+measured on 2026-12-06 and not adopted (bench/README.md, "Adversarial questions to fit on, a clean
+held-out set, and three gaps in the rules"). The output JSONL holds,
 per record, both P(yes); `--apply` writes copies of the records with the new value as the
 `evidence_check` signal, for bench/calibrate.py and bench/redecide.py to refit and judge.
 
@@ -77,9 +80,31 @@ def more_prompt(question: str, evidence: list[tuple[str, str]]) -> str:
     return _asking_precheck(_question_turn(question, _numbered(numbered, question), more_prefix()))
 
 
+def with_sentence_before(item: dict, record: dict) -> list[tuple[str, str]]:
+    """Each evidence sentence with the one before it in its passage (when the sentence is found
+    there): the sentence alone often lacks what the question names ("it was leaked by the State
+    Department" for "which branch leaked the truce paper?")."""
+    from rag.chunking import sentence_spans
+
+    widened = []
+    for file, sentence in item["evidence"]:
+        texts = [p["text"] for p in record["retrieved"] if p["file"] == file and sentence in p["text"]]
+        if not texts:
+            widened.append((file, sentence))
+            continue
+        text = texts[0]
+        at = text.index(sentence)
+        before = [(a, b) for a, b in sentence_spans(text) if b <= at and text[a:b].strip()]
+        previous = text[before[-1][0] : before[-1][1]].strip() if before else ""
+        widened.append((file, f"{previous} {sentence}".strip() if previous else sentence))
+    return widened
+
+
 # "current" is the check before this comparison, "fewshot" the one shipped since (rag.prompting)
 VARIANTS = {"current": (system_prefix, answer_prefix_prompt), "fewshot": (judge_prefix, evidence_prompt),
-            "more": (more_prefix, more_prompt)}
+            "more": (more_prefix, more_prompt), "context": (judge_prefix, evidence_prompt)}
+# variants asked on other evidence than the recorded draft's sentences: item, record -> evidence
+EVIDENCE_OF = {"context": with_sentence_before}
 
 
 class RecordedDraft:
@@ -139,7 +164,7 @@ def collect(records: list[dict]) -> list[dict]:
     return out
 
 
-def score(items: list[dict], variant: str) -> None:
+def score(items: list[dict], variant: str, records: dict[tuple[str, str], dict]) -> None:
     """P(yes) of one variant for every item with evidence, into item[variant]."""
     from rag.config import Settings
     from rag.generation import LlamaGenerator
@@ -150,8 +175,11 @@ def score(items: list[dict], variant: str) -> None:
     started = time.perf_counter()
     for number, item in enumerate(items, 1):
         if item["evidence"]:
+            evidence = item["evidence"]
+            if variant in EVIDENCE_OF:
+                evidence = item[f"{variant}_evidence"] = EVIDENCE_OF[variant](item, records[(item["set"], item["id"])])
             generator.start_from(prefix())
-            item[variant] = round(generator.yes_probability(prompt(item["question"], item["evidence"])), 4)
+            item[variant] = round(generator.yes_probability(prompt(item["question"], evidence)), 4)
         else:
             item[variant] = 0.0
         if number % 25 == 0:
@@ -180,8 +208,9 @@ def main() -> None:
         return
     items = collect(records)
     print(f"{sum(i['same_passages'] for i in items)} of {len(items)} retrieved the recorded passages", file=sys.stderr)
+    by_key = {(r["set"], r["id"]): r for r in records}
     for variant in args.variants.split(","):
-        score(items, variant)
+        score(items, variant, by_key)
     with args.out.open("w", encoding="utf-8") as sink:
         for item in items:
             sink.write(json.dumps(item) + "\n")
