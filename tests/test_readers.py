@@ -1374,3 +1374,34 @@ def test_epub_and_odt_as_ebooklib_and_odfpy_write_them() -> None:
         ("Dues", "heading"), ("Yachts pay three pounds a metre.", "paragraph"),
         ("Dinghies pay five pounds.", "list_item"), ("Vessel | Fee", "table_row"),
     ]
+
+
+def test_a_docbook_page_keeps_its_headings_and_its_side_notes(tmp_path: Path) -> None:
+    """DocBook marks headings and index terms with empty anchors, and sets side notes in a
+    "sidebar" box among the paragraphs; a site's own sidebar of links stays out."""
+    def section(title: str, inner: str) -> str:
+        return (f'<div class="section"><div class="titlepage"><div><div><h3 class="title"><a id="{title[:3]}"></a>'
+                f'{title}</h3></div></div></div><a id="i-{title[:3]}" class="indexterm"></a>{inner}</div>')
+
+    note = ('<div class="sidebar"><div class="titlepage"><div><div><p class="title"><strong>TOOL Developer\'s '
+            'database</strong></p></div></div></div><div class="para">Debian has a database of all registered '
+            'developers with their addresses, their keys and the places where they live on the map.</div></div>')
+    page = tmp_path / "handbook.html"
+    page.write_text(
+        "<html><body><div class='layout'><div class='content'>"
+        + section("1.3.1. The Debian Developers", "<div class='para'>Debian developers maintain packages and fix "
+                  "the bugs that users report in the tracking system every week.</div>" + note
+                  + "<div class='para'>Package maintenance is a regimented activity with rules set out in policy.</div>")
+        + section("1.3.2. The Active Role of Users", "<div class='para'>Users report bugs, translate "
+                  "documentation and send fixes that developers review before they upload them.</div>")
+        + "</div><div class='sidebar'><a href='/a'>Archive of the first week of the year</a> <a href='/b'>"
+        "Archive of the second week of the year</a> <a href='/c'>Archive of the third week of the year</a> "
+        "<a href='/d'>Archive of the fourth week of the year</a></div></div></body></html>",
+        encoding="utf-8",
+    )
+    result = readers.read(page)
+    headings = [b.text for b in result.blocks if b.kind == "heading"]
+    assert headings == ["1.3.1. The Debian Developers", "1.3.2. The Active Role of Users"]
+    body = "\n".join(texts(result))
+    assert "Debian has a database of all registered developers" in body
+    assert "Archive of the" not in body

@@ -242,6 +242,8 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
         return data
     _drop_manual_navigation(root)
     _drop_permalinks(root)
+    _drop_empty_links(root)
+    _keep_boxed_prose(root)
     _superscripts_apart(root)
     _captions_as_paragraphs(root)
     _reveal_article_text(root)
@@ -284,6 +286,40 @@ def _drop_manual_navigation(root: _Element) -> None:
             element.drop_tree()
         elif classes & {"header", "nav-panel"} and _TEXINFO_LINKS.match(element.text_content()):
             element.drop_tree()
+
+
+def _drop_empty_links(root: _Element) -> None:
+    """A link that shows nothing (DocBook marks every heading and index term with `<a id=...></a>`):
+    beside a heading inside a <main>, it made trafilatura drop every heading of the page (all 11
+    of a Debian Administrator's Handbook page)."""
+    for link in list(root.iter("a")):
+        if not len(link) and not (link.text or "").strip():
+            link.drop_tree()  # lxml keeps the tail text
+
+
+_SIDEBAR = re.compile(r"sidebar", re.IGNORECASE)
+MIN_BOXED_PROSE_WORDS = 20
+
+
+def _keep_boxed_prose(root: _Element) -> None:
+    """A box of prose set in the running text under a "sidebar" class (DocBook's side notes: "BACK TO
+    BASICS", "TOOL", "CULTURE" in a handbook) is text, not a site's sidebar, which trafilatura drops
+    by that class: it is kept when it sits among paragraphs and is not mostly links."""
+    for box in list(root.iter("div", "section", "p", "span")):
+        if not (_SIDEBAR.search(box.get("class") or "") or _SIDEBAR.search(box.get("id") or "")):
+            continue
+        parent = box.getparent()
+        if parent is None or not any(
+            sibling is not box and (sibling.tag == "p" or "para" in (sibling.get("class") or "").split())
+            for sibling in parent
+        ):
+            continue
+        words = len(box.text_content().split())
+        linked = sum(len(link.text_content().split()) for link in box.iter("a"))
+        if words >= MIN_BOXED_PROSE_WORDS and linked * 3 < words:
+            for attribute in ("class", "id"):
+                if box.get(attribute) is not None and _SIDEBAR.search(box.get(attribute) or ""):
+                    box.set(attribute, _SIDEBAR.sub("side-note", box.get(attribute) or ""))
 
 
 _PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓"}
