@@ -359,10 +359,11 @@ def notice_if_stale(settings: config.Settings) -> None:
 @handles_errors
 def extract(
     file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .epub, .odt, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", exists=True, dir_okay=False)],
+    plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs (to save as a .txt file)")] = False,
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
     from rag.corpus import FORMATS_HINT, file_kind, is_document, read_document
-    from rag.render import document_text
+    from rag.render import document_text, plain_text
 
     if not file.is_file():  # a pipe or a device: reading it could block or never end
         raise fail(f"{file} is not a regular file; pass a document file")
@@ -379,7 +380,7 @@ def extract(
     err = _stderr()
     for warning in warnings:
         err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
-    typer.echo(document_text(document))
+    typer.echo(plain_text(document) if plain else document_text(document))
 
 
 @app.command(cls=_Command)

@@ -154,6 +154,12 @@ def document_text(document: Document) -> str:
     )
 
 
+def plain_text(document: Document) -> str:
+    """Every paragraph's text on a line of its own and a blank line between paragraphs, without
+    locations: a page or a book as a plain-text file that reads back as the same paragraphs."""
+    return "\n\n".join(" ".join(document.paragraph_text(p).split()) for p in document.paragraphs)
+
+
 @_shown_on_terminal
 def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> str:
     """Passages per file (a small folder, or verbose), otherwise files and passages per format."""
