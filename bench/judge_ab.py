@@ -27,7 +27,6 @@ per record, both P(yes); `--apply` writes copies of the records with the new val
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import time
@@ -42,7 +41,7 @@ from answers import SETS, engine_for  # noqa: E402
 from rag import pipeline  # noqa: E402
 from rag.generation import Generation  # noqa: E402
 from rag.prompting import (  # noqa: E402
-    JUDGE_EXAMPLES, JUDGE_INSTRUCTIONS, _asking_precheck, _numbered, _question_turn, evidence_prompt, judge_prefix,
+    JUDGE_EXAMPLES, _asking_precheck, _numbered, _question_turn, evidence_prompt, judge_prefix,
     system_prefix,
 )
 
@@ -65,14 +64,9 @@ MORE_EXAMPLES = JUDGE_EXAMPLES + (
 )
 
 
-@functools.cache
 def more_prefix() -> str:
     """judge_prefix() with MORE_EXAMPLES."""
-    shots = "".join(
-        _asking_precheck(_question_turn(question, passages, prefix="")) + f"{verdict}<|im_end|>\n"
-        for passages, question, verdict in MORE_EXAMPLES
-    )
-    return f"<|im_start|>system\n{JUDGE_INSTRUCTIONS}<|im_end|>\n" + shots
+    return judge_prefix(MORE_EXAMPLES)
 
 
 def more_prompt(question: str, evidence: list[tuple[str, str]]) -> str:

@@ -142,11 +142,12 @@ def system_prefix() -> str:
 
 
 @functools.cache
-def judge_prefix() -> str:
-    """The evidence check's instructions and worked judgements in ChatML: the same for every draft."""
+def judge_prefix(examples: tuple[tuple[str, str, str], ...] = JUDGE_EXAMPLES) -> str:
+    """The evidence check's instructions and worked judgements in ChatML: the same for every draft
+    (other examples only for benchmarks that compare them)."""
     shots = "".join(
         _asking_precheck(_question_turn(question, passages, prefix="")) + f"{verdict}<|im_end|>\n"
-        for passages, question, verdict in JUDGE_EXAMPLES
+        for passages, question, verdict in examples
     )
     return _turn("system", JUDGE_INSTRUCTIONS) + shots
 

@@ -148,8 +148,7 @@ def document_text(document: Document) -> str:
     the passages below it, so this is where to check that an underlined title or a page's heading
     was seen as one."""
     return "\n".join(
-        f"{_paragraph_label(p)}{HEADING_MARK if is_heading(document, p) else ''} | "
-        f"{' '.join(document.paragraph_text(p).split())}"
+        f"{_paragraph_label(p)}{HEADING_MARK if is_heading(document, p) else ''} | {_on_one_line(document, p)}"
         for p in document.paragraphs
     )
 
@@ -157,7 +156,11 @@ def document_text(document: Document) -> str:
 def plain_text(document: Document) -> str:
     """Every paragraph's text on a line of its own and a blank line between paragraphs, without
     locations: a page or a book as a plain-text file that reads back as the same paragraphs."""
-    return "\n\n".join(" ".join(document.paragraph_text(p).split()) for p in document.paragraphs)
+    return "\n\n".join(_on_one_line(document, p) for p in document.paragraphs)
+
+
+def _on_one_line(document: Document, paragraph: Paragraph) -> str:
+    return " ".join(document.paragraph_text(paragraph).split())
 
 
 @_shown_on_terminal

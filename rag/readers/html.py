@@ -306,7 +306,8 @@ def _keep_boxed_prose(root: _Element) -> None:
     BASICS", "TOOL", "CULTURE" in a handbook) is text, not a site's sidebar, which trafilatura drops
     by that class: it is kept when it sits among paragraphs and is not mostly links."""
     for box in list(root.iter("div", "section", "p", "span")):
-        if not (_SIDEBAR.search(box.get("class") or "") or _SIDEBAR.search(box.get("id") or "")):
+        named = [attribute for attribute in ("class", "id") if _SIDEBAR.search(box.get(attribute) or "")]
+        if not named:
             continue
         parent = box.getparent()
         if parent is None or not any(
@@ -317,9 +318,8 @@ def _keep_boxed_prose(root: _Element) -> None:
         words = len(box.text_content().split())
         linked = sum(len(link.text_content().split()) for link in box.iter("a"))
         if words >= MIN_BOXED_PROSE_WORDS and linked * 3 < words:
-            for attribute in ("class", "id"):
-                if box.get(attribute) is not None and _SIDEBAR.search(box.get(attribute) or ""):
-                    box.set(attribute, _SIDEBAR.sub("side-note", box.get(attribute) or ""))
+            for attribute in named:
+                box.set(attribute, _SIDEBAR.sub("side-note", box.get(attribute) or ""))
 
 
 _PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓"}
