@@ -116,8 +116,10 @@ def final_right(record: dict) -> bool:
     return record["final_correct"] if not record["abstained"] else record["draft_correct"]
 
 
-def objective(records: list[dict], probabilities: np.ndarray, threshold: float) -> float:
-    """Per corpus, the share of questions handled right; averaged over corpora."""
+def objective(records: list[dict], probabilities: np.ndarray, threshold: float, balanced: bool = False) -> float:
+    """Per corpus, the share of questions handled right; averaged over corpora. Balanced, the mean
+    of the two kinds' rates (answerable answered right, unanswerable abstained on) instead, so that
+    a set's share of unanswerable questions does not set the weight of abstention."""
     shares = []
     for name in sorted({corpus_of(r) for r in records}):
         picked = [(r, p) for r, p in zip(records, probabilities) if corpus_of(r) == name]
@@ -125,7 +127,11 @@ def objective(records: list[dict], probabilities: np.ndarray, threshold: float) 
             answers(r, p, threshold) and final_right(r) if r["answerable"] else not answers(r, p, threshold)
             for r, p in picked
         ]
-        shares.append(float(np.mean(right)))
+        if balanced:
+            kinds = [[ok for ok, (r, _) in zip(right, picked) if r["answerable"] == kind] for kind in (True, False)]
+            shares.append(float(np.mean([np.mean(kind) for kind in kinds if kind])))
+        else:
+            shares.append(float(np.mean(right)))
     return float(np.mean(shares))
 
 
@@ -134,6 +140,8 @@ def main() -> None:
     parser.add_argument("records", type=Path, nargs="+")
     parser.add_argument("--signals", default=",".join(SIGNALS))
     parser.add_argument("--output", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--balanced", action="store_true",
+                        help="choose the threshold on the mean of the two kinds' rates per corpus, not the share of questions")
     parser.add_argument("--names", action="store_true",
                         help="compute names_in_cited (rag.names) for answers recorded before it existed")
     args = parser.parse_args()
@@ -173,7 +181,7 @@ def main() -> None:
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
     chosen_on = fit + tune
     chosen_p = np.concatenate([fit_p, tune_p])
-    scored = [(objective(chosen_on, chosen_p, t), -abs(t - 0.5), t) for t in grid]
+    scored = [(objective(chosen_on, chosen_p, t, args.balanced), -abs(t - 0.5), t) for t in grid]
     best, _, threshold = max(scored)
     result = {
         "about": "P(answerable) = logistic(bias + sum(weights[s] * signal s)); answer when it reaches "
