@@ -71,6 +71,7 @@ class Generator(Protocol):
         probe: Sequence[str] = (),
         suppress_probe: bool = False,
         on_token: Callable[[str], None] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Generation: ...
 
     def yes_probability(self, prompt: str) -> float:
@@ -92,7 +93,7 @@ StateKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
 
 
 # A reply is replayed only for the same prompt, computed the same way, with the same options.
-ReplyKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...], int, tuple[str, ...], bool]
+ReplyKey = tuple[tuple[int, ...], tuple[tuple[int, int], ...], int, tuple[str, ...], bool, tuple[str, ...]]
 MAX_REPLIES = 64
 
 
@@ -270,11 +271,14 @@ class LlamaGenerator:
         probe: Sequence[str] = (),
         suppress_probe: bool = False,
         on_token: Callable[[str], None] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Generation:
         """Greedy continuation of prompt; `probe` strings get their first-token probability summed.
 
         With suppress_probe the reply may not open with a probe string: the model's best other
-        reply is generated, and the caller decides with the probability it was given.
+        reply is generated, and the caller decides with the probability it was given. The words in
+        `avoid` may not be generated anywhere in the reply (their first token, in the usual casings,
+        with and without a space before it).
         """
         import numpy as np
 
@@ -286,7 +290,8 @@ class LlamaGenerator:
         started = time.perf_counter()
         evaluated = self._evaluate_prompt(tokens)
         prompt_seconds = time.perf_counter() - started
-        reply_key: ReplyKey = (tuple(tokens), tuple(self._spans), max_tokens, tuple(probe), suppress_probe)
+        reply_key: ReplyKey = (tuple(tokens), tuple(self._spans), max_tokens, tuple(probe), suppress_probe,
+                               tuple(avoid))
         replayed = self._replay(reply_key, on_token)
         if replayed is not None:
             return replace(replayed, evaluated_tokens=evaluated, prompt_seconds=prompt_seconds, generation_seconds=0.0)
@@ -296,6 +301,7 @@ class LlamaGenerator:
         probe_probability = float(sum(math.exp(log_probs[i]) for i in probe_ids))
         if suppress_probe:
             logits[list(probe_ids)] = -np.inf
+        avoided = self._first_tokens(avoid)
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []
@@ -303,6 +309,8 @@ class LlamaGenerator:
         started = time.perf_counter()
         try:
             for _ in range(max_tokens):
+                if avoided:
+                    logits[avoided] = -np.inf
                 token = int(np.argmax(logits))
                 if token in self._end_tokens:
                     break
@@ -330,6 +338,11 @@ class LlamaGenerator:
         )
         self._keep_reply(reply_key, generation, pieces)
         return generation
+
+    def _first_tokens(self, words: Sequence[str]) -> list[int]:
+        """The token each of words starts with, lower-case and capitalised, after a space or not."""
+        spellings = {f"{space}{form}" for word in words for form in (word, word.capitalize()) for space in ("", " ")}
+        return sorted({self.tokens(spelling)[0] for spelling in spellings})
 
     def _replay(self, key: ReplyKey, on_token: Callable[[str], None] | None) -> Generation | None:
         """The reply generated before from this very state, with the state it left restored, or None.

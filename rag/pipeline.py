@@ -26,13 +26,14 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import Cancelled
 from rag.file_labels import NamesBackStream
-from rag.generation import Generator
+from rag.generation import Generation, Generator
 from rag.injection import without_orders
 from rag.names import NO_NAMES, NO_NUMBERS, names_in_cited, numbers_in_cited
 from rag.questions import question_parts
 from rag.prompting import (
     ABSTENTION,
     NOT_FOUND,
+    borrowed_from_examples,
     build_prompt,
     check_prompt,
     evidence_prompt,
@@ -105,6 +106,23 @@ def shown_cut_off(claim: str) -> str:
     if len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
         claim = " ".join(words[:-1])
     return _OPEN_ENDING.sub("", claim) + "…"
+
+
+def _redrafted_if_copied(
+    generator: Generator, prompt: str, generation: Generation, question: str, passages: list[PromptPassage]
+) -> Generation:
+    """The reply drafted again without the words it copied from a worked example, or as it was.
+
+    "The new ferry terminal opened in March 2019 ..." answers nothing and would be withheld; the
+    model's next best reply from the same passages (still in the KV cache) often answers. A copied
+    number alone ("2019") cannot be avoided token by token, and the draft stays; so does one whose
+    second draft copies again ("The new ferries' opening was in the spring of 2019").
+    """
+    avoid = [w for w in borrowed_from_examples(generation.text, question, passages) if w.isalpha() and len(w) > 2]
+    if not avoid:
+        return generation
+    again = generator.generate(prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, avoid=avoid)
+    return generation if borrowed_from_examples(again.text, question, passages) else again
 
 
 def _stop_if(cancelled: Callable[[], bool] | None) -> None:
@@ -249,6 +267,10 @@ class Engine:
                 stream.finish()
             _stop_if(cancelled)
             started = time.perf_counter()
+            generation = _redrafted_if_copied(generator, prompt, generation, question, passages)
+            redraft_seconds = time.perf_counter() - started
+            _stop_if(cancelled)
+            started = time.perf_counter()
             self_check = (
                 generator.yes_probability(check_prompt(prompt, generation.text))
                 if self._asks("self_check") else abstention.NOT_ASKED
@@ -292,6 +314,7 @@ class Engine:
             "prompt": generation.prompt_seconds,
             "generation": generation.generation_seconds,
             "check": check_seconds,
+            "redraft": redraft_seconds,
             "second_part": second_part_seconds,
             "evidence_check": evidence_seconds,
             "total": time.perf_counter() - started_all,

@@ -67,10 +67,12 @@ class ScriptedGenerator:
         self.checks: list[str] = []
         self.prefix: str | None = None
         self.checks_from: list[str | None] = []  # the prefix start_from set before each check
+        self.avoided: list[tuple[str, ...]] = []  # the words each reply was asked to avoid
 
     def generate(self, prompt: str, *, max_tokens: int, probe: Sequence[str] = (), suppress_probe: bool = False,
-                 on_token: Callable[[str], None] | None = None) -> Generation:
+                 on_token: Callable[[str], None] | None = None, avoid: Sequence[str] = ()) -> Generation:
         self.prompts.append(prompt)
+        self.avoided.append(tuple(avoid))
         text = self.reply(prompt) if callable(self.reply) else self.reply
         if on_token:
             for word in text.split(" "):

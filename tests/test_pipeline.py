@@ -156,3 +156,38 @@ def test_an_answer_cut_off_by_the_token_limit_is_shown_ending_where_the_model_st
     assert answer.claims[0].text == "Kerry and Lavrov spoke for more than nine hours in Geneva."
     assert answer.claims[-1].text.endswith("resolution…") and answer.answer.endswith("resolution…")
     assert answer.draft and answer.draft.endswith("resolution,")  # the model's own reply, as written
+
+
+def test_a_draft_copied_from_a_worked_example_is_drafted_again_without_the_copied_words(tmp_path: Path) -> None:
+    question = "How long did Kerry and Lavrov talk in Geneva?"
+    replies = iter(["The new ferry terminal opened in March 2019 after two years of construction.",
+                    "They spoke for more than nine hours [1]."])
+    engine, generator = engine_replying(tmp_path, lambda prompt: next(replies))
+    answer = engine.ask(question)
+    assert generator.avoided[0] == ()
+    assert {"ferry", "terminal", "march", "construction"} <= set(generator.avoided[1])
+    assert "nine" not in generator.avoided[1]  # the passages hold it
+    assert generator.prompts[0] == generator.prompts[1]
+    assert answer.draft == "They spoke for more than nine hours."
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "They spoke for more than nine hours [1].",  # nothing of the examples
+        "The talks took place after the ceasefire collapsed [1].",  # one example word ("after") alone
+        "September 19, 2019 [1].",  # a copied number alone cannot be avoided token by token
+    ],
+)
+def test_a_draft_is_drafted_once_unless_it_copies_an_example(tmp_path: Path, reply: str) -> None:
+    engine, generator = engine_replying(tmp_path, reply)
+    engine.ask("When did Kerry and Lavrov talk in Geneva?")
+    assert generator.avoided == [()]
+
+
+def test_a_second_draft_that_copies_an_example_again_is_not_taken(tmp_path: Path) -> None:
+    replies = iter(["The new ferry terminal opened in March 2019 [1].", "The new ferries sailed in spring 2019 [1]."])
+    engine, generator = engine_replying(tmp_path, lambda prompt: next(replies))
+    answer = engine.ask("When did Kerry and Lavrov talk in Geneva?")
+    assert len(generator.avoided) == 2
+    assert answer.draft == "The new ferry terminal opened in March 2019."

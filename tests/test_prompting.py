@@ -79,3 +79,20 @@ def test_a_passage_is_one_line_in_the_prompt_but_a_tables_rows_each_keep_a_line(
     justified = ("The  tenant  must  give  one  month  of  notice  in  writing\nbefore   leaving   the   flat,   and   the"
                  "   deposit   is   returned\nwithin thirty days.")  # wide spaces, but no columns
     assert _flowed(justified) == " ".join(justified.split())
+
+
+def test_a_reply_borrows_from_the_worked_examples_only_with_words_the_passages_lack() -> None:
+    from rag.prompting import PromptPassage, borrowed_from_examples
+
+    passages = [PromptPassage(1, _hit("port.txt", "The naval base at Dyrrachium fell in 1082."), "The naval base at "
+                              "Dyrrachium fell in 1082.")]
+    question = "What was the naval base called?"
+    copied = "The new ferry terminal opened in March 2019 after two years of construction [1]."
+    assert {"ferry", "terminal", "march", "2019"} <= set(borrowed_from_examples(copied, question, passages))
+    assert borrowed_from_examples("March 2019", question, passages) == ["march", "2019"]
+    assert borrowed_from_examples("It was finished in 2019.", question, passages) == ["2019"]  # a number alone
+    assert borrowed_from_examples("The naval base was called Dyrrachium [1].", question, passages) == []
+    assert borrowed_from_examples("It opened after 1082 [1].", question, passages) == []  # generic words, one each
+    ferry = [PromptPassage(1, _hit("ferry.txt", "The ferry terminal opened in March."), "The ferry terminal opened "
+                           "in March.")]
+    assert borrowed_from_examples("The ferry terminal opened in March [1].", "When?", ferry) == []
