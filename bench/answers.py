@@ -62,10 +62,11 @@ SETS = {
     # written 2026-12-06 by a helper over documents of a kind no earlier set uses, held out whole, its
     # questions never read by the developers, run once to compare the decisions before and after
     "docs5": (ROOT / "bench" / "corpora" / "docs5", DATA / "docs5-eval.jsonl", "test"),
-    # 2026-12-07: SQuAD 2.0 dev questions over its Normans article, one paragraph a file, half of them
-    # written adversarially unanswerable by SQuAD's crowd workers; held out whole (bench/data/squad-SOURCES.txt)
-    "squad": (ROOT / "bench" / "corpora" / "squad", DATA / "squad-eval.jsonl", "test"),
-    # 2026-12-07: the same kind over five other articles (30 paragraphs, 50 + 50 questions), held out
+    # 2026-12-06: SQuAD 2.0 dev questions over its Normans article, one paragraph a file, half of them
+    # written adversarially unanswerable by SQuAD's crowd workers (bench/data/squad-SOURCES.txt); run
+    # once as a held-out set, then split by id like the sets above, to fit and tune on the kind
+    "squad": (ROOT / "bench" / "corpora" / "squad", DATA / "squad-eval.jsonl", None),
+    # 2026-12-06: the same kind over five other articles (30 paragraphs, 50 + 50 questions), held out
     # whole, its questions never read by the developers (bench/data/squad2-SOURCES.txt)
     "squad2": (ROOT / "bench" / "corpora" / "squad2", DATA / "squad2-eval.jsonl", "test"),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
