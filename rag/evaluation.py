@@ -49,6 +49,7 @@ class Scores:
     false_abstentions: int = 0
     unanswerable: int = 0
     correct_abstentions: int = 0
+    shown: int = 0  # answers shown rather than abstained on, to any question
     citations: int = 0
     correct_citations: int = 0
     evidence_recall_sum: float = 0.0
@@ -66,6 +67,8 @@ class Scores:
             "draft_accuracy": rate(self.draft_correct, self.answerable),
             "false_abstention": rate(self.false_abstentions, self.answerable),
             "abstention_accuracy": rate(self.correct_abstentions, self.unanswerable),
+            # of the answers a user sees, the share that is right: what a lower threshold trades away
+            "answer_precision": rate(self.correct, self.shown),
             "citation_precision": rate(self.correct_citations, self.citations),
             "citation_recall": rate(self.evidence_recall_sum, self.with_evidence),
             **{f"hit@{k}": rate(v, self.with_evidence) for k, v in self.hits.items()},
@@ -171,6 +174,7 @@ def same_file(named: str, indexed: str) -> bool:
 
 
 def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
+    scores.shown += int(not answer.abstained)
     if not gold.answerable:
         scores.unanswerable += 1
         scores.correct_abstentions += int(answer.abstained)

@@ -283,6 +283,7 @@ SCORE_COLUMNS = [
     ("draft_accuracy", "draft%", "{}"),
     ("false_abstention", "falseAbst%", "{}"),
     ("abstention_accuracy", "abstain%", "{}"),
+    ("answer_precision", "ansP%", "{}"),
     ("citation_precision", "citP%", "{}"),
     ("citation_recall", "citR%", "{}"),
     ("hit@1", "Hit@1%", "{}"),

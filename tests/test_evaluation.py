@@ -29,6 +29,18 @@ def test_scores_answers_abstentions_citations_and_retrieval() -> None:
     assert set(results) == {"all", "factoid", "unanswerable"}
 
 
+def test_answer_precision_counts_every_answer_shown_wrong_ones_to_unanswerable_questions_too() -> None:
+    answers = {
+        "Where?": Answer("Where?", "Geneva", False, 0.9, [], [], [], {}),
+        "Who?": Answer("Who?", "Lavrov", False, 0.6, [], [], [], {}),  # answered, though nothing answers it
+    }
+    results = evaluate(GOLD + [GoldQuestion("3", "factoid", "When?", [["2016"]], [])],
+                       {**answers, "When?": Answer("When?", "The documents do not answer this.", True, 0.1, [], [], [],
+                                                   {})}.__getitem__)
+    assert results["all"]["answer_precision"] == 50.0  # one right of the two shown; the abstention is not shown
+    assert results["unanswerable"]["answer_precision"] == 0.0
+
+
 def test_a_gold_line_of_the_wrong_shape_is_named_not_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
