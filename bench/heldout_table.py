@@ -6,8 +6,9 @@ Each record written by bench/answers.py is decided again by this checkout's rule
 weights (`redecide.abstains` with the rules and the names check recomputed), so records of runs
 before a decision change count as the tool decides today; a draft is never made again. Prints two
 Markdown tables: answered right and drafts right among answerable questions, unanswerable ones
-abstained on, and citation precision (the share of the answered answerable questions' citations
-that hold a gold evidence line).
+abstained on, citation precision (the share of the answered answerable questions' citations that
+hold a gold evidence line) and citation recall (per answerable question, the share of its gold
+evidence lines some citation holds, 0 when abstained on; averaged, as `rag eval` does).
 """
 
 from __future__ import annotations
@@ -52,12 +53,15 @@ def tally(records: list[dict], evidence: dict[tuple[str, str], list[tuple[str, i
         counts["answerable"] += 1
         counts["drafts_right"] += bool(record["draft_correct"])
         counts["right"] += bool(record["draft_correct"]) and not abstained
+        gold = evidence[(record["set"], record["id"])]
+        counts["with_evidence"] += bool(gold)
         if not abstained:
-            gold = evidence[(record["set"], record["id"])]
-            for citation in record["citations"]:
-                passage = Passage(**{**citation, "lines": tuple(citation["lines"])})
-                counts["citations"] += 1
-                counts["citations_right"] += any(covers(passage, line) for line in gold)
+            cited = [Passage(**{**citation, "lines": tuple(citation["lines"])}) for citation in record["citations"]]
+            counts["citations"] += len(cited)
+            counts["citations_right"] += sum(any(covers(passage, line) for line in gold) for passage in cited)
+            if gold:
+                found = sum(any(covers(passage, line) for passage in cited) for line in set(gold))
+                counts["recall_permille"] += round(1000 * found / len(set(gold)))
     return counts
 
 
@@ -71,6 +75,7 @@ def row(label: str, counts: Counter) -> str:
         share(counts["drafts_right"], counts["answerable"]),
         share(counts["abstained"], counts["unanswerable"]),
         share(counts["citations_right"], counts["citations"]),
+        f"{counts['recall_permille'] / 10 / counts['with_evidence']:.1f} %" if counts["with_evidence"] else "–",
     )
     return f"| {label} | " + " | ".join(cells) + " |"
 
@@ -78,7 +83,8 @@ def row(label: str, counts: Counter) -> str:
 def main() -> None:
     records = [json.loads(line) for path in sys.argv[1:] for line in Path(path).read_text().splitlines() if line.strip()]
     evidence = evidence_lines({record["set"] for record in records})
-    header = "| answered right | drafts right | unanswerable abstained on | citation precision |\n|---|---|---|---|---|"
+    header = ("| answered right | drafts right | unanswerable abstained on | citation precision | citation recall |\n"
+              "|---|---|---|---|---|---|")
     print("| set " + header)
     for name in sorted({record["set"] for record in records}):
         print(row(name, tally([r for r in records if r["set"] == name], evidence)))
