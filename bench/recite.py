@@ -30,7 +30,9 @@ from rag.prompting import PromptPassage  # noqa: E402
 from rag.retrieval import Hit  # noqa: E402
 from rag.store import open_index  # noqa: E402
 
-CORPORA = ("seeds", "licenses", "abstracts", "manuals", "seeds2", "techdocs")
+# every question set whose corpus bench/answers.py has indexed
+CORPORA = tuple(name for name, (corpus, _, _) in SETS.items()
+                if name != "dev" and (ROOT / "bench" / "work" / f"index-{corpus.name}").is_dir())
 
 
 def main() -> None:

@@ -167,11 +167,40 @@ def attribute(
         claim_terms = attribution_terms(_LEADING_LABEL.sub("", claim, count=1)) - labels
         last = cut_off and position == len(claims)
         readings = [unstated(reading, asked) for reading in claimed_readings(claim, len(passages), last)]
-        support = _support(claim, claim_terms, question_terms, passages, terms_of, cited)
+        support = _with_clauses(_support(claim, claim_terms, question_terms, passages, terms_of, cited),
+                                labels, question_terms, passages, terms_of, cited)
         if support.passages and not any(_states(support.passages, reading) for reading in readings):
             support = _with_passage_stating(support, readings, passages, cited)
         supports.append(support)
     return supports
+
+
+_CLAUSE_BREAK = re.compile(r",\s+(?:and|while|but|whereas)\s+|;\s+")
+MIN_CLAUSE_WORDS = 4
+
+
+def _with_clauses(
+    support: ClaimSupport,
+    labels: AbstractSet[str],
+    question_terms: AbstractSet[str],
+    passages: list[PromptPassage],
+    terms_of: dict[int, AbstractSet[str]],
+    cited: list[int],
+) -> ClaimSupport:
+    """A sentence of two clauses, each supported by a passage of its own ("X produces a debug
+    build, and CMake's Y should be set"), cites both passages, even when the passage that best
+    supports the whole sentence holds most of both clauses' words."""
+    clauses = [c for c in _CLAUSE_BREAK.split(support.claim) if len(c.split()) >= MIN_CLAUSE_WORDS]
+    if not support.passages or len(clauses) < 2:
+        return support
+    found = list(support.passages)
+    for clause in clauses:
+        clause_terms = attribution_terms(clause) - labels
+        part = _support(clause, clause_terms, question_terms, passages, terms_of, cited)
+        if not part.passages or part.support < SUPPORTED:
+            return support
+        found.extend(p for p in part.passages[:1] if p not in found)
+    return replace(support, passages=tuple(found))
 
 
 def _states(passages: Sequence[PromptPassage], numbers: frozenset[str]) -> bool:

@@ -307,3 +307,16 @@ def test_a_file_named_without_its_folder_is_found() -> None:
     [support] = attribute("According to apt_solver_notes.md, ask for the solver dump.", "Which file?",
                           [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)], [])
     assert support.passages and support.support == 1.0
+
+
+def test_a_sentence_of_two_clauses_cites_the_passage_of_each() -> None:
+    apt = passage(1, "Set the CMake variable CMAKE_INSTALL_PREFIX to /usr so that the build finds the system "
+                     "libraries; a debug build of apt needs the configure flag described below.")
+    node = passage(2, "To make a debug build of Node.js, run the configure script with the --debug flag.")
+    claim = ("The configure flag --debug produces a Node.js debug build, and the CMake variable "
+             "CMAKE_INSTALL_PREFIX should be set to /usr.")
+    [support] = attribute(claim, "Which flag gives a Node.js debug build, and which CMake variable is set?", [apt, node], [])
+    assert {p.number for p in support.passages} == {1, 2}
+    [one] = attribute("The CMake variable CMAKE_INSTALL_PREFIX should be set to /usr, and the build finds the "
+                      "system libraries.", "Which CMake variable is set?", [apt, node], [])
+    assert [p.number for p in one.passages] == [1]  # both clauses from one passage: one citation
