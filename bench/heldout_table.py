@@ -27,7 +27,7 @@ from answers import SETS  # noqa: E402
 from redecide import abstains  # noqa: E402
 
 from rag.abstention import WEIGHTS_FILE  # noqa: E402
-from rag.evaluation import covers, read_gold  # noqa: E402
+from rag.evaluation import citations_holding_evidence, evidence_recall, read_gold  # noqa: E402
 from rag.results import Passage  # noqa: E402
 
 TYPES = ("factoid", "numeric", "paraphrase", "multi_para", "cross_doc", "unanswerable")
@@ -58,10 +58,8 @@ def tally(records: list[dict], evidence: dict[tuple[str, str], list[tuple[str, i
         if not abstained:
             cited = [Passage(**{**citation, "lines": tuple(citation["lines"])}) for citation in record["citations"]]
             counts["citations"] += len(cited)
-            counts["citations_right"] += sum(any(covers(passage, line) for line in gold) for passage in cited)
-            if gold:
-                found = sum(any(covers(passage, line) for passage in cited) for line in set(gold))
-                counts["recall_permille"] += round(1000 * found / len(set(gold)))
+            counts["citations_right"] += citations_holding_evidence(cited, gold)
+            counts["recall"] += evidence_recall(cited, gold)
     return counts
 
 
@@ -75,7 +73,7 @@ def row(label: str, counts: Counter) -> str:
         share(counts["drafts_right"], counts["answerable"]),
         share(counts["abstained"], counts["unanswerable"]),
         share(counts["citations_right"], counts["citations"]),
-        f"{counts['recall_permille'] / 10 / counts['with_evidence']:.1f} %" if counts["with_evidence"] else "–",
+        f"{100 * counts['recall'] / counts['with_evidence']:.1f} %" if counts["with_evidence"] else "–",
     )
     return f"| {label} | " + " | ".join(cells) + " |"
 

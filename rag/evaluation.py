@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +173,17 @@ def same_file(named: str, indexed: str) -> bool:
     return named_parts[-shorter:] == indexed_parts[-shorter:]
 
 
+def citations_holding_evidence(citations: Sequence[Passage], evidence: Sequence[tuple[str, int]]) -> int:
+    """How many citations hold some gold evidence line: citation precision's numerator."""
+    return sum(any(covers(c, e) for e in evidence) for c in citations)
+
+
+def evidence_recall(citations: Sequence[Passage], evidence: Sequence[tuple[str, int]]) -> float:
+    """The share of the gold evidence lines (each counted once) that some citation holds."""
+    lines = set(evidence)
+    return sum(any(covers(c, e) for c in citations) for e in lines) / len(lines) if lines else 0.0
+
+
 def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
     scores.shown += int(not answer.abstained)
     if not gold.answerable:
@@ -187,9 +198,8 @@ def score_one(scores: Scores, gold: GoldQuestion, answer: Answer) -> None:
         return  # nothing to check its citations or retrieval against
     scores.with_evidence += 1
     scores.citations += len(answer.citations)
-    scores.correct_citations += sum(any(covers(c, e) for e in gold.evidence) for c in answer.citations)
-    found = {e for e in gold.evidence if any(covers(c, e) for c in answer.citations)}
-    scores.evidence_recall_sum += len(found) / len(set(gold.evidence))
+    scores.correct_citations += citations_holding_evidence(answer.citations, gold.evidence)
+    scores.evidence_recall_sum += evidence_recall(answer.citations, gold.evidence)
     rank = next((i for i, p in enumerate(answer.retrieved, 1) if any(covers(p, e) for e in gold.evidence)), None)
     if rank is not None:
         scores.reciprocal_rank_sum += 1 / rank

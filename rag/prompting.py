@@ -157,6 +157,12 @@ def _example_pairs() -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
+@functools.cache
+def _example_numbers() -> frozenset[str]:
+    """The worked examples' numbers of three digits or more ("2019"; shorter ones are not content words)."""
+    return frozenset(w for pair in _example_pairs() for w in pair if w.isdigit())
+
+
 def borrowed_from_examples(reply: str, question: str, passages: list[PromptPassage]) -> list[str]:
     """The words a reply took from the worked examples, when it took an example's content rather
     than the passages': two content words in a row of an example, or an example's number of three
@@ -165,14 +171,15 @@ def borrowed_from_examples(reply: str, question: str, passages: list[PromptPassa
     about 2 % of questions, mostly short or generic ones ("What was the naval base called?");
     [] otherwise.
     """
+    found = _content_words(reply)
+    borrowed = {w for pair in zip(found, found[1:]) if pair in _example_pairs() for w in pair}
+    borrowed.update(w for w in found if w in _example_numbers())
+    if not borrowed:  # nearly every reply: the passages need not be read
+        return []
     shown = set(words(question))
     for passage in passages:
         shown.update(words(passage.text), words(passage.hit.chunk.file))
-    found = _content_words(reply)
-    pairs = _example_pairs()
-    borrowed = {w for pair in zip(found, found[1:]) if pair in pairs for w in pair if w not in shown}
-    borrowed.update(w for pair in pairs for w in pair if w.isdigit() and w in found and w not in shown)
-    return [w for w in dict.fromkeys(found) if w in borrowed]
+    return [w for w in dict.fromkeys(found) if w in borrowed and w not in shown]
 
 
 @functools.cache
