@@ -1,7 +1,7 @@
 """Two-part questions ("X, and which Y?") with and without their second part answered on its own.
 
     .venv/bin/python bench/second_part.py [--sets seeds,licenses,abstracts,techdocs] [--splits fit,tune]
-                                          [--tag NAME]
+                                          [--tag NAME] [--ids ID,ID]
 
 The 1.5B model often answers a question asking two things with the first alone. The variant
 (`Engine.answers_second_parts`, on in the tool) asks the second part on its own after the same
@@ -33,7 +33,7 @@ VARIANTS = ("draft alone", "second part")
 
 
 def main() -> None:
-    names, splits, args = set_arguments(__doc__ or "", tag="run", rejudge="")
+    names, splits, args = set_arguments(__doc__ or "", tag="run", rejudge="", ids="")
     if args.rejudge:
         print(rejudged(Path(args.rejudge)))
         return
@@ -51,7 +51,8 @@ def main() -> None:
         for name in names:
             engine = engine_for(SETS[name][0], embedder, generator)
             questions = [q for q in read_gold(SETS[name][1])
-                         if split_of(name, q.id) in splits and question_parts(q.question)]
+                         if split_of(name, q.id) in splits and question_parts(q.question)
+                         and (not args.ids or q.id in args.ids.split(","))]
             for number, question in enumerate(questions, 1):
                 golds[(name, question.id)] = question
                 for variant in VARIANTS:

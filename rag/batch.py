@@ -84,15 +84,14 @@ def _repeated(questions: list[Question], name: str) -> list[str]:
 
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
-    text = read_input_file(path, "question file", ".txt, .jsonl or .csv")  # spreadsheets write CSV with a byte-order mark
-    suffix = path.suffix.lower()
-    if suffix == ".txt":
-        return _from_text(text, path.name)
-    if suffix == ".jsonl":
-        return _from_jsonl(text, path.name)
-    if suffix == ".csv":
-        return _from_csv(text, path.name)
-    raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
+    readers = {".txt": _from_text, ".jsonl": _from_jsonl, ".csv": _from_csv}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
+    decoding: list[str] = []
+    text = read_input_file(path, "question file", ".txt, .jsonl or .csv", decoding)  # spreadsheets write CSV with a byte-order mark
+    questions, warnings = reader(text, path.name)
+    return questions, decoding + warnings
 
 
 def _from_text(text: str, name: str) -> tuple[list[Question], list[str]]:

@@ -130,9 +130,17 @@ RayAddressOption = Annotated[
     str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Ray cluster to join, e.g. HOST:6379 (implies --ray)", show_default=False)
 ]
 WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=1024, help="Ray workers, each with its own models")]
+def _a_number(value: float | None) -> float | None:
+    """NaN passes a range check (every comparison with it is false): refused here as the usage error it is."""
+    if value is not None and value != value:
+        raise typer.BadParameter("nan is not a number; give one in the range the help shows.")
+    return value
+
+
 ThresholdOption = Annotated[
     float | None,
-    typer.Option("--threshold", min=0.0, max=1.0, help="Abstain below this P(answerable) (env RAG_ABSTAIN_THRESHOLD)", show_default=False),
+    typer.Option("--threshold", min=0.0, max=1.0, callback=_a_number,
+                 help="Abstain below this P(answerable) (env RAG_ABSTAIN_THRESHOLD)", show_default=False),
 ]
 
 
@@ -720,7 +728,7 @@ def _refuse_a_file(index_dir: Path) -> None:
 @server_app.command("start", cls=_Command)
 @handles_errors
 def server_start(
-    idle: Annotated[float | None, typer.Option("--idle", min=1, max=7 * 24 * 3600, help="Stop after this many idle seconds (env RAG_SERVER_IDLE; default 600)", show_default=False)] = None,
+    idle: Annotated[float | None, typer.Option("--idle", min=1, max=7 * 24 * 3600, callback=_a_number, help="Stop after this many idle seconds (env RAG_SERVER_IDLE; default 600)", show_default=False)] = None,
     index: IndexOption = None,
     model: ModelOption = None,
 ) -> None:

@@ -100,19 +100,35 @@ def lines_of(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def read_input_file(path: Path, what: str, kinds: str) -> str:
+def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | None = None) -> str:
     """A question or gold file's text (a spreadsheet's byte-order mark dropped).
 
+    Given a warnings list, text that is not UTF-8 is decoded as documents are (a stray byte as
+    U+FFFD, a Windows-1252 or Latin-1 file as such) and a warning says so: one bad byte must not
+    refuse a whole file of questions. Without one (gold files, whose aliases must match exactly),
+    it is an error naming the first line that is not UTF-8.
+
     Raises:
-        InputError: missing, a folder, not UTF-8, or unreadable, each in words naming `what` it is.
+        InputError: missing, a folder, not UTF-8 (without warnings), or unreadable, each in words
+            naming `what` it is.
     """
     try:
-        return path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{what} {path} not found; pass an existing {kinds} file") from None
     except IsADirectoryError:
         raise InputError(f"{path} is a folder; pass a {what} ({kinds})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
     except OSError as error:
         raise InputError(f"cannot read {what} {path} ({error.strerror}); check its permissions") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        if warnings is None:
+            raise InputError(f"{what} {path} is not UTF-8 text (line {line}); save it as UTF-8") from None
+    from rag.readers.base import UTF8_REPAIRED, decode_bytes
+
+    text, encoding = decode_bytes(data)
+    read_as = {UTF8_REPAIRED: "UTF-8, its invalid bytes as \ufffd", "cp1252": "Windows-1252", "latin-1": "Latin-1"}.get(encoding, encoding)
+    warnings.append(f"{path.name}: not UTF-8 text from line {line}; read as {read_as} (save it as UTF-8 to fix)")
+    return text

@@ -190,12 +190,23 @@ def answer_json(answer: Answer, **extra: Any) -> str:
 def answer_text(answer: Answer) -> str:
     """The answer, unsupported sentences flagged, then its sources with verbatim quotes."""
     if answer.abstained:
-        return answer.answer
+        return answer.answer + closest_text(answer)
     sentences = []
     for claim in answer.claims:
         marks = "".join(f"[{i + 1}]" for i in claim.citations)
         sentences.append(f"{claim.text} {marks}" if claim.supported else f"{claim.text} [unsupported]")
     return " ".join(sentences) + "\n\n" + sources_text(answer)
+
+
+CLOSEST_SHOWN = 3
+
+
+def closest_text(answer: Answer) -> str:
+    """Where the tool looked, under an abstention: the nearest passages it read, so the user can
+    check the "no" as they would check an answer (the draft and the reason are in --json)."""
+    if not answer.retrieved:
+        return ""
+    return "\n\nNearest passages read:\n" + "\n".join(f"  {location(p)}" for p in answer.retrieved[:CLOSEST_SHOWN])
 
 
 def _starts_sentence(text: str) -> bool:

@@ -115,7 +115,7 @@ class ChatSession:
 
     def _command(self, line: str) -> bool:
         name, _, argument = line.partition(" ")
-        argument = argument.strip()
+        name, argument = name.lower(), argument.strip()  # /QUIT with caps lock on still quits
         if name in ("/quit", "/exit", "/q"):
             return False
         if name == "/help":
@@ -152,7 +152,9 @@ class ChatSession:
             self.write(f"Reindexed: {self.engine.index.count} passages.\n")
 
     def _open(self, argument: str) -> str:
-        if not self.last or not self.last.citations:
+        if not self.last:
+            return "No answer yet."
+        if not self.last.citations:
             return "The last answer has no sources to open."
         if not re.fullmatch(r"[0-9]{1,3}", argument) or not 1 <= int(argument) <= len(self.last.citations):
             return f"Usage: /open N, with N from 1 to {len(self.last.citations)}"

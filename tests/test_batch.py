@@ -111,6 +111,22 @@ def test_gold_and_question_lines_are_checked_and_named(fake_models: ScriptedGene
     ]
 
 
+def test_a_question_file_with_a_byte_that_is_not_utf8_is_read_with_a_warning_naming_the_line(tmp_path: Path) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_bytes("How long did they talk?\nWhere is the café?\n".encode("latin-1"))
+    read, warnings = read_questions(questions)
+    assert [q.question for q in read] == ["How long did they talk?", "Where is the café?"]
+    assert warnings == ["q.txt: not UTF-8 text from line 2; read as Latin-1 (save it as UTF-8 to fix)"]
+    questions.write_bytes("Où est le café à Genève?\nWho met in Genève?\n".encode() + b"Why \xff?\n")
+    read, warnings = read_questions(questions)
+    assert [q.question for q in read][:2] == ["Où est le café à Genève?", "Who met in Genève?"]
+    assert warnings == ["q.txt: not UTF-8 text from line 3; read as UTF-8, its invalid bytes as \ufffd (save it as UTF-8 to fix)"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes('{"question": "Where?", "answer": "café"}\n'.encode("latin-1"))
+    result = runner.invoke(app, ["eval", str(gold)])
+    assert result.exit_code == 1 and f"gold file {gold} is not UTF-8 text (line 1); save it as UTF-8" in result.output
+
+
 def test_unknown_question_file_type_is_an_error(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     (tmp_path / "q.xlsx").write_text("x")
     result = runner.invoke(app, ["batch", str(tmp_path / "q.xlsx")])

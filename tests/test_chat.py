@@ -173,4 +173,12 @@ def test_odd_numbers_after_k_and_open_are_usage_not_a_traceback(fake_models: Scr
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines.count("Usage: /k N, with N from 1 to 50") == 2
-    assert lines.count("The last answer has no sources to open.") == 2
+    assert lines.count("No answer yet.") == 2  # /open before any question, as /sources says it
+
+
+def test_commands_are_read_in_any_case(fake_models: ScriptedGenerator) -> None:
+    assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="/SOURCES\n/QUIT\nnever asked\n")
+    assert result.exit_code == 0, result.output
+    assert "No answer yet." in result.output and "Unknown command" not in result.output
+    assert "never asked" not in result.output

@@ -70,6 +70,17 @@ def test_declined_answer_abstains_without_citations(indexed: ScriptedGenerator) 
     assert answer["answer"] == "The documents do not answer this."
 
 
+def test_an_abstention_on_the_terminal_names_the_nearest_passages_read(indexed: ScriptedGenerator) -> None:
+    indexed.reply = "NOT FOUND"
+    shown = runner.invoke(app, ["ask", "How long did Kerry and Lavrov talk in Geneva?"])
+    answer = json.loads(runner.invoke(app, ["ask", "How long did Kerry and Lavrov talk in Geneva?", "--json"]).output)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[:3] == ["The documents do not answer this.", "", "Nearest passages read:"]
+    nearest = [f"{p['file']} ¶{p['paragraph']}" for p in answer["retrieved"][:3]]
+    assert len(lines) == 6 and all(line.strip().startswith(place) for line, place in zip(lines[3:], nearest, strict=True))
+
+
 def test_search_shows_ranked_passages(indexed: ScriptedGenerator) -> None:
     result = runner.invoke(app, ["search", "nine hours Geneva", "--k", "2"])
     assert result.exit_code == 0
@@ -120,6 +131,9 @@ def test_index_without_a_folder_refreshes_the_folder_the_index_was_built_from(
 def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
     assert runner.invoke(app, ["ask", "q", "--mode", "magic"]).exit_code == 2
     assert runner.invoke(app, ["ask", "  "]).exit_code == 2
+    for command in ("ask", "batch"):
+        result = runner.invoke(app, [command, "q", "--threshold", "nan"])  # NaN passes a range check
+        assert result.exit_code == 2 and "'--threshold': nan is not a number" in result.output
 
 
 @pytest.mark.parametrize(("args", "line"), [
