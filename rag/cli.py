@@ -495,6 +495,11 @@ def batch(
         did = "retrieved" if retrieve_only else "answered"
         if done:
             err.print(_safe(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}"), markup=False, soft_wrap=True)
+        passages_only = len(answered_keys(output, fmt, retrieved_counts=True) - done) if output and not retrieve_only else 0
+        if passages_only:
+            err.print(_safe(f"note: {output} holds {passages_only} --retrieve-only record{'s' if passages_only > 1 else ''} "
+                            "(passages, no answer); their questions are answered and written after them, under the same id"),
+                      markup=False, soft_wrap=True)
         settings = settings_for(index, model, k, threshold, store)
         writer = AnswerWriter(stream, fmt, new_file=new_file)
         with _progress("retrieving" if retrieve_only else "answering", enabled=bool(todo)) as progress:

@@ -74,6 +74,8 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     assert "0 retrieved, 1 skipped" in again.output  # a retrieve-only run resumes over its own records
     full = runner.invoke(app, ["batch", str(questions), "--format", "csv", "-o", str(out)])
     assert full.exit_code == 0 and len(fake_models.prompts) == 1  # but they are no answers for a full run
+    assert (f"note: {out} holds 1 --retrieve-only record (passages, no answer); their questions are answered "
+            "and written after them, under the same id") in " ".join(full.output.split())
     assert [r["answer"] != "" for r in csv.DictReader(out.open())] == [False, True]
     markdown = tmp_path / "a.md"
     for retrieve_only in (["--retrieve-only"], []):  # the format from the extension
