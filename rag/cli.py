@@ -72,6 +72,9 @@ def _usage_error(error: Any) -> None:
 
     message = error.format_message().rstrip(".")
     message = message[:1].lower() + message[1:]
+    # click names its range types ("'abc' is not a valid int range"), not what to type
+    message = message.replace("is not a valid int range", "is not a whole number").replace(
+        "is not a valid float range", "is not a number")
     command = error.ctx.command_path if error.ctx is not None else "rag"
     line = f"{command}: {message} (see `{command} --help`)"
     _stderr().print(f"[red]error:[/red] {escape(_safe(line))}", markup=True, soft_wrap=True)
@@ -706,7 +709,16 @@ def server_status(index: IndexOption = None) -> None:
 
     settings = settings_for(index)
     _refuse_a_file(settings.index_dir)
-    typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir))
+    status = client.status(settings.index_dir)
+    text = server_status_text(status, settings.index_dir)
+    if status is None and not settings.index_dir.exists():  # a mistyped --index: say so, not only "no server"
+        from rag.store import index_option
+
+        from rag.render import newlines_shown
+
+        text = newlines_shown(f"{text.removesuffix('.')}, and there is no index there; build one with "
+                              f"`rag index DIR{index_option(settings.index_dir)}`.")
+    typer.echo(text)
 
 
 @server_app.command("stop", cls=_Command)

@@ -134,6 +134,9 @@ def test_usage_errors_exit_2(indexed: ScriptedGenerator) -> None:
     for command in ("ask", "batch"):
         result = runner.invoke(app, [command, "q", "--threshold", "nan"])  # NaN passes a range check
         assert result.exit_code == 2 and "'--threshold': nan is not a number" in result.output
+    for option, value, said in (("-k", "abc", "'abc' is not a whole number"), ("--threshold", "x", "'x' is not a number")):
+        result = runner.invoke(app, ["ask", "q", option, value])  # not click's "not a valid int range"
+        assert result.exit_code == 2 and said in result.output
 
 
 @pytest.mark.parametrize(("args", "line"), [

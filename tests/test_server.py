@@ -605,6 +605,13 @@ def test_status_says_loading_until_the_index_is_open_and_refuses_a_file_for_an_i
             1, f"error: {tmp_path / 'notes.txt'} is a file, not an index folder; pass a folder to --index\n")
 
 
+def test_status_of_a_folder_with_no_index_says_so_beside_no_server(tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    result = CliRunner().invoke(app, ["server", "status", "--index", str(missing)])
+    assert (result.exit_code, result.output) == (
+        0, f"No server running for {missing}, and there is no index there; build one with `rag index DIR --index {missing}`.\n")
+
+
 def test_only_silences_in_a_row_without_a_status_reply_end_the_wait() -> None:
     """A reply that keeps coming while status probes fail (a server swapping) is read to its end."""
     ours, theirs = socket.socketpair()
