@@ -133,6 +133,8 @@ RayAddressOption = Annotated[
     str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Ray cluster to join, e.g. HOST:6379 (implies --ray)", show_default=False)
 ]
 WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=1024, help="Ray workers, each with its own models")]
+
+
 def _a_number(value: float | None) -> float | None:
     """NaN passes a range check (every comparison with it is false): refused here as the usage error it is."""
     if value is not None and value != value:
@@ -712,9 +714,8 @@ def server_status(index: IndexOption = None) -> None:
     status = client.status(settings.index_dir)
     text = server_status_text(status, settings.index_dir)
     if status is None and not settings.index_dir.exists():  # a mistyped --index: say so, not only "no server"
-        from rag.store import index_option
-
         from rag.render import newlines_shown
+        from rag.store import index_option
 
         text = newlines_shown(f"{text.removesuffix('.')}, and there is no index there; build one with "
                               f"`rag index DIR{index_option(settings.index_dir)}`.")
