@@ -82,12 +82,17 @@ def split_of(set_name: str, question_id: str) -> str:
     return "fit" if bucket < 5 else "tune" if bucket < 7 else "test"
 
 
+def index_dir_of(corpus: Path) -> Path:
+    """Where the question sets' scripts keep the index of a corpus (built by engine_for)."""
+    return ROOT / "bench" / "work" / f"index-{corpus.name}"
+
+
 def engine_for(corpus: Path, embedder, generator):  # type: ignore[no-untyped-def]
     from rag.config import Settings
     from rag.indexing import build_index
     from rag.pipeline import Engine
 
-    settings = Settings(index_dir=ROOT / "bench" / "work" / f"index-{corpus.name}")
+    settings = Settings(index_dir=index_dir_of(corpus))
     build_index(corpus, settings.index_dir, embedder, settings.chunking)
     engine = Engine.open(settings, embedder, lambda: generator)
     engine.all_signals = True  # every signal recorded, for bench/calibrate.py to choose from

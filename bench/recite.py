@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from answers import SETS  # noqa: E402
+from answers import SETS, index_dir_of  # noqa: E402
 
 from rag.citations import attribute, cite  # noqa: E402
 from rag.evaluation import covers, read_gold  # noqa: E402
@@ -32,11 +32,11 @@ from rag.store import open_index  # noqa: E402
 
 # every question set whose corpus bench/answers.py has indexed
 CORPORA = tuple(name for name, (corpus, _, _) in SETS.items()
-                if name != "dev" and (ROOT / "bench" / "work" / f"index-{corpus.name}").is_dir())
+                if name != "dev" and index_dir_of(corpus).is_dir())
 
 
 def main() -> None:
-    stores = {name: open_index(ROOT / "bench" / "work" / f"index-{SETS[name][0].name}", "faiss") for name in CORPORA}
+    stores = {name: open_index(index_dir_of(SETS[name][0]), "faiss") for name in CORPORA}
     chunks = {
         name: {(c.file, c.first_paragraph, c.start_line): c for c in store.chunks(list(range(store.count)))}
         for name, store in stores.items()

@@ -38,13 +38,13 @@ from rag.prompting import is_refusal  # noqa: E402
 from rag.store import IndexStore, open_index  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from answers import SETS  # noqa: E402
+from answers import SETS, index_dir_of  # noqa: E402
 
 
 @functools.cache
 def corpus_index(set_name: str) -> IndexStore:
     """The index bench/answers.py built for a question set's corpus."""
-    return open_index(ROOT / "bench" / "work" / f"index-{SETS[set_name][0].name}")
+    return open_index(index_dir_of(SETS[set_name][0]))
 
 
 def with_names(record: dict) -> dict:

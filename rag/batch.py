@@ -189,9 +189,17 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
     because an id alone would pass over a new question that took an answered one's line number
     (see `pending`). A record with no answer (written by --retrieve-only) counts only when
     `retrieved_counts` (resuming a --retrieve-only run), so a full run answers those questions."""
+    answered, passages_only = output_keys(path, fmt)
+    return answered | passages_only if retrieved_counts else answered
+
+
+def output_keys(path: Path, fmt: str) -> tuple[set[Answered], set[Answered]]:
+    """The (id, question) of the records in an output file, read once: those with an answer, and
+    those with passages only (--retrieve-only) whose question no record answers."""
     if not path.is_file():  # none yet, or a pipe or device: nothing to resume (reading a pipe would wait)
-        return set()
-    keys: set[Answered] = set()
+        return set(), set()
+    answered: set[Answered] = set()
+    retrieved: set[Answered] = set()
     text = path.read_text(encoding="utf-8", errors="replace")
     if fmt == "jsonl":
         for line in lines_of(text):
@@ -199,13 +207,14 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
                 row = json.loads(line)
             except (ValueError, RecursionError):
                 continue
-            if isinstance(row, dict) and "id" in row and (retrieved_counts or row.get("answer")):
-                keys.add((str(row["id"]), str(row["question"]) if "question" in row else None))
+            if isinstance(row, dict) and "id" in row:
+                key = (str(row["id"]), str(row["question"]) if "question" in row else None)
+                (answered if row.get("answer") else retrieved).add(key)
     elif fmt == "csv":
         try:
             for row in csv.DictReader(io.StringIO(text)):
-                if row.get("id") and (retrieved_counts or row.get("answer")):
-                    keys.add((row["id"], row.get("question")))
+                if row.get("id"):
+                    (answered if row.get("answer") else retrieved).add((row["id"], row.get("question")))
         except csv.Error as error:
             raise OutputError(f"{path} cannot be read as CSV ({error}); pass a new -o path") from None
     else:
@@ -215,9 +224,9 @@ def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> se
                 question, answer = line[3:], None
             elif answer is None and line.strip():
                 answer = line
-            elif (match := _MD_ID.match(line)) and (retrieved_counts or answer != RETRIEVAL_ONLY):
-                keys.add((match.group(1), question))
-    return keys
+            elif match := _MD_ID.match(line):
+                (retrieved if answer == RETRIEVAL_ONLY else answered).add((match.group(1), question))
+    return answered, retrieved - answered
 
 
 def open_output(path: Path, fmt: str, source: Path | None = None) -> tuple[TextIO, bool, str | None]:

@@ -479,7 +479,7 @@ def batch(
     workers: WorkersOption = 2,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rag.batch import FORMATS, AnswerWriter, answered_keys, format_of, open_output, pending, read_questions
+    from rag.batch import FORMATS, AnswerWriter, format_of, open_output, output_keys, pending, read_questions
 
     fmt = fmt or format_of(output)
     if fmt not in FORMATS:
@@ -495,14 +495,15 @@ def batch(
     try:
         if cut:
             err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
-        done = answered_keys(output, fmt, retrieved_counts=retrieve_only) if output else set()
+        answered, passages_only = output_keys(output, fmt) if output else (set(), set())
+        done = answered | passages_only if retrieve_only else answered
         todo = list(pending(questions, done, fmt))
         did = "retrieved" if retrieve_only else "answered"
         if done:
             err.print(_safe(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}"), markup=False, soft_wrap=True)
-        passages_only = len(answered_keys(output, fmt, retrieved_counts=True) - done) if output and not retrieve_only else 0
-        if passages_only:
-            err.print(_safe(f"note: {output} holds {passages_only} --retrieve-only record{'s' if passages_only > 1 else ''} "
+        if passages_only and not retrieve_only:
+            count = len(passages_only)
+            err.print(_safe(f"note: {output} holds {count} --retrieve-only record{'s' if count > 1 else ''} "
                             "(passages, no answer); their questions are answered and written after them, under the same id"),
                       markup=False, soft_wrap=True)
         settings = settings_for(index, model, k, threshold, store)

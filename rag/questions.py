@@ -126,9 +126,9 @@ def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | Non
         line = data.count(b"\n", 0, error.start) + 1
         if warnings is None:
             raise InputError(f"{what} {path} is not UTF-8 text (line {line}); save it as UTF-8") from None
-    from rag.readers.base import UTF8_REPAIRED, decode_bytes
+    from rag.readers.base import ENCODING_NAMES, UTF8_REPAIRED, decode_bytes
 
     text, encoding = decode_bytes(data)
-    read_as = {UTF8_REPAIRED: "UTF-8, its invalid bytes as \ufffd", "cp1252": "Windows-1252", "latin-1": "Latin-1"}.get(encoding, encoding)
+    read_as = "UTF-8, its invalid bytes as \ufffd" if encoding == UTF8_REPAIRED else ENCODING_NAMES.get(encoding, encoding)
     warnings.append(f"{path.name}: not UTF-8 text from line {line}; read as {read_as} (save it as UTF-8 to fix)")
     return text

@@ -103,7 +103,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in the warning
+ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in warnings
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
@@ -233,8 +233,8 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
     if b"\x00" in data and not encoding.startswith("utf-16"):
         nuls = data.count(0)
         warnings.append(f"read {name} with {nuls} NUL byte{'s' if nuls > 1 else ''} shown as space{'s' if nuls > 1 else ''}")
-    if encoding in _ENCODING_NAMES:
-        warnings.append(f"decoded {name} as {_ENCODING_NAMES[encoding]}: it is not valid UTF-8")
+    if encoding in ENCODING_NAMES:
+        warnings.append(f"decoded {name} as {ENCODING_NAMES[encoding]}: it is not valid UTF-8")
     elif encoding == UTF8_REPAIRED:
         warnings.append(f"decoded {name} as UTF-8 with {_stray_bytes(text, data)} invalid byte sequence(s) "
                         "shown as \ufffd: re-save it as UTF-8 to fix them")
