@@ -69,7 +69,7 @@ def _repeated(questions: list[Question], name: str) -> list[str]:
     first: dict[object, Question] = {}
     repeats: list[tuple[Question, Question]] = []
     for q in questions:
-        key: object = q.question if q.numbered else (q.id, q.question)
+        key = _identity(q)
         if key in first:
             repeats.append((q, first[key]))
         else:
@@ -400,12 +400,21 @@ def pending(questions: list[Question], done: set[Answered], fmt: str = "jsonl") 
     texts = {question for _, question in done}
     seen: set[object] = set()
     for q in questions:
-        key: object = q.question if q.numbered else (q.id, q.question)
         qid, text = shown(q.id), shown(q.question)
         answered = text in texts if q.numbered else (qid, text) in done or (qid, None) in done
-        if not answered and key not in seen:
-            seen.add(key)
+        if not answered and _identity(q) not in seen:
+            seen.add(_identity(q))
             yield q
+
+
+def distinct_count(questions: list[Question]) -> int:
+    """How many questions a file asks, a repeated one counted once (it is answered once)."""
+    return len({_identity(q) for q in questions})
+
+
+def _identity(question: Question) -> object:
+    """What makes two questions of a file the same: the text when the id is only a line number."""
+    return question.question if question.numbered else (question.id, question.question)
 
 
 class AnswerWriter:

@@ -57,6 +57,7 @@ class ServerStatus:
     prompt_cache_budget_mb: float = 0.0
     restored_prompts: int = 0
     index_loaded: bool = True  # False while a new server still opens the index
+    index_rebuilt: bool = False  # rebuilt on disk since it was loaded; the next request loads it
 
 
 class ChannelError(OSError):

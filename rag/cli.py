@@ -479,7 +479,7 @@ def batch(
     workers: WorkersOption = 2,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rag.batch import FORMATS, AnswerWriter, format_of, open_output, output_keys, pending, read_questions
+    from rag.batch import FORMATS, AnswerWriter, distinct_count, format_of, open_output, output_keys, pending, read_questions
 
     fmt = fmt or format_of(output)
     if fmt not in FORMATS:
@@ -498,9 +498,10 @@ def batch(
         answered, passages_only = output_keys(output, fmt) if output else (set(), set())
         done = answered | passages_only if retrieve_only else answered
         todo = list(pending(questions, done, fmt))
+        asked = distinct_count(questions)
         did = "retrieved" if retrieve_only else "answered"
         if done:
-            err.print(_safe(f"resuming: {len(questions) - len(todo)} of {len(questions)} already {did} in {output}"), markup=False, soft_wrap=True)
+            err.print(_safe(f"resuming: {asked - len(todo)} of {asked} already {did} in {output}"), markup=False, soft_wrap=True)
         if passages_only and not retrieve_only:
             count = len(passages_only)
             err.print(_safe(f"note: {output} holds {count} --retrieve-only record{'s' if count > 1 else ''} "
@@ -531,7 +532,7 @@ def batch(
             if not existed and not written and todo and output.is_file():  # failed before its first answer
                 output.unlink(missing_ok=True)
     if output:
-        err.print(_safe(f"{len(todo)} {did}, {len(questions) - len(todo)} skipped → {output}"), markup=False, soft_wrap=True)
+        err.print(_safe(f"{len(todo)} {did}, {asked - len(todo)} from an earlier run → {output}"), markup=False, soft_wrap=True)
 
 
 def _answer_with_ray(

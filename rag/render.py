@@ -352,6 +352,8 @@ def server_status_text(status: Any, index_dir: Any) -> str:
         return f"No server running for {newlines_shown(str(index_dir))}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
     passages = f"{status.passages} passage{'s' if status.passages != 1 else ''}" if status.index_loaded else "loading"
+    if status.index_rebuilt:
+        passages += "; rebuilt since, the next question loads it"
     return (
         f"Server pid {status.pid}, up {_duration(status.uptime_seconds)}, {status.requests} requests, "
         f"stops after {_duration(status.idle_seconds_left)} more idle\n"

@@ -123,7 +123,9 @@ class ChatSession:
         elif name == "/sources":
             self.write((full_sources_text(self.last) if self.last else "No answer yet.") + "\n")
         elif name == "/k":
-            if re.fullmatch(r"[0-9]{1,3}", argument) and 1 <= int(argument) <= 50:
+            if not argument:
+                self.write(f"Retrieving {self.k} passage{'s' if self.k != 1 else ''} per question; /k N changes it.\n")
+            elif re.fullmatch(r"[0-9]{1,3}", argument) and 1 <= int(argument) <= 50:
                 self.k = int(argument)
                 self.write(f"Retrieving {self.k} passage{'s' if self.k != 1 else ''} per question.\n")
             else:

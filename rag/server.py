@@ -338,6 +338,7 @@ class Server:
             prompt_cache_budget_mb=round(states.budget_bytes / 2**20, 1),
             restored_prompts=states.hits,
             index_loaded=engine is not None,
+            index_rebuilt=engine is not None and channel.index_signature(self.settings.index_dir) != self._signature,
         )
 
 

@@ -71,7 +71,7 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     assert row["id"] == "line-1" and row["sources"].count("¶") == 3
     assert fake_models.prompts == []
     again = runner.invoke(app, ["batch", str(questions), "--retrieve-only", "--k", "3", "--format", "csv", "-o", str(out)])
-    assert "0 retrieved, 1 skipped" in again.output  # a retrieve-only run resumes over its own records
+    assert "0 retrieved, 1 from an earlier run" in again.output  # a retrieve-only run resumes over its own records
     full = runner.invoke(app, ["batch", str(questions), "--format", "csv", "-o", str(out)])
     assert full.exit_code == 0 and len(fake_models.prompts) == 1  # but they are no answers for a full run
     assert (f"note: {out} holds 1 --retrieve-only record (passages, no answer); their questions are answered "
@@ -80,7 +80,7 @@ def test_batch_csv_and_retrieve_only(fake_models: ScriptedGenerator, tmp_path: P
     markdown = tmp_path / "a.md"
     for retrieve_only in (["--retrieve-only"], []):  # the format from the extension
         result = runner.invoke(app, ["batch", str(questions), *retrieve_only, "-o", str(markdown)])
-        assert result.exit_code == 0 and ("1 retrieved, 0 skipped" if retrieve_only else "1 answered, 0 skipped") in result.output
+        assert result.exit_code == 0 and ("1 retrieved, 0 from an earlier run" if retrieve_only else "1 answered, 0 from an earlier run") in result.output
     assert len(fake_models.prompts) == 2 and markdown.read_text().count("(retrieval only)") == 1
 
 
@@ -263,8 +263,10 @@ def test_a_question_repeated_in_the_file_is_answered_once(fake_models: ScriptedG
     questions, out = tmp_path / "q.txt", tmp_path / "a.jsonl"
     questions.write_text("How long in Geneva?\nWho met?\nHow long in Geneva?\n")
     result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
-    assert result.exit_code == 0 and "2 answered, 1 skipped" in result.output
+    assert result.exit_code == 0 and "2 answered, 0 from an earlier run" in result.output
     assert [json.loads(line)["question"] for line in out.read_text().splitlines()] == ["How long in Geneva?", "Who met?"]
+    again = runner.invoke(app, ["batch", str(questions), "-o", str(out)])  # counts what the file holds: two
+    assert "resuming: 2 of 2 already answered" in again.output and "0 answered, 2 from an earlier run" in again.output
 
 
 def test_markdown_resume_knows_ids_with_odd_spacing_and_an_answer_with_a_heading_line(
@@ -352,7 +354,7 @@ def test_resume_reads_no_pipe_and_knows_markdown_ids_as_shown(fake_models: Scrip
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
     questions, out = tmp_path / "q.jsonl", tmp_path / "a.md"
     questions.write_text('{"id": "e\\u001b2", "question": "Who met \u200e in Geneva?"}\n', encoding="utf-8")
-    for done in ("1 answered, 0 skipped", "0 answered, 1 skipped"):
+    for done in ("1 answered, 0 from an earlier run", "0 answered, 1 from an earlier run"):
         result = runner.invoke(app, ["batch", str(questions), "-o", str(out)])
         assert done in result.output, result.output
 

@@ -168,11 +168,12 @@ def test_open_shows_the_lines_of_a_gzipped_source(fake_models: ScriptedGenerator
 
 def test_odd_numbers_after_k_and_open_are_usage_not_a_traceback(fake_models: ScriptedGenerator) -> None:
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
-    script = "/k ²\n/k " + "9" * 4301 + "\n/open ²\n/open " + "9" * 4301 + "\n/k 3\n"
+    script = "/k ²\n/k " + "9" * 4301 + "\n/open ²\n/open " + "9" * 4301 + "\n/k 3\n/k\n"
     result = runner.invoke(app, ["chat"], input=script)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines.count("Usage: /k N, with N from 1 to 50") == 2
+    assert "Retrieving 3 passages per question; /k N changes it." in result.output  # /k alone tells the setting
     assert lines.count("No answer yet.") == 2  # /open before any question, as /sources says it
 
 

@@ -87,7 +87,7 @@ def test_cli_batch_with_ray_resumes_and_matches_one_process(cluster: None, isola
     out.write_text(json.dumps({"id": "q0", "answer": "kept"}) + "\n" + '{"id": "q1", "answ')
     result = CliRunner().invoke(app, ["batch", str(source), "-o", str(out), "--ray", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert "resuming: 1 of 8 already answered" in result.output and "7 answered, 1 skipped" in result.output
+    assert "resuming: 1 of 8 already answered" in result.output and "7 answered, 1 from an earlier run" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == [q.id for q in items]
     expected = in_process_answers(Settings(index_dir=isolated_index), items)

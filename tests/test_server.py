@@ -32,6 +32,7 @@ from rag.errors import RagError, ServerHungError
 from rag.indexing import build_index
 from rag.models import open_engine
 from rag.pipeline import Answer
+from rag.render import server_status_text
 from rag.server import Server
 
 QUESTION = "How long did Kerry and Lavrov talk in Geneva?"
@@ -311,8 +312,12 @@ def test_rebuilt_index_is_noticed(settings: Settings, serve: Callable[..., Serve
     corpus.mkdir()
     (corpus / "airships.txt").write_text("The zeppelin flew over the lake at dawn with forty passengers.\n")
     build_index(corpus, settings.index_dir, FakeEmbedder(), settings.chunking)
+    stale = client.status(settings.index_dir)
+    assert stale is not None and stale.passages == 80 and stale.index_rebuilt  # status alone loads nothing
+    assert "80 passages; rebuilt since, the next question loads it" in server_status_text(stale, settings.index_dir)
     assert "zeppelin" in client.search(settings, "zeppelin", k=1)[0].chunk.text
-    assert client.status(settings.index_dir).passages == 1  # type: ignore[union-attr]
+    fresh = client.status(settings.index_dir)
+    assert fresh is not None and fresh.passages == 1 and not fresh.index_rebuilt
 
 
 def test_cli_output_is_the_same_with_and_without_the_server(settings: Settings, serve: Callable[..., Server], fake_models: ScriptedGenerator) -> None:
