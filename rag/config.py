@@ -195,6 +195,23 @@ class Settings:
     def __post_init__(self) -> None:
         _check_ranges(self)
         object.__setattr__(self, "store", _checked_store(self.store))
+        if not utf8_path(self.index_dir.absolute()):
+            raise SettingsError(f"the path of index folder {shown_path(self.index_dir.absolute())} is not valid UTF-8 (the "
+                                "index names files by it); pass another --index (or RAG_INDEX), or rename the folder")
+
+
+def utf8_path(path: Path) -> bool:
+    """Whether a path is text: Python keeps undecodable bytes of a name as lone surrogates."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_path(path: Path) -> str:
+    """A path printable whatever its bytes (an undecodable byte shown as "?")."""
+    return str(path).encode("utf-8", "replace").decode("utf-8")
 
 
 def _checked_store(value: str) -> str:

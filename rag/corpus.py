@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag import compressed, readers
+from rag.config import shown_path, utf8_path
 from rag.errors import CorpusError
 from rag.readers.base import decode_text, is_binary
 
@@ -314,8 +315,8 @@ def list_folder(root: Path) -> FolderListing:
     unreadable: list[str] = []
     special: list[str] = []
     for path in _walk(root, links, unreadable, special):
-        if not _utf8_name(path.relative_to(root)):
-            misnamed.append(_shown(path.relative_to(root)))
+        if not utf8_path(path.relative_to(root)):
+            misnamed.append(shown_path(path.relative_to(root)))
             continue
         if is_document(path):
             files.append(path)
@@ -363,17 +364,6 @@ def _listed(names: list[str], limit: int) -> str:
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _shown(path: Path) -> str:
-    """A path printable whatever its bytes (an undecodable byte shown as "?")."""
-    return str(path).encode("utf-8", "replace").decode("utf-8")
-
-
-def _utf8_name(path: Path) -> bool:
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
-        return False
-    return True
 
 
 def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str]) -> Iterator[Path]:
@@ -502,8 +492,8 @@ def check_corpus_root(root: Path) -> None:
         )
     if not root.is_dir():
         raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
-    if not _utf8_name(root.resolve()):
-        raise CorpusError(f"the path of corpus folder {_shown(root)} is not valid UTF-8 (the index stores it as text); "
+    if not utf8_path(root.resolve()):
+        raise CorpusError(f"the path of corpus folder {shown_path(root)} is not valid UTF-8 (the index stores it as text); "
                           "rename it")
 
 

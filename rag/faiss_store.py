@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
+from rag.errors import IndexMismatchError, IndexNotFoundError, OutputError, RagError
 from rag.keyword import KeywordIndex
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, no_index_error, rebuild_hint
 
@@ -181,7 +181,7 @@ def read_only_uri(path: Path) -> str:
     """A SQLite URI opening path read-only, whatever characters the path holds."""
     from urllib.parse import quote
 
-    return f"file:{quote(str(path.resolve()))}?mode=ro"
+    return f"file:{quote(os.fsencode(path.resolve()))}?mode=ro"  # bytes: a name that is not UTF-8 too
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -207,9 +207,23 @@ def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -
     return IndexNotFoundError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
 
 
+def disk_failed(index_dir: Path, error: Exception) -> OutputError:
+    """A full or failing disk under the index: rebuilding would fail the same way."""
+    return OutputError(
+        f"cannot write the index at {index_dir} ({error}); free disk space (or check the disk) and run "
+        "`rag index` again; the index in use is unchanged"
+    )
+
+
+def _disk_fault(error: sqlite3.DatabaseError) -> bool:
+    """SQLite's code for a full disk or an I/O error (extended codes keep the primary in the low byte)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
 def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
-    """A SQLite read or write that fails once the index is open (a file damaged since, a full
-    disk) is the index's damage, told in one line naming the fix, not a traceback."""
+    """A SQLite read or write that fails once the index is open is told in one line naming the
+    fix, not a traceback: a full or failing disk as such, anything else as the index's damage."""
 
     @functools.wraps(method)
     def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -217,10 +231,16 @@ def _reports_damage(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as error:
             manifest = getattr(self, "manifest", None)
-            root = manifest.corpus_root if manifest else _corpus_root_of(self.index_dir)
-            raise damaged_index(self.index_dir, error, root) from error
+            raise _failure(self.index_dir, error, manifest.corpus_root if manifest else None) from error
 
     return checked
+
+
+def _failure(index_dir: Path, error: sqlite3.DatabaseError, corpus_root: str | None = None) -> RagError:
+    """A failed SQLite call on the index as the user's problem: the disk, else the index's damage."""
+    if _disk_fault(error):
+        return disk_failed(index_dir, error)
+    return damaged_index(index_dir, error, corpus_root or _corpus_root_of(index_dir))
 
 
 def _corpus_root_of(index_dir: Path, generation: Path | None = None) -> str:
@@ -586,6 +606,7 @@ class SqliteVectorCache:
 class FaissWriter:
     """A new generation in a `.partial` folder, made live by `commit` (see rag.store)."""
 
+    @_reports_damage
     def __init__(self, index_dir: Path, *, reuse_live: bool, model: str, dimension: int) -> None:
         self.index_dir = index_dir
         self.model = model
@@ -608,6 +629,7 @@ class FaissWriter:
             self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(self._live_dir / "meta.sqlite"),))
         self._db.execute("CREATE TEMP TABLE carried (live_row INTEGER PRIMARY KEY, row INTEGER NOT NULL)")
 
+    @_reports_damage
     def keep_files(self, states: dict[str, FileState]) -> None:
         """Copy the chunks and paragraphs of unchanged files from the live generation, renumbering
         chunk rows; the files' states are the ones given (a touched file keeps its rows)."""
@@ -636,6 +658,7 @@ class FaissWriter:
         db.execute("DELETE FROM keep")
         (self._rows,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
 
+    @_reports_damage
     def add_document(self, document: Document, chunks: Sequence[Chunk], state: FileState) -> None:
         db = self._db
         db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (document.path, *dataclasses.astuple(state)))
@@ -652,6 +675,7 @@ class FaissWriter:
         )
         self._rows += len(chunks)
 
+    @_reports_damage
     def new_hashes(self) -> list[str]:
         """Distinct text hashes of this generation's chunks that have no cached vector yet.
 
@@ -672,6 +696,7 @@ class FaissWriter:
             self._db.execute("DETACH DATABASE cache")
         return [format(k + (1 << 63), "016x") for k in keys]
 
+    @_reports_damage
     def texts(self, hashes: Sequence[str]) -> list[str]:
         """What to embed for each hash (the chunk's text under its heading), in the order asked."""
         found: dict[int, str] = {}
@@ -682,6 +707,7 @@ class FaissWriter:
             found.update((key, embedding_text(text, heading)) for key, text, heading in rows)
         return [found[k] for k in keys]
 
+    @_reports_damage
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:
         """Build the dense and keyword indexes, then make this generation live atomically.
 
@@ -701,7 +727,10 @@ class FaissWriter:
         import faiss
         import numpy as np
 
-        faiss.write_index(dense, str(self.partial / "dense.faiss"))
+        try:
+            faiss.write_index(dense, str(self.partial / "dense.faiss"))
+        except RuntimeError as error:  # faiss tells a short write only so
+            raise disk_failed(self.index_dir, error) from error
         if labels is not None:
             np.save(self.partial / LABELS, labels)
             spec["deleted"] = int((labels < 0).sum())
@@ -981,12 +1010,15 @@ def update_file_states(index_dir: Path, states: dict[str, FileState]) -> None:
     """See rag.store.update_file_states."""
     if not states:
         return
-    with sqlite3.connect(_live(index_dir) / "meta.sqlite") as db:
-        db.executemany(
-            "UPDATE files SET sha256 = ?, size = ?, mtime_ns = ? WHERE path = ?",
-            [(*dataclasses.astuple(s), path) for path, s in states.items()],
-        )
-    db.close()
+    try:
+        with sqlite3.connect(_live(index_dir) / "meta.sqlite") as db:
+            db.executemany(
+                "UPDATE files SET sha256 = ?, size = ?, mtime_ns = ? WHERE path = ?",
+                [(*dataclasses.astuple(s), path) for path, s in states.items()],
+            )
+        db.close()
+    except sqlite3.DatabaseError as error:
+        raise _failure(index_dir, error) from error
 
 
 def _replace_durably(path: Path, write: Callable[[Path], object]) -> None:

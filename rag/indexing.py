@@ -175,12 +175,7 @@ def build_index(
                 scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
                                         f"version of rag's rules (unchanged passages keep their embeddings)")
             files = len(scan.kept) + scan.new_files
-            if not files and previous is not None:  # every indexed file was deleted: say what to do with the index
-                raise CorpusError(
-                    f"no readable documents left in {corpus_dir}; the index at {index_dir} still holds the "
-                    f"{len(scan.removed)} file(s) deleted from it: add documents, or delete the index (`rm -r {index_dir}`)")
-            if not files:
-                raise no_documents_error(corpus_dir)
+            _check_files_left(files, scan, previous is not None, corpus_dir, index_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):
                 stores.update_file_states(index_dir, scan.touched, kind)
                 record_skipped(index_dir, scan.skipped)
@@ -199,6 +194,17 @@ def build_index(
             raise
         record_skipped(index_dir, scan.skipped)
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
+
+
+def _check_files_left(files: int, scan: _Scan, reusing: bool, corpus_dir: Path, index_dir: Path) -> None:
+    """Raises:
+        CorpusError: no readable file is left to index (every indexed file deleted, or none ever)."""
+    if not files and reusing:  # every indexed file was deleted: say what to do with the index
+        raise CorpusError(
+            f"no readable documents left in {corpus_dir}; the index at {index_dir} still holds the "
+            f"{len(scan.removed)} file(s) deleted from it: add documents, or delete the index (`rm -r {index_dir}`)")
+    if not files:
+        raise no_documents_error(corpus_dir)
 
 
 def _begin(index_dir: Path, reuse_live: bool, embedder: Embedder | EmbedderFactory, kind: str) -> stores.IndexWriter:
@@ -401,6 +407,7 @@ def _dry_run(
             raise
         to_embed = len(hashes)  # the damaged cache, set aside by the run, embeds nothing
     files = len(scan.kept) + scan.new_files
+    _check_files_left(files, scan, previous is not None, corpus_dir, index_dir)  # the run would fail so
     return _report(index_dir, scan, files, chunks, to_embed, started, 0.0, dry_run=True)
 
 

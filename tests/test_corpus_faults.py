@@ -141,3 +141,32 @@ def test_a_50_mb_file(tmp_path: Path) -> None:
     [document] = corpus.documents
     assert len(document.paragraphs) == 50 * 2**20 // len(block)
     print(f"read_corpus of 50 MB: {seconds:.1f}s")
+
+
+FULL_DISK_RUN = """
+import resource, sys
+sys.path.insert(0, {tests!r})
+import rag.embedding
+from conftest import FakeEmbedder
+rag.embedding.MiniLMEmbedder = FakeEmbedder
+from rag.cli import app
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))  # a write past it fails (EFBIG)
+app(["index", {corpus!r}, "--index", {index!r}])
+"""
+
+
+def test_a_full_disk_while_indexing_is_one_line_and_the_index_in_use_stays(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    corpus, index = tmp_path / "corpus", tmp_path / "idx"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(GOOD)
+    assert runner.invoke(app, ["index", str(corpus), "--index", str(index)]).exit_code == 0
+    (corpus / "b.txt").write_text("\n\n".join(f"Paragraph {i} tells of the ferry timetable {i * 7}." for i in range(3000)))
+    script = FULL_DISK_RUN.format(tests=str(Path(__file__).parent), limit=200_000, corpus=str(corpus), index=str(index))
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"error: cannot write the index at {index} (" in run.stderr and "free disk space" in run.stderr
+    found = runner.invoke(app, ["search", "nine hours", "--index", str(index), "--no-server"])
+    assert found.exit_code == 0 and "a.txt" in found.output and "b.txt" not in found.output

@@ -16,6 +16,7 @@ from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder, ScriptedGenerator
 from rag import indexing
 from rag.cli import app
 from rag.config import ChunkSettings, Settings
+from rag.errors import CorpusError
 from rag.indexing import build_index, folder_changes
 from rag.store import live_files, open_index, read_manifest
 
@@ -140,6 +141,10 @@ def test_dry_run_lists_changes_and_writes_nothing(corpus: Path, isolated_index: 
     fresh = isolated_index.parent / "not-yet"
     assert build_index(corpus, fresh, NeverLoaded(), ChunkSettings(), dry_run=True, store=store).embedded > 0
     assert not fresh.exists()  # a dry run into a new folder creates nothing
+    empty = corpus.parent / "empty"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match="no readable documents"):  # as the run itself would fail
+        build_index(empty, fresh, NeverLoaded(), ChunkSettings(), dry_run=True, store=store)
 
 
 def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus: Path) -> None:
@@ -258,6 +263,7 @@ sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 from rag import indexing
 from rag.config import ChunkSettings, Settings
+from rag.errors import CorpusError
 
 indexing.EMBED_BATCH = 10
 

@@ -86,3 +86,14 @@ def test_the_state_folder_is_absolute_off_or_the_users_cache(monkeypatch: pytest
     assert config.Settings().state_dir == tmp_path / "cache" / "rag"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec asks
     assert config.Settings().state_dir == Path.home() / ".cache" / "rag"
+
+
+def test_an_index_path_that_is_not_utf8_is_one_line_before_anything_is_written(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    odd = tmp_path / os.fsdecode(b"idx\xff")
+    with pytest.raises(SettingsError, match=r"index folder .*idx\? is not valid UTF-8"):
+        config.Settings(index_dir=odd)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kerry and Lavrov spoke for more than nine hours in Geneva.\n")
+    result = CliRunner().invoke(app, ["index", str(corpus), "--index", str(odd)])
+    assert result.exit_code == 1 and "is not valid UTF-8" in result.output and not odd.exists()
