@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rag.citations import ClaimSupport, distinctive_terms, passage_terms
 from rag.file_labels import only_file_names
+from rag.generation import NEUTRAL_CHECK
 from rag.names import NO_NAMES, NO_NUMBERS
 from rag.prompting import CITATION_MARK, PromptPassage
 from rag.text import DOCUMENT_NOUNS, STOP_WORDS, stem
@@ -385,7 +386,7 @@ def asks_about_files(question: str) -> bool:
 
 
 
-NOT_ASKED = 0.5  # a yes/no check the fitted decision does not use, so the model is not asked
+NOT_ASKED = NEUTRAL_CHECK  # a yes/no check the fitted decision does not use, so the model is not asked
 
 
 def uses(signal: str) -> bool:

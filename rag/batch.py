@@ -86,10 +86,12 @@ def _repeated(questions: list[Question], name: str) -> list[str]:
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
     readers = {".txt": _from_text, ".jsonl": _from_jsonl, ".csv": _from_csv}
     reader = readers.get(path.suffix.lower())
-    if reader is None:
+    if reader is None and path.is_file():  # a folder or a missing file is told as such by read_input_file
         raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
     decoding: list[str] = []
     text = read_input_file(path, "question file", ".txt, .jsonl or .csv", decoding)  # spreadsheets write CSV with a byte-order mark
+    if reader is None:  # a device or a pipe, named without a known suffix
+        raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
     questions, warnings = reader(text, path.name)
     return questions, decoding + warnings
 
@@ -184,18 +186,11 @@ def format_of(output: Path | None) -> str:
 RETRIEVAL_ONLY = "(retrieval only)"  # a Markdown record's answer line when none was drafted
 
 
-def answered_keys(path: Path, fmt: str, *, retrieved_counts: bool = False) -> set[Answered]:
-    """(id, question) of every answer already in an output file (empty if there is none). Both,
-    because an id alone would pass over a new question that took an answered one's line number
-    (see `pending`). A record with no answer (written by --retrieve-only) counts only when
-    `retrieved_counts` (resuming a --retrieve-only run), so a full run answers those questions."""
-    answered, passages_only = output_keys(path, fmt)
-    return answered | passages_only if retrieved_counts else answered
-
-
 def output_keys(path: Path, fmt: str) -> tuple[set[Answered], set[Answered]]:
     """The (id, question) of the records in an output file, read once: those with an answer, and
-    those with passages only (--retrieve-only) whose question no record answers."""
+    those with passages only (--retrieve-only) whose question no record answers. Both id and
+    question, because an id alone would pass over a new question that took an answered one's line
+    number (see `pending`); empty sets when there is no file."""
     if not path.is_file():  # none yet, or a pipe or device: nothing to resume (reading a pipe would wait)
         return set(), set()
     answered: set[Answered] = set()

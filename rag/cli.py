@@ -348,36 +348,35 @@ def notice_if_stale(settings: config.Settings) -> None:
     except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
     if changes is None:
-        _stderr().print(
-            f"note: {manifest.corpus_root}, the folder this index was built from, is gone; answers come from the "
-            f"index as it was (if the folder moved: `rag index DIR{index_option(settings.index_dir, settings.store)}`)",
-            markup=False, soft_wrap=True,
-        )
+        note = (f"{manifest.corpus_root}, the folder this index was built from, is gone; answers come from the index "
+                f"as it was (if the folder moved: `rag index DIR{index_option(settings.index_dir, settings.store)}`)")
     elif changes.removed == len(indexed) and not changes.added:
-        _stderr().print(
-            f"note: every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
-            f"(add documents and run `rag index`, or delete the index: `rm -r {shell_word(settings.index_dir)}`)",
-            markup=False, soft_wrap=True,
-        )
+        note = (f"every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
+                f"(add documents and run `rag index`, or delete the index: `rm -r {shell_word(settings.index_dir)}`)")
     elif changes.any:
-        _stderr().print(
-            f"note: {changes.corpus_root} changed since it was indexed ({changes.changed} changed, "
-            f"{changes.added} added, {changes.removed} removed files); run `rag index {shell_word(changes.corpus_root)}"
-            f"{index_option(settings.index_dir, settings.store)}`",
-            markup=False, soft_wrap=True,
-        )
+        note = (f"{changes.corpus_root} changed since it was indexed ({changes.changed} changed, {changes.added} added, "
+                f"{changes.removed} removed files); run `rag index {shell_word(changes.corpus_root)}"
+                f"{index_option(settings.index_dir, settings.store)}`")
+    else:
+        return
+    _stderr().print(f"note: {_safe(note)}", markup=False, soft_wrap=True)  # a folder's name may hold escapes
 
 
 @app.command(cls=_Command)
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .epub, .odt, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .epub, .odt, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)")],
     plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs (to save as a .txt file)")] = False,
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
     from rag.corpus import FORMATS_HINT, file_kind, is_document, read_document
     from rag.render import document_text, plain_text
+    from rag.store import shell_word
 
+    if file.is_dir():
+        raise fail(f"{file} is a folder; pass one document file (`rag index {shell_word(file)}` reads a folder)")
+    if not file.exists():
+        raise fail(f"{file} not found; pass an existing document file")
     if not file.is_file():  # a pipe or a device: reading it could block or never end
         raise fail(f"{file} is not a regular file; pass a document file")
     try:
@@ -587,8 +586,8 @@ def chat(
     session = ChatSession(engine, write=_write_out, reindex=reindex)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     read = _terminal_reader() if interactive else _plain_reader()
-    typer.echo(f"rag chat: {engine.index.count} passages from {engine.index.manifest.corpus_root}. "
-               "Type /help for commands, /quit to leave.")
+    typer.echo(_safe(f"rag chat: {engine.index.count} passages from {engine.index.manifest.corpus_root}. "
+                     "Type /help for commands, /quit to leave."))
     while True:
         try:
             line = read()

@@ -81,13 +81,6 @@ class Document:
         return self.text[paragraph.start : paragraph.end]
 
 
-@dataclass(frozen=True)
-class Corpus:
-    root: Path
-    documents: tuple[Document, ...]
-    warnings: tuple[str, ...]
-
-
 def _line_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each line, without its newline or a trailing carriage return."""
     spans = []
@@ -499,22 +492,3 @@ def check_corpus_root(root: Path) -> None:
 
 def no_documents_error(root: Path) -> CorpusError:
     return CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder")
-
-
-def read_corpus(root: Path) -> Corpus:
-    """Read every document under root (text, Markdown, PDF, HTML, DOCX).
-
-    Raises:
-        CorpusError: root is not a folder, or it holds no readable document.
-    """
-    check_corpus_root(root)
-    warnings: list[str] = []
-    documents = []
-    for path in iter_files(root):
-        document, notes = read_document(root, path)
-        warnings.extend(notes)
-        if document is not None:
-            documents.append(document)
-    if not documents:
-        raise no_documents_error(root)
-    return Corpus(root, tuple(documents), tuple(warnings))

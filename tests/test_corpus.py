@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import heading_of, list_folder, read_corpus, split_paragraphs
+from conftest import read_corpus
+from rag.corpus import heading_of, list_folder, split_paragraphs
 from rag.errors import CorpusError
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedGenerator
+from conftest import ScriptedGenerator, read_corpus
 from rag.cli import app
-from rag.corpus import read_corpus
 
 runner = CliRunner()
 GOOD = "Kerry and Lavrov spoke for more than nine hours in Geneva.\n"

@@ -208,6 +208,21 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
            f"run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
 
 
+def test_notes_show_a_folder_names_escapes_harmless(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder, index = tmp_path / "esc\x1b[31mRED", tmp_path / "idx"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Kerry and Lavrov spoke for more than nine hours in Geneva.\n")
+    assert runner.invoke(app, ["index", str(folder), "--index", str(index)]).exit_code == 0
+    (folder / "b.txt").write_text("Another new paragraph about the ferry timetable.\n")
+    changed = runner.invoke(app, ["search", "Geneva", "--index", str(index)])
+    folder.rename(tmp_path / "moved")
+    gone = runner.invoke(app, ["search", "Geneva", "--index", str(index)])
+    chat = runner.invoke(app, ["chat", "--index", str(index)], input="/quit\n")
+    for result, said in ((changed, "changed since it was indexed"), (gone, "is gone"), (chat, "rag chat: 1 passages")):
+        assert said in result.output and "\x1b" not in result.output and "esc\u241b[31mRED" in result.output, result.output
+
+
 @NEEDS_MILVUS
 def test_the_changed_folder_note_of_a_milvus_index_names_its_store(fake_models: ScriptedGenerator, corpus: Path, tmp_path: Path) -> None:
     runner = CliRunner()

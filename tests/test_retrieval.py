@@ -4,13 +4,13 @@ from conftest import SEEDS, FakeEmbedder
 from rag.config import ChunkSettings
 from rag.indexing import build_index
 from rag.retrieval import Retriever
-from rag.store import load_index
+from rag.store import open_index
 from rag.text import terms
 
 
 def retriever_for(corpus: Path, index_dir: Path) -> Retriever:
     build_index(corpus, index_dir, FakeEmbedder(), ChunkSettings())
-    return Retriever(load_index(index_dir), FakeEmbedder())
+    return Retriever(open_index(index_dir), FakeEmbedder())
 
 
 def test_each_mode_finds_the_paragraph(isolated_index: Path) -> None:
@@ -167,7 +167,7 @@ def test_only_reworded_queries_are_rescored_and_each_sentence_embedded_once(isol
             return super().embed_passages(texts, progress)
 
     build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    retriever = Retriever(load_index(isolated_index), Counting(), rerank_pool=10)
+    retriever = Retriever(open_index(isolated_index), Counting(), rerank_pool=10)
     reworded = "Which elite unit lately seized the gunnery post south of the northern metropolis?"
     first = retriever.search(reworded, 3, "hybrid")
     embedded = Counting.embedded

@@ -12,12 +12,12 @@ from rag.chunking import Chunk
 from rag.config import ChunkSettings
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.indexing import build_index
-from rag.store import IndexStore, check_compatible, load_index, read_manifest
+from rag.store import IndexStore, check_compatible, open_index, read_manifest
 
 
 def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
     report = build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
-    index = load_index(isolated_index, store)
+    index = open_index(isolated_index, store)
     assert report.files == 5 and report.chunks == index.count == index.manifest.chunk_count
     assert set(index.files()) == {p.name for p in SEEDS.glob("*.txt")}
     assert index.manifest.embedding_model == "fake-embedder"
@@ -68,7 +68,7 @@ def test_interrupted_write_leaves_previous_index_live(isolated_index: Path, monk
     with pytest.raises(KeyboardInterrupt):
         build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings(max_words=50), store=store)
     assert read_manifest(isolated_index, store) == before
-    assert load_index(isolated_index, store).count == before.chunk_count
+    assert open_index(isolated_index, store).count == before.chunk_count
     assert leftovers(isolated_index, store) == []
 
 
@@ -95,7 +95,7 @@ def test_index_from_other_model_or_settings_is_refused(isolated_index: Path, sto
 
 def test_missing_index_says_how_to_build_one(tmp_path: Path, store: str) -> None:
     with pytest.raises(IndexNotFoundError, match=r"no index (at|for) .*; build one with `rag index DIR"):
-        load_index(tmp_path / "none", store)
+        open_index(tmp_path / "none", store)
 
 
 def test_old_format_index_is_refused_with_the_rebuild_command(isolated_index: Path) -> None:
@@ -104,13 +104,13 @@ def test_old_format_index_is_refused_with_the_rebuild_command(isolated_index: Pa
     (generation / "manifest.json").write_text('{"format_version": 1, "corpus_root": "/data/docs", "files": {}}')
     (isolated_index / "CURRENT").write_text("gen-old\n")
     with pytest.raises(IndexMismatchError, match=r"format 1, this rag reads 3; rebuild it with `rag index /data/docs --index .*index`$"):
-        load_index(isolated_index)
+        open_index(isolated_index)
 
 
 def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
     build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    index = load_index(isolated_index)
+    index = open_index(isolated_index)
     assert index.manifest.dense == {"type": "hnsw", "factory": "HNSW32,SQ8", "M": 32, "efConstruction": 64, "efSearch": 512}
     vector = index.vectors([5])[0]
     assert index.dense_search(vector, 3)[0][0] == 5
@@ -124,7 +124,7 @@ def test_hnsw_file_ends_with_the_vector_codes_so_only_its_graph_is_read_ahead(
 
     monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
     build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
-    index = load_index(isolated_index)
+    index = open_index(isolated_index)
     path = index.path / "dense.faiss"
     code_bytes = faiss_store._code_bytes(index.manifest.dense, index.manifest.dimension, index.count)
     hnsw = faiss.read_index(str(path))  # kept: its storage is freed with it
@@ -144,20 +144,20 @@ def test_changed_file_carries_the_hnsw_index_over_and_masks_its_old_vectors(
     old_text = first.read_text(encoding="utf-8")
     first.write_text(old_text.replace("\n\n", "\n\nZanzibar quokka marmalade.\n\n", 1), encoding="utf-8")
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
-    index = load_index(isolated_index)
+    index = open_index(isolated_index)
     deleted = index.manifest.dense["deleted"]
     assert deleted > 0 and (index.path / faiss_store.LABELS).is_file()
     _assert_every_chunk_found_once(index)
     monkeypatch.setattr(faiss_store, "MAX_DELETED", 0.5)
     first.write_text(old_text.replace("\n\n", "\n\nQuince armadillo.\n\n", 1), encoding="utf-8")
     build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())  # carried over a second time
-    index = load_index(isolated_index)
+    index = open_index(isolated_index)
     assert index.manifest.dense["deleted"] > deleted
     chunks = _assert_every_chunk_found_once(index)
     assert any("Quince" in c.text for c in chunks) and not any("Zanzibar" in c.text for c in chunks)
     fresh = tmp_path / "fresh"
     build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
-    assert [c.text for c in load_index(fresh).chunks(range(index.count))] == [c.text for c in chunks]
+    assert [c.text for c in open_index(fresh).chunks(range(index.count))] == [c.text for c in chunks]
 
 
 def _assert_every_chunk_found_once(index: IndexStore) -> list[Chunk]:
@@ -286,7 +286,7 @@ def assert_same_as_fresh_build(corpus: Path, index_dir: Path, fresh: Path) -> No
     import faiss
 
     build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
-    built, expected = load_index(index_dir), load_index(fresh)
+    built, expected = open_index(index_dir), open_index(fresh)
     dense = [faiss.read_index(str(i.path / "dense.faiss")) for i in (built, expected)]
     assert dense[0].ntotal == built.count == expected.count == 80 and built.manifest.dense["type"] == "hnsw"
     assert (dense[0].reconstruct_n(0, 80) == dense[1].reconstruct_n(0, 80)).all()
@@ -366,7 +366,7 @@ def test_commit_removes_the_checkpoint(hnsw_corpus: Path, isolated_index: Path, 
     monkeypatch.setattr(faiss_store, "_save_checkpoint", recorded)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert saved == [16, 32, 48, 64]  # none after the last batch: the commit writes the index next
-    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and load_index(isolated_index).count == 80
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 80
 
 
 def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_build(
@@ -390,7 +390,7 @@ def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_buil
     monkeypatch.setattr(faiss_store, "_replace_durably", disk_full_for_checkpoints)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert tried == [faiss_store.CHECKPOINT]  # tried once, then the build went on without
-    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and load_index(isolated_index).count == 80
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 80
 
 
 def test_opening_an_index_as_a_rebuild_commits_opens_the_new_generation(

@@ -9,8 +9,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-BLOCK_KINDS = ("paragraph", "heading", "list_item", "table_row", "code")
-
 
 class Unreadable(Exception):
     """The file cannot be read at all; the message says why (it becomes a one-line warning)."""

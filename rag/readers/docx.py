@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
 from rag.readers.docx_numbering import Numbering, read_numbering
@@ -80,7 +82,7 @@ _WRAPPERS = {f"{_W}sdt": f"{_W}sdtContent", f"{_W}customXml": None}
 _CHARACTERS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
 
 
-def _text_boxes(paragraph) -> list[str]:  # type: ignore[no-untyped-def]
+def _text_boxes(paragraph: Any) -> list[str]:
     """The paragraphs of the text boxes anchored in a paragraph (a call-out: "Emergency hotline:
     ..."), each a block after it; a drawing's fallback copy of the same box is not read again."""
     texts = []
@@ -94,7 +96,7 @@ def _text_boxes(paragraph) -> list[str]:  # type: ignore[no-untyped-def]
 _NOTE_PARTS = {"footnotes": ("footnote", "footnoteReference"), "endnotes": ("endnote", "endnoteReference")}
 
 
-def _notes(document) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+def _notes(document: Any) -> dict[tuple[str, str], str]:
     """The text of every footnote and endnote, by (reference tag, id)."""
     from lxml import etree
 
@@ -116,7 +118,7 @@ def _notes(document) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-d
     return notes
 
 
-def _noted(element, notes: dict[tuple[str, str], str]) -> list[str]:  # type: ignore[no-untyped-def]
+def _noted(element: Any, notes: dict[tuple[str, str], str]) -> list[str]:
     """The footnotes and endnotes an element refers to, in order: each a block after it."""
     if not notes:
         return []
@@ -125,14 +127,14 @@ def _noted(element, notes: dict[tuple[str, str], str]) -> list[str]:  # type: ig
     return [notes[key] for key in keys if key in notes]
 
 
-def _body_items(document):  # type: ignore[no-untyped-def]
+def _body_items(document: Any) -> Iterator[Any]:
     """The body's paragraphs and tables in order, those inside content controls included."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     container = document._body
 
-    def walk(parent):  # type: ignore[no-untyped-def]
+    def walk(parent: Any) -> Iterator[Any]:
         for child in parent.iterchildren():
             if child.tag == f"{_W}p":
                 yield Paragraph(child, container)
@@ -146,7 +148,7 @@ def _body_items(document):  # type: ignore[no-untyped-def]
     return walk(document.element.body)
 
 
-def _text(element) -> str:  # type: ignore[no-untyped-def]
+def _text(element: Any) -> str:
     """The text Word shows for a paragraph (or a table cell): its runs wherever they are nested."""
     pieces = []
     after_raised = False
@@ -163,7 +165,7 @@ def _text(element) -> str:  # type: ignore[no-untyped-def]
     return "".join(pieces)
 
 
-def _superscript(node) -> bool:  # type: ignore[no-untyped-def]
+def _superscript(node: Any) -> bool:
     """Whether node is set as a superscript (its run's, or an equation's), written "^2" so that it
     stays apart from the number before it ("1932" and a note mark "2" read "19322")."""
     if node.tag == f"{_M}t":
@@ -182,7 +184,7 @@ _SYMBOL_FONT = dict(zip(
 ))
 
 
-def _symbol(node) -> str:  # type: ignore[no-untyped-def]
+def _symbol(node: Any) -> str:
     """The character a w:sym shows: Symbol font codes mapped to Unicode, other fonts' (Wingdings'
     pictures) left out."""
     char = node.get(f"{_W}char") or ""
@@ -195,7 +197,7 @@ def _symbol(node) -> str:  # type: ignore[no-untyped-def]
     return chr(code) if code <= 0x10FFFF and not private_or_surrogate and (code >= 0x20 or code in (9, 10)) else ""
 
 
-def _own(node, element) -> bool:  # type: ignore[no-untyped-def]
+def _own(node: Any, element: Any) -> bool:
     """Whether node, inside element, is read as element's text (see _NOT_OWN_TEXT)."""
     for ancestor in node.iterancestors():
         if ancestor is element:
@@ -205,7 +207,7 @@ def _own(node, element) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def _kind(paragraph) -> str:  # type: ignore[no-untyped-def]
+def _kind(paragraph: Any) -> str:
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
     if style.startswith(("Heading", "Title")):
         return "heading"
@@ -215,7 +217,7 @@ def _kind(paragraph) -> str:  # type: ignore[no-untyped-def]
     return "paragraph"
 
 
-def _rows(table, numbering: Numbering) -> list[str]:  # type: ignore[no-untyped-def]
+def _rows(table: Any, numbering: Numbering) -> list[str]:
     """Each row as "cell | cell", a numbered paragraph in a cell with its number (and counted, so
     the list goes on right after the table)."""
     rows = []

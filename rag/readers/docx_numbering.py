@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rag.readers.base import small_int
 
@@ -33,7 +34,7 @@ class Numbering:
     style_lists: dict[str, tuple[str, int]]  # paragraph style id -> (list id, level)
     counters: dict[str, dict[int, int]] = field(default_factory=dict)
 
-    def label(self, paragraph) -> str | None:  # type: ignore[no-untyped-def]
+    def label(self, paragraph: Any) -> str | None:
         """The number Word shows before the paragraph ("3.", "2.1."), counting it; None when it has
         none (not in a list, a bullet, a format that is not a number or letter)."""
         found = self._list_of(paragraph)
@@ -58,7 +59,7 @@ class Numbering:
                 text = text.replace(f"%{n + 1}", shown)
         return re.sub(r"[.-]?%[1-9]", "", text).strip() or None  # a level the list does not define shows nothing
 
-    def _list_of(self, paragraph) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
+    def _list_of(self, paragraph: Any) -> tuple[str, int] | None:
         properties = paragraph.find(f"{_W}pPr")
         numbered = properties.find(f"{_W}numPr") if properties is not None else None
         if numbered is not None:
@@ -70,7 +71,7 @@ class Numbering:
         return self.style_lists.get(style or "")
 
 
-def read_numbering(document) -> Numbering:  # type: ignore[no-untyped-def]
+def read_numbering(document: Any) -> Numbering:
     """The document's lists, from its numbering part and the lists its paragraph styles name."""
     levels: dict[str, dict[int, _Level]] = {}
     try:
@@ -85,7 +86,7 @@ def read_numbering(document) -> Numbering:  # type: ignore[no-untyped-def]
     return Numbering(levels, _style_lists(document))
 
 
-def _levels(abstract) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
+def _levels(abstract: Any) -> dict[int, _Level]:
     found = {}
     for level in abstract.iter(f"{_W}lvl"):
         found[small_int(level.get(f"{_W}ilvl"), 0, limit=8)] = _Level(
@@ -96,7 +97,7 @@ def _levels(abstract) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
     return found
 
 
-def _overrides(num, base: dict[int, _Level]) -> dict[int, _Level]:  # type: ignore[no-untyped-def]
+def _overrides(num: Any, base: dict[int, _Level]) -> dict[int, _Level]:
     """A list's own start values (a list that restarts at 1, or goes on at 5)."""
     found = {}
     for override in num.iter(f"{_W}lvlOverride"):
@@ -107,7 +108,7 @@ def _overrides(num, base: dict[int, _Level]) -> dict[int, _Level]:  # type: igno
     return found
 
 
-def _style_lists(document) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+def _style_lists(document: Any) -> dict[str, tuple[str, int]]:
     """The list each paragraph style puts its paragraphs in ("List Number"), through the styles it
     is based on."""
     styles = {style.get(f"{_W}styleId"): style for style in document.styles.element.iter(f"{_W}style")}
@@ -126,7 +127,7 @@ def _style_lists(document) -> dict[str, tuple[str, int]]:  # type: ignore[no-unt
     return found
 
 
-def _value(element) -> str | None:  # type: ignore[no-untyped-def]
+def _value(element: Any) -> str | None:
     return element.get(f"{_W}val") if element is not None else None
 
 

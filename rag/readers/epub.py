@@ -14,6 +14,7 @@ import posixpath
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urldefrag
 
 from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
@@ -152,7 +153,7 @@ def _read(book: zipfile.ZipFile, member: str) -> bytes:
     return zip_part(book, member, MAX_PART_BYTES, "EPUB part ", "text", BROKEN_FIX)
 
 
-def _xml(data: bytes):  # type: ignore[no-untyped-def]
+def _xml(data: bytes) -> Any:
     """An XML tree parsed without fetching or expanding anything outside it.
 
     Raises:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure, zip_part
 
@@ -85,12 +87,12 @@ class _Reader:
         self.blocks: list[Block] = []
         self.heading: str | None = None
 
-    def container(self, element) -> None:  # type: ignore[no-untyped-def]
+    def container(self, element: Any) -> None:
         """Sections, lists, tables and paragraphs, in order (anything else is looked into)."""
         for child in element:
             self.node(child)
 
-    def node(self, element) -> None:  # type: ignore[no-untyped-def]
+    def node(self, element: Any) -> None:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIPPED:
             return
@@ -105,7 +107,7 @@ class _Reader:
         else:
             self.container(element)
 
-    def list(self, element) -> None:  # type: ignore[no-untyped-def]
+    def list(self, element: Any) -> None:
         for item in element:
             if item.tag not in (f"{_TEXT}list-item", f"{_TEXT}list-header"):
                 continue
@@ -117,7 +119,7 @@ class _Reader:
                 else:
                     self.node(child)
 
-    def table(self, element) -> None:  # type: ignore[no-untyped-def]
+    def table(self, element: Any) -> None:
         """Each row "cell | cell"; a table, note or text box inside a cell follows as blocks of its own."""
         for row in _rows(element):
             cells, inside = [], []
@@ -137,7 +139,7 @@ class _Reader:
                     else:
                         self.node(child)
 
-    def paragraph(self, element, kind: str) -> None:  # type: ignore[no-untyped-def]
+    def paragraph(self, element: Any, kind: str) -> None:
         text = one_line(_text(element))
         if text:
             if kind == "heading":
@@ -145,7 +147,7 @@ class _Reader:
             self.blocks.append(Block(text, None, self.heading, kind))
         self.asides(element)
 
-    def asides(self, element) -> None:  # type: ignore[no-untyped-def]
+    def asides(self, element: Any) -> None:
         """The notes and text boxes of a paragraph, after it; a heading in one heads nothing outside it."""
         for aside in _asides(element):
             outside, before = self.heading, len(self.blocks)
@@ -157,7 +159,7 @@ class _Reader:
             self.heading = outside
 
 
-def _asides(element):  # type: ignore[no-untyped-def]
+def _asides(element: Any) -> Iterator[Any]:
     """The note bodies and text boxes anchored in a paragraph, not those nested in them (their
     own paragraphs bring those)."""
     for child in element:
@@ -167,7 +169,7 @@ def _asides(element):  # type: ignore[no-untyped-def]
             yield from _asides(child)
 
 
-def _rows(table):  # type: ignore[no-untyped-def]
+def _rows(table: Any) -> Iterator[Any]:
     """A table's rows, in header and row groups too, but not those of a table nested in a cell."""
     for child in table:
         if child.tag == f"{_TABLE}table-row":
@@ -176,7 +178,7 @@ def _rows(table):  # type: ignore[no-untyped-def]
             yield from _rows(child)
 
 
-def _text(element) -> str:  # type: ignore[no-untyped-def]
+def _text(element: Any) -> str:
     """A paragraph's own text: spans, links and fields read through; notes, comments and text
     boxes left for later; `text:s` as its count of spaces, tabs and line breaks as a space."""
     parts = [element.text or ""]

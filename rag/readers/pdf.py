@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag.readers.base import Block, ReadResult, Unreadable, one_line
 
@@ -78,7 +79,7 @@ def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     return _blocks(pages, name)
 
 
-def _open(path: Path | io.BytesIO):  # type: ignore[no-untyped-def]
+def _open(path: Path | io.BytesIO) -> Any:
     import logging
 
     from pypdf import PdfReader
@@ -110,7 +111,7 @@ def _broken(error: Exception) -> str:
     return f"broken PDF ({type(error).__name__}: {error}); {BROKEN_PDF_FIX}"
 
 
-def _page_lines(page) -> list[_Line]:  # type: ignore[no-untyped-def]
+def _page_lines(page: Any) -> list[_Line]:
     """The page's lines in content order, each with the baseline height of its first visible piece
     and the larger of that piece's font size and the size of most of its characters: a list's
     bullet is often set smaller than its text (the line must match the lines its item runs on to),
