@@ -12,8 +12,11 @@ close to that sentence but not to the passage's mean vector, which blends everyt
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from rag.chunking import Chunk, sentence_spans
@@ -29,7 +32,7 @@ MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 CANDIDATES = 100  # the rank whose score is each retriever's floor when scaling
 POOL = 200  # candidates taken from each retriever
 MISSED_RESCORED = 20  # best keyword candidates an approximate dense search missed, scored exactly
-DENSE_WEIGHT = 0.5  # best of 0.3-0.7 on SciFact (bench/results/retrieval-sweep-*.json)
+FUSION_FILE = Path(__file__).parent / "data" / "retrieval.json"  # written by bench/retrieval_sweep.py
 SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
 REWORDED_COVERAGE = 0.5  # below this share of its terms in the best keyword passage
 MIN_SENTENCE_WORDS = 6  # shorter lines (headings, titles) match a question's names, not its ask
@@ -56,6 +59,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.rerank_pool = rerank_pool
+        self.dense_weight = fitted_dense_weight()
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
@@ -71,7 +75,7 @@ class Retriever:
         if mode == "hybrid" and query_vector is not None and self.index.manifest.dense.get("type") != "flat":
             dense_list = self._with_missed_cosines(dense_list, keyword_list, query_vector)
         rows, dense, keyword = candidate_scores(dense_list, keyword_list, pool, self.index.count)
-        fused = fuse(dense, keyword, mode)
+        fused = fuse(dense, keyword, mode, self.dense_weight)
         order = np.lexsort((rows, -fused))[: max(CANDIDATES, k)]  # ties: the earlier chunk first
         ranked = [int(rows[i]) for i in order]
         rerank = mode == "hybrid" and self.rerank_pool > 0 and self._worded_unlike(query, keyword_list)
@@ -218,7 +222,13 @@ def candidate_scores(
     )
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float | None = None) -> np.ndarray:
+@lru_cache(maxsize=1)
+def fitted_dense_weight(path: Path = FUSION_FILE) -> float:
+    """Hybrid fusion's weight of the dense scores, as bench/retrieval_sweep.py chose it."""
+    return float(json.loads(path.read_text(encoding="utf-8"))["dense_weight"])
+
+
+def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float) -> np.ndarray:
     """One score per candidate: cosine, BM25, or a convex mix of both scaled to [0, 1].
 
     Each score array covers the union of the candidate lists. Dense cosines and BM25 scores are
@@ -229,8 +239,6 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float
         return dense
     if mode == "keyword":
         return keyword
-    if dense_weight is None:
-        dense_weight = DENSE_WEIGHT
     return dense_weight * _scaled(dense) + (1 - dense_weight) * _scaled(keyword)
 
 

@@ -176,3 +176,13 @@ def test_only_reworded_queries_are_rescored_and_each_sentence_embedded_once(isol
     assert Counting.embedded == embedded
     retriever.search("How many hours did Kerry and Lavrov speak in Geneva?", 3, "hybrid")
     assert Counting.embedded == embedded  # worded like its passage: the fused order stands
+
+
+def test_the_fusion_weight_is_the_one_the_sweep_wrote() -> None:
+    import json
+
+    from rag.retrieval import FUSION_FILE, fitted_dense_weight
+
+    data = json.loads(FUSION_FILE.read_text(encoding="utf-8"))
+    best = max(data["swept"], key=lambda row: row["nDCG@10"])
+    assert fitted_dense_weight() == data["dense_weight"] == best["dense_weight"] and "retrieval_sweep.py" in data["about"]
