@@ -10,7 +10,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rag import abstention, mentions, models
 from rag.citations import (
@@ -137,6 +137,22 @@ def _cut_off_shown(supports: list[ClaimSupport], draft: str) -> list[ClaimSuppor
     return [replace(s, claim=shown_cut_off(s.claim)) if i == last else s for i, s in enumerate(supports)]
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """What the model wrote and judged for one question, before the decision."""
+
+    generation: Generation
+    text: str  # the reply's answer, citation marks taken out
+    completed: str  # with the second part's answer, when one was added
+    declined: bool
+    cut_off: bool  # by MAX_ANSWER_TOKENS
+    supports: list[ClaimSupport]  # each sentence's passages (the second part's included)
+    precheck: float
+    self_check: float
+    evidence_check: float
+    seconds: dict[str, float]
+
+
 class Engine:
     """A warm index, embedder and (lazily) generator; every question pays only for its own work."""
 
@@ -234,7 +250,6 @@ class Engine:
         Raises:
             Cancelled: cancelled() said so.
         """
-        started_all = time.perf_counter()
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
         retrieval_seconds = time.perf_counter() - started
@@ -244,7 +259,7 @@ class Engine:
         phrases = mentions.asked_phrases(question) if own_question else []
         found = mentions.find_mentions(self.index, phrases) if phrases else None
         if found and found.found:
-            timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started_all}
+            timings = {"retrieval": retrieval_seconds, "total": time.perf_counter() - started}
             return self._files_mentioning(question, found, hits, timings, on_token)
         passages = [
             replace(p, text=without_orders(p.text))
@@ -252,91 +267,119 @@ class Engine:
         ]
         generator = self.generator
         with _stoppable(generator, cancelled):
-            _stop_if(cancelled)
-            started = time.perf_counter()
-            generator.start_from(system_prefix())
-            precheck = generator.yes_probability(precheck_prompt(question, passages))
-            precheck_seconds = time.perf_counter() - started
-            _stop_if(cancelled)
-            prompt = build_prompt(question, passages)
-            stream = NamesBackStream(on_token, (p.hit.chunk.file for p in passages), question) if on_token else None
-            generation = generator.generate(
-                prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=stream
-            )
-            if stream:
-                stream.finish()
-            _stop_if(cancelled)
-            started = time.perf_counter()
-            generation = _redrafted_if_copied(generator, prompt, generation, question, passages)
-            redraft_seconds = time.perf_counter() - started
-            _stop_if(cancelled)
-            started = time.perf_counter()
-            self_check = (
-                generator.yes_probability(check_prompt(prompt, generation.text))
-                if self._asks("self_check") else abstention.NOT_ASKED
-            )
-            check_seconds = time.perf_counter() - started
-            draft_text, cited, declined = parse_reply(with_file_names(generation.text, question, passages))
-            cut_off = reached_token_limit(generation.completion_tokens)
-            supports = attribute(draft_text, question, passages, cited, cut_off=cut_off) if not declined else []
-            text = draft_text
-            started = time.perf_counter()
-            # only a draft that stands on its own is completed: a part never rescues an unsupported one
-            if supports and supports[0].passages and self.answers_second_parts and own_question:
-                _stop_if(cancelled)
-                part, part_supports = self._second_part(generator, question, passages, draft_text)
-                if part:
-                    text = f"{draft_text}{'.' if draft_text[-1:].isalnum() else ''} {part}"
-                    supports = supports + part_supports
-            second_part_seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
-            evidence_check = 0.0
-            if evidence:
-                generator.start_from(judge_prefix())  # restored, not evaluated, after the first question
-                evidence_check = generator.yes_probability(evidence_prompt(question, evidence))
-            evidence_seconds = time.perf_counter() - started
-        cited_files = {p.hit.chunk.file for s in supports for p in s.passages}
-        cited_texts = [p.hit.chunk.text for p in passages if p.hit.chunk.file in cited_files]
-        signals = abstention.signals(
-            abstention.Evidence(  # the draft alone: a part's number must not answer "how many" for it
-                question, draft_text, passages, supports, generation.probe_probability, precheck, self_check,
-                generation.mean_logprob, generation.min_logprob, evidence_check,
-                names_in_cited(self.index, question, cited_files) if own_question else NO_NAMES,
-                numbers_in_cited(self.index, question, cited_files, cited_texts) if own_question else NO_NUMBERS,
-            )
-        )
-        unsupported = not any(s.passages for s in supports)
-        decision = abstention.decide(signals, self.settings.abstain_threshold, declined, unsupported=unsupported)
+            draft = self._draft(generator, question, passages, own_question, on_token, cancelled)
+        signals = self._signals(question, draft, passages, own_question)
+        unsupported = not any(s.passages for s in draft.supports)
+        decision = abstention.decide(signals, self.settings.abstain_threshold, draft.declined, unsupported=unsupported)
         timings = {
             "retrieval": retrieval_seconds,
+            **draft.seconds,
+            "total": time.perf_counter() - started,
+            "prompt_tokens": draft.generation.prompt_tokens,
+            "evaluated_tokens": draft.generation.evaluated_tokens,
+            "completion_tokens": draft.generation.completion_tokens,
+        }
+        retrieved = [hit_passage(h) for h in hits]
+        if decision.abstain:
+            withheld = draft.completed or None
+            return Answer(question, ABSTENTION, True, decision.probability, [], [], retrieved, timings, signals,
+                          withheld, withheld, decision.reason)
+        return self._answer(question, draft, decision.probability, retrieved, timings, signals)
+
+    def _draft(
+        self,
+        generator: Generator,
+        question: str,
+        passages: list[PromptPassage],
+        own_question: bool,
+        on_token: Callable[[str], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> _Draft:
+        """The model's steps for one question, in order: the pre-check, the draft (streamed), a
+        redraft if it copied a worked example, the second part of a two-part question, and the
+        evidence check of the sentences the draft was drawn from."""
+        _stop_if(cancelled)
+        started = time.perf_counter()
+        generator.start_from(system_prefix())
+        precheck = generator.yes_probability(precheck_prompt(question, passages))
+        precheck_seconds = time.perf_counter() - started
+        _stop_if(cancelled)
+        prompt = build_prompt(question, passages)
+        stream = NamesBackStream(on_token, (p.hit.chunk.file for p in passages), question) if on_token else None
+        generation = generator.generate(
+            prompt, max_tokens=MAX_ANSWER_TOKENS, probe=[NOT_FOUND], suppress_probe=True, on_token=stream
+        )
+        if stream:
+            stream.finish()
+        _stop_if(cancelled)
+        started = time.perf_counter()
+        generation = _redrafted_if_copied(generator, prompt, generation, question, passages)
+        redraft_seconds = time.perf_counter() - started
+        _stop_if(cancelled)
+        started = time.perf_counter()
+        self_check = (
+            generator.yes_probability(check_prompt(prompt, generation.text))
+            if self._asks("self_check") else abstention.NOT_ASKED
+        )
+        check_seconds = time.perf_counter() - started
+        text, cited, declined = parse_reply(with_file_names(generation.text, question, passages))
+        cut_off = reached_token_limit(generation.completion_tokens)
+        supports = attribute(text, question, passages, cited, cut_off=cut_off) if not declined else []
+        completed = text
+        started = time.perf_counter()
+        # only a draft that stands on its own is completed: a part never rescues an unsupported one
+        if supports and supports[0].passages and self.answers_second_parts and own_question:
+            _stop_if(cancelled)
+            part, part_supports = self._second_part(generator, question, passages, text)
+            if part:
+                completed = f"{text}{'.' if text[-1:].isalnum() else ''} {part}"
+                supports = supports + part_supports
+        second_part_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        evidence = evidence_sentences(supports) if self._asks("evidence_check") else []
+        evidence_check = 0.0
+        if evidence:
+            generator.start_from(judge_prefix())  # restored, not evaluated, after the first question
+            evidence_check = generator.yes_probability(evidence_prompt(question, evidence))
+        seconds = {
             "precheck": precheck_seconds,
             "prompt": generation.prompt_seconds,
             "generation": generation.generation_seconds,
             "check": check_seconds,
             "redraft": redraft_seconds,
             "second_part": second_part_seconds,
-            "evidence_check": evidence_seconds,
-            "total": time.perf_counter() - started_all,
-            "prompt_tokens": generation.prompt_tokens,
-            "evaluated_tokens": generation.evaluated_tokens,
-            "completion_tokens": generation.completion_tokens,
+            "evidence_check": time.perf_counter() - started,
         }
-        retrieved = [hit_passage(h) for h in hits]
-        draft = text or None
-        if decision.abstain:
-            return Answer(question, ABSTENTION, True, decision.probability, [], [], retrieved, timings, signals,
-                          draft, draft, decision.reason)
-        if cut_off:
-            supports = _cut_off_shown(supports, draft_text)
+        return _Draft(generation, text, completed, declined, cut_off, supports, precheck, self_check,
+                      evidence_check, seconds)
+
+    def _signals(self, question: str, draft: _Draft, passages: list[PromptPassage], own_question: bool) -> dict[str, float]:
+        """The decision's inputs for a draft (see rag.abstention.signals)."""
+        cited_files = {p.hit.chunk.file for s in draft.supports for p in s.passages}
+        cited_texts = [p.hit.chunk.text for p in passages if p.hit.chunk.file in cited_files]
+        return abstention.signals(
+            abstention.Evidence(  # the draft alone: a part's number must not answer "how many" for it
+                question, draft.text, passages, draft.supports, draft.generation.probe_probability, draft.precheck,
+                draft.self_check, draft.generation.mean_logprob, draft.generation.min_logprob, draft.evidence_check,
+                names_in_cited(self.index, question, cited_files) if own_question else NO_NAMES,
+                numbers_in_cited(self.index, question, cited_files, cited_texts) if own_question else NO_NUMBERS,
+            )
+        )
+
+    def _answer(
+        self, question: str, draft: _Draft, confidence: float, retrieved: list[Passage], timings: dict[str, float],
+        signals: dict[str, float],
+    ) -> Answer:
+        """A draft the decision lets through, shown as its supported sentences with their citations
+        (a last sentence the token limit cut off marked so)."""
+        supports = _cut_off_shown(draft.supports, draft.text) if draft.cut_off else draft.supports
         narrowed = not supports[0].passages or any(s.narrowed for s in supports)
         if narrowed:
             supports = [s for s in supports if s.passages]
-        if cut_off or narrowed:
-            text = " ".join(s.claim for s in supports)
+        text = " ".join(s.claim for s in supports) if draft.cut_off or narrowed else draft.completed
         citations, claims = cite(supports, self.index.paragraphs)
-        return Answer(question, text, False, decision.probability, citations, claims, retrieved, timings, signals,
-                      None, draft)
+        return Answer(question, text, False, confidence, citations, claims, retrieved, timings, signals,
+                      None, draft.completed or None)
 
     def _second_part(
         self, generator: Generator, question: str, passages: list[PromptPassage], draft: str
