@@ -13,9 +13,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag import config
 from rag.errors import RagError, ServerHungError
+
+if TYPE_CHECKING:
+    from rag.store import IndexStore
 
 MIN_FREE_BYTES = 500 * 1024 * 1024  # an index of a large corpus, and room for temporary files
 REQUIRED_PYTHON = (3, 11)
@@ -219,7 +223,10 @@ def check_index(settings: config.Settings) -> Check:
     chunk settings and passage rules, and current with the folder it was built from."""
     from rag.embedding import DEFAULT_EMBEDDING_MODEL
     from rag.indexing import skipped_files
-    from rag.store import check_compatible, index_option, live_files, open_index, outdated_rules_note, read_manifest, shell_word
+    from rag.store import (
+        check_compatible, index_option, live_damage, live_files, open_index, outdated_rules_note, read_manifest,
+        rebuild_hint, shell_word,
+    )
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
@@ -227,9 +234,14 @@ def check_index(settings: config.Settings) -> Check:
         return _failed("index", error, "run `rag index DIR`")
     rebuild = f"run `rag index {shell_word(manifest.corpus_root)}{index_option(settings.index_dir, settings.store)}`"
     try:
-        open_index(settings.index_dir, settings.store).close()  # a damaged file shows here, as on a search
+        _read_a_passage(open_index(settings.index_dir, settings.store))  # a damaged file shows here, as on a search
+        damage = live_damage(settings.index_dir, settings.store)  # what `rag index` would repair
+        indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     except RagError as error:
         return _failed("index", error, rebuild)
+    if damage:
+        return Check("index", False, f"the index at {settings.index_dir} is damaged ({damage})",
+                     rebuild_hint(manifest.corpus_root, settings.index_dir))
     try:
         check_compatible(manifest, DEFAULT_EMBEDDING_MODEL, settings.chunking, settings.index_dir)
     except RagError as error:
@@ -241,11 +253,24 @@ def check_index(settings: config.Settings) -> Check:
         return Check("index", False, f"{settings.index_dir}: {manifest.corpus_root}, the folder it was built from, is gone",
                      f"restore the folder, or index it where it is now: `rag index DIR"
                      f"{index_option(settings.index_dir, settings.store)}`")
-    indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir))
     if changes:
         return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)
     return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(indexed)} files in {manifest.corpus_root}, up to date")
+
+
+def _read_a_passage(index: IndexStore) -> None:
+    """Read the first passage and its vector, as every search does, then close the index.
+
+    Raises:
+        IndexNotFoundError: its metadata or the embedding cache is damaged.
+    """
+    try:
+        if index.count:
+            index.chunks([0])
+            index.vectors([0])
+    finally:
+        index.close()
 
 
 def corpus_changes(

@@ -13,6 +13,10 @@ class IndexNotFoundError(RagError):
     """No usable index exists where one was expected."""
 
 
+class IndexDamagedError(IndexNotFoundError):
+    """An index is there but a file of it is damaged or unreadable: rebuilt, not built anew."""
+
+
 class IndexBusyError(RagError):
     """Another `rag index` is writing the index."""
 

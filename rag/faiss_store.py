@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexMismatchError, IndexNotFoundError, OutputError, RagError
+from rag.errors import IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError
 from rag.keyword import KeywordIndex
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, no_index_error, rebuild_hint
 
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 CURRENT = "CURRENT"
+MAX_COSINE = 1.05  # unit vectors' inner product, with room for SQ8 codes' rounding
+GENERATION_NAME = re.compile(r"gen-[\w-]+")  # one folder inside the index (FaissWriter: gen-DATE-TIME-HEX)
 DENSE_EXACT_MAX = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 64
@@ -114,12 +116,16 @@ def dense_spec(count: int) -> dict[str, Any]:
 
 
 def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, or None when CURRENT is missing or does not name one of this
+    index's generations (garbled, a folder, or a path elsewhere: never followed out of the index)."""
     try:
         name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
+        return None
+    if not GENERATION_NAME.fullmatch(name):
         return None
     generation = index_dir / name
-    return generation if name and generation.is_dir() else None
+    return generation if generation.is_dir() else None
 
 
 def _live(index_dir: Path) -> Path:
@@ -127,12 +133,17 @@ def _live(index_dir: Path) -> Path:
     if generation is None:
         orphan = _newest_generation(index_dir)
         if orphan is not None:  # the pointer to it is lost, not the index
-            raise IndexNotFoundError(
+            raise IndexDamagedError(
                 f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
                 f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
         raise no_index_error(index_dir, elsewhere)
     return generation
+
+
+def _unreadable_file(paths: Iterable[Path]) -> Path | None:
+    """The first of the index's files this user may not read."""
+    return next((p for p in paths if p.is_file() and not os.access(p, os.R_OK)), None)
 
 
 def _newest_generation(index_dir: Path) -> Path | None:
@@ -157,24 +168,33 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
     try:
         data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}"
-        ) from error
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        version = data.get("format_version") if isinstance(data, dict) else None
-        root = data.get("corpus_root", "DIR") if isinstance(data, dict) else "DIR"
-        newer = isinstance(version, int) and version > FORMAT_VERSION
+        raise _unreadable(index_dir, error) from error
+    if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
+        raise _unreadable(index_dir, ValueError("manifest.json is not an index's manifest"))
+    if data["format_version"] != FORMAT_VERSION:
+        version = data["format_version"]
+        newer = version > FORMAT_VERSION
         raise IndexMismatchError(
             f"the index has format {version}, this rag reads {FORMAT_VERSION}; "
             + ("it was written by a newer rag: upgrade rag, or " if newer else "")
-            + rebuild_hint(root, index_dir)
+            + rebuild_hint(str(data.get("corpus_root", "DIR")), index_dir)
         )
     try:
-        return Manifest(**data)
+        manifest = Manifest(**data)
     except TypeError as error:
-        raise IndexNotFoundError(
-            f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}"
-        ) from error
+        raise _unreadable(index_dir, error) from error
+    wrong = [f.name for f in dataclasses.fields(Manifest) if not isinstance(getattr(manifest, f.name), _MANIFEST_TYPES[f.type])]
+    if wrong:  # a hand edit: "chunk_count": "x" would fail far from here
+        raise _unreadable(index_dir, ValueError(f"manifest.json gives {', '.join(wrong)} a value of the wrong type"))
+    return manifest
+
+
+_MANIFEST_TYPES: dict[Any, type | tuple[type, ...]] = {"int": int, "str": str, "dict[str, int]": dict, "dict[str, Any]": dict}
+
+
+def _unreadable(index_dir: Path, error: Exception) -> IndexDamagedError:
+    """A manifest that cannot be read names no folder: the fix asks for it."""
+    return IndexDamagedError(f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}")
 
 
 def read_only_uri(path: Path) -> str:
@@ -203,8 +223,8 @@ def roll_back_interrupted_write(path: Path) -> None:
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
 
 
-def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -> IndexNotFoundError:
-    return IndexNotFoundError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
+def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -> IndexDamagedError:
+    return IndexDamagedError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
 
 
 def disk_failed(index_dir: Path, error: Exception) -> OutputError:
@@ -369,14 +389,21 @@ class FaissStore:
             code_bytes = _code_bytes(manifest.dense, manifest.dimension, vectors_in_index)
             dense = _read_dense(generation / "dense.faiss", code_bytes)
             keyword = KeywordIndex.load(generation / "keyword")
-            vectors = SqliteVectorCache(vector_cache_path(index_dir, manifest.embedding_model), manifest.dimension)
+            cache = vector_cache_path(index_dir, manifest.embedding_model)
+            if not cache.is_file():  # its vectors would read as zeros: every dense score 0, no error
+                raise FileNotFoundError(f"the embedding cache {cache.name} is missing")
+            vectors = SqliteVectorCache(cache, manifest.dimension)
         except (OSError, EOFError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
+            closed = _unreadable_file([*generation.rglob("*"), vector_cache_path(index_dir, manifest.embedding_model)])
+            if closed is not None:  # sound, and rebuilding would not open it: its permissions would
+                raise IndexNotFoundError(f"cannot read {closed} (permission denied); fix its permissions, or use an "
+                                         "index you own") from error
             raise damaged_index(index_dir, error, manifest.corpus_root) from error
         dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
             labels is not None and len(labels) != dense.ntotal
         ):
-            raise IndexNotFoundError(f"the index at {index_dir} is inconsistent; {rebuild_hint(manifest.corpus_root, index_dir, rebuild=True)}")
+            raise IndexDamagedError(f"the index at {index_dir} is inconsistent; {rebuild_hint(manifest.corpus_root, index_dir, rebuild=True)}")
         return cls(manifest, meta, dense, keyword, vectors, generation, labels)
 
     @property
@@ -401,13 +428,21 @@ class FaissStore:
             if self._selector is not None:
                 params.sel = self._selector
         scores, rows = self._dense.search(query, k, params=params)
+        found = scores[rows >= 0]  # a slot HNSW could not fill holds -1 and an infinite score
+        if not np.isfinite(found).all() or np.abs(found).max(initial=0.0) > MAX_COSINE:
+            # unit vectors' inner products: bytes of dense.faiss changed in place (its size is checked)
+            raise damaged_index(self.index_dir, ValueError("dense.faiss holds vectors that are not unit length"),
+                                self.manifest.corpus_root)
         if self._labels is not None:
             rows = np.where(rows >= 0, self._labels[np.maximum(rows, 0)], -1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
     @_reports_damage
     def keyword_search(self, query: str, k: int) -> list[Scored]:
-        return self._keyword.top(query, k)
+        try:
+            return self._keyword.top(query, k)
+        except (ValueError, IndexError) as error:  # the BM25 arrays' bytes changed in place (sizes are checked)
+            raise damaged_index(self.index_dir, error, self.manifest.corpus_root) from error
 
     @_reports_damage
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
@@ -545,7 +580,8 @@ class SqliteVectorCache:
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
             self._db.commit()
         else:
-            self._db = _connect_read_only(path) if path.is_file() else sqlite3.connect(":memory:")
+            # none yet (a dry run before the first index): every vector is missing
+            self._db = _connect_read_only(path) if path.is_file() else sqlite3.connect(":memory:", check_same_thread=False)
             if not path.is_file():
                 self._db.execute("CREATE TABLE vectors (hash INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
 

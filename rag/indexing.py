@@ -30,7 +30,7 @@ from rag.corpus import (
     read_document,
 )
 from rag.embedding import Embedder
-from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, RagError
 from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 256  # ~6 s of MiniLM on 2 cores: what a Ctrl-C or a kill can lose (2048 lost 49 s)
 SKIPPED_FILES = "skipped-files.json"
@@ -453,6 +453,10 @@ def folder_to_refresh(index_dir: Path, store: str = DEFAULT_STORE) -> Path | Non
     """
     try:
         root = Path(stores.read_manifest(index_dir, store).corpus_root)
+    except IndexDamagedError as error:  # not "no index": seeds/ would quietly replace the folder it held
+        problem = str(error).rpartition("; ")[0] or str(error)
+        raise CorpusError(f"{problem}; pass the folder it was built from: "
+                          f"`rag index DIR{stores.index_option(index_dir, store)} --rebuild`") from None
     except IndexNotFoundError:
         return None
     if not root.is_dir():

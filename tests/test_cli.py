@@ -260,3 +260,19 @@ def test_erasing_a_streamed_draft_counts_wide_characters_as_two_cells() -> None:
     assert erase("x" * 60, 80).endswith("\r\x1b[J")  # one row
     assert erase("会" * 60, 80).endswith("\x1b[1F\x1b[J")  # 120 cells: two rows
     assert erase("first line\n" + "y" * 81, 80).endswith("\x1b[2F\x1b[J")
+
+
+@pytest.mark.parametrize("after", [0.05, 0.1, 0.2])
+def test_ctrl_c_while_the_cli_starts_ends_quietly_with_130(tmp_path: Path, after: float) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    started = subprocess.Popen([sys.executable, "-m", "rag", "search", "Geneva", "--index", str(tmp_path / "none")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    started.send_signal(signal.SIGINT)
+    _, err = started.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert started.returncode in (130, -signal.SIGINT, 1), err  # 1: it had already failed (no index) on its own

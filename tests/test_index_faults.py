@@ -181,3 +181,93 @@ def test_a_lost_pointer_to_the_live_generation_is_damage_not_a_missing_index(bui
                        f"rebuild it with `rag index {SEEDS} --index {isolated_index}`")
     assert rag("index", str(SEEDS)).returncode == 0
     assert rag("search", "Geneva").returncode == 0
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe garbage\n", b"../elsewhere\n", b"/etc\n", "folder"])
+def test_a_garbled_pointer_to_the_live_generation_is_damage_and_never_followed_out(
+    built: Path, isolated_index: Path, tmp_path: Path, pointer: bytes | str
+) -> None:
+    current = isolated_index / "CURRENT"
+    current.unlink()
+    if pointer == "folder":
+        current.mkdir()
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        current.write_bytes(pointer)  # type: ignore[arg-type]
+    message = one_line_failure(rag("search", "Geneva"))
+    assert "is damaged (CURRENT is missing or names no generation); rebuild it with" in message
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr and "FAIL index:" in doctor.stdout
+    if pointer != "folder":
+        assert rag("index", str(SEEDS)).returncode == 0 and rag("search", "Geneva").returncode == 0
+
+
+@pytest.mark.parametrize("name", ["keyword/docs.npy", "dense.faiss"])
+def test_bytes_changed_in_place_are_damage_not_a_traceback_or_wild_scores(built: Path, name: str) -> None:
+    import numpy as np
+
+    damaged = built / name
+    data = bytearray(damaged.read_bytes())
+    if name == "dense.faiss":  # stored floats past the header made huge: the size stays
+        data[1000:5000] = np.full(1000, 3.0e37, dtype=np.float32).tobytes()
+    else:
+        data[200:4200] = bytes([0xFF]) * 4000  # negative document numbers
+    damaged.write_bytes(bytes(data))
+    mode = "dense" if name == "dense.faiss" else "keyword"
+    message = one_line_failure(rag("search", "Lavrov talks", "--mode", mode))
+    assert message.startswith(f"error: the index at {built.parent} is damaged (") and message.endswith("--rebuild`")
+
+
+def test_a_missing_embedding_cache_is_damage_not_zero_scores(built: Path, isolated_index: Path) -> None:
+    next(isolated_index.glob("vectors-*.sqlite")).unlink()
+    message = one_line_failure(rag("search", "Lavrov talks"))
+    assert "is damaged (the embedding cache vectors-" in message and "is missing)" in message
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout and "Traceback" not in doctor.stderr
+    assert rag("index", str(SEEDS)).returncode == 0 and rag("search", "Lavrov talks").returncode == 0
+
+
+def test_doctor_reports_a_damaged_metadata_page_and_goes_on_with_the_other_checks(built: Path) -> None:
+    meta = built / "meta.sqlite"
+    data = bytearray(meta.read_bytes())
+    data[20000:50000] = bytes(range(256)) * (30000 // 256) + bytes(30000 % 256)
+    meta.write_bytes(bytes(data))
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr, doctor.stderr
+    assert "FAIL index:" in doctor.stdout and "is damaged (" in doctor.stdout and "disk" in doctor.stdout
+
+
+@pytest.mark.parametrize("manifest", ["garbage", "{}", "[1, 2]", "chunk_count"])
+def test_an_unreadable_manifest_is_named_and_never_refreshed_from_seeds(built: Path, isolated_index: Path, manifest: str) -> None:
+    path = built / "manifest.json"
+    if manifest == "chunk_count":  # a hand edit
+        path.write_text(path.read_text().replace('"chunk_count": 80', '"chunk_count": "x"'))
+    else:
+        path.write_text(manifest)
+    searched = one_line_failure(rag("search", "Geneva"))
+    assert f"the index at {isolated_index} is unreadable (" in searched and "format None" not in searched
+    refreshed = one_line_failure(rag("index"))  # no folder given: not seeds/ in place of the one it held
+    assert refreshed.endswith(f"pass the folder it was built from: `rag index DIR --index {isolated_index} --rebuild`")
+    assert rag("index", str(SEEDS), "--rebuild").returncode == 0 and rag("search", "Geneva").returncode == 0
+
+
+def test_an_index_file_this_user_may_not_read_is_named_not_called_damaged(
+    built: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sqlite3
+
+    from rag import faiss_store
+    from rag.errors import IndexNotFoundError
+    from rag.store import open_index
+
+    meta = built / "meta.sqlite"
+
+    def refused(path: Path) -> sqlite3.Connection:  # what SQLite says of a file it may not open (root may open any)
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(faiss_store, "_connect_read_only", refused)
+    readable = os.access
+    monkeypatch.setattr(faiss_store.os, "access", lambda path, mode: Path(path) != meta and readable(path, mode))
+    with pytest.raises(IndexNotFoundError, match=rf"^cannot read {meta} \(permission denied\); fix its permissions"):
+        open_index(isolated_index)
