@@ -48,7 +48,8 @@ class _Group(_FlagHelp, typer.core.TyperGroup):
                 sys.stderr.write(error.format_message() + "\n")
             sys.exit(2)
         except errors.UsageError as error:
-            _usage_error(error)
+            argv = kwargs.get("args") or (args[0] if args else sys.argv[1:])
+            _usage_error(error, self._path_of(list(argv)))
             sys.exit(2)
         except errors.ClickException as error:
             fail(error.format_message())
@@ -58,6 +59,17 @@ class _Group(_FlagHelp, typer.core.TyperGroup):
             sys.exit(1)
         sys.exit(code if type(code) is int else 0)
 
+    def _path_of(self, argv: list[str]) -> str:
+        """`rag server status`: the commands named at the start of argv."""
+        path, group = ["rag"], self
+        for word in argv:
+            command = group.commands.get(word) if isinstance(group, typer.core.TyperGroup) else None
+            if command is None:
+                break
+            path.append(word)
+            group = command
+        return " ".join(path)
+
 
 def _click_errors() -> Any:
     """The exception classes of the click Typer itself uses (newer Typer carries its own copy)."""
@@ -66,8 +78,9 @@ def _click_errors() -> Any:
     return (getattr(typer.core, "_click", None) or typer.core.click).exceptions  # type: ignore[attr-defined]
 
 
-def _usage_error(error: Any) -> None:
-    """`error: rag ask: missing argument 'question' (see `rag ask --help`)`, on one line."""
+def _usage_error(error: Any, path: str = "rag") -> None:
+    """`error: rag ask: missing argument 'question' (see `rag ask --help`)`, on one line; `path`
+    names the command when click's error carries no context (an option missing its value)."""
     from rich.markup import escape
 
     message = error.format_message().rstrip(".")
@@ -75,7 +88,7 @@ def _usage_error(error: Any) -> None:
     # click names its range types ("'abc' is not a valid int range"), not what to type
     message = message.replace("is not a valid int range", "is not a whole number").replace(
         "is not a valid float range", "is not a number")
-    command = error.ctx.command_path if error.ctx is not None else "rag"
+    command = error.ctx.command_path if error.ctx is not None else path
     line = f"{command}: {message} (see `{command} --help`)"
     _stderr().print(f"[red]error:[/red] {escape(_safe(line))}", markup=True, soft_wrap=True)
 
@@ -88,6 +101,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(shown: bool) -> None:
+    if shown:
+        from rag import __version__
+
+        typer.echo(f"rag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Show rag's version and exit", callback=_show_version,
+                                          is_eager=True, metavar=FLAG)] = False,
+) -> None:
+    """Options of `rag` itself, before any command."""
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"

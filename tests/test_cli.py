@@ -276,3 +276,17 @@ def test_ctrl_c_while_the_cli_starts_ends_quietly_with_130(tmp_path: Path, after
     _, err = started.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert started.returncode in (130, -signal.SIGINT, 1), err  # 1: it had already failed (no index) on its own
+
+
+def test_version_and_an_option_missing_its_value_name_the_command() -> None:
+    import subprocess
+    import sys
+
+    from rag import __version__
+
+    for flag in ("--version", "-V"):
+        shown = subprocess.run([sys.executable, "-m", "rag", flag], capture_output=True, text=True, timeout=60)
+        assert (shown.returncode, shown.stdout) == (0, f"rag {__version__}\n")
+    missing = subprocess.run([sys.executable, "-m", "rag", "search", "x", "-k"], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2
+    assert missing.stderr == "error: rag search: option '-k' requires an argument (see `rag search --help`)\n"
