@@ -9,6 +9,7 @@ batches it finished. When nothing changed, no model is loaded and nothing is wri
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -84,6 +85,7 @@ class _Scan:
     read: dict[str, str] = field(default_factory=dict)  # each file read and indexed -> its sha256
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # read and left out -> (size, mtime_ns)
+    skip_notes: dict[str, list[str]] = field(default_factory=dict)  # why each was left out
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def build_index(
             writer.add_document(document, chunks, state)
 
         try:
-            scan = _scan(corpus_dir, previous or {}, add)
+            scan = _scan(corpus_dir, previous or {}, add, skipped_before(index_dir) if previous is not None else {})
             _sort_read_again(scan, known)
             if set_aside:
                 scan.warnings.insert(0, set_aside)
@@ -178,7 +180,7 @@ def build_index(
             _check_files_left(files, scan, previous is not None, corpus_dir, index_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):
                 stores.update_file_states(index_dir, scan.touched, kind)
-                record_skipped(index_dir, scan.skipped)
+                record_skipped(index_dir, scan)
                 count = stores.read_manifest(index_dir, kind).chunk_count
                 return _report(index_dir, scan, files, count, 0, started, 0.0)
             if writer is None:
@@ -192,7 +194,7 @@ def build_index(
             if writer is not None:
                 writer.abort()
             raise
-        record_skipped(index_dir, scan.skipped)
+        record_skipped(index_dir, scan)
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
 
 
@@ -317,7 +319,12 @@ def _other_folders_files(index_dir: Path, root: str, kind: str) -> tuple[str, li
         return None
 
 
-def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callable[[Document, FileState], None]) -> _Scan:
+def _scan(
+    corpus_dir: Path,
+    previous: dict[str, FileState],
+    on_document: Callable[[Document, FileState], None],
+    left_out: dict[str, tuple[int, int, list[str]]] | None = None,
+) -> _Scan:
     """Compare the folder with the index: stat every file, read only those whose stat changed,
     and hand each added or changed document to on_document at once (one file in memory at a time)."""
     scan = _Scan()
@@ -335,10 +342,16 @@ def _scan(corpus_dir: Path, previous: dict[str, FileState], on_document: Callabl
         if old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             scan.kept[name] = old
             continue
+        before = (left_out or {}).get(name)
+        if old is None and before is not None and before[:2] == (stat.st_size, stat.st_mtime_ns):
+            scan.skipped[name], scan.skip_notes[name] = before[:2], before[2]  # left out as last time, unread
+            scan.warnings.extend(before[2])
+            continue
         document, notes = read_document(corpus_dir, path)
         scan.warnings.extend(notes)
         if document is None:
             scan.skipped[name] = (stat.st_size, stat.st_mtime_ns)
+            scan.skip_notes[name] = notes
             if old is not None:
                 scan.removed.append(name)
             continue
@@ -393,7 +406,7 @@ def _dry_run(
         chunks += len(pieces)
         hashes.update((c.text_hash, None) for c in pieces)
 
-    scan = _scan(corpus_dir, previous or {}, count)
+    scan = _scan(corpus_dir, previous or {}, count, skipped_before(index_dir) if previous is not None else {})
     replaced = _other_folders_files(index_dir, root, kind)
     _sort_read_again(scan, _live_names(index_dir, kind) if previous is None and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
@@ -421,25 +434,46 @@ def _uncached(index_dir: Path, embedder: Embedder | EmbedderFactory, hashes: lis
         cache.close()
 
 
-def record_skipped(index_dir: Path, skipped: dict[str, tuple[int, int]]) -> None:
+def record_skipped(index_dir: Path, scan: _Scan) -> None:
     """Remember the files the last `rag index` read and left out (empty, binary, no text), with
-    their size and mtime, so that an unchanged one is not reported as a change on every question.
-    Written after the index itself: a crash in between costs one needless notice, never the index.
-    Not rewritten when it would not change: a warm server takes a changed index file for a rebuild."""
-    if skipped_files(index_dir) == skipped and (index_dir / SKIPPED_FILES).is_file():
-        return
+    their size, mtime and why, so that an unchanged one is neither reported as a change on every
+    question nor read again by the next `rag index` (a broken PDF costs pypdf's import). Written
+    after the index itself: a crash in between costs one needless notice, never the index. Not
+    rewritten when it would not change: a warm server takes a changed index file for a rebuild."""
+    record = {
+        "passage_rules": PASSAGE_RULES,  # other reading rules may read what these left out
+        "files": {name: [*state, scan.skip_notes.get(name, [])] for name, state in sorted(scan.skipped.items())},
+    }
     path = index_dir / SKIPPED_FILES
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")) == record:
+            return
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps({name: list(state) for name, state in sorted(skipped.items())}), encoding="utf-8")
+    temporary.write_text(json.dumps(record), encoding="utf-8")
     os.replace(temporary, path)
 
 
-def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
-    """What record_skipped wrote ({} when absent or unreadable: every unindexed file then counts as added)."""
+def skipped_before(index_dir: Path) -> dict[str, tuple[int, int, list[str]]]:
+    """The files the last `rag index` left out, with size, mtime and its warnings; {} when they were
+    left out by other reading rules (or the record is absent, unreadable, or of an older rag)."""
     try:
         recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
-        return {str(name): (int(state[0]), int(state[1])) for name, state in recorded.items()}
-    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        if recorded.get("passage_rules") != PASSAGE_RULES:
+            return {}
+        return {str(name): (int(size), int(mtime), [str(note) for note in notes])
+                for name, (size, mtime, notes) in recorded["files"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
+    """What record_skipped wrote, as (size, mtime) ({} when absent or unreadable: every unindexed
+    file then counts as added); read from an older rag's record too."""
+    try:
+        recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
+        files = recorded["files"] if "files" in recorded else recorded
+        return {str(name): (int(state[0]), int(state[1])) for name, state in files.items()}
+    except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
         return {}
 
 

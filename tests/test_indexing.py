@@ -442,3 +442,23 @@ def test_a_folder_emptied_of_its_indexed_files_says_what_to_do_with_the_index(tm
         build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert str(raised.value) == (f"no readable documents left in {corpus}; the index at {isolated_index} still holds the 1 "
                                  f"file(s) deleted from it: add documents, or delete the index (`rm -r {isolated_index}`)")
+
+
+def test_a_file_left_out_is_not_read_again_while_unchanged_and_its_warning_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "idx"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kerry and Lavrov spoke for more than nine hours in Geneva.\n")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<")
+    first = build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    said = [w for w in first.warnings if w.startswith("skipped broken.pdf: broken PDF")]
+    assert said
+    read: list[str] = []
+    real = indexing.read_document
+    monkeypatch.setattr(indexing, "read_document", lambda root, path: read.append(path.name) or real(root, path))
+    again = build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    assert read == [] and [w for w in again.warnings if w.startswith("skipped broken.pdf")] == said
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n2 0 obj <<")  # changed: read again
+    build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    assert read == ["broken.pdf"]
