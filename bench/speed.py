@@ -115,6 +115,8 @@ def warm(gold: Path) -> dict:
         "retrieval": summary([r["retrieval"] for r in rows]),
         "prompt_processing": summary([r["prompt"] for r in rows]),
         "generation": summary([r["generation"] for r in rows]),
+        **{step: summary([r.get(step, 0.0) for r in rows]) for step in ("precheck", "redraft", "second_part", "evidence_check")},
+        "generation_seconds_per_token": summary([r["generation"] / max(1, r["completion_tokens"]) for r in rows]),
         "prompt_tokens": summary([r["prompt_tokens"] for r in rows]),
         "evaluated_prompt_tokens": summary([r["evaluated_tokens"] for r in rows]),
         "completion_tokens": summary([r["completion_tokens"] for r in rows]),
