@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking import Chunk, embedding_text
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError
+from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError
 from rag.keyword import KeywordIndex
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, no_index_error, rebuild_hint
 
@@ -136,6 +136,8 @@ def _live(index_dir: Path) -> Path:
             raise IndexDamagedError(
                 f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
                 f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}")
+        if _being_built(index_dir):
+            raise IndexBusyError(f"the index at {index_dir} is being built by `rag index`; wait for it to finish")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
         raise no_index_error(index_dir, elsewhere)
     return generation
@@ -153,6 +155,22 @@ def _newest_generation(index_dir: Path) -> Path | None:
     except OSError:
         return None
     return max(complete, key=lambda p: p.name, default=None)
+
+
+def _being_built(index_dir: Path) -> bool:
+    """Whether a first `rag index` is writing here now: its generation is partial, its lock held."""
+    import fcntl
+
+    if not any(index_dir.glob("gen-*.partial")):
+        return False
+    try:
+        with open(index_dir / ".lock", "rb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _has_files(folder: Path) -> bool:

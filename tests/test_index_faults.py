@@ -271,3 +271,14 @@ def test_an_index_file_this_user_may_not_read_is_named_not_called_damaged(
     monkeypatch.setattr(faiss_store.os, "access", lambda path, mode: Path(path) != meta and readable(path, mode))
     with pytest.raises(IndexNotFoundError, match=rf"^cannot read {meta} \(permission denied\); fix its permissions"):
         open_index(isolated_index)
+
+
+def test_searching_while_the_first_index_is_built_says_so(isolated_index: Path) -> None:
+    from rag.errors import IndexBusyError
+    from rag.store import open_index
+
+    (isolated_index / "gen-20261206-120000-0123abcd.partial").mkdir(parents=True)
+    with write_lock(isolated_index), pytest.raises(IndexBusyError, match="is being built by `rag index`; wait"):
+        open_index(isolated_index)
+    with pytest.raises(Exception, match="no index at"):  # a partial left by a killed run: no index yet
+        open_index(isolated_index)
