@@ -14,7 +14,12 @@ class IndexNotFoundError(RagError):
 
 
 class IndexDamagedError(IndexNotFoundError):
-    """An index is there but a file of it is damaged or unreadable: rebuilt, not built anew."""
+    """An index is there but a file of it is damaged or unreadable: rebuilt, not built anew.
+    `problem` is what is wrong, without the fix (for a warning when `rag index` repairs it)."""
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class IndexBusyError(RagError):

@@ -135,7 +135,7 @@ def _live(index_dir: Path) -> Path:
         if orphan is not None:  # the pointer to it is lost, not the index
             raise IndexDamagedError(
                 f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
-                f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}")
+                f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}", f"{CURRENT} is missing or names no generation")
         if _being_built(index_dir):
             raise IndexBusyError(f"the index at {index_dir} is being built by `rag index`; wait for it to finish")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""
@@ -212,7 +212,8 @@ _MANIFEST_TYPES: dict[Any, type | tuple[type, ...]] = {"int": int, "str": str, "
 
 def _unreadable(index_dir: Path, error: Exception) -> IndexDamagedError:
     """A manifest that cannot be read names no folder: the fix asks for it."""
-    return IndexDamagedError(f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}")
+    return IndexDamagedError(f"the index at {index_dir} is unreadable ({error}); {rebuild_hint('DIR', index_dir, rebuild=True)}",
+                             f"manifest.json is unreadable: {error}")
 
 
 def read_only_uri(path: Path) -> str:
@@ -242,7 +243,8 @@ def roll_back_interrupted_write(path: Path) -> None:
 
 
 def damaged_index(index_dir: Path, error: Exception, corpus_root: str = "DIR") -> IndexDamagedError:
-    return IndexDamagedError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
+    return IndexDamagedError(f"the index at {index_dir} is damaged ({error}); {rebuild_hint(corpus_root, index_dir, rebuild=True)}",
+                             str(error))
 
 
 def disk_failed(index_dir: Path, error: Exception) -> OutputError:

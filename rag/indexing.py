@@ -141,10 +141,10 @@ def build_index(
         raise CorpusError(f"{index_dir} is both the folder of documents and the index, which would index itself; "
                           f"pass another --index, such as {index_dir / '.rag'}")
     if dry_run:
-        damage = None if rebuild else stores.live_damage(index_dir, kind)
+        damage = None if rebuild else _live_damage(index_dir, kind)
         return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild, damage=damage)
     with stores.write_lock(index_dir):
-        damage = None if rebuild else stores.live_damage(index_dir, kind)
+        damage = None if rebuild else _live_damage(index_dir, kind)
         rebuild = rebuild or damage is not None
         previous = None if rebuild else _reusable_files(index_dir, embedder.name, chunking, root, kind)
         resplit = previous is None and not rebuild and _built_by_other_rules(index_dir, kind)
@@ -248,6 +248,23 @@ def _report(
         dry_run=dry_run,
         passages=passages or {},
     )
+
+
+def _live_damage(index_dir: Path, kind: str) -> str | None:
+    """What is wrong with the live index that this run repairs by reading every file again: a file
+    of another size than written, or a pointer, manifest or metadata it cannot read (a repair
+    told as a warning, not as files simply added)."""
+    damage = stores.live_damage(index_dir, kind)
+    if damage:
+        return damage
+    try:
+        stores.read_manifest(index_dir, kind)
+        stores.live_files(index_dir, kind)
+    except IndexDamagedError as error:
+        return error.problem
+    except RagError:  # no index yet, another format or model: said elsewhere
+        return None
+    return None
 
 
 def _reusable_files(
