@@ -259,8 +259,7 @@ def settings_for(
     threshold: float | None = None,
     store: str | None = None,
 ) -> config.Settings:
-    settings = config.Settings()
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # built in one step: the defaults a flag replaces are never checked
     if store is not None:
         changes["store"] = store
     if index is not None:
@@ -271,7 +270,7 @@ def settings_for(
         changes["top_k"] = k
     if threshold is not None:
         changes["abstain_threshold"] = threshold
-    return dataclasses.replace(settings, **changes)
+    return config.Settings(**changes)
 
 
 def question_argument(text: str, hint: str) -> str:
@@ -405,8 +404,12 @@ def extract(
 
     if file.is_dir():
         raise fail(f"{file} is a folder; pass one document file (`rag index {shell_word(file)}` reads a folder)")
-    if not file.exists():
-        raise fail(f"{file} not found; pass an existing document file")
+    try:
+        file.stat()
+    except FileNotFoundError:
+        raise fail(f"{file} not found; pass an existing document file") from None
+    except OSError as error:  # a symbolic link loop, a name too long
+        raise fail(f"cannot read {file} ({error.strerror}); check the path") from None
     if not file.is_file():  # a pipe or a device: reading it could block or never end
         raise fail(f"{file} is not a regular file; pass a document file")
     try:

@@ -35,6 +35,7 @@ from rag.readers.base import decode_text, is_binary
 SUFFIXES = tuple(readers.SUFFIXES)
 FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .epub, .odt, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 BLOCK_SEPARATOR = "\n\n"
+REPORT_IT = "please report it with the file"  # the end of the note of a reader's bug on one file
 WRAP_WIDTH = 100
 MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recognises
 # A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
@@ -466,7 +467,7 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:
         result = readers.read(path, fmt, name, data)
     except Exception as error:  # a reader's bug on one odd file must not stop a folder's index
         return None, [*warnings, f"skipped {name}: the {fmt.upper()} reader failed on it ({type(error).__name__}: "
-                                 f"{str(error)[:120]}); please report it with the file"]
+                                 f"{str(error)[:120]}); {REPORT_IT}"]
     warnings.extend(result.warnings)
     if not result.blocks:
         if not result.warnings:

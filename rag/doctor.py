@@ -260,15 +260,17 @@ def check_index(settings: config.Settings) -> Check:
 
 
 def _read_a_passage(index: IndexStore) -> None:
-    """Read the first passage and its vector, as every search does, then close the index.
+    """Find the first passage by its own vector and by a word, as every search does (each file of the
+    index read once), then close the index.
 
     Raises:
-        IndexNotFoundError: its metadata or the embedding cache is damaged.
+        IndexNotFoundError: its metadata, dense or keyword index, or the embedding cache is damaged.
     """
     try:
         if index.count:
-            index.chunks([0])
-            index.vectors([0])
+            first = index.chunks([0])[0]
+            index.dense_search(index.vectors([0])[0], 1)
+            index.keyword_search(first.text, 1)
     finally:
         index.close()
 

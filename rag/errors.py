@@ -17,9 +17,10 @@ class IndexDamagedError(IndexNotFoundError):
     """An index is there but a file of it is damaged or unreadable: rebuilt, not built anew.
     `problem` is what is wrong, without the fix (for a warning when `rag index` repairs it)."""
 
-    def __init__(self, message: str, problem: str = "") -> None:
+    def __init__(self, message: str, problem: str = "", corpus_root: str = "") -> None:
         super().__init__(message)
         self.problem = problem or message
+        self.corpus_root = corpus_root  # the folder it was built from, when a sound manifest tells
 
 
 class IndexBusyError(RagError):

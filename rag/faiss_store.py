@@ -133,9 +133,11 @@ def _live(index_dir: Path) -> Path:
     if generation is None:
         orphan = _newest_generation(index_dir)
         if orphan is not None:  # the pointer to it is lost, not the index
+            root = _corpus_root_of(index_dir, orphan)
             raise IndexDamagedError(
                 f"the index at {index_dir} is damaged ({CURRENT} is missing or names no generation); "
-                f"{rebuild_hint(_corpus_root_of(index_dir, orphan), index_dir)}", f"{CURRENT} is missing or names no generation")
+                f"{rebuild_hint(root, index_dir)}", f"{CURRENT} is missing or names no generation",
+                "" if root == "DIR" else root)
         if _being_built(index_dir):
             raise IndexBusyError(f"the index at {index_dir} is being built by `rag index`; wait for it to finish")
         elsewhere = " (or, if it was built with --store milvus:URI, pass that --store again)" if _has_files(index_dir) else ""

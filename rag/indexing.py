@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import time
@@ -23,6 +24,7 @@ from rag import store as stores
 from rag.chunking import PASSAGE_RULES, chunk_document
 from rag.config import DEFAULT_STORE, ChunkSettings
 from rag.corpus import (
+    REPORT_IT,
     Document,
     check_corpus_root,
     iter_files,
@@ -85,7 +87,8 @@ class _Scan:
     read: dict[str, str] = field(default_factory=dict)  # each file read and indexed -> its sha256
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # read and left out -> (size, mtime_ns)
-    skip_notes: dict[str, list[str]] = field(default_factory=dict)  # why each was left out
+    # why each was left out, when that is its content (not a permission or a reader's bug), with its ctime
+    skip_notes: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -340,7 +343,7 @@ def _scan(
     corpus_dir: Path,
     previous: dict[str, FileState],
     on_document: Callable[[Document, FileState], None],
-    left_out: dict[str, tuple[int, int, list[str]]] | None = None,
+    left_out: dict[str, tuple[int, int, int, list[str]]] | None = None,
 ) -> _Scan:
     """Compare the folder with the index: stat every file, read only those whose stat changed,
     and hand each added or changed document to on_document at once (one file in memory at a time)."""
@@ -360,15 +363,16 @@ def _scan(
             scan.kept[name] = old
             continue
         before = (left_out or {}).get(name)
-        if old is None and before is not None and before[:2] == (stat.st_size, stat.st_mtime_ns):
-            scan.skipped[name], scan.skip_notes[name] = before[:2], before[2]  # left out as last time, unread
-            scan.warnings.extend(before[2])
+        if old is None and before is not None and before[:3] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns):
+            scan.skipped[name], scan.skip_notes[name] = before[:2], (before[2], before[3])  # as last time, unread
+            scan.warnings.extend(before[3])
             continue
         document, notes = read_document(corpus_dir, path)
         scan.warnings.extend(notes)
         if document is None:
             scan.skipped[name] = (stat.st_size, stat.st_mtime_ns)
-            scan.skip_notes[name] = notes
+            if _for_its_content(notes):
+                scan.skip_notes[name] = (stat.st_ctime_ns, notes)
             if old is not None:
                 scan.removed.append(name)
             continue
@@ -459,7 +463,7 @@ def record_skipped(index_dir: Path, scan: _Scan) -> None:
     rewritten when it would not change: a warm server takes a changed index file for a rebuild."""
     record = {
         "passage_rules": PASSAGE_RULES,  # other reading rules may read what these left out
-        "files": {name: [*state, scan.skip_notes.get(name, [])] for name, state in sorted(scan.skipped.items())},
+        "files": {name: [*state, *scan.skip_notes.get(name, ())] for name, state in sorted(scan.skipped.items())},
     }
     path = index_dir / SKIPPED_FILES
     with contextlib.suppress(OSError, ValueError):
@@ -470,17 +474,25 @@ def record_skipped(index_dir: Path, scan: _Scan) -> None:
     os.replace(temporary, path)
 
 
-def skipped_before(index_dir: Path) -> dict[str, tuple[int, int, list[str]]]:
-    """The files the last `rag index` left out, with size, mtime and its warnings; {} when they were
-    left out by other reading rules (or the record is absent, unreadable, or of an older rag)."""
+def skipped_before(index_dir: Path) -> dict[str, tuple[int, int, int, list[str]]]:
+    """The files the last `rag index` left out for their content, with size, mtime, ctime (a chmod
+    changes it) and the warnings; {} when other reading rules left them out (or the record is
+    absent, unreadable, or of an older rag)."""
     try:
         recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
         if recorded.get("passage_rules") != PASSAGE_RULES:
             return {}
-        return {str(name): (int(size), int(mtime), [str(note) for note in notes])
-                for name, (size, mtime, notes) in recorded["files"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {str(name): (int(state[0]), int(state[1]), int(state[2]), [str(note) for note in state[3]])
+                for name, state in recorded["files"].items() if len(state) == 4}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         return {}
+
+
+def _for_its_content(notes: list[str]) -> bool:
+    """Whether a file was left out for what it holds (binary, empty, a broken PDF), which stays so
+    while it is unchanged; not for a read that failed (permissions, I/O) or a reader's bug."""
+    failures = {os.strerror(code) for code in errno.errorcode}  # read_document's note of an OSError
+    return bool(notes) and not any(REPORT_IT in note or note.partition(": ")[2] in failures for note in notes)
 
 
 def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
@@ -499,15 +511,16 @@ def folder_to_refresh(index_dir: Path, store: str = DEFAULT_STORE) -> Path | Non
     when there is no index there yet.
 
     Raises:
-        CorpusError: that folder is gone.
-        IndexMismatchError: the index is damaged or of another format (its message names the folder).
+        CorpusError: that folder is gone, or a damaged index does not say which it was.
+        IndexMismatchError: the index is of another format (its message names the folder).
     """
     try:
         root = Path(stores.read_manifest(index_dir, store).corpus_root)
     except IndexDamagedError as error:  # not "no index": seeds/ would quietly replace the folder it held
-        problem = str(error).rpartition("; ")[0] or str(error)
-        raise CorpusError(f"{problem}; pass the folder it was built from: "
-                          f"`rag index DIR{stores.index_option(index_dir, store)} --rebuild`") from None
+        if not error.corpus_root:
+            raise CorpusError(f"the index at {index_dir} is damaged ({error.problem}); pass the folder it was built "
+                              f"from: `rag index DIR{stores.index_option(index_dir, store)} --rebuild`") from None
+        root = Path(error.corpus_root)  # a lost pointer beside a sound generation: the run repairs it
     except IndexNotFoundError:
         return None
     if not root.is_dir():

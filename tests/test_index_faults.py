@@ -10,7 +10,7 @@ from conftest import SEEDS, FakeEmbedder, ScriptedGenerator
 from rag.config import ChunkSettings
 from rag.faiss_store import current_generation
 from rag.indexing import build_index
-from rag.store import FORMAT_VERSION, write_lock
+from rag.store import FORMAT_VERSION, read_manifest, write_lock
 
 FAKE_CLI = Path(__file__).parent / "fake_cli.py"
 
@@ -179,7 +179,7 @@ def test_a_lost_pointer_to_the_live_generation_is_damage_not_a_missing_index(bui
     message = one_line_failure(rag("search", "Geneva"))
     assert message == (f"error: the index at {isolated_index} is damaged (CURRENT is missing or names no generation); "
                        f"rebuild it with `rag index {SEEDS} --index {isolated_index}`")
-    repaired = rag("index", str(SEEDS))  # the repair is told, not passed off as files added
+    repaired = rag("index", str(SEEDS))  # the repair is told in a warning (its files still count as added)
     assert repaired.returncode == 0 and "was damaged (CURRENT is missing or names no generation)" in repaired.stderr
     assert rag("search", "Geneva").returncode == 0
 
@@ -283,3 +283,22 @@ def test_searching_while_the_first_index_is_built_says_so(isolated_index: Path) 
         open_index(isolated_index)
     with pytest.raises(Exception, match="no index at"):  # a partial left by a killed run: no index yet
         open_index(isolated_index)
+
+
+def test_rag_index_with_no_folder_repairs_a_lost_pointer_from_the_folder_its_generation_names(built: Path, isolated_index: Path) -> None:
+    (isolated_index / "CURRENT").write_bytes(b"\xff\xfe")
+    repaired = rag("index")
+    assert repaired.returncode == 0 and "was damaged (CURRENT is missing" in repaired.stderr, repaired.stderr
+    assert rag("search", "Geneva").returncode == 0
+    assert read_manifest(isolated_index).corpus_root == str(SEEDS)
+
+
+def test_doctor_searches_as_a_search_does(built: Path) -> None:
+    import numpy as np
+
+    dense = built / "dense.faiss"
+    data = bytearray(dense.read_bytes())
+    data[1000:5000] = np.full(1000, 3.0e37, dtype=np.float32).tobytes()  # the size stays
+    dense.write_bytes(bytes(data))
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout and "not unit length" in doctor.stdout

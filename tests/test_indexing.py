@@ -462,3 +462,20 @@ def test_a_file_left_out_is_not_read_again_while_unchanged_and_its_warning_stays
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n2 0 obj <<")  # changed: read again
     build_index(corpus, index, FakeEmbedder(), ChunkSettings())
     assert read == ["broken.pdf"]
+    (corpus / "broken.pdf").chmod(0o644)  # its permissions changed (a chmod changes ctime): read again
+    build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    assert read == ["broken.pdf", "broken.pdf"]
+
+
+def test_a_file_left_out_because_it_could_not_be_read_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "idx"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kerry and Lavrov spoke for more than nine hours in Geneva.\n")
+    (corpus / "b.txt").write_text("The ferry leaves at dawn from the northern pier every day.\n")
+    real = indexing.read_document
+    denied = lambda root, path: (None, [f"skipped {path.name}: Permission denied"]) if path.name == "b.txt" else real(root, path)
+    monkeypatch.setattr(indexing, "read_document", denied)  # root reads any file: the refusal is made up
+    build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    monkeypatch.setattr(indexing, "read_document", real)  # permission given back without touching the file
+    report = build_index(corpus, index, FakeEmbedder(), ChunkSettings())
+    assert report.added == ("b.txt",) or "b.txt" in report.added

@@ -554,7 +554,10 @@ def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_err
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
     result = runner.invoke(app, ["extract", str(tmp_path / "photo.png")])
     assert result.exit_code == 1 and "photo.png is not a document rag reads (.png files are left out" in result.output
-    for missing, said in ((tmp_path, "is a folder; pass one document file (`rag index "), (tmp_path / "gone.txt", "not found")):
+    (tmp_path / "loop1.txt").symlink_to(tmp_path / "loop2.txt")
+    (tmp_path / "loop2.txt").symlink_to(tmp_path / "loop1.txt")
+    for missing, said in ((tmp_path, "is a folder; pass one document file (`rag index "), (tmp_path / "gone.txt", "not found"),
+                          (tmp_path / "loop1.txt", "(Too many levels of symbolic links); check the path")):
         result = runner.invoke(app, ["extract", str(missing)])  # exit 1, as batch and eval say it of their files
         assert result.exit_code == 1 and said in result.output, result.output
 

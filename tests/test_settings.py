@@ -97,3 +97,15 @@ def test_an_index_path_that_is_not_utf8_is_one_line_before_anything_is_written(f
     (corpus / "a.txt").write_text("Kerry and Lavrov spoke for more than nine hours in Geneva.\n")
     result = CliRunner().invoke(app, ["index", str(corpus), "--index", str(odd)])
     assert result.exit_code == 1 and "is not valid UTF-8" in result.output and not odd.exists()
+
+
+def test_a_folder_name_that_is_not_utf8_matters_only_for_the_index_folder_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.cli import settings_for
+
+    odd = tmp_path / os.fsdecode(b"here\xff")
+    odd.mkdir()
+    monkeypatch.chdir(odd)  # the default .rag would be under it; --index names a sound folder
+    assert settings_for(index=tmp_path / "idx").index_dir == tmp_path / "idx"
+    monkeypatch.delenv("RAG_INDEX", raising=False)  # the default, ./.rag
+    with pytest.raises(SettingsError, match="is not valid UTF-8"):
+        settings_for()
