@@ -402,6 +402,29 @@ def pending(questions: list[Question], done: set[Answered], fmt: str = "jsonl") 
             yield q
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a batch run into an output file starts: the questions left, out of how many."""
+
+    todo: list[Question]
+    asked: int  # the file's questions, a repeated one counted once
+    resumed: bool  # the output already held records this run counts as done
+    passages_only: int  # --retrieve-only records whose questions a full run answers now
+
+    @property
+    def done(self) -> int:
+        return self.asked - len(self.todo)
+
+
+def resume_from(output: Path | None, questions: list[Question], fmt: str, *, retrieve_only: bool = False) -> Resume:
+    """What is left to do after the records already in output (none when writing to stdout); a
+    --retrieve-only record counts as done only for another --retrieve-only run."""
+    answered, passages_only = output_keys(output, fmt) if output else (set(), set())
+    done = answered | passages_only if retrieve_only else answered
+    return Resume(list(pending(questions, done, fmt)), distinct_count(questions), bool(done),
+                  0 if retrieve_only else len(passages_only))
+
+
 def distinct_count(questions: list[Question]) -> int:
     """How many questions a file asks, a repeated one counted once (it is answered once)."""
     return len({_identity(q) for q in questions})

@@ -511,7 +511,7 @@ def batch(
     workers: WorkersOption = 2,
 ) -> None:
     """Answer a file of questions with the models loaded once; a killed run resumes where it stopped."""
-    from rag.batch import FORMATS, AnswerWriter, distinct_count, format_of, open_output, output_keys, pending, read_questions
+    from rag.batch import FORMATS, AnswerWriter, Resume, format_of, open_output, read_questions, resume_from
 
     fmt = fmt or format_of(output)
     if fmt not in FORMATS:
@@ -524,18 +524,17 @@ def batch(
     existed = bool(output and output.exists())
     stream, new_file, cut = open_output(output, fmt, questions_file) if output else (sys.stdout, True, None)
     written: list[Any] = []
+    resume: Resume | None = None
     try:
         if cut:
             err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
-        answered, passages_only = output_keys(output, fmt) if output else (set(), set())
-        done = answered | passages_only if retrieve_only else answered
-        todo = list(pending(questions, done, fmt))
-        asked = distinct_count(questions)
+        resume = resume_from(output, questions, fmt, retrieve_only=retrieve_only)
+        todo = resume.todo
         did = "retrieved" if retrieve_only else "answered"
-        if done:
-            err.print(_safe(f"resuming: {asked - len(todo)} of {asked} already {did} in {output}"), markup=False, soft_wrap=True)
-        if passages_only and not retrieve_only:
-            count = len(passages_only)
+        if resume.resumed:
+            err.print(_safe(f"resuming: {resume.done} of {resume.asked} already {did} in {output}"), markup=False, soft_wrap=True)
+        if resume.passages_only:
+            count = resume.passages_only
             err.print(_safe(f"note: {output} holds {count} --retrieve-only record{'s' if count > 1 else ''} "
                             "(passages, no answer); their questions are answered and written after them, under the same id"),
                       markup=False, soft_wrap=True)
@@ -558,13 +557,14 @@ def batch(
                         write(item, engine.retrieve(item.question, k, mode))  # type: ignore[arg-type]
                     else:
                         write(item, engine.ask(item.question, k=k, mode=mode))  # type: ignore[arg-type]
+        summary = f"{len(todo)} {did}, {resume.done} from an earlier run → {output}"
     finally:
         if output:
             stream.close()
-            if not existed and not written and todo and output.is_file():  # failed before its first answer
+            if not existed and not written and (resume is None or resume.todo) and output.is_file():  # failed before its first answer
                 output.unlink(missing_ok=True)
     if output:
-        err.print(_safe(f"{len(todo)} {did}, {asked - len(todo)} from an earlier run → {output}"), markup=False, soft_wrap=True)
+        err.print(_safe(summary), markup=False, soft_wrap=True)
 
 
 def _answer_with_ray(
@@ -600,23 +600,9 @@ def chat(
     notice_if_stale(settings)
     engine = open_engine(settings)
 
-    def reindex() -> Any:
-        from rag.indexing import build_index
-        from rag.writable import ensure_writable_dir
+    from rag.models import reindexed
 
-        from rag.models import open_engine as reopen
-
-        nonlocal engine
-        old = engine
-        ensure_writable_dir(settings.index_dir, INDEX_DIR_FIX)
-        embedder = old.retriever.embedder
-        build_index(Path(old.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
-                    store=settings.store)
-        engine = reopen(settings, embedder, lambda: old.generator)  # the loaded models carry over
-        old.index.close()  # its generation's files, deleted by the rebuild, free their disk space
-        return engine
-
-    session = ChatSession(engine, write=_write_out, reindex=reindex)
+    session = ChatSession(engine, write=_write_out, reindex=lambda old: reindexed(old, settings, INDEX_DIR_FIX))
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     read = _terminal_reader() if interactive else _plain_reader()
     typer.echo(_safe(f"rag chat: {engine.index.count} passages from {engine.index.manifest.corpus_root}. "

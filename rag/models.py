@@ -9,6 +9,7 @@ model is made, not at import, so `rag --help` stays light and tests can swap in 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
@@ -64,6 +65,27 @@ def make_generator(settings: Settings) -> Generator:
 def generator_factory(settings: Settings) -> Callable[[], Generator]:
     """A deferred make_generator: the engine calls it only when a question needs the LLM."""
     return lambda: make_generator(settings)
+
+
+def reindexed(engine: Engine, settings: Settings, writable_fix: str) -> Engine:
+    """The index of the folder engine's index was built from, brought up to date and opened again
+    with the models engine has loaded (neither loads twice); the old index is closed, so the files
+    of its generation, which the rebuild deleted, free their disk space.
+
+    Raises:
+        OutputError: the index folder cannot be written (the message ends with writable_fix).
+        RagError: what `rag index` would raise; the old index is then still whole and open.
+    """
+    from rag.indexing import build_index
+    from rag.writable import ensure_writable_dir
+
+    ensure_writable_dir(settings.index_dir, writable_fix)
+    embedder = engine.retriever.embedder
+    build_index(Path(engine.index.manifest.corpus_root), settings.index_dir, embedder, settings.chunking,
+                store=settings.store)
+    fresh = open_engine(settings, embedder, lambda: engine.generator)
+    engine.index.close()
+    return fresh
 
 
 def open_engine(

@@ -61,7 +61,7 @@ def is_follow_up(question: str) -> bool:
 class ChatSession:
     engine: Engine
     write: Callable[[str], None]
-    reindex: Callable[[], Engine] | None = None
+    reindex: Callable[[Engine], Engine] | None = None  # the session's engine in, the rebuilt index's out
     k: int = 0
     last: Answer | None = None
     last_hashes: dict[str, str | None] = field(default_factory=dict)  # each cited file as the answer's index held it
@@ -141,11 +141,11 @@ class ChatSession:
             self.write(f"Unknown command {name}; type /help\n")
         return True
 
-    def _reindex(self, reindex: Callable[[], Engine]) -> None:
+    def _reindex(self, reindex: Callable[[Engine], Engine]) -> None:
         """Rebuild and reload; stopped with Ctrl-C or failing on a file, the index stays as it was
         (a rebuild replaces it only when complete) and the session carries on with it."""
         try:
-            self.engine = reindex()
+            self.engine = reindex(self.engine)
         except KeyboardInterrupt:
             self.write("Reindexing stopped; the index is as it was.\n")
         except OSError as error:

@@ -128,10 +128,10 @@ def test_reindex_stopped_with_ctrl_c_or_failing_leaves_the_session_and_its_engin
     written: list[str] = []
     engine = object()
 
-    def interrupted() -> object:
+    def interrupted(old: object) -> object:
         raise KeyboardInterrupt
 
-    def failing() -> object:
+    def failing(old: object) -> object:
         raise PermissionError(13, "Permission denied", "notes/locked.txt")
 
     for reindex in (interrupted, failing):
