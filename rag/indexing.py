@@ -170,15 +170,8 @@ def build_index(
         try:
             scan = _scan(corpus_dir, previous or {}, add, skipped_before(index_dir) if previous is not None else {})
             _sort_read_again(scan, known)
-            if set_aside:
-                scan.warnings.insert(0, set_aside)
-            if damage:
-                scan.warnings.insert(0, f"the index at {index_dir} was damaged ({damage}); every file is read again "
-                                        f"to rebuild it (sound cached embeddings are reused)")
-            _note_replaced(scan, index_dir, root, replaced)
-            if resplit:
-                scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
-                                        f"version of rag's rules (unchanged passages keep their embeddings)")
+            _note_why_read_again(scan, index_dir, root, set_aside=set_aside, damage=damage, replaced=replaced,
+                                 resplit=resplit)
             files = len(scan.kept) + scan.new_files
             _check_files_left(files, scan, previous is not None, corpus_dir, index_dir)
             if previous is not None and not (scan.added or scan.changed or scan.removed):
@@ -199,6 +192,23 @@ def build_index(
             raise
         record_skipped(index_dir, scan)
     return _report(index_dir, scan, files, manifest.chunk_count, embedded, started, embed_seconds, passages=passages)
+
+
+def _note_why_read_again(
+    scan: _Scan, index_dir: Path, root: str, *, set_aside: str | None, damage: str | None,
+    replaced: tuple[str, list[str]] | None, resplit: bool,
+) -> None:
+    """Warnings, first in the report, for why files were read again rather than kept: a damaged
+    cache set aside, a damaged index, another folder's index replaced, other passage rules."""
+    if set_aside:
+        scan.warnings.insert(0, set_aside)
+    if damage:
+        scan.warnings.insert(0, f"the index at {index_dir} was damaged ({damage}); every file is read again "
+                                f"to rebuild it (sound cached embeddings are reused)")
+    _note_replaced(scan, index_dir, root, replaced)
+    if resplit:
+        scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
+                                f"version of rag's rules (unchanged passages keep their embeddings)")
 
 
 def _check_files_left(files: int, scan: _Scan, reusing: bool, corpus_dir: Path, index_dir: Path) -> None:
