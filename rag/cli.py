@@ -213,7 +213,7 @@ def _safe(text: str) -> str:
 
 # What a Ctrl-C leaves behind, for the commands that write (an answer cut short says so itself).
 STOPPED = {
-    "index": "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far",
+    "index": "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far (saved 256 at a time)",
     "batch": "stopped (Ctrl-C): the answers written so far are kept; with -o FILE, the same command again answers "
              "the rest",
 }

@@ -226,7 +226,7 @@ def test_a_stopped_index_says_what_it_left(fake_models: ScriptedGenerator, monke
     result = runner.invoke(app, ["index", str(SEEDS)])
     assert result.exit_code == 130
     assert result.output == (
-        "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far\n"
+        "stopped (Ctrl-C): the index is as it was; the next `rag index` reuses the passages embedded so far (saved 256 at a time)\n"
     )
 
 
