@@ -85,12 +85,11 @@ def _repeated(questions: list[Question], name: str) -> list[str]:
 
 def _read_questions(path: Path) -> tuple[list[Question], list[str]]:
     readers = {".txt": _from_text, ".jsonl": _from_jsonl, ".csv": _from_csv}
-    reader = readers.get(path.suffix.lower())
-    if reader is None and path.is_file():  # a folder or a missing file is told as such by read_input_file
-        raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
     decoding: list[str] = []
+    # read first: a folder or a missing file is told as such, not as an unknown type
     text = read_input_file(path, "question file", ".txt, .jsonl or .csv", decoding)  # spreadsheets write CSV with a byte-order mark
-    if reader is None:  # a device or a pipe, named without a known suffix
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
         raise InputError(f"unknown question file type {path.suffix!r}; use .txt, .jsonl or .csv")
     questions, warnings = reader(text, path.name)
     return questions, decoding + warnings

@@ -731,15 +731,8 @@ def server_status(index: IndexOption = None) -> None:
 
     settings = settings_for(index)
     _refuse_a_file(settings.index_dir)
-    status = client.status(settings.index_dir)
-    text = server_status_text(status, settings.index_dir)
-    if status is None and not settings.index_dir.exists():  # a mistyped --index: say so, not only "no server"
-        from rag.render import newlines_shown
-        from rag.store import index_option
-
-        text = newlines_shown(f"{text.removesuffix('.')}, and there is no index there; build one with "
-                              f"`rag index DIR{index_option(settings.index_dir)}`.")
-    typer.echo(text)
+    typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir,
+                                  index_exists=settings.index_dir.exists()))
 
 
 @server_app.command("stop", cls=_Command)

@@ -203,7 +203,7 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
         manifest = Manifest(**data)
     except TypeError as error:
         raise _unreadable(index_dir, error) from error
-    wrong = [f.name for f in dataclasses.fields(Manifest) if not isinstance(getattr(manifest, f.name), _MANIFEST_TYPES[f.type])]
+    wrong = [f.name for f in dataclasses.fields(Manifest) if not isinstance(getattr(manifest, f.name), _MANIFEST_TYPES.get(f.type, object))]
     if wrong:  # a hand edit: "chunk_count": "x" would fail far from here
         raise _unreadable(index_dir, ValueError(f"manifest.json gives {', '.join(wrong)} a value of the wrong type"))
     return manifest
@@ -403,6 +403,7 @@ class FaissStore:
     @classmethod
     def _open_generation(cls, index_dir: Path, generation: Path) -> FaissStore:
         manifest = read_manifest(index_dir, generation)
+        cache = vector_cache_path(index_dir, manifest.embedding_model)
         try:
             meta = _connect_read_only(generation / "meta.sqlite")
             (count,) = meta.execute("SELECT COUNT(*) FROM chunks").fetchone()
@@ -411,12 +412,11 @@ class FaissStore:
             code_bytes = _code_bytes(manifest.dense, manifest.dimension, vectors_in_index)
             dense = _read_dense(generation / "dense.faiss", code_bytes)
             keyword = KeywordIndex.load(generation / "keyword")
-            cache = vector_cache_path(index_dir, manifest.embedding_model)
             if not cache.is_file():  # its vectors would read as zeros: every dense score 0, no error
                 raise FileNotFoundError(f"the embedding cache {cache.name} is missing")
             vectors = SqliteVectorCache(cache, manifest.dimension)
         except (OSError, EOFError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
-            closed = _unreadable_file([*generation.rglob("*"), vector_cache_path(index_dir, manifest.embedding_model)])
+            closed = _unreadable_file([*generation.rglob("*"), cache])
             if closed is not None:  # sound, and rebuilding would not open it: its permissions would
                 raise IndexNotFoundError(f"cannot read {closed} (permission denied); fix its permissions, or use an "
                                          "index you own") from error

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from rag import store as stores
 from rag.chunking import PASSAGE_RULES, chunk_document
@@ -488,32 +488,44 @@ def skipped_before(index_dir: Path) -> dict[str, tuple[int, int, int, list[str]]
     """The files the last `rag index` left out for their content, with size, mtime, ctime (a chmod
     changes it) and the warnings; {} when other reading rules left them out (or the record is
     absent, unreadable, or of an older rag)."""
+    rules, files = _skipped_record(index_dir)
     try:
-        recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
-        if recorded.get("passage_rules") != PASSAGE_RULES:
-            return {}
-        return {str(name): (int(state[0]), int(state[1]), int(state[2]), [str(note) for note in state[3]])
-                for name, state in recorded["files"].items() if len(state) == 4}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return {name: (int(state[0]), int(state[1]), int(state[2]), [str(note) for note in state[3]])
+                for name, state in files.items() if len(state) == 4} if rules == PASSAGE_RULES else {}
+    except (ValueError, TypeError, IndexError):
         return {}
+
+
+_READ_FAILURES = frozenset(os.strerror(code) for code in errno.errorcode)  # read_document's note of an OSError
 
 
 def _for_its_content(notes: list[str]) -> bool:
     """Whether a file was left out for what it holds (binary, empty, a broken PDF), which stays so
     while it is unchanged; not for a read that failed (permissions, I/O) or a reader's bug."""
-    failures = {os.strerror(code) for code in errno.errorcode}  # read_document's note of an OSError
-    return bool(notes) and not any(REPORT_IT in note or note.partition(": ")[2] in failures for note in notes)
+    return bool(notes) and not any(REPORT_IT in note or note.partition(": ")[2] in _READ_FAILURES for note in notes)
 
 
 def skipped_files(index_dir: Path) -> dict[str, tuple[int, int]]:
     """What record_skipped wrote, as (size, mtime) ({} when absent or unreadable: every unindexed
     file then counts as added); read from an older rag's record too."""
     try:
-        recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
-        files = recorded["files"] if "files" in recorded else recorded
-        return {str(name): (int(state[0]), int(state[1])) for name, state in files.items()}
-    except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+        return {name: (int(state[0]), int(state[1])) for name, state in _skipped_record(index_dir)[1].items()}
+    except (ValueError, TypeError, IndexError):
         return {}
+
+
+def _skipped_record(index_dir: Path) -> tuple[object, dict[str, Any]]:
+    """(the reading rules that wrote it, its files) of skipped-files.json; an older rag's record
+    (the files alone) has no rules; (None, {}) when it is absent or unreadable."""
+    try:
+        recorded = json.loads((index_dir / SKIPPED_FILES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, {}
+    if not isinstance(recorded, dict):
+        return None, {}
+    if isinstance(recorded.get("files"), dict):
+        return recorded.get("passage_rules"), {str(name): state for name, state in recorded["files"].items()}
+    return None, {str(name): state for name, state in recorded.items()}
 
 
 def folder_to_refresh(index_dir: Path, store: str = DEFAULT_STORE) -> Path | None:

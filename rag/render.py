@@ -346,8 +346,14 @@ def _duration(seconds: float) -> str:
 
 
 @_shown_on_terminal
-def server_status_text(status: Any, index_dir: Any) -> str:
-    """`rag server status`: a ServerStatus (rag/channel.py) in four or five lines, or that none runs."""
+def server_status_text(status: Any, index_dir: Any, *, index_exists: bool = True) -> str:
+    """`rag server status`: a ServerStatus (rag/channel.py) in four or five lines, or that none runs
+    (and, for a mistyped --index, that there is no index there either)."""
+    if status is None and not index_exists:
+        from rag.store import index_option
+
+        return newlines_shown(f"No server running for {index_dir}, and there is no index there; build one with "
+                              f"`rag index DIR{index_option(index_dir)}`.")
     if status is None:
         return f"No server running for {newlines_shown(str(index_dir))}."
     llm = "loaded" if status.llm_loaded else "not loaded yet"
