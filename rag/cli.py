@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Collection, TypeVar
 
 import typer
 
@@ -258,7 +258,10 @@ def settings_for(
     k: int | None = None,
     threshold: float | None = None,
     store: str | None = None,
+    unread: Collection[str] = (),
 ) -> config.Settings:
+    """The settings from the flags and environment; an unusable environment value of a setting in
+    unread (the command never reads it) is a warning, not an error."""
     changes: dict[str, Any] = {}  # built in one step: the defaults a flag replaces are never checked
     if store is not None:
         changes["store"] = store
@@ -270,7 +273,14 @@ def settings_for(
         changes["top_k"] = k
     if threshold is not None:
         changes["abstain_threshold"] = threshold
-    return config.Settings(**changes)
+    settings, set_aside = config.settings_ignoring(unread, **changes)
+    for error in set_aside:
+        _warn(f"{error} (ignored: this command does not use it)")
+    return settings
+
+
+def _warn(text: str) -> None:
+    _stderr().print(f"warning: {_safe(text)}", markup=False, soft_wrap=True)
 
 
 def question_argument(text: str, hint: str) -> str:
@@ -317,7 +327,7 @@ def index(
     from rag.writable import ensure_writable_dir, refuse_a_file, removed_if_first_run_fails
     from rag.models import LazyEmbedder
 
-    settings = settings_for(index, store=store)
+    settings = settings_for(index, store=store, unread=config.LLM_SETTINGS)
     err = _stderr()
     if corpus is None:
         corpus = folder_to_refresh(settings.index_dir, settings.store)
@@ -353,7 +363,7 @@ def index(
                                  on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
                                  rebuild=rebuild)
     for warning in report.warnings:
-        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+        _warn(warning)
     listing = files_text(report.passages, verbose)
     if listing:
         typer.echo(listing)
@@ -424,7 +434,7 @@ def extract(
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+        _warn(warning)
     typer.echo(plain_text(document) if plain else document_text(document))
 
 
@@ -520,14 +530,14 @@ def batch(
     questions, warnings = read_questions(questions_file)
     err = _stderr()
     for warning in warnings:
-        err.print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+        _warn(warning)
     existed = bool(output and output.exists())
     stream, new_file, cut = open_output(output, fmt, questions_file) if output else (sys.stdout, True, None)
     written: list[Any] = []
     resume: Resume | None = None
     try:
         if cut:
-            err.print(f"warning: {_safe(cut)}", markup=False, soft_wrap=True)
+            _warn(cut)
         resume = resume_from(output, questions, fmt, retrieve_only=retrieve_only)
         todo = resume.todo
         did = "retrieved" if retrieve_only else "answered"
@@ -643,7 +653,7 @@ def _terminal_reader() -> Callable[[], str]:
 
     path, warning = chat_history_path()
     if warning:
-        _stderr().print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+        _warn(warning)
     prompt = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
     return lambda: prompt.prompt("? ")
 
@@ -674,7 +684,7 @@ def evaluate(
         check_fresh_output(output, gold_file)
     engine = open_engine(settings_for(index, model, k, threshold, store))
     for warning in gold_warnings(gold, engine.index.files()):
-        _stderr().print(f"warning: {_safe(warning)}", markup=False, soft_wrap=True)
+        _warn(warning)
     sinks: list[Any] = []  # opened at the first answer: a run that fails before one leaves the old file whole
     try:
         with _progress("evaluating") as progress:
@@ -729,7 +739,7 @@ def server_status(index: IndexOption = None) -> None:
     from rag import client
     from rag.render import server_status_text
 
-    settings = settings_for(index)
+    settings = settings_for(index, unread=config.LLM_SETTINGS)
     _refuse_a_file(settings.index_dir)
     typer.echo(server_status_text(client.status(settings.index_dir), settings.index_dir,
                                   index_exists=settings.index_dir.exists()))
@@ -741,7 +751,7 @@ def server_stop(index: IndexOption = None) -> None:
     """Stop the server of an index now instead of at its idle timeout."""
     from rag import client
 
-    settings = settings_for(index)
+    settings = settings_for(index, unread=config.LLM_SETTINGS)
     _refuse_a_file(settings.index_dir)
     pid = client.stop(settings.index_dir)
     typer.echo(_safe(f"Stopped the server for {settings.index_dir} (pid {pid})." if pid

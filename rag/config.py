@@ -6,6 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Collection
 
 from rag.errors import SettingsError
 
@@ -46,7 +47,8 @@ def _env_float(name: str, default: float | None) -> float | None:
         return float(value) if value else default
     except ValueError:
         example = 0.5 if default is None else default
-        raise SettingsError(f"{name}={value!r} is not a number; set it to a number such as {example} or unset it") from None
+        raise SettingsError(f"{name}={value!r} is not a number; set it to a number such as {example} or unset it",
+                            variable=name) from None
 
 
 def _env_int(name: str, default: int) -> int:
@@ -54,7 +56,20 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(value) if value else default
     except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a whole number; set it to one such as {default} or unset it") from None
+        raise SettingsError(f"{name}={value!r} is not a whole number; set it to one such as {default} or unset it",
+                            variable=name) from None
+
+
+def _env_number(env: str, default: int | float | None | Callable[[], int], help: str,
+                low: float | None, high: float | None = None) -> Any:
+    """A numeric setting read from env (a whole number when its default is one), defaulting to
+    default (called when it is a function); the default is kept in the metadata for
+    settings_ignoring."""
+    def read() -> Any:
+        plain = default() if callable(default) else default
+        return _env_int(env, plain) if isinstance(plain, int) else _env_float(env, plain)
+
+    return field(default_factory=read, metadata={"help": help, "env": env, "range": (low, high), "default": default})
 
 
 MILVUS_SCHEMES = ("http", "https", "tcp", "grpc", "unix")  # what a Milvus server is reached by
@@ -103,7 +118,7 @@ def _check_ranges(settings: object) -> None:
             name = f"{env}={os.environ[env].strip()}" if from_env else f"{spec.name}={value}"
             bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
             fix = f"set it to a value {bounds}" + (" or unset it" if from_env else "")
-            raise SettingsError(f"{name} is out of range; {fix}")
+            raise SettingsError(f"{name} is out of range; {fix}", variable=env if from_env else "")
 
 
 @dataclass(frozen=True)
@@ -134,44 +149,21 @@ class Settings:
         default_factory=lambda: _env_path("RAG_MODEL", DEFAULT_MODEL_PATH),
         metadata={"help": "the GGUF model file", "env": "RAG_MODEL"},
     )
-    top_k: int = field(
-        default_factory=lambda: _env_int("RAG_TOP_K", 6),
-        metadata={"help": "passages given to the model", "env": "RAG_TOP_K", "range": (1, 50)},
-    )
-    rerank_pool: int = field(
-        default_factory=lambda: _env_int("RAG_RERANK_POOL", RERANK_POOL),
-        metadata={
-            "help": "hybrid candidates re-scored by their best sentence when a query is worded unlike "
-            "the passages (0: off)",
-            "env": "RAG_RERANK_POOL",
-            "range": (0, 200),
-        },
-    )
-    context_words: int = field(
-        default_factory=lambda: _env_int("RAG_CONTEXT_WORDS", 240),
-        metadata={"help": "words of passage text given to the model", "env": "RAG_CONTEXT_WORDS", "range": (1, None)},
-    )
-    abstain_threshold: float | None = field(
-        default_factory=lambda: _env_float("RAG_ABSTAIN_THRESHOLD", None),
-        metadata={
-            "help": "answer only when P(answerable) reaches this (default: the fitted threshold)",
-            "env": "RAG_ABSTAIN_THRESHOLD",
-            "range": (0.0, 1.0),
-        },
-    )
-    threads: int = field(
-        default_factory=lambda: _env_int("RAG_THREADS", available_cpus()),
-        metadata={"help": "CPU threads for the LLM", "env": "RAG_THREADS", "range": (1, 256)},
-    )
-    prompt_cache_mb: int = field(
-        default_factory=lambda: _env_int("RAG_PROMPT_CACHE_MB", 512),
-        metadata={
-            "help": "memory for the model's state after recent prompts, so a question asked again skips "
-            "re-reading its passages (0: off)",
-            "env": "RAG_PROMPT_CACHE_MB",
-            "range": (0, None),
-        },
-    )
+    top_k: int = _env_number("RAG_TOP_K", 6, "passages given to the model", 1, 50)
+    rerank_pool: int = _env_number(
+        "RAG_RERANK_POOL", RERANK_POOL,
+        "hybrid candidates re-scored by their best sentence when a query is worded unlike the passages (0: off)",
+        0, 200)
+    context_words: int = _env_number("RAG_CONTEXT_WORDS", 240, "words of passage text given to the model", 1)
+    abstain_threshold: float | None = _env_number(
+        "RAG_ABSTAIN_THRESHOLD", None,
+        "answer only when P(answerable) reaches this (default: the fitted threshold)", 0.0, 1.0)
+    threads: int = _env_number("RAG_THREADS", available_cpus, "CPU threads for the LLM", 1, 256)
+    prompt_cache_mb: int = _env_number(
+        "RAG_PROMPT_CACHE_MB", 512,
+        "memory for the model's state after recent prompts, so a question asked again skips re-reading its "
+        "passages (0: off)",
+        0)
     state_dir: Path | None = field(
         default_factory=_env_state_dir,
         metadata={
@@ -198,6 +190,32 @@ class Settings:
         if not utf8_path(self.index_dir.absolute()):
             raise SettingsError(f"the path of index folder {shown_path(self.index_dir.absolute())} is not valid UTF-8 (the "
                                 "index names files by it); pass another --index (or RAG_INDEX), or rename the folder")
+
+
+def settings_ignoring(unread: Collection[str], **changes: Any) -> tuple[Settings, list[str]]:
+    """Settings for a command that never reads the fields named in unread, and the errors of
+    their environment variables: a bad RAG_TOP_K cannot matter to `rag index`, so it is set aside
+    (its default used) for a warning instead of stopping the command.
+
+    Raises:
+        SettingsError: a setting the command reads is unusable.
+    """
+    set_aside: list[SettingsError] = []
+    while True:
+        try:
+            return Settings(**changes), [str(error) for error in set_aside]
+        except SettingsError as error:
+            spec = next((spec for spec in dataclasses.fields(Settings)
+                         if error.variable and spec.metadata.get("env") == error.variable), None)
+            if spec is None or spec.name not in unread or spec.name in changes or "default" not in spec.metadata:
+                raise
+            default = spec.metadata["default"]
+            changes[spec.name] = default() if callable(default) else default
+            set_aside.append(error)
+
+
+LLM_SETTINGS = frozenset({"model_path", "top_k", "rerank_pool", "context_words", "abstain_threshold", "threads",
+                          "prompt_cache_mb", "state_dir"})  # read only by commands that answer or search
 
 
 def utf8_path(path: Path) -> bool:

@@ -40,7 +40,12 @@ class InputError(RagError):
 
 
 class SettingsError(RagError):
-    """An environment variable or setting has a value the tool cannot use."""
+    """An environment variable or setting has a value the tool cannot use; `variable` names the
+    environment variable when the value came from one."""
+
+    def __init__(self, message: str, variable: str = "") -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class OutputError(RagError):

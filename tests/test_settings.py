@@ -34,11 +34,37 @@ def test_bad_environment_value_is_one_line_naming_it(
     fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:
     monkeypatch.setenv(variable, value)
-    for command in (["search", "Geneva"], ["ask", "Geneva?"], ["index", "seeds"]):
+    read_by_index = variable.startswith(("RAG_CHUNK", "RAG_STORE"))
+    for command in (["search", "Geneva"], ["ask", "Geneva?"]) + ((["index", "seeds"],) if read_by_index else ()):
         result = runner.invoke(app, command)
         assert result.exit_code == 1, result.output
         assert result.output == f"error: {message}\n"
         assert isinstance(result.exception, SystemExit)  # not a traceback
+
+
+@pytest.mark.parametrize(("variable", "value"), [("RAG_TOP_K", "abc"), ("RAG_ABSTAIN_THRESHOLD", "nan"),
+                                                 ("RAG_PROMPT_CACHE_MB", "-1"), ("RAG_THREADS", "0")])
+def test_a_bad_value_the_command_never_reads_is_a_warning(
+    fake_models: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """`rag index` and `rag server status` read no setting of the language model's."""
+    monkeypatch.setenv(variable, value)
+    indexed = runner.invoke(app, ["index", "seeds", "--dry-run"])
+    assert indexed.exit_code == 0, indexed.output
+    assert indexed.output.startswith(f"warning: {variable}=")
+    assert "(ignored: this command does not use it)\n" in indexed.output
+    assert "Would index 5 files" in indexed.output
+    assert runner.invoke(app, ["server", "status"]).exit_code == 0
+
+
+def test_settings_ignoring_uses_the_default_of_what_it_sets_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "abc")
+    monkeypatch.setenv("RAG_THREADS", "0")
+    settings, set_aside = config.settings_ignoring(config.LLM_SETTINGS)
+    assert (settings.top_k, settings.threads) == (6, config.available_cpus())
+    assert [message.split("=")[0] for message in set_aside] == ["RAG_TOP_K", "RAG_THREADS"]
+    with pytest.raises(SettingsError, match="RAG_TOP_K='abc'"):
+        config.settings_ignoring({"threads"})
 
 
 def test_blank_environment_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
