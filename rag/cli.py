@@ -374,7 +374,8 @@ def notice_if_stale(settings: config.Settings) -> None:
     """One line on stderr when the indexed folder changed since the index was built (a stat of
     each file; the index's own problems are reported by the command itself)."""
     from rag.indexing import folder_changes, skipped_files
-    from rag.store import index_option, live_files, outdated_rules_note, read_manifest, shell_word
+    from rag.render import stale_index_text
+    from rag.store import index_option, live_files, outdated_rules_note, read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir, settings.store)
@@ -386,19 +387,10 @@ def notice_if_stale(settings: config.Settings) -> None:
         changes = folder_changes(manifest.corpus_root, indexed, skipped_files(settings.index_dir))
     except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
-    if changes is None:
-        note = (f"{manifest.corpus_root}, the folder this index was built from, is gone; answers come from the index "
-                f"as it was (if the folder moved: `rag index DIR{index_option(settings.index_dir, settings.store)}`)")
-    elif changes.removed == len(indexed) and not changes.added:
-        note = (f"every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
-                f"(add documents and run `rag index`, or delete the index: `rm -r {shell_word(settings.index_dir)}`)")
-    elif changes.any:
-        note = (f"{changes.corpus_root} changed since it was indexed ({changes.changed} changed, {changes.added} added, "
-                f"{changes.removed} removed files); run `rag index {shell_word(changes.corpus_root)}"
-                f"{index_option(settings.index_dir, settings.store)}`")
-    else:
-        return
-    _stderr().print(f"note: {_safe(note)}", markup=False, soft_wrap=True)  # a folder's name may hold escapes
+    note = stale_index_text(changes, manifest.corpus_root, len(indexed), index_option(settings.index_dir, settings.store),
+                            settings.index_dir)
+    if note is not None:
+        _stderr().print(f"note: {_safe(note)}", markup=False, soft_wrap=True)  # a folder's name may hold escapes
 
 
 @app.command(cls=_Command)

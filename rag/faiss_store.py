@@ -1053,8 +1053,18 @@ def _prefixed(prefix: str) -> str:
 
 def live_files(index_dir: Path) -> dict[str, FileState]:
     """See rag.store.live_files."""
+    return _files_of(index_dir, _live(index_dir))
+
+
+def last_files(index_dir: Path) -> dict[str, FileState]:
+    """See rag.store.last_files."""
+    generation = current_generation(index_dir) or _newest_generation(index_dir)
+    return {} if generation is None else _files_of(index_dir, generation)
+
+
+def _files_of(index_dir: Path, generation: Path) -> dict[str, FileState]:
     try:
-        db = _connect_read_only(_live(index_dir) / "meta.sqlite")
+        db = _connect_read_only(generation / "meta.sqlite")
         try:
             rows = db.execute("SELECT path, sha256, size, mtime_ns FROM files").fetchall()
         finally:
@@ -1142,6 +1152,9 @@ class FaissBackend:
 
     def live_files(self) -> dict[str, FileState]:
         return live_files(self.index_dir)
+
+    def last_files(self) -> dict[str, FileState]:
+        return last_files(self.index_dir)
 
     def update_file_states(self, states: dict[str, FileState]) -> None:
         update_file_states(self.index_dir, states)

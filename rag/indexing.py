@@ -93,16 +93,18 @@ class _Scan:
 
 @dataclass(frozen=True)
 class FolderChanges:
-    """How the indexed folder differs from the index, judged by size and mtime only."""
+    """How the indexed folder differs from the index, judged by size and mtime only: a file of
+    the same size with a new mtime is touched, which may or may not be a change."""
 
     corpus_root: str
     changed: int
     added: int
     removed: int
+    touched: int = 0
 
     @property
     def any(self) -> bool:
-        return bool(self.changed or self.added or self.removed)
+        return bool(self.changed or self.added or self.removed or self.touched)
 
 
 def build_index(
@@ -154,7 +156,7 @@ def build_index(
         replaced = _other_folders_files(index_dir, root, kind)
         # every file is read when nothing is reused (--rebuild, other rules or chunk settings); an
         # index of another folder: its files count as removed (_note_replaced), not as read again
-        known = _live_names(index_dir, kind) if previous is None and not replaced else {}
+        known = _last_names(index_dir, kind) if previous is None and not replaced else {}
         set_aside = stores.set_aside_damaged_cache(index_dir, embedder.name, kind) if rebuild else None
         writer: stores.IndexWriter | None = None
         passages: dict[str, tuple[str, int]] = {}
@@ -294,10 +296,10 @@ def _reusable_files(
         return None
 
 
-def _live_names(index_dir: Path, kind: str) -> dict[str, str]:
-    """The live index's files and their sha256 ({} when there is none)."""
+def _last_names(index_dir: Path, kind: str) -> dict[str, str]:
+    """The files of the index last written and their sha256 ({} when there is none)."""
     try:
-        return {name: state.sha256 for name, state in stores.live_files(index_dir, kind).items()}
+        return {name: state.sha256 for name, state in stores.last_files(index_dir, kind).items()}
     except RagError:
         return {}
 
@@ -439,7 +441,7 @@ def _dry_run(
 
     scan = _scan(corpus_dir, previous or {}, count, skipped_before(index_dir) if previous is not None else {})
     replaced = _other_folders_files(index_dir, root, kind)
-    _sort_read_again(scan, _live_names(index_dir, kind) if previous is None and not replaced else {})
+    _sort_read_again(scan, _last_names(index_dir, kind) if previous is None and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
     if damage:
         scan.warnings.insert(0, f"the index at {index_dir} is damaged ({damage}); `rag index` would read every "
@@ -561,7 +563,7 @@ def folder_changes(
     if not root.is_dir():
         return None
     skipped = skipped or {}
-    changed = added = 0
+    changed = added = touched = 0
     seen = set()
     for path in iter_files(root):
         name = path.relative_to(root).as_posix()
@@ -574,9 +576,11 @@ def folder_changes(
             stat = os.stat(path)
         except OSError:
             continue
-        if (stat.st_size, stat.st_mtime_ns) != (state.size, state.mtime_ns):
+        if stat.st_size != state.size:
             changed += 1
-    return FolderChanges(str(root), changed, added, len(set(indexed) - seen))
+        elif stat.st_mtime_ns != state.mtime_ns:
+            touched += 1
+    return FolderChanges(str(root), changed, added, len(set(indexed) - seen), touched)
 
 
 def _same_stat(path: Path, recorded: tuple[int, int] | None) -> bool:

@@ -6,12 +6,13 @@ import dataclasses
 import functools
 import json
 import re
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
 from rag.chunking import is_heading
 from rag.corpus import Document, Paragraph
-from rag.indexing import IndexReport
+from rag.indexing import FolderChanges, IndexReport
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
 
@@ -176,6 +177,29 @@ def files_text(passages: dict[str, tuple[str, int]], verbose: bool = False) -> s
     return "  " + " · ".join(
         f"{fmt}: {_count(files, 'file')}, {_count(count, 'passage')}" for fmt, (files, count) in sorted(totals.items())
     )
+
+
+def stale_index_text(changes: FolderChanges | None, corpus_root: str, indexed: int, index_option: str,
+                     index_dir: Path) -> str | None:
+    """The note that the folder an index was built from changed since (None when it did not), with
+    the command that catches up; index_option is the `--index` an index other than the default needs."""
+    from rag.store import shell_word
+
+    if changes is None:
+        return (f"{corpus_root}, the folder this index was built from, is gone; answers come from the index as it "
+                f"was (if the folder moved: `rag index DIR{index_option}`)")
+    if changes.removed == indexed and not changes.added:
+        return (f"every file indexed from {changes.corpus_root} was removed; answers come from the index as it was "
+                f"(add documents and run `rag index`, or delete the index: `rm -r {shell_word(index_dir)}`)")
+    if not changes.any:
+        return None
+    rerun = f"run `rag index {shell_word(changes.corpus_root)}{index_option}`"
+    if not (changes.changed or changes.added or changes.removed):
+        return (f"{changes.corpus_root} may have changed since it was indexed ({_count(changes.touched, 'file')} of "
+                f"the same size with a new modification time); {rerun}")
+    touched = f", {changes.touched} touched" if changes.touched else ""
+    return (f"{changes.corpus_root} changed since it was indexed ({changes.added} added, {changes.changed} changed, "
+            f"{changes.removed} removed files{touched}); {rerun}")
 
 
 def _count(number: int, noun: str) -> str:

@@ -231,6 +231,8 @@ class Backend(Protocol):
 
     def live_files(self) -> dict[str, FileState]: ...
 
+    def last_files(self) -> dict[str, FileState]: ...
+
     def update_file_states(self, states: dict[str, FileState]) -> None: ...
 
 
@@ -302,6 +304,17 @@ def live_files(index_dir: Path, store: str = DEFAULT_STORE) -> dict[str, FileSta
         IndexNotFoundError: there is no index at index_dir.
     """
     return backend(index_dir, store).live_files()
+
+
+def last_files(index_dir: Path, store: str = DEFAULT_STORE) -> dict[str, FileState]:
+    """The files of the index last written, {} when there is none: the live index's, or, when the
+    pointer to it is lost, those of the newest complete generation (a repair reads them again; it
+    does not add them).
+
+    Raises:
+        IndexNotFoundError: the index's file list cannot be read.
+    """
+    return backend(index_dir, store).last_files()
 
 
 def update_file_states(index_dir: Path, states: dict[str, FileState], store: str = DEFAULT_STORE) -> None:

@@ -179,8 +179,9 @@ def test_a_lost_pointer_to_the_live_generation_is_damage_not_a_missing_index(bui
     message = one_line_failure(rag("search", "Geneva"))
     assert message == (f"error: the index at {isolated_index} is damaged (CURRENT is missing or names no generation); "
                        f"rebuild it with `rag index {SEEDS} --index {isolated_index}`")
-    repaired = rag("index", str(SEEDS))  # the repair is told in a warning (its files still count as added)
+    repaired = rag("index", str(SEEDS))  # the repair is told in a warning; its files were in the index
     assert repaired.returncode == 0 and "was damaged (CURRENT is missing or names no generation)" in repaired.stderr
+    assert "files: 0 added, 0 changed, 0 removed, 5 read again" in repaired.stdout, repaired.stdout
     assert rag("search", "Geneva").returncode == 0
 
 

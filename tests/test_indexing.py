@@ -204,8 +204,23 @@ def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus:
     assert folder_changes(index.manifest.corpus_root, index.files()) == indexing.FolderChanges(str(corpus.resolve()), 1, 1, 0)
     result = runner.invoke(app, ["search", "Geneva"])
     assert result.exit_code == 0
-    assert f"note: {corpus.resolve()} changed since it was indexed (1 changed, 1 added, 0 removed files); " \
+    assert f"note: {corpus.resolve()} changed since it was indexed (1 added, 1 changed, 0 removed files); " \
            f"run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
+
+
+def test_a_touched_file_is_not_called_changed(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
+    """The note is a stat check: a file of the same size with a new mtime may be unchanged."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    stat = (corpus / CHANGED_FILE).stat()
+    os.utime(corpus / CHANGED_FILE, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert f"note: {corpus.resolve()} may have changed since it was indexed (1 file of the same size with a new " \
+           f"modification time); run `rag index {corpus.resolve()} --index {isolated_index}`" in result.output
+    (corpus / "new.txt").write_text("Another new paragraph.\n")
+    result = runner.invoke(app, ["search", "Geneva"])
+    assert "changed since it was indexed (1 added, 0 changed, 0 removed files, 1 touched)" in result.output
+    assert "1 added, 0 changed, 0 removed" in runner.invoke(app, ["index", str(corpus), "--dry-run"]).output
 
 
 def test_notes_show_a_folder_names_escapes_harmless(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
@@ -266,7 +281,7 @@ def test_a_file_the_index_leaves_out_is_no_change_until_it_changes(
     assert result.exit_code == 0 and "changed since it was indexed" not in result.output
     (corpus / "empty.txt").write_text("Now it has a paragraph.\n")
     result = runner.invoke(app, ["search", "Geneva"])
-    assert "changed since it was indexed (0 changed, 1 added, 0 removed files)" in result.output
+    assert "changed since it was indexed (1 added, 0 changed, 0 removed files)" in result.output
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
     assert "changed since it was indexed" not in runner.invoke(app, ["search", "Geneva"]).output
 
