@@ -4,7 +4,8 @@ Layout of an index directory:
     CURRENT                 the name of the live generation, replaced atomically
     vectors-<model>.sqlite  embeddings by chunk-text hash, shared by all generations (the work
                             area: batches are committed as they are embedded, so a killed run
-                            resumes; entries no live chunk uses are pruned after each commit)
+                            resumes; entries that neither the live generation's chunks nor those of
+                            the one it replaced use are pruned after each commit)
     gen-*/manifest.json     format, embedding model, chunking, counts, dense index type and params
     gen-*/meta.sqlite       tables chunks (row = FAISS id; indexed by file and by text hash),
                             paragraphs, files (hash, size, mtime)
@@ -647,12 +648,35 @@ class SqliteVectorCache:
                 out[i] = np.frombuffer(blob, dtype=np.float32)
         return out
 
-    def prune(self, meta_path: Path) -> None:
-        """Drop vectors no chunk of the given generation uses."""
-        self._db.execute("ATTACH DATABASE ? AS live", (read_only_uri(meta_path),))
-        self._db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM live.chunks)")
+    def prune(self, meta_path: Path, replaced: Path | None = None) -> None:
+        """Drop vectors that no chunk of the given generation uses, nor of the one it replaced when
+        that can be read: going back to the folder an index held before, or undoing an edit,
+        embeds nothing."""
+        attached = [self._attach("live", meta_path)]
+        if replaced is not None and replaced.is_file():
+            try:
+                attached.append(self._attach("replaced", replaced))
+            except sqlite3.DatabaseError:  # what a rebuild replaces may be damaged: the live chunks count
+                pass
+        used = " UNION ".join(f"SELECT hash FROM {name}.chunks" for name in attached)
+        self._db.execute(f"DELETE FROM vectors WHERE hash NOT IN ({used})")
         self._db.commit()
-        self._db.execute("DETACH DATABASE live")
+        for name in attached:
+            self._db.execute(f"DETACH DATABASE {name}")
+
+    def _attach(self, name: str, meta_path: Path) -> str:
+        """name, now naming the generation at meta_path, whose chunks table was read.
+
+        Raises:
+            sqlite3.DatabaseError: it cannot be read (it is left detached).
+        """
+        self._db.execute(f"ATTACH DATABASE ? AS {name}", (read_only_uri(meta_path),))
+        try:
+            self._db.execute(f"SELECT hash FROM {name}.chunks LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            self._db.execute(f"DETACH DATABASE {name}")
+            raise
+        return name
 
     def close(self) -> None:
         self._db.close()
@@ -804,14 +828,15 @@ class FaissWriter:
         self._db.close()
         _fsync_tree(self.partial)
         generation = self.index_dir / self.name
+        replaced = current_generation(self.index_dir)
         self.partial.rename(generation)
         _replace_durably(
             self.index_dir / CURRENT, lambda pointer: pointer.write_text(generation.name + "\n", encoding="utf-8")
         )
+        self.vectors.prune(generation / "meta.sqlite", replaced / "meta.sqlite" if replaced else None)
+        self.vectors.close()
         _remove_old_generations(self.index_dir, keep=generation.name)
         _remove_checkpoint(self.index_dir)
-        self.vectors.prune(generation / "meta.sqlite")
-        self.vectors.close()
         return manifest
 
     def abort(self) -> None:

@@ -339,7 +339,8 @@ def _note_replaced(
                                 f"{len(names)} files of {folder} would no longer be searched (use another --index to keep both)")
         return
     scan.warnings.insert(0, f"{index_dir} held the index of {folder}; it now holds {root} instead, and the "
-                            f"{len(names)} files of {folder} are no longer searched (use another --index to keep both)")
+                            f"{len(names)} files of {folder} are no longer searched (use another --index to keep both; "
+                            f"until the next change, indexing {folder} again reuses its embeddings)")
 
 
 def _other_folders_files(index_dir: Path, root: str, kind: str) -> tuple[str, list[str]] | None:

@@ -539,11 +539,22 @@ class MilvusWriter:
             if advance:
                 advance(len(rows))
         manifest = dataclasses.replace(manifest, chunk_count=self._rows, dense={**DENSE, "collection": self.names.base})
+        used = self._replaced_hashes()
         self._switch(manifest)
         self._drop_old()
-        self.vectors.prune({r["hash"] for r in _rows_of(self._client, f"{self.generation}_chunks", "", ["hash"])})
+        self.vectors.prune(used | {r["hash"] for r in _rows_of(self._client, f"{self.generation}_chunks", "", ["hash"])})
         disconnect(self._client, self.uri)
         return manifest
+
+    def _replaced_hashes(self) -> set[str]:
+        """The chunk hashes of the generation this one replaces: their vectors stay cached, so going
+        back to the folder the index held before, or undoing an edit, embeds nothing."""
+        try:
+            replaced, _ = _read_live(self._client, self.names, self.uri)
+            self._client.load_collection(f"{replaced}_chunks")
+            return {r["hash"] for r in _rows_of(self._client, f"{replaced}_chunks", "", ["hash"])}
+        except Exception:  # noqa: BLE001 - none, or unreadable: only the new generation's chunks count
+            return set()
 
     def _switch(self, manifest: Manifest) -> None:
         """The one step that makes this generation live."""

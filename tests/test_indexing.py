@@ -385,6 +385,32 @@ def test_indexing_another_folder_into_an_index_says_what_it_drops(fake_models: S
     assert result.exit_code == 0
     assert f"held the index of {corpus.resolve()}; it now holds {other.resolve()} instead, and the 5 files" in result.output
     assert "files: 2 added, 0 changed, 5 removed" in result.output
+    back = runner.invoke(app, ["index", str(corpus)])  # its embeddings were kept: nothing to embed
+    assert back.exit_code == 0 and "(0 embedded, " in back.output, back.output
+
+
+def test_the_embeddings_of_the_generation_replaced_stay_cached_one_change(
+    corpus: Path, isolated_index: Path, store: str, tmp_path: Path
+) -> None:
+    """Undoing an edit, or going back to the folder an index held before, embeds nothing; one
+    change later what neither generation uses is pruned."""
+    edited = corpus / CHANGED_FILE
+    original = edited.read_text()
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    edited.write_text(original + "\nA paragraph added for a moment, then taken out again.\n")
+    assert build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store).embedded == 1
+    edited.write_text(original)
+    assert build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store).embedded == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("The harbour opens at dawn, and the ferries leave on the hour.\n")
+    build_index(other, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    back = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    assert back.embedded == 0 and back.reused == back.chunks
+    (other / "note.txt").write_text("The harbour closes at dusk.\n")
+    build_index(other, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    build_index(other, isolated_index, FakeEmbedder(), ChunkSettings(), store=store, rebuild=True)
+    assert build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store).embedded > 0
 
 
 def test_an_index_split_by_other_passage_rules_is_split_again_reusing_embeddings(
