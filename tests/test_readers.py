@@ -449,6 +449,23 @@ def test_content_sniffing_beats_a_wrong_extension(tmp_path: Path, folder: Path) 
     assert readers.detect(folder / "memo.docx", (folder / "memo.docx").read_bytes()[:1024]) == "docx"
 
 
+@pytest.mark.parametrize(("name", "text", "fmt"), [
+    ("notes.txt", "Tools that write PDFs produce a %PDF-1.7 file with a cross-reference table.\n", "text"),
+    ("notes.md", "# PDF notes\n\nA file starts with a header such as %PDF-1.7.\n", "markdown"),
+    ("page.html", "<!DOCTYPE html><html><head><title>The %PDF-1.7 header</title></head></html>", "html"),
+])
+def test_a_text_that_mentions_the_pdf_header_is_not_a_pdf(tmp_path: Path, name: str, text: str, fmt: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    assert readers.detect(path, path.read_bytes()) == fmt
+
+
+def test_a_pdf_header_after_junk_bytes_is_still_a_pdf(tmp_path: Path, folder: Path) -> None:
+    path = tmp_path / "mailed.bin"
+    path.write_bytes(b"\x00\xff\xfe junk from a mail gateway\r\n" + (folder / "report.pdf").read_bytes())
+    assert readers.detect(path, path.read_bytes()[:1024]) == "pdf"
+
+
 def test_extracted_text_is_blocks_joined_and_chunks_carry_page_and_heading(folder: Path) -> None:
     document, _ = read_document(folder, folder / "report.pdf")
     assert document is not None
@@ -836,6 +853,29 @@ def test_pdf_table_rows_keep_empty_cells_in_their_columns_and_wrapped_cells_whol
         ("table_row", "Northgate | 12 | Road salt, grit and the snow ploughs for the harbour district and the ring road"),
         ("table_row", "Elm Street | | Parcels"), ("table_row", "Riverside | 22 |"),
         ("paragraph", "All depots close on public holidays.")]
+
+
+def test_pdf_body_lines_repeated_on_every_page_away_from_its_edges_are_text(tmp_path: Path) -> None:
+    """A mail-merged letter's closing ends its body far above the page's foot, and a quiz's
+    question line is numbered as its page: neither is a running header or footer."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for number, name in enumerate(("Ahmed", "Brook", "Chen"), start=1):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 7, f"Question {number}: What is {number} times {number + 6}?")
+        pdf.ln(8)
+        pdf.multi_cell(0, 7, f"Dear {name}, your bill for the spring quarter is {number * 40} pounds, payable by "
+                             "direct debit; check the sum against the key.")
+        pdf.ln(5)
+        pdf.multi_cell(0, 7, "Yours sincerely,\nHelen Marsh, Customer Services Director")
+    pdf.output(str(tmp_path / "letters.pdf"))
+    body = texts(readers.read(tmp_path / "letters.pdf"))
+    assert sum("Helen Marsh, Customer Services Director" in text for text in body) == 3
+    assert sum(text.endswith("against the key.") for text in body) == 3
+    assert [text for text in body if text.startswith("Question")] == [
+        "Question 1: What is 1 times 7?", "Question 2: What is 2 times 8?", "Question 3: What is 3 times 9?"]
 
 
 def test_a_pdf_table_header_repeated_on_every_page_is_kept_and_the_running_header_dropped(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ SNIFF_BYTES = 1024
 def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     """The format of a file from its first bytes, falling back to its extension; `data`, when
     given, is the whole document (a compressed file's contents), else path is the file."""
-    if b"%PDF-" in head[:SNIFF_BYTES]:
+    if _is_pdf(head):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         if head[30:38] == b"mimetype":
@@ -62,6 +62,14 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if fmt in ("pdf", "docx", "epub", "odt") and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
+
+
+def _is_pdf(head: bytes) -> bool:
+    """A PDF's header opens the file, or stands in its first KB after bytes that are not text (as
+    readers allow); notes that mention "%PDF-1.7" near their top are text."""
+    window = head[:SNIFF_BYTES]
+    return window.lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-") or (
+        b"%PDF-" in window and not _is_plain_text(head))
 
 
 def _is_plain_text(head: bytes) -> bool:

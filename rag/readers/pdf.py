@@ -40,6 +40,8 @@ USUAL_LINE_PITCH = 1.5
 MAX_LINE_PITCH = 2.2
 ONE_LINE_PARAGRAPHS = 0.6  # share of lines at that gap ending a sentence (double-spaced prose runs on)
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers
+FURNITURE_GAP = 1.5  # line-spacings between a running header or footer and the body
+MARGIN_BAND = 0.15  # share of the page's height from its top or bottom edge where they stand
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
 _BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
@@ -75,8 +77,18 @@ def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     Raises:
         Unreadable: the file is encrypted with a password, or pypdf cannot parse it.
     """
-    pages = [_page_lines(page) for page in _open(path if data is None else io.BytesIO(data)).pages]
-    return _blocks(pages, name)
+    document = _open(path if data is None else io.BytesIO(data)).pages
+    pages = [_page_lines(page) for page in document]
+    return _blocks(pages, name, [_frame(page) for page in document])
+
+
+def _frame(page: Any) -> tuple[float, float]:
+    """The page's bottom and top edges (its media box: where text is placed); (0, 0) when unknown."""
+    try:
+        box = page.mediabox
+        return float(box.bottom), float(box.top)
+    except Exception:  # a damaged page dictionary: no band check for this page
+        return 0.0, 0.0
 
 
 def _open(path: Path | io.BytesIO) -> Any:
@@ -197,7 +209,8 @@ def _cells(pieces: list[tuple[float, float, str]]) -> tuple[tuple[str, float, fl
     return found
 
 
-def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
+def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float]] | None = None) -> ReadResult:
+    """The document's blocks from its pages' lines; frames are the pages' bottom and top edges."""
     if not pages:
         raise Unreadable("the PDF has no pages")
     blank = [number for number, lines in enumerate(pages, start=1) if not lines]
@@ -216,7 +229,7 @@ def _blocks(pages: list[list[_Line]], name: str) -> ReadResult:
     heading: str | None = None
     dropped: dict[str, set[str]] = {}  # a running line's key -> its texts, those carrying page numbers aside
     for number, lines in enumerate(pages, start=1):
-        furniture = {i for i in range(len(lines)) if _is_furniture(lines, i, running, page_numbered, body_size, spacing)}
+        furniture = _furniture(lines, running, page_numbered, body_size, spacing, frames[number - 1] if frames else None)
         for i in furniture:
             if not _PAGE_NUMBER.match(lines[i].text.strip()) and _key(lines[i].text) not in page_numbered:
                 dropped.setdefault(_key(lines[i].text), set()).add(one_line(lines[i].text))
@@ -274,6 +287,8 @@ def _is_running(text: str, running: set[str], page_numbered: set[str]) -> bool:
     ("Acme report 2023 | 5.") or the line ends no sentence; a templated body sentence ("In 1910
     the harbour had 4 boats.") is text."""
     key = _key(text)
+    if text.rstrip().endswith("?"):  # a form's or a quiz's question, numbered as its page is
+        return _exact(text) in running
     return _exact(text) in running or (key in running and (key in page_numbered or not _ENDS_SENTENCE.search(text)))
 
 
@@ -289,25 +304,59 @@ def _page_numbered(pages: list[list[_Line]]) -> set[str]:
     return {key for key, found in offsets.items() if len(found) >= 2 and set.intersection(*found)}
 
 
-def _is_furniture(
-    lines: list[_Line], index: int, running: set[str], page_numbered: set[str], body_size: float, spacing: float
+def _furniture(
+    lines: list[_Line], running: set[str], page_numbered: set[str], body_size: float, spacing: float,
+    frame: tuple[float, float] | None,
+) -> set[int]:
+    """The page's running header and footer lines and page numbers: at the top or the bottom of its
+    lines, one or two of them repeated on other pages (or a page number) that stand apart from the
+    body by more than a line-spacing and lie in the outer band of the page. A body line that repeats
+    on every page (a letter's closing, a form's question line) sits one line-spacing from the text
+    it belongs to, or far from the page's edge."""
+    found: set[int] = set()
+    for edge, step in ((0, 1), (len(lines) - 1, -1)):
+        for size in (EDGE_LINES, 1):
+            block = [edge + step * k for k in range(size)]
+            beyond = edge + step * size
+            if not all(0 <= i < len(lines) for i in block) or (found & set(block)):
+                continue
+            body = lines[beyond] if 0 <= beyond < len(lines) else None
+            if all(_may_be_furniture(lines, i, running, page_numbered, body_size, spacing) for i in block) and (
+                    _stands_apart(lines[block[-1]], body, spacing, body_size)) and all(
+                    frame is None or _in_outer_band(lines[i].y, frame, body) for i in block):
+                found.update(block)
+                break
+    return found
+
+
+def _may_be_furniture(
+    lines: list[_Line], index: int, running: set[str], page_numbered: set[str], body_size: float, spacing: float,
 ) -> bool:
-    """A page number or running header/footer line at the page's edge. Not a line set larger than
-    the body text ("Chapter 3" under a running header is a heading), and a line one in from the
-    edge only when the edge line beside it is furniture too and the line stands apart from the
-    body (a body line that happens to repeat on every page sits one line-spacing from the next)."""
-    if index not in _edges(lines):
-        return False
+    """Repeated at page edges (or a page number), not set larger than the body ("Chapter 3" under a
+    running header is a heading), and no row of a table."""
     line = lines[index]
     if line.size > body_size * HEADING_SIZE or _in_table(lines, index, spacing):
         return False
-    edge = 0 if index < len(lines) / 2 else len(lines) - 1
-    if index != edge:
-        toward_body = index + 1 if edge == 0 else index - 1
-        detached = spacing <= 0 or abs(lines[toward_body].y - line.y) > 1.5 * spacing
-        if not (_is_furniture(lines, edge, running, page_numbered, body_size, spacing) and detached):
-            return False
     return _is_running(line.text, running, page_numbered) or bool(_PAGE_NUMBER.match(line.text.strip()))
+
+
+def _stands_apart(line: _Line, body: _Line | None, spacing: float, body_size: float) -> bool:
+    """More than a line-spacing and a half from the body: the usual spacing, or a generous line
+    height for the body font where fewer lines than headers make the usual spacing (a short page)."""
+    pitch = min(spacing, body_size * USUAL_LINE_PITCH) if body_size > 0 else spacing
+    return body is None or pitch <= 0 or abs(body.y - line.y) > FURNITURE_GAP * pitch
+
+
+def _in_outer_band(y: float, frame: tuple[float, float], body: _Line | None) -> bool:
+    """Within the page's band on the far side from the body: a header above it near the top edge, a
+    footer below it near the bottom (the page's text may all sit near its top)."""
+    bottom, top = frame
+    band = (top - bottom) * MARGIN_BAND
+    if top <= bottom:
+        return True
+    if body is None:
+        return y <= bottom + band or y >= top - band
+    return y >= top - band if y > body.y else y <= bottom + band
 
 
 def _in_table(lines: list[_Line], index: int, spacing: float) -> bool:
