@@ -1055,6 +1055,31 @@ def test_html_text_a_reader_sees_or_opens_is_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_html_captions_version_notes_bylines_and_footnote_asides_are_text(tmp_path: Path) -> None:
+    """Classes trafilatura takes for a site's chrome name facts as often (mdBook's span.caption,
+    Node's div.api_metadata, a byline), and an EPUB 3 footnote is an <aside> outside any article."""
+    (tmp_path / "docs.html").write_text(
+        "<!DOCTYPE html><html><head><title>Docs</title></head><body>\n"
+        '<nav class="menu"><a href="/">Home</a> <a href="/api">API</a></nav>\n'
+        "<main><h1>process.abort()</h1>\n"
+        '<div class="byline">By Ada Fernsby, 3 May 2024</div>\n'
+        '<div class="api_metadata"><span>Added in: v0.7.0</span></div>\n'
+        "<p>The process.abort() method causes the Node.js process to exit immediately and generate a core file.</p>\n"
+        '<p><img src="s.svg" alt="s"><span class="caption">Figure 4-1: A String holding the value hello</span></p>\n'
+        '<div class="post-meta"><a href="/t/a">news</a> <a href="/t/b">events</a> <a href="/t/c">mills</a></div>\n'
+        "</main></body></html>\n")
+    assert texts(readers.read(tmp_path / "docs.html")) == [
+        "process.abort()", "By Ada Fernsby, 3 May 2024", "Added in: v0.7.0",
+        "The process.abort() method causes the Node.js process to exit immediately and generate a core file.",
+        "Figure 4-1: A String holding the value hello"]
+    (tmp_path / "chapter.xhtml").write_text(
+        '<html><body><section epub:type="chapter"><h1>The barn owl</h1>\n'
+        "<p>The barn owl hunts over open fields at dusk, and some birds are strikingly pale.</p>\n"
+        '<aside epub:type="footnote" id="n1"><p>1. The pale colouring is called leucism.</p></aside>\n'
+        "</section></body></html>\n")
+    assert "1. The pale colouring is called leucism." in texts(readers.read(tmp_path / "chapter.xhtml", "html"))
+
+
 def test_an_html_page_in_windows_1252_that_declares_no_charset_is_read_as_windows_1252(tmp_path: Path) -> None:
     page = ("<html><head><title>Horario</title></head><body><h1>Horario</h1><p>Los niños menores de un año tienen "
             "consulta los miércoles por la mañana; la señora Peña coordina las vacunas.</p></body></html>")

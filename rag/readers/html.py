@@ -244,6 +244,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _drop_permalinks(root)
     _drop_empty_links(root)
     _keep_boxed_prose(root)
+    _keep_facts(root)
     _superscripts_apart(root)
     _captions_as_paragraphs(root)
     _reveal_article_text(root)
@@ -322,6 +323,27 @@ def _keep_boxed_prose(root: _Element) -> None:
                 box.set(attribute, _SIDEBAR.sub("side-note", box.get(attribute) or ""))
 
 
+# Class and id words trafilatura takes for a page's chrome that name facts of the text as often: a
+# figure's caption (mdBook's span.caption), a version note (Node's div.api_metadata: "Added in:
+# v0.7.0"), an article's author and byline.
+_FACT_CLASS = re.compile(r"caption|meta|author|byline", re.IGNORECASE)
+
+
+def _keep_facts(root: _Element) -> None:
+    """Boxes whose class or id names a caption, metadata, an author or a byline are text when they
+    are not mostly links and stand outside the page's navigation, sidebar and footer: their class
+    word is renamed, so trafilatura does not drop them by it."""
+    for box in list(root.iter("div", "section", "p", "span", "details")):
+        named = [attribute for attribute in ("class", "id") if _FACT_CLASS.search(box.get(attribute) or "")]
+        if not named or any(ancestor.tag in _PAGE_FRAME for ancestor in box.iterancestors()):
+            continue
+        words = len(box.text_content().split())
+        linked = sum(len(link.text_content().split()) for link in box.iter("a"))
+        if words and linked * 2 < words:
+            for attribute in named:
+                box.set(attribute, _FACT_CLASS.sub("fact", box.get(attribute) or ""))
+
+
 _PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓"}
 _PERMALINK_WORDS = {"link", "permalink", "anchor"}
 _PERMALINK_HOSTS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "figcaption"}
@@ -365,21 +387,40 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 
 def _reveal_article_text(root: _Element) -> None:
     """Text a reader of the article sees or opens with a click, which trafilatura drops: a heading
-    written as a button (an FAQ's accordion) or wrapped in a link, an <aside> in the article (a
+    written as a button (an FAQ's accordion) or wrapped in a link, an <aside> of the text (a
     note, a footnote), and, inside <main> or <article>, a collapsed answer or a hidden tab."""
     for button in list(root.xpath("//button[ancestor::h1 or ancestor::h2 or ancestor::h3 or ancestor::h4 "
                                   "or ancestor::h5 or ancestor::h6 or ancestor::summary or ancestor::dt]")):
         button.drop_tag()
     for link in list(root.xpath("//a[h1 or h2 or h3 or h4 or h5 or h6 or p or div]")):
         link.drop_tag()
-    for aside in root.xpath("//aside[ancestor::article or ancestor::main]"):
-        aside.tag = "div"
+    for aside in list(root.iter("aside")):
+        if _aside_of_the_text(aside):
+            aside.tag = "div"
     for element in root.xpath("//*[ancestor-or-self::article or ancestor-or-self::main][@hidden or @style]"):
         if "hidden" in element.attrib:
             del element.attrib["hidden"]
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
             element.set("style", _HIDDEN_STYLE.sub("", style))
+
+
+_NOTE_ROLE = re.compile(r"footnote|endnote|rearnote|note", re.IGNORECASE)
+
+
+def _aside_of_the_text(aside: _Element) -> bool:
+    """An <aside> that belongs to the text: in an article or <main>, a footnote (EPUB 3 marks
+    them `epub:type="footnote"`, or `role="doc-footnote"`), or a note set among the text's
+    paragraphs that is not mostly links; not a site's sidebar."""
+    if any(ancestor.tag in ("article", "main") for ancestor in aside.iterancestors()):
+        return True
+    if _NOTE_ROLE.search(f"{aside.get('epub:type') or ''} {aside.get('role') or ''}"):
+        return True
+    parent = aside.getparent()
+    words = len(aside.text_content().split())
+    linked = sum(len(link.text_content().split()) for link in aside.iter("a"))
+    return parent is not None and words > 0 and linked * 2 < words and any(
+        sibling.tag == "p" for sibling in parent if sibling is not aside)
 
 
 def _row_spans_repeated(root: _Element) -> None:
