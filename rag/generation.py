@@ -340,9 +340,8 @@ class LlamaGenerator:
         return generation
 
     def _first_tokens(self, words: Sequence[str]) -> list[int]:
-        """The token each of words starts with, lower-case and capitalised, after a space or not."""
-        spellings = {f"{space}{form}" for word in words for form in (word, word.capitalize()) for space in ("", " ")}
-        return sorted({self.tokens(spelling)[0] for spelling in spellings})
+        """See first_tokens."""
+        return first_tokens(words, self.tokens, lambda token: self._llm.detokenize([token]).decode("utf-8", "replace"))
 
     def _replay(self, key: ReplyKey, on_token: Callable[[str], None] | None) -> Generation | None:
         """The reply generated before from this very state, with the state it left restored, or None.
@@ -613,6 +612,23 @@ def chat_template_problem(metadata: Mapping[str, str]) -> str | None:
     if not all(marker in template for marker in CHATML_MARKERS):
         return "uses a chat template other than ChatML (<|im_start|> … <|im_end|>), which is how rag writes its prompt"
     return None
+
+
+MIN_AVOIDED_PIECE = 3  # characters: a shorter first piece ("m" of "march") starts many other words
+
+
+def first_tokens(words: Sequence[str], tokenize: Callable[[str], list[int]], piece: Callable[[int], str]) -> list[int]:
+    """The token each of words starts with, lower-case and capitalised, after a space or not; but
+    not a piece shorter than the word's first three letters: banning "m", the first piece of
+    "march" written without a space, made every word that opens with it impossible ("Mara Olsen"
+    came out "mara Olsen")."""
+    found = set()
+    for word in words:
+        for spelling in {f"{space}{form}" for form in (word, word.capitalize()) for space in ("", " ")}:
+            token = tokenize(spelling)[0]
+            if len(piece(token).strip()) >= min(MIN_AVOIDED_PIECE, len(word)):
+                found.add(token)
+    return sorted(found)
 
 
 def _log_softmax(logits: Any) -> Any:

@@ -22,6 +22,7 @@ from rag.generation import (
     PromptStates,
     chat_template_problem,
     check_llama_api,
+    first_tokens,
 )
 from rag.state_files import KEEP_FILES, StateFiles
 
@@ -69,6 +70,20 @@ def test_the_weights_load_without_extra_buffers_and_the_defaults_come_back() -> 
     with plain_weight_buffers():
         assert bindings.llama_model_default_params().use_extra_bufts is False
     assert bindings.llama_model_default_params is original and original().use_extra_bufts
+
+
+def test_words_to_avoid_ban_their_first_pieces_but_not_a_letter_that_opens_other_words() -> None:
+    """"march" written without a space is "m" + "arch" to the default model's tokenizer: banning
+    "m" made "Mara Olsen" come out "mara Olsen"."""
+    vocabulary = {"March": [1], " March": [2], "m": [3], " march": [4], "F": [5], "f": [6], " ferry": [7], " Ferry": [8]}
+    pieces = {1: "March", 2: " March", 3: "m", 4: " march", 5: "F", 6: "f", 7: " ferry", 8: " Ferry", 9: "arch", 10: "erry"}
+
+    def tokenize(text: str) -> list[int]:
+        return vocabulary.get(text) or {"march": [3, 9], "Ferry": [5, 10], "ferry": [6, 10]}[text]
+
+    assert first_tokens(["march", "ferry"], tokenize, pieces.__getitem__) == [1, 2, 4, 7, 8]
+    assert first_tokens(["of"], lambda text: {"of": [11], "Of": [12], " of": [13], " Of": [14]}[text],
+                        lambda token: "o" if token == 11 else "Of") == [12, 13, 14]  # a short word keeps its own
 
 
 def test_chat_template_check() -> None:
