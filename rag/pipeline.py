@@ -35,6 +35,7 @@ from rag.prompting import (
     NOT_FOUND,
     borrowed_from_examples,
     build_prompt,
+    cased_as_written,
     check_prompt,
     evidence_prompt,
     judge_prefix,
@@ -322,7 +323,7 @@ class Engine:
             if self._asks("self_check") else abstention.NOT_ASKED
         )
         check_seconds = time.perf_counter() - started
-        text, cited, declined = parse_reply(with_file_names(generation.text, question, passages))
+        text, cited, declined = parse_reply(cased_as_written(with_file_names(generation.text, question, passages), passages))
         cut_off = reached_token_limit(generation.completion_tokens)
         supports = attribute(text, question, passages, cited, cut_off=cut_off) if not declined else []
         completed = text

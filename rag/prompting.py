@@ -227,6 +227,24 @@ def with_file_names(reply: str, question: str, passages: list[PromptPassage]) ->
     return named_back(reply, (p.hit.chunk.file for p in passages), question)
 
 
+_FIRST_WORD = re.compile(r"[a-z][\w'-]*")
+
+
+def cased_as_written(reply: str, passages: list[PromptPassage]) -> str:
+    """The reply with its first word capitalised as the passages write it: the model sometimes
+    opens with a lower-case name ("mara Olsen retired in 2019", the passage says "Mara Olsen").
+    A word the passages write in lower case too ("npm", "iPhone") stays as it is."""
+    first = _FIRST_WORD.match(reply)
+    if first is None:
+        return reply
+    word = first.group()
+    capitalised = word[0].upper() + word[1:]
+    text = " ".join(p.text for p in passages)
+    if re.search(rf"\b{re.escape(capitalised)}\b", text) and not re.search(rf"\b{re.escape(word)}\b", text):
+        return capitalised + reply[len(word):]
+    return reply
+
+
 def _question_turn(question: str, body: str, prefix: str | None = None) -> str:
     """The user's turn after a fixed prefix (the answer's instructions unless another is given)."""
     return (system_prefix() if prefix is None else prefix) + f"<|im_start|>user\n{_user_message(question, body)}"

@@ -96,3 +96,15 @@ def test_a_reply_borrows_from_the_worked_examples_only_with_words_the_passages_l
     ferry = [PromptPassage(1, _hit("ferry.txt", "The ferry terminal opened in March."), "The ferry terminal opened "
                            "in March.")]
     assert borrowed_from_examples("The ferry terminal opened in March [1].", "When?", ferry) == []
+
+
+def test_a_reply_opening_with_a_lower_case_name_is_capitalised_as_the_passages_write_it() -> None:
+    from rag.prompting import PromptPassage, cased_as_written
+
+    text = "The lighthouse keeper, Mara Olsen, retired in 2019. Run npm install first; iPhone users wait."
+    passages = [PromptPassage(1, _hit("notes.txt", text), text)]
+    assert cased_as_written("mara Olsen retired in 2019 [1].", passages) == "Mara Olsen retired in 2019 [1]."
+    assert cased_as_written("npm install comes first.", passages) == "npm install comes first."
+    assert cased_as_written("iPhone users wait.", passages) == "iPhone users wait."
+    assert cased_as_written("in 2019 [1].", passages) == "in 2019 [1]."  # "In" is not in the passages
+    assert cased_as_written("", passages) == ""
