@@ -352,6 +352,35 @@ def test_docx_text_inside_insertions_moves_fields_content_controls_and_nested_ta
     ]
 
 
+def test_docx_headings_by_outline_level_and_by_hand_and_hidden_text_left_out(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    chapter = document.styles.add_style("Chapter Title", WD_STYLE_TYPE.PARAGRAPH)
+    chapter.element.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {w} w:val="0"/>'))
+    document.add_paragraph("Moving out", style="Chapter Title")
+    document.add_paragraph("Tenants must give three months notice in writing.")
+    document.add_paragraph().add_run("Keys and locks").bold = True
+    document.add_paragraph("Lost keys are replaced for a fee of 45 euros.")
+    document.add_paragraph().add_run("Note:").bold = True
+    parking = document.add_paragraph("Visible sentence about parking.")
+    hidden = parking.add_run(" HIDDEN INTERNAL NOTE")
+    hidden.font.hidden = True
+    document.save(str(tmp_path / "handbook.docx"))
+    blocks = readers.read(tmp_path / "handbook.docx").blocks
+    assert [(b.kind, b.text, b.heading) for b in blocks] == [
+        ("heading", "Moving out", "Moving out"),
+        ("paragraph", "Tenants must give three months notice in writing.", "Moving out"),
+        ("heading", "Keys and locks", "Keys and locks"),
+        ("paragraph", "Lost keys are replaced for a fee of 45 euros.", "Keys and locks"),
+        ("paragraph", "Note:", "Keys and locks"),
+        ("paragraph", "Visible sentence about parking.", "Keys and locks"),
+    ]
+
+
 def test_docx_superscripts_equations_and_symbols_are_read_apart(tmp_path: Path) -> None:
     import docx
     from docx.oxml import parse_xml
