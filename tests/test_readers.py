@@ -907,6 +907,26 @@ def test_pdf_body_lines_repeated_on_every_page_away_from_its_edges_are_text(tmp_
         "Question 1: What is 1 times 7?", "Question 2: What is 2 times 8?", "Question 3: What is 3 times 9?"]
 
 
+def test_pdf_lettered_items_are_items_and_ligatures_are_letters(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "The hirer agrees to these terms of hire for every item on the order form.",
+                   new_x="LMARGIN", new_y="NEXT")
+    for item in ("(a) The hirer must return the equipment clean.", "(b) Late returns are charged in full.",
+                 "A. Use in the title page a distinct title.", "B. List on the title page the authors."):
+        pdf.multi_cell(0, 6, item, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "terms.pdf"))
+    assert texts(readers.read(tmp_path / "terms.pdf"))[1:] == [
+        "(a) The hirer must return the equipment clean.", "(b) Late returns are charged in full.",
+        "A. Use in the title page a distinct title.", "B. List on the title page the authors."]
+    from rag.readers.pdf import _LIGATURES
+
+    assert "The \ufb01nal \ufb02ood report".translate(_LIGATURES) == "The final flood report"
+
+
 def test_a_pdf_table_header_repeated_on_every_page_is_kept_and_the_running_header_dropped(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -43,7 +43,7 @@ EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be runni
 FURNITURE_GAP = 1.5  # line-spacings between a running header or footer and the body
 MARGIN_BAND = 0.15  # share of the page's height from its top or bottom edge where they stand
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(/|of)\s*\d{1,4})?\s*[-–—)\]]?$", re.I)
-_BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-z][.)])\s")
+_BULLET = re.compile(r"^([•◦▪‣∙·*-]|\d{1,3}[.)]|[a-zA-Z][.)]|\((\d{1,3}|[a-z]|[ivx]{1,5})\))\s")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 # A table's cells: text pieces of one line apart by more than this many font sizes, a piece's width
 # guessed from its characters (real widths need the font's metrics): half the size for a
@@ -150,7 +150,7 @@ def _page_lines(page: Any) -> list[_Line]:
         bold_characters[0] = 0
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
-        parts = text.split("\n")
+        parts = text.translate(_LIGATURES).split("\n")
         for index, part in enumerate(parts):
             if index:
                 flush()
@@ -172,6 +172,9 @@ def _page_lines(page: Any) -> list[_Line]:
     return lines
 
 
+# Typeset ligatures as the letters they join: "ﬁnal" must match a `grep -F "final"` of a quote.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 
