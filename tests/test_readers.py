@@ -655,7 +655,7 @@ def test_an_html_fragment_is_read_as_its_visible_text(tmp_path: Path) -> None:
                                        "<script>var hidden = 1;</script></div>")
     result = readers.read(tmp_path / "note.htm")
     assert texts(result) == ["Quick note: the vending machine on floor four takes only coins."]
-    assert result.warnings == ("note.htm: no main text found; indexed all of the page's visible text",)
+    assert result.warnings == ()  # read as a page's main text: an <html> around it is implied
 
 
 def test_markdown_front_matter_is_a_passage_of_its_own_not_a_heading_and_lines_stay_true(tmp_path: Path) -> None:
@@ -1127,6 +1127,19 @@ def test_html_captions_version_notes_bylines_and_footnote_asides_are_text(tmp_pa
         '<aside epub:type="footnote" id="n1"><p>1. The pale colouring is called leucism.</p></aside>\n'
         "</section></body></html>\n")
     assert "1. The pale colouring is called leucism." in texts(readers.read(tmp_path / "chapter.xhtml", "html"))
+
+
+@pytest.mark.parametrize("markup", [
+    "<h2>Fragment heading</h2>\n<p>This fragment tells of the narwhal tusk exhibit in room 12.</p>\n<p>Second paragraph.</p>\n",
+    "<body><h2>Fragment heading</h2><p>This fragment tells of the narwhal tusk exhibit in room 12.</p>"
+    "<p>Second paragraph.</p></body>",
+])
+def test_an_html_fragment_without_an_html_element_keeps_its_headings_and_paragraphs(tmp_path: Path, markup: str) -> None:
+    (tmp_path / "snippet.html").write_text(markup)
+    blocks = readers.read(tmp_path / "snippet.html").blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("heading", "Fragment heading"),
+        ("paragraph", "This fragment tells of the narwhal tusk exhibit in room 12."), ("paragraph", "Second paragraph.")]
 
 
 def test_an_html_page_in_windows_1252_that_declares_no_charset_is_read_as_windows_1252(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     data = file_bytes(path, data)
     if looks_binary(data) and _utf16_markup(data) is None:
         raise Unreadable(f"binary data, not HTML; {BINARY_FIX}")
-    markup = _decoded(data)
+    markup = _as_page(_decoded(data))
     limit = _parser_limit(markup)
     if limit is not None:
         return _flat_result(markup, name, limit)
@@ -101,6 +101,17 @@ def read_html(path: Path, name: str, data: bytes | None = None) -> ReadResult:
 
 
 BINARY_FIX = "save the page again from its browser or source, or give the file the extension of what it holds"
+
+_PAGE_START = re.compile(rb"<(html|head|!doctype)[\s>]", re.IGNORECASE)
+
+
+def _as_page(markup: str | bytes) -> str | bytes:
+    """A fragment (a snippet opening with <h2>, <p> or <body>, no <html> or <head>) inside an
+    <html> element: parsed bare, its blocks ran into one paragraph without headings."""
+    sample = markup[:65536]
+    if _PAGE_START.search(sample if isinstance(sample, bytes) else sample.encode("utf-8", "replace")):
+        return markup
+    return b"<html>" + markup + b"</html>" if isinstance(markup, bytes) else "<html>" + markup + "</html>"
 
 
 def _utf16_markup(data: bytes) -> str | None:
