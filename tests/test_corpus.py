@@ -126,7 +126,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
     assert [d.path for d in corpus.documents] == ["good.txt", "latin.md"]
     assert corpus.documents[1].text == "café au lait"
     assert sorted(corpus.warnings) == [
-        "decoded latin.md as Latin-1: it is not valid UTF-8",
+        "decoded latin.md as Latin-1: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)",
         "skipped binary.txt: binary file",
         "skipped broken.pdf: broken PDF (PdfStreamError: Stream has ended unexpectedly); re-download it or save it "
         "again from its source, or export it as text",
@@ -143,7 +143,7 @@ def test_a_stray_byte_in_utf8_text_is_replaced_not_read_as_a_code_page(tmp_path:
     assert texts_by_file["windows.txt"] == "Ærøskøbing’s café — «open»"
     assert sorted(corpus.warnings) == [
         "decoded mostly.txt as UTF-8 with 1 invalid byte sequence(s) shown as \ufffd: re-save it as UTF-8 to fix them",
-        "decoded windows.txt as Windows-1252: it is not valid UTF-8",
+        "decoded windows.txt as Windows-1252: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)",
     ]
 
 

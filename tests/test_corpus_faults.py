@@ -42,7 +42,7 @@ def test_encodings_and_odd_files(tmp_path: Path) -> None:
     }
     assert [p.start_line for p in next(d for d in corpus.documents if d.path == "utf16.txt").paragraphs] == [1, 3]
     assert sorted(corpus.warnings) == [
-        "decoded latin.txt as Latin-1: it is not valid UTF-8",
+        "decoded latin.txt as Latin-1: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)",
         "skipped image.txt: binary file",
         "skipped zero.txt: empty file",
     ]

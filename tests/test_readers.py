@@ -1057,7 +1057,7 @@ def test_windows_1252_text_is_decoded_as_such_and_named_in_the_warning(tmp_path:
     (tmp_path / "prix.txt").write_bytes(CP1252.encode("cp1252"))
     document, warnings = read_document(tmp_path, tmp_path / "prix.txt")
     assert document is not None and document.text == CP1252
-    assert warnings == ["decoded prix.txt as Windows-1252: it is not valid UTF-8"]
+    assert warnings == ["decoded prix.txt as Windows-1252: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)"]
     assert decode_bytes("café\n".encode("latin-1")) == ("café\n", "latin-1")  # no byte where the two differ
     assert decode_bytes(b"caf\xe9 \x81\x9d") == ("caf\xe9 \x81\x9d", "latin-1")  # bytes Windows-1252 leaves undefined
 
@@ -1140,6 +1140,35 @@ def test_an_html_fragment_without_an_html_element_keeps_its_headings_and_paragra
     assert [(b.kind, b.text) for b in blocks] == [
         ("heading", "Fragment heading"),
         ("paragraph", "This fragment tells of the narwhal tusk exhibit in room 12."), ("paragraph", "Second paragraph.")]
+
+
+RUSSIAN = ("Москва — столица России, крупнейший по численности населения город страны. Город стоит на реке Москве "
+           "в центре Восточно-Европейской равнины. В Москве находятся органы государственной власти, многие музеи, "
+           "театры и университеты. Первое упоминание о городе относится к 1147 году.")
+CHINESE = "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。北京有三千多年的建城史，八百多年的建都史。长城和故宫都是世界文化遗产。"
+POLISH = "Zażółć gęślą jaźń. Wszystkie dzieci chodzą do szkoły w Krakowie, gdzie uczą się języka polskiego i historii."
+
+
+@pytest.mark.parametrize(("text", "encoding"), [(RUSSIAN, "cp1251"), (CHINESE, "gb18030"), (POLISH, "cp1250")])
+def test_a_text_file_in_a_legacy_code_page_is_read_in_the_one_detected(tmp_path: Path, text: str, encoding: str) -> None:
+    from rag.readers.base import decode_text
+
+    warnings: list[str] = []
+    assert decode_text(text.encode(encoding), "notes.txt", warnings) == text
+    assert warnings == [f"decoded notes.txt as {encoding} (detected): it is not valid UTF-8 (if its text reads wrong, "
+                        "save it as UTF-8)"]
+
+
+def test_a_short_legacy_text_too_short_to_tell_is_read_as_western_with_the_fix_and_utf_32_by_its_mark() -> None:
+    from rag.readers.base import decode_text
+
+    warnings: list[str] = []
+    assert decode_text("Привет, мир.".encode("koi8_r"), "hi.txt", warnings) is not None
+    assert warnings == ["decoded hi.txt as Latin-1: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)"]
+    warnings.clear()
+    assert decode_text("UTF-32 text about the lighthouse.".encode("utf-32"), "u.txt", warnings) == \
+        "UTF-32 text about the lighthouse."
+    assert warnings == []
 
 
 def test_an_html_page_in_windows_1252_that_declares_no_charset_is_read_as_windows_1252(tmp_path: Path) -> None:

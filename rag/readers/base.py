@@ -100,7 +100,8 @@ def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE's opens like UTF-16 LE's
 ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in warnings
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
@@ -146,7 +147,32 @@ def _decoded(data: bytes) -> tuple[str, str]:
     text = data.decode("utf-8", errors="replace")
     if _valid_utf8_characters(text, data) >= UTF8_DOMINANCE * _stray_bytes(text, data):
         return text, UTF8_REPAIRED  # UTF-8 text with a few stray bytes: a code page would garble the rest
-    return _single_byte(data)
+    return (None if single_byte_western(data) else _detected(data)) or _single_byte(data)
+
+
+def _detected(data: bytes) -> tuple[str, str] | None:
+    """Text in the encoding charset-normalizer finds (a Cyrillic, Greek, Japanese or Chinese code
+    page: letters written in runs of high bytes, which Windows-1252 would garble), when it finds
+    one it trusts; charset-normalizer comes with trafilatura and guesses the same for HTML."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:DETECTION_BYTES]).best()
+    if (best is None or best.encoding in ("ascii", "utf_8") or best.chaos > MAX_CHAOS
+            or best.coherence < MIN_COHERENCE or best.language in _WINDOWS_1252_LANGUAGES):
+        return None  # a short text's guess is no better than chance; Western text is Windows-1252's
+    try:
+        return data.decode(best.encoding), best.encoding
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+DETECTION_BYTES = 1 << 20  # a sample: detection takes time in proportion
+MAX_CHAOS = 0.2  # charset-normalizer's mess ratio of its best guess, above which it is a guess too far
+# Its language coherence, below which the guess is not trusted: 0 for a sentence or two of
+# KOI8-R (taken for Windows-1255 Hebrew) or GB18030 (for Korean), 0.14 for two lines of Shift-JIS.
+MIN_COHERENCE = 0.1
+_WINDOWS_1252_LANGUAGES = {"English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Danish",
+                           "Swedish", "Norwegian", "Finnish", "Icelandic", "Catalan", "Indonesian", "Malay"}
 
 
 UTF8_REPAIRED = "utf-8, stray bytes replaced"
@@ -162,6 +188,19 @@ def _valid_utf8_characters(text: str, data: bytes) -> int:
     """Characters beyond ASCII that decoded (a U+FFFD the file held among them): a code page's text
     forms one now and then ("„G" is a valid pair), never as many as its stray bytes."""
     return sum(ord(c) > 0x7F and c != "\ufffd" for c in text) + data.count("\ufffd".encode())
+
+
+_HIGH_BYTE_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def single_byte_western(data: bytes) -> bool:
+    """Most bytes above ASCII stand alone, between ASCII letters: Windows-1252 text ("ni\xf1os"),
+    which trafilatura took for Windows-1250 or Windows-1251; the CJK and Cyrillic encodings it
+    guesses well write their letters in runs of such bytes."""
+    if b"\x00" in data[:8192]:
+        return False  # UTF-16
+    runs = _HIGH_BYTE_RUN.findall(data)
+    return bool(runs) and sum(len(run) == 1 for run in runs) >= 0.9 * len(runs)
 
 
 def _single_byte(data: bytes) -> tuple[str, str]:
@@ -228,11 +267,15 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
         warnings.append(f"skipped {name}: binary file")
         return None
     text, encoding = decode_bytes(data)
-    if b"\x00" in data and not encoding.startswith("utf-16"):
+    if b"\x00" in data and not encoding.startswith(("utf-16", "utf-32")):
         nuls = data.count(0)
         warnings.append(f"read {name} with {nuls} NUL byte{'s' if nuls > 1 else ''} shown as space{'s' if nuls > 1 else ''}")
     if encoding in ENCODING_NAMES:
-        warnings.append(f"decoded {name} as {ENCODING_NAMES[encoding]}: it is not valid UTF-8")
+        warnings.append(f"decoded {name} as {ENCODING_NAMES[encoding]}: it is not valid UTF-8 (if its text reads wrong, "
+                        "save it as UTF-8)")
+    elif encoding not in (UTF8_REPAIRED, "utf-8", "utf-8-sig") and not encoding.startswith(("utf-16", "utf-32")):
+        warnings.append(f"decoded {name} as {encoding} (detected): it is not valid UTF-8 (if its text reads wrong, "
+                        "save it as UTF-8)")
     elif encoding == UTF8_REPAIRED:
         warnings.append(f"decoded {name} as UTF-8 with {_stray_bytes(text, data)} invalid byte sequence(s) "
                         "shown as \ufffd: re-save it as UTF-8 to fix them")

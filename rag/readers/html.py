@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.readers.base import (
-    Block, ReadResult, Unreadable, decode_bytes, file_bytes, looks_binary, one_line, small_int,
+    Block, ReadResult, Unreadable, decode_bytes, file_bytes, looks_binary, one_line, single_byte_western, small_int,
 )
 
 if TYPE_CHECKING:
@@ -221,25 +221,12 @@ def _decoded(data: bytes) -> str | bytes:
         pass
     declared = _DECLARED_CHARSET.search(data[:4096])
     if not declared:
-        return data.decode("cp1252", errors="replace") if _single_byte_western(data) else data
+        return data.decode("cp1252", errors="replace") if single_byte_western(data) else data
     charset = (declared.group(1) or declared.group(2)).decode("ascii").lower()
     try:
         return data.decode("cp1252" if charset in _READ_AS_CP1252 else charset, errors="replace")
     except LookupError:
         return data
-
-
-_HIGH_BYTE_RUN = re.compile(rb"[\x80-\xff]+")
-
-
-def _single_byte_western(data: bytes) -> bool:
-    """Most bytes above ASCII stand alone, between ASCII letters: Windows-1252 text ("ni\xf1os"),
-    which trafilatura took for Windows-1250 or Windows-1251; the CJK and Cyrillic encodings it
-    guesses well write their letters in runs of such bytes."""
-    if b"\x00" in data[:8192]:
-        return False  # UTF-16
-    runs = _HIGH_BYTE_RUN.findall(data)
-    return bool(runs) and sum(len(run) == 1 for run in runs) >= 0.9 * len(runs)
 
 
 def _page(data: str | bytes) -> HtmlElement | str | bytes:
