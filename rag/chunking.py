@@ -72,7 +72,11 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     of a stylesheet count; a permalink word needs its class; a table drawn in * or # is no box.
 # 30: a chunk holds at most 16 characters for each word of the word limit (6,400 for 400 words): a
 #     line without spaces (a 5 MB base64 blob) was one passage of the whole line.
-PASSAGE_RULES = 30
+# 31: formats pass s42: a lead-in that ends its section, and a document's short last section, stay
+#     in their section; PDF: a repeated line away from the page's edge bands is text, lettered items
+#     are items, ligatures are letters; HTML: captions, metadata and bylines, footnote asides and
+#     fragments; DOCX: outline-level and bold headings, hidden text out; legacy code pages detected.
+PASSAGE_RULES = 31
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -246,29 +250,32 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     groups: list[list[Paragraph]] = []
     pending: list[Paragraph] = []
     for paragraph in document.paragraphs:
-        if pending and paragraph.heading != pending[-1].heading and _has_body(document, pending):
+        if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
             _close(groups, pending)
             pending = []
         pending.append(paragraph)
         text = document.paragraph_text(paragraph)
         words = sum(_word_count(document.paragraph_text(p)) for p in pending)
-        is_title = paragraph.number == 1 and _word_count(text) <= FIRST_TITLE_MAX_WORDS
-        if words >= min_words and not is_lead_in(text) and not is_title:
+        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph):
             groups.append(pending)
             pending = []
     if pending:
-        if groups:
-            groups[-1].extend(pending)
+        if groups and not _has_text(document, pending):
+            groups[-1].extend(pending)  # a heading that ends the document
         else:
-            groups.append(pending)
+            _close(groups, pending)
     return groups
 
 
-def _has_body(document: Document, paragraphs: list[Paragraph]) -> bool:
-    """Whether any of paragraphs is text of its own, not only a heading, title or lead-in: a
-    sentence, or two short lines or more (a list of contacts, a table's rows)."""
-    text = [p for p in paragraphs if not is_heading(document, p)]
-    return len(text) > 1 or any(not is_lead_in(document.paragraph_text(p)) for p in text)
+def _is_title(document: Document, paragraph: Paragraph) -> bool:
+    return paragraph.number == 1 and _word_count(document.paragraph_text(paragraph)) <= FIRST_TITLE_MAX_WORDS
+
+
+def _has_text(document: Document, paragraphs: list[Paragraph]) -> bool:
+    """Whether any of paragraphs is text of its section, not a heading or the document's title: a
+    lead-in that ends its section ("Contact:", "Address of the mill: ...") closes with it, or the
+    next section's text would be cited under this section's heading."""
+    return any(not is_heading(document, p) and not _is_title(document, p) for p in paragraphs)
 
 
 def _close(groups: list[list[Paragraph]], short: list[Paragraph]) -> None:

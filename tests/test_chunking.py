@@ -52,6 +52,19 @@ def test_short_text_ending_a_section_is_not_cited_under_it_for_the_next_section(
     assert by_heading["Security"].startswith("## Security")
 
 
+def test_a_lead_in_ending_its_section_and_a_short_last_section_stay_in_their_sections() -> None:
+    text = ("# Restoring the mill\n\n## Clearing\n\nVolunteers removed forty-two tonnes of mud by hand in the first summer.\n\n"
+            "Address of the mill: Mill Lane 4 Lower Ashby\n\n## Timber\n\n"
+            "The new wheel needed oak that had seasoned for at least five years, found at a sawmill in Wales.\n\n"
+            "## Hours\n\nOpen Saturdays.\n")
+    chunks = chunk_document(document(text), ChunkSettings(max_words=100, min_words=8))
+    assert [(c.heading, c.text.split("\n")[0], c.text.split("\n")[-1]) for c in chunks] == [
+        ("Clearing", "# Restoring the mill", "Address of the mill: Mill Lane 4 Lower Ashby"),
+        ("Timber", "## Timber", "The new wheel needed oak that had seasoned for at least five years, found at a sawmill in Wales."),
+        ("Hours", "## Hours", "Open Saturdays."),
+    ]
+
+
 def test_a_section_of_short_lines_ends_at_the_next_heading() -> None:
     text = ("# Customer service guide\n\nThis guide is for staff answering customer calls and emails at the desk.\n\n"
             "## Contacts\n\n- Billing team: extension 4410\n- Returns desk: extension 4420\n\n## Refunds\n\n"

@@ -381,6 +381,43 @@ def test_docx_headings_by_outline_level_and_by_hand_and_hidden_text_left_out(tmp
     ]
 
 
+def test_docx_importing_an_html_chunk_is_read_through_the_html_reader(tmp_path: Path) -> None:
+    """Web exporters write a whole document as one w:altChunk of MHT; it read as "no text"."""
+    import zipfile
+
+    import docx
+
+    docx.Document().save(str(tmp_path / "plain.docx"))
+    mht = ('MIME-Version: 1.0\nContent-Type: multipart/related; type="text/html"; boundary="part"\n\n--part\n'
+           'Content-Type: text/html; charset="utf-8"\n\n<html><body><h1>Exported report</h1><p>The sales rose by '
+           "eleven percent in the last quarter.</p></body></html>\n--part--\n")
+    with zipfile.ZipFile(tmp_path / "plain.docx") as source, zipfile.ZipFile(tmp_path / "export.docx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b'<w:body><w:altChunk r:id="htmlChunk"/>', 1)
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="htmlChunk" Type="http://schemas.openxmlformats'
+                                    b'.org/officeDocument/2006/relationships/aFChunk" Target="afchunk.mht"/></Relationships>')
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Default Extension="mht" ContentType="message/rfc822"/></Types>')
+            target.writestr(item, data)
+        target.writestr("word/afchunk.mht", mht)
+    assert texts(readers.read(tmp_path / "export.docx")) == [
+        "Exported report", "The sales rose by eleven percent in the last quarter."]
+
+
+@pytest.mark.parametrize(("name", "data", "said"), [
+    ("zero.docx", b"", "empty file"), ("zero.epub", b"", "empty file"),
+    ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "an old Word, Excel or PowerPoint file"),
+])
+def test_an_empty_or_office_97_file_under_a_document_name_is_named_as_such(
+    tmp_path: Path, name: str, data: bytes, said: str
+) -> None:
+    (tmp_path / name).write_bytes(data)
+    assert readers.read(tmp_path / name).warnings[0].startswith(f"skipped {name}: {said}")
+
+
 def test_docx_superscripts_equations_and_symbols_are_read_apart(tmp_path: Path) -> None:
     import docx
     from docx.oxml import parse_xml

@@ -64,6 +64,20 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     return fmt
 
 
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97-2003 files (.doc, .xls, .ppt)
+
+
+def _refuse_unreadable(head: bytes) -> None:
+    """Raises:
+        Unreadable: the file is empty, or an Office 97-2003 file under a newer format's name,
+            which no reader here opens (each named as such, not as a broken file)."""
+    if not head:
+        raise Unreadable("empty file")
+    if head.startswith(OLE2):
+        raise Unreadable("an old Word, Excel or PowerPoint file (Office 97-2003); save it as .docx, or export "
+                         "it as PDF, and index that")
+
+
 def _is_pdf(head: bytes) -> bool:
     """A PDF's header opens the file, or stands in its first KB after bytes that are not text (as
     readers allow); notes that mention "%PDF-1.7" near their top are text."""
@@ -105,13 +119,14 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
         no blocks and one warning saying why, so the rest of a folder is still indexed.
     """
     name = name or path.name
-    if fmt is None:
-        if data is not None:
-            fmt = detect(path, data[:SNIFF_BYTES], data)
-        else:
-            with open(path, "rb") as handle:
-                fmt = detect(path, handle.read(SNIFF_BYTES))
+    if data is not None:
+        head = data[:SNIFF_BYTES]
+    else:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    fmt = fmt or detect(path, head, data)
     try:
+        _refuse_unreadable(head)
         if fmt == "pdf":
             from rag.readers.pdf import read_pdf
 

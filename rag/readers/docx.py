@@ -61,9 +61,45 @@ def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
             blocks.append(Block(text, None, heading, kind))
         blocks.extend(Block(box, None, heading) for box in _text_boxes(item._p))
         blocks.extend(Block(note, None, heading) for note in _noted(item._p, notes))
+    blocks.extend(_imported_chunks(document, name))
     if not blocks:
         raise Unreadable("no text in the document")
     return ReadResult("docx", tuple(blocks))
+
+
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _imported_chunks(document: Any, name: str) -> list[Block]:
+    """The blocks of the HTML or MHT parts the body imports (w:altChunk, as web exporters write a
+    whole document), read by the HTML reader; Word shows them where they stand, rag after the body."""
+    from rag.readers.html import read_html
+
+    blocks: list[Block] = []
+    for chunk in document.element.body.iter(f"{_W}altChunk"):
+        part = document.part.related_parts.get(chunk.get(f"{_R}id") or "")
+        markup = _html_of(part.blob) if part is not None else None
+        if markup:
+            try:
+                blocks.extend(read_html(Path(name), name, markup).blocks)
+            except Unreadable:
+                continue
+    return blocks
+
+
+def _html_of(blob: bytes) -> bytes | None:
+    """The HTML of an imported part: the part itself, or the text/html part of an MHT archive."""
+    import email
+    from email.message import Message
+
+    if not blob.lstrip()[:200].lower().startswith(b"mime-version") and b"content-type:" not in blob[:400].lower():
+        return blob
+    message = email.message_from_bytes(blob)
+    for section in message.walk():
+        if isinstance(section, Message) and section.get_content_type() == "text/html":
+            payload = section.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
