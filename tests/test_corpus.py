@@ -243,7 +243,7 @@ def test_text_saved_under_a_pdf_or_word_name_is_read_as_text_with_a_warning_but_
         "memo.docx holds plain text, not .docx: read as text (rename it to .txt)",
         "notes.pdf holds plain text, not .pdf: read as text (rename it to .txt)",
     ]
-    assert warnings[2].startswith("skipped empty.pdf: broken PDF") and warnings[3].startswith("skipped letter.docx: broken DOCX")
+    assert warnings[2] == "skipped empty.pdf: empty file" and warnings[3].startswith("skipped letter.docx: broken DOCX")
 
 
 def test_a_projects_notes_with_a_suffix_of_their_own_are_read_as_text(tmp_path: Path) -> None:
