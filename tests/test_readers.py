@@ -947,6 +947,22 @@ def test_pdf_body_lines_repeated_on_every_page_away_from_its_edges_are_text(tmp_
         "Question 1: What is 1 times 7?", "Question 2: What is 2 times 8?", "Question 3: What is 3 times 9?"]
 
 
+def test_pdf_code_set_in_a_monospaced_font_with_no_gap_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    for font, line in (("helvetica", "The configuration file must follow the syntax below:"),
+                       ("courier", "BEGIN option = value END"),
+                       ("helvetica", "The equals sign must be separated from the option name by spaces.")):
+        pdf.set_font(font, size=11)
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "syntax.pdf"))
+    assert texts(readers.read(tmp_path / "syntax.pdf")) == [
+        "The configuration file must follow the syntax below:", "BEGIN option = value END",
+        "The equals sign must be separated from the option name by spaces."]
+
+
 def test_pdf_lettered_items_are_items_and_ligatures_are_letters(tmp_path: Path) -> None:
     from fpdf import FPDF
 

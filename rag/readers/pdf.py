@@ -69,6 +69,7 @@ class _Line:
     cells: Cells = ()  # cells apart by wide gaps (2 or more)
     left: float | None = None  # where the line's first piece starts, when known
     bold: bool = False  # every visible character in a bold font
+    mono: bool = False  # every visible character in a monospaced font (a line of code)
 
 
 def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -135,19 +136,22 @@ def _page_lines(page: Any) -> list[_Line]:
     sizes: Counter[float] = Counter()  # font size -> visible characters of the current line
     pieces: list[tuple[float, float, str]] = []  # x, width a character and text of the current line's visible pieces
     bold_characters = [0]  # visible characters of the current line in a bold font
+    mono_characters = [0]  # and in a monospaced one
 
     def flush() -> None:
         text = "".join(current).strip()
         if text:
             whole = "".join(piece[2] for piece in pieces).split() == text.split()  # no piece's place unknown
             size = max(position[1], sizes.most_common(1)[0][0])
+            visible = sum(sizes.values())
             lines.append(_Line(text, position[0], size, _cells(pieces) if whole else (), pieces[0][0] if whole else None,
-                               bold_characters[0] == sum(sizes.values())))
+                               bold_characters[0] == visible, mono_characters[0] == visible))
         current.clear()
         position.clear()
         sizes.clear()
         pieces.clear()
         bold_characters[0] = 0
+        mono_characters[0] = 0
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         parts = text.translate(_LIGATURES).split("\n")
@@ -160,6 +164,7 @@ def _page_lines(page: Any) -> list[_Line]:
                     position.extend((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], scaled))
                 sizes[scaled] += len(part.strip())
                 bold_characters[0] += len(part.strip()) if _is_bold(font) else 0
+                mono_characters[0] += len(part.strip()) if _is_monospaced(font) else 0
                 if index == 0:  # a part after a line break starts where the text's position no longer says
                     pieces.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], scaled * _width(font), part))
             current.append(part)
@@ -185,8 +190,11 @@ def _is_bold(font: object) -> bool:
 
 def _width(font: object) -> float:
     """A character's guessed width in font sizes."""
-    name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
-    return MONOSPACED_WIDTH if _MONOSPACED.search(name) else CHARACTER_WIDTH
+    return MONOSPACED_WIDTH if _is_monospaced(font) else CHARACTER_WIDTH
+
+
+def _is_monospaced(font: object) -> bool:
+    return isinstance(font, dict) and bool(_MONOSPACED.search(str(font.get("/BaseFont", ""))))
 
 
 def _cells(pieces: list[tuple[float, float, str]]) -> tuple[tuple[str, float, float], ...]:
@@ -515,6 +523,7 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
             or gap > spacing * PARAGRAPH_GAP
             or _ends_list_item(groups[-1], opening_gaps[-1], line, gap, body_size, spacing)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
+            or line.mono != previous.mono  # code set apart from prose with no gap (Texinfo, LaTeX manuals)
             or bool(_BULLET.match(line.text))
             or (previous.bold and not line.bold and _bold_heading(previous))
             or (line.bold and not previous.bold and _bold_heading(line))
