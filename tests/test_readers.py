@@ -1286,6 +1286,11 @@ def test_html_preformatted_text_keeps_its_lines_and_double_breaks_end_paragraphs
     assert texts(readers.read(tmp_path / "club.html")) == [
         "Membership", "Membership costs 40 pounds a year. Juniors under 16 pay half.", "Guests",
         "Each member may bring two guests a month. They sign the visitors' book."]
+    (tmp_path / "poems.html").write_text(
+        "<html><body><article><h1>Poems</h1><p>Roses are red,<br>violets are <em>blue</em>,<br><br>this second "
+        "stanza is in the same paragraph element, about tulips.</p></article></body></html>")
+    assert texts(readers.read(tmp_path / "poems.html")) == [
+        "Poems", "Roses are red, violets are blue,", "this second stanza is in the same paragraph element, about tulips."]
 
 
 def test_pdf_words_broken_at_a_line_end_are_joined_unless_the_document_hyphenates_them() -> None:

@@ -249,6 +249,10 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _numbered_list_items(root)
     _preformatted_as_code(root)
     _row_spans_repeated(root)
+    for paragraph in list(root.iter("p")):
+        if _paragraph_breaks(list(paragraph)):  # <br><br> in a <p>: a blank line, as a browser shows it
+            paragraph.tag = "div"
+            _wrap_bare_text(paragraph)
     for container in list(root.iter(*_HTML_CONTAINERS)):
         if any(_is_html_block(child) for child in container) or _div_of_prose(container):
             _wrap_bare_text(container)
