@@ -1179,10 +1179,14 @@ def test_html_captions_version_notes_bylines_and_footnote_asides_are_text(tmp_pa
         "Figure 4-1: A String holding the value hello"]
     (tmp_path / "chapter.xhtml").write_text(
         '<html><body><section epub:type="chapter"><h1>The barn owl</h1>\n'
-        "<p>The barn owl hunts over open fields at dusk, and some birds are strikingly pale.</p>\n"
-        '<aside epub:type="footnote" id="n1"><p>1. The pale colouring is called leucism.</p></aside>\n'
+        '<p>The barn owl hunts over open fields at dusk, and some birds are strikingly pale.<a epub:type="noteref" '
+        'href="#n1"><sup>1</sup></a></p>\n'
+        '<aside epub:type="footnote" id="n1"><p>1. The pale colouring is called leucism. <a href="#r1" '
+        'class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a></p></aside>\n'
         "</section></body></html>\n")
-    assert "1. The pale colouring is called leucism." in texts(readers.read(tmp_path / "chapter.xhtml", "html"))
+    assert texts(readers.read(tmp_path / "chapter.xhtml", "html"))[1:] == [
+        "The barn owl hunts over open fields at dusk, and some birds are strikingly pale.",
+        "1. The pale colouring is called leucism."]
 
 
 @pytest.mark.parametrize("markup", [

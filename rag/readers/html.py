@@ -629,6 +629,10 @@ def _superscripts_apart(root: _Element) -> None:
     """A footnote mark (a linked <sup>, or one classed as a note) left out, any other superscript
     written "^2": trafilatura ran them into the number before them ("opened in 1932<sup>2</sup>"
     read "opened in 19322", "10<sup>6</sup>" read "106")."""
+    for link in list(root.iter("a")):  # EPUB 3's and ARIA's note references and back-links ("↩︎")
+        role = f"{link.get('epub:type') or ''} {link.get('role') or ''} {link.get('class') or ''}"
+        if _NOTE_LINK.search(role):
+            link.drop_tree()
     for sup in list(root.iter("sup")):
         text = sup.text_content().strip()
         if sup.find(".//a") is not None or _FOOTNOTE_CLASS.search(sup.get("class") or ""):
@@ -636,6 +640,9 @@ def _superscripts_apart(root: _Element) -> None:
         elif text and not text.startswith(("[", "^")):
             sup.text = "^" + (sup.text or "").lstrip()
             sup.drop_tag()
+
+
+_NOTE_LINK = re.compile(r"noteref|backlink|footnote-back|footnote-ref", re.IGNORECASE)
 
 
 def _outside_layout(element: _Element, body: _Element) -> bool:
