@@ -400,10 +400,12 @@ def iter_files(root: Path) -> list[Path]:
 
 
 def _looks_like_text(path: Path) -> bool:
+    """Text, or a document its first bytes name (a PDF or a Word file saved without an extension)."""
     try:
-        return not is_binary(compressed.head(path, readers.SNIFF_BYTES))
+        head = compressed.head(path, readers.SNIFF_BYTES)
     except OSError:
         return False
+    return not is_binary(head) or (head.startswith((b"%PDF-", b"PK\x03\x04")) and readers.detect(path, head) != "text")
 
 
 def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:

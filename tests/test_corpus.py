@@ -190,6 +190,20 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     assert corpus.documents[1].paragraph_text(corpus.documents[1].paragraphs[-1]) == "Run the installer twice."
 
 
+def test_a_pdf_or_word_file_saved_without_an_extension_is_read_by_its_first_bytes(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="The pier closes at dusk.")
+    (tmp_path / "report").write_bytes(bytes(pdf.output()))
+    (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["report"] and listing.others == {"binary without extension": 1}
+    assert [(d.path, d.format) for d in read_corpus(tmp_path).documents] == [("report", "pdf")]
+
+
 def test_a_file_name_that_is_not_utf8_is_left_out_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
     with open(os.path.join(os.fsencode(tmp_path), b"bad\xffname.txt"), "wb") as handle:
