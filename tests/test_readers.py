@@ -1645,3 +1645,18 @@ def test_a_docbook_page_keeps_its_headings_and_its_side_notes(tmp_path: Path) ->
     body = "\n".join(texts(result))
     assert "Debian has a database of all registered developers" in body
     assert "Archive of the" not in body
+
+
+def test_odt_title_and_subtitle_paragraphs_head_the_text_below_them(tmp_path: Path) -> None:
+    """docutils writes its title as a paragraph of an automatic style based on rststyle-title."""
+    body = ('<text:p text:style-name="P1">Widget User Guide</text:p><text:p text:style-name="rststyle-subtitle">'
+            'Introduction</text:p><text:p text:style-name="rststyle-textbody">The widget measures humidity.</text:p>')
+    style = 'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
+    members = {"content.xml": f'<office:document-content {ODT_NAMESPACES} {style}><office:automatic-styles><style:style '
+                              'style:name="P1" style:family="paragraph" style:parent-style-name="rststyle-title"/>'
+                              f"</office:automatic-styles><office:body><office:text>{body}</office:text></office:body>"
+                              "</office:document-content>"}
+    path = zip_with_mimetype(tmp_path / "guide.odt", "application/vnd.oasis.opendocument.text", members)
+    assert [(b.kind, b.text, b.heading) for b in readers.read(path).blocks] == [
+        ("heading", "Widget User Guide", "Widget User Guide"), ("heading", "Introduction", "Introduction"),
+        ("paragraph", "The widget measures humidity.", "Introduction")]

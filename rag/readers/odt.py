@@ -11,6 +11,7 @@ Word files. There are no fixed pages, so citations count paragraphs.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,7 +61,7 @@ def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
         body = root.find(f"{_OFFICE}body/{_OFFICE}text")
         if body is None:
             raise Unreadable(f"an OpenDocument file with no text body (a spreadsheet or slides?); {BROKEN_FIX}")
-        reader = _Reader()
+        reader = _Reader(_title_styles(root))
         reader.container(body)
     except RecursionError:  # before RuntimeError, which it is
         raise Unreadable(f"OpenDocument file nested too deep to read; {BROKEN_FIX}") from None
@@ -69,6 +70,21 @@ def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     if not reader.blocks:
         raise Unreadable("no text in the document")
     return ReadResult("odt", tuple(reader.blocks))
+
+
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_TITLE_STYLE = re.compile(r"(^|[-_ ])(title|subtitle)$", re.IGNORECASE)
+
+
+def _title_styles(root: Any) -> frozenset[str]:
+    """Paragraph styles of a title or subtitle ("Title", docutils' "rststyle-title"), and the
+    automatic styles a paragraph names that are based on one: such a paragraph heads the text below it."""
+    titles = set()
+    for style in root.iter(f"{_STYLE}style"):
+        name = style.get(f"{_STYLE}name") or ""
+        if _TITLE_STYLE.search(name) or _TITLE_STYLE.search(style.get(f"{_STYLE}parent-style-name") or ""):
+            titles.add(name)
+    return frozenset(titles)
 
 
 def _password_protected(archive: zipfile.ZipFile) -> bool:
@@ -83,9 +99,10 @@ def _password_protected(archive: zipfile.ZipFile) -> bool:
 class _Reader:
     """Walks the body in order, remembering the heading above each block."""
 
-    def __init__(self) -> None:
+    def __init__(self, title_styles: frozenset[str] = frozenset()) -> None:
         self.blocks: list[Block] = []
         self.heading: str | None = None
+        self.title_styles = title_styles
 
     def container(self, element: Any) -> None:
         """Sections, lists, tables and paragraphs, in order (anything else is looked into)."""
@@ -99,7 +116,9 @@ class _Reader:
         if tag == f"{_TEXT}h":
             self.paragraph(element, "heading")
         elif tag == f"{_TEXT}p":
-            self.paragraph(element, "paragraph")
+            style = element.get(f"{_TEXT}style-name") or ""
+            titled = style in self.title_styles or bool(_TITLE_STYLE.search(style))  # a style of styles.xml
+            self.paragraph(element, "heading" if titled else "paragraph")
         elif tag == f"{_TEXT}list":
             self.list(element)
         elif tag == f"{_TABLE}table":
