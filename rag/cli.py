@@ -424,7 +424,6 @@ def extract(
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
         raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
-    err = _stderr()
     for warning in warnings:
         _warn(warning)
     typer.echo(plain_text(document) if plain else document_text(document))
