@@ -384,6 +384,29 @@ def test_docx_headings_by_outline_level_and_by_hand_and_hidden_text_left_out(tmp
     ]
 
 
+def test_a_docx_table_laying_out_a_page_is_read_cell_by_cell_and_a_data_table_by_rows(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    layout = document.add_table(rows=1, cols=2)
+    left, right = layout.cell(0, 0), layout.cell(0, 1)
+    left.paragraphs[0].text = "Experience"
+    left.paragraphs[0].style = document.styles["Heading 1"]
+    left.add_paragraph("2019-2024: Senior hydrologist at the Baltic Water Institute.")
+    right.paragraphs[0].text = "Skills"
+    right.paragraphs[0].style = document.styles["Heading 1"]
+    right.add_paragraph("Python and R")
+    data = document.add_table(rows=2, cols=2)
+    for row, (unit, rent) in enumerate((("Studio", "640"), ("Two-room", "890"))):
+        data.cell(row, 0).text, data.cell(row, 1).text = unit, rent
+    document.save(str(tmp_path / "cv.docx"))
+    assert [(b.kind, b.text, b.heading) for b in readers.read(tmp_path / "cv.docx").blocks] == [
+        ("heading", "Experience", "Experience"),
+        ("paragraph", "2019-2024: Senior hydrologist at the Baltic Water Institute.", "Experience"),
+        ("heading", "Skills", "Skills"), ("paragraph", "Python and R", "Skills"),
+        ("table_row", "Studio | 640", "Skills"), ("table_row", "Two-room | 890", "Skills")]
+
+
 def test_docx_importing_an_html_chunk_is_read_through_the_html_reader(tmp_path: Path) -> None:
     """Web exporters write a whole document as one w:altChunk of MHT; it read as "no text"."""
     import zipfile

@@ -44,27 +44,61 @@ def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     styles = _Styles(document)
     blocks: list[Block] = []
     heading: str | None = None
-    for item in _body_items(document):
-        if isinstance(item, Table):
-            blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item, numbering))
-            blocks.extend(Block(box, None, heading) for box in _text_boxes(item._tbl))
-            blocks.extend(Block(note, None, heading) for note in _noted(item._tbl, notes))
-            continue
-        text = one_line(_text(item._p))
-        kind = styles.kind(item._p)
-        if kind == "paragraph" and _bold_title(item._p, text):
+
+    def add_paragraph(paragraph: Any) -> None:
+        nonlocal heading
+        text = one_line(_text(paragraph))
+        kind = styles.kind(paragraph)
+        if kind == "paragraph" and _bold_title(paragraph, text):
             kind = "heading"
-        text = _numbered(numbering.label(item._p), text)
+        text = _numbered(numbering.label(paragraph), text)
         if text:
             if kind == "heading":
                 heading = text
             blocks.append(Block(text, None, heading, kind))
-        blocks.extend(Block(box, None, heading) for box in _text_boxes(item._p))
-        blocks.extend(Block(note, None, heading) for note in _noted(item._p, notes))
+        blocks.extend(Block(box, None, heading) for box in _text_boxes(paragraph))
+        blocks.extend(Block(note, None, heading) for note in _noted(paragraph, notes))
+
+    for item in _body_items(document):
+        if isinstance(item, Table) and _lays_out_text(item._tbl, styles):
+            for paragraph in _cell_paragraphs(item._tbl):
+                add_paragraph(paragraph)
+        elif isinstance(item, Table):
+            blocks.extend(Block(row, None, heading, "table_row") for row in _rows(item, numbering))
+            blocks.extend(Block(box, None, heading) for box in _text_boxes(item._tbl))
+            blocks.extend(Block(note, None, heading) for note in _noted(item._tbl, notes))
+        else:
+            add_paragraph(item._p)
     blocks.extend(_imported_chunks(document, name))
     if not blocks:
         raise Unreadable("no text in the document")
     return ReadResult("docx", tuple(blocks))
+
+
+LAYOUT_CELL_PARAGRAPHS = 3  # paragraphs of text in one cell that make a table a page's layout
+
+
+def _lays_out_text(table: Any, styles: _Styles) -> bool:
+    """A table that lays a page out in columns (a CV, a newsletter, a form) rather than holding
+    data: a cell holds a heading, or several paragraphs of text. Read as rows, its columns ran into
+    one "cell | cell" paragraph and its headings were lost."""
+    for cell in table.iter(f"{_W}tc"):
+        paragraphs = [p for p in cell.iterchildren(f"{_W}p") if one_line(_text(p))]
+        if len(paragraphs) >= LAYOUT_CELL_PARAGRAPHS or any(styles.kind(p) == "heading" for p in paragraphs):
+            return True
+    return False
+
+
+def _cell_paragraphs(table: Any) -> Iterator[Any]:
+    """The paragraphs of a layout table, cell by cell in reading order (a merged cell is one w:tc,
+    its continuations empty), those of a table nested in a cell included."""
+    for row in table.iterchildren(f"{_W}tr"):
+        for cell in row.iterchildren(f"{_W}tc"):
+            for child in cell.iterchildren():
+                if child.tag == f"{_W}p":
+                    yield child
+                elif child.tag == f"{_W}tbl":
+                    yield from _cell_paragraphs(child)
 
 
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
