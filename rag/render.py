@@ -6,8 +6,8 @@ import dataclasses
 import functools
 import json
 import re
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rag.chunking import is_heading
