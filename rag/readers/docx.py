@@ -310,7 +310,7 @@ class _Styles:
                 self._default = key
 
     def chain(self, paragraph: Any) -> list[str]:
-        """The paragraph's style and those it is based on, as (key, name) keys in order."""
+        """The style ids of the paragraph's style and of those it is based on, in order."""
         properties = paragraph.pPr
         style = properties.find(f"{_W}pStyle") if properties is not None else None
         key = (style.get(f"{_W}val") if style is not None else None) or self._default

@@ -318,8 +318,7 @@ def _keep_boxed_prose(root: _Element) -> None:
             for sibling in parent
         ):
             continue
-        words = len(box.text_content().split())
-        linked = sum(len(link.text_content().split()) for link in box.iter("a"))
+        words, linked = _words_and_linked(box)
         if words >= MIN_BOXED_PROSE_WORDS and linked * 3 < words:
             for attribute in named:
                 box.set(attribute, _SIDEBAR.sub("side-note", box.get(attribute) or ""))
@@ -339,13 +338,18 @@ def _keep_facts(root: _Element) -> None:
         named = [attribute for attribute in ("class", "id") if _FACT_CLASS.search(box.get(attribute) or "")]
         if not named or any(ancestor.tag in _PAGE_FRAME for ancestor in box.iterancestors()):
             continue
-        words = len(box.text_content().split())
-        linked = sum(len(link.text_content().split()) for link in box.iter("a"))
+        words, linked = _words_and_linked(box)
         if words and linked * 2 < words:
             for attribute in named:
                 box.set(attribute, _FACT_CLASS.sub("fact", box.get(attribute) or ""))
             if box.tag == "div" and not any(_is_html_block(child) for child in box):
                 box.tag = "p"  # a box of spans alone (Node's "Added in: v0.7.0"): trafilatura dropped 76 of 99 on a long page
+
+
+def _words_and_linked(element: _Element) -> tuple[int, int]:
+    """The element's words, and those of them in links: a box mostly of links is a site's chrome."""
+    words = len(element.text_content().split())
+    return words, sum(len(link.text_content().split()) for link in element.iter("a"))
 
 
 _PERMALINK_MARKS = {"", "#", "¶", "§", "🔗", "⚓"}
@@ -421,8 +425,7 @@ def _aside_of_the_text(aside: _Element) -> bool:
     if _NOTE_ROLE.search(f"{aside.get('epub:type') or ''} {aside.get('role') or ''}"):
         return True
     parent = aside.getparent()
-    words = len(aside.text_content().split())
-    linked = sum(len(link.text_content().split()) for link in aside.iter("a"))
+    words, linked = _words_and_linked(aside)
     return parent is not None and words > 0 and linked * 2 < words and any(
         sibling.tag == "p" for sibling in parent if sibling is not aside)
 
