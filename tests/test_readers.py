@@ -1332,6 +1332,60 @@ def test_pdf_words_broken_at_a_line_end_are_joined_unless_the_document_hyphenate
         "self-employed person's client, as agreed in the COVID-19 rules."]
 
 
+def test_pdf_keeps_a_hyphen_the_document_writes_as_two_words_and_joins_a_broken_word() -> None:
+    """"long-" "term" stays long-term where the document writes "long" and "term" as words of their
+    own and never "longterm"; "infor-" "mation" is a line break."""
+    from rag.readers.pdf import _blocks, _Line
+
+    lines = [_Line("A long wait and a short term of office. The long-", 700.0, 11.0),
+             _Line("term plan is a long one, for the term of the lease, with infor-", 687.0, 11.0),
+             _Line("mation for the tenants.", 674.0, 11.0)]
+    assert [b.text for b in _blocks([lines], "plan.pdf").blocks] == [
+        "A long wait and a short term of office. The long-term plan is a long one, for the term of the lease, "
+        "with information for the tenants."]
+
+
+def test_pdf_columns_are_read_left_to_right_whichever_is_drawn_first(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    left = ("The harbour opened in 1890 and served the fishing fleet. Its first master was Tomas Berg, "
+            "who kept the tide tables by hand for thirty years.")
+    right = ("The lighthouse came later, in 1921, after the storm that sank two trawlers. Its lamp "
+             "burned paraffin until the war.")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", size=16)
+    pdf.cell(0, 10, "The old harbour", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=11)
+    pdf.set_xy(110, 30)
+    pdf.multi_cell(85, 6, right)  # drawn first: a layout program's text frames in any order
+    pdf.set_xy(10, 30)
+    pdf.multi_cell(85, 6, left)
+    pdf.output(str(tmp_path / "harbour.pdf"))
+    assert texts(readers.read(tmp_path / "harbour.pdf")) == ["The old harbour", left, right]
+
+
+def test_pdf_table_of_contents_entries_are_paragraphs_without_their_leader_dots(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.set_font("helvetica", "B", size=11)
+    pdf.multi_cell(0, 6, "Contents", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=11)
+    for line in ("1 Scope and purpose of the rules " + "." * 40 + " 3", "2 Who may use the workshop " + "." * 48 + " 4",
+                 "3 Machines that need a trained person present at all times, and the",
+                 "staff introduction before first use " + "." * 30 + " 7",
+                 "The rules apply to every member and visitor."):
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "rules.pdf"))
+    assert texts(readers.read(tmp_path / "rules.pdf")) == [
+        "Contents", "1 Scope and purpose of the rules … 3", "2 Who may use the workshop … 4",
+        "3 Machines that need a trained person present at all times, and the staff introduction before first use … 7",
+        "The rules apply to every member and visitor."]
+
+
 def test_an_html_cell_spanning_rows_is_repeated_in_each_row(tmp_path: Path) -> None:
     (tmp_path / "bus.html").write_text(
         "<!DOCTYPE html><html><head><title>Timetable</title></head><body><main><h1>Bus timetable</h1>\n"

@@ -3,11 +3,14 @@
 pypdf is pure Python, fast, maintained and decrypts RC4/AES files opened with an empty password.
 Its text visitor gives each piece of text with its position, so paragraph breaks come from
 the layout (a gap larger than the usual line spacing, a jump up to a new column, a change of
-font size) rather than from guessing. Then:
+font size) rather than from guessing. A page's columns are read left to right, whichever its
+content stream draws first. Then:
   * running headers and footers (the same top or bottom line on at least half the pages, digits
     ignored, unless the line ends a sentence and its numbers do not follow the page) and bare page
     numbers are dropped, and a dropped line whose other numbers change is named in a warning;
-  * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary");
+  * a word hyphen-broken at a line end is joined ("extra-" + "ordinary" -> "extraordinary"), but
+    for a hyphen that is the word's own, as the document's other words tell ("long-term");
+  * each entry of a table of contents is a paragraph, its leader dots one ellipsis;
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
   * three or more lines in a row whose text stands in cells apart by wide gaps, in the same
     columns, are table rows, one `cell | cell` block each, as the HTML and Word readers give them
@@ -20,7 +23,6 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ _MONOSPACED = re.compile(r"courier|mono|cmtt|consol|menlo|typewriter|code", re.I
 MIN_TABLE_ROWS = 3
 COLUMN_TOLERANCE = 1.0  # font sizes a column's cells may start (or end) apart
 TABLE_ROW_PITCH = 3.0  # rows of one table are at most this many line spacings apart
+COLUMN_GAP = 10.0  # font sizes between the starts of a page's columns, at the least
 
 
 Cells = tuple[tuple[str, float, float], ...]  # text, left and right edge of each cell
@@ -79,7 +82,7 @@ def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
         Unreadable: the file is encrypted with a password, or pypdf cannot parse it.
     """
     document = _open(path if data is None else io.BytesIO(data)).pages
-    pages = [_page_lines(page) for page in document]
+    pages = [_in_column_order(_page_lines(page)) for page in document]
     return _blocks(pages, name, [_frame(page) for page in document])
 
 
@@ -177,6 +180,46 @@ def _page_lines(page: Any) -> list[_Line]:
     return lines
 
 
+def _in_column_order(lines: list[_Line]) -> list[_Line]:
+    """The page's lines with its columns left to right: a content stream may draw the right column
+    (or a sidebar) before the text to its left. Lines run down a column until a jump up or aside
+    starts the next run; of two runs side by side, the one wholly to the left comes first. Runs with
+    a line of unknown position stay where they are."""
+    runs: list[list[_Line]] = []
+    for line in lines:
+        if runs and line.y < runs[-1][-1].y and not _aside(line, runs[-1][-1]):
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    for _ in range(len(runs)):  # a bubble sort's passes, bounded: "wholly left of" is no total order
+        moved = False
+        for i in range(len(runs) - 1):
+            if _left_of(runs[i + 1], runs[i]):
+                runs[i], runs[i + 1] = runs[i + 1], runs[i]
+                moved = True
+        if not moved:
+            break
+    return [line for run in runs for line in run]
+
+
+def _aside(line: _Line, above: _Line) -> bool:
+    """Whether line starts a column's width away from the line above it."""
+    return line.left is not None and above.left is not None and (
+        abs(line.left - above.left) > COLUMN_GAP * max(line.size, above.size))
+
+
+def _left_of(run: list[_Line], other: list[_Line]) -> bool:
+    """Whether run is a column wholly left of other, beside it on the page: every line of run starts
+    more than COLUMN_GAP font sizes left of every line of other, and their heights overlap."""
+    lefts = [line.left for line in run]
+    other_lefts = [line.left for line in other]
+    if None in lefts or None in other_lefts:
+        return False
+    size = max(line.size for line in run + other)
+    beside = run[-1].y < other[0].y and run[0].y > other[-1].y
+    return beside and min(other_lefts) - max(lefts) > COLUMN_GAP * size  # type: ignore[type-var, operator]
+
+
 # Typeset ligatures as the letters they join: "ﬁnal" must match a `grep -F "final"` of a quote.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
@@ -232,7 +275,7 @@ def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float
         warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
                         f"{_ranges(blank)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
-    compounds = _compounds(pages)
+    hyphenation = _hyphenation(pages)
     page_numbered = _page_numbered(pages)
     body_size = _body_size(pages)
     spacing = _line_spacing(pages, body_size)
@@ -251,12 +294,12 @@ def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float
                 if row:  # a wrapped cell's line is in its row's text
                     blocks.append(Block(row, number, heading, "table_row"))
                 continue
-            text = _join(group, compounds)
+            text = _join(group, hyphenation)
             if not text:
                 continue
-            is_heading = (
+            is_heading = not _LEADER.search(group[-1].text) and ((
                 group[0].size >= body_size * HEADING_SIZE and len(text.split()) <= HEADING_MAX_WORDS
-            ) or (len(group) == 1 and _bold_heading(group[0]) and _stands_alone(groups, index))
+            ) or (len(group) == 1 and _bold_heading(group[0]) and _stands_alone(groups, index)))
             if is_heading:
                 heading = text
             blocks.append(Block(text, number, heading, "heading" if is_heading else "paragraph"))
@@ -525,6 +568,7 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or line.mono != previous.mono  # code set apart from prose with no gap (Texinfo, LaTeX manuals)
             or bool(_BULLET.match(line.text))
+            or bool(_LEADER.search(previous.text))  # one table of contents' entry a paragraph
             or (previous.bold and not line.bold and _bold_heading(previous))
             or (line.bold and not previous.bold and _bold_heading(line))
         )
@@ -566,25 +610,48 @@ def _ends_list_item(
 _COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)")
 _WORD_BEFORE_HYPHEN = re.compile(r"[^\W\d_]+-$")
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
+# A table of contents' entry: its title, a leader of dots, its page ("Scope ........ 3").
+_LEADER = re.compile(r"\s*(?:[.·…]\s?){4,}\s*(\d{1,4}|[ivxlcdm]{1,7})\s*$", re.I)
 
 
-def _compounds(pages: list[list[_Line]]) -> set[str]:
-    """The hyphenated words the document writes within a line ("self-employed"), lower-cased: such
-    a word broken at its own hyphen keeps it."""
-    return {match.group(0).lower() for lines in pages for line in lines for match in _COMPOUND.finditer(line.text)}
+@dataclass(frozen=True)
+class _Hyphenation:
+    """What the document's own words tell of a hyphen at a line end."""
+
+    compounds: frozenset[str]  # hyphenated words written within a line ("self-employed"), lower-cased
+    counts: Counter[str]  # each word's occurrences, lower-cased, line-end pieces among them
+
+    def keeps(self, before: str, after: str) -> bool:
+        """Whether the hyphen between a line's last word and the next line's first is the word's
+        own: the document hyphenates it elsewhere, or never writes it whole while it writes both
+        parts as words of their own ("long-" "term" where "long" and "term" stand apart elsewhere;
+        "infor-" "mation" is a line break)."""
+        word = f"{before}{after}".lower()
+        if f"{before}-{after}".lower() in self.compounds:
+            return True
+        return not self.counts[word] and min(self.counts[before.lower()], self.counts[after.lower()]) >= 2
 
 
-def _join(lines: list[_Line], compounds: AbstractSet[str] = frozenset()) -> str:
+def _hyphenation(pages: list[list[_Line]]) -> _Hyphenation:
+    texts = [line.text for lines in pages for line in lines]
+    return _Hyphenation(
+        frozenset(match.group(0).lower() for text in texts for match in _COMPOUND.finditer(text)),
+        Counter(word.lower() for text in texts for word in _FIRST_WORD.findall(text)),
+    )
+
+
+def _join(lines: list[_Line], hyphenation: _Hyphenation | None = None) -> str:
     """One paragraph's lines as one line of text, hyphen-broken words joined ("extra-" "ordinary",
-    "SE-" "QUENCE"), but for a word the document hyphenates elsewhere ("self-" "employed", as it
-    writes it); a hyphen before a capitalised word or a digit stays ("Anglo-Saxon", "COVID-19")."""
+    "SE-" "QUENCE"), but for a word whose hyphen is its own ("self-" "employed", see _Hyphenation);
+    a hyphen before a capitalised word or a digit stays ("Anglo-Saxon", "COVID-19"); a table of
+    contents' leader dots are one ellipsis."""
     text = ""
     for line in lines:
-        piece = one_line(line.text)
+        piece = _LEADER.sub(r" … \1", one_line(line.text))
         before = _WORD_BEFORE_HYPHEN.search(text)
         after = _FIRST_WORD.match(piece)
         if before and after and (piece[:1].islower() or (before.group(0)[:-1].isupper() and after.group(0)[:2].isupper())):
-            kept = f"{before.group(0)}{after.group(0)}".lower() in compounds
+            kept = hyphenation is not None and hyphenation.keeps(before.group(0)[:-1], after.group(0))
             text = (text if kept else text[:-1]) + piece
         elif text.endswith("-") and text[-2:-1].isalnum() and piece[:1].isalnum():
             text += piece  # "COVID-" "19", "Anglo-" "Saxon": a hyphen that stays
