@@ -84,7 +84,7 @@ def _where(
         details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
     more = f" and {more_paragraphs} more" if more_paragraphs else ""
-    where = f"p.{page} ¶{page_paragraph}{more}" if page is not None else f"¶{paragraphs}"
+    where = f"{_page_word(fmt)}{page} ¶{page_paragraph}{more}" if page is not None else f"¶{paragraphs}"
     under = _under(heading)
     return f"{file} {where}" + (f" ({under})" if under else "")
 
@@ -109,8 +109,15 @@ FILES_LISTED = 20
 HEADING_MARK = " §"
 
 
-def _paragraph_label(paragraph: Paragraph) -> str:
-    return f"p.{paragraph.page} ¶{paragraph.page_paragraph}" if paragraph.page is not None else f"¶{paragraph.number}"
+def _page_word(fmt: str) -> str:
+    """How a page is named: a slide deck's pages are its slides."""
+    return "slide " if fmt == "pptx" else "p."
+
+
+def _paragraph_label(paragraph: Paragraph, fmt: str) -> str:
+    if paragraph.page is None:
+        return f"¶{paragraph.number}"
+    return f"{_page_word(fmt)}{paragraph.page} ¶{paragraph.page_paragraph}"
 
 
 OPEN_LINE_CHARS = 1200  # /open shows this much of a longer line, around the quote when it is there
@@ -136,7 +143,7 @@ def paragraph_context(document: Document, number: int, around: int) -> str:
     rows = []
     for paragraph in document.paragraphs[max(0, number - 1 - around) : number + around]:
         mark = ">" if paragraph.number == number else " "
-        rows.append(f"{mark} {_paragraph_label(paragraph):>9} | {document.paragraph_text(paragraph)}")
+        rows.append(f"{mark} {_paragraph_label(paragraph, document.format):>9} | {document.paragraph_text(paragraph)}")
     return "\n".join(rows)
 
 
@@ -149,7 +156,7 @@ def document_text(document: Document) -> str:
     the passages below it, so this is where to check that an underlined title or a page's heading
     was seen as one."""
     return "\n".join(
-        f"{_paragraph_label(p)}{HEADING_MARK if is_heading(document, p) else ''} | {_on_one_line(document, p)}"
+        f"{_paragraph_label(p, document.format)}{HEADING_MARK if is_heading(document, p) else ''} | {_on_one_line(document, p)}"
         for p in document.paragraphs
     )
 

@@ -237,3 +237,36 @@ def write_odt(path: Path) -> Path:
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NAMESPACES}>'
                f"<office:body><office:text>{body}</office:text></office:body></office:document-content>")
     return zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})
+
+
+def write_pptx(path: Path) -> Path:
+    """A deck as PowerPoint writes it: a title slide, bullets with a sub-bullet and speaker notes, a
+    table and a text box, and a hidden slide."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    slide.shapes.title.text = "Harbour renewal plan"
+    slide.placeholders[1].text = "Town council, spring 2025"
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Budget"
+    body = slide.placeholders[1].text_frame
+    body.text = "The quay repair costs 2.4 million pounds."
+    item = body.add_paragraph()
+    item.text, item.level = "Dredging adds 300,000 pounds.", 1
+    slide.notes_slide.notes_text_frame.text = "Say that the grant covers half of the quay repair."
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Timeline"
+    table = slide.shapes.add_table(3, 3, Inches(1), Inches(2), Inches(8), Inches(2)).table
+    for i, row in enumerate((("Phase", "Start", "End"), ("Quay repair", "May 2025", "March 2026"),
+                             ("Dredging", "April 2026", "June 2026"))):
+        for j, text in enumerate(row):
+            table.cell(i, j).text = text
+    slide.shapes.add_textbox(Inches(1), Inches(5), Inches(8), Inches(1)).text_frame.text = "Dates depend on the tides."
+    hidden = deck.slides.add_slide(deck.slide_layouts[1])
+    hidden.shapes.title.text = "Old draft"
+    hidden.placeholders[1].text = "Withdrawn figures."
+    hidden._element.set("show", "0")
+    deck.save(str(path))
+    return path

@@ -21,6 +21,7 @@ from documents import (
     write_markdown,
     write_odt,
     write_pdf,
+    write_pptx,
     zip_with_mimetype,
     ODT_NAMESPACES,
 )
@@ -1615,6 +1616,38 @@ def test_epub_and_odt_are_indexed_and_cited_by_paragraph(fake_models: ScriptedGe
     assert result.output.startswith('1. history.epub ¶6–9 (under "The cranes")'), result.output
     result = runner.invoke(app, ["search", "multihulls pay half again", "--index", str(tmp_path / ".idx"), "--k", "1"])
     assert result.output.startswith('1. dues.odt ¶3–5  '), result.output  # its first heading is the title
+
+
+def test_pptx_slides_are_pages_with_their_titles_notes_and_tables(tmp_path: Path) -> None:
+    from rag.corpus import read_document
+    from rag.render import document_text
+
+    write_pptx(tmp_path / "harbour.pptx")
+    blocks = readers.read(tmp_path / "harbour.pptx").blocks
+    assert [(b.page, b.kind, b.text, b.heading) for b in blocks] == [
+        (1, "heading", "Harbour renewal plan", "Harbour renewal plan"),
+        (1, "paragraph", "Town council, spring 2025", "Harbour renewal plan"),
+        (2, "heading", "Budget", "Budget"),
+        (2, "paragraph", "The quay repair costs 2.4 million pounds.", "Budget"),
+        (2, "list_item", "Dredging adds 300,000 pounds.", "Budget"),
+        (2, "paragraph", "Say that the grant covers half of the quay repair.", "Budget (speaker notes)"),
+        (3, "heading", "Timeline", "Timeline"),
+        (3, "table_row", "Phase | Start | End", "Timeline"),
+        (3, "table_row", "Quay repair | May 2025 | March 2026", "Timeline"),
+        (3, "table_row", "Dredging | April 2026 | June 2026", "Timeline"),
+        (3, "paragraph", "Dates depend on the tides.", "Timeline")]  # the hidden slide 4 left out
+    (tmp_path / "harbour.pptx").rename(tmp_path / "deck")
+    document, _ = read_document(tmp_path, tmp_path / "deck")
+    assert document is not None and document.format == "pptx"
+    assert document_text(document).splitlines()[3:5] == [
+        "slide 2 ¶2 | The quay repair costs 2.4 million pounds.", "slide 2 ¶3 | Dredging adds 300,000 pounds."]
+
+
+def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    zip_with_mimetype(tmp_path / "cut.pptx", "x", {"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p:pres"})
+    assert readers.read(tmp_path / "cut.pptx").warnings[0].startswith("skipped cut.pptx: broken PowerPoint file (")
+    zip_with_mimetype(tmp_path / "blank.pptx", "x", {"ppt/presentation.xml": "<presentation/>"})
+    assert readers.read(tmp_path / "blank.pptx").warnings == ("skipped blank.pptx: no text on any slide",)
 
 
 def _odt(path: Path, body: str, manifest: str | None = None) -> Path:

@@ -37,6 +37,7 @@ SUFFIXES: dict[str, str] = {
     ".docx": "docx",
     ".epub": "epub",
     ".odt": "odt",
+    ".pptx": "pptx",
 }
 # EPUB and OpenDocument files open with an uncompressed "mimetype" entry naming what they are.
 ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt"}
@@ -53,13 +54,14 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
             for mimetype, fmt in ZIP_MIMETYPES.items():
                 if head[38:].startswith(mimetype):
                     return fmt
-        if _is_docx(path if data is None else io.BytesIO(data)):
-            return "docx"
+        office = _office_format(path if data is None else io.BytesIO(data))
+        if office:
+            return office
     start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
-    if fmt in ("pdf", "docx", "epub", "odt") and _is_plain_text(head):
+    if fmt in ("pdf", "docx", "epub", "odt", "pptx") and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
 
@@ -74,7 +76,7 @@ def _refuse_unreadable(head: bytes) -> None:
     if not head:
         raise Unreadable("empty file")
     if head.startswith(OLE2):
-        raise Unreadable("an old Word, Excel or PowerPoint file (Office 97-2003); save it as .docx, or export "
+        raise Unreadable("an old Word, Excel or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export "
                          "it as PDF, and index that")
 
 
@@ -97,12 +99,17 @@ def _is_plain_text(head: bytes) -> bool:
     return True
 
 
-def _is_docx(source: Path | io.BytesIO) -> bool:
+OFFICE_PARTS = {"word/document.xml": "docx", "ppt/presentation.xml": "pptx"}
+
+
+def _office_format(source: Path | io.BytesIO) -> str | None:
+    """"docx" or "pptx" for a zip holding a Word document's or a slide deck's main part."""
     try:
         with zipfile.ZipFile(source) as archive:
-            return "word/document.xml" in archive.namelist()
+            names = set(archive.namelist())
     except (OSError, zipfile.BadZipFile):
-        return False
+        return None
+    return next((fmt for part, fmt in OFFICE_PARTS.items() if part in names), None)
 
 
 def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
@@ -151,6 +158,10 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.odt import read_odt
 
             return read_odt(path, name, data)
+        if fmt == "pptx":
+            from rag.readers.pptx import read_pptx
+
+            return read_pptx(path, name, data)
     except Unreadable as error:
         return ReadResult(fmt, (), (f"skipped {name}: {error}",))
     raise ValueError(f"no reader for format {fmt!r}")
