@@ -2,7 +2,7 @@
 
 The seeds articles are written out in every format (PDF with a running header and page numbers
 via fpdf2, an HTML page with navigation and a footer, a DOCX with headings, an EPUB of a cover
-and one chapter, an ODT, Markdown, plain text), `--copies` times over. For each format we time the reader on every file (best of three)
+and one chapter, an ODT, a PowerPoint deck of bullet slides, Markdown, plain text), `--copies` times over. For each format we time the reader on every file (best of three)
 and then a fresh `build_index` with the real MiniLM embedder on a folder of that format alone.
 
     .venv/bin/python bench/formats.py [--copies 3] [--formats epub,odt]
@@ -123,7 +123,24 @@ def write_odt(path: Path, title: str, paragraphs: list[str]) -> None:
     })
 
 
-FORMATS = ("pdf", "html", "docx", "epub", "odt", "markdown", "text")
+def write_pptx(path: Path, title: str, paragraphs: list[str]) -> None:
+    """A deck as PowerPoint writes it (python-pptx, a test extra): a title slide, then a slide of
+    bullets for every three paragraphs."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = title
+    for start in range(0, len(paragraphs), 3):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = f"{title} ({start // 3 + 1})"
+        body = slide.placeholders[1].text_frame
+        body.text = paragraphs[start]
+        for paragraph in paragraphs[start + 1:start + 3]:
+            body.add_paragraph().text = paragraph
+    deck.save(str(path))
+
+
+FORMATS = ("pdf", "html", "docx", "pptx", "epub", "odt", "markdown", "text")
 
 
 def write_folders(copies: int, formats: tuple[str, ...] = FORMATS) -> dict[str, tuple[Path, int]]:
@@ -134,7 +151,7 @@ def write_folders(copies: int, formats: tuple[str, ...] = FORMATS) -> dict[str, 
         (WORK / fmt).mkdir(parents=True)
     pages = 0
     writers = {
-        "html": write_html, "docx": write_docx, "epub": write_epub, "odt": write_odt,
+        "html": write_html, "docx": write_docx, "pptx": write_pptx, "epub": write_epub, "odt": write_odt,
         "markdown": lambda path, title, paragraphs: path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"),
         "text": lambda path, title, paragraphs: path.write_text(f"{title}\n\n" + "\n\n".join(paragraphs) + "\n"),
     }
