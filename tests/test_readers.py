@@ -1643,6 +1643,19 @@ def test_pptx_slides_are_pages_with_their_titles_notes_and_tables(tmp_path: Path
         "slide 2 ¶2 | The quay repair costs 2.4 million pounds.", "slide 2 ¶3 | Dredging adds 300,000 pounds."]
 
 
+def test_a_pptx_whose_parts_are_named_from_the_package_root_is_read(tmp_path: Path) -> None:
+    import zipfile
+
+    write_pptx(tmp_path / "deck.pptx")
+    with zipfile.ZipFile(tmp_path / "deck.pptx") as source, zipfile.ZipFile(tmp_path / "rooted.pptx", "w") as copy:
+        for member in source.namelist():
+            data = source.read(member)
+            if member == "ppt/_rels/presentation.xml.rels":
+                data = data.replace(b'Target="slides/', b'Target="/ppt/slides/')
+            copy.writestr(member, data)
+    assert texts(readers.read(tmp_path / "rooted.pptx")) == texts(readers.read(tmp_path / "deck.pptx"))
+
+
 def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> None:
     zip_with_mimetype(tmp_path / "cut.pptx", "x", {"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p:pres"})
     assert readers.read(tmp_path / "cut.pptx").warnings[0].startswith("skipped cut.pptx: broken PowerPoint file (")

@@ -67,33 +67,32 @@ def read_pptx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
 def _slide_paths(archive: zipfile.ZipFile, part: Any) -> list[str]:
     """The slides' parts in the deck's order (presentation.xml's list, not the file names: slide10
     follows slide9, and a moved slide keeps its file)."""
-    relations = _relations(archive, part, PRESENTATION)
+    relations = {id_: path for id_, _, path in _relations(archive, part, PRESENTATION)}
     listed = part(PRESENTATION).find(f"{_P}sldIdLst")
     ids = [] if listed is None else [entry.get(f"{_R}id") for entry in listed]
     return [relations[i] for i in ids if i in relations]
 
 
-def _relations(archive: zipfile.ZipFile, part: Any, member: str) -> dict[str, str]:
-    """A part's relationships: id -> the target part's path in the zip."""
+def _relations(archive: zipfile.ZipFile, part: Any, member: str) -> list[tuple[str, str, str]]:
+    """A part's relationships: (id, type, the target part's path in the zip), a target written
+    from the package's root ("/ppt/slides/slide1.xml") or from the part's folder."""
     folder, base = posixpath.split(member)
     rels = posixpath.join(folder, "_rels", f"{base}.rels")
     if rels not in archive.namelist():
-        return {}
-    return {rel.get("Id"): posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
-            for rel in part(rels).iter(f"{_RELS}Relationship") if rel.get("TargetMode") != "External"}
+        return []
+    found = []
+    for rel in part(rels).iter(f"{_RELS}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") != "External":
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            found.append((rel.get("Id", ""), rel.get("Type", ""), posixpath.normpath(path)))
+    return found
 
 
 def _related(archive: zipfile.ZipFile, part: Any, member: str, kind: str) -> str | None:
     """The part a slide relates to by a relationship of that type (its notes), if any."""
-    folder, base = posixpath.split(member)
-    rels = posixpath.join(folder, "_rels", f"{base}.rels")
-    if rels not in archive.namelist():
-        return None
-    for rel in part(rels).iter(f"{_RELS}Relationship"):
-        if rel.get("Type", "").endswith(kind):
-            target = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
-            return target if target in archive.namelist() else None
-    return None
+    return next((path for _, type_, path in _relations(archive, part, member)
+                 if type_.endswith(kind) and path in archive.namelist()), None)
 
 
 def _slide_blocks(slide: Any, notes: Any | None, number: int) -> list[Block]:
