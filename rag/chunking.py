@@ -10,7 +10,8 @@ of a PDF, HTML or DOCX file), so its text is verbatim and its line and paragraph
 from the span; page comes from its first paragraph, heading from its first paragraph that is not
 itself a heading. A chunk's heading is its section's: the document's own title (a heading that is
 its first paragraph) is not one, since it would be the same for every chunk of the file (a news
-article's headline, a memo's title).
+article's headline, a memo's title). A chunk that continues a table without holding its header row
+carries that row as its table_header, context beside its text as the heading is.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     are items, ligatures are letters; HTML: captions, metadata and bylines, footnote asides and
 #     fragments; DOCX: outline-level and bold headings, hidden text out; legacy code pages detected.
 # 32: formats pass s43: PDF columns read left to right whatever the drawing order, a table of
-#     contents' entries apart, a hyphen the document's words show is the word's own kept.
+#     contents' entries apart, a hyphen the document's words show is the word's own kept; a chunk
+#     that continues a table without its header row carries that row (embedded, shown to the model);
+#     Markdown and underlined text headings read without their marks.
 PASSAGE_RULES = 32
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
@@ -103,6 +106,8 @@ class Chunk:
 
     format: the document's format ("text", "markdown", "pdf", "html", "docx"); page,
     page_paragraph and heading locate the chunk's first paragraph where a format has them.
+    table_header: the header row of a table the chunk continues but does not hold (its rows alone,
+    "| Oslo | 709,000 |", do not say what their numbers are); context, as the heading is, not text.
     """
 
     id: str
@@ -118,22 +123,32 @@ class Chunk:
     page: int | None = None
     page_paragraph: int | None = None
     heading: str | None = None
+    table_header: str | None = None  # last: stores read a chunk's columns in this order
 
     @property
     def text_hash(self) -> str:
-        """The key of the chunk's vector: it covers the heading, which is embedded with the text."""
-        return hashlib.sha256(embedding_text(self.text, self.heading).encode("utf-8")).hexdigest()[:16]
+        """The key of the chunk's vector: it covers the heading and table header, embedded with the text."""
+        embedded = embedding_text(self.text, self.heading, self.table_header)
+        return hashlib.sha256(embedded.encode("utf-8")).hexdigest()[:16]
 
 
-def embedding_text(text: str, heading: str | None) -> str:
-    """What a chunk is embedded as: its section heading first, unless the chunk opens with it.
+def embedding_text(text: str, heading: str | None, table_header: str | None = None) -> str:
+    """What a chunk is embedded as: its section heading first, unless the chunk opens with it, then
+    the header of the table it continues.
 
     A paragraph deep in a section rarely repeats the topic its heading names ("Default - 8MB"
     under "multipart_chunksize"); a question worded unlike the paragraph often names that topic.
     """
+    shown = under_table_header(text, table_header)
     if heading and not _opens_with(text, heading):
-        return f"{heading}\n{text}"
-    return text
+        return f"{heading}\n{shown}"
+    return shown
+
+
+def under_table_header(text: str, table_header: str | None) -> str:
+    """text with the header row of the table it continues on a line above it (as the embedding,
+    the model and the evidence check read a continued table's rows), or text alone."""
+    return f"{table_header}\n{text}" if table_header else text
 
 
 def _opens_with(text: str, heading: str) -> bool:
@@ -158,12 +173,76 @@ def table_row_spans(text: str, start: int = 0, end: int | None = None) -> list[t
     """(start, end) of each line of text[start:end] that is a table's row: it reads as one, and so
     does the next or the previous line with text (one such line alone is as often a syntax's
     "no | yes | auto" as a table)."""
+    return [row for table in table_runs(text, start, end) for row in table]
+
+
+def table_runs(text: str, start: int = 0, end: int | None = None) -> list[list[tuple[int, int]]]:
+    """The tables of text[start:end], each as the (start, end) of its rows: two or more lines with
+    text, one after another (blank lines between them aside), each reading as a row of the same
+    table as the line before it."""
     end = len(text) if end is None else end
-    lines = [(m.start(), m.end()) for m in _LINE.finditer(text, start, end) if text[m.start() : m.end()].strip()]
-    shapes = [_row_shape(text[a:b]) for a, b in lines]
-    return [line for i, line in enumerate(lines)
-            if shapes[i] and ((i > 0 and _same_table(shapes[i - 1], shapes[i]))
-                              or (i + 1 < len(lines) and _same_table(shapes[i], shapes[i + 1])))]
+    tables: list[list[tuple[int, int]]] = []
+    run: list[tuple[int, int]] = []
+    shape_before = None
+    for match in _LINE.finditer(text, start, end):
+        if not text[match.start() : match.end()].strip():
+            continue
+        shape = _row_shape(match.group())
+        if not (run and _same_table(shape_before, shape)):
+            if len(run) > 1:
+                tables.append(run)
+            run = []
+        if shape:
+            run.append(match.span())
+        shape_before = shape
+    if len(run) > 1:
+        tables.append(run)
+    return tables
+
+
+_DELIMITER_ROW = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")  # Markdown's "|---|:--:|" under a header
+_NUMBER_CELL = re.compile(r"(?=.*\d)(?!.*[^\W\d_]{4})")  # a digit and no word: "709,000", "8 MB", "06:30", "2019"
+
+
+def table_header(text: str, rows: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span of the row naming a table's columns: its first row, when a Markdown delimiter row
+    follows it, or when none of its cells is a number and most rows below hold one ("| City |
+    Population |" over "| Oslo | 709,000 |"). None when no row says what the columns are: a table
+    of numbers alone, one of words alone (an option list, whose first row is an option), or one
+    whose first row holds a number (a table cut off from its header, as a PDF's next page is)."""
+    if len(rows) < 2:
+        return None
+    first, *below = rows
+    if _DELIMITER_ROW.fullmatch(text[below[0][0] : below[0][1]]):
+        return first
+    cells = [cell for cell in _cells(text[first[0] : first[1]]) if cell]
+    below = [row for row in below if not _DELIMITER_ROW.fullmatch(text[row[0] : row[1]])]
+    with_numbers = sum(any(_NUMBER_CELL.match(cell) for cell in _cells(text[a:b])) for a, b in below)
+    if cells and not any(_NUMBER_CELL.match(cell) for cell in cells) and 2 * with_numbers >= len(below) > 0:
+        return first
+    return None
+
+
+def header_above(text: str, position: int, carried: str | None = None) -> str | None:
+    """The header row of the table whose row holds text[position]: the header `carried` for the
+    table a chunk continues (its first rows), else the table's own when table_header recognises
+    it. None for text that is no table row, a header row itself, or a table without a header."""
+    shown = under_table_header(text, carried)
+    at = position + len(shown) - len(text)
+    for rows in table_runs(shown):
+        if rows[0][0] <= at < rows[-1][1]:
+            header = rows[0] if carried and rows[0][0] == 0 else table_header(shown, rows)
+            if header is None or at < header[1]:
+                return None
+            return shown[header[0] : header[1]].strip()
+    return None
+
+
+def _cells(row: str) -> list[str]:
+    """A row's cells, stripped: apart by "|" ("| a | b |", "a | b") or by a column gap."""
+    if "|" in row:
+        return [cell.strip() for cell in row.strip().strip("|").split("|")]
+    return [cell.strip() for cell in COLUMN_GAP.split(row.strip())]
 
 
 def _row_shape(line: str) -> tuple[str, frozenset[int]] | None:
@@ -361,6 +440,38 @@ class _LineIndex:
         return bisect.bisect_right(self._starts, offset)
 
 
+class _TableHeaders:
+    """The header rows of one document's tables, found the first time a chunk starts on a row (most
+    documents have no table to look for)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._tables: list[tuple[int, int, str]] | None = None  # (header start, last row's end, header)
+
+    def continued(self, start: int, end: int) -> str | None:
+        """The header row of the table that the chunk text[start:end] continues: it starts after
+        that header and before the table's end, and holds no copy of the header (a PDF repeats it
+        on every page)."""
+        line_end = self._text.find("\n", start)
+        if _row_shape(self._text[start : line_end if line_end >= 0 else len(self._text)]) is None:
+            return None
+        if self._tables is None:
+            self._tables = self._headed_tables()
+        at = bisect.bisect_left(self._tables, (start,)) - 1
+        if at < 0 or start >= self._tables[at][1]:
+            return None
+        header = self._tables[at][2]
+        return header if self._text.find(header, start, end) < 0 else None
+
+    def _headed_tables(self) -> list[tuple[int, int, str]]:
+        found = []
+        for rows in table_runs(self._text):
+            header = table_header(self._text, rows)
+            if header is not None:
+                found.append((header[0], rows[-1][1], self._text[header[0] : header[1]].strip()))
+        return found
+
+
 def is_heading(document: Document, paragraph: Paragraph) -> bool:
     """Whether the paragraph is the heading it sits under (an underlined or "#" title, or a
     reader's heading block), not text of its section: the first paragraph under that heading,
@@ -401,6 +512,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     lines = _LineIndex(document.text)
     title = document_title(document)
     headings: dict[int, bool] = {}
+    tables = _TableHeaders(document.text)
     limit = max_chars(settings)
     chunks = []
     for group in _group_short_paragraphs(document, settings.min_words):
@@ -439,6 +551,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     page=inside[0].page,
                     page_paragraph=inside[0].page_paragraph,
                     heading=_section(document, inside, title, headings),
+                    table_header=tables.continued(a, b),
                 )
             )
     return chunks

@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rag.chunking import SECTION_LABEL, is_lead_in, sentence_spans
+from rag.chunking import SECTION_LABEL, Chunk, header_above, is_lead_in, sentence_spans, under_table_header
 from rag.corpus import Paragraph
 from rag.file_labels import named_files, only_file_names
 from rag.numbers import claimed_readings, stated_numbers, unstated
@@ -70,9 +70,15 @@ def distinctive_terms(text: str) -> frozenset[str]:
 
 
 def passage_terms(passage: PromptPassage) -> frozenset[str]:
-    """A passage's terms, with its file name's: the model sees the file, and may name it."""
+    """A passage's terms, with its file name's and those of the table header it carries: the model
+    sees them, and may name the file or a column."""
     chunk = passage.hit.chunk
-    return distinctive_terms(chunk.text) | distinctive_terms(chunk.file)
+    return frozenset().union(*map(distinctive_terms, _shown_parts(chunk)), distinctive_terms(chunk.file))
+
+
+def _shown_parts(chunk: Chunk) -> tuple[str, ...]:
+    """What the model is shown of a chunk: its text, and the header row of the table it continues."""
+    return (chunk.text, chunk.table_header) if chunk.table_header else (chunk.text,)
 
 
 @lru_cache(maxsize=4096)
@@ -113,7 +119,7 @@ _ASKING_TERMS = attribution_terms(
 
 
 def _passage_attribution_terms(passage: PromptPassage) -> frozenset[str]:
-    return passage_terms(passage) | identifiers(passage.hit.chunk.text)
+    return passage_terms(passage).union(*map(identifiers, _shown_parts(passage.hit.chunk)))
 
 
 def term_weight(term: str) -> int:
@@ -204,7 +210,8 @@ def _with_clauses(
 
 
 def _states(passages: Sequence[PromptPassage], numbers: frozenset[str]) -> bool:
-    return not numbers or not unstated(numbers, frozenset().union(*(stated_numbers(p.hit.chunk.text) for p in passages)))
+    return not numbers or not unstated(
+        numbers, frozenset().union(*(stated_numbers(part) for p in passages for part in _shown_parts(p.hit.chunk))))
 
 
 def _with_passage_stating(
@@ -319,14 +326,24 @@ EVIDENCE_CHARS = 400
 
 def evidence_sentences(supports: list[ClaimSupport]) -> list[tuple[str, str]]:
     """(file, sentence) the supported answer sentences were drawn from: in each supporting
-    passage, the sentence sharing most words with the claim; distinct, at most three."""
+    passage, the sentence sharing most words with the claim (a table's row under its header row);
+    distinct, at most three."""
     found: list[tuple[str, str]] = []
     for support in supports:
         for passage in support.passages:
-            pair = (passage.hit.chunk.file, best_sentence(passage.hit.chunk.text, support.claim, EVIDENCE_CHARS))
+            pair = (passage.hit.chunk.file, _evidence_line(passage.hit.chunk, support.claim))
             if pair not in found:
                 found.append(pair)
     return found[:EVIDENCE_SENTENCES]
+
+
+def _evidence_line(chunk: Chunk, claim: str) -> str:
+    """The chunk's sentence sharing most words with the claim; a table's row under the table's
+    header row, as judged alone "| Oslo | 709,000 |" does not say what its numbers are."""
+    sentence = best_sentence(chunk.text, claim, EVIDENCE_CHARS)
+    position = chunk.text.find(sentence)
+    header = header_above(chunk.text, position, chunk.table_header) if position >= 0 else None
+    return under_table_header(sentence, header)
 
 
 def cite(

@@ -8,7 +8,8 @@ The paragraph rule (also in the README):
     unless it is prose wrapped at a wider width (see hard_wrapped).
 Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclusive.
 Each paragraph keeps the nearest heading above it (or its own, when it is one): a line underlined
-with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown) or a "# " line.
+with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown) or a "# " line. A paragraph that is
+only an underlined title is its title's line alone (the rules above and below it are markup).
 
 Other formats go through rag/readers: a Markdown file's blocks are spans of the file itself; a
 PDF, HTML or DOCX file's text is its extracted blocks joined by blank lines (one paragraph each),
@@ -202,7 +203,21 @@ def split_paragraphs(text: str) -> tuple[Paragraph, ...]:
             paragraphs.append(
                 Paragraph(len(paragraphs) + 1, first + 1, last + 1, start, end)
             )
-    return _with_headings(text, paragraphs)
+    return tuple(_title_alone(text, p) for p in _with_headings(text, paragraphs))
+
+
+def _title_alone(text: str, paragraph: Paragraph) -> Paragraph:
+    """A paragraph that is only its own underlined (or over- and underlined) heading, narrowed to
+    the title's line: "=====" shown in `rag extract` or quoted in a citation is markup, not words."""
+    lines = text[paragraph.start : paragraph.end].split("\n")
+    titles = [i for i, line in enumerate(lines) if not _UNDERLINE.match(line)]
+    if len(lines) == 1 or len(titles) != 1 or paragraph.heading != heading_of(text[paragraph.start : paragraph.end]):
+        return paragraph
+    (index,) = titles
+    start = paragraph.start + sum(len(line) + 1 for line in lines[:index])
+    start += len(lines[index]) - len(lines[index].lstrip())
+    line = paragraph.start_line + index
+    return dataclasses.replace(paragraph, start_line=line, end_line=line, start=start, end=start + len(lines[index].strip()))
 
 
 def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, ...]:
@@ -234,6 +249,12 @@ def heading_of(paragraph: str) -> str | None:
         return None  # a block of "#" lines: comments
     match = _HASH_HEADING.match(lines[0])
     return match.group(1) if match else None
+
+
+def without_rules(text: str) -> str:
+    """text without its lines that are only one mark repeated ("=====", "-----"): a heading's
+    underline or a ruler, markup that a one-line preview would show as a word."""
+    return "\n".join(line for line in text.split("\n") if not _UNDERLINE.match(line))
 
 
 def _line(text: str, span: tuple[int, int]) -> str:

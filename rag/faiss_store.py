@@ -70,8 +70,9 @@ CHECKPOINT_SECONDS = 120.0  # at most this long of HNSW building lost to a kill;
 _SEARCH_ONLY = ("efSearch", "deleted")  # dense spec entries that do not change a built index
 _CHUNK_COLUMNS = (
     "id, file, first_paragraph, last_paragraph, start_line, end_line, start, end_, text, "
-    "format, page, page_paragraph, heading"
+    "format, page, page_paragraph, heading, table_header"
 )
+_CHUNK_VALUES = ", ".join("?" * (len(_CHUNK_COLUMNS.split(",")) + 2))  # the row, the columns, the hash
 _PARAGRAPH_COLUMNS = "number, start_line, end_line, start, end_, page, page_paragraph, heading"
 
 SCHEMA = """
@@ -79,7 +80,7 @@ CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL, file TEXT NOT NULL,
     first_paragraph INTEGER, last_paragraph INTEGER, start_line INTEGER, end_line INTEGER,
     start INTEGER, end_ INTEGER, text TEXT NOT NULL, format TEXT NOT NULL, page INTEGER,
-    page_paragraph INTEGER, heading TEXT, hash INTEGER NOT NULL);
+    page_paragraph INTEGER, heading TEXT, table_header TEXT, hash INTEGER NOT NULL);
 CREATE INDEX chunks_file ON chunks(file);
 CREATE TABLE paragraphs (
     file TEXT NOT NULL, number INTEGER NOT NULL, start_line INTEGER, end_line INTEGER,
@@ -388,6 +389,7 @@ class FaissStore:
         self._vectors = vectors
         self._labels = labels
         self._selector = _live_labels_selector(labels) if labels is not None else None
+        self._chunk_columns = _chunk_columns_held(meta)
 
     @classmethod
     def open(cls, index_dir: Path) -> FaissStore:
@@ -473,7 +475,7 @@ class FaissStore:
         for batch in _batches(list(rows), 900):
             marks = ",".join("?" * len(batch))
             for row, *values in self._meta.execute(
-                f"SELECT row, {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})", batch
+                f"SELECT row, {self._chunk_columns} FROM chunks WHERE row IN ({marks})", batch
             ):
                 found[row] = Chunk(*values)
         return [found[int(r)] for r in rows]
@@ -749,7 +751,7 @@ class FaissWriter:
             [(document.path, *dataclasses.astuple(p)) for p in document.paragraphs],
         )
         db.executemany(
-            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, hash) VALUES ({', '.join('?' * 15)})",
+            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, hash) VALUES ({_CHUNK_VALUES})",
             [
                 (self._rows + i, *dataclasses.astuple(c), hash_key(c.text_hash))
                 for i, c in enumerate(chunks)
@@ -780,13 +782,14 @@ class FaissWriter:
 
     @_reports_damage
     def texts(self, hashes: Sequence[str]) -> list[str]:
-        """What to embed for each hash (the chunk's text under its heading), in the order asked."""
+        """What to embed for each hash (the chunk's text under its heading and table header), in the order asked."""
         found: dict[int, str] = {}
         keys = [hash_key(h) for h in hashes]
         for batch in _batches(keys, 900):
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(f"SELECT hash, text, heading FROM chunks WHERE hash IN ({marks})", batch)
-            found.update((key, embedding_text(text, heading)) for key, text, heading in rows)
+            rows = self._db.execute(
+                f"SELECT hash, text, heading, table_header FROM chunks WHERE hash IN ({marks})", batch)
+            found.update((key, embedding_text(text, heading, header)) for key, text, heading, header in rows)
         return [found[k] for k in keys]
 
     @_reports_damage
@@ -1070,6 +1073,14 @@ def _remove_checkpoint(index_dir: Path) -> None:
         for path in (index_dir / name, index_dir / (name + ".tmp")):
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+
+
+def _chunk_columns_held(meta: sqlite3.Connection) -> str:
+    """_CHUNK_COLUMNS as a generation's chunks table holds them: one written before chunks carried
+    a table header (older passage rules, still read until `rag index` splits its files again) gives
+    None for it."""
+    held = {name for _, name, *_ in meta.execute("PRAGMA table_info(chunks)")}
+    return ", ".join(c if c in held else f"NULL AS {c}" for c in (c.strip() for c in _CHUNK_COLUMNS.split(",")))
 
 
 def _prefixed(prefix: str) -> str:

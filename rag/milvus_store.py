@@ -244,7 +244,7 @@ def _create_vectors(client: MilvusClient, name: str, dimension: int) -> None:
 
 def _chunk_row(row: int, chunk: Chunk, vector: Sequence[float]) -> dict[str, Any]:
     values = dataclasses.asdict(chunk)
-    location = {k: values.pop(k) for k in ("page", "page_paragraph", "heading")}
+    location = {k: values.pop(k) for k in ("page", "page_paragraph", "heading", "table_header")}
     return {**values, "row": row, "location": location, "hash": chunk.text_hash, "vector": vector}
 
 
@@ -517,7 +517,7 @@ class MilvusWriter:
         return self.vectors.missing([c.text_hash for c in self._staged])
 
     def texts(self, hashes: Sequence[str]) -> list[str]:
-        by_hash = {c.text_hash: embedding_text(c.text, c.heading) for c in self._staged}
+        by_hash = {c.text_hash: embedding_text(c.text, c.heading, c.table_header) for c in self._staged}
         return [by_hash[h] for h in hashes]
 
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.chunking import sentence_spans, table_row_spans
+from rag.chunking import sentence_spans, table_row_spans, under_table_header
 from rag.file_labels import file_labels
 from rag.file_labels import with_file_names as named_back
 from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
@@ -116,7 +116,8 @@ _CUT_MARK = re.compile(r"\s*\[[\d,\s]*$")
 
 @dataclass(frozen=True)
 class PromptPassage:
-    """A hit as shown to the model: its number in the prompt and the text it was given."""
+    """A hit as shown to the model: its number in the prompt and the text it was given (under the
+    header row of the table the chunk continues, when it continues one)."""
 
     number: int
     hit: Hit
@@ -287,7 +288,8 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
     first may take two thirds of the budget (it holds the answer most often, and a long passage cut
     to a third lost it), each later one a third (an answer drawing on two passages needs the
     second); a passage longer than its share or than what remains is cut to its sentences richest
-    in the question's rarer terms."""
+    in the question's rarer terms. A passage that continues a table is shown under the table's
+    header row, which counts against the budget: its rows alone do not say what their numbers are."""
     weights = _term_weights(question, hits)
     if _worded_unlike(question, hits):
         word_budget = round(word_budget * REWORDED_BUDGET_FACTOR)
@@ -300,6 +302,7 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
         text = _best_sentences(hit.chunk.text, weights, min(max(int(word_budget * share), MIN_PASSAGE_WORDS), remaining))
         if not text:
             continue
+        text = under_table_header(text, hit.chunk.table_header)
         chosen.append(PromptPassage(len(chosen) + 1, hit, text))
         remaining -= len(text.split())
     return chosen

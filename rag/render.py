@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import is_heading
-from rag.corpus import Document, Paragraph
+from rag.corpus import Document, Paragraph, without_rules
 from rag.indexing import FolderChanges, IndexReport
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
@@ -310,12 +310,23 @@ def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
             chunk.file, chunk.format, span, (chunk.start_line, chunk.end_line),
             chunk.page, chunk.page_paragraph, chunk.heading, more,
         )
-        preview = " ".join(chunk.text.split())
-        preview = preview[:200] + ("…" if len(preview) > 200 else "")
+        preview = _preview(chunk.text, chunk.table_header)
         parts = f" (dense {hit.dense:.3f}, keyword {hit.keyword:.2f})" if mode == "hybrid" else ""
         label = "fused" if mode == "hybrid" else f"{mode} score"
         rows.append(f"{rank}. {where}  {label} {hit.score:.3f}{parts}\n   {preview}")
     return "\n".join(rows) if rows else "No passages found."
+
+
+PREVIEW_CHARS = 200
+
+
+def _preview(text: str, table_header: str | None) -> str:
+    """A passage's start on one line, without heading underlines; a continued table's rows after
+    the header row they are under, in brackets as it is not the passage's own text."""
+    preview = " ".join(without_rules(text).split())
+    if table_header:
+        preview = f"[{' '.join(table_header.split())}] {preview}"
+    return preview[:PREVIEW_CHARS] + ("…" if len(preview) > PREVIEW_CHARS else "")
 
 
 SCORE_COLUMNS = [

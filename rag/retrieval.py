@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from rag.chunking import Chunk, sentence_spans
+from rag.chunking import Chunk, sentence_spans, under_table_header
 from rag.embedding import Embedder
 from rag.store import IndexStore, Scored
 from rag.text import terms
@@ -117,11 +117,13 @@ class Retriever:
     def _by_best_sentence(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
         """Hits ordered by an even mix of their fused score and their best sentence's cosine to the
         query, each scaled to [0, 1] over these hits (the mix becomes their score, so what is
-        shown stays in order); ties keep the fused order."""
+        shown stays in order); ties keep the fused order. The header row a continued table's chunk
+        carries is one of its sentences, as it is of the chunk that holds it."""
         import numpy as np
 
-        best = np.asarray([float((self._vectors_of(sentence_units(h.chunk.text)) @ query_vector).max())
-                           for h in hits], dtype=np.float32)
+        units = [sentence_units(under_table_header(h.chunk.text, h.chunk.table_header)) for h in hits]
+        best = np.asarray([float((self._vectors_of(sentences) @ query_vector).max()) for sentences in units],
+                          dtype=np.float32)
         fused = np.asarray([h.score for h in hits], dtype=np.float32)
         mixed = (1 - SENTENCE_WEIGHT) * _min_max(fused) + SENTENCE_WEIGHT * _min_max(best)
         return [replace(hits[i], score=float(mixed[i])) for i in np.argsort(-mixed, kind="stable")]

@@ -65,6 +65,30 @@ def write_pdf(path: Path) -> Path:
     return path
 
 
+STOCK_HEADER = ("Part number", "Stock level", "Reorder point")
+
+
+def write_stock_pdf(path: Path, pages: int, rows_a_page: int, header_on_every_page: bool, title: str | None = None) -> Path:
+    """A warehouse's stock table over `pages` pages of `rows_a_page` parts each, its header row on
+    every page or on the first alone (a long table continued), under a title line on each page when given."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    parts = iter(range(pages * rows_a_page))
+    for page in range(pages):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=9)
+        if title:
+            pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+        rows = [(f"Part {n:03d}", str(100 + n), str(10 + n)) for n in [next(parts) for _ in range(rows_a_page)]]
+        for row in [STOCK_HEADER] * (header_on_every_page or page == 0) + rows:
+            for width, cell in zip((60, 40, 40), row):
+                pdf.cell(width, 7, cell)
+            pdf.ln(7)
+    pdf.output(str(path))
+    return path
+
+
 def write_encrypted_pdf(source: Path, path: Path) -> Path:
     from pypdf import PdfReader, PdfWriter
 

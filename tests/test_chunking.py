@@ -1,8 +1,14 @@
 import dataclasses
+from pathlib import Path
 
-from rag.chunking import chunk_document, embedding_text, max_chars, sentence_spans
+import pytest
+
+from documents import write_stock_pdf
+from rag.chunking import (
+    Chunk, chunk_document, embedding_text, header_above, max_chars, sentence_spans, table_header, table_runs,
+)
 from rag.config import ChunkSettings
-from rag.corpus import Document, split_paragraphs
+from rag.corpus import Document, read_document, split_paragraphs
 
 
 def document(text: str) -> Document:
@@ -212,3 +218,86 @@ def test_prose_chunks_are_the_same_as_before_the_character_cap() -> None:
         ("notes.txt#p2.4", 280, 448, 3, 3), ("notes.txt#p3-4.1", 450, 629, 5, 7), ("notes.txt#p4.2", 546, 709, 7, 7),
         ("notes.txt#p5-6", 711, 956, 9, 12),
     ]
+
+
+HEADER = "| City | Population | Area |"
+CITY_ROWS = [f"| Town {n} | {1000 * n + 7:,} | {n + 30} |" for n in range(60)]
+CITY_ROWS[40] = "| Oslo | 709,000 | 454 |"
+
+
+def markdown_chunks(tmp_path: Path, text: str, max_words: int) -> list[Chunk]:
+    (tmp_path / "cities.md").write_text(text, encoding="utf-8")
+    read, _ = read_document(tmp_path, tmp_path / "cities.md")
+    assert read is not None
+    return chunk_document(read, ChunkSettings(max_words=max_words))
+
+
+def test_every_passage_that_continues_a_long_table_carries_its_header_row(tmp_path: Path) -> None:
+    text = ("# Cities\n\nThe towns of the region, with their population and their area.\n\n"
+            + "\n".join([HEADER, "|------|-----------:|-----:|", *CITY_ROWS]) + "\n\nFigures from the last census.\n")
+    chunks = markdown_chunks(tmp_path, text, 80)
+    first, *continued = [c for c in chunks if "| Town" in c.text]
+    assert len(continued) >= 3 and first.text.startswith(HEADER) and first.table_header is None
+    assert all(c.table_header == HEADER and HEADER not in c.text for c in continued)
+    assert all(c.text == text[c.start : c.end] for c in chunks)  # the header is context, not the passage's text
+    oslo = next(c for c in chunks if "| Oslo |" in c.text)
+    assert embedding_text(oslo.text, oslo.heading, oslo.table_header) == f"{HEADER}\n{oslo.text}"
+    assert oslo.text_hash != dataclasses.replace(oslo, table_header=None).text_hash
+
+
+def test_a_table_that_fits_one_passage_is_unchanged(tmp_path: Path) -> None:
+    text = "\n".join([HEADER, "|---|---|---|", *CITY_ROWS[38:42]]) + "\n"
+    [chunk] = markdown_chunks(tmp_path, text, 400)
+    assert (chunk.text, chunk.table_header) == (text.strip(), None)
+    assert embedding_text(chunk.text, chunk.heading, chunk.table_header) == chunk.text
+
+
+@pytest.mark.parametrize("rows", [
+    [f"| {n} | {n * n} | {n * 7} |" for n in range(1, 80)],  # numbers alone: no row names the columns
+    [f"--option-{n}      sets the {n}th value" for n in range(80)],  # an option list: its first row is an option
+    [f"{n * 10} | {n} kg | {n + 3}" for n in range(80)],  # a table cut off from its header (a PDF's next page)
+])
+def test_a_table_without_a_recognisable_header_carries_none(rows: list[str]) -> None:
+    text = "\n".join(rows) + "\n"
+    chunks = chunk_document(document(text), ChunkSettings(max_words=40))
+    assert len(table_runs(text)) == 1 and len(chunks) > 2 and all(c.table_header is None for c in chunks)
+
+
+def test_a_pdf_table_continued_on_the_next_page_carries_its_header_row_there(tmp_path: Path) -> None:
+    write_stock_pdf(tmp_path / "stock.pdf", 2, 20, header_on_every_page=False)
+    read, _ = read_document(tmp_path, tmp_path / "stock.pdf")
+    assert read is not None
+    first, *continued = chunk_document(read, ChunkSettings(max_words=40))
+    assert first.table_header is None and first.text.startswith("Part number | Stock level | Reorder point")
+    assert {c.page for c in continued} == {1, 2}
+    assert all(c.table_header == "Part number | Stock level | Reorder point" for c in continued)
+
+
+def test_a_chunk_holding_a_repeated_header_row_carries_no_copy_of_it() -> None:
+    header = "Part number | Stock level | Reorder point"
+    page = [header, *(f"Part {n:03d} | {100 + n} | {10 + n}" for n in range(8))]
+    chunks = chunk_document(document("\n\n".join(page * 3) + "\n"), ChunkSettings(max_words=30))
+    holding = [c for c in chunks if header in c.text]
+    assert len(holding) == 3 and all(c.table_header is None for c in holding)
+    assert all(c.table_header == header for c in chunks if c not in holding)
+
+
+def test_a_table_header_is_its_first_row_when_the_table_says_so_or_it_names_columns_of_numbers() -> None:
+    def header(*rows: str) -> str | None:
+        text = "\n".join(rows)
+        span = table_header(text, table_runs(text)[0])
+        return text[span[0] : span[1]] if span else None
+
+    assert header("| Term | Meaning |", "|---|---|", "| API | a program's interface |") == "| Term | Meaning |"
+    assert header("Depot | Staff | Opens", "North | 12 | 06:30", "South | 9 | 07:00") == "Depot | Staff | Opens"
+    assert header("Term | Meaning", "API | a program's interface", "CLI | a command line") is None  # words alone
+    assert header("North | 12 | 06:30", "South | 9 | 07:00", "East | 4 | 08:00") is None  # data from the first row
+
+
+def test_header_above_names_the_header_of_a_row_of_the_chunk_or_of_the_table_it_continues() -> None:
+    own = "Depot | Staff\n\nNorth | 12\n\nSouth | 9"
+    assert header_above(own, own.index("South")) == "Depot | Staff"
+    assert header_above(own, own.index("Depot")) is None  # the header itself
+    continued = "South | 9\n\nEast | 4\n\nThe depots close on holidays."
+    assert header_above(continued, continued.index("East"), "Depot | Staff") == "Depot | Staff"
+    assert header_above(continued, continued.index("close"), "Depot | Staff") is None  # prose after the table

@@ -320,3 +320,17 @@ def test_a_sentence_of_two_clauses_cites_the_passage_of_each() -> None:
     [one] = attribute("The CMake variable CMAKE_INSTALL_PREFIX should be set to /usr, and the build finds the "
                       "system libraries.", "Which CMake variable is set?", [apt, node], [])
     assert [p.number for p in one.passages] == [1]  # both clauses from one passage: one citation
+
+
+def test_a_claim_from_a_continued_tables_row_is_supported_and_judged_under_its_header_row() -> None:
+    header = "| City | Population | Area |"
+    rows = "| Bergen | 285,000 | 465 |\n| Oslo | 709,000 | 454 |\n\nFigures from the 2023 census."
+    chunk = Chunk("towns.md#p3.2", "towns.md", 3, 4, 40, 43, 900, 900 + len(rows), rows, table_header=header)
+    passages = [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), f"{header}\n{rows}")]
+    claim = "Oslo has a population of 709,000 and an area of 454."
+    supports = attribute(claim, "What is the population of Oslo?", passages, [1])
+    assert supports[0].passages == (passages[0],) and supports[0].support == 1.0  # "population", "area": the header's
+    assert evidence_sentences(supports) == [("towns.md", f"{header}\n| Oslo | 709,000 | 454 |")]
+    assert "(towns.md) | City | Population | Area |\n| Oslo | 709,000 | 454 |" in evidence_prompt("?", evidence_sentences(supports))
+    census = attribute("The figures are from the census.", "Where are the figures from?", passages, [1])
+    assert evidence_sentences(census) == [("towns.md", "Figures from the 2023 census.")]  # prose: no header

@@ -86,7 +86,7 @@ def test_hash_comments_in_code_examples_are_not_headings() -> None:
             "# Uninstalling\n\nRun make uninstall.\n")
     paragraphs = split_paragraphs(text)
     assert [(text[p.start:p.end], p.heading) for p in paragraphs] == [
-        ("Installation\n============", "Installation"), ("Build it:", "Installation"),
+        ("Installation", "Installation"), ("Build it:", "Installation"),
         ("# install the build dependencies first\n  make", "Installation"),
         ("Lines that start with a hash are comments:", "Installation"),
         ("# frob.conf\n# worker threads\nworkers = 8", "Installation"),

@@ -108,3 +108,13 @@ def test_a_reply_opening_with_a_lower_case_name_is_capitalised_as_the_passages_w
     assert cased_as_written("iPhone users wait.", passages) == "iPhone users wait."
     assert cased_as_written("in 2019 [1].", passages) == "in 2019 [1]."  # "In" is not in the passages
     assert cased_as_written("", passages) == ""
+
+
+def test_a_passage_that_continues_a_table_reaches_the_model_under_the_tables_header_row() -> None:
+    rows = "| Bergen | 285,000 | 465 |\n| Oslo | 709,000 | 454 |"
+    chunk = Chunk("towns.md#p3.2", "towns.md", 3, 3, 40, 41, 900, 900 + len(rows), rows,
+                  table_header="| City | Population | Area |")
+    [passage] = select_passages("What is the population of Oslo?", [Hit(chunk, 1.0, 0.5, 1.0)], 100)
+    assert passage.text == f"| City | Population | Area |\n{rows}"
+    [plain] = select_passages("What is the population of Oslo?", [_hit("towns.md", rows)], 100)
+    assert plain.text == rows  # no header to carry: the passage's text as it was

@@ -22,11 +22,12 @@ from documents import (
     write_odt,
     write_pdf,
     write_pptx,
+    write_stock_pdf,
     zip_with_mimetype,
     ODT_NAMESPACES,
 )
 from rag import readers
-from rag.chunking import chunk_document
+from rag.chunking import Chunk, chunk_document
 from rag.cli import app
 from rag.config import ChunkSettings
 from rag.corpus import read_document
@@ -635,7 +636,7 @@ def test_extract_marks_the_paragraphs_taken_for_section_headings(tmp_path: Path)
         encoding="utf-8",
     )
     result = runner.invoke(app, ["extract", str(tmp_path / "guide.rst")])
-    assert result.output == "¶1 § | Guide =====\n¶2 | Intro.\n¶3 § | Install -------\n¶4 | Run it.\n"
+    assert result.output == "¶1 § | Guide\n¶2 | Intro.\n¶3 § | Install\n¶4 | Run it.\n"  # the title alone, no underline
     result = runner.invoke(app, ["extract", str(tmp_path / "page.html")])
     assert result.output == "¶1 § | Guide\n¶2 | Intro text.\n¶3 § | Install\n¶4 | Install\n¶5 | Run it.\n"
 
@@ -727,7 +728,7 @@ def test_markdown_front_matter_is_a_passage_of_its_own_not_a_heading_and_lines_s
     document = read_document(tmp_path, tmp_path / "notes.md")[0]
     assert document is not None
     assert [(document.text[p.start:p.end], p.start_line, p.heading) for p in document.paragraphs] == [
-        ("title: Harbor Notes\nauthor: Ann", 2, None), ("# Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
+        ("title: Harbor Notes\nauthor: Ann", 2, None), ("Mooring", 6, "Mooring"), ("Boats moor at pier 4.", 8, "Mooring"),
     ]
 
 
@@ -736,7 +737,7 @@ def test_a_front_matter_title_heads_the_text_before_the_first_heading(tmp_path: 
     result = readers.read(tmp_path / "guide.md")
     assert [(block.text, block.heading) for block in result.blocks] == [
         ("title: 'Deploying the Widget'\ndate: 2024-03-01", None), ("Read this first.", "Deploying the Widget"),
-        ("## Setup", "Setup"), ("Run it.", "Setup"),
+        ("Setup", "Setup"), ("Run it.", "Setup"),
     ]
     (tmp_path / "empty.md").write_text("---\n---\n\nBody only.\n")
     assert texts(readers.read(tmp_path / "empty.md")) == ["Body only."]
@@ -754,7 +755,7 @@ def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warn
     (tmp_path / "fm.md").write_text("---\ntitle: Pier notes\n---\n\n# Mooring\n\n" + ">" * 25 + " Pier 4 is deep.\n")
     result = readers.read(tmp_path / "fm.md")
     assert [(block.text, block.heading) for block in result.blocks] == [
-        ("title: Pier notes", None), ("# Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
+        ("title: Pier notes", None), ("Mooring", "Mooring"), (">" * 25 + " Pier 4 is deep.", "Mooring"),
     ]
     shallow = tmp_path / "shallow.md"
     shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")
@@ -806,6 +807,37 @@ def test_a_pdf_passage_of_several_paragraphs_is_located_by_its_first_and_a_count
                   start=0, end=15, text="Dredging began.", format="pdf", page=2, page_paragraph=3)
     assert hits_text([Hit(alone, 0.9, 0.8, 1.0)]).startswith("1. r.pdf p.2 ¶3  fused 0.900 (dense 0.800, keyword 1.00)")
     assert hits_text([Hit(alone, 2.5, 0.0, 2.5)], "keyword").startswith("1. r.pdf p.2 ¶3  keyword score 2.500\n")
+
+
+def test_a_search_snippet_shows_a_continued_tables_header_in_brackets_and_no_heading_underline(tmp_path: Path) -> None:
+    from rag.render import hits_text
+    from rag.retrieval import Hit
+
+    rows = "| Oslo | 709,000 | 454 |\n| Bergen | 285,000 | 465 |"
+    chunk = Chunk("t.md#p3.2", "t.md", 3, 3, 40, 41, 900, 950, rows, "markdown", table_header="| City | Population | Area |")
+    assert hits_text([Hit(chunk, 0.9, 0.8, 1.0)]).endswith(
+        "\n   [| City | Population | Area |] | Oslo | 709,000 | 454 | | Bergen | 285,000 | 465 |")
+    (tmp_path / "guide.rst").write_text("Mooring\n=======\nBoats moor at pier 4 from April to October.\n", encoding="utf-8")
+    document, _ = read_document(tmp_path, tmp_path / "guide.rst")
+    assert document is not None
+    [passage] = chunk_document(document, ChunkSettings())
+    assert hits_text([Hit(passage, 0.9, 0.8, 1.0)]).endswith("\n   Mooring Boats moor at pier 4 from April to October.")
+
+
+def test_markdown_and_underlined_headings_are_their_words_alone(tmp_path: Path) -> None:
+    text = "Harbour guide\n=============\n\nIntro.\n\n## Mooring ##\n\nPier 4.\n"
+    (tmp_path / "guide.md").write_text(text, encoding="utf-8")
+    result = readers.read(tmp_path / "guide.md")
+    assert [(b.text, b.heading) for b in result.blocks if b.kind == "heading"] == [
+        ("Harbour guide", "Harbour guide"), ("Mooring", "Mooring")]
+    assert all(b.span and text[b.span[0] : b.span[1]] == b.text for b in result.blocks)  # still spans of the file
+    rst = text.replace("## Mooring ##", "Mooring\n-------") + "\n=======\n  Fees\n=======\n\nFive pounds.\n"
+    (tmp_path / "guide.rst").write_text(rst, encoding="utf-8")
+    document, _ = read_document(tmp_path, tmp_path / "guide.rst")
+    assert document is not None
+    headings = [(document.text[p.start : p.end], p.start_line, p.end_line, p.heading) for p in document.paragraphs
+                if p.heading == document.text[p.start : p.end]]
+    assert headings == [("Harbour guide", 1, 1, "Harbour guide"), ("Mooring", 6, 6, "Mooring"), ("Fees", 12, 12, "Fees")]
 
 
 def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp_path: Path) -> None:
@@ -1008,20 +1040,8 @@ def test_pdf_lettered_items_are_items_and_ligatures_are_letters(tmp_path: Path) 
 
 
 def test_a_pdf_table_header_repeated_on_every_page_is_kept_and_the_running_header_dropped(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    parts = iter(range(12))
-    for _ in range(3):
-        pdf.add_page()
-        pdf.set_font("helvetica", size=9)
-        pdf.cell(0, 10, "Warehouse stock report", new_x="LMARGIN", new_y="NEXT")
-        for row in [("Part number", "Stock level", "Reorder point")] + [(f"Part {n:03d}", str(100 + n), str(10 + n)) for n in [next(parts) for _ in range(4)]]:
-            for width, cell in zip((60, 40, 40), row):
-                pdf.cell(width, 7, cell)
-            pdf.ln(7)
-    pdf.output(str(tmp_path / "stock.pdf"))
-    blocks = readers.read(tmp_path / "stock.pdf").blocks
+    stock = write_stock_pdf(tmp_path / "stock.pdf", 3, 4, header_on_every_page=True, title="Warehouse stock report")
+    blocks = readers.read(stock).blocks
     assert [(b.page, b.text) for b in blocks if b.page == 2] == [
         (2, "Part number | Stock level | Reorder point"), (2, "Part 004 | 104 | 14"), (2, "Part 005 | 105 | 15"),
         (2, "Part 006 | 106 | 16"), (2, "Part 007 | 107 | 17")]

@@ -158,6 +158,24 @@ def test_a_passage_with_one_matching_sentence_moves_up() -> None:
     assert [h.chunk.text for h in ranked] == [h.chunk.text for h in (stated, scattered, unrelated)]
 
 
+def test_a_continued_tables_header_row_is_one_of_its_sentences_when_rescored() -> None:
+    from rag.chunking import Chunk
+    from rag.retrieval import Hit
+
+    header = "| City | Population density | Area |"
+    holding = f"{header}\n| Bergen | 62 | 465 |\n| Tromso | 31 | 2521 |"
+    continued = "| Alta | 5 | 3849 |\n| Oslo | 1645 | 454 |"
+
+    def hit(text: str, table_header: str | None, fused: float) -> Hit:
+        return Hit(Chunk(text[:8], "t.md", 1, 1, 1, 1, 0, len(text), text, table_header=table_header), fused, 0.0, 0.0)
+
+    embedder = FakeEmbedder()
+    retriever = Retriever(None, embedder, rerank_pool=2)  # type: ignore[arg-type]
+    query = embedder.embed_query("What is the population density of Oslo?")
+    ranked = retriever._by_best_sentence([hit(holding, None, 0.9), hit(continued, header, 1.0)], query)
+    assert [h.chunk.text for h in ranked] == [continued, holding]  # its header matches as the other's does
+
+
 def test_only_reworded_queries_are_rescored_and_each_sentence_embedded_once(isolated_index: Path) -> None:
     class Counting(FakeEmbedder):
         embedded = 0

@@ -410,3 +410,35 @@ def test_opening_an_index_as_a_rebuild_commits_opens_the_new_generation(
     store = faiss_store.FaissStore.open(isolated_index)  # resolved the old one first, as a racing ask would
     assert store.count == 2
     store.close()
+
+
+def test_a_continued_tables_header_row_is_stored_and_embedded_with_its_chunk(
+    tmp_path: Path, isolated_index: Path, store: str
+) -> None:
+    from rag.chunking import embedding_text
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    rows = "".join(f"| Town {n} | {1000 + n} | {n + 30} |\n" for n in range(40))
+    (corpus / "towns.md").write_text(f"| Town | Population | Area |\n|---|---|---|\n{rows}", encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(max_words=60), store=store)
+    index = open_index(isolated_index, store)
+    first, *continued = index.chunks(range(index.count))
+    assert continued and first.table_header is None
+    assert all(c.table_header == "| Town | Population | Area |" for c in continued)
+    shown = embedding_text(continued[0].text, continued[0].heading, continued[0].table_header)
+    assert index.vectors([1]).tolist() == FakeEmbedder().embed_passages([shown]).tolist()
+
+
+def test_a_generation_written_before_chunks_carried_table_headers_is_still_read(isolated_index: Path) -> None:
+    import contextlib
+    import sqlite3
+
+    build_index(SEEDS, isolated_index, FakeEmbedder(), ChunkSettings())
+    generation = faiss_store.current_generation(isolated_index)
+    assert generation is not None
+    with contextlib.closing(sqlite3.connect(generation / "meta.sqlite")) as meta:
+        meta.execute("ALTER TABLE chunks DROP COLUMN table_header")
+        meta.commit()
+    index = open_index(isolated_index)
+    assert index.count > 0 and all(c.table_header is None for c in index.chunks(range(index.count)))

@@ -2,8 +2,8 @@
 
 markdown-it-py is the CommonMark parser rich already depends on; its tokens carry the line range
 of every block. Headings, paragraphs and list items each become a block (a list item's marker
-stays in its text), and a fenced or indented code block, a table or an HTML block is kept whole
-as one block. A paragraph with a line longer than the plain-text wrap width is "one paragraph
+stays in its text; a heading is its words, without its "#" marks or setext underline), and a
+fenced or indented code block, a table or an HTML block is kept whole as one block. A paragraph with a line longer than the plain-text wrap width is "one paragraph
 per line" text, as in rag/corpus.py's rule for .txt files.
 """
 
@@ -48,7 +48,7 @@ def read_markdown(path: Path, name: str, data: bytes | None = None) -> ReadResul
             continue
         if token.type == "heading_open":
             heading = tokens[index + 1].content.strip() or heading
-            blocks.append(_span_block(text, lines, token.map, heading, "heading"))
+            blocks.append(_heading_block(text, lines, token.map, tokens[index + 1].content.strip(), heading))
         elif token.type == "paragraph_open":
             kind = "list_item" if in_item else "paragraph"
             blocks.extend(_paragraph_blocks(text, lines, token.map, heading, kind))
@@ -162,6 +162,17 @@ def _span(text: str, lines: list[int], first: int, last: int) -> tuple[int, int]
 def _span_block(text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str) -> Block:
     start, end = _span(text, lines, lines_map[0], lines_map[1])
     return Block(text[start:end], None, heading, kind, (start, end))
+
+
+def _heading_block(text: str, lines: list[int], lines_map: list[int], words: str, heading: str | None) -> Block:
+    """A heading's words alone, a span of the file without the "#" marks or the setext underline
+    around them (markup, which `rag extract`, search and citations would show); its whole lines when
+    the words are not written in them as the parser gives them."""
+    start, end = _span(text, lines, lines_map[0], lines_map[1])
+    at = text.find(words, start, end) if words else -1
+    if at >= 0:
+        start, end = at, at + len(words)
+    return Block(text[start:end], None, heading, "heading", (start, end))
 
 
 def _paragraph_blocks(
