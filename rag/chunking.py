@@ -76,7 +76,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     in their section; PDF: a repeated line away from the page's edge bands is text, lettered items
 #     are items, ligatures are letters; HTML: captions, metadata and bylines, footnote asides and
 #     fragments; DOCX: outline-level and bold headings, hidden text out; legacy code pages detected.
-PASSAGE_RULES = 31
+# 32: passages as at 31; keyword terms cut a run of Chinese, Japanese or Korean characters into
+#     pairs (rag.text), so the keyword index of an older index is built again with the new terms.
+PASSAGE_RULES = 32
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
