@@ -2,6 +2,10 @@
 
 One tokenizer for documents and questions: lower case, Unicode-normalised, number words as digits
 ("nine hours" and "9 hours" match), English stop words and question words dropped, Snowball stems.
+Chinese, Japanese and Korean write words without spaces between them, so a run of Han, kana or
+Hangul characters is cut into overlapping character pairs, as Lucene's CJKAnalyzer does
+("我们去北京" -> 我们, 们去, 去北, 北京): a query word of two characters is then found inside a
+sentence. A character standing alone (between Latin words or punctuation) stays one term.
 """
 
 from __future__ import annotations
@@ -12,6 +16,17 @@ from functools import lru_cache
 from typing import Any
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+# Han ideographs (with 々 and 〇), Hiragana, Katakana (with ー) and Hangul, as they stand after
+# NFKC (which folds half-width kana, Kangxi radicals and compatibility jamo into these).
+_CJK = (
+    "\u1100-\u11ff\u3005\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3041-\u3096\u309d-\u309f"
+    "\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97c"
+    "\uac00-\ud7a3\ud7b0-\ud7fb\uf900-\ufaff\U0001b000-\U0001b16f\U00020000-\U0003ffff"
+)
+_CJK_CHARACTER = re.compile(f"[{_CJK}]")
+# A CJK run (with an English possessive, "東京's"), or a _WORD of the other characters: "iPhone用户"
+# is "iphone" and "用户".
+_WORD_OR_CJK_RUN = re.compile(rf"[{_CJK}]+(?:'s(?![^\W_]))?|[^\W_{_CJK}]+(?:[.,'’][^\W_{_CJK}]+)*", re.UNICODE)
 _DIGIT_SEPARATOR = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
 
 STOP_WORDS = frozenset(
@@ -45,16 +60,26 @@ def _stemmer() -> Any:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words with apostrophes and digit separators folded ("470,000" -> "470000")."""
+    """Lower-cased words with apostrophes and digit separators folded ("470,000" -> "470000"); a
+    run of CJK characters as its overlapping pairs ("北京市" -> 北京, 京市)."""
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     found = []
-    for word in _WORD.findall(text):
+    has_cjk = bool(_CJK_CHARACTER.search(text))  # text without is read by _WORD as before, at its speed
+    for word in (_WORD_OR_CJK_RUN if has_cjk else _WORD).findall(text):
+        if has_cjk and _CJK_CHARACTER.match(word):
+            found.extend(_character_pairs(word.removesuffix("'s")))
+            continue
         if "," in word or "." in word:  # the only words the substitution can change (indexing speed)
             word = _DIGIT_SEPARATOR.sub("", word)
         if word.endswith("'s"):
             word = word[:-2]
         found.append(NUMBER_WORDS.get(word, word))
     return found
+
+
+def _character_pairs(run: str) -> list[str]:
+    """Each two neighbouring characters of a CJK run, or the run itself when it is one character."""
+    return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
 
 
 # What a question calls the documents themselves ("which articles ...", "what files ..."): a regex
@@ -74,5 +99,6 @@ def stem(word: str) -> str:
 
 
 def is_distinctive(term: str) -> bool:
-    """Digits and longer words carry meaning; one or two letters rarely do."""
-    return any(ch.isdigit() for ch in term) or len(term) > 2
+    """Digits and longer words carry meaning; one or two letters rarely do. A CJK term (one or two
+    characters) is a word or most of one."""
+    return any(ch.isdigit() for ch in term) or len(term) > 2 or bool(_CJK_CHARACTER.match(term))

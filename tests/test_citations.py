@@ -55,6 +55,12 @@ def test_the_supporting_passage_wins_over_the_models_habit_of_citing_1() -> None
     assert [p.number for p in support.passages] == [2]
 
 
+def test_a_chinese_claim_is_supported_by_the_passage_sharing_its_words() -> None:
+    passages = [passage(1, "克里和拉夫罗夫周四在莫斯科会面。"), passage(2, "日内瓦的会谈持续了九个多小时。")]
+    [support] = attribute("会谈在日内瓦持续了九个小时。", "会谈持续了多久？", passages, cited=[1])
+    assert [p.number for p in support.passages] == [2]  # each sentence was one term, shared with no passage
+
+
 def test_invented_passage_numbers_are_ignored() -> None:
     [support] = attribute("They met in Moscow.", "Where did they meet?", PASSAGES, cited=[7])
     assert [p.number for p in support.passages] == [1]

@@ -5,7 +5,7 @@ from rag.config import ChunkSettings
 from rag.indexing import build_index
 from rag.retrieval import Retriever
 from rag.store import open_index
-from rag.text import terms
+from rag.text import is_distinctive, terms
 
 
 def retriever_for(corpus: Path, index_dir: Path) -> Retriever:
@@ -58,6 +58,49 @@ def test_a_passage_close_to_a_better_one_is_dropped_only_when_it_repeats_it_word
 def test_numbers_written_as_words_match_digits() -> None:
     assert terms("nine hours") == terms("9 hours") == ["9", "hour"]
     assert terms("470,000 people") == ["470000", "peopl"]
+
+
+ENGLISH_TERMS = {  # as the tokenizer cut them before it cut CJK runs into pairs
+    "The cat’s 470,000 people don't": ["cat", "470000", "peopl", "don't"],
+    "U.S. e-mail v2.0 Wi-Fi at 3.5 GHz": ["u.", "e", "mail", "v2.0", "wi", "fi", "3.5", "ghz"],
+    "Naïve café, Straße; ＦＵＬＬ１２": ["naïv", "café", "straße", "full12"],
+    "snake_case 1,5 and 1.000.000": ["snake", "case", "1,5", "1000000"],
+    "Москва и Київ": ["москва", "и", "київ"],
+}
+
+
+def test_english_and_other_spaced_scripts_are_cut_as_before_even_beside_cjk() -> None:
+    for text, expected in ENGLISH_TERMS.items():
+        assert terms(text) == expected
+        assert terms(f"{text} 北京") == [*expected, "北京"]  # the tokenizer's CJK path reads them alike
+
+
+def test_a_cjk_run_is_cut_into_overlapping_character_pairs() -> None:
+    assert terms("我们明天去北京看看") == ["我们", "们明", "明天", "天去", "去北", "北京", "京看", "看看"]
+    assert terms("東京都に住んでいます") == ["東京", "京都", "都に", "に住", "住ん", "んで", "でい", "いま", "ます"]
+    assert terms("서울에서 만나요") == ["서울", "울에", "에서", "만나", "나요"]
+    assert terms("ｺｰﾋｰ") == terms("コーヒー") == ["コー", "ーヒ", "ヒー"]  # half-width kana folded by NFKC
+    assert terms("他说：“好。”") == ["他说", "好"]  # a lone character stays a term
+
+
+def test_latin_and_cjk_written_together_are_cut_apart() -> None:
+    assert terms("iPhone用户") == ["iphon", "用户"]
+    assert terms("COVID-19疫情") == ["covid", "19", "疫情"]
+    assert terms("1,000元 in 東京's wards") == ["1000", "元", "東京", "ward"]
+
+
+def test_cjk_pairs_and_lone_characters_are_distinctive() -> None:
+    assert is_distinctive("北京") and is_distinctive("元") and is_distinctive("에서")
+    assert not is_distinctive("ab") and is_distinctive("abc") and is_distinctive("5")
+
+
+def test_keyword_search_finds_a_chinese_word_inside_a_sentence(tmp_path: Path, isolated_index: Path) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "trip.txt").write_text("我们明天去北京看看长城。\n", encoding="utf-8")
+    (corpus / "weather.txt").write_text("上海今天的天气很好。\n", encoding="utf-8")
+    hits = retriever_for(corpus, isolated_index).search("北京", 2, "keyword")
+    assert [h.chunk.file for h in hits] == ["trip.txt"]
 
 
 def test_hybrid_over_candidates_equals_fusion_over_every_chunk(isolated_index: Path) -> None:

@@ -198,6 +198,18 @@ def test_keyword_index_round_trips_memory_mapped(tmp_path: Path) -> None:
     assert loaded.top("fish", 5) == [] and loaded.document_count == 3
 
 
+def test_keyword_index_finds_a_chinese_and_a_japanese_word_inside_a_sentence() -> None:
+    from rag.keyword import KeywordIndex
+
+    index = KeywordIndex.build([
+        "我们明天去北京看看。", "上海的天气很好。", "東京都に住んでいます。", "京都の寺を見に行きました。", "Beijing and Tokyo.",
+    ])
+    assert [row for row, _ in index.top("北京", 5)] == [0]
+    assert [row for row, _ in index.top("東京", 5)] == [2]
+    assert {row for row, _ in index.top("京都", 5)} == {2, 3}  # pairs across two words match too: 東京都
+    assert index.top("北京在哪里？", 5)[0][0] == 0
+
+
 @NEEDS_MILVUS
 def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
