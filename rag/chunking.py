@@ -81,7 +81,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     contents' entries apart, a hyphen the document's words show is the word's own kept; a chunk
 #     that continues a table without its header row carries that row (embedded, shown to the model);
 #     Markdown and underlined text headings read without their marks; keyword terms cut a run of
-#     Chinese, Japanese or Korean characters into pairs (rag.text).
+#     Chinese, Japanese or Korean characters into pairs (rag.text); PDF tables with cell padding:
+#     rows cut where every column leaves a gap, wrapped (first-column) cells kept in their row, a
+#     bold header row a row and no heading.
 PASSAGE_RULES = 32
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words

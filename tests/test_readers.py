@@ -980,6 +980,56 @@ def test_pdf_table_rows_keep_empty_cells_in_their_columns_and_wrapped_cells_whol
         ("paragraph", "All depots close on public holidays.")]
 
 
+BRANCHES = (("Branch", "Opening hours", "Notes"),
+            ("Central library on the market square", "09:00-20:00", "Closed on public holidays and on the first Monday "
+             "of every month for stocktaking, and longer over the winter break when the heating is serviced"),
+            ("Harbour", "10:00-16:00", "Reading room only"),
+            ("Hillside", "12:00-18:00",
+             "Children's story hour on Saturdays at eleven, run by volunteers from the school"),
+            ("Mill Lane", "09:00-13:00", "Mornings only"))
+
+
+@pytest.mark.parametrize(("padding", "line_height", "v_align", "first_wraps"), [
+    (2, 8, "MIDDLE", True), (3, 6, "MIDDLE", True), (6, 5, "MIDDLE", False), (8, 5, "MIDDLE", True),
+    (4, 4, "TOP", True), (3, 6, "BOTTOM", True), (0, 8, "MIDDLE", True)])
+def test_pdf_table_rows_with_padding_keep_wrapped_cells_in_their_row_and_the_bold_header_a_row(
+        tmp_path: Path, padding: float, line_height: float, v_align: str, first_wraps: bool) -> None:
+    """Cells with padding, set in the middle of their row: a row's cells on different baselines, a
+    cell's lines (three or four) starting above the others, a wrapped first column, rows further
+    apart than a cell's lines; the bold header row is a row, no heading; a short line after the
+    table, standing where its first column does, is a paragraph. Without padding, the bold header
+    row and the rows' first columns tell the rows."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "Opening hours of the branch libraries this winter, by branch.", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    rows = [BRANCHES[0], (BRANCHES[1][0] if first_wraps else "Central", *BRANCHES[1][1:]), *BRANCHES[2:]]
+    with pdf.table(padding=padding, line_height=line_height, col_widths=(30, 30, 60), v_align=v_align) as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "Source: council.", new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "hours.pdf"))
+    assert [(b.kind, b.text) for b in readers.read(tmp_path / "hours.pdf").blocks] == [
+        ("paragraph", "Opening hours of the branch libraries this winter, by branch."),
+        *(("table_row", " | ".join(cells)) for cells in rows), ("paragraph", "Source: council.")]
+
+
+def test_pdf_a_bold_line_of_cells_apart_by_wide_gaps_is_no_heading() -> None:
+    from rag.readers.pdf import _blocks, _Line
+
+    header = _Line("Branch Opening hours", 700.0, 11.0, (("Branch", 30.0, 63.0), ("Opening hours", 165.0, 236.5)), 30.0,
+                   236.5, bold=True)
+    below = _Line("Central 09:00-20:00", 686.0, 11.0, (("Central", 30.0, 68.5), ("09:00-20:00", 165.0, 225.5)),
+                  30.0, 225.5)
+    assert [b.kind for b in _blocks([[header, below]], "hours.pdf").blocks] == ["paragraph"]
+
+
 def test_pdf_body_lines_repeated_on_every_page_away_from_its_edges_are_text(tmp_path: Path) -> None:
     """A mail-merged letter's closing ends its body far above the page's foot, and a quiz's
     question line is numbered as its page: neither is a running header or footer."""

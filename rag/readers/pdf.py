@@ -14,7 +14,10 @@ content stream draws first. Then:
   * a line in a clearly larger font than the body is a heading, remembered for the blocks below;
   * three or more lines in a row whose text stands in cells apart by wide gaps, in the same
     columns, are table rows, one `cell | cell` block each, as the HTML and Word readers give them
-    (an empty cell kept in its place, a cell's wrapped lines joined in its row);
+    (an empty cell kept in its place, a cell's wrapped lines joined in its row, the first column's
+    too). With padding, rows are cut where every column's text leaves a gap wider than a cell's
+    line pitch, so cells set in the middle of their row or drawn one after another stay in it; without,
+    each line with cells starts a row. A bold header row is a row, not a heading;
   * a page with no text at all (a scan) is reported in one warning naming the pages.
 """
 
@@ -57,7 +60,10 @@ MONOSPACED_WIDTH = 0.65
 _MONOSPACED = re.compile(r"courier|mono|cmtt|consol|menlo|typewriter|code", re.I)
 MIN_TABLE_ROWS = 3
 COLUMN_TOLERANCE = 1.0  # font sizes a column's cells may start (or end) apart
-TABLE_ROW_PITCH = 3.0  # rows of one table are at most this many line spacings apart
+TABLE_ROW_PITCH = 3.0  # lines of one table are at most this many line spacings apart,
+CELL_PADDING = 2.0  # and the padding above and below a cell's text, of at most this many font sizes
+ROW_GAP = 1.15  # a gap in every column this many times a table's line pitch parts two rows with padding
+LEVEL_TOLERANCE = 0.5  # points between the baselines of text set on one line
 COLUMN_GAP = 10.0  # font sizes between the starts of a page's columns, at the least
 
 
@@ -71,8 +77,19 @@ class _Line:
     size: float
     cells: Cells = ()  # cells apart by wide gaps (2 or more)
     left: float | None = None  # where the line's first piece starts, when known
+    right: float | None = None  # where its last piece ends, guessed as a cell's right edge is
     bold: bool = False  # every visible character in a bold font
     mono: bool = False  # every visible character in a monospaced font (a line of code)
+
+
+@dataclass(frozen=True)
+class _Fragment:
+    """One cell's text on one line of a table."""
+
+    column: int
+    y: float
+    text: str
+    line: int  # the index of the line it is on
 
 
 def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -148,7 +165,8 @@ def _page_lines(page: Any) -> list[_Line]:
             size = max(position[1], sizes.most_common(1)[0][0])
             visible = sum(sizes.values())
             lines.append(_Line(text, position[0], size, _cells(pieces) if whole else (), pieces[0][0] if whole else None,
-                               bold_characters[0] == visible, mono_characters[0] == visible))
+                               _end(pieces[-1]) if whole else None, bold_characters[0] == visible,
+                               mono_characters[0] == visible))
         current.clear()
         position.clear()
         sizes.clear()
@@ -250,7 +268,7 @@ def _cells(pieces: list[tuple[float, float, str]]) -> tuple[tuple[str, float, fl
     for x, width, text in pieces:
         if x < start:
             return ()
-        end_here = x + len(text.rstrip()) * width  # x is where the piece's leading spaces start
+        end_here = _end((x, width, text))
         if x > end + CELL_GAP * width / CHARACTER_WIDTH:
             cells.append([text, x, end_here])
         else:
@@ -261,6 +279,12 @@ def _cells(pieces: list[tuple[float, float, str]]) -> tuple[tuple[str, float, fl
     if len(found) < 2 or not all(text for text, _, _ in found) or _BULLET.match(found[0][0] + " "):
         return ()
     return found
+
+
+def _end(piece: tuple[float, float, str]) -> float:
+    """Where a piece of text ends, guessed from its characters (x is where its leading spaces start)."""
+    x, width, text = piece
+    return x + len(text.rstrip()) * width
 
 
 def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float]] | None = None) -> ReadResult:
@@ -465,45 +489,71 @@ def _paragraphs_and_rows(lines: list[_Line], body_size: float, spacing: float) -
 
 
 def _table_rows(lines: list[_Line], spacing: float) -> dict[int, str]:
-    """The text of each line that is a table's row, by index ("" for a line of a wrapped cell): runs
-    of at least three lines with cells, each below the one before and not far from it, whose cells
-    stand in the columns of the run's fullest row (a row may leave cells empty), two or more rows
-    full. Two such lines could be a label and its value twice; a justified line with wide spaces
-    has cells too, but the lines around it not in the same places."""
+    """The text of each line that is in a table's row, by index: the row's text at its first line,
+    "" at its others. A table is a zone of lines (see _table_zone) around a line with cells, of at
+    least three rows, two or more of them full. Two lines with cells could be a label and its value
+    twice; a justified line with wide spaces has cells too, but the lines around it not in the same
+    places."""
     rows: dict[int, str] = {}
-    run: list[int] = []
-    fullest: Cells = ()
-    wrapped: dict[int, list[tuple[int, int]]] = {}  # a row -> (column, line) of its cells' further lines
-    for i, line in enumerate(lines + [_Line("", 0.0, 0.0)]):
-        pitch = TABLE_ROW_PITCH * max(spacing, line.size)
-        below = bool(run) and 0 < lines[run[-1]].y - line.y <= pitch
-        if line.cells and (not run or (below and _in_columns(line.cells, lines[run[-1]].cells, fullest, line.size))):
-            run.append(i)
-            fullest = line.cells if len(line.cells) > len(fullest) else fullest
-            continue
-        column = _wrapped_column(line, fullest) if run and abs(lines[run[-1]].y - line.y) <= pitch else None
-        if column is not None:
-            wrapped.setdefault(run[-1], []).append((column, i))
-            continue
-        texts = {j: _row_cells(lines[j], fullest, [(column, lines[k].text) for column, k in wrapped.get(j, [])])
-                 for j in run} if len(run) >= MIN_TABLE_ROWS else {}
-        if sum(all(cells) for cells in texts.values()) >= 2:
-            for j in run:
-                rows[j] = one_line(" | ".join(texts[j]))
-                rows.update((k, "") for _, k in wrapped.get(j, []))
-        run = [i] if line.cells else []
-        fullest = line.cells
-        wrapped.clear()
+    floor = 0  # the lines before it are in a table found already
+    for start, line in enumerate(lines):
+        found = _zone_rows(lines, *_table_zone(lines, start, floor, spacing)) if start >= floor and line.cells else {}
+        if found:
+            rows.update(found)
+            floor = max(found) + 1
     return rows
 
 
-def _wrapped_column(line: _Line, fullest: Cells) -> int | None:
-    """The column (not the first) a line without cells starts in: a cell's text wrapped onto a line
-    of its own. The first column is left out: a paragraph after a table starts there."""
+def _table_zone(lines: list[_Line], start: int, floor: int, spacing: float) -> tuple[list[int], Cells]:
+    """The indexes of the lines around lines[start] (a line with cells) that stand in a table's
+    columns, and the cells of its fullest line, whose columns they are: after it, lines with cells
+    in the columns of the line with cells before (see _in_columns) and lines of one cell's text
+    (see _cell_column); before it, back to floor, lines of one cell's text (a first row's cell
+    wrapped above the others). Each is near the lines before it: at most TABLE_ROW_PITCH line
+    spacings and a cell's padding above and below from them; a cell's lines may run up from where
+    the cells beside it stand (cells set in the middle of their row, or drawn one after another)."""
+    zone, columns = [start], lines[start].cells
+    top = bottom = lines[start].y
+    above = start  # the zone's last line with cells
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not _near(line, top, bottom, spacing):
+            break
+        if line.cells:
+            if not (line.y < lines[above].y and _in_columns(line.cells, lines[above].cells, columns, line.size)):
+                break
+            above = i
+            columns = line.cells if len(line.cells) > len(columns) else columns
+        elif _cell_column(line, columns) is None:
+            break
+        zone.append(i)
+        top, bottom = max(top, line.y), min(bottom, line.y)
+    for i in range(start - 1, floor - 1, -1):
+        if lines[i].cells or not _near(lines[i], top, bottom, spacing) or _cell_column(lines[i], columns) is None:
+            break
+        zone.insert(0, i)
+        top = max(top, lines[i].y)
+    return zone, columns
+
+
+def _near(line: _Line, top: float, bottom: float, spacing: float) -> bool:
+    """Whether the line is near a zone of lines from top to bottom: rows are apart by their padding
+    as well as by their line spacing."""
+    reach = TABLE_ROW_PITCH * max(spacing, line.size) + 2 * CELL_PADDING * line.size
+    return bottom - reach <= line.y <= top + reach
+
+
+def _cell_column(line: _Line, columns: Cells) -> int | None:
+    """The column a line without cells stands in: it starts where the column does and ends before
+    the next one starts (one cell's text, not a paragraph's line across the table)."""
     if line.cells or line.left is None:
         return None
     tolerance = COLUMN_TOLERANCE * max(line.size, 1.0)
-    return next((j for j in range(1, len(fullest)) if abs(line.left - fullest[j][1]) <= tolerance), None)
+    for column, (_, left, _) in enumerate(columns):
+        if abs(line.left - left) <= tolerance:
+            last = column + 1 == len(columns)
+            return column if last or line.right is None or line.right <= columns[column + 1][1] + tolerance else None
+    return None
 
 
 def _in_columns(cells: Cells, above: Cells, fullest: Cells, size: float) -> bool:
@@ -535,18 +585,145 @@ def _columns(cells: Cells, columns: Cells, tolerance: float) -> list[int] | None
     return placed
 
 
-def _row_cells(line: _Line, fullest: Cells, wrapped: list[tuple[int, str]]) -> list[str]:
-    """The row's text in each column of the fullest row ("" where it has none), the wrapped lines
-    of a cell added to its column in the order they came."""
-    placed = _columns(line.cells, fullest, COLUMN_TOLERANCE * max(line.size, 1.0))
-    if placed is None:
-        return [text for text, _, _ in line.cells] + [text for _, text in wrapped]
-    texts = [""] * len(fullest)
-    for (text, _, _), column in zip(line.cells, placed):
-        texts[column] = text
-    for column, text in wrapped:
-        texts[column] = one_line(f"{texts[column]} {text}")
-    return texts
+def _zone_rows(lines: list[_Line], zone: list[int], columns: Cells) -> dict[int, str]:
+    """The zone's rows as _table_rows gives them, or none when they make no table."""
+    rows = _rows(lines, [fragment for i in zone for fragment in _fragments(lines[i], i, columns)], len(columns))
+    cells = [_row_texts(row, len(columns)) for row in rows]
+    if len(rows) < MIN_TABLE_ROWS or sum(all(texts) for texts in cells) < 2:
+        return {}
+    found: dict[int, str] = {}
+    for row, texts in zip(rows, cells):
+        first, *others = sorted({fragment.line for fragment in row})
+        found[first] = one_line(" | ".join(texts))
+        found.update((i, "") for i in others)
+    return found
+
+
+def _rows(lines: list[_Line], fragments: list[_Fragment], width: int) -> list[list[_Fragment]]:
+    """A table's rows. They are cut where the text of every column leaves a gap, and below a bold
+    header row; when the gaps show the rows padded (they part at least half as many rows as there
+    are lines with cells in the first column), a stretch between cuts is one row, unless it holds
+    two cells of a column; else, as in a table without padding, a stretch's rows start at its lines
+    with cells (see _rows_by_lines). Rows at either end holding lines of the first column alone are
+    a paragraph's lines."""
+    pitch = _line_pitch(fragments, width)
+    first_column_lines = len({f.line for f in fragments if f.column == 0 and lines[f.line].cells})
+    padded = 2 * len(_trimmed(_rows_by_gaps(fragments, lines, pitch, width, False), lines)) > first_column_lines
+    stretches = _trimmed(_rows_by_gaps(fragments, lines, pitch, width, True), lines)
+    return _trimmed([row for n, stretch in enumerate(stretches) for row in (
+        [stretch] if padded and not _stacked_cells(stretch, pitch) else _rows_by_lines(stretch, lines, pitch, n == 0))],
+        lines)
+
+
+def _trimmed(rows: list[list[_Fragment]], lines: list[_Line]) -> list[list[_Fragment]]:
+    """The rows without those at either end that are a paragraph's lines (see _paragraph_line)."""
+    start, end = 0, len(rows)
+    while start < end and _paragraph_line(rows[end - 1], lines):
+        end -= 1
+    while start < end and _paragraph_line(rows[start], lines):
+        start += 1
+    return rows[start:end]
+
+
+def _fragments(line: _Line, index: int, columns: Cells) -> list[_Fragment]:
+    """The line's cells in the table's columns; a line without cells is one cell's text (in the first
+    column when it stands in none: it was placed before the fullest row came)."""
+    if not line.cells:
+        return [_Fragment(_cell_column(line, columns) or 0, line.y, line.text, index)]
+    placed = _columns(line.cells, columns, COLUMN_TOLERANCE * max(line.size, 1.0)) or range(len(line.cells))
+    return [_Fragment(column, line.y, text, index) for (text, _, _), column in zip(line.cells, placed)]
+
+
+def _column_heights(fragments: list[_Fragment], width: int) -> list[list[float]]:
+    """The baselines of each column's lines, top to bottom."""
+    return [sorted((f.y for f in fragments if f.column == column), reverse=True) for column in range(width)]
+
+
+def _line_pitch(fragments: list[_Fragment], width: int) -> float:
+    """The table's line pitch: the least distance between two lines of a column (0 for none)."""
+    return min((upper - lower for heights in _column_heights(fragments, width)
+                for upper, lower in zip(heights, heights[1:]) if upper - lower > LEVEL_TOLERANCE), default=0.0)
+
+
+def _rows_by_gaps(
+    fragments: list[_Fragment], lines: list[_Line], pitch: float, width: int, under_header: bool,
+) -> list[list[_Fragment]]:
+    """The fragments cut where the text of every column leaves a gap wider than ROW_GAP line pitches
+    (rows apart by their cells' padding; a cell's lines are a pitch apart), and when asked below a
+    bold header row where lines not in bold start."""
+    heights = _column_heights(fragments, width)
+    levels = sorted({f.y for f in fragments}, reverse=True)
+    stretches: list[list[_Fragment]] = []
+    ceiling = float("inf")
+    for upper, lower in zip(levels, levels[1:] + [float("-inf")]):
+        cut = (upper + lower) / 2
+        stretch = [f for f in fragments if cut < f.y < ceiling]
+        if lower == float("-inf") or (upper - lower > LEVEL_TOLERANCE and all(
+                _gap_at(column, cut) > ROW_GAP * pitch for column in heights)) or (
+                under_header and _under_header(stretch, fragments, lower, lines)):
+            stretches.append(stretch)
+            ceiling = cut
+    return stretches
+
+
+def _under_header(stretch: list[_Fragment], fragments: list[_Fragment], level: float, lines: list[_Line]) -> bool:
+    """Whether the stretch above a height is all in bold and the text at that height is not."""
+    return all(lines[f.line].bold for f in stretch) and not any(lines[f.line].bold for f in fragments if f.y == level)
+
+
+def _gap_at(heights: list[float], cut: float) -> float:
+    """The distance between a column's lines on either side of a height (infinite without both)."""
+    above = [y for y in heights if y > cut]
+    below = [y for y in heights if y < cut]
+    return min(above) - max(below) if above and below else float("inf")
+
+
+def _stacked_cells(stretch: list[_Fragment], pitch: float) -> bool:
+    """Whether a stretch holds two cells of one column: lines of a column more than a line pitch apart."""
+    width = max(f.column for f in stretch) + 1
+    return any(upper - lower > ROW_GAP * pitch for heights in _column_heights(stretch, width)
+               for upper, lower in zip(heights, heights[1:]))
+
+
+def _paragraph_line(row: list[_Fragment], lines: list[_Line]) -> bool:
+    """Whether a row holds nothing but lines without cells in the first column."""
+    return all(fragment.column == 0 and not lines[fragment.line].cells for fragment in row)
+
+
+def _rows_by_lines(
+    fragments: list[_Fragment], lines: list[_Line], pitch: float, opens_table: bool,
+) -> list[list[_Fragment]]:
+    """The rows of a table without padding: a line with cells starts one when the row before has one
+    too, or a cell of its columns ended more than a line pitch above it; the lines of one cell's
+    text are in the row they follow, those before the first line with cells in its row. But a
+    paragraph before or after a table may start where its first column does: lines of the first
+    column alone before the table's first line with cells, and after the last line of another
+    column, are rows of their own."""
+    end = len(fragments)
+    while end and _paragraph_line(fragments[end - 1:end], lines):
+        end -= 1
+    start = next((i for i, f in enumerate(fragments) if lines[f.line].cells), end)
+    leading = fragments[:start] if opens_table and _paragraph_line(fragments[:start], lines) else []
+    rows: list[list[_Fragment]] = [leading] if leading else []
+    for fragment in fragments[len(leading):end]:
+        if not rows or (lines[fragment.line].cells and rows[-1][-1].line != fragment.line and
+                        _starts_row([f for f in fragments if f.line == fragment.line], rows[-1], lines, pitch)):
+            rows.append([])
+        rows[-1].append(fragment)
+    return rows + ([fragments[end:]] if end < len(fragments) else [])
+
+
+def _starts_row(line: list[_Fragment], row: list[_Fragment], lines: list[_Line], pitch: float) -> bool:
+    """Whether a line with cells (its fragments) starts a row after the row so far."""
+    columns = {f.column for f in line}
+    return any(lines[f.line].cells for f in row) or any(
+        f.column in columns and f.y - line[0].y > ROW_GAP * pitch for f in row)
+
+
+def _row_texts(row: list[_Fragment], width: int) -> list[str]:
+    """The row's text in each column ("" where it has none), its lines top to bottom."""
+    ordered = sorted(row, key=lambda fragment: (-fragment.y, fragment.line))
+    return [one_line(" ".join(f.text for f in ordered if f.column == column)) for column in range(width)]
 
 
 def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[list[_Line]]:
@@ -589,7 +766,8 @@ def _stands_alone(groups: list[tuple[list[_Line], str | None]], index: int) -> b
 def _bold_heading(line: _Line) -> bool:
     """A short line all in bold that ends no sentence: a heading set in the body's size ("Fire
     procedure"), which the text below it follows at the usual line spacing."""
-    return line.bold and len(line.text.split()) <= HEADING_MAX_WORDS and not _ENDS_SENTENCE.search(line.text.strip())
+    return line.bold and not line.cells and len(line.text.split()) <= HEADING_MAX_WORDS and not _ENDS_SENTENCE.search(
+        line.text.strip())
 
 
 def _ends_list_item(
