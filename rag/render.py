@@ -163,8 +163,14 @@ def document_text(document: Document) -> str:
 
 def plain_text(document: Document) -> str:
     """Every paragraph's text on a line of its own and a blank line between paragraphs, without
-    locations: a page or a book as a plain-text file that reads back as the same paragraphs."""
-    return "\n\n".join(_on_one_line(document, p) for p in document.paragraphs)
+    locations: a page or a book as a plain-text file that reads back as the same paragraphs, its
+    headings underlined so they read back as headings."""
+    return "\n\n".join(_underlined(_on_one_line(document, p)) if is_heading(document, p) else _on_one_line(document, p)
+                       for p in document.paragraphs)
+
+
+def _underlined(heading: str) -> str:
+    return f"{heading}\n{'=' * max(3, len(heading))}"
 
 
 def _on_one_line(document: Document, paragraph: Paragraph) -> str:
