@@ -397,7 +397,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 @handles_errors
 def extract(
     file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .pptx, .epub, .odt, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)")],
-    plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs (to save as a .txt file)")] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs, headings underlined (to save as a .txt file)")] = False,
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
     from rag.corpus import FORMATS_HINT, file_kind, is_document, read_document
