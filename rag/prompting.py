@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.chunking import sentence_spans, table_row_spans, under_table_header
+from rag.chunking import sentence_spans, table_header, table_row_spans, table_runs, under_table_header
 from rag.file_labels import file_labels
 from rag.file_labels import with_file_names as named_back
 from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
@@ -288,8 +288,9 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
     first may take two thirds of the budget (it holds the answer most often, and a long passage cut
     to a third lost it), each later one a third (an answer drawing on two passages needs the
     second); a passage longer than its share or than what remains is cut to its sentences richest
-    in the question's rarer terms. A passage that continues a table is shown under the table's
-    header row, which counts against the budget: its rows alone do not say what their numbers are."""
+    in the question's rarer terms. A passage that continues a table, or whose table's header row the
+    cut left out, is shown under that header row, which counts against the budget: its rows alone
+    do not say what their numbers are."""
     weights = _term_weights(question, hits)
     if _worded_unlike(question, hits):
         word_budget = round(word_budget * REWORDED_BUDGET_FACTOR)
@@ -302,10 +303,25 @@ def select_passages(question: str, hits: list[Hit], word_budget: int) -> list[Pr
         text = _best_sentences(hit.chunk.text, weights, min(max(int(word_budget * share), MIN_PASSAGE_WORDS), remaining))
         if not text:
             continue
-        text = under_table_header(text, hit.chunk.table_header)
+        text = under_table_header(text, hit.chunk.table_header or _header_cut_off(hit.chunk.text, text))
         chosen.append(PromptPassage(len(chosen) + 1, hit, text))
         remaining -= len(text.split())
     return chosen
+
+
+def _header_cut_off(text: str, kept: str) -> str | None:
+    """The header row of a table in text that cutting it to kept left out while keeping some of the
+    table's rows: those rows alone do not say what their numbers are."""
+    if kept == text:
+        return None
+    for rows in table_runs(text):
+        header = table_header(text, rows)
+        if header is None:
+            continue
+        header_row = text[header[0] : header[1]].strip()
+        if header_row not in kept and any(text[a:b].strip() in kept for a, b in rows if (a, b) != header):
+            return header_row
+    return None
 
 
 def _worded_unlike(question: str, hits: list[Hit]) -> bool:
@@ -337,19 +353,21 @@ def _sentence_terms(sentence: str) -> frozenset[str]:
 
 def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
     """The whole text when it fits, else the sentences with most question-term weight, in their
-    original order, within budget."""
+    original order, within budget; a table's rows kept each on a line of its own."""
     if len(text.split()) <= budget:
         return text
-    sentences = _sentences(text)
+    spans = sentence_spans(text)
+    sentences = [text[start:end].strip() for start, end in spans]
     # fsum: a set's order changes with the process's hash seed, and a float sum with its order,
     # which would break ties between equal sentences differently from one run to the next
     scores = [math.fsum(weights.get(term, 0.0) for term in _sentence_terms(sentence)) for sentence in sentences]
-    return best_in_order(sentences, scores, budget)
+    row_lines = {text[start:end].strip() for start, end in table_row_spans(text)}
+    return best_in_order(sentences, scores, budget, frozenset(i for i, s in enumerate(sentences) if s in row_lines))
 
 
-def best_in_order(sentences: list[str], scores: list[float], budget: int) -> str:
-    """The best-scored sentences that fit in budget words, in their original order; the best one
-    cut to the budget when none fits."""
+def best_in_order(sentences: list[str], scores: list[float], budget: int, rows: frozenset[int] = frozenset()) -> str:
+    """The best-scored sentences that fit in budget words, in their original order (a line between
+    two of the `rows`, a table's rows, else a space); the best one cut to the budget when none fits."""
     ranked = sorted(  # heaviest first; of equals, the shorter (denser) one, then the earlier
         range(len(sentences)), key=lambda i: (-scores[i], len(sentences[i].split()), i)
     )
@@ -362,7 +380,9 @@ def best_in_order(sentences: list[str], scores: list[float], budget: int) -> str
             used += words
     if not keep and ranked:
         return " ".join(sentences[ranked[0]].split()[:budget])
-    return " ".join(sentences[i] for i in sorted(keep))
+    kept = sorted(keep)
+    return "".join(("\n" if i in rows and previous in rows else " ") + sentences[i] if n else sentences[i]
+                   for n, (previous, i) in enumerate(zip([-1] + kept, kept)))
 
 
 # A reply that puts the sentinel after a subject ("The mayor of Aleppo is NOT FOUND") or says in

@@ -118,3 +118,15 @@ def test_a_passage_that_continues_a_table_reaches_the_model_under_the_tables_hea
     assert passage.text == f"| City | Population | Area |\n{rows}"
     [plain] = select_passages("What is the population of Oslo?", [_hit("towns.md", rows)], 100)
     assert plain.text == rows  # no header to carry: the passage's text as it was
+
+
+def test_a_passage_cut_to_its_best_rows_keeps_its_tables_header_row_and_a_line_for_each_row() -> None:
+    towns = ["Bergen", "Oslo", "Tromso", "Bodo", "Alta", "Molde", "Hamar", "Skien", "Moss", "Larvik"]
+    header = "| City or town | Population in 2020 | Area in square kilometres |"
+    table = "\n".join([header, "|---|---|---|"] + [f"| {town} | {100 + n},000 | {400 + n} |" for n, town in enumerate(towns)])
+    text = "The towns of the survey, by size, with the land each covers.\n\n" + table
+    [passage] = select_passages("How many people live in Tromso or Alta?", [_hit("towns.md", text)], 24)
+    assert passage.text.startswith(f"{header}\n") and passage.text.count(header) == 1  # the cut had left it out
+    assert "\n| Tromso | 102,000 | 402 |\n| Alta | 104,000 | 404 |" in passage.text and "Molde" not in passage.text
+    [whole] = select_passages("How many people live in Tromso?", [_hit("towns.md", text)], 200)
+    assert whole.text == text  # kept whole: the header is in its place
