@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import os
 from pathlib import Path
 
@@ -1725,6 +1726,82 @@ def test_a_pptx_whose_parts_are_named_from_the_package_root_is_read(tmp_path: Pa
                 data = data.replace(b'Target="slides/', b'Target="/ppt/slides/')
             copy.writestr(member, data)
     assert texts(readers.read(tmp_path / "rooted.pptx")) == texts(readers.read(tmp_path / "deck.pptx"))
+
+
+def _rewritten(source: Path, target: Path, changes: dict[str, Callable[[bytes], bytes]], extra: dict[str, str]) -> Path:
+    """A copy of a zip with some members' bytes changed and members added."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for member in original.namelist():
+            data = original.read(member)
+            copy.writestr(member, changes.get(member, lambda same: same)(data))
+        for member, text in extra.items():
+            copy.writestr(member, text)
+    return target
+
+
+def test_pptx_tables_keep_empty_and_merged_cells_and_hidden_shapes_are_left_out(tmp_path: Path) -> None:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Machines"
+    table = slide.shapes.add_table(4, 3, Inches(1), Inches(2), Inches(8), Inches(2)).table
+    for i, row in enumerate((("Region", "Machine", "Cost"), ("Nordic", "Excavator", ""), ("", "Crane", "12"),
+                             ("Iberia", "", "4100"))):
+        for j, text in enumerate(row):
+            table.cell(i, j).text = text
+    table.cell(1, 0).merge(table.cell(2, 0))  # "Nordic" spans two rows
+    box = slide.shapes.add_textbox(Inches(1), Inches(5), Inches(8), Inches(1))
+    box.text_frame.text = "Draft figure: 41 percent margin."
+    box._element.nvSpPr.cNvPr.set("hidden", "1")
+    deck.save(str(tmp_path / "machines.pptx"))
+    assert texts(readers.read(tmp_path / "machines.pptx")) == [
+        "Machines", "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100"]
+
+
+def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with_a_warning(tmp_path: Path) -> None:
+    write_pptx(tmp_path / "deck.pptx")
+    choice = ('<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+              '<mc:Choice Requires="a14"><p:sp><p:nvSpPr><p:cNvPr id="90" name="Eq"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr>'
+              '<p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>The growth rate is 4 percent a year.</a:t></a:r></a:p>'
+              '</p:txBody></p:sp></mc:Choice><mc:Fallback><p:sp><p:nvSpPr><p:cNvPr id="91" name="Eq"/><p:cNvSpPr/>'
+              '<p:nvPr/></p:nvSpPr><p:spPr/></p:sp></mc:Fallback></mc:AlternateContent>')
+    smartart = ('<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="92" name="Steps"/><p:cNvGraphicFramePr/><p:nvPr/>'
+                '</p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/'
+                'drawingml/2006/diagram"><dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/'
+                'diagram" r:dm="rIdData" r:lo="rIdL" r:qs="rIdQ" r:cs="rIdC"/></a:graphicData></a:graphic>'
+                '</p:graphicFrame>')
+    data = ('<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst>'
+            '<dgm:pt modelId="0" type="doc"><dgm:t><a:p><a:r><a:t>ignored</a:t></a:r></a:p></dgm:t></dgm:pt>'
+            '<dgm:pt modelId="1"><dgm:t><a:p><a:r><a:t>Survey the quay</a:t></a:r></a:p></dgm:t></dgm:pt>'
+            '<dgm:pt modelId="2"><dgm:t><a:p><a:r><a:t>Repair the wall</a:t></a:r></a:p></dgm:t></dgm:pt>'
+            '</dgm:ptLst></dgm:dataModel>')
+    relation = ('<Relationship Id="rIdData" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                'relationships/diagramData" Target="../diagrams/data1.xml"/></Relationships>')
+    _rewritten(tmp_path / "deck.pptx", tmp_path / "more.pptx", {
+        "ppt/slides/slide3.xml": lambda xml: xml.replace(b"</p:spTree>", (choice + smartart).encode() + b"</p:spTree>"),
+        "ppt/slides/_rels/slide3.xml.rels": lambda xml: xml.replace(b"</Relationships>", relation.encode()),
+        "ppt/notesSlides/notesSlide1.xml": lambda xml: xml[: len(xml) // 2],
+    }, {"ppt/diagrams/data1.xml": data})
+    result = readers.read(tmp_path / "more.pptx")
+    assert result.warnings == ("more.pptx: left out, damaged: speaker notes of slide 2; the rest of the deck is indexed",)
+    slide3 = [(b.text, b.kind) for b in result.blocks if b.page == 3]
+    assert slide3[-3:] == [("The growth rate is 4 percent a year.", "paragraph"), ("Survey the quay", "list_item"),
+                           ("Repair the wall", "list_item")]
+    assert "Say that the grant covers half of the quay repair." not in texts(result)
+
+
+def test_an_office_file_saved_with_a_password_is_named_as_such(tmp_path: Path) -> None:
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000)
+    (tmp_path / "locked.pptx").write_bytes(header + "EncryptedPackage".encode("utf-16-le") + bytes(100))
+    (tmp_path / "old.docx").write_bytes(header + "WordDocument".encode("utf-16-le") + bytes(100))
+    assert readers.read(tmp_path / "locked.pptx").warnings == (
+        "skipped locked.pptx: an Office file protected by a password; save a copy without the password and index that",)
+    assert readers.read(tmp_path / "old.docx").warnings[0].startswith("skipped old.docx: an old Word, Excel or PowerPoint")
 
 
 def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> None:

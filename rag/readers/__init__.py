@@ -69,15 +69,33 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97-2003 files (.doc, .xls, .ppt)
 
 
-def _refuse_unreadable(head: bytes) -> None:
+# An Office file saved with a password is an OLE2 container of its encrypted package (MS-OFFCRYPTO).
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+OLE2_SCAN_BYTES = 1 << 20  # the stream names stand in the container's directory, near its start
+
+
+def _refuse_unreadable(head: bytes, path: Path, data: bytes | None) -> None:
     """Raises:
-        Unreadable: the file is empty, or an Office 97-2003 file under a newer format's name,
-            which no reader here opens (each named as such, not as a broken file)."""
+        Unreadable: the file is empty, or an Office file no reader here opens: one saved with a
+            password, or an Office 97-2003 file under a newer format's name (each named as such,
+            not as a broken file)."""
     if not head:
         raise Unreadable("empty file")
     if head.startswith(OLE2):
+        if ENCRYPTED_PACKAGE in _leading_bytes(path, data, OLE2_SCAN_BYTES):
+            raise Unreadable("an Office file protected by a password; save a copy without the password and index that")
         raise Unreadable("an old Word, Excel or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export "
                          "it as PDF, and index that")
+
+
+def _leading_bytes(path: Path, data: bytes | None, size: int) -> bytes:
+    if data is not None:
+        return data[:size]
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
 
 
 def _is_pdf(head: bytes) -> bool:
@@ -133,7 +151,7 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             head = handle.read(SNIFF_BYTES)
     fmt = fmt or detect(path, head, data)
     try:
-        _refuse_unreadable(head)
+        _refuse_unreadable(head, path, data)
         if fmt == "pdf":
             from rag.readers.pdf import read_pdf
 

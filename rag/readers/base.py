@@ -283,3 +283,17 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
         warnings.append(f"skipped {name}: {'empty file' if not text else 'only blank space'}")
         return None
     return text
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> "1-3, 7"."""
+    parts = []
+    start = previous = numbers[0]
+    for number in numbers[1:] + [None]:  # type: ignore[list-item]
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ", ".join(parts)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, number_ranges, one_line
 
 PARAGRAPH_GAP = 1.4  # a gap this many times the usual line spacing starts a new paragraph
 # A list item ends at a smaller one: its lines run at the usual spacing, and a list is often set with
@@ -297,7 +297,7 @@ def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float
         raise Unreadable("no text layer on any page (a scan?); run OCR on it first")
     if blank:
         warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
-                        f"{_ranges(blank)} (scanned?); those pages are not indexed")
+                        f"{number_ranges(blank)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
     hyphenation = _hyphenation(pages)
     page_numbered = _page_numbered(pages)
@@ -836,17 +836,3 @@ def _join(lines: list[_Line], hyphenation: _Hyphenation | None = None) -> str:
         else:
             text = f"{text} {piece}" if text else piece
     return text
-
-
-def _ranges(numbers: list[int]) -> str:
-    """[1, 2, 3, 7] -> "1-3, 7"."""
-    parts = []
-    start = previous = numbers[0]
-    for number in numbers[1:] + [None]:  # type: ignore[list-item]
-        if number is not None and number == previous + 1:
-            previous = number
-            continue
-        parts.append(str(start) if start == previous else f"{start}-{previous}")
-        if number is not None:
-            start = previous = number
-    return ", ".join(parts)

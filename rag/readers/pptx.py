@@ -18,7 +18,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure, zip_part
+from rag.readers.base import (
+    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, zip_failure, zip_part,
+)
 
 PRESENTATION = "ppt/presentation.xml"
 MAX_PART_BYTES = 64 * 1024 * 1024  # far more than any real slide's XML
@@ -28,97 +30,176 @@ _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _NOTES_TYPE = "/notesSlide"
 _TITLES = {"title", "ctrTitle"}
 _FURNITURE = {"sldNum", "dt", "ftr", "sldImg", "hdr"}  # placeholders repeating the deck's furniture
+_SHAPES = {f"{_P}sp", f"{_P}graphicFrame"}
+_DIAGRAM_TEXT_POINTS = {None, "node", "asst"}  # a SmartArt's text nodes (not its connectors or layout)
 _BROKEN = (*ZIP_FAILURES, KeyError)
 
 
 def read_pptx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     """Blocks of every shown slide, its number as the page (from `data` when given, else the file).
+    A damaged slide or notes page is left out with a warning naming it; the others are read.
 
     Raises:
-        Unreadable: not a valid PowerPoint file, or no text on any slide.
+        Unreadable: not a PowerPoint deck, its slide list is damaged, or no text on any slide.
     """
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    broken = (*_BROKEN, etree.XMLSyntaxError)
     blocks: list[Block] = []
     try:
         with zipfile.ZipFile(io.BytesIO(file_bytes(path, data))) as archive:
-            def part(member: str) -> Any:
-                return etree.fromstring(zip_part(archive, member, MAX_PART_BYTES, "", "a slide", BROKEN_FIX), parser)
-
-            for number, slide_path in enumerate(_slide_paths(archive, part), start=1):
-                slide = part(slide_path)
-                if slide.get("show") in ("0", "false"):
-                    continue
-                notes = _related(archive, part, slide_path, _NOTES_TYPE)
-                blocks.extend(_slide_blocks(slide, None if notes is None else part(notes), number))
+            if PRESENTATION not in archive.namelist():
+                raise Unreadable(f"a zip without {PRESENTATION}, so no PowerPoint deck (an OpenDocument presentation, "
+                                 "or another file renamed?); export it from its program as .pptx or PDF")
+            deck = _Deck(archive, parser, broken)
+            for number, slide_path in enumerate(deck.slide_paths(), start=1):
+                blocks.extend(deck.slide_blocks(slide_path, number))
     except RecursionError:  # before RuntimeError, which it is
         raise Unreadable(f"PowerPoint file nested too deep to read; {BROKEN_FIX}") from None
-    except (*_BROKEN, etree.XMLSyntaxError) as error:
+    except broken as error:
         raise Unreadable(f"broken PowerPoint file ({zip_failure(error)}); {BROKEN_FIX}") from error
+    damaged = deck.damaged_parts()
     if not blocks:
-        raise Unreadable("no text on any slide")
-    return ReadResult("pptx", tuple(blocks))
+        raise Unreadable("no text on any slide" + (f" that could be read (damaged: {damaged})" if damaged else ""))
+    warnings = (f"{name}: left out, damaged: {damaged}; the rest of the deck is indexed",) if damaged else ()
+    return ReadResult("pptx", tuple(blocks), warnings)
 
 
-def _slide_paths(archive: zipfile.ZipFile, part: Any) -> list[str]:
-    """The slides' parts in the deck's order (presentation.xml's list, not the file names: slide10
-    follows slide9, and a moved slide keeps its file)."""
-    relations = {id_: path for id_, _, path in _relations(archive, part, PRESENTATION)}
-    listed = part(PRESENTATION).find(f"{_P}sldIdLst")
-    ids = [] if listed is None else [entry.get(f"{_R}id") for entry in listed]
-    return [relations[i] for i in ids if i in relations]
+class _Deck:
+    """A deck's parts, parsed on demand, and the slides and notes pages found damaged."""
+
+    def __init__(self, archive: zipfile.ZipFile, parser: Any, broken: tuple[type[BaseException], ...]) -> None:
+        self._archive = archive
+        self._names = set(archive.namelist())
+        self._parser = parser
+        self._broken = broken
+        self.damaged: dict[str, list[int]] = {}  # what ("slide", "speaker notes of slide") -> slide numbers
+
+    def damaged_parts(self) -> str:
+        """What could not be read, in words: "slides 3-5; speaker notes of slide 2"."""
+        return "; ".join(f"{what.replace('slide', 'slides') if len(numbers) > 1 else what} {number_ranges(numbers)}"
+                         for what, numbers in self.damaged.items())
+
+    def part(self, member: str) -> Any:
+        from lxml import etree
+
+        return etree.fromstring(zip_part(self._archive, member, MAX_PART_BYTES, "", "a slide", BROKEN_FIX), self._parser)
+
+    def slide_paths(self) -> list[str]:
+        """The slides' parts in the deck's order (presentation.xml's list, not the file names:
+        slide10 follows slide9, and a moved slide keeps its file)."""
+        relations = self.relations(PRESENTATION)
+        listed = self.part(PRESENTATION).find(f"{_P}sldIdLst")
+        return [relations.get(entry.get(f"{_R}id", ""), "") for entry in ([] if listed is None else listed)]
+
+    def relations(self, member: str) -> dict[str, str]:
+        """A part's relationships: id -> the target part's path in the zip, a target written from
+        the package's root ("/ppt/slides/slide1.xml") or from the part's folder."""
+        folder, base = posixpath.split(member)
+        rels = posixpath.join(folder, "_rels", f"{base}.rels")
+        if rels not in self._names:
+            return {}
+        found = {}
+        for rel in self.part(rels).iter(f"{_RELS}Relationship"):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") != "External":
+                path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+                found[rel.get("Id", "")] = posixpath.normpath(path)
+        return found
+
+    def slide_blocks(self, slide_path: str, number: int) -> list[Block]:
+        """A shown slide's title first, then its other shapes' blocks under it, then its speaker
+        notes; none for a hidden slide, or a damaged one (noted)."""
+        try:
+            slide = self.part(slide_path)
+            relations = self.relations(slide_path)
+        except self._broken:
+            self.damaged.setdefault("slide", []).append(number)
+            return []
+        if slide.get("show") in ("0", "false"):
+            return []
+        shapes = list(_shapes(slide))
+        titles = [shape for shape in shapes if _placeholder(shape) in _TITLES]
+        title = one_line(" ".join(_paragraph_text(p) for shape in titles for p in _paragraphs(shape))) or None
+        blocks = [Block(title, number, title, "heading")] if title else []
+        for shape in shapes:
+            if shape not in titles and _placeholder(shape) not in _FURNITURE:
+                blocks.extend(_shape_blocks(shape, number, title))
+                blocks.extend(self._diagram_blocks(shape, relations, number, title))
+        notes_heading = f"{title} (speaker notes)" if title else "speaker notes"
+        return blocks + [_under(block, notes_heading) for block in self._notes_blocks(relations, number)]
+
+    def _related_part(self, path: str | None, what: str, number: int) -> Any | None:
+        """A slide's notes page or diagram data, parsed; None when it has none, or when the part is
+        damaged (noted, so the rest of the slide is still read)."""
+        if path is None or path not in self._names:
+            return None
+        try:
+            return self.part(path)
+        except self._broken:
+            self.damaged.setdefault(what, []).append(number)
+            return None
+
+    def _notes_blocks(self, relations: dict[str, str], number: int) -> list[Block]:
+        notes_path = next((path for path in relations.values() if "/notesSlides/" in path), None)
+        notes = self._related_part(notes_path, "speaker notes of slide", number)
+        if notes is None:
+            return []
+        return [block for shape in _shapes(notes) if _placeholder(shape) == "body"
+                for block in _shape_blocks(shape, number, None)]
+
+    def _diagram_blocks(self, shape: Any, relations: dict[str, str], number: int, title: str | None) -> list[Block]:
+        """A SmartArt graphic's text, node by node, from its data part."""
+        ids = shape.find(f".//{_DGM}relIds")
+        data = self._related_part(None if ids is None else relations.get(ids.get(f"{_R}dm", "")),
+                                  "SmartArt graphic on slide", number)
+        if data is None:
+            return []
+        blocks = []
+        for point in data.iter(f"{_DGM}pt"):
+            text_body = point.find(f"{_DGM}t")
+            if point.get("type") in _DIAGRAM_TEXT_POINTS and text_body is not None:
+                text = one_line(" ".join(_paragraph_text(p) for p in text_body.iter(f"{_A}p")))
+                if text:
+                    blocks.append(Block(text, number, title, "list_item"))
+        return blocks
 
 
-def _relations(archive: zipfile.ZipFile, part: Any, member: str) -> list[tuple[str, str, str]]:
-    """A part's relationships: (id, type, the target part's path in the zip), a target written
-    from the package's root ("/ppt/slides/slide1.xml") or from the part's folder."""
-    folder, base = posixpath.split(member)
-    rels = posixpath.join(folder, "_rels", f"{base}.rels")
-    if rels not in archive.namelist():
-        return []
-    found = []
-    for rel in part(rels).iter(f"{_RELS}Relationship"):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") != "External":
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-            found.append((rel.get("Id", ""), rel.get("Type", ""), posixpath.normpath(path)))
-    return found
+def _under(block: Block, heading: str) -> Block:
+    return Block(block.text, block.page, heading, block.kind)
 
 
-def _related(archive: zipfile.ZipFile, part: Any, member: str, kind: str) -> str | None:
-    """The part a slide relates to by a relationship of that type (its notes), if any."""
-    return next((path for _, type_, path in _relations(archive, part, member)
-                 if type_.endswith(kind) and path in archive.namelist()), None)
+def _shapes(part: Any) -> Any:
+    """A slide's (or notes page's) visible text shapes and tables in the order it lists them, those
+    of groups in place, and one branch of each alternate-content choice (the first the writer
+    offered; PowerPoint wraps a shape holding an equation or ink so)."""
+    tree = part.find(f"{_P}cSld/{_P}spTree")
+    yield from () if tree is None else _visible(tree)
 
 
-def _slide_blocks(slide: Any, notes: Any | None, number: int) -> list[Block]:
-    """The slide's title first, then its other shapes' blocks under it, then its speaker notes."""
-    tree = slide.find(f"{_P}cSld/{_P}spTree")
-    shapes = [] if tree is None else list(_shapes(tree))
-    titles = [shape for shape in shapes if _placeholder(shape) in _TITLES]
-    title = one_line(" ".join(_paragraph_text(p) for shape in titles for p in _paragraphs(shape))) or None
-    blocks = [Block(title, number, title, "heading")] if title else []
-    for shape in shapes:
-        if shape not in titles and _placeholder(shape) not in _FURNITURE:
-            blocks.extend(_shape_blocks(shape, number, title))
-    notes_tree = None if notes is None else notes.find(f"{_P}cSld/{_P}spTree")
-    for shape in [] if notes_tree is None else _shapes(notes_tree):
-        if _placeholder(shape) == "body":
-            blocks.extend(_shape_blocks(shape, number, f"{title} (speaker notes)" if title else "speaker notes"))
-    return blocks
-
-
-def _shapes(tree: Any) -> Any:
-    """Text shapes and tables in the order the slide lists them, those of groups in place."""
-    for child in tree:
+def _visible(container: Any) -> Any:
+    for child in container:
+        if _hidden(child):
+            continue
         if child.tag == f"{_P}grpSp":
-            yield from _shapes(child)
-        elif child.tag in (f"{_P}sp", f"{_P}graphicFrame"):
+            yield from _visible(child)
+        elif child.tag == f"{_MC}AlternateContent":
+            branch = child.find(f"{_MC}Choice")
+            yield from _visible(branch if branch is not None else child.find(f"{_MC}Fallback") or [])
+        elif child.tag in _SHAPES:
             yield child
+
+
+def _hidden(shape: Any) -> bool:
+    """A shape or group hidden in the selection pane (its non-visual properties say so)."""
+    properties = shape.find(f"*/{_P}cNvPr")
+    return properties is not None and properties.get("hidden") in ("1", "true")
 
 
 def _placeholder(shape: Any) -> str | None:
@@ -129,17 +210,32 @@ def _placeholder(shape: Any) -> str | None:
 
 def _shape_blocks(shape: Any, number: int, title: str | None) -> list[Block]:
     """A text shape's paragraphs, a bullet's as a list item, or a table's rows."""
-    blocks = []
-    for row in shape.iter(f"{_A}tr"):
-        cells = [one_line(" ".join(_paragraph_text(p) for p in cell.iter(f"{_A}p"))) for cell in row.iter(f"{_A}tc")]
-        text = " | ".join(cell for cell in cells if cell)
-        if text:
-            blocks.append(Block(text, number, title, "table_row"))
+    blocks = [Block(text, number, title, "table_row") for text in _table_rows(shape)]
     for paragraph in _paragraphs(shape):
         text = one_line(_paragraph_text(paragraph))
         if text:
             blocks.append(Block(text, number, title, "list_item" if _is_item(paragraph) else "paragraph"))
     return blocks
+
+
+def _table_rows(shape: Any) -> list[str]:
+    """Each row of a table "cell | cell", an empty cell kept in its place, a cell merged down
+    repeated in each row it spans (as the HTML reader does) and one merged across empty."""
+    rows: list[str] = []
+    above: list[str] = []
+    for row in shape.iter(f"{_A}tr"):
+        cells = []
+        for column, cell in enumerate(row.findall(f"{_A}tc")):
+            if cell.get("vMerge") in ("1", "true"):
+                cells.append(above[column] if column < len(above) else "")
+            elif cell.get("hMerge") in ("1", "true"):
+                cells.append("")
+            else:
+                cells.append(one_line(" ".join(_paragraph_text(p) for p in cell.iter(f"{_A}p"))))
+        above = cells
+        if any(cells):
+            rows.append(one_line(" | ".join(cells)))
+    return rows
 
 
 def _paragraphs(shape: Any) -> list[Any]:
