@@ -63,7 +63,7 @@ def hit_passage(hit: Hit) -> Passage:
     return Passage(
         chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4),
         format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
-        last_paragraph=chunk.last_paragraph,
+        last_paragraph=chunk.last_paragraph, table_header=chunk.table_header,
     )
 
 

@@ -24,6 +24,7 @@ class Passage:
     page_paragraph: int | None = None
     heading: str | None = None
     last_paragraph: int | None = None  # the last paragraph the text spans (`paragraph` is the first)
+    table_header: str | None = None  # the header row of a table the text continues (its rows alone do not name columns)
 
 
 @dataclass(frozen=True)

@@ -819,6 +819,9 @@ def test_a_search_snippet_shows_a_continued_tables_header_in_brackets_and_no_hea
     chunk = Chunk("t.md#p3.2", "t.md", 3, 3, 40, 41, 900, 950, rows, "markdown", table_header="| City | Population | Area |")
     assert hits_text([Hit(chunk, 0.9, 0.8, 1.0)]).endswith(
         "\n   [| City | Population | Area |] | Oslo | 709,000 | 454 | | Bergen | 285,000 | 465 |")
+    from rag.pipeline import hit_passage
+
+    assert hit_passage(Hit(chunk, 0.9, 0.8, 1.0)).table_header == "| City | Population | Area |"  # in --json too
     (tmp_path / "guide.rst").write_text("Mooring\n=======\nBoats moor at pier 4 from April to October.\n", encoding="utf-8")
     document, _ = read_document(tmp_path, tmp_path / "guide.rst")
     assert document is not None
