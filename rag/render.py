@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import is_heading
-from rag.corpus import Document, Paragraph, without_rules
+from rag.corpus import Document, Paragraph, heading_of, without_rules
 from rag.indexing import FolderChanges, IndexReport
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
@@ -170,7 +170,9 @@ def plain_text(document: Document) -> str:
 
 
 def _underlined(heading: str) -> str:
-    return f"{heading}\n{'=' * max(3, len(heading))}"
+    """The heading underlined, when the text reader would take it so (a short enough title)."""
+    underlined = f"{heading}\n{'=' * max(3, len(heading))}"
+    return underlined if heading_of(underlined) == heading else heading
 
 
 def _on_one_line(document: Document, paragraph: Paragraph) -> str:

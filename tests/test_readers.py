@@ -654,6 +654,9 @@ def test_extract_plain_gives_the_text_alone_and_it_reads_back_as_the_same_paragr
     again = runner.invoke(app, ["extract", str(tmp_path / "page.txt")])
     assert again.output == runner.invoke(app, ["extract", str(tmp_path / "page.html")]).output == (
         "¶1 § | Guide\n¶2 | Intro text, wrapped.\n¶3 § | Install\n¶4 | Run it.\n")
+    long_title = " ".join(["word"] * 20)  # too long for the text reader's heading: written as it is, no underline
+    (tmp_path / "long.html").write_text(f"<html><body><h1>{long_title}</h1><p>Body.</p></body></html>", encoding="utf-8")
+    assert runner.invoke(app, ["extract", "--plain", str(tmp_path / "long.html")]).output == f"{long_title}\n\nBody.\n"
 
 
 def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_error(tmp_path: Path) -> None:
