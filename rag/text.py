@@ -3,9 +3,10 @@
 One tokenizer for documents and questions: lower case, Unicode-normalised, number words as digits
 ("nine hours" and "9 hours" match), English stop words and question words dropped, Snowball stems.
 Chinese, Japanese and Korean write words without spaces between them, so a run of Han, kana or
-Hangul characters is cut into overlapping character pairs, as Lucene's CJKAnalyzer does
-("我们去北京" -> 我们, 们去, 去北, 北京): a query word of two characters is then found inside a
-sentence. A character standing alone (between Latin words or punctuation) stays one term.
+Hangul characters is cut into overlapping character pairs and its single characters, as Lucene's
+CJKAnalyzer does with unigrams kept ("我们去北京" -> 我们, 们去, 去北, 北京, 我, 们, 去, 北, 京): a
+query word of two characters is then found inside a sentence by its pair, one of one character by
+itself.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _stemmer() -> Any:
 
 def words(text: str) -> list[str]:
     """Lower-cased words with apostrophes and digit separators folded ("470,000" -> "470000"); a
-    run of CJK characters as its overlapping pairs ("北京市" -> 北京, 京市)."""
+    run of CJK characters as its overlapping pairs and its characters ("北京市" -> 北京, 京市, 北, 京, 市)."""
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     found = []
     has_cjk = bool(_CJK_CHARACTER.search(text))  # text without is read by _WORD as before, at its speed
@@ -78,8 +79,9 @@ def words(text: str) -> list[str]:
 
 
 def _character_pairs(run: str) -> list[str]:
-    """Each two neighbouring characters of a CJK run, or the run itself when it is one character."""
-    return [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+    """Each two neighbouring characters of a CJK run, then each character: a word of two or more
+    characters is found by its pairs, one of one character (税, 书) by itself."""
+    return [run[i : i + 2] for i in range(len(run) - 1)] + list(run)
 
 
 # What a question calls the documents themselves ("which articles ...", "what files ..."): a regex

@@ -72,21 +72,21 @@ ENGLISH_TERMS = {  # as the tokenizer cut them before it cut CJK runs into pairs
 def test_english_and_other_spaced_scripts_are_cut_as_before_even_beside_cjk() -> None:
     for text, expected in ENGLISH_TERMS.items():
         assert terms(text) == expected
-        assert terms(f"{text} 北京") == [*expected, "北京"]  # the tokenizer's CJK path reads them alike
+        assert terms(f"{text} 北京") == [*expected, "北京", "北", "京"]  # the tokenizer's CJK path reads them alike
 
 
-def test_a_cjk_run_is_cut_into_overlapping_character_pairs() -> None:
-    assert terms("我们明天去北京看看") == ["我们", "们明", "明天", "天去", "去北", "北京", "京看", "看看"]
-    assert terms("東京都に住んでいます") == ["東京", "京都", "都に", "に住", "住ん", "んで", "でい", "いま", "ます"]
-    assert terms("서울에서 만나요") == ["서울", "울에", "에서", "만나", "나요"]
-    assert terms("ｺｰﾋｰ") == terms("コーヒー") == ["コー", "ーヒ", "ヒー"]  # half-width kana folded by NFKC
-    assert terms("他说：“好。”") == ["他说", "好"]  # a lone character stays a term
+def test_a_cjk_run_is_cut_into_overlapping_character_pairs_and_its_characters() -> None:
+    assert terms("我们明天去北京") == ["我们", "们明", "明天", "天去", "去北", "北京", "我", "们", "明", "天", "去", "北", "京"]
+    assert terms("東京都に") == ["東京", "京都", "都に", "東", "京", "都", "に"]
+    assert terms("서울에서 만나요") == ["서울", "울에", "에서", "서", "울", "에", "서", "만나", "나요", "만", "나", "요"]
+    assert terms("ｺｰﾋｰ") == terms("コーヒー") == ["コー", "ーヒ", "ヒー", "コ", "ー", "ヒ", "ー"]  # half-width kana folded by NFKC
+    assert terms("他说：“好。”") == ["他说", "他", "说", "好"]  # a lone character stays a term
 
 
 def test_latin_and_cjk_written_together_are_cut_apart() -> None:
-    assert terms("iPhone用户") == ["iphon", "用户"]
-    assert terms("COVID-19疫情") == ["covid", "19", "疫情"]
-    assert terms("1,000元 in 東京's wards") == ["1000", "元", "東京", "ward"]
+    assert terms("iPhone用户") == ["iphon", "用户", "用", "户"]
+    assert terms("COVID-19疫情") == ["covid", "19", "疫情", "疫", "情"]
+    assert terms("1,000元 in 東京's wards") == ["1000", "元", "東京", "東", "京", "ward"]
 
 
 def test_cjk_pairs_and_lone_characters_are_distinctive() -> None:
