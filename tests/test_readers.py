@@ -1444,6 +1444,30 @@ def test_pdf_columns_are_read_left_to_right_whichever_is_drawn_first(tmp_path: P
     assert texts(readers.read(tmp_path / "harbour.pdf")) == ["The old harbour", left, right]
 
 
+def test_pdf_a_title_wrapped_over_two_lines_is_one_heading_and_a_footnote_follows_both_columns(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    left = "The harbour authority approved the new quay on Monday after a long debate on its cost."
+    right = "Critics point to the cost overruns of the previous project, which ended three years late."
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", size=18)
+    pdf.multi_cell(120, 9, "Harbour Council Approves the Quay After a Long Debate on Costs", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=10)
+    pdf.set_xy(110, 50)
+    pdf.multi_cell(85, 5, right)  # the right column drawn first
+    pdf.set_xy(10, 50)
+    pdf.multi_cell(85, 5, left)
+    pdf.set_xy(10, 270)
+    pdf.set_font("helvetica", size=8)
+    pdf.multi_cell(0, 4, "1 Figures from the authority's press release of 3 March.")
+    pdf.output(str(tmp_path / "quay.pdf"))
+    result = readers.read(tmp_path / "quay.pdf")
+    assert [(b.kind, b.text) for b in result.blocks] == [
+        ("heading", "Harbour Council Approves the Quay After a Long Debate on Costs"), ("paragraph", left),
+        ("paragraph", right), ("paragraph", "1 Figures from the authority's press release of 3 March.")]
+
+
 def test_pdf_table_of_contents_entries_are_paragraphs_without_their_leader_dots(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -65,6 +65,7 @@ CELL_PADDING = 2.0  # and the padding above and below a cell's text, of at most 
 ROW_GAP = 1.15  # a gap in every column this many times a table's line pitch parts two rows with padding
 LEVEL_TOLERANCE = 0.5  # points between the baselines of text set on one line
 COLUMN_GAP = 10.0  # font sizes between the starts of a page's columns, at the least
+COLUMN_RUN_GAP = 4.0  # font sizes down to the next line of a column's text; further is another block
 
 
 Cells = tuple[tuple[str, float, float], ...]  # text, left and right edge of each cell
@@ -200,12 +201,13 @@ def _page_lines(page: Any) -> list[_Line]:
 
 def _in_column_order(lines: list[_Line]) -> list[_Line]:
     """The page's lines with its columns left to right: a content stream may draw the right column
-    (or a sidebar) before the text to its left. Lines run down a column until a jump up or aside
-    starts the next run; of two runs side by side, the one wholly to the left comes first. Runs with
-    a line of unknown position stay where they are."""
+    (or a sidebar) before the text to its left. Lines run down a column until a jump up or aside, a
+    change of font size (a title over the columns) or a wide gap (a footnote under them) starts the
+    next run; of two runs side by side, the one wholly to the left comes first. Runs with a line of
+    unknown position stay where they are."""
     runs: list[list[_Line]] = []
     for line in lines:
-        if runs and line.y < runs[-1][-1].y and not _aside(line, runs[-1][-1]):
+        if runs and _runs_on(line, runs[-1][-1]):
             runs[-1].append(line)
         else:
             runs.append([line])
@@ -218,6 +220,13 @@ def _in_column_order(lines: list[_Line]) -> list[_Line]:
         if not moved:
             break
     return [line for run in runs for line in run]
+
+
+def _runs_on(line: _Line, above: _Line) -> bool:
+    """Whether line goes on down the column of the line above it."""
+    size = max(line.size, above.size)
+    return (0 < above.y - line.y <= COLUMN_RUN_GAP * size and not _aside(line, above)
+            and abs(line.size - above.size) <= 0.1 * size)
 
 
 def _aside(line: _Line, above: _Line) -> bool:
@@ -740,7 +749,7 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
         gap = gaps[i - 1]
         new = (
             gap <= 0
-            or gap > spacing * PARAGRAPH_GAP
+            or gap > _pitch(spacing, min(line.size, previous.size), body_size) * PARAGRAPH_GAP
             or _ends_list_item(groups[-1], opening_gaps[-1], line, gap, body_size, spacing)
             or abs(line.size - previous.size) > 0.1 * max(body_size, 1.0)
             or line.mono != previous.mono  # code set apart from prose with no gap (Texinfo, LaTeX manuals)
@@ -755,6 +764,12 @@ def _paragraphs(lines: list[_Line], body_size: float, spacing: float) -> list[li
         else:
             groups[-1].append(line)
     return groups
+
+
+def _pitch(spacing: float, size: float, body_size: float) -> float:
+    """The usual distance between the lines of a paragraph set in `size`: the body's spacing, or
+    as much larger as the font (a title wrapped over two lines in 18 points over a 10-point body)."""
+    return spacing * max(1.0, size / body_size) if body_size > 0 else spacing
 
 
 def _stands_alone(groups: list[tuple[list[_Line], str | None]], index: int) -> bool:
