@@ -1424,45 +1424,41 @@ def test_pdf_keeps_a_hyphen_the_document_writes_as_two_words_and_joins_a_broken_
         "with information for the tenants."]
 
 
-def test_pdf_columns_are_read_left_to_right_whichever_is_drawn_first(tmp_path: Path) -> None:
+def _columns_pdf(path: Path, title: str, left: str, right: str, footnote: str | None = None) -> Path:
+    """A page with a bold title over two columns that its content stream draws right column first
+    (a layout program's text frames come in any order), and a footnote at the foot."""
     from fpdf import FPDF
 
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", size=18)
+    pdf.multi_cell(120, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=10)
+    for x, text in ((110, right), (10, left)):
+        pdf.set_xy(x, 50)
+        pdf.multi_cell(85, 5, text)
+    if footnote:
+        pdf.set_xy(10, 270)
+        pdf.set_font("helvetica", size=8)
+        pdf.multi_cell(0, 4, footnote)
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_columns_are_read_left_to_right_whichever_is_drawn_first(tmp_path: Path) -> None:
     left = ("The harbour opened in 1890 and served the fishing fleet. Its first master was Tomas Berg, "
             "who kept the tide tables by hand for thirty years.")
     right = ("The lighthouse came later, in 1921, after the storm that sank two trawlers. Its lamp "
              "burned paraffin until the war.")
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", size=16)
-    pdf.cell(0, 10, "The old harbour", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=11)
-    pdf.set_xy(110, 30)
-    pdf.multi_cell(85, 6, right)  # drawn first: a layout program's text frames in any order
-    pdf.set_xy(10, 30)
-    pdf.multi_cell(85, 6, left)
-    pdf.output(str(tmp_path / "harbour.pdf"))
-    assert texts(readers.read(tmp_path / "harbour.pdf")) == ["The old harbour", left, right]
+    result = readers.read(_columns_pdf(tmp_path / "harbour.pdf", "The old harbour", left, right))
+    assert texts(result) == ["The old harbour", left, right]
 
 
 def test_pdf_a_title_wrapped_over_two_lines_is_one_heading_and_a_footnote_follows_both_columns(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
     left = "The harbour authority approved the new quay on Monday after a long debate on its cost."
     right = "Critics point to the cost overruns of the previous project, which ended three years late."
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", size=18)
-    pdf.multi_cell(120, 9, "Harbour Council Approves the Quay After a Long Debate on Costs", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
-    pdf.set_xy(110, 50)
-    pdf.multi_cell(85, 5, right)  # the right column drawn first
-    pdf.set_xy(10, 50)
-    pdf.multi_cell(85, 5, left)
-    pdf.set_xy(10, 270)
-    pdf.set_font("helvetica", size=8)
-    pdf.multi_cell(0, 4, "1 Figures from the authority's press release of 3 March.")
-    pdf.output(str(tmp_path / "quay.pdf"))
-    result = readers.read(tmp_path / "quay.pdf")
+    result = readers.read(_columns_pdf(tmp_path / "quay.pdf", "Harbour Council Approves the Quay After a Long Debate on "
+                                       "Costs", left, right, "1 Figures from the authority's press release of 3 March."))
     assert [(b.kind, b.text) for b in result.blocks] == [
         ("heading", "Harbour Council Approves the Quay After a Long Debate on Costs"), ("paragraph", left),
         ("paragraph", right), ("paragraph", "1 Figures from the authority's press release of 3 March.")]
