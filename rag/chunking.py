@@ -209,8 +209,8 @@ _NUMBER_CELL = re.compile(r"(?=.*\d)(?!.*[^\W\d_]{4})")  # a digit and no word: 
 
 def table_header(text: str, rows: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The span of the row naming a table's columns: its first row, when a Markdown delimiter row
-    follows it, or when none of its cells is a number and most rows below hold one ("| City |
-    Population |" over "| Oslo | 709,000 |"). None when no row says what the columns are: a table
+    follows it, or when none of its cells is a number (years over columns of numbers aside) and most
+    rows below hold one ("| City | Population |" over "| Oslo | 709,000 |"). None when no row says what the columns are: a table
     of numbers alone, one of words alone (an option list, whose first row is an option), or one
     whose first row holds a number (a table cut off from its header, as a PDF's next page is)."""
     if len(rows) < 2:
@@ -218,12 +218,26 @@ def table_header(text: str, rows: list[tuple[int, int]]) -> tuple[int, int] | No
     first, *below = rows
     if _DELIMITER_ROW.fullmatch(text[below[0][0] : below[0][1]]):
         return first
-    cells = [cell for cell in _cells(text[first[0] : first[1]]) if cell]
-    below = [row for row in below if not _DELIMITER_ROW.fullmatch(text[row[0] : row[1]])]
-    with_numbers = sum(any(_NUMBER_CELL.match(cell) for cell in _cells(text[a:b])) for a, b in below)
-    if cells and not any(_NUMBER_CELL.match(cell) for cell in cells) and 2 * with_numbers >= len(below) > 0:
+    cells = _cells(text[first[0] : first[1]])
+    below_cells = [_cells(text[a:b]) for a, b in below if not _DELIMITER_ROW.fullmatch(text[a:b])]
+    with_numbers = sum(any(_NUMBER_CELL.match(cell) for cell in row) for row in below_cells)
+    if any(cells) and _names_columns(cells, below_cells) and 2 * with_numbers >= len(below_cells) > 0:
         return first
     return None
+
+
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+
+
+def _names_columns(cells: list[str], below: list[list[str]]) -> bool:
+    """Whether a first row's cells name columns: none is a number, or those that are are years over
+    columns of other numbers ("| Segment | 2024 | 2025 |" over "| Retail | 4.2 | 4.6 |"), not a row
+    of data cut off from its header ("| Oslo | 2019 | opened |" over "| Bergen | 2020 | closed |")."""
+    numbers = [j for j, cell in enumerate(cells) if _NUMBER_CELL.match(cell)]
+    if len(numbers) == len(cells) or not all(_YEAR.fullmatch(cells[j]) for j in numbers):
+        return not numbers
+    return all(2 * sum(j < len(row) and bool(_NUMBER_CELL.match(row[j])) and not _YEAR.fullmatch(row[j]) for row in below)
+               >= len(below) for j in numbers)
 
 
 def header_above(text: str, position: int, carried: str | None = None) -> str | None:

@@ -292,6 +292,10 @@ def test_a_table_header_is_its_first_row_when_the_table_says_so_or_it_names_colu
     assert header("Depot | Staff | Opens", "North | 12 | 06:30", "South | 9 | 07:00") == "Depot | Staff | Opens"
     assert header("Term | Meaning", "API | a program's interface", "CLI | a command line") is None  # words alone
     assert header("North | 12 | 06:30", "South | 9 | 07:00", "East | 4 | 08:00") is None  # data from the first row
+    assert header("Segment | 2024 | 2025 | Change", "Retail | 4.2 | 4.6 | +9%", "Freight | 3.1 | 3.0 | -3%") == (
+        "Segment | 2024 | 2025 | Change")  # years over columns of other numbers name them
+    assert header("Oslo | 2019 | opened", "Bergen | 2020 | closed", "Molde | 2021 | 12") is None  # a year of data
+    assert header("2019 | 2020", "4.2 | 4.6", "3.1 | 3.0") is None  # numbers alone
 
 
 def test_header_above_names_the_header_of_a_row_of_the_chunk_or_of_the_table_it_continues() -> None:
