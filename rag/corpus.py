@@ -248,6 +248,8 @@ def heading_of(paragraph: str) -> str | None:
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
         return None  # a block of "#" lines: comments
     match = _HASH_HEADING.match(lines[0])
+    if match and len(match.group(1).split()) > 3 and match.group(1).endswith("."):
+        return None  # a sentence after a "#": "# of employees rose to 42." counts, it heads nothing
     return match.group(1) if match else None
 
 

@@ -92,6 +92,8 @@ def test_hash_comments_in_code_examples_are_not_headings() -> None:
         ("# frob.conf\n# worker threads\nworkers = 8", "Installation"),
         ("# Uninstalling", "Uninstalling"), ("Run make uninstall.", "Uninstalling"),
     ]
+    counted = "Staff\n\n# of employees rose to 42 in 2025, up from 37.\n\nThe rest.\n"
+    assert [p.heading for p in split_paragraphs(counted)] == [None, None, None]  # a sentence after "#" heads nothing
 
 
 def test_prose_wrapped_wider_than_100_columns_is_one_paragraph_and_long_lines_are_not() -> None:
