@@ -1,4 +1,4 @@
-"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text), and on an EPUB and an ODT, with the real models."""
+"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text), on an EPUB and an ODT, and on a slide deck, with the real models."""
 
 from __future__ import annotations
 
@@ -71,3 +71,20 @@ def test_answers_from_epub_and_odt_cite_their_paragraph(book_engine: Engine, que
     assert not answer.abstained, answer
     assert word in answer.answer
     assert location(answer.citations[0]).startswith(where)
+
+
+@pytest.fixture(scope="module")
+def deck_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    from documents import write_pptx
+
+    folder = tmp_path_factory.mktemp("deck") / "docs"
+    folder.mkdir()
+    write_pptx(folder / "harbour.pptx")
+    return real_engine(folder, tmp_path_factory.mktemp("deck-index") / "index", threshold=0.05)
+
+
+def test_an_answer_from_a_slide_deck_cites_its_slide(deck_engine: Engine) -> None:
+    answer = deck_engine.ask("How much does the quay repair cost?")
+    assert not answer.abstained, answer
+    assert "2.4 million" in answer.answer
+    assert location(answer.citations[0]).startswith('harbour.pptx slide 2 ¶')
