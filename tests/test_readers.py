@@ -1728,6 +1728,7 @@ def test_pptx_slides_are_pages_with_their_titles_notes_and_tables(tmp_path: Path
         (2, "heading", "Budget", "Budget"),
         (2, "paragraph", "The quay repair costs 2.4 million pounds.", "Budget"),
         (2, "list_item", "Dredging adds 300,000 pounds.", "Budget"),
+        (2, "heading", "Budget (speaker notes)", "Budget (speaker notes)"),
         (2, "paragraph", "Say that the grant covers half of the quay repair.", "Budget (speaker notes)"),
         (3, "heading", "Timeline", "Timeline"),
         (3, "table_row", "Phase | Start | End", "Timeline"),

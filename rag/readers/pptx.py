@@ -4,8 +4,8 @@ title, text, tables and speaker notes, slide by slide in the deck's order.
 A slide is a page: its number is the block's page, so a citation reads `deck.pptx slide 4 ¶2`. The
 title (a title placeholder) heads the slide's other blocks; each paragraph of a text box or
 placeholder is a block (a bullet's paragraph a list item), each table row one `cell | cell` block,
-as in Word files, and the speaker notes follow the slide's own text, under "TITLE (speaker notes)"
-so a citation says where they are. Shapes are read in the order
+as in Word files, and the speaker notes follow the slide's own text under a heading of their own,
+"TITLE (speaker notes)", so a citation and `rag extract` say where they are. Shapes are read in the order
 the slide lists them (PowerPoint's reading order), shapes in a group in theirs. Hidden slides,
 slide-number, date and footer placeholders, and the notes page's slide image are left out.
 """
@@ -132,8 +132,11 @@ class _Deck:
             if shape not in titles and _placeholder(shape) not in _FURNITURE:
                 blocks.extend(_shape_blocks(shape, number, title))
                 blocks.extend(self._diagram_blocks(shape, relations, number, title))
-        notes_heading = f"{title} (speaker notes)" if title else "speaker notes"
-        return blocks + [_under(block, notes_heading) for block in self._notes_blocks(relations, number)]
+        notes = self._notes_blocks(relations, number)
+        if not notes:
+            return blocks
+        heading = f"{title} (speaker notes)" if title else "Speaker notes"
+        return [*blocks, Block(heading, number, heading, "heading"), *(_under(block, heading) for block in notes)]
 
     def _related_part(self, path: str | None, what: str, number: int) -> Any | None:
         """A slide's notes page or diagram data, parsed; None when it has none, or when the part is
