@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.chunking import Chunk, embedding_text
+from rag.chunking import Chunk, embedding_text, under_table_header
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError
 from rag.keyword import KeywordIndex
@@ -863,11 +863,14 @@ class FaissWriter:
             ]
 
     def _text_batches(self, advance: Callable[[int], None] | None = None) -> Iterator[list[str]]:
+        """The chunks' keyword text, batch by batch: each chunk's text under the header row of the
+        table it continues, whose column names its rows alone lack (as its first chunk holds them)."""
         for begin in range(0, self._rows, ROW_BATCH):
             texts = [
-                t
-                for (t,) in self._db.execute(
-                    "SELECT text FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (begin, begin + ROW_BATCH)
+                under_table_header(text, header)
+                for text, header in self._db.execute(
+                    "SELECT text, table_header FROM chunks WHERE row >= ? AND row < ? ORDER BY row",
+                    (begin, begin + ROW_BATCH),
                 )
             ]
             yield texts
