@@ -4,10 +4,13 @@ title, text, tables and speaker notes, slide by slide in the deck's order.
 A slide is a page: its number is the block's page, so a citation reads `deck.pptx slide 4 ¶2`. The
 title (a title placeholder) heads the slide's other blocks; each paragraph of a text box or
 placeholder is a block (a bullet's paragraph a list item), each table row one `cell | cell` block,
-as in Word files, and the speaker notes follow the slide's own text under a heading of their own,
-"TITLE (speaker notes)", so a citation and `rag extract` say where they are. Shapes are read in the order
-the slide lists them (PowerPoint's reading order), shapes in a group in theirs. Hidden slides,
-slide-number, date and footer placeholders, and the notes page's slide image are left out.
+as in Word files (an empty cell kept in its column, a cell merged down repeated in each row), a
+SmartArt graphic's text node by node, and the speaker notes follow the slide's own text under a
+heading of their own, "TITLE (speaker notes)", so a citation and `rag extract` say where they are.
+Shapes are read in the order the slide lists them (PowerPoint's reading order), shapes in a group in
+theirs, one branch of an alternate-content choice. Hidden slides and shapes, slide-number, date and
+footer placeholders, and the notes page's slide image are left out; a damaged slide, notes page or
+diagram is left out with a warning naming it, and the rest of the deck is read.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
-_NOTES_TYPE = "/notesSlide"
+_NOTES = "/relationships/notesSlide"
+_DIAGRAM_DATA = "/relationships/diagramData"
 _TITLES = {"title", "ctrTitle"}
 _FURNITURE = {"sldNum", "dt", "ftr", "sldImg", "hdr"}  # placeholders repeating the deck's furniture
 _SHAPES = {f"{_P}sp", f"{_P}graphicFrame"}
@@ -96,11 +100,11 @@ class _Deck:
         slide10 follows slide9, and a moved slide keeps its file)."""
         relations = self.relations(PRESENTATION)
         listed = self.part(PRESENTATION).find(f"{_P}sldIdLst")
-        return [relations.get(entry.get(f"{_R}id", ""), "") for entry in ([] if listed is None else listed)]
+        return [relations.get(entry.get(f"{_R}id", ""), ("", ""))[1] for entry in ([] if listed is None else listed)]
 
-    def relations(self, member: str) -> dict[str, str]:
-        """A part's relationships: id -> the target part's path in the zip, a target written from
-        the package's root ("/ppt/slides/slide1.xml") or from the part's folder."""
+    def relations(self, member: str) -> dict[str, tuple[str, str]]:
+        """A part's relationships: id -> (type, the target part's path in the zip), a target written
+        from the package's root ("/ppt/slides/slide1.xml") or from the part's folder."""
         folder, base = posixpath.split(member)
         rels = posixpath.join(folder, "_rels", f"{base}.rels")
         if rels not in self._names:
@@ -110,7 +114,7 @@ class _Deck:
             target = rel.get("Target", "")
             if rel.get("TargetMode") != "External":
                 path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-                found[rel.get("Id", "")] = posixpath.normpath(path)
+                found[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(path))
         return found
 
     def slide_blocks(self, slide_path: str, number: int) -> list[Block]:
@@ -149,19 +153,21 @@ class _Deck:
             self.damaged.setdefault(what, []).append(number)
             return None
 
-    def _notes_blocks(self, relations: dict[str, str], number: int) -> list[Block]:
-        notes_path = next((path for path in relations.values() if "/notesSlides/" in path), None)
+    def _notes_blocks(self, relations: dict[str, tuple[str, str]], number: int) -> list[Block]:
+        notes_path = next((path for kind, path in relations.values() if kind.endswith(_NOTES)), None)
         notes = self._related_part(notes_path, "speaker notes of slide", number)
         if notes is None:
             return []
         return [block for shape in _shapes(notes) if _placeholder(shape) == "body"
                 for block in _shape_blocks(shape, number, None)]
 
-    def _diagram_blocks(self, shape: Any, relations: dict[str, str], number: int, title: str | None) -> list[Block]:
+    def _diagram_blocks(
+        self, shape: Any, relations: dict[str, tuple[str, str]], number: int, title: str | None,
+    ) -> list[Block]:
         """A SmartArt graphic's text, node by node, from its data part."""
         ids = shape.find(f".//{_DGM}relIds")
-        data = self._related_part(None if ids is None else relations.get(ids.get(f"{_R}dm", "")),
-                                  "SmartArt graphic on slide", number)
+        kind, path = relations.get("" if ids is None else ids.get(f"{_R}dm", ""), ("", ""))
+        data = self._related_part(path if kind.endswith(_DIAGRAM_DATA) else None, "SmartArt graphic on slide", number)
         if data is None:
             return []
         blocks = []
