@@ -240,6 +240,17 @@ def _names_columns(cells: list[str], below: list[list[str]]) -> bool:
                >= len(below) for j in numbers)
 
 
+def headed_tables(text: str) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+    """The span of each table's header row in text, with the spans of its rows (the header's
+    among them), for the tables whose header table_header recognises."""
+    found = []
+    for rows in table_runs(text):
+        header = table_header(text, rows)
+        if header is not None:
+            found.append((header, rows))
+    return found
+
+
 def header_above(text: str, position: int, carried: str | None = None) -> str | None:
     """The header row of the table whose row holds text[position]: the header `carried` for the
     table a chunk continues (its first rows), else the table's own when table_header recognises
@@ -481,12 +492,8 @@ class _TableHeaders:
         return header if self._text.find(header, start, end) < 0 else None
 
     def _headed_tables(self) -> list[tuple[int, int, str]]:
-        found = []
-        for rows in table_runs(self._text):
-            header = table_header(self._text, rows)
-            if header is not None:
-                found.append((header[0], rows[-1][1], self._text[header[0] : header[1]].strip()))
-        return found
+        return [(header[0], rows[-1][1], self._text[header[0] : header[1]].strip())
+                for header, rows in headed_tables(self._text)]
 
 
 def is_heading(document: Document, paragraph: Paragraph) -> bool:

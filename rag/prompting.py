@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.chunking import sentence_spans, table_header, table_row_spans, table_runs, under_table_header
+from rag.chunking import headed_tables, sentence_spans, table_row_spans, under_table_header
 from rag.file_labels import file_labels
 from rag.file_labels import with_file_names as named_back
 from rag.retrieval import REWORDED_COVERAGE, Hit, term_share
@@ -314,10 +314,7 @@ def _header_cut_off(text: str, kept: str) -> str | None:
     table's rows: those rows alone do not say what their numbers are."""
     if kept == text:
         return None
-    for rows in table_runs(text):
-        header = table_header(text, rows)
-        if header is None:
-            continue
+    for header, rows in headed_tables(text):
         header_row = text[header[0] : header[1]].strip()
         if header_row not in kept and any(text[a:b].strip() in kept for a, b in rows if (a, b) != header):
             return header_row
@@ -356,8 +353,7 @@ def _best_sentences(text: str, weights: dict[str, float], budget: int) -> str:
     original order, within budget; a table's rows kept each on a line of its own."""
     if len(text.split()) <= budget:
         return text
-    spans = sentence_spans(text)
-    sentences = [text[start:end].strip() for start, end in spans]
+    sentences = _sentences(text)
     # fsum: a set's order changes with the process's hash seed, and a float sum with its order,
     # which would break ties between equal sentences differently from one run to the next
     scores = [math.fsum(weights.get(term, 0.0) for term in _sentence_terms(sentence)) for sentence in sentences]
@@ -381,8 +377,10 @@ def best_in_order(sentences: list[str], scores: list[float], budget: int, rows: 
     if not keep and ranked:
         return " ".join(sentences[ranked[0]].split()[:budget])
     kept = sorted(keep)
-    return "".join(("\n" if i in rows and previous in rows else " ") + sentences[i] if n else sentences[i]
-                   for n, (previous, i) in enumerate(zip([-1] + kept, kept)))
+    parts = [sentences[kept[0]]]
+    for previous, i in zip(kept, kept[1:]):
+        parts.append(("\n" if previous in rows and i in rows else " ") + sentences[i])
+    return "".join(parts)
 
 
 # A reply that puts the sentinel after a subject ("The mayor of Aleppo is NOT FOUND") or says in

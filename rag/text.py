@@ -68,7 +68,7 @@ def words(text: str) -> list[str]:
     has_cjk = bool(_CJK_CHARACTER.search(text))  # text without is read by _WORD as before, at its speed
     for word in (_WORD_OR_CJK_RUN if has_cjk else _WORD).findall(text):
         if has_cjk and _CJK_CHARACTER.match(word):
-            found.extend(_character_pairs(word.removesuffix("'s")))
+            found.extend(_cjk_terms(word.removesuffix("'s")))
             continue
         if "," in word or "." in word:  # the only words the substitution can change (indexing speed)
             word = _DIGIT_SEPARATOR.sub("", word)
@@ -78,7 +78,7 @@ def words(text: str) -> list[str]:
     return found
 
 
-def _character_pairs(run: str) -> list[str]:
+def _cjk_terms(run: str) -> list[str]:
     """Each two neighbouring characters of a CJK run, then each character: a word of two or more
     characters is found by its pairs, one of one character (税, 书) by itself."""
     return [run[i : i + 2] for i in range(len(run) - 1)] + list(run)

@@ -39,6 +39,8 @@ SUFFIXES: dict[str, str] = {
     ".odt": "odt",
     ".pptx": "pptx",
 }
+# The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
+CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html"}
 # EPUB and OpenDocument files open with an uncompressed "mimetype" entry naming what they are.
 ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt"}
 SNIFF_BYTES = 1024
@@ -61,7 +63,7 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
-    if fmt in ("pdf", "docx", "epub", "odt", "pptx") and _is_plain_text(head):
+    if fmt in CONTAINER_FORMATS and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
 
