@@ -130,7 +130,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path: Path) -> None
     assert sorted(corpus.warnings) == [
         "decoded latin.md as Latin-1: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)",
         "skipped binary.txt: binary file",
-        "skipped broken.pdf: broken PDF (PdfStreamError: Stream has ended unexpectedly); re-download it or save it "
+        "skipped broken.pdf: broken PDF (it ends early: cut short, or not a whole PDF); re-download it or save it "
         "again from its source, or export it as text",
         "skipped empty.txt: only blank space",
     ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from collections.abc import Callable
 import os
 from pathlib import Path
@@ -95,6 +97,37 @@ def test_a_broken_pdf_is_skipped_with_what_to_do_about_it(tmp_path: Path, damage
         return
     assert result.warnings[0].startswith("skipped bad.pdf: broken PDF (")
     assert result.warnings[0].endswith("); re-download it or save it again from its source, or export it as text")
+
+
+def test_a_damaged_office_file_or_pdf_is_named_in_words_not_in_python_exception_text(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("The lease runs for five years.")
+    document.save(str(tmp_path / "good.docx"))
+    whole = (tmp_path / "good.docx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "good.docx") as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    (tmp_path / "cut.docx").write_bytes(whole[: len(whole) // 2])
+    rezip(tmp_path / "no-body.docx", {k: v for k, v in parts.items() if k != "word/document.xml"})
+    rezip(tmp_path / "bad-xml.docx", {**parts, "word/document.xml": parts["word/document.xml"][:300]})
+    said = {name: readers.read(tmp_path / name).warnings[0] for name in ("cut.docx", "no-body.docx", "bad-xml.docx")}
+    fix = "; open and save it again in a word processor"
+    assert said["cut.docx"].startswith("skipped cut.docx: broken DOCX (not a whole zip archive, which such a file must "
+                                       "be: cut short, or another kind of file renamed)" + fix)
+    assert said["no-body.docx"].startswith("skipped no-body.docx: broken DOCX (its part word/document.xml is missing)"
+                                           + fix)
+    assert re.match(r"skipped bad-xml\.docx: broken DOCX \(damaged XML at line \d+, column \d+\); open", said["bad-xml.docx"])
+    (tmp_path / "cut.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 4)
+    assert readers.read(tmp_path / "cut.pdf").warnings == (
+        "skipped cut.pdf: broken PDF (it ends early: cut short, or not a whole PDF); re-download it or save it again "
+        "from its source, or export it as text",)
+
+
+def rezip(path: Path, parts: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 def test_binary_data_named_html_is_skipped_and_utf16_pages_are_read(tmp_path: Path) -> None:

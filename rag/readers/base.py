@@ -86,14 +86,33 @@ def zip_part(archive: zipfile.ZipFile, name: str, limit: int, label: str, kind: 
 
 
 def zip_failure(error: Exception) -> str:
-    """Why a zip's part could not be unpacked, in words (zlib and zipfile name it tersely)."""
+    """Why a zip container (DOCX, PowerPoint, EPUB, OpenDocument) or one of its parts could not be
+    read, in words: zlib, zipfile and lxml name it tersely, in their own terms."""
     if isinstance(error, zlib.error):
         return "corrupt compressed data"
     if isinstance(error, RuntimeError) and "password" in str(error):
         return "a password-protected zip part"
     if isinstance(error, NotImplementedError):
         return "a compression method Python cannot unpack"
+    message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    missing = _MISSING_PART.fullmatch(message)
+    if isinstance(error, KeyError) and missing:
+        return f"its part {missing.group(1)} is missing"
+    corrupt = _BAD_CHECKSUM.fullmatch(message)
+    if isinstance(error, zipfile.BadZipFile) and corrupt:
+        return f"its part {corrupt.group(1)} is corrupt: its checksum does not match"
+    if isinstance(error, zipfile.BadZipFile) or type(error).__name__ == "PackageNotFoundError":  # python-docx's
+        return "not a whole zip archive, which such a file must be: cut short, or another kind of file renamed"
+    if isinstance(error, EOFError):
+        return "the file ends early: cut short"
+    if type(error).__name__ == "XMLSyntaxError":
+        line, column = getattr(error, "position", None) or (getattr(error, "lineno", 0), 0)
+        return f"damaged XML at line {line}, column {column}"
     return f"{type(error).__name__}: {error}"
+
+
+_MISSING_PART = re.compile(r"There is no item named '(.+)' in the archive")
+_BAD_CHECKSUM = re.compile(r"Bad CRC-32 for file '(.+)'")
 
 
 def one_line(text: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line
+from rag.readers.base import Block, ReadResult, Unreadable, one_line, zip_failure
 from rag.readers.docx_numbering import Numbering, read_numbering
 
 
@@ -37,7 +37,7 @@ def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     try:
         document = docx.Document(str(path) if data is None else io.BytesIO(data))
     except Exception as error:  # python-docx raises zip, XML and KeyError failures alike
-        raise Unreadable(f"broken DOCX ({type(error).__name__}: {error}); open and save it again in a word "
+        raise Unreadable(f"broken DOCX ({zip_failure(error)}); open and save it again in a word "
                          "processor, or give it the extension of what it holds (.txt, .html)") from error
     notes = _notes(document)
     numbering = read_numbering(document)

@@ -142,7 +142,22 @@ BROKEN_PDF_FIX = "re-download it or save it again from its source, or export it 
 def _broken(error: Exception) -> str:
     """The warning for a PDF pypdf cannot open (truncated, garbage, only a header, empty): what
     failed, and what the user can do about it."""
-    return f"broken PDF ({type(error).__name__}: {error}); {BROKEN_PDF_FIX}"
+    return f"broken PDF ({_failure_words(error)}); {BROKEN_PDF_FIX}"
+
+
+_CUT_SHORT = ("Stream has ended unexpectedly", "EOF marker not found", "Unexpected end of stream")
+
+
+def _failure_words(error: Exception) -> str:
+    """pypdf's own message, which says what it found ("Could not find xref table"), without its
+    exception's name; a file cut short in the words a user knows. Other errors keep their type,
+    their message alone being a bare key or number."""
+    message = str(error)
+    if not type(error).__module__.startswith("pypdf") or not message:
+        return f"{type(error).__name__}: {message}"
+    if any(message.startswith(cut) for cut in _CUT_SHORT):
+        return "it ends early: cut short, or not a whole PDF"
+    return message[:1].lower() + message[1:]
 
 
 def _page_lines(page: Any) -> list[_Line]:
