@@ -175,9 +175,9 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
 
             return read_epub(path, name, data)
         if fmt == "odt":
-            from rag.readers.odt import read_odt
+            from rag.readers.odf import read_odf
 
-            return read_odt(path, name, data)
+            return read_odf(path, name, fmt, data)
         if fmt == "pptx":
             from rag.readers.pptx import read_pptx
 

@@ -1,5 +1,5 @@
 """OpenDocument text (.odt, as LibreOffice and others write it): paragraphs, headings, list items
-and table rows of content.xml, in document order.
+and table rows of content.xml's body, in document order (rag/readers/odf.py opens the file).
 
 The text is read from the XML as the word processor shows it: spaces written as `text:s`, tabs
 and line breaks become spaces, tracked deletions, comments and the generated table of contents are
@@ -10,69 +10,37 @@ Word files. There are no fixed pages, so citations count paragraphs.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure, zip_part
+from rag.readers.base import Block, one_line
 
-CONTENT = "content.xml"
-MANIFEST = "META-INF/manifest.xml"
-MAX_CONTENT_BYTES = 64 * 1024 * 1024  # more than any real document (its parsed tree takes ~10 times as much)
-BROKEN_FIX = "open and save it again in a word processor, or export it as .docx or text"
-
-_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
-_PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
-_ASIDE_BODIES = (f"{_TEXT}note-body", f"{_DRAW}text-box")
+TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
+_ASIDE_BODIES = (f"{TEXT}note-body", f"{DRAW}text-box")
 # Inside a paragraph: what holds no text of its own there (a note's or text box's comes after the
 # paragraph), and of a ruby its reading (the base is the text).
-_NOT_INLINE = {f"{_TEXT}note", f"{_OFFICE}annotation", f"{_DRAW}frame", f"{_TEXT}tracked-changes", f"{_TEXT}ruby-text"}
+_NOT_INLINE = {f"{TEXT}note", f"{OFFICE}annotation", f"{DRAW}frame", f"{TEXT}tracked-changes", f"{TEXT}ruby-text"}
 # Generated lists (tables of contents, indexes) and declarations: they repeat or hold no text.
-_SKIPPED = {f"{_TEXT}{name}" for name in (
+_SKIPPED = {f"{TEXT}{name}" for name in (
     "tracked-changes", "table-of-content", "alphabetical-index", "illustration-index", "table-index",
     "object-index", "user-index", "bibliography", "sequence-decls", "variable-decls", "user-field-decls",
-)} | {f"{_OFFICE}annotation"}
-# Reading errors of a zip or its XML, besides those the format's own checks raise.
-_BROKEN = (*ZIP_FAILURES, KeyError)
+)} | {f"{OFFICE}annotation"}
 
 
-def read_odt(path: Path, name: str, data: bytes | None = None) -> ReadResult:
-    """Blocks of the document body, in order (from `data` when given, else the file).
-
-    Raises:
-        Unreadable: not a valid OpenDocument text, protected by a password, or no text in it.
-    """
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(file_bytes(path, data))) as archive:
-            if _password_protected(archive):
-                raise Unreadable("password-protected OpenDocument file; save a copy without the password in the "
-                                 "word processor")
-            content = zip_part(archive, CONTENT, MAX_CONTENT_BYTES, "", "a document", BROKEN_FIX)
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-        root = etree.fromstring(content, parser)
-        body = root.find(f"{_OFFICE}body/{_OFFICE}text")
-        if body is None:
-            raise Unreadable(f"an OpenDocument file with no text body (a spreadsheet or slides?); {BROKEN_FIX}")
-        reader = _Reader(_title_styles(root))
-        reader.container(body)
-    except RecursionError:  # before RuntimeError, which it is
-        raise Unreadable(f"OpenDocument file nested too deep to read; {BROKEN_FIX}") from None
-    except (*_BROKEN, etree.XMLSyntaxError) as error:
-        raise Unreadable(f"broken OpenDocument file ({zip_failure(error)}); {BROKEN_FIX}") from error
-    if not reader.blocks:
-        raise Unreadable("no text in the document")
-    return ReadResult("odt", tuple(reader.blocks))
+def text_blocks(root: Any, body: Any) -> list[Block]:
+    """The blocks of a text document's body (office:text), in order; root is content.xml's, whose
+    styles tell a title paragraph."""
+    reader = _Reader(_title_styles(root))
+    reader.container(body)
+    return reader.blocks
 
 
-_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _TITLE_STYLE = re.compile(r"(^|[-_ ])(title|subtitle)$", re.IGNORECASE)
 
 
@@ -80,20 +48,11 @@ def _title_styles(root: Any) -> frozenset[str]:
     """Paragraph styles of a title or subtitle ("Title", docutils' "rststyle-title"), and the
     automatic styles a paragraph names that are based on one: such a paragraph heads the text below it."""
     titles = set()
-    for style in root.iter(f"{_STYLE}style"):
-        name = style.get(f"{_STYLE}name") or ""
-        if _TITLE_STYLE.search(name) or _TITLE_STYLE.search(style.get(f"{_STYLE}parent-style-name") or ""):
+    for style in root.iter(f"{STYLE}style"):
+        name = style.get(f"{STYLE}name") or ""
+        if _TITLE_STYLE.search(name) or _TITLE_STYLE.search(style.get(f"{STYLE}parent-style-name") or ""):
             titles.add(name)
     return frozenset(titles)
-
-
-def _password_protected(archive: zipfile.ZipFile) -> bool:
-    """The manifest lists encryption data for the content: it is ciphertext, not XML."""
-    try:
-        manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_CONTENT_BYTES else b""
-    except KeyError:
-        return False
-    return b"encryption-data" in manifest
 
 
 class _Reader:
@@ -113,27 +72,27 @@ class _Reader:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIPPED:
             return
-        if tag == f"{_TEXT}h":
+        if tag == f"{TEXT}h":
             self.paragraph(element, "heading")
-        elif tag == f"{_TEXT}p":
-            style = element.get(f"{_TEXT}style-name") or ""
+        elif tag == f"{TEXT}p":
+            style = element.get(f"{TEXT}style-name") or ""
             titled = style in self.title_styles or bool(_TITLE_STYLE.search(style))  # a style of styles.xml
             self.paragraph(element, "heading" if titled else "paragraph")
-        elif tag == f"{_TEXT}list":
+        elif tag == f"{TEXT}list":
             self.list(element)
-        elif tag == f"{_TABLE}table":
+        elif tag == f"{TABLE}table":
             self.table(element)
         else:
             self.container(element)
 
     def list(self, element: Any) -> None:
         for item in element:
-            if item.tag not in (f"{_TEXT}list-item", f"{_TEXT}list-header"):
+            if item.tag not in (f"{TEXT}list-item", f"{TEXT}list-header"):
                 continue
             for child in item:
-                if child.tag == f"{_TEXT}h":  # a numbered heading, as converted Word files have them
+                if child.tag == f"{TEXT}h":  # a numbered heading, as converted Word files have them
                     self.paragraph(child, "heading")
-                elif child.tag == f"{_TEXT}p":
+                elif child.tag == f"{TEXT}p":
                     self.paragraph(child, "list_item")
                 else:
                     self.node(child)
@@ -143,7 +102,7 @@ class _Reader:
         for row in _rows(element):
             cells, inside = [], []
             for cell in row:
-                if cell.tag != f"{_TABLE}table-cell":
+                if cell.tag != f"{TABLE}table-cell":
                     continue
                 paragraphs = [child for child in cell if child.tag in _PARAGRAPHS]
                 cells.append(one_line(" ".join(_text(p) for p in paragraphs)))
@@ -191,9 +150,9 @@ def _asides(element: Any) -> Iterator[Any]:
 def _rows(table: Any) -> Iterator[Any]:
     """A table's rows, in header and row groups too, but not those of a table nested in a cell."""
     for child in table:
-        if child.tag == f"{_TABLE}table-row":
+        if child.tag == f"{TABLE}table-row":
             yield child
-        elif child.tag in (f"{_TABLE}table-header-rows", f"{_TABLE}table-rows", f"{_TABLE}table-row-group"):
+        elif child.tag in (f"{TABLE}table-header-rows", f"{TABLE}table-rows", f"{TABLE}table-row-group"):
             yield from _rows(child)
 
 
@@ -204,9 +163,9 @@ def _text(element: Any) -> str:
     for child in element:
         tag = child.tag
         if isinstance(tag, str) and tag not in _NOT_INLINE:
-            if tag == f"{_TEXT}s":
-                parts.append(" " * _count(child.get(f"{_TEXT}c")))
-            elif tag in (f"{_TEXT}tab", f"{_TEXT}line-break"):
+            if tag == f"{TEXT}s":
+                parts.append(" " * _count(child.get(f"{TEXT}c")))
+            elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
                 parts.append(" ")
             else:
                 parts.append(_text(child))
