@@ -1866,6 +1866,33 @@ def test_odt_nested_tables_text_boxes_and_notes_are_each_read_once(tmp_path: Pat
     assert len(readers.read(_odt(tmp_path / "deep.odt", deep)).blocks) == 31  # one a box, not 2^30
 
 
+def _odf_table(rows: list[list[str]]) -> str:
+    """A table:table of rows of cells: "" an empty cell, "^" one covered by the cell above (which
+    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times."""
+    def cell(text: str, row: int, column: int) -> str:
+        if text in ("^", "<"):
+            return "<table:covered-table-cell/>"
+        if text.startswith("*"):
+            return f'<table:table-cell table:number-columns-repeated="{text[1:]}"/>'
+        spans = sum(1 for below in rows[row + 1:] if column < len(below) and below[column] == "^")
+        across = sum(1 for right in rows[row][column + 1:] if right == "<")
+        attributes = (f' table:number-rows-spanned="{spans + 1}"' if spans else "") + (
+            f' table:number-columns-spanned="{across + 1}"' if across else "")
+        return f"<table:table-cell{attributes}><text:p>{text}</text:p></table:table-cell>" if text else "<table:table-cell/>"
+
+    return "<table:table>" + "".join(
+        "<table:table-row>" + "".join(cell(text, r, c) for c, text in enumerate(row)) + "</table:table-row>"
+        for r, row in enumerate(rows)) + "</table:table>"
+
+
+def test_odt_tables_keep_empty_and_merged_cells_in_their_columns(tmp_path: Path) -> None:
+    table = _odf_table([["Region", "Machine", "Cost"], ["Nordic", "Excavator", ""], ["^", "Crane", "12"],
+                        ["Iberia", "", "4100"], ["Total", "<", "4112"], ["Spare", "*2"]])
+    assert texts(readers.read(_odt(tmp_path / "machines.odt", table))) == [
+        "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100",
+        "Total | | 4112", "Spare | |"]
+
+
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:
     protected = _odt(tmp_path / "locked.odt", "<text:p>x</text:p>", manifest="<manifest:encryption-data/>")
     assert readers.read(protected).warnings == (

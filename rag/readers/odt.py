@@ -5,7 +5,8 @@ The text is read from the XML as the word processor shows it: spaces written as 
 and line breaks become spaces, tracked deletions, comments and the generated table of contents are
 left out, and a footnote's or a text box's text follows its paragraph as a block of its own (not
 glued into the sentence it is anchored in). Each table row becomes one block "cell | cell", as in
-Word files. There are no fixed pages, so citations count paragraphs.
+Word files, an empty cell kept in its column and a cell merged down repeated in each row. There
+are no fixed pages, so citations count paragraphs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from rag.readers.base import Block, one_line
+from rag.readers.base import Block, one_line, small_int
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -98,19 +99,15 @@ class _Reader:
                     self.node(child)
 
     def table(self, element: Any) -> None:
-        """Each row "cell | cell"; a table, note or text box inside a cell follows as blocks of its own."""
+        """Each row "cell | cell" (see _row_texts); a table, note or text box inside a cell follows
+        as blocks of its own."""
+        down: dict[int, tuple[str, int]] = {}
         for row in _rows(element):
-            cells, inside = [], []
-            for cell in row:
-                if cell.tag != f"{TABLE}table-cell":
-                    continue
-                paragraphs = [child for child in cell if child.tag in _PARAGRAPHS]
-                cells.append(one_line(" ".join(_text(p) for p in paragraphs)))
-                inside.append(cell)
-            text = " | ".join(cell for cell in cells if cell)
-            if text:
-                self.blocks.append(Block(text, None, self.heading, "table_row"))
-            for cell in inside:
+            cells = [cell for cell in row if cell.tag in _CELLS]
+            texts = _row_texts(cells, down)
+            if any(texts):
+                self.blocks.append(Block(one_line(" | ".join(texts)), None, self.heading, "table_row"))
+            for cell in (cell for cell in cells if cell.tag == f"{TABLE}table-cell"):
                 for child in cell:
                     if child.tag in _PARAGRAPHS:
                         self.asides(child)
@@ -154,6 +151,36 @@ def _rows(table: Any) -> Iterator[Any]:
             yield child
         elif child.tag in (f"{TABLE}table-header-rows", f"{TABLE}table-rows", f"{TABLE}table-row-group"):
             yield from _rows(child)
+
+
+_CELLS = (f"{TABLE}table-cell", f"{TABLE}covered-table-cell")
+MAX_REPEATED_COLUMNS = 100  # a cell repeated more often is a spreadsheet's padding, read once
+
+
+def _row_texts(cells: list[Any], down: dict[int, tuple[str, int]]) -> list[str]:
+    """A row's cells' text in their columns: an empty cell kept ("Iberia | | 4100" stays under
+    its header's columns), a cell merged down repeated in each row it covers, as the PowerPoint and
+    HTML readers do, and a cell merged across once (the columns it covers empty).
+
+    Args:
+        down: column -> (text, rows still covered) of the cells merged down from rows above;
+            updated for the rows below.
+    """
+    texts: list[str] = []
+    for cell in cells:
+        for _ in range(max(1, small_int(cell.get(f"{TABLE}number-columns-repeated"), 1, MAX_REPEATED_COLUMNS))):
+            text, rows = down.pop(len(texts), ("", 0))
+            if cell.tag != f"{TABLE}table-cell":  # covered by a merged cell
+                if rows > 1:
+                    down[len(texts)] = (text, rows - 1)
+                texts.append(text if rows else "")
+                continue
+            text = one_line(" ".join(_text(p) for p in cell if p.tag in _PARAGRAPHS))
+            spanned = small_int(cell.get(f"{TABLE}number-rows-spanned"), 1)
+            if spanned > 1:
+                down[len(texts)] = (text, spanned - 1)
+            texts.append(text)
+    return texts
 
 
 def _text(element: Any) -> str:
