@@ -20,12 +20,17 @@ from documents import (
     write_folder,
     write_html,
     write_markdown,
+    write_odp,
     write_odt,
     write_pdf,
     write_pptx,
     write_stock_pdf,
     zip_with_mimetype,
+    HIDDEN_PAGE_STYLE,
+    ODP_MIMETYPE,
     ODT_NAMESPACES,
+    odp_content,
+    odp_frame,
 )
 from rag import readers
 from rag.chunking import Chunk, chunk_document
@@ -1836,6 +1841,96 @@ def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> No
     assert readers.read(tmp_path / "cut.pptx").warnings[0].startswith("skipped cut.pptx: broken PowerPoint file (")
     zip_with_mimetype(tmp_path / "blank.pptx", "x", {"ppt/presentation.xml": "<presentation/>"})
     assert readers.read(tmp_path / "blank.pptx").warnings == ("skipped blank.pptx: no text on any slide",)
+
+
+def test_odp_slides_are_pages_with_their_titles_notes_and_tables_as_pptx_reads_them(tmp_path: Path) -> None:
+    from rag.render import document_text
+
+    result = readers.read(write_odp(tmp_path / "harbour.odp"))
+    assert result.format == "odp" and result.warnings == ()
+    deck = [(b.page, b.kind, b.text, b.heading) for b in readers.read(write_pptx(tmp_path / "harbour.pptx")).blocks]
+    deck[3] = (2, "list_item", "The quay repair costs 2.4 million pounds.", "Budget")  # an Impress outline's bullet
+    # the hidden slide 4, the footer and the slide number left out
+    assert [(b.page, b.kind, b.text, b.heading) for b in result.blocks] == deck
+    document, _ = read_document(tmp_path, tmp_path / "harbour.odp")
+    assert document is not None and document.format == "odp"
+    assert document_text(document).splitlines()[3:5] == [
+        "slide 2 ¶2 | The quay repair costs 2.4 million pounds.", "slide 2 ¶3 | Dredging adds 300,000 pounds."]
+
+
+def test_an_odp_renamed_is_read_as_slides(tmp_path: Path) -> None:
+    """By its mimetype whatever its name; named .odt with its mimetype not first in the zip (zipped
+    again by hand), by its body; named .pptx so, it is named as no PowerPoint deck."""
+    import zipfile
+
+    expected = texts(readers.read(write_odp(tmp_path / "deck.odp")))
+    for name in ("deck.odt", "deck.pptx", "deck"):
+        result = readers.read(write_odp(tmp_path / name))
+        assert (result.format, texts(result)) == ("odp", expected), name
+    with zipfile.ZipFile(tmp_path / "deck.odp") as source:
+        content = source.read("content.xml")
+    for name in ("rezipped.odt", "rezipped.pptx"):
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.writestr("content.xml", content)
+            archive.writestr("mimetype", ODP_MIMETYPE)
+    result = readers.read(tmp_path / "rezipped.odt")
+    assert (result.format, texts(result)) == ("odp", expected)
+    assert readers.read(tmp_path / "rezipped.pptx").warnings == (
+        "skipped rezipped.pptx: a zip without ppt/presentation.xml, so no PowerPoint deck (an OpenDocument "
+        "presentation, or another file renamed?); export it from its program as .pptx or PDF",)
+
+
+def test_odp_tables_keep_empty_cells_and_hidden_shapes_comments_and_slide_names_are_left_out(tmp_path: Path) -> None:
+    table = _odf_table([["Region", "Machine", "Cost"], ["Nordic", "Excavator", ""], ["^", "Crane", "12"],
+                        ["Iberia", "", "4100"]])
+    hidden_box = '<draw:frame draw:display="none"><draw:text-box><text:p>Draft: 41 percent margin.</text:p></draw:text-box></draw:frame>'
+    comment = ('<officeooo:annotation xmlns:officeooo="http://openoffice.org/2009/office"><text:p>Check the cost.</text:p>'
+               "</officeooo:annotation><office:annotation><text:p>Ask Ada.</text:p></office:annotation>")
+    spaced = "<text:p>Crews<text:s text:c=\"2\"/>work<text:tab/>in shifts.</text:p>"
+    pages = (f'<draw:page draw:name="Machines">{odp_frame("<text:p>Machines</text:p>", "title")}<draw:frame>{table}'
+             f"</draw:frame>{hidden_box}{comment}</draw:page>"
+             f'<draw:page draw:name="Crew notes">{odp_frame(spaced)}'
+             + odp_frame("<text:p>1 May</text:p>", "date-time") + "</draw:page>")
+    path = zip_with_mimetype(tmp_path / "machines.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages)})
+    assert [(b.page, b.text, b.heading) for b in readers.read(path).blocks] == [
+        (1, "Machines", "Machines"), (1, "Region | Machine | Cost", "Machines"), (1, "Nordic | Excavator |", "Machines"),
+        (1, "Nordic | Crane | 12", "Machines"), (1, "Iberia | | 4100", "Machines"),
+        (2, "Crews work in shifts.", None)]  # a slide's name is not on it: no heading
+
+
+def test_a_hidden_odp_slide_keeps_its_number_for_the_slides_after_it(tmp_path: Path) -> None:
+    pages = "".join(f'<draw:page draw:style-name="{style}">{odp_frame(f"<text:p>{text}</text:p>", "title")}</draw:page>'
+                    for style, text in (("dp1", "Shown"), ("dp3", "Hidden"), ("dp1", "Third")))
+    path = zip_with_mimetype(tmp_path / "d.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages, HIDDEN_PAGE_STYLE)})
+    assert [(b.page, b.text) for b in readers.read(path).blocks] == [(1, "Shown"), (3, "Third")]
+
+
+def test_an_odp_protected_damaged_empty_or_of_another_kind_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    slide = odp_content(f'<draw:page>{odp_frame("<text:p>Budget</text:p>", "title")}</draw:page>')
+    locked = zip_with_mimetype(tmp_path / "locked.odp", ODP_MIMETYPE, {
+        "content.xml": "ciphertext", "META-INF/manifest.xml": "<manifest:encryption-data/>"})
+    assert readers.read(locked).warnings == (
+        "skipped locked.odp: password-protected OpenDocument file; save a copy without the password in Impress",)
+    cut = zip_with_mimetype(tmp_path / "cut.odp", ODP_MIMETYPE, {"content.xml": slide[: len(slide) // 2]})
+    [warning] = readers.read(cut).warnings
+    assert warning.startswith("skipped cut.odp: broken OpenDocument file (XMLSyntaxError: ") and warning.endswith(
+        "); open and save it again in Impress, or export it as .pptx or PDF")
+    blank = zip_with_mimetype(tmp_path / "blank.odp", ODP_MIMETYPE, {"content.xml": odp_content("<draw:page/>")})
+    assert readers.read(blank).warnings == ("skipped blank.odp: no text on any slide",)
+    sheet = zip_with_mimetype(tmp_path / "sheet.odt", "application/vnd.oasis.opendocument.spreadsheet", {
+        "content.xml": f"<office:document-content {ODT_NAMESPACES}><office:body><office:spreadsheet/></office:body>"
+                       "</office:document-content>"})
+    assert readers.read(sheet).warnings == (
+        "skipped sheet.odt: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
+        "presentations); export it as PDF and index that",)
+
+
+def test_an_odp_is_indexed_and_cited_by_slide(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    write_odp(tmp_path / "harbour.odp")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / ".idx")])
+    assert result.exit_code == 0 and "harbour.odp  [odp]" in result.output, result.output
+    result = runner.invoke(app, ["search", "dredging June 2026", "--index", str(tmp_path / ".idx"), "--k", "1"])
+    assert result.output.startswith('1. harbour.odp slide 3 ¶'), result.output
 
 
 def _odt(path: Path, body: str, manifest: str | None = None) -> Path:

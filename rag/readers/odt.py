@@ -37,7 +37,7 @@ _SKIPPED = {f"{TEXT}{name}" for name in (
 def text_blocks(root: Any, body: Any) -> list[Block]:
     """The blocks of a text document's body (office:text), in order; root is content.xml's, whose
     styles tell a title paragraph."""
-    reader = _Reader(_title_styles(root))
+    reader = BodyReader(_title_styles(root))
     reader.container(body)
     return reader.blocks
 
@@ -56,12 +56,15 @@ def _title_styles(root: Any) -> frozenset[str]:
     return frozenset(titles)
 
 
-class _Reader:
-    """Walks the body in order, remembering the heading above each block."""
+class BodyReader:
+    """Walks a text's body, or the shapes of a slide, in order, remembering the heading above each
+    block; every block it reads is on `page` (a slide's number; None in a text, which has no pages)."""
 
-    def __init__(self, title_styles: frozenset[str] = frozenset()) -> None:
+    def __init__(self, title_styles: frozenset[str] = frozenset(), page: int | None = None,
+                 heading: str | None = None) -> None:
         self.blocks: list[Block] = []
-        self.heading: str | None = None
+        self.heading = heading
+        self.page = page
         self.title_styles = title_styles
 
     def container(self, element: Any) -> None:
@@ -106,7 +109,7 @@ class _Reader:
             cells = [cell for cell in row if cell.tag in _CELLS]
             texts = _row_texts(cells, down)
             if any(texts):
-                self.blocks.append(Block(one_line(" | ".join(texts)), None, self.heading, "table_row"))
+                self.blocks.append(Block(one_line(" | ".join(texts)), self.page, self.heading, "table_row"))
             for cell in (cell for cell in cells if cell.tag == f"{TABLE}table-cell"):
                 for child in cell:
                     if child.tag in _PARAGRAPHS:
@@ -115,11 +118,11 @@ class _Reader:
                         self.node(child)
 
     def paragraph(self, element: Any, kind: str) -> None:
-        text = one_line(_text(element))
+        text = one_line(paragraph_text(element))
         if text:
             if kind == "heading":
                 self.heading = text
-            self.blocks.append(Block(text, None, self.heading, kind))
+            self.blocks.append(Block(text, self.page, self.heading, kind))
         self.asides(element)
 
     def asides(self, element: Any) -> None:
@@ -130,7 +133,7 @@ class _Reader:
             for index in range(before, len(self.blocks)):
                 block = self.blocks[index]
                 if block.kind == "heading":
-                    self.blocks[index] = Block(block.text, None, outside, "paragraph")
+                    self.blocks[index] = Block(block.text, self.page, outside, "paragraph")
             self.heading = outside
 
 
@@ -175,7 +178,7 @@ def _row_texts(cells: list[Any], down: dict[int, tuple[str, int]]) -> list[str]:
                     down[len(texts)] = (text, rows - 1)
                 texts.append(text if rows else "")
                 continue
-            text = one_line(" ".join(_text(p) for p in cell if p.tag in _PARAGRAPHS))
+            text = one_line(" ".join(paragraph_text(p) for p in cell if p.tag in _PARAGRAPHS))
             spanned = small_int(cell.get(f"{TABLE}number-rows-spanned"), 1)
             if spanned > 1:
                 down[len(texts)] = (text, spanned - 1)
@@ -183,7 +186,7 @@ def _row_texts(cells: list[Any], down: dict[int, tuple[str, int]]) -> list[str]:
     return texts
 
 
-def _text(element: Any) -> str:
+def paragraph_text(element: Any) -> str:
     """A paragraph's own text: spans, links and fields read through; notes, comments and text
     boxes left for later; `text:s` as its count of spaces, tabs and line breaks as a space."""
     parts = [element.text or ""]
@@ -195,7 +198,7 @@ def _text(element: Any) -> str:
             elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
                 parts.append(" ")
             else:
-                parts.append(_text(child))
+                parts.append(paragraph_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers.base import (
-    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, zip_failure, zip_part,
+    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, with_speaker_notes, zip_failure,
+    zip_part,
 )
 
 PRESENTATION = "ppt/presentation.xml"
@@ -136,11 +137,7 @@ class _Deck:
             if shape not in titles and _placeholder(shape) not in _FURNITURE:
                 blocks.extend(_shape_blocks(shape, number, title))
                 blocks.extend(self._diagram_blocks(shape, relations, number, title))
-        notes = self._notes_blocks(relations, number)
-        if not notes:
-            return blocks
-        heading = f"{title} (speaker notes)" if title else "Speaker notes"
-        return [*blocks, Block(heading, number, heading, "heading"), *(_under(block, heading) for block in notes)]
+        return with_speaker_notes(blocks, self._notes_blocks(relations, number), title)
 
     def _related_part(self, path: str | None, what: str, number: int) -> Any | None:
         """A slide's notes page or diagram data, parsed; None when it has none, or when the part is
@@ -178,10 +175,6 @@ class _Deck:
                 if text:
                     blocks.append(Block(text, number, title, "list_item"))
         return blocks
-
-
-def _under(block: Block, heading: str) -> Block:
-    return Block(block.text, block.page, heading, block.kind)
 
 
 def _shapes(part: Any) -> Any:
