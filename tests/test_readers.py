@@ -1827,6 +1827,67 @@ def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with
     assert "Say that the grant covers half of the quay repair." not in texts(result)
 
 
+def _chart_deck(path: Path) -> Path:
+    """Three slides of charts as PowerPoint holds them (python-pptx writes the same parts): columns
+    with a title, axis titles and two series; a pie of percentages; a scatter chart."""
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData, XyChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Sales"
+    data = CategoryChartData()
+    data.categories = ["North", "South"]
+    data.add_series("2024", (4.2, 3.1))
+    data.add_series("2025", (4.6, 3.3))
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data).chart
+    chart.chart_title.text_frame.text = "Revenue by region"
+    for axis, text in ((chart.category_axis, "Region"), (chart.value_axis, "Million pounds")):
+        axis.axis_title.text_frame.text = text
+    shares = CategoryChartData(number_format="0%")
+    shares.categories = ["Ferries", "Freight"]
+    shares.add_series("Share of berths", (0.42, 0.58))
+    deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        XL_CHART_TYPE.PIE, Inches(1), Inches(1), Inches(4), Inches(4), shares)
+    depths = XyChartData()
+    series = depths.add_series("Depth")
+    series.add_data_point(1, 0.1 + 0.2)  # cached as 0.30000000000000004
+    series.add_data_point(2, 4.5)
+    deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER, Inches(1), Inches(1), Inches(4), Inches(4), depths)
+    deck.save(str(path))
+    return path
+
+
+def test_pptx_charts_read_as_their_title_axes_and_a_line_a_series(tmp_path: Path) -> None:
+    assert [(b.page, b.text, b.heading) for b in readers.read(_chart_deck(tmp_path / "charts.pptx")).blocks] == [
+        (1, "Sales", "Sales"),
+        (1, "Revenue by region (chart; axes: Region, Million pounds)", "Sales"),
+        (1, "2024: North 4.2, South 3.1", "Sales"),
+        (1, "2025: North 4.6, South 3.3", "Sales"),
+        (2, "Share of berths: Ferries 42%, Freight 58%", None),
+        (3, "Depth: (1, 0.3), (2, 4.5)", None)]
+
+
+def test_a_pptx_chart_missing_or_damaged_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    import re
+
+    def twice(xml: bytes) -> bytes:  # the damaged chart shown twice on its slide: one slide to name
+        frame = re.search(rb"<p:graphicFrame>.*</p:graphicFrame>", xml)
+        assert frame is not None
+        return xml.replace(frame.group(), frame.group() * 2)
+
+    _rewritten(_chart_deck(tmp_path / "charts.pptx"), tmp_path / "damaged.pptx", {
+        "ppt/charts/chart1.xml": lambda xml: xml[: len(xml) // 2], "ppt/slides/slide1.xml": twice,
+        "ppt/slides/_rels/slide2.xml.rels": lambda xml: xml.replace(b"chart2.xml", b"chart9.xml"),
+    }, {})
+    result = readers.read(tmp_path / "damaged.pptx")
+    assert result.warnings == ("damaged.pptx: left out, damaged: chart on slides 1-2; the rest of the deck is indexed",)
+    assert texts(result) == ["Sales", "Depth: (1, 0.3), (2, 4.5)"]
+
+
 def test_an_office_file_saved_with_a_password_is_named_as_such(tmp_path: Path) -> None:
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000)
     (tmp_path / "locked.pptx").write_bytes(header + "EncryptedPackage".encode("utf-16-le") + bytes(100))
