@@ -1871,6 +1871,30 @@ def test_pptx_charts_read_as_their_title_axes_and_a_line_a_series(tmp_path: Path
         (3, "Depth: (1, 0.3), (2, 4.5)", None)]
 
 
+def test_a_chart_titled_from_a_cell_with_a_deleted_axis_and_many_points_reads_in_short_lines() -> None:
+    from lxml import etree
+
+    from rag.readers.pptx_chart import MAX_POINTS, chart_lines
+
+    def cache(tag: str, values: list[str]) -> str:
+        return f"<c:{tag}>" + "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values)) + f"</c:{tag}>"
+
+    cell_title = f"<c:title><c:tx><c:strRef>{cache('strCache', ['Tide height'])}</c:strRef></c:tx></c:title>"
+    axes = ('<c:catAx><c:delete val="1"/><c:title><c:tx><c:rich><a:p><a:r><a:t>Hidden axis</a:t></a:r></a:p></c:rich>'
+            '</c:tx></c:title></c:catAx><c:valAx><c:delete val="0"/><c:title><c:tx><c:rich><a:p><a:r><a:t>Metres'
+            "</a:t></a:r><a:br/><a:r><a:t>above datum</a:t></a:r></a:p></c:rich></c:tx></c:title></c:valAx>")
+    hours = [str(hour) for hour in range(150)]
+    series = (f"<c:ser><c:cat><c:numRef>{cache('numCache', hours)}</c:numRef></c:cat><c:val><c:numRef>"
+              f"{cache('numCache', ['2.50000000000001'] * 150)}</c:numRef></c:val></c:ser>")
+    space = etree.fromstring(
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.'
+        f'openxmlformats.org/drawingml/2006/main"><c:chart>{cell_title}<c:plotArea><c:lineChart>{series}</c:lineChart>'
+        f"{axes}</c:plotArea></c:chart></c:chartSpace>")
+    title, line = chart_lines(space)
+    assert title == "Tide height (chart; axes: Metres above datum)"
+    assert line.startswith("0 2.5, 1 2.5, ") and line.endswith(f"{MAX_POINTS - 1} 2.5, … (150 points)")
+
+
 def test_a_pptx_chart_missing_or_damaged_is_left_out_with_a_warning(tmp_path: Path) -> None:
     import re
 
