@@ -2067,10 +2067,10 @@ def _odf_table(rows: list[list[str]]) -> str:
 
 def test_odt_tables_keep_empty_and_merged_cells_in_their_columns(tmp_path: Path) -> None:
     table = _odf_table([["Region", "Machine", "Cost"], ["Nordic", "Excavator", ""], ["^", "Crane", "12"],
-                        ["Iberia", "", "4100"], ["Total", "<", "4112"], ["Spare", "*2"]])
+                        ["Iberia", "", "4100"], ["Total", "<", "4112"], ["Spare", "*2"], ["Padded", "*1024"]])
     assert texts(readers.read(_odt(tmp_path / "machines.odt", table))) == [
         "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100",
-        "Total | | 4112", "Spare | |"]
+        "Total | | 4112", "Spare | |", "Padded |"]  # a spreadsheet's padding of 1024 empty cells read once
 
 
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:
