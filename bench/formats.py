@@ -2,7 +2,8 @@
 
 The seeds articles are written out in every format (PDF with a running header and page numbers
 via fpdf2, an HTML page with navigation and a footer, a DOCX with headings, an EPUB of a cover
-and one chapter, an ODT, a PowerPoint deck of bullet slides, Markdown, plain text), `--copies` times over. For each format we time the reader on every file (best of three)
+and one chapter, an ODT, a PowerPoint and an Impress deck of bullet slides, Markdown, plain text),
+`--copies` times over. For each format we time the reader on every file (best of three)
 and then a fresh `build_index` with the real MiniLM embedder on a folder of that format alone.
 
     .venv/bin/python bench/formats.py [--copies 3] [--formats epub,odt]
@@ -140,7 +141,32 @@ def write_pptx(path: Path, title: str, paragraphs: list[str]) -> None:
     deck.save(str(path))
 
 
-FORMATS = ("pdf", "html", "docx", "pptx", "epub", "odt", "markdown", "text")
+def write_odp(path: Path, title: str, paragraphs: list[str]) -> None:
+    """A deck as Impress writes it, write_pptx's slides: a title slide, then a slide with an outline
+    of bullets for every three paragraphs."""
+    from html import escape
+
+    def slide(heading: str, inner: str) -> str:
+        frames = "".join(f'<draw:frame presentation:class="{kind}"><draw:text-box>{text}</draw:text-box></draw:frame>'
+                         for kind, text in (("title", f"<text:p>{escape(heading)}</text:p>"), ("outline", inner)) if text)
+        return f"<draw:page>{frames}</draw:page>"
+
+    pages = slide(title, "") + "".join(
+        slide(f"{title} ({start // 3 + 1})", "<text:list>" + "".join(
+            f"<text:list-item><text:p>{escape(p)}</text:p></text:list-item>" for p in paragraphs[start:start + 3])
+            + "</text:list>")
+        for start in range(0, len(paragraphs), 3))
+    _zipped(path, "application/vnd.oasis.opendocument.presentation", {
+        "content.xml": '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                       'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+                       'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0">'
+                       f"<office:body><office:presentation>{pages}</office:presentation></office:body>"
+                       "</office:document-content>",
+    })
+
+
+FORMATS = ("pdf", "html", "docx", "pptx", "odp", "epub", "odt", "markdown", "text")
 
 
 def write_folders(copies: int, formats: tuple[str, ...] = FORMATS) -> dict[str, tuple[Path, int]]:
@@ -151,7 +177,8 @@ def write_folders(copies: int, formats: tuple[str, ...] = FORMATS) -> dict[str, 
         (WORK / fmt).mkdir(parents=True)
     pages = 0
     writers = {
-        "html": write_html, "docx": write_docx, "pptx": write_pptx, "epub": write_epub, "odt": write_odt,
+        "html": write_html, "docx": write_docx, "pptx": write_pptx, "odp": write_odp, "epub": write_epub,
+        "odt": write_odt,
         "markdown": lambda path, title, paragraphs: path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"),
         "text": lambda path, title, paragraphs: path.write_text(f"{title}\n\n" + "\n\n".join(paragraphs) + "\n"),
     }

@@ -34,7 +34,7 @@ from rag.errors import CorpusError
 from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 BLOCK_SEPARATOR = "\n\n"
 REPORT_IT = "please report it with the file"  # the end of the note of a reader's bug on one file
 WRAP_WIDTH = 100

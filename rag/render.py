@@ -109,9 +109,12 @@ FILES_LISTED = 20
 HEADING_MARK = " §"
 
 
+SLIDE_FORMATS = frozenset({"pptx", "odp"})  # a deck's pages are its slides
+
+
 def _page_word(fmt: str) -> str:
     """How a page is named: a slide deck's pages are its slides."""
-    return "slide " if fmt == "pptx" else "p."
+    return "slide " if fmt in SLIDE_FORMATS else "p."
 
 
 def _paragraph_label(paragraph: Paragraph, fmt: str) -> str:

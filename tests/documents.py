@@ -263,6 +263,67 @@ def write_odt(path: Path) -> Path:
     return zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})
 
 
+ODP_MIMETYPE = "application/vnd.oasis.opendocument.presentation"
+ODP_NAMESPACES = (
+    f"{ODT_NAMESPACES} "
+    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
+)
+# Impress's Slide > Hide Slide: the slide's page style says it is not shown.
+HIDDEN_PAGE_STYLE = ('<style:style style:name="dp3" style:family="drawing-page"><style:drawing-page-properties '
+                     'presentation:visibility="hidden"/></style:style>')
+
+
+def odp_content(pages: str, styles: str = "", declarations: str = "") -> str:
+    """content.xml of a presentation: its automatic styles, then its footer declarations and slides."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODP_NAMESPACES}>'
+            f"<office:automatic-styles>{styles}</office:automatic-styles><office:body><office:presentation>"
+            f"{declarations}{pages}</office:presentation></office:body></office:document-content>")
+
+
+def odp_frame(inner: str, placeholder: str | None = None) -> str:
+    """A frame holding a text box of `inner` (paragraphs, lists), a placeholder of that
+    presentation class ("title", "outline", "notes", "footer") when one is named."""
+    kind = f' presentation:class="{placeholder}"' if placeholder else ""
+    return f'<draw:frame draw:layer="layout"{kind}><draw:text-box>{inner}</draw:text-box></draw:frame>'
+
+
+def write_odp(path: Path) -> Path:
+    """A deck as Impress writes one, with write_pptx's slides: a title slide, an outline of bullets
+    with a sub-bullet and speaker notes, a table and a text box grouped with a shape, and a hidden
+    slide; a footer declared for every slide and one placed on a slide, and a slide number."""
+    footer = odp_frame("<text:p>Harbour board, confidential</text:p>", "footer") + odp_frame(
+        "<text:p>2</text:p>", "page-number")
+    notes = ('<presentation:notes><draw:page-thumbnail draw:page-number="2" presentation:class="page"/>'
+             + odp_frame("<text:p>Say that the grant covers half of the quay repair.</text:p>", "notes")
+             + "</presentation:notes>")
+    outline = ("<text:list><text:list-item><text:p>The quay repair costs 2.4 million pounds.</text:p></text:list-item>"
+               "<text:list-item><text:list><text:list-item><text:p>Dredging adds 300,000 pounds.</text:p>"
+               "</text:list-item></text:list></text:list-item></text:list>")
+    table = ('<draw:frame draw:name="Table 1"><table:table><table:table-column table:number-columns-repeated="3"/>'
+             + "".join("<table:table-row>" + "".join(f"<table:table-cell><text:p>{cell}</text:p></table:table-cell>"
+                                                     for cell in row) + "</table:table-row>"
+                       for row in (("Phase", "Start", "End"), ("Quay repair", "May 2025", "March 2026"),
+                                   ("Dredging", "April 2026", "June 2026")))
+             + "</table:table></draw:frame>")
+    pages = (
+        '<draw:page draw:name="page1" draw:style-name="dp1">'
+        + odp_frame("<text:p>Harbour renewal plan</text:p>", "title")
+        + odp_frame("<text:p>Town council, spring 2025</text:p>", "subtitle") + "</draw:page>"
+        '<draw:page draw:name="page2" draw:style-name="dp1">' + odp_frame("<text:p>Budget</text:p>", "title")
+        + odp_frame(outline, "outline") + footer + notes + "</draw:page>"
+        '<draw:page draw:name="page3" draw:style-name="dp1">' + odp_frame("<text:p>Timeline</text:p>", "title") + table
+        + '<draw:g><draw:custom-shape><text:p>Dates depend<text:line-break/>on the tides.</text:p>'
+        "<draw:enhanced-geometry/></draw:custom-shape></draw:g></draw:page>"
+        '<draw:page draw:name="page4" draw:style-name="dp3">' + odp_frame("<text:p>Old draft</text:p>", "title")
+        + odp_frame("<text:p>Withdrawn figures.</text:p>", "outline") + "</draw:page>"
+    )
+    declarations = '<presentation:footer-decl presentation:name="ftr1">Harbour board, confidential</presentation:footer-decl>'
+    styles = '<style:style style:name="dp1" style:family="drawing-page"/>' + HIDDEN_PAGE_STYLE
+    return zip_with_mimetype(path, ODP_MIMETYPE, {"content.xml": odp_content(pages, styles, declarations)})
+
+
 def write_pptx(path: Path) -> Path:
     """A deck as PowerPoint writes it: a title slide, bullets with a sub-bullet and speaker notes, a
     table and a text box, and a hidden slide."""

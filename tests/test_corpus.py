@@ -185,7 +185,7 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     assert listing.others == {".png": 2, ".xlsx": 1, "binary without extension": 1}
     assert listing.others_note() == (
         "not indexed: 4 files of other types (.png 2, .xlsx 1, binary without extension 1); rag reads documents "
-        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
     )
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]

@@ -22,12 +22,17 @@ from documents import (
     write_folder,
     write_html,
     write_markdown,
+    write_odp,
     write_odt,
     write_pdf,
     write_pptx,
     write_stock_pdf,
     zip_with_mimetype,
+    HIDDEN_PAGE_STYLE,
+    ODP_MIMETYPE,
     ODT_NAMESPACES,
+    odp_content,
+    odp_frame,
 )
 from rag import readers
 from rag.chunking import Chunk, chunk_document
@@ -1855,6 +1860,91 @@ def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with
     assert "Say that the grant covers half of the quay repair." not in texts(result)
 
 
+def _chart_deck(path: Path) -> Path:
+    """Three slides of charts as PowerPoint holds them (python-pptx writes the same parts): columns
+    with a title, axis titles and two series; a pie of percentages; a scatter chart."""
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData, XyChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Sales"
+    data = CategoryChartData()
+    data.categories = ["North", "South"]
+    data.add_series("2024", (4.2, 3.1))
+    data.add_series("2025", (4.6, 3.3))
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data).chart
+    chart.chart_title.text_frame.text = "Revenue by region"
+    for axis, text in ((chart.category_axis, "Region"), (chart.value_axis, "Million pounds")):
+        axis.axis_title.text_frame.text = text
+    shares = CategoryChartData(number_format="0%")
+    shares.categories = ["Ferries", "Freight"]
+    shares.add_series("Share of berths", (0.42, 0.58))
+    deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        XL_CHART_TYPE.PIE, Inches(1), Inches(1), Inches(4), Inches(4), shares)
+    depths = XyChartData()
+    series = depths.add_series("Depth")
+    series.add_data_point(1, 0.1 + 0.2)  # cached as 0.30000000000000004
+    series.add_data_point(2, 4.5)
+    deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER, Inches(1), Inches(1), Inches(4), Inches(4), depths)
+    deck.save(str(path))
+    return path
+
+
+def test_pptx_charts_read_as_their_title_axes_and_a_line_a_series(tmp_path: Path) -> None:
+    assert [(b.page, b.text, b.heading) for b in readers.read(_chart_deck(tmp_path / "charts.pptx")).blocks] == [
+        (1, "Sales", "Sales"),
+        (1, "Revenue by region (chart; axes: Region, Million pounds)", "Sales"),
+        (1, "2024: North 4.2, South 3.1", "Sales"),
+        (1, "2025: North 4.6, South 3.3", "Sales"),
+        (2, "Share of berths: Ferries 42%, Freight 58%", None),
+        (3, "Depth: (1, 0.3), (2, 4.5)", None)]
+
+
+def test_a_chart_titled_from_a_cell_with_a_deleted_axis_and_many_points_reads_in_short_lines() -> None:
+    from lxml import etree
+
+    from rag.readers.pptx_chart import MAX_POINTS, chart_lines
+
+    def cache(tag: str, values: list[str]) -> str:
+        return f"<c:{tag}>" + "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values)) + f"</c:{tag}>"
+
+    cell_title = f"<c:title><c:tx><c:strRef>{cache('strCache', ['Tide height'])}</c:strRef></c:tx></c:title>"
+    axes = ('<c:catAx><c:delete val="1"/><c:title><c:tx><c:rich><a:p><a:r><a:t>Hidden axis</a:t></a:r></a:p></c:rich>'
+            '</c:tx></c:title></c:catAx><c:valAx><c:delete val="0"/><c:title><c:tx><c:rich><a:p><a:r><a:t>Metres'
+            "</a:t></a:r><a:br/><a:r><a:t>above datum</a:t></a:r></a:p></c:rich></c:tx></c:title></c:valAx>")
+    hours = [str(hour) for hour in range(150)]
+    series = (f"<c:ser><c:cat><c:numRef>{cache('numCache', hours)}</c:numRef></c:cat><c:val><c:numRef>"
+              f"{cache('numCache', ['2.50000000000001'] * 150)}</c:numRef></c:val></c:ser>")
+    space = etree.fromstring(
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.'
+        f'openxmlformats.org/drawingml/2006/main"><c:chart>{cell_title}<c:plotArea><c:lineChart>{series}</c:lineChart>'
+        f"{axes}</c:plotArea></c:chart></c:chartSpace>")
+    title, line = chart_lines(space)
+    assert title == "Tide height (chart; axes: Metres above datum)"
+    assert line.startswith("0 2.5, 1 2.5, ") and line.endswith(f"{MAX_POINTS - 1} 2.5, … (150 points)")
+
+
+def test_a_pptx_chart_missing_or_damaged_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    import re
+
+    def twice(xml: bytes) -> bytes:  # the damaged chart shown twice on its slide: one slide to name
+        frame = re.search(rb"<p:graphicFrame>.*</p:graphicFrame>", xml)
+        assert frame is not None
+        return xml.replace(frame.group(), frame.group() * 2)
+
+    _rewritten(_chart_deck(tmp_path / "charts.pptx"), tmp_path / "damaged.pptx", {
+        "ppt/charts/chart1.xml": lambda xml: xml[: len(xml) // 2], "ppt/slides/slide1.xml": twice,
+        "ppt/slides/_rels/slide2.xml.rels": lambda xml: xml.replace(b"chart2.xml", b"chart9.xml"),
+    }, {})
+    result = readers.read(tmp_path / "damaged.pptx")
+    assert result.warnings == ("damaged.pptx: left out, damaged: chart on slides 1-2; the rest of the deck is indexed",)
+    assert texts(result) == ["Sales", "Depth: (1, 0.3), (2, 4.5)"]
+
+
 def test_an_office_file_saved_with_a_password_is_named_as_such(tmp_path: Path) -> None:
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000)
     (tmp_path / "locked.pptx").write_bytes(header + "EncryptedPackage".encode("utf-16-le") + bytes(100))
@@ -1869,6 +1959,96 @@ def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> No
     assert readers.read(tmp_path / "cut.pptx").warnings[0].startswith("skipped cut.pptx: broken PowerPoint file (")
     zip_with_mimetype(tmp_path / "blank.pptx", "x", {"ppt/presentation.xml": "<presentation/>"})
     assert readers.read(tmp_path / "blank.pptx").warnings == ("skipped blank.pptx: no text on any slide",)
+
+
+def test_odp_slides_are_pages_with_their_titles_notes_and_tables_as_pptx_reads_them(tmp_path: Path) -> None:
+    from rag.render import document_text
+
+    result = readers.read(write_odp(tmp_path / "harbour.odp"))
+    assert result.format == "odp" and result.warnings == ()
+    deck = [(b.page, b.kind, b.text, b.heading) for b in readers.read(write_pptx(tmp_path / "harbour.pptx")).blocks]
+    deck[3] = (2, "list_item", "The quay repair costs 2.4 million pounds.", "Budget")  # an Impress outline's bullet
+    # the hidden slide 4, the footer and the slide number left out
+    assert [(b.page, b.kind, b.text, b.heading) for b in result.blocks] == deck
+    document, _ = read_document(tmp_path, tmp_path / "harbour.odp")
+    assert document is not None and document.format == "odp"
+    assert document_text(document).splitlines()[3:5] == [
+        "slide 2 ¶2 | The quay repair costs 2.4 million pounds.", "slide 2 ¶3 | Dredging adds 300,000 pounds."]
+
+
+def test_an_odp_renamed_is_read_as_slides(tmp_path: Path) -> None:
+    """By its mimetype whatever its name; named .odt with its mimetype not first in the zip (zipped
+    again by hand), by its body; named .pptx so, it is named as no PowerPoint deck."""
+    import zipfile
+
+    expected = texts(readers.read(write_odp(tmp_path / "deck.odp")))
+    for name in ("deck.odt", "deck.pptx", "deck"):
+        result = readers.read(write_odp(tmp_path / name))
+        assert (result.format, texts(result)) == ("odp", expected), name
+    with zipfile.ZipFile(tmp_path / "deck.odp") as source:
+        content = source.read("content.xml")
+    for name in ("rezipped.odt", "rezipped.pptx"):
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.writestr("content.xml", content)
+            archive.writestr("mimetype", ODP_MIMETYPE)
+    result = readers.read(tmp_path / "rezipped.odt")
+    assert (result.format, texts(result)) == ("odp", expected)
+    assert readers.read(tmp_path / "rezipped.pptx").warnings == (
+        "skipped rezipped.pptx: a zip without ppt/presentation.xml, so no PowerPoint deck (an OpenDocument "
+        "presentation, or another file renamed?); export it from its program as .pptx or PDF",)
+
+
+def test_odp_tables_keep_empty_cells_and_hidden_shapes_comments_and_slide_names_are_left_out(tmp_path: Path) -> None:
+    table = _odf_table([["Region", "Machine", "Cost"], ["Nordic", "Excavator", ""], ["^", "Crane", "12"],
+                        ["Iberia", "", "4100"]])
+    hidden_box = '<draw:frame draw:display="none"><draw:text-box><text:p>Draft: 41 percent margin.</text:p></draw:text-box></draw:frame>'
+    comment = ('<officeooo:annotation xmlns:officeooo="http://openoffice.org/2009/office"><text:p>Check the cost.</text:p>'
+               "</officeooo:annotation><office:annotation><text:p>Ask Ada.</text:p></office:annotation>")
+    spaced = "<text:p>Crews<text:s text:c=\"2\"/>work<text:tab/>in shifts.</text:p>"
+    pages = (f'<draw:page draw:name="Machines">{odp_frame("<text:p>Machines</text:p>", "title")}<draw:frame>{table}'
+             f"</draw:frame>{hidden_box}{comment}</draw:page>"
+             f'<draw:page draw:name="Crew notes">{odp_frame(spaced)}'
+             + odp_frame("<text:p>1 May</text:p>", "date-time") + "</draw:page>")
+    path = zip_with_mimetype(tmp_path / "machines.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages)})
+    assert [(b.page, b.text, b.heading) for b in readers.read(path).blocks] == [
+        (1, "Machines", "Machines"), (1, "Region | Machine | Cost", "Machines"), (1, "Nordic | Excavator |", "Machines"),
+        (1, "Nordic | Crane | 12", "Machines"), (1, "Iberia | | 4100", "Machines"),
+        (2, "Crews work in shifts.", None)]  # a slide's name is not on it: no heading
+
+
+def test_a_hidden_odp_slide_keeps_its_number_for_the_slides_after_it(tmp_path: Path) -> None:
+    pages = "".join(f'<draw:page draw:style-name="{style}">{odp_frame(f"<text:p>{text}</text:p>", "title")}</draw:page>'
+                    for style, text in (("dp1", "Shown"), ("dp3", "Hidden"), ("dp1", "Third")))
+    path = zip_with_mimetype(tmp_path / "d.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages, HIDDEN_PAGE_STYLE)})
+    assert [(b.page, b.text) for b in readers.read(path).blocks] == [(1, "Shown"), (3, "Third")]
+
+
+def test_an_odp_protected_damaged_empty_or_of_another_kind_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    slide = odp_content(f'<draw:page>{odp_frame("<text:p>Budget</text:p>", "title")}</draw:page>')
+    locked = zip_with_mimetype(tmp_path / "locked.odp", ODP_MIMETYPE, {
+        "content.xml": "ciphertext", "META-INF/manifest.xml": "<manifest:encryption-data/>"})
+    assert readers.read(locked).warnings == (
+        "skipped locked.odp: password-protected OpenDocument file; save a copy without the password in Impress",)
+    cut = zip_with_mimetype(tmp_path / "cut.odp", ODP_MIMETYPE, {"content.xml": slide[: len(slide) // 2]})
+    [warning] = readers.read(cut).warnings
+    assert warning.startswith("skipped cut.odp: broken OpenDocument file (XMLSyntaxError: ") and warning.endswith(
+        "); open and save it again in Impress, or export it as .pptx or PDF")
+    blank = zip_with_mimetype(tmp_path / "blank.odp", ODP_MIMETYPE, {"content.xml": odp_content("<draw:page/>")})
+    assert readers.read(blank).warnings == ("skipped blank.odp: no text on any slide",)
+    sheet = zip_with_mimetype(tmp_path / "sheet.odt", "application/vnd.oasis.opendocument.spreadsheet", {
+        "content.xml": f"<office:document-content {ODT_NAMESPACES}><office:body><office:spreadsheet/></office:body>"
+                       "</office:document-content>"})
+    assert readers.read(sheet).warnings == (
+        "skipped sheet.odt: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
+        "presentations); export it as PDF and index that",)
+
+
+def test_an_odp_is_indexed_and_cited_by_slide(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
+    write_odp(tmp_path / "harbour.odp")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / ".idx")])
+    assert result.exit_code == 0 and "harbour.odp  [odp]" in result.output, result.output
+    result = runner.invoke(app, ["search", "dredging June 2026", "--index", str(tmp_path / ".idx"), "--k", "1"])
+    assert result.output.startswith('1. harbour.odp slide 3 ¶'), result.output
 
 
 def _odt(path: Path, body: str, manifest: str | None = None) -> Path:
@@ -1897,6 +2077,33 @@ def test_odt_nested_tables_text_boxes_and_notes_are_each_read_once(tmp_path: Pat
     ]
     deep = "<text:p>x" + "<draw:frame><draw:text-box><text:p>x" * 30 + "</text:p></draw:text-box></draw:frame>" * 30 + "</text:p>"
     assert len(readers.read(_odt(tmp_path / "deep.odt", deep)).blocks) == 31  # one a box, not 2^30
+
+
+def _odf_table(rows: list[list[str]]) -> str:
+    """A table:table of rows of cells: "" an empty cell, "^" one covered by the cell above (which
+    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times."""
+    def cell(text: str, row: int, column: int) -> str:
+        if text in ("^", "<"):
+            return "<table:covered-table-cell/>"
+        if text.startswith("*"):
+            return f'<table:table-cell table:number-columns-repeated="{text[1:]}"/>'
+        spans = sum(1 for below in rows[row + 1:] if column < len(below) and below[column] == "^")
+        across = sum(1 for right in rows[row][column + 1:] if right == "<")
+        attributes = (f' table:number-rows-spanned="{spans + 1}"' if spans else "") + (
+            f' table:number-columns-spanned="{across + 1}"' if across else "")
+        return f"<table:table-cell{attributes}><text:p>{text}</text:p></table:table-cell>" if text else "<table:table-cell/>"
+
+    return "<table:table>" + "".join(
+        "<table:table-row>" + "".join(cell(text, r, c) for c, text in enumerate(row)) + "</table:table-row>"
+        for r, row in enumerate(rows)) + "</table:table>"
+
+
+def test_odt_tables_keep_empty_and_merged_cells_in_their_columns(tmp_path: Path) -> None:
+    table = _odf_table([["Region", "Machine", "Cost"], ["Nordic", "Excavator", ""], ["^", "Crane", "12"],
+                        ["Iberia", "", "4100"], ["Total", "<", "4112"], ["Spare", "*2"], ["Padded", "*1024"]])
+    assert texts(readers.read(_odt(tmp_path / "machines.odt", table))) == [
+        "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100",
+        "Total | | 4112", "Spare | |", "Padded |"]  # a spreadsheet's padding of 1024 empty cells read once
 
 
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:

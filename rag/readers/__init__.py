@@ -5,8 +5,9 @@
         block.text, block.page, block.heading, block.kind
 
 The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`
-or opening with an EPUB's or OpenDocument text's `mimetype`, a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still
-read by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
+or `ppt/presentation.xml` or opening with an EPUB's or OpenDocument text's or presentation's
+`mimetype`, a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file
+is still read by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
 Each reader imports its library only when called, so importing this package stays cheap.
 """
 
@@ -37,12 +38,14 @@ SUFFIXES: dict[str, str] = {
     ".docx": "docx",
     ".epub": "epub",
     ".odt": "odt",
+    ".odp": "odp",
     ".pptx": "pptx",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
 CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html"}
 # EPUB and OpenDocument files open with an uncompressed "mimetype" entry naming what they are.
-ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt"}
+ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt",
+                 b"application/vnd.oasis.opendocument.presentation": "odp"}
 SNIFF_BYTES = 1024
 
 
@@ -133,7 +136,8 @@ def _office_format(source: Path | io.BytesIO) -> str | None:
 
 
 def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
-    """Text blocks of a PDF, HTML, DOCX, EPUB, OpenDocument text or Markdown file, in reading order.
+    """Text blocks of a PDF, HTML, DOCX, PowerPoint, EPUB, OpenDocument text or presentation, or
+    Markdown file, in reading order.
 
     Args:
         fmt: the format, when already detected; otherwise sniffed from the file.
@@ -174,10 +178,10 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.epub import read_epub
 
             return read_epub(path, name, data)
-        if fmt == "odt":
-            from rag.readers.odt import read_odt
+        if fmt in ("odt", "odp"):
+            from rag.readers.odf import read_odf
 
-            return read_odt(path, name, data)
+            return read_odf(path, name, fmt, data)
         if fmt == "pptx":
             from rag.readers.pptx import read_pptx
 

@@ -304,6 +304,17 @@ def decode_text(data: bytes, name: str, warnings: list[str]) -> str | None:
     return text
 
 
+def with_speaker_notes(blocks: list[Block], notes: list[Block], title: str | None) -> list[Block]:
+    """A slide's blocks, then its speaker notes under a heading of their own, "TITLE (speaker
+    notes)" ("Speaker notes" on a slide with no title), so a citation and `rag extract` say where
+    they are; shared by the PowerPoint and Impress readers."""
+    if not notes:
+        return blocks
+    heading = f"{title} (speaker notes)" if title else "Speaker notes"
+    return [*blocks, Block(heading, notes[0].page, heading, "heading"),
+            *(Block(block.text, block.page, heading, block.kind) for block in notes)]
+
+
 def number_ranges(numbers: list[int]) -> str:
     """[1, 2, 3, 7] -> "1-3, 7"."""
     parts = []

@@ -5,12 +5,14 @@ A slide is a page: its number is the block's page, so a citation reads `deck.ppt
 title (a title placeholder) heads the slide's other blocks; each paragraph of a text box or
 placeholder is a block (a bullet's paragraph a list item), each table row one `cell | cell` block,
 as in Word files (an empty cell kept in its column, a cell merged down repeated in each row), a
-SmartArt graphic's text node by node, and the speaker notes follow the slide's own text under a
-heading of their own, "TITLE (speaker notes)", so a citation and `rag extract` say where they are.
+SmartArt graphic's text node by node, a chart's title, axis titles and series' values as lines
+(rag/readers/pptx_chart.py), and the speaker notes follow the slide's own text under a heading of
+their own, "TITLE (speaker notes)", so a citation and `rag extract` say where they are.
 Shapes are read in the order the slide lists them (PowerPoint's reading order), shapes in a group in
 theirs, one branch of an alternate-content choice. Hidden slides and shapes, slide-number, date and
-footer placeholders, and the notes page's slide image are left out; a damaged slide, notes page or
-diagram is left out with a warning naming it, and the rest of the deck is read.
+footer placeholders, and the notes page's slide image are left out; a damaged slide, notes page,
+diagram or chart (or one whose part is missing) is left out with a warning naming it, and the rest
+of the deck is read.
 """
 
 from __future__ import annotations
@@ -22,21 +24,26 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers.base import (
-    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, zip_failure, zip_part,
+    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, with_speaker_notes, zip_failure,
+    zip_part,
 )
+from rag.readers.drawingml import A, paragraph_text, text_of
+from rag.readers.pptx_chart import C, chart_lines
 
 PRESENTATION = "ppt/presentation.xml"
 MAX_PART_BYTES = 64 * 1024 * 1024  # far more than any real slide's XML
 BROKEN_FIX = "open and save it again in PowerPoint or Impress, or export it as PDF"
 
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
-_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _NOTES = "/relationships/notesSlide"
-_DIAGRAM_DATA = "/relationships/diagramData"
+# A graphic frame's content kept in a part of its own: the element naming it, that element's
+# attribute holding the relationship's id, the relationship's type, and what a warning calls it.
+_SMARTART = (f"{_DGM}relIds", f"{_R}dm", "/relationships/diagramData", "SmartArt graphic on slide")
+_CHART = (f"{C}chart", f"{_R}id", "/relationships/chart", "chart on slide")
 _TITLES = {"title", "ctrTitle"}
 _FURNITURE = {"sldNum", "dt", "ftr", "sldImg", "hdr"}  # placeholders repeating the deck's furniture
 _SHAPES = {f"{_P}sp", f"{_P}graphicFrame"}
@@ -87,8 +94,8 @@ class _Deck:
 
     def damaged_parts(self) -> str:
         """What could not be read, in words: "slides 3-5; speaker notes of slide 2"."""
-        return "; ".join(f"{what.replace('slide', 'slides') if len(numbers) > 1 else what} {number_ranges(numbers)}"
-                         for what, numbers in self.damaged.items())
+        return "; ".join(f"{what.replace('slide', 'slides') if len(set(numbers)) > 1 else what} "
+                         f"{number_ranges(sorted(set(numbers)))}" for what, numbers in self.damaged.items())
 
     def part(self, member: str) -> Any:
         from lxml import etree
@@ -130,21 +137,18 @@ class _Deck:
             return []
         shapes = list(_shapes(slide))
         titles = [shape for shape in shapes if _placeholder(shape) in _TITLES]
-        title = one_line(" ".join(_paragraph_text(p) for shape in titles for p in _paragraphs(shape))) or None
+        title = one_line(" ".join(paragraph_text(p) for shape in titles for p in _paragraphs(shape))) or None
         blocks = [Block(title, number, title, "heading")] if title else []
         for shape in shapes:
             if shape not in titles and _placeholder(shape) not in _FURNITURE:
                 blocks.extend(_shape_blocks(shape, number, title))
                 blocks.extend(self._diagram_blocks(shape, relations, number, title))
-        notes = self._notes_blocks(relations, number)
-        if not notes:
-            return blocks
-        heading = f"{title} (speaker notes)" if title else "Speaker notes"
-        return [*blocks, Block(heading, number, heading, "heading"), *(_under(block, heading) for block in notes)]
+                blocks.extend(self._chart_blocks(shape, relations, number, title))
+        return with_speaker_notes(blocks, self._notes_blocks(relations, number), title)
 
     def _related_part(self, path: str | None, what: str, number: int) -> Any | None:
-        """A slide's notes page or diagram data, parsed; None when it has none, or when the part is
-        damaged (noted, so the rest of the slide is still read)."""
+        """A slide's notes page, diagram data or chart, parsed; None when it has none, or when the
+        part is damaged (noted, so the rest of the slide is still read)."""
         if path is None or path not in self._names:
             return None
         try:
@@ -165,23 +169,39 @@ class _Deck:
         self, shape: Any, relations: dict[str, tuple[str, str]], number: int, title: str | None,
     ) -> list[Block]:
         """A SmartArt graphic's text, node by node, from its data part."""
-        ids = shape.find(f".//{_DGM}relIds")
-        kind, path = relations.get("" if ids is None else ids.get(f"{_R}dm", ""), ("", ""))
-        data = self._related_part(path if kind.endswith(_DIAGRAM_DATA) else None, "SmartArt graphic on slide", number)
+        data = self._graphic_part(shape, _SMARTART, relations, number)
         if data is None:
             return []
         blocks = []
         for point in data.iter(f"{_DGM}pt"):
             text_body = point.find(f"{_DGM}t")
             if point.get("type") in _DIAGRAM_TEXT_POINTS and text_body is not None:
-                text = one_line(" ".join(_paragraph_text(p) for p in text_body.iter(f"{_A}p")))
+                text = text_of(text_body)
                 if text:
                     blocks.append(Block(text, number, title, "list_item"))
         return blocks
 
+    def _chart_blocks(
+        self, shape: Any, relations: dict[str, tuple[str, str]], number: int, title: str | None,
+    ) -> list[Block]:
+        """A chart's title and axis titles, then its series one a line (rag/readers/pptx_chart.py)."""
+        chart = self._graphic_part(shape, _CHART, relations, number)
+        return [] if chart is None else [Block(line, number, title, "paragraph") for line in chart_lines(chart)]
 
-def _under(block: Block, heading: str) -> Block:
-    return Block(block.text, block.page, heading, block.kind)
+    def _graphic_part(
+        self, shape: Any, graphic: tuple[str, str, str, str], relations: dict[str, tuple[str, str]], number: int,
+    ) -> Any | None:
+        """The part holding a graphic frame's SmartArt data or chart (see _SMARTART), parsed; None
+        when the shape holds no such graphic, or when its part is missing or damaged (noted)."""
+        tag, attribute, relation, what = graphic
+        reference = shape.find(f".//{tag}")
+        if reference is None:
+            return None
+        kind, path = relations.get(reference.get(attribute, ""), ("", ""))
+        if not kind.endswith(relation) or path not in self._names:
+            self.damaged.setdefault(what, []).append(number)
+            return None
+        return self._related_part(path, what, number)
 
 
 def _shapes(part: Any) -> Any:
@@ -221,7 +241,7 @@ def _shape_blocks(shape: Any, number: int, title: str | None) -> list[Block]:
     """A text shape's paragraphs, a bullet's as a list item, or a table's rows."""
     blocks = [Block(text, number, title, "table_row") for text in _table_rows(shape)]
     for paragraph in _paragraphs(shape):
-        text = one_line(_paragraph_text(paragraph))
+        text = one_line(paragraph_text(paragraph))
         if text:
             blocks.append(Block(text, number, title, "list_item" if _is_item(paragraph) else "paragraph"))
     return blocks
@@ -232,15 +252,15 @@ def _table_rows(shape: Any) -> list[str]:
     repeated in each row it spans (as the HTML reader does) and one merged across empty."""
     rows: list[str] = []
     above: list[str] = []
-    for row in shape.iter(f"{_A}tr"):
+    for row in shape.iter(f"{A}tr"):
         cells = []
-        for column, cell in enumerate(row.findall(f"{_A}tc")):
+        for column, cell in enumerate(row.findall(f"{A}tc")):
             if cell.get("vMerge") in ("1", "true"):
                 cells.append(above[column] if column < len(above) else "")
             elif cell.get("hMerge") in ("1", "true"):
                 cells.append("")
             else:
-                cells.append(one_line(" ".join(_paragraph_text(p) for p in cell.iter(f"{_A}p"))))
+                cells.append(text_of(cell))
         above = cells
         if any(cells):
             rows.append(one_line(" | ".join(cells)))
@@ -249,26 +269,15 @@ def _table_rows(shape: Any) -> list[str]:
 
 def _paragraphs(shape: Any) -> list[Any]:
     body = shape.find(f"{_P}txBody")
-    return [] if body is None else body.findall(f"{_A}p")
+    return [] if body is None else body.findall(f"{A}p")
 
 
 def _is_item(paragraph: Any) -> bool:
     """A paragraph with a bullet or number of its own, or indented to a list's level."""
-    properties = paragraph.find(f"{_A}pPr")
+    properties = paragraph.find(f"{A}pPr")
     if properties is None:
         return False
-    if properties.find(f"{_A}buNone") is not None:
+    if properties.find(f"{A}buNone") is not None:
         return False
-    return properties.find(f"{_A}buChar") is not None or properties.find(f"{_A}buAutoNum") is not None or (
+    return properties.find(f"{A}buChar") is not None or properties.find(f"{A}buAutoNum") is not None or (
         properties.get("lvl") not in (None, "0"))
-
-
-def _paragraph_text(paragraph: Any) -> str:
-    """Runs and fields as written, a line break as a space."""
-    parts = []
-    for child in paragraph:
-        if child.tag in (f"{_A}r", f"{_A}fld"):
-            parts.append(child.findtext(f"{_A}t") or "")
-        elif child.tag == f"{_A}br":
-            parts.append(" ")
-    return "".join(parts)

@@ -1,0 +1,102 @@
+"""OpenDocument files (LibreOffice, OpenOffice): the zip's content.xml, opened and checked once,
+then read as the kind of document its body says it is (a text or a presentation), whatever the
+file is named.
+
+The checks live here: a password (the manifest lists encryption data, so content.xml is
+ciphertext), a part too large to be a document, a damaged zip or XML, and a body of a kind rag does
+not read; each is one Unreadable message that names the fix in the program that writes the file.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from rag.readers.base import ZIP_FAILURES, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
+from rag.readers.odp import slide_blocks
+from rag.readers.odt import OFFICE, text_blocks
+
+CONTENT = "content.xml"
+MANIFEST = "META-INF/manifest.xml"
+MAX_CONTENT_BYTES = 64 * 1024 * 1024  # more than any real document (its parsed tree takes ~10 times as much)
+# Where to fix a file, by the format its name or mimetype gave: a word processor's or Impress's.
+PROGRAMS = {"odt": "the word processor", "odp": "Impress"}
+FIXES = {"odt": "open and save it again in a word processor, or export it as .docx or text",
+         "odp": "open and save it again in Impress, or export it as .pptx or PDF"}
+NO_TEXT = {"odt": "no text in the document", "odp": "no text on any slide"}
+# Reading errors of a zip or its XML, besides those the format's own checks raise.
+_BROKEN = (*ZIP_FAILURES, KeyError)
+
+
+def read_odf(path: Path, name: str, fmt: str, data: bytes | None = None) -> ReadResult:
+    """Blocks of an OpenDocument text ("odt") or presentation ("odp"), as its body says it is, so
+    a presentation named .odt is read as slides (from `data` when given, else the file).
+
+    Args:
+        fmt: what the file's mimetype or name says it is; it picks the fix a message names.
+
+    Raises:
+        Unreadable: not a valid OpenDocument file, protected by a password, a spreadsheet or a
+            drawing, or no text in it.
+    """
+    from lxml import etree
+
+    fix = FIXES[fmt]
+    try:
+        root = _content(path, data, fmt)
+        kind, body = _body(root)
+        if kind == "text":
+            fmt, blocks = "odt", text_blocks(root, body)
+        elif kind == "presentation":
+            fmt, blocks = "odp", slide_blocks(root, body)
+        elif kind is None:
+            raise Unreadable(f"an OpenDocument file with no body; {fix}")
+        else:
+            raise Unreadable(f"an OpenDocument {kind}, which rag does not read (it reads OpenDocument text and "
+                             "presentations); export it as PDF and index that")
+    except RecursionError:  # before RuntimeError, which it is
+        raise Unreadable(f"OpenDocument file nested too deep to read; {fix}") from None
+    except (*_BROKEN, etree.XMLSyntaxError) as error:
+        raise Unreadable(f"broken OpenDocument file ({zip_failure(error)}); {fix}") from error
+    if not blocks:
+        raise Unreadable(NO_TEXT[fmt])
+    return ReadResult(fmt, tuple(blocks))
+
+
+def _content(path: Path, data: bytes | None, fmt: str) -> Any:
+    """content.xml's root element.
+
+    Raises:
+        Unreadable: protected by a password, or content.xml too large. One of _BROKEN or
+            XMLSyntaxError: damaged.
+    """
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(file_bytes(path, data))) as archive:
+        if _password_protected(archive):
+            raise Unreadable(f"password-protected OpenDocument file; save a copy without the password in {PROGRAMS[fmt]}")
+        content = zip_part(archive, CONTENT, MAX_CONTENT_BYTES, "", "a document", FIXES[fmt])
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    return etree.fromstring(content, parser)
+
+
+def _body(root: Any) -> tuple[str | None, Any]:
+    """The body's kind ("text", "presentation", "spreadsheet", ...) and element; (None, None)
+    when there is none."""
+    body = root.find(f"{OFFICE}body")
+    for child in [] if body is None else body:
+        if isinstance(child.tag, str) and child.tag.startswith(OFFICE):
+            return child.tag[len(OFFICE):], child
+    return None, None
+
+
+def _password_protected(archive: zipfile.ZipFile) -> bool:
+    """The manifest lists encryption data for the content: it is ciphertext, not XML."""
+    try:
+        manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_CONTENT_BYTES else b""
+    except KeyError:
+        return False
+    return b"encryption-data" in manifest
+
