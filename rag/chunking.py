@@ -84,7 +84,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     Chinese, Japanese or Korean characters into pairs (rag.text); PDF tables with cell padding:
 #     rows cut where every column leaves a gap, wrapped (first-column) cells kept in their row, a
 #     bold header row a row and no heading.
-PASSAGE_RULES = 32
+# 33: formats pass s44: OpenDocument presentations read; PowerPoint chart text (title, axes, a line
+#     a series); OpenDocument tables keep empty cells in their columns and repeat merged-down cells.
+PASSAGE_RULES = 33
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
