@@ -86,6 +86,10 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     bold header row a row and no heading.
 # 33: formats pass s44: OpenDocument presentations read; PowerPoint chart text (title, axes, a line
 #     a series); OpenDocument tables keep empty cells in their columns and repeat merged-down cells.
+#     Markdown: a heading's context is its words without inline markup, an empty heading no passage,
+#     a block quote's passages start after its ">" marks and a heading in a quote ends with it.
+#     Text: an underline shorter than its title underlines it from four marks, as in docutils.
+#     Keyword terms: a word of letters then digits ("iphone15") is also its two parts.
 PASSAGE_RULES = 33
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
@@ -95,6 +99,9 @@ CHUNK_CHARS_PER_WORD = 16
 MIN_CHUNK_CHARS = 1024
 TITLE_MAX_WORDS = 20
 FIRST_TITLE_MAX_WORDS = 30
+# Characters of a Markdown heading with its markup (links' addresses and all): a longer line is text,
+# not parsed (about 50 us a line, asked of each chunk's first line).
+MAX_WRITTEN_HEADING = 500
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 SECTION_LABEL = r"[(\[]?(?:[0-9]+(?:\.[0-9]+)*|[a-z])[.)\]]"  # "5.3.", "2)", "(a)": numbers what follows
 _SECTION_LABEL = re.compile(rf"\s*{SECTION_LABEL}\s*")
@@ -159,7 +166,7 @@ def under_table_header(text: str, table_header: str | None) -> str:
 def _opens_with(text: str, heading: str) -> bool:
     """Whether heading is the chunk's first line or one of the headings it opens with (a section
     and its first subsection, "## Installation" then "### As a plugin")."""
-    if text.lstrip().startswith(heading):
+    if text.lstrip().startswith(heading) or _is_written_heading(text.lstrip().partition("\n")[0], heading):
         return True
     for block in re.split(r"\n\s*\n", text.strip()):
         found = heading_of(block)
@@ -507,7 +514,16 @@ def is_heading(document: Document, paragraph: Paragraph) -> bool:
     if not heading or (before is not None and before.heading == heading):
         return False
     own = document.paragraph_text(paragraph).strip()  # only now: a paragraph can be megabytes
-    return own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading
+    return (own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading
+            or (document.format == "markdown" and _is_written_heading(own, heading)))
+
+
+def _is_written_heading(own: str, heading: str) -> bool:
+    """Whether a Markdown paragraph is heading as written, inline markup and all: its block keeps
+    the markup ("`rag index` with *bold*"), its heading is the words ("rag index with bold")."""
+    from rag.readers.markdown import heading_words
+
+    return len(heading) <= len(own) <= MAX_WRITTEN_HEADING and heading_words(own) == heading
 
 
 def document_title(document: Document) -> str | None:

@@ -8,7 +8,8 @@ The paragraph rule (also in the README):
     unless it is prose wrapped at a wider width (see hard_wrapped).
 Paragraphs are numbered from 1 in each file; line numbers are 1-based and inclusive.
 Each paragraph keeps the nearest heading above it (or its own, when it is one): a line underlined
-with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown) or a "# " line. A paragraph that is
+with = - ~ ^ * + (reStructuredText, AsciiDoc, setext Markdown; see _underlines for how long the
+underline must be) or a "# " line. A paragraph that is
 only an underlined title is its title's line alone (the rules above and below it are markup).
 
 Other formats go through rag/readers: a Markdown file's blocks are spans of the file itself; a
@@ -46,6 +47,9 @@ _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
 HEADING_MAX_WORDS = 12
+SHORT_UNDERLINE = 4  # marks: docutils' least underline shorter than its title (shorter is text there)
+_SENTENCE_END_MARKS = (".", "!", "?", ":", ";", ",")
+_BULLET = re.compile(r"[-*+•◦▪‣·]\s")
 
 
 @dataclass(frozen=True)
@@ -243,7 +247,7 @@ def heading_of(paragraph: str) -> str | None:
     title = lines[0].strip()
     if not any(c.isalnum() for c in title) or len(title.split()) > HEADING_MAX_WORDS:
         return None  # a ruler ("# -----") or a banner's frame ("*      *") names nothing
-    if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and len(lines[1].strip()) >= 0.6 * len(title):
+    if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and _underlines(lines[1], title):
         return title
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
         return None  # a block of "#" lines: comments
@@ -251,6 +255,21 @@ def heading_of(paragraph: str) -> str | None:
     if match and len(match.group(1).split()) > 3 and match.group(1).endswith("."):
         return None  # a sentence after a "#": "# of employees rose to 42." counts, it heads nothing
     return match.group(1) if match else None
+
+
+def _underlines(rule: str, title: str) -> bool:
+    """Whether a rule of one repeated mark under a short line underlines it as a title: when it is
+    at least 0.6 of the line's length, or, as docutils reads reStructuredText, at least
+    SHORT_UNDERLINE marks long ("Title underline too short", a warning there) from the line's
+    first column, under a line that does not end as a sentence (a letter's "Thanks for reading."
+    over a "----" divider), open as a bullet or hold a table's column gaps. docutils reads a
+    shorter rule under a longer line ("==") as text, and so does rag; an indented one is a code
+    example's ("function[abi:cxx11](int)" over "^^^^^^^^^^^" in gdb's NEWS)."""
+    marks = rule.strip()
+    if len(marks) >= 0.6 * len(title):
+        return True
+    return (len(marks) >= SHORT_UNDERLINE and rule[0] == marks[0] and not title.endswith(_SENTENCE_END_MARKS)
+            and not _BULLET.match(title) and not COLUMN_GAP.search(title))
 
 
 def without_rules(text: str) -> str:

@@ -53,6 +53,19 @@ def test_what_counts_as_a_heading() -> None:
     assert all(p.heading is None for p in split_paragraphs("News title\n\nA story in two paragraphs.\n"))
 
 
+def test_an_underline_shorter_than_its_title_underlines_it_from_four_marks_as_in_docutils() -> None:
+    text = "Guide\n=====\n\nUnderline shorter than title\n====\n\nUnder short underline.\n"
+    paragraphs = split_paragraphs(text)
+    assert [(text[p.start : p.end], p.heading) for p in paragraphs] == [
+        ("Guide", "Guide"), ("Underline shorter than title", "Underline shorter than title"),
+        ("Under short underline.", "Underline shorter than title")]
+    assert heading_of("Underline shorter than title\n==") is None  # docutils: text, too short to be an underline
+    assert heading_of("Thanks for reading the whole report.\n----") is None  # a sentence over a divider
+    assert heading_of("- a list item of some length\n----") is None
+    assert heading_of("Name     Value of the setting\n----") is None  # a table's header over a rule
+    assert heading_of("function[abi:cxx11](int)\n        ^^^^^^^^^^^") is None  # an indented rule: a code example's
+
+
 def test_crlf_text_stays_verbatim() -> None:
     text = "one\r\ntwo\r\n\r\nthree\r\n"
     assert [t[3] for t in texts(text)] == ["one\r\ntwo", "three"]

@@ -35,7 +35,7 @@ from documents import (
     odp_frame,
 )
 from rag import readers
-from rag.chunking import Chunk, chunk_document
+from rag.chunking import Chunk, chunk_document, embedding_text
 from rag.cli import app
 from rag.config import ChunkSettings
 from rag.corpus import read_document
@@ -802,7 +802,7 @@ def test_markdown_nested_past_the_parser_limit_is_read_as_plain_text_with_a_warn
     ]
     shallow = tmp_path / "shallow.md"
     shallow.write_text("[home]: https://example.org\n\n> Boats moor at pier 4.\n")
-    assert texts(readers.read(shallow)) == ["> Boats moor at pier 4."] and not readers.read(shallow).warnings
+    assert texts(readers.read(shallow)) == ["Boats moor at pier 4."] and not readers.read(shallow).warnings
 
 
 def test_a_utf8_page_with_one_stray_byte_and_a_short_table_row_are_read_as_written(tmp_path: Path) -> None:
@@ -884,6 +884,44 @@ def test_markdown_and_underlined_headings_are_their_words_alone(tmp_path: Path) 
     headings = [(document.text[p.start : p.end], p.start_line, p.end_line, p.heading) for p in document.paragraphs
                 if p.heading == document.text[p.start : p.end]]
     assert headings == [("Harbour guide", 1, 1, "Harbour guide"), ("Mooring", 6, 6, "Mooring"), ("Fees", 12, 12, "Fees")]
+
+
+def test_an_empty_markdown_heading_is_no_block_and_heads_nothing(tmp_path: Path) -> None:
+    text = "## Mooring\n\nPier 4.\n\n###### \n\nParagraph after an empty heading.\n"
+    (tmp_path / "guide.md").write_text(text, encoding="utf-8")
+    result = readers.read(tmp_path / "guide.md")
+    assert [(b.text, b.heading, b.kind) for b in result.blocks] == [
+        ("Mooring", "Mooring", "heading"), ("Pier 4.", "Mooring", "paragraph"),
+        ("Paragraph after an empty heading.", "Mooring", "paragraph")]
+
+
+def test_a_block_quotes_paragraphs_start_after_its_marks_and_its_heading_ends_with_it(tmp_path: Path) -> None:
+    text = ("# Notes\n\n> # quoted heading\n> quoted text under it\n\n> A quote over\n> two lines.\n\n"
+            "> > - nested item\n\n>     > a quoted prompt in code\n\nAfter the quotes.\n")
+    (tmp_path / "notes.md").write_text(text, encoding="utf-8")
+    result = readers.read(tmp_path / "notes.md")
+    assert [(b.text, b.heading) for b in result.blocks] == [
+        ("Notes", "Notes"), ("quoted heading", "quoted heading"), ("quoted text under it", "quoted heading"),
+        ("A quote over\n> two lines.", "Notes"),  # one span: a later line's mark stays in it
+        ("- nested item", "Notes"), ("> a quoted prompt in code", "Notes"), ("After the quotes.", "Notes")]
+    assert all(b.span and text[b.span[0] : b.span[1]] == b.text for b in result.blocks)
+
+
+def test_a_markdown_headings_context_is_its_words_and_its_block_the_written_span(tmp_path: Path) -> None:
+    written = "`rag index` — the *command* with **bold** and [a link](http://x.y)"
+    text = f"# Guide\n\nIntro to the guide.\n\n### {written}\n\nIt builds the index of a folder of documents.\n"
+    (tmp_path / "guide.md").write_text(text, encoding="utf-8")
+    result = readers.read(tmp_path / "guide.md")
+    words = "rag index — the command with bold and a link"
+    assert [(b.text, b.heading) for b in result.blocks[2:]] == [
+        (written, words), ("It builds the index of a folder of documents.", words)]
+    extracted = runner.invoke(app, ["extract", str(tmp_path / "guide.md")]).output
+    assert f"¶3 § | {written}\n" in extracted  # still taken for the heading it is
+    document, _ = read_document(tmp_path, tmp_path / "guide.md")
+    assert document is not None
+    [_, chunk] = chunk_document(document, ChunkSettings())
+    assert chunk.heading == words and chunk.text.startswith(written)
+    assert embedding_text(chunk.text, words) == chunk.text  # it opens with its heading: not repeated
 
 
 def test_pdf_one_line_paragraphs_stay_apart_and_templated_sentences_are_text(tmp_path: Path) -> None:

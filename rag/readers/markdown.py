@@ -5,6 +5,15 @@ of every block. Headings, paragraphs and list items each become a block (a list 
 stays in its text; a heading is its words, without its "#" marks or setext underline), and a
 fenced or indented code block, a table or an HTML block is kept whole as one block. A paragraph with a line longer than the plain-text wrap width is "one paragraph
 per line" text, as in rag/corpus.py's rule for .txt files.
+
+A heading's block stays a span of the file, inline markup and all (`rag index` with *emphasis*
+and [a link](url)), so a quote from it can be found in the file; the heading as context (what a
+passage is cited "under" and embedded with) is its words as a reader sees them
+(heading_words: rag index with emphasis and a link). An empty heading ("###### ") heads nothing
+and is no block. A block in a block quote starts after its first line's ">" marks; a paragraph
+over several quoted lines is still one span, from its first word to its last, so the marks of its
+later lines stay in its text (split into a block a line, its sentences would be cut apart). A
+heading inside a block quote heads the rest of the quote, not the text after it.
 """
 
 from __future__ import annotations
@@ -12,9 +21,14 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.readers.base import Block, ReadResult, decode_text, file_bytes
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _WHOLE = {"fence": "code", "code_block": "code", "html_block": "paragraph", "table_open": "table_row"}
 
@@ -39,21 +53,29 @@ def read_markdown(path: Path, name: str, data: bytes | None = None) -> ReadResul
     blocks: list[Block] = [front_matter] if front_matter else []
     heading = _title(front_matter)
     in_item = 0
+    outside_quotes: list[str | None] = []  # the heading around each open block quote, innermost last
     for index, token in enumerate(tokens):
         if token.type == "list_item_open":
             in_item += 1
         elif token.type == "list_item_close":
             in_item -= 1
+        elif token.type == "blockquote_open":
+            outside_quotes.append(heading)
+        elif token.type == "blockquote_close":
+            heading = outside_quotes.pop()
         if token.map is None:
             continue
+        quotes = len(outside_quotes)
         if token.type == "heading_open":
-            heading = tokens[index + 1].content.strip() or heading
-            blocks.append(_heading_block(text, lines, token.map, tokens[index + 1].content.strip(), heading))
+            written = tokens[index + 1].content.strip()
+            if heading_words(written):
+                heading = heading_words(written)
+                blocks.append(_heading_block(text, lines, token.map, written, heading))
         elif token.type == "paragraph_open":
             kind = "list_item" if in_item else "paragraph"
-            blocks.extend(_paragraph_blocks(text, lines, token.map, heading, kind))
+            blocks.extend(_paragraph_blocks(text, lines, token.map, heading, kind, quotes))
         elif token.type in _WHOLE:
-            blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type]))
+            blocks.append(_span_block(text, lines, token.map, heading, _WHOLE[token.type], quotes))
     blocks = [b for b in blocks if b.span and b.span[0] < b.span[1]]
     if max((token.level for token in tokens), default=0) >= parser.options["maxNesting"] - 1:
         dropped = _dropped_lines(parsed, lines, blocks)
@@ -159,9 +181,30 @@ def _span(text: str, lines: list[int], first: int, last: int) -> tuple[int, int]
     return start, end
 
 
-def _span_block(text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str) -> Block:
+def _span_block(
+    text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str, quotes: int = 0
+) -> Block:
+    """Lines [first, last) as a block; in `quotes` nested block quotes, from after its first line's
+    ">" marks (markup, not words of what is quoted)."""
     start, end = _span(text, lines, lines_map[0], lines_map[1])
+    start = _after_quote_marks(text, start, end, quotes)
     return Block(text[start:end], None, heading, kind, (start, end))
+
+
+_QUOTE_MARK = re.compile(r"[ \t]{0,3}>[ \t]?")
+
+
+def _after_quote_marks(text: str, start: int, end: int, quotes: int) -> int:
+    """Where a block's words start after up to `quotes` ">" marks at `start` (a lazy continuation
+    line has none; a ">" past the quotes' own is the block's, as in a quoted shell prompt)."""
+    for _ in range(quotes):
+        mark = _QUOTE_MARK.match(text, start, end)
+        if not mark:
+            break
+        start = mark.end()
+    while start < end and text[start].isspace():
+        start += 1
+    return start
 
 
 def _heading_block(text: str, lines: list[int], lines_map: list[int], words: str, heading: str | None) -> Block:
@@ -176,12 +219,37 @@ def _heading_block(text: str, lines: list[int], lines_map: list[int], words: str
 
 
 def _paragraph_blocks(
-    text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str
+    text: str, lines: list[int], lines_map: list[int], heading: str | None, kind: str, quotes: int
 ) -> list[Block]:
     from rag.corpus import WRAP_WIDTH, hard_wrapped
 
     first, last = lines_map
     rows = [text[lines[i]:lines[i + 1] - 1] for i in range(first, last)]
     if last - first > 1 and max(map(len, rows)) > WRAP_WIDTH and not hard_wrapped(rows):
-        return [_span_block(text, lines, [i, i + 1], heading, kind) for i in range(first, last)]
-    return [_span_block(text, lines, lines_map, heading, kind)]
+        return [_span_block(text, lines, [i, i + 1], heading, kind, quotes) for i in range(first, last)]
+    return [_span_block(text, lines, lines_map, heading, kind, quotes)]
+
+
+def heading_words(written: str) -> str:
+    """A heading's words as a reader sees them, its inline markup left out: "`rag index` — the
+    *command* with [a link](http://x.y)" is "rag index — the command with a link" (code, emphasis
+    and links their text, an image its alt text, HTML tags nothing), runs of spaces one space."""
+    if not any(mark in written for mark in _INLINE_MARKUP):
+        return " ".join(written.split())  # no markup to read: most headings, without a parse
+    words = []
+    for token in _inline_parser().parseInline(written)[0].children or []:
+        if token.type in ("text", "code_inline", "image"):
+            words.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            words.append(" ")
+    return " ".join("".join(words).split())
+
+
+_INLINE_MARKUP = "`*_[]<>&\\!"
+
+
+@lru_cache(maxsize=1)
+def _inline_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
