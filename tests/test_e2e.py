@@ -112,3 +112,23 @@ def test_a_question_stopped_midway_leaves_later_answers_unchanged(engine: Engine
     after = uncached.ask(question)
     generator.close()  # type: ignore[attr-defined]
     assert (after.answer, after.confidence, after.signals) == (before.answer, before.confidence, before.signals)
+
+
+def test_bfloat16_embeddings_agree_with_float32_and_rank_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages embedded in bfloat16 (where the CPU has it) and in float32 mix in one index: the
+    vectors agree, so a query ranks the passages alike either way."""
+    import numpy as np
+
+    from rag.embedding import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+    texts = [p.read_text(encoding="utf-8")[:1500] for p in sorted(SEEDS.glob("*.txt"))]
+    query = "Who announced clarity with Russia on Syria?"
+    embedder._bf16 = False
+    exact, exact_query = embedder.embed_passages(texts), embedder.embed_query(query)
+    embedder._bf16 = True
+    fast, fast_query = embedder.embed_passages(texts), embedder.embed_query(query)
+    assert float((exact * fast).sum(axis=1).min()) > 0.999 and float(exact_query @ fast_query) > 0.999
+    assert list(np.argsort(-(exact @ exact_query))) == list(np.argsort(-(fast @ fast_query)))
+    monkeypatch.setenv("RAG_EMBED_BF16", "0")
+    assert MiniLMEmbedder()._bf16 is False
