@@ -1762,6 +1762,12 @@ def test_epub_misnamed_or_with_drm_or_broken(tmp_path: Path) -> None:
     (tmp_path / "cut.epub").write_bytes(write_epub(tmp_path / "whole.epub").read_bytes()[:300])
     [warning] = readers.read(tmp_path / "cut.epub").warnings
     assert warning.startswith("skipped cut.epub: broken EPUB (") and warning.endswith("or convert it to HTML or text")
+    with zipfile.ZipFile(tmp_path / "whole.epub") as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    package = next(name for name in parts if name.endswith(".opf"))
+    rezip(tmp_path / "bad-package.epub", {**parts, package: b"<package><manifest><item"})
+    [warning] = readers.read(tmp_path / "bad-package.epub").warnings
+    assert warning.startswith(f"skipped bad-package.epub: broken EPUB (damaged XML at line 1, column 25 in {package}); ")
 
 
 def test_odt_reads_what_the_word_processor_shows(tmp_path: Path) -> None:

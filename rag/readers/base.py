@@ -85,9 +85,15 @@ def zip_part(archive: zipfile.ZipFile, name: str, limit: int, label: str, kind: 
     return archive.read(info)
 
 
+class DamagedPart(ValueError):
+    """A container's part that cannot be parsed, its message already in words (zip_failure)."""
+
+
 def zip_failure(error: Exception) -> str:
     """Why a zip container (DOCX, PowerPoint, EPUB, OpenDocument) or one of its parts could not be
     read, in words: zlib, zipfile and lxml name it tersely, in their own terms."""
+    if isinstance(error, DamagedPart):
+        return str(error)
     if isinstance(error, zlib.error):
         return "corrupt compressed data"
     if isinstance(error, RuntimeError) and "password" in str(error):

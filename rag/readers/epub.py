@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag
 
-from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
+from rag.readers.base import ZIP_FAILURES, Block, DamagedPart, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
 
 CONTAINER = "META-INF/container.xml"
 ENCRYPTION = "META-INF/encryption.xml"
@@ -92,7 +92,7 @@ def _spine(book: zipfile.ZipFile) -> list[str]:
         Unreadable: no package file, or a package file that lists no chapter.
     """
     package_path = _package_path(book)
-    package = _xml(_read(book, package_path))
+    package = _xml(book, package_path)
     folder = posixpath.dirname(package_path)
     items = {
         item.get("id"): (item.get("href") or "", (item.get("media-type") or "").split(";")[0].strip().lower(),
@@ -114,7 +114,7 @@ def _package_path(book: zipfile.ZipFile) -> str:
     names = book.namelist()
     if CONTAINER in names:
         try:
-            rootfiles = list(_xml(_read(book, CONTAINER)).iter("{*}rootfile"))
+            rootfiles = list(_xml(book, CONTAINER).iter("{*}rootfile"))
         except ValueError:
             rootfiles = []  # a broken container: the book's one package file may still be found
         for rootfile in rootfiles:
@@ -133,7 +133,7 @@ def _encrypted(book: zipfile.ZipFile) -> set[str]:
         return set()
     return {
         posixpath.normpath(unquote(reference.get("URI") or ""))
-        for reference in _xml(_read(book, ENCRYPTION)).iter("{*}CipherReference")
+        for reference in _xml(book, ENCRYPTION).iter("{*}CipherReference")
     }
 
 
@@ -153,16 +153,17 @@ def _read(book: zipfile.ZipFile, member: str) -> bytes:
     return zip_part(book, member, MAX_PART_BYTES, "EPUB part ", "text", BROKEN_FIX)
 
 
-def _xml(data: bytes) -> Any:
-    """An XML tree parsed without fetching or expanding anything outside it.
+def _xml(book: zipfile.ZipFile, member: str) -> Any:
+    """A part's XML tree, parsed without fetching or expanding anything outside it.
 
     Raises:
-        ValueError: not well-formed XML.
+        DamagedPart: not well-formed XML ("damaged XML at line 1, column 25 in OEBPS/content.opf").
+        KeyError, one of ZIP_FAILURES, Unreadable: as _read.
     """
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        return etree.fromstring(data, parser)
+        return etree.fromstring(_read(book, member), parser)
     except etree.XMLSyntaxError as error:
-        raise ValueError(f"bad XML: {error}") from error
+        raise DamagedPart(f"{zip_failure(error)} in {member}") from error
