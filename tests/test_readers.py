@@ -129,6 +129,31 @@ def test_a_damaged_office_file_or_pdf_is_named_in_words_not_in_python_exception_
         "from its source, or export it as text",)
 
 
+def test_a_pdf_page_whose_content_cannot_be_decoded_is_named_damaged_not_a_scan(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for text in ("The first page names the axolotl. " * 20, "The second page names the olm. " * 20):
+        pdf.add_page()
+        pdf.multi_cell(0, 10, text)
+    whole = bytes(pdf.output())
+    damaged = bytearray(whole)
+    first, second = (whole.find(b">>\nstream\n", start) + 20 for start in (0, whole.find(b"endstream")))  # pages' content
+    damaged[second : second + 30] = bytes(30)
+    (tmp_path / "one-bad-page.pdf").write_bytes(bytes(damaged))
+    result = readers.read(tmp_path / "one-bad-page.pdf")
+    assert {block.page for block in result.blocks} == {1}
+    assert result.warnings == ("one-bad-page.pdf: the content of page 2 is damaged; that page is not indexed "
+                               "(re-download it or save it again from its source, or export it as text)",)
+    for start in (first, second):
+        damaged[start : start + 30] = bytes(30)
+    (tmp_path / "all-bad.pdf").write_bytes(bytes(damaged))
+    assert readers.read(tmp_path / "all-bad.pdf").warnings == (
+        "skipped all-bad.pdf: broken PDF (the content of pages 1-2 is damaged); re-download it or save it again "
+        "from its source, or export it as text",)
+
+
 def rezip(path: Path, parts: dict[str, bytes]) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in parts.items():

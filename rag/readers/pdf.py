@@ -100,8 +100,43 @@ def read_pdf(path: Path, name: str, data: bytes | None = None) -> ReadResult:
         Unreadable: the file is encrypted with a password, or pypdf cannot parse it.
     """
     document = _open(path if data is None else io.BytesIO(data)).pages
-    pages = [_in_column_order(_page_lines(page)) for page in document]
-    return _blocks(pages, name, [_frame(page) for page in document])
+    pages: list[list[_Line]] = []
+    damaged: set[int] = set()
+    with _PypdfErrors() as errors:
+        for number, page in enumerate(document, start=1):
+            errors.clear()
+            pages.append(_in_column_order(_page_lines(page)))
+            if errors:
+                damaged.add(number)
+    return _blocks(pages, name, [_frame(page) for page in document], damaged)
+
+
+_DECODING_FAILED = re.compile(r"decompress|decod|corrupt|ended unexpectedly", re.IGNORECASE)
+
+
+class _PypdfErrors(list):
+    """What pypdf says, while active, of content it cannot decode (it warns of a page's content
+    stream it cannot decompress and reads that page as empty): a blank page that drew such a
+    warning is damaged, not a scan. Nothing is printed: the reader's own warning says it."""
+
+    def __enter__(self) -> _PypdfErrors:
+        import logging
+
+        self._logger = logging.getLogger("pypdf")
+        self._level = self._logger.level
+        self._handler = logging.Handler(logging.WARNING)
+        self._handler.emit = self._note  # type: ignore[method-assign]
+        self._logger.addHandler(self._handler)
+        self._logger.setLevel(logging.WARNING)
+        return self
+
+    def _note(self, record: Any) -> None:
+        if _DECODING_FAILED.search(record.getMessage()):
+            self.append(record.getMessage())
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self._handler)
+        self._logger.setLevel(self._level)
 
 
 def _frame(page: Any) -> tuple[float, float]:
@@ -158,6 +193,10 @@ def _failure_words(error: Exception) -> str:
     if any(message.startswith(cut) for cut in _CUT_SHORT):
         return "it ends early: cut short, or not a whole PDF"
     return message[:1].lower() + message[1:]
+
+
+def _pages(numbers: list[int]) -> str:
+    return f"page{'s' if len(numbers) > 1 else ''} {number_ranges(numbers)}"
 
 
 def _page_lines(page: Any) -> list[_Line]:
@@ -311,17 +350,26 @@ def _end(piece: tuple[float, float, str]) -> float:
     return x + len(text.rstrip()) * width
 
 
-def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float]] | None = None) -> ReadResult:
-    """The document's blocks from its pages' lines; frames are the pages' bottom and top edges."""
+def _blocks(pages: list[list[_Line]], name: str, frames: list[tuple[float, float]] | None = None,
+            damaged: set[int] | frozenset[int] = frozenset()) -> ReadResult:
+    """The document's blocks from its pages' lines; frames are the pages' bottom and top edges,
+    damaged the pages whose content pypdf could not decode."""
     if not pages:
         raise Unreadable("the PDF has no pages")
     blank = [number for number, lines in enumerate(pages, start=1) if not lines]
+    broken = [number for number in blank if number in damaged]
+    scanned = [number for number in blank if number not in damaged]
     warnings = []
+    if len(blank) == len(pages) and broken:
+        raise Unreadable(f"broken PDF (the content of {_pages(broken)} is damaged); {BROKEN_PDF_FIX}")
     if len(blank) == len(pages):
         raise Unreadable("no text layer on any page (a scan?); run OCR on it first")
-    if blank:
-        warnings.append(f"{name}: no text layer on page{'s' if len(blank) > 1 else ''} "
-                        f"{number_ranges(blank)} (scanned?); those pages are not indexed")
+    if broken:
+        warnings.append(f"{name}: the content of {_pages(broken)} is damaged; {'that page is' if len(broken) == 1 else 'those pages are'} "
+                        f"not indexed ({BROKEN_PDF_FIX})")
+    if scanned:
+        warnings.append(f"{name}: no text layer on page{'s' if len(scanned) > 1 else ''} "
+                        f"{number_ranges(scanned)} (scanned?); those pages are not indexed")
     running = _running_lines(pages)
     hyphenation = _hyphenation(pages)
     page_numbered = _page_numbered(pages)
