@@ -125,9 +125,13 @@ def keyword_terms(text: str) -> KeywordTerms:
 _LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{2,})(\d+(?:[.,]\d+)*)|(\d+(?:[.,]\d+)*)([^\W\d_]{2,})")
 
 
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+
+
 def _letters_and_digits(word: str) -> list[str]:
-    """A word's letters and its digits, when it is one run of each (see keyword_terms); else none."""
-    joined = _LETTERS_THEN_DIGITS.fullmatch(word)
+    """A word's letters and its digits, when it is one run of each (see keyword_terms); else none.
+    An ordinal ("3rd", "21st") is a word of its own: its "3" would tie it to "mp3" and "3 floors"."""
+    joined = None if _ORDINAL.fullmatch(word) else _LETTERS_THEN_DIGITS.fullmatch(word)
     return [part for part in joined.groups() if part and part not in STOP_WORDS] if joined else []
 
 

@@ -96,6 +96,8 @@ def test_a_keyword_word_of_letters_then_digits_is_also_its_two_parts() -> None:
     assert terms("iPhone15") == ["iphone15"]  # citation and abstention checks read the word whole, as before
     whole = "p53 h2o v2 2024q3 x86_64 h3k27me3 8d13b83e7b516537 v1.4.2"  # one letter, or letters and digits mixed
     assert keyword_terms(whole).terms == terms(whole)
+    assert keyword_terms("the 3rd and 21st floors").terms == terms("the 3rd and 21st floors")  # ordinals stay whole
+    assert not set(keyword_terms("mp3 2fa").terms) & set(keyword_terms("on the 2nd and 3rd floor").terms)
 
 
 def test_keyword_search_finds_iphone_15_written_with_or_without_a_space(tmp_path: Path, isolated_index: Path) -> None:
