@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from rag.errors import ModelError
+from rag.errors import ModelError, SettingsError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,8 +88,16 @@ def bf16_wanted() -> bool:
     """Whether to run the embedding model's matrix products in bfloat16: on a CPU with bfloat16
     instructions (AVX512-BF16, AMX) it embeds ~1.7 times as many passages a second, and its vectors
     agree with float32's to a cosine of 0.99997 (README, "Measured"), so indexes built either way
-    mix; elsewhere emulated bfloat16 would be slower. RAG_EMBED_BF16=0 keeps float32."""
-    if os.environ.get("RAG_EMBED_BF16", "").strip().lower() in ("0", "no", "false", "off"):
+    mix; elsewhere emulated bfloat16 would be slower. RAG_EMBED_BF16=0 keeps float32.
+
+    Raises:
+        SettingsError: RAG_EMBED_BF16 is neither a yes nor a no.
+    """
+    value = os.environ.get("RAG_EMBED_BF16", "").strip().lower()
+    if value not in ("", "auto", "0", "false", "no", "off", "1", "true", "yes", "on"):
+        raise SettingsError(f"RAG_EMBED_BF16={value} is neither yes nor no; set it to 0 to embed in float32, or unset "
+                            "it", "RAG_EMBED_BF16")
+    if value in ("0", "false", "no", "off"):
         return False
     import torch
 

@@ -135,3 +135,15 @@ def test_a_folder_name_that_is_not_utf8_matters_only_for_the_index_folder_used(t
     monkeypatch.delenv("RAG_INDEX", raising=False)  # the default, ./.rag
     with pytest.raises(SettingsError, match="is not valid UTF-8"):
         settings_for()
+
+
+def test_rag_embed_bf16_is_a_yes_or_a_no(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.embedding import bf16_wanted
+
+    monkeypatch.setenv("RAG_EMBED_BF16", " Off ")
+    assert bf16_wanted() is False
+    monkeypatch.setenv("RAG_EMBED_BF16", "abc")
+    with pytest.raises(SettingsError, match=r"^RAG_EMBED_BF16=abc is neither yes nor no; set it to 0 to embed in "
+                                            r"float32, or unset it$") as raised:
+        bf16_wanted()
+    assert raised.value.variable == "RAG_EMBED_BF16"
