@@ -122,7 +122,8 @@ def test_a_damaged_office_file_or_pdf_is_named_in_words_not_in_python_exception_
                                        "be: cut short, or another kind of file renamed)" + fix)
     assert said["no-body.docx"].startswith("skipped no-body.docx: broken DOCX (its part word/document.xml is missing)"
                                            + fix)
-    assert re.match(r"skipped bad-xml\.docx: broken DOCX \(damaged XML at line \d+, column \d+\); open", said["bad-xml.docx"])
+    assert re.match(r"skipped bad-xml\.docx: broken DOCX \(damaged XML at line \d+, column \d+ in word/document\.xml\); "
+                    r"open", said["bad-xml.docx"])
     (tmp_path / "cut.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 4)
     assert readers.read(tmp_path / "cut.pdf").warnings == (
         "skipped cut.pdf: broken PDF (it ends early: cut short, or not a whole PDF); re-download it or save it again "

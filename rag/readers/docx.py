@@ -17,12 +17,35 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, one_line, zip_failure
+from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure
 from rag.readers.docx_numbering import Numbering, read_numbering
+
+
+def _damaged_part(data: bytes, error: Exception) -> str | None:
+    """The XML part of a DOCX that failed to parse with `error` (python-docx's error does not name
+    it): the part failing at the same place, else the first that fails."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    failing = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.filename.endswith((".xml", ".rels")) and info.file_size <= MAX_XML_PART_BYTES:
+                try:
+                    etree.fromstring(archive.read(info), parser)
+                except etree.XMLSyntaxError as found:
+                    if found.position == getattr(error, "position", None):
+                        return info.filename
+                    failing.append(info.filename)
+    return failing[0] if failing else None
+
+
+MAX_XML_PART_BYTES = 64 * 1024 * 1024  # as the other Office readers' limit on a part
 
 
 def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -37,8 +60,9 @@ def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     try:
         document = docx.Document(str(path) if data is None else io.BytesIO(data))
     except Exception as error:  # python-docx raises zip, XML and KeyError failures alike
-        raise Unreadable(f"broken DOCX ({zip_failure(error)}); open and save it again in a word "
-                         "processor, or give it the extension of what it holds (.txt, .html)") from error
+        where = _damaged_part(file_bytes(path, data), error) if type(error).__name__ == "XMLSyntaxError" else None
+        raise Unreadable(f"broken DOCX ({zip_failure(error)}{f' in {where}' if where else ''}); open and save it "
+                         "again in a word processor, or give it the extension of what it holds (.txt, .html)") from error
     notes = _notes(document)
     numbering = read_numbering(document)
     styles = _Styles(document)
