@@ -64,7 +64,26 @@ def hit_passage(hit: Hit) -> Passage:
         chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, round(hit.score, 4),
         format=chunk.format, page=chunk.page, page_paragraph=chunk.page_paragraph, heading=chunk.heading,
         last_paragraph=chunk.last_paragraph, table_header=chunk.table_header,
+        last_page=hit.ends_at[0] if hit.ends_at else None, last_page_paragraph=hit.ends_at[1] if hit.ends_at else None,
     )
+
+
+def with_page_ends(hits: list[Hit], store: IndexStore) -> list[Hit]:
+    """The hits, those whose chunk runs past its first page with `ends_at` set from the file's
+    paragraphs (read once a file, and only for such chunks)."""
+    paragraphs: dict[str, dict[int, tuple[int | None, int | None]]] = {}
+    found = []
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.page is None or chunk.last_paragraph <= chunk.first_paragraph:
+            found.append(hit)
+            continue
+        if chunk.file not in paragraphs:
+            paragraphs[chunk.file] = {p.number: (p.page, p.page_paragraph) for p in store.paragraphs(chunk.file)}
+        page, on_page = paragraphs[chunk.file].get(chunk.last_paragraph, (None, None))
+        ends_elsewhere = page is not None and on_page is not None and page != chunk.page
+        found.append(replace(hit, ends_at=(page, on_page)) if ends_elsewhere else hit)
+    return found
 
 
 @contextlib.contextmanager
@@ -218,7 +237,9 @@ class Engine:
         return self._generator
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode)
+        """The best chunks, each crossing a page told where it ends (a citation can then name
+        both pages: "slide 7 ¶2 to slide 8 ¶1")."""
+        return with_page_ends(self.retriever.search(query, k or self.settings.top_k, mode), self.index)
 
     def retrieve(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Answer:
         """Retrieval only: an Answer with `retrieved` filled and no generated text."""

@@ -72,18 +72,22 @@ def _under(heading: str | None) -> str:
 def _where(
     file: str, fmt: str, paragraphs: str, lines: tuple[int, int],
     page: int | None, page_paragraph: int | None, heading: str | None, more_paragraphs: int = 0,
+    ends_at: tuple[int, int] | None = None,
 ) -> str:
     """Where a reader finds a passage: lines in a text file, page and paragraph in a PDF,
     paragraph and heading in HTML and DOCX (line numbers of extracted text mean nothing there).
 
-    A PDF passage of several paragraphs may cross a page, so it is told as its first paragraph
-    and how many follow it.
+    A PDF or deck passage of several paragraphs is told as its first paragraph and how many follow
+    it, or, when it runs onto another page or slide (ends_at), as where it starts and where it ends:
+    "slide 7 ¶2 to slide 8 ¶1".
     """
     file = newlines_shown(file)
     if fmt in LINE_FORMATS:
         details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
     more = f" and {more_paragraphs} more" if more_paragraphs else ""
+    if ends_at and page is not None and ends_at[0] != page:
+        more = f" to {_page_word(fmt)}{ends_at[0]} ¶{ends_at[1]}"
     where = f"{_page_word(fmt)}{page} ¶{page_paragraph}{more}" if page is not None else f"¶{paragraphs}"
     under = _under(heading)
     return f"{file} {where}" + (f" ({under})" if under else "")
@@ -99,9 +103,10 @@ def _span(first: int, last: int | None) -> tuple[str, int]:
 def location(passage: Passage) -> str:
     """Where a cited or retrieved passage is, over every paragraph it spans (as `rag search` shows it)."""
     span, more = _span(passage.paragraph, passage.last_paragraph)
+    ends_at = None if passage.last_page is None else (passage.last_page, passage.last_page_paragraph or 1)
     return _where(
         passage.file, passage.format, span, passage.lines,
-        passage.page, passage.page_paragraph, passage.heading, more,
+        passage.page, passage.page_paragraph, passage.heading, more, ends_at,
     )
 
 
@@ -319,7 +324,7 @@ def hits_text(hits: list[Hit], mode: str = "hybrid") -> str:
         span, more = _span(chunk.first_paragraph, chunk.last_paragraph)
         where = _where(
             chunk.file, chunk.format, span, (chunk.start_line, chunk.end_line),
-            chunk.page, chunk.page_paragraph, chunk.heading, more,
+            chunk.page, chunk.page_paragraph, chunk.heading, more, hit.ends_at,
         )
         preview = _preview(chunk.text, chunk.table_header)
         parts = f" (dense {hit.dense:.3f}, keyword {hit.keyword:.2f})" if mode == "hybrid" else ""

@@ -25,6 +25,8 @@ class Passage:
     heading: str | None = None
     last_paragraph: int | None = None  # the last paragraph the text spans (`paragraph` is the first)
     table_header: str | None = None  # the header row of a table the text continues (its rows alone do not name columns)
+    last_page: int | None = None  # for a passage crossing pages (PDF) or slides: the page it ends on
+    last_page_paragraph: int | None = None  # and its last paragraph there
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ class Hit:
     score: float
     dense: float
     keyword: float
+    # Where a chunk crossing a page (a PDF's page, a deck's slide) ends: that page and the paragraph
+    # on it; set for the hits a search returns (Engine.search), None when it ends on its first page.
+    ends_at: tuple[int, int] | None = None
 
 
 def _normalised(text: str) -> str:

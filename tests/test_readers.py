@@ -2121,6 +2121,26 @@ def test_an_odp_is_indexed_and_cited_by_slide(fake_models: ScriptedGenerator, tm
     assert result.output.startswith('1. harbour.odp slide 3 ¶'), result.output
 
 
+def test_a_passage_running_onto_the_next_slide_is_cited_from_one_slide_to_the_other(
+    fake_models: ScriptedGenerator, tmp_path: Path,
+) -> None:
+    """A title-only divider slide joins the next slide's passage: its location names both slides,
+    not "slide 1 ¶1 and 2 more" for text a reader finds on slide 2 (tester-s44 M5)."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "Part 2: Results"
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Sales"
+    slide.placeholders[1].text = "Sales rose 12 percent in the north."
+    deck.save(str(tmp_path / "sections.pptx"))
+    assert runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / ".idx")]).exit_code == 0
+    result = runner.invoke(app, ["search", "sales rose in the north", "--index", str(tmp_path / ".idx"), "--k", "1"])
+    assert result.output.startswith("1. sections.pptx slide 1 ¶1 to slide 2 ¶2 (under \"Sales\")"), result.output
+    found = json.loads(runner.invoke(app, ["search", "sales rose", "--index", str(tmp_path / ".idx"), "--json"]).output)
+    assert (found[0]["page"], found[0]["last_page"], found[0]["last_page_paragraph"]) == (1, 2, 2)
+
+
 def _odt(path: Path, body: str, manifest: str | None = None) -> Path:
     members = {"content.xml": f'<office:document-content {ODT_NAMESPACES}><office:body><office:text>{body}'
                               "</office:text></office:body></office:document-content>"}
