@@ -2119,12 +2119,15 @@ def test_odt_nested_tables_text_boxes_and_notes_are_each_read_once(tmp_path: Pat
 
 def _odf_table(rows: list[list[str]]) -> str:
     """A table:table of rows of cells: "" an empty cell, "^" one covered by the cell above (which
-    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times."""
+    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times,
+    "<text:..." a cell of that markup."""
     def cell(text: str, row: int, column: int) -> str:
         if text in ("^", "<"):
             return "<table:covered-table-cell/>"
         if text.startswith("*"):
             return f'<table:table-cell table:number-columns-repeated="{text[1:]}"/>'
+        if text.startswith("<text:"):
+            return f"<table:table-cell>{text}</table:table-cell>"
         spans = sum(1 for below in rows[row + 1:] if column < len(below) and below[column] == "^")
         across = sum(1 for right in rows[row][column + 1:] if right == "<")
         attributes = (f' table:number-rows-spanned="{spans + 1}"' if spans else "") + (
@@ -2142,6 +2145,24 @@ def test_odt_tables_keep_empty_and_merged_cells_in_their_columns(tmp_path: Path)
     assert texts(readers.read(_odt(tmp_path / "machines.odt", table))) == [
         "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100",
         "Total | | 4112", "Spare | |", "Padded |"]  # a spreadsheet's padding of 1024 empty cells read once
+
+
+def test_odt_and_odp_cells_hold_their_lists_and_sections_in_their_columns(tmp_path: Path) -> None:
+    """A bulleted list in a cell is the cell's text, as PowerPoint's and Word's tables read (tester-s44
+    M2); a note in it still follows the row, a comment stays out, a nested table follows as its rows."""
+    steps = ("<text:list><text:list-item><text:p>Design the box</text:p><text:list><text:list-item><text:p>Print"
+             "<text:note><text:note-body><text:p>Two colours.</text:p></text:note-body></text:note> it</text:p>"
+             "</text:list-item></text:list></text:list-item><text:list-item><text:p>Ship to stores</text:p>"
+             "<office:annotation><text:p>late?</text:p></office:annotation></text:list-item></text:list>")
+    inner = _odf_table([["Day", "Task"]])
+    table = _odf_table([["Plan", "Steps", "Owner"], ["Launch", steps, "Maria"],
+                        ["Review", f"<text:section><text:h>Check</text:h><text:p>the proofs</text:p>{inner}</text:section>", "Lee"]])
+    expected = ["Plan | Steps | Owner", "Launch | Design the box Print it Ship to stores | Maria", "Two colours.",
+                "Review | Check the proofs | Lee", "Day | Task"]
+    assert texts(readers.read(_odt(tmp_path / "plan.odt", table))) == expected
+    pages = f'<draw:page>{odp_frame("<text:p>Plan</text:p>", "title")}<draw:frame>{table}</draw:frame></draw:page>'
+    deck = zip_with_mimetype(tmp_path / "plan.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages)})
+    assert texts(readers.read(deck)) == ["Plan", *expected]
 
 
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:
