@@ -1851,7 +1851,7 @@ def test_pptx_tables_keep_empty_and_merged_cells_and_hidden_shapes_are_left_out(
     deck = Presentation()
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     slide.shapes.title.text = "Machines"
-    table = slide.shapes.add_table(4, 3, Inches(1), Inches(2), Inches(8), Inches(2)).table
+    table = slide.shapes.add_table(4, 4, Inches(1), Inches(2), Inches(8), Inches(2)).table  # the 4th column empty
     for i, row in enumerate((("Region", "Machine", "Cost"), ("Nordic", "Excavator", ""), ("", "Crane", "12"),
                              ("Iberia", "", "4100"))):
         for j, text in enumerate(row):
@@ -1863,6 +1863,18 @@ def test_pptx_tables_keep_empty_and_merged_cells_and_hidden_shapes_are_left_out(
     deck.save(str(tmp_path / "machines.pptx"))
     assert texts(readers.read(tmp_path / "machines.pptx")) == [
         "Machines", "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100"]
+
+
+def test_a_docx_table_keeps_an_empty_cell_and_leaves_out_a_last_column_empty_in_every_row(tmp_path: Path) -> None:
+    """As the PowerPoint and OpenDocument readers read a table (tester-s44 L6)."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=4)
+    for (row, column), text in {(0, 0): "Region", (0, 1): "Machine", (0, 2): "Cost", (1, 0): "Iberia", (1, 2): "4100"}.items():
+        table.cell(row, column).text = text
+    document.save(str(tmp_path / "machines.docx"))
+    assert texts(readers.read(tmp_path / "machines.docx")) == ["Region | Machine | Cost", "Iberia | | 4100"]
 
 
 def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with_a_warning(tmp_path: Path) -> None:
@@ -2163,6 +2175,15 @@ def test_odt_and_odp_cells_hold_their_lists_and_sections_in_their_columns(tmp_pa
     pages = f'<draw:page>{odp_frame("<text:p>Plan</text:p>", "title")}<draw:frame>{table}</draw:frame></draw:page>'
     deck = zip_with_mimetype(tmp_path / "plan.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages)})
     assert texts(readers.read(deck)) == ["Plan", *expected]
+
+
+def test_odt_table_drops_the_trailing_columns_empty_in_every_row(tmp_path: Path) -> None:
+    """A spreadsheet's paste pads each row with empty cells: no phantom last column (tester-s44 L6);
+    a column empty in some rows only keeps its place in them."""
+    pasted = _odf_table([["Name", "Value", "*1021"], ["Pens", "", "*3"], ["Ink", "4", "*3"]])
+    kept = _odf_table([["Name", "Value", "Note"], ["Pens", "3", "*2"]])
+    assert texts(readers.read(_odt(tmp_path / "paste.odt", pasted + kept))) == [
+        "Name | Value", "Pens |", "Ink | 4", "Name | Value | Note", "Pens | 3 |"]
 
 
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:

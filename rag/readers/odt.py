@@ -6,8 +6,9 @@ and line breaks become spaces, tracked deletions, comments and the generated tab
 left out, and a footnote's or a text box's text follows its paragraph as a block of its own (not
 glued into the sentence it is anchored in). Each table row becomes one block "cell | cell", as in
 Word files: all of a cell's paragraphs in it, those of its lists and sections too, an empty cell
-kept in its column and a cell merged down repeated in each row. There are no fixed pages, so
-citations count paragraphs.
+kept in its column and a cell merged down repeated in each row; the trailing columns empty in
+every row (a spreadsheet's padding) are left out. There are no fixed pages, so citations count
+paragraphs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from rag.readers.base import Block, one_line, small_int
+from rag.readers.base import Block, one_line, small_int, without_empty_last_columns
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -103,14 +104,14 @@ class BodyReader:
                     self.node(child)
 
     def table(self, element: Any) -> None:
-        """Each row "cell | cell" (see _row_texts); a table, note or text box inside a cell follows
-        its row as blocks of its own."""
+        """Each row "cell | cell" (see _row_texts), without the trailing columns empty in every row;
+        a table, note or text box inside a cell follows its row as blocks of its own."""
         down: dict[int, tuple[str, int]] = {}
-        for row in _rows(element):
-            cells = [cell for cell in row if cell.tag in _CELLS]
-            texts = _row_texts(cells, down)
-            if any(texts):
-                self.blocks.append(Block(one_line(" | ".join(texts)), self.page, self.heading, "table_row"))
+        rows = [[cell for cell in row if cell.tag in _CELLS] for row in _rows(element)]
+        texts = without_empty_last_columns([_row_texts(cells, down) for cells in rows])
+        for cells, row in zip(rows, texts):
+            if any(row):
+                self.blocks.append(Block(one_line(" | ".join(row)), self.page, self.heading, "table_row"))
             for cell in cells:
                 if cell.tag == f"{TABLE}table-cell":
                     self.cell_asides(cell)
