@@ -1978,6 +1978,61 @@ def test_a_chart_titled_from_a_cell_with_a_deleted_axis_and_many_points_reads_in
     assert line.startswith("0 2.5, 1 2.5, ") and line.endswith(f"{MAX_POINTS - 1} 2.5, … (150 points)")
 
 
+def _chart_space(plot: str, date1904: bool = False) -> object:
+    from lxml import etree
+
+    return etree.fromstring(
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        f'<c:date1904 val="{int(date1904)}"/><c:chart><c:plotArea>{plot}</c:plotArea></c:chart></c:chartSpace>')
+
+
+def _number_cache(code: str, values: list[str]) -> str:
+    return (f"<c:numRef><c:numCache><c:formatCode>{code}</c:formatCode>"
+            + "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values)) + "</c:numCache></c:numRef>")
+
+
+def test_chart_values_read_as_their_number_format_shows_them() -> None:
+    """Dates, percentages, money and grouped categories as the slide shows them (tester-s44 M1)."""
+    from rag.readers.pptx_chart import chart_lines
+
+    def series(categories: str, code: str, values: list[str]) -> str:
+        return f"<c:ser><c:cat>{categories}</c:cat><c:val>{_number_cache(code, values)}</c:val></c:ser>"
+
+    months, iso = ["45292.0", "45323.0"], "yyyy\\-mm\\-dd"
+    assert chart_lines(_chart_space(f"<c:lineChart>{series(_number_cache(iso, months), '0%', ['0.425', '0.5751'])}"
+                                    "</c:lineChart>")) == ["2024-01-01 43%, 2024-02-01 58%"]
+    assert chart_lines(_chart_space(f"<c:lineChart>{series(_number_cache('[$-409]mmm-yy', months), '0.0%', ['0.425', '1'])}"
+                                    "</c:lineChart>")) == ["Jan 2024 42.5%, Feb 2024 100.0%"]
+    on_date_axis = f"<c:lineChart>{series(_number_cache('General', ['43831']), '#,##0.00', ['1234.5'])}</c:lineChart><c:dateAx/>"
+    assert chart_lines(_chart_space(on_date_axis)) == ["2020-01-01 1,234.50"]
+    assert chart_lines(_chart_space(on_date_axis, date1904=True)) == ["2024-01-02 1,234.50"]
+    groups = ("<c:multiLvlStrRef><c:multiLvlStrCache><c:lvl>" + "".join(
+        f'<c:pt idx="{i}"><c:v>{town}</c:v></c:pt>' for i, town in enumerate(["Oslo", "Bergen", "Tromso"]))
+        + '</c:lvl><c:lvl><c:pt idx="0"><c:v>West</c:v></c:pt><c:pt idx="2"><c:v>North</c:v></c:pt></c:lvl>'
+        "</c:multiLvlStrCache></c:multiLvlStrRef>")
+    money = series(groups, "&quot;£&quot;#,##0;[Red]\\-&quot;£&quot;#,##0", ["1234567", "-2500", "0.4"])
+    assert chart_lines(_chart_space(f"<c:barChart>{money}</c:barChart>")) == [
+        "West Oslo £1,234,567, West Bergen -£2,500, North Tromso £0"]
+    odd = series(_number_cache("0.0E+00", ["12000"]), "# ?/?;[>=100]0", ["0.5"])  # formats not read: as before
+    assert chart_lines(_chart_space(f"<c:barChart>{odd}</c:barChart>")) == ["12000 0.5"]
+
+
+@pytest.mark.parametrize(("number", "code", "shown"), [
+    (45292.0, "yyyy\\-mm\\-dd", "2024-01-01"), (45352, "m/d/yyyy", "2024-03-01"), (45292, "mmm yyyy", "Jan 2024"),
+    (45292.75, "dd/mm/yyyy hh:mm", "2024-01-01"), (1, "yyyy-mm-dd", "1900-01-01"), (59, "yyyy-mm-dd", "1900-02-28"),
+    (60, "yyyy-mm-dd", "1900-02-29"), (61, "yyyy-mm-dd", "1900-03-01"), (0, "yyyy-mm-dd", None), (-3, "d-mmm", None),
+    (1e9, "yyyy-mm-dd", None), (1.5, "h:mm", None), (30, "[h]:mm", None), (0.425, "0%", "43%"), (0.425, "0.0%", "42.5%"),
+    (1234.5, "#,##0.00", "1,234.50"), (-0.01, "0.0", "0.0"), (2.5, "0", "3"), (-2.5, "0", "-3"), (1.5, "0.##", "1.5"),
+    (2, "0.##", "2"), (-1234, "#,##0;(#,##0)", "(1,234)"), (7, '0 "kg"', "7 kg"), (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"),
+    (1234.5, '_("$"* #,##0.00_)', "$1,234.50"), (5000, "#,##0,", None), (3, "0.0E+00", None), (7, "@", None),
+    (7, "General", None), (7, "", None), (7, '"', None), (1e300, "#,##0.00", None), (7, "x0", None),
+])
+def test_a_number_format_shows_simple_formats_and_leaves_the_rest(number: float, code: str, shown: str | None) -> None:
+    from rag.readers.number_format import formatted
+
+    assert formatted(number, code) == shown
+
+
 def test_a_pptx_chart_missing_or_damaged_is_left_out_with_a_warning(tmp_path: Path) -> None:
     import re
 
