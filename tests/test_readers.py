@@ -1883,7 +1883,7 @@ def test_pptx_tables_keep_empty_and_merged_cells_and_hidden_shapes_are_left_out(
     deck = Presentation()
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     slide.shapes.title.text = "Machines"
-    table = slide.shapes.add_table(4, 3, Inches(1), Inches(2), Inches(8), Inches(2)).table
+    table = slide.shapes.add_table(4, 4, Inches(1), Inches(2), Inches(8), Inches(2)).table  # the 4th column empty
     for i, row in enumerate((("Region", "Machine", "Cost"), ("Nordic", "Excavator", ""), ("", "Crane", "12"),
                              ("Iberia", "", "4100"))):
         for j, text in enumerate(row):
@@ -1895,6 +1895,18 @@ def test_pptx_tables_keep_empty_and_merged_cells_and_hidden_shapes_are_left_out(
     deck.save(str(tmp_path / "machines.pptx"))
     assert texts(readers.read(tmp_path / "machines.pptx")) == [
         "Machines", "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100"]
+
+
+def test_a_docx_table_keeps_an_empty_cell_and_leaves_out_a_last_column_empty_in_every_row(tmp_path: Path) -> None:
+    """As the PowerPoint and OpenDocument readers read a table (tester-s44 L6)."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=4)
+    for (row, column), text in {(0, 0): "Region", (0, 1): "Machine", (0, 2): "Cost", (1, 0): "Iberia", (1, 2): "4100"}.items():
+        table.cell(row, column).text = text
+    document.save(str(tmp_path / "machines.docx"))
+    assert texts(readers.read(tmp_path / "machines.docx")) == ["Region | Machine | Cost", "Iberia | | 4100"]
 
 
 def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with_a_warning(tmp_path: Path) -> None:
@@ -1996,6 +2008,61 @@ def test_a_chart_titled_from_a_cell_with_a_deleted_axis_and_many_points_reads_in
     title, line = chart_lines(space)
     assert title == "Tide height (chart; axes: Metres above datum)"
     assert line.startswith("0 2.5, 1 2.5, ") and line.endswith(f"{MAX_POINTS - 1} 2.5, … (150 points)")
+
+
+def _chart_space(plot: str, date1904: bool = False) -> object:
+    from lxml import etree
+
+    return etree.fromstring(
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        f'<c:date1904 val="{int(date1904)}"/><c:chart><c:plotArea>{plot}</c:plotArea></c:chart></c:chartSpace>')
+
+
+def _number_cache(code: str, values: list[str]) -> str:
+    return (f"<c:numRef><c:numCache><c:formatCode>{code}</c:formatCode>"
+            + "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values)) + "</c:numCache></c:numRef>")
+
+
+def test_chart_values_read_as_their_number_format_shows_them() -> None:
+    """Dates, percentages, money and grouped categories as the slide shows them (tester-s44 M1)."""
+    from rag.readers.pptx_chart import chart_lines
+
+    def series(categories: str, code: str, values: list[str]) -> str:
+        return f"<c:ser><c:cat>{categories}</c:cat><c:val>{_number_cache(code, values)}</c:val></c:ser>"
+
+    months, iso = ["45292.0", "45323.0"], "yyyy\\-mm\\-dd"
+    assert chart_lines(_chart_space(f"<c:lineChart>{series(_number_cache(iso, months), '0%', ['0.425', '0.5751'])}"
+                                    "</c:lineChart>")) == ["2024-01-01 43%, 2024-02-01 58%"]
+    assert chart_lines(_chart_space(f"<c:lineChart>{series(_number_cache('[$-409]mmm-yy', months), '0.0%', ['0.425', '1'])}"
+                                    "</c:lineChart>")) == ["Jan 2024 42.5%, Feb 2024 100.0%"]
+    on_date_axis = f"<c:lineChart>{series(_number_cache('General', ['43831']), '#,##0.00', ['1234.5'])}</c:lineChart><c:dateAx/>"
+    assert chart_lines(_chart_space(on_date_axis)) == ["2020-01-01 1,234.50"]
+    assert chart_lines(_chart_space(on_date_axis, date1904=True)) == ["2024-01-02 1,234.50"]
+    groups = ("<c:multiLvlStrRef><c:multiLvlStrCache><c:lvl>" + "".join(
+        f'<c:pt idx="{i}"><c:v>{town}</c:v></c:pt>' for i, town in enumerate(["Oslo", "Bergen", "Tromso"]))
+        + '</c:lvl><c:lvl><c:pt idx="0"><c:v>West</c:v></c:pt><c:pt idx="2"><c:v>North</c:v></c:pt></c:lvl>'
+        "</c:multiLvlStrCache></c:multiLvlStrRef>")
+    money = series(groups, "&quot;£&quot;#,##0;[Red]\\-&quot;£&quot;#,##0", ["1234567", "-2500", "0.4"])
+    assert chart_lines(_chart_space(f"<c:barChart>{money}</c:barChart>")) == [
+        "West Oslo £1,234,567, West Bergen -£2,500, North Tromso £0"]
+    odd = series(_number_cache("0.0E+00", ["12000"]), "# ?/?;[>=100]0", ["0.5"])  # formats not read: as before
+    assert chart_lines(_chart_space(f"<c:barChart>{odd}</c:barChart>")) == ["12000 0.5"]
+
+
+@pytest.mark.parametrize(("number", "code", "shown"), [
+    (45292.0, "yyyy\\-mm\\-dd", "2024-01-01"), (45352, "m/d/yyyy", "2024-03-01"), (45292, "mmm yyyy", "Jan 2024"),
+    (45292.75, "dd/mm/yyyy hh:mm", "2024-01-01"), (1, "yyyy-mm-dd", "1900-01-01"), (59, "yyyy-mm-dd", "1900-02-28"),
+    (60, "yyyy-mm-dd", "1900-02-29"), (61, "yyyy-mm-dd", "1900-03-01"), (0, "yyyy-mm-dd", None), (-3, "d-mmm", None),
+    (1e9, "yyyy-mm-dd", None), (1.5, "h:mm", None), (30, "[h]:mm", None), (0.425, "0%", "43%"), (0.425, "0.0%", "42.5%"),
+    (1234.5, "#,##0.00", "1,234.50"), (-0.01, "0.0", "0.0"), (2.5, "0", "3"), (-2.5, "0", "-3"), (1.5, "0.##", "1.5"),
+    (2, "0.##", "2"), (-1234, "#,##0;(#,##0)", "(1,234)"), (7, '0 "kg"', "7 kg"), (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"),
+    (1234.5, '_("$"* #,##0.00_)', "$1,234.50"), (5000, "#,##0,", None), (3, "0.0E+00", None), (7, "@", None),
+    (7, "General", None), (7, "", None), (7, '"', None), (1e300, "#,##0.00", None), (7, "x0", None),
+])
+def test_a_number_format_shows_simple_formats_and_leaves_the_rest(number: float, code: str, shown: str | None) -> None:
+    from rag.readers.number_format import formatted
+
+    assert formatted(number, code) == shown
 
 
 def test_a_pptx_chart_missing_or_damaged_is_left_out_with_a_warning(tmp_path: Path) -> None:
@@ -2171,12 +2238,15 @@ def test_odt_nested_tables_text_boxes_and_notes_are_each_read_once(tmp_path: Pat
 
 def _odf_table(rows: list[list[str]]) -> str:
     """A table:table of rows of cells: "" an empty cell, "^" one covered by the cell above (which
-    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times."""
+    spans down to it), "<" one covered by the cell to its left, "*3" an empty cell repeated 3 times,
+    "<text:..." a cell of that markup."""
     def cell(text: str, row: int, column: int) -> str:
         if text in ("^", "<"):
             return "<table:covered-table-cell/>"
         if text.startswith("*"):
             return f'<table:table-cell table:number-columns-repeated="{text[1:]}"/>'
+        if text.startswith("<text:"):
+            return f"<table:table-cell>{text}</table:table-cell>"
         spans = sum(1 for below in rows[row + 1:] if column < len(below) and below[column] == "^")
         across = sum(1 for right in rows[row][column + 1:] if right == "<")
         attributes = (f' table:number-rows-spanned="{spans + 1}"' if spans else "") + (
@@ -2194,6 +2264,33 @@ def test_odt_tables_keep_empty_and_merged_cells_in_their_columns(tmp_path: Path)
     assert texts(readers.read(_odt(tmp_path / "machines.odt", table))) == [
         "Region | Machine | Cost", "Nordic | Excavator |", "Nordic | Crane | 12", "Iberia | | 4100",
         "Total | | 4112", "Spare | |", "Padded |"]  # a spreadsheet's padding of 1024 empty cells read once
+
+
+def test_odt_and_odp_cells_hold_their_lists_and_sections_in_their_columns(tmp_path: Path) -> None:
+    """A bulleted list in a cell is the cell's text, as PowerPoint's and Word's tables read (tester-s44
+    M2); a note in it still follows the row, a comment stays out, a nested table follows as its rows."""
+    steps = ("<text:list><text:list-item><text:p>Design the box</text:p><text:list><text:list-item><text:p>Print"
+             "<text:note><text:note-body><text:p>Two colours.</text:p></text:note-body></text:note> it</text:p>"
+             "</text:list-item></text:list></text:list-item><text:list-item><text:p>Ship to stores</text:p>"
+             "<office:annotation><text:p>late?</text:p></office:annotation></text:list-item></text:list>")
+    inner = _odf_table([["Day", "Task"]])
+    table = _odf_table([["Plan", "Steps", "Owner"], ["Launch", steps, "Maria"],
+                        ["Review", f"<text:section><text:h>Check</text:h><text:p>the proofs</text:p>{inner}</text:section>", "Lee"]])
+    expected = ["Plan | Steps | Owner", "Launch | Design the box Print it Ship to stores | Maria", "Two colours.",
+                "Review | Check the proofs | Lee", "Day | Task"]
+    assert texts(readers.read(_odt(tmp_path / "plan.odt", table))) == expected
+    pages = f'<draw:page>{odp_frame("<text:p>Plan</text:p>", "title")}<draw:frame>{table}</draw:frame></draw:page>'
+    deck = zip_with_mimetype(tmp_path / "plan.odp", ODP_MIMETYPE, {"content.xml": odp_content(pages)})
+    assert texts(readers.read(deck)) == ["Plan", *expected]
+
+
+def test_odt_table_drops_the_trailing_columns_empty_in_every_row(tmp_path: Path) -> None:
+    """A spreadsheet's paste pads each row with empty cells: no phantom last column (tester-s44 L6);
+    a column empty in some rows only keeps its place in them."""
+    pasted = _odf_table([["Name", "Value", "*1021"], ["Pens", "", "*3"], ["Ink", "4", "*3"]])
+    kept = _odf_table([["Name", "Value", "Note"], ["Pens", "3", "*2"]])
+    assert texts(readers.read(_odt(tmp_path / "paste.odt", pasted + kept))) == [
+        "Name | Value", "Pens |", "Ink | 4", "Name | Value | Note", "Pens | 3 |"]
 
 
 def test_odt_protected_or_too_deep_is_skipped_with_its_reason(tmp_path: Path) -> None:

@@ -125,6 +125,20 @@ def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())
 
+
+def without_empty_last_columns(rows: list[list[str]]) -> list[list[str]]:
+    """A table's rows of cell texts cut after the last column with text in some row: a
+    spreadsheet's paste pads every row with empty cells, and a column empty in every row says
+    nothing; an empty cell before it, or in a column other rows fill, keeps its place."""
+    width = max((column + 1 for row in rows for column, text in enumerate(row) if text), default=0)
+    return [row[:width] for row in rows]
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """Each row with text "cell | cell", without the columns empty in every row at the end."""
+    return [one_line(" | ".join(row)) for row in without_empty_last_columns(rows) if any(row)]
+
+
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE's opens like UTF-16 LE's
 ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in warnings

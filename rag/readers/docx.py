@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, zip_failure
+from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, table_lines, zip_failure
 from rag.readers.docx_numbering import Numbering, read_numbering
 
 
@@ -384,8 +384,8 @@ def _outline_level(properties: Any) -> bool:
 
 def _rows(table: Any, numbering: Numbering) -> list[str]:
     """Each row as "cell | cell", a numbered paragraph in a cell with its number (and counted, so
-    the list goes on right after the table)."""
-    rows = []
+    the list goes on right after the table); the columns empty in every row at the end left out."""
+    rows: list[list[str]] = []
     for row in table.rows:
         cells: list[str] = []
         seen: set[int] = set()
@@ -395,6 +395,5 @@ def _rows(table: Any, numbering: Numbering) -> list[str]:
             seen.add(id(cell._tc))
             paragraphs = [p for p in cell._tc.iter(f"{_W}p") if _own(p, cell._tc)]
             cells.append(" ".join(filter(None, (_numbered(numbering.label(p), one_line(_text(p))) for p in paragraphs))))
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return rows
+        rows.append(cells)
+    return table_lines(rows)

@@ -7,8 +7,9 @@ blocks. A slide without one has no heading: its name (`draw:name`, "page1" unles
 slide pane) is not shown on the slide, so a reader could not find it there. The other shapes are
 read in the order the slide lists them (Impress's reading order), those of a group in theirs, with
 the text reader's rules (rag/readers/odt.py): each paragraph of a text box, outline or shape a
-block (an outline's bullet a list item), each table row one `cell | cell` block (an empty cell kept
-in its column, a cell merged down repeated), spaces, tabs and line breaks as shown. The speaker
+block (an outline's bullet a list item), each table row one `cell | cell` block (a list in a cell
+read in it, an empty cell kept in its column, a cell merged down repeated, the columns empty in
+every row at the end left out), spaces, tabs and line breaks as shown. The speaker
 notes (`presentation:notes`) follow the slide's own text under a heading of their own,
 "TITLE (speaker notes)", as in PowerPoint decks. Hidden slides (their page style's
 presentation:visibility "hidden"), hidden shapes (draw:display "none"), comments, the header,

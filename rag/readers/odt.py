@@ -5,8 +5,10 @@ The text is read from the XML as the word processor shows it: spaces written as 
 and line breaks become spaces, tracked deletions, comments and the generated table of contents are
 left out, and a footnote's or a text box's text follows its paragraph as a block of its own (not
 glued into the sentence it is anchored in). Each table row becomes one block "cell | cell", as in
-Word files, an empty cell kept in its column and a cell merged down repeated in each row. There
-are no fixed pages, so citations count paragraphs.
+Word files: all of a cell's paragraphs in it, those of its lists and sections too, an empty cell
+kept in its column and a cell merged down repeated in each row; the trailing columns empty in
+every row (a spreadsheet's padding) are left out. There are no fixed pages, so citations count
+paragraphs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from rag.readers.base import Block, one_line, small_int
+from rag.readers.base import Block, one_line, small_int, without_empty_last_columns
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -102,20 +104,30 @@ class BodyReader:
                     self.node(child)
 
     def table(self, element: Any) -> None:
-        """Each row "cell | cell" (see _row_texts); a table, note or text box inside a cell follows
-        as blocks of its own."""
+        """Each row "cell | cell" (see _row_texts), without the trailing columns empty in every row;
+        a table, note or text box inside a cell follows its row as blocks of its own."""
         down: dict[int, tuple[str, int]] = {}
-        for row in _rows(element):
-            cells = [cell for cell in row if cell.tag in _CELLS]
-            texts = _row_texts(cells, down)
-            if any(texts):
-                self.blocks.append(Block(one_line(" | ".join(texts)), self.page, self.heading, "table_row"))
-            for cell in (cell for cell in cells if cell.tag == f"{TABLE}table-cell"):
-                for child in cell:
-                    if child.tag in _PARAGRAPHS:
-                        self.asides(child)
-                    else:
-                        self.node(child)
+        rows = [[cell for cell in row if cell.tag in _CELLS] for row in _rows(element)]
+        texts = without_empty_last_columns([_row_texts(cells, down) for cells in rows])
+        for cells, row in zip(rows, texts):
+            if any(row):
+                self.blocks.append(Block(one_line(" | ".join(row)), self.page, self.heading, "table_row"))
+            for cell in cells:
+                if cell.tag == f"{TABLE}table-cell":
+                    self.cell_asides(cell)
+
+    def cell_asides(self, element: Any) -> None:
+        """What a cell's row leaves out of the cell's text: the notes and text boxes of its
+        paragraphs (in lists and sections too) and the tables nested in it, in order."""
+        for child in element:
+            if not isinstance(child.tag, str) or child.tag in _SKIPPED:
+                continue
+            if child.tag in _PARAGRAPHS:
+                self.asides(child)
+            elif child.tag == f"{TABLE}table":
+                self.table(child)
+            else:
+                self.cell_asides(child)
 
     def paragraph(self, element: Any, kind: str) -> None:
         text = one_line(paragraph_text(element))
@@ -178,12 +190,24 @@ def _row_texts(cells: list[Any], down: dict[int, tuple[str, int]]) -> list[str]:
                     down[len(texts)] = (text, rows - 1)
                 texts.append(text if rows else "")
                 continue
-            text = one_line(" ".join(paragraph_text(p) for p in cell if p.tag in _PARAGRAPHS))
+            text = one_line(" ".join(paragraph_text(p) for p in _cell_paragraphs(cell)))
             spanned = small_int(cell.get(f"{TABLE}number-rows-spanned"), 1)
             if spanned > 1:
                 down[len(texts)] = (text, spanned - 1)
             texts.append(text)
     return texts
+
+
+def _cell_paragraphs(element: Any) -> Iterator[Any]:
+    """The paragraphs and headings of a cell in order, those of its lists and sections too, but not
+    those of a table nested in it (its own rows) nor of generated indexes and comments."""
+    for child in element:
+        if not isinstance(child.tag, str) or child.tag in _SKIPPED or child.tag == f"{TABLE}table":
+            continue
+        if child.tag in _PARAGRAPHS:
+            yield child
+        else:
+            yield from _cell_paragraphs(child)
 
 
 def paragraph_text(element: Any) -> str:

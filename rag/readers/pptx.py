@@ -4,13 +4,14 @@ title, text, tables and speaker notes, slide by slide in the deck's order.
 A slide is a page: its number is the block's page, so a citation reads `deck.pptx slide 4 ¶2`. The
 title (a title placeholder) heads the slide's other blocks; each paragraph of a text box or
 placeholder is a block (a bullet's paragraph a list item), each table row one `cell | cell` block,
-as in Word files (an empty cell kept in its column, a cell merged down repeated in each row), a
-SmartArt graphic's text node by node, a chart's title, axis titles and series' values as lines
-(rag/readers/pptx_chart.py), and the speaker notes follow the slide's own text under a heading of
-their own, "TITLE (speaker notes)", so a citation and `rag extract` say where they are.
-Shapes are read in the order the slide lists them (PowerPoint's reading order), shapes in a group in
-theirs, one branch of an alternate-content choice. Hidden slides and shapes, slide-number, date and
-footer placeholders, and the notes page's slide image are left out; a damaged slide, notes page,
+as in Word files (an empty cell kept in its column, a cell merged down repeated in each row, the
+columns empty in every row at the end left out), a SmartArt graphic's text node by node, a chart's
+title, axis titles and series' values as lines (rag/readers/pptx_chart.py), and the speaker notes
+follow the slide's own text under a heading of their own, "TITLE (speaker notes)", so a citation
+and `rag extract` say where they are. Shapes are read in the order the slide lists them
+(PowerPoint's reading order), shapes in a group in theirs, one branch of an alternate-content
+choice. Hidden slides and shapes, slide-number, date and footer placeholders, and the notes page's
+slide image are left out; a damaged slide, notes page,
 diagram or chart (or one whose part is missing) is left out with a warning naming it, and the rest
 of the deck is read.
 """
@@ -24,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers.base import (
-    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, with_speaker_notes, zip_failure,
-    zip_part,
+    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, table_lines, with_speaker_notes,
+    zip_failure, zip_part,
 )
 from rag.readers.drawingml import A, paragraph_text, text_of
 from rag.readers.pptx_chart import C, chart_lines
@@ -249,8 +250,9 @@ def _shape_blocks(shape: Any, number: int, title: str | None) -> list[Block]:
 
 def _table_rows(shape: Any) -> list[str]:
     """Each row of a table "cell | cell", an empty cell kept in its place, a cell merged down
-    repeated in each row it spans (as the HTML reader does) and one merged across empty."""
-    rows: list[str] = []
+    repeated in each row it spans (as the HTML reader does) and one merged across empty; the
+    columns empty in every row at the end left out (see table_lines)."""
+    rows: list[list[str]] = []
     above: list[str] = []
     for row in shape.iter(f"{A}tr"):
         cells = []
@@ -262,9 +264,8 @@ def _table_rows(shape: Any) -> list[str]:
             else:
                 cells.append(text_of(cell))
         above = cells
-        if any(cells):
-            rows.append(one_line(" | ".join(cells)))
-    return rows
+        rows.append(cells)
+    return table_lines(rows)
 
 
 def _paragraphs(shape: Any) -> list[Any]:
