@@ -89,9 +89,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     Markdown: a heading's context is its words without inline markup, an empty heading no passage,
 #     a block quote's passages start after its ">" marks and a heading in a quote ends with it.
 #     Text: an underline shorter than its title underlines it from four marks, as in docutils.
-#     Keyword terms: a word of letters then digits ("iphone15") is also its two parts. Tables: a list
-#     in an OpenDocument cell read in the cell, last columns empty in every row left out (ODT, ODP,
-#     PowerPoint, Word); chart values as their number format shows them (dates, percentages, money).
+#     Tables: a list in an OpenDocument cell read in the cell, last columns empty in every row left
+#     out (ODT, ODP, PowerPoint, Word); chart values as their number format shows them (dates,
+#     percentages, money).
 PASSAGE_RULES = 33
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.text import keyword_terms
+from rag.text import terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,9 +68,8 @@ class KeywordIndex:
             tokens = array("q")
             starts = [0]
             for text in batch:
-                found = keyword_terms(text)
-                ids = [vocabulary.setdefault(t, len(vocabulary)) for t in found.terms]
-                lengths.append(found.length)
+                ids = [vocabulary.setdefault(t, len(vocabulary)) for t in terms(text)]
+                lengths.append(len(ids))
                 tokens.extend(ids)
                 starts.append(len(tokens))
             tids, docs, tf = _count_pairs(np.frombuffer(tokens, dtype=np.int64), np.asarray(starts), doc)
@@ -100,7 +99,7 @@ class KeywordIndex:
         """The k best chunk rows for a query, (row, score), best first; only rows sharing a term."""
         import numpy as np
 
-        ids = [i for i in (self._term_id(t) for t in keyword_terms(query).terms) if i is not None]
+        ids = [i for i in (self._term_id(t) for t in terms(query)) if i is not None]
         if not ids or k <= 0:
             return []
         docs = np.concatenate([self._docs[self._indptr[i] : self._indptr[i + 1]] for i in ids])

@@ -6,15 +6,13 @@ Chinese, Japanese and Korean write words without spaces between them, so a run o
 Hangul characters is cut into overlapping character pairs and its single characters, as Lucene's
 CJKAnalyzer does with unigrams kept ("我们去北京" -> 我们, 们去, 去北, 北京, 我, 们, 去, 北, 京): a
 query word of two characters is then found inside a sentence by its pair, one of one character by
-itself. Keyword search (keyword_terms) also reads a word of letters then digits as its two parts,
-so "iPhone 15" and "iPhone15" find each other.
+itself.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -92,47 +90,9 @@ DOCUMENT_NOUNS = r"files?|documents?|articles?|abstracts?|papers?|reports?|sourc
 
 
 def terms(text: str) -> list[str]:
-    """Stemmed content words: the unit of lexical support (and, with parts, of keyword search)."""
-    return _stemmer().stemWords(_content_words(text))
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOP_WORDS]
-
-
-@dataclass(frozen=True)
-class KeywordTerms:
-    """A text's keyword terms: its terms, then the parts of each word that joins letters and
-    digits; `length` counts the terms alone, so a part adds no length to a passage (as Lucene's
-    BM25 discounts a token that stands at the same position as another)."""
-
-    terms: list[str]
-    length: int
-
-
-def keyword_terms(text: str) -> KeywordTerms:
-    """The terms keyword search indexes and looks up: terms(text), and for a word of letters then
-    digits or digits then letters, with two letters or more ("iphone15", "10mg", "covid19"), its
-    two parts too, so "iPhone 15" and "iPhone15" find each other. A word with one letter ("p53",
-    "v2", "h2o") or more than one change between letters and digits (a hash, "h3k27me3") is one
-    term only."""
-    kept = _content_words(text)
-    parts = [part for word in kept if not word.isalpha() and not word.isdigit()
-             for part in _letters_and_digits(word)]
-    return KeywordTerms(_stemmer().stemWords(kept + parts), len(kept))
-
-
-_LETTERS_THEN_DIGITS = re.compile(r"([^\W\d_]{2,})(\d+(?:[.,]\d+)*)|(\d+(?:[.,]\d+)*)([^\W\d_]{2,})")
-
-
-_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
-
-
-def _letters_and_digits(word: str) -> list[str]:
-    """A word's letters and its digits, when it is one run of each (see keyword_terms); else none.
-    An ordinal ("3rd", "21st") is a word of its own: its "3" would tie it to "mp3" and "3 floors"."""
-    joined = None if _ORDINAL.fullmatch(word) else _LETTERS_THEN_DIGITS.fullmatch(word)
-    return [part for part in joined.groups() if part and part not in STOP_WORDS] if joined else []
+    """Stemmed content words: the unit of keyword search and of lexical support."""
+    kept = [w for w in words(text) if w not in STOP_WORDS]
+    return _stemmer().stemWords(kept)
 
 
 def stem(word: str) -> str:

@@ -5,7 +5,7 @@ from rag.config import ChunkSettings
 from rag.indexing import build_index
 from rag.retrieval import Retriever
 from rag.store import open_index
-from rag.text import is_distinctive, keyword_terms, terms
+from rag.text import is_distinctive, terms
 
 
 def retriever_for(corpus: Path, index_dir: Path) -> Retriever:
@@ -87,28 +87,6 @@ def test_latin_and_cjk_written_together_are_cut_apart() -> None:
     assert terms("iPhone用户") == ["iphon", "用户", "用", "户"]
     assert terms("COVID-19疫情") == ["covid", "19", "疫情", "疫", "情"]
     assert terms("1,000元 in 東京's wards") == ["1000", "元", "東京", "東", "京", "ward"]
-
-
-def test_a_keyword_word_of_letters_then_digits_is_also_its_two_parts() -> None:
-    assert keyword_terms("iPhone15 and 10mg") == keyword_terms("ｉＰｈｏｎｅ１５ and 10mg")
-    found = keyword_terms("iPhone15 and 10mg")
-    assert found.terms == ["iphone15", "10mg", "iphon", "15", "10", "mg"] and found.length == 2  # parts add no length
-    assert terms("iPhone15") == ["iphone15"]  # citation and abstention checks read the word whole, as before
-    whole = "p53 h2o v2 2024q3 x86_64 h3k27me3 8d13b83e7b516537 v1.4.2"  # one letter, or letters and digits mixed
-    assert keyword_terms(whole).terms == terms(whole)
-    assert keyword_terms("the 3rd and 21st floors").terms == terms("the 3rd and 21st floors")  # ordinals stay whole
-    assert not set(keyword_terms("mp3 2fa").terms) & set(keyword_terms("on the 2nd and 3rd floor").terms)
-
-
-def test_keyword_search_finds_iphone_15_written_with_or_without_a_space(tmp_path: Path, isolated_index: Path) -> None:
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "phone.txt").write_text("The iPhone15 battery lasts a day.\n", encoding="utf-8")
-    (corpus / "spaced.txt").write_text("Tax on the iPhone 15 rose.\n", encoding="utf-8")
-    (corpus / "other.txt").write_text("The tablet battery lasts a week.\n", encoding="utf-8")
-    retriever = retriever_for(corpus, isolated_index)
-    assert [h.chunk.file for h in retriever.search("iPhone 15 battery", 3, "keyword")][:1] == ["phone.txt"]
-    assert sorted(h.chunk.file for h in retriever.search("iPhone15", 3, "keyword")) == ["phone.txt", "spaced.txt"]
 
 
 def test_cjk_pairs_and_lone_characters_are_distinctive() -> None:
