@@ -8,6 +8,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class Unreadable(Exception):
@@ -65,6 +66,19 @@ def small_int(value: str | None, default: int, limit: int = 100_000) -> int:
     if re.fullmatch(r"-?[0-9]{1,9}", text) and abs(int(text)) <= limit:
         return int(text)
     return default
+
+
+# The most a container's part (a slide, content.xml, a chapter) may unpack to: more than any real
+# document's (its parsed tree takes ~10 times as much); a larger one is a zip bomb.
+MAX_PART_BYTES = 64 * 1024 * 1024
+
+
+def xml_parser(huge_tree: bool = True) -> Any:
+    """An lxml parser that fetches and expands nothing outside the document (no entities, DTDs or
+    network): the one every container reader parses its parts with."""
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=huge_tree)
 
 
 # What unpacking a zip's part may raise besides KeyError (no such part): a cut or corrupt file, a

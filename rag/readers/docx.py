@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes, one_line, table_lines, zip_failure
+from rag.readers.base import (
+    MAX_PART_BYTES, Block, ReadResult, Unreadable, file_bytes, one_line, table_lines, xml_parser, zip_failure,
+)
 from rag.readers.docx_numbering import Numbering, read_numbering
 
 
@@ -31,11 +33,11 @@ def _damaged_part(data: bytes, error: Exception) -> str | None:
     it): the part failing at the same place, else the first that fails."""
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    parser = xml_parser()
     failing = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
-            if info.filename.endswith((".xml", ".rels")) and info.file_size <= MAX_XML_PART_BYTES:
+            if info.filename.endswith((".xml", ".rels")) and info.file_size <= MAX_PART_BYTES:
                 try:
                     etree.fromstring(archive.read(info), parser)
                 except etree.XMLSyntaxError as found:
@@ -43,9 +45,6 @@ def _damaged_part(data: bytes, error: Exception) -> str | None:
                         return info.filename
                     failing.append(info.filename)
     return failing[0] if failing else None
-
-
-MAX_XML_PART_BYTES = 64 * 1024 * 1024  # as the other Office readers' limit on a part
 
 
 def read_docx(path: Path, name: str, data: bytes | None = None) -> ReadResult:

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag
 
-from rag.readers.base import ZIP_FAILURES, Block, DamagedPart, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
+from rag.readers.base import (
+    MAX_PART_BYTES, ZIP_FAILURES, Block, DamagedPart, ReadResult, Unreadable, file_bytes, xml_parser, zip_failure, zip_part,
+)
 
 CONTAINER = "META-INF/container.xml"
 ENCRYPTION = "META-INF/encryption.xml"
 CHAPTER_TYPES = ("application/xhtml+xml", "text/html")
 MIN_WHOLE_PAGE_WORDS = 8  # a page with no main text and fewer words is a cover or a title page
-MAX_PART_BYTES = 64 * 1024 * 1024  # a larger chapter or package file is a zip bomb, not a book's part
 MAX_BOOK_BYTES = 256 * 1024 * 1024  # all chapters together, as for a compressed file (rag.compressed)
 BROKEN_FIX = "open and save it again in an e-book editor (such as Calibre), or convert it to HTML or text"
 # Reading errors of a zip or its XML, besides those the format's own checks raise.
@@ -162,7 +163,7 @@ def _xml(book: zipfile.ZipFile, member: str) -> Any:
     """
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = xml_parser(huge_tree=False)
     try:
         return etree.fromstring(_read(book, member), parser)
     except etree.XMLSyntaxError as error:

@@ -14,13 +14,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import ZIP_FAILURES, ReadResult, Unreadable, file_bytes, zip_failure, zip_part
+from rag.readers.base import (
+    MAX_PART_BYTES, ZIP_FAILURES, ReadResult, Unreadable, file_bytes, xml_parser, zip_failure, zip_part,
+)
 from rag.readers.odp import slide_blocks
 from rag.readers.odt import OFFICE, text_blocks
 
 CONTENT = "content.xml"
 MANIFEST = "META-INF/manifest.xml"
-MAX_CONTENT_BYTES = 64 * 1024 * 1024  # more than any real document (its parsed tree takes ~10 times as much)
 # Where to fix a file, by the format its name or mimetype gave: a word processor's or Impress's.
 PROGRAMS = {"odt": "the word processor", "odp": "Impress"}
 FIXES = {"odt": "open and save it again in a word processor, or export it as .docx or text",
@@ -77,8 +78,8 @@ def _content(path: Path, data: bytes | None, fmt: str) -> Any:
     with zipfile.ZipFile(io.BytesIO(file_bytes(path, data))) as archive:
         if _password_protected(archive):
             raise Unreadable(f"password-protected OpenDocument file; save a copy without the password in {PROGRAMS[fmt]}")
-        content = zip_part(archive, CONTENT, MAX_CONTENT_BYTES, "", "a document", FIXES[fmt])
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+        content = zip_part(archive, CONTENT, MAX_PART_BYTES, "", "a document", FIXES[fmt])
+    parser = xml_parser()
     return etree.fromstring(content, parser)
 
 
@@ -95,7 +96,7 @@ def _body(root: Any) -> tuple[str | None, Any]:
 def _password_protected(archive: zipfile.ZipFile) -> bool:
     """The manifest lists encryption data for the content: it is ciphertext, not XML."""
     try:
-        manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_CONTENT_BYTES else b""
+        manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_PART_BYTES else b""
     except KeyError:
         return False
     return b"encryption-data" in manifest

@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers.base import (
-    ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, table_lines, with_speaker_notes,
-    zip_failure, zip_part,
+    MAX_PART_BYTES, ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, table_lines,
+    with_speaker_notes, xml_parser, zip_failure, zip_part,
 )
 from rag.readers.drawingml import A, paragraph_text, text_of
 from rag.readers.pptx_chart import C, chart_lines
 
 PRESENTATION = "ppt/presentation.xml"
-MAX_PART_BYTES = 64 * 1024 * 1024  # far more than any real slide's XML
 BROKEN_FIX = "open and save it again in PowerPoint or Impress, or export it as PDF"
 
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
@@ -61,7 +60,7 @@ def read_pptx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     """
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    parser = xml_parser()
     broken = (*_BROKEN, etree.XMLSyntaxError)
     blocks: list[Block] = []
     try:
