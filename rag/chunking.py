@@ -92,7 +92,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     Tables: a list in an OpenDocument cell read in the cell, last columns empty in every row left
 #     out (ODT, ODP, PowerPoint, Word); chart values as their number format shows them (dates,
 #     percentages, money).
-PASSAGE_RULES = 33
+# 34: formats pass s45: an EPUB or OpenDocument file is known by its mimetype entry when deflated
+#     or not first too (an .odp zipped again and named .pptx was skipped as no PowerPoint deck).
+PASSAGE_RULES = 34
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -2114,8 +2114,8 @@ def test_odp_slides_are_pages_with_their_titles_notes_and_tables_as_pptx_reads_t
 
 
 def test_an_odp_renamed_is_read_as_slides(tmp_path: Path) -> None:
-    """By its mimetype whatever its name; named .odt with its mimetype not first in the zip (zipped
-    again by hand), by its body; named .pptx so, it is named as no PowerPoint deck."""
+    """By its mimetype whatever its name, also with its mimetype not first in the zip (zipped again
+    by hand); named .pptx so, it was named as no PowerPoint deck."""
     import zipfile
 
     expected = texts(readers.read(write_odp(tmp_path / "deck.odp")))
@@ -2128,11 +2128,41 @@ def test_an_odp_renamed_is_read_as_slides(tmp_path: Path) -> None:
         with zipfile.ZipFile(tmp_path / name, "w") as archive:
             archive.writestr("content.xml", content)
             archive.writestr("mimetype", ODP_MIMETYPE)
-    result = readers.read(tmp_path / "rezipped.odt")
-    assert (result.format, texts(result)) == ("odp", expected)
-    assert readers.read(tmp_path / "rezipped.pptx").warnings == (
-        "skipped rezipped.pptx: a zip without ppt/presentation.xml, so no PowerPoint deck (an OpenDocument "
-        "presentation, or another file renamed?); export it from its program as .pptx or PDF",)
+    for name in ("rezipped.odt", "rezipped.pptx"):
+        result = readers.read(tmp_path / name)
+        assert (result.format, texts(result)) == ("odp", expected), name
+
+
+def _rezipped_deflated(source: Path, target: Path) -> Path:
+    """source zipped again with every entry deflated, its mimetype first (as `zip -r` writes it)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.namelist():
+            copy.writestr(member, original.read(member))
+    return target
+
+
+def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever_its_name(tmp_path: Path) -> None:
+    """A deflated mimetype entry names the file as a stored one does (tester-s45: an .odp so
+    zipped and named .pptx was "a zip without ppt/presentation.xml, so no PowerPoint deck")."""
+    from rag.corpus import is_document
+
+    deck, text = write_odp(tmp_path / "deck.odp"), write_odt(tmp_path / "dues.odt")
+    for source, fmt in ((deck, "odp"), (text, "odt")):
+        expected = texts(readers.read(source))
+        for name in ("renamed.pptx", "renamed.docx", "renamed.odt", "renamed.odp", "renamed"):
+            copy = _rezipped_deflated(source, tmp_path / name)
+            with zipfile.ZipFile(copy) as archive:
+                assert archive.getinfo("mimetype").compress_type == zipfile.ZIP_DEFLATED
+            result = readers.read(copy)
+            assert (result.format, texts(result), result.warnings) == (fmt, expected, ()), (fmt, name)
+        assert is_document(tmp_path / "renamed")
+    sheet = zip_with_mimetype(tmp_path / "sheet.ods", "application/vnd.oasis.opendocument.spreadsheet", {
+        "content.xml": f"<office:document-content {ODT_NAMESPACES}><office:body><office:spreadsheet/></office:body>"
+                       "</office:document-content>"})
+    assert readers.read(_rezipped_deflated(sheet, tmp_path / "sheet.pptx")).warnings == (
+        "skipped sheet.pptx: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
+        "presentations); export it as PDF and index that",)
+    assert not is_document(_rezipped_deflated(sheet, tmp_path / "sheet"))  # a spreadsheet with no name: not read
 
 
 def test_odp_tables_keep_empty_cells_and_hidden_shapes_comments_and_slide_names_are_left_out(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@
         block.text, block.page, block.heading, block.kind
 
 The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`
-or `ppt/presentation.xml` or opening with an EPUB's or OpenDocument text's or presentation's
-`mimetype`, a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file
-is still read by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
+or `ppt/presentation.xml` or an EPUB's or OpenDocument text's or presentation's `mimetype` entry,
+a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still read
+by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
 Each reader imports its library only when called, so importing this package stays cheap.
 """
 
@@ -17,7 +17,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from rag.readers.base import Block, ReadResult, Unreadable, is_binary
+from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
 
 __all__ = ["Block", "ReadResult", "Unreadable", "SUFFIXES", "detect", "read"]
 
@@ -43,9 +43,12 @@ SUFFIXES: dict[str, str] = {
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
 CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html"}
-# EPUB and OpenDocument files open with an uncompressed "mimetype" entry naming what they are.
+# EPUB and OpenDocument files name what they are in a "mimetype" entry (a template's or master
+# document's type opens with its document's: "...opendocument.text-template").
 ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt",
                  b"application/vnd.oasis.opendocument.presentation": "odp"}
+ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
+MAX_MIMETYPE_BYTES = 256  # a mimetype entry is one short line
 SNIFF_BYTES = 1024
 
 
@@ -55,13 +58,9 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if _is_pdf(head):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        if head[30:38] == b"mimetype":
-            for mimetype, fmt in ZIP_MIMETYPES.items():
-                if head[38:].startswith(mimetype):
-                    return fmt
-        office = _office_format(path if data is None else io.BytesIO(data))
-        if office:
-            return office
+        zipped = _zip_format(head, path, path if data is None else io.BytesIO(data))
+        if zipped:
+            return zipped
     start = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
@@ -125,14 +124,43 @@ def _is_plain_text(head: bytes) -> bool:
 OFFICE_PARTS = {"word/document.xml": "docx", "ppt/presentation.xml": "pptx"}
 
 
-def _office_format(source: Path | io.BytesIO) -> str | None:
-    """"docx" or "pptx" for a zip holding a Word document's or a slide deck's main part."""
+def _zip_format(head: bytes, path: Path, source: Path | io.BytesIO) -> str | None:
+    """The format a zip's content names: its mimetype entry's (see _mimetype_format), else "docx"
+    or "pptx" for a zip holding a Word document's or a slide deck's main part.
+
+    The standards put the mimetype first and stored, where the head shows it; a file zipped again
+    by hand or by another tool has it deflated, or later in the zip (an .odp named .pptx so was
+    named "no PowerPoint deck"), so the zip is opened when the head does not say."""
+    if head[8:10] == b"\x00\x00" and head[26:30] == b"\x08\x00\x00\x00" and head[30:38] == b"mimetype":
+        stored = _mimetype_format(head[38:38 + MAX_MIMETYPE_BYTES], path)  # stored, no extra field
+        if stored:
+            return stored
     try:
         with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
-    except (OSError, zipfile.BadZipFile):
+            mimetype = _mimetype_entry(archive) if "mimetype" in names else b""
+    except (*ZIP_FAILURES, KeyError):
         return None
-    return next((fmt for part, fmt in OFFICE_PARTS.items() if part in names), None)
+    return _mimetype_format(mimetype, path) or next((fmt for part, fmt in OFFICE_PARTS.items() if part in names), None)
+
+
+def _mimetype_entry(archive: zipfile.ZipFile) -> bytes:
+    """The first bytes of a zip's mimetype entry, stored or deflated (b"" when it cannot be unpacked)."""
+    try:
+        with archive.open("mimetype") as entry:
+            return entry.read(MAX_MIMETYPE_BYTES)
+    except (*ZIP_FAILURES, KeyError):
+        return b""
+
+
+def _mimetype_format(mimetype: bytes, path: Path) -> str | None:
+    """The format a mimetype names ("epub", "odt", "odp"); "odt" too for another OpenDocument kind
+    (a spreadsheet, a drawing) under a document's name, so the OpenDocument reader says what it is
+    rather than the PowerPoint or Word reader calling it broken."""
+    found = next((fmt for prefix, fmt in ZIP_MIMETYPES.items() if mimetype.startswith(prefix)), None)
+    if found is None and mimetype.startswith(ODF_MIMETYPE) and SUFFIXES.get(path.suffix.lower()) in CONTAINER_FORMATS:
+        return "odt"
+    return found
 
 
 def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
