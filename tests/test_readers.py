@@ -1989,7 +1989,8 @@ def test_pptx_charts_read_as_their_title_axes_and_a_line_a_series(tmp_path: Path
 def test_a_chart_titled_from_a_cell_with_a_deleted_axis_and_many_points_reads_in_short_lines() -> None:
     from lxml import etree
 
-    from rag.readers.pptx_chart import MAX_POINTS, chart_lines
+    from rag.readers.chart_text import MAX_POINTS
+    from rag.readers.pptx_chart import chart_lines
 
     def cache(tag: str, values: list[str]) -> str:
         return f"<c:{tag}>" + "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values)) + f"</c:{tag}>"

@@ -349,6 +349,31 @@ def with_speaker_notes(blocks: list[Block], notes: list[Block], title: str | Non
             *(Block(block.text, block.page, heading, block.kind) for block in notes)]
 
 
+class DamagedParts:
+    """The parts of a container left out as damaged or missing, by what they are ("slide", "chart
+    on slide") with the numbers of where they stand, for the one warning that names them all
+    (shared by the PowerPoint and OpenDocument readers, which read the rest of the file)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, list[int]] = {}
+
+    def add(self, what: str, number: int) -> None:
+        self._numbers.setdefault(what, []).append(number)
+
+    def __bool__(self) -> bool:
+        return bool(self._numbers)
+
+    def __str__(self) -> str:
+        """"slides 3-5; speaker notes of slide 2": the last word plural where it counts several."""
+        return "; ".join(f"{what + 's' if len(set(numbers)) > 1 else what} {number_ranges(sorted(set(numbers)))}"
+                         for what, numbers in self._numbers.items())
+
+    def warnings(self, name: str, whole: str) -> tuple[str, ...]:
+        """The file's warning ("deck.pptx: left out, damaged: chart on slide 3; the rest of the
+        deck is indexed"), or none when nothing was left out."""
+        return (f"{name}: left out, damaged: {self}; the rest of the {whole} is indexed",) if self else ()
+
+
 def number_ranges(numbers: list[int]) -> str:
     """[1, 2, 3, 7] -> "1-3, 7"."""
     parts = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers.base import (
-    MAX_PART_BYTES, ZIP_FAILURES, Block, ReadResult, Unreadable, file_bytes, number_ranges, one_line, table_lines,
+    MAX_PART_BYTES, ZIP_FAILURES, Block, DamagedParts, ReadResult, Unreadable, file_bytes, one_line, table_lines,
     with_speaker_notes, xml_parser, zip_failure, zip_part,
 )
 from rag.readers.drawingml import A, paragraph_text, text_of
@@ -75,11 +75,10 @@ def read_pptx(path: Path, name: str, data: bytes | None = None) -> ReadResult:
         raise Unreadable(f"PowerPoint file nested too deep to read; {BROKEN_FIX}") from None
     except broken as error:
         raise Unreadable(f"broken PowerPoint file ({zip_failure(error)}); {BROKEN_FIX}") from error
-    damaged = deck.damaged_parts()
     if not blocks:
-        raise Unreadable("no text on any slide" + (f" that could be read (damaged: {damaged})" if damaged else ""))
-    warnings = (f"{name}: left out, damaged: {damaged}; the rest of the deck is indexed",) if damaged else ()
-    return ReadResult("pptx", tuple(blocks), warnings)
+        damaged = f" that could be read (damaged: {deck.damaged})" if deck.damaged else ""
+        raise Unreadable(f"no text on any slide{damaged}")
+    return ReadResult("pptx", tuple(blocks), deck.damaged.warnings(name, "deck"))
 
 
 class _Deck:
@@ -90,12 +89,7 @@ class _Deck:
         self._names = set(archive.namelist())
         self._parser = parser
         self._broken = broken
-        self.damaged: dict[str, list[int]] = {}  # what ("slide", "speaker notes of slide") -> slide numbers
-
-    def damaged_parts(self) -> str:
-        """What could not be read, in words: "slides 3-5; speaker notes of slide 2"."""
-        return "; ".join(f"{what.replace('slide', 'slides') if len(set(numbers)) > 1 else what} "
-                         f"{number_ranges(sorted(set(numbers)))}" for what, numbers in self.damaged.items())
+        self.damaged = DamagedParts()  # "slide", "speaker notes of slide" and the like, by slide number
 
     def part(self, member: str) -> Any:
         from lxml import etree
@@ -131,7 +125,7 @@ class _Deck:
             slide = self.part(slide_path)
             relations = self.relations(slide_path)
         except self._broken:
-            self.damaged.setdefault("slide", []).append(number)
+            self.damaged.add("slide", number)
             return []
         if slide.get("show") in ("0", "false"):
             return []
@@ -154,7 +148,7 @@ class _Deck:
         try:
             return self.part(path)
         except self._broken:
-            self.damaged.setdefault(what, []).append(number)
+            self.damaged.add(what, number)
             return None
 
     def _notes_blocks(self, relations: dict[str, tuple[str, str]], number: int) -> list[Block]:
@@ -199,7 +193,7 @@ class _Deck:
             return None
         kind, path = relations.get(reference.get(attribute, ""), ("", ""))
         if not kind.endswith(relation) or path not in self._names:
-            self.damaged.setdefault(what, []).append(number)
+            self.damaged.add(what, number)
             return None
         return self._related_part(path, what, number)
 

@@ -1,20 +1,11 @@
 """A chart's text (a deck's ppt/charts/chartN.xml): its title, its axes' titles and its series'
-values, as short lines a reader can check against the slide and a model can quote.
-
-    Revenue by region (chart; axes: Region, Million pounds)
-    2024: North 4.2, South 3.1
-    2025: North 4.6, South 3.3
-
-The first line names the chart by its title and its axes' titles (a chart with neither has none:
-its series' names say what it shows); each series is a line of its name, then each category with
-its value (a scatter chart's points as "(x, y)"). The values are those the chart
-caches, which PowerPoint draws (the embedded workbook is not opened), as their number format shows
-them when it is a simple one (rag/readers/number_format.py): a date "2024-01-01" (or "Jan 2024"
+values, as the lines of rag/readers/chart_text.py. The values are those the chart caches, which
+PowerPoint draws (the embedded workbook is not opened), as their number format shows them when it
+is a simple one (rag/readers/number_format.py): a date "2024-01-01" (or "Jan 2024"
 under a format of month and year), a percentage "43%" under "0%", money "£1,234,567" under
 "£"#,##0; a category on a date axis is a date; under General or a format not read there a float's
 binary noise is rounded off ("0.30000000000000004" reads "0.3") and a percentage format still reads
-as one ("42.5%"). Categories in two levels read with their group ("West Oslo"). A series of more
-than MAX_POINTS points is cut there, saying how many it has.
+as one ("42.5%"). Categories in two levels read with their group ("West Oslo").
 """
 
 from __future__ import annotations
@@ -24,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.readers.base import small_int
+from rag.readers.chart_text import plain_number, point, series_line, title_line
 from rag.readers.drawingml import text_of
 from rag.readers.number_format import as_date, formatted
 
@@ -33,7 +25,6 @@ _AXES = {f"{C}{name}" for name in ("catAx", "valAx", "dateAx", "serAx")}
 # under others (the first level the innermost; a level holds its points).
 _CACHES = tuple(f"{C}{name}" for name in ("strCache", "numCache", "strLit", "numLit", "multiLvlStrCache", "lvl"))
 _NUMBERS = {f"{C}numCache", f"{C}numLit"}
-MAX_POINTS = 100  # a scatter plot of thousands of points is no sentence to read
 
 
 def chart_lines(space: Any) -> list[str]:
@@ -42,8 +33,8 @@ def chart_lines(space: Any) -> list[str]:
     chart = space.find(f"{C}chart")
     if chart is None:
         return []
-    title_line = _title_line(chart)
-    lines = [title_line] if title_line else []
+    heading = _title_line(chart)
+    lines = [heading] if heading else []
     plot = chart.find(f"{C}plotArea")
     dates = _Dates(space.find(f"{C}date1904[@val='1']") is not None,
                    plot is not None and plot.find(f"{C}dateAx") is not None)
@@ -60,16 +51,12 @@ class _Dates:
 
 
 def _title_line(chart: Any) -> str | None:
-    """"TITLE (chart; axes: X, Y)", or "Chart (axes: X, Y)" for a chart with axis titles alone."""
-    title = _title_text(chart.find(f"{C}title"))
+    """The chart's title and the titles of its axes shown (chart_text.title_line)."""
     plot = chart.find(f"{C}plotArea")
     axes = [] if plot is None else [
         _title_text(axis.find(f"{C}title")) for axis in plot
         if axis.tag in _AXES and axis.find(f"{C}delete[@val='1']") is None]
-    named = ", ".join(axis for axis in axes if axis)
-    if title:
-        return f"{title} (chart; axes: {named})" if named else f"{title} (chart)"
-    return f"Chart (axes: {named})" if named else None
+    return title_line(_title_text(chart.find(f"{C}title")), axes)
 
 
 def _title_text(title: Any) -> str | None:
@@ -93,18 +80,8 @@ def _series_line(series: Any, dates: _Dates) -> str | None:
     if not values:
         return None
     labels, xs = _points(series.find(f"{C}cat"), dates), _points(series.find(f"{C}xVal"), _Dates(dates.date1904))
-    pairs = [_point(value, labels.get(index), xs.get(index)) for index, value in sorted(values.items())]
-    if len(pairs) > MAX_POINTS:
-        pairs = [*pairs[:MAX_POINTS], f"… ({len(pairs)} points)"]
-    name = _cached_text(series.find(f"{C}tx"))
-    return f"{name}: {', '.join(pairs)}" if name else ", ".join(pairs)
-
-
-def _point(value: str, label: str | None, x: str | None) -> str:
-    """A point as the chart shows it: "North 4.2" on a category, "(1, 0.3)" in a scatter chart."""
-    if x is not None:
-        return f"({x}, {value})"
-    return f"{label} {value}" if label is not None else value
+    points = [point(value, labels.get(index), xs.get(index)) for index, value in sorted(values.items())]
+    return series_line(_cached_text(series.find(f"{C}tx")), points)
 
 
 def _first(series: Any, *names: str) -> Any | None:
@@ -158,6 +135,4 @@ def _number(value: str, code: str, dates: _Dates) -> str:
     shown = formatted(number, code, dates.date1904)
     if shown is None and dates.axis and code.strip().lower() in ("", "general"):
         shown = as_date(number, date1904=dates.date1904)
-    if shown is not None:
-        return shown
-    return f"{number * 100:.12g}%" if "%" in code else f"{number:.12g}"
+    return shown if shown is not None else plain_number(number, percent="%" in code)
