@@ -93,7 +93,8 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     out (ODT, ODP, PowerPoint, Word); chart values as their number format shows them (dates,
 #     percentages, money).
 # 34: formats pass s45: an EPUB or OpenDocument file is known by its mimetype entry when deflated
-#     or not first too (an .odp zipped again and named .pptx was skipped as no PowerPoint deck).
+#     or not first too (an .odp zipped again and named .pptx was skipped as no PowerPoint deck);
+#     charts in OpenDocument texts and presentations read as PowerPoint charts are.
 PASSAGE_RULES = 34
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words

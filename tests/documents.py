@@ -324,6 +324,58 @@ def write_odp(path: Path) -> Path:
     return zip_with_mimetype(path, ODP_MIMETYPE, {"content.xml": odp_content(pages, styles, declarations)})
 
 
+ODF_CHART_NAMESPACES = (
+    f"{ODT_NAMESPACES} "
+    'xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
+)
+
+
+def _chart_cell(value: str) -> str:
+    """A cell of a chart's table: "" empty, "=4.2" a float, "%0.42" a percentage, else a string."""
+    if not value:
+        return "<table:table-cell/>"
+    if value[0] in "=%":
+        kind = "float" if value[0] == "=" else "percentage"
+        return (f'<table:table-cell office:value-type="{kind}" office:value="{value[1:]}">'
+                f"<text:p>{value[1:]}</text:p></table:table-cell>")
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+
+def odf_chart(rows: list[list[str]], title: str | None = None, axes: tuple[str | None, ...] = (),
+              chart_class: str = "chart:bar", addressed: bool = True) -> str:
+    """An embedded chart's content.xml as LibreOffice writes it: its title, its axes (x, y) with
+    titles, a series a column of its own table (rows: the first the series' names over an empty
+    corner, the first column the categories; cells as _chart_cell reads them), each series naming
+    its cells unless not `addressed`; a scatter chart's series name the first column as x values."""
+    last = len(rows)
+    titled = (lambda text: f"<chart:title><text:p>{text}</text:p></chart:title>" if text else "")
+    scatter = chart_class == "chart:scatter"
+    categories = "" if scatter or not addressed else f'<chart:categories table:cell-range-address="local-table.$A$2:.$A${last}"/>'
+    axis_xml = "".join(f'<chart:axis chart:dimension="{d}" chart:name="primary-{d}">{titled(text)}'
+                       f"{categories if d == 'x' else ''}</chart:axis>" for d, text in zip("xy", axes or (None, None)))
+    series = ""
+    for column in "BCDEFG"[: len(rows[0]) - 1]:
+        domain = f'<chart:domain table:cell-range-address="local-table.$A$2:.$A${last}"/>' if scatter else ""
+        address = (f' chart:values-cell-range-address="local-table.${column}$2:.${column}${last}" '
+                   f'chart:label-cell-address="local-table.${column}$1"') if addressed else ""
+        series += f'<chart:series chart:class="{chart_class}"{address}>{domain}</chart:series>'
+    table = ('<table:table table:name="local-table"><table:table-header-rows><table:table-row>'
+             + "".join(_chart_cell(cell) for cell in rows[0]) + "</table:table-row></table:table-header-rows><table:table-rows>"
+             + "".join("<table:table-row>" + "".join(_chart_cell(cell) for cell in row) + "</table:table-row>"
+                       for row in rows[1:]) + "</table:table-rows></table:table>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_CHART_NAMESPACES}><office:body>'
+            f'<office:chart><chart:chart chart:class="{chart_class}">{titled(title)}<chart:plot-area>{axis_xml}{series}'
+            f"</chart:plot-area>{table}</chart:chart></office:chart></office:body></office:document-content>")
+
+
+def odf_object_frame(name: str) -> str:
+    """The frame that places an embedded object (Object 1/content.xml) on a slide or page."""
+    return (f'<draw:frame draw:name="{name}" xmlns:xlink="http://www.w3.org/1999/xlink"><draw:object '
+            f'xlink:href="./{name}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
+            f'<draw:image xlink:href="./ObjectReplacements/{name}"/></draw:frame>')
+
+
 def write_pptx(path: Path) -> Path:
     """A deck as PowerPoint writes it: a title slide, bullets with a sub-bullet and speaker notes, a
     table and a text box, and a hidden slide."""

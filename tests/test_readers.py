@@ -31,6 +31,8 @@ from documents import (
     HIDDEN_PAGE_STYLE,
     ODP_MIMETYPE,
     ODT_NAMESPACES,
+    odf_chart,
+    odf_object_frame,
     odp_content,
     odp_frame,
 )
@@ -2164,6 +2166,85 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
         "skipped sheet.pptx: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
         "presentations); export it as PDF and index that",)
     assert not is_document(_rezipped_deflated(sheet, tmp_path / "sheet"))  # a spreadsheet with no name: not read
+
+
+REVENUE = [["", "2024", "2025"], ["North", "=4.2", "=4.6"], ["South", "=3.1", "=3.3"]]
+
+
+def _odp_chart_deck(path: Path, charts: dict[str, str]) -> Path:
+    """_chart_deck's three slides as Impress holds them: each chart an embedded object."""
+    pages = (f'<draw:page>{odp_frame("<text:p>Sales</text:p>", "title")}{odf_object_frame("Object 1")}</draw:page>'
+             f'<draw:page>{odf_object_frame("Object 2")}</draw:page><draw:page>{odf_object_frame("Object 3")}</draw:page>')
+    return zip_with_mimetype(path, ODP_MIMETYPE, {"content.xml": odp_content(pages), **charts})
+
+
+ODP_CHARTS = {
+    "Object 1/content.xml": odf_chart(REVENUE, "Revenue by region", ("Region", "Million pounds")),
+    "Object 2/content.xml": odf_chart([["", "Share of berths"], ["Ferries", "%0.42"], ["Freight", "%0.58"]],
+                                      chart_class="chart:circle"),
+    "Object 3/content.xml": odf_chart([["", "Depth"], ["=1", "=0.30000000000000004"], ["=2", "=4.5"]],
+                                      chart_class="chart:scatter"),
+}
+
+
+def test_odp_charts_read_as_pptx_charts_are(tmp_path: Path) -> None:
+    """Title and axes, then a line a series, on the chart's slide under its title: the same blocks
+    as the PowerPoint deck of the same charts (were not read at all)."""
+    result = readers.read(_odp_chart_deck(tmp_path / "charts.odp", ODP_CHARTS))
+    assert result.warnings == ()
+    assert [(b.page, b.text, b.heading, b.kind) for b in result.blocks] == [
+        (b.page, b.text, b.heading, b.kind) for b in readers.read(_chart_deck(tmp_path / "charts.pptx")).blocks]
+
+
+def test_odt_charts_read_where_their_frame_stands(tmp_path: Path) -> None:
+    """After the paragraph it is anchored in, under its heading; a chart that names no cells read by
+    columns; an embedded formula, which the manifest names as one, passed over."""
+    body = ('<text:h text:outline-level="1">Port traffic</text:h>'
+            f"<text:p>Traffic grew in both regions.{odf_object_frame('Object 1')}</text:p>"
+            f"<text:p>{odf_object_frame('Object 2')}</text:p><text:p>{odf_object_frame('Object 3')}</text:p>"
+            "<text:p>The south grew least.</text:p>")
+    manifest = ('<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                '<manifest:file-entry manifest:full-path="Object 3/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.formula"/></manifest:manifest>')
+    path = zip_with_mimetype(tmp_path / "traffic.odt", "application/vnd.oasis.opendocument.text", {
+        "content.xml": (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NAMESPACES}>'
+                        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"),
+        "META-INF/manifest.xml": manifest,
+        "Object 1/content.xml": odf_chart(REVENUE, "Revenue by region", ("Region", "Million pounds")),
+        "Object 2/content.xml": odf_chart([["", "Calls"], ["Monday", "=12"], ["Tuesday", ""]], addressed=False),
+        "Object 3/content.xml": odf_chart([["", "x"], ["a", "=1"]], "A formula's part, never read"),
+    })
+    result = readers.read(path)
+    assert result.warnings == ()
+    assert [(b.text, b.heading) for b in result.blocks] == [
+        ("Port traffic", "Port traffic"), ("Traffic grew in both regions.", "Port traffic"),
+        ("Revenue by region (chart; axes: Region, Million pounds)", "Port traffic"),
+        ("2024: North 4.2, South 3.1", "Port traffic"), ("2025: North 4.6, South 3.3", "Port traffic"),
+        ("Calls: Monday 12", "Port traffic"), ("The south grew least.", "Port traffic")]
+
+
+def test_an_odf_chart_missing_damaged_or_too_large_is_left_out_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    charts = {**ODP_CHARTS, "Object 1/content.xml": ODP_CHARTS["Object 1/content.xml"][:300]}
+    del charts["Object 2/content.xml"]
+    result = readers.read(_odp_chart_deck(tmp_path / "damaged.odp", charts))
+    assert result.warnings == ("damaged.odp: left out, damaged: chart on slides 1-2; the rest of the deck is indexed",)
+    assert texts(result) == ["Sales", "Depth: (1, 0.3), (2, 4.5)"]
+    body = f"<text:p>Traffic grew.</text:p><text:p>{odf_object_frame('Object 1')}</text:p><text:p>Then fell.</text:p>"
+    path = zip_with_mimetype(tmp_path / "traffic.odt", "application/vnd.oasis.opendocument.text", {
+        "content.xml": (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NAMESPACES}>'
+                        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"),
+        "Object 1/content.xml": ODP_CHARTS["Object 1/content.xml"]})
+    monkeypatch.setattr("rag.readers.odf_chart.MAX_PART_BYTES", 1000)  # a zip bomb's part, unpacked to no more
+    result = readers.read(path)
+    assert result.warnings == (
+        "traffic.odt: left out, damaged: chart before paragraph 2; the rest of the document is indexed",)
+    assert texts(result) == ["Traffic grew.", "Then fell."]
+    alone = zip_with_mimetype(tmp_path / "alone.odp", ODP_MIMETYPE, {
+        "content.xml": odp_content(f"<draw:page>{odf_object_frame('Object 1')}</draw:page>")})
+    assert readers.read(alone).warnings == (
+        "skipped alone.odp: no text on any slide that could be read (damaged: chart on slide 1)",)
 
 
 def test_odp_tables_keep_empty_cells_and_hidden_shapes_comments_and_slide_names_are_left_out(tmp_path: Path) -> None:

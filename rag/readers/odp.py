@@ -11,19 +11,23 @@ block (an outline's bullet a list item), each table row one `cell | cell` block 
 read in it, an empty cell kept in its column, a cell merged down repeated, the columns empty in
 every row at the end left out), spaces, tabs and line breaks as shown. The speaker
 notes (`presentation:notes`) follow the slide's own text under a heading of their own,
-"TITLE (speaker notes)", as in PowerPoint decks. Hidden slides (their page style's
+"TITLE (speaker notes)", as in PowerPoint decks. A chart is read where its frame stands, as its
+title, axis titles and a line a series (rag/readers/odf_chart.py). Hidden slides (their page style's
 presentation:visibility "hidden"), hidden shapes (draw:display "none"), comments, the header,
-footer, date and slide-number placeholders and the notes page's slide image are left out; charts
-and other embedded objects are not read.
+footer, date and slide-number placeholders and the notes page's slide image are left out, and so
+are embedded objects other than charts (a formula).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.readers.base import Block, one_line, with_speaker_notes
 from rag.readers.odt import DRAW, OFFICE, STYLE, TEXT, BodyReader, paragraph_text
+
+if TYPE_CHECKING:
+    from rag.readers.odf_chart import ChartObjects
 
 PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 # Placeholders repeating the deck's furniture, and the notes page's image of its slide.
@@ -33,30 +37,30 @@ _FURNITURE = {"header", "footer", "date-time", "page-number", "page", "handout"}
 _NOT_SHAPES = {f"{PRESENTATION}notes", f"{OFFICE}annotation", "{http://openoffice.org/2009/office}annotation"}
 
 
-def slide_blocks(root: Any, body: Any) -> list[Block]:
+def slide_blocks(root: Any, body: Any, charts: ChartObjects | None = None) -> list[Block]:
     """The blocks of every shown slide of a presentation's body (office:presentation), its number
-    as the page; root is content.xml's, whose styles tell a hidden slide."""
+    as the page, its charts read from `charts`; root is content.xml's, whose styles tell a hidden slide."""
     hidden = _hidden_page_styles(root)
     blocks: list[Block] = []
     for number, page in enumerate(body.iterfind(f"{DRAW}page"), start=1):
         if page.get(f"{DRAW}style-name") not in hidden:
-            blocks.extend(_slide(page, number))
+            blocks.extend(_slide(page, number, charts))
     return blocks
 
 
-def _slide(page: Any, number: int) -> list[Block]:
+def _slide(page: Any, number: int, charts: ChartObjects | None) -> list[Block]:
     """A slide's title first, then its other shapes' blocks under it, then its speaker notes."""
     shapes = list(_shapes(page))
     titles = [shape for shape in shapes if _class(shape) == "title"]
     title = one_line(" ".join(paragraph_text(p) for shape in titles for p in shape.iter(f"{TEXT}p"))) or None
-    reader = BodyReader(page=number, heading=title)
+    reader = BodyReader(page=number, heading=title, charts=charts)
     if title:
         reader.blocks.append(Block(title, number, title, "heading"))
     for shape in shapes:
         if shape not in titles:
             reader.node(shape)
     notes = page.find(f"{PRESENTATION}notes")
-    notes_reader = BodyReader(page=number)
+    notes_reader = BodyReader(page=number, charts=charts)
     for shape in [] if notes is None else _shapes(notes):
         notes_reader.node(shape)
     return with_speaker_notes(reader.blocks, notes_reader.blocks, title)

@@ -4,10 +4,11 @@ and table rows of content.xml's body, in document order (rag/readers/odf.py open
 The text is read from the XML as the word processor shows it: spaces written as `text:s`, tabs
 and line breaks become spaces, tracked deletions, comments and the generated table of contents are
 left out, and a footnote's or a text box's text follows its paragraph as a block of its own (not
-glued into the sentence it is anchored in). Each table row becomes one block "cell | cell", as in
-Word files: all of a cell's paragraphs in it, those of its lists and sections too, an empty cell
-kept in its column and a cell merged down repeated in each row; the trailing columns empty in
-every row (a spreadsheet's padding) are left out. There are no fixed pages, so citations count
+glued into the sentence it is anchored in), as do an embedded chart's lines
+(rag/readers/odf_chart.py). Each table row becomes one block "cell | cell", as in Word files: all
+of a cell's paragraphs in it, those of its lists and sections too, an empty cell kept in its column
+and a cell merged down repeated in each row; the trailing columns empty in every row (a
+spreadsheet's padding) are left out. There are no fixed pages, so citations count
 paragraphs.
 """
 
@@ -15,9 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.readers.base import Block, one_line, small_int, without_empty_last_columns
+
+if TYPE_CHECKING:
+    from rag.readers.odf_chart import ChartObjects
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -25,7 +29,8 @@ OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
-_ASIDE_BODIES = (f"{TEXT}note-body", f"{DRAW}text-box")
+_OBJECT = f"{DRAW}object"  # an embedded object's frame content: a chart (rag/readers/odf_chart.py), a formula
+_ASIDE_BODIES = (f"{TEXT}note-body", f"{DRAW}text-box", _OBJECT)
 # Inside a paragraph: what holds no text of its own there (a note's or text box's comes after the
 # paragraph), and of a ruby its reading (the base is the text).
 _NOT_INLINE = {f"{TEXT}note", f"{OFFICE}annotation", f"{DRAW}frame", f"{TEXT}tracked-changes", f"{TEXT}ruby-text"}
@@ -36,10 +41,10 @@ _SKIPPED = {f"{TEXT}{name}" for name in (
 )} | {f"{OFFICE}annotation"}
 
 
-def text_blocks(root: Any, body: Any) -> list[Block]:
-    """The blocks of a text document's body (office:text), in order; root is content.xml's, whose
-    styles tell a title paragraph."""
-    reader = BodyReader(_title_styles(root))
+def text_blocks(root: Any, body: Any, charts: ChartObjects | None = None) -> list[Block]:
+    """The blocks of a text document's body (office:text), in order, its charts read from
+    `charts`; root is content.xml's, whose styles tell a title paragraph."""
+    reader = BodyReader(_title_styles(root), charts=charts)
     reader.container(body)
     return reader.blocks
 
@@ -60,14 +65,16 @@ def _title_styles(root: Any) -> frozenset[str]:
 
 class BodyReader:
     """Walks a text's body, or the shapes of a slide, in order, remembering the heading above each
-    block; every block it reads is on `page` (a slide's number; None in a text, which has no pages)."""
+    block; every block it reads is on `page` (a slide's number; None in a text, which has no pages).
+    Embedded charts are read from `charts` (none without it)."""
 
     def __init__(self, title_styles: frozenset[str] = frozenset(), page: int | None = None,
-                 heading: str | None = None) -> None:
+                 heading: str | None = None, charts: ChartObjects | None = None) -> None:
         self.blocks: list[Block] = []
         self.heading = heading
         self.page = page
         self.title_styles = title_styles
+        self.charts = charts
 
     def container(self, element: Any) -> None:
         """Sections, lists, tables and paragraphs, in order (anything else is looked into)."""
@@ -88,8 +95,19 @@ class BodyReader:
             self.list(element)
         elif tag == f"{TABLE}table":
             self.table(element)
+        elif tag == _OBJECT:
+            self.chart(element)
         else:
             self.container(element)
+
+    def chart(self, element: Any) -> None:
+        """An embedded chart's lines where its frame stands; one that cannot be read is noted as
+        on this slide, or before the paragraph that would have come next in a text."""
+        if self.charts is not None:
+            where = ("chart on slide", self.page) if self.page is not None else (
+                "chart before paragraph", len(self.blocks) + 1)
+            for line in self.charts.lines(element, *where):
+                self.blocks.append(Block(line, self.page, self.heading, "paragraph"))
 
     def list(self, element: Any) -> None:
         for item in element:
@@ -107,7 +125,7 @@ class BodyReader:
         """Each row "cell | cell" (see _row_texts), without the trailing columns empty in every row;
         a table, note or text box inside a cell follows its row as blocks of its own."""
         down: dict[int, tuple[str, int]] = {}
-        rows = [[cell for cell in row if cell.tag in _CELLS] for row in _rows(element)]
+        rows = [[cell for cell in row if cell.tag in _CELLS] for row in table_rows(element)]
         texts = without_empty_last_columns([_row_texts(cells, down) for cells in rows])
         for cells, row in zip(rows, texts):
             if any(row):
@@ -138,10 +156,14 @@ class BodyReader:
         self.asides(element)
 
     def asides(self, element: Any) -> None:
-        """The notes and text boxes of a paragraph, after it; a heading in one heads nothing outside it."""
+        """The notes, text boxes and charts of a paragraph, after it; a heading in one heads nothing
+        outside it."""
         for aside in _asides(element):
             outside, before = self.heading, len(self.blocks)
-            self.container(aside)
+            if aside.tag == _OBJECT:
+                self.chart(aside)
+            else:
+                self.container(aside)
             for index in range(before, len(self.blocks)):
                 block = self.blocks[index]
                 if block.kind == "heading":
@@ -150,8 +172,8 @@ class BodyReader:
 
 
 def _asides(element: Any) -> Iterator[Any]:
-    """The note bodies and text boxes anchored in a paragraph, not those nested in them (their
-    own paragraphs bring those)."""
+    """The note bodies, text boxes and embedded objects anchored in a paragraph, not those nested
+    in them (their own paragraphs bring those)."""
     for child in element:
         if child.tag in _ASIDE_BODIES:
             yield child
@@ -159,13 +181,13 @@ def _asides(element: Any) -> Iterator[Any]:
             yield from _asides(child)
 
 
-def _rows(table: Any) -> Iterator[Any]:
+def table_rows(table: Any) -> Iterator[Any]:
     """A table's rows, in header and row groups too, but not those of a table nested in a cell."""
     for child in table:
         if child.tag == f"{TABLE}table-row":
             yield child
         elif child.tag in (f"{TABLE}table-header-rows", f"{TABLE}table-rows", f"{TABLE}table-row-group"):
-            yield from _rows(child)
+            yield from table_rows(child)
 
 
 _CELLS = (f"{TABLE}table-cell", f"{TABLE}covered-table-cell")

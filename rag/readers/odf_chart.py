@@ -1,0 +1,224 @@
+"""Charts in OpenDocument texts and presentations, read where their frame stands as the lines of
+rag/readers/chart_text.py, as PowerPoint charts are:
+
+    Revenue by region (chart; axes: Region, Million pounds)
+    2024: North 4.2, South 3.1
+
+A chart is an embedded object: a `draw:frame` holding `draw:object xlink:href="./Object 1"`, whose
+`Object 1/content.xml` holds `office:chart` with its `chart:chart`: a title, axes with titles, the
+series, and the chart's own data table (`table:table`, "local-table"). Each series names the cells
+of that table holding its values and its name, and the categories (or a scatter chart's x values,
+its `chart:domain`) name theirs; a chart that names none is read by columns, as Impress lays the
+table out (the first row the series' names, the first column the categories). A number reads as
+the table holds it, plain ("0.30000000000000004" "0.3"), a percentage cell as "42%".
+
+Objects that are no chart (a formula, a spreadsheet: the manifest names their kind, or their part
+holds no chart) are passed over; a chart whose part is missing, too large or damaged is left out
+and named in the file's warning, and the rest of the file is read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from typing import Any
+
+from rag.readers.base import (
+    MAX_PART_BYTES, ZIP_FAILURES, DamagedParts, Unreadable, one_line, small_int, xml_parser, zip_part,
+)
+from rag.readers.chart_text import plain_number, point, series_line, title_line
+from rag.readers.odt import OFFICE, TABLE, TEXT, paragraph_text, table_rows
+
+CHART = "{urn:oasis:names:tc:opendocument:xmlns:chart:1.0}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
+CHART_MIMETYPE = "application/vnd.oasis.opendocument.chart"
+_NUMBER_TYPES = {"float", "percentage", "currency"}
+_CELL = re.compile(r"\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")  # "local-table.$B$2": after the table's name
+MAX_REPEATED = 1000  # a cell or row repeated more often is padding, read once
+
+
+class ChartObjects:
+    """The charts embedded in an OpenDocument file, read from its zip when a frame names one; those
+    that cannot be read are kept in `damaged` for the file's warning."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+        self._kinds: dict[str, str] | None = None
+        self.damaged = DamagedParts()
+
+    def lines(self, element: Any, what: str, number: int) -> list[str]:
+        """The lines of the chart a draw:object names; none for another kind of object, or one
+        outside the file, or a chart that cannot be read (noted as `what` at `number`)."""
+        from lxml import etree
+
+        folder = _object_folder(element.get(f"{XLINK}href") or "")
+        if folder is None or self._kind(folder) not in (None, CHART_MIMETYPE):
+            return []
+        try:
+            root = etree.fromstring(_part(self._archive, f"{folder}/content.xml"), xml_parser())
+        except (*ZIP_FAILURES, KeyError, Unreadable, etree.XMLSyntaxError):
+            self.damaged.add(what, number)
+            return []
+        chart = root.find(f"{OFFICE}body/{OFFICE}chart/{CHART}chart")
+        return [] if chart is None else chart_lines(chart)
+
+    def _kind(self, folder: str) -> str | None:
+        """The media type the manifest gives an object's folder; None when it gives none."""
+        if self._kinds is None:
+            self._kinds = _manifest_kinds(self._archive)
+        return self._kinds.get(f"{folder}/")
+
+
+def _part(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A part of the zip, refused past MAX_PART_BYTES (its Unreadable is caught: no message shown)."""
+    return zip_part(archive, name, MAX_PART_BYTES, "", "a part", "")
+
+
+def _object_folder(href: str) -> str | None:
+    """An object's folder in the zip ("./Object 1" -> "Object 1"); None for a link outside the file."""
+    folder = href.removeprefix("./").strip("/")
+    if not folder or folder.startswith("..") or ":" in folder:
+        return None
+    return folder
+
+
+def _manifest_kinds(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each manifest entry's media type by its path; none when the manifest cannot be read (every
+    object is then tried as a chart)."""
+    from lxml import etree
+
+    try:
+        manifest = etree.fromstring(_part(archive, "META-INF/manifest.xml"), xml_parser())
+    except (*ZIP_FAILURES, KeyError, Unreadable, etree.XMLSyntaxError):
+        return {}
+    return {entry.get(f"{MANIFEST}full-path") or "": entry.get(f"{MANIFEST}media-type") or ""
+            for entry in manifest.iter(f"{MANIFEST}file-entry")}
+
+
+def chart_lines(chart: Any) -> list[str]:
+    """The lines of a chart:chart: its title line, when it has a title or an axis title, then a
+    line for each series with values."""
+    plot = chart.find(f"{CHART}plot-area")
+    axes = [] if plot is None else [_title(axis) for axis in plot.iterfind(f"{CHART}axis")]
+    heading = title_line(_title(chart), axes)
+    table = _Table(chart.find(f"{TABLE}table"))
+    series = [] if plot is None else plot.findall(f"{CHART}series")
+    categories = _categories(plot, series)
+    lines = [series_line(*_series(table, one, column, categories)) for column, one in enumerate(series, start=1)]
+    return ([heading] if heading else []) + [line for line in lines if line]
+
+
+def _title(element: Any) -> str | None:
+    """The text of an element's chart:title (a chart's or an axis's)."""
+    title = element.find(f"{CHART}title")
+    return None if title is None else one_line(" ".join(paragraph_text(p) for p in title.iter(f"{TEXT}p"))) or None
+
+
+def _categories(plot: Any, series: list[Any]) -> str | None:
+    """The cells of the categories: the x axis's chart:categories (or a series' own, as some
+    writers put them); None when the chart names none."""
+    found = None if plot is None else plot.find(f"{CHART}axis/{CHART}categories")
+    found = found if found is not None else next(
+        (child for one in series if (child := one.find(f"{CHART}categories")) is not None), None)
+    return None if found is None else found.get(f"{TABLE}cell-range-address")
+
+
+def _series(table: _Table, series: Any, column: int, categories: str | None) -> tuple[str | None, list[str]]:
+    """A series' name and points, from the cells it names, or from its column of the table (the
+    first row its name, the first column the categories) when it names none."""
+    values = series.get(f"{CHART}values-cell-range-address")
+    if values:
+        name = " ".join(table.texts(series.get(f"{CHART}label-cell-address") or "")) or None
+        numbers, labels = table.values(values), table.texts(categories or "")
+    else:
+        name, numbers, labels = table.cell_text(0, column) or None, table.column_values(column), table.column_texts(0)
+    domain = series.find(f"{CHART}domain")
+    xs = table.values(domain.get(f"{TABLE}cell-range-address") or "") if domain is not None else []
+    return name, [point(value, labels[index] if index < len(labels) else None, xs[index] if index < len(xs) else None)
+                  for index, value in enumerate(numbers) if value]
+
+
+class _Table:
+    """A chart's data table as a grid of cells, addressed as its series address them ("B2")."""
+
+    def __init__(self, table: Any | None) -> None:
+        self.rows: list[list[Any]] = [] if table is None else [_cells(row) for row in _rows(table)]
+
+    def cell(self, row: int, column: int) -> Any | None:
+        return self.rows[row][column] if row < len(self.rows) and column < len(self.rows[row]) else None
+
+    def cell_text(self, row: int, column: int) -> str:
+        cell = self.cell(row, column)
+        return "" if cell is None else _text(cell)
+
+    def texts(self, address: str) -> list[str]:
+        """The text of each cell of a range address, in order."""
+        return [_text(cell) for cell in self._range(address)]
+
+    def values(self, address: str) -> list[str]:
+        """Each cell of a range address as a value ("" for an empty cell, a point not drawn)."""
+        return [_value(cell) for cell in self._range(address)]
+
+    def column_texts(self, column: int) -> list[str]:
+        return [self.cell_text(row, column) for row in range(1, len(self.rows))]
+
+    def column_values(self, column: int) -> list[str]:
+        return [_value(cell) if (cell := self.cell(row, column)) is not None else ""
+                for row in range(1, len(self.rows))]
+
+    def _range(self, address: str) -> list[Any]:
+        """The cells of "local-table.$B$2:.$B$5" (several ranges apart by spaces), row by row,
+        within the table (an address beyond it names no cells)."""
+        cells = []
+        for part in address.split():
+            found = _CELL.findall(part)
+            if not found:
+                continue
+            (first_column, first_row), (last_column, last_row) = _position(found[0]), _position(found[-1])
+            width = max((len(row) for row in self.rows), default=0)
+            for row in range(first_row, min(last_row, len(self.rows) - 1) + 1):
+                for column in range(first_column, min(last_column, width - 1) + 1):
+                    cell = self.cell(row, column)
+                    if cell is not None:
+                        cells.append(cell)
+        return cells
+
+
+def _position(reference: tuple[str, str]) -> tuple[int, int]:
+    """("B", "2") -> (column 1, row 1), counted from 0."""
+    letters, digits = reference
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return column - 1, int(digits) - 1
+
+
+def _rows(table: Any) -> list[Any]:
+    """The table's rows, a row repeated (table:number-rows-repeated) as often as it stands."""
+    return [row for row in table_rows(table)
+            for _ in range(max(1, small_int(row.get(f"{TABLE}number-rows-repeated"), 1, MAX_REPEATED)))]
+
+
+def _cells(row: Any) -> list[Any]:
+    """A row's cells, a cell repeated (table:number-columns-repeated) as often as it stands."""
+    return [cell for cell in row if cell.tag in (f"{TABLE}table-cell", f"{TABLE}covered-table-cell")
+            for _ in range(max(1, small_int(cell.get(f"{TABLE}number-columns-repeated"), 1, MAX_REPEATED)))]
+
+
+def _text(cell: Any) -> str:
+    return one_line(" ".join(paragraph_text(p) for p in cell.iter(f"{TEXT}p")))
+
+
+def _value(cell: Any) -> str:
+    """A cell as a chart's value: a number cell's office:value plain (a percentage's as "42%"),
+    "" for one that is not a number (NaN, a point not drawn), else the cell's text."""
+    kind, value = cell.get(f"{OFFICE}value-type"), cell.get(f"{OFFICE}value")
+    if kind not in _NUMBER_TYPES and (kind is not None or value is None):
+        return _text(cell)
+    try:
+        number = float(value or "")
+    except ValueError:
+        return ""
+    return plain_number(number, percent=kind == "percentage") if math.isfinite(number) else ""
