@@ -923,6 +923,18 @@ def test_an_empty_markdown_heading_is_no_block_and_heads_nothing(tmp_path: Path)
         ("Paragraph after an empty heading.", "Mooring", "paragraph")]
 
 
+def test_a_hash_line_that_is_a_sentence_heads_text_in_markdown_only(tmp_path: Path) -> None:
+    """CommonMark makes "# of employees rose ..." an ATX heading, so a .md file keeps it one; in a
+    .txt file it is a sentence (tester-s43 L5, decided s45: .txt keeps its own rule)."""
+    text = "Staff\n\n# of employees rose to 42 in 2025, up from 37.\n\nThe rest.\n"
+    (tmp_path / "staff.md").write_text(text, encoding="utf-8")
+    assert [(b.text, b.kind) for b in readers.read(tmp_path / "staff.md").blocks] == [
+        ("Staff", "paragraph"), ("of employees rose to 42 in 2025, up from 37.", "heading"), ("The rest.", "paragraph")]
+    (tmp_path / "staff.txt").write_text(text, encoding="utf-8")
+    document, _ = read_document(tmp_path, tmp_path / "staff.txt")
+    assert document is not None and [p.heading for p in document.paragraphs] == [None, None, None]
+
+
 def test_a_block_quotes_paragraphs_start_after_its_marks_and_its_heading_ends_with_it(tmp_path: Path) -> None:
     text = ("# Notes\n\n> # quoted heading\n> quoted text under it\n\n> A quote over\n> two lines.\n\n"
             "> > - nested item\n\n>     > a quoted prompt in code\n\nAfter the quotes.\n")
