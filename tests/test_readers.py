@@ -1956,6 +1956,18 @@ def test_pptx_reads_alternate_content_and_smartart_and_skips_a_damaged_part_with
     assert "Say that the grant covers half of the quay repair." not in texts(result)
 
 
+def test_rag_extract_marks_a_decks_speaker_notes_and_plain_keeps_their_heading(tmp_path: Path) -> None:
+    """The notes stand under "TITLE (speaker notes)", a heading (§) in `rag extract` and underlined
+    in --plain (tester-s43 L8: they read as the slide's own "slide 2 ¶6 | Mention that ...")."""
+    for deck in (write_pptx(tmp_path / "harbour.pptx"), write_odp(tmp_path / "harbour.odp")):
+        shown = runner.invoke(app, ["extract", str(deck)]).output.splitlines()
+        assert shown[5:7] == ["slide 2 ¶4 § | Budget (speaker notes)",
+                              "slide 2 ¶5 | Say that the grant covers half of the quay repair."], deck.name
+        plain = runner.invoke(app, ["extract", "--plain", str(deck)]).output
+        assert ("Budget (speaker notes)\n======================\n\nSay that the grant covers half of the quay repair."
+                in plain), deck.name
+
+
 def _chart_deck(path: Path) -> Path:
     """Three slides of charts as PowerPoint holds them (python-pptx writes the same parts): columns
     with a title, axis titles and two series; a pie of percentages; a scatter chart."""
