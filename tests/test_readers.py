@@ -2247,6 +2247,21 @@ def test_odt_charts_read_where_their_frame_stands(tmp_path: Path) -> None:
         ("Calls: Monday 12", "Port traffic"), ("The south grew least.", "Port traffic")]
 
 
+def test_an_odf_chart_framed_on_many_slides_is_unpacked_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames are cheap and a chart's part may unpack to 64 MB: each part is read once, however often framed."""
+    import rag.readers.odf_chart as odf_chart_module
+
+    pages = "".join(f'<draw:page>{odf_object_frame("Object 1")}</draw:page>' for _ in range(50))
+    path = zip_with_mimetype(tmp_path / "same.odp", ODP_MIMETYPE, {
+        "content.xml": odp_content(pages), "Object 1/content.xml": ODP_CHARTS["Object 1/content.xml"]})
+    unpacked: list[str] = []
+    real = odf_chart_module._part
+    monkeypatch.setattr(odf_chart_module, "_part", lambda archive, name: unpacked.append(name) or real(archive, name))
+    result = readers.read(path)
+    assert len(result.blocks) == 150 and result.blocks[-1].page == 50
+    assert unpacked.count("Object 1/content.xml") == 1
+
+
 def test_an_odf_chart_missing_damaged_or_too_large_is_left_out_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

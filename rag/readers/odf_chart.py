@@ -46,21 +46,31 @@ class ChartObjects:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self._archive = archive
         self._kinds: dict[str, str] | None = None
+        self._read: dict[str, list[str] | None] = {}  # by folder: a part framed a thousand times is read once
         self.damaged = DamagedParts()
 
     def lines(self, element: Any, what: str, number: int) -> list[str]:
         """The lines of the chart a draw:object names; none for another kind of object, or one
         outside the file, or a chart that cannot be read (noted as `what` at `number`)."""
-        from lxml import etree
-
         folder = _object_folder(element.get(f"{XLINK}href") or "")
         if folder is None or self._kind(folder) not in (None, CHART_MIMETYPE):
             return []
+        if folder not in self._read:
+            self._read[folder] = self._chart(folder)
+        found = self._read[folder]
+        if found is None:
+            self.damaged.add(what, number)
+        return found or []
+
+    def _chart(self, folder: str) -> list[str] | None:
+        """The lines of the chart in an object's folder ([] when it holds another kind of object);
+        None when its part is missing, too large or damaged."""
+        from lxml import etree
+
         try:
             root = etree.fromstring(_part(self._archive, f"{folder}/content.xml"), xml_parser())
         except (*ZIP_FAILURES, KeyError, Unreadable, etree.XMLSyntaxError):
-            self.damaged.add(what, number)
-            return []
+            return None
         chart = root.find(f"{OFFICE}body/{OFFICE}chart/{CHART}chart")
         return [] if chart is None else chart_lines(chart)
 
