@@ -211,6 +211,19 @@ def test_keyword_index_finds_a_chinese_and_a_japanese_word_inside_a_sentence() -
 
 
 @NEEDS_MILVUS
+def test_keyword_query_reads_a_name_and_its_number_as_the_documents_write_them(tmp_path: Path) -> None:
+    from rag.keyword import KeywordIndex
+
+    texts = ["The iPhone 15 case is blue", "The Pixel8 battery lasts long", "Version 15 of the tool", "NF2 binds Merlin"]
+    KeywordIndex.build(texts).save(tmp_path / "kw")
+    index = KeywordIndex.load(tmp_path / "kw")  # the vocabulary looked up in SQLite, as a saved index is
+    assert [row for row, _ in index.top("iPhone15", 4)] == [0, 2]  # the parts, none written whole
+    assert [row for row, _ in index.top("ｉＰｈｏｎｅ１５", 4)] == [0, 2]
+    assert [row for row, _ in index.top("Pixel 8 battery", 4)] == [1]  # also as one word, written so
+    assert [row for row, _ in index.top("NF 2", 4)] == [3]
+    assert index.top("NF21", 4) == []  # a name of two letters is one name with its number: not "NF" and "21"
+
+
 def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
