@@ -222,6 +222,7 @@ def test_keyword_query_reads_a_name_and_its_number_as_the_documents_write_them(t
     assert [row for row, _ in index.top("Pixel 8 battery", 4)] == [1]  # also as one word, written so
     assert [row for row, _ in index.top("NF 2", 4)] == [3]
     assert index.top("NF21", 4) == []  # a name of two letters is one name with its number: not "NF" and "21"
+    assert index.top("Versionv15", 4) == []  # no "versionv" stands alone, so "15" is not looked up alone
 
 
 def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
