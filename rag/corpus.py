@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import errno
 import hashlib
 import os
 import re
@@ -310,7 +311,10 @@ class FolderListing:
         """One line naming the folders that could not be listed, so nothing is skipped silently."""
         if not self.unreadable:
             return None
-        return f"not indexed: folder {_listed(self.unreadable, 3)} could not be read; check its permissions"
+        too_long = sum(TOO_LONG in name for name in self.unreadable)
+        fix = ("check its permissions" if not too_long else "shorten its path (rename or move the folders above it)"
+               if too_long == len(self.unreadable) else "check its permissions, or shorten its path")
+        return f"not indexed: folder {_listed(self.unreadable, 3)} could not be read; {fix}"
 
     def misnamed_note(self) -> str | None:
         """One line naming the files left out for a name that is not UTF-8 (the index stores names as text)."""
@@ -402,6 +406,9 @@ def _listed(names: list[str], limit: int) -> str:
 
 
 
+TOO_LONG = "longer than the system allows"
+
+
 def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str]) -> Iterator[Path]:
     """Every file under root, not entering hidden folders, folder symlinks or a rag index kept
     inside the corpus (`rag index docs --index docs/idx`: its files change with every run); the
@@ -410,22 +417,40 @@ def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str
 
     def note_unreadable(error: OSError) -> None:
         name = Path(error.filename).relative_to(root).as_posix() if error.filename else str(root)
+        if error.errno == errno.ENAMETOOLONG:  # thousands of characters: its first and last folders tell it
+            parts = name.split("/")
+            name = f"{parts[0]}/…/{parts[-1]}" if len(parts) > 2 else name
+            unreadable.append(f"{name} ({TOO_LONG})")
+            return
         unreadable.append(f"{name or '.'} ({error.strerror or error})")
 
     for folder, subfolders, names in os.walk(root, onerror=note_unreadable):
         here = Path(folder)
-        subfolders[:] = [d for d in subfolders if not d.startswith(".") and not is_index_folder(here / d)]
-        links.extend((here / d).relative_to(root).as_posix() + "/" for d in subfolders if (here / d).is_symlink())
+        kept = []
+        for name in subfolders:
+            try:  # a stat fails on a path longer than the system allows (ENAMETOOLONG)
+                if name.startswith(".") or is_index_folder(here / name):
+                    continue
+                if (here / name).is_symlink():
+                    links.append((here / name).relative_to(root).as_posix() + "/")
+            except OSError as error:
+                note_unreadable(error)
+                continue
+            kept.append(name)
+        subfolders[:] = kept
         for name in names:
             path = here / name
             if name.startswith("."):
                 continue
-            if path.is_file():
-                yield path
-            elif path.is_symlink() and not path.exists():
-                links.append(path.relative_to(root).as_posix())
-            elif path.exists():
-                special.append(path.relative_to(root).as_posix())
+            try:
+                if path.is_file():
+                    yield path
+                elif path.is_symlink() and not path.exists():
+                    links.append(path.relative_to(root).as_posix())
+                elif path.exists():
+                    special.append(path.relative_to(root).as_posix())
+            except OSError as error:
+                note_unreadable(error)
 
 
 def is_index_folder(folder: Path) -> bool:

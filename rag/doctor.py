@@ -234,7 +234,7 @@ def check_index(settings: config.Settings) -> Check:
         return _failed("index", error, "run `rag index DIR`")
     rebuild = f"run `rag index {shell_word(manifest.corpus_root)}{index_option(settings.index_dir, settings.store)}`"
     try:
-        _read_a_passage(open_index(settings.index_dir, settings.store))  # a damaged file shows here, as on a search
+        _read_a_passage(open_index(settings.index_dir, settings.store), settings.index_dir, manifest.corpus_root)  # a damaged file shows here, as on a search
         damage = live_damage(settings.index_dir, settings.store)  # what `rag index` would repair
         indexed = {path: state.sha256 for path, state in live_files(settings.index_dir, settings.store).items()}
     except RagError as error:
@@ -259,18 +259,32 @@ def check_index(settings: config.Settings) -> Check:
     return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(indexed)} files in {manifest.corpus_root}, up to date")
 
 
-def _read_a_passage(index: IndexStore) -> None:
-    """Find the first passage by its own vector and by a word, as every search does (each file of the
-    index read once), then close the index.
+# A passage's own vector finds itself (or a passage of the same text) at a cosine of 1; an
+# approximate index's 8-bit codes keep it above 0.99. Zeros written over a vector find it at 0.
+OWN_VECTOR_COSINE = 0.9
+
+
+def _read_a_passage(index: IndexStore, index_dir: Path, corpus_root: str) -> None:
+    """Find the first, middle and last passages by their own vectors, and the first by a word, as
+    every search does (each file of the index read once), then close the index.
 
     Raises:
         IndexNotFoundError: its metadata, dense or keyword index, or the embedding cache is damaged.
     """
+    from rag.errors import IndexDamagedError
+    from rag.store import rebuild_hint
+
     try:
-        if index.count:
-            first = index.chunks([0])[0]
-            index.dense_search(index.vectors([0])[0], 1)
-            index.keyword_search(first.text, 1)
+        if not index.count:
+            return
+        index.keyword_search(index.chunks([0])[0].text, 1)
+        for row in sorted({0, index.count // 2, index.count - 1}):
+            found = index.dense_search(index.vectors([row])[0], 1)
+            cosine = found[0][1] if found else 0.0
+            if cosine < OWN_VECTOR_COSINE:
+                raise IndexDamagedError(f"the index at {index_dir} is damaged (searched with passage {row}'s own "
+                                        f"vector, its dense index finds nothing nearer than a cosine of {cosine:.2f}, "
+                                        f"not 1: vectors were written over); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
     finally:
         index.close()
 

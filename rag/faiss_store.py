@@ -343,7 +343,18 @@ def live_damage(index_dir: Path) -> str | None:
             return f"{name} is missing"
         if size >= 0 and found.stat().st_size != size:
             return f"{name} is {found.stat().st_size:,} of the {size:,} bytes written"
-    return _cache_damage(vector_cache_path(index_dir, manifest.embedding_model), manifest.chunk_count)
+    return _count_damage(generation, manifest.chunk_count) or _cache_damage(
+        vector_cache_path(index_dir, manifest.embedding_model), manifest.chunk_count)
+
+
+def _count_damage(generation: Path, chunks: int) -> str | None:
+    """The manifest's passage count against the keyword index's own (one small file): an edited
+    manifest would otherwise be reported as the index's size on every unchanged `rag index`."""
+    try:
+        held = int(json.loads((generation / "keyword" / "meta.json").read_text(encoding="utf-8"))["count"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"keyword/meta.json is unreadable ({error})"
+    return None if held == chunks else f"manifest.json says {chunks:,} passages, the keyword index holds {held:,}"
 
 
 def _cache_damage(path: Path, chunks: int) -> str | None:
@@ -428,7 +439,11 @@ class FaissStore:
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (
             labels is not None and len(labels) != dense.ntotal
         ):
-            raise IndexDamagedError(f"the index at {index_dir} is inconsistent; {rebuild_hint(manifest.corpus_root, index_dir, rebuild=True)}")
+            counts = (f"manifest.json says {manifest.chunk_count:,} passages, meta.sqlite holds {count:,}, dense.faiss "
+                      f"{dense_rows:,}" + ("" if labels is None else f" of {dense.ntotal:,} vectors and {len(labels):,} labels")
+                      + f", the keyword index {keyword.document_count:,}")
+            raise IndexDamagedError(f"the index at {index_dir} is inconsistent ({counts}); "
+                                    f"{rebuild_hint(manifest.corpus_root, index_dir, rebuild=True)}")
         return cls(manifest, meta, dense, keyword, vectors, generation, labels)
 
     @property
@@ -478,7 +493,15 @@ class FaissStore:
                 f"SELECT row, {self._chunk_columns} FROM chunks WHERE row IN ({marks})", batch
             ):
                 found[row] = Chunk(*values)
+        self._check_held(found, rows)
         return [found[int(r)] for r in rows]
+
+    def _check_held(self, found: dict[int, Any], rows: Sequence[int]) -> None:
+        """A row the dense or keyword index names that the metadata lacks: one of them written over."""
+        missing = next((int(r) for r in rows if int(r) not in found), None)
+        if missing is not None:
+            raise damaged_index(self.index_dir, LookupError(f"meta.sqlite holds no passage {missing}"),
+                                self.manifest.corpus_root)
 
     @_reports_damage
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
@@ -486,6 +509,7 @@ class FaissStore:
         for batch in _batches(list(rows), 900):
             marks = ",".join("?" * len(batch))
             keys.update(self._meta.execute(f"SELECT row, hash FROM chunks WHERE row IN ({marks})", batch))
+        self._check_held(keys, rows)
         return self._vectors.get_keys([keys[int(r)] for r in rows])
 
     @_reports_damage
@@ -540,7 +564,7 @@ def _faiss_reason(error: RuntimeError) -> str:
     """A FAISS error without its C++ function and source location ("Error in void faiss::read_...
     at .../index_read.cpp:276: Error: 'ret == (n)' failed: read error in ...": "read error in ...")."""
     text = _FAISS_LOCATION.sub("", " ".join(str(error).split()))
-    return text.rsplit("failed: ", 1)[-1].strip()[:160]
+    return text.rsplit("failed: ", 1)[-1].strip().removesuffix(" (Success)")[:160]  # errno unset by a short read
 
 
 _FAISS_LOCATION = re.compile(r"Error in .*? at \S+:\d+:\s*(?:Error:\s*)?")
@@ -815,7 +839,7 @@ class FaissWriter:
         try:
             faiss.write_index(dense, str(self.partial / "dense.faiss"))
         except RuntimeError as error:  # faiss tells a short write only so
-            raise disk_failed(self.index_dir, error) from error
+            raise disk_failed(self.index_dir, OSError(_faiss_reason(error))) from error
         if labels is not None:
             np.save(self.partial / LABELS, labels)
             spec["deleted"] = int((labels < 0).sum())

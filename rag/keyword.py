@@ -105,8 +105,12 @@ class KeywordIndex:
         ids = self._query_ids(query)
         if not ids or k <= 0:
             return []
-        docs = np.concatenate([self._docs[self._indptr[i] : self._indptr[i + 1]] for i in ids])
-        scores = np.concatenate([self._scores[self._indptr[i] : self._indptr[i + 1]] for i in ids])
+        docs = np.concatenate([self._postings(self._docs, i) for i in ids])
+        scores = np.concatenate([self._postings(self._scores, i) for i in ids])
+        if len(docs) and (docs.min() < 0 or docs.max() >= self.document_count):
+            raise ValueError(f"keyword/docs.npy names passage {int(docs.max())} of {self.document_count}")
+        if not np.isfinite(scores).all():
+            raise ValueError("keyword/scores.npy holds a score that is not a number")
         if len(ids) > 1:
             docs, scores = _sum_by_chunk(docs, scores, self.document_count)
         if len(docs) > k:
@@ -114,6 +118,14 @@ class KeywordIndex:
             docs, scores = docs[keep], scores[keep]
         order = np.lexsort((docs, -scores))
         return [(int(docs[i]), float(scores[i])) for i in order]
+
+    def _postings(self, values: np.ndarray, term: int) -> np.ndarray:
+        """One term's slice of docs or scores; bounds that run backwards or past the end are the
+        index's damage (written in place: the files' sizes are checked elsewhere)."""
+        begin, end = int(self._indptr[term]), int(self._indptr[term + 1])
+        if not 0 <= begin <= end <= len(values):
+            raise ValueError(f"keyword/indptr.npy gives term {term} postings {begin} to {end} of {len(values)}")
+        return values[begin:end]
 
     def _query_ids(self, query: str) -> list[int]:
         """The ids of the query's terms the documents hold, reading letters and digits as they do.
@@ -207,10 +219,14 @@ def _count_pairs(tokens: np.ndarray, starts: np.ndarray, first_doc: int) -> tupl
 
 
 def _load_array(path: Path) -> np.ndarray:
-    """Memory-mapped, except an empty array (which cannot be mapped)."""
+    """Memory-mapped, except an empty array (which cannot be mapped); a damaged file named."""
     import numpy as np
 
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError:
+        pass
+    try:
         return np.load(path, allow_pickle=False)
+    except ValueError as error:
+        raise ValueError(f"keyword/{path.name}: {error}") from error

@@ -236,6 +236,24 @@ def test_a_corpus_folder_whose_path_is_not_utf8_is_refused_in_one_line(tmp_path:
         read_corpus(root)
 
 
+def test_a_path_longer_than_the_system_allows_is_named_in_a_note_and_the_rest_is_read(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    os.makedirs(tmp_path / "a")
+    here = os.getcwd()
+    try:  # built relative to each folder: no path given to the system is too long while making it
+        os.chdir(tmp_path / "a")
+        for _ in range(250):
+            os.mkdir("d" * 20)
+            os.chdir("d" * 20)
+        Path("deep.txt").write_text("Too deep to reach.\n")
+    finally:
+        os.chdir(here)
+    listing = list_folder(tmp_path)  # a stat of the deepest folder failed with ENAMETOOLONG: a traceback
+    assert [p.name for p in listing.files] == ["ok.txt"]
+    assert listing.unreadable_note() == (f"not indexed: folder a/…/{'d' * 20} (longer than the system allows) "
+                                         "could not be read; shorten its path (rename or move the folders above it)")
+
+
 def test_a_folder_that_cannot_be_listed_is_named_in_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
     real_walk = os.walk

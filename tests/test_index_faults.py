@@ -46,12 +46,17 @@ def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: 
     assert rag("search", "Geneva").returncode == 0
 
 
-@pytest.mark.parametrize("damage", ["truncate dense.faiss", "delete keyword/docs.npy", "truncate cache"])
+@pytest.mark.parametrize("damage", ["truncate dense.faiss", "delete keyword/docs.npy", "truncate cache", "miscount manifest.json"])
 def test_an_unchanged_folder_indexed_again_repairs_a_damaged_index(built: Path, isolated_index: Path, damage: str) -> None:
     action, name = damage.split(" ")
     damaged = next(isolated_index.glob("vectors-*.sqlite")) if name == "cache" else built / name
     if action == "delete":
         damaged.unlink()
+    elif action == "miscount":  # an edited passage count was reported as the index's on every run
+        count = read_manifest(isolated_index).chunk_count
+        damaged.write_text(damaged.read_text().replace(f'"chunk_count": {count}', '"chunk_count": 1000'))
+        searched = one_line_failure(rag("search", "Geneva"))
+        assert f"is inconsistent (manifest.json says 1,000 passages, meta.sqlite holds {count:,}, dense.faiss {count:,}" in searched
     else:
         damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 3])
     assert rag("search", "Geneva").returncode == 1
@@ -76,10 +81,13 @@ def test_an_index_written_before_sizes_were_recorded_is_still_checked_and_truste
     assert live_damage(built.parent) == "dense.faiss is missing"
 
 
-@pytest.mark.parametrize(("name", "content"), [("terms.sqlite", b"garbage " * 64), ("indptr.npy", b"")])
-def test_a_damaged_keyword_index_is_one_line_naming_the_rebuild(built: Path, name: str, content: bytes) -> None:
-    (built / "keyword" / name).write_bytes(content)
+@pytest.mark.parametrize(("name", "content"), [("terms.sqlite", b"garbage " * 64), ("indptr.npy", b""), ("scores.npy", None)])
+def test_a_damaged_keyword_index_is_one_line_naming_the_rebuild(built: Path, name: str, content: bytes | None) -> None:
+    damaged = built / "keyword" / name
+    damaged.write_bytes(damaged.read_bytes()[:500] if content is None else content)
     message = one_line_failure(rag("search", "Geneva"))
+    if content is None:  # cut short: the file is named, not only numpy's "file seems not fully written"
+        assert "(keyword/scores.npy: " in message
     assert message.endswith(f"rebuild it with `rag index {SEEDS} --index {built.parent} --rebuild`")
     assert rag("index", str(SEEDS), "--rebuild").returncode == 0
     assert rag("search", "Geneva").returncode == 0
@@ -220,6 +228,31 @@ def test_bytes_changed_in_place_are_damage_not_a_traceback_or_wild_scores(built:
     assert message.startswith(f"error: the index at {built.parent} is damaged (") and message.endswith("--rebuild`")
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+@pytest.mark.parametrize("damage", ["row past the end", "score not a number", "postings backwards"])
+def test_keyword_arrays_written_over_in_place_are_damage_not_a_traceback_or_nan(built: Path, damage: str, mode: str) -> None:
+    import numpy as np
+
+    folder = built / "keyword"
+    if damage == "row past the end":  # a passage number the metadata does not hold, the size kept
+        docs = np.load(folder / "docs.npy", mmap_mode="r+")
+        docs[:] = read_manifest(built.parent).chunk_count
+        docs.flush()
+    elif damage == "score not a number":
+        scores = np.load(folder / "scores.npy", mmap_mode="r+")
+        scores[:] = np.nan
+        scores.flush()
+    else:
+        indptr = np.load(folder / "indptr.npy", mmap_mode="r+")
+        indptr[:] = indptr[::-1].copy()
+        indptr.flush()
+    message = one_line_failure(rag("search", "Lavrov talks", "--mode", mode))
+    assert message.startswith(f"error: the index at {built.parent} is damaged (") and message.endswith("--rebuild`")
+    assert "keyword/" in message or "meta.sqlite" in message
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout and "Traceback" not in doctor.stderr
+
+
 def test_a_missing_embedding_cache_is_damage_not_zero_scores(built: Path, isolated_index: Path) -> None:
     next(isolated_index.glob("vectors-*.sqlite")).unlink()
     message = one_line_failure(rag("search", "Lavrov talks"))
@@ -303,3 +336,18 @@ def test_doctor_searches_as_a_search_does(built: Path) -> None:
     dense.write_bytes(bytes(data))
     doctor = rag("doctor")
     assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout and "not unit length" in doctor.stdout
+
+
+def test_doctor_finds_a_vector_zeroed_in_place(built: Path) -> None:
+    import faiss
+
+    dense = built / "dense.faiss"
+    index = faiss.read_index(str(dense))
+    header = len(dense.read_bytes()) - index.ntotal * index.d * 4  # an exact index: its floats end the file
+    data = bytearray(dense.read_bytes())
+    data[header : header + index.d * 4] = bytes(index.d * 4)  # the first passage's vector, the size kept
+    dense.write_bytes(bytes(data))
+    doctor = rag("doctor")
+    assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout
+    assert "searched with passage 0's own vector, its dense index finds nothing nearer than a cosine of 0." in doctor.stdout
+    assert doctor.stdout.split("FAIL index:")[1].splitlines()[0].endswith("--rebuild`")

@@ -468,3 +468,13 @@ def test_a_generation_written_before_chunks_carried_table_headers_is_still_read(
         meta.commit()
     index = open_index(isolated_index)
     assert index.count > 0 and all(c.table_header is None for c in index.chunks(range(index.count)))
+
+
+def test_faiss_errors_are_told_without_their_cpp_location_or_a_stale_errno() -> None:
+    read = RuntimeError("Error in void faiss::read_index_header(...) at /project/faiss/impl/index_read.cpp:276: "
+                        "Error: 'ret == (n)' failed: read error in /ix/dense.faiss: 955 != 1605120 (Success)")
+    written = RuntimeError("Error in void faiss::write_index(const faiss::Index*, faiss::IOWriter*, int) at "
+                           "/project/faiss/impl/index_write.cpp:499: Error: 'ret == (size * 4)' failed: write error in "
+                           "/ix/dense.faiss: 12 != 1605120 (No space left on device)")
+    assert faiss_store._faiss_reason(read) == "read error in /ix/dense.faiss: 955 != 1605120"
+    assert faiss_store._faiss_reason(written) == "write error in /ix/dense.faiss: 12 != 1605120 (No space left on device)"
