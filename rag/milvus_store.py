@@ -6,15 +6,19 @@ same calls. Collections, all named from BASE (the index directory's name, made a
     BASE__vectors_<model>      the vector cache: embedding by chunk-text hash (primary key), kept
                                between runs and written batch by batch, so a killed run resumes
     BASE__g<stamp>_chunks      one generation's chunks: row (primary key, 0..count-1), citation
-                               fields, text (analysed), vector (dense, inner product) and sparse
-                               (filled by Milvus's own BM25 function from text), so both dense and
-                               keyword search run inside Milvus
+                               fields, text, keyword_text (analysed: the text under the header row
+                               of a table it continues, as the FAISS store's keyword index reads
+                               it), vector (dense, inner product) and sparse (filled by Milvus's
+                               own BM25 function from keyword_text), so both dense and keyword
+                               search run inside Milvus
     BASE__g<stamp>_paragraphs  every paragraph of every file, for paragraph citations
     BASE__g<stamp>_files       path -> sha256, size, mtime_ns
 A new generation is written beside the live one and made live by one upsert of the meta row;
 readers keep the generation they opened. Unchanged files' chunks are copied with their vectors
-from the live generation; deleted files are simply not copied. Milvus insists on a vector field
-in every collection, so paragraphs, files and meta carry a two-dimensional zero vector `nil`.
+from the live generation, their keyword_text written anew (so a generation written before that
+field, whose BM25 read text alone, is brought up to date); deleted files are simply not copied.
+Milvus insists on a vector field in every collection, so paragraphs, files and meta carry a
+two-dimensional zero vector `nil`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.chunking import Chunk, embedding_text
+from rag.chunking import Chunk, embedding_text, under_table_header
 from rag.corpus import Document, Paragraph
 from rag.errors import IndexMismatchError, IndexNotFoundError, RagError
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, rebuild_hint
@@ -191,14 +195,16 @@ def _create_chunks(client: MilvusClient, name: str, dimension: int) -> None:
         ("file", DataType.VARCHAR, {"max_length": PATH_MAX}),
         *[(f, DataType.INT64, integer) for f in ("first_paragraph", "last_paragraph", "start_line", "end_line",
                                                   "start", "end")],
-        ("text", DataType.VARCHAR, {"max_length": TEXT_MAX, "enable_analyzer": True, "analyzer_params": ANALYZER}),
+        ("text", DataType.VARCHAR, {"max_length": TEXT_MAX}),
+        ("keyword_text", DataType.VARCHAR, {"max_length": TEXT_MAX, "enable_analyzer": True,
+                                            "analyzer_params": ANALYZER}),
         ("format", DataType.VARCHAR, {"max_length": 16}),
         ("location", DataType.JSON, {}),
         ("hash", DataType.VARCHAR, {"max_length": 16}),
         ("vector", DataType.FLOAT_VECTOR, {"dim": dimension}),
         ("sparse", DataType.SPARSE_FLOAT_VECTOR, {}),
     ])
-    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["keyword_text"],
                                  output_field_names=["sparse"]))
     index = client.prepare_index_params()
     index.add_index(field_name="vector", index_type="AUTOINDEX", metric_type="IP")
@@ -245,7 +251,25 @@ def _create_vectors(client: MilvusClient, name: str, dimension: int) -> None:
 def _chunk_row(row: int, chunk: Chunk, vector: Sequence[float]) -> dict[str, Any]:
     values = dataclasses.asdict(chunk)
     location = {k: values.pop(k) for k in ("page", "page_paragraph", "heading", "table_header")}
-    return {**values, "row": row, "location": location, "hash": chunk.text_hash, "vector": vector}
+    return {**values, "row": row, "location": location, "hash": chunk.text_hash, "vector": vector,
+            "keyword_text": keyword_text(chunk.text, chunk.table_header)}
+
+
+def keyword_text(text: str, table_header: str | None) -> str:
+    """What BM25 reads for a chunk: its text under the header row of the table it continues, whose
+    column names its rows alone lack (as the FAISS store's keyword index reads it). The header is
+    cut at a space to fit TEXT_MAX bytes with the text (a Milvus server counts a VARCHAR's bytes),
+    and left out when the text alone fills them."""
+    if not table_header:
+        return text
+    room = TEXT_MAX - len(text.encode("utf-8")) - 1
+    if room <= 0:
+        return text
+    header = table_header.encode("utf-8")
+    if len(header) > room:
+        cut = header[: room + 1].decode("utf-8", errors="ignore")  # one byte over: a space there ends a word
+        table_header = cut[: cut.rfind(" ")]  # with no space, all but its last character
+    return under_table_header(text, table_header)
 
 
 def _chunk_of(row: dict[str, Any]) -> Chunk:
@@ -501,6 +525,7 @@ class MilvusWriter:
                           key=lambda r: r["row"])
             for i, row in enumerate(rows):
                 row["row"] = self._rows + i
+                row["keyword_text"] = keyword_text(row["text"], row["location"].get("table_header"))
             self._insert(f"{self.generation}_chunks", rows)
             self._rows += len(rows)
             paragraphs = list(_rows_of(self._client, f"{self._live}_paragraphs", expression,

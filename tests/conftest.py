@@ -30,6 +30,18 @@ def installed(*modules: str) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
+def write_depots_table(tmp_path: Path) -> Path:
+    """A folder holding one Markdown table of 150 rows, longer than a passage, whose header row
+    alone says "parcels per week"; row 120 is the Alesund depot's."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    rows = [f"| Depot {n} | {n * 3} | {n + 40} |" for n in range(150)]
+    rows[120] = "| Alesund depot | 96 | 14 |"
+    (corpus / "depots.md").write_text("\n".join(["| Depot | Staff | Parcels per week |", "|---|---|---|", *rows]) + "\n",
+                                      encoding="utf-8")
+    return corpus
+
+
 NEEDS_MILVUS = pytest.mark.skipif(not installed("pymilvus", "milvus_lite"),
                                   reason="pymilvus and milvus-lite are not installed; run pip install -e '.[test]'")
 NEEDS_RAY = pytest.mark.skipif(not installed("ray"), reason="ray is not installed; run pip install -e '.[test]'")

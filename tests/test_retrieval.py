@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from conftest import SEEDS, FakeEmbedder
+from conftest import SEEDS, FakeEmbedder, write_depots_table
 from rag.config import ChunkSettings
 from rag.indexing import build_index
 from rag.retrieval import Retriever
@@ -251,11 +251,6 @@ def test_the_fusion_weight_is_the_one_the_sweep_wrote() -> None:
 
 def test_keyword_search_reads_a_continued_tables_header_with_its_rows(tmp_path: Path, isolated_index: Path) -> None:
     """The first passage of a long table holds the column names; a later one is found by them too."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    rows = [f"| Depot {n} | {n * 3} | {n + 40} |" for n in range(150)]
-    rows[120] = "| Alesund depot | 96 | 14 |"
-    (corpus / "depots.md").write_text("\n".join(["| Depot | Staff | Parcels per week |", "|---|---|---|", *rows]) + "\n",
-                                      encoding="utf-8")
-    hits = retriever_for(corpus, isolated_index).search("parcels per week at the Alesund depot", 3, "keyword")
+    retriever = retriever_for(write_depots_table(tmp_path), isolated_index)
+    hits = retriever.search("parcels per week at the Alesund depot", 3, "keyword")
     assert hits[0].chunk.table_header == "| Depot | Staff | Parcels per week |" and "Alesund" in hits[0].chunk.text

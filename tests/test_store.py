@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder
+from conftest import NEEDS_MILVUS, SEEDS, FakeEmbedder, write_depots_table
 from rag import faiss_store
 from rag.chunking import Chunk
 from rag.config import ChunkSettings
@@ -478,3 +478,75 @@ def test_faiss_errors_are_told_without_their_cpp_location_or_a_stale_errno() -> 
                            "/ix/dense.faiss: 12 != 1605120 (No space left on device)")
     assert faiss_store._faiss_reason(read) == "read error in /ix/dense.faiss: 955 != 1605120"
     assert faiss_store._faiss_reason(written) == "write error in /ix/dense.faiss: 12 != 1605120 (No space left on device)"
+
+
+def test_keyword_search_finds_a_continued_tables_passages_by_its_header_row(
+    tmp_path: Path, isolated_index: Path, store: str
+) -> None:
+    """A word of the header row finds every passage of the table, not only the first, which alone
+    holds that row; a column and a row name find the row's passage first."""
+    build_index(write_depots_table(tmp_path), isolated_index, FakeEmbedder(), ChunkSettings(max_words=60), store=store)
+    index = open_index(isolated_index, store)
+    assert index.count > 2 and {row for row, _ in index.keyword_search("parcels", 50)} == set(range(index.count))
+    best, _ = index.keyword_search("parcels per week at the Alesund depot", 3)[0]
+    chunk = index.chunks([best])[0]
+    assert chunk.table_header == "| Depot | Staff | Parcels per week |" and "Alesund" in chunk.text
+    index.close()
+
+
+@NEEDS_MILVUS
+def test_a_milvus_generation_whose_bm25_read_text_alone_is_read_and_brought_up_to_date(
+    tmp_path: Path, isolated_index: Path
+) -> None:
+    """A chunks collection written before keyword_text (Milvus's BM25 reading text) still answers;
+    the next generation written copies its passages with their table's header terms, embedding
+    only the new file's."""
+    from pymilvus import CollectionSchema
+
+    from rag import milvus_store
+
+    corpus, uri = write_depots_table(tmp_path), str(tmp_path / "milvus.db")
+    store = f"milvus:{uri}"
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(max_words=60), store=store)
+    client = milvus_store.connect(uri)
+    live, _ = milvus_store._read_live(client, milvus_store.names_for(client, isolated_index), uri)
+    chunks = f"{live}_chunks"
+    client.load_collection(chunks)
+    rows = list(milvus_store._rows_of(client, chunks, "", [*milvus_store._CHUNK_FIELDS, "vector"]))
+    # the schema rag wrote before keyword_text: text analysed, and BM25 reading it
+    described = client.describe_collection(chunks)
+    analysed = next(f for f in described["fields"] if f["name"] == "keyword_text")
+    described["fields"] = [{**f, "params": analysed["params"]} if f["name"] == "text" else f
+                           for f in described["fields"] if f is not analysed]
+    described["functions"][0]["input_field_names"] = ["text"]
+    client.drop_collection(chunks)
+    index_params = client.prepare_index_params()
+    index_params.add_index(field_name="vector", index_type="AUTOINDEX", metric_type="IP")
+    index_params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    milvus_store._create(client, chunks, CollectionSchema.construct_from_dict(described), index_params)
+    client.insert(chunks, rows)
+    milvus_store.disconnect(client, uri)
+
+    index = open_index(isolated_index, store)
+    assert index.count == len(rows) > 2 and [row for row, _ in index.keyword_search("parcels", 50)] == [0]
+    index.close()
+    (corpus / "note.txt").write_text("The depots are counted every Monday morning by the night shift.\n", encoding="utf-8")
+    report = build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(max_words=60), store=store)
+    assert (report.embedded, report.reused) == (1, len(rows))
+    index = open_index(isolated_index, store)
+    table = {i for i, c in enumerate(index.chunks(range(index.count))) if c.file == "depots.md"}
+    assert len(table) == len(rows) and {row for row, _ in index.keyword_search("parcels", 50)} == table
+    index.close()
+
+
+def test_milvus_keyword_text_is_the_text_under_its_header_cut_to_fit_the_field() -> None:
+    from rag.milvus_store import TEXT_MAX, keyword_text
+
+    rows = "| Oslo | 709,000 |"
+    assert keyword_text(rows, "| Town | Population |") == "| Town | Population |\n| Oslo | 709,000 |"
+    assert keyword_text(rows, None) == rows
+    cut = keyword_text(rows, "| " + " | ".join(["Befolkning"] * 10_000) + " |")
+    header, _, text = cut.partition("\n")
+    assert text == rows and len(cut.encode()) <= TEXT_MAX and header.split()[-1] in ("|", "Befolkning")
+    full = "ø" * (TEXT_MAX // 2)  # two bytes each: the text alone fills the field
+    assert keyword_text(full, "| Town |") == full
