@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from rag.errors import InputError
+from rag.errors import InputError, cannot_read
 
 # The prompt holds the question, the passages (RAG_CONTEXT_WORDS words) and the reply within the
 # model's 4096-token context; 2000 characters are about 500 tokens, far above any real question.
@@ -118,8 +118,8 @@ def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | Non
         raise InputError(f"{what} {path} not found; pass an existing {kinds} file") from None
     except IsADirectoryError:
         raise InputError(f"{path} is a folder; pass a {what} ({kinds})") from None
-    except PermissionError as error:
-        raise InputError(f"cannot read {what} {path} ({error.strerror}); check its permissions") from None
+    except PermissionError:
+        raise InputError(cannot_read(f"{what} {path}")) from None
     except OSError as error:  # a symbolic link loop, a name too long, a failing disk
         raise InputError(f"cannot read {what} {path} ({error.strerror}); check the path") from None
     try:
