@@ -281,14 +281,20 @@ CONTROL_SHARE = 0.05  # text, in any encoding but UTF-16 and UTF-32, has next to
 
 
 def looks_binary(head: bytes) -> bool:
-    """is_binary, or control bytes (not tab, line ends, form feed or escape) in more than 1 of
-    20 of the first 8 KB: random or compressed data holds them in 1 of 10, and a NUL in none of its
-    first 8 KB now and then. UTF-16 with a byte order mark, or plainly so without one, is text."""
+    """is_binary, or many_control_bytes: random or compressed data has a NUL in none of its first
+    8 KB now and then."""
+    return is_binary(head) or many_control_bytes(head)
+
+
+def many_control_bytes(head: bytes) -> bool:
+    """Control bytes (not tab, line ends, form feed or escape) in more than 1 of 20 of the first
+    8 KB, and more than STRAY_NULS: random or compressed data holds them in 1 of 10, text next to
+    none, so a line or two of them is still text. UTF-16 with a byte order mark, or plainly so
+    without one, is text."""
     sample = head[:8192]
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(sample):
         return False
-    controls = len(_CONTROL_BYTES.findall(sample))
-    return is_binary(sample) or controls > max(STRAY_NULS, CONTROL_SHARE * len(sample))
+    return len(_CONTROL_BYTES.findall(sample)) > max(STRAY_NULS, CONTROL_SHARE * len(sample))
 
 
 def _text_with_stray_nuls(sample: bytes) -> bool:
