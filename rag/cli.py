@@ -429,7 +429,10 @@ def extract(
         raise fail(f"{file} is not a document rag reads ({kind} files are left out of the index); rag reads {FORMATS_HINT}")
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
-        raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
+        reason = warnings[-1] if warnings else "no text found"
+        for named in (f"skipped {file.name}: ", f"{file.name}: "):  # the file is named once, below
+            reason = reason.removeprefix(named)
+        raise fail(f"no text read from {file}: {reason}")
     for warning in warnings:
         _warn(warning)
     typer.echo(plain_text(document) if plain else document_text(document))

@@ -732,7 +732,10 @@ def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_err
     (tmp_path / "broken.docx").write_bytes(b"PK not a zip")
     result = runner.invoke(app, ["extract", str(tmp_path / "broken.docx")])
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1
-    assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: skipped broken.docx: ")
+    assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: broken DOCX (not a whole zip")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02 not text \x00\x03" * 20)
+    result = runner.invoke(app, ["extract", str(tmp_path / "binary.txt")])  # once named, not "…: skipped binary.txt: …"
+    assert (result.exit_code, result.output) == (1, f"error: no text read from {tmp_path / 'binary.txt'}: binary file\n")
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
     result = runner.invoke(app, ["extract", str(tmp_path / "photo.png")])
     assert result.exit_code == 1 and "photo.png is not a document rag reads (.png files are left out" in result.output
