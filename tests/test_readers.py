@@ -1339,6 +1339,22 @@ def test_windows_1252_text_is_decoded_as_such_and_named_in_the_warning(tmp_path:
     assert decode_bytes(b"caf\xe9 \x81\x9d") == ("caf\xe9 \x81\x9d", "latin-1")  # bytes Windows-1252 leaves undefined
 
 
+def test_a_file_of_utf8_lines_and_latin1_lines_is_read_line_by_line() -> None:
+    """One UTF-8 "Café" line and one Latin-1 were taken for Nordic ISO-8859-10, "CafÃĐ" (tester-s45
+    L4): too little UTF-8 for its stray bytes to be damage, too many runs of high bytes for Western."""
+    from rag.readers.base import decode_bytes, decode_text
+
+    warnings: list[str] = []
+    mixed = "Café UTF-8 line one about lemurs.\n".encode() + "Latin line café about lemurs too.\n".encode("latin-1")
+    assert decode_text(mixed, "mixed.txt", warnings) == "Café UTF-8 line one about lemurs.\nLatin line café about lemurs too.\n"
+    assert warnings == ["decoded mixed.txt as UTF-8 and Latin-1, line by line: it is not valid UTF-8 (if its text reads "
+                        "wrong, save it as UTF-8)"]
+    assert decode_bytes("\ufeffThe café – open.\r\n".encode() + CP1252.encode("cp1252")) == (
+        "The café – open.\r\n" + CP1252, "utf-8 and cp1252 lines")  # its lines' bytes 0x80-0x9F: Windows-1252
+    russian = "Москва — столица России.\n".encode("cp1251") + "Café line.\n".encode()  # runs of high bytes: not Western
+    assert decode_bytes(russian)[1] not in ("utf-8 and cp1252 lines", "utf-8 and latin-1 lines")
+
+
 def test_html_declared_latin_1_is_read_as_windows_1252(tmp_path: Path) -> None:
     page = ("<!DOCTYPE html><html><head><meta charset=\"iso-8859-1\"><title>Prix</title></head><body>"
             f"<p>{CP1252.strip()} Le maire l’a annoncé hier soir devant le conseil.</p></body></html>")
