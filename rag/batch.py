@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from rag.errors import InputError, OutputError
+from rag.errors import InputError, OutputError, cannot_read
 from rag.questions import check_question, lines_of, read_input_file
 from rag.results import Answer
 
@@ -251,6 +251,9 @@ def open_output(path: Path, fmt: str, source: Path | None = None) -> tuple[TextI
         pass
     try:
         dropped = _cut_torn_record(path, fmt)
+    except PermissionError:  # opened to append, so writable: it cannot be read back to resume
+        stream.close()
+        raise OutputError(f"{cannot_read(str(path))} (-o is read back to resume a run), or pass another -o path") from None
     except OSError as error:
         stream.close()
         raise OutputError(f"cannot write {path} ({error.strerror}); pass a writable -o path") from None

@@ -95,7 +95,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 34: formats pass s45: an EPUB or OpenDocument file is known by its mimetype entry when deflated
 #     or not first too (an .odp zipped again and named .pptx was skipped as no PowerPoint deck);
 #     charts in OpenDocument texts and presentations read as PowerPoint charts are.
-PASSAGE_RULES = 34
+# 35: text: a file of UTF-8 lines and Latin-1 or Windows-1252 lines is read line by line, each line
+#     in its own (two such lines had been decoded as Nordic ISO-8859-10).
+PASSAGE_RULES = 35
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

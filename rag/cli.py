@@ -15,7 +15,7 @@ from typing import Annotated, Any, Collection, TypeVar
 import typer
 
 from rag import config
-from rag.errors import RagError
+from rag.errors import RagError, cannot_read
 
 FLAG = ""  # a flag's metavar: typer would show "<bool>" beside it
 
@@ -120,6 +120,9 @@ def _root(
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Every Path parameter says readable=False: typer checks readability by default and refuses an
+# unreadable path as a usage error (exit 2) in click's words; rag reads each path itself and says
+# what to fix (exit 1), as it does for a missing one.
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
 
 def _index_folder(value: str) -> Path:
@@ -135,7 +138,8 @@ IndexOption = Annotated[
 ]
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False),
+    typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False,
+                 readable=False),
 ]
 KOption = Annotated[int | None, typer.Option("--k", "-k", min=1, max=50, help="Passages to retrieve (env RAG_TOP_K; default 6)", show_default=False)]
 
@@ -311,7 +315,7 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command(cls=_Command)
 @handles_errors
 def index(
-    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt and .odp files (and plain text with no extension; also compressed as .gz, .bz2, .xz); default: the folder the index was built from, else seeds", show_default=False)] = None,
+    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt and .odp files (and plain text with no extension; also compressed as .gz, .bz2, .xz); default: the folder the index was built from, else seeds", show_default=False, readable=False)] = None,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
@@ -396,7 +400,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 @app.command(cls=_Command)
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)")],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", readable=False)],
     plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs, headings underlined (to save as a .txt file)")] = False,
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""
@@ -416,14 +420,19 @@ def extract(
         raise fail(f"{file} is not a regular file; pass a document file")
     try:
         file.open("rb").close()
-    except OSError as error:  # unread, it would pass for a binary below
-        raise fail(f"cannot read {file}: {error.strerror or error}; check its permissions")
+    except PermissionError:  # unread, it would pass for a binary below
+        raise fail(cannot_read(str(file))) from None
+    except OSError as error:
+        raise fail(f"cannot read {file} ({error.strerror or error}); check the disk") from None
     if not is_document(file):  # `rag index` leaves such files out
         kind = file_kind(file) or "binary"
         raise fail(f"{file} is not a document rag reads ({kind} files are left out of the index); rag reads {FORMATS_HINT}")
     document, warnings = read_document(file.parent, file)
     if document is None:  # the reader's own reason ("skipped x.pdf: encrypted PDF; ...") is the one error line
-        raise fail(f"no text read from {file}" + (f": {warnings[-1]}" if warnings else ""))
+        reason = warnings[-1] if warnings else "no text found"
+        for named in (f"skipped {file.name}: ", f"{file.name}: "):  # the file is named once, below
+            reason = reason.removeprefix(named)
+        raise fail(f"no text read from {file}: {reason}")
     for warning in warnings:
         _warn(warning)
     typer.echo(plain_text(document) if plain else document_text(document))
@@ -497,8 +506,8 @@ def ask(
 @app.command(cls=_Command)
 @handles_errors
 def batch(
-    questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (resumes if it exists) instead of stdout")] = None,
+    questions_file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl {id, question} or .csv (id,question)", readable=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (resumes if it exists) instead of stdout", readable=False)] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or md (default: from the -o file's extension, else jsonl)", show_default=False, metavar="jsonl|csv|md")] = None,
     retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only fill `retrieved`; no language model", metavar=FLAG)] = False,
     k: KOption = None,
@@ -652,9 +661,9 @@ def _terminal_reader() -> Callable[[], str]:
 @app.command(name="eval", cls=_Command)
 @handles_errors
 def evaluate(
-    gold_file: Annotated[Path, typer.Argument(help="Gold JSONL: id, type, question, must_include, evidence")],
+    gold_file: Annotated[Path, typer.Argument(help="Gold JSONL: id, type, question, must_include, evidence", readable=False)],
     json_output: EvalJsonOption = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write each answer as JSONL here")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write each answer as JSONL here", readable=False)] = None,
     k: KOption = None,
     mode: ModeOption = "hybrid",
     threshold: ThresholdOption = None,

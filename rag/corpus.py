@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rag import compressed, readers
 from rag.config import shown_path, utf8_path
-from rag.errors import CorpusError
+from rag.errors import CorpusError, cannot_read
 from rag.readers.base import decode_text, is_binary
 
 SUFFIXES = tuple(readers.SUFFIXES)
@@ -555,6 +555,10 @@ def check_corpus_root(root: Path) -> None:
         )
     if not root.is_dir():
         raise CorpusError(f"corpus folder {root} does not exist; pass a folder of {FORMATS_HINT}")
+    try:
+        os.scandir(root).close()
+    except PermissionError:  # else "no readable documents in it", which hides why
+        raise CorpusError(cannot_read(f"corpus folder {root}")) from None
     if not utf8_path(root.resolve()):
         raise CorpusError(f"the path of corpus folder {shown_path(root)} is not valid UTF-8 (the index stores it as text); "
                           "rename it")

@@ -1,6 +1,12 @@
 """The errors the library raises; the CLI turns each into one line on stderr and exit code 1."""
 
 
+def cannot_read(thing: str) -> str:
+    """The one wording for a file or folder this user may not read: `cannot read question file
+    q.jsonl (permission denied); fix its permissions`."""
+    return f"cannot read {thing} (permission denied); fix its permissions"
+
+
 class RagError(Exception):
     """A problem the user can fix; the message names the thing and the fix."""
 

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.chunking import Chunk, embedding_text, under_table_header
 from rag.corpus import Document, Paragraph
-from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError
+from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, OutputError, RagError, cannot_read
 from rag.keyword import KeywordIndex
 from rag.store import FORMAT_VERSION, FileState, Manifest, ProgressStart, Scored, no_index_error, rebuild_hint
 
@@ -432,8 +432,7 @@ class FaissStore:
         except (OSError, EOFError, ValueError, TypeError, RuntimeError, sqlite3.Error) as error:
             closed = _unreadable_file([*generation.rglob("*"), cache])
             if closed is not None:  # sound, and rebuilding would not open it: its permissions would
-                raise IndexNotFoundError(f"cannot read {closed} (permission denied); fix its permissions, or use an "
-                                         "index you own") from error
+                raise IndexNotFoundError(f"{cannot_read(str(closed))}, or use an index you own") from error
             raise damaged_index(index_dir, error, manifest.corpus_root) from error
         dense_rows = dense.ntotal if labels is None else int((labels >= 0).sum())
         if not dense_rows == count == manifest.chunk_count == keyword.document_count or (

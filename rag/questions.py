@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from rag.errors import InputError
+from rag.errors import InputError, cannot_read
 
 # The prompt holds the question, the passages (RAG_CONTEXT_WORDS words) and the reply within the
 # model's 4096-token context; 2000 characters are about 500 tokens, far above any real question.
@@ -109,8 +109,8 @@ def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | Non
     it is an error naming the first line that is not UTF-8.
 
     Raises:
-        InputError: missing, a folder, not UTF-8 (without warnings), or unreadable, each in words
-            naming `what` it is.
+        InputError: missing, a folder, binary data (random or compressed bytes),
+            not UTF-8 (without warnings), or unreadable, each in words naming `what` it is.
     """
     try:
         data = path.read_bytes()
@@ -118,18 +118,23 @@ def read_input_file(path: Path, what: str, kinds: str, warnings: list[str] | Non
         raise InputError(f"{what} {path} not found; pass an existing {kinds} file") from None
     except IsADirectoryError:
         raise InputError(f"{path} is a folder; pass a {what} ({kinds})") from None
-    except PermissionError as error:
-        raise InputError(f"cannot read {what} {path} ({error.strerror}); check its permissions") from None
+    except PermissionError:
+        raise InputError(cannot_read(f"{what} {path}")) from None
     except OSError as error:  # a symbolic link loop, a name too long, a failing disk
         raise InputError(f"cannot read {what} {path} ({error.strerror}); check the path") from None
+    from rag.readers.base import ENCODING_NAMES, UTF8_REPAIRED, decode_bytes, many_control_bytes
+
+    # random or compressed bytes, which Latin-1 reads as lines of garbage "questions"; not the
+    # indexer's stricter is_binary, for which one NUL and a BEL make a file binary: a question file's
+    # stray line of them is skipped by its line number
+    if many_control_bytes(data):
+        raise InputError(f"{path} is binary data, not a {what}; pass a {kinds} file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         if warnings is None:
             raise InputError(f"{what} {path} is not UTF-8 text (line {line}); save it as UTF-8") from None
-    from rag.readers.base import ENCODING_NAMES, UTF8_REPAIRED, decode_bytes
-
     text, encoding = decode_bytes(data)
     read_as = "UTF-8, its invalid bytes as \ufffd" if encoding == UTF8_REPAIRED else ENCODING_NAMES.get(encoding, encoding)
     warnings.append(f"{path.name}: not UTF-8 text from line {line}; read as {read_as} (save it as UTF-8 to fix)")

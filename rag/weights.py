@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from rag.config import DEFAULT_MODEL_PATH
-from rag.errors import ModelError
+from rag.errors import ModelError, cannot_read
 
 PARTS = 22
 MODEL_SIZE = 1_117_320_768
@@ -130,8 +130,10 @@ def check_gguf_header(path: Path) -> None:
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)
-    except OSError as error:
-        raise ModelError(f"cannot read model file {path} ({error.strerror}); check its permissions") from None
+    except PermissionError:
+        raise ModelError(cannot_read(f"model file {path}")) from None
+    except OSError as error:  # a failing disk
+        raise ModelError(f"cannot read model file {path} ({error.strerror}); check the disk") from None
     if magic != b"GGUF":
         raise ModelError(f"{path} is not a GGUF model file; {SETUP_HINT}")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import builtins
 import hashlib
 import importlib.util
+import io
 import os
 import re
 import shutil
@@ -125,6 +127,41 @@ def fake_models(monkeypatch: pytest.MonkeyPatch) -> ScriptedGenerator:
     monkeypatch.setattr("rag.embedding.MiniLMEmbedder", FakeEmbedder)
     monkeypatch.setattr("rag.generation.LlamaGenerator", lambda *a, **k: generator)
     return generator
+
+
+@pytest.fixture
+def unreadable(monkeypatch: pytest.MonkeyPatch) -> set[Path]:
+    """Paths this user may not read, as chmod 200 makes them for anyone but root (the tests may run
+    as root, who reads anything): add a path and os.access denies reading it, opening it to read or
+    listing it raises PermissionError; it can still be written."""
+    locked: set[Path] = set()
+    real_access, real_open, real_scandir = os.access, io.open, os.scandir
+
+    def denied(path: object) -> bool:
+        return not isinstance(path, int) and Path(os.fsdecode(path)) in locked  # type: ignore[arg-type]
+
+    def refuse(path: object) -> PermissionError:
+        return PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
+
+    def access(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        return False if denied(path) and mode & os.R_OK else real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    def opened(file: object, *args: object, **kwargs: object) -> object:
+        mode = str(args[0] if args else kwargs.get("mode", "r"))
+        if denied(file) and ("r" in mode or "+" in mode):
+            raise refuse(file)
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def scandir(path: object = ".") -> object:
+        if denied(path):
+            raise refuse(path)
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(io, "open", opened)
+    monkeypatch.setattr(builtins, "open", opened)
+    monkeypatch.setattr(os, "scandir", scandir)
+    return locked
 
 
 def real_engine(corpus: Path, index_dir: Path, threshold: float | None = None):  # type: ignore[no-untyped-def]

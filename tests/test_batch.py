@@ -1,5 +1,7 @@
 import csv
+import gzip
 import json
+import random
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -127,6 +129,26 @@ def test_a_question_file_with_a_byte_that_is_not_utf8_is_read_with_a_warning_nam
     gold.write_bytes('{"question": "Where?", "answer": "café"}\n'.encode("latin-1"))
     result = runner.invoke(app, ["eval", str(gold)])
     assert result.exit_code == 1 and f"gold file {gold} is not UTF-8 text (line 1); save it as UTF-8" in result.output
+
+
+def test_a_binary_file_is_refused_not_read_as_latin1_questions(tmp_path: Path) -> None:
+    """Random or compressed bytes are no question file: read as Latin-1, each of their lines was a
+    garbage question answered by the model (tester-s45 M3); a Latin-1 text is still read, above."""
+    random_bytes = tmp_path / "qbin.txt"
+    random_bytes.write_bytes(random.Random(45).randbytes(3000))
+    gzipped = tmp_path / "qgz.txt"
+    gzipped.write_bytes(gzip.compress(b"Who met in Geneva?\nHow long did they talk?\n"))
+    for path in (random_bytes, gzipped):
+        result = runner.invoke(app, ["batch", str(path), "--retrieve-only"])
+        assert (result.exit_code, result.output) == (
+            1, f"error: {path} is binary data, not a question file; pass a .txt, .jsonl or .csv file\n")
+    utf16 = tmp_path / "q16.txt"  # every other byte a NUL, yet text
+    utf16.write_text("Who met in Geneva?\nHow long did they talk?\n", encoding="utf-16")
+    assert [q.question for q in read_questions(utf16)[0]] == ["Who met in Geneva?", "How long did they talk?"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes(random_bytes.read_bytes())
+    result = runner.invoke(app, ["eval", str(gold)])
+    assert (result.exit_code, result.output) == (1, f"error: {gold} is binary data, not a gold file; pass a JSONL file\n")
 
 
 def test_unknown_question_file_type_is_an_error(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -291,3 +293,64 @@ def test_version_and_an_option_missing_its_value_name_the_command() -> None:
     missing = subprocess.run([sys.executable, "-m", "rag", "search", "x", "-k"], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
     assert missing.stderr == "error: rag search: option '-k' requires an argument (see `rag search --help`)\n"
+
+
+def test_no_path_parameter_is_checked_for_readability_by_click() -> None:
+    """Typer checks every Path parameter's readability unless told not to, and refuses an unreadable
+    one as a usage error (exit 2) in click's words ("Path 'q.jsonl' is not readable"); rag reads
+    each path itself and says what to fix, with exit 1, as for a missing one (tester-s45 M4)."""
+    import typer.main
+
+    def parameters(command: Any, path: str) -> Iterator[tuple[str, Any]]:
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from parameters(sub, f"{path} {name}")
+        for parameter in command.params:
+            yield f"{path} {parameter.name}", parameter
+
+    checked = [name for name, parameter in parameters(typer.main.get_command(app), "rag")
+               if getattr(parameter.type, "readable", False)]
+    assert checked == []
+
+
+@pytest.mark.parametrize(("command", "name", "what"), [
+    (["batch"], "q0.jsonl", "question file "),
+    (["eval"], "gold.jsonl", "gold file "),
+    (["extract"], "notes.txt", ""),
+    (["index"], "docs", "corpus folder "),
+])
+def test_an_unreadable_file_or_folder_is_named_with_the_fix_and_exit_1(
+    command: list[str], name: str, what: str, unreadable: set[Path], tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    if name == "docs":
+        path.mkdir()
+        (path / "a.txt").write_text("Boats moor at pier 4.\n")
+    else:
+        path.write_text('{"id": "a", "question": "Who met?"}\n')
+    unreadable.add(path)
+    result = runner.invoke(app, [*command, str(path)])
+    assert (result.exit_code, result.output) == (1, f"error: cannot read {what}{path} (permission denied); fix its permissions\n")
+
+
+def test_an_unreadable_model_file_is_named_with_the_fix(
+    indexed: ScriptedGenerator, monkeypatch: pytest.MonkeyPatch, unreadable: set[Path], tmp_path: Path
+) -> None:
+    monkeypatch.setattr("rag.generation.LlamaGenerator", LlamaGenerator)
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    unreadable.add(model)
+    result = runner.invoke(app, ["ask", "q", "--model", str(model)])
+    assert (result.exit_code, result.output) == (1, f"error: cannot read model file {model} (permission denied); fix its permissions\n")
+
+
+def test_an_output_file_that_can_be_written_but_not_read_back_says_so(
+    indexed: ScriptedGenerator, unreadable: set[Path], tmp_path: Path
+) -> None:
+    (tmp_path / "q.txt").write_text("Who met?\n")
+    out = tmp_path / "out.jsonl"
+    out.write_text("")
+    unreadable.add(out)
+    result = runner.invoke(app, ["batch", str(tmp_path / "q.txt"), "-o", str(out), "--retrieve-only"])
+    assert result.exit_code == 1
+    assert result.output == (f"error: cannot read {out} (permission denied); fix its permissions (-o is read back to resume "
+                             "a run), or pass another -o path\n")

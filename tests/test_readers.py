@@ -732,7 +732,10 @@ def test_extract_prints_a_wrapped_paragraph_on_one_line_and_a_failure_as_one_err
     (tmp_path / "broken.docx").write_bytes(b"PK not a zip")
     result = runner.invoke(app, ["extract", str(tmp_path / "broken.docx")])
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1
-    assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: skipped broken.docx: ")
+    assert result.output.startswith(f"error: no text read from {tmp_path / 'broken.docx'}: broken DOCX (not a whole zip")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02 not text \x00\x03" * 20)
+    result = runner.invoke(app, ["extract", str(tmp_path / "binary.txt")])  # once named, not "…: skipped binary.txt: …"
+    assert (result.exit_code, result.output) == (1, f"error: no text read from {tmp_path / 'binary.txt'}: binary file\n")
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
     result = runner.invoke(app, ["extract", str(tmp_path / "photo.png")])
     assert result.exit_code == 1 and "photo.png is not a document rag reads (.png files are left out" in result.output
@@ -1334,6 +1337,22 @@ def test_windows_1252_text_is_decoded_as_such_and_named_in_the_warning(tmp_path:
     assert warnings == ["decoded prix.txt as Windows-1252: it is not valid UTF-8 (if its text reads wrong, save it as UTF-8)"]
     assert decode_bytes("café\n".encode("latin-1")) == ("café\n", "latin-1")  # no byte where the two differ
     assert decode_bytes(b"caf\xe9 \x81\x9d") == ("caf\xe9 \x81\x9d", "latin-1")  # bytes Windows-1252 leaves undefined
+
+
+def test_a_file_of_utf8_lines_and_latin1_lines_is_read_line_by_line() -> None:
+    """One UTF-8 "Café" line and one Latin-1 were taken for Nordic ISO-8859-10, "CafÃĐ" (tester-s45
+    L4): too little UTF-8 for its stray bytes to be damage, too many runs of high bytes for Western."""
+    from rag.readers.base import decode_bytes, decode_text
+
+    warnings: list[str] = []
+    mixed = "Café UTF-8 line one about lemurs.\n".encode() + "Latin line café about lemurs too.\n".encode("latin-1")
+    assert decode_text(mixed, "mixed.txt", warnings) == "Café UTF-8 line one about lemurs.\nLatin line café about lemurs too.\n"
+    assert warnings == ["decoded mixed.txt as UTF-8 and Latin-1, line by line: it is not valid UTF-8 (if its text reads "
+                        "wrong, save it as UTF-8)"]
+    assert decode_bytes("\ufeffThe café – open.\r\n".encode() + CP1252.encode("cp1252")) == (
+        "The café – open.\r\n" + CP1252, "utf-8 and cp1252 lines")  # its lines' bytes 0x80-0x9F: Windows-1252
+    russian = "Москва — столица России.\n".encode("cp1251") + "Café line.\n".encode()  # runs of high bytes: not Western
+    assert decode_bytes(russian)[1] not in ("utf-8 and cp1252 lines", "utf-8 and latin-1 lines")
 
 
 def test_html_declared_latin_1_is_read_as_windows_1252(tmp_path: Path) -> None:

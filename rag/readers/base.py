@@ -155,7 +155,9 @@ def table_lines(rows: list[list[str]]) -> list[str]:
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE's opens like UTF-16 LE's
-ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}  # the fallbacks, named in warnings
+ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1",  # the fallbacks, named in warnings
+                  "utf-8 and cp1252 lines": "UTF-8 and Windows-1252, line by line",
+                  "utf-8 and latin-1 lines": "UTF-8 and Latin-1, line by line"}
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
@@ -179,8 +181,9 @@ def _plain(text: str) -> str:
 
 def _decoded(data: bytes) -> tuple[str, str]:
     """The text and the encoding used: the one its byte order mark names, else UTF-8 (with stray
-    invalid bytes replaced when most of its non-ASCII text is valid UTF-8), else a single-byte code
-    page, so a stray byte never loses a file (see _single_byte)."""
+    invalid bytes replaced when most of its non-ASCII text is valid UTF-8), else UTF-8 and Western
+    lines each in its own (see _utf8_and_western_lines), else a single-byte code page, so a stray
+    byte never loses a file (see _single_byte)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -200,7 +203,31 @@ def _decoded(data: bytes) -> tuple[str, str]:
     text = data.decode("utf-8", errors="replace")
     if _valid_utf8_characters(text, data) >= UTF8_DOMINANCE * _stray_bytes(text, data):
         return text, UTF8_REPAIRED  # UTF-8 text with a few stray bytes: a code page would garble the rest
-    return (None if single_byte_western(data) else _detected(data)) or _single_byte(data)
+    if single_byte_western(data):
+        return _single_byte(data)
+    return _utf8_and_western_lines(data) or _detected(data) or _single_byte(data)
+
+
+def _utf8_and_western_lines(data: bytes) -> tuple[str, str] | None:
+    """A file of UTF-8 lines and Windows-1252 or Latin-1 lines (text pasted or appended from
+    another file), each line in its own: when some line holds UTF-8 beyond ASCII and every line
+    that is not UTF-8 reads as Western single-byte text (see single_byte_western). Its UTF-8 runs
+    of high bytes are what keep the whole file from reading as Western, and charset-normalizer
+    took two such lines for Nordic ISO-8859-10 ("CafÃĐ"). None for any other file: the lines of
+    a Cyrillic or CJK code page write their letters in runs of high bytes."""
+    lines: list[tuple[bytes, str | None]] = []  # each line, and its text when it is UTF-8
+    for line in data.splitlines(keepends=True):
+        try:
+            lines.append((line, line.decode("utf-8")))
+        except UnicodeDecodeError:
+            if not single_byte_western(line):
+                return None
+            lines.append((line, None))
+    if all(text is None or text.isascii() for _, text in lines):
+        return None
+    encoding = _single_byte(b"".join(line for line, text in lines if text is None))[1]
+    text = "".join(line.decode(encoding) if text is None else text for line, text in lines).removeprefix("\ufeff")
+    return text, UTF8_AND_WESTERN[encoding]
 
 
 def _detected(data: bytes) -> tuple[str, str] | None:
@@ -229,6 +256,7 @@ _WINDOWS_1252_LANGUAGES = {"English", "German", "French", "Spanish", "Italian", 
 
 
 UTF8_REPAIRED = "utf-8, stray bytes replaced"
+UTF8_AND_WESTERN = {"cp1252": "utf-8 and cp1252 lines", "latin-1": "utf-8 and latin-1 lines"}
 UTF8_DOMINANCE = 4  # valid UTF-8 characters needed for each stray byte
 
 
@@ -281,14 +309,20 @@ CONTROL_SHARE = 0.05  # text, in any encoding but UTF-16 and UTF-32, has next to
 
 
 def looks_binary(head: bytes) -> bool:
-    """is_binary, or control bytes (not tab, line ends, form feed or escape) in more than 1 of
-    20 of the first 8 KB: random or compressed data holds them in 1 of 10, and a NUL in none of its
-    first 8 KB now and then. UTF-16 with a byte order mark, or plainly so without one, is text."""
+    """is_binary, or many_control_bytes: random or compressed data has a NUL in none of its first
+    8 KB now and then."""
+    return is_binary(head) or many_control_bytes(head)
+
+
+def many_control_bytes(head: bytes) -> bool:
+    """Control bytes (not tab, line ends, form feed or escape) in more than 1 of 20 of the first
+    8 KB, and more than STRAY_NULS: random or compressed data holds them in 1 of 10, text next to
+    none, so a line or two of them is still text. UTF-16 with a byte order mark, or plainly so
+    without one, is text."""
     sample = head[:8192]
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(sample):
         return False
-    controls = len(_CONTROL_BYTES.findall(sample))
-    return is_binary(sample) or controls > max(STRAY_NULS, CONTROL_SHARE * len(sample))
+    return len(_CONTROL_BYTES.findall(sample)) > max(STRAY_NULS, CONTROL_SHARE * len(sample))
 
 
 def _text_with_stray_nuls(sample: bytes) -> bool:
