@@ -97,7 +97,10 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     charts in OpenDocument texts and presentations read as PowerPoint charts are.
 # 35: text: a file of UTF-8 lines and Latin-1 or Windows-1252 lines is read line by line, each line
 #     in its own (two such lines had been decoded as Nordic ISO-8859-10).
-PASSAGE_RULES = 35
+# 36: charts: every digit of a whole number (1234567890123, was 1.23456789012e+12); an OpenDocument
+#     chart's quoted table names with spaces or dots, a scatter point with no x left out; a Word file
+#     or deck with a stray mimetype entry read as Word or PowerPoint again.
+PASSAGE_RULES = 36
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

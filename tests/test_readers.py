@@ -31,6 +31,7 @@ from documents import (
     HIDDEN_PAGE_STYLE,
     ODP_MIMETYPE,
     ODT_NAMESPACES,
+    ODF_CHART_NAMESPACES,
     odf_chart,
     odf_object_frame,
     odp_content,
@@ -2211,6 +2212,22 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
     assert not is_document(_rezipped_deflated(sheet, tmp_path / "sheet"))  # a spreadsheet with no name: not read
 
 
+def test_a_word_file_or_deck_with_a_stray_mimetype_entry_is_read_as_what_its_main_part_says(tmp_path: Path) -> None:
+    """An Office file some tool added a mimetype entry to (tester-s46 M1: "broken OpenDocument
+    file (its part content.xml is missing)", read as Word before the mimetype was looked for
+    throughout the zip)."""
+    for source, fmt in ((write_docx(tmp_path / "plain.docx"), "docx"), (write_pptx(tmp_path / "plain.pptx"), "pptx")):
+        expected = texts(readers.read(source))
+        for stray in ("application/vnd.oasis.opendocument.text", "application/epub+zip"):
+            copy = tmp_path / f"stray-{stray.rsplit('.', 1)[-1].replace('/', '-')}.{fmt}"
+            with zipfile.ZipFile(source) as original, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+                for member in original.namelist():
+                    out.writestr(member, original.read(member))
+                out.writestr("mimetype", stray)
+            result = readers.read(copy)
+            assert (result.format, texts(result)) == (fmt, expected), (fmt, stray)
+
+
 REVENUE = [["", "2024", "2025"], ["North", "=4.2", "=4.6"], ["South", "=3.1", "=3.3"]]
 
 
@@ -2555,3 +2572,41 @@ def test_odt_title_and_subtitle_paragraphs_head_the_text_below_them(tmp_path: Pa
     assert [(b.kind, b.text, b.heading) for b in readers.read(path).blocks] == [
         ("heading", "Widget User Guide", "Widget User Guide"), ("heading", "Introduction", "Introduction"),
         ("paragraph", "The widget measures humidity.", "Introduction")]
+
+
+def test_a_chart_number_keeps_every_digit_a_double_holds_and_drops_only_its_binary_noise() -> None:
+    from rag.readers.chart_text import plain_number
+
+    assert plain_number(0.1 + 0.2) == "0.3"
+    assert plain_number(1234567890123) == "1234567890123"  # tester-s46 M6: "1.23456789012e+12", a digit lost
+    assert plain_number(105000000000000) == "105000000000000"  # was "1.05e+14"
+    assert plain_number(0.425, percent=True) == "42.5%"
+
+
+def _odf_chart_lines(content: str) -> list[str]:
+    from lxml import etree
+
+    from rag.readers.odf_chart import CHART, chart_lines
+    from rag.readers.odt import OFFICE
+
+    return chart_lines(etree.fromstring(content.encode()).find(f"{OFFICE}body/{OFFICE}chart/{CHART}chart"))
+
+
+def test_an_opendocument_chart_reads_a_quoted_table_name_with_spaces_and_dots_and_skips_a_point_with_no_x() -> None:
+    rows = [["", "2024"], ["N", "=1"], ["S", "=2"], ["E", "=3"], ["W", "=4"]]
+    for name in ("'My Table'", "'v.AB12'"):  # tester-s46 H3: "2024: N 1, W 4", or no series at all
+        quoted = odf_chart(rows, "Ports").replace("local-table.", f"{name}.").replace(":.", f":{name}.")
+        assert _odf_chart_lines(quoted) == ["Ports (chart)", "2024: N 1, S 2, E 3, W 4"]
+    scatter = odf_chart([["", "y"], ["", "=0"], ["=1", "=0.3"]], "Scatter", chart_class="chart:scatter")
+    assert _odf_chart_lines(scatter) == ["Scatter (chart)", "y: (1, 0.3)"]  # tester-s46 L1: "(, 0)" first
+
+
+def test_an_opendocument_charts_repeated_rows_and_cells_are_read_only_up_to_a_bound() -> None:
+    from rag.readers.odf_chart import MAX_COLUMNS, MAX_ROWS, _Table
+    from lxml import etree
+
+    row = ('<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="1000" '
+           'office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>')
+    table = etree.fromstring(f'<table:table {ODF_CHART_NAMESPACES}><table:table-rows>{row * 300}</table:table-rows></table:table>')
+    read = _Table(table)  # 300 million cells as written (tester-s46 H2: a 3 KB file, gigabytes of memory)
+    assert len(read.rows) == MAX_ROWS and {len(cells) for cells in read.rows} == {MAX_COLUMNS}

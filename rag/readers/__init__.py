@@ -130,7 +130,8 @@ def _zip_format(head: bytes, path: Path, source: Path | io.BytesIO) -> str | Non
 
     The standards put the mimetype first and stored, where the head shows it; a file zipped again
     by hand or by another tool has it deflated, or later in the zip (an .odp named .pptx so was
-    named "no PowerPoint deck"), so the zip is opened when the head does not say."""
+    named "no PowerPoint deck"), so the zip is opened when the head does not say; there a Word
+    document's or deck's main part outweighs a stray mimetype entry."""
     if head[8:10] == b"\x00\x00" and head[26:30] == b"\x08\x00\x00\x00" and head[30:38] == b"mimetype":
         stored = _mimetype_format(head[38:38 + MAX_MIMETYPE_BYTES], path)  # stored, no extra field
         if stored:
@@ -141,7 +142,8 @@ def _zip_format(head: bytes, path: Path, source: Path | io.BytesIO) -> str | Non
             mimetype = _mimetype_entry(archive) if "mimetype" in names else b""
     except (*ZIP_FAILURES, KeyError):
         return None
-    return _mimetype_format(mimetype, path) or next((fmt for part, fmt in OFFICE_PARTS.items() if part in names), None)
+    office = next((fmt for part, fmt in OFFICE_PARTS.items() if part in names), None)
+    return office or _mimetype_format(mimetype, path)  # a Word file's stray mimetype entry does not make it ODF
 
 
 def _mimetype_entry(archive: zipfile.ZipFile) -> bytes:

@@ -14,6 +14,8 @@ there, saying how many it has.
 
 from __future__ import annotations
 
+import math
+
 MAX_POINTS = 100  # a scatter plot of thousands of points is no sentence to read
 
 
@@ -46,4 +48,10 @@ def point(value: str, label: str | None, x: str | None) -> str:
 def plain_number(number: float, percent: bool = False) -> str:
     """A number with no format to show it by: a float's binary noise rounded off
     ("0.30000000000000004" reads "0.3"), and a percentage's fraction as one ("42.5%")."""
-    return f"{number * 100:.12g}%" if percent else f"{number:.12g}"
+    value = number * 100 if percent else number
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        text = str(int(value))  # every digit of a whole number: 1234567890123, not 1.23456789012e+12
+    else:
+        short = f"{value:.12g}"  # 12 digits, if that drops only noise below a double's 15
+        text = short if abs(float(short) - value) <= abs(value) * 1e-13 else f"{value:.15g}"
+    return text + "%" if percent else text

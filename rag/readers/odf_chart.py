@@ -35,8 +35,14 @@ XLINK = "{http://www.w3.org/1999/xlink}"
 MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 CHART_MIMETYPE = "application/vnd.oasis.opendocument.chart"
 _NUMBER_TYPES = {"float", "percentage", "currency"}
-_CELL = re.compile(r"\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")  # "local-table.$B$2": after the table's name
+# "local-table.$B$2:.$B$5", "'My Table'.B2:'My Table'.B5" (a quoted name may hold spaces and dots,
+# a quote doubled): each range's first and last cell, columns and rows.
+_REFERENCE = r"(?:'(?:[^']|'')*'|[^\s'.:]*)\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
+_RANGE = re.compile(rf"{_REFERENCE}(?::{_REFERENCE})?")
 MAX_REPEATED = 1000  # a cell or row repeated more often is padding, read once
+# A chart's table is read up to this many rows and columns: a few kilobytes of rows and cells each
+# repeated a thousand times would otherwise stand for billions of cells (tester-s46 H2).
+MAX_ROWS, MAX_COLUMNS = 10_000, 256
 
 
 class ChartObjects:
@@ -147,14 +153,20 @@ def _series(table: _Table, series: Any, column: int, categories: str | None) -> 
     domain = series.find(f"{CHART}domain")
     xs = table.values(domain.get(f"{TABLE}cell-range-address") or "") if domain is not None else []
     return name, [point(value, labels[index] if index < len(labels) else None, xs[index] if index < len(xs) else None)
-                  for index, value in enumerate(numbers) if value]
+                  for index, value in enumerate(numbers) if value and (index >= len(xs) or xs[index])]  # no x: not drawn
 
 
 class _Table:
     """A chart's data table as a grid of cells, addressed as its series address them ("B2")."""
 
     def __init__(self, table: Any | None) -> None:
-        self.rows: list[list[Any]] = [] if table is None else [_cells(row) for row in _rows(table)]
+        self.rows: list[list[Any]] = []
+        for row in [] if table is None else table_rows(table):
+            cells = _cells(row)  # one list for a row however often it repeats
+            repeated = max(1, small_int(row.get(f"{TABLE}number-rows-repeated"), 1, MAX_REPEATED))
+            self.rows += [cells] * min(repeated, MAX_ROWS - len(self.rows))
+            if len(self.rows) >= MAX_ROWS:
+                break
 
     def cell(self, row: int, column: int) -> Any | None:
         return self.rows[row][column] if row < len(self.rows) and column < len(self.rows[row]) else None
@@ -182,11 +194,9 @@ class _Table:
         """The cells of "local-table.$B$2:.$B$5" (several ranges apart by spaces), row by row,
         within the table (an address beyond it names no cells)."""
         cells = []
-        for part in address.split():
-            found = _CELL.findall(part)
-            if not found:
-                continue
-            (first_column, first_row), (last_column, last_row) = _position(found[0]), _position(found[-1])
+        for found in _RANGE.finditer(address):
+            first_column, first_row = _position(found[1], found[2])
+            last_column, last_row = _position(found[3], found[4]) if found[3] else (first_column, first_row)
             width = max((len(row) for row in self.rows), default=0)
             for row in range(first_row, min(last_row, len(self.rows) - 1) + 1):
                 for column in range(first_column, min(last_column, width - 1) + 1):
@@ -196,25 +206,25 @@ class _Table:
         return cells
 
 
-def _position(reference: tuple[str, str]) -> tuple[int, int]:
+def _position(letters: str, digits: str) -> tuple[int, int]:
     """("B", "2") -> (column 1, row 1), counted from 0."""
-    letters, digits = reference
     column = 0
     for letter in letters.upper():
         column = column * 26 + ord(letter) - ord("A") + 1
     return column - 1, int(digits) - 1
 
 
-def _rows(table: Any) -> list[Any]:
-    """The table's rows, a row repeated (table:number-rows-repeated) as often as it stands."""
-    return [row for row in table_rows(table)
-            for _ in range(max(1, small_int(row.get(f"{TABLE}number-rows-repeated"), 1, MAX_REPEATED)))]
-
-
 def _cells(row: Any) -> list[Any]:
-    """A row's cells, a cell repeated (table:number-columns-repeated) as often as it stands."""
-    return [cell for cell in row if cell.tag in (f"{TABLE}table-cell", f"{TABLE}covered-table-cell")
-            for _ in range(max(1, small_int(cell.get(f"{TABLE}number-columns-repeated"), 1, MAX_REPEATED)))]
+    """A row's cells, a cell repeated (table:number-columns-repeated) as often as it stands, up to
+    MAX_COLUMNS."""
+    cells: list[Any] = []
+    for cell in row:
+        if cell.tag in (f"{TABLE}table-cell", f"{TABLE}covered-table-cell"):
+            repeated = max(1, small_int(cell.get(f"{TABLE}number-columns-repeated"), 1, MAX_REPEATED))
+            cells += [cell] * min(repeated, MAX_COLUMNS - len(cells))
+            if len(cells) >= MAX_COLUMNS:
+                break
+    return cells
 
 
 def _text(cell: Any) -> str:
