@@ -407,6 +407,7 @@ def _listed(names: list[str], limit: int) -> str:
 
 
 TOO_LONG = "longer than the system allows"
+PATH_MAX = 4096  # Linux's, in bytes with the final NUL
 
 
 def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str]) -> Iterator[Path]:
@@ -443,6 +444,8 @@ def _walk(root: Path, links: list[str], unreadable: list[str], special: list[str
             if name.startswith("."):
                 continue
             try:
+                if len(os.fsencode(os.path.abspath(path))) >= PATH_MAX:  # read through a shorter relative path,
+                    raise OSError(errno.ENAMETOOLONG, TOO_LONG, str(path))  # then never found again by its own
                 if path.is_file():
                     yield path
                 elif path.is_symlink() and not path.exists():

@@ -279,12 +279,15 @@ def _read_a_passage(index: IndexStore, index_dir: Path, corpus_root: str) -> Non
             return
         index.keyword_search(index.chunks([0])[0].text, 1)
         for row in sorted({0, index.count // 2, index.count - 1}):
-            found = index.dense_search(index.vectors([row])[0], 1)
+            vector = index.vectors([row])[0]
+            found = index.dense_search(vector, 1) if vector.any() else []
             cosine = found[0][1] if found else 0.0
             if cosine < OWN_VECTOR_COSINE:
-                raise IndexDamagedError(f"the index at {index_dir} is damaged (searched with passage {row}'s own "
-                                        f"vector, its dense index finds nothing nearer than a cosine of {cosine:.2f}, "
-                                        f"not 1: vectors were written over); {rebuild_hint(corpus_root, index_dir, rebuild=True)}")
+                what = (f"searched with passage {row}'s own vector, its dense index finds nothing nearer than a cosine "
+                        f"of {cosine:.2f}, not 1: vectors were written over" if vector.any() else
+                        f"the embedding cache holds an empty vector for passage {row}")
+                raise IndexDamagedError(f"the index at {index_dir} is damaged ({what}); "
+                                        f"{rebuild_hint(corpus_root, index_dir, rebuild=True)}")
     finally:
         index.close()
 

@@ -348,13 +348,22 @@ def live_damage(index_dir: Path) -> str | None:
 
 
 def _count_damage(generation: Path, chunks: int) -> str | None:
-    """The manifest's passage count against the keyword index's own (one small file): an edited
-    manifest would otherwise be reported as the index's size on every unchanged `rag index`."""
+    """The manifest's passage count against the keyword index's own (one small file) and the
+    metadata's last row (one B-tree lookup): an edited manifest would otherwise be reported as the
+    index's size on every unchanged `rag index`."""
     try:
         held = int(json.loads((generation / "keyword" / "meta.json").read_text(encoding="utf-8"))["count"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         return f"keyword/meta.json is unreadable ({error})"
-    return None if held == chunks else f"manifest.json says {chunks:,} passages, the keyword index holds {held:,}"
+    try:
+        with contextlib.closing(_connect_read_only(generation / "meta.sqlite")) as meta:
+            (last,) = meta.execute("SELECT MAX(row) FROM chunks").fetchone()
+    except sqlite3.Error as error:
+        return f"meta.sqlite is unreadable ({error})"
+    rows = 0 if last is None else last + 1
+    if held == chunks == rows:
+        return None
+    return f"manifest.json says {chunks:,} passages, the keyword index holds {held:,}, meta.sqlite {rows:,}"
 
 
 def _cache_damage(path: Path, chunks: int) -> str | None:
@@ -673,6 +682,12 @@ class SqliteVectorCache:
                 out[i] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    @_reports_damage
+    def drop_keys(self, keys: Sequence[int]) -> None:
+        for batch in _batches(list(keys), 900):
+            self._db.execute(f"DELETE FROM vectors WHERE hash IN ({','.join('?' * len(batch))})", batch)
+        self._db.commit()
+
     def prune(self, meta_path: Path, replaced: Path | None = None) -> None:
         """Drop vectors that no chunk of the given generation uses, nor of the one it replaced when
         that can be read: going back to the folder an index held before, or undoing an edit,
@@ -962,8 +977,11 @@ class FaissWriter:
         import numpy as np
 
         vectors = self.vectors.get_keys(keys)
-        if not np.all(vectors.any(axis=1)):
-            raise IndexNotFoundError("a chunk has no embedding; run `rag index DIR` again")
+        empty = sorted({keys[i] for i in np.flatnonzero(~vectors.any(axis=1))})
+        if empty:  # all zeros in the cache (written over in place): dropped, so the next run embeds them
+            self.vectors.drop_keys(empty)
+            raise IndexNotFoundError(f"{len(empty):,} cached embeddings were empty (the cache was written over) and "
+                                     "are dropped; run `rag index` again to embed them")
         return vectors
 
     def _build_dense(self, spec: dict[str, Any], count: int, on_building: ProgressStart | None = None) -> faiss.Index:

@@ -29,6 +29,9 @@ K1 = 1.2
 B = 0.75
 SCORE_BATCH = 1 << 22  # (term, chunk) pairs scored at once: bounds the build's float64 temporaries
 # A name of three letters or more and a number ("iPhone15", "Windows11"); "NF2", "CD4" are one name.
+# A term's score (idf times tf / (tf + K1 * ...), under 1) is under its idf, ln(1 + 2N + 1) at most
+# (15 at a million chunks): one above this, or under 0, was written over in place.
+MAX_SCORE = 1000.0
 _NAME_AND_NUMBER = re.compile(r"([^\W\d_]{3,})(\d+)")
 
 
@@ -108,9 +111,10 @@ class KeywordIndex:
         docs = np.concatenate([self._postings(self._docs, i) for i in ids])
         scores = np.concatenate([self._postings(self._scores, i) for i in ids])
         if len(docs) and (docs.min() < 0 or docs.max() >= self.document_count):
-            raise ValueError(f"keyword/docs.npy names passage {int(docs.max())} of {self.document_count}")
-        if not np.isfinite(scores).all():
-            raise ValueError("keyword/scores.npy holds a score that is not a number")
+            wrong = int(docs.min()) if docs.min() < 0 else int(docs.max())
+            raise ValueError(f"keyword/docs.npy names passage {wrong} of {self.document_count}")
+        if len(scores) and not (np.isfinite(scores).all() and 0 <= scores.min() and scores.max() <= MAX_SCORE):
+            raise ValueError("keyword/scores.npy holds a score no BM25 term gives")
         if len(ids) > 1:
             docs, scores = _sum_by_chunk(docs, scores, self.document_count)
         if len(docs) > k:

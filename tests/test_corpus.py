@@ -254,6 +254,26 @@ def test_a_path_longer_than_the_system_allows_is_named_in_a_note_and_the_rest_is
                                          "could not be read; shorten its path (rename or move the folders above it)")
 
 
+def test_a_file_reached_by_a_short_relative_path_but_too_long_a_whole_one_is_named_not_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexed through `rag index corpus`, such a file was then never found by its whole path:
+    reported removed on every check (tester-s46 M5)."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
+    monkeypatch.chdir(tmp_path / "c")
+    for _ in range(20):
+        os.mkdir("d" * 201)
+        os.chdir("d" * 201)
+    Path("deep.txt").write_text("Deep but reachable from c.\n")
+    monkeypatch.chdir(tmp_path)
+    deep = Path("c", *["d" * 201] * 20, "deep.txt")
+    assert len(os.fsencode(deep)) < 4096 <= len(os.fsencode(os.path.abspath(deep)))
+    listing = list_folder(Path("c"))
+    assert [p.name for p in listing.files] == ["ok.txt"]
+    assert "deep.txt (longer than the system allows) could not be read" in (listing.unreadable_note() or "")
+
+
 def test_a_folder_that_cannot_be_listed_is_named_in_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ok.txt").write_text("Kerry met Lavrov in Geneva.\n")
     real_walk = os.walk

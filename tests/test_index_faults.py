@@ -46,7 +46,8 @@ def test_truncated_index_file_is_one_line_naming_the_rebuild(built: Path, part: 
     assert rag("search", "Geneva").returncode == 0
 
 
-@pytest.mark.parametrize("damage", ["truncate dense.faiss", "delete keyword/docs.npy", "truncate cache", "miscount manifest.json"])
+@pytest.mark.parametrize("damage", ["truncate dense.faiss", "delete keyword/docs.npy", "truncate cache", "miscount manifest.json",
+                                    "miscount keyword/meta.json"])
 def test_an_unchanged_folder_indexed_again_repairs_a_damaged_index(built: Path, isolated_index: Path, damage: str) -> None:
     action, name = damage.split(" ")
     damaged = next(isolated_index.glob("vectors-*.sqlite")) if name == "cache" else built / name
@@ -54,7 +55,10 @@ def test_an_unchanged_folder_indexed_again_repairs_a_damaged_index(built: Path, 
         damaged.unlink()
     elif action == "miscount":  # an edited passage count was reported as the index's on every run
         count = read_manifest(isolated_index).chunk_count
-        damaged.write_text(damaged.read_text().replace(f'"chunk_count": {count}', '"chunk_count": 1000'))
+        manifest = built / "manifest.json"
+        manifest.write_text(manifest.read_text().replace(f'"chunk_count": {count}', '"chunk_count": 1000'))
+        if name == "keyword/meta.json":  # both counts edited alike (tester-s46 M2): the metadata's rows tell
+            damaged.write_text(damaged.read_text().replace(f'"count": {count}', '"count": 1000'))
         searched = one_line_failure(rag("search", "Geneva"))
         assert f"is inconsistent (manifest.json says 1,000 passages, meta.sqlite holds {count:,}, dense.faiss {count:,}" in searched
     else:
@@ -229,18 +233,19 @@ def test_bytes_changed_in_place_are_damage_not_a_traceback_or_wild_scores(built:
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
-@pytest.mark.parametrize("damage", ["row past the end", "score not a number", "postings backwards"])
+@pytest.mark.parametrize("damage", ["row past the end", "row negative", "score not a number", "score negative",
+                                    "score huge", "postings backwards"])
 def test_keyword_arrays_written_over_in_place_are_damage_not_a_traceback_or_nan(built: Path, damage: str, mode: str) -> None:
     import numpy as np
 
     folder = built / "keyword"
-    if damage == "row past the end":  # a passage number the metadata does not hold, the size kept
+    if damage.startswith("row"):  # a passage number the metadata does not hold, the size kept
         docs = np.load(folder / "docs.npy", mmap_mode="r+")
-        docs[:] = read_manifest(built.parent).chunk_count
+        docs[:] = read_manifest(built.parent).chunk_count if damage == "row past the end" else -5
         docs.flush()
-    elif damage == "score not a number":
+    elif damage.startswith("score"):  # tester-s46 M3: a negative or huge score ranked its passage first
         scores = np.load(folder / "scores.npy", mmap_mode="r+")
-        scores[:] = np.nan
+        scores[:] = {"score not a number": np.nan, "score negative": -0.011, "score huge": 1e38}[damage]
         scores.flush()
     else:
         indptr = np.load(folder / "indptr.npy", mmap_mode="r+")
@@ -249,6 +254,8 @@ def test_keyword_arrays_written_over_in_place_are_damage_not_a_traceback_or_nan(
     message = one_line_failure(rag("search", "Lavrov talks", "--mode", mode))
     assert message.startswith(f"error: the index at {built.parent} is damaged (") and message.endswith("--rebuild`")
     assert "keyword/" in message or "meta.sqlite" in message
+    if damage == "row negative":  # the wrong number, not the largest, which may be a sound one
+        assert "keyword/docs.npy names passage -5 of" in message
     doctor = rag("doctor")
     assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout and "Traceback" not in doctor.stderr
 
@@ -351,3 +358,24 @@ def test_doctor_finds_a_vector_zeroed_in_place(built: Path) -> None:
     assert doctor.returncode == 1 and "FAIL index:" in doctor.stdout
     assert "searched with passage 0's own vector, its dense index finds nothing nearer than a cosine of 0." in doctor.stdout
     assert doctor.stdout.split("FAIL index:")[1].splitlines()[0].endswith("--rebuild`")
+
+
+def test_an_empty_vector_written_into_the_cache_is_dropped_and_embedded_again_by_the_next_run(
+    built: Path, isolated_index: Path
+) -> None:
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(built / "meta.sqlite")) as meta:
+        (key,) = meta.execute("SELECT hash FROM chunks WHERE row = 0").fetchone()
+    with contextlib.closing(sqlite3.connect(next(isolated_index.glob("vectors-*.sqlite")))) as cache:
+        (blob,) = cache.execute("SELECT vector FROM vectors WHERE hash = ?", (key,)).fetchone()
+        cache.execute("UPDATE vectors SET vector = ? WHERE hash = ?", (bytes(len(blob)), key))
+        cache.commit()
+    doctor = rag("doctor")  # not the dense index's damage, as it was named
+    assert "(the embedding cache holds an empty vector for passage 0)" in doctor.stdout
+    first = one_line_failure(rag("index", str(SEEDS), "--rebuild"))  # every later run failed so (tester-s46 H1)
+    assert first == "error: 1 cached embeddings were empty (the cache was written over) and are dropped; run `rag index` again to embed them"
+    again = rag("index", str(SEEDS), "--rebuild")
+    assert again.returncode == 0, again.stderr
+    assert "(1 embedded," in again.stdout and rag("search", "Geneva").returncode == 0
