@@ -2610,3 +2610,10 @@ def test_an_opendocument_charts_repeated_rows_and_cells_are_read_only_up_to_a_bo
     table = etree.fromstring(f'<table:table {ODF_CHART_NAMESPACES}><table:table-rows>{row * 300}</table:table-rows></table:table>')
     read = _Table(table)  # 300 million cells as written (tester-s46 H2: a 3 KB file, gigabytes of memory)
     assert len(read.rows) == MAX_ROWS and {len(cells) for cells in read.rows} == {MAX_COLUMNS}
+
+
+def test_an_opendocument_object_link_is_read_as_a_url_within_the_file() -> None:
+    from rag.readers.odf_chart import _object_folder
+
+    assert _object_folder("./Object%201") == _object_folder("Object 1/../Object 1") == "Object 1"  # tester-s46 L4
+    assert [_object_folder(link) for link in ("../x", "./../x", "/etc", "file:///x", ".")] == [None] * 5

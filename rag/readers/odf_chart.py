@@ -20,8 +20,10 @@ and named in the file's warning, and the rest of the file is read.
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 import zipfile
+from urllib.parse import unquote
 from typing import Any
 
 from rag.readers.base import (
@@ -93,9 +95,10 @@ def _part(archive: zipfile.ZipFile, name: str) -> bytes:
 
 
 def _object_folder(href: str) -> str | None:
-    """An object's folder in the zip ("./Object 1" -> "Object 1"); None for a link outside the file."""
-    folder = href.removeprefix("./").strip("/")
-    if not folder or folder.startswith("..") or ":" in folder:
+    """An object's folder in the zip ("./Object 1" -> "Object 1"), a link percent-encoded as a URL
+    may be; None for a link outside the file."""
+    folder = posixpath.normpath(unquote(href)).strip("/")  # "./Object%201", "Object 1/../Object 1"
+    if folder in ("", ".") or folder.startswith("..") or ":" in folder or href.startswith("/"):
         return None
     return folder
 
