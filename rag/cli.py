@@ -120,10 +120,8 @@ def _root(
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Every Path parameter says readable=False: typer checks readability by default and refuses an
-# unreadable path as a usage error (exit 2) in click's words; rag reads each path itself and says
-# what to fix (exit 1), as it does for a missing one.
 INDEX_DIR_FIX = "pass a writable folder with --index or RAG_INDEX"
+
 
 def _index_folder(value: str) -> Path:
     """The --index folder; an empty one would put the index's files in the current folder."""
@@ -136,6 +134,9 @@ IndexOption = Annotated[
     Path | None,
     typer.Option("--index", help="Index directory (env RAG_INDEX; default .rag)", show_default=False, parser=_index_folder, metavar="<path>"),
 ]
+# Every Path parameter says readable=False: typer checks readability by default and refuses an
+# unreadable path as a usage error (exit 2) in click's words; rag reads each path itself and says
+# what to fix (exit 1), as it does for a missing one.
 ModelOption = Annotated[
     Path | None,
     typer.Option("--model", help="GGUF model file (env RAG_MODEL; default the bundled Qwen2.5-Coder-1.5B)", show_default=False,
