@@ -2597,6 +2597,9 @@ def test_an_opendocument_chart_reads_a_quoted_table_name_with_spaces_and_dots_an
     for name in ("'My Table'", "'v.AB12'"):  # tester-s46 H3: "2024: N 1, W 4", or no series at all
         quoted = odf_chart(rows, "Ports").replace("local-table.", f"{name}.").replace(":.", f":{name}.")
         assert _odf_chart_lines(quoted) == ["Ports (chart)", "2024: N 1, S 2, E 3, W 4"]
+    unnamed = odf_chart(rows, "Ports").replace("local-table.", "").replace(":.", ":")  # tester-s46 L2: no series
+    backwards = odf_chart(rows, "Ports").replace("$B$2:.$B$5", "$B$5:.$B$2").replace("$A$2:.$A$5", "$A$5:.$A$2")
+    assert _odf_chart_lines(unnamed) == _odf_chart_lines(backwards) == ["Ports (chart)", "2024: N 1, S 2, E 3, W 4"]
     scatter = odf_chart([["", "y"], ["", "=0"], ["=1", "=0.3"]], "Scatter", chart_class="chart:scatter")
     assert _odf_chart_lines(scatter) == ["Scatter (chart)", "y: (1, 0.3)"]  # tester-s46 L1: "(, 0)" first
 

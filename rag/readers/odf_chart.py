@@ -38,8 +38,8 @@ MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 CHART_MIMETYPE = "application/vnd.oasis.opendocument.chart"
 _NUMBER_TYPES = {"float", "percentage", "currency"}
 # "local-table.$B$2:.$B$5", "'My Table'.B2:'My Table'.B5" (a quoted name may hold spaces and dots,
-# a quote doubled): each range's first and last cell, columns and rows.
-_REFERENCE = r"(?:'(?:[^']|'')*'|[^\s'.:]*)\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
+# a quote doubled), "$B$2:$B$5" (no table named): each range's first and last cell, columns and rows.
+_REFERENCE = r"(?:(?:'(?:[^']|'')*'|[^\s'.:]*)\.)?\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
 _RANGE = re.compile(rf"{_REFERENCE}(?::{_REFERENCE})?")
 MAX_REPEATED = 1000  # a cell or row repeated more often is padding, read once
 # A chart's table is read up to this many rows and columns: a few kilobytes of rows and cells each
@@ -200,6 +200,8 @@ class _Table:
         for found in _RANGE.finditer(address):
             first_column, first_row = _position(found[1], found[2])
             last_column, last_row = _position(found[3], found[4]) if found[3] else (first_column, first_row)
+            (first_column, last_column), (first_row, last_row) = sorted((first_column, last_column)), sorted(
+                (first_row, last_row))  # "B5:B2" names the cells "B2:B5" does
             width = max((len(row) for row in self.rows), default=0)
             for row in range(first_row, min(last_row, len(self.rows) - 1) + 1):
                 for column in range(first_column, min(last_column, width - 1) + 1):
