@@ -2210,6 +2210,11 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
         "skipped sheet.pptx: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
         "presentations); export it as PDF and index that",)
     assert not is_document(_rezipped_deflated(sheet, tmp_path / "sheet"))  # a spreadsheet with no name: not read
+    for written in (" " + ODP_MIMETYPE, "\ufeff" + ODP_MIMETYPE, ODP_MIMETYPE.upper()):  # tester-s46 L5
+        with zipfile.ZipFile(deck) as original, zipfile.ZipFile(tmp_path / "odd.pptx", "w") as copy:
+            for member in original.namelist():
+                copy.writestr(member, written if member == "mimetype" else original.read(member))
+        assert readers.read(tmp_path / "odd.pptx").format == "odp", written
 
 
 def test_a_word_file_or_deck_with_a_stray_mimetype_entry_is_read_as_what_its_main_part_says(tmp_path: Path) -> None:

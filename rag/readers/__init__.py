@@ -158,7 +158,9 @@ def _mimetype_entry(archive: zipfile.ZipFile) -> bytes:
 def _mimetype_format(mimetype: bytes, path: Path) -> str | None:
     """The format a mimetype names ("epub", "odt", "odp"); "odt" too for another OpenDocument kind
     (a spreadsheet, a drawing) under a document's name, so the OpenDocument reader says what it is
-    rather than the PowerPoint or Word reader calling it broken."""
+    rather than the PowerPoint or Word reader calling it broken. Read as a tool may have written it:
+    after a byte order mark or spaces, in capitals."""
+    mimetype = mimetype.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     found = next((fmt for prefix, fmt in ZIP_MIMETYPES.items() if mimetype.startswith(prefix)), None)
     if found is None and mimetype.startswith(ODF_MIMETYPE) and SUFFIXES.get(path.suffix.lower()) in CONTAINER_FORMATS:
         return "odt"
