@@ -100,7 +100,8 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 36: charts: every digit of a whole number (1234567890123, was 1.23456789012e+12); an OpenDocument
 #     chart's quoted table names with spaces or dots, a scatter point with no x left out; a Word file
 #     or deck with a stray mimetype entry read as Word or PowerPoint again; an object link
-#     percent-encoded ("./Object%201") read.
+#     percent-encoded ("./Object%201"), a range with no table name or backwards, a mimetype after
+#     spaces or in capitals read.
 PASSAGE_RULES = 36
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
