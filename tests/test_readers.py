@@ -2625,3 +2625,18 @@ def test_an_opendocument_object_link_is_read_as_a_url_within_the_file() -> None:
 
     assert _object_folder("./Object%201") == _object_folder("Object 1/../Object 1") == "Object 1"  # tester-s46 L4
     assert [_object_folder(link) for link in ("../x", "./../x", "/etc", "file:///x", ".")] == [None] * 5
+
+
+def test_an_opendocument_template_is_read_as_its_document(tmp_path: Path) -> None:
+    """A template named .ott was 'left out of the index' while the same file named .docx was read
+    (tester-s46 L6)."""
+    from rag.corpus import is_document
+
+    for source, template in ((write_odt(tmp_path / "dues.odt"), "dues.ott"), (write_odp(tmp_path / "deck.odp"), "deck.otp")):
+        copy = tmp_path / template
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(copy, "w") as out:
+            for member in original.namelist():
+                data = original.read(member)
+                out.writestr(member, data + b"-template" if member == "mimetype" else data)
+        assert is_document(copy)
+        assert texts(readers.read(copy)) == texts(readers.read(source))

@@ -38,7 +38,9 @@ SUFFIXES: dict[str, str] = {
     ".docx": "docx",
     ".epub": "epub",
     ".odt": "odt",
+    ".ott": "odt",  # a template: a text with its styles, read as one (tester-s46 L6)
     ".odp": "odp",
+    ".otp": "odp",
     ".pptx": "pptx",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
