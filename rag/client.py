@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag import channel, wire
-from rag.config import DEFAULT_STORE, Settings
-from rag.errors import RagError, ServerHungError, SettingsError
+from rag.config import DEFAULT_STORE, Settings, env_yes_no
+from rag.errors import RagError, ServerHungError
 from rag.store import index_option, no_index_error
 
 if TYPE_CHECKING:
@@ -48,10 +48,7 @@ def enabled(no_server: bool = False) -> bool:
     Raises:
         SettingsError: RAG_NO_SERVER is neither a yes nor a no.
     """
-    value = os.environ.get("RAG_NO_SERVER", "").strip().lower()
-    if value not in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
-        raise SettingsError(f"RAG_NO_SERVER={value} is neither yes nor no; set it to 1 to answer in-process, or unset it")
-    return not no_server and value not in ("1", "true", "yes", "on")
+    return not no_server and not env_yes_no("RAG_NO_SERVER", "set it to 1 to answer in-process, or unset it")
 
 
 def ask(

@@ -24,6 +24,23 @@ MILVUS = "milvus:"
 STORE_FIX = "use faiss, milvus:FILE.db (Milvus Lite) or milvus:http://HOST:19530"
 
 
+YES, NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def env_yes_no(name: str, fix: str, unset: tuple[str, ...] = ("",)) -> bool | None:
+    """An on/off environment variable: True or False, None when unset (or one of `unset`).
+
+    Raises:
+        SettingsError: a value neither yes nor no ("NAME=value is neither yes nor no; FIX").
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if value in unset:
+        return None
+    if value not in YES + NO:
+        raise SettingsError(f"{name}={value} is neither yes nor no; {fix}", name)
+    return value in YES
+
+
 def _env_path(name: str, default: Path) -> Path:
     """The path in an environment variable; empty or blank counts as unset (not the current folder)."""
     value = os.environ.get(name, "")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from rag.errors import ModelError, SettingsError
+from rag.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,11 +93,9 @@ def bf16_wanted() -> bool:
     Raises:
         SettingsError: RAG_EMBED_BF16 is neither a yes nor a no.
     """
-    value = os.environ.get("RAG_EMBED_BF16", "").strip().lower()
-    if value not in ("", "auto", "0", "false", "no", "off", "1", "true", "yes", "on"):
-        raise SettingsError(f"RAG_EMBED_BF16={value} is neither yes nor no; set it to 0 to embed in float32, or unset "
-                            "it", "RAG_EMBED_BF16")
-    if value in ("0", "false", "no", "off"):
+    from rag.config import env_yes_no
+
+    if env_yes_no("RAG_EMBED_BF16", "set it to 0 to embed in float32, or unset it", unset=("", "auto")) is False:
         return False
     import torch
 

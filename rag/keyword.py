@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 K1 = 1.2
 B = 0.75
 SCORE_BATCH = 1 << 22  # (term, chunk) pairs scored at once: bounds the build's float64 temporaries
-# A name of three letters or more and a number ("iPhone15", "Windows11"); "NF2", "CD4" are one name.
 # A term's score (idf times tf / (tf + K1 * ...), under 1) is under its idf, ln(1 + 2N + 1) at most
 # (15 at a million chunks): one above this, or under 0, was written over in place.
 MAX_SCORE = 1000.0
+# A name of three letters or more and a number ("iPhone15", "Windows11"); "NF2", "CD4" are one name.
 _NAME_AND_NUMBER = re.compile(r"([^\W\d_]{3,})(\d+)")
 
 
@@ -140,11 +140,12 @@ class KeywordIndex:
         where the documents write it so ("iPhone 15" where they write "iPhone15"). Only the query is
         read so: splitting the documents' own words lowered hybrid retrieval on SciFact (README,
         "What was tried")."""
-        found = [i for i in (self._term_id(t) for t in terms(query)) if i is not None]
-        sequence = [w for w in words(query) if w not in STOP_WORDS]
-        for word in sequence:
+        sequence = [w for w in words(query) if w not in STOP_WORDS]  # the words terms(query) stems
+        whole = [self._term_id(stem(word)) for word in sequence]
+        found = [i for i in whole if i is not None]
+        for word, known in zip(sequence, whole):
             parts = _NAME_AND_NUMBER.fullmatch(word)
-            name = self._term_id(stem(parts[1])) if parts and self._term_id(stem(word)) is None else None
+            name = self._term_id(stem(parts[1])) if parts and known is None else None
             if name is not None:
                 found += [i for i in (name, self._term_id(parts[2])) if i is not None]
         for first, second in zip(sequence, sequence[1:]):
