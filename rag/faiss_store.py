@@ -191,7 +191,7 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
         data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise _unreadable(index_dir, error) from error
-    if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
+    if not isinstance(data, dict) or type(data.get("format_version")) is not int:
         raise _unreadable(index_dir, ValueError("manifest.json is not an index's manifest"))
     if data["format_version"] != FORMAT_VERSION:
         version = data["format_version"]
@@ -205,13 +205,24 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
         manifest = Manifest(**data)
     except TypeError as error:
         raise _unreadable(index_dir, error) from error
-    wrong = [f.name for f in dataclasses.fields(Manifest) if not isinstance(getattr(manifest, f.name), _MANIFEST_TYPES.get(f.type, object))]
+    wrong = [f.name for f in dataclasses.fields(Manifest) if not _of_type(getattr(manifest, f.name), f.type)]
     if wrong:  # a hand edit: "chunk_count": "x" would fail far from here
         raise _unreadable(index_dir, ValueError(f"manifest.json gives {', '.join(wrong)} a value of the wrong type"))
+    negative = [name for name in _COUNTS if getattr(manifest, name) < 0]
+    if negative:
+        raise _unreadable(index_dir, ValueError(f"manifest.json gives {', '.join(negative)} a negative value"))
     return manifest
 
 
+def _of_type(value: Any, annotation: Any) -> bool:
+    """Whether a manifest value has its field's JSON type: `true` is no count, though Python's
+    bool is an int."""
+    wanted = _MANIFEST_TYPES.get(annotation, object)
+    return isinstance(value, wanted) and not (wanted is int and isinstance(value, bool))
+
+
 _MANIFEST_TYPES: dict[Any, type | tuple[type, ...]] = {"int": int, "str": str, "dict[str, int]": dict, "dict[str, Any]": dict}
+_COUNTS = ("format_version", "dimension", "chunk_count", "file_count", "passage_rules")
 
 
 def _unreadable(index_dir: Path, error: Exception) -> IndexDamagedError:

@@ -279,15 +279,18 @@ def test_doctor_reports_a_damaged_metadata_page_and_goes_on_with_the_other_check
     assert "FAIL index:" in doctor.stdout and "is damaged (" in doctor.stdout and "disk" in doctor.stdout
 
 
-@pytest.mark.parametrize("manifest", ["garbage", "{}", "[1, 2]", "chunk_count"])
+@pytest.mark.parametrize("manifest", ["garbage", "{}", "[1, 2]", '"x"', "true", "-1"])
 def test_an_unreadable_manifest_is_named_and_never_refreshed_from_seeds(built: Path, isolated_index: Path, manifest: str) -> None:
     path = built / "manifest.json"
-    if manifest == "chunk_count":  # a hand edit
-        path.write_text(path.read_text().replace('"chunk_count": 80', '"chunk_count": "x"'))
+    if manifest in ('"x"', "true", "-1"):  # a hand edit of the count (tester-s46 L8: `true` was shown as 1 passage)
+        path.write_text(path.read_text().replace('"chunk_count": 80', f'"chunk_count": {manifest}'))
     else:
         path.write_text(manifest)
     searched = one_line_failure(rag("search", "Geneva"))
     assert f"the index at {isolated_index} is unreadable (" in searched and "format None" not in searched
+    assert "says 1 passages" not in searched and "-1 passages" not in searched
+    if manifest in ("true", "-1"):
+        assert "gives chunk_count a " in searched
     refreshed = one_line_failure(rag("index"))  # no folder given: not seeds/ in place of the one it held
     assert refreshed.endswith(f"pass the folder it was built from: `rag index DIR --index {isolated_index} --rebuild`")
     assert rag("index", str(SEEDS), "--rebuild").returncode == 0 and rag("search", "Geneva").returncode == 0
