@@ -151,7 +151,7 @@ class KeywordIndex:
         for first, second in zip(sequence, sequence[1:]):
             if first.isalpha() and second.isdecimal():
                 joined = self._term_id(stem(first + second))
-                if joined is not None and joined not in found:
+                if joined is not None:
                     found.append(joined)
         return found
 
