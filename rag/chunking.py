@@ -102,7 +102,10 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     or deck with a stray mimetype entry read as Word or PowerPoint again; an object link
 #     percent-encoded ("./Object%201"), a range with no table name or backwards, a mimetype after
 #     spaces or in capitals read.
-PASSAGE_RULES = 36
+# 37: an OpenDocument chart's money as its cell shows it ("£1,234,567", was "1234567"), a number cell
+#     with no value read from its text (was dropped); an OpenDocument spreadsheet or drawing with no
+#     extension or named .txt named as one (was "binary file", or not read).
+PASSAGE_RULES = 37
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -2209,12 +2209,33 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
     assert readers.read(_rezipped_deflated(sheet, tmp_path / "sheet.pptx")).warnings == (
         "skipped sheet.pptx: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
         "presentations); export it as PDF and index that",)
-    assert not is_document(_rezipped_deflated(sheet, tmp_path / "sheet"))  # a spreadsheet with no name: not read
     for written in (" " + ODP_MIMETYPE, "\ufeff" + ODP_MIMETYPE, ODP_MIMETYPE.upper()):  # tester-s46 L5
         with zipfile.ZipFile(deck) as original, zipfile.ZipFile(tmp_path / "odd.pptx", "w") as copy:
             for member in original.namelist():
                 copy.writestr(member, written if member == "mimetype" else original.read(member))
         assert readers.read(tmp_path / "odd.pptx").format == "odp", written
+
+
+def test_an_opendocument_spreadsheet_or_drawing_with_no_extension_or_named_txt_is_named_as_one(tmp_path: Path) -> None:
+    """As under a document's name: such a file was skipped as a "binary file", or not read at all
+    (tester-s46 L7), its mimetype stored first or deflated."""
+    from rag.corpus import is_document, read_document
+
+    for kind, body, what in (("spreadsheet", "spreadsheet", "spreadsheet"), ("graphics", "drawing", "drawing")):
+        content = (f"<office:document-content {ODT_NAMESPACES}><office:body><office:{body}/></office:body>"
+                   "</office:document-content>")
+        stored = zip_with_mimetype(tmp_path / f"{what}.zip", f"application/vnd.oasis.opendocument.{kind}",
+                                   {"content.xml": content})
+        for name in (what, f"{what}.txt", f"deflated-{what}", f"deflated-{what}.txt"):
+            path = tmp_path / name
+            if name.startswith("deflated"):
+                _rezipped_deflated(stored, path)
+            else:
+                path.write_bytes(stored.read_bytes())
+            assert is_document(path), name
+            assert read_document(tmp_path, path) == (None, [
+                f"skipped {name}: an OpenDocument {what}, which rag does not read (it reads OpenDocument text and "
+                "presentations); export it as PDF and index that"]), name
 
 
 def test_a_word_file_or_deck_with_a_stray_mimetype_entry_is_read_as_what_its_main_part_says(tmp_path: Path) -> None:
@@ -2607,6 +2628,44 @@ def test_an_opendocument_chart_reads_a_quoted_table_name_with_spaces_and_dots_an
     assert _odf_chart_lines(unnamed) == _odf_chart_lines(backwards) == ["Ports (chart)", "2024: N 1, S 2, E 3, W 4"]
     scatter = odf_chart([["", "y"], ["", "=0"], ["=1", "=0.3"]], "Scatter", chart_class="chart:scatter")
     assert _odf_chart_lines(scatter) == ["Scatter (chart)", "y: (1, 0.3)"]  # tester-s46 L1: "(, 0)" first
+
+
+def _with_cells(chart: str, cells: dict[str, str]) -> str:
+    """An odf_chart whose string cells named as keys are the cells given (a currency, a float with
+    no value), which odf_chart does not write."""
+    for text, cell in cells.items():
+        chart = chart.replace(f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>', cell)
+    return chart
+
+
+def test_an_opendocument_chart_keeps_a_currency_cell_as_the_document_shows_it() -> None:
+    """Money as its cell's text shows it (rounded too), as the .pptx reader shows it under its
+    format; with its currency's code when the text shows another number (tester-s46 L3: "a 1234567")."""
+    from rag.readers.number_format import formatted
+
+    money = ('<table:table-cell office:value-type="currency" office:currency="{code}" office:value="{value}">'
+             "<text:p>{text}</text:p></table:table-cell>")
+    cells = {f"c{n}": money.format(code=code, value=value, text=text) for n, (code, value, text) in enumerate((
+        ("GBP", "1234567", "£1,234,567"), ("EUR", "1234567", "1.234.567 €"), ("GBP", "1234.5678", "£1,234.57"),
+        ("EUR", "-500", "-500,00 €"), ("GBP", "4200000", "£4.2M"), ("EUR", "7", ""), ("", "8", "")))}
+    rows = [["", "Revenue"], *([region, f"c{n}"] for n, region in enumerate(("N", "S", "E", "W", "X", "Y", "Z")))]
+    assert _odf_chart_lines(_with_cells(odf_chart(rows, "Ports"), cells)) == [
+        "Ports (chart)", "Revenue: N £1,234,567, S 1.234.567 €, E £1,234.57, W -500,00 €, X GBP 4200000, Y EUR 7, Z 8"]
+    assert formatted(1234567, '"£"#,##0') == "£1,234,567"  # the .pptx reader's
+    shares = [["", "Share", "Depth"], ["Ferries", "%0.42", "=0.30000000000000004"], ["Freight", "%0.58", "=1234567"]]
+    assert _odf_chart_lines(odf_chart(shares)) == ["Share: Ferries 42%, Freight 58%", "Depth: Ferries 0.3, Freight 1234567"]
+
+
+def test_an_opendocument_chart_reads_a_number_cell_with_no_value_from_its_text() -> None:
+    """A float cell whose office:value is missing or no number, its text a number, was dropped
+    (tester-s46 L2); one whose text is none, or whose value is NaN (a point not drawn), still is."""
+    float_cell = '<table:table-cell office:value-type="float"{value}><text:p>{text}</text:p></table:table-cell>'
+    cells = {f"c{n}": float_cell.format(value=value, text=text) for n, (value, text) in enumerate((
+        ("", "12"), (' office:value=""', "7"), (' office:value="twelve"', "1,5"), ("", "n/a"),
+        (' office:value="NaN"', "1.#NAN"), (' office:value="NaN"', "9")))}
+    rows = [["", "Calls"], *([day, f"c{n}"] for n, day in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")))]
+    assert _odf_chart_lines(_with_cells(odf_chart(rows), cells)) == ["Calls: Mon 12, Tue 7, Wed 1,5"]
+    assert _odf_chart_lines(_with_cells(odf_chart(rows, addressed=False), cells)) == ["Calls: Mon 12, Tue 7, Wed 1,5"]
 
 
 def test_an_opendocument_charts_repeated_rows_and_cells_are_read_only_up_to_a_bound() -> None:

@@ -10,7 +10,9 @@ series, and the chart's own data table (`table:table`, "local-table"). Each seri
 of that table holding its values and its name, and the categories (or a scatter chart's x values,
 its `chart:domain`) name theirs; a chart that names none is read by columns, as Impress lays the
 table out (the first row the series' names, the first column the categories). A number reads as
-the table holds it, plain ("0.30000000000000004" "0.3"), a percentage cell as "42%".
+the table holds it, plain ("0.30000000000000004" "0.3"), a percentage cell as "42%", and money as
+its cell shows it ("£1,234,567"; "GBP 1234567" when the cell's text shows another number); a
+number cell with no value reads as its text, when that is a number ("12").
 
 Objects that are no chart (a formula, a spreadsheet: the manifest names their kind, or their part
 holds no chart) are passed over; a chart whose part is missing, too large or damaged is left out
@@ -41,6 +43,9 @@ _NUMBER_TYPES = {"float", "percentage", "currency"}
 # a quote doubled), "$B$2:$B$5" (no table named): each range's first and last cell, columns and rows.
 _REFERENCE = r"(?:(?:'(?:[^']|'')*'|[^\s'.:]*)\.)?\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
 _RANGE = re.compile(rf"{_REFERENCE}(?::{_REFERENCE})?")
+# A number as a cell's text shows it: digits, grouped or ended by a mark (",", ".", "'", a space),
+# between a sign, currency or percent sign and brackets ("-£1,234.50", "1.234.567 €", "(42%)").
+_SHOWN = re.compile(r"(?P<before>[^\d.,]*?)(?P<number>\d+(?:[.,' \u00a0\u202f]\d+)*)(?P<after>[^\d.,]*)")
 MAX_REPEATED = 1000  # a cell or row repeated more often is padding, read once
 # A chart's table is read up to this many rows and columns: a few kilobytes of rows and cells each
 # repeated a thousand times would otherwise stand for billions of cells (tester-s46 H2).
@@ -237,13 +242,52 @@ def _text(cell: Any) -> str:
 
 
 def _value(cell: Any) -> str:
-    """A cell as a chart's value: a number cell's office:value plain (a percentage's as "42%"),
-    "" for one that is not a number (NaN, a point not drawn), else the cell's text."""
+    """A cell as a chart's value: a number cell's office:value plain (a percentage's as "42%", a
+    currency's as _money shows it), "" for a NaN or infinite one (a point not drawn), and the text
+    of one whose office:value is missing or no number when that text is a number (tester-s46 L2:
+    such a point was dropped); any other cell's text."""
     kind, value = cell.get(f"{OFFICE}value-type"), cell.get(f"{OFFICE}value")
     if kind not in _NUMBER_TYPES and (kind is not None or value is None):
         return _text(cell)
     try:
         number = float(value or "")
     except ValueError:
+        text = _text(cell)
+        return text if _shown_numbers(text) else ""
+    if not math.isfinite(number):
         return ""
-    return plain_number(number, percent=kind == "percentage") if math.isfinite(number) else ""
+    return _money(cell, number) if kind == "currency" else plain_number(number, percent=kind == "percentage")
+
+
+def _money(cell: Any, number: float) -> str:
+    """A currency cell as the document shows it ("£1,234,567", "1.234.567 €") when its text shows
+    its value, rounded or not, else the value with its currency's code ("GBP 1234567"), as the
+    .pptx reader keeps money in its format (tester-s46 L3: the currency was lost, "1234567")."""
+    text = _text(cell)
+    if any(abs(shown - number) <= 0.5 * 10.0 ** -decimals + abs(number) * 1e-12  # a double's noise aside
+           for shown, decimals in _shown_numbers(text)):
+        return text
+    code = one_line(cell.get(f"{OFFICE}currency") or "")
+    return f"{code} {plain_number(number)}" if code else plain_number(number)
+
+
+def _shown_numbers(text: str) -> list[tuple[float, int]]:
+    """The numbers a cell's text may show, with their decimals: "£1,234,567" and "1.234.567 €" show
+    (1234567, 0), "-1,5 kr" (-1.5, 1), and "1,234" (1234, 0) or (1.234, 3), as either mark may
+    group digits or end them; none for text that is no one number ("1.#NAN", "Q1 2024")."""
+    found = _SHOWN.fullmatch(text.strip())
+    if found is None:
+        return []
+    sign = -1 if any(mark in found["before"] + found["after"] for mark in "-\u2212(") else 1
+    groups, marks = re.split(r"\D", found["number"]), re.findall(r"\D", found["number"])
+    numbers = [(sign * float("".join(groups)), 0)] if _grouped(groups, marks) else []
+    if marks and marks[-1] in ".," and marks[-1] not in marks[:-1] and _grouped(groups[:-1], marks[:-1]):
+        numbers.append((sign * float(f"{''.join(groups[:-1])}.{groups[-1]}"), len(groups[-1])))  # "1,234.5"
+    return numbers
+
+
+def _grouped(groups: list[str], marks: list[str]) -> bool:
+    """Digits a whole number may be written in: one run, or groups of three after the first (of one
+    to three) apart by one kind of mark ("1,234,567", "1 234")."""
+    return len(groups) == 1 or (len(set(marks)) == 1 and len(groups[0]) <= 3
+                                and all(len(group) == 3 for group in groups[1:]))
