@@ -195,18 +195,50 @@ def _with_clauses(
 ) -> ClaimSupport:
     """A sentence of two clauses, each supported by a passage of its own ("X produces a debug
     build, and CMake's Y should be set"), cites both passages, even when the passage that best
-    supports the whole sentence holds most of both clauses' words."""
+    supports the whole sentence holds most of both clauses' words; one that no two passages
+    support whole is supported when each clause is, as the two sentences it joins would be."""
     clauses = [c for c in _CLAUSE_BREAK.split(support.claim) if len(c.split()) >= MIN_CLAUSE_WORDS]
-    if not support.passages or len(clauses) < 2:
+    if len(clauses) < 2:
+        return support
+    parts = [_support(c, attribution_terms(c) - labels, question_terms, passages, terms_of, cited) for c in clauses]
+    if not support.passages:
+        return _by_clauses(support, parts, passages, terms_of)
+    if not all(part.passages and part.support >= SUPPORTED for part in parts):
         return support
     found = list(support.passages)
-    for clause in clauses:
-        clause_terms = attribution_terms(clause) - labels
-        part = _support(clause, clause_terms, question_terms, passages, terms_of, cited)
-        if not part.passages or part.support < SUPPORTED:
-            return support
+    for part in parts:
         found.extend(p for p in part.passages[:1] if p not in found)
     return replace(support, passages=tuple(found))
+
+
+def _by_clauses(
+    support: ClaimSupport, parts: list[ClaimSupport], passages: list[PromptPassage], terms_of: dict[int, AbstractSet[str]]
+) -> ClaimSupport:
+    """An answer to a two-part question drawn from three passages or more ("The ftpmasters check
+    the licences ..., and the listmasters run the mail server ..."), each clause's support found
+    alone; unsupported when any clause is, or when what a clause adds to the question ("the
+    listmasters") is in none of the passages (a clause that adds nothing, "The attack was the
+    subject of his must-read in, and ...", adds nothing any passage holds)."""
+    found: list[PromptPassage] = []
+    for part in parts:
+        holding = _holding_what_it_adds(part, passages, terms_of)
+        if not holding:
+            return support
+        found.extend(p for p in holding if p not in found)
+    return replace(support, passages=tuple(found), support=min(part.support for part in parts))
+
+
+def _holding_what_it_adds(
+    part: ClaimSupport, passages: list[PromptPassage], terms_of: dict[int, AbstractSet[str]]
+) -> tuple[PromptPassage, ...]:
+    """A clause's supporting passages, with the one holding the terms it adds when they lack them
+    (a clause echoing the question is best covered by the passage the question was worded from)."""
+    if not part.passages or not part.answer_terms:
+        return ()
+    if _share(part.answer_terms, set().union(*(terms_of[p.number] for p in part.passages))) >= SUPPORTED:
+        return part.passages
+    adding = _supports_what_it_adds(part.answer_terms, passages, terms_of)
+    return (*part.passages, *adding) if adding else ()
 
 
 def _states(passages: Sequence[PromptPassage], numbers: frozenset[str]) -> bool:

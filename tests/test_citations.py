@@ -328,6 +328,23 @@ def test_a_sentence_of_two_clauses_cites_the_passage_of_each() -> None:
     assert [p.number for p in one.passages] == [1]  # both clauses from one passage: one citation
 
 
+def test_a_sentence_answering_two_parts_from_three_passages_is_supported_by_its_clauses() -> None:
+    # no two passages hold most of its words, so the whole sentence was unsupported and a right
+    # answer withdrawn; written as two sentences, each would have been supported
+    # worded otherwise than the question, as the passages of a reworded question are
+    owners = passage(1, "The harbour board owns the outer quays and fixes each spring the charge ships arriving pay.")
+    ferries = passage(2, "Ferry companies lease their berths from the quay owners.")
+    pilots = passage(3, "The pilots' guild guides ships through the narrows and keeps the channel charts.")
+    question = "Which body sets the tolls paid by every vessel entering the port, and which group keeps the channel charts?"
+    claim = "The harbour board sets the tolls paid by every vessel entering the port, and the pilots' guild keeps the channel charts."
+    [support] = attribute(claim, question, [owners, ferries, pilots], [])
+    assert {p.number for p in support.passages} == {1, 3}
+    echo = "The body sets the tolls paid by every vessel entering the port, and the group keeps the channel charts."
+    assert attribute(echo, question, [owners, ferries, pilots], [])[0].passages == ()  # adds nothing to the question
+    invented = "The harbour board sets the tolls paid by every vessel entering the port, and the navy's survey office keeps the channel charts."
+    assert attribute(invented, question, [owners, ferries, pilots], [])[0].passages == ()
+
+
 def test_a_claim_from_a_continued_tables_row_is_supported_and_judged_under_its_header_row() -> None:
     header = "| City | Population | Area |"
     rows = "| Bergen | 285,000 | 465 |\n| Oslo | 709,000 | 454 |\n\nFigures from the 2023 census."
