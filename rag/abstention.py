@@ -326,11 +326,12 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
 
     An answer that is nothing but names of files (the model has seen each passage's file, and
     sometimes names it for "where", "who" or "which") holds no answer unless files were asked for,
-    nor does one that only restates a wh-question (restates_question).
+    nor does one that only restates a wh-question (restates_question), nor one giving the other end
+    of the scale asked about ("the largest?" "The smallest is ...": gives_the_other_end).
     """
     if files and not asks_about_files(question) and only_file_names(answer, files):
         return 0.0
-    if restates_question(question, answer):
+    if restates_question(question, answer) or gives_the_other_end(question, answer):
         return 0.0
     asked_whole = question
     question = _WHEN_CLAUSE.sub("", _asked_sentence(question), count=1)
@@ -352,6 +353,33 @@ def answer_type_match(question: str, answer: str, files: AbstractSet[str] = froz
         rate = asked.group(1).lower() == "how often"
         return 1.0 if _HAS_NUMBER.search(answer) or (rate and _HAS_FREQUENCY.search(answer)) else 0.0
     return 0.5
+
+
+# Opposite ends of one scale: an answer giving the other end of the one asked about ("the largest
+# unit?" "The smallest unit is ...", "the maximum?" "at least 5 days") answers another question, the
+# commonest adversarial rewording of a passage (SQuAD 2.0's antonyms).
+_OPPOSITE_ENDS = [
+    (re.compile(rf"\b(?:{high})\b", re.IGNORECASE), re.compile(rf"\b(?:{low})\b", re.IGNORECASE))
+    for high, low in (
+        ("largest|biggest|greatest", "smallest"),
+        ("highest", "lowest"),
+        ("maximum|upper limit|at most|no more than", "minimum|lower limit|at least|no less than|no fewer than"),
+        ("longest", "shortest"),
+        ("earliest|oldest|the first", "latest|newest|most recent|youngest|the last"),
+        ("(?<!at )most", "fewest|(?<!at )least"),
+        ("increase[sd]?|increasing|rise[sn]?|rose|rising|raise[sd]?", "decrease[sd]?|decreasing|fall(?:s|en)?|fell|falling|lowered|reduce[sd]?"),
+    )
+]
+
+
+def gives_the_other_end(question: str, answer: str) -> bool:
+    """Whether the answer names one end of a scale and not the other where the question asks for
+    the other alone (see _OPPOSITE_ENDS)."""
+    for high, low in _OPPOSITE_ENDS:
+        for asked, other in ((high, low), (low, high)):
+            if asked.search(question) and not other.search(question) and other.search(answer) and not asked.search(answer):
+                return True
+    return False
 
 
 def _gives_a_name(question: str, answer: str) -> bool:
@@ -431,7 +459,7 @@ def withheld_by_rule(values: dict[str, float]) -> str | None:
     content its question asks for, or its cited files never use the question's names or state its
     numbers."""
     if values.get("answer_type") == 0.0:
-        return "the draft lacks what the question asks for (a number, a date, a version, a new fact)"
+        return "the draft lacks what the question asks for (a number, a date, a version, a new fact, the end of the scale asked about)"
     if values.get("names_in_cited") == 0.0:
         return "the files the draft cites never mention what the question names"
     if values.get("numbers_in_cited") == 0.0:

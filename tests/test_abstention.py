@@ -106,6 +106,15 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("Why does the licence exclude trademarks from the permissions it grants?",
          "The licence excludes trademarks from the permissions it grants.", 0.0),
         ("Why does the licence exclude trademarks?", "To protect the licensor's reputation.", 0.5),
+        # the other end of the scale asked about answers another question (an adversarial antonym)
+        ("What is the largest unit the bureau publishes data for?", "The smallest unit it publishes is a block group.", 0.0),
+        ("How long at most may a package stay in Unstable?", "It stays there for at least 5 days.", 0.0),
+        ("What is the maximum number of days a package can stay?", "At least 5 days [1].", 0.0),
+        ("When did sales fall?", "Sales rose in 2019.", 0.0),
+        ("What is the largest unit the bureau publishes data for?", "The block group, its largest and smallest.", 0.5),
+        ("What is the most the offer may charge, and for at least how long?", "No more than the cost, for at least three years.", 0.5),
+        ("How many copies at most, and what is the most they may charge?", "At most three, and at least the cost.", 1.0),
+        ("What is the largest unit the bureau publishes data for?", "The block group.", 0.5),
     ],
 )
 def test_answer_type(question: str, answer: str, expected: float) -> None:
