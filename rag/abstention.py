@@ -268,22 +268,36 @@ _SENTENCE_END = re.compile(
 )
 
 
+# "And when was that?", "So how many ...?": a follow-up's opening word, before what it asks.
+_LEADING_CONJUNCTION = re.compile(r"^\s*(?:and|but|so|also|then|plus)\b[\s,]*", re.IGNORECASE)
+
+
 def _asked_sentence(question: str) -> str:
-    """The sentence that asks: the last one opening with a question word or an auxiliary."""
-    return _SENTENCE_END.split(question.strip())[-1]
+    """The sentence that asks: the last one opening with a question word or an auxiliary, after
+    any conjunction opening it (a chat's follow-up)."""
+    return _LEADING_CONJUNCTION.sub("", _SENTENCE_END.split(question.strip())[-1], count=1)
+
+
+# What a call or literal in a question is given ("median_high([1, 3, 5, 7])"): its result may be
+# one of its own values, so they are not what the question already says.
+_CODE_ARGUMENTS = re.compile(r"(?<=[\w\])])\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 
 
 def restates_question(question: str, answer: str) -> bool:
     """Whether an answer to a wh-question that offers no choice holds no word the question lacks
-    (a word it capitalises into a name counts as new).
+    (a word it capitalises into a name counts as new; so does a quoted literal, and a value of a
+    call's or literal's arguments, which may be what the call returns).
     The question asked is the last sentence, after any leading "When X," clause: "When I run X,
     should Y ...?" asks yes or no, and "X happens. What can I change?" asks what."""
     asked_sentence = _LEADING_CLAUSE.sub("", _asked_sentence(question), count=1)
     if not _ASKS_WH.search(asked_sentence) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
-    written = {word.rstrip(".") for word in _WHOLE_WORD.findall(question)}
+    answer = CITATION_MARK.sub(" ", answer)
+    if any(quoted not in question for quoted in _QUOTED_NAME.findall(answer)):
+        return False  # a literal ("' [...]'", "',' and ':'") is what it tells, words or not
+    written = {word.rstrip(".") for word in _WHOLE_WORD.findall(_CODE_ARGUMENTS.sub(" ", question))}
     asked = {stem(word) for word in written}
-    told = [word.rstrip(".") for word in _WHOLE_WORD.findall(CITATION_MARK.sub(" ", answer))]
+    told = [word.rstrip(".") for word in _WHOLE_WORD.findall(answer)]
     told = [word for word in told if word.lower() not in _SAYS_NOTHING_NEW]
     return bool(told) and all(stem(word) in asked and not _named(word, i, written) for i, word in enumerate(told))
 

@@ -106,6 +106,16 @@ def passage(number: int, text: str, dense: float = 0.6) -> PromptPassage:
         ("Why does the licence exclude trademarks from the permissions it grants?",
          "The licence excludes trademarks from the permissions it grants.", 0.0),
         ("Why does the licence exclude trademarks?", "To protect the licensor's reputation.", 0.5),
+        # a call's own arguments and a quoted literal may be the answer (tester-s47 H1: right answers withheld)
+        ("What does median_high([1, 3, 5, 7]) return?", "median_high() returns 5.", 0.5),
+        ("What does mode([1, 1, 2, 3, 3, 3, 3, 4]) return?", "3", 0.5),
+        ("What placeholder does textwrap append to truncated text?", "The placeholder is ' [...]'.", 0.5),
+        ("What separators does the compact example pass to json.dumps?", "It passes the separators ',' and ':'.", 0.5),
+        ("Which placeholder does textwrap append, ' [...]'?", "The placeholder ' [...]'.", 0.0),
+        # a follow-up's opening "And" asks as the question without it (tester-s47 M2)
+        ("And when was the MPL 2.0 published?", "The MPL 2.0 was published by the Mozilla Foundation.", 0.0),
+        ("And how many days does it give?", "It gives a grace period.", 0.0),
+        ("So how many days does it give?", "30 days.", 1.0),
         # the other end of the scale asked about answers another question (an adversarial antonym)
         ("What is the largest unit the bureau publishes data for?", "The smallest unit it publishes is a block group.", 0.0),
         ("How long at most may a package stay in Unstable?", "It stays there for at least 5 days.", 0.0),
