@@ -252,17 +252,25 @@ def _with_passage_stating(
     """The support with one more passage that states the claim's numbers, when the passages its
     words are found in do not: one the model cited, or the paragraph next to one of them (a
     sentence cut by a chunk boundary). None such: the number came from a passage about something
-    else ("2004" of another licence), and the claim is supported by none. (Also accepting any
+    else ("2004" of another licence), and the claim is supported by none; a cited passage sharing
+    no word with the claim but the number (a maintainer's "2004-2011" for "The MPL 2.0 was
+    published in 2004.") is such a passage too. (Also accepting any
     passage sharing a word the claim adds let such near misses through again on recorded drafts.)"""
     ends = {(p.hit.chunk.file, n) for p in support.passages for n in (p.hit.chunk.first_paragraph, p.hit.chunk.last_paragraph)}
+    words = _words(attribution_terms(support.claim))
     for passage in passages:
         if passage in support.passages or not any(_states([*support.passages, passage], r) for r in readings):
             continue
         chunk = passage.hit.chunk
         beside = {(chunk.file, n) for n in range(chunk.first_paragraph - 1, chunk.last_paragraph + 2)} & ends
-        if beside or passage.number in cited:
+        if beside or (passage.number in cited and words & _passage_attribution_terms(passage)):
             return replace(support, passages=(*support.passages, passage))
     return ClaimSupport(support.claim, (), 0.0, support.answer_terms, support.question_terms)
+
+
+def _words(terms: AbstractSet[str]) -> set[str]:
+    """The terms holding a letter: a claim's words, not its numbers."""
+    return {term for term in terms if any(c.isalpha() for c in term)}
 
 
 def _support(
@@ -302,8 +310,9 @@ def _support(
         if others:
             second = max(others, key=lambda p: _weighted(uncovered & terms_of[p.number]))
             adds = uncovered & terms_of[second.number]
-            # a passage that adds only the question's own words ("Syrian") supports nothing new
-            if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms:
+            # a passage that adds only the question's own words ("Syrian") supports nothing new, nor
+            # one sharing no word with the claim, only its number (another file's "2004-2011")
+            if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms and _words(claim_terms) & terms_of[second.number]:
                 chosen.append(second)
     support = _share(claim_terms, set().union(*(terms_of[p.number] for p in chosen)))
     if support >= SUPPORTED:

@@ -106,6 +106,13 @@ def test_a_number_in_a_cited_passage_or_the_next_paragraph_supports_the_sentence
     assert 2 in [p.number for p in cited.passages]
     [uncited] = attribute("Turnout in the referendum was 72%.", "What was the turnout?", turnout, [])
     assert uncited.passages == ()
+    # cited, but sharing nothing with the claim but the number (tester-s47 H2: a maintainer's years
+    # in another file gave the MPL 2.0 a year of publication the licence never states)
+    licence = [passage(1, "Mozilla Public License Version 2.0, as published by the Mozilla Foundation."),
+               passage(2, "Copyright 2004-2011 Anibal Monsalve Salazar")]
+    [borrowed] = attribute("The MPL 2.0 was published by the Mozilla Foundation in 2004.", "When was the MPL 2.0 published?",
+                           licence, [1, 2])
+    assert borrowed.passages == ()
     first = passage(1, "The annual licence fee for commercial users of the software")
     second = passage(2, "is $500, payable in advance.")
     second.hit.chunk.__dict__.update(file="f1.txt", first_paragraph=2, last_paragraph=2)
