@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
@@ -105,7 +106,12 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 # 37: an OpenDocument chart's money as its cell shows it ("£1,234,567", was "1234567"), a number cell
 #     with no value read from its text (was dropped); an OpenDocument spreadsheet or drawing with no
 #     extension or named .txt named as one (was "binary file", or not read).
-PASSAGE_RULES = 37
+# 38: spreadsheets read (.xlsx, .xls, .ods, .csv: a row a passage paragraph, a sheet a page; they
+#     were not indexed); a table ends where the heading changes (one sheet's rows are not the table
+#     of the sheet before); a header cell such as "Q2" or "FY24" is a label, not a number, so a
+#     header row of quarters is carried into the table's later passages; a first paragraph under a
+#     heading it is not (a sheet's first row) is no document title joining the next section.
+PASSAGE_RULES = 38
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -228,7 +234,9 @@ def table_runs(text: str, start: int = 0, end: int | None = None) -> list[list[t
 
 
 _DELIMITER_ROW = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")  # Markdown's "|---|:--:|" under a header
-_NUMBER_CELL = re.compile(r"(?=.*\d)(?!.*[^\W\d_]{4})")  # a digit and no word: "709,000", "8 MB", "06:30", "2019"
+# A digit and no word: "709,000", "8 MB", "06:30", "2019"; not a label of letters and digits
+# ("Q2", "FY24", "H1 2024").
+_NUMBER_CELL = re.compile(r"(?=.*\d)(?!.*[^\W\d_]{4})(?![^\W\d_]+\d)")
 
 
 def table_header(text: str, rows: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -264,11 +272,13 @@ def _names_columns(cells: list[str], below: list[list[str]]) -> bool:
                >= len(below) for j in numbers)
 
 
-def headed_tables(text: str) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
-    """The span of each table's header row in text, with the spans of its rows (the header's
-    among them), for the tables whose header table_header recognises."""
+def headed_tables(
+    text: str, start: int = 0, end: int | None = None
+) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+    """The span of each table's header row in text[start:end], with the spans of its rows (the
+    header's among them), for the tables whose header table_header recognises."""
     found = []
-    for rows in table_runs(text):
+    for rows in table_runs(text, start, end):
         header = table_header(text, rows)
         if header is not None:
             found.append((header, rows))
@@ -382,16 +392,17 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     """
     groups: list[list[Paragraph]] = []
     pending: list[Paragraph] = []
+    words = 0  # in pending, counted as they come (a sheet's rows, all lead-ins, are one group of thousands)
     for paragraph in document.paragraphs:
         if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
             _close(groups, pending)
-            pending = []
+            pending, words = [], 0
         pending.append(paragraph)
         text = document.paragraph_text(paragraph)
-        words = sum(_word_count(document.paragraph_text(p)) for p in pending)
+        words += _word_count(text)
         if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph):
             groups.append(pending)
-            pending = []
+            pending, words = [], 0
     if pending:
         if groups and not _has_text(document, pending):
             groups[-1].extend(pending)  # a heading that ends the document
@@ -401,7 +412,10 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
 
 
 def _is_title(document: Document, paragraph: Paragraph) -> bool:
-    return paragraph.number == 1 and _word_count(document.paragraph_text(paragraph)) <= FIRST_TITLE_MAX_WORDS
+    """A short first paragraph, under no heading but its own: text under a heading it is not (a
+    workbook's first row, under its sheet's name) is that section's, not the document's title."""
+    return (paragraph.number == 1 and _word_count(document.paragraph_text(paragraph)) <= FIRST_TITLE_MAX_WORDS
+            and (paragraph.heading is None or is_heading(document, paragraph)))
 
 
 def _has_text(document: Document, paragraphs: list[Paragraph]) -> bool:
@@ -494,10 +508,13 @@ class _LineIndex:
 
 class _TableHeaders:
     """The header rows of one document's tables, found the first time a chunk starts on a row (most
-    documents have no table to look for)."""
+    documents have no table to look for). A table ends where the heading changes: a workbook's
+    sheets, each under its name, follow one another with no line between them that is not a row,
+    and a sheet's rows are not the table of the sheet before it."""
 
-    def __init__(self, text: str) -> None:
-        self._text = text
+    def __init__(self, document: Document) -> None:
+        self._document = document
+        self._text = document.text
         self._tables: list[tuple[int, int, str]] | None = None  # (header start, last row's end, header)
 
     def continued(self, start: int, end: int) -> str | None:
@@ -517,7 +534,19 @@ class _TableHeaders:
 
     def _headed_tables(self) -> list[tuple[int, int, str]]:
         return [(header[0], rows[-1][1], self._text[header[0] : header[1]].strip())
-                for header, rows in headed_tables(self._text)]
+                for start, end in self._sections() for header, rows in headed_tables(self._text, start, end)]
+
+    def _sections(self) -> Iterator[tuple[int, int]]:
+        """(start, end) of each run of paragraphs under one heading (the whole text when it has none)."""
+        paragraphs = self._document.paragraphs
+        if not paragraphs:
+            return
+        first = paragraphs[0]
+        for before, after in zip(paragraphs, paragraphs[1:]):
+            if after.heading != before.heading:
+                yield first.start, before.end
+                first = after
+        yield first.start, len(self._text)
 
 
 def is_heading(document: Document, paragraph: Paragraph) -> bool:
@@ -569,7 +598,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     lines = _LineIndex(document.text)
     title = document_title(document)
     headings: dict[int, bool] = {}
-    tables = _TableHeaders(document.text)
+    tables = _TableHeaders(document)
     limit = max_chars(settings)
     chunks = []
     for group in _group_short_paragraphs(document, settings.min_words):

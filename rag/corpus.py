@@ -13,9 +13,9 @@ underline must be) or a "# " line. A paragraph that is
 only an underlined title is its title's line alone (the rules above and below it are markup).
 
 Other formats go through rag/readers: a Markdown file's blocks are spans of the file itself; a
-PDF, HTML or DOCX file's text is its extracted blocks joined by blank lines (one paragraph each),
-so spans and quotes are verbatim in that extracted text, and each paragraph keeps its page and
-heading for citations.
+PDF, HTML, DOCX, spreadsheet or CSV file's text is its extracted blocks joined by blank lines
+(one paragraph each), so spans and quotes are verbatim in that extracted text, and each
+paragraph keeps its page and heading for citations.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from rag import compressed, readers
 from rag.config import shown_path, utf8_path
 from rag.errors import CorpusError, cannot_read
 from rag.readers.base import decode_text, is_binary
+from rag.readers.ole2 import OLE2
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 BLOCK_SEPARATOR = "\n\n"
 REPORT_IT = "please report it with the file"  # the end of the note of a reader's bug on one file
 WRAP_WIDTH = 100
@@ -470,12 +471,12 @@ def iter_files(root: Path) -> list[Path]:
 
 
 def _looks_like_text(path: Path) -> bool:
-    """Text, or a document its first bytes name (a PDF or a Word file saved without an extension)."""
+    """Text, or a document its first bytes name (a PDF, a Word file or a workbook saved without an extension)."""
     try:
         head = compressed.head(path, readers.SNIFF_BYTES)
     except OSError:
         return False
-    return not is_binary(head) or (head.startswith((b"%PDF-", b"PK\x03\x04")) and readers.detect(path, head) != "text")
+    return not is_binary(head) or (head.startswith((b"%PDF-", b"PK\x03\x04", OLE2)) and readers.detect(path, head) != "text")
 
 
 def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document:

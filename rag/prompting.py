@@ -323,9 +323,11 @@ def _header_cut_off(text: str, kept: str) -> str | None:
 
 def _worded_unlike(question: str, hits: list[Hit]) -> bool:
     """No retrieved passage holds half of the question's terms: a reworded question, whose
-    answer sits in a lower-ranked passage more often than a worded-alike question's does."""
+    answer sits in a lower-ranked passage more often than a worded-alike question's does (the
+    header row a continued table's passage carries is read with it, as keyword search reads it)."""
     wanted = set(terms(question))
-    best = max((term_share(wanted, hit.chunk.text) for hit in hits), default=0.0)
+    best = max((term_share(wanted, under_table_header(hit.chunk.text, hit.chunk.table_header)) for hit in hits),
+               default=0.0)
     return not wanted or best < REWORDED_COVERAGE
 
 

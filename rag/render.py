@@ -13,6 +13,7 @@ from typing import Any
 from rag.chunking import is_heading
 from rag.corpus import Document, Paragraph, heading_of, without_rules
 from rag.indexing import FolderChanges, IndexReport
+from rag.readers import SHEET_FORMATS
 from rag.results import Answer, Passage
 from rag.retrieval import Hit
 
@@ -118,8 +119,8 @@ SLIDE_FORMATS = frozenset({"pptx", "odp"})  # a deck's pages are its slides
 
 
 def _page_word(fmt: str) -> str:
-    """How a page is named: a slide deck's pages are its slides."""
-    return "slide " if fmt in SLIDE_FORMATS else "p."
+    """How a page is named: a slide deck's pages are its slides, a workbook's its sheets."""
+    return "slide " if fmt in SLIDE_FORMATS else "sheet " if fmt in SHEET_FORMATS else "p."
 
 
 def _paragraph_label(paragraph: Paragraph, fmt: str) -> str:

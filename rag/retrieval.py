@@ -110,12 +110,14 @@ class Retriever:
 
     def _worded_unlike(self, query: str, keyword_list: list[Scored]) -> bool:
         """Whether the best keyword passage holds under half of the query's terms: a reworded
-        question, whose answer the fused passage scores rank worst."""
+        question, whose answer the fused passage scores rank worst. The header row a continued
+        table's passage carries counts, as keyword search reads it ("revenue of order 105432":
+        the row holds the number, the header "Revenue" and "Order")."""
         wanted = set(terms(query))
         if not wanted or not keyword_list:
             return True
         best = self.index.chunks([keyword_list[0][0]])[0]
-        return term_share(wanted, best.text) < REWORDED_COVERAGE
+        return term_share(wanted, under_table_header(best.text, best.table_header)) < REWORDED_COVERAGE
 
     def _by_best_sentence(self, hits: list[Hit], query_vector: np.ndarray) -> list[Hit]:
         """Hits ordered by an even mix of their fused score and their best sentence's cosine to the

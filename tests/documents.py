@@ -263,6 +263,96 @@ def write_odt(path: Path) -> Path:
     return zip_with_mimetype(path, "application/vnd.oasis.opendocument.text", {"content.xml": content})
 
 
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+ODS_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+                f'manifest:full-path="/" manifest:media-type="{ODS_MIMETYPE}"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+
+
+def ods_cell(value: object) -> str:
+    """A cell as LibreOffice Calc writes it: a number with its value, a string as its text, a
+    date with its date-value; ("<raw cell>",) as written."""
+    if isinstance(value, tuple):
+        return value[0]
+    if value in ("", None):
+        return "<table:table-cell/>"
+    if isinstance(value, bool):
+        return (f'<table:table-cell office:value-type="boolean" office:boolean-value="{str(value).lower()}">'
+                f"<text:p>{str(value).upper()}</text:p></table:table-cell>")
+    if isinstance(value, (int, float)):
+        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+
+def write_ods(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
+    """A workbook as LibreOffice Calc writes one: each row padded to 1,024 columns and each sheet
+    to a million rows with repeated empty cells, a hidden sheet styled display="false"."""
+    hide = ' table:style-name="hidden"'
+    tables = "".join(
+        f'<table:table table:name="{name}"{hide if name in hidden else ""}>'
+        + "".join("<table:table-row>" + "".join(map(ods_cell, row))
+                  + '<table:table-cell table:number-columns-repeated="1000"/></table:table-row>' for row in rows)
+        + '<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/>'
+          "</table:table-row></table:table>"
+        for name, rows in sheets.items())
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NAMESPACES} '
+               'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"><office:automatic-styles>'
+               '<style:style style:name="hidden" style:family="table"><style:table-properties table:display="false"/>'
+               f"</style:style></office:automatic-styles><office:body><office:spreadsheet>{tables}"
+               "</office:spreadsheet></office:body></office:document-content>")
+    return zip_with_mimetype(path, ODS_MIMETYPE, {"content.xml": content, "META-INF/manifest.xml": ODS_MANIFEST})
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
+    """A workbook as Excel writes one (XlsxWriter: shared strings, numbers as doubles), a date as a
+    number under a date format; a value ("=FORMULA", cached) as a formula with its last result."""
+    import datetime
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    formats = {datetime.date: book.add_format({"num_format": "yyyy-mm-dd"}),
+               datetime.datetime: book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+               datetime.time: book.add_format({"num_format": "hh:mm"}),
+               datetime.timedelta: book.add_format({"num_format": "[h]:mm"})}
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, tuple):
+                    sheet.write_formula(r, c, value[0], None, value[1])
+                elif type(value) in formats:
+                    sheet.write_datetime(r, c, value, formats[type(value)])
+                elif value is not None:
+                    sheet.write(r, c, value)
+        if name in hidden:
+            sheet.hide()
+    book.close()
+    return path
+
+
+def write_xls(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
+    """An Office 97-2003 workbook (xlwt writes BIFF8 in an OLE2 container, as Excel 2003 did)."""
+    import datetime
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    date = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime.date):
+                    sheet.write(r, c, value, date)
+                elif value is not None:
+                    sheet.write(r, c, value)
+        sheet.visibility = int(name in hidden)
+    book.save(str(path))
+    return path
+
+
 ODP_MIMETYPE = "application/vnd.oasis.opendocument.presentation"
 ODP_NAMESPACES = (
     f"{ODT_NAMESPACES} "

@@ -192,13 +192,14 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
     (tmp_path / "a.png").write_bytes(b"\x89PNG")
     (tmp_path / "b.png").write_bytes(b"\x89PNG")
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
+    (tmp_path / "budget.numbers").write_bytes(b"PK")
     listing = list_folder(tmp_path)
     assert [p.name for p in listing.files] == ["README", "guide.rst", "notes.adoc"]
-    assert listing.others == {".png": 2, ".xlsx": 1, "binary without extension": 1}
+    assert listing.others == {".png": 2, ".numbers": 1, "binary without extension": 1}
     assert listing.others_note() == (
-        "not indexed: 4 files of other types (.png 2, .xlsx 1, binary without extension 1); rag reads documents "
-        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+        "not indexed: 4 files of other types (.png 2, .numbers 1, binary without extension 1); rag reads documents "
+        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain "
+        "text with no extension; any of them compressed as .gz, .bz2 or .xz)"
     )
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]

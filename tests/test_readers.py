@@ -24,6 +24,7 @@ from documents import (
     write_markdown,
     write_odp,
     write_odt,
+    write_ods,
     write_pdf,
     write_pptx,
     write_stock_pdf,
@@ -505,7 +506,7 @@ def test_docx_importing_an_html_chunk_is_read_through_the_html_reader(tmp_path: 
 
 @pytest.mark.parametrize(("name", "data", "said"), [
     ("zero.docx", b"", "empty file"), ("zero.epub", b"", "empty file"),
-    ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "an old Word, Excel or PowerPoint file"),
+    ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "an old Word or PowerPoint file"),
 ])
 def test_an_empty_or_office_97_file_under_a_document_name_is_named_as_such(
     tmp_path: Path, name: str, data: bytes, said: str
@@ -646,6 +647,11 @@ def test_extracted_text_is_blocks_joined_and_chunks_carry_page_and_heading(folde
         (Passage("page.html", 7, (13, 13), "x", 1.0, format="html", heading="Crane delivery"),
          'page.html ¶7 (under "Crane delivery")'),
         (Passage("memo.docx", 14, (27, 27), "x", 1.0, format="docx"), "memo.docx ¶14"),
+        (Passage("book.xlsx", 9, (17, 17), "x", 1.0, format="xlsx", page=2, page_paragraph=5, heading="Budget"),
+         'book.xlsx sheet 2 ¶5 (under "Budget")'),
+        (Passage("old.xls", 3, (5, 5), "x", 1.0, format="xls", page=1, page_paragraph=3, last_paragraph=4),
+         "old.xls sheet 1 ¶3 and 1 more"),
+        (Passage("data.csv", 6, (11, 11), "x", 1.0, format="csv"), "data.csv ¶6"),
         (Passage("a.txt", 2, (3, 5), "x", 1.0), "a.txt ¶2 (lines 3–5)"),
         (Passage("b.md", 4, (8, 8), "x", 1.0, format="markdown", heading="Mooring"), 'b.md ¶4 (line 8, under "Mooring")'),
         (Passage("a.txt", 2, (3, 9), "x", 1.0, last_paragraph=4), "a.txt ¶2–4 (lines 3–9)"),
@@ -2135,7 +2141,7 @@ def test_an_office_file_saved_with_a_password_is_named_as_such(tmp_path: Path) -
     (tmp_path / "old.docx").write_bytes(header + "WordDocument".encode("utf-16-le") + bytes(100))
     assert readers.read(tmp_path / "locked.pptx").warnings == (
         "skipped locked.pptx: an Office file protected by a password; save a copy without the password and index that",)
-    assert readers.read(tmp_path / "old.docx").warnings[0].startswith("skipped old.docx: an old Word, Excel or PowerPoint")
+    assert readers.read(tmp_path / "old.docx").warnings[0].startswith("skipped old.docx: an old Word or PowerPoint")
 
 
 def test_a_broken_or_empty_pptx_is_skipped_with_its_reason(tmp_path: Path) -> None:
@@ -2203,12 +2209,9 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
             result = readers.read(copy)
             assert (result.format, texts(result), result.warnings) == (fmt, expected, ()), (fmt, name)
         assert is_document(tmp_path / "renamed")
-    sheet = zip_with_mimetype(tmp_path / "sheet.ods", "application/vnd.oasis.opendocument.spreadsheet", {
-        "content.xml": f"<office:document-content {ODT_NAMESPACES}><office:body><office:spreadsheet/></office:body>"
-                       "</office:document-content>"})
-    assert readers.read(_rezipped_deflated(sheet, tmp_path / "sheet.pptx")).warnings == (
-        "skipped sheet.pptx: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
-        "presentations); export it as PDF and index that",)
+    sheet = write_ods(tmp_path / "sheet.ods", {"Dues": [["Vessel", "Fee"], ["Dinghy", 5]]})
+    result = readers.read(_rezipped_deflated(sheet, tmp_path / "sheet.pptx"))
+    assert (result.format, texts(result), result.warnings) == ("ods", ["Vessel | Fee", "Dinghy | 5"], ())
     for written in (" " + ODP_MIMETYPE, "\ufeff" + ODP_MIMETYPE, ODP_MIMETYPE.upper()):  # tester-s46 L5
         with zipfile.ZipFile(deck) as original, zipfile.ZipFile(tmp_path / "odd.pptx", "w") as copy:
             for member in original.namelist():
@@ -2216,16 +2219,19 @@ def test_an_opendocument_file_with_its_mimetype_deflated_is_known_by_it_whatever
         assert readers.read(tmp_path / "odd.pptx").format == "odp", written
 
 
-def test_an_opendocument_spreadsheet_or_drawing_with_no_extension_or_named_txt_is_named_as_one(tmp_path: Path) -> None:
+def test_an_opendocument_spreadsheet_or_drawing_with_no_extension_or_named_txt_is_known_by_its_mimetype(
+    tmp_path: Path,
+) -> None:
     """As under a document's name: such a file was skipped as a "binary file", or not read at all
-    (tester-s46 L7), its mimetype stored first or deflated."""
+    (tester-s46 L7), its mimetype stored first or deflated; a spreadsheet is read, a drawing named."""
     from rag.corpus import is_document, read_document
 
-    for kind, body, what in (("spreadsheet", "spreadsheet", "spreadsheet"), ("graphics", "drawing", "drawing")):
-        content = (f"<office:document-content {ODT_NAMESPACES}><office:body><office:{body}/></office:body>"
-                   "</office:document-content>")
-        stored = zip_with_mimetype(tmp_path / f"{what}.zip", f"application/vnd.oasis.opendocument.{kind}",
-                                   {"content.xml": content})
+    content = (f"<office:document-content {ODT_NAMESPACES}><office:body><office:drawing/></office:body>"
+               "</office:document-content>")
+    drawing = zip_with_mimetype(tmp_path / "drawing.zip", "application/vnd.oasis.opendocument.graphics",
+                                {"content.xml": content})
+    sheet = write_ods(tmp_path / "sheet.zip", {"Dues": [["Vessel", "Fee"], ["Dinghy", 5]]})
+    for stored, what in ((drawing, "drawing"), (sheet, "spreadsheet")):
         for name in (what, f"{what}.txt", f"deflated-{what}", f"deflated-{what}.txt"):
             path = tmp_path / name
             if name.startswith("deflated"):
@@ -2233,9 +2239,14 @@ def test_an_opendocument_spreadsheet_or_drawing_with_no_extension_or_named_txt_i
             else:
                 path.write_bytes(stored.read_bytes())
             assert is_document(path), name
-            assert read_document(tmp_path, path) == (None, [
-                f"skipped {name}: an OpenDocument {what}, which rag does not read (it reads OpenDocument text and "
-                "presentations); export it as PDF and index that"]), name
+            document, warnings = read_document(tmp_path, path)
+            if what == "spreadsheet":
+                assert document is not None and (document.format, warnings) == ("ods", []), name
+                assert [document.paragraph_text(p) for p in document.paragraphs] == ["Vessel | Fee", "Dinghy | 5"]
+            else:
+                assert (document, warnings) == (None, [
+                    f"skipped {name}: an OpenDocument drawing, which rag does not read (it reads OpenDocument text, "
+                    "presentations and spreadsheets); export it as PDF and index that"]), name
 
 
 def test_a_word_file_or_deck_with_a_stray_mimetype_entry_is_read_as_what_its_main_part_says(tmp_path: Path) -> None:
@@ -2385,12 +2396,12 @@ def test_an_odp_protected_damaged_empty_or_of_another_kind_is_skipped_with_its_r
         "); open and save it again in Impress, or export it as .pptx or PDF")
     blank = zip_with_mimetype(tmp_path / "blank.odp", ODP_MIMETYPE, {"content.xml": odp_content("<draw:page/>")})
     assert readers.read(blank).warnings == ("skipped blank.odp: no text on any slide",)
-    sheet = zip_with_mimetype(tmp_path / "sheet.odt", "application/vnd.oasis.opendocument.spreadsheet", {
+    sheet = zip_with_mimetype(tmp_path / "sheet.odt", "application/vnd.oasis.opendocument.text", {
         "content.xml": f"<office:document-content {ODT_NAMESPACES}><office:body><office:spreadsheet/></office:body>"
                        "</office:document-content>"})
     assert readers.read(sheet).warnings == (
-        "skipped sheet.odt: an OpenDocument spreadsheet, which rag does not read (it reads OpenDocument text and "
-        "presentations); export it as PDF and index that",)
+        "skipped sheet.odt: an OpenDocument spreadsheet under another kind's mimetype or name; open and save it again "
+        "in LibreOffice Calc as .ods",)
 
 
 def test_an_odp_is_indexed_and_cited_by_slide(fake_models: ScriptedGenerator, tmp_path: Path) -> None:

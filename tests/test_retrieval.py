@@ -254,3 +254,28 @@ def test_keyword_search_reads_a_continued_tables_header_with_its_rows(tmp_path: 
     retriever = retriever_for(write_depots_table(tmp_path), isolated_index)
     hits = retriever.search("parcels per week at the Alesund depot", 3, "keyword")
     assert hits[0].chunk.table_header == "| Depot | Staff | Parcels per week |" and "Alesund" in hits[0].chunk.text
+
+
+def test_a_continued_tables_header_counts_when_telling_a_reworded_question() -> None:
+    """"Revenue of order 105432": the row holds the number, the header it carries "Revenue" and
+    "Order", as keyword search reads them; the question is worded like the passage, so its best
+    keyword passage stays among the hits (it had been re-scored away, a sheet's passages being
+    alike to the embedder)."""
+    from rag import prompting
+    from rag.chunking import Chunk
+    from rag.retrieval import Hit
+
+    row = "105432 | 2024-11-04 | North | Sprocket | 326.7"
+    header = "Order | Date | Region | Product | Revenue"
+    chunk = Chunk("s#p9.2", "sales.xlsx", 9, 9, 1, 1, 0, len(row), row, "xlsx", table_header=header)
+
+    class OneChunk:
+        def chunks(self, rows: list[int]) -> list[Chunk]:
+            return [chunk]
+
+    retriever = Retriever(OneChunk(), FakeEmbedder(), rerank_pool=10)  # type: ignore[arg-type]
+    question = "What was the revenue of order 105432?"
+    assert not retriever._worded_unlike(question, [(0, 2.5)])
+    assert not prompting._worded_unlike(question, [Hit(chunk, 1.0, 0.4, 2.5)])
+    bare = Chunk("s#p9.2", "sales.xlsx", 9, 9, 1, 1, 0, len(row), row, "xlsx")
+    assert prompting._worded_unlike(question, [Hit(bare, 1.0, 0.4, 2.5)])  # the row alone holds one of three terms

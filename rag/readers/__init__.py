@@ -4,10 +4,11 @@
     for block in result.blocks:
         block.text, block.page, block.heading, block.kind
 
-The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`
-or `ppt/presentation.xml` or an EPUB's or OpenDocument text's or presentation's `mimetype` entry,
-a leading `<html` or `<!doctype html`) and by extension otherwise, so a misnamed file is still read
-by the right reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
+The format is chosen by content first (a PDF's `%PDF-` magic, a zip holding `word/document.xml`,
+`ppt/presentation.xml` or `xl/workbook.xml` or an EPUB's or OpenDocument text's, presentation's or
+spreadsheet's `mimetype` entry, an Office 97-2003 file holding a workbook, a leading `<html` or
+`<!doctype html`) and by extension otherwise, so a misnamed file is still read by the right
+reader. Plain text is not read here: rag/corpus.py keeps its paragraph rule.
 Each reader imports its library only when called, so importing this package stays cheap.
 """
 
@@ -17,9 +18,10 @@ import io
 import zipfile
 from pathlib import Path
 
-from rag.readers.base import ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
+from rag.readers.base import OFFICE_PASSWORD, ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
+from rag.readers.ole2 import OLE2, is_workbook
 
-__all__ = ["Block", "ReadResult", "Unreadable", "SUFFIXES", "detect", "read"]
+__all__ = ["Block", "ReadResult", "Unreadable", "SHEET_FORMATS", "SUFFIXES", "detect", "read"]
 
 SUFFIXES: dict[str, str] = {
     ".txt": "text",
@@ -42,13 +44,25 @@ SUFFIXES: dict[str, str] = {
     ".odp": "odp",
     ".otp": "odp",
     ".pptx": "pptx",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",  # a workbook with macros (left unrun), and the templates, read as workbooks
+    ".xltx": "xlsx",
+    ".xltm": "xlsx",
+    ".xlsb": "xlsb",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".ots": "ods",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
-CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html"}
+CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html", "csv"}
+SHEET_FORMATS = frozenset({"xlsx", "xlsb", "xls", "ods"})  # workbooks: their pages are sheets
 # EPUB and OpenDocument files name what they are in a "mimetype" entry (a template's or master
 # document's type opens with its document's: "...opendocument.text-template").
 ZIP_MIMETYPES = {b"application/epub+zip": "epub", b"application/vnd.oasis.opendocument.text": "odt",
-                 b"application/vnd.oasis.opendocument.presentation": "odp"}
+                 b"application/vnd.oasis.opendocument.presentation": "odp",
+                 b"application/vnd.oasis.opendocument.spreadsheet": "ods"}
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
 MAX_MIMETYPE_BYTES = 256  # a mimetype entry is one short line
 SNIFF_BYTES = 1024
@@ -59,6 +73,8 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     given, is the whole document (a compressed file's contents), else path is the file."""
     if _is_pdf(head):
         return "pdf"
+    if head.startswith(OLE2) and is_workbook(path, data):
+        return "xls"  # an Office 97-2003 workbook, whatever its name; a .doc or .ppt is refused in read()
     if head.startswith(b"PK\x03\x04"):
         zipped = _zip_format(head, path if data is None else io.BytesIO(data))
         if zipped:
@@ -72,26 +88,27 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     return fmt
 
 
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97-2003 files (.doc, .xls, .ppt)
-
-
 # An Office file saved with a password is an OLE2 container of its encrypted package (MS-OFFCRYPTO).
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 OLE2_SCAN_BYTES = 1 << 20  # the stream names stand in the container's directory, near its start
 
 
-def _refuse_unreadable(head: bytes, path: Path, data: bytes | None) -> None:
+def _refuse_unreadable(head: bytes, path: Path, data: bytes | None, fmt: str) -> None:
     """Raises:
         Unreadable: the file is empty, or an Office file no reader here opens: one saved with a
-            password, or an Office 97-2003 file under a newer format's name (each named as such,
-            not as a broken file)."""
+            password, or an Office 97-2003 file other than a workbook (.doc, .ppt), each named as
+            such, not as a broken file (an .xls without a workbook in it as damaged)."""
     if not head:
         raise Unreadable("empty file")
     if head.startswith(OLE2):
         if ENCRYPTED_PACKAGE in _leading_bytes(path, data, OLE2_SCAN_BYTES):
-            raise Unreadable("an Office file protected by a password; save a copy without the password and index that")
-        raise Unreadable("an old Word, Excel or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export "
-                         "it as PDF, and index that")
+            raise Unreadable(OFFICE_PASSWORD)
+        if fmt != "xls":
+            raise Unreadable("an old Word or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export it "
+                             "as PDF, and index that")
+        if not is_workbook(path, data):
+            raise Unreadable("an Office 97-2003 file without a workbook in it (damaged, or a Word or PowerPoint file "
+                             "named .xls); open it and save it again in Excel, Word or PowerPoint")
 
 
 def _leading_bytes(path: Path, data: bytes | None, size: int) -> bytes:
@@ -123,12 +140,14 @@ def _is_plain_text(head: bytes) -> bool:
     return True
 
 
-OFFICE_PARTS = {"word/document.xml": "docx", "ppt/presentation.xml": "pptx"}
+OFFICE_PARTS = {"word/document.xml": "docx", "ppt/presentation.xml": "pptx", "xl/workbook.xml": "xlsx",
+                "xl/workbook.bin": "xlsb"}
 
 
 def _zip_format(head: bytes, source: Path | io.BytesIO) -> str | None:
-    """The format a zip's content names: its mimetype entry's (see _mimetype_format), else "docx"
-    or "pptx" for a zip holding a Word document's or a slide deck's main part.
+    """The format a zip's content names: its mimetype entry's (see _mimetype_format), else "docx",
+    "pptx", "xlsx" or "xlsb" for a zip holding a Word document's, a slide deck's or a workbook's
+    main part.
 
     The standards put the mimetype first and stored, where the head shows it; a file zipped again
     by hand or by another tool has it deflated, or later in the zip (an .odp named .pptx so was
@@ -158,10 +177,10 @@ def _mimetype_entry(archive: zipfile.ZipFile) -> bytes:
 
 
 def _mimetype_format(mimetype: bytes) -> str | None:
-    """The format a mimetype names ("epub", "odt", "odp"); "odt" too for another OpenDocument kind
-    (a spreadsheet, a drawing) whatever the file's name, so the OpenDocument reader says what it is
+    """The format a mimetype names ("epub", "odt", "odp", "ods"); "odt" too for another OpenDocument
+    kind (a drawing, a formula) whatever the file's name, so the OpenDocument reader says what it is
     rather than the PowerPoint or Word reader calling it broken, or the text reader a binary file
-    (tester-s46 L7: an .ods with no extension or named .txt). Read as a tool may have written it:
+    (tester-s46 L7: an .odg with no extension or named .txt). Read as a tool may have written it:
     after a byte order mark or spaces, in capitals."""
     mimetype = mimetype.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     found = next((fmt for prefix, fmt in ZIP_MIMETYPES.items() if mimetype.startswith(prefix)), None)
@@ -169,8 +188,8 @@ def _mimetype_format(mimetype: bytes) -> str | None:
 
 
 def read(path: Path, fmt: str | None = None, name: str | None = None, data: bytes | None = None) -> ReadResult:
-    """Text blocks of a PDF, HTML, DOCX, PowerPoint, EPUB, OpenDocument text or presentation, or
-    Markdown file, in reading order.
+    """Text blocks of a PDF, HTML, DOCX, PowerPoint, EPUB, OpenDocument text or presentation,
+    Markdown, spreadsheet or CSV file, in reading order.
 
     Args:
         fmt: the format, when already detected; otherwise sniffed from the file.
@@ -190,7 +209,7 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             head = handle.read(SNIFF_BYTES)
     fmt = fmt or detect(path, head, data)
     try:
-        _refuse_unreadable(head, path, data)
+        _refuse_unreadable(head, path, data, fmt)
         if fmt == "pdf":
             from rag.readers.pdf import read_pdf
 
@@ -219,6 +238,14 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.pptx import read_pptx
 
             return read_pptx(path, name, data)
+        if fmt in SHEET_FORMATS:
+            from rag.readers.spreadsheet import read_spreadsheet
+
+            return read_spreadsheet(path, name, fmt, data)
+        if fmt == "csv":
+            from rag.readers.csv_text import read_csv
+
+            return read_csv(path, name, data)
     except Unreadable as error:
         return ReadResult(fmt, (), (f"skipped {name}: {error}",))
     raise ValueError(f"no reader for format {fmt!r}")

@@ -15,6 +15,9 @@ class Unreadable(Exception):
     """The file cannot be read at all; the message says why (it becomes a one-line warning)."""
 
 
+OFFICE_PASSWORD = "an Office file protected by a password; save a copy without the password and index that"
+
+
 def file_bytes(path: Path, data: bytes | None) -> bytes:
     """`data` when the caller already holds the document's bytes (a compressed file's contents),
     else the file's.
@@ -146,6 +149,15 @@ def without_empty_last_columns(rows: list[list[str]]) -> list[list[str]]:
     nothing; an empty cell before it, or in a column other rows fill, keeps its place."""
     width = max((column + 1 for row in rows for column, text in enumerate(row) if text), default=0)
     return [row[:width] for row in rows]
+
+
+def without_trailing_empty_cells(row: list[str]) -> list[str]:
+    """A row of cell texts ending at its last cell with text: a sheet's or a CSV file's row ends
+    where its values do ("North | 1200", not "North | 1200 | |" under a wider header)."""
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    return row[:end]
 
 
 def table_lines(rows: list[list[str]]) -> list[str]:

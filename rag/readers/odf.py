@@ -1,6 +1,6 @@
 """OpenDocument files (LibreOffice, OpenOffice): the zip's content.xml, opened and checked once,
 then read as the kind of document its body says it is (a text or a presentation), whatever the
-file is named.
+file is named; spreadsheets are rag/readers/spreadsheet.py's.
 
 The checks live here: a password (the manifest lists encryption data, so content.xml is
 ciphertext), a part too large to be a document, a damaged zip or XML, and a body of a kind rag does
@@ -44,8 +44,8 @@ def read_odf(path: Path, name: str, fmt: str, data: bytes | None = None) -> Read
         fmt: what the file's mimetype or name says it is; it picks the fix a message names.
 
     Raises:
-        Unreadable: not a valid OpenDocument file, protected by a password, a spreadsheet or a
-            drawing, or no text in it.
+        Unreadable: not a valid OpenDocument file, protected by a password, a drawing (or a
+            spreadsheet its mimetype calls a text), or no text in it.
     """
     from lxml import etree
 
@@ -67,7 +67,7 @@ def _blocks(root: Any, charts: ChartObjects, fix: str) -> tuple[str, list[Block]
     """The format the body says the file is ("odt" or "odp") and its blocks.
 
     Raises:
-        Unreadable: no body, or a body of a kind rag does not read (a spreadsheet, a drawing).
+        Unreadable: no body, or a body of a kind this reader does not read (a spreadsheet, a drawing).
     """
     kind, body = _body(root)
     if kind == "text":
@@ -76,8 +76,11 @@ def _blocks(root: Any, charts: ChartObjects, fix: str) -> tuple[str, list[Block]
         return "odp", slide_blocks(root, body, charts)
     if kind is None:
         raise Unreadable(f"an OpenDocument file with no body; {fix}")
-    raise Unreadable(f"an OpenDocument {kind}, which rag does not read (it reads OpenDocument text and "
-                     "presentations); export it as PDF and index that")
+    if kind == "spreadsheet":  # its mimetype entry or its name says otherwise (rag/readers/spreadsheet.py reads .ods)
+        raise Unreadable("an OpenDocument spreadsheet under another kind's mimetype or name; open and save it again "
+                         "in LibreOffice Calc as .ods")
+    raise Unreadable(f"an OpenDocument {kind}, which rag does not read (it reads OpenDocument text, presentations and "
+                     "spreadsheets); export it as PDF and index that")
 
 
 def _content(archive: zipfile.ZipFile, fmt: str) -> Any:
@@ -89,7 +92,7 @@ def _content(archive: zipfile.ZipFile, fmt: str) -> Any:
     """
     from lxml import etree
 
-    if _password_protected(archive):
+    if password_protected(archive):
         raise Unreadable(f"password-protected OpenDocument file; save a copy without the password in {PROGRAMS[fmt]}")
     return etree.fromstring(zip_part(archive, CONTENT, MAX_PART_BYTES, "", "a document", FIXES[fmt]), xml_parser())
 
@@ -104,7 +107,7 @@ def _body(root: Any) -> tuple[str | None, Any]:
     return None, None
 
 
-def _password_protected(archive: zipfile.ZipFile) -> bool:
+def password_protected(archive: zipfile.ZipFile) -> bool:
     """The manifest lists encryption data for the content: it is ciphertext, not XML."""
     try:
         manifest = archive.read(MANIFEST) if archive.getinfo(MANIFEST).file_size < MAX_PART_BYTES else b""
