@@ -111,7 +111,9 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     of the sheet before); a header cell such as "Q2" or "FY24" is a label, not a number, so a
 #     header row of quarters is carried into the table's later passages; a first paragraph under a
 #     heading it is not (a sheet's first row) is no document title joining the next section.
-PASSAGE_RULES = 38
+# 39: a line of only a quote mark ("|", ">") is blank (pydoc's classes were paragraphs of 200
+#     lines); an unindented line in capitals over indented text is a heading ("FUNCTIONS", "SEE ALSO").
+PASSAGE_RULES = 39
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -48,6 +48,7 @@ _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·]\s|\d{1,3}[.)]\
 _UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
+_CAPS_TITLE = re.compile(r"[A-Z][A-Z0-9]+(?:[ &/-]+[A-Z0-9]+){0,3}")  # up to four words in capitals
 HEADING_MAX_WORDS = 12
 SHORT_UNDERLINE = 4  # marks: docutils' least underline shorter than its title (shorter is text there)
 _SENTENCE_END_MARKS = (".", "!", "?", ":", ";", ",")
@@ -101,12 +102,17 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_QUOTE_MARKS = frozenset("|>")  # a line of a "|" or ">" quoted block with nothing after its mark is blank there
+
+
 def _blocks(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
-    """Runs of consecutive non-blank line indexes."""
+    """Runs of consecutive non-blank line indexes; a line of only a quote mark is blank (pydoc's
+    " |  " between a class's paragraphs, an e-mail's ">"), so a quoted block is not one paragraph
+    of hundreds of lines."""
     blocks: list[list[int]] = []
     current: list[int] = []
     for index, (start, end) in enumerate(spans):
-        if text[start:end].strip():
+        if text[start:end].strip() not in _QUOTE_MARKS and text[start:end].strip():
             current.append(index)
         elif current:
             blocks.append(current)
@@ -253,6 +259,8 @@ def heading_of(paragraph: str) -> str | None:
         return title
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
         return None  # a block of "#" lines: comments
+    if len(lines) >= 2 and lines[1][:1].isspace() and _CAPS_TITLE.fullmatch(title) and sum(map(str.isalpha, title)) >= 4:
+        return title  # a manual page's or pydoc's "DESCRIPTION", "SEE ALSO" over its indented text
     match = _HASH_HEADING.match(lines[0])
     if match and len(match.group(1).split()) > 3 and match.group(1).endswith("."):
         return None  # a sentence after a "#": "# of employees rose to 42." counts, it heads nothing

@@ -53,6 +53,29 @@ def test_what_counts_as_a_heading() -> None:
     assert all(p.heading is None for p in split_paragraphs("News title\n\nA story in two paragraphs.\n"))
 
 
+def test_a_manual_page_or_pydoc_text_is_split_under_its_capitalised_sections(tmp_path: Path) -> None:
+    # tester-s47 M3, L3: a class's "|"-quoted lines were one paragraph of 200 lines, cited
+    # "lines 26-226", and every function was "under" the docstring's last underlined heading
+    pydoc = (
+        "NAME\n    secrets - Generate secrets.\n\nDESCRIPTION\n    Exceptions\n    ----------\n\n"
+        "    StatisticsError is raised.\n\nCLASSES\n    class SystemRandom(Random)\n     |  SystemRandom(x=None)\n     |  \n"
+        "     |  Alternate random number generator using sources\n     |  provided by the operating system.\n     |  \n"
+        "     |  Method resolution order:\n     |      SystemRandom\n\nFUNCTIONS\n    token_bytes(nbytes=None)\n"
+        "        Return a random byte string containing *nbytes* bytes.\n"
+    )
+    paragraphs = split_paragraphs(pydoc)
+    alternate = next(p for p in paragraphs if "Alternate random" in pydoc[p.start : p.end])
+    assert (alternate.start_line, alternate.end_line, alternate.heading) == (14, 15, "CLASSES")
+    assert paragraphs[-1].heading == "FUNCTIONS" and paragraphs[0].heading == "NAME"
+    assert heading_of("SEE ALSO\n       ls(1)") == "SEE ALSO"
+    # not a title: a capitalised line alone, over unindented text, a short one, or a sentence
+    assert heading_of("NO WARRANTY") is None and heading_of("ARCHITECTURE-VENDOR-OS") is None
+    assert heading_of("WARNING\nDo not run this as root.") is None and heading_of("OK\n    fine") is None
+    assert heading_of("THIS SOFTWARE IS PROVIDED AS IS\n    by the authors") is None
+    quoted = split_paragraphs("> First quoted paragraph.\n>\n> Second one.\n")
+    assert [(p.start_line, p.end_line) for p in quoted] == [(1, 1), (3, 3)]
+
+
 def test_an_underline_shorter_than_its_title_underlines_it_from_four_marks_as_in_docutils() -> None:
     text = "Guide\n=====\n\nUnderline shorter than title\n====\n\nUnder short underline.\n"
     paragraphs = split_paragraphs(text)
