@@ -23,6 +23,7 @@ from rag.errors import Cancelled, RagError
 from rag.pipeline import Engine
 from rag.questions import check_question
 from rag.readers.base import Unreadable, decode_bytes
+from rag.prompting import CITATION_MARK
 from rag.render import (
     LINE_FORMATS,
     RESET,
@@ -89,8 +90,10 @@ class ChatSession:
         prompt_question = question
         if self.history and is_follow_up(question):
             previous = self.history[-1]
-            search_query = f"{previous} {question}"
-            prompt_question = f"{question} (This follows the question: {previous})"
+            answered = self._last_answer_text()
+            search_query = f"{previous} {answered} {question}" if answered else f"{previous} {question}"
+            told = f" Its answer: {answered}" if answered else ""
+            prompt_question = f"{question} (This follows the question: {previous}{told})"
         streamed: list[str] = []
 
         def on_token(piece: str) -> None:
@@ -112,6 +115,13 @@ class ChatSession:
         indexed = self.engine.index.files() if answer.citations else {}
         self.last_hashes = {c.file: state.sha256 if (state := indexed.get(c.file)) else None for c in answer.citations}
         self.write(after_stream_text(answer, "".join(streamed), shutil.get_terminal_size().columns))
+
+    def _last_answer_text(self) -> str:
+        """The last answer as shown, when it was one: "and when was that?" after "Geneva [1]" asks
+        about the talks in Geneva, found by the answer's words and told to the model."""
+        if self.last is None or self.last.abstained:
+            return ""
+        return " ".join(CITATION_MARK.sub(" ", self.last.answer).split())
 
     def _command(self, line: str) -> bool:
         name, _, argument = line.partition(" ")

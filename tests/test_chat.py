@@ -20,7 +20,10 @@ def test_scripted_session(fake_models: ScriptedGenerator) -> None:
     assert "Retrieving 2 passages per question." in out
     assert "Unknown command /bogus; type /help" in out
     assert len(fake_models.prompts) == 2
-    assert "This follows the question: How long did Kerry and Lavrov talk in Geneva?" in fake_models.prompts[1]
+    # the previous answer is told too, without its marks (tester-s47 M1: "and when was that?" after
+    # "Geneva" was answered about another meeting)
+    assert ("This follows the question: How long did Kerry and Lavrov talk in Geneva? Its answer: They spoke for "
+            "more than nine hours in Geneva.)") in fake_models.prompts[1]
 
 
 def test_follow_up_detection() -> None:
