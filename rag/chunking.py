@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
+from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_of
 
 # Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
@@ -113,7 +113,12 @@ from rag.corpus import COLUMN_GAP, Document, Paragraph, heading_of
 #     heading it is not (a sheet's first row) is no document title joining the next section.
 # 39: a line of only a quote mark ("|", ">") is blank (pydoc's classes were paragraphs of 200
 #     lines); an unindented line in capitals over indented text is a heading ("FUNCTIONS", "SEE ALSO").
-PASSAGE_RULES = 39
+# 40: a paragraph of a title and its own text ("COPYRIGHT" over its indented lines, an AsciiDoc
+#     "NAME" underlined over its line) is its section's text, not a heading joining the next section;
+#     a line in capitals with column gaps (a table's header) or indented heads nothing; spreadsheets:
+#     a cell merged down repeated in each row, a formula with no saved value empty, a CSV's decimal
+#     commas keep ";" its delimiter.
+PASSAGE_RULES = 40
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -560,8 +565,15 @@ def is_heading(document: Document, paragraph: Paragraph) -> bool:
     if not heading or (before is not None and before.heading == heading):
         return False
     own = document.paragraph_text(paragraph).strip()  # only now: a paragraph can be megabytes
-    return (own == heading or own.lstrip("#").strip() == heading or heading_of(own) == heading
+    return (own == heading or own.lstrip("#").strip() == heading or (heading_of(own) == heading and _title_only(own))
             or (document.format == "markdown" and _is_written_heading(own, heading)))
+
+
+def _title_only(paragraph: str) -> bool:
+    """Whether a paragraph heading_of titles holds nothing but its title and rules: a manual page's
+    "COPYRIGHT" over its indented text is that section's text too, and a short section so written
+    had joined the next one under its own heading."""
+    return sum(1 for line in paragraph.split("\n") if line.strip() and not UNDERLINE_RULE.match(line)) <= 1
 
 
 def _is_written_heading(own: str, heading: str) -> bool:

@@ -45,10 +45,11 @@ MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recog
 # A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
 COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·]\s|\d{1,3}[.)]\s)")
-_UNDERLINE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
+UNDERLINE_RULE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
-_CAPS_TITLE = re.compile(r"[A-Z][A-Z0-9]+(?:[ &/-]+[A-Z0-9]+){0,3}")  # up to four words in capitals
+# up to four words in capitals, one space or "&", "/", "-" between them ("REVENUE   COSTS" is a table's header)
+_CAPS_TITLE = re.compile(r"[A-Z][A-Z0-9]+(?:(?: | ?[&/-] ?)[A-Z0-9]+){0,3}")
 HEADING_MAX_WORDS = 12
 SHORT_UNDERLINE = 4  # marks: docutils' least underline shorter than its title (shorter is text there)
 _SENTENCE_END_MARKS = (".", "!", "?", ":", ";", ",")
@@ -222,7 +223,7 @@ def _title_alone(text: str, paragraph: Paragraph) -> Paragraph:
     """A paragraph that is only its own underlined (or over- and underlined) heading, narrowed to
     the title's line: "=====" shown in `rag extract` or quoted in a citation is markup, not words."""
     lines = text[paragraph.start : paragraph.end].split("\n")
-    titles = [i for i, line in enumerate(lines) if not _UNDERLINE.match(line)]
+    titles = [i for i, line in enumerate(lines) if not UNDERLINE_RULE.match(line)]
     if len(lines) == 1 or len(titles) != 1 or paragraph.heading != heading_of(text[paragraph.start : paragraph.end]):
         return paragraph
     (index,) = titles
@@ -240,8 +241,10 @@ def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, .
     for paragraph in paragraphs:
         indented = paragraph.start > text.rfind("\n", 0, paragraph.start) + 1
         own = text[paragraph.start : paragraph.end]
-        if not (indented and own.startswith("#")):
-            current = heading_of(own) or current
+        found = heading_of(own)
+        if indented and found and (own.startswith("#") or _CAPS_TITLE.fullmatch(found)):
+            found = None  # a comment in a code example; a label in capitals inside a section's text
+        current = found or current
         out.append(dataclasses.replace(paragraph, heading=current) if current else paragraph)
     return tuple(out)
 
@@ -250,16 +253,16 @@ def heading_of(paragraph: str) -> str | None:
     """The title a paragraph opens with: a short line underlined (or over- and underlined) with
     one repeated punctuation mark, or a "# title" line; None when it opens with none."""
     lines = paragraph.split("\n")
-    if len(lines) >= 3 and _UNDERLINE.match(lines[0]) and _UNDERLINE.match(lines[2]):
+    if len(lines) >= 3 and UNDERLINE_RULE.match(lines[0]) and UNDERLINE_RULE.match(lines[2]):
         lines = lines[1:]
     title = lines[0].strip()
     if not any(c.isalnum() for c in title) or len(title.split()) > HEADING_MAX_WORDS:
         return None  # a ruler ("# -----") or a banner's frame ("*      *") names nothing
-    if len(lines) >= 2 and _UNDERLINE.match(lines[1]) and _underlines(lines[1], title):
+    if len(lines) >= 2 and UNDERLINE_RULE.match(lines[1]) and _underlines(lines[1], title):
         return title
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
         return None  # a block of "#" lines: comments
-    if len(lines) >= 2 and lines[1][:1].isspace() and _CAPS_TITLE.fullmatch(title) and sum(map(str.isalpha, title)) >= 4:
+    if len(lines) >= 2 and lines[1][:1].isspace() and _CAPS_TITLE.fullmatch(lines[0].rstrip()) and sum(map(str.isalpha, title)) >= 4:
         return title  # a manual page's or pydoc's "DESCRIPTION", "SEE ALSO" over its indented text
     match = _HASH_HEADING.match(lines[0])
     if match and len(match.group(1).split()) > 3 and match.group(1).endswith("."):
@@ -285,7 +288,7 @@ def _underlines(rule: str, title: str) -> bool:
 def without_rules(text: str) -> str:
     """text without its lines that are only one mark repeated ("=====", "-----"): a heading's
     underline or a ruler, markup that a one-line preview would show as a word."""
-    return "\n".join(line for line in text.split("\n") if not _UNDERLINE.match(line))
+    return "\n".join(line for line in text.split("\n") if not UNDERLINE_RULE.match(line))
 
 
 def _line(text: str, span: tuple[int, int]) -> str:

@@ -79,6 +79,24 @@ def test_a_section_of_short_lines_ends_at_the_next_heading() -> None:
     assert [(c.heading, c.text.split("\n")[0]) for c in chunks][1:] == [("Contacts", "## Contacts"), ("Refunds", "## Refunds")]
 
 
+def test_a_short_section_titled_over_its_own_text_is_not_cited_under_the_next() -> None:
+    # tester-s48 M8: a manual page's "REPORTING BUGS" over one line joined "COPYRIGHT" under its own
+    # heading; an AsciiDoc "NAME" with its underline and text so joined "SYNOPSIS"
+    man = ("NAME\n       ls - list directory contents\n\nREPORTING BUGS\n       GNU coreutils online help.\n\n"
+           "COPYRIGHT\n       Copyright 2022 Free Software Foundation, License GPLv3+: GNU GPL version 3 or later.\n")
+    chunks = chunk_document(document(man), ChunkSettings(max_words=100, min_words=8))
+    assert [(c.heading, c.text.split("\n")[0]) for c in chunks][-1] == ("COPYRIGHT", "COPYRIGHT")
+    assert not any("REPORTING BUGS" in c.text and "COPYRIGHT" in c.text for c in chunks)
+    asciidoc = "NAME\n----\ngit-subtree - Merge subtrees\n\nSYNOPSIS\n--------\ngit subtree add --prefix=<prefix> <commit>\n"
+    chunks = chunk_document(document(asciidoc), ChunkSettings(max_words=100, min_words=8))
+    assert [c.heading for c in chunks] == ["NAME", "SYNOPSIS"]
+    # a table's header in capitals, and an indented label, head nothing (M9)
+    table = "REVENUE     COSTS     PROFIT\n    1200      800       400\n\nThe plan was approved by both reviewers on 3 May.\n"
+    assert all(p.heading is None for p in split_paragraphs(table))
+    label = "Setup\n=====\n\n    NOTE\n        Run it as root.\n\nThe daemon starts at boot.\n"
+    assert [p.heading for p in split_paragraphs(label)] == ["Setup", "Setup", "Setup"]
+
+
 def test_a_chunk_under_nested_reader_headings_is_cited_under_the_innermost() -> None:
     from rag.corpus import _from_blocks
     from rag.readers import Block, ReadResult
