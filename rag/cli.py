@@ -8,7 +8,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Collection, TypeVar
 
@@ -232,6 +232,7 @@ def handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except RagError as error:
+            _warn_first(getattr(error, "warnings", ()))
             raise fail(str(error)) from None
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
@@ -286,6 +287,16 @@ def settings_for(
 
 def _warn(text: str) -> None:
     _stderr().print(f"warning: {_safe(text)}", markup=False, soft_wrap=True)
+
+
+SHOWN_WARNINGS = 20  # of an error's warnings (a folder of thousands of unreadable files), then a count
+
+
+def _warn_first(warnings: Sequence[str]) -> None:
+    for warning in warnings[:SHOWN_WARNINGS]:
+        _warn(warning)
+    if len(warnings) > SHOWN_WARNINGS:
+        _warn(f"and {len(warnings) - SHOWN_WARNINGS:,} more warnings")
 
 
 def question_argument(text: str, hint: str) -> str:

@@ -26,7 +26,7 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -579,5 +579,12 @@ def check_corpus_root(root: Path) -> None:
                           "rename it")
 
 
-def no_documents_error(root: Path) -> CorpusError:
-    return CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder")
+def no_documents_error(root: Path, warnings: Sequence[str] = (), left_out: int = 0) -> CorpusError:
+    """The error for a folder with no document read, carrying the warnings of the run (the CLI
+    shows them before it): it ends before they are reported, and a folder of damaged workbooks
+    would be told only to add the formats it holds. left_out: the files read and left out."""
+    if not left_out:
+        return CorpusError(f"no readable {FORMATS_HINT} in {root}; add some or pass another folder", warnings)
+    files = "the one file read was" if left_out == 1 else f"all {left_out} files read were"
+    return CorpusError(f"no document in {root} could be read: {files} left out (the warnings above say why); fix or "
+                       "replace them, add other documents, or pass another folder", warnings)

@@ -1,5 +1,9 @@
 """The errors the library raises; the CLI turns each into one line on stderr and exit code 1."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 
 def cannot_read(thing: str) -> str:
     """The one wording for a file or folder this user may not read: `cannot read question file
@@ -12,7 +16,12 @@ class RagError(Exception):
 
 
 class CorpusError(RagError):
-    """The folder of documents is missing, empty or unreadable."""
+    """The folder of documents is missing, empty or unreadable; `warnings`, those of the run that
+    found it so (why each file was left out), for the CLI to show before the error."""
+
+    def __init__(self, message: str, warnings: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.warnings = tuple(warnings)
 
 
 class IndexNotFoundError(RagError):

@@ -221,7 +221,7 @@ def _check_files_left(files: int, scan: _Scan, reusing: bool, corpus_dir: Path, 
             f"no readable documents left in {corpus_dir}; the index at {index_dir} still holds the "
             f"{len(scan.removed)} file(s) deleted from it: add documents, or delete the index (`rm -r {index_dir}`)")
     if not files:
-        raise no_documents_error(corpus_dir)
+        raise no_documents_error(corpus_dir, scan.warnings, len(scan.skipped))
 
 
 def _begin(index_dir: Path, reuse_live: bool, embedder: Embedder | EmbedderFactory, kind: str) -> stores.IndexWriter:

@@ -24,6 +24,13 @@ def test_index_of_missing_or_empty_folder(fake_models: ScriptedGenerator, tmp_pa
     (tmp_path / "empty" / "zero.txt").write_bytes(b"")
     result = runner.invoke(app, ["index", str(tmp_path / "empty")])
     assert result.exit_code == 1
+    assert result.output.endswith(  # why each file read was left out, then the error (tester-s48 M7)
+        f"warning: skipped zero.txt: empty file\nerror: no document in {tmp_path / 'empty'} could be read: the one "
+        "file read was left out (the warnings above say why); fix or replace them, add other documents, or pass another "
+        "folder\n")
+    (tmp_path / "empty" / "zero.txt").unlink()
+    result = runner.invoke(app, ["index", str(tmp_path / "empty")])
+    assert result.exit_code == 1
     assert result.output.endswith(f"error: no readable documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz) in {tmp_path / 'empty'}; add some or pass another folder\n")
 
 

@@ -212,6 +212,8 @@ def test_an_ods_saved_with_a_password_or_holding_no_text_is_named_as_such(tmp_pa
     ("tabs.tsv", "Depot\tStaff\nOslo\t12\nBergen\t9\n", ["Depot | Staff", "Oslo | 12", "Bergen | 9"]),
     ("bars.csv", "Depot|Staff\nOslo|12\n", ["Depot | Staff", "Oslo | 12"]),
     ("names.csv", "Name\nAda Lovelace\nGrace Hopper\n", ["Name", "Ada Lovelace", "Grace Hopper"]),
+    # no header: "," and ";" split every line in two; ";" gives numbers with a decimal comma (tester-s48 M1)
+    ("euro.csv", "Kaffe;12,50\nTe;9,75\nKakao;15,00\n", ["Kaffe | 12,50", "Te | 9,75", "Kakao | 15,00"]),
 ])
 def test_a_csv_file_is_a_table_whatever_its_delimiter(tmp_path: Path, name: str, data: str, rows: list[str]) -> None:
     (tmp_path / name).write_text(data, encoding="utf-8", newline="")
@@ -220,16 +222,12 @@ def test_a_csv_file_is_a_table_whatever_its_delimiter(tmp_path: Path, name: str,
     assert {(block.page, block.heading, block.kind) for block in result.blocks} == {(None, None, "table_row")}
 
 
-def test_a_csv_file_is_decoded_as_text_is_and_a_line_it_cannot_read_ends_it_with_a_warning(tmp_path: Path) -> None:
+def test_a_csv_file_is_decoded_as_text_is(tmp_path: Path) -> None:
     (tmp_path / "legacy.csv").write_bytes("Name;Town\nMüller;Zürich\n".encode("cp1252"))
     result = readers.read(tmp_path / "legacy.csv")
     assert texts(result) == ["Name | Town", "Müller | Zürich"]
     assert result.warnings == ("decoded legacy.csv as Latin-1: it is not valid UTF-8 (if its text reads wrong, save it "
                                "as UTF-8)",)
-    (tmp_path / "open.csv").write_text('a,b\n1,2\n"' + "x" * 200_000 + "\n3,4\n", encoding="utf-8")
-    result = readers.read(tmp_path / "open.csv")
-    assert (texts(result), result.warnings) == (["a | b", "1 | 2"], (
-        "open.csv: line 3 is not readable as CSV (field larger than field limit (131072)); the rest of the file is left out",))
     (tmp_path / "binary.csv").write_bytes(b"\x00\x01\x02" * 100)
     assert readers.read(tmp_path / "binary.csv").warnings == ("skipped binary.csv: binary file",)
 
@@ -268,3 +266,129 @@ def test_a_folder_with_a_workbook_is_indexed_and_a_row_found_and_cited_by_sheet(
     assert result.output.splitlines()[:3] == [
         "sheet 1 ¶1 | Figures are unaudited.", "sheet 2 ¶1 | Region | Q1 | Q2 | Q3 | Q4",
         "sheet 2 ¶2 | North | 1200 | 1350.5 | 1410 | 1500"]
+
+
+def test_the_workbook_reader_runs_no_rag_py_of_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker is started with -P: `python -m` puts the current folder first on the path, and
+    a user's own rag.py there ran once per workbook and made every one fail (tester-s48 H1)."""
+    (tmp_path / "rag.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'a').write('ran')\n", encoding="utf-8")
+    book = write_xlsx(tmp_path / "book.xlsx", {"Budget": REVENUE})
+    monkeypatch.chdir(tmp_path)
+    result = readers.read(book)
+    assert (texts(result)[0], result.warnings) == ("Region | Q1 | Q2 | Q3 | Q4", ())
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_formula_with_no_saved_value_reads_empty_with_a_warning(tmp_path: Path) -> None:
+    """XlsxWriter writes a 0 beside a formula given no result (and asks for all to be computed on
+    opening), openpyxl the formula alone: a made-up 0 was indexed, silently (tester-s48 M2)."""
+    rows = [["Item", "Cost"], ["Crane", 100], ["Pier", 50], ["Total", ("=SUM(B2:B3)", 0)], ["Double", ("=B2*2", 200)]]
+    book = write_xlsx(tmp_path / "script.xlsx", {"Costs": rows, "More": [["Sum", ("=1+1", 0)]]})
+    result = readers.read(book)
+    assert texts(result) == ["Item | Cost", "Crane | 100", "Pier | 50", "Total", "Double | 200", "Sum"]
+    assert result.warnings == (
+        "script.xlsx: 2 formulas have no saved value (the file was never opened and saved in a spreadsheet program); "
+        "their cells read empty: open and save it in Excel or LibreOffice Calc to store them",)
+    with zipfile.ZipFile(book) as original, zipfile.ZipFile(tmp_path / "bare.xlsx", "w") as copy:
+        for item in original.infolist():  # as openpyxl writes it: <f> with no <v>, no fullCalcOnLoad
+            part = original.read(item).replace(b' fullCalcOnLoad="1"', b"").replace(b"</f><v>0</v>", b"</f>")
+            copy.writestr(item, part)
+    result = readers.read(tmp_path / "bare.xlsx")
+    assert texts(result)[3:] == ["Total", "Double | 200", "Sum"] and len(result.warnings) == 1
+
+
+def test_a_cell_merged_down_is_repeated_in_each_row_it_covers(tmp_path: Path) -> None:
+    """A region's label merged down over its product rows was read in the first row only, so a
+    later passage's rows lost it (tester-s48 M3); one merged across is read once."""
+    import xlsxwriter
+    import xlwt
+
+    book = xlsxwriter.Workbook(str(tmp_path / "merged.xlsx"))
+    sheet = book.add_worksheet("Sales")
+    sheet.write_row(2, 1, ["Region", "Product", "Q2"])
+    sheet.merge_range(3, 1, 5, 1, "West")
+    for row, (product, q2) in enumerate([("Anchors", 572), ("Buoys", 219), ("Lanterns", 5353)], start=3):
+        sheet.write_row(row, 2, [product, q2])
+    sheet.merge_range(6, 1, 7, 3, "Note merged across and down")
+    book.close()
+    expected = ["Region | Product | Q2", "West | Anchors | 572", "West | Buoys | 219", "West | Lanterns | 5353",
+                "Note merged across and down"]
+    assert texts(readers.read(tmp_path / "merged.xlsx")) == expected
+    old = xlwt.Workbook()
+    sheet = old.add_sheet("Sales")
+    for column, value in enumerate(["Region", "Product", "Q2"]):
+        sheet.write(0, column, value)
+    sheet.write_merge(1, 3, 0, 0, "West")
+    for row, (product, q2) in enumerate([("Anchors", 572), ("Buoys", 219), ("Lanterns", 5353)], start=1):
+        sheet.write(row, 1, product)
+        sheet.write(row, 2, q2)
+    old.save(str(tmp_path / "merged.xls"))
+    assert texts(readers.read(tmp_path / "merged.xls")) == expected[:4]
+
+
+def test_a_sheet_too_large_is_named_as_such_not_as_broken(tmp_path: Path) -> None:
+    """calamine is told the format it cannot detect, so it says why it fails: an .ods with one
+    value in its last cell was called "broken" (tester-s48 M4)."""
+    content = write_ods(tmp_path / "far.ods", {"Data": [["Total", 4]]})
+    with zipfile.ZipFile(content) as original:
+        xml = original.read("content.xml").decode()
+    far = ('<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row><table:table-row>'
+           '<table:table-cell table:number-columns-repeated="16383"/><table:table-cell office:value-type="string">'
+           "<text:p>corner</text:p></table:table-cell></table:table-row></table:table>")
+    xml = xml.replace("</table:table>", far, 1)
+    zip_with_mimetype(tmp_path / "far.ods", ODS_MIMETYPE, {"content.xml": xml, "META-INF/manifest.xml": ODS_MANIFEST})
+    [warning] = readers.read(tmp_path / "far.ods").warnings
+    assert warning.startswith("skipped far.ods: too large to read: a value far below or to the right of the rest")
+
+
+def test_a_datetime_a_moment_before_midnight_reads_as_the_next_day(tmp_path: Path) -> None:
+    """23:59:59.6 was rounded to "24:00" of its own day (tester-s48 L2)."""
+    moment = datetime.datetime(2024, 3, 1, 23, 59, 59, 600_000)
+    assert texts(readers.read(write_xlsx(tmp_path / "late.xlsx", {"Log": [["At", moment]]})))[0] == "At | 2024-03-02 00:00"
+
+
+def test_a_csv_cell_over_128_kb_is_read_and_the_rows_after_it_too(tmp_path: Path) -> None:
+    """csv's field limit (128 KB) ended the reading at such a cell (tester-s48 M5)."""
+    (tmp_path / "huge.csv").write_text('id,text\n1,"' + "word " * 40_000 + '"\n2,after the huge cell\n', encoding="utf-8")
+    result = readers.read(tmp_path / "huge.csv")
+    assert (len(texts(result)), texts(result)[2], result.warnings) == (3, "2 | after the huge cell", ())
+
+
+def test_a_quote_never_closed_is_read_as_a_character_with_a_warning(tmp_path: Path) -> None:
+    """It made every row after it one cell, silently (tester-s48 M6); a quoted cell over lines is read whole."""
+    (tmp_path / "open.csv").write_text('a,b\n1,"two\nlines"\n2,"unterminated\n3,x\n4,y\n', encoding="utf-8")
+    result = readers.read(tmp_path / "open.csv")
+    assert texts(result) == ["a | b", "1 | two lines", '2 | "unterminated', "3 | x", "4 | y"]
+    assert result.warnings == ("open.csv: the quote on line 4 is never closed, which would make the rest of the file "
+                               "one cell; from that line on, quotes are read as characters",)
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["file", "bytes"])
+def test_only_the_head_of_a_large_csv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: bool) -> None:
+    """A data dump of gigabytes was decoded whole to read its first 10,000 rows (tester-s48 M10);
+    the lines after the head are counted for the warning, and a row the head cuts off is left out."""
+    from rag.readers import csv_text
+
+    monkeypatch.setattr(csv_text, "HEAD_BYTES", 1000)
+    lines = ["Region,Q1", '"Region\nzero",0', *(f"Region {n},{n}" for n in range(1, 500))]
+    data = ("\n".join(lines) + "\n").encode()
+    (tmp_path / "dump.csv").write_bytes(data)
+    result = readers.read(tmp_path / "dump.csv", data=data if given else None)
+    read = texts(result)
+    assert read[:2] == ["Region | Q1", "Region zero | 0"] and len(data[:1000].decode().splitlines()) - 2 == len(read)
+    assert result.warnings == (f"dump.csv: read the first {len(read):,} of its 501 rows; {CUT_NOTE}",)
+
+
+def test_a_folder_whose_every_file_is_left_out_shows_why_before_the_error(
+    fake_models: ScriptedGenerator, tmp_path: Path,
+) -> None:
+    """Only "no readable documents (.xlsx ...)" was printed for a folder of damaged workbooks (tester-s48 M7)."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "cut.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    result = runner.invoke(app, ["index", str(tmp_path / "docs"), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert result.output == (
+        "warning: skipped cut.xlsx: broken spreadsheet (not a whole zip archive, which such a file must be: cut short, "
+        f"or another kind of file renamed); {FIX}\n"
+        f"error: no document in {tmp_path / 'docs'} could be read: the one file read was left out (the warnings above "
+        "say why); fix or replace them, add other documents, or pass another folder\n")

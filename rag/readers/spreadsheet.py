@@ -30,6 +30,9 @@ from rag.readers.workbook import MEMORY_LIMIT, PASSWORD
 WORKER_TIMEOUT = 300  # seconds: calamine reads a sheet of a million rows in well under a minute
 FIX = "open it and save it again in Excel or LibreOffice Calc, or export its sheets as CSV"
 NO_FORMAT = "Cannot detect file format"  # calamine's words when none of its formats opens the file
+CELL_LIMIT = "Cell limit exceeded"  # calamine's words for a sheet of over 100 million cells
+HUGE = ("a value far below or to the right of the rest makes a sheet huge (it is read as a grid from its first cell "
+        "to its last); delete stray cells and save it again, or export its sheets as CSV")
 # The parts a zipped workbook cannot be read without, by format.
 MAIN_PARTS = {"xlsx": ("xl/workbook.xml",), "xlsb": ("xl/workbook.bin",),
               "ods": ("content.xml", "META-INF/manifest.xml")}
@@ -45,7 +48,7 @@ def read_spreadsheet(path: Path, name: str, fmt: str, data: bytes | None = None)
         Unreadable: damaged, saved with a password, too large to read, or no text in any visible sheet.
     """
     raw = file_bytes(path, data)
-    workbook = _worker_result(raw)
+    workbook = _worker_result(raw, fmt)
     if "error" in workbook:
         raise Unreadable(_not_opened(raw, fmt, workbook["error"]))
     blocks: list[Block] = []
@@ -60,12 +63,23 @@ def read_spreadsheet(path: Path, name: str, fmt: str, data: bytes | None = None)
         cut = part_read(f'{name}, sheet "{sheet["name"]}"', (len(sheet["rows"]), sheet["height"]),
                         (min(sheet["width"], MAX_COLUMNS), sheet["width"]))
         warnings.extend([cut] if cut else [])
+    warnings.extend(_uncomputed_warning(name, sum(sheet.get("uncomputed", 0) for sheet in workbook["sheets"])))
     damaged = "; ".join(f'sheet "{sheet}" ({why})' for sheet, why in workbook["damaged"])
     if not blocks:
         raise Unreadable(_nothing_read(raw, fmt, bool(workbook["sheets"]), damaged))
     if damaged:
         warnings.append(f"{name}: left out, damaged: {damaged}; the rest of the workbook is indexed")
     return ReadResult(fmt, tuple(blocks), tuple(warnings))
+
+
+def _uncomputed_warning(name: str, formulas: int) -> list[str]:
+    """The warning for formulas read empty because the file holds no value computed for them."""
+    if not formulas:
+        return []
+    have = "formulas have" if formulas > 1 else "formula has"
+    return [f"{name}: {formulas:,} {have} no saved value (the file was never opened and saved in a spreadsheet "
+            f"program); {'their cells read' if formulas > 1 else 'its cell reads'} empty: open and save it in Excel "
+            "or LibreOffice Calc to store them"]
 
 
 def _nothing_read(raw: bytes, fmt: str, any_sheet: bool, damaged: str) -> str:
@@ -77,14 +91,16 @@ def _nothing_read(raw: bytes, fmt: str, any_sheet: bool, damaged: str) -> str:
     return f"no sheet could be read (damaged: {damaged})" if damaged else "no text in any visible sheet"
 
 
-def _worker_result(raw: bytes) -> dict[str, Any]:
-    """What rag/readers/workbook.py read of the workbook: {"sheets", "damaged"} or {"error"}.
+def _worker_result(raw: bytes, fmt: str) -> dict[str, Any]:
+    """What rag/readers/workbook.py read of the workbook: {"sheets", "damaged"} or {"error"}. The
+    worker runs with -P: `-m` would put the current folder first on its path, and a user's own
+    rag.py there would run in place of the package.
 
     Raises:
         Unreadable: the worker ran out of memory or time, or stopped without an answer.
     """
     try:
-        done = subprocess.run([sys.executable, "-m", "rag.readers.workbook"], input=raw, capture_output=True,
+        done = subprocess.run([sys.executable, "-P", "-m", "rag.readers.workbook", fmt], input=raw, capture_output=True,
                               timeout=WORKER_TIMEOUT, env=_worker_environment(), check=False)
     except subprocess.TimeoutExpired:
         raise Unreadable(f"reading it took over {WORKER_TIMEOUT} seconds; {FIX}") from None
@@ -97,9 +113,7 @@ def _worker_result(raw: bytes) -> dict[str, Any]:
             pass
     stderr = done.stderr.decode("utf-8", "replace")
     if "memory allocation of" in stderr or "MemoryError" in stderr:
-        raise Unreadable(f"reading it takes over {MEMORY_LIMIT >> 30} GB of memory: the file is damaged, or a value "
-                         "far below or to the right of the rest makes a sheet huge (it is read as a grid from its "
-                         "first cell to its last); delete stray cells and save it again, or export its sheets as CSV")
+        raise Unreadable(f"reading it takes over {MEMORY_LIMIT >> 30} GB of memory: the file is damaged, or {HUGE}")
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     last = lines[-1] if lines else f"exit code {done.returncode}"
     raise Unreadable(f"the spreadsheet reader failed on it ({last[:200]}); {FIX}")
@@ -114,12 +128,15 @@ def _worker_environment() -> dict[str, str]:
 
 
 def _not_opened(raw: bytes, fmt: str, reason: str) -> str:
-    """Why calamine could not open a workbook, in words: it tries each format in turn and says
-    only "Cannot detect file format" when none opens, so a zipped workbook's zip is looked at."""
-    if reason == PASSWORD:
-        return OFFICE_PASSWORD
+    """Why calamine could not open a workbook, in words: the worker opens it as `fmt` when its
+    content does not tell calamine the format, so calamine names a password or a sheet too large;
+    a zipped workbook's zip is looked at for what is broken."""
     if fmt == "ods" and _ods_password_protected(raw):
         return "password-protected OpenDocument file; save a copy without the password in LibreOffice Calc"
+    if reason == PASSWORD:
+        return OFFICE_PASSWORD
+    if reason.startswith(CELL_LIMIT):
+        return f"too large to read: {HUGE}"
     if fmt in MAIN_PARTS:
         reason = _zip_problem(raw, fmt) or reason
     if reason == NO_FORMAT:

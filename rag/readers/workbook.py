@@ -1,6 +1,7 @@
 """A workbook's visible sheets as rows of cell texts, read with python-calamine in a process of its
-own: `python -m rag.readers.workbook`, the file's bytes on stdin, JSON on stdout
-(rag/readers/spreadsheet.py starts it and makes passages of the rows).
+own: `python -P -m rag.readers.workbook FORMAT`, the file's bytes on stdin, JSON on stdout
+(rag/readers/spreadsheet.py starts it and makes passages of the rows; -P keeps the current folder
+off the worker's path, where a user's own rag.py would be imported instead of this package).
 
 Why a process: calamine is Rust, and a damaged or hostile file can make it abort the process it
 runs in, which no `except` catches and which would end `rag index` with every other file of the
@@ -10,9 +11,12 @@ process's memory is capped at MEMORY_LIMIT, so such a file ends this process alo
 
 Each cell reads as a person reads it: a whole number without ".0", a fraction without binary
 noise (0.1 + 0.2 as 0.3), TRUE or FALSE, a date as 2024-03-01 and a date and time as
-2024-03-01 14:30, a duration as 26:30; a formula as the value it last computed. calamine gives
-no number formats, so a percentage reads as its fraction (0.425) and money as its number, and
-it gives an error cell (#DIV/0!) as an empty one.
+2024-03-01 14:30, a duration as 26:30; a formula as the value it last computed, or empty when the
+file holds none (rag/readers/xlsx_formulas.py); a cell merged down repeated in each row it
+covers that holds a value, as the ODT and PowerPoint readers repeat one, so a row keeps its
+group's label in a later passage (one merged across is read once, the columns it covers empty).
+calamine gives no number formats, so a percentage reads as its fraction (0.425) and money as its
+number, and it gives an error cell (#DIV/0!) as an empty one.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import itertools
 import json
 import re
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from rag.readers.base import without_trailing_empty_cells
 from rag.readers.chart_text import plain_number
 from rag.readers.row_limits import MAX_COLUMNS, MAX_ROWS
+from rag.readers.xlsx_formulas import uncomputed_formulas
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space: a sheet of some 20 million cells, or the file is refused
 PASSWORD = "password"  # the error a workbook saved with a password gives
@@ -37,13 +43,15 @@ _DURATION = re.compile(r"PT(\d+)H(\d+)M(\d+(?:\.\d+)?)S")  # how OpenDocument wr
 
 @dataclass(frozen=True)
 class Sheet:
-    """A visible sheet's first rows of cell texts, and its size in rows and columns (those
-    read are at most MAX_ROWS and MAX_COLUMNS)."""
+    """A visible sheet's first rows of cell texts, its size in rows and columns (those read are
+    at most MAX_ROWS and MAX_COLUMNS), and how many of the cells read are formulas with no saved
+    value (read empty)."""
 
     name: str
     rows: list[list[str]]
     height: int
     width: int
+    uncomputed: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,30 +66,30 @@ class CannotOpen(Exception):
     """calamine could not open the workbook; the message is its reason, or PASSWORD."""
 
 
-def read_workbook(data: bytes) -> Workbook:
+def read_workbook(data: bytes, fmt: str = "") -> Workbook:
     """The visible worksheets of a workbook (xlsx, xlsm, xlsb, xls or ods, told by its content);
     hidden ones, chart sheets and macro sheets left out, a damaged one named in `damaged`.
+
+    Args:
+        fmt: "xlsx", "xlsb", "xls" or "ods" as rag's reader found it, so that calamine, when it
+            cannot tell the format, opens it as that and says what is wrong (a password, a
+            sheet too large) rather than "Cannot detect file format".
 
     Raises:
         CannotOpen: not a workbook calamine reads, damaged, or saved with a password.
     """
-    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError:
-        raise CannotOpen(PASSWORD) from None
-    except BaseException as error:
-        if not _failed(error):
-            raise
-        raise CannotOpen(_reason(error)) from error
+    workbook = _opened(data, fmt)
+    uncomputed = uncomputed_formulas(data) if fmt in ("", "xlsx") else {}
     sheets, damaged = [], []
     with workbook:
         for index, metadata in enumerate(workbook.sheets_metadata):
             if metadata.visible != SheetVisibleEnum.Visible or metadata.typ != SheetTypeEnum.WorkSheet:
                 continue
             try:
-                sheets.append(_sheet(metadata.name, workbook.get_sheet_by_index(index)))
+                sheet = workbook.get_sheet_by_index(index)
+                sheets.append(_sheet(metadata.name, sheet, uncomputed.get(metadata.name, set())))
             except BaseException as error:
                 if not _failed(error):
                     raise
@@ -89,10 +97,86 @@ def read_workbook(data: bytes) -> Workbook:
     return Workbook(sheets, damaged)
 
 
-def _sheet(name: str, sheet: Any) -> Sheet:
-    rows = itertools.islice(sheet.iter_rows(), MAX_ROWS)
-    texts = [without_trailing_empty_cells([cell_text(value) for value in row[:MAX_COLUMNS]]) for row in rows]
-    return Sheet(name, texts, sheet.height, sheet.width)
+def _opened(data: bytes, fmt: str) -> Any:
+    """The workbook, told by its content, else opened as `fmt` (see read_workbook).
+
+    Raises:
+        CannotOpen: as read_workbook.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return _calamine(CalamineWorkbook.from_filelike, io.BytesIO(data))
+    except CannotOpen as undetected:
+        if not fmt:
+            raise
+        failed = undetected
+    with tempfile.TemporaryDirectory() as folder:  # calamine picks the format by the file's extension
+        path = f"{folder}/workbook.{fmt}"
+        with open(path, "wb") as handle:
+            handle.write(data)
+        try:
+            return _calamine(CalamineWorkbook.from_path, path)
+        except CannotOpen as error:
+            if isinstance(error.__cause__, OSError) or type(error.__cause__).__name__ == "PanicException":
+                raise failed from None  # "failed to fill whole buffer": calamine's reading, not the file's fault
+            raise
+
+
+def _calamine(opener: Any, source: object) -> Any:
+    """opener(source), its failure a CannotOpen with calamine's reason (or PASSWORD)."""
+    from python_calamine import PasswordError
+
+    try:
+        return opener(source)
+    except PasswordError:
+        raise CannotOpen(PASSWORD) from None
+    except BaseException as error:
+        if not _failed(error):
+            raise
+        raise CannotOpen(_reason(error)) from error
+
+
+def _sheet(name: str, sheet: Any, uncomputed: set[tuple[int, int]]) -> Sheet:
+    """The sheet's first rows: a formula with no saved value empty, then merged cells repeated.
+    calamine's rows start at the sheet's first row and its first column with a value, its
+    merged ranges and the formulas found count from cell A1."""
+    left = sheet.start[1] if sheet.start else 0
+    rows = [list(row[:MAX_COLUMNS]) for row in itertools.islice(sheet.iter_rows(), MAX_ROWS)]
+    blanked = 0
+    for row, column in uncomputed:
+        if row < len(rows) and 0 <= column - left < len(rows[row]):
+            rows[row][column - left] = None
+            blanked += 1
+    _repeat_merged_down(rows, _merged_ranges(sheet), left)
+    texts = [without_trailing_empty_cells([cell_text(value) for value in row]) for row in rows]
+    return Sheet(name, texts, sheet.height, sheet.width, blanked)
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The sheet's merged ranges ((first row, first column), (last row, last column)); none where
+    calamine does not read them for the format."""
+    try:
+        return list(sheet.merged_cell_ranges or [])
+    except Exception:  # noqa: BLE001 - a format without merged ranges, or a calamine that cannot tell
+        return []
+
+
+def _repeat_merged_down(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tuple[int, int]]],
+                        left: int) -> None:
+    """A merged cell's value into the rows below it that it covers and that hold a value of their
+    own (a row of the label alone would be a passage line saying nothing new)."""
+    for (top, first), (bottom, _) in ranges:
+        column = first - left
+        if top >= len(rows) or not 0 <= column < len(rows[top]) or _empty(rows[top][column]):
+            continue
+        for row in rows[top + 1 : bottom + 1]:
+            if column < len(row) and _empty(row[column]) and not all(map(_empty, row)):
+                row[column] = rows[top][column]
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == ""
 
 
 def _failed(error: BaseException) -> bool:
@@ -122,6 +206,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, float):
         return plain_number(value)
     if isinstance(value, datetime.datetime):
+        value = _to_the_second(value)
         return f"{value.date().isoformat()} {_clock(_seconds(value.time()))}"
     if isinstance(value, datetime.date):
         return value.isoformat()
@@ -130,6 +215,15 @@ def cell_text(value: object) -> str:
     if isinstance(value, datetime.timedelta):
         return _clock(value.total_seconds())
     return "" if value is None else str(value)
+
+
+def _to_the_second(value: datetime.datetime) -> datetime.datetime:
+    """The date and time rounded to the second before they are written, so 23:59:59.6 reads as the
+    next day's 00:00, not as "24:00" of its own day."""
+    try:
+        return (value + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)
+    except OverflowError:  # the last second of year 9999
+        return value.replace(microsecond=0)
 
 
 def _seconds(time: datetime.time) -> float:
@@ -156,11 +250,12 @@ def _limit_memory() -> None:
 
 
 def main() -> None:
-    """The worker: the workbook's bytes from stdin, {"sheets", "damaged"} or {"error"} as JSON on stdout."""
+    """The worker: the workbook's bytes from stdin, its format as the argument, {"sheets",
+    "damaged"} or {"error"} as JSON on stdout."""
     _limit_memory()
     data = sys.stdin.buffer.read()
     try:
-        result: dict[str, Any] = asdict(read_workbook(data))
+        result: dict[str, Any] = asdict(read_workbook(data, sys.argv[1] if len(sys.argv) > 1 else ""))
     except CannotOpen as error:
         result = {"error": str(error)}
     json.dump(result, sys.stdout)
