@@ -118,7 +118,9 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 #     a line in capitals with column gaps (a table's header) or indented heads nothing; spreadsheets:
 #     a cell merged down repeated in each row, a formula with no saved value empty, a CSV's decimal
 #     commas keep ";" its delimiter.
-PASSAGE_RULES = 40
+# 41: a nested quote's blank line (">>", "> >") is blank; a CSV's first line "sep=;" names its
+#     delimiter and is no row.
+PASSAGE_RULES = 41
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -103,7 +103,7 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_QUOTE_MARKS = frozenset("|>")  # a line of a "|" or ">" quoted block with nothing after its mark is blank there
+_QUOTE_LINE = re.compile(r"\s*(?:\|\s*|(?:>\s*)+)")  # "|", or ">", "> >", ">>" of a nested quote: its blank line
 
 
 def _blocks(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
@@ -113,7 +113,7 @@ def _blocks(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
     blocks: list[list[int]] = []
     current: list[int] = []
     for index, (start, end) in enumerate(spans):
-        if text[start:end].strip() not in _QUOTE_MARKS and text[start:end].strip():
+        if text[start:end].strip() and not _QUOTE_LINE.fullmatch(text, start, end):
             current.append(index)
         elif current:
             blocks.append(current)

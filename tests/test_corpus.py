@@ -72,8 +72,8 @@ def test_a_manual_page_or_pydoc_text_is_split_under_its_capitalised_sections(tmp
     assert heading_of("NO WARRANTY") is None and heading_of("ARCHITECTURE-VENDOR-OS") is None
     assert heading_of("WARNING\nDo not run this as root.") is None and heading_of("OK\n    fine") is None
     assert heading_of("THIS SOFTWARE IS PROVIDED AS IS\n    by the authors") is None
-    quoted = split_paragraphs("> First quoted paragraph.\n>\n> Second one.\n")
-    assert [(p.start_line, p.end_line) for p in quoted] == [(1, 1), (3, 3)]
+    quoted = split_paragraphs("> First quoted paragraph.\n>\n> Second one.\n>> Nested.\n>>\n> > Nested again.\n> >\n> Back.\n")
+    assert [(p.start_line, p.end_line) for p in quoted] == [(1, 1), (3, 4), (6, 6), (8, 8)]  # ">>", "> >" too (tester-s48 L16)
 
 
 def test_an_underline_shorter_than_its_title_underlines_it_from_four_marks_as_in_docutils() -> None:

@@ -214,6 +214,8 @@ def test_an_ods_saved_with_a_password_or_holding_no_text_is_named_as_such(tmp_pa
     ("names.csv", "Name\nAda Lovelace\nGrace Hopper\n", ["Name", "Ada Lovelace", "Grace Hopper"]),
     # no header: "," and ";" split every line in two; ";" gives numbers with a decimal comma (tester-s48 M1)
     ("euro.csv", "Kaffe;12,50\nTe;9,75\nKakao;15,00\n", ["Kaffe | 12,50", "Te | 9,75", "Kakao | 15,00"]),
+    # Excel's "sep=" first line names the delimiter and is no row (tester-s48 L8)
+    ("excel_sep.csv", "sep=;\r\nName;Towns, ports\nOslo;1, 2\n", ["Name | Towns, ports", "Oslo | 1, 2"]),
 ])
 def test_a_csv_file_is_a_table_whatever_its_delimiter(tmp_path: Path, name: str, data: str, rows: list[str]) -> None:
     (tmp_path / name).write_text(data, encoding="utf-8", newline="")

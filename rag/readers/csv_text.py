@@ -32,6 +32,7 @@ from rag.readers.base import Block, ReadResult, Unreadable, decode_text, table_l
 from rag.readers.row_limits import MAX_COLUMNS, MAX_ROWS, part_read
 
 DELIMITERS = (";", ",", "\t", "|")  # in order of preference where two split the sample alike
+_SEPARATOR_HINT = re.compile(r"\ufeff?sep=(.)\r?\n")
 SNIFF_LINES = 50
 HEAD_BYTES = 64 << 20  # 10,000 rows of 6 KB each; a cell may be as long (csv's own limit is 128 KB)
 COUNT_BLOCK = 1 << 20  # the rest of the file is counted in blocks of this many bytes
@@ -52,7 +53,10 @@ def read_csv(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     if text is None:
         return ReadResult("csv", (), tuple(warnings))
     csv.field_size_limit(max(csv.field_size_limit(), HEAD_BYTES))  # a long cell is read, not the end of the file
-    records, rows, columns = _records(text, sniff_delimiter(text), name, warnings, lines_after)
+    hint = _SEPARATOR_HINT.match(text)
+    if hint:  # Excel's first line "sep=;" names the delimiter and is no row
+        text = text[hint.end():]
+    records, rows, columns = _records(text, hint[1] if hint else sniff_delimiter(text), name, warnings, lines_after)
     cut = part_read(name, (len(records), rows), (min(columns, MAX_COLUMNS), columns))
     blocks = tuple(Block(line, None, None, "table_row") for line in table_lines(records))
     return ReadResult("csv", blocks, (*warnings, *([cut] if cut else [])))
