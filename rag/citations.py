@@ -312,7 +312,8 @@ def _support(
             adds = uncovered & terms_of[second.number]
             # a passage that adds only the question's own words ("Syrian") supports nothing new, nor
             # one sharing no word with the claim, only its number (another file's "2004-2011")
-            if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms and _words(claim_terms) & terms_of[second.number]:
+            shares_a_word = bool(_words(claim_terms) & terms_of[second.number])
+            if _weighted(adds) * 2 >= _weighted(uncovered) and adds - question_terms and shares_a_word:
                 chosen.append(second)
     support = _share(claim_terms, set().union(*(terms_of[p.number] for p in chosen)))
     if support >= SUPPORTED:

@@ -21,9 +21,9 @@ from rag.compressed import decompressed
 from rag.corpus import read_document
 from rag.errors import Cancelled, RagError
 from rag.pipeline import Engine
+from rag.prompting import CITATION_MARK
 from rag.questions import check_question
 from rag.readers.base import Unreadable, decode_bytes
-from rag.prompting import CITATION_MARK
 from rag.render import (
     LINE_FORMATS,
     RESET,
@@ -91,7 +91,7 @@ class ChatSession:
         if self.history and is_follow_up(question):
             previous = self.history[-1]
             answered = self._last_answer_text()
-            search_query = f"{previous} {answered} {question}" if answered else f"{previous} {question}"
+            search_query = " ".join(part for part in (previous, answered, question) if part)
             told = f" Its answer: {answered}" if answered else ""
             prompt_question = f"{question} (This follows the question: {previous}{told})"
         streamed: list[str] = []
