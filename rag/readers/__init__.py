@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from rag.readers.base import OFFICE_PASSWORD, ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
-from rag.readers.ole2 import OLE2, is_workbook
+from rag.readers.ole2 import OLE2, bytes_at, is_workbook
 
 __all__ = ["Block", "ReadResult", "Unreadable", "SHEET_FORMATS", "SUFFIXES", "detect", "read"]
 
@@ -101,7 +101,7 @@ def _refuse_unreadable(head: bytes, path: Path, data: bytes | None, fmt: str) ->
     if not head:
         raise Unreadable("empty file")
     if head.startswith(OLE2):
-        if ENCRYPTED_PACKAGE in _leading_bytes(path, data, OLE2_SCAN_BYTES):
+        if ENCRYPTED_PACKAGE in bytes_at(path, data, 0, OLE2_SCAN_BYTES):
             raise Unreadable(OFFICE_PASSWORD)
         if fmt != "xls":
             raise Unreadable("an old Word or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export it "
@@ -109,16 +109,6 @@ def _refuse_unreadable(head: bytes, path: Path, data: bytes | None, fmt: str) ->
         if not is_workbook(path, data):
             raise Unreadable("an Office 97-2003 file without a workbook in it (damaged, or a Word or PowerPoint file "
                              "named .xls); open it and save it again in Excel, Word or PowerPoint")
-
-
-def _leading_bytes(path: Path, data: bytes | None, size: int) -> bytes:
-    if data is not None:
-        return data[:size]
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(size)
-    except OSError:
-        return b""
 
 
 def _is_pdf(head: bytes) -> bool:

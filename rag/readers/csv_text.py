@@ -22,6 +22,7 @@ warning naming its line.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import re
 from collections import Counter
@@ -69,13 +70,8 @@ def _head(path: Path, data: bytes | None) -> tuple[bytes, int | None]:
     Raises:
         Unreadable: the file cannot be read.
     """
-    if data is not None:
-        cut = _line_end_cut(data[: HEAD_BYTES + 1])
-        if cut is None:
-            return data, None
-        return data[:cut], data.count(b"\n", cut) + (not data.endswith(b"\n"))
     try:
-        with open(path, "rb") as handle:
+        with io.BytesIO(data) if data is not None else open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES + 1)
             cut = _line_end_cut(head)
             if cut is None:

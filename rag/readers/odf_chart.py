@@ -33,6 +33,7 @@ from rag.readers.base import (
 )
 from rag.readers.chart_text import plain_number, point, series_line, title_line
 from rag.readers.odt import OFFICE, TABLE, TEXT, paragraph_text, table_rows
+from rag.readers.row_limits import MAX_COLUMNS, MAX_ROWS
 
 CHART = "{urn:oasis:names:tc:opendocument:xmlns:chart:1.0}"
 XLINK = "{http://www.w3.org/1999/xlink}"
@@ -47,9 +48,8 @@ _RANGE = re.compile(rf"{_REFERENCE}(?::{_REFERENCE})?")
 # between a sign, currency or percent sign and brackets ("-£1,234.50", "1.234.567 €", "(42%)").
 _SHOWN = re.compile(r"(?P<before>[^\d.,]*?)(?P<number>\d+(?:[.,' \u00a0\u202f]\d+)*)(?P<after>[^\d.,]*)")
 MAX_REPEATED = 1000  # a cell or row repeated more often is padding, read once
-# A chart's table is read up to this many rows and columns: a few kilobytes of rows and cells each
-# repeated a thousand times would otherwise stand for billions of cells (tester-s46 H2).
-MAX_ROWS, MAX_COLUMNS = 10_000, 256
+# A chart's table is read up to MAX_ROWS rows and MAX_COLUMNS columns, as a sheet is: a few kilobytes
+# of rows and cells each repeated a thousand times would otherwise stand for billions of cells (tester-s46 H2).
 
 
 class ChartObjects:

@@ -29,13 +29,13 @@ def is_workbook(path: Path, data: bytes | None = None) -> bool:
 def stream_names(path: Path, data: bytes | None = None) -> frozenset[str]:
     """The names of the streams in the first sectors of an OLE2 file's directory; none when the
     header is not a compound file's or the file cannot be read."""
-    header = _bytes_at(path, data, 0, HEADER_BYTES)
+    header = bytes_at(path, data, 0, HEADER_BYTES)
     shift = int.from_bytes(header[0x1E:0x20], "little")
     first = int.from_bytes(header[0x30:0x34], "little")
     sound = header.startswith(OLE2) and len(header) == HEADER_BYTES and shift in _SECTOR_SHIFTS
     if not sound or first >= _LAST_SECTOR:
         return frozenset()
-    directory = _bytes_at(path, data, (first + 1) << shift, DIRECTORY_BYTES)
+    directory = bytes_at(path, data, (first + 1) << shift, DIRECTORY_BYTES)
     entries = (directory[at : at + ENTRY_BYTES] for at in range(0, len(directory) - ENTRY_BYTES + 1, ENTRY_BYTES))
     return frozenset(name for name in map(_stream_name, entries) if name)
 
@@ -51,7 +51,9 @@ def _stream_name(entry: bytes) -> str:
         return ""
 
 
-def _bytes_at(path: Path, data: bytes | None, offset: int, size: int) -> bytes:
+def bytes_at(path: Path, data: bytes | None, offset: int, size: int) -> bytes:
+    """`size` bytes of a file (or of `data`, the whole file when the caller holds it) from
+    `offset`; b"" when it cannot be read."""
     if data is not None:
         return data[offset : offset + size]
     try:
