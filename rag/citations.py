@@ -14,18 +14,21 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TypeVar
 
 from rag.chunking import SECTION_LABEL, Chunk, header_above, is_lead_in, sentence_spans, under_table_header
 from rag.corpus import Paragraph
 from rag.file_labels import named_files, only_file_names
 from rag.numbers import claimed_readings, stated_numbers, unstated
 from rag.prompting import PromptPassage
-from rag.results import Claim, Passage
+from rag.results import Claim, Clause, Passage
 from rag.text import is_distinctive, terms
 
 # "3. Reboot.": a list or section number before a claim is no word of it
 _LEADING_LABEL = re.compile(rf"^\s*{SECTION_LABEL}\s+")
 _LIST_LABELS = re.compile(rf"(?m)^\s*{SECTION_LABEL}\s+")  # "1. a.txt\n2. b.txt"
+
+Sources = TypeVar("Sources")  # a clause's passages, or its citations' numbers
 
 SUPPORTED = 0.6
 SECOND_PASSAGE_MIN_TERMS = 2
@@ -57,6 +60,7 @@ class ClaimSupport:
     answer_terms: frozenset[str] = frozenset()
     question_terms: frozenset[str] = frozenset()
     narrowed: bool = False  # the claim is less than the model wrote: files it named wrongly left out
+    clauses: tuple[tuple[str, tuple[PromptPassage, ...]], ...] = ()  # (clause, its own passages): see _clause_sources
 
 
 def split_claims(answer: str) -> list[str]:
@@ -177,7 +181,7 @@ def attribute(
                                 labels, question_terms, passages, terms_of, cited)
         if support.passages and not any(_states(support.passages, reading) for reading in readings):
             support = _with_passage_stating(support, readings, passages, cited)
-        supports.append(support)
+        supports.append(replace(support, clauses=_clause_sources(support, labels, terms_of)))
     return supports
 
 
@@ -209,6 +213,48 @@ def _with_clauses(
     for part in parts:
         found.extend(p for p in part.passages[:1] if p not in found)
     return replace(support, passages=tuple(found))
+
+
+def _clause_sources(
+    support: ClaimSupport, labels: AbstractSet[str], terms_of: dict[int, AbstractSet[str]]
+) -> tuple[tuple[str, tuple[PromptPassage, ...]], ...]:
+    """The claim's clauses, each with the passage among its support that best holds what the clause
+    adds to the question (then its words), when that tells them apart: every passage backs a
+    clause, every clause has one holding SUPPORTED of what it adds, and the clauses' passages
+    differ. Otherwise none, and the claim's citations back it whole.
+
+    Each clause after the first opens with the separator before it (", and the listmasters ..."),
+    so the clauses' texts joined are the claim."""
+    if len(support.passages) < 2:
+        return ()
+    starts = [0, *(m.start() for m in _CLAUSE_BREAK.finditer(support.claim)), len(support.claim)]
+    texts = [support.claim[a:b] for a, b in zip(starts, starts[1:])]
+    words = [_CLAUSE_BREAK.sub("", text, count=1) if i else text for i, text in enumerate(texts)]
+    if len(texts) < 2 or any(len(w.split()) < MIN_CLAUSE_WORDS for w in words):
+        return ()
+    found = []
+    for text, clause in zip(texts, words):
+        wanted = attribution_terms(clause) - labels
+        adds = wanted - support.question_terms or wanted
+        scores = {p.number: (_share(adds, terms_of[p.number]), _share(wanted, terms_of[p.number])) for p in support.passages}
+        best = max(scores.values())
+        found.append((text, tuple(p for p in support.passages if scores[p.number] == best and best[0] >= SUPPORTED)))
+    used = {p.number for _, held in found for p in held}
+    if any(not held for _, held in found) or used != {p.number for p in support.passages}:
+        return ()
+    return _joined_alike(found)
+
+
+def _joined_alike(clauses: list[tuple[str, Sources]]) -> tuple[tuple[str, Sources], ...]:
+    """Neighbouring clauses with the same passages as one ("A, but B [3], and C. [4]"); none when
+    all have the same."""
+    joined = [clauses[0]]
+    for text, held in clauses[1:]:
+        if held == joined[-1][1]:
+            joined[-1] = (joined[-1][0] + text, held)
+        else:
+            joined.append((text, held))
+    return tuple(joined) if len(joined) > 1 else ()
 
 
 def _by_clauses(
@@ -397,6 +443,7 @@ def cite(
     claims = []
     for support in supports:
         indexes: list[int] = []
+        position_of: dict[int, int] = {}
         for passage in support.passages:
             citation = paragraph_citation(
                 passage, support.claim, paragraphs_of(passage.hit.chunk.file), support.answer_terms,
@@ -409,8 +456,16 @@ def cite(
                 position = len(citations) - 1
             if position not in indexes:
                 indexes.append(position)
-        claims.append(Claim(support.claim, bool(support.passages), tuple(indexes)))
+            position_of[passage.number] = position
+        claims.append(Claim(support.claim, bool(support.passages), tuple(indexes), _clauses(support, position_of)))
     return citations, claims
+
+
+def _clauses(support: ClaimSupport, position_of: dict[int, int]) -> tuple[Clause, ...]:
+    """The claim's clauses with their citations, when two passages cited as one paragraph do not
+    make them the same."""
+    clauses = [(text, tuple(dict.fromkeys(position_of[p.number] for p in held))) for text, held in support.clauses]
+    return tuple(Clause(text, cited) for text, cited in _joined_alike(clauses)) if clauses else ()
 
 
 def paragraph_citation(

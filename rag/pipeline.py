@@ -154,7 +154,14 @@ def _stop_if(cancelled: Callable[[], bool] | None) -> None:
 def _cut_off_shown(supports: list[ClaimSupport], draft: str) -> list[ClaimSupport]:
     """The supports with the draft's last sentence, which the token limit cut off, shown so."""
     last = len(split_claims(draft)) - 1
-    return [replace(s, claim=shown_cut_off(s.claim)) if i == last else s for i, s in enumerate(supports)]
+    return [_shown_cut_off_support(s) if i == last else s for i, s in enumerate(supports)]
+
+
+def _shown_cut_off_support(support: ClaimSupport) -> ClaimSupport:
+    clauses = support.clauses
+    if clauses:  # the last clause is where the model stopped
+        clauses = (*clauses[:-1], (shown_cut_off(clauses[-1][0]), clauses[-1][1]))
+    return replace(support, claim=shown_cut_off(support.claim), clauses=clauses)
 
 
 @dataclass(frozen=True)

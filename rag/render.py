@@ -241,9 +241,17 @@ def answer_text(answer: Answer) -> str:
         return answer.answer + closest_text(answer)
     sentences = []
     for claim in answer.claims:
-        marks = "".join(f"[{i + 1}]" for i in claim.citations)
-        sentences.append(f"{claim.text} {marks}" if claim.supported else f"{claim.text} [unsupported]")
+        if not claim.supported:
+            sentences.append(f"{claim.text} [unsupported]")
+        elif claim.clauses:
+            sentences.append("".join(f"{c.text} {_marks(c.citations)}" for c in claim.clauses))
+        else:
+            sentences.append(f"{claim.text} {_marks(claim.citations)}")
     return " ".join(sentences) + "\n\n" + sources_text(answer)
+
+
+def _marks(citations: tuple[int, ...]) -> str:
+    return "".join(f"[{i + 1}]" for i in citations)
 
 
 CLOSEST_SHOWN = 3

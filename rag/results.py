@@ -30,12 +30,27 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Clause:
+    """A clause of an answer sentence and the citations behind it alone; the clauses' texts, in
+    order, are the sentence (each after the first opens with its separator: ", and ...")."""
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Claim:
-    """One sentence of the answer and the citations (indexes into Answer.citations) behind it."""
+    """One sentence of the answer and the citations (indexes into Answer.citations) behind it.
+
+    clauses: the sentence cut where each part draws on passages of its own ("The ftpmasters check
+    the licences [1], and the listmasters run the mail server. [2]"), so a reader sees which source
+    backs which part; empty when the sentence's citations back it as a whole.
+    """
 
     text: str
     supported: bool
     citations: tuple[int, ...]
+    clauses: tuple[Clause, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 import pytest
 
 from rag.chunking import Chunk
-from rag.citations import attribute, best_sentence, evidence_sentences
+from rag.citations import ClaimSupport, attribute, best_sentence, evidence_sentences
 from rag.prompting import PromptPassage, evidence_prompt, judge_prefix, parse_reply
 from rag.retrieval import Hit
 
@@ -236,6 +236,18 @@ def test_claims_cite_their_own_passages_and_share_numbers() -> None:
     assert all(c.quote and c.quote in c.text for c in citations)
 
 
+def test_a_claims_clauses_cite_their_own_paragraphs() -> None:
+    from rag.citations import attribute, cite
+
+    passages = [passage(1, "Kerry and Lavrov met in Moscow on Thursday."),
+                passage(2, "The talks in Geneva lasted more than nine hours.")]
+    supports = attribute("Kerry and Lavrov met in Moscow on Thursday, and the Geneva talks lasted nine hours.",
+                         "?", passages, [1, 2])
+    _, [claim] = cite(supports, lambda file: [])
+    assert claim.citations == (0, 1)
+    assert [(c.text[-12:], c.citations) for c in claim.clauses] == [(" on Thursday", (0,)), (" nine hours.", (1,))]
+
+
 def test_the_evidence_check_sees_only_the_sentences_each_claim_was_drawn_from() -> None:
     text = "Lavrov spoke first. The talks in Geneva lasted more than nine hours. Reporters waited outside."
     passages = [passage(1, text), passage(2, "Kerry and Lavrov met in Moscow on Thursday.")]
@@ -322,6 +334,10 @@ def test_a_file_named_without_its_folder_is_found() -> None:
     assert support.passages and support.support == 1.0
 
 
+def clause_passages(support: ClaimSupport) -> list[tuple[str, list[int]]]:
+    return [(text, [p.number for p in held]) for text, held in support.clauses]
+
+
 def test_a_sentence_of_two_clauses_cites_the_passage_of_each() -> None:
     apt = passage(1, "Set the CMake variable CMAKE_INSTALL_PREFIX to /usr so that the build finds the system "
                      "libraries; a debug build of apt needs the configure flag described below.")
@@ -330,9 +346,15 @@ def test_a_sentence_of_two_clauses_cites_the_passage_of_each() -> None:
              "CMAKE_INSTALL_PREFIX should be set to /usr.")
     [support] = attribute(claim, "Which flag gives a Node.js debug build, and which CMake variable is set?", [apt, node], [])
     assert {p.number for p in support.passages} == {1, 2}
+    # each clause marked with its own passage, so a reader sees which source backs which part
+    assert clause_passages(support) == [
+        ("The configure flag --debug produces a Node.js debug build", [2]),
+        (", and the CMake variable CMAKE_INSTALL_PREFIX should be set to /usr.", [1]),
+    ]
     [one] = attribute("The CMake variable CMAKE_INSTALL_PREFIX should be set to /usr, and the build finds the "
                       "system libraries.", "Which CMake variable is set?", [apt, node], [])
     assert [p.number for p in one.passages] == [1]  # both clauses from one passage: one citation
+    assert one.clauses == ()
 
 
 def test_a_sentence_answering_two_parts_from_three_passages_is_supported_by_its_clauses() -> None:
@@ -346,6 +368,7 @@ def test_a_sentence_answering_two_parts_from_three_passages_is_supported_by_its_
     claim = "The harbour board sets the tolls paid by every vessel entering the port, and the pilots' guild keeps the channel charts."
     [support] = attribute(claim, question, [owners, ferries, pilots], [])
     assert {p.number for p in support.passages} == {1, 3}
+    assert [numbers for _, numbers in clause_passages(support)] == [[1], [3]]
     echo = "The body sets the tolls paid by every vessel entering the port, and the group keeps the channel charts."
     assert attribute(echo, question, [owners, ferries, pilots], [])[0].passages == ()  # adds nothing to the question
     invented = "The harbour board sets the tolls paid by every vessel entering the port, and the navy's survey office keeps the channel charts."
@@ -364,3 +387,27 @@ def test_a_claim_from_a_continued_tables_row_is_supported_and_judged_under_its_h
     assert "(towns.md) | City | Population | Area |\n| Oslo | 709,000 | 454 |" in evidence_prompt("?", evidence_sentences(supports))
     census = attribute("The figures are from the census.", "Where are the figures from?", passages, [1])
     assert evidence_sentences(census) == [("towns.md", "Figures from the 2023 census.")]  # prose: no header
+
+
+def test_clauses_backed_by_the_same_passages_are_marked_together() -> None:
+    rules = passage(1, "Files produced as output of the programs do not fall under the copyright of the Package "
+                       "but belong to whoever generated them.")
+    sale = passage(2, "Output of the programs may be sold commercially and may be aggregated with this Package.")
+    claim = ("Output of the programs does not fall under the copyright of the Package, but belongs to whoever "
+             "generated it, and output may be sold commercially, and may be aggregated with this Package.")
+    [support] = attribute(claim, "Who owns the output of the programs?", [rules, sale], [])
+    assert [(text[:12], numbers) for text, numbers in clause_passages(support)] == [
+        ("Output of th", [1]), (", and output", [2])]
+    assert "".join(text for text, _ in support.clauses) == claim
+
+
+def test_an_answer_marks_each_clause_with_its_own_citations() -> None:
+    from rag.render import answer_text
+    from rag.results import Answer, Claim, Clause, Passage
+
+    sources = [Passage("guide.md", 3, (8, 9), "FTP masters ...", 1.0), Passage("lists.md", 5, (20, 20), "Listmasters ...", 1.0)]
+    clauses = (Clause("The ftpmasters check the licences", (0,)), Clause(", and the listmasters run the mail server.", (1,)))
+    claim = Claim("The ftpmasters check the licences, and the listmasters run the mail server.", True, (0, 1), clauses)
+    answer = Answer("q", claim.text, False, 0.9, sources, [claim, Claim("Both are teams.", True, (0, 1))], [], {})
+    assert answer_text(answer).splitlines()[0] == (
+        "The ftpmasters check the licences [1], and the listmasters run the mail server. [2] Both are teams. [1][2]")

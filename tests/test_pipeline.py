@@ -191,3 +191,15 @@ def test_a_second_draft_that_copies_an_example_again_is_not_taken(tmp_path: Path
     answer = engine.ask("When did Kerry and Lavrov talk in Geneva?")
     assert len(generator.avoided) == 2
     assert answer.draft == "The new ferry terminal opened in March 2019."
+
+
+def test_a_cut_off_sentence_of_clauses_ends_where_the_model_stopped_in_its_last_clause() -> None:
+    from rag.citations import ClaimSupport
+    from rag.pipeline import _cut_off_shown
+
+    claim = "The first study enrolled 1,148 patients, and the second one enrolled 0.80-0"
+    support = ClaimSupport(claim, (), 1.0, clauses=(("The first study enrolled 1,148 patients", ()),
+                                                    (", and the second one enrolled 0.80-0", ())))
+    [shown] = _cut_off_shown([support], claim)
+    assert shown.claim == "The first study enrolled 1,148 patients, and the second one enrolled…"
+    assert "".join(text for text, _ in shown.clauses) == shown.claim
