@@ -837,8 +837,8 @@ class FaissWriter:
         for batch in _batches(keys, 900):
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                f"SELECT hash, text, heading, table_header FROM chunks WHERE hash IN ({marks})", batch)
-            found.update((key, embedding_text(text, heading, header)) for key, text, heading, header in rows)
+                f"SELECT hash, text, heading, table_header, file FROM chunks WHERE hash IN ({marks})", batch)
+            found.update((key, embedding_text(text, heading, header, file)) for key, text, heading, header, file in rows)
         return [found[k] for k in keys]
 
     @_reports_damage

@@ -542,7 +542,7 @@ class MilvusWriter:
         return self.vectors.missing([c.text_hash for c in self._staged])
 
     def texts(self, hashes: Sequence[str]) -> list[str]:
-        by_hash = {c.text_hash: embedding_text(c.text, c.heading, c.table_header) for c in self._staged}
+        by_hash = {c.text_hash: embedding_text(c.text, c.heading, c.table_header, c.file) for c in self._staged}
         return [by_hash[h] for h in hashes]
 
     def commit(self, manifest: Manifest, on_building: ProgressStart | None = None) -> Manifest:

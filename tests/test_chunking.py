@@ -5,7 +5,7 @@ import pytest
 
 from documents import write_stock_pdf
 from rag.chunking import (
-    Chunk, chunk_document, embedding_text, header_above, max_chars, sentence_spans, table_header, table_runs,
+    Chunk, chunk_document, embedding_text, file_label, header_above, max_chars, sentence_spans, table_header, table_runs,
 )
 from rag.config import ChunkSettings
 from rag.corpus import Document, read_document, split_paragraphs
@@ -34,6 +34,25 @@ def test_a_chunk_is_embedded_under_its_heading_unless_it_opens_with_it() -> None
     assert embedding_text(first.text, first.heading) == first.text
     assert embedding_text(second.text, second.heading) == "multipart_chunksize\n" + second.text
     assert second.text_hash != dataclasses.replace(second, heading=None).text_hash  # a new heading is embedded anew
+
+
+@pytest.mark.parametrize(
+    ("file", "label"),
+    [
+        ("man/git-subtree.txt", "git subtree"),
+        ("sklearn-breast_cancer.rst", "sklearn breast cancer"),
+        ("awscli-s3-config.rst", "awscli s3 config"),
+        ("Annual report 2024.docx", "Annual report 2024"),
+        ("000_4e5ac2a29323691a.txt", None),  # a digest names nothing
+        ("10365749.txt", None),
+        ("a1.md", None),
+    ],
+)
+def test_a_chunk_is_embedded_under_the_words_of_its_files_name(file: str, label: str | None) -> None:
+    # a short section ("AUTHOR") never names the program its file is about; a question does
+    assert file_label(file) == label
+    text = "Written by Avery Pennarun."
+    assert embedding_text(text, "AUTHOR", None, file) == (f"{label}\nAUTHOR\n{text}" if label else f"AUTHOR\n{text}")
 
 
 def test_a_headline_is_not_embedded_with_every_paragraph_of_its_article() -> None:

@@ -456,7 +456,8 @@ def test_a_continued_tables_header_row_is_stored_and_embedded_with_its_chunk(
     first, *continued = index.chunks(range(index.count))
     assert continued and first.table_header is None
     assert all(c.table_header == "| Town | Population | Area |" for c in continued)
-    shown = embedding_text(continued[0].text, continued[0].heading, continued[0].table_header)
+    shown = embedding_text(continued[0].text, continued[0].heading, continued[0].table_header, "towns.md")
+    assert shown.startswith("towns\n| Town | Population | Area |\n")
     assert index.vectors([1]).tolist() == FakeEmbedder().embed_passages([shown]).tolist()
 
 
