@@ -44,15 +44,16 @@ def test_a_passage_close_to_a_better_one_is_dropped_only_when_it_repeats_it_word
     corpus.mkdir()
     clause = ("Sets the Python version for {} by writing the version name to the {} file; "
               "the setting applies to every shell that reads it, until it is changed again.")
-    (corpus / "local.md").write_text(clause.format("the current project", ".python-version") + "\n")
-    (corpus / "global.md").write_text(clause.format("the whole user account", "~/.pyenv/version") + "\n")
-    (corpus / "copy.md").write_text(clause.format("The current project", ".python-version").upper() + "\n")
+    # names without words ("a1" for local, "b2" for global, "c3" for the copy): no file name embedded
+    (corpus / "a1.md").write_text(clause.format("the current project", ".python-version") + "\n")
+    (corpus / "b2.md").write_text(clause.format("the whole user account", "~/.pyenv/version") + "\n")
+    (corpus / "c3.md").write_text(clause.format("The current project", ".python-version").upper() + "\n")
     retriever = retriever_for(corpus, isolated_index)
     vectors = retriever.index.vectors(range(retriever.index.count))
     assert float(vectors[0] @ vectors[1]) > 0.95 and float(vectors[0] @ vectors[2]) > 0.95
     hits = retriever.search("Which file holds the Python version of the current project?", 3)
-    assert sorted(h.chunk.file for h in hits) == ["global.md", "local.md"] or sorted(
-        h.chunk.file for h in hits) == ["copy.md", "global.md"]
+    assert sorted(h.chunk.file for h in hits) == ["a1.md", "b2.md"] or sorted(
+        h.chunk.file for h in hits) == ["b2.md", "c3.md"]
 
 
 def test_numbers_written_as_words_match_digits() -> None:
