@@ -69,6 +69,43 @@ def test_each_sheet_read_is_a_page_under_its_name_and_hidden_or_empty_sheets_are
         ("South | 980 | 1010 | 990 | 1100", 1, "Budget"), ("Depot | Fuel", 2, "Costs"), ("Oslo | 3", 2, "Costs")]
 
 
+SALES = [["Name", "Amount", "Working", "Note"], ["Alice", 10, "x1", "paid"], ["Bob", 99999, "x2", "hidden row zebra"],
+         ["Carol", 30, "x3", "paid"], ["Dan", 40, "x4", "filtered out"]]
+SHOWN_SALES = ["Name | Amount | Note", "Alice | 10 | paid", "Carol | 30 | paid"]
+
+
+def test_hidden_rows_and_columns_of_an_xlsx_sheet_are_left_out(tmp_path: Path) -> None:
+    """A hidden row (by hand, or filtered out) and a hidden column were read (tester-s48 L1),
+    though a hidden sheet, hidden text in Word and a hidden slide are left out."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "sales.xlsx"))
+    sheet = book.add_worksheet("Sales")
+    for row, values in enumerate(SALES):
+        sheet.write_row(row + 2, 1, values)  # from B3: rows and columns counted from A1
+    sheet.set_row(4, None, None, {"hidden": True})
+    sheet.set_column(3, 3, None, None, {"hidden": True})
+    sheet.autofilter(2, 1, 6, 4)
+    sheet.filter_column(3, "x != x4")
+    sheet.set_row(6, None, None, {"hidden": True})  # XlsxWriter leaves hiding filtered rows to the writer
+    book.close()
+    assert texts(readers.read(tmp_path / "sales.xlsx")) == SHOWN_SALES
+
+
+def test_hidden_and_filtered_rows_and_hidden_columns_of_an_ods_sheet_are_left_out(tmp_path: Path) -> None:
+    write_ods(tmp_path / "plain.ods", {"Sales": SALES})
+    with zipfile.ZipFile(tmp_path / "plain.ods") as plain:
+        content = plain.read("content.xml").decode()
+    row = '<table:table-row><table:table-cell office:value-type="string"><text:p>{}'
+    content = (content.replace(row.format("Bob"), row.format("Bob").replace("-row>", '-row table:visibility="collapse">'))
+               .replace(row.format("Dan"), row.format("Dan").replace("-row>", '-row table:visibility="filter">'))
+               .replace('"Sales">', '"Sales"><table:table-column table:number-columns-repeated="2"/>'
+                                    '<table:table-column table:visibility="collapse"/>'))
+    zip_with_mimetype(tmp_path / "sales.ods", ODS_MIMETYPE, {"content.xml": content, "META-INF/manifest.xml": ODS_MANIFEST})
+    assert texts(readers.read(tmp_path / "plain.ods"))[2] == "Bob | 99999 | x2 | hidden row zebra"
+    assert texts(readers.read(tmp_path / "sales.ods")) == SHOWN_SALES
+
+
 def test_a_long_sheets_later_passages_carry_its_own_header_row(tmp_path: Path) -> None:
     """Every sheet is its own table: the second sheet's passages carry its header, not the first's
     (the sheets' rows follow one another with no line between them), and a header of quarters

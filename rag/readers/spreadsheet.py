@@ -6,7 +6,8 @@ Each visible sheet with text is a page (its position among the sheets read), its
 heading of its rows, each row with text a table row "cell | cell" as the other readers write
 one (an empty cell kept in its column, the columns empty in every row at the end left out), so
 rag/chunking.py finds a sheet's header row and carries it into its later passages. Hidden
-sheets are left out, as hidden slides are, and so are sheets with no text. A sheet is read to
+sheets are left out, as hidden slides are, and so are sheets with no text, and an .xlsx or .ods
+sheet's hidden rows and columns (rag/readers/hidden_cells.py). A sheet is read to
 MAX_ROWS rows and MAX_COLUMNS columns (rag/readers/row_limits.py), a warning saying how much.
 """
 

@@ -14,8 +14,8 @@ noise (0.1 + 0.2 as 0.3), TRUE or FALSE, a date as 2024-03-01 and a date and tim
 2024-03-01 14:30, a duration as 26:30; a formula as the value it last computed, or empty when the
 file holds none (rag/readers/xlsx_formulas.py); a cell merged down repeated in each row it
 covers that holds a value, as the ODT and PowerPoint readers repeat one, so a row keeps its
-group's label in a later passage (one merged across is read once, the columns it covers empty).
-calamine gives no number formats, so a percentage reads as its fraction (0.425) and money as its
+group's label in a later passage (one merged across is read once, the columns it covers empty);
+hidden rows and columns left out (rag/readers/hidden_cells.py, .xlsx and .ods). calamine gives no number formats, so a percentage reads as its fraction (0.425) and money as its
 number, and it gives an error cell (#DIV/0!) as an empty one.
 """
 
@@ -35,6 +35,7 @@ from rag.readers.base import without_trailing_empty_cells
 from rag.readers.chart_text import plain_number
 from rag.readers.row_limits import MAX_COLUMNS, MAX_ROWS
 from rag.readers.xlsx_formulas import uncomputed_formulas
+from rag.readers.hidden_cells import Hidden, hidden_cells
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space: a sheet of some 20 million cells, or the file is refused
 PASSWORD = "password"  # the error a workbook saved with a password gives
@@ -82,6 +83,7 @@ def read_workbook(data: bytes, fmt: str = "") -> Workbook:
 
     workbook = _opened(data, fmt)
     uncomputed = uncomputed_formulas(data) if fmt in ("", "xlsx") else {}
+    hidden = hidden_cells(data, fmt)
     sheets, damaged = [], []
     with workbook:
         for index, metadata in enumerate(workbook.sheets_metadata):
@@ -89,7 +91,8 @@ def read_workbook(data: bytes, fmt: str = "") -> Workbook:
                 continue
             try:
                 sheet = workbook.get_sheet_by_index(index)
-                sheets.append(_sheet(metadata.name, sheet, uncomputed.get(metadata.name, set())))
+                sheets.append(_sheet(metadata.name, sheet, uncomputed.get(metadata.name, set()),
+                                     hidden.get(metadata.name, Hidden())))
             except BaseException as error:
                 if not _failed(error):
                     raise
@@ -137,10 +140,10 @@ def _calamine(opener: Any, source: object) -> Any:
         raise CannotOpen(_reason(error)) from error
 
 
-def _sheet(name: str, sheet: Any, uncomputed: set[tuple[int, int]]) -> Sheet:
-    """The sheet's first rows: a formula with no saved value empty, then merged cells repeated.
-    calamine's rows start at the sheet's first row and its first column with a value, its
-    merged ranges and the formulas found count from cell A1."""
+def _sheet(name: str, sheet: Any, uncomputed: set[tuple[int, int]], hidden: Hidden) -> Sheet:
+    """The sheet's first rows: a formula with no saved value empty, then merged cells repeated,
+    then hidden rows and columns left out. calamine's rows start at cell A1's row and at the first
+    column with a value; its merged ranges, the formulas found and the hidden cells count from A1."""
     left = sheet.start[1] if sheet.start else 0
     rows = [list(row[:MAX_COLUMNS]) for row in itertools.islice(sheet.iter_rows(), MAX_ROWS)]
     blanked = 0
@@ -149,8 +152,16 @@ def _sheet(name: str, sheet: Any, uncomputed: set[tuple[int, int]]) -> Sheet:
             rows[row][column - left] = None
             blanked += 1
     _repeat_merged_down(rows, _merged_ranges(sheet), left)
+    rows = _shown(rows, hidden, left)
     texts = [without_trailing_empty_cells([cell_text(value) for value in row]) for row in rows]
     return Sheet(name, texts, sheet.height, sheet.width, blanked)
+
+
+def _shown(rows: list[list[Any]], hidden: Hidden, left: int) -> list[list[Any]]:
+    """The rows and columns the sheet shows: its hidden ones left out."""
+    columns = {column - left for column in hidden.columns}
+    return [[value for i, value in enumerate(row) if i not in columns] if columns else row
+            for number, row in enumerate(rows) if number not in hidden.rows]
 
 
 def _merged_ranges(sheet: Any) -> list[tuple[tuple[int, int], tuple[int, int]]]:
