@@ -120,7 +120,8 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 #     commas keep ";" its delimiter.
 # 41: a nested quote's blank line (">>", "> >") is blank; a CSV's first line "sep=;" names its
 #     delimiter and is no row.
-# 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes.
+# 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
+#     a spreadsheet's hidden rows and columns are left out.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
