@@ -121,7 +121,7 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 # 41: a nested quote's blank line (">>", "> >") is blank; a CSV's first line "sep=;" names its
 #     delimiter and is no row.
 # 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
-#     a spreadsheet's hidden rows and columns are left out.
+#     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
@@ -504,7 +504,8 @@ def _pack_sentences(
     text: str, sentences: list[tuple[int, int]], max_words: int, overlap: int, limit: int | None = None
 ) -> list[tuple[int, int]]:
     """Greedy runs of whole sentences under max_words (and spanning at most limit characters),
-    neighbours sharing `overlap` sentences."""
+    neighbours sharing `overlap` sentences, but for a table's row: a long table's next chunk
+    carries its header row instead, and a row in two chunks was cited twice."""
     pieces: list[tuple[int, int]] = []
     first = 0
     while first < len(sentences):
@@ -521,8 +522,15 @@ def _pack_sentences(
         pieces.append((sentences[first][0], sentences[last][1]))
         if last + 1 >= len(sentences):
             break
-        first = max(first + 1, last + 1 - overlap)
+        first = max(first + 1, last + 1 - (0 if _is_row_line(text, *sentences[last]) else overlap))
     return pieces
+
+
+def _is_row_line(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole line that reads as a table's row (a sentence of prose
+    with a gap of spaces in it is none)."""
+    whole = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    return whole and _row_shape(text[start:end]) is not None
 
 
 class _LineIndex:

@@ -280,6 +280,9 @@ def test_every_passage_that_continues_a_long_table_carries_its_header_row(tmp_pa
     oslo = next(c for c in chunks if "| Oslo |" in c.text)
     assert embedding_text(oslo.text, oslo.heading, oslo.table_header) == f"{HEADER}\n{oslo.text}"
     assert oslo.text_hash != dataclasses.replace(oslo, table_header=None).text_hash
+    # the passages share no row: the one after carries the header instead (a row in two was cited twice)
+    rows = [row for c in [first, *continued] for row in c.text.splitlines() if row in CITY_ROWS]
+    assert len(rows) == len(set(rows)) == len(CITY_ROWS)
 
 
 def test_a_table_that_fits_one_passage_is_unchanged(tmp_path: Path) -> None:
