@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_of
+from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_of, opens_changelog_entry
 
 # Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
@@ -121,7 +121,8 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 # 41: a nested quote's blank line (">>", "> >") is blank; a CSV's first line "sep=;" names its
 #     delimiter and is no row.
 # 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
-#     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row.
+#     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row;
+#     a changelog entry is one section under its version to its trailer; a name's initial ends no sentence.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
@@ -142,6 +143,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z
 # its full stop ends no sentence. ("Jr.", "St.", "Inc.", "U.S." and "etc." end sentences too often.)
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon)\.$")
 _NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq)\.$")
+# "Philip A. Nelson", "J. R. Hartley": a middle initial after a name or another initial, before a
+# capitalised word that seldom opens a sentence (after "Appendix A." one does: "The ...")
+_INITIAL_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z][a-z]+|[A-Z]\.) [A-Z]\.$")
+_LONE_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.$")
+_SENTENCE_OPENERS = frozenset(
+    "A An And As At But By For From He Her His However If In It Its No Now Of On One Our She So Some That The "
+    "Their There These They This Those Thus To We When Where While With You".split())
 
 
 @dataclass(frozen=True)
@@ -372,7 +380,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cuts: list[tuple[int, int]] = []  # (where a sentence ends, where the next begins)
     for match in _SENTENCE_END.finditer(text, start, end):
         before = max(start, match.start() - 6), match.start()
-        if _TITLE_BEFORE.search(text, *before) or (text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before)):
+        if (_TITLE_BEFORE.search(text, *before) or (text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before))
+                or _is_initial(text, match.start(), match.end())):
             continue
         cuts.append((match.end(1), match.end()))
     for row_start, row_end in table_row_spans(text, start, end):
@@ -395,6 +404,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             a = merged.pop()[0]  # "5.3." numbers the sentence after it: one sentence with it
         merged.append((a, b))
     return merged
+
+
+def _is_initial(text: str, after_stop: int, following: int) -> bool:
+    """Whether the full stop before text[after_stop] ends a name's initial ("Philip A. Nelson"), not a
+    sentence: a sentence cut there was quoted as "Author: Philip A." and answered "Philip A. [1]
+    Nelson. [1]"."""
+    if re.match(r"[A-Z]\.\s", text[following : following + 3]) and _LONE_INITIAL.search(text, max(0, after_stop - 3), after_stop):
+        return True  # "J. R. Hartley": an initial before another
+    if not _INITIAL_BEFORE.search(text, max(0, after_stop - 24), after_stop):
+        return False
+    word = re.match(r"[A-Z][a-z]+", text[following : following + 20])
+    return word is not None and word.group(0) not in _SENTENCE_OPENERS
 
 
 def _word_count(text: str) -> int:
@@ -426,10 +447,15 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
             _close(groups, pending)
             pending, words = [], 0
-        pending.append(paragraph)
         text = document.paragraph_text(paragraph)
+        if signs_off(text):
+            _signed_off(groups, pending, paragraph)
+            pending, words = [], 0
+            continue
+        pending.append(paragraph)
         words += _word_count(text)
-        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph):
+        entry = opens_changelog_entry(document.paragraph_text(pending[0]))  # kept whole to its trailer
+        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph) and not entry:
             groups.append(pending)
             pending, words = [], 0
     if pending:
@@ -438,6 +464,29 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         else:
             _close(groups, pending)
     return groups
+
+
+# " -- Jeremy Bicha <jbicha@ubuntu.com>  Sat, 28 Jan 2023 11:11:15 -0500": a Debian changelog
+# entry's trailer; or a mail's "-- " signature delimiter on a line of its own
+_SIGN_OFF = re.compile(r"[ \t]*--[ \t]+\S[^\n]*<[^<>@\s]+@[^<>\s]+>|[ \t]*-- ?\n")
+
+
+def signs_off(text: str) -> bool:
+    """Whether a paragraph closes the text above it: a changelog entry's trailer naming who
+    uploaded it and when, or a mail's signature. It is short and ends no sentence, so it read
+    as a lead-in of the next paragraph: each passage paired one entry's version with the entry
+    before's date and uploader."""
+    return _SIGN_OFF.match(text) is not None and _word_count(text) <= TITLE_MAX_WORDS
+
+
+def _signed_off(groups: list[list[Paragraph]], pending: list[Paragraph], paragraph: Paragraph) -> None:
+    """Close pending (the entry the sign-off ends) with it, or the group before it in its section."""
+    if pending:
+        groups.append([*pending, paragraph])
+    elif groups and groups[-1][-1].heading == paragraph.heading:
+        groups[-1].append(paragraph)
+    else:
+        groups.append([paragraph])
 
 
 def _is_title(document: Document, paragraph: Paragraph) -> bool:
@@ -615,9 +664,11 @@ def _is_written_heading(own: str, heading: str) -> bool:
 
 
 def document_title(document: Document) -> str | None:
-    """The heading that is the document's first paragraph, if any: a title, not a section."""
+    """The heading that is the document's first paragraph, if any: a title, not a section (but
+    a changelog's first entry, a section as the others are)."""
     if document.paragraphs and is_heading(document, document.paragraphs[0]):
-        return document.paragraphs[0].heading
+        heading = document.paragraphs[0].heading
+        return None if heading and opens_changelog_entry(heading) else heading
     return None
 
 

@@ -51,6 +51,8 @@ _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a com
 # up to four words in capitals, one space or "&", "/", "-" between them ("REVENUE   COSTS" is a table's header)
 _CAPS_TITLE = re.compile(r"[A-Z][A-Z0-9]+(?:(?: | ?[&/-] ?)[A-Z0-9]+){0,3}")
 HEADING_MAX_WORDS = 12
+# "gstreamer1.0 (1.22.0-2) unstable; urgency=medium": a Debian changelog entry's first line
+_CHANGELOG_ENTRY = re.compile(r"[a-z0-9][a-z0-9.+-]* \([^()\s]+\)(?: [\w.+/-]+)+; .*\burgency=\w+")
 SHORT_UNDERLINE = 4  # marks: docutils' least underline shorter than its title (shorter is text there)
 _SENTENCE_END_MARKS = (".", "!", "?", ":", ";", ",")
 _BULLET = re.compile(r"[-*+•◦▪‣·]\s")
@@ -251,7 +253,9 @@ def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, .
 
 def heading_of(paragraph: str) -> str | None:
     """The title a paragraph opens with: a short line underlined (or over- and underlined) with
-    one repeated punctuation mark, or a "# title" line; None when it opens with none."""
+    one repeated punctuation mark, a "# title" line, a line in capitals over indented text or a
+    Debian changelog entry's "package (version) distribution; urgency=..." line; None when it
+    opens with none."""
     lines = paragraph.split("\n")
     if len(lines) >= 3 and UNDERLINE_RULE.match(lines[0]) and UNDERLINE_RULE.match(lines[2]):
         lines = lines[1:]
@@ -264,10 +268,18 @@ def heading_of(paragraph: str) -> str | None:
         return None  # a block of "#" lines: comments
     if len(lines) >= 2 and lines[1][:1].isspace() and _CAPS_TITLE.fullmatch(lines[0].rstrip()) and sum(map(str.isalpha, title)) >= 4:
         return title  # a manual page's or pydoc's "DESCRIPTION", "SEE ALSO" over its indented text
+    if opens_changelog_entry(lines[0]):
+        return title  # a changelog entry's version heads its changes and its trailer
     match = _HASH_HEADING.match(lines[0])
     if match and len(match.group(1).split()) > 3 and match.group(1).endswith("."):
         return None  # a sentence after a "#": "# of employees rose to 42." counts, it heads nothing
     return match.group(1) if match else None
+
+
+def opens_changelog_entry(line: str) -> bool:
+    """Whether a line opens a Debian changelog entry ("gstreamer1.0 (1.22.0-2) unstable;
+    urgency=medium"): a heading of one of the file's sections, the first too, not its title."""
+    return _CHANGELOG_ENTRY.match(line) is not None
 
 
 def _underlines(rule: str, title: str) -> bool:

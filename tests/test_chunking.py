@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,43 @@ def test_a_title_or_a_numbered_abbreviation_ends_no_sentence() -> None:
         "The site manager, Dr. Ingrid Solberg, keeps the key.", "See Fig. 3 for the gate.", "He said No.", "Then he left.",
         "It was signed by Martin Luther King Jr.", "He died in 1968.",
     ]
+
+
+def test_a_name_with_a_middle_initial_is_one_sentence() -> None:
+    text = ("Program: GNU bc Author: Philip A. Nelson Email: phil@example.org. Written by J. R. Hartley. "
+            "See Appendix A. The table lists it.")
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Program: GNU bc Author: Philip A. Nelson Email: phil@example.org.", "Written by J. R. Hartley.",
+        "See Appendix A.", "The table lists it."]
+
+
+CHANGELOG = """gstreamer1.0 (1.22.0-2) unstable; urgency=medium
+
+  * Non-maintainer upload by the Security Team.
+  * allocator: Avoid integer overflow when allocating sysmem (CVE-2024-47606)
+
+ -- Salvatore Bonaccorso <carnil@debian.org>  Fri, 13 Dec 2024 06:13:42 +0100
+
+gstreamer1.0 (1.20.3-1) unstable; urgency=medium
+
+  * New upstream bugfix release
+
+ -- Sebastian Dröge <slomo@debian.org>  Thu, 16 Jun 2022 12:00:00 +0300
+
+gstreamer1.0 (1.20.2-1) unstable; urgency=medium
+
+  * New upstream bugfix release
+
+ -- Sebastian Dröge <slomo@debian.org>  Tue, 03 May 2022 10:00:00 +0300
+"""
+
+
+def test_a_changelog_entry_is_cited_under_its_version_with_its_own_trailer() -> None:
+    # the " -- uploader  date" trailer, short and ending no sentence, had been a lead-in of the next
+    # entry: each passage paired a version with the entry before's date and uploader
+    chunks = chunk_document(document(CHANGELOG), ChunkSettings())
+    assert [c.heading for c in chunks] == [line for line in CHANGELOG.splitlines() if "urgency" in line]  # the first no title
+    assert [c.text for c in chunks] == [entry.strip() for entry in re.split(r"(?<=00)\n\n", CHANGELOG)]  # whole entries
 
 
 BLOB_BODY = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i * 7 % 64] for i in range(100_000))
