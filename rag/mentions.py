@@ -37,6 +37,8 @@ _WHICH_FILES = re.compile(
 _QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘]([^'‘’]+)['’](?=\W|$)")
 _LEADING = re.compile(r"^(?:either|both|the|a|an)\s+", re.IGNORECASE)
 _NAME_LIKE = re.compile(r"(?<!^)\b[A-Z0-9]|^[A-Z0-9]")
+# "qmail", "mysql", "libffi": one word asked as it is written, no article before it, is a word to find
+_BARE_WORD = re.compile(r"[^\W\d_][\w.+-]*")
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,11 @@ def asked_phrases(question: str) -> list[str]:
         phrases = [q.strip() for q in quoted]
         longest = MAX_QUOTED_WORDS
     else:
-        parts = re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", subject)
+        parts = [part.strip(" ,.;:") for part in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", subject)]
         phrases = [_LEADING.sub("", _LEADING.sub("", part)).strip(" ,.;:") for part in parts]
         longest = MAX_PHRASE_WORDS
-        if not all(_NAME_LIKE.search(p) for p in phrases):
-            return []  # "mention the leader", "contain errors": topics, not words
+        if not all(_NAME_LIKE.search(p) or _BARE_WORD.fullmatch(part) for p, part in zip(phrases, parts)):
+            return []  # "mention the leader", "mention a fix": topics, not words
     if not phrases or any(not _is_phrase(p, longest) for p in phrases):
         return []
     return phrases

@@ -18,6 +18,9 @@ from rag.mentions import asked_phrases
         ("Which articles say that 'rebels' are terrorists?", []),  # a claim, not the quoted word
         ("Which pages contain tables?", []),
         ("Which articles mention the leader?", []),
+        ("Which files mention qmail?", ["qmail"]),  # a lower-case name: package and user names are
+        ("Which files mention mysql or postgres?", ["mysql", "postgres"]),
+        ("Which files mention a fix?", []),
         ("Which of the documents mention the 'intermingling' of rebels with terrorists?", ["intermingling"]),
         ('Which license files say that new versions will be "similar in spirit to the present version"?',
          ["similar in spirit to the present version"]),
