@@ -127,7 +127,7 @@ def _blocks(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
 
 def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> list[list[int]]:
     """Apply the paragraph rule to one block of lines."""
-    if any(spans[i][1] - spans[i][0] > WRAP_WIDTH for i in block) and not hard_wrapped([_line(text, spans[i]) for i in block]):
+    if _a_paragraph_a_line(text, spans, block):
         return [[i] for i in block]
     groups: list[list[int]] = []
     hashed = {index for index in block if _HASH_LINE.match(_line(text, spans[index]))}
@@ -140,6 +140,16 @@ def _split_block(text: str, spans: list[tuple[int, int]], block: list[int]) -> l
         else:
             groups[-1].append(index)
     return groups
+
+
+def _a_paragraph_a_line(text: str, spans: list[tuple[int, int]], block: list[int]) -> bool:
+    """Whether a block of lines is written a paragraph a line: a third of its lines or more are
+    longer than WRAP_WIDTH, and not as prose wrapped at a wider width. One long line among
+    wrapped ones (pydoc's signature of a function over its indented text) is a line of its
+    paragraph: the block had been cut a paragraph a line, its section's heading ("FUNCTIONS")
+    alone and its functions cited under the section before."""
+    long = sum(1 for i in block if spans[i][1] - spans[i][0] > WRAP_WIDTH)
+    return long > 0 and 3 * long >= len(block) and not hard_wrapped([_line(text, spans[i]) for i in block])
 
 
 def hard_wrapped(lines: list[str]) -> bool:

@@ -67,6 +67,13 @@ def test_a_manual_page_or_pydoc_text_is_split_under_its_capitalised_sections(tmp
     alternate = next(p for p in paragraphs if "Alternate random" in pydoc[p.start : p.end])
     assert (alternate.start_line, alternate.end_line, alternate.heading) == (14, 15, "CLASSES")
     assert paragraphs[-1].heading == "FUNCTIONS" and paragraphs[0].heading == "NAME"
+    # a signature longer than a line among wrapped lines (tester-s49 M4): the block is no paragraph
+    # a line, so "FUNCTIONS" heads its functions, which had been cited under "CLASSES"
+    signature = "    dumps(obj, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True, cls=None, indent=None)\n"
+    long_signature = pydoc.replace("    token_bytes(nbytes=None)\n", signature) + (
+        "        Serialize ``obj`` to a JSON formatted ``str``.\n        \n        If ``skipkeys`` is true.\n")
+    assert [p.heading for p in split_paragraphs(long_signature)][-1] == "FUNCTIONS"
+    assert len(split_paragraphs("A line of its own.\n" + "x " * 60 + "\nAnother.\n")) == 3  # a paragraph a line
     assert heading_of("SEE ALSO\n       ls(1)") == "SEE ALSO"
     # not a title: a capitalised line alone, over unindented text, a short one, or a sentence
     assert heading_of("NO WARRANTY") is None and heading_of("ARCHITECTURE-VENDOR-OS") is None
