@@ -34,7 +34,7 @@ from rag.corpus import (
 )
 from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, RagError
-from rag.store import FORMAT_VERSION, FileState, IndexStore, Manifest, ProgressStart
+from rag.store import FORMAT_VERSION, KEPT_EMBEDDINGS, FileState, IndexStore, Manifest, ProgressStart
 EMBED_BATCH = 256  # ~6 s of MiniLM on 2 cores: what a Ctrl-C or a kill can lose (2048 lost 49 s)
 SKIPPED_FILES = "skipped-files.json"
 
@@ -210,7 +210,7 @@ def _note_why_read_again(
     _note_replaced(scan, index_dir, root, replaced)
     if resplit:
         scan.warnings.insert(0, f"every file is split into passages again: the index was built by another "
-                                f"version of rag's rules (unchanged passages keep their embeddings)")
+                                f"version of rag's rules ({KEPT_EMBEDDINGS})")
 
 
 def _check_files_left(files: int, scan: _Scan, reusing: bool, corpus_dir: Path, index_dir: Path) -> None:

@@ -89,12 +89,16 @@ class Manifest:
     passage_rules: int = 1  # rag.chunking.PASSAGE_RULES when built; 1 before it was recorded
 
 
+# new rules may change what every passage is embedded as (its file's name, heading): no reuse promised
+KEPT_EMBEDDINGS = "a passage embedded with the same text and context as before keeps its embedding"
+
+
 def outdated_rules_note(manifest: Manifest, index_dir: Path | None = None, store: str = DEFAULT_STORE) -> str | None:
     """What to do when the index's passages were split by other rules than this rag's, else None."""
     if manifest.passage_rules == PASSAGE_RULES:
         return None
     return (f"the index's passages were split by another version of rag's rules; run `rag index "
-            f"{manifest.corpus_root}{index_option(index_dir, store)}` to split them again (unchanged passages keep their embeddings)")
+            f"{manifest.corpus_root}{index_option(index_dir, store)}` to split them again ({KEPT_EMBEDDINGS})")
 
 
 Scored = tuple[int, float]

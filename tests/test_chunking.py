@@ -174,6 +174,13 @@ def test_a_title_or_a_numbered_abbreviation_ends_no_sentence() -> None:
     ]
 
 
+def test_a_headings_underline_is_in_no_sentence() -> None:
+    # a quote had shown "man-db 2.11.1 (15 November 2022) ===== Build: ..." (tester-s49 L2)
+    text = "man-db 2.11.1 (15 November 2022)\n================================\n\nBuild:\n  * Require C99.\n\nMore. Text."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "man-db 2.11.1 (15 November 2022)", "Build:\n  * Require C99.", "More.", "Text."]
+
+
 def test_a_name_with_a_middle_initial_is_one_sentence() -> None:
     text = ("Program: GNU bc Author: Philip A. Nelson Email: phil@example.org. Written by J. R. Hartley. "
             "See Appendix A. The table lists it.")

@@ -14,6 +14,7 @@ from conftest import SEEDS, ScriptedGenerator
 from rag import config
 from rag.cli import app
 from rag.doctor import Check, check_disk, check_index, check_llama, check_server
+from rag.store import KEPT_EMBEDDINGS
 
 runner = CliRunner()
 QWEN = {"tokenizer.chat_template": "<|im_start|>{{ message.content }}<|im_end|>", "general.name": "Qwen"}
@@ -107,7 +108,7 @@ def test_index_problems(fake_models: ScriptedGenerator, monkeypatch: pytest.Monk
     monkeypatch.setattr(rag.store, "read_manifest", lambda *args: dataclasses.replace(manifest, passage_rules=1))
     check = check_index(settings)
     assert check.detail == "the index's passages were split by another version of rag's rules"
-    assert check.fix == f"run `rag index {SEEDS} --index {isolated_index}` to split them again (unchanged passages keep their embeddings)"
+    assert check.fix == f"run `rag index {SEEDS} --index {isolated_index}` to split them again ({KEPT_EMBEDDINGS})"
 
 
 def test_server_running_stale_or_absent(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from rag.cli import app
 from rag.config import ChunkSettings, Settings
 from rag.errors import CorpusError
 from rag.indexing import build_index, folder_changes
-from rag.store import live_files, open_index, read_manifest
+from rag.store import KEPT_EMBEDDINGS, live_files, open_index, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANGED_FILE = "000_8d13b83e7b516537.txt"
@@ -425,7 +425,7 @@ def test_an_index_split_by_other_passage_rules_is_split_again_reusing_embeddings
     old = dataclasses.replace(read_manifest(isolated_index, store), passage_rules=PASSAGE_RULES - 1)
     assert outdated_rules_note(old, isolated_index) == (
         f"the index's passages were split by another version of rag's rules; run `rag index {corpus} --index "
-        f"{isolated_index}` to split them again (unchanged passages keep their embeddings)"
+        f"{isolated_index}` to split them again ({KEPT_EMBEDDINGS})"
     )
     with unittest.mock.patch("rag.store.read_manifest", return_value=old):
         embedder = CountingEmbedder()
