@@ -123,7 +123,7 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 # 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
 #     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row;
 #     a changelog entry is one section under its version to its trailer; a name's initial ends no sentence;
-#     a block is a paragraph a line only when a third of its lines are long.
+#     a block is a paragraph a line only when a third of its lines are long; HTML: an author's heading is text.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words

@@ -590,6 +590,20 @@ def test_html_footnote_marks_are_left_out_and_superscripts_kept_apart(tmp_path: 
         "It opened in 1932^2 and its arch spans 503 metres; about 10^6 rivets hold it.")
 
 
+def test_a_docbook_title_pages_authors_are_lines_of_it_not_headings(tmp_path: Path) -> None:
+    # the licence notice after <h3 class="author"> was cited under "David Mandelberg" (tester-s49 M4)
+    (tmp_path / "guide.html").write_text(
+        '<HTML><BODY><DIV CLASS="BOOK"><DIV CLASS="TITLEPAGE"><H1 CLASS="TITLE">Users and Groups</H1>'
+        '<H3 CLASS="AUTHOR"><A NAME="AEN6"></A>Joey Hess</H3><H3 CLASS="AUTHOR">David Mandelberg</H3>'
+        "<P>This document is free; you can redistribute it under the terms of the GNU General Public License.</P>"
+        '</DIV><H1 CLASS="CHAPTER">Chapter 1. Introduction</H1><P>The base-passwd package holds the master files.</P>'
+        "</DIV></BODY></HTML>")
+    blocks = readers.read(tmp_path / "guide.html").blocks
+    assert [(b.kind, b.heading) for b in blocks if "Mandelberg" in b.text or "free" in b.text] == [
+        ("paragraph", "Users and Groups"), ("paragraph", "Users and Groups")]
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Users and Groups", "Chapter 1. Introduction"]
+
+
 def test_markdown_blocks_are_verbatim_spans_with_code_kept_whole(tmp_path: Path) -> None:
     result = readers.read(write_markdown(tmp_path / "handbook.md"))
     assert result.source == MARKDOWN

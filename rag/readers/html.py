@@ -245,6 +245,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _keep_facts(root)
     _superscripts_apart(root)
     _captions_as_paragraphs(root)
+    _credits_as_paragraphs(root)
     _reveal_article_text(root)
     _numbered_list_items(root)
     _preformatted_as_code(root)
@@ -388,6 +389,19 @@ def _captions_as_paragraphs(root: _Element) -> None:
         table.addprevious(paragraph)
     for element in root.iter("figure", "figcaption"):
         element.tag = "div" if element.tag == "figure" else "p"
+
+
+# DocBook's title page sets its authors, editors and other credits in headings of these classes
+_CREDIT_CLASSES = frozenset({"author", "editor", "othercredit", "corpauthor", "collab", "byline"})
+
+
+def _credits_as_paragraphs(root: _Element) -> None:
+    """A heading that names a document's author (DocBook's <h3 class="author">Joey Hess</h3>) is
+    a line of its title page, not a section: the licence notice after it was cited under "David
+    Mandelberg"."""
+    for heading in root.iter(*_HEADINGS):
+        if _CREDIT_CLASSES & set((heading.get("class") or "").lower().split()):
+            heading.tag = "p"
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
