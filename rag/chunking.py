@@ -146,6 +146,7 @@ _TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|Capt|
 _NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq)\.$")
 # "Philip A. Nelson", "J. R. Hartley": a middle initial after a name or another initial, before a
 # capitalised word that seldom opens a sentence (after "Appendix A." one does: "The ...")
+_BLANK_LINE = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 _RULE_LINE = re.compile(r"(?m)^[ \t]*([=\-~^*+#])\1{2,}[ \t]*$")
 _INITIAL_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z][a-z]+|[A-Z]\.) [A-Z]\.$")
 _LONE_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.$")
@@ -376,7 +377,8 @@ def _same_table(above: tuple[str, frozenset[int]] | None, below: tuple[str, froz
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence (start, end) offsets within text[start:end]; a table's row is a sentence of its own
+    """Sentence (start, end) offsets within text[start:end]; a paragraph's end ends a sentence (a
+    title or a bullet ends in no full stop), a table's row is a sentence of its own
     (its cells end in no full stop, so the next row would run on into it), and a heading's
     underline or a ruler ("=====") parts the sentences around it and is in none (a quote showed
     "man-db 2.11.1 (15 November 2022) ===== Build: ...")."""
@@ -390,6 +392,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cuts.append((match.end(1), match.end()))
     for row_start, row_end in table_row_spans(text, start, end):
         cuts.extend(((row_start, row_start), (row_end, row_end)))
+    for gap in _BLANK_LINE.finditer(text, start, end):  # a paragraph's end ends its last sentence
+        cuts.append((gap.start(), gap.end()))
     for rule in _RULE_LINE.finditer(text, start, end):  # a heading's underline: no sentence's words
         before = rule.start()
         while before > start and text[before - 1].isspace():

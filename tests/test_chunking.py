@@ -181,6 +181,14 @@ def test_a_headings_underline_is_in_no_sentence() -> None:
         "man-db 2.11.1 (15 November 2022)", "Build:\n  * Require C99.", "More.", "Text."]
 
 
+def test_a_paragraphs_end_ends_its_sentence() -> None:
+    # a changelog's bullet, ending in no full stop, ran on into the trailer below it in a quote (tester-s49 L7)
+    text = "Keeping cells under control\n\nCellular senescence is a stress response. It stops growth.\n\n  * Fix overflow (CVE-1)\n\n -- Ann <a@b.org>  Fri"
+    assert [text[a:b].strip() for a, b in sentence_spans(text)] == [
+        "Keeping cells under control", "Cellular senescence is a stress response.", "It stops growth.",
+        "* Fix overflow (CVE-1)", "-- Ann <a@b.org>  Fri"]
+
+
 def test_a_name_with_a_middle_initial_is_one_sentence() -> None:
     text = ("Program: GNU bc Author: Philip A. Nelson Email: phil@example.org. Written by J. R. Hartley. "
             "See Appendix A. The table lists it.")
