@@ -386,8 +386,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cuts: list[tuple[int, int]] = []  # (where a sentence ends, where the next begins)
     for match in _SENTENCE_END.finditer(text, start, end):
         before = max(start, match.start() - 6), match.start()
-        if (_TITLE_BEFORE.search(text, *before) or (text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before))
-                or _is_initial(text, match.start(), match.end())):
+        numbered = text[match.end()].isdigit() and _NUMBERED_BEFORE.search(text, *before)
+        if _TITLE_BEFORE.search(text, *before) or numbered or _is_initial(text, match.start(), match.end()):
             continue
         cuts.append((match.end(1), match.end()))
     for row_start, row_end in table_row_spans(text, start, end):
@@ -423,7 +423,8 @@ def _is_initial(text: str, after_stop: int, following: int) -> bool:
     """Whether the full stop before text[after_stop] ends a name's initial ("Philip A. Nelson"), not a
     sentence: a sentence cut there was quoted as "Author: Philip A." and answered "Philip A. [1]
     Nelson. [1]"."""
-    if re.match(r"[A-Z]\.\s", text[following : following + 3]) and _LONE_INITIAL.search(text, max(0, after_stop - 3), after_stop):
+    before_another = re.match(r"[A-Z]\.\s", text[following : following + 3])
+    if before_another and _LONE_INITIAL.search(text, max(0, after_stop - 3), after_stop):
         return True  # "J. R. Hartley": an initial before another
     if not _INITIAL_BEFORE.search(text, max(0, after_stop - 24), after_stop):
         return False

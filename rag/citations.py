@@ -236,7 +236,8 @@ def _clause_sources(
     for text, clause in zip(texts, words):
         wanted = attribution_terms(clause) - labels
         adds = wanted - support.question_terms or wanted
-        scores = {p.number: (_share(adds, terms_of[p.number]), _share(wanted, terms_of[p.number])) for p in support.passages}
+        scores = {p.number: (_share(adds, terms_of[p.number]), _share(wanted, terms_of[p.number]))
+                  for p in support.passages}
         best = max(scores.values())
         found.append((text, tuple(p for p in support.passages if scores[p.number] == best and best[0] >= SUPPORTED)))
     used = {p.number for _, held in found for p in held}

@@ -838,7 +838,8 @@ class FaissWriter:
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
                 f"SELECT hash, text, heading, table_header, file FROM chunks WHERE hash IN ({marks})", batch)
-            found.update((key, embedding_text(text, heading, header, file)) for key, text, heading, header, file in rows)
+            found.update((key, embedding_text(text, heading, header, file))
+                         for key, text, heading, header, file in rows)
         return [found[k] for k in keys]
 
     @_reports_damage

@@ -98,7 +98,8 @@ def _ods_hidden(data: bytes) -> dict[str, Hidden]:
                 if event == "start" and tag == "table":
                     name, row, column, rows, columns = _attribute(element, "name") or "", 0, 0, set(), set()
                 elif event == "start" and tag in ("table-column", "table-row"):
-                    repeat = _repeat(element, "number-columns-repeated" if tag == "table-column" else "number-rows-repeated")
+                    counted = "number-columns-repeated" if tag == "table-column" else "number-rows-repeated"
+                    repeat = _repeat(element, counted)
                     hidden = _attribute(element, "visibility") in ("collapse", "filter")
                     if tag == "table-column":
                         columns.update(range(column, min(column + repeat, MAX_COLUMNS)) if hidden else ())

@@ -15,8 +15,9 @@ noise (0.1 + 0.2 as 0.3), TRUE or FALSE, a date as 2024-03-01 and a date and tim
 file holds none (rag/readers/xlsx_formulas.py); a cell merged down repeated in each row it
 covers that holds a value, as the ODT and PowerPoint readers repeat one, so a row keeps its
 group's label in a later passage (one merged across is read once, the columns it covers empty);
-hidden rows and columns left out (rag/readers/hidden_cells.py, .xlsx and .ods). calamine gives no number formats, so a percentage reads as its fraction (0.425) and money as its
-number, and it gives an error cell (#DIV/0!) as an empty one.
+hidden rows and columns left out (rag/readers/hidden_cells.py, .xlsx and .ods). calamine gives
+no number formats, so a percentage reads as its fraction (0.425) and money as its number, and it
+gives an error cell (#DIV/0!) as an empty one.
 """
 
 from __future__ import annotations
