@@ -90,28 +90,38 @@ def _ods_hidden(data: bytes) -> dict[str, Hidden]:
         if not holds(archive, "content.xml", _ODS_HIDDEN):
             return found
         with archive.open("content.xml") as xml:
-            name, row, column = "", 0, 0
-            rows: set[int] = set()
-            columns: set[int] = set()
+            name, rows, columns = "", _Run(MAX_ROWS), _Run(MAX_COLUMNS)
             for event, element in ET.iterparse(xml, events=("start", "end")):
                 tag = local(element.tag)
                 if event == "start" and tag == "table":
-                    name, row, column, rows, columns = _attribute(element, "name") or "", 0, 0, set(), set()
-                elif event == "start" and tag in ("table-column", "table-row"):
-                    counted = "number-columns-repeated" if tag == "table-column" else "number-rows-repeated"
-                    repeat = _repeat(element, counted)
-                    hidden = _attribute(element, "visibility") in ("collapse", "filter")
-                    if tag == "table-column":
-                        columns.update(range(column, min(column + repeat, MAX_COLUMNS)) if hidden else ())
-                        column += repeat
-                    else:
-                        rows.update(range(row, min(row + repeat, MAX_ROWS)) if hidden else ())
-                        row += repeat
+                    name, rows, columns = _attribute(element, "name") or "", _Run(MAX_ROWS), _Run(MAX_COLUMNS)
+                elif event == "start" and tag == "table-column":
+                    columns.add(_repeat(element, "number-columns-repeated"), _collapsed(element))
+                elif event == "start" and tag == "table-row":
+                    rows.add(_repeat(element, "number-rows-repeated"), _collapsed(element))
                 elif event == "end" and tag == "table-row":
                     element.clear()
-                elif event == "end" and tag == "table" and (rows or columns):
-                    found[name] = Hidden(frozenset(rows), frozenset(columns))
+                elif event == "end" and tag == "table" and (rows.hidden or columns.hidden):
+                    found[name] = Hidden(frozenset(rows.hidden), frozenset(columns.hidden))
     return found
+
+
+class _Run:
+    """The rows (or columns) of one table read so far: how many, and which of the first `cap` are hidden."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.count = 0
+        self.hidden: set[int] = set()
+
+    def add(self, repeat: int, hidden: bool) -> None:
+        if hidden:
+            self.hidden.update(range(self.count, min(self.count + repeat, self.cap)))
+        self.count += repeat
+
+
+def _collapsed(element: ET.Element) -> bool:
+    return _attribute(element, "visibility") in ("collapse", "filter")
 
 
 def _attribute(element: ET.Element, name: str) -> str | None:
