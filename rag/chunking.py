@@ -122,7 +122,7 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 #     delimiter and is no row.
 # 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
 #     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row;
-#     a changelog entry is one section under its version to its trailer; a name's initial ends no sentence;
+#     a changelog entry is a section under its version, its trailer closing it; a name's initial ends no sentence;
 #     a block is a paragraph a line only when a third of its lines are long; HTML: an author's heading is text.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
@@ -468,8 +468,7 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
             continue
         pending.append(paragraph)
         words += _word_count(text)
-        entry = opens_changelog_entry(document.paragraph_text(pending[0]))  # kept whole to its trailer
-        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph) and not entry:
+        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph):
             groups.append(pending)
             pending, words = [], 0
     if pending:
