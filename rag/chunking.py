@@ -122,7 +122,8 @@ from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_
 #     delimiter and is no row.
 # 42: a passage is embedded under its file name's words (embedding_text): every chunk's key changes;
 #     a spreadsheet's hidden rows and columns are left out; a long table's chunks share no row;
-#     a changelog entry is a section under its version, its trailer closing it; a name's initial ends no sentence;
+#     a changelog entry is a section under its version, its trailer closing it, a short one whole; a name's
+#     initial ends no sentence;
 #     a block is a paragraph a line only when a third of its lines are long; HTML: an author's heading is text.
 PASSAGE_RULES = 42
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
@@ -457,6 +458,7 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     groups: list[list[Paragraph]] = []
     pending: list[Paragraph] = []
     words = 0  # in pending, counted as they come (a sheet's rows, all lead-ins, are one group of thousands)
+    whole = _in_short_entries(document)
     for paragraph in document.paragraphs:
         if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
             _close(groups, pending)
@@ -468,7 +470,8 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
             continue
         pending.append(paragraph)
         words += _word_count(text)
-        if words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph):
+        if (words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph)
+                and paragraph.number not in whole):
             groups.append(pending)
             pending, words = [], 0
     if pending:
@@ -477,6 +480,22 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         else:
             _close(groups, pending)
     return groups
+
+
+SHORT_ENTRY_WORDS = 40  # a changelog entry of its version line, a few bullets and its trailer
+
+
+def _in_short_entries(document: Document) -> frozenset[int]:
+    """The paragraphs of changelog entries of at most SHORT_ENTRY_WORDS, kept one passage: a
+    bullet ending in a full stop had cut "gstreamer1.0 (1.20.3-1) ..." from its trailer, who
+    uploaded it and when. A longer entry's paragraphs are passages of their own (OpenSSH's
+    NEWS.Debian, entries of 42 to 400 words, kept whole answered 4 questions worse)."""
+    runs: dict[str, list[Paragraph]] = {}
+    for paragraph in document.paragraphs:
+        if paragraph.heading and opens_changelog_entry(paragraph.heading):
+            runs.setdefault(paragraph.heading, []).append(paragraph)
+    return frozenset(p.number for run in runs.values()
+                     if sum(_word_count(document.paragraph_text(p)) for p in run) <= SHORT_ENTRY_WORDS for p in run)
 
 
 # " -- Jeremy Bicha <jbicha@ubuntu.com>  Sat, 28 Jan 2023 11:11:15 -0500": a Debian changelog

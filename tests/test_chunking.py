@@ -222,12 +222,12 @@ def test_a_changelog_entry_is_cited_under_its_version_with_its_own_trailer() -> 
     # the " -- uploader  date" trailer, short and ending no sentence, had been a lead-in of the next
     # entry: each passage paired a version with the entry before's date and uploader
     chunks = chunk_document(document(CHANGELOG), ChunkSettings())
-    versions = [line for line in CHANGELOG.splitlines() if "urgency" in line]
-    assert [c.heading for c in chunks] == [versions[0], *versions]  # the first entry is no title
+    assert [c.heading for c in chunks] == [line for line in CHANGELOG.splitlines() if "urgency" in line]  # the first no title
     entries = [entry.strip() for entry in re.split(r"(?<=00)\n\n", CHANGELOG)]
-    assert [c.text for c in chunks][-2:] == entries[1:]  # short entries whole: their bullets end no sentence
-    first, second = chunks[:2]  # a longer entry's paragraphs are passages, each under its version
-    assert first.text.endswith("Security Team.") and second.text.endswith("+0100") and first.heading == second.heading
+    assert [c.text for c in chunks] == entries  # short entries whole, a bullet's full stop or not
+    longer = CHANGELOG.replace("Security Team.", "Security Team. " + "It fixes a sysmem overflow. " * 6)
+    first, second, *_ = chunk_document(document(longer), ChunkSettings())  # a longer entry's paragraphs are passages
+    assert first.text.endswith("overflow.") and second.text.endswith("+0100") and first.heading == second.heading
 
 
 BLOB_BODY = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i * 7 % 64] for i in range(100_000))
