@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.corpus import COLUMN_GAP, UNDERLINE_RULE, Document, Paragraph, heading_of, opens_changelog_entry
+from rag.corpus import COLUMN_GAP, RULE_LINE, UNDERLINE_RULE, Document, Paragraph, heading_of, opens_changelog_entry
+from rag.file_labels import name_words
 
 # Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
@@ -145,10 +146,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z
 # its full stop ends no sentence. ("Jr.", "St.", "Inc.", "U.S." and "etc." end sentences too often.)
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon)\.$")
 _NUMBERED_BEFORE = re.compile(r"(?<![\w.])(?:Fig|Figs|No|Nos|Vol|Sec|Eq)\.$")
+_BLANK_LINE = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 # "Philip A. Nelson", "J. R. Hartley": a middle initial after a name or another initial, before a
 # capitalised word that seldom opens a sentence (after "Appendix A." one does: "The ...")
-_BLANK_LINE = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
-_RULE_LINE = re.compile(r"(?m)^[ \t]*([=\-~^*+#])\1{2,}[ \t]*$")
 _INITIAL_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z][a-z]+|[A-Z]\.) [A-Z]\.$")
 _LONE_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.$")
 _SENTENCE_OPENERS = frozenset(
@@ -202,21 +202,8 @@ def embedding_text(text: str, heading: str | None, table_header: str | None = No
     shown = under_table_header(text, table_header)
     if heading and not _opens_with(text, heading):
         shown = f"{heading}\n{shown}"
-    label = file_label(file) if file else None
-    return f"{label}\n{shown}" if label else shown
-
-
-_NAME_WORD = re.compile(r"[^\W_]+")
-_DIGEST = re.compile(r"(?=.*\d)[0-9a-f]{8,}")
-_WORD = re.compile(r"[^\W\d_]{3}")
-
-
-def file_label(file: str) -> str | None:
-    """The words of a file's name ("git-subtree.txt" -> "git subtree"), or None when it names
-    nothing (a number, a digest: "000_4e5ac2a29323691a.txt", "10365749.txt")."""
-    stem = re.sub(r"\.\w{1,5}$", "", file.rsplit("/", 1)[-1])
-    words = [w for w in _NAME_WORD.findall(stem) if not _DIGEST.fullmatch(w)]
-    return " ".join(words) if any(_WORD.search(w) for w in words) else None
+    words = name_words(file) if file else None
+    return f"{words}\n{shown}" if words else shown
 
 
 def under_table_header(text: str, table_header: str | None) -> str:
@@ -395,7 +382,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cuts.extend(((row_start, row_start), (row_end, row_end)))
     for gap in _BLANK_LINE.finditer(text, start, end):  # a paragraph's end ends its last sentence
         cuts.append((gap.start(), gap.end()))
-    for rule in _RULE_LINE.finditer(text, start, end):  # a heading's underline: no sentence's words
+    for rule in RULE_LINE.finditer(text, start, end):  # a heading's underline: no sentence's words
         before = rule.start()
         while before > start and text[before - 1].isspace():
             before -= 1

@@ -45,7 +45,9 @@ MAX_WRAP_WIDTH = 160  # the widest text wrapped by width that hard_wrapped recog
 # A column gap in a plain-text table: three spaces or more (prose puts at most two after a full stop), or tabs.
 COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+•◦▪‣·]\s|\d{1,3}[.)]\s)")
-UNDERLINE_RULE = re.compile(r"^\s*([=\-~^*+#])\1{2,}\s*$")
+_RULE = r"([=\-~^*+#])\1{2,}"  # one mark repeated: a heading's underline or a ruler
+UNDERLINE_RULE = re.compile(rf"^\s*{_RULE}\s*$")
+RULE_LINE = re.compile(rf"(?m)^[ \t]*{_RULE}[ \t]*$")  # such a line inside a longer text
 _HASH_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)[\s#]*$")
 _HASH_LINE = re.compile(r"#{1,6}\s")  # unindented: an indented "# ..." is a comment in a code example
 # up to four words in capitals, one space or "&", "/", "-" between them ("REVENUE   COSTS" is a table's header)

@@ -3,7 +3,8 @@
 A name such as "000_8d13b83e7b516537.txt" costs the model 20 prompt tokens a passage and tells it
 nothing "000.txt" does not (5 tokens); on `seeds/` the six labels were a fifth of the tokens a
 question reads. The model may name files in its reply ("which articles say X?"), so every label
-it writes is put back as the file's name before the reply is read.
+it writes is put back as the file's name before the reply is read. Search embeds a passage with
+its file name's words (name_words), the same hash-like parts left out.
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ def short_name(file: str) -> str:
     if short == stem or not short.strip("._- ") or short.startswith(".") or not extension:
         return file
     return f"{folder}/{short}.{extension}" if folder else f"{short}.{extension}"
+
+
+_NAME_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def name_words(file: str) -> str | None:
+    """The words of a file's name, its hash-like parts left out ("git-subtree.txt" -> "git subtree"),
+    as search embeds them with its passages; None when it names nothing (a number or a hash:
+    "000_4e5ac2a29323691a.txt", "10365749.txt")."""
+    stem = re.sub(r"\.\w{1,5}$", "", file.rsplit("/", 1)[-1])
+    words = _NAME_WORD.findall(_ID_PART.sub(" ", stem))
+    return " ".join(words) if any(_WORD.search(w) for w in words) else None
 
 
 def file_labels(files: Iterable[str], asked: str = "") -> dict[str, str]:

@@ -6,10 +6,11 @@ import pytest
 
 from documents import write_stock_pdf
 from rag.chunking import (
-    Chunk, chunk_document, embedding_text, file_label, header_above, max_chars, sentence_spans, table_header, table_runs,
+    Chunk, chunk_document, embedding_text, header_above, max_chars, sentence_spans, table_header, table_runs,
 )
 from rag.config import ChunkSettings
 from rag.corpus import Document, read_document, split_paragraphs
+from rag.file_labels import name_words
 
 
 def document(text: str) -> Document:
@@ -51,7 +52,7 @@ def test_a_chunk_is_embedded_under_its_heading_unless_it_opens_with_it() -> None
 )
 def test_a_chunk_is_embedded_under_the_words_of_its_files_name(file: str, label: str | None) -> None:
     # a short section ("AUTHOR") never names the program its file is about; a question does
-    assert file_label(file) == label
+    assert name_words(file) == label
     text = "Written by Avery Pennarun."
     assert embedding_text(text, "AUTHOR", None, file) == (f"{label}\nAUTHOR\n{text}" if label else f"AUTHOR\n{text}")
 
