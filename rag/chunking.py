@@ -126,7 +126,9 @@ from rag.file_labels import name_words
 #     a changelog entry is a section under its version, its trailer closing it, a short one whole; a name's
 #     initial ends no sentence;
 #     a block is a paragraph a line only when a third of its lines are long; HTML: an author's heading is text.
-PASSAGE_RULES = 42
+# 43: a rule across the page (40 marks, over twice its line's length or under a sentence) underlines
+#     nothing unless a rule stands above the line too (an overline split off as its own paragraph counts).
+PASSAGE_RULES = 43
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

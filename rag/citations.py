@@ -21,7 +21,7 @@ from rag.corpus import Paragraph
 from rag.file_labels import named_files, only_file_names
 from rag.numbers import claimed_readings, stated_numbers, unstated
 from rag.prompting import PromptPassage
-from rag.results import Claim, Clause, Passage
+from rag.results import LINE_FORMATS, Claim, Clause, Passage
 from rag.text import is_distinctive, terms
 
 # "3. Reboot.": a list or section number before a claim is no word of it
@@ -483,10 +483,10 @@ def paragraph_citation(
     score = round(passage.hit.score, 4)
     pieces = paragraph_spans(paragraphs, chunk.start, chunk.end)
     if not pieces:
+        quote = best_sentence(chunk.text, claim, answer_terms=answer_terms)
         return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
-                       best_sentence(chunk.text, claim, answer_terms=answer_terms), chunk.format, chunk.page,
-                       chunk.page_paragraph,
-                       chunk.heading, chunk.last_paragraph)
+                       quote, chunk.format, chunk.page, chunk.page_paragraph, chunk.heading, chunk.last_paragraph,
+                       quote_lines=quote_lines(chunk, chunk.start, chunk.text, quote))
     texts = {p.number: chunk.text[a - chunk.start : b - chunk.start] for p, a, b in pieces}
     number = best_paragraph(texts, claim, answer_terms, question_terms)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
@@ -495,11 +495,23 @@ def paragraph_citation(
         _, _, end = pieces[position + 1]
     last = next(p for p, _, b in pieces if b == end)
     text = chunk.text[start - chunk.start : end - chunk.start]
+    quote = best_sentence(text, claim, answer_terms=answer_terms)
     return Passage(
-        chunk.file, number, (first.start_line, last.end_line), text, score,
-        best_sentence(text, claim, answer_terms=answer_terms),
+        chunk.file, number, (first.start_line, last.end_line), text, score, quote,
         chunk.format, first.page, first.page_paragraph, first.heading, last.number,
+        quote_lines=quote_lines(chunk, start, text, quote),
     )
+
+
+def quote_lines(chunk: Chunk, start: int, text: str, quote: str) -> tuple[int, int] | None:
+    """The file lines a quote of text (which begins at offset start of the chunk's file) spans: in a
+    long paragraph or a table, the row a reader looks for (tester-s49 L5: a uid cited as "lines
+    32–56" of a 25-row table). None for formats whose lines are of extracted text."""
+    at = text.find(quote)
+    if at < 0 or chunk.format not in LINE_FORMATS:
+        return None
+    first = chunk.start_line + chunk.text.count("\n", 0, start - chunk.start + at)
+    return first, first + quote.count("\n")
 
 
 def best_paragraph(

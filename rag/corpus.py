@@ -56,6 +56,10 @@ HEADING_MAX_WORDS = 12
 # "gstreamer1.0 (1.22.0-2) unstable; urgency=medium": a Debian changelog entry's first line
 _CHANGELOG_ENTRY = re.compile(r"[a-z0-9][a-z0-9.+-]* \([^()\s]+\)(?: [\w.+/-]+)+; .*\burgency=\w+")
 SHORT_UNDERLINE = 4  # marks: docutils' least underline shorter than its title (shorter is text there)
+# marks of a rule that, over twice as long as the line above it or under a sentence, divides the page rather
+# than underlines the line: bash's CHANGES ends each release's notes with one under its last entry
+SEPARATOR_MARKS = 40
+KINDS_LISTED = 8  # file types the note on files not indexed names, the most frequent first
 _SENTENCE_END_MARKS = (".", "!", "?", ":", ";", ",")
 _BULLET = re.compile(r"[-*+•◦▪‣·]\s")
 
@@ -238,13 +242,23 @@ def _title_alone(text: str, paragraph: Paragraph) -> Paragraph:
     the title's line: "=====" shown in `rag extract` or quoted in a citation is markup, not words."""
     lines = text[paragraph.start : paragraph.end].split("\n")
     titles = [i for i, line in enumerate(lines) if not UNDERLINE_RULE.match(line)]
-    if len(lines) == 1 or len(titles) != 1 or paragraph.heading != heading_of(text[paragraph.start : paragraph.end]):
+    if len(lines) == 1 or len(titles) != 1 or paragraph.heading != heading_of(
+            text[paragraph.start : paragraph.end], _ruled_above(text, paragraph.start)):
         return paragraph
     (index,) = titles
     start = paragraph.start + sum(len(line) + 1 for line in lines[:index])
     start += len(lines[index]) - len(lines[index].lstrip())
     line = paragraph.start_line + index
     return dataclasses.replace(paragraph, start_line=line, end_line=line, start=start, end=start + len(lines[index].strip()))
+
+
+def _ruled_above(text: str, start: int) -> bool:
+    """Whether the line just above offset start (a paragraph's first) is a rule: the overline of a
+    title framed by two ("-----" / "1. Background" / "-----" in valgrind's FAQ)."""
+    newline = text.rfind("\n", 0, start)  # ends the line above
+    if newline < 0:
+        return False
+    return UNDERLINE_RULE.match(text[text.rfind("\n", 0, newline) + 1 : newline]) is not None
 
 
 def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, ...]:
@@ -255,7 +269,7 @@ def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, .
     for paragraph in paragraphs:
         indented = paragraph.start > text.rfind("\n", 0, paragraph.start) + 1
         own = text[paragraph.start : paragraph.end]
-        found = heading_of(own)
+        found = heading_of(own, _ruled_above(text, paragraph.start))
         if indented and found and (own.startswith("#") or _CAPS_TITLE.fullmatch(found)):
             found = None  # a comment in a code example; a label in capitals inside a section's text
         current = found or current
@@ -263,18 +277,21 @@ def _with_headings(text: str, paragraphs: list[Paragraph]) -> tuple[Paragraph, .
     return tuple(out)
 
 
-def heading_of(paragraph: str) -> str | None:
+def heading_of(paragraph: str, ruled_above: bool = False) -> str | None:
     """The title a paragraph opens with: a short line underlined (or over- and underlined) with
     one repeated punctuation mark, a "# title" line, a line in capitals over indented text or a
     Debian changelog entry's "package (version) distribution; urgency=..." line; None when it
-    opens with none."""
+    opens with none. ruled_above: the line above the paragraph is a rule (its overline, split off
+    as a paragraph of its own)."""
     lines = paragraph.split("\n")
-    if len(lines) >= 3 and UNDERLINE_RULE.match(lines[0]) and UNDERLINE_RULE.match(lines[2]):
+    framed = ruled_above or (len(lines) >= 3 and UNDERLINE_RULE.match(lines[0]) is not None
+                             and UNDERLINE_RULE.match(lines[2]) is not None)
+    if framed and UNDERLINE_RULE.match(lines[0]):
         lines = lines[1:]
     title = lines[0].strip()
     if not any(c.isalnum() for c in title) or len(title.split()) > HEADING_MAX_WORDS:
         return None  # a ruler ("# -----") or a banner's frame ("*      *") names nothing
-    if len(lines) >= 2 and UNDERLINE_RULE.match(lines[1]) and _underlines(lines[1], title):
+    if len(lines) >= 2 and UNDERLINE_RULE.match(lines[1]) and _underlines(lines[1], title, framed):
         return title
     if len(lines) >= 2 and lines[1].lstrip().startswith("#"):
         return None  # a block of "#" lines: comments
@@ -294,19 +311,29 @@ def opens_changelog_entry(line: str) -> bool:
     return _CHANGELOG_ENTRY.match(line) is not None
 
 
-def _underlines(rule: str, title: str) -> bool:
+def _underlines(rule: str, title: str, framed: bool = False) -> bool:
     """Whether a rule of one repeated mark under a short line underlines it as a title: when it is
     at least 0.6 of the line's length, or, as docutils reads reStructuredText, at least
     SHORT_UNDERLINE marks long ("Title underline too short", a warning there) from the line's
     first column, under a line that does not end as a sentence (a letter's "Thanks for reading."
     over a "----" divider), open as a bullet or hold a table's column gaps. docutils reads a
     shorter rule under a longer line ("==") as text, and so does rag; an indented one is a code
-    example's ("function[abi:cxx11](int)" over "^^^^^^^^^^^" in gdb's NEWS)."""
+    example's ("function[abi:cxx11](int)" over "^^^^^^^^^^^" in gdb's NEWS). A rule of SEPARATOR_MARKS
+    or more, over twice the line's length or under a sentence, divides the page, unless the line is
+    framed (a rule above it too)."""
     marks = rule.strip()
+    if not framed and len(marks) >= SEPARATOR_MARKS and (len(marks) > 2 * len(title) or _ends_a_sentence(title)):
+        return False  # a rule across the page under a short last line or a sentence divides; it underlines nothing
     if len(marks) >= 0.6 * len(title):
         return True
     return (len(marks) >= SHORT_UNDERLINE and rule[0] == marks[0] and not title.endswith(_SENTENCE_END_MARKS)
             and not _BULLET.match(title) and not COLUMN_GAP.search(title))
+
+
+def _ends_a_sentence(line: str) -> bool:
+    """Whether a line ends with a sentence's full stop: not an ellipsis, nor a title's "etc."
+    ("Performance, Internal Implementation, Development Support etc." heads git's release notes)."""
+    return line.endswith(".") and not line.endswith("..") and not line.lower().endswith("etc.")
 
 
 def without_rules(text: str) -> str:
@@ -370,7 +397,10 @@ class FolderListing:
         if not self.others:
             return None
         count = sum(self.others.values())
-        kinds = ", ".join(f"{suffix} {n}" for suffix, n in sorted(self.others.items(), key=lambda item: (-item[1], item[0])))
+        ranked = sorted(self.others.items(), key=lambda item: (-item[1], item[0]))
+        kinds = ", ".join(f"{suffix} {n}" for suffix, n in ranked[:KINDS_LISTED])
+        if len(ranked) > KINDS_LISTED:
+            kinds += f", {len(ranked) - KINDS_LISTED} more types"
         return (f"not indexed: {count} file{'s' if count != 1 else ''} of other types ({kinds}); "
                 f"rag reads {FORMATS_HINT}")
 

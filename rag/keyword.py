@@ -33,6 +33,7 @@ SCORE_BATCH = 1 << 22  # (term, chunk) pairs scored at once: bounds the build's 
 MAX_SCORE = 1000.0
 # A name of three letters or more and a number ("iPhone15", "Windows11"); "NF2", "CD4" are one name.
 _NAME_AND_NUMBER = re.compile(r"([^\W\d_]{3,})(\d+)")
+MAX_NUMBERED = 8  # a name's numbered terms a query reads in its place; more, and it names none
 
 
 class KeywordIndex:
@@ -153,7 +154,23 @@ class KeywordIndex:
                 joined = self._term_id(stem(first + second))
                 if joined is not None:
                     found.append(joined)
+        for word, known in zip(sequence, whole):
+            if known is None and len(word) >= 3 and word.isalpha():
+                found += self._numbered_ids(stem(word))
         return found
+
+    def _numbered_ids(self, name: str) -> list[int]:
+        """The ids of the terms that join a name the documents never write alone to a number
+        ("rfc8878", "python3" for "RFC", "Python"), when there are at most MAX_NUMBERED: a question
+        names the series, the documents only its members."""
+        if isinstance(self._vocabulary, dict):
+            pairs = [(t, i) for t, i in self._vocabulary.items() if t.startswith(name)]
+        else:
+            pairs = self._vocabulary.execute(
+                "SELECT term, id FROM terms WHERE term GLOB ? LIMIT ?", (f"{name}[0-9]*", 4 * MAX_NUMBERED)
+            ).fetchall()
+        numbered = [i for t, i in pairs if t[len(name):].isdecimal()]
+        return numbered if len(numbered) <= MAX_NUMBERED and len(pairs) < 4 * MAX_NUMBERED else []
 
     def _term_id(self, term: str) -> int | None:
         if isinstance(self._vocabulary, dict):

@@ -14,7 +14,7 @@ from rag.chunking import is_heading
 from rag.corpus import Document, Paragraph, heading_of, without_rules
 from rag.indexing import FolderChanges, IndexReport
 from rag.readers import SHEET_FORMATS
-from rag.results import Answer, Passage
+from rag.results import LINE_FORMATS, Answer, Passage
 from rag.retrieval import Hit
 
 # Control characters a document or a file name may hold: printed as they are, ESC sequences clear
@@ -55,12 +55,15 @@ def _shown_on_terminal(render: Callable[..., str]) -> Callable[..., str]:
     return safe
 
 
-def _lines(start: int, end: int) -> str:
-    return f"line {start}" if start == end else f"lines {start}–{end}"
+def _lines(start: int, end: int, quoted: tuple[int, int] | None = None) -> str:
+    """"lines 32–56", or with the quote's lines first where they are fewer: "line 37 of lines 32–56"."""
+    span = f"line {start}" if start == end else f"lines {start}–{end}"
+    if quoted is None or quoted == (start, end) or not start <= quoted[0] <= quoted[1] <= end:
+        return span
+    return f"{_lines(*quoted)} of {span}"
 
 
 HEADING_WIDTH = 60
-LINE_FORMATS = ("text", "markdown")
 
 
 def _under(heading: str | None) -> str:
@@ -73,7 +76,7 @@ def _under(heading: str | None) -> str:
 def _where(
     file: str, fmt: str, paragraphs: str, lines: tuple[int, int],
     page: int | None, page_paragraph: int | None, heading: str | None, more_paragraphs: int = 0,
-    ends_at: tuple[int, int] | None = None,
+    ends_at: tuple[int, int] | None = None, quoted: tuple[int, int] | None = None,
 ) -> str:
     """Where a reader finds a passage: lines in a text file, page and paragraph in a PDF,
     paragraph and heading in HTML and DOCX (line numbers of extracted text mean nothing there).
@@ -84,7 +87,7 @@ def _where(
     """
     file = newlines_shown(file)
     if fmt in LINE_FORMATS:
-        details = ", ".join(filter(None, [_lines(*lines), _under(heading)]))
+        details = ", ".join(filter(None, [_lines(*lines, quoted), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
     more = f" and {more_paragraphs} more" if more_paragraphs else ""
     if ends_at and page is not None and ends_at[0] != page:
@@ -107,7 +110,7 @@ def location(passage: Passage) -> str:
     ends_at = None if passage.last_page is None else (passage.last_page, passage.last_page_paragraph or 1)
     return _where(
         passage.file, passage.format, span, passage.lines,
-        passage.page, passage.page_paragraph, passage.heading, more, ends_at,
+        passage.page, passage.page_paragraph, passage.heading, more, ends_at, passage.quote_lines,
     )
 
 
@@ -399,7 +402,7 @@ def index_report_text(report: IndexReport) -> str:
         ])
     summary = (
         f"Indexed {_count(report.files, 'file')}, {_count(report.chunks, 'passage')} "
-        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {report.index_dir}"
+        f"({report.embedded} embedded, {report.reused} unchanged or repeated) in {report.seconds:.1f}s → {report.index_dir}"
     )
     if report.up_to_date:
         return summary + "; nothing changed"

@@ -186,8 +186,9 @@ class ChatSession:
         if end > len(lines) or (answered_from is not None and hashlib.sha256(raw).hexdigest() != answered_from):
             return self._changed_message(path, citation.file)
         first, last = max(1, start - CONTEXT_LINES), min(len(lines), end + CONTEXT_LINES)
+        quoted = citation.quote_lines or (start, end)
         body = [
-            f"{'>' if start <= n <= end else ' '} {n:>5} | {line_window(lines[n - 1], citation.quote)}"
+            f"{_mark(n, (start, end), quoted)} {n:>5} | {line_window(lines[n - 1], citation.quote)}"
             for n in range(first, last + 1)
         ]
         return location(citation) + "\n" + "\n".join(body)  # made terminal-safe by the caller
@@ -198,6 +199,14 @@ class ChatSession:
         if _indexed_sha256(self.engine.index, file) != self.last_hashes.get(file):
             return f"{path} changed since this answer was given; ask again to cite it as it is now"
         return f"{path} has changed since it was indexed; run /reindex"
+
+
+def _mark(line: int, cited: tuple[int, int], quoted: tuple[int, int]) -> str:
+    """">" beside the cited passage's lines, "»" beside the quote's where it is only some of them
+    (a row of a long table): the line a reader looks for."""
+    if not cited[0] <= line <= cited[1]:
+        return " "
+    return "»" if quoted != cited and quoted[0] <= line <= quoted[1] else ">"
 
 
 def _unreadable(path: Path) -> str:

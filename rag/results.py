@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+LINE_FORMATS = ("text", "markdown")  # formats whose line numbers are the file's own, for a reader to open
+
+
 @dataclass(frozen=True)
 class Passage:
     """A paragraph (or chunk) of a file: `text` is verbatim, `lines` 1-based and inclusive.
@@ -27,6 +30,7 @@ class Passage:
     table_header: str | None = None  # the header row of a table the text continues (its rows alone do not name columns)
     last_page: int | None = None  # for a passage crossing pages (PDF) or slides: the page it ends on
     last_page_paragraph: int | None = None  # and its last paragraph there
+    quote_lines: tuple[int, int] | None = None  # the lines `quote` spans, for a text or Markdown file
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from rag.chunking import Chunk, sentence_spans, under_table_header
 from rag.embedding import Embedder
 from rag.store import IndexStore, Scored
-from rag.text import terms
+from rag.text import STOP_WORDS, is_distinctive, terms, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +35,7 @@ MISSED_RESCORED = 20  # best keyword candidates an approximate dense search miss
 FUSION_FILE = Path(__file__).parent / "data" / "retrieval.json"  # written by bench/retrieval_sweep.py
 SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
 REWORDED_COVERAGE = 0.5  # below this share of its terms in the best keyword passage
+RARE_TERM_PASSAGES = 3  # a query word in at most this many passages names what is asked
 MIN_SENTENCE_WORDS = 6  # shorter lines (headings, titles) match a question's names, not its ask
 
 
@@ -83,7 +84,8 @@ class Retriever:
         ranked = [int(rows[i]) for i in order]
         rerank = mode == "hybrid" and self.rerank_pool > 0 and self._worded_unlike(query, keyword_list)
         if mode == "hybrid" and not rerank:
-            ranked = keep_in_first(ranked, [r for r, _ in dense_list[:1]] + [r for r, _ in keyword_list[:1]], k)
+            protected = [r for r, _ in dense_list[:1] + keyword_list[:1]] + self._rare_term_best(query, keyword_list)
+            ranked = keep_in_first(ranked, protected, k)
         position = {int(r): i for i, r in enumerate(rows)}
         hits = []
         for row, chunk, vector in self._distinct(ranked, max(k, self.rerank_pool) if rerank else k):
@@ -107,6 +109,18 @@ class Retriever:
         floor = min((score for _, score in dense_list), default=-1.0)
         found = [(row, float(cosine)) for row, cosine in zip(missed, self.index.vectors(missed) @ query_vector, strict=True)]
         return sorted(dense_list + [(row, cosine) for row, cosine in found if cosine > floor], key=lambda item: -item[1])
+
+    def _rare_term_best(self, query: str, keyword_list: list[Scored]) -> list[int]:
+        """The best keyword passage holding the query's rarest word, when at most RARE_TERM_PASSAGES
+        passages hold it: a name the question asks about ("the ceph user") in one row of a long
+        table scores under passages full of the question's common words ("uid", "user")."""
+        rarest: set[int] | None = None
+        for word in dict.fromkeys(w for w in words(query) if w not in STOP_WORDS and is_distinctive(w)):
+            rows = {r for r, _ in self.index.keyword_search(word, RARE_TERM_PASSAGES + 1)}
+            if rows and len(rows) <= RARE_TERM_PASSAGES and (rarest is None or len(rows) < len(rarest)):
+                rarest = rows
+        best = next((r for r, _ in keyword_list if r in rarest), None) if rarest else None
+        return [] if best is None else [best]
 
     def _worded_unlike(self, query: str, keyword_list: list[Scored]) -> bool:
         """Whether the best keyword passage holds under half of the query's terms: a reworded

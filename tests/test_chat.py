@@ -186,3 +186,16 @@ def test_commands_are_read_in_any_case(fake_models: ScriptedGenerator) -> None:
     assert result.exit_code == 0, result.output
     assert "No answer yet." in result.output and "Unknown command" not in result.output
     assert "never asked" not in result.output
+
+
+def test_open_marks_the_quoted_row_of_a_long_table(fake_models: ScriptedGenerator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"{64000 + n:<6}| user{n}\n" for n in range(20)).replace("user7", "mysql")
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "uids.txt").write_text("Reserved uids:\n\n" + rows, encoding="utf-8")
+    fake_models.reply = "The mysql user has uid 64007 [1]."
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="Which uid is reserved for the mysql user?\n/open 1\n")
+    assert result.exit_code == 0, result.output
+    assert "uids.txt ¶2 (line 10 of lines 3–22)" in result.output  # tester-s49 L5: not only the whole table's span
+    assert "»    10 | 64007 | mysql" in result.output and ">     9 | 64006 | user6" in result.output

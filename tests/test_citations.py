@@ -282,6 +282,16 @@ def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words(
     assert (citation.paragraph, citation.lines) == (1, (1, 4)) and "8MB" in citation.quote
 
 
+def test_a_row_of_a_long_table_is_cited_by_its_own_line() -> None:
+    from rag.render import location
+
+    rows = "".join(f"{64000 + n:<6}| user{n}\n" for n in range(20))
+    text = "Reserved uids:\n\n" + rows.replace("user7", "mysql")
+    citation = cited_paragraph(text, 2, "The mysql user has uid 64007.", "Which uid is reserved for the mysql user?")
+    assert citation.lines == (3, 22) and citation.quote_lines == (10, 10) and "mysql" in citation.quote
+    assert location(citation) == "doc.txt ¶2 (line 10 of lines 3–22)"
+
+
 def test_a_name_written_as_code_is_found_whole_not_as_its_words() -> None:
     from rag.citations import identifiers
 

@@ -96,6 +96,22 @@ def test_an_underline_shorter_than_its_title_underlines_it_from_four_marks_as_in
     assert heading_of("function[abi:cxx11](int)\n        ^^^^^^^^^^^") is None  # an indented rule: a code example's
 
 
+def test_a_rule_across_the_page_under_a_short_line_divides_and_heads_nothing() -> None:
+    # tester-s50 M3: bash's CHANGES ends each release under its last entry with a 78-dash rule, and
+    # "4.  New Features in Readline" headed the 800 passages of every later release
+    rule = "-" * 78
+    text = (f"3.  New Features in Bash\n\n4.  New Features in Readline\n{rule}\nThis document details the changes "
+            "between bash-4.4-rc2 and bash-4.4-beta2.\n\na.  Fixed an out-of-bounds read.\n")
+    assert [p.heading for p in split_paragraphs(text)] == [None, None, None]
+    assert heading_of(f"to cause an error (not a bug)\n{'-' * 69}") is None
+    assert heading_of(f"a.  `readarray' is now a synonym for `mapfile'.\n{rule}") is None  # a sentence over it
+    assert heading_of(f"Performance, Internal Implementation, Development Support etc.\n{'-' * 62}") is not None
+    assert heading_of(f"Installation\n{'=' * 24}") == "Installation"  # twice its length: still an underline
+    assert heading_of(f"{'#' * 78}\n1. Documentation\n{'#' * 78}") == "1. Documentation"  # framed: a title
+    framed = f"{rule}\n\n{rule}\n1. Background\n{rule}\n\n1.1. How do you pronounce it?\n"
+    assert [p.heading for p in split_paragraphs(framed)][-2:] == ["1. Background", "1. Background"]  # the overline split off
+
+
 def test_crlf_text_stays_verbatim() -> None:
     text = "one\r\ntwo\r\n\r\nthree\r\n"
     assert [t[3] for t in texts(text)] == ["one\r\ntwo", "three"]
@@ -231,6 +247,12 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
         "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain "
         "text with no extension; any of them compressed as .gz, .bz2 or .xz)"
     )
+    for n in range(9):
+        (tmp_path / f"x.k{n}").write_bytes(b"x")
+    assert list_folder(tmp_path).others_note().startswith(  # type: ignore[union-attr]
+        "not indexed: 13 files of other types (.png 2, .k0 1, .k1 1, .k2 1, .k3 1, .k4 1, .k5 1, .k6 1, 4 more types); ")
+    for n in range(9):
+        (tmp_path / f"x.k{n}").unlink()
     corpus = read_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["README", "guide.rst", "notes.adoc"]
     assert corpus.documents[1].paragraph_text(corpus.documents[1].paragraphs[-1]) == "Run the installer twice."

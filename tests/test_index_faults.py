@@ -105,7 +105,7 @@ def test_a_damaged_embedding_cache_is_one_line_then_set_aside_by_a_rebuild(built
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0, result.stderr
     assert f"the embedding cache {cache.name} was damaged; set aside as {cache.name}.damaged" in result.stderr
-    assert "80 embedded, 0 reused" in result.stdout and "files: 0 added, 0 changed, 0 removed, 5 read again" in result.stdout
+    assert "80 embedded, 0 unchanged or repeated" in result.stdout and "files: 0 added, 0 changed, 0 removed, 5 read again" in result.stdout
     assert rag("search", "Geneva").returncode == 0
 
 
@@ -121,7 +121,7 @@ def test_an_update_that_finds_a_cache_that_is_not_a_database_sets_it_aside(isola
     assert result.returncode == 0, result.stderr
     assert f"(the embedding cache {cache.name} is not a SQLite file)" in result.stderr
     assert f"set aside as {cache.name}.damaged" in result.stderr
-    assert "2 embedded, 0 reused" in result.stdout
+    assert "2 embedded, 0 unchanged or repeated" in result.stdout
 
 
 def test_newer_format_is_refused_with_the_upgrade_named(built: Path) -> None:
@@ -183,7 +183,7 @@ def test_a_write_killed_midway_leaves_a_sound_index_not_a_damaged_one(built: Pat
     assert result.stdout.startswith("1. ")
     result = rag("index", str(SEEDS), "--rebuild")
     assert result.returncode == 0 and "damaged" not in result.stderr, result.stderr
-    assert "0 embedded, 80 reused" in result.stdout
+    assert "0 embedded, 80 unchanged or repeated" in result.stdout
 
 
 def test_a_lost_pointer_to_the_live_generation_is_damage_not_a_missing_index(built: Path, isolated_index: Path) -> None:

@@ -151,7 +151,7 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
     result = runner.invoke(app, ["index", str(corpus)])
-    assert result.exit_code == 0 and "(0 embedded, 80 reused)" in result.output and "nothing changed" in result.output
+    assert result.exit_code == 0 and "(0 embedded, 80 unchanged or repeated)" in result.output and "nothing changed" in result.output
     (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
     result = runner.invoke(app, ["index", str(corpus), "--dry-run"])
     assert result.exit_code == 0, result.output
@@ -190,6 +190,16 @@ def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, cor
     assert result.exit_code == 0, result.output
     assert "warning: not indexed: 1 file of other types (.jpg 1); rag reads documents" in result.output
     assert "NOTES" in set(open_index(Settings().index_dir).files())
+
+
+def test_index_tells_its_progress_in_plain_lines_when_stderr_is_a_log(
+    fake_models: ScriptedGenerator, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rag.cli.PLAIN_PROGRESS_SECONDS", 0.0)  # every step told
+    result = CliRunner().invoke(app, ["index", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "indexing: embedding passages 80 of 80 (100 %)" in result.output  # a run in nohup or CI shows it is alive
+    assert "indexing: building search index 80 of 80 (100 %)" in result.output
 
 
 def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:

@@ -1,3 +1,4 @@
+import pytest
 from pathlib import Path
 
 from conftest import SEEDS, FakeEmbedder, write_depots_table
@@ -280,3 +281,25 @@ def test_a_continued_tables_header_counts_when_telling_a_reworded_question() -> 
     assert not prompting._worded_unlike(question, [Hit(chunk, 1.0, 0.4, 2.5)])
     bare = Chunk("s#p9.2", "sales.xlsx", 9, 9, 1, 1, 0, len(row), row, "xlsx")
     assert prompting._worded_unlike(question, [Hit(bare, 1.0, 0.4, 2.5)])  # the row alone holds one of three terms
+
+
+def test_the_best_passage_naming_a_rare_word_of_the_query_is_kept_in_the_results(
+    tmp_path: Path, isolated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester-s49 M2: "What uid is reserved for the ceph user?" had the uid table (ceph in one row
+    of 25) ranked under passages full of "uid", "reserved" and "user"."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for n in range(4):
+        (corpus / f"prose{n}.txt").write_text(
+            f"Each user gets a uid; a reserved uid is reserved for a system user, and the user keeps its uid number {n}.\n")
+    for n in range(30):
+        (corpus / f"other{n}.txt").write_text(f"The weather report {n} tells of rain, wind and sunshine over the hills.\n")
+    names = ["mysql", "ceph"] + [f"daemon{n}" for n in range(60)]
+    rows = "".join(f"{64000 + n} | {name} | service account\n" for n, name in enumerate(names))
+    (corpus / "table.txt").write_text("Reserved ids:\n\n" + rows)
+    retriever = retriever_for(corpus, isolated_index)
+    question = "What uid is reserved for the ceph user?"
+    assert "table.txt" in [h.chunk.file for h in retriever.search(question, 3)]
+    monkeypatch.setattr("rag.retrieval.RARE_TERM_PASSAGES", 0)
+    assert "table.txt" not in [h.chunk.file for h in retriever.search(question, 3)]  # the ranking it mends

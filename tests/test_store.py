@@ -228,6 +228,21 @@ def test_keyword_query_reads_a_name_and_its_number_as_the_documents_write_them(t
     assert twice == pytest.approx(2 * once)
 
 
+@pytest.mark.parametrize("saved", [False, True])
+def test_keyword_query_finds_a_series_name_the_documents_write_only_with_numbers(tmp_path: Path, saved: bool) -> None:
+    from rag.keyword import MAX_NUMBERED, KeywordIndex
+
+    texts = ["The format is documented in RFC8878.", "zstd compresses fast", "Use python3 or python3.11", "An RFC 1950 stream"]
+    index = KeywordIndex.build(texts)
+    if saved:
+        index.save(tmp_path / "kw")
+        index = KeywordIndex.load(tmp_path / "kw")
+    assert [row for row, _ in index.top("Which RFC?", 4)] == [3]  # "rfc" stands alone in row 3: no series read
+    assert [row for row, _ in index.top("Which Python", 4)] == [2]  # "python" never stands alone: python3 is read
+    many = KeywordIndex.build([f"See Sec{n} for more" for n in range(MAX_NUMBERED + 1)])
+    assert many.top("Which sec", 4) == []  # a name with more numbers than MAX_NUMBERED names none of them
+
+
 @NEEDS_MILVUS
 def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
@@ -238,7 +253,7 @@ def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["index", str(SEEDS), "--store", "milvus:./rag.db"])
     assert result.exit_code == 0, result.output
-    assert "80 passages (80 embedded, 0 reused)" in result.output and (tmp_path / "rag.db").exists()
+    assert "80 passages (80 embedded, 0 unchanged or repeated)" in result.output and (tmp_path / "rag.db").exists()
     monkeypatch.setenv("RAG_STORE", "milvus:./rag.db")
     result = runner.invoke(app, ["search", "How long did Kerry and Lavrov talk in Geneva?", "--json", "-k", "2"])
     assert result.exit_code == 0, result.output
