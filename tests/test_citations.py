@@ -273,6 +273,20 @@ def cited_paragraph(text: str, paragraph_count: int, answer: str, question: str)
     return citation
 
 
+def test_a_paragraph_two_claims_cite_is_quoted_for_both() -> None:
+    from rag.citations import cite
+    from rag.corpus import split_paragraphs
+
+    text = ("There is a 4 GB limit only if the compiler's long type is 32 bits. The FAQ was last updated in 2017. "
+            "If the compiler's long type is 64 bits, then the limit is 16 exabytes.\n")
+    chunk = Chunk("faq.txt#p1", "faq.txt", 1, 1, 1, 1, 0, len(text), text)
+    answer = "There is a 4 GB limit when long is 32 bits. When long is 64 bits the limit is 16 exabytes."
+    supports = attribute(answer, "How much data can zlib handle?", [PromptPassage(1, Hit(chunk, 1.0, 0.5, 1.0), text)], [1])
+    [citation], claims = cite(supports, lambda file: list(split_paragraphs(text)))
+    assert [c.citations for c in claims] == [(0,), (0,)]
+    assert "4 GB limit" in citation.quote and "16 exabytes" in citation.quote and citation.quote in text  # verbatim
+
+
 def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words() -> None:
     text = ("**Default** - ``8MB``\n\nOnce the S3 commands use multipart operations, the file is divided into\n"
             "chunks. This option sets the multipart chunk size of the S3 commands.\n")
