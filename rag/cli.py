@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -342,6 +343,19 @@ def _warn_first(warnings: Sequence[str]) -> None:
         _warn(f"and {len(warnings) - SHOWN_WARNINGS:,} more warnings")
 
 
+def text_suffixes(listed: str | None) -> list[str] | None:
+    """`--as-text .py,conf` as [".conf", ".py"]; None when not given (the index keeps its own).
+    A suffix with other than letters, digits, "_" or "-" after its dot is a usage error (exit 2)."""
+    if listed is None:
+        return None
+    suffixes = {"." + part.strip().lower().lstrip(".") for part in listed.split(",") if part.strip()}
+    wrong = sorted(s for s in suffixes if not re.fullmatch(r"\.[a-z0-9_-]{1,16}", s))
+    if wrong:
+        raise typer.BadParameter(f"{wrong[0]} is not a file extension; give extensions such as .py,.conf",
+                                 param_hint="--as-text")
+    return sorted(suffixes)
+
+
 def question_argument(text: str, hint: str) -> str:
     """The cleaned question (QUESTION) or query (QUERY); an empty or overlong one is a usage error (exit 2)."""
     from rag.errors import InputError
@@ -375,6 +389,7 @@ def index(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Read every file again and build a new index (for a damaged one); cached embeddings are reused", metavar=FLAG)] = False,
+    as_text: Annotated[str | None, typer.Option("--as-text", help="Also read files with these extensions as plain text, comma-separated (.py,.conf,.log); kept for later runs; \"\" reads none again", metavar="EXTS", show_default=False)] = None,
     store: StoreOption = None,
     ray: RayOption = False,
     ray_address: RayAddressOption = None,
@@ -421,7 +436,7 @@ def index(
 
             report = build_index(corpus, settings.index_dir, embedder, settings.chunking, stage("embedding passages"),
                                  on_building=stage("building search index"), dry_run=dry_run, store=settings.store,
-                                 rebuild=rebuild)
+                                 rebuild=rebuild, text_suffixes=text_suffixes(as_text))
     for warning in report.warnings:
         _warn(warning)
     listing = files_text(report.passages, verbose)
@@ -444,7 +459,7 @@ def notice_if_stale(settings: config.Settings) -> None:
             _stderr().print(f"note: {_safe(outdated)}", markup=False, soft_wrap=True)
             return
         indexed = live_files(settings.index_dir, settings.store)
-        changes = folder_changes(manifest.corpus_root, indexed, skipped_files(settings.index_dir))
+        changes = folder_changes(manifest.corpus_root, indexed, skipped_files(settings.index_dir), manifest.text_suffixes)
     except (RagError, OSError):  # a note only: a folder out of reach must not stop the answer
         return
     note = stale_index_text(changes, manifest.corpus_root, len(indexed), index_option(settings.index_dir, settings.store),

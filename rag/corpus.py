@@ -26,7 +26,7 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from rag.readers.ole2 import OLE2
 
 SUFFIXES = tuple(readers.SUFFIXES)
 FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+AS_TEXT_HINT = "name other extensions of plain text to read with `rag index DIR --as-text .py,.conf`"
 BLOCK_SEPARATOR = "\n\n"
 REPORT_IT = "please report it with the file"  # the end of the note of a reader's bug on one file
 WRAP_WIDTH = 100
@@ -402,17 +403,17 @@ class FolderListing:
         if len(ranked) > KINDS_LISTED:
             kinds += f", {len(ranked) - KINDS_LISTED} more types"
         return (f"not indexed: {count} file{'s' if count != 1 else ''} of other types ({kinds}); "
-                f"rag reads {FORMATS_HINT}")
+                f"rag reads {FORMATS_HINT}; {AS_TEXT_HINT}")
 
 
-def list_folder(root: Path) -> FolderListing:
+def list_folder(root: Path, text_suffixes: Collection[str] = ()) -> FolderListing:
     """Document files under root, sorted, skipping hidden files and folders (such as the index).
 
-    A file with no extension (README, NOTES), or a project's note with a suffix of its own
-    (README.Debian, changelog.Debian), is read as plain text unless its first bytes hold NULs, as
-    binaries do; files of other extensions are counted, not read. A file compressed with gzip,
-    bzip2 or xz (changelog.Debian.gz, guide.html.xz) is judged by the name and bytes inside it
-    (rag.compressed).
+    A file with no extension (README, NOTES), a project's note with a suffix of its own
+    (README.Debian, changelog.Debian), or one of text_suffixes the user named (".py", ".conf"), is
+    read as plain text unless its first bytes hold NULs, as binaries do; files of other extensions
+    are counted, not read. A file compressed with gzip, bzip2 or xz (changelog.Debian.gz,
+    guide.html.xz) is judged by the name and bytes inside it (rag.compressed).
     """
     files: list[Path] = []
     others: dict[str, int] = {}
@@ -424,7 +425,7 @@ def list_folder(root: Path) -> FolderListing:
         if not utf8_path(path.relative_to(root)):
             misnamed.append(shown_path(path.relative_to(root)))
             continue
-        if is_document(path):
+        if is_document(path, text_suffixes):
             files.append(path)
         else:
             label = file_kind(path) or "binary without extension"
@@ -432,12 +433,13 @@ def list_folder(root: Path) -> FolderListing:
     return FolderListing(sorted(files), others, sorted(links), sorted(misnamed), sorted(unreadable), sorted(special))
 
 
-def is_document(path: Path) -> bool:
+def is_document(path: Path, text_suffixes: Collection[str] = ()) -> bool:
     """Whether rag reads the file (see list_folder): by its extension, or, without one that any
-    file type claims, by its first bytes."""
+    file type claims or with one the user named, by its first bytes."""
     document = compressed.inner_path(path)
     suffix = document.suffix.lower()
-    return suffix in SUFFIXES or ((not suffix or _is_project_note(document)) and _looks_like_text(path))
+    return suffix in SUFFIXES or (
+        (not suffix or suffix in text_suffixes or _is_project_note(document)) and _looks_like_text(path))
 
 
 def file_kind(path: Path) -> str:
@@ -530,9 +532,9 @@ def is_index_folder(folder: Path) -> bool:
         return False
 
 
-def iter_files(root: Path) -> list[Path]:
+def iter_files(root: Path, text_suffixes: Collection[str] = ()) -> list[Path]:
     """Document files under root, sorted (see list_folder)."""
-    return list_folder(root).files
+    return list_folder(root, text_suffixes).files
 
 
 def _looks_like_text(path: Path) -> bool:

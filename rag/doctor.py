@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -253,7 +253,7 @@ def check_index(settings: config.Settings) -> Check:
         return Check("index", False, f"{settings.index_dir}: {manifest.corpus_root}, the folder it was built from, is gone",
                      f"restore the folder, or index it where it is now: `rag index DIR"
                      f"{index_option(settings.index_dir, settings.store)}`")
-    changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir))
+    changes = corpus_changes(Path(manifest.corpus_root), indexed, skipped_files(settings.index_dir), manifest.text_suffixes)
     if changes:
         return Check("index", False, f"{settings.index_dir}: {changes} in {manifest.corpus_root} since it was indexed", rebuild)
     return Check("index", True, f"{settings.index_dir}: {manifest.chunk_count} passages from {len(indexed)} files in {manifest.corpus_root}, up to date")
@@ -293,7 +293,8 @@ def _read_a_passage(index: IndexStore, index_dir: Path, corpus_root: str) -> Non
 
 
 def corpus_changes(
-    root: Path, indexed: dict[str, str], skipped_before: dict[str, tuple[int, int]] | None = None
+    root: Path, indexed: dict[str, str], skipped_before: dict[str, tuple[int, int]] | None = None,
+    text_suffixes: Sequence[str] = (),
 ) -> str:
     """A summary of files added, changed or removed since indexing ('' when none); a file the
     index left out (empty, binary, no text) is not added while its size and mtime are as then."""
@@ -302,7 +303,7 @@ def corpus_changes(
     from rag.readers.base import Unreadable, is_binary
 
     current, skipped = {}, set()
-    for path in iter_files(root):
+    for path in iter_files(root, text_suffixes):
         name = path.relative_to(root).as_posix()
         try:
             raw = path.read_bytes()

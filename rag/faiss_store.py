@@ -221,7 +221,8 @@ def _of_type(value: Any, annotation: Any) -> bool:
     return isinstance(value, wanted) and not (wanted is int and isinstance(value, bool))
 
 
-_MANIFEST_TYPES: dict[Any, type | tuple[type, ...]] = {"int": int, "str": str, "dict[str, int]": dict, "dict[str, Any]": dict}
+_MANIFEST_TYPES: dict[Any, type | tuple[type, ...]] = {"int": int, "str": str, "dict[str, int]": dict, "dict[str, Any]": dict,
+                                                    "list[str]": list}
 _COUNTS = ("format_version", "dimension", "chunk_count", "file_count", "passage_rules")
 
 

@@ -15,7 +15,7 @@ import errno
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,6 +118,7 @@ def build_index(
     dry_run: bool = False,
     store: str = DEFAULT_STORE,
     rebuild: bool = False,
+    text_suffixes: Sequence[str] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the folder; the previous index stays live until the new
     one is complete, and an unchanged folder costs a stat of each file.
@@ -133,6 +134,8 @@ def build_index(
         rebuild: read every file again and build a new index without the live one (for a damaged
             index, which an unchanged folder would otherwise leave as it is); a damaged embedding
             cache is set aside, sound cached embeddings are still reused.
+        text_suffixes: other extensions to read as plain text (".py", ".conf"), recorded in the
+            manifest; None keeps the live index's.
 
     Raises:
         CorpusError: the folder is missing or has no readable file.
@@ -145,9 +148,11 @@ def build_index(
     if index_dir.resolve() == corpus_dir.resolve():
         raise CorpusError(f"{index_dir} is both the folder of documents and the index, which would index itself; "
                           f"pass another --index, such as {index_dir / '.rag'}")
+    suffixes = live_text_suffixes(index_dir, root, kind) if text_suffixes is None else sorted(set(text_suffixes))
     if dry_run:
         damage = None if rebuild else _live_damage(index_dir, kind)
-        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild, damage=damage)
+        return _dry_run(corpus_dir, index_dir, embedder, chunking, started, kind, rebuild=rebuild, damage=damage,
+                        text_suffixes=suffixes)
     with stores.write_lock(index_dir):
         damage = None if rebuild else _live_damage(index_dir, kind)
         rebuild = rebuild or damage is not None
@@ -170,7 +175,8 @@ def build_index(
             writer.add_document(document, chunks, state)
 
         try:
-            scan = _scan(corpus_dir, previous or {}, add, skipped_before(index_dir) if previous is not None else {})
+            scan = _scan(corpus_dir, previous or {}, add, skipped_before(index_dir) if previous is not None else {},
+                         suffixes)
             _sort_read_again(scan, known)
             _note_why_read_again(scan, index_dir, root, set_aside=set_aside, damage=damage, replaced=replaced,
                                  resplit=resplit)
@@ -187,7 +193,7 @@ def build_index(
             embed_started = time.perf_counter()
             embedded = _embed_missing(writer, embedder, on_embedding)
             embed_seconds = time.perf_counter() - embed_started
-            manifest = writer.commit(_manifest(embedder, chunking, root, files), on_building)
+            manifest = writer.commit(_manifest(embedder, chunking, root, files, suffixes), on_building)
         except BaseException:
             if writer is not None:
                 writer.abort()
@@ -229,7 +235,19 @@ def _begin(index_dir: Path, reuse_live: bool, embedder: Embedder | EmbedderFacto
                              store=kind)
 
 
-def _manifest(embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, root: str, files: int) -> Manifest:
+def live_text_suffixes(index_dir: Path, root: str, kind: str = DEFAULT_STORE) -> list[str]:
+    """The extensions the live index of root reads as plain text ([] when there is no readable
+    index of that folder)."""
+    try:
+        manifest = stores.read_manifest(index_dir, kind)
+    except (RagError, IndexMismatchError):
+        return []
+    return manifest.text_suffixes if manifest.corpus_root == root else []
+
+
+def _manifest(
+    embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, root: str, files: int, text_suffixes: list[str]
+) -> Manifest:
     return Manifest(
         format_version=FORMAT_VERSION,
         embedding_model=embedder.name,
@@ -240,6 +258,7 @@ def _manifest(embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, roo
         file_count=files,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         passage_rules=PASSAGE_RULES,
+        text_suffixes=text_suffixes,
     )
 
 
@@ -357,12 +376,13 @@ def _scan(
     previous: dict[str, FileState],
     on_document: Callable[[Document, FileState], None],
     left_out: dict[str, tuple[int, int, int, list[str]]] | None = None,
+    text_suffixes: Sequence[str] = (),
 ) -> _Scan:
     """Compare the folder with the index: stat every file, read only those whose stat changed,
     and hand each added or changed document to on_document at once (one file in memory at a time)."""
     scan = _Scan()
     seen = set()
-    listing = list_folder(corpus_dir)
+    listing = list_folder(corpus_dir, text_suffixes)
     for path in listing.files:
         name = path.relative_to(corpus_dir).as_posix()
         seen.add(name)
@@ -425,7 +445,7 @@ def _instance(embedder: Embedder | EmbedderFactory) -> Embedder:
 
 def _dry_run(
     corpus_dir: Path, index_dir: Path, embedder: Embedder | EmbedderFactory, chunking: ChunkSettings, started: float,
-    kind: str, *, rebuild: bool = False, damage: str | None = None,
+    kind: str, *, rebuild: bool = False, damage: str | None = None, text_suffixes: Sequence[str] = (),
 ) -> IndexReport:
     """What build_index would do, computed without writing or loading a model; `damage` is what
     is wrong with the live index, which the run would rebuild."""
@@ -440,7 +460,8 @@ def _dry_run(
         chunks += len(pieces)
         hashes.update((c.text_hash, None) for c in pieces)
 
-    scan = _scan(corpus_dir, previous or {}, count, skipped_before(index_dir) if previous is not None else {})
+    scan = _scan(corpus_dir, previous or {}, count, skipped_before(index_dir) if previous is not None else {},
+                 text_suffixes)
     replaced = _other_folders_files(index_dir, root, kind)
     _sort_read_again(scan, _last_names(index_dir, kind) if previous is None and not replaced else {})
     _note_replaced(scan, index_dir, root, replaced, dry_run=True)
@@ -555,7 +576,8 @@ def folder_to_refresh(index_dir: Path, store: str = DEFAULT_STORE) -> Path | Non
 
 
 def folder_changes(
-    corpus_root: str, indexed: dict[str, FileState], skipped: dict[str, tuple[int, int]] | None = None
+    corpus_root: str, indexed: dict[str, FileState], skipped: dict[str, tuple[int, int]] | None = None,
+    text_suffixes: Sequence[str] = (),
 ) -> FolderChanges | None:
     """Whether the indexed folder changed since the index was built: a stat of each file against
     the index's sizes and mtimes (no reading, no hashing); a file the index left out counts only
@@ -566,7 +588,7 @@ def folder_changes(
     skipped = skipped or {}
     changed = added = touched = 0
     seen = set()
-    for path in iter_files(root):
+    for path in iter_files(root, text_suffixes):
         name = path.relative_to(root).as_posix()
         seen.add(name)
         state = indexed.get(name)

@@ -87,6 +87,7 @@ class Manifest:
     created: str
     dense: dict[str, Any] = field(default_factory=dict)
     passage_rules: int = 1  # rag.chunking.PASSAGE_RULES when built; 1 before it was recorded
+    text_suffixes: list[str] = field(default_factory=list)  # other extensions read as plain text (`--as-text`)
 
 
 # new rules may change what every passage is embedded as (its file's name, heading): no reuse promised

@@ -236,8 +236,8 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     (tmp_path / "notes.adoc").write_text("The key is in the vault.\n", encoding="utf-8")
     (tmp_path / "README").write_text("Read me first.\n", encoding="utf-8")
     (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
-    (tmp_path / "a.png").write_bytes(b"\x89PNG")
-    (tmp_path / "b.png").write_bytes(b"\x89PNG")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (tmp_path / "budget.numbers").write_bytes(b"PK")
     listing = list_folder(tmp_path)
     assert [p.name for p in listing.files] == ["README", "guide.rst", "notes.adoc"]
@@ -245,8 +245,10 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     assert listing.others_note() == (
         "not indexed: 4 files of other types (.png 2, .numbers 1, binary without extension 1); rag reads documents "
         "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, spreadsheets (.xlsx, .xls, .ods, .csv), or plain "
-        "text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+        "text with no extension; any of them compressed as .gz, .bz2 or .xz); name other extensions of plain text to "
+        "read with `rag index DIR --as-text .py,.conf`"
     )
+    assert [p.name for p in list_folder(tmp_path, {".png"}).files] == ["README", "guide.rst", "notes.adoc"]  # not text
     for n in range(9):
         (tmp_path / f"x.k{n}").write_bytes(b"x")
     assert list_folder(tmp_path).others_note().startswith(  # type: ignore[union-attr]

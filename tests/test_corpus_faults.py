@@ -125,8 +125,8 @@ def test_file_vanishing_while_indexing_is_skipped(fake_models: ScriptedGenerator
     (tmp_path / "goes.txt").write_text(GOOD)
     listed = rag.corpus.list_folder
 
-    def list_then_delete(root: Path) -> rag.corpus.FolderListing:
-        listing = listed(root)
+    def list_then_delete(root: Path, text_suffixes: object = ()) -> rag.corpus.FolderListing:
+        listing = listed(root, text_suffixes)  # type: ignore[arg-type]
         (root / "goes.txt").unlink()  # deleted between the listing and the read
         return listing
 

@@ -192,6 +192,29 @@ def test_index_names_the_files_it_leaves_out(fake_models: ScriptedGenerator, cor
     assert "NOTES" in set(open_index(Settings().index_dir).files())
 
 
+def test_extensions_named_with_as_text_are_read_kept_for_later_runs_and_dropped_on_request(
+    fake_models: ScriptedGenerator, corpus: Path
+) -> None:
+    # tester-s50 L2: a folder's example code and configuration (.py, .conf) could not be indexed at all
+    (corpus / "deploy.py").write_text("# The deploy script copies the build to the quay server.\nprint('deploying')\n")
+    (corpus / "site.conf").write_text("mooring_fee = 42\n")
+    runner = CliRunner()
+    first = runner.invoke(app, ["index", str(corpus)])
+    assert "not indexed: 2 files of other types (.conf 1, .py 1)" in first.output and "--as-text .py,.conf" in first.output
+    added = runner.invoke(app, ["index", str(corpus), "--as-text", "py, .CONF"])
+    assert added.exit_code == 0 and "files: 2 added, 0 changed, 0 removed" in added.output, added.output
+    assert {"deploy.py", "site.conf"} <= set(open_index(Settings().index_dir).files())
+    again = runner.invoke(app, ["index", str(corpus)])  # the index keeps its extensions
+    assert "nothing changed" in again.output and "not indexed" not in again.output
+    (corpus / "deploy.py").write_text("# The deploy script copies the build to the quay server at noon.\n")
+    stale = runner.invoke(app, ["search", "quay server"])
+    assert "0 added, 1 changed, 0 removed" in stale.output and "deploy.py" in stale.output
+    dropped = runner.invoke(app, ["index", str(corpus), "--as-text", ""])
+    assert "0 added, 0 changed, 2 removed" in dropped.output, dropped.output
+    wrong = runner.invoke(app, ["index", str(corpus), "--as-text", ".p/y"])
+    assert wrong.exit_code == 2 and ".p/y is not a file extension" in wrong.output
+
+
 def test_index_tells_its_progress_in_plain_lines_when_stderr_is_a_log(
     fake_models: ScriptedGenerator, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
