@@ -34,6 +34,9 @@ POOL = 200  # candidates taken from each retriever
 MISSED_RESCORED = 20  # best keyword candidates an approximate dense search missed, scored exactly
 FUSION_FILE = Path(__file__).parent / "data" / "retrieval.json"  # written by bench/retrieval_sweep.py
 SENTENCE_WEIGHT = 0.5  # of the best sentence's scaled cosine against the fused score's
+# cosines the best dense candidate must stand above the CANDIDATES-th to be scaled to a full 1: a spread
+# under this is no candidate closer than the rest, and is scaled down with it
+MIN_DENSE_SPREAD = 0.2
 REWORDED_COVERAGE = 0.5  # below this share of its terms in the best keyword passage
 RARE_TERM_PASSAGES = 3  # a query word in at most this many passages names what is asked
 MIN_SENTENCE_WORDS = 6  # shorter lines (headings, titles) match a question's names, not its ask
@@ -254,16 +257,19 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, mode: Mode, dense_weight: float
 
     Each score array covers the union of the candidate lists. Dense cosines and BM25 scores are
     each scaled between the best candidate and the CANDIDATES-th one (clipped at 0), so neither
-    scale dominates the mix.
+    scale dominates the mix; cosines over a spread of at least MIN_DENSE_SPREAD, so that when all
+    are alike (a one-word query of a rare name, which MiniLM places near nothing) their noise does
+    not outrank a passage holding the word (tester-s50 M4: "Oniguruma" put two passages without it,
+    cosines 0.27, above one with it).
     """
     if mode == "dense":
         return dense
     if mode == "keyword":
         return keyword
-    return dense_weight * _scaled(dense) + (1 - dense_weight) * _scaled(keyword)
+    return dense_weight * _scaled(dense, MIN_DENSE_SPREAD) + (1 - dense_weight) * _scaled(keyword)
 
 
-def _scaled(scores: np.ndarray) -> np.ndarray:
+def _scaled(scores: np.ndarray, min_spread: float = 0.0) -> np.ndarray:
     import numpy as np
 
     if not len(scores):
@@ -273,5 +279,5 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
     floor = min(float(np.partition(scores, -rank)[-rank]), top)
     if top <= floor:
         return np.zeros_like(scores) if top <= 0 else scores / top
-    return np.clip((scores - floor) / (top - floor), 0.0, None)
+    return np.clip((scores - floor) / max(top - floor, min_spread), 0.0, None)
 
