@@ -503,7 +503,7 @@ def paragraph_citation(
     score = round(passage.hit.score, 4)
     pieces = paragraph_spans(paragraphs, chunk.start, chunk.end)
     if not pieces:
-        quote = best_sentence(chunk.text, claim, answer_terms=answer_terms)
+        quote = quote_for(chunk.text, claim, answer_terms)
         return Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, score,
                        quote, chunk.format, chunk.page, chunk.page_paragraph, chunk.heading, chunk.last_paragraph,
                        quote_lines=quote_lines(chunk, chunk.start, chunk.text, quote))
@@ -515,7 +515,7 @@ def paragraph_citation(
         _, _, end = pieces[position + 1]
     last = next(p for p, _, b in pieces if b == end)
     text = chunk.text[start - chunk.start : end - chunk.start]
-    quote = best_sentence(text, claim, answer_terms=answer_terms)
+    quote = quote_for(text, claim, answer_terms)
     return Passage(
         chunk.file, number, (first.start_line, last.end_line), text, score, quote,
         chunk.format, first.page, first.page_paragraph, first.heading, last.number,
@@ -550,6 +550,21 @@ def best_paragraph(
                 len(text_of[number]))
 
     return max(text_of, key=key)
+
+
+def quote_for(text: str, claim: str, answer_terms: AbstractSet[str]) -> str:
+    """A citation's quote: the best sentence (best_sentence), running on to the sentence of text
+    that holds the numbers of answer_terms it lacks when that span is at most 2 * QUOTE_CHARS:
+    "64045 and 64060" is quoted from the ceph row through the nova row, not from ceph's alone."""
+    quote = best_sentence(text, claim, answer_terms=answer_terms)
+    missing = {t for t in answer_terms - attribution_terms(quote) if any(ch.isdigit() for ch in t)}
+    holding = [(a, b) for a, b in sentence_spans(text) if missing & attribution_terms(text[a:b])]
+    at = text.find(quote)
+    if not holding or at < 0:
+        return quote
+    a, b = max(holding, key=lambda span: _weighted(missing & attribution_terms(text[span[0] : span[1]])))
+    start, end = min(at, a), max(at + len(quote), b)
+    return text[start:end].strip() if end - start <= 2 * QUOTE_CHARS else quote
 
 
 def best_sentence(

@@ -306,6 +306,16 @@ def test_a_row_of_a_long_table_is_cited_by_its_own_line() -> None:
     assert location(citation) == "doc.txt ¶2 (line 10 of lines 3–22)"
 
 
+def test_a_quote_runs_on_to_the_row_holding_the_answers_other_number() -> None:
+    from rag.render import location
+
+    rows = "".join(f"{64000 + n:<6}| user{n}\n" for n in range(20)).replace("user7", "mysql").replace("user12", "nova")
+    text = "Reserved uids:\n\n" + rows
+    citation = cited_paragraph(text, 2, "64007 and 64012", "Which uids are reserved for mysql and nova?")
+    assert citation.quote.startswith("64007 | mysql") and citation.quote.endswith("64012 | nova")  # tester-s50 q19
+    assert citation.quote_lines == (10, 15) and location(citation) == "doc.txt ¶2 (lines 10–15 of lines 3–22)"
+
+
 def test_a_name_written_as_code_is_found_whole_not_as_its_words() -> None:
     from rag.citations import identifiers
 
