@@ -65,10 +65,23 @@ def base_sentences(data: Path, count: int) -> list[str]:
         text = json.loads(line)["text"]
         for a, b in sentence_spans(text):
             sentence = " ".join(text[a:b].split())
-            if 8 <= len(sentence.split()) <= 60 and sentence.endswith(".") and sentence[0].isupper():
+            if (8 <= len(sentence.split()) <= 60 and sentence.endswith(".") and sentence[0].isupper()
+                    and _stands_alone(sentence)):
                 sentences.append(sentence)
     random.Random(7).shuffle(sentences)
     return list(dict.fromkeys(sentences))[:count]
+
+
+def _stands_alone(sentence: str) -> bool:
+    """Whether rag's splitter cuts the sentence off from one before and one after it, as passages
+    join them: one ending in an initial ("Cantley, L. C.") runs on into the next."""
+    from rag.chunking import sentence_spans
+
+    for joined, parts in ((f"{sentence} Zebras run.", [sentence, "Zebras run."]),
+                          (f"Zebras run. {sentence}", ["Zebras run.", sentence])):
+        if [joined[a:b] for a, b in sentence_spans(joined)] != parts:
+            return False
+    return True
 
 
 class SyntheticEmbedder:
@@ -87,6 +100,9 @@ class SyntheticEmbedder:
 
         from rag.chunking import sentence_spans
 
+        name, _, passage = text.partition("\n")
+        if passage and name not in self.row:  # the file name's words above it (rag.chunking.embedding_text)
+            text = passage
         rows = [self.row[text[a:b]] for a, b in sentence_spans(text)]
         seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
         vector = self.base[rows].mean(axis=0) + np.random.default_rng(seed).normal(0, NOISE, self.dimension)
