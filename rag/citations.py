@@ -471,15 +471,14 @@ def _quoting_also(cited: Passage, again: Passage) -> Passage:
     quote, without the second's "16 exabytes")."""
     if not cited.quote or not again.quote or again.quote in cited.quote or cited.text != again.text:
         return cited
-    first, second = cited.text.find(cited.quote), cited.text.find(again.quote)
-    start = min(first, second)
-    end = max(first + len(cited.quote), second + len(again.quote))
-    if first < 0 or second < 0 or end - start > 2 * QUOTE_CHARS:
+    second = cited.text.find(again.quote)
+    quote = _run_on(cited.text, cited.quote, second, second + len(again.quote)) if second >= 0 else cited.quote
+    if quote == cited.quote:
         return cited
     lines = None
     if cited.quote_lines and again.quote_lines:
         lines = (min(cited.quote_lines[0], again.quote_lines[0]), max(cited.quote_lines[1], again.quote_lines[1]))
-    return replace(cited, quote=cited.text[start:end], quote_lines=lines)
+    return replace(cited, quote=quote, quote_lines=lines)
 
 
 def _clauses(support: ClaimSupport, position_of: dict[int, int]) -> tuple[Clause, ...]:
@@ -559,12 +558,20 @@ def quote_for(text: str, claim: str, answer_terms: AbstractSet[str]) -> str:
     quote = best_sentence(text, claim, answer_terms=answer_terms)
     missing = {t for t in answer_terms - attribution_terms(quote) if any(ch.isdigit() for ch in t)}
     holding = [(a, b) for a, b in sentence_spans(text) if missing & attribution_terms(text[a:b])]
-    at = text.find(quote)
-    if not holding or at < 0:
+    if not holding:
         return quote
     a, b = max(holding, key=lambda span: _weighted(missing & attribution_terms(text[span[0] : span[1]])))
-    start, end = min(at, a), max(at + len(quote), b)
-    return text[start:end].strip() if end - start <= 2 * QUOTE_CHARS else quote
+    return _run_on(text, quote, a, b)
+
+
+def _run_on(text: str, quote: str, start: int, end: int) -> str:
+    """The quote run on to cover text[start:end] too, verbatim, when the whole span is at most
+    2 * QUOTE_CHARS long; else the quote as it was."""
+    at = text.find(quote)
+    if at < 0:
+        return quote
+    first, last = min(at, start), max(at + len(quote), end)
+    return text[first:last].strip() if last - first <= 2 * QUOTE_CHARS else quote
 
 
 def best_sentence(
