@@ -533,6 +533,23 @@ class FaissStore:
         return self._vectors.get_keys([keys[int(r)] for r in rows])
 
     @_reports_damage
+    def chunks_from(self, file: str, paragraph: int, line: int, after: int) -> list[Chunk]:
+        """The first chunk of file holding paragraph and ending at or after line, and up to `after`
+        chunks after it in the file; none when the file has no such chunk. A file's chunks have
+        consecutive rows."""
+        found = self._meta.execute(
+            "SELECT row FROM chunks WHERE file = ? AND first_paragraph <= ? AND last_paragraph >= ? AND end_line >= ? "
+            "ORDER BY row LIMIT 1", (file, paragraph, paragraph, line)
+        ).fetchone()
+        if found is None:
+            return []
+        rows = self._meta.execute(
+            f"SELECT {self._chunk_columns} FROM chunks WHERE row BETWEEN ? AND ? AND file = ? ORDER BY row",
+            (found[0], found[0] + after, file),
+        )
+        return [Chunk(*values) for values in rows]
+
+    @_reports_damage
     def paragraphs(self, file: str) -> list[Paragraph]:
         return [
             Paragraph(*row)

@@ -397,6 +397,17 @@ class MilvusStore:
             out += self._client.query(self._chunks, filter=f"row in {list(batch)}", output_fields=fields)
         return out
 
+    def chunks_from(self, file: str, paragraph: int, line: int, after: int) -> list[Chunk]:
+        same = f"file == {_literal(file)}"
+        holding = f"first_paragraph <= {int(paragraph)} and last_paragraph >= {int(paragraph)} and end_line >= {int(line)}"
+        found = self._client.query(self._chunks, filter=f"{same} and {holding}", output_fields=["row"], limit=16_384)
+        if not found:
+            return []
+        row = min(int(r["row"]) for r in found)
+        rows = self._client.query(self._chunks, filter=f"{same} and row >= {row} and row <= {row + after}",
+                                  output_fields=_CHUNK_FIELDS)
+        return [_chunk_of(r) for r in sorted(rows, key=lambda r: int(r["row"]))]
+
     def paragraphs(self, file: str) -> list[Paragraph]:
         rows = self._client.query(self._paragraphs, filter=f"file == {_literal(file)}", output_fields=["paragraph"],
                                   limit=16_384)

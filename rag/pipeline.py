@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag import abstention, mentions, models
+from rag.chunking import Chunk
 from rag.citations import (
     ClaimSupport,
     attribute,
@@ -56,6 +58,19 @@ __all__ = ["Answer", "Claim", "Engine", "Passage", "hit_passage"]
 MAX_ANSWER_TOKENS = 80
 MAX_PART_TOKENS = 48
 SECOND_PART_NEW = 0.5
+
+
+FOLLOWED_PASSAGES = 2  # of the answer before's citations, the passages a follow-up reads on from
+READ_ON = 2  # chunks after each such passage, in its section
+
+
+def _in_its_section(chunks: list[Chunk]) -> list[Chunk]:
+    """The first chunk and those after it up to the first under another heading."""
+    return chunks[:1] + list(itertools.takewhile(lambda c: c.heading == chunks[0].heading, chunks[1:]))
+
+
+def _place(chunk: Chunk) -> tuple[str, int, int]:
+    return chunk.file, chunk.start, chunk.end
 
 
 def hit_passage(hit: Hit) -> Passage:
@@ -248,6 +263,22 @@ class Engine:
         both pages: "slide 7 ¶2 to slide 8 ¶1")."""
         return with_page_ends(self.retriever.search(query, k or self.settings.top_k, mode), self.index)
 
+    def _read_on(self, hits: list[Hit], cited: Sequence[Passage], k: int) -> list[Hit]:
+        """The k hits with the first FOLLOWED_PASSAGES cited passages, each with up to READ_ON chunks
+        after it in its section, placed after the best hit. A follow-up ("How can I change it?" after
+        the first bullet of a NEWS entry) is most often answered there, and neither its own words
+        nor the answer before it find the later chunk, which names none of them."""
+        followed: list[Chunk] = []
+        for passage in cited[:FOLLOWED_PASSAGES]:
+            line = (passage.quote_lines or passage.lines)[0]  # of a long paragraph cut in pieces, the quoted piece
+            chunks = self.index.chunks_from(passage.file, passage.paragraph, line, READ_ON)
+            followed += _in_its_section(chunks)
+        found = {_place(h.chunk): h for h in hits}
+        new = with_page_ends([Hit(c, 0.0, 0.0, 0.0) for c in followed if _place(c) not in found], self.index)
+        found.update((_place(h.chunk), h) for h in new)
+        order = [*hits[:1], *(found[_place(c)] for c in followed), *hits[1:]]
+        return list({_place(h.chunk): h for h in order}.values())[:k]
+
     def retrieve(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Answer:
         """Retrieval only: an Answer with `retrieved` filled and no generated text."""
         started = time.perf_counter()
@@ -262,6 +293,7 @@ class Engine:
         k: int | None = None,
         mode: Mode = "hybrid",
         search_query: str | None = None,
+        reading_on: Sequence[Passage] = (),
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Answer:
@@ -272,6 +304,7 @@ class Engine:
 
         Args:
             search_query: what to retrieve with, when it differs from the question (follow-ups).
+            reading_on: passages the answer before cited, for a follow-up (see _read_on).
             on_token: receives the answer text as it is generated.
             cancelled: asked between the model's steps and, while the model computes, every
                 STOP_POLL_SECONDS; True ends the work.
@@ -281,6 +314,8 @@ class Engine:
         """
         started = time.perf_counter()
         hits = self.search(search_query or question, k, mode)
+        if reading_on:
+            hits = self._read_on(hits, reading_on, k or self.settings.top_k)
         retrieval_seconds = time.perf_counter() - started
         # a follow-up's question carries the one before it, whose words are not asked about (nor
         # split into parts)

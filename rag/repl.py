@@ -88,7 +88,9 @@ class ChatSession:
     def _ask(self, question: str, stream: bool) -> None:
         search_query = question
         prompt_question = question
+        reading_on: list[Passage] = []
         if self.history and is_follow_up(question):
+            reading_on = self.last.citations if self.last is not None else []
             previous = self.history[-1]
             answered = self._last_answer_text()
             search_query = " ".join(part for part in (previous, answered, question) if part)
@@ -103,7 +105,8 @@ class ChatSession:
         try:
             with _ctrl_c_stops() as pressed:
                 answer = self.engine.ask(
-                    prompt_question, k=self.k, search_query=search_query, on_token=on_token if stream else None,
+                    prompt_question, k=self.k, search_query=search_query, reading_on=reading_on,
+                    on_token=on_token if stream else None,
                     cancelled=pressed,
                 )
         except (KeyboardInterrupt, Cancelled):

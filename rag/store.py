@@ -14,6 +14,9 @@ protocols and nothing else in rag/ has to change.
     vectors(rows)             the embedding of each row (a len(rows) x dimension float32 array);
                               used for near-duplicate checks among candidates only
     paragraphs(file)          every `Paragraph` of one file, in order (for paragraph citations)
+    chunks_from(file, paragraph, line, after)   the chunk of file holding that paragraph from
+                              that line on, and up to `after` chunks after it, in reading order (a
+                              chat follow-up reads on from a cited passage)
     files()                   path -> `FileState` (sha256, size, mtime_ns) of every indexed file
     close()                   release files and connections
 
@@ -134,6 +137,8 @@ class IndexStore(Protocol):
     def vectors(self, rows: Sequence[int]) -> np.ndarray: ...
 
     def paragraphs(self, file: str) -> list[Paragraph]: ...
+
+    def chunks_from(self, file: str, paragraph: int, line: int, after: int) -> list[Chunk]: ...
 
     def files(self) -> dict[str, FileState]: ...
 

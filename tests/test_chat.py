@@ -1,3 +1,4 @@
+import re
 import shutil
 
 from typer.testing import CliRunner
@@ -24,6 +25,38 @@ def test_scripted_session(fake_models: ScriptedGenerator) -> None:
     # "Geneva" was answered about another meeting)
     assert ("This follows the question: How long did Kerry and Lavrov talk in Geneva? Its answer: They spoke for "
             "more than nine hours in Geneva.)") in fake_models.prompts[1]
+
+
+NEWS_ENTRY = """dash (0.5.5.1-2.1) unstable; urgency=low
+
+  * The default system shell (/bin/sh) has been changed to dash for
+    new installations.  When upgrading existing installations, the
+    system shell will not be changed automatically.
+  * One can see what the current default system shell on this machine
+    is by running 'readlink /bin/sh'.
+  * Change it by running 'dpkg-reconfigure dash'.
+
+ -- Luk Claes <luk@debian.org>  Wed, 22 Jul 2009 17:23:20 +0200
+"""
+
+
+def test_a_follow_up_reads_on_from_the_passage_the_answer_before_cited(fake_models: ScriptedGenerator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    corpus = _seed_copy(tmp_path)
+    (corpus / "NEWS.Debian").write_text(NEWS_ENTRY, encoding="utf-8")
+
+    def cite_the_first_bullet(prompt: str) -> str:
+        number = re.findall(r"\[(\d+)\] \([^)]*\) [^[]*The default system shell", prompt)
+        return f"The default system shell is now dash [{number[-1]}]." if number else "No."
+
+    fake_models.reply = cite_the_first_bullet
+    assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
+    script = "What is the default system shell for new installations?\n/k 3\nWho uploaded that change?\n"
+    result = runner.invoke(app, ["chat"], input=script)
+    assert result.exit_code == 0, result.output
+    first, follow_up = fake_models.prompts
+    assert "dpkg-reconfigure" not in first and "Luk Claes" not in first
+    # the entry's later bullets, two chunks after the cited one, though only 3 passages are read
+    assert "dpkg-reconfigure" in follow_up and "Luk Claes" in follow_up
 
 
 def test_follow_up_detection() -> None:

@@ -41,6 +41,26 @@ def test_build_then_load_round_trip(isolated_index: Path, store: str) -> None:
     assert index.keyword_search("zzzunknownword", 5) == []
 
 
+def test_a_cited_paragraphs_chunk_and_those_after_it_are_found_after_other_files_changed(
+        tmp_path: Path, isolated_index: Path, store: str) -> None:
+    corpus = tmp_path / "docs"
+    shutil.copytree(SEEDS, corpus)
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    changed = sorted(corpus.glob("*.txt"))[0]  # its chunks are written after the others' carried-over rows
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA paragraph added at the end.\n", encoding="utf-8")
+    build_index(corpus, isolated_index, FakeEmbedder(), ChunkSettings(), store=store)
+    index = open_index(isolated_index, store)
+    chunks = index.chunks(range(index.count))
+    for file in {c.file for c in chunks}:
+        own = sorted((c for c in chunks if c.file == file), key=lambda c: c.start)
+        assert index.chunks_from(file, own[0].first_paragraph, own[0].start_line, 2) == own[:3]
+        assert index.chunks_from(file, own[1].last_paragraph, own[1].end_line, 1) == own[1:3]
+        assert index.chunks_from(file, own[-1].last_paragraph, own[-1].end_line, 2) == own[-1:]
+        if file == changed.name:
+            assert own[-1].text.endswith("A paragraph added at the end.")
+    assert index.chunks_from("gone.txt", 1, 1, 2) == []
+
+
 def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, isolated_index: Path, store: str) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()
