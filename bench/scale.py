@@ -25,7 +25,8 @@ index's files in the page cache, as on a machine that used the index recently), 
 memory after opening and running every query, minus its size before opening), dense_p50/p99_ms
 (IndexStore.dense_search top 10), retriever_dense_p50_ms (Retriever.search mode dense, k 10:
 candidates, duplicate check, rows read), hybrid_p50/p99_ms (Retriever.search hybrid, k 10),
-recall_at_10 (dense_search top 10 against exact inner-product search over all vectors).
+recall_at_10 (dense_search top 10 against exact inner-product search over all vectors); by_ef_search
+(HNSW only: recall@10 and dense p50 at each efSearch of EF_SWEEP, read per query, so no rebuild).
 On a shared machine wall times say little: build_cpu_s and the *_cpu_ms latencies are the CPU
 time of the process (all threads), and load_average the 1-minute load before and after the build.
 """
@@ -37,6 +38,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -54,6 +56,7 @@ BASE_SENTENCES = 4000
 PER_FILE = 1000
 NOISE = 0.03  # per dimension; a passage's noise vector has norm ~0.6 against a mean of norm ~0.7-0.9
 WARMUP = 20
+EF_SWEEP = (256, 512, 768, 1024)  # HNSW efSearch values whose recall and latency are also measured
 
 
 def base_sentences(data: Path, count: int) -> list[str]:
@@ -103,10 +106,20 @@ class SyntheticEmbedder:
         name, _, passage = text.partition("\n")
         if passage and name not in self.row:  # the file name's words above it (rag.chunking.embedding_text)
             text = passage
-        rows = [self.row[text[a:b]] for a, b in sentence_spans(text)]
+        rows = [row for a, b in sentence_spans(text) for row in self._rows_of(text[a:b])]
         seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
         vector = self.base[rows].mean(axis=0) + np.random.default_rng(seed).normal(0, NOISE, self.dimension)
         return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def _rows_of(self, span: str) -> list[int]:
+        """The base sentences of one span the splitter gave: a sentence ending in a capital's
+        initial ("anaphase B.") runs on into the next ("H. pylori ..."), whichever follows it."""
+        if span in self.row:
+            return [self.row[span]]
+        for stop in re.finditer(r"\. ", span):
+            if (head := span[: stop.start() + 1]) in self.row:
+                return [self.row[head], *self._rows_of(span[stop.end() :])]
+        raise KeyError(span)
 
     def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
         import numpy as np
@@ -243,6 +256,16 @@ def measure(index_dir: Path, queries_file: Path) -> dict[str, float]:
     dense, dense_cpu = timed(lambda i: store.dense_search(vectors[i], 10))
     found = [[r for r, _ in store.dense_search(vectors[i], 10)] for i in range(len(texts))]
     recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
+    by_ef = {}
+    if store.manifest.dense.get("type") == "hnsw":  # efSearch is read per query: no rebuild to try others
+        chosen = store.manifest.dense["efSearch"]
+        for ef in EF_SWEEP:
+            store.manifest.dense["efSearch"] = ef
+            times, _ = timed(lambda i: store.dense_search(vectors[i], 10))
+            swept = [[r for r, _ in store.dense_search(vectors[i], 10)] for i in range(len(texts))]
+            hits = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(swept, truth, strict=True)])
+            by_ef[ef] = {"recall_at_10": round(float(hits), 4), "dense_p50_ms": p(times, 50)}
+        store.manifest.dense["efSearch"] = chosen
     retriever_dense, retriever_dense_cpu = timed(lambda i: retriever.search(texts[i], 10, "dense"))
     hybrid, hybrid_cpu = timed(lambda i: retriever.search(texts[i], 10, "hybrid"))
     keyword, keyword_cpu = timed(lambda i: store.keyword_search(texts[i], 200))
@@ -261,6 +284,7 @@ def measure(index_dir: Path, queries_file: Path) -> dict[str, float]:
         "hybrid_p50_cpu_ms": p(hybrid_cpu, 50),
         "hybrid_p99_cpu_ms": p(hybrid_cpu, 99),
         "recall_at_10": round(recall, 4),
+        "by_ef_search": by_ef,
         "dense_index": store.manifest.dense,
     }
 

@@ -136,6 +136,11 @@ def test_large_corpus_uses_hnsw_recorded_in_the_manifest(isolated_index: Path, m
     assert index.dense_search(vector, 3)[0][0] == 5
 
 
+def test_a_very_large_corpus_walks_the_hnsw_graph_longer() -> None:
+    assert faiss_store.dense_spec(faiss_store.HNSW_LARGE - 1)["efSearch"] == 512
+    assert faiss_store.dense_spec(faiss_store.HNSW_LARGE)["efSearch"] == 1024
+
+
 def test_hnsw_file_ends_with_the_vector_codes_so_only_its_graph_is_read_ahead(
     isolated_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
