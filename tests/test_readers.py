@@ -590,6 +590,48 @@ def test_html_footnote_marks_are_left_out_and_superscripts_kept_apart(tmp_path: 
         "It opened in 1932^2 and its arch spans 503 metres; about 10^6 rivets hold it.")
 
 
+def test_a_heading_that_links_back_to_the_contents_keeps_its_words(tmp_path: Path) -> None:
+    # Sphinx's FAQ pages: every question was lost, its answer left under no heading (tester-s51 H1)
+    (tmp_path / "design.html").write_text(
+        '<!DOCTYPE html><html><body><main><h1>Design and History FAQ</h1>'
+        '<section id="why"><h2><a class="toc-backref" href="#id3" role="doc-backlink">Why can’t I use an '
+        'assignment in an expression?</a><a class="headerlink" href="#why">¶</a></h2>'
+        "<p>Starting in Python 3.8, you can!</p><p>The text of a footnote.<a role='doc-backlink' href='#r1'>↩</a></p>"
+        "</section></main></body></html>")
+    blocks = readers.read(tmp_path / "design.html").blocks
+    assert [b.text for b in blocks if b.kind == "heading"] == [
+        "Design and History FAQ", "Why can’t I use an assignment in an expression?"]
+    assert [(b.text, b.heading) for b in blocks if b.kind != "heading"] == [
+        ("Starting in Python 3.8, you can!", "Why can’t I use an assignment in an expression?"),
+        ("The text of a footnote.", "Why can’t I use an assignment in an expression?")]
+
+
+def test_an_api_entrys_paragraphs_and_code_are_blocks_and_the_sidebar_is_not_text(tmp_path: Path) -> None:
+    # Sphinx's <dd> of a function: its paragraphs and examples had run into one line; a page of
+    # little text had its sidebar read as its only passage (tester-s51 M1, M4)
+    (tmp_path / "time.html").write_text(
+        '<!DOCTYPE html><html><body><div class="sphinxsidebar" role="navigation"><h3>Previous topic</h3>'
+        '<p><a href="os.html">os — Miscellaneous operating system interfaces</a></p><ul><li>Report a Bug</li>'
+        '<li>Show Source</li></ul></div><main><h1>time — Time access</h1><dl class="py function">'
+        '<dt id="time.tzset">time.tzset()</dt><dd><p>Reset the time conversion rules used by the library.</p>'
+        '<div class="highlight"><pre><span class="gp">&gt;&gt;&gt; </span>time.tzset()\n'
+        "<span class=\"go\">'02:07:36 05/08/03 EDT'</span>\n</pre></div>"
+        '<p>On many Unix <a href="a.html">systems</a> it is more <a href="b.html">convenient</a> to use the '
+        '<a href="z.html"><code>zoneinfo</code></a> database.</p>'
+        '<dl class="py method"><dt>Clock.read()</dt><dt>Clock.read(unit)</dt><dd><p>Returns the time in '
+        '<a href="u.html">seconds</a> or in <a href="u.html">unit</a>.</p></dd></dl></dd></dl>'
+        "</main></body></html>")
+    blocks = readers.read(tmp_path / "time.html").blocks
+    assert [(b.kind, b.text) for b in blocks][1:] == [
+        ("paragraph", "time.tzset()"),
+        ("paragraph", "Reset the time conversion rules used by the library."),
+        ("code", ">>> time.tzset()\n'02:07:36 05/08/03 EDT'"),
+        ("paragraph", "On many Unix systems it is more convenient to use the zoneinfo database."),
+        ("paragraph", "Clock.read()"), ("paragraph", "Clock.read(unit)"),
+        ("paragraph", "Returns the time in seconds or in unit.")]
+    assert not any("Report a Bug" in b.text or "Previous topic" in b.text for b in blocks)
+
+
 def test_a_docbook_title_pages_authors_are_lines_of_it_not_headings(tmp_path: Path) -> None:
     # the licence notice after <h3 class="author"> was cited under "David Mandelberg" (tester-s49 M4)
     (tmp_path / "guide.html").write_text(

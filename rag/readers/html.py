@@ -239,6 +239,8 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     if root is None:
         return data
     _drop_manual_navigation(root)
+    for landmark in root.xpath("//*[@role='navigation']"):  # Sphinx's sidebar and relation bars
+        landmark.drop_tree()
     _drop_permalinks(root)
     _drop_empty_links(root)
     _keep_boxed_prose(root)
@@ -248,6 +250,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _credits_as_paragraphs(root)
     _reveal_article_text(root)
     _numbered_list_items(root)
+    _definitions_of_blocks(root)
     _preformatted_as_code(root)
     _row_spans_repeated(root)
     for paragraph in list(root.iter("p")):
@@ -260,6 +263,27 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _mark_main_text(root)
     _keep_lone_words(root)
     return root
+
+
+_BLOCKS_IN_DEFINITIONS = ("p", "pre", "div", "ul", "ol", "table", "blockquote", "dl")
+
+
+def _definitions_of_blocks(root: _Element) -> None:
+    """A list of definitions holding paragraphs or code (Sphinx's entries of a module's functions:
+    each one's description, examples, notes) read as its terms and blocks in order: trafilatura ran
+    a <dd>'s paragraphs and code into one line ("... routines. Example: >>> os.environ['TZ'] = ...
+    >>> time.tzset() ..."), and a <dd> alone made a <div> put the terms of a list inside it first.
+    Their links are text: Sphinx links every name it can, and a <div>'s paragraph dense in links is
+    dropped as navigation."""
+    for listing in list(root.iter("dl")):
+        items = [child for child in listing if child.tag in ("dt", "dd")]
+        if not any(item.tag == "dd" and any(c.tag in _BLOCKS_IN_DEFINITIONS for c in item) for item in items):
+            continue
+        listing.tag = "div"
+        for item in items:
+            item.tag = "p" if item.tag == "dt" else "div"
+            for link in list(item.iter("a")):  # cross-references, which trafilatura's link density
+                link.drop_tag()                 # test drops a <div>'s paragraph for
 
 
 def _keep_lone_words(root: _Element) -> None:
@@ -651,7 +675,10 @@ def _superscripts_apart(root: _Element) -> None:
     for link in list(root.iter("a")):  # EPUB 3's and ARIA's note references and back-links ("↩︎")
         role = f"{link.get('epub:type') or ''} {link.get('role') or ''} {link.get('class') or ''}"
         if _NOTE_LINK.search(role):
-            link.drop_tree()
+            if any(parent.tag in _HEADINGS for parent in link.iterancestors()):
+                link.drop_tag()  # Sphinx's heading linking back to the page's contents: the heading's words
+            else:
+                link.drop_tree()
     for sup in list(root.iter("sup")):
         text = sup.text_content().strip()
         if sup.find(".//a") is not None or _FOOTNOTE_CLASS.search(sup.get("class") or ""):
