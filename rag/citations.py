@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar
 
-from rag.chunking import SECTION_LABEL, Chunk, header_above, is_lead_in, sentence_spans, under_table_header
+from rag.chunking import (
+    SECTION_LABEL, Chunk, header_above, is_lead_in, sentence_spans, table_row_spans, under_table_header,
+)
 from rag.corpus import Paragraph
 from rag.file_labels import named_files, only_file_names
 from rag.numbers import claimed_readings, stated_numbers, unstated
@@ -510,7 +512,7 @@ def paragraph_citation(
     number = best_paragraph(texts, claim, answer_terms, question_terms)
     position = next(i for i, (p, _, _) in enumerate(pieces) if p.number == number)
     first, start, end = pieces[position]
-    if is_lead_in(texts[number]) and position + 1 < len(pieces):
+    if is_lead_in(texts[number]) and position + 1 < len(pieces) and not _a_row(chunk, start, end):
         _, _, end = pieces[position + 1]
     last = next(p for p, _, b in pieces if b == end)
     text = chunk.text[start - chunk.start : end - chunk.start]
@@ -520,6 +522,13 @@ def paragraph_citation(
         chunk.format, first.page, first.page_paragraph, first.heading, last.number,
         quote_lines=quote_lines(chunk, start, text, quote),
     )
+
+
+def _a_row(chunk: Chunk, start: int, end: int) -> bool:
+    """Whether chunk's text from file offset start to end is a row of a table: short and ending no
+    sentence, as a lead-in is, but introducing nothing ("Dial-up link | 576 | standard" had been
+    cited with the next row, another fact)."""
+    return any(a <= start - chunk.start and end - chunk.start <= b for a, b in table_row_spans(chunk.text))
 
 
 def quote_lines(chunk: Chunk, start: int, text: str, quote: str) -> tuple[int, int] | None:

@@ -296,6 +296,13 @@ def test_the_cited_paragraph_holds_what_the_answer_adds_not_the_questions_words(
     assert (citation.paragraph, citation.lines) == (1, (1, 4)) and "8MB" in citation.quote
 
 
+def test_a_table_row_is_cited_alone_not_with_the_next_row_as_a_lead_in_would_be() -> None:
+    text = ("Path MTU values:\n\nNetwork | MTU | Rationale\n\nDial-up link (IP: PPP) | 576 | standard\n\n"
+            "Ethernet link | 1500 | standard and default\n")
+    citation = cited_paragraph(text, 4, "The MTU of a dial-up PPP link is 576.", "What MTU is given for a dial-up PPP link?")
+    assert (citation.paragraph, citation.last_paragraph, citation.lines) == (3, 3, (5, 5)) and "576" in citation.quote
+
+
 def test_a_row_of_a_long_table_is_cited_by_its_own_line() -> None:
     from rag.render import location
 
