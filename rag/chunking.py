@@ -130,7 +130,8 @@ from rag.file_labels import name_words
 #     nothing unless a rule stands above the line too (an overline split off as its own paragraph counts).
 # 44: HTML: a heading linking back to the contents keeps its words; a <dd> of paragraphs or code is
 #     read as its blocks; an element whose role is navigation is not text.
-PASSAGE_RULES = 44
+# 45: HTML: DocBook's note, tip or warning box is its text opened by its label, not a table row.
+PASSAGE_RULES = 45
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -632,6 +632,22 @@ def test_an_api_entrys_paragraphs_and_code_are_blocks_and_the_sidebar_is_not_tex
     assert not any("Report a Bug" in b.text or "Previous topic" in b.text for b in blocks)
 
 
+def test_a_docbook_tip_is_its_text_opened_by_its_label_not_a_table_row(tmp_path: Path) -> None:
+    # "| Tip" had ended the key table's passage, apart from the tip's text (tester-s51 L2)
+    (tmp_path / "keys.html").write_text(
+        "<html><body><main><h1>Keys</h1><table><tr><th>key</th><th>meaning</th></tr><tr><td>Ctrl-C</td>"
+        "<td>terminate a running program</td></tr></table><div class='tip'><table border='0' summary='Tip'><tr>"
+        "<td rowspan='2'><img alt='[Tip]' src='images/tip.png'/></td><th align='left'>Tip</th></tr><tr><td>"
+        "<p>The terminal feature of <code>Ctrl-S</code> can be disabled using stty(1).</p></td></tr></table>"
+        "</div><div class='note'><table summary='Note'><tr><td><img alt='[Note]' src='n.png'/></td>"
+        "<th>Note</th></tr><tr><td>Plain text in the cell.</td></tr></table></div></main></body></html>")
+    blocks = readers.read(tmp_path / "keys.html").blocks
+    assert [(b.kind, b.text) for b in blocks][1:] == [
+        ("table_row", "key | meaning"), ("table_row", "Ctrl-C | terminate a running program"),
+        ("paragraph", "Tip: The terminal feature of Ctrl-S can be disabled using stty(1)."),
+        ("paragraph", "Note: Plain text in the cell.")]
+
+
 def test_a_docbook_title_pages_authors_are_lines_of_it_not_headings(tmp_path: Path) -> None:
     # the licence notice after <h3 class="author"> was cited under "David Mandelberg" (tester-s49 M4)
     (tmp_path / "guide.html").write_text(

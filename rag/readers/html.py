@@ -247,6 +247,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _keep_facts(root)
     _superscripts_apart(root)
     _captions_as_paragraphs(root)
+    _admonitions_as_text(root)
     _credits_as_paragraphs(root)
     _reveal_article_text(root)
     _numbered_list_items(root)
@@ -417,6 +418,36 @@ def _captions_as_paragraphs(root: _Element) -> None:
 
 # DocBook's title page sets its authors, editors and other credits in headings of these classes
 _CREDIT_CLASSES = frozenset({"author", "editor", "othercredit", "corpauthor", "collab", "byline"})
+
+
+_ADMONITIONS = ("note", "tip", "warning", "caution", "important")
+
+
+def _admonitions_as_text(root: _Element) -> None:
+    """DocBook's note, tip or warning box, a layout table of an icon, its label and its text, read
+    as its text opened by the label ("Tip: The terminal feature of Ctrl-S can be disabled ..."): its
+    first row had been a table row "| Tip" ending the passage before, apart from the tip."""
+    for box in root.xpath("//div[" + " or ".join(f"@class='{kind}'" for kind in _ADMONITIONS) + "][table]"):
+        table = box.find("table")
+        label = (table.get("summary") or "").strip()
+        text = box.makeelement("div", {})
+        for cell in list(table.iter("td")):
+            if cell.find(".//img") is not None or not "".join(cell.itertext()).strip():
+                continue  # the icon
+            if len(cell):
+                text.extend(cell)
+            else:
+                text.append(_paragraph_of(box, cell.text or ""))
+        first = next(text.iter("p"), None)
+        if label and first is not None:
+            first.text = f"{label}: {first.text or ''}"
+        table.getparent().replace(table, text)
+
+
+def _paragraph_of(parent: _Element, words: str) -> _Element:
+    paragraph = parent.makeelement("p", {})
+    paragraph.text = words
+    return paragraph
 
 
 def _credits_as_paragraphs(root: _Element) -> None:
