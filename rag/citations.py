@@ -542,20 +542,28 @@ def quote_lines(chunk: Chunk, start: int, text: str, quote: str) -> tuple[int, i
     return first, first + quote.count("\n")
 
 
+# "Ctrl-C", "x86_64", "token_bytes", "3.8": a name whose parts alone say little ("Ctrl-C" is the term
+# "ctrl" to attribution, as every Ctrl row of a key table is), which the cited paragraph should write
+_COMPOUND_NAME = re.compile(r"\w+(?:[-_.]\w+)+")
+
+
 def best_paragraph(
     text_of: dict[int, str],
     claim: str,
     answer_terms: AbstractSet[str] = frozenset(),
     question_terms: AbstractSet[str] = frozenset(),
 ) -> int:
-    """Of a chunk's paragraphs (number -> text), the one holding most of answer_terms, then
-    sharing most words with the claim, then with the question."""
+    """Of a chunk's paragraphs (number -> text), the one holding most of answer_terms, then sharing
+    most words with the claim, then most of the claim's compound names as written, then most words
+    with the question."""
     wanted = attribution_terms(claim)
+    names = {name.lower() for name in _COMPOUND_NAME.findall(claim)}
 
-    def key(number: int) -> tuple[int, int, int, int]:
+    def key(number: int) -> tuple[int, int, int, int, int]:
         found = attribution_terms(text_of[number])
-        return (_weighted(answer_terms & found), _weighted(wanted & found), _weighted(question_terms & found),
-                len(text_of[number]))
+        written = {name.lower() for name in _COMPOUND_NAME.findall(text_of[number])}
+        return (_weighted(answer_terms & found), _weighted(wanted & found), len(names & written),
+                _weighted(question_terms & found), len(text_of[number]))
 
     return max(text_of, key=key)
 

@@ -303,6 +303,14 @@ def test_a_table_row_is_cited_alone_not_with_the_next_row_as_a_lead_in_would_be(
     assert (citation.paragraph, citation.last_paragraph, citation.lines) == (3, 3, (5, 5)) and "576" in citation.quote
 
 
+def test_an_answer_naming_a_key_is_cited_at_the_row_writing_it_not_the_longest_row_of_its_word() -> None:
+    # "Ctrl-C" is the term "ctrl" to attribution, as every row is: the longest row had been cited
+    text = ("key | description\n\nCtrl-D | terminate input\n\nCtrl-C | terminate a running program\n\n"
+            "Ctrl-V Tab | input Tab without expansion to the command line under bash\n")
+    citation = cited_paragraph(text, 4, "Ctrl-C.", "Which key terminates the top command?")
+    assert citation.paragraph == 3 and citation.quote == "Ctrl-C | terminate a running program"
+
+
 def test_a_row_of_a_long_table_is_cited_by_its_own_line() -> None:
     from rag.render import location
 
