@@ -67,6 +67,9 @@ class ChatSession:
     last: Answer | None = None
     last_hashes: dict[str, str | None] = field(default_factory=dict)  # each cited file as the answer's index held it
     history: list[str] = field(default_factory=list)
+    # the passages the last answer that cited any cited: a follow-up to an abstention ("How can I
+    # change it?", not answered) still reads on from where the conversation stands
+    cited: list[Passage] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.k = self.k or self.engine.settings.top_k
@@ -90,7 +93,7 @@ class ChatSession:
         prompt_question = question
         reading_on: list[Passage] = []
         if self.history and is_follow_up(question):
-            reading_on = self.last.citations if self.last is not None else []
+            reading_on = self.cited
             previous = self.history[-1]
             answered = self._last_answer_text()
             search_query = " ".join(part for part in (previous, answered, question) if part)
@@ -115,6 +118,8 @@ class ChatSession:
         answer = dataclasses.replace(answer, question=question)
         self.history.append(question)
         self.last = answer
+        if answer.citations:
+            self.cited = answer.citations
         indexed = self.engine.index.files() if answer.citations else {}
         self.last_hashes = {c.file: state.sha256 if (state := indexed.get(c.file)) else None for c in answer.citations}
         self.write(after_stream_text(answer, "".join(streamed), shutil.get_terminal_size().columns))

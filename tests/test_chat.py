@@ -45,17 +45,21 @@ def test_a_follow_up_reads_on_from_the_passage_the_answer_before_cited(fake_mode
     (corpus / "NEWS.Debian").write_text(NEWS_ENTRY, encoding="utf-8")
 
     def cite_the_first_bullet(prompt: str) -> str:
+        if "Question: Is it safe?" in prompt:
+            return "NOT FOUND"
         number = re.findall(r"\[(\d+)\] \([^)]*\) [^[]*The default system shell", prompt)
         return f"The default system shell is now dash [{number[-1]}]." if number else "No."
 
     fake_models.reply = cite_the_first_bullet
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
-    script = "What is the default system shell for new installations?\n/k 3\nWho uploaded that change?\n"
+    script = "What is the default system shell for new installations?\n/k 4\nIs it safe?\nWho uploaded that change?\n"
     result = runner.invoke(app, ["chat"], input=script)
     assert result.exit_code == 0, result.output
-    first, follow_up = fake_models.prompts
+    first, declined, follow_up = fake_models.prompts
     assert "dpkg-reconfigure" not in first and "Luk Claes" not in first
-    # the entry's later bullets, two chunks after the cited one, though only 3 passages are read
+    assert "The documents do not answer this." in result.output
+    # the entry's later bullets, two chunks after the cited one, though only 4 passages are read, and
+    # after a follow-up that was not answered
     assert "dpkg-reconfigure" in follow_up and "Luk Claes" in follow_up
 
 
