@@ -239,8 +239,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     if root is None:
         return data
     _drop_manual_navigation(root)
-    for landmark in root.xpath("//*[@role='navigation']"):  # Sphinx's sidebar and relation bars
-        landmark.drop_tree()
+    _drop_navigation_landmarks(root)
     _drop_permalinks(root)
     _drop_empty_links(root)
     _keep_boxed_prose(root)
@@ -315,6 +314,14 @@ def _drop_manual_navigation(root: _Element) -> None:
             element.drop_tree()
         elif classes & {"header", "nav-panel"} and _TEXINFO_LINKS.match(element.text_content()):
             element.drop_tree()
+
+
+def _drop_navigation_landmarks(root: _Element) -> None:
+    """An element whose ARIA role is navigation (Sphinx's sidebar and relation bars): on a page of
+    little text trafilatura kept it, and Python's FAQ index was its sidebar ("Previous topic ...
+    Report a Bug Show Source")."""
+    for landmark in root.xpath("//*[@role='navigation']"):
+        landmark.drop_tree()
 
 
 def _drop_empty_links(root: _Element) -> None:
