@@ -561,7 +561,7 @@ def best_paragraph(
 
     def key(number: int) -> tuple[int, int, int, int, int]:
         found = attribution_terms(text_of[number])
-        written = {name.lower() for name in _COMPOUND_NAME.findall(text_of[number])}
+        written = {name.lower() for name in _COMPOUND_NAME.findall(text_of[number])} if names else set()
         return (_weighted(answer_terms & found), _weighted(wanted & found), len(names & written),
                 _weighted(question_terms & found), len(text_of[number]))
 

@@ -91,9 +91,9 @@ class ChatSession:
     def _ask(self, question: str, stream: bool) -> None:
         search_query = question
         prompt_question = question
-        reading_on: list[Passage] = []
-        if self.history and is_follow_up(question):
-            reading_on = self.cited
+        follow_up = bool(self.history) and is_follow_up(question)
+        reading_on = self.cited if follow_up else []
+        if follow_up:
             previous = self.history[-1]
             answered = self._last_answer_text()
             search_query = " ".join(part for part in (previous, answered, question) if part)

@@ -265,9 +265,6 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     return root
 
 
-_BLOCKS_IN_DEFINITIONS = ("p", "pre", "div", "ul", "ol", "table", "blockquote", "dl")
-
-
 def _definitions_of_blocks(root: _Element) -> None:
     """A list of definitions holding paragraphs or code (Sphinx's entries of a module's functions:
     each one's description, examples, notes) read as its terms and blocks in order: trafilatura ran
@@ -277,7 +274,7 @@ def _definitions_of_blocks(root: _Element) -> None:
     dropped as navigation."""
     for listing in list(root.iter("dl")):
         items = [child for child in listing if child.tag in ("dt", "dd")]
-        if not any(item.tag == "dd" and any(c.tag in _BLOCKS_IN_DEFINITIONS for c in item) for item in items):
+        if not any(item.tag == "dd" and any(_is_html_block(c) for c in item) for item in items):
             continue
         listing.tag = "div"
         for item in items:
