@@ -131,7 +131,9 @@ from rag.file_labels import name_words
 # 44: HTML: a heading linking back to the contents keeps its words; a <dd> of paragraphs or code is
 #     read as its blocks; an element whose role is navigation is not text.
 # 45: HTML: DocBook's note, tip or warning box is its text opened by its label, not a table row.
-PASSAGE_RULES = 45
+# 46: a long code block (a reader's code: Markdown's fences, HTML's <pre>) is cut between its lines,
+#     not at a full stop inside them.
+PASSAGE_RULES = 46
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -233,6 +235,7 @@ def _opens_with(text: str, heading: str) -> bool:
 
 _LOOKS_LIKE_ROW = re.compile(r"^\s*\|.*\|\s*$|\S \| \S")  # "| a | b |" (Markdown) or "a | b" (PDF, HTML, Word)
 _LINE = re.compile(r"[^\n]+")
+_CODE_LINE = re.compile(r"[^\n]*\S[^\n]*")  # a line with any text, its indent kept
 
 
 def table_row_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -410,6 +413,14 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             a = merged.pop()[0]  # "5.3." numbers the sentence after it: one sentence with it
         merged.append((a, b))
     return merged
+
+
+def _units(document: Document, paragraph: Paragraph) -> list[tuple[int, int]]:
+    """What a long paragraph is cut between: its sentences, or a code block's lines (a full stop
+    inside code ends no sentence: a passage ended inside a string, "print('Whoops!")."""
+    if paragraph.number in document.code_paragraphs:
+        return [m.span() for m in _CODE_LINE.finditer(document.text, paragraph.start, paragraph.end)]
+    return sentence_spans(document.text, paragraph.start, paragraph.end)
 
 
 def _is_initial(text: str, after_stop: int, following: int) -> bool:
@@ -728,7 +739,7 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
             sentences = [
                 piece
                 for p in group
-                for s in sentence_spans(document.text, p.start, p.end)
+                for s in _units(document, p)
                 for words in _word_windows(document.text, s, settings.max_words)
                 for piece in _char_windows(document.text, words, limit)
             ]

@@ -92,6 +92,7 @@ class Document:
     sha256: str
     paragraphs: tuple[Paragraph, ...]
     format: str = "text"
+    code_paragraphs: frozenset[int] = frozenset()  # numbers of the paragraphs a reader read as code
 
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -574,7 +575,8 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
                 block.heading,
             )
         )
-    return Document(name, text, digest, tuple(paragraphs), result.format)
+    code = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "code")
+    return Document(name, text, digest, tuple(paragraphs), result.format, code)
 
 
 def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:

@@ -141,6 +141,16 @@ def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
     assert chunks[-1].text.endswith(sentences[-1])
 
 
+def test_a_long_code_block_is_cut_between_its_lines(tmp_path: Path) -> None:
+    code = "\n".join(f"    print('Step {i} failed! Problem: the value was {i}.', file=sys.stderr)" for i in range(40))
+    (tmp_path / "guide.md").write_text(f"# Logging\n\nThe worker reports its progress.\n\n```python\n{code}\n```\n")
+    document, _ = read_document(tmp_path, tmp_path / "guide.md")
+    chunks = chunk_document(document, ChunkSettings(max_words=120, min_words=3, overlap_sentences=1))
+    pieces = [c.text for c in chunks if "print(" in c.text]
+    assert len(pieces) > 2
+    assert all(re.fullmatch(r"(?:```python\n)?(?: {4}print\('Step \d+ [^\n]*\n?)+(?:```)?", p) for p in pieces)
+
+
 def test_sentence_spans_keep_quotes_and_abbreviation_numbers() -> None:
     text = 'He said "stop." Then 5 1/2 years passed. Done'
     assert [text[a:b] for a, b in sentence_spans(text)] == ['He said "stop."', "Then 5 1/2 years passed.", "Done"]
