@@ -133,7 +133,8 @@ from rag.file_labels import name_words
 # 45: HTML: DocBook's note, tip or warning box is its text opened by its label, not a table row.
 # 46: a long code block (a reader's code: Markdown's fences, HTML's <pre>) is cut between its lines,
 #     not at a full stop inside them.
-PASSAGE_RULES = 46
+# 47: a .rst page is read by docutils (sections, code, tables, Sphinx roles and directives as Sphinx shows them).
+PASSAGE_RULES = 47
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -988,8 +988,8 @@ def test_markdown_and_underlined_headings_are_their_words_alone(tmp_path: Path) 
         ("Harbour guide", "Harbour guide"), ("Mooring", "Mooring")]
     assert all(b.span and text[b.span[0] : b.span[1]] == b.text for b in result.blocks)  # still spans of the file
     rst = text.replace("## Mooring ##", "Mooring\n-------") + "\n=======\n  Fees\n=======\n\nFive pounds.\n"
-    (tmp_path / "guide.rst").write_text(rst, encoding="utf-8")
-    document, _ = read_document(tmp_path, tmp_path / "guide.rst")
+    (tmp_path / "guide.txt").write_text(rst, encoding="utf-8")  # plain text underlined as reStructuredText is
+    document, _ = read_document(tmp_path, tmp_path / "guide.txt")
     assert document is not None
     headings = [(document.text[p.start : p.end], p.start_line, p.end_line, p.heading) for p in document.paragraphs
                 if p.heading == document.text[p.start : p.end]]

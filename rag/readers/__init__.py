@@ -26,7 +26,8 @@ __all__ = ["Block", "ReadResult", "Unreadable", "SHEET_FORMATS", "SUFFIXES", "de
 SUFFIXES: dict[str, str] = {
     ".txt": "text",
     ".text": "text",
-    ".rst": "text",
+    ".rst": "rst",
+    ".rest": "rst",
     ".adoc": "text",
     ".asciidoc": "text",
     ".org": "text",
@@ -56,7 +57,7 @@ SUFFIXES: dict[str, str] = {
     ".ots": "ods",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
-CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "html", "csv"}
+CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "rst", "html", "csv"}
 SHEET_FORMATS = frozenset({"xlsx", "xlsb", "xls", "ods"})  # workbooks: their pages are sheets
 # EPUB and OpenDocument files name what they are in a "mimetype" entry (a template's or master
 # document's type opens with its document's: "...opendocument.text-template").
@@ -216,6 +217,10 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.markdown import read_markdown
 
             return read_markdown(path, name, data)
+        if fmt == "rst":
+            from rag.readers.rst import read_rst
+
+            return read_rst(path, name, data)
         if fmt == "epub":
             from rag.readers.epub import read_epub
 

@@ -1,0 +1,363 @@
+"""reStructuredText (a Sphinx project's .rst sources) with docutils: sections, prose, code and tables.
+
+Read as plain text, a Sphinx page was its markup: ".. code-block:: python" and ".. _label:" stood as
+paragraphs, ":func:`~flask.url_for`" in the prose, a heading underlined with backticks was text, a
+simple table one run-on line, and a literal block's lines ran together. docutils (the reference
+parser) reads the page into a tree; its blocks are the tree's section titles (headings), paragraphs,
+list items, definitions, table rows and literal blocks (code), in order.
+
+Sphinx adds directives and roles docutils does not know. Each such name found in the page is
+registered before parsing as a generic one: a role is its text as Sphinx shows it ("url_for()" for
+:func:`~flask.url_for`, "the tutorial" for :doc:`the tutorial <tutorial/index>`), a directive is
+its content read as text, opened by what Sphinx prints for it: "Added in version 2.0: ...",
+"Changed in version", "Deprecated since version", "See also:", an API entry's signature
+("url_for(endpoint, **values)"). A code-block's content is code; a toctree, autodoc's directives
+(their text is in the code, not the page) and index entries are nothing. The page is parsed with
+file and URL insertion and raw output off, so an `include` or a `csv-table :url:` reads nothing
+outside the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.readers.base import Block, ReadResult, decode_text, file_bytes, one_line, table_lines
+
+if TYPE_CHECKING:
+    from docutils import nodes
+
+_DIRECTIVE_NAME = re.compile(r"^[ \t]*\.\.[ \t]+([\w][\w:.+-]*)::", re.MULTILINE)
+_ROLE_NAME = re.compile(r"(?<![\w`]):([\w][\w:.+-]*):`")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+_TITLE_AND_TARGET = re.compile(r"(?s)(.*?)\s*<([^<>]+)>$")
+# What Sphinx prints before a version note's text.
+_VERSION_LABELS = {"versionadded": "Added in version", "versionchanged": "Changed in version",
+                   "deprecated": "Deprecated since version", "versionremoved": "Removed in version"}
+_LABELS = {"seealso": "See also", "todo": "To do"}
+_CODE_DIRECTIVES = frozenset({"code-block", "sourcecode", "highlight-block", "ipython", "doctest", "testcode",
+                              "testoutput", "jupyter-execute", "prompt"})
+# Sphinx directives whose own text is not on the page (autodoc reads the code) or that hold no text.
+_SILENT_DIRECTIVES = frozenset({"toctree", "index", "highlight", "literalinclude", "currentmodule", "module",
+                                "tabularcolumns", "automodule", "autoclass", "autofunction", "automethod",
+                                "autoattribute", "autodata", "autoexception", "autosummary", "autoprogram",
+                                "click", "autoflask", "include", "graphviz", "inheritance-diagram", "plot",
+                                "codeauthor", "sectionauthor", "moduleauthor", "py:module", "py:currentmodule"})
+# Roles written as code (Sphinx shows them in a monospace font; a function's name gets "()").
+_CALLABLE_ROLES = frozenset({"func", "meth", "py:func", "py:meth"})
+_NO_PARENS = re.compile(r"\(.*\)$")
+_NUMBERED_ROLES = frozenset({"issue", "pr", "pull", "gh", "ghissue", "bug"})  # sphinx-issues' ":issue:`2581`": "#2581"
+
+
+def read_rst(path: Path, name: str, data: bytes | None = None) -> ReadResult:
+    """Blocks of the text docutils reads from the file (`data` when given, else the file's bytes).
+
+    Raises:
+        Unreadable: the file cannot be read.
+    """
+    warnings: list[str] = []
+    text = decode_text(file_bytes(path, data), name, warnings)
+    if text is None:
+        return ReadResult("rst", (), tuple(warnings))
+    try:
+        blocks = tuple(_Blocks().of(_parse(text)))
+    except Exception as error:  # docutils' bug on one odd page (or nesting past Python's stack): its text still counts
+        warnings.append(f"{name}: read as plain text, docutils could not parse it ({type(error).__name__})")
+        blocks = tuple(Block(part.strip("\n"), None, None, "paragraph") for part in _BLANK_LINES.split(text) if part.strip())
+    return ReadResult("rst", blocks, tuple(warnings))
+
+
+def _parse(text: str) -> nodes.document:
+    """The page's doctree, with the Sphinx names it uses registered first (see the module's note)."""
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    _register_unknown_names(text)
+    settings = get_default_settings(Parser)
+    settings.report_level = 5  # no message is printed; problems stay in the tree as system_message nodes
+    settings.halt_level = 5
+    settings.warning_stream = _Silent()
+    settings.file_insertion_enabled = False
+    settings.raw_enabled = False
+    settings.character_level_inline_markup = False
+    document = new_document("<rst>", settings)
+    Parser().parse(text, document)
+    return document
+
+
+class _Silent:
+    """A warning stream that keeps nothing: docutils would write its messages to stderr."""
+
+    def write(self, _text: str) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None
+
+
+def _register_unknown_names(text: str) -> None:
+    """Registers each directive and role the page names that docutils does not know as generic."""
+    from docutils.parsers.rst import directives, roles
+    from docutils.parsers.rst.languages import en
+
+    for name in {found.lower() for found in _DIRECTIVE_NAME.findall(text)}:
+        if name not in directives._directives and name not in en.directives and name not in directives._directive_registry:
+            directives.register_directive(name, _generic_directive(name))
+    for name in {found.lower() for found in _ROLE_NAME.findall(text)}:
+        if name not in roles._roles and name not in en.roles and name not in roles._role_registry:
+            roles.register_local_role(name, _generic_role(name))
+
+
+def _generic_role(name: str) -> Any:
+    """A role shown as Sphinx shows it: a title given before <target>, else the target; "~" keeps
+    a dotted name's last part; a function's name ends in "()"."""
+    from docutils import nodes, utils
+
+    def role(_role: str, rawtext: str, text: str, _lineno: int, _inliner: Any, _options: Any = None,
+             _content: Any = None) -> tuple[list[nodes.Node], list[nodes.Node]]:
+        shown = _role_text(name, utils.unescape(text))
+        return [nodes.literal(rawtext, shown)], []
+
+    return role
+
+
+def _role_text(name: str, text: str) -> str:
+    titled = _TITLE_AND_TARGET.match(text)
+    if titled and titled.group(1):
+        return titled.group(1)
+    target = titled.group(2) if titled else text
+    target = target.lstrip("!")
+    if target.startswith("~"):
+        target = target[1:].rsplit(".", 1)[-1]
+    if name in _CALLABLE_ROLES and not _NO_PARENS.search(target):
+        target += "()"
+    if name in _NUMBERED_ROLES and target.isdigit():
+        target = f"#{target}"
+    return target
+
+
+class _AnyOption(dict):  # type: ignore[type-arg]
+    """An option spec that takes every option as text: a Sphinx directive's options are its own."""
+
+    def __missing__(self, _key: str) -> Any:
+        from docutils.parsers.rst import directives
+
+        return directives.unchanged
+
+
+def _generic_directive(name: str) -> type:
+    """A directive class for a name docutils does not know (see the module's note)."""
+    from docutils import nodes
+    from docutils.parsers.rst import Directive
+
+    class Generic(Directive):
+        has_content = True
+        optional_arguments = 1
+        final_argument_whitespace = True
+        option_spec = _AnyOption()
+
+        def run(self) -> list[nodes.Node]:
+            if name in _SILENT_DIRECTIVES:
+                return []
+            argument = " ".join(" ".join(self.arguments).split())
+            if name in _CODE_DIRECTIVES:
+                code = "\n".join(self.content)
+                return [nodes.literal_block(code, code)] if code.strip() else []
+            container = nodes.container(classes=["rag-directive"])
+            short = name.rsplit(":", 1)[-1]
+            if short in _VERSION_LABELS and argument:
+                argument, note = (argument.split(None, 1) + [""])[:2]  # ".. versionadded:: 2.1 The note ..."
+                label = f"{_VERSION_LABELS[short]} {argument}:"
+            else:
+                label, note = _label(short, argument), ""
+            if label:
+                container += self._paragraph(label, classes=["rag-label"])
+            if note.strip():
+                container += self._paragraph(note.strip())
+            if self.content:
+                self.state.nested_parse(self.content, self.content_offset, container)
+            return [container]
+
+        def _paragraph(self, text: str, classes: list[str] | None = None) -> nodes.paragraph:
+            """A paragraph of text with its inline markup read (a tab's title "``netstat`` (Linux)")."""
+            inline, _messages = self.state.inline_text(text, self.lineno)
+            return nodes.paragraph(text, "", *inline, classes=classes or [])
+
+    return Generic
+
+
+def _label(name: str, argument: str) -> str:
+    """What Sphinx prints before a directive's content: "Added in version 2.0:", "See also:", an
+    API entry's signature ("range([start,] stop[, step]):"); for another directive its argument (a
+    tab's or a card's title)."""
+    if name in _VERSION_LABELS:
+        return f"{_VERSION_LABELS[name]}:"
+    if name in _LABELS:
+        return f"{_LABELS[name]}: {argument}".rstrip() if argument else f"{_LABELS[name]}:"
+    return argument if not argument or argument[-1] in ":.?!" else f"{argument}:"
+
+
+# docutils' own admonitions: their text opened by their label, as Sphinx shows them
+_ADMONITIONS = {"note": "Note", "warning": "Warning", "tip": "Tip", "hint": "Hint", "important": "Important",
+                "caution": "Caution", "danger": "Danger", "error": "Error", "attention": "Attention"}
+
+
+class _Blocks:
+    """Walks a doctree into blocks, carrying the innermost section title as their heading."""
+
+    def __init__(self) -> None:
+        self.heading: str | None = None
+        self.label = ""  # a label ("Note:", "Added in version 2.0:") waiting for the paragraph it opens
+
+    def of(self, node: nodes.Node) -> Iterator[Block]:
+        for child in node.children:
+            yield from self._element(child)
+
+    def _element(self, node: nodes.Node) -> Iterator[Block]:
+        from docutils import nodes
+
+        if isinstance(node, (nodes.comment, nodes.system_message, nodes.substitution_definition, nodes.target,
+                             nodes.raw, nodes.image, nodes.pending, nodes.title)):
+            return
+        if isinstance(node, (nodes.paragraph, nodes.rubric, nodes.line_block, nodes.attribution, nodes.caption)):
+            yield from self._text(node, "paragraph")
+            return
+        if not isinstance(node, (nodes.container, nodes.Admonition)):
+            yield from self._flush_label()
+        if isinstance(node, nodes.section):
+            yield from self._section(node)
+        elif isinstance(node, (nodes.literal_block, nodes.doctest_block, nodes.math_block)):
+            code = node.astext().strip("\n")
+            if code.strip():
+                yield Block(code, None, self.heading, "code")
+        elif isinstance(node, nodes.table):
+            yield from self._table(node)
+        elif isinstance(node, (nodes.bullet_list, nodes.enumerated_list)):
+            yield from self._list(node)
+        elif isinstance(node, nodes.definition_list):
+            yield from self._definitions(node)
+        elif isinstance(node, nodes.field_list):
+            yield from self._fields(node)
+        elif isinstance(node, nodes.option_list):
+            for item in node.children:
+                yield Block(one_line(item.astext()), None, self.heading, "list_item")
+        elif isinstance(node, nodes.Admonition):
+            yield from self._admonition(node)
+        elif isinstance(node, nodes.Element):
+            yield from self.of(node)
+            if "rag-directive" in node.get("classes", ()):
+                yield from self._flush_label(closing=True)
+
+    def _section(self, node: nodes.section) -> Iterator[Block]:
+        from docutils import nodes
+
+        outer = self.heading
+        title = next((c for c in node.children if isinstance(c, nodes.title)), None)
+        if title is not None and one_line(title.astext()):
+            self.heading = one_line(title.astext())
+            yield Block(self.heading, None, self.heading, "heading")
+        yield from self.of(node)
+        self.heading = outer
+
+    def _text(self, node: nodes.Element, kind: str) -> Iterator[Block]:
+        from docutils import nodes
+
+        text = one_line(node.astext()) if not isinstance(node, nodes.line_block) else node.astext().strip()
+        if "rag-label" in node.get("classes", ()):
+            if text:
+                self.label = f"{self.label} {text}".strip()
+            return
+        if self.label:
+            text, self.label = f"{self.label} {text}".strip(), ""
+        if text:
+            yield Block(text, None, self.heading, kind)
+
+    def _flush_label(self, closing: bool = False) -> Iterator[Block]:
+        """A label before a block that is no paragraph ("``netstat`` (Linux):" over code) as a block
+        of its own; at the end of its directive (closing) a sentence ("Added in version 2.8.")."""
+        if self.label:
+            yield Block(re.sub(r":$", ".", self.label) if closing else self.label, None, self.heading, "paragraph")
+            self.label = ""
+
+    def _table(self, node: nodes.table) -> Iterator[Block]:
+        from docutils import nodes
+
+        yield from self._flush_label()
+        rows = [[one_line(entry.astext()) for entry in row.children if isinstance(entry, nodes.entry)]
+                for row in node.findall(nodes.row)]
+        for line in table_lines(rows):
+            yield Block(line, None, self.heading, "table_row")
+
+    def _list(self, node: nodes.Element) -> Iterator[Block]:
+        from docutils import nodes
+
+        enumerated = isinstance(node, nodes.enumerated_list)
+        start = int(node.get("start", 1)) if enumerated else 1
+        for number, item in enumerate(node.children, start=start):
+            marker = f"{number}. " if enumerated else ""
+            yield from self._item(item, marker, "list_item")
+
+    def _item(self, item: nodes.Node, marker: str, kind: str) -> Iterator[Block]:
+        """An item's first paragraph opened by its marker, then the rest of it as blocks."""
+        from docutils import nodes
+
+        children = list(item.children) if isinstance(item, nodes.Element) else []
+        if children and isinstance(children[0], nodes.paragraph):
+            self.label = f"{self.label} {marker}".strip() if marker.strip() else self.label
+            for block in self._text(children[0], kind):
+                yield block
+            children = children[1:]
+        elif marker.strip():
+            self.label = f"{self.label} {marker}".strip()
+        for child in children:
+            yield from self._element(child)
+        yield from self._flush_label()
+
+    def _definitions(self, node: nodes.definition_list) -> Iterator[Block]:
+        from docutils import nodes
+
+        for item in node.children:
+            terms = [one_line(c.astext()) for c in item.children if isinstance(c, (nodes.term, nodes.classifier))]
+            definition = next((c for c in item.children if isinstance(c, nodes.definition)), None)
+            yield from self._opened(" : ".join(t for t in terms if t), definition)
+
+    def _fields(self, node: nodes.field_list) -> Iterator[Block]:
+        from docutils import nodes
+
+        for field in node.children:
+            name = next((one_line(c.astext()) for c in field.children if isinstance(c, nodes.field_name)), "")
+            body = next((c for c in field.children if isinstance(c, nodes.field_body)), None)
+            yield from self._opened(f"{name}:" if name else "", body)
+
+    def _opened(self, label: str, body: nodes.Element | None) -> Iterator[Block]:
+        """A term's or a field's body, its first paragraph opened by the term ("timeout: Seconds to wait.")."""
+        from docutils import nodes
+
+        if body is None or not body.children:
+            if label:
+                yield Block(label, None, self.heading, "paragraph")
+            return
+        first, *rest = body.children
+        if isinstance(first, nodes.paragraph):
+            self.label = f"{self.label} {label}".strip()
+            yield from self._text(first, "paragraph")
+        else:
+            if label:
+                yield Block(label, None, self.heading, "paragraph")
+            rest = [first, *rest]
+        for child in rest:
+            yield from self._element(child)
+
+    def _admonition(self, node: nodes.Element) -> Iterator[Block]:
+        from docutils import nodes
+
+        title = next((one_line(c.astext()) for c in node.children if isinstance(c, nodes.title)), None)
+        label = title or _ADMONITIONS.get(node.tagname, node.tagname.capitalize())
+        self.label = f"{self.label} {label}:".strip()
+        for child in node.children:
+            if not isinstance(child, nodes.title):
+                yield from self._element(child)
+        yield from self._flush_label()

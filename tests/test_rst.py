@@ -1,0 +1,122 @@
+"""reStructuredText pages, as a Sphinx project writes them, read by rag.readers.rst."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag import readers
+from rag.chunking import chunk_document
+from rag.config import ChunkSettings
+from rag.corpus import read_document
+
+PAGE = """\
+Quickstart
+==========
+
+Follow :doc:`the installation guide <installation>` first, then import :class:`~flask.Flask`.
+
+.. _minimal-app:
+
+A Minimal Application
+---------------------
+
+Use the :meth:`~flask.Flask.route` decorator to bind a function to a URL. ::
+
+    @app.route("/")
+    def index():
+        return "Index Page. Done!"
+
+.. code-block:: text
+
+    $ flask --app hello run
+
+.. versionadded:: 2.2
+    The ``--app`` option replaces ``FLASK_APP``.
+
+.. warning::
+
+    Never run the debugger in production.
+
+Converters
+``````````
+
+========== ================================
+``string`` accepts any text without a slash
+``int``    accepts positive integers
+========== ================================
+
+.. autofunction:: flask.url_for
+
+.. function:: range([start,] stop[, step])
+
+    Return a list containing an arithmetic progression of integers.
+
+- Fix a crash in the reloader. :issue:`2581`
+"""
+
+
+def _blocks(tmp_path: Path, text: str) -> list[readers.Block]:
+    path = tmp_path / "page.rst"
+    path.write_text(text)
+    return list(readers.read(path).blocks)
+
+
+def test_a_sphinx_page_is_read_as_headings_prose_code_and_rows_without_its_markup(tmp_path: Path) -> None:
+    blocks = _blocks(tmp_path, PAGE)
+    shown = [(b.kind, b.text) for b in blocks]
+    assert shown == [
+        ("heading", "Quickstart"),
+        ("paragraph", "Follow the installation guide first, then import Flask."),
+        ("heading", "A Minimal Application"),
+        ("paragraph", "Use the route() decorator to bind a function to a URL."),
+        ("code", '@app.route("/")\ndef index():\n    return "Index Page. Done!"'),
+        ("code", "$ flask --app hello run"),
+        ("paragraph", "Added in version 2.2: The --app option replaces FLASK_APP."),
+        ("paragraph", "Warning: Never run the debugger in production."),
+        ("heading", "Converters"),
+        ("table_row", "string | accepts any text without a slash"),
+        ("table_row", "int | accepts positive integers"),
+        ("paragraph", "range([start,] stop[, step]): Return a list containing an arithmetic progression of integers."),
+        ("list_item", "Fix a crash in the reloader. #2581"),
+    ]
+    assert [b.heading for b in blocks if b.kind == "code"] == ["A Minimal Application"] * 2
+    assert blocks[-1].heading == "Converters"
+
+
+def test_a_version_note_without_text_is_a_sentence_and_one_over_code_leads_into_it(tmp_path: Path) -> None:
+    page = "Title\n=====\n\n.. versionchanged:: 3.0\n\n.. tab:: ``netstat`` (Linux)\n\n    .. code-block:: text\n\n        $ netstat -nlp\n"
+    assert [b.text for b in _blocks(tmp_path, page)] == ["Title", "Changed in version 3.0.", "netstat (Linux):", "$ netstat -nlp"]
+
+
+def test_an_include_or_a_url_reads_nothing_outside_the_page(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("The vault code is 7781.\n")
+    page = ("Notes\n=====\n\n.. include:: secret.txt\n\n.. literalinclude:: secret.txt\n\n"
+            ".. csv-table:: Remote\n   :url: http://127.0.0.1:9/x.csv\n\n.. raw:: html\n   :file: secret.txt\n\nThe end.\n")
+    texts = [b.text for b in _blocks(tmp_path, page)]
+    assert texts == ["Notes", "The end."]
+
+
+def test_a_page_docutils_cannot_parse_is_read_as_plain_text_with_a_warning(tmp_path: Path, monkeypatch) -> None:
+    import rag.readers.rst as rst
+
+    def broken(_text: str) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(rst, "_parse", broken)
+    path = tmp_path / "deep.rst"
+    path.write_text("Title\n=====\n\nFirst paragraph.\n\nSecond paragraph.\n")
+    result = readers.read(path)
+    assert [b.text for b in result.blocks] == ["Title\n=====", "First paragraph.", "Second paragraph."]
+    assert result.warnings == ("deep.rst: read as plain text, docutils could not parse it (RecursionError)",)
+
+
+def test_an_rst_page_is_indexed_with_its_sections_as_headings_and_its_code_whole(tmp_path: Path) -> None:
+    (tmp_path / "guide.rst").write_text(PAGE)
+    document, warnings = read_document(tmp_path, tmp_path / "guide.rst")
+    assert document is not None and warnings == []
+    assert document.format == "rst"
+    chunks = chunk_document(document, ChunkSettings(max_words=60, min_words=3))
+    code = next(c for c in chunks if "Index Page" in c.text)
+    assert code.heading == "A Minimal Application"
+    assert 'return "Index Page. Done!"' in code.text
+    assert not any(".. " in c.text or ":meth:`" in c.text for c in chunks)
