@@ -134,7 +134,8 @@ from rag.file_labels import name_words
 # 46: a long code block (a reader's code: Markdown's fences, HTML's <pre>) is cut between its lines,
 #     not at a full stop inside them.
 # 47: a .rst page is read by docutils (sections, code, tables, Sphinx roles and directives as Sphinx shows them).
-PASSAGE_RULES = 47
+# 48: HTML: a table of contents (DocBook's, Sphinx's toctree, docutils' contents) that is mostly links is not text.
+PASSAGE_RULES = 48
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -648,6 +648,23 @@ def test_a_docbook_tip_is_its_text_opened_by_its_label_not_a_table_row(tmp_path:
         ("paragraph", "Note: Plain text in the cell.")]
 
 
+def test_a_table_of_contents_is_not_text_but_a_single_page_builds_documents_stay(tmp_path: Path) -> None:
+    # the Debian Reference's "Table of Contents" and its entries were passages before its preface (tester-s51 L4)
+    (tmp_path / "pr01.html").write_text(
+        "<html><body><div class='preface'><h1>Preface</h1><div class='toc'><p><b>Table of Contents</b></p>"
+        "<dl class='toc'><dt><a href='#d'>1. Disclaimer</a></dt><dt><a href='#w'>2. What is Debian</a></dt></dl></div>"
+        "<p>This Debian Reference is intended to provide a broad overview of the Debian system.</p>"
+        "<h2 id='d'>1. Disclaimer</h2><p>All warranties are disclaimed.</p></div></body></html>")
+    texts = [b.text for b in readers.read(tmp_path / "pr01.html").blocks]
+    assert texts == ["Preface", "This Debian Reference is intended to provide a broad overview of the Debian system.",
+                     "1. Disclaimer", "All warranties are disclaimed."]
+    (tmp_path / "single.html").write_text(  # Sphinx's single-page build: the documents inside its toctree
+        "<html><body><main><h1>Policy</h1><div class='toctree-wrapper compound'><section><h2>1. Copyright</h2>"
+        "<p>This document is released under the GNU General Public License, version 2 or later.</p></section>"
+        "</div></main></body></html>")
+    assert "1. Copyright" in [b.text for b in readers.read(tmp_path / "single.html").blocks]
+
+
 def test_a_docbook_title_pages_authors_are_lines_of_it_not_headings(tmp_path: Path) -> None:
     # the licence notice after <h3 class="author"> was cited under "David Mandelberg" (tester-s49 M4)
     (tmp_path / "guide.html").write_text(

@@ -250,6 +250,7 @@ def _page(data: str | bytes) -> HtmlElement | str | bytes:
     _credits_as_paragraphs(root)
     _reveal_article_text(root)
     _numbered_list_items(root)
+    _drop_tables_of_contents(root)
     _definitions_of_blocks(root)
     _preformatted_as_code(root)
     _row_spans_repeated(root)
@@ -319,6 +320,29 @@ def _drop_navigation_landmarks(root: _Element) -> None:
     Report a Bug Show Source")."""
     for landmark in root.xpath("//*[@role='navigation']"):
         landmark.drop_tree()
+
+
+_TABLE_OF_CONTENTS = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' toc ')][dl]"  # DocBook's
+                      "|//*[contains(concat(' ', normalize-space(@class), ' '), ' toctree-wrapper ')]"  # Sphinx's
+                      "|//nav[contains(concat(' ', normalize-space(@class), ' '), ' contents ')]"  # docutils' contents
+                      "|//div[contains(concat(' ', normalize-space(@class), ' '), ' contents ')"
+                      " and contains(concat(' ', normalize-space(@class), ' '), ' topic ')]")
+
+
+_CONTENTS_LINK_SHARE = 0.8  # a table of contents is links, but for its title ("Table of Contents")
+
+
+def _drop_tables_of_contents(root: _Element) -> None:
+    """A page's table of contents: its entries are the page's headings again (the Debian
+    Reference's "Table of Contents" and its twelve entries were passages before its preface). One
+    that is not mostly links is kept: Sphinx's single-page build puts whole documents in one."""
+    for contents in root.xpath(_TABLE_OF_CONTENTS):
+        if contents.getparent() is None:
+            continue
+        words = len("".join(contents.itertext()).split())
+        linked = sum(len("".join(link.itertext()).split()) for link in contents.iter("a"))
+        if words and linked >= _CONTENTS_LINK_SHARE * words:
+            contents.drop_tree()
 
 
 def _drop_empty_links(root: _Element) -> None:
