@@ -135,7 +135,8 @@ from rag.file_labels import name_words
 #     not at a full stop inside them.
 # 47: a .rst page is read by docutils (sections, code, tables, Sphinx roles and directives as Sphinx shows them).
 # 48: HTML: a table of contents (DocBook's, Sphinx's toctree, docutils' contents) that is mostly links is not text.
-PASSAGE_RULES = 48
+# 49: a Sphinx build's copy of a source (name.rst.txt) is read as reStructuredText.
+PASSAGE_RULES = 49
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

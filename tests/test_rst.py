@@ -120,3 +120,10 @@ def test_an_rst_page_is_indexed_with_its_sections_as_headings_and_its_code_whole
     assert code.heading == "A Minimal Application"
     assert 'return "Index Page. Done!"' in code.text
     assert not any(".. " in c.text or ":meth:`" in c.text for c in chunks)
+
+
+def test_a_sphinx_builds_copy_of_its_source_is_read_as_rst(tmp_path: Path) -> None:
+    (tmp_path / "usage.rst.txt").write_text("Usage\n=====\n\nCall :func:`~pkg.run` once.\n")
+    document, _ = read_document(tmp_path, tmp_path / "usage.rst.txt")
+    assert document is not None and document.format == "rst"
+    assert document.text == "Usage\n\nCall run() once."

@@ -84,6 +84,8 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
+    if path.name.lower().endswith(".rst.txt"):
+        return "rst"  # a Sphinx build's copy of its sources (_sources/usage.rst.txt)
     if fmt in CONTAINER_FORMATS and _is_plain_text(head):
         return "text"  # text saved under a PDF or Word name: neither reader could open it
     return fmt
