@@ -69,6 +69,10 @@ SETS = {
     # 2026-12-06: the same kind over five other articles (30 paragraphs, 50 + 50 questions), held out
     # whole, its questions never read by the developers (bench/data/squad2-SOURCES.txt)
     "squad2": (ROOT / "bench" / "corpora" / "squad2", DATA / "squad2-eval.jsonl", "test"),
+    # 2026-12-07: reStructuredText (the Sphinx docs of Flask, Click, Jinja, itsdangerous, MarkupSafe),
+    # written by a helper when rag began reading .rst with docutils, held out whole, run once before and
+    # after that change (bench/data/rstdocs-SOURCES.txt)
+    "rstdocs": (ROOT / "bench" / "corpora" / "rstdocs", DATA / "rstdocs-eval.jsonl", "test"),
     "dev": (ROOT / "seeds", ROOT.parent / "shared" / "eval" / "dev.jsonl", "dev"),
 }
 
