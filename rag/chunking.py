@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from rag.config import ChunkSettings
 from rag.corpus import COLUMN_GAP, RULE_LINE, UNDERLINE_RULE, Document, Paragraph, heading_of, opens_changelog_entry
 from rag.file_labels import name_words
+from rag.results import PARAGRAPH_LINE_FORMATS
 
 # Bump when a change to the readers, the paragraph rule or the chunking changes the passages of a
 # file already indexed: the next `rag index` splits every file again (reusing cached embeddings of
@@ -136,7 +137,9 @@ from rag.file_labels import name_words
 # 47: a .rst page is read by docutils (sections, code, tables, Sphinx roles and directives as Sphinx shows them).
 # 48: HTML: a table of contents (DocBook's, Sphinx's toctree, docutils' contents) that is mostly links is not text.
 # 49: a Sphinx build's copy of a source (name.rst.txt) is read as reStructuredText.
-PASSAGE_RULES = 49
+# 50: a .rst passage keeps the lines of its file; a simple table's header over a blank first column is kept;
+#     an API entry's short last line (Default: False) stays with it; a directive holding code is code.
+PASSAGE_RULES = 50
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -729,6 +732,7 @@ def _section(
 def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
     """Chunks of one document, in reading order."""
     lines = _LineIndex(document.text)
+    by_paragraph = document.format in PARAGRAPH_LINE_FORMATS  # lines of the file, not of the extracted text
     title = document_title(document)
     headings: dict[int, bool] = {}
     tables = _TableHeaders(document)
@@ -761,8 +765,8 @@ def chunk_document(document: Document, settings: ChunkSettings) -> list[Chunk]:
                     file=document.path,
                     first_paragraph=first,
                     last_paragraph=last,
-                    start_line=lines.line_of(a),
-                    end_line=lines.line_of(b - 1),
+                    start_line=inside[0].start_line if by_paragraph else lines.line_of(a),
+                    end_line=inside[-1].end_line if by_paragraph else lines.line_of(b - 1),
                     start=a,
                     end=b,
                     text=document.span(a, b),

@@ -563,11 +563,13 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
     paragraphs = []
     for block, (start, end) in zip(result.blocks, spans):
         on_page[block.page] = on_page.get(block.page, 0) + 1
+        first_line, last_line = block.lines or (
+            bisect.bisect_right(line_starts, start), bisect.bisect_right(line_starts, max(start, end - 1)))
         paragraphs.append(
             Paragraph(
                 len(paragraphs) + 1,
-                bisect.bisect_right(line_starts, start),
-                bisect.bisect_right(line_starts, max(start, end - 1)),
+                first_line,
+                last_line,
                 start,
                 end,
                 block.page,

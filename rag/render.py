@@ -14,7 +14,7 @@ from rag.chunking import is_heading
 from rag.corpus import Document, Paragraph, heading_of, without_rules
 from rag.indexing import FolderChanges, IndexReport
 from rag.readers import SHEET_FORMATS
-from rag.results import LINE_FORMATS, Answer, Passage
+from rag.results import FILE_LINE_FORMATS, Answer, Passage
 from rag.retrieval import Hit
 
 # Control characters a document or a file name may hold: printed as they are, ESC sequences clear
@@ -86,7 +86,7 @@ def _where(
     "slide 7 ¶2 to slide 8 ¶1".
     """
     file = newlines_shown(file)
-    if fmt in LINE_FORMATS:
+    if fmt in FILE_LINE_FORMATS:
         details = ", ".join(filter(None, [_lines(*lines, quoted), _under(heading)]))
         return f"{file} ¶{paragraphs} ({details})"
     more = f" and {more_paragraphs} more" if more_paragraphs else ""

@@ -25,7 +25,7 @@ from rag.prompting import CITATION_MARK
 from rag.questions import check_question
 from rag.readers.base import Unreadable, decode_bytes
 from rag.render import (
-    LINE_FORMATS,
+    FILE_LINE_FORMATS,
     RESET,
     after_stream_text,
     full_sources_text,
@@ -182,7 +182,7 @@ class ChatSession:
         root = Path(self.engine.index.manifest.corpus_root)
         path = root / citation.file
         answered_from = self.last_hashes.get(citation.file)
-        if citation.format not in LINE_FORMATS:
+        if citation.format not in FILE_LINE_FORMATS:
             changed = lambda: self._changed_message(path, citation.file)  # noqa: E731 - only read when it did
             return _open_extracted(root, path, citation, answered_from, changed)
         start, end = citation.lines

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 
 LINE_FORMATS = ("text", "markdown")  # formats whose line numbers are the file's own, for a reader to open
+# reStructuredText's text is extracted (roles read as Sphinx shows them), but each of its paragraphs
+# keeps the lines of the file it was read from: a citation still names lines a reader can open.
+PARAGRAPH_LINE_FORMATS = ("rst",)
+FILE_LINE_FORMATS = (*LINE_FORMATS, *PARAGRAPH_LINE_FORMATS)
 
 
 @dataclass(frozen=True)

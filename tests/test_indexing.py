@@ -92,7 +92,7 @@ def test_a_passage_is_embedded_under_its_section_heading(tmp_path: Path, isolate
     folder = tmp_path / "manual"
     folder.mkdir()
     body = "Once a file is split, each part uploaded has this size in bytes or with a suffix."
-    (folder / "s3.rst").write_text(f"S3 transfers\n============\n\nmultipart_chunksize\n-------------------\n\n{body}\n\n"
+    (folder / "s3.txt").write_text(f"S3 transfers\n============\n\nmultipart_chunksize\n-------------------\n\n{body}\n\n"
                                    "The default is ``8MB`` a part.\n")
     embedder = CountingEmbedder()
     build_index(folder, isolated_index, embedder, ChunkSettings(max_words=30, min_words=2), store=store)

@@ -127,3 +127,50 @@ def test_a_sphinx_builds_copy_of_its_source_is_read_as_rst(tmp_path: Path) -> No
     document, _ = read_document(tmp_path, tmp_path / "usage.rst.txt")
     assert document is not None and document.format == "rst"
     assert document.text == "Usage\n\nCall run() once."
+
+
+def test_each_block_keeps_the_lines_of_the_file_it_was_read_from(tmp_path: Path) -> None:
+    blocks = _blocks(tmp_path, PAGE)
+    lines = PAGE.split("\n")
+    where = {b.text: b.lines for b in blocks}
+    assert where["Quickstart"] == (1, 1)
+    assert where['@app.route("/")\ndef index():\n    return "Index Page. Done!"'] == (13, 15)
+    assert lines[12].strip() == '@app.route("/")'
+    assert where["Added in version 2.2: The --app option replaces FLASK_APP."] == (21, 22)
+    assert where["Warning: Never run the debugger in production."] == (24, 26)
+    assert where["int | accepts positive integers"] == (33, 33)
+    assert all(a <= b for a, b in (block.lines for block in blocks))
+    assert [b.lines[0] for b in blocks] == sorted(b.lines[0] for b in blocks)
+
+
+def test_an_rst_citation_names_the_lines_of_the_file(tmp_path: Path) -> None:
+    from rag.render import location
+    from rag.results import Passage
+
+    (tmp_path / "guide.rst").write_text(PAGE)
+    document, _ = read_document(tmp_path, tmp_path / "guide.rst")
+    assert document is not None
+    chunk = next(c for c in chunk_document(document, ChunkSettings(max_words=60, min_words=3)) if "Index Page" in c.text)
+    assert (chunk.start_line, chunk.end_line) == (13, 15)
+    passage = Passage(chunk.file, chunk.first_paragraph, (chunk.start_line, chunk.end_line), chunk.text, 0.5,
+                      format=chunk.format, heading=chunk.heading, last_paragraph=chunk.last_paragraph)
+    assert location(passage) == f'guide.rst ¶{chunk.first_paragraph} (lines 13–15, under "A Minimal Application")'
+
+
+def test_a_simple_tables_header_over_a_blank_first_column_is_kept(tmp_path: Path) -> None:
+    # docutils takes such a row for a continuation and drops it: sklearn's dataset cards lost "Min Max"
+    page = ("Statistics\n==========\n\n============== ===== =====\n                Min   Max\n"
+            "============== ===== =====\nradius (mean): 6.981 28.11\narea (mean):   143.5 2501.0\n"
+            "============== ===== =====\n")
+    rows = [(b.text, b.lines) for b in _blocks(tmp_path, page) if b.kind == "table_row"]
+    assert rows == [("| Min | Max", (5, 5)), ("radius (mean): | 6.981 | 28.11", (7, 7)), ("area (mean): | 143.5 | 2501.0", (8, 8))]
+
+
+def test_an_api_entrys_short_last_line_stays_with_its_entry(tmp_path: Path) -> None:
+    # alone, "Default: False" led into the next entry: SESSION_COOKIE_SECURE's default read as SAMESITE's
+    page = (".. py:data:: SESSION_COOKIE_SECURE\n\n    Browsers only send a secure cookie over HTTPS.\n\n"
+            "    Default: ``False``\n\n.. py:data:: SESSION_COOKIE_SAMESITE\n\n    Restrict cookies sent from other sites.\n\n"
+            "    Default: ``None``\n")
+    assert [(b.text, b.lines) for b in _blocks(tmp_path, page)] == [
+        ("SESSION_COOKIE_SECURE: Browsers only send a secure cookie over HTTPS. Default: False", (1, 5)),
+        ("SESSION_COOKIE_SAMESITE: Restrict cookies sent from other sites. Default: None", (7, 11))]

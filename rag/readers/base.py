@@ -39,6 +39,8 @@ class Block:
 
     page: 1-based page (PDF only). heading: the nearest heading above the block, if any.
     span: (start, end) offsets in ReadResult.source, for formats whose text is the file itself.
+    lines: the (first, last) 1-based lines of the file the block was read from, for a format whose
+    text is extracted but whose blocks know their lines (reStructuredText).
     """
 
     text: str
@@ -46,6 +48,7 @@ class Block:
     heading: str | None = None
     kind: str = "paragraph"
     span: tuple[int, int] | None = None
+    lines: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
