@@ -139,7 +139,10 @@ from rag.results import PARAGRAPH_LINE_FORMATS
 # 49: a Sphinx build's copy of a source (name.rst.txt) is read as reStructuredText.
 # 50: a .rst passage keeps the lines of its file; a simple table's header over a blank first column is kept;
 #     an API entry's short last line (Default: False) stays with it; a directive holding code is code.
-PASSAGE_RULES = 50
+# 51: a paragraph ending in a colon is read with what it introduces, up to the next introduction.
+# 52: a version note with no text of its own leads into the text after it; an introduction and what
+#     it introduced stand alone only when they reach the chunk's minimum of words.
+PASSAGE_RULES = 52
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -470,25 +473,43 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     whole = _in_short_entries(document)
     for paragraph in document.paragraphs:
         if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
-            _close(groups, pending)
+            _close(groups, pending, document, min_words)
             pending, words = [], 0
         text = document.paragraph_text(paragraph)
         if signs_off(text):
             _signed_off(groups, pending, paragraph)
             pending, words = [], 0
             continue
+        if _introduces(text) and _has_introduced(document, pending, min_words):  # the next example: the last one is whole
+            groups.append(pending)
+            pending, words = [], 0
         pending.append(paragraph)
         words += _word_count(text)
-        if (words >= min_words and not is_lead_in(text) and not _is_title(document, paragraph)
-                and paragraph.number not in whole):
+        if (words >= min_words and not is_lead_in(text) and not _introduces(text)
+                and not _is_title(document, paragraph) and paragraph.number not in whole):
             groups.append(pending)
             pending, words = [], 0
     if pending:
         if groups and not _has_text(document, pending):
             groups[-1].extend(pending)  # a heading that ends the document
         else:
-            _close(groups, pending)
+            _close(groups, pending, document, min_words)
     return groups
+
+
+def _introduces(text: str) -> bool:
+    """A paragraph ending in a colon introduces what follows, so a passage does not end with it:
+    "For instance, you can ask for a valid integer:" ended a passage whose example began the next
+    (223 passages of Click's and Flask's docs)."""
+    return text.rstrip().endswith(":")
+
+
+def _has_introduced(document: Document, pending: list[Paragraph], min_words: int) -> bool:
+    """Whether pending holds a paragraph that introduces and what it introduced, min_words in all:
+    a short example between two introductions is the first's, not a lead-in to the second (an
+    "Example:" over one line of code is still too little to stand alone)."""
+    texts = [document.paragraph_text(p) for p in pending]
+    return any(_introduces(t) for t in texts[:-1]) and sum(map(_word_count, texts)) >= min_words
 
 
 SHORT_ENTRY_WORDS = 40  # a changelog entry of its version line, a few bullets and its trailer
@@ -544,9 +565,12 @@ def _has_text(document: Document, paragraphs: list[Paragraph]) -> bool:
     return any(not is_heading(document, p) and not _is_title(document, p) for p in paragraphs)
 
 
-def _close(groups: list[list[Paragraph]], short: list[Paragraph]) -> None:
-    """Put short text that ends its section after the group before it, when that group is in the same section."""
-    if groups and groups[-1][-1].heading == short[0].heading:
+def _close(groups: list[list[Paragraph]], short: list[Paragraph], document: Document | None = None,
+           min_words: int = 0) -> None:
+    """Put short text that ends its section after the group before it, when that group is in the same
+    section, unless it is an introduction and what it introduced (an example ending the section)."""
+    whole = document is not None and _has_introduced(document, short, min_words)
+    if groups and groups[-1][-1].heading == short[0].heading and not whole:
         groups[-1].extend(short)
     else:
         groups.append(short)

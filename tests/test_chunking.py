@@ -151,6 +151,18 @@ def test_a_long_code_block_is_cut_between_its_lines(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"(?:```python\n)?(?: {4}print\('Step \d+ [^\n]*\n?)+(?:```)?", p) for p in pieces)
 
 
+def test_a_paragraph_ending_in_a_colon_is_read_with_what_it_introduces() -> None:
+    # "For instance, you can ask for a valid integer:" ended a passage; its example began the next one,
+    # led into the next introduction and its example (tester-s52 M2)
+    first = ("To manually ask for user input, you can use the prompt function. By default it accepts any "
+             "string, but you can ask for any other type. For instance, you can ask for a valid integer:\n\n"
+             "    value = prompt('Please enter a valid integer', type=int)\n")
+    second = ("Additionally, the type will be determined automatically if a default value is supplied. "
+              "For example, the following will only accept floats:\n\n    value = prompt('Please enter a number', default=42.0)\n")
+    chunks = chunk_document(document(f"{first}\n{second}"), ChunkSettings(max_words=100, min_words=8))
+    assert [c.text for c in chunks] == [first.rstrip("\n"), second.rstrip("\n")]
+
+
 def test_sentence_spans_keep_quotes_and_abbreviation_numbers() -> None:
     text = 'He said "stop." Then 5 1/2 years passed. Done'
     assert [text[a:b] for a, b in sentence_spans(text)] == ['He said "stop."', "Then 5 1/2 years passed.", "Done"]

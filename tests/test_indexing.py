@@ -151,7 +151,7 @@ def test_cli_dry_run_and_unchanged_index(fake_models: ScriptedGenerator, corpus:
     runner = CliRunner()
     assert runner.invoke(app, ["index", str(corpus)]).exit_code == 0
     result = runner.invoke(app, ["index", str(corpus)])
-    assert result.exit_code == 0 and "(0 embedded, 80 unchanged or repeated)" in result.output and "nothing changed" in result.output
+    assert result.exit_code == 0 and "(0 embedded, 77 unchanged or repeated)" in result.output and "nothing changed" in result.output
     (corpus / "new.txt").write_text("Another new paragraph, long enough to be a passage of its own here.\n")
     result = runner.invoke(app, ["index", str(corpus), "--dry-run"])
     assert result.exit_code == 0, result.output
@@ -221,8 +221,8 @@ def test_index_tells_its_progress_in_plain_lines_when_stderr_is_a_log(
     monkeypatch.setattr("rag.cli.PLAIN_PROGRESS_SECONDS", 0.0)  # every step told
     result = CliRunner().invoke(app, ["index", str(corpus)])
     assert result.exit_code == 0, result.output
-    assert "indexing: embedding passages 80 of 80 (100 %)" in result.output  # a run in nohup or CI shows it is alive
-    assert "indexing: building search index 80 of 80 (100 %)" in result.output
+    assert "indexing: embedding passages 77 of 77 (100 %)" in result.output  # a run in nohup or CI shows it is alive
+    assert "indexing: building search index 77 of 77 (100 %)" in result.output
 
 
 def test_search_notices_a_changed_folder(fake_models: ScriptedGenerator, corpus: Path, isolated_index: Path) -> None:
@@ -356,8 +356,8 @@ def test_killed_run_keeps_previous_index_and_resumes(corpus: Path, isolated_inde
     assert open_index(isolated_index, store).count == 1
     embedder = CountingEmbedder()
     report = build_index(corpus, isolated_index, embedder, ChunkSettings(), store=store)
-    assert report.chunks == 80
-    assert report.embedded == len(embedder.embedded) == 80 - 30  # three batches of 10 survived the kill
+    assert report.chunks == 77
+    assert report.embedded == len(embedder.embedded) == 77 - 30  # three batches of 10 survived the kill
     assert not list(isolated_index.glob("*.partial"))
 
 
@@ -386,9 +386,9 @@ def test_embedding_runs_in_bounded_batches_with_progress(corpus: Path, isolated_
 
     build_index(corpus, isolated_index, Recording(), ChunkSettings(), on_embedding, on_building=on_building,
                 store=store)
-    assert totals == [80] and sum(done) == 80 and max(sizes) == 16 and sum(sizes) == 80
+    assert totals == [77] and sum(done) == 77 and max(sizes) == 16 and sum(sizes) == 77
     # the search-index step reports its progress too, and reaches its total
-    assert building and all(total >= 80 and sum(steps) == total for total, steps in building)
+    assert building and all(total >= 77 and sum(steps) == total for total, steps in building)
 
 
 def test_an_index_kept_inside_its_corpus_is_not_indexed_itself(fake_models: ScriptedGenerator, corpus: Path) -> None:
@@ -501,7 +501,7 @@ def test_a_milvus_index_named_by_folder_name_alone_still_opens(tmp_path: Path, m
     with monkeypatch.context() as old_rules:
         old_rules.setattr(milvus_store, "collection_base", milvus_store._legacy_base)
         build_index(SEEDS, index_dir, FakeEmbedder(), ChunkSettings(), store=store)
-    assert len(live_files(index_dir, store)) == 5 and open_index(index_dir, store).count == 80
+    assert len(live_files(index_dir, store)) == 5 and open_index(index_dir, store).count == 77
 
 
 def test_a_folder_emptied_of_its_indexed_files_says_what_to_do_with_the_index(tmp_path: Path, isolated_index: Path) -> None:

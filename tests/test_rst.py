@@ -83,9 +83,9 @@ def test_a_sphinx_page_is_read_as_headings_prose_code_and_rows_without_its_marku
     assert blocks[-1].heading == "Converters"
 
 
-def test_a_version_note_without_text_is_a_sentence_and_one_over_code_leads_into_it(tmp_path: Path) -> None:
+def test_a_version_note_without_text_and_a_label_over_code_lead_into_what_follows(tmp_path: Path) -> None:
     page = "Title\n=====\n\n.. versionchanged:: 3.0\n\n.. tab:: ``netstat`` (Linux)\n\n    .. code-block:: text\n\n        $ netstat -nlp\n"
-    assert [b.text for b in _blocks(tmp_path, page)] == ["Title", "Changed in version 3.0.", "netstat (Linux):", "$ netstat -nlp"]
+    assert [b.text for b in _blocks(tmp_path, page)] == ["Title", "Changed in version 3.0", "netstat (Linux):", "$ netstat -nlp"]
 
 
 def test_an_include_or_a_url_reads_nothing_outside_the_page(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_socket_is_owner_only_and_status_and_stop_work(settings: Settings, serve
     assert stat.S_ISSOCK(os.stat(folder / channel.SOCKET).st_mode)
     client.search(settings, "Geneva")
     status = client.status(settings.index_dir)
-    assert status is not None and status.pid == os.getpid() and status.passages == 80 and status.requests == 1
+    assert status is not None and status.pid == os.getpid() and status.passages == 77 and status.requests == 1
     assert 290 < status.idle_seconds_left <= 300 and status.rss_mb > 0 and status.index_loaded
     assert client.stop(settings.index_dir) == os.getpid()
     assert client.status(settings.index_dir) is None
@@ -313,8 +313,8 @@ def test_rebuilt_index_is_noticed(settings: Settings, serve: Callable[..., Serve
     (corpus / "airships.txt").write_text("The zeppelin flew over the lake at dawn with forty passengers.\n")
     build_index(corpus, settings.index_dir, FakeEmbedder(), settings.chunking)
     stale = client.status(settings.index_dir)
-    assert stale is not None and stale.passages == 80 and stale.index_rebuilt  # status alone loads nothing
-    assert "80 passages; rebuilt since, the next question loads it" in server_status_text(stale, settings.index_dir)
+    assert stale is not None and stale.passages == 77 and stale.index_rebuilt  # status alone loads nothing
+    assert "77 passages; rebuilt since, the next question loads it" in server_status_text(stale, settings.index_dir)
     assert "zeppelin" in client.search(settings, "zeppelin", k=1)[0].chunk.text
     fresh = client.status(settings.index_dir)
     assert fresh is not None and fresh.passages == 1 and not fresh.index_rebuilt

@@ -278,7 +278,7 @@ def test_cli_index_and_search_on_milvus_lite(fake_models: object, tmp_path: Path
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["index", str(SEEDS), "--store", "milvus:./rag.db"])
     assert result.exit_code == 0, result.output
-    assert "80 passages (80 embedded, 0 unchanged or repeated)" in result.output and (tmp_path / "rag.db").exists()
+    assert "77 passages (77 embedded, 0 unchanged or repeated)" in result.output and (tmp_path / "rag.db").exists()
     monkeypatch.setenv("RAG_STORE", "milvus:./rag.db")
     result = runner.invoke(app, ["search", "How long did Kerry and Lavrov talk in Geneva?", "--json", "-k", "2"])
     assert result.exit_code == 0, result.output
@@ -313,7 +313,7 @@ class Building:
 
 @pytest.fixture
 def hnsw_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the seeds (80 chunks) built as HNSW, 16 vectors a batch, a checkpoint after each."""
+    """A copy of the seeds (77 chunks) built as HNSW, 16 vectors a batch, a checkpoint after each."""
     monkeypatch.setattr(faiss_store, "DENSE_EXACT_MAX", 10)
     monkeypatch.setattr(faiss_store, "ROW_BATCH", 16)
     monkeypatch.setattr(faiss_store, "CHECKPOINT_SECONDS", 0)
@@ -358,11 +358,11 @@ def assert_same_as_fresh_build(corpus: Path, index_dir: Path, fresh: Path) -> No
     build_index(corpus, fresh, FakeEmbedder(), ChunkSettings())
     built, expected = open_index(index_dir), open_index(fresh)
     dense = [faiss.read_index(str(i.path / "dense.faiss")) for i in (built, expected)]
-    assert dense[0].ntotal == built.count == expected.count == 80 and built.manifest.dense["type"] == "hnsw"
-    assert (dense[0].reconstruct_n(0, 80) == dense[1].reconstruct_n(0, 80)).all()
+    assert dense[0].ntotal == built.count == expected.count == 77 and built.manifest.dense["type"] == "hnsw"
+    assert (dense[0].reconstruct_n(0, 77) == dense[1].reconstruct_n(0, 77)).all()
     for query in ("Kerry and Lavrov in Geneva", "airstrikes against Al-Nusra", "the final say on foreign policy"):
         vector = FakeEmbedder().embed_query(query)
-        found, wanted = built.dense_search(vector, 80), expected.dense_search(vector, 80)
+        found, wanted = built.dense_search(vector, 77), expected.dense_search(vector, 77)
         assert found[0][1] == wanted[0][1] and sorted(found) == sorted(wanted)  # the order of ties may differ
     assert not list(index_dir.glob(CHECKPOINT_FILES)) and not list(fresh.glob(CHECKPOINT_FILES))
 
@@ -374,7 +374,7 @@ def test_stopped_hnsw_build_continues_from_its_checkpoint(hnsw_corpus: Path, iso
     added = count_added(monkeypatch)
     building = Building()
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings(), on_building=building)
-    assert added == [16, 16] and building.totals[0] == 80 - 48
+    assert added == [16, 13] and building.totals[0] == 77 - 48
     assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
 
 
@@ -398,7 +398,7 @@ def test_checkpoint_is_used_only_when_it_holds_this_builds_rows_and_training(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     added = count_added(monkeypatch)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
-    assert sum(added) == (80 - 48 if resumed else 80)
+    assert sum(added) == (77 - 48 if resumed else 77)
     assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
 
 
@@ -421,7 +421,7 @@ def test_damaged_checkpoint_is_ignored(hnsw_corpus: Path, isolated_index: Path, 
         path.write_text(content)
     added = count_added(monkeypatch)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
-    assert sum(added) == 80
+    assert sum(added) == 77
     assert_same_as_fresh_build(hnsw_corpus, isolated_index, tmp_path / "fresh")
 
 
@@ -436,7 +436,7 @@ def test_commit_removes_the_checkpoint(hnsw_corpus: Path, isolated_index: Path, 
     monkeypatch.setattr(faiss_store, "_save_checkpoint", recorded)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert saved == [16, 32, 48, 64]  # none after the last batch: the commit writes the index next
-    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 80
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 77
 
 
 def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_build(
@@ -460,7 +460,7 @@ def test_checkpoints_wait_their_interval_and_a_failed_one_does_not_fail_the_buil
     monkeypatch.setattr(faiss_store, "_replace_durably", disk_full_for_checkpoints)
     build_index(hnsw_corpus, isolated_index, FakeEmbedder(), ChunkSettings())
     assert tried == [faiss_store.CHECKPOINT]  # tried once, then the build went on without
-    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 80
+    assert not list(isolated_index.glob(CHECKPOINT_FILES)) and open_index(isolated_index).count == 77
 
 
 def test_opening_an_index_as_a_rebuild_commits_opens_the_new_generation(

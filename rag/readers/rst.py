@@ -330,9 +330,11 @@ class _Blocks:
 
     def _flush_label(self, closing: bool = False) -> Iterator[Block]:
         """A label before a block that is no paragraph ("``netstat`` (Linux):" over code) as a block
-        of its own; at the end of its directive (closing) a sentence ("Added in version 2.8.")."""
+        of its own; at the end of its directive (closing) without its colon ("Added in version 2.8"):
+        a line ending no sentence, it is read with the text after it, not a passage of its own
+        ("Waiting for Key Press Added in version 2.0." had been one, taking a place from the text)."""
         if self.label:
-            text, self.label = (re.sub(r":$", ".", self.label) if closing else self.label), ""
+            text, self.label = (self.label.removesuffix(":") if closing else self.label), ""
             line = self.label_line
             yield self._block(text, "paragraph", (line, line) if line else None)
 
