@@ -174,3 +174,11 @@ def test_an_api_entrys_short_last_line_stays_with_its_entry(tmp_path: Path) -> N
     assert [(b.text, b.lines) for b in _blocks(tmp_path, page)] == [
         ("SESSION_COOKIE_SECURE: Browsers only send a secure cookie over HTTPS. Default: False", (1, 5)),
         ("SESSION_COOKIE_SAMESITE: Restrict cookies sent from other sites. Default: None", (7, 11))]
+
+
+def test_a_page_that_only_includes_another_says_so(tmp_path: Path) -> None:
+    (tmp_path / "contributing.rst").write_text(".. include:: ../CONTRIBUTING.rst\n")
+    document, warnings = read_document(tmp_path, tmp_path / "contributing.rst")
+    assert document is None
+    assert warnings == ["skipped contributing.rst: it only brings in text from elsewhere (.. include::), which rag does "
+                        "not follow; the files it names are read on their own when they are in the folder"]

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 _DIRECTIVE_NAME = re.compile(r"^[ \t]*\.\.[ \t]+([\w][\w:.+-]*)::", re.MULTILINE)
 _ROLE_NAME = re.compile(r"(?<![\w`]):([\w][\w:.+-]*):`")
 _SIMPLE_RULE = re.compile(r"\s*=+(?: +=+)+\s*")  # a simple table's border: columns of "=" parted by spaces
+# Directives whose text is another file's or the code's (a page of nothing else has no text of its own)
+_BORROWING = re.compile(r"^[ \t]*\.\.[ \t]+(include|literalinclude|auto\w+|click)::", re.MULTILINE)
 _PARAGRAPH = re.compile(r"\S.*(?:\n[ \t]*\S.*)*")  # lines up to a blank one
 _TITLE_AND_TARGET = re.compile(r"(?s)(.*?)\s*<([^<>]+)>$")
 # What Sphinx prints before a version note's text.
@@ -72,6 +74,9 @@ def read_rst(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     except Exception as error:  # docutils' bug on one odd page (or nesting past Python's stack): its text still counts
         warnings.append(f"{name}: read as plain text, docutils could not parse it ({type(error).__name__})")
         blocks = tuple(_plain_blocks(text))
+    if not blocks and (borrowed := sorted(set(_BORROWING.findall(text)))):
+        warnings.append(f"skipped {name}: it only brings in text from elsewhere (.. {':: / .. '.join(borrowed)}::), "
+                        "which rag does not follow; the files it names are read on their own when they are in the folder")
     return ReadResult("rst", blocks, tuple(warnings))
 
 
