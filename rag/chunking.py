@@ -565,12 +565,10 @@ def _has_text(document: Document, paragraphs: list[Paragraph]) -> bool:
     return any(not is_heading(document, p) and not _is_title(document, p) for p in paragraphs)
 
 
-def _close(groups: list[list[Paragraph]], short: list[Paragraph], document: Document | None = None,
-           min_words: int = 0) -> None:
+def _close(groups: list[list[Paragraph]], short: list[Paragraph], document: Document, min_words: int) -> None:
     """Put short text that ends its section after the group before it, when that group is in the same
     section, unless it is an introduction and what it introduced (an example ending the section)."""
-    whole = document is not None and _has_introduced(document, short, min_words)
-    if groups and groups[-1][-1].heading == short[0].heading and not whole:
+    if groups and groups[-1][-1].heading == short[0].heading and not _has_introduced(document, short, min_words):
         groups[-1].extend(short)
     else:
         groups.append(short)

@@ -51,7 +51,7 @@ _CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "highlight-blo
 _SILENT_DIRECTIVES = frozenset({"toctree", "index", "highlight", "literalinclude", "currentmodule", "module",
                                 "tabularcolumns", "automodule", "autoclass", "autofunction", "automethod",
                                 "autoattribute", "autodata", "autoexception", "autosummary", "autoprogram",
-                                "click", "autoflask", "include", "graphviz", "inheritance-diagram", "plot",
+                                "click", "autoflask", "graphviz", "inheritance-diagram", "plot",
                                 "codeauthor", "sectionauthor", "moduleauthor", "py:module", "py:currentmodule"})
 # Roles written as code (Sphinx shows them in a monospace font; a function's name gets "()").
 _CALLABLE_ROLES = frozenset({"func", "meth", "py:func", "py:meth"})
@@ -190,12 +190,7 @@ def _generic_directive(name: str) -> type:
                 block.line = self.content_offset + 1
                 return [block] if code.strip() else []
             container = nodes.container(classes=["rag-directive"])
-            short = name.rsplit(":", 1)[-1]
-            if short in _VERSION_LABELS and argument:
-                argument, note = (argument.split(None, 1) + [""])[:2]  # ".. versionadded:: 2.1 The note ..."
-                label = f"{_VERSION_LABELS[short]} {argument}:"
-            else:
-                label, note = _label(short, argument), ""
+            label, note = _label(name.rsplit(":", 1)[-1], argument)
             if label:
                 container += self._paragraph(label, classes=["rag-label"])
             if note.strip():
@@ -225,15 +220,17 @@ def _looks_like_code(content: Any) -> bool:
     return bool(_CODE_START.match(first))
 
 
-def _label(name: str, argument: str) -> str:
-    """What Sphinx prints before a directive's content: "Added in version 2.0:", "See also:", an
-    API entry's signature ("range([start,] stop[, step]):"); for another directive its argument (a
-    tab's or a card's title)."""
+def _label(name: str, argument: str) -> tuple[str, str]:
+    """What Sphinx prints before a directive's content, and the text written on the directive's
+    own line: "Added in version 2.1:" and "The note ..." for ".. versionadded:: 2.1 The note ...",
+    "See also:", an API entry's signature ("range([start,] stop[, step]):"); for another directive
+    its argument (a tab's or a card's title)."""
     if name in _VERSION_LABELS:
-        return f"{_VERSION_LABELS[name]}:"
+        version, note = (argument.split(None, 1) + [""])[:2]
+        return f"{_VERSION_LABELS[name]} {version}".rstrip() + ":", note
     if name in _LABELS:
-        return f"{_LABELS[name]}: {argument}".rstrip() if argument else f"{_LABELS[name]}:"
-    return argument if not argument or argument[-1] in ":.?!" else f"{argument}:"
+        return (f"{_LABELS[name]}: {argument}".rstrip() if argument else f"{_LABELS[name]}:"), ""
+    return (argument if not argument or argument[-1] in ":.?!" else f"{argument}:"), ""
 
 
 # docutils' own admonitions: their text opened by their label, as Sphinx shows them
