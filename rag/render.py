@@ -122,7 +122,10 @@ SLIDE_FORMATS = frozenset({"pptx", "odp"})  # a deck's pages are its slides
 
 
 def _page_word(fmt: str) -> str:
-    """How a page is named: a slide deck's pages are its slides, a workbook's its sheets."""
+    """How a page is named: a slide deck's pages are its slides, a workbook's its sheets, a
+    notebook's its cells."""
+    if fmt == "notebook":
+        return "cell "
     return "slide " if fmt in SLIDE_FORMATS else "sheet " if fmt in SHEET_FORMATS else "p."
 
 

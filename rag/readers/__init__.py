@@ -55,9 +55,10 @@ SUFFIXES: dict[str, str] = {
     ".xls": "xls",
     ".ods": "ods",
     ".ots": "ods",
+    ".ipynb": "notebook",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
-CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "rst", "html", "csv"}
+CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "rst", "html", "csv", "notebook"}
 SHEET_FORMATS = frozenset({"xlsx", "xlsb", "xls", "ods"})  # workbooks: their pages are sheets
 # EPUB and OpenDocument files name what they are in a "mimetype" entry (a template's or master
 # document's type opens with its document's: "...opendocument.text-template").
@@ -243,6 +244,10 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.csv_text import read_csv
 
             return read_csv(path, name, data)
+        if fmt == "notebook":
+            from rag.readers.notebook import read_notebook
+
+            return read_notebook(path, name, data)
     except Unreadable as error:
         return ReadResult(fmt, (), (f"skipped {name}: {error}",))
     raise ValueError(f"no reader for format {fmt!r}")
