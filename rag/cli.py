@@ -384,7 +384,7 @@ def open_engine(settings: config.Settings) -> Any:
 @app.command(cls=_Command)
 @handles_errors
 def index(
-    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt and .odp files, Jupyter notebooks (.ipynb) and spreadsheets (.xlsx, .xls, .ods, .csv) (and plain text with no extension; also compressed as .gz, .bz2, .xz); default: the folder the index was built from, else seeds", show_default=False, readable=False)] = None,
+    corpus: Annotated[Path | None, typer.Argument(help="Folder of .txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt and .odp files, Jupyter notebooks (.ipynb), e-mail (.eml, .mbox) and spreadsheets (.xlsx, .xls, .ods, .csv) (and plain text with no extension; also compressed as .gz, .bz2, .xz); default: the folder the index was built from, else seeds", show_default=False, readable=False)] = None,
     index: IndexOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each file read in this run with its passages, however many files", metavar=FLAG)] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List added, changed and removed files and what would be embedded; write nothing", metavar=FLAG)] = False,
@@ -471,7 +471,7 @@ def notice_if_stale(settings: config.Settings) -> None:
 @app.command(cls=_Command)
 @handles_errors
 def extract(
-    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .xlsx, .xls, .ods, .csv, .ipynb, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", readable=False)],
+    file: Annotated[Path, typer.Argument(help="A .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .xlsx, .xls, .ods, .csv, .ipynb, .eml, .mbox, .md, .rst or .txt file (or one compressed as .gz, .bz2, .xz)", readable=False)],
     plain: Annotated[bool, typer.Option("--plain", help="Only the text, a blank line between paragraphs, headings underlined (to save as a .txt file)")] = False,
 ) -> None:
     """Print the text rag reads from a file, one paragraph a line with its location (check quotes here)."""

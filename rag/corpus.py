@@ -37,7 +37,7 @@ from rag.readers.base import decode_text, is_binary
 from rag.readers.ole2 import OLE2
 
 SUFFIXES = tuple(readers.SUFFIXES)
-FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
+FORMATS_HINT = "documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, e-mail (.eml, .mbox), spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)"
 AS_TEXT_HINT = "name other extensions of plain text to read with `rag index DIR --as-text .py,.conf`"
 BLOCK_SEPARATOR = "\n\n"
 REPORT_IT = "please report it with the file"  # the end of the note of a reader's bug on one file

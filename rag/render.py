@@ -119,13 +119,14 @@ HEADING_MARK = " §"
 
 
 SLIDE_FORMATS = frozenset({"pptx", "odp"})  # a deck's pages are its slides
+PAGE_WORDS = {"notebook": "cell ", "mbox": "message "}
 
 
 def _page_word(fmt: str) -> str:
     """How a page is named: a slide deck's pages are its slides, a workbook's its sheets, a
-    notebook's its cells."""
-    if fmt == "notebook":
-        return "cell "
+    notebook's its cells, a mailbox's its messages."""
+    if fmt in PAGE_WORDS:
+        return PAGE_WORDS[fmt]
     return "slide " if fmt in SLIDE_FORMATS else "sheet " if fmt in SHEET_FORMATS else "p."
 
 

@@ -106,7 +106,7 @@ def test_ask_without_index_is_one_clear_line(fake_models: ScriptedGenerator, iso
 def test_index_of_missing_folder_fails_cleanly(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     result = runner.invoke(app, ["index", str(tmp_path / "nope")])
     assert result.exit_code == 1
-    assert "does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)" in result.output
+    assert "does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, e-mail (.eml, .mbox), spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)" in result.output
 
 
 def test_index_without_a_folder_refreshes_the_folder_the_index_was_built_from(

@@ -244,7 +244,7 @@ def test_plain_text_of_other_kinds_is_read_and_the_rest_is_counted(tmp_path: Pat
     assert listing.others == {".png": 2, ".numbers": 1, "binary without extension": 1}
     assert listing.others_note() == (
         "not indexed: 4 files of other types (.png 2, .numbers 1, binary without extension 1); rag reads documents "
-        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, spreadsheets (.xlsx, .xls, .ods, .csv), or plain "
+        "(.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, e-mail (.eml, .mbox), spreadsheets (.xlsx, .xls, .ods, .csv), or plain "
         "text with no extension; any of them compressed as .gz, .bz2 or .xz); name other extensions of plain text to "
         "read with `rag index DIR --as-text .py,.conf`"
     )

@@ -19,7 +19,7 @@ GOOD = "Kerry and Lavrov spoke for more than nine hours in Geneva.\n"
 def test_index_of_missing_or_empty_folder(fake_models: ScriptedGenerator, tmp_path: Path) -> None:
     result = runner.invoke(app, ["index", str(tmp_path / "nope")])
     assert (result.exit_code, result.output) == (
-        1, f"error: corpus folder {tmp_path / 'nope'} does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)\n")
+        1, f"error: corpus folder {tmp_path / 'nope'} does not exist; pass a folder of documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, e-mail (.eml, .mbox), spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz)\n")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "zero.txt").write_bytes(b"")
     result = runner.invoke(app, ["index", str(tmp_path / "empty")])
@@ -31,7 +31,7 @@ def test_index_of_missing_or_empty_folder(fake_models: ScriptedGenerator, tmp_pa
     (tmp_path / "empty" / "zero.txt").unlink()
     result = runner.invoke(app, ["index", str(tmp_path / "empty")])
     assert result.exit_code == 1
-    assert result.output.endswith(f"error: no readable documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz) in {tmp_path / 'empty'}; add some or pass another folder\n")
+    assert result.output.endswith(f"error: no readable documents (.txt, .md, .rst, .pdf, .html, .docx, .pptx, .epub, .odt, .odp, .ipynb, e-mail (.eml, .mbox), spreadsheets (.xlsx, .xls, .ods, .csv), or plain text with no extension; any of them compressed as .gz, .bz2 or .xz) in {tmp_path / 'empty'}; add some or pass another folder\n")
 
 
 def test_encodings_and_odd_files(tmp_path: Path) -> None:

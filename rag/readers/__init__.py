@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from rag.readers.base import OFFICE_PASSWORD, ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
+from rag.readers.mail import looks_like_mbox
 from rag.readers.ole2 import OLE2, bytes_at, is_workbook
 
 __all__ = ["Block", "ReadResult", "Unreadable", "SHEET_FORMATS", "SUFFIXES", "detect", "read"]
@@ -56,9 +57,11 @@ SUFFIXES: dict[str, str] = {
     ".ods": "ods",
     ".ots": "ods",
     ".ipynb": "notebook",
+    ".eml": "email",
+    ".mbox": "mbox",
 }
 # The formats whose files are containers (a PDF, a zip), not text: their readers cannot open text.
-CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "rst", "html", "csv", "notebook"}
+CONTAINER_FORMATS = frozenset(SUFFIXES.values()) - {"text", "markdown", "rst", "html", "csv", "notebook", "email", "mbox"}
 SHEET_FORMATS = frozenset({"xlsx", "xlsb", "xls", "ods"})  # workbooks: their pages are sheets
 # EPUB and OpenDocument files name what they are in a "mimetype" entry (a template's or master
 # document's type opens with its document's: "...opendocument.text-template").
@@ -85,6 +88,8 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
+    if fmt == "text" and looks_like_mbox(head):
+        return "mbox"  # a mail program's mailbox file, "Inbox", with no extension
     if path.name.lower().endswith(".rst.txt"):
         return "rst"  # a Sphinx build's copy of its sources (_sources/usage.rst.txt)
     if fmt in CONTAINER_FORMATS and _is_plain_text(head):
@@ -94,6 +99,7 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
 
 # An Office file saved with a password is an OLE2 container of its encrypted package (MS-OFFCRYPTO).
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+OUTLOOK_PROPERTIES = "__substg1.0_".encode("utf-16-le")  # the streams of an Outlook .msg's properties
 OLE2_SCAN_BYTES = 1 << 20  # the stream names stand in the container's directory, near its start
 
 
@@ -105,8 +111,12 @@ def _refuse_unreadable(head: bytes, path: Path, data: bytes | None, fmt: str) ->
     if not head:
         raise Unreadable("empty file")
     if head.startswith(OLE2):
-        if ENCRYPTED_PACKAGE in bytes_at(path, data, 0, OLE2_SCAN_BYTES):
+        directory = bytes_at(path, data, 0, OLE2_SCAN_BYTES)
+        if ENCRYPTED_PACKAGE in directory:
             raise Unreadable(OFFICE_PASSWORD)
+        if OUTLOOK_PROPERTIES in directory:
+            raise Unreadable("an Outlook message (.msg), which rag does not read; save it from Outlook as .eml (or drag "
+                             "it to a folder from a mail program that writes .eml) and index that")
         if fmt != "xls":
             raise Unreadable("an old Word or PowerPoint file (Office 97-2003); save it as .docx or .pptx, or export it "
                              "as PDF, and index that")
@@ -244,6 +254,10 @@ def read(path: Path, fmt: str | None = None, name: str | None = None, data: byte
             from rag.readers.csv_text import read_csv
 
             return read_csv(path, name, data)
+        if fmt in ("email", "mbox"):
+            from rag.readers.mail import read_mail
+
+            return read_mail(path, name, fmt, data)
         if fmt == "notebook":
             from rag.readers.notebook import read_notebook
 

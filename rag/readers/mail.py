@@ -1,0 +1,188 @@
+"""E-mail: one message (.eml) or a mailbox of them (.mbox, and a mail program's mbox file with no
+extension, "Inbox"), read as the mail program shows them, not as their MIME source.
+
+A message is its header lines (From, To, Cc, Date, Subject, decoded from their RFC 2047 words),
+then its text: the plain-text body, or the HTML one through the HTML reader when it has no plain
+text; base64 and quoted-printable are decoded with the charset the message names. Its subject heads
+its paragraphs. What a reply quotes (its "> " lines, the "On ... wrote:" line before them, and an
+Outlook reply's "-----Original Message-----" and all below) is left out, being the earlier message,
+which a mailbox holds already. Attachments are named in one line ("Attached: report.pdf,
+photo.jpg"), not read. In a mailbox each message is a page, cited `list.mbox message 12 ¶3`.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import mmap
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import cast
+
+from rag.readers.base import Block, ReadResult, Unreadable, decode_bytes, file_bytes
+
+NO_MESSAGE = "no message in the mailbox (an mbox file opens each message with a \"From \" line, then its header)"
+HEADERS = ("From", "To", "Cc", "Date", "Subject")
+# An mbox message opens with a "From " line (the envelope sender, then a date) at the file's start
+# or after a blank line, and its header lines follow.
+_ENVELOPE = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\r\n\r\n))From [^\r\n]*\r?\n(?=[!-9;-~]+:)")
+_HEADER_LINE = re.compile(rb"[!-9;-~]+:[ \t]")
+_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+_QUOTED = re.compile(r"[ \t]*>")
+_ATTRIBUTION = re.compile(r"(?:On|Am|Le|El|Il|Op)\b.{4,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef)\s*:\s*",
+                          re.IGNORECASE | re.DOTALL)
+_ORIGINAL = re.compile(r"^[ \t]*(?:-{3,}[ \t]*Original Message[ \t]*-{3,}|_{20,}[ \t]*\n[ \t]*From:)", re.MULTILINE | re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def looks_like_mbox(head: bytes) -> bool:
+    """A mailbox file: a "From " envelope line, then header lines (a mail program's "Inbox", no
+    extension); a note that opens with "From my desk" is text."""
+    match = _ENVELOPE.match(head)
+    return bool(match) and bool(_HEADER_LINE.match(head, match.end()))
+
+
+def read_mail(path: Path, name: str, fmt: str, data: bytes | None = None) -> ReadResult:
+    """Blocks of one message (fmt "email") or of every message of a mailbox ("mbox"), each then
+    its number as the page (from `data` when given, else the file; a mailbox file is mapped, not
+    read whole, so a mail export of gigabytes holds one message at a time in memory).
+
+    Raises:
+        Unreadable: no message in it holds a header or text.
+    """
+    if fmt != "mbox":
+        blocks = _message_blocks(file_bytes(path, data), None, path, name)
+    elif data is not None:
+        blocks = _mailbox_blocks(data, path, name)
+    else:
+        try:
+            with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                blocks = _mailbox_blocks(mapped, path, name)
+        except (OSError, ValueError) as error:  # ValueError: an empty file cannot be mapped
+            raise Unreadable(getattr(error, "strerror", None) or str(error)) from error
+    if not blocks:
+        raise Unreadable(NO_MESSAGE if fmt == "mbox" else "no header or text in the message")
+    return ReadResult(fmt, tuple(blocks))
+
+
+def _mailbox_blocks(mailbox: bytes | mmap.mmap, path: Path, name: str) -> list[Block]:
+    """The blocks of each message of an mbox file, its number the page."""
+    blocks: list[Block] = []
+    for number, message in enumerate(_mailbox_messages(mailbox), start=1):
+        blocks.extend(_message_blocks(message, number, path, name))
+    return blocks
+
+
+def _mailbox_messages(mailbox: bytes | mmap.mmap) -> Iterator[bytes]:
+    """Each message of an mbox file in turn, without its envelope line, its escaped ">From " lines
+    restored."""
+    start = None
+    for envelope in _ENVELOPE.finditer(mailbox):
+        if start is not None:
+            yield _ESCAPED_FROM.sub(rb"\1", mailbox[start : envelope.start()])
+        start = envelope.end()
+    if start is not None:
+        yield _ESCAPED_FROM.sub(rb"\1", mailbox[start:])
+
+
+def _message_blocks(raw: bytes, page: int | None, path: Path, name: str) -> list[Block]:
+    """A message's header lines, its text under its subject, and its attachments' names."""
+    message = cast(EmailMessage, BytesParser(policy=email.policy.default).parsebytes(raw))
+    subject = " ".join(_header(message, "Subject").split()) or None
+    header = "\n".join(f"{field}: {value}" for field in HEADERS if (value := " ".join(_header(message, field).split())))
+    blocks = [Block(header, page, subject)] if header else []
+    blocks.extend(Block(text, page, heading or subject, kind) for text, kind, heading in _body(message, path, name))
+    attached = _attachment_names(message)
+    if attached:
+        blocks.append(Block("Attached: " + ", ".join(attached), page, subject))
+    return blocks
+
+
+def _header(message: EmailMessage, field: str) -> str:
+    """A header's decoded value ("" when it is missing or too broken to decode)."""
+    try:
+        value = message.get(field)
+    except (ValueError, LookupError, IndexError):  # malformed encoded words, unknown charsets
+        return ""
+    return str(value) if value is not None else ""
+
+
+def _body(message: EmailMessage, path: Path, name: str) -> list[tuple[str, str, str | None]]:
+    """The (text, kind, heading) paragraphs of the message's body: its plain text without what it
+    quotes, else its HTML's blocks (under their own headings, if it has any)."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return []
+    content = _content(part)
+    if part.get_content_subtype() == "html":
+        from rag.readers.html import read_html
+
+        try:
+            return [(b.text, b.kind, b.heading) for b in read_html(path, name, content.encode("utf-8")).blocks]
+        except Unreadable:
+            return []
+    paragraphs = _PARAGRAPH_BREAK.split(_own_words(content))
+    return [(paragraph.strip("\n"), "paragraph", None) for paragraph in paragraphs if paragraph.strip()]
+
+
+def _content(part: EmailMessage) -> str:
+    """A text part decoded with its charset; with the one the bytes look like when that charset is
+    unknown or wrong."""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, ValueError):
+        content = None
+    if not isinstance(content, str):
+        payload = part.get_payload(decode=True)
+        content = decode_bytes(payload)[0] if isinstance(payload, bytes) else ""
+    return content.replace("\r\n", "\n")
+
+
+def _own_words(text: str) -> str:
+    """A plain-text body without what it quotes: the "> " lines and the attribution line before
+    them, and an Outlook reply's original message below its separator."""
+    original = _ORIGINAL.search(text)
+    if original:
+        text = text[: original.start()]
+    lines = text.split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if _QUOTED.match(line):
+            continue
+        if _opens_quote(lines, index, kept):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _opens_quote(lines: list[str], index: int, kept: list[str]) -> bool:
+    """Whether lines[index] ends an attribution ("On 3 June, Bob wrote:") that a quote follows; an
+    attribution over two lines takes the kept line before it along."""
+    following = next((line for line in lines[index + 1:] if line.strip()), "")
+    if not _QUOTED.match(following) or not lines[index].rstrip().endswith(":"):
+        return False
+    if _ATTRIBUTION.fullmatch(lines[index].strip()):
+        return True
+    if kept and kept[-1].strip() and _ATTRIBUTION.fullmatch(f"{kept[-1].strip()} {lines[index].strip()}"):
+        kept.pop()
+        return True
+    return False
+
+
+def _attachment_names(message: EmailMessage) -> list[str]:
+    """The attachments' file names, a forwarded message as its subject."""
+    names = []
+    for part in message.iter_attachments():
+        if not isinstance(part, EmailMessage):
+            continue
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_content()
+            subject = _header(inner, "Subject") if isinstance(inner, EmailMessage) else ""
+            names.append(f"forwarded message “{' '.join(subject.split())}”" if subject else "a forwarded message")
+            continue
+        filename = part.get_filename()
+        if filename:
+            names.append(" ".join(filename.split()))
+    return names
