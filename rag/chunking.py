@@ -142,7 +142,8 @@ from rag.results import PARAGRAPH_LINE_FORMATS
 # 51: a paragraph ending in a colon is read with what it introduces, up to the next introduction.
 # 52: a version note with no text of its own leads into the text after it; an introduction and what
 #     it introduced stand alone only when they reach the chunk's minimum of words.
-PASSAGE_RULES = 52
+# 53: .rst: a :doc: or :ref: without a title reads as the title of the page or section it names.
+PASSAGE_RULES = 53
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

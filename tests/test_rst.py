@@ -182,3 +182,17 @@ def test_a_page_that_only_includes_another_says_so(tmp_path: Path) -> None:
     assert document is None
     assert warnings == ["skipped contributing.rst: it only brings in text from elsewhere (.. include::), which rag does "
                         "not follow; the files it names are read on their own when they are in the folder"]
+
+
+def test_a_reference_without_a_title_reads_as_the_title_of_the_page_or_section_it_names(tmp_path: Path) -> None:
+    docs = tmp_path / "project" / "docs"
+    (docs / "tutorial").mkdir(parents=True)
+    (docs / "conf.py").write_text("project = 'Harbour'\n")
+    (docs / "tutorial" / "index.rst").write_text(".. _tutorial:\n\n=============\nTutorial\n=============\n\nSteps.\n")
+    (docs / "api.rst").write_text("API\n===\n\n.. _moorings:\n.. _berths:\n\nMooring ``Lines``\n-----------------\n\nText.\n")
+    (tmp_path / "project" / "secret.rst").write_text("Vault code 7781\n===============\n")
+    (docs / "tutorial" / "next.rst").write_text(
+        "Next\n====\n\nSee :doc:`index`, :doc:`/api`, :doc:`the API </api>`, :ref:`moorings`, :ref:`Berths`,\n"
+        ":ref:`tutorial`, :doc:`../../secret`, :doc:`missing` and :ref:`nowhere`.\n")
+    assert [b.text for b in readers.read(docs / "tutorial" / "next.rst").blocks] == [
+        "Next", "See Tutorial, API, the API, Mooring Lines, Mooring Lines, Tutorial, ../../secret, missing and nowhere."]

@@ -8,7 +8,8 @@ list items, definitions, table rows and literal blocks (code), in order.
 
 Sphinx adds directives and roles docutils does not know. Each such name found in the page is
 registered before parsing as a generic one: a role is its text as Sphinx shows it ("url_for()" for
-:func:`~flask.url_for`, "the tutorial" for :doc:`the tutorial <tutorial/index>`), a directive is
+:func:`~flask.url_for`, "the tutorial" for :doc:`the tutorial <tutorial/index>`, and for a
+:doc: or :ref: without a title the title of the page or section it names: rag.readers.rst_titles), a directive is
 its content read as text, opened by what Sphinx prints for it: "Added in version 2.0: ...",
 "Changed in version", "Deprecated since version", "See also:", an API entry's signature
 ("url_for(endpoint, **values)"). A code-block's content is code; a toctree, autodoc's directives
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.readers.base import Block, ReadResult, decode_text, file_bytes, one_line, table_lines
+from rag.readers.rst_titles import reading, referenced_title
 
 if TYPE_CHECKING:
     from docutils import nodes
@@ -56,6 +58,7 @@ _SILENT_DIRECTIVES = frozenset({"toctree", "index", "highlight", "literalinclude
 # Roles written as code (Sphinx shows them in a monospace font; a function's name gets "()").
 _CALLABLE_ROLES = frozenset({"func", "meth", "py:func", "py:meth"})
 _NO_PARENS = re.compile(r"\(.*\)$")
+_REFERENCE_ROLES = frozenset({"doc", "std:doc", "ref", "std:ref"})  # shown as the title of what they name
 _NUMBERED_ROLES = frozenset({"issue", "pr", "pull", "gh", "ghissue", "bug"})  # sphinx-issues' ":issue:`2581`": "#2581"
 
 
@@ -70,7 +73,8 @@ def read_rst(path: Path, name: str, data: bytes | None = None) -> ReadResult:
     if text is None:
         return ReadResult("rst", (), tuple(warnings))
     try:
-        blocks = tuple(_Blocks(text.split("\n")).of(_parse(text)))
+        with reading(path):
+            blocks = tuple(_Blocks(text.split("\n")).of(_parse(text)))
     except Exception as error:  # docutils' bug on one odd page (or nesting past Python's stack): its text still counts
         warnings.append(f"{name}: read as plain text, docutils could not parse it ({type(error).__name__})")
         blocks = tuple(_plain_blocks(text))
@@ -149,6 +153,8 @@ def _role_text(name: str, text: str) -> str:
     if titled and titled.group(1):
         return titled.group(1)
     target = titled.group(2) if titled else text
+    if name in _REFERENCE_ROLES and (title := referenced_title(name, target.lstrip("!~"))):
+        return title
     target = target.lstrip("!")
     if target.startswith("~"):
         target = target[1:].rsplit(".", 1)[-1]
