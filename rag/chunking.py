@@ -143,7 +143,8 @@ from rag.results import PARAGRAPH_LINE_FORMATS
 # 52: a version note with no text of its own leads into the text after it; an introduction and what
 #     it introduced stand alone only when they reach the chunk's minimum of words.
 # 53: .rst: a :doc: or :ref: without a title reads as the title of the page or section it names.
-PASSAGE_RULES = 53
+# 54: e-mail: a message's header lines lead into its first paragraph; its subject, sender and day head it.
+PASSAGE_RULES = 54
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -486,7 +487,8 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
             pending, words = [], 0
         pending.append(paragraph)
         words += _word_count(text)
-        if (words >= min_words and not is_lead_in(text) and not _introduces(text)
+        leads_in = is_lead_in(text) or paragraph.number in document.lead_in_paragraphs
+        if (words >= min_words and not leads_in and not _introduces(text)
                 and not _is_title(document, paragraph) and paragraph.number not in whole):
             groups.append(pending)
             pending, words = [], 0

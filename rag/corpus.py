@@ -93,6 +93,7 @@ class Document:
     paragraphs: tuple[Paragraph, ...]
     format: str = "text"
     code_paragraphs: frozenset[int] = frozenset()  # numbers of the paragraphs a reader read as code
+    lead_in_paragraphs: frozenset[int] = frozenset()  # ... that lead into the next (an e-mail's header lines)
 
     def span(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -578,7 +579,8 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
             )
         )
     code = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "code")
-    return Document(name, text, digest, tuple(paragraphs), result.format, code)
+    lead_ins = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "lead_in")
+    return Document(name, text, digest, tuple(paragraphs), result.format, code, lead_ins)
 
 
 def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:

@@ -80,15 +80,14 @@ def test_a_message_reads_as_its_header_lines_and_own_words_under_its_subject(tmp
     path.write_bytes(bytes(contract()))
     read = readers.read(path)
     assert read.format == "email" and read.warnings == ()
-    assert [(b.page, b.heading, b.text) for b in read.blocks] == [
-        (None, "Dredging contract: décision",
-         "From: Åsa Lind <asa@harbour.example>\nTo: Port board <board@harbour.example>\n"
-         "Date: Tue, 04 Jun 2024 09:12:00 +0200\nSubject: Dredging contract: décision"),
-        (None, "Dredging contract: décision", "Hello all,"),
-        (None, "Dredging contract: décision",
-         "The dredging contract went to Marlow Dredging for 3.2 million pounds.\nWork starts on 1 July."),
-        (None, "Dredging contract: décision", "Best,\nÅsa"),
-        (None, "Dredging contract: décision", "Attached: contract.pdf"),
+    assert {b.heading for b in read.blocks} == {"Dredging contract: décision (Åsa Lind, 2024-06-04)"}
+    assert [(b.page, b.kind, b.text) for b in read.blocks] == [
+        (None, "lead_in", "From: Åsa Lind <asa@harbour.example>\nTo: Port board <board@harbour.example>\n"
+                          "Date: Tue, 04 Jun 2024 09:12:00 +0200\nSubject: Dredging contract: décision"),
+        (None, "paragraph", "Hello all,"),
+        (None, "paragraph", "The dredging contract went to Marlow Dredging for 3.2 million pounds.\nWork starts on 1 July."),
+        (None, "paragraph", "Best,\nÅsa"),
+        (None, "paragraph", "Attached: contract.pdf"),
     ]
 
 
@@ -96,9 +95,9 @@ def test_a_message_with_only_html_is_read_by_the_html_reader_and_its_subject_dec
     path = tmp_path / "report.eml"
     path.write_bytes(bytes(html_only()))
     assert [(b.heading, b.text) for b in readers.read(path).blocks] == [
-        ("Året report", "From: office@harbour.example\nSubject: Året report"),
-        ("Annual report", "Annual report"),
-        ("Annual report", "Traffic rose by 12 percent to 4,100 ships."),
+        ("Året report (office@harbour.example)", "From: office@harbour.example\nSubject: Året report"),
+        ("Året report (office@harbour.example)", "Annual report"),
+        ("Året report (office@harbour.example)", "Traffic rose by 12 percent to 4,100 ships."),
     ]
 
 
@@ -153,3 +152,18 @@ def test_an_outlook_msg_file_named_eml_is_named_for_what_it_is(tmp_path: Path) -
     assert readers.read(tmp_path / "saved.eml").warnings == (
         "skipped saved.eml: an Outlook message (.msg), which rag does not read; save it from Outlook as .eml (or "
         "drag it to a folder from a mail program that writes .eml) and index that",)
+
+
+def test_each_passage_of_a_thread_holds_one_message_and_opens_with_who_wrote_it(tmp_path: Path) -> None:
+    first = message("Bob Stone <bob@harbour.example>", "Re: Budget", "Agreed, the budget is fine.")
+    second = message("Carla Diaz <carla@harbour.example>", "Re: Budget", "I object: the dredging line is too low.")
+    first["Date"], second["Date"] = "Wed, 05 Jun 2024 11:00:00 +0000", "Thu, 06 Jun 2024 08:30:00 +0000"
+    path = mbox_of(tmp_path / "thread.mbox", first, second)
+    document, _ = read_document(tmp_path, path)
+    assert document is not None
+    chunks = chunk_document(document, ChunkSettings())
+    assert [(c.page, c.heading, c.text.splitlines()[0]) for c in chunks] == [
+        (1, "Re: Budget (Bob Stone, 2024-06-05)", "From: Bob Stone <bob@harbour.example>"),
+        (2, "Re: Budget (Carla Diaz, 2024-06-06)", "From: Carla Diaz <carla@harbour.example>"),
+    ]
+    assert chunks[1].text.endswith("I object: the dredging line is too low.")

@@ -3,8 +3,9 @@ extension, "Inbox"), read as the mail program shows them, not as their MIME sour
 
 A message is its header lines (From, To, Cc, Date, Subject, decoded from their RFC 2047 words),
 then its text: the plain-text body, or the HTML one through the HTML reader when it has no plain
-text; base64 and quoted-printable are decoded with the charset the message names. Its subject heads
-its paragraphs. What a reply quotes (its "> " lines, the "On ... wrote:" line before them, and an
+text; base64 and quoted-printable are decoded with the charset the message names. Its subject, with
+its sender and day, heads its paragraphs, and its header lines lead into its first paragraph (a
+passage of the header alone would not say what was written). What a reply quotes (its "> " lines, the "On ... wrote:" line before them, and an
 Outlook reply's "-----Original Message-----" and all below) is left out, being the earlier message,
 which a mailbox holds already. Attachments are named in one line ("Attached: report.pdf,
 photo.jpg"), not read. In a mailbox each message is a page, cited `list.mbox message 12 ¶3`.
@@ -13,6 +14,7 @@ photo.jpg"), not read. In a mailbox each message is a page, cited `list.mbox mes
 from __future__ import annotations
 
 import email.policy
+import email.utils
 import mmap
 import re
 from collections.abc import Iterator
@@ -90,14 +92,38 @@ def _mailbox_messages(mailbox: bytes | mmap.mmap) -> Iterator[bytes]:
 def _message_blocks(raw: bytes, page: int | None, path: Path, name: str) -> list[Block]:
     """A message's header lines, its text under its subject, and its attachments' names."""
     message = cast(EmailMessage, BytesParser(policy=email.policy.default).parsebytes(raw))
-    subject = " ".join(_header(message, "Subject").split()) or None
+    title = _title(message)
     header = "\n".join(f"{field}: {value}" for field in HEADERS if (value := " ".join(_header(message, field).split())))
-    blocks = [Block(header, page, subject)] if header else []
-    blocks.extend(Block(text, page, heading or subject, kind) for text, kind, heading in _body(message, path, name))
+    blocks = [Block(header, page, title, "lead_in")] if header else []
+    blocks.extend(Block(text, page, title, kind) for text, kind in _body(message, path, name))
     attached = _attachment_names(message)
     if attached:
-        blocks.append(Block("Attached: " + ", ".join(attached), page, subject))
+        blocks.append(Block("Attached: " + ", ".join(attached), page, title))
     return blocks
+
+
+def _title(message: EmailMessage) -> str | None:
+    """What heads a message's paragraphs: its subject, who sent it and the day ("Re: Dredging
+    contract (Bob Stone, 2024-06-05)"), so a passage from the middle of a long message is still
+    embedded and cited with its sender and date, and two replies under one subject are two sections."""
+    subject = " ".join(_header(message, "Subject").split())
+    sender = _sender(message)
+    try:
+        day = email.utils.parsedate_to_datetime(_header(message, "Date")).date().isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        day = ""
+    about = ", ".join(filter(None, (sender, day)))
+    return " ".join(filter(None, (subject, f"({about})" if about else ""))) or None
+
+
+def _sender(message: EmailMessage) -> str:
+    """The sender's name, else address ("" when the From header is missing or unreadable)."""
+    try:
+        addresses = message["From"].addresses if message["From"] is not None else ()
+    except (AttributeError, ValueError, LookupError, IndexError):
+        return " ".join(_header(message, "From").split())
+    first = addresses[0] if addresses else None
+    return " ".join((first.display_name or first.addr_spec).split()) if first else ""
 
 
 def _header(message: EmailMessage, field: str) -> str:
@@ -109,9 +135,10 @@ def _header(message: EmailMessage, field: str) -> str:
     return str(value) if value is not None else ""
 
 
-def _body(message: EmailMessage, path: Path, name: str) -> list[tuple[str, str, str | None]]:
-    """The (text, kind, heading) paragraphs of the message's body: its plain text without what it
-    quotes, else its HTML's blocks (under their own headings, if it has any)."""
+def _body(message: EmailMessage, path: Path, name: str) -> list[tuple[str, str]]:
+    """The (text, kind) paragraphs of the message's body: its plain text without what it quotes,
+    else its HTML's blocks (a heading of a newsletter is a paragraph of the message, which its
+    subject, sender and day head)."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return []
@@ -120,11 +147,12 @@ def _body(message: EmailMessage, path: Path, name: str) -> list[tuple[str, str, 
         from rag.readers.html import read_html
 
         try:
-            return [(b.text, b.kind, b.heading) for b in read_html(path, name, content.encode("utf-8")).blocks]
+            blocks = read_html(path, name, content.encode("utf-8")).blocks
+            return [(b.text, "paragraph" if b.kind == "heading" else b.kind) for b in blocks]
         except Unreadable:
             return []
     paragraphs = _PARAGRAPH_BREAK.split(_own_words(content))
-    return [(paragraph.strip("\n"), "paragraph", None) for paragraph in paragraphs if paragraph.strip()]
+    return [(paragraph.strip("\n"), "paragraph") for paragraph in paragraphs if paragraph.strip()]
 
 
 def _content(part: EmailMessage) -> str:
