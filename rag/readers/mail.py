@@ -5,9 +5,9 @@ A message is its header lines (From, To, Cc, Date, Subject, decoded from their R
 then its text: the plain-text body, or the HTML one through the HTML reader when it has no plain
 text; base64 and quoted-printable are decoded with the charset the message names. Its subject, with
 its sender and day, heads its paragraphs, and its header lines lead into its first paragraph (a
-passage of the header alone would not say what was written). What a reply quotes (its "> " lines, the "On ... wrote:" line before them, and an
-Outlook reply's "-----Original Message-----" and all below) is left out, being the earlier message,
-which a mailbox holds already. Attachments are named in one line ("Attached: report.pdf,
+passage of the header alone would not say what was written). What a reply quotes (its "> " lines,
+the "On ... wrote:" line before them, and an Outlook reply's "-----Original Message-----" and all
+below) is left out, being the earlier message, which a mailbox holds already. Attachments are named in one line ("Attached: report.pdf,
 photo.jpg"), not read. In a mailbox each message is a page, cited `list.mbox message 12 ¶3`.
 """
 
@@ -18,6 +18,7 @@ import email.utils
 import mmap
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
@@ -59,14 +60,31 @@ def read_mail(path: Path, name: str, fmt: str, data: bytes | None = None) -> Rea
     elif data is not None:
         blocks = _mailbox_blocks(data, path, name)
     else:
-        try:
-            with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                blocks = _mailbox_blocks(mapped, path, name)
-        except (OSError, ValueError) as error:  # ValueError: an empty file cannot be mapped
-            raise Unreadable(getattr(error, "strerror", None) or str(error)) from error
+        with _mapped(path) as mapped:
+            blocks = _mailbox_blocks(mapped, path, name)
     if not blocks:
         raise Unreadable(NO_MESSAGE if fmt == "mbox" else "no header or text in the message")
     return ReadResult(fmt, tuple(blocks))
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[mmap.mmap]:
+    """The file mapped into memory, read-only.
+
+    Raises:
+        Unreadable: it cannot be opened or mapped (an empty file cannot be).
+    """
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from error
+    with handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as error:
+            raise Unreadable(getattr(error, "strerror", None) or str(error)) from error
+        with mapped:
+            yield mapped
 
 
 def _mailbox_blocks(mailbox: bytes | mmap.mmap, path: Path, name: str) -> list[Block]:
