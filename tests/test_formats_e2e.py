@@ -1,4 +1,5 @@
-"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text), on an EPUB and an ODT, and on a slide deck, with the real models."""
+"""End to end on a mixed folder (PDF, HTML, DOCX, Markdown, text), on an EPUB and an ODT, on a slide deck,
+and on a notebook and a mailbox, with the real models."""
 
 from __future__ import annotations
 
@@ -88,3 +89,47 @@ def test_an_answer_from_a_slide_deck_cites_its_slide(deck_engine: Engine) -> Non
     assert not answer.abstained, answer
     assert "2.4 million" in answer.answer
     assert location(answer.citations[0]).startswith('harbour.pptx slide 2 ¶')
+
+
+@pytest.fixture(scope="module")
+def notes_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """A Jupyter notebook and a mailbox: their pages are cells and messages."""
+    import json
+    import mailbox
+    from email.message import EmailMessage
+
+    folder = tmp_path_factory.mktemp("notes") / "docs"
+    folder.mkdir()
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Harbour traffic\n", "\n", "Ships counted by the port radar."]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "print('ships counted in 2024:', 4100)",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "ships counted in 2024: 4100\n"}]},
+    ]
+    (folder / "traffic.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    box = mailbox.mbox(folder / "board.mbox")
+    for sender, subject, body in [
+        ("Åsa Lind <asa@harbour.example>", "Dredging contract", "The dredging contract went to Marlow Dredging for 3.2 million pounds."),
+        ("Bob Stone <bob@harbour.example>", "Crane repairs", "The steam crane will be repainted in green next spring."),
+    ]:
+        message = EmailMessage()
+        message["From"], message["Subject"], message["Date"] = sender, subject, "Tue, 04 Jun 2024 09:12:00 +0200"
+        message.set_content(body)
+        box.add(message)
+    box.close()
+    return real_engine(folder, tmp_path_factory.mktemp("notes-index") / "index", threshold=0.05)
+
+
+@pytest.mark.parametrize(
+    ("question", "word", "where"),
+    [
+        ("How many ships were counted in 2024?", "4100", 'traffic.ipynb cell 2 ¶'),
+        ("What colour will the steam crane be repainted?", "green", 'board.mbox message 2 ¶'),
+    ],
+)
+def test_answers_from_a_notebook_and_a_mailbox_cite_the_cell_and_the_message(
+    notes_engine: Engine, question: str, word: str, where: str
+) -> None:
+    answer = notes_engine.ask(question)
+    assert not answer.abstained, answer
+    assert word in answer.answer
+    assert location(answer.citations[0]).startswith(where)
