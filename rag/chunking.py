@@ -144,7 +144,9 @@ from rag.results import PARAGRAPH_LINE_FORMATS
 #     it introduced stand alone only when they reach the chunk's minimum of words.
 # 53: .rst: a :doc: or :ref: without a title reads as the title of the page or section it names.
 # 54: e-mail: a message's header lines lead into its first paragraph; its subject, sender and day head it.
-PASSAGE_RULES = 54
+# 55: e-mail: a message forwarded as an attachment read inline, a stub plain part gives way to the
+#     HTML, an HTML reply's quote left out, 8-bit text without a charset decoded as it looks.
+PASSAGE_RULES = 55
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the

@@ -33,7 +33,7 @@ from pathlib import Path
 from rag import compressed, readers
 from rag.config import shown_path, utf8_path
 from rag.errors import CorpusError, cannot_read
-from rag.readers.base import decode_text, is_binary
+from rag.readers.base import decode_text, is_binary, without_surrogates
 from rag.readers.ole2 import OLE2
 
 SUFFIXES = tuple(readers.SUFFIXES)
@@ -553,8 +553,8 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
     if result.source is not None:
         text = result.source
         spans = [b.span or (0, 0) for b in result.blocks]
-    else:
-        text = BLOCK_SEPARATOR.join(b.text for b in result.blocks)
+    else:  # a lone surrogate (an escape for a byte a decoder could not read) cannot be hashed or printed
+        text = without_surrogates(BLOCK_SEPARATOR.join(b.text for b in result.blocks))
         spans, position = [], 0
         for block in result.blocks:
             spans.append((position, position + len(block.text)))
@@ -575,7 +575,7 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
                 end,
                 block.page,
                 on_page[block.page] if block.page is not None else None,
-                block.heading,
+                without_surrogates(block.heading) if block.heading else None,
             )
         )
     code = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "code")

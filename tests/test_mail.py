@@ -167,3 +167,67 @@ def test_each_passage_of_a_thread_holds_one_message_and_opens_with_who_wrote_it(
         (2, "Re: Budget (Carla Diaz, 2024-06-06)", "From: Carla Diaz <carla@harbour.example>"),
     ]
     assert chunks[1].text.endswith("I object: the dredging line is too low.")
+
+
+def test_an_odd_sender_a_utf7_body_and_8bit_text_without_a_charset_read_without_losing_the_mailbox(tmp_path: Path) -> None:
+    odd = b"From: . <user@example.com>\nSubject: Odd sender\n\nThe list moved to a new server.\n"
+    utf7 = (b"From: a@b\nSubject: Seven\nContent-Type: text/plain; charset=\"UTF-7\"\n\n"
+            b"Thanks +2D0- and +AD4 quoted.\nThe vote passed.\n")
+    eight_bit = "From: Björn <b@example.org>\nSubject: Gruss\n\nGrüße aus Köln.\n".encode()
+    latin = "From: c@d\nSubject: Latin\n\nGrüße aus Köln.\n".encode("latin-1")
+    path = tmp_path / "odd.mbox"
+    path.write_bytes(b"".join(b"From x@y Mon Jun  3 10:00:00 2024\n" + m + b"\n" for m in (odd, utf7, eight_bit, latin)))
+    read = readers.read(path)
+    assert read.warnings == ()
+    texts = [b.text for b in read.blocks]
+    assert "The list moved to a new server." in texts and read.blocks[0].heading == "Odd sender (. <user@example.com>)"
+    assert all("\ud800" > ch or ch > "\udfff" for text in texts for ch in text)  # no lone surrogate
+    assert "The vote passed." in "\n".join(texts)
+    assert texts.count("Grüße aus Köln.") == 2
+
+
+def test_a_message_the_email_package_fails_on_is_left_out_with_a_warning_and_the_rest_read(
+        tmp_path: Path, monkeypatch) -> None:
+    import rag.readers.mail as mail
+
+    real = mail._body
+
+    def failing(message, path, name):  # type: ignore[no-untyped-def]
+        if "boom" in str(message["Subject"]):
+            raise AttributeError("'str' object has no attribute 'token_type'")
+        return real(message, path, name)
+
+    monkeypatch.setattr(mail, "_body", failing)
+    path = mbox_of(tmp_path / "box.mbox", message("a@b", "boom", "x"), html_only())
+    read = readers.read(path)
+    assert read.warnings == ("box.mbox: message 1 left out, the email package cannot read it (AttributeError: 'str' "
+                             "object has no attribute 'token_type'); the rest is read",)
+    assert {b.page for b in read.blocks} == {2}
+
+
+def test_a_stub_plain_part_gives_way_to_its_html_and_an_html_reply_leaves_out_what_it_quotes(tmp_path: Path) -> None:
+    stub = message("news@pycon.example", "Schedule", "This is an HTML e-mail. Please use an HTML capable mail program.")
+    stub.add_alternative("<html><body><h1>The schedule is online</h1><p>The keynote on 22 April is given by "
+                         "Dr. Lena Vogt. Doors open at 08:00.</p></body></html>", subtype="html")
+    reply = message("carolina@tidewater.dev", "Re: Logo", "<html><body><div>The blue wave won, 41 of 63 votes.</div>"
+                    "<div class='gmail_quote'><div>On Wed, 27 Mar 2024 at 11:00, Bob wrote:</div><blockquote>Who won "
+                    "the logo contest?</blockquote></div></body></html>", "html")
+    (tmp_path / "stub.eml").write_bytes(bytes(stub))
+    (tmp_path / "reply.eml").write_bytes(bytes(reply))
+    assert [b.text for b in readers.read(tmp_path / "stub.eml").blocks][1:] == [
+        "The schedule is online", "The keynote on 22 April is given by Dr. Lena Vogt. Doors open at 08:00."]
+    assert [b.text for b in readers.read(tmp_path / "reply.eml").blocks][1:] == ["The blue wave won, 41 of 63 votes."]
+
+
+def test_a_message_forwarded_as_an_attachment_is_read_inline_after_the_one_forwarding_it(tmp_path: Path) -> None:
+    forwarding = message("Alice <alice@tidewater.dev>", "Fwd: Your talk was accepted", "See the attached message.")
+    forwarding.add_attachment(message("program@pycon.example", "Your talk was accepted",
+                                      "Slot: Tuesday 23 April, 11:30, room B07."))
+    (tmp_path / "fwd.eml").write_bytes(bytes(forwarding))
+    read = readers.read(tmp_path / "fwd.eml")
+    assert [(b.kind, b.text) for b in read.blocks][1:] == [
+        ("paragraph", "See the attached message."),
+        ("lead_in", "Forwarded message:\nFrom: program@pycon.example\nSubject: Your talk was accepted"),
+        ("paragraph", "Slot: Tuesday 23 April, 11:30, room B07."),
+    ]
+    assert {b.heading for b in read.blocks} == {"Fwd: Your talk was accepted (Alice)"}

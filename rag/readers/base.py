@@ -141,6 +141,15 @@ _MISSING_PART = re.compile(r"There is no item named '(.+)' in the archive")
 _BAD_CHECKSUM = re.compile(r"Bad CRC-32 for file '(.+)'")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """Text with each lone surrogate (a decoder's escape for a byte it could not read, as the email
+    package's and UTF-7's) as U+FFFD: it cannot be written as UTF-8, and hashing or printing it failed."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())
