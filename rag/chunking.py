@@ -146,7 +146,9 @@ from rag.results import PARAGRAPH_LINE_FORMATS
 # 54: e-mail: a message's header lines lead into its first paragraph; its subject, sender and day head it.
 # 55: e-mail: a message forwarded as an attachment read inline, a stub plain part gives way to the
 #     HTML, an HTML reply's quote left out, 8-bit text without a charset decoded as it looks.
-PASSAGE_RULES = 55
+# 56: notebooks: a passage ends with a cell, code is no lead-in; HTML and Markdown outputs read,
+#     widgets, tags and images' data left out, a heading with code in it read as its words.
+PASSAGE_RULES = 56
 # A chunk's characters are capped as well as its words: a "word" can be a whole line (base64, a
 # minified script, hex). 16 characters a word is well over prose's 5 to 7 with its space (400 words
 # of English are ~2,500 characters, of German ~3,000), so prose is bounded by words as before; the
@@ -475,6 +477,7 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
     pending: list[Paragraph] = []
     words = 0  # in pending, counted as they come (a sheet's rows, all lead-ins, are one group of thousands)
     whole = _in_short_entries(document)
+    inside_cells = _inside_cells(document)
     for paragraph in document.paragraphs:
         if pending and paragraph.heading != pending[-1].heading and _has_text(document, pending):
             _close(groups, pending, document, min_words)
@@ -489,9 +492,10 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
             pending, words = [], 0
         pending.append(paragraph)
         words += _word_count(text)
-        leads_in = is_lead_in(text) or paragraph.number in document.lead_in_paragraphs
+        leads_in = (is_lead_in(text) and not _is_cell_code(document, paragraph)) or paragraph.number in document.lead_in_paragraphs
         if (words >= min_words and not leads_in and not _introduces(text)
-                and not _is_title(document, paragraph) and paragraph.number not in whole):
+                and not _is_title(document, paragraph) and paragraph.number not in whole
+                and paragraph.number not in inside_cells):
             groups.append(pending)
             pending, words = [], 0
     if pending:
@@ -500,6 +504,23 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
         else:
             _close(groups, pending, document, min_words)
     return groups
+
+
+def _inside_cells(document: Document) -> frozenset[int]:
+    """A notebook's paragraphs that a paragraph of the same cell follows: a passage ends with a
+    cell, so a cell's code and its output are not parted ("print(...)" in one passage, "DONE
+    checkpoint saved" in the next)."""
+    if document.format != "notebook":
+        return frozenset()
+    paragraphs = document.paragraphs
+    return frozenset(p.number for p, after in zip(paragraphs, paragraphs[1:]) if p.page == after.page)
+
+
+def _is_cell_code(document: Document, paragraph: Paragraph) -> bool:
+    """A notebook's code or output: short and ending no sentence, it read as a lead-in, so a
+    notebook's run of short cells after a long training log all joined the log's last passage,
+    where its facts ("Out[8]: {'top5': 0.9951}") were not found (tester-s53 M-g)."""
+    return document.format == "notebook" and paragraph.number in document.code_paragraphs
 
 
 def _introduces(text: str) -> bool:

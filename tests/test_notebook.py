@@ -80,7 +80,7 @@ def test_a_notebook_reads_as_its_cells_each_a_page_with_outputs_as_jupyter_shows
         (2, "code", "Churn analysis", "import pandas as pd\ndf = pd.read_csv('churn.csv')\ndf.shape"),
         (2, "code", "Churn analysis", "Out[1]: (7043, 21)"),
         (3, "heading", "Results", "Results"),
-        (3, "paragraph", "Results", "The model reaches an AUC of 0.84 on the held-out month.\n![roc](data:…)"),
+        (3, "paragraph", "Results", "The model reaches an AUC of 0.84 on the held-out month.\nroc"),
         (4, "code", "Results", "print('accuracy', 0.803)\nplt.plot(x)"),
         (4, "code", "Results", "accuracy 0.803"),
         (6, "code", "Results", "model.fit(X, y)"),
@@ -156,3 +156,38 @@ def test_nbformat_2_lines_without_newlines_are_joined_as_lines(tmp_path: Path) -
     ]}]}
     read = readers.read(write(tmp_path, "tides.ipynb", json.dumps(ancient)))
     assert [b.text for b in read.blocks] == ["Tides", "High water at 06:12,\nlow water at 12:30.", "x = 1\nprint(x)", "1\ndone"]
+
+
+def test_rich_outputs_read_as_jupyter_shows_them_and_widgets_and_tags_are_left_out(tmp_path: Path) -> None:
+    styled = {"output_type": "execute_result", "execution_count": 4, "metadata": {}, "data": {
+        "text/html": "<table><tr><th>region</th><th>sales</th></tr><tr><td>North</td><td>1,204</td></tr></table>",
+        "text/plain": "<pandas.io.formats.style.Styler at 0x7f3a2c1b5d90>"}}
+    said = {"output_type": "execute_result", "execution_count": 5, "metadata": {}, "data": {
+        "text/markdown": "**Final learning rate: 0.0032**", "text/plain": "<IPython.core.display.Markdown object>"}}
+    slider = {"output_type": "display_data", "metadata": {}, "data": {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "a1"}, "text/plain": "IntSlider(value=0)"}}
+    read = readers.read(write(tmp_path, "rich.ipynb", notebook(
+        markdown("## `nbsphinx` Packages", "", '<div class="alert alert-info">', "", "![chart](attachment:chart.png)"),
+        code("df.style", styled, count=4), code("Markdown(x)", said, count=5), code("w.IntSlider()", slider))))
+    assert [(b.page, b.kind, b.text) for b in read.blocks] == [
+        (1, "heading", "nbsphinx Packages"), (1, "paragraph", "chart"),
+        (2, "code", "df.style"), (2, "code", "Out[4]: region | sales\nNorth | 1,204"),
+        (3, "code", "Markdown(x)"), (3, "code", "Out[5]: Final learning rate: 0.0032"),
+        (4, "code", "w.IntSlider()"),
+    ]
+
+
+def test_a_notebooks_passages_end_with_cells_so_short_cells_after_a_long_log_have_their_own(tmp_path: Path) -> None:
+    log = "".join(f"epoch {n} loss {1 / n:.4f} val_acc {0.5 + n / 1000:.4f}\n" for n in range(1, 120))
+    path = write(tmp_path, "train.ipynb", notebook(
+        code("train(model)", printed(log), count=1),
+        code("best = max(history)\nbest", result("0.8693", 2), count=2),
+        code("print('DONE checkpoint saved to /models/best.pt')", printed("DONE checkpoint saved to /models/best.pt\n")),
+        code("evaluate(model)", result("{'top1': 0.8693, 'top5': 0.9951}", 4), count=4)))
+    document, _ = read_document(tmp_path, path)
+    assert document is not None
+    chunks = chunk_document(document, ChunkSettings())
+    assert {c.page for c in chunks if "epoch" in c.text} == {1}
+    assert [c.text.splitlines() for c in chunks if c.page != 1] == [[  # the last cell, short, joins its section's passage
+        "best = max(history)", "best", "", "Out[2]: 0.8693", "", "print('DONE checkpoint saved to /models/best.pt')", "",
+        "DONE checkpoint saved to /models/best.pt", "", "evaluate(model)", "", "Out[4]: {'top1': 0.8693, 'top5': 0.9951}"]]

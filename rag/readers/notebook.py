@@ -5,9 +5,10 @@ a citation reads `churn.ipynb cell 4 ¶2`. A Markdown cell is read by the Markdo
 paragraphs, list items, tables, code), and its last heading heads the cells after it; a code cell
 is one code block, followed by its outputs as Jupyter shows them: a result as "Out[3]: ...", printed
 text (a progress bar's redrawn line as its last state, terminal colours left out), an error as its
-name and message (not its traceback). An output that is only an object's repr (`<Figure size
-640x480 with 1 Axes>`), images and other binary data, and data URIs pasted into Markdown are left
-out: base64 is no text. A long output is read up to MAX_OUTPUT_CHARS. Both formats Jupyter has
+name and message (not its traceback), Markdown as its words, an HTML result (a styled table,
+HTML(...)) as its text. An output that is only an object's repr (`<Figure size 640x480 with 1
+Axes>`), widgets, images and other binary data are left out, and so are a Markdown cell's data URIs
+and HTML tags (an image reads as its alt text): base64 is no text. A long output is read up to MAX_OUTPUT_CHARS. Both formats Jupyter has
 written since 2011 are read: nbformat 4 (cells) and 3 (worksheets of cells, "heading" cells).
 """
 
@@ -27,7 +28,9 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # "<Figure size 640x480 with 1 Axes>", "[<matplotlib.lines.Line2D at 0x7f...>]": what an object is, not what it says
 _REPR_ONLY = re.compile(r"\s*\[?\s*<[^<>\n]*>(?:\s*,\s*<[^<>\n]*>)*\s*\]?\s*")
 _DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=\s]{16,}")
-_PLAIN_TYPES = ("text/markdown", "text/plain")  # an output's data read as text, the first one present
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
 
 
 def read_notebook(path: Path, name: str, data: bytes | None = None) -> ReadResult:
@@ -122,8 +125,19 @@ def _markdown_blocks(
     for block in read_markdown(path, name, source.encode("utf-8")).blocks:
         if block.kind == "heading":
             heading = block.heading
-        blocks.append(Block(block.text, number, block.heading or heading, block.kind))
+            blocks.append(Block(block.heading or block.text, number, heading, "heading"))  # its words, as shown
+            continue
+        text = block.text if block.kind == "code" else _shown_markdown(block.text)
+        if text:
+            blocks.append(Block(text, number, block.heading or heading, block.kind))
     return blocks, heading, 0
+
+
+def _shown_markdown(text: str) -> str:
+    """A Markdown block as Jupyter shows it, of what is text: an image as its alt text (its data
+    URI or attachment is no text), HTML tags left out (a lone "<div class='alert'>" is none)."""
+    text = _IMAGE.sub(lambda image: image.group(1), text)
+    return _TAG.sub("", text).strip()
 
 
 def _output_text(output: dict[str, Any]) -> tuple[str, bool]:
@@ -148,13 +162,33 @@ def _output_text(output: dict[str, Any]) -> tuple[str, bool]:
 
 
 def _data_text(output: dict[str, Any]) -> str:
-    """A result's text: Markdown or plain text (nbformat 3 keeps it under "text"), not a bare repr."""
+    """A result's text as Jupyter shows it: Markdown as its words, else plain text (nbformat 3 keeps
+    it under "text") unless it is a bare repr, else its HTML's text (a styled table, HTML(...));
+    nothing for a widget, whose text is only its repr ("IntSlider(value=0)")."""
     data = output.get("data") if isinstance(output.get("data"), dict) else output
-    for mime in (*_PLAIN_TYPES, "text"):
-        text = _terminal_text(_text(data.get(mime)))
-        if text.strip():
-            return "" if _REPR_ONLY.fullmatch(text) else text
-    return ""
+    if _WIDGET in data:
+        return ""
+    markdown = _text(data.get("text/markdown"))
+    if markdown.strip():
+        from rag.readers.markdown import heading_words
+
+        return "\n".join(heading_words(line) for line in _shown_markdown(markdown).split("\n"))
+    plain = _terminal_text(_text(data.get("text/plain", data.get("text"))))
+    if plain.strip() and not _REPR_ONLY.fullmatch(plain):
+        return plain
+    return _html_text(_text(data.get("text/html")))
+
+
+def _html_text(markup: str) -> str:
+    """An HTML output's text through the HTML reader, a block a line ("" when it has none)."""
+    if not markup.strip():
+        return ""
+    from rag.readers.html import read_html
+
+    try:
+        return "\n".join(block.text for block in read_html(Path("output.html"), "output", markup.encode("utf-8")).blocks)
+    except Unreadable:
+        return ""
 
 
 def _terminal_text(text: str) -> str:
