@@ -492,7 +492,8 @@ def _group_short_paragraphs(document: Document, min_words: int) -> list[list[Par
             pending, words = [], 0
         pending.append(paragraph)
         words += _word_count(text)
-        leads_in = (is_lead_in(text) and not _is_cell_code(document, paragraph)) or paragraph.number in document.lead_in_paragraphs
+        leads_in = ((is_lead_in(text) and not _is_cell_code(document, paragraph))
+                    or paragraph.number in document.lead_in_paragraphs)
         if (words >= min_words and not leads_in and not _introduces(text)
                 and not _is_title(document, paragraph) and paragraph.number not in whole
                 and paragraph.number not in inside_cells):

@@ -578,9 +578,10 @@ def _from_blocks(name: str, digest: str, result: readers.ReadResult) -> Document
                 without_surrogates(block.heading) if block.heading else None,
             )
         )
-    code = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "code")
-    lead_ins = frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == "lead_in")
-    return Document(name, text, digest, tuple(paragraphs), result.format, code, lead_ins)
+    def of_kind(kind: str) -> frozenset[int]:
+        return frozenset(p.number for p, block in zip(paragraphs, result.blocks) if block.kind == kind)
+
+    return Document(name, text, digest, tuple(paragraphs), result.format, of_kind("code"), of_kind("lead_in"))
 
 
 def read_document(root: Path, path: Path) -> tuple[Document | None, list[str]]:

@@ -118,16 +118,14 @@ FILES_LISTED = 20
 HEADING_MARK = " §"
 
 
-SLIDE_FORMATS = frozenset({"pptx", "odp"})  # a deck's pages are its slides
-PAGE_WORDS = {"notebook": "cell ", "mbox": "message "}
+# How a format's pages are named (a PDF's are "p.12"): a deck's are its slides, a workbook's its
+# sheets, a notebook's its cells, a mailbox's its messages.
+PAGE_WORDS = {"pptx": "slide ", "odp": "slide ", **dict.fromkeys(SHEET_FORMATS, "sheet "), "notebook": "cell ",
+              "mbox": "message "}
 
 
 def _page_word(fmt: str) -> str:
-    """How a page is named: a slide deck's pages are its slides, a workbook's its sheets, a
-    notebook's its cells, a mailbox's its messages."""
-    if fmt in PAGE_WORDS:
-        return PAGE_WORDS[fmt]
-    return "slide " if fmt in SLIDE_FORMATS else "sheet " if fmt in SHEET_FORMATS else "p."
+    return PAGE_WORDS.get(fmt, "p.")
 
 
 def _paragraph_label(paragraph: Paragraph, fmt: str) -> str:

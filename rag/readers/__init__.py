@@ -19,7 +19,6 @@ import zipfile
 from pathlib import Path
 
 from rag.readers.base import OFFICE_PASSWORD, ZIP_FAILURES, Block, ReadResult, Unreadable, is_binary
-from rag.readers.mail import looks_like_mbox
 from rag.readers.ole2 import OLE2, bytes_at, is_workbook
 
 __all__ = ["Block", "ReadResult", "Unreadable", "SHEET_FORMATS", "SUFFIXES", "detect", "read"]
@@ -88,6 +87,8 @@ def detect(path: Path, head: bytes, data: bytes | None = None) -> str:
     if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     fmt = SUFFIXES.get(path.suffix.lower(), "text")
+    from rag.readers.mail import looks_like_mbox  # here: the email package is not imported with rag.readers
+
     if fmt == "text" and looks_like_mbox(head):
         return "mbox"  # a mail program's mailbox file, "Inbox", with no extension
     if path.name.lower().endswith(".rst.txt"):

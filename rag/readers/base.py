@@ -150,6 +150,15 @@ def without_surrogates(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def blank_line_paragraphs(text: str) -> list[str]:
+    """The runs of lines between blank lines, without the line breaks around them (a mail's body,
+    a notebook's raw cell: text with no markup of its own)."""
+    return [part.strip("\n") for part in _BLANK_LINE.split(text) if part.strip()]
+
+
 def one_line(text: str) -> str:
     """Whitespace runs collapsed to single spaces: the normal form of an extracted block."""
     return " ".join(text.split())

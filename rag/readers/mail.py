@@ -26,7 +26,9 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
 
-from rag.readers.base import Block, ReadResult, Unreadable, decode_bytes, file_bytes, without_surrogates
+from rag.readers.base import (
+    Block, ReadResult, Unreadable, blank_line_paragraphs, decode_bytes, file_bytes, without_surrogates,
+)
 
 NO_MESSAGE = "no message in the mailbox (an mbox file opens each message with a \"From \" line, then its header)"
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -44,7 +46,6 @@ _QUOTED = re.compile(r"[ \t]*>")
 _ATTRIBUTION = re.compile(r"(?:On|Am|Le|El|Il|Op)\b.{4,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef)\s*:\s*",
                           re.IGNORECASE | re.DOTALL)
 _ORIGINAL = re.compile(r"^[ \t]*(?:-{3,}[ \t]*Original Message[ \t]*-{3,}|_{20,}[ \t]*\n[ \t]*From:)", re.MULTILINE | re.IGNORECASE)
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 def looks_like_mbox(head: bytes) -> bool:
@@ -76,9 +77,10 @@ def read_mail(path: Path, name: str, fmt: str, data: bytes | None = None) -> Rea
     else:
         with _mapped(path) as mapped:
             blocks = _mailbox_blocks(mapped, path, name, warnings)
+    if not blocks and fmt == "mbox":  # no message, or each one left out: the first warning says why
+        raise Unreadable(warnings[0].removeprefix(f"{name}: ") if warnings else NO_MESSAGE)
     if not blocks:
-        raise Unreadable(NO_MESSAGE if fmt == "mbox" and not warnings else
-                         warnings[0].removeprefix(f"{name}: ") if warnings else "no header or text in the message")
+        raise Unreadable("no header or text in the message")
     return ReadResult(fmt, tuple(blocks), tuple(warnings))
 
 
@@ -195,7 +197,7 @@ def _body(message: EmailMessage, path: Path, name: str) -> list[tuple[str, str]]
         return []
     if part.get_content_subtype() == "html":
         return _html_paragraphs(_content(part), path, name)
-    paragraphs = [(p.strip("\n"), "paragraph") for p in _PARAGRAPH_BREAK.split(_own_words(_content(part))) if p.strip()]
+    paragraphs = [(p, "paragraph") for p in blank_line_paragraphs(_own_words(_content(part)))]
     plain_words = sum(len(text.split()) for text, _ in paragraphs)
     if plain_words < STUB_WORDS:
         html = message.get_body(preferencelist=("html",))

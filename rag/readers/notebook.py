@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rag.readers.base import Block, ReadResult, Unreadable, file_bytes
+from rag.readers.base import Block, ReadResult, Unreadable, blank_line_paragraphs, file_bytes
 
 BROKEN_FIX = "open it in Jupyter and save it again, or fix its JSON (a merge conflict leaves <<<<<<< lines in it)"
 MAX_OUTPUT_CHARS = 10_000  # a training log or a printed table of a million rows says no more past it
@@ -97,8 +97,7 @@ def _cell_blocks(
         title = " ".join(source.split())
         return ([Block(title, number, title, "heading")], title, 0) if title else ([], heading, 0)
     if kind == "raw":
-        paragraphs = [part.strip() for part in re.split(r"\n[ \t]*\n", source) if part.strip()]
-        return [Block(p, number, heading) for p in paragraphs], heading, 0
+        return [Block(p.strip(), number, heading) for p in blank_line_paragraphs(source)], heading, 0
     if kind != "code":
         return [], heading, 0
     blocks = [Block(source.strip("\n"), number, heading, "code")] if source.strip() else []
